@@ -1,0 +1,1 @@
+/* placeholder: codepoint_crypto module, being written */

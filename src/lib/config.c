@@ -1,0 +1,1 @@
+/* placeholder: config module, being written */

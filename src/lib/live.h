@@ -1,0 +1,48 @@
+/* live: the state that changes while a model generation serves — server
+ * load and health, per-agreement usage, measured AS path costs. Writers
+ * (control threads, overlay, health checks) and readers (every decision)
+ * touch only C11 atomics with relaxed ordering: a decision may see a value
+ * a moment old, never a torn one, and never waits. One pc_live belongs to
+ * one pc_model and is sized from it. */
+#ifndef PC_LIB_LIVE_H
+#define PC_LIB_LIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/model.h"
+
+typedef struct pc_live pc_live;
+
+enum pc_health { PC_HEALTH_UP = 0, PC_HEALTH_DOWN = 1, PC_HEALTH_DRAINING = 2 };
+
+/* All servers up with load 0, path costs from the model. The model must
+ * outlive the live state. */
+int pc_live_new(const pc_model *model, pc_live **out);
+void pc_live_free(pc_live *live); /* NULL is fine */
+
+/* After a reload: copy load, health and measured costs of servers and
+ * agreements that keep their names from old into fresh. */
+void pc_live_carry(pc_live *fresh, const pc_live *old);
+
+void pc_live_set_load(pc_live *live, uint32_t server, uint32_t load);
+uint32_t pc_live_load(const pc_live *live, uint32_t server);
+void pc_live_set_health(pc_live *live, uint32_t server, enum pc_health health);
+enum pc_health pc_live_health(const pc_live *live, uint32_t server);
+
+/* Measured path cost from AS index as to the AS of server's farm, replacing
+ * the static cost; PC_COST_INFINITE marks the path unusable. */
+void pc_live_set_path_cost(pc_live *live, uint32_t as, uint32_t server_as, uint32_t cost);
+uint32_t pc_live_path_cost(const pc_live *live, uint32_t as, uint32_t server);
+
+/* Agreement usage in one-second windows (capacity_rps of the model).
+ * try_take counts one PEER decision at now_ms and returns false, counting
+ * nothing, when the window is full. */
+bool pc_live_agreement_try_take(pc_live *live, uint32_t agreement, uint64_t now_ms);
+/* Decisions taken in the current window, and in total since start. */
+uint32_t pc_live_agreement_window(const pc_live *live, uint32_t agreement, uint64_t now_ms);
+uint64_t pc_live_agreement_total(const pc_live *live, uint32_t agreement);
+
+const pc_model *pc_live_model(const pc_live *live);
+
+#endif

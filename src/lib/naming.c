@@ -1,0 +1,1 @@
+/* placeholder: naming module, being written */

@@ -1,0 +1,1 @@
+/* placeholder: netmap module, being written */

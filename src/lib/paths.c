@@ -1,0 +1,1 @@
+/* placeholder: paths module, being written */

@@ -1,0 +1,1 @@
+/* placeholder: report module, being written */

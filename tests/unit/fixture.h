@@ -1,0 +1,19 @@
+/* Helpers shared by the unit tests: load a fixture federation from
+ * tests/fixtures (or inline YAML) and fail the test loudly when it does not
+ * load. */
+#ifndef PC_TESTS_FIXTURE_H
+#define PC_TESTS_FIXTURE_H
+
+#include <stddef.h>
+
+struct pc_model;
+
+/* Reads tests/fixtures/<name> and loads it; fails the test on error.
+ * Returns NULL when config.c is not linked into the test. */
+struct pc_model *fixture_load(const char *name);
+/* Loads YAML text; fails the test on error. */
+struct pc_model *fixture_load_text(const char *yaml);
+/* Reads a whole file into a malloc'd NUL-terminated buffer; NULL on error. */
+char *fixture_read_file(const char *path, size_t *len);
+
+#endif
