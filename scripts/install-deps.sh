@@ -1,0 +1,32 @@
+#!/bin/sh
+# Installs every build and test dependency of peercdn from Debian 12
+# packages. Idempotent: when everything is present it only runs dpkg-query.
+set -eu
+
+PACKAGES="
+build-essential meson ninja-build pkg-config clang clang-format libclang-rt-14-dev
+libyaml-dev libsodium-dev libcmocka-dev
+python3 python3-pytest python3-dnspython
+"
+
+missing=""
+for pkg in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $pkg"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	echo "install-deps: all packages present"
+	exit 0
+fi
+
+echo "install-deps: installing$missing"
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing
