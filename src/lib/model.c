@@ -25,12 +25,12 @@ pc_model *pc_model_new(void)
 	model->self_node = PC_NONE;
 	model->default_service = PC_NONE;
 	model->params = (struct pc_policy_params){
-		.load_weight = 40,
-		.affinity_band = 10,
-		.high_watermark_pct = 90,
-		.spill_max_cost = 40,
-		.report_prefix4 = 24,
-		.report_prefix6 = 48,
+	    .load_weight = 40,
+	    .affinity_band = 10,
+	    .high_watermark_pct = 90,
+	    .spill_max_cost = 40,
+	    .report_prefix4 = 24,
+	    .report_prefix6 = 48,
 	};
 	return model;
 }
@@ -128,7 +128,8 @@ static int build_cdn_lists(pc_model *model)
 		for (uint32_t s = 0; s < model->n_servers; s++)
 			n_servers += model->servers[s].cdn == c;
 		for (uint32_t g = 0; g < model->n_agreements; g++)
-			n_agreements += model->agreements[g].cdn_a == c || model->agreements[g].cdn_b == c;
+			n_agreements +=
+			    model->agreements[g].cdn_a == c || model->agreements[g].cdn_b == c;
 		struct pc_cdn *cdn = &model->cdns[c];
 		if (alloc_list(model, &cdn->servers, n_servers) != PC_OK ||
 		    alloc_list(model, &cdn->agreements, n_agreements) != PC_OK)
@@ -193,12 +194,12 @@ static int build_asn_map(pc_model *model)
 int pc_model_finish(pc_model *model)
 {
 	int rc;
-#define INDEX(map, array, count)                                                          \
-	do {                                                                               \
-		rc = index_names(model, &model->map, model->array, sizeof(*model->array),   \
-		                 model->count);                                             \
-		if (rc != PC_OK)                                                           \
-			return rc;                                                         \
+#define INDEX(map, array, count)                                                                   \
+	do {                                                                                       \
+		rc = index_names(model, &model->map, model->array, sizeof(*model->array),          \
+		                 model->count);                                                    \
+		if (rc != PC_OK)                                                                   \
+			return rc;                                                                 \
 	} while (0)
 	INDEX(cdn_by_name, cdns, n_cdns);
 	INDEX(service_by_name, services, n_services);

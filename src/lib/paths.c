@@ -87,8 +87,8 @@ static int build_adjacency(const pc_model *model, struct adjacency *adj)
 	return PC_OK;
 }
 
-static void dijkstra(const struct adjacency *adj, uint32_t n_ases, uint32_t source,
-                     uint32_t *dist, struct heap_item *heap)
+static void dijkstra(const struct adjacency *adj, uint32_t n_ases, uint32_t source, uint32_t *dist,
+                     struct heap_item *heap)
 {
 	for (uint32_t a = 0; a < n_ases; a++)
 		dist[a] = PC_COST_INFINITE;
@@ -105,7 +105,8 @@ static void dijkstra(const struct adjacency *adj, uint32_t n_ases, uint32_t sour
 				continue;
 			if (via < dist[adj->to[e]]) {
 				dist[adj->to[e]] = (uint32_t)via;
-				heap_push(heap, &n_heap, (struct heap_item){(uint32_t)via, adj->to[e]});
+				heap_push(heap, &n_heap,
+				          (struct heap_item){(uint32_t)via, adj->to[e]});
 			}
 		}
 	}

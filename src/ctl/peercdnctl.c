@@ -1,0 +1,419 @@
+/* peercdnctl: the operator's command-line tool.
+ *
+ *   peercdnctl check FILE             check a config, exit 0 (good) or 1
+ *   peercdnctl explain [options] NAME-or-URL
+ *                                     print a policy decision and why
+ *   peercdnctl name [options]         make (signed, encrypted) names
+ *
+ * See peercdnctl(8) and docs/. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "ctl/explain.h"
+#include "lib/config.h"
+#include "lib/err.h"
+#include "lib/live.h"
+#include "lib/naming.h"
+#include "lib/policy.h"
+
+static void usage(FILE *out)
+{
+	fputs("usage: peercdnctl check FILE\n"
+	      "       peercdnctl explain [--config FILE] --client ADDR [--node NAME]\n"
+	      "                          [--prefer CDN] [--avoid SERVER]... [--family 4|6]\n"
+	      "                          [--answers N] [--load SERVER=N]... [--down SERVER]...\n"
+	      "                          NAME-or-URL\n"
+	      "       peercdnctl name [--config FILE] --provider NAME --object TEXT\n"
+	      "                       [--service NAME] [--cdn NAME] [--sign] [--encrypt]\n"
+	      "Without --config the embedded default federation is used.\n",
+	      out);
+}
+
+static void print_diag(void *ctx, const char *message)
+{
+	(void)ctx;
+	fprintf(stderr, "%s\n", message);
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return NULL;
+	size_t cap = 1 << 16, used = 0;
+	char *buf = malloc(cap);
+	while (buf != NULL) {
+		used += fread(buf + used, 1, cap - used, f);
+		if (used < cap)
+			break;
+		char *bigger = realloc(buf, cap *= 2);
+		if (bigger == NULL)
+			free(buf);
+		buf = bigger;
+	}
+	bool failed = ferror(f);
+	fclose(f);
+	if (failed) {
+		free(buf);
+		return NULL;
+	}
+	*len = used;
+	return buf;
+}
+
+/* Loads FILE, or the embedded default when path is NULL. Diagnostics go to
+ * stderr. */
+static pc_model *load_config(const char *path)
+{
+	pc_model *model = NULL;
+	if (path == NULL) {
+		if (pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
+		                   PC_DEFAULT_CONFIG_NAME, print_diag, NULL, &model) != PC_OK)
+			return NULL;
+		return model;
+	}
+	size_t len = 0;
+	char *text = read_file(path, &len);
+	if (text == NULL) {
+		fprintf(stderr, "%s: cannot read: %s\n", path, strerror(errno));
+		return NULL;
+	}
+	int rc = pc_config_load(text, len, path, print_diag, NULL, &model);
+	free(text);
+	if (rc != PC_OK && rc != PC_ECONFIG)
+		fprintf(stderr, "%s: %s\n", path, pc_strerror(rc));
+	return rc == PC_OK ? model : NULL;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+	if (argc != 2) {
+		usage(stderr);
+		return 2;
+	}
+	pc_model *model = load_config(argv[1]);
+	if (model == NULL) {
+		fprintf(stderr, "%s: config rejected\n", argv[1]);
+		return 1;
+	}
+	printf("%s: ok: %" PRIu32 " CDNs, %" PRIu32 " ASes, %" PRIu32 " client networks, "
+	       "%" PRIu32 " providers, %" PRIu32 " agreements, %" PRIu32 " servers, "
+	       "%" PRIu32 " nodes\n",
+	       argv[1], model->n_cdns, model->n_ases, model->n_client_nets, model->n_providers,
+	       model->n_agreements, model->n_servers, model->n_nodes);
+	pc_model_free(model);
+	return 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static const char *signature_desc(enum pc_sig_state state)
+{
+	return state == PC_SIG_VALID ? "valid" : state == PC_SIG_INVALID ? "INVALID" : "absent";
+}
+
+static uint32_t need(uint32_t index, const char *what, const char *name)
+{
+	if (index == PC_NONE)
+		fprintf(stderr, "unknown %s \"%s\"\n", what, name);
+	return index;
+}
+
+struct explain_opts {
+	const char *config, *client, *node, *prefer;
+	const char *avoid[PC_MAX_AVOID];
+	unsigned n_avoid;
+	const char *load[64], *down[64];
+	unsigned n_load, n_down;
+	int family;
+	unsigned answers;
+};
+
+/* --load and --down turn the static demo into "what if": a full server, a
+ * dead one, and watch the decision move. */
+static int apply_live(const pc_model *model, pc_live *live, const struct explain_opts *o)
+{
+	for (unsigned i = 0; i < o->n_load; i++) {
+		const char *eq = strchr(o->load[i], '=');
+		char name[128];
+		if (eq == NULL || (size_t)(eq - o->load[i]) >= sizeof(name)) {
+			fprintf(stderr, "--load wants SERVER=LOAD, got \"%s\"\n", o->load[i]);
+			return -1;
+		}
+		memcpy(name, o->load[i], (size_t)(eq - o->load[i]));
+		name[eq - o->load[i]] = '\0';
+		uint32_t server = need(pc_model_server(model, name), "server", name);
+		char *end;
+		unsigned long load = strtoul(eq + 1, &end, 10);
+		if (server == PC_NONE || *end != '\0' || load > UINT32_MAX)
+			return -1;
+		pc_live_set_load(live, server, (uint32_t)load);
+	}
+	for (unsigned i = 0; i < o->n_down; i++) {
+		uint32_t server = need(pc_model_server(model, o->down[i]), "server", o->down[i]);
+		if (server == PC_NONE)
+			return -1;
+		pc_live_set_health(live, server, PC_HEALTH_DOWN);
+	}
+	return 0;
+}
+
+static int build_request(const pc_model *model, const struct explain_opts *o, pc_request *req)
+{
+	pc_request_init(req);
+	if (o->client != NULL && pc_addr_parse(o->client, &req->client) != PC_OK) {
+		fprintf(stderr, "--client: not an IPv4 or IPv6 address: \"%s\"\n", o->client);
+		return -1;
+	}
+	req->node = model->self_node;
+	if (o->node != NULL &&
+	    (req->node = need(pc_model_node(model, o->node), "node", o->node)) == PC_NONE)
+		return -1;
+	if (o->prefer != NULL && (req->preferred_cdn = need(pc_model_cdn(model, o->prefer), "CDN",
+	                                                    o->prefer)) == PC_NONE)
+		return -1;
+	for (unsigned i = 0; i < o->n_avoid; i++) {
+		req->avoid[i] = need(pc_model_server(model, o->avoid[i]), "server", o->avoid[i]);
+		if (req->avoid[i] == PC_NONE)
+			return -1;
+	}
+	req->n_avoid = o->n_avoid;
+	req->family = (uint8_t)o->family;
+	req->max_answers = o->answers;
+	req->now_ms = now_ms();
+	return 0;
+}
+
+static int cmd_explain(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"client", required_argument, NULL, 'a'},
+	    {"node", required_argument, NULL, 'n'},
+	    {"prefer", required_argument, NULL, 'p'},
+	    {"avoid", required_argument, NULL, 'v'},
+	    {"family", required_argument, NULL, 'f'},
+	    {"answers", required_argument, NULL, 'k'},
+	    {"load", required_argument, NULL, 'l'},
+	    {"down", required_argument, NULL, 'd'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct explain_opts o = {.answers = 1};
+	int opt;
+	while ((opt = getopt_long(argc, argv, "c:a:n:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			o.config = optarg;
+			break;
+		case 'a':
+			o.client = optarg;
+			break;
+		case 'n':
+			o.node = optarg;
+			break;
+		case 'p':
+			o.prefer = optarg;
+			break;
+		case 'v':
+			if (o.n_avoid == PC_MAX_AVOID) {
+				fprintf(stderr, "at most %d --avoid\n", PC_MAX_AVOID);
+				return 2;
+			}
+			o.avoid[o.n_avoid++] = optarg;
+			break;
+		case 'f':
+			o.family = atoi(optarg);
+			break;
+		case 'k':
+			o.answers = (unsigned)atoi(optarg);
+			break;
+		case 'l':
+			if (o.n_load < 64)
+				o.load[o.n_load++] = optarg;
+			break;
+		case 'd':
+			if (o.n_down < 64)
+				o.down[o.n_down++] = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1 || (o.family != 0 && o.family != 4 && o.family != 6) ||
+	    o.answers < 1 || o.answers > PC_MAX_ANSWERS) {
+		usage(stderr);
+		return 2;
+	}
+	const char *target = argv[optind];
+	pc_model *model = load_config(o.config);
+	if (model == NULL)
+		return 1;
+	int status = 1;
+	pc_live *live = NULL;
+	pc_url url;
+	pc_name *name = &url.name;
+	bool is_url = strstr(target, "://") != NULL;
+	int rc = is_url ? pc_url_parse(model, target, strlen(target), &url)
+	                : pc_name_parse(model, target, strlen(target), name);
+	if (rc != PC_OK) {
+		fprintf(stderr, "%s: %s\n", target, pc_strerror(rc));
+		goto out;
+	}
+	pc_request req;
+	if (pc_live_new(model, &live) != PC_OK || apply_live(model, live, &o) != 0 ||
+	    build_request(model, &o, &req) != 0)
+		goto out;
+	req.provider = name->provider;
+	req.service = name->service;
+	req.object = name->object;
+	req.object_len = name->object_len;
+
+	pc_decision decision;
+	static pc_trace trace;
+	rc = pc_policy_decide(model, live, &req, &decision, &trace);
+	struct explain_input input = {
+	    .target = target,
+	    .is_url = is_url,
+	    .object_desc = name->object,
+	    .signature_desc = signature_desc(name->signature),
+	    .encrypted = name->encrypted,
+	    .now_ms = req.now_ms,
+	};
+	explain_print(stdout, model, &input, &req, rc, &decision, &trace);
+	if (!pc_name_signature_ok(model, name))
+		printf("warning   provider %s requires a valid signature: a redirector refuses "
+		       "this name\n",
+		       model->providers[name->provider].name);
+	status = rc == PC_OK ? 0 : 1;
+out:
+	pc_live_free(live);
+	pc_model_free(model);
+	return status;
+}
+
+static int cmd_name(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'c'},
+	    {"provider", required_argument, NULL, 'p'},
+	    {"service", required_argument, NULL, 's'},
+	    {"object", required_argument, NULL, 'o'},
+	    {"cdn", required_argument, NULL, 'd'},
+	    {"sign", no_argument, NULL, 'S'},
+	    {"encrypt", no_argument, NULL, 'E'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *config = NULL, *provider_name = NULL, *service_name = NULL, *object = NULL,
+	           *cdn_name = NULL;
+	bool sign = false, encrypt = false;
+	int opt;
+	while ((opt = getopt_long(argc, argv, "c:", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			config = optarg;
+			break;
+		case 'p':
+			provider_name = optarg;
+			break;
+		case 's':
+			service_name = optarg;
+			break;
+		case 'o':
+			object = optarg;
+			break;
+		case 'd':
+			cdn_name = optarg;
+			break;
+		case 'S':
+			sign = true;
+			break;
+		case 'E':
+			encrypt = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || provider_name == NULL || object == NULL) {
+		usage(stderr);
+		return 2;
+	}
+	pc_model *model = load_config(config);
+	if (model == NULL)
+		return 1;
+	int status = 1;
+	uint32_t provider =
+	    need(pc_model_provider(model, provider_name), "provider", provider_name);
+	uint32_t service = model->default_service;
+	if (service_name != NULL)
+		service = need(pc_model_service(model, service_name), "service", service_name);
+	uint32_t cdn = PC_NONE;
+	if (cdn_name != NULL)
+		cdn = need(pc_model_cdn(model, cdn_name), "CDN", cdn_name);
+	else if (provider != PC_NONE && model->providers[provider].primary_cdns.count > 0)
+		cdn = model->providers[provider].primary_cdns.items[0];
+	if (provider == PC_NONE || service == PC_NONE || cdn == PC_NONE)
+		goto out;
+	uint8_t nonce[8];
+	randombytes_buf(nonce, sizeof(nonce));
+	char out_name[PC_NAME_MAX + 1];
+	int rc = pc_name_make(model, provider, cdn, service, object, sign, encrypt, nonce, out_name,
+	                      sizeof(out_name));
+	if (rc < 0) {
+		fprintf(stderr, "cannot make the name: %s\n", pc_strerror(rc));
+		goto out;
+	}
+	printf("%s\n", out_name);
+	status = 0;
+out:
+	pc_model_free(model);
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	if (sodium_init() < 0) {
+		fputs("peercdnctl: libsodium failed to initialise\n", stderr);
+		return 1;
+	}
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "explain") == 0)
+		return cmd_explain(argc - 1, argv + 1);
+	if (strcmp(cmd, "name") == 0)
+		return cmd_name(argc - 1, argv + 1);
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	fprintf(stderr, "peercdnctl: unknown command \"%s\"\n", cmd);
+	usage(stderr);
+	return 2;
+}
