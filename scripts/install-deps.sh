@@ -1,13 +1,17 @@
 #!/bin/sh
 # Installs every build and test dependency of peercdn from Debian 12
 # packages. Idempotent: when everything is present it only runs dpkg-query.
+#   --bench  also the benchmark anchors and load generators
 set -eu
 
 PACKAGES="
 build-essential meson ninja-build pkg-config clang clang-format libclang-rt-14-dev
-libyaml-dev libsodium-dev libcmocka-dev
-python3 python3-pytest python3-dnspython
+libyaml-dev libsodium-dev libcmocka-dev libknot-dev liburcu-dev
+python3 python3-pytest python3-dnspython dnsutils knot-dnsutils iproute2 procps
 "
+if [ "${1:-}" = "--bench" ]; then
+	PACKAGES="$PACKAGES gdnsd dnsperf"
+fi
 
 missing=""
 for pkg in $PACKAGES; do

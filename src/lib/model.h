@@ -69,6 +69,10 @@ struct pc_cdn {
 	struct pc_index_list affiliate_as;
 	struct pc_addr_list anycast[PC_ROLE__COUNT];
 	uint32_t dns_ttl; /* seconds; 0 by default (the patent's §3.1.4) */
+	uint8_t dns_mode; /* enum pc_dns_mode: what an A/AAAA answer holds */
+	struct pc_addr_list redirectors; /* PC_DNS_MODE_REDIRECTOR answers (fig. 15) */
+	const char **ns_names; /* name servers of the zone, lower case, no dot */
+	uint32_t n_ns_names;
 	struct pc_index_list servers; /* server indexes */
 	struct pc_index_list agreements; /* agreement indexes it is party to */
 };
@@ -76,7 +80,23 @@ struct pc_cdn {
 struct pc_service {
 	const char *name; /* a codepoint label: "web", "tv", "live", "vod" */
 	uint32_t scheme_mask; /* PC_SCHEME_* bits: URLs of these schemes imply it */
+	uint32_t dns_ttl; /* PC_NONE: the CDN's dns_ttl */
+	uint8_t dns_mode; /* PC_DNS_MODE_INHERIT: the CDN's dns_mode */
 };
+
+/* What a DNS answer for a codepoint holds (the patent's figs. 14-16): the
+ * chosen server itself, an explicit redirector of the serving CDN that does
+ * the fine-grained choice, or the serving CDN's anycast redirector address. */
+enum pc_dns_mode {
+	PC_DNS_MODE_SERVER = 0,
+	PC_DNS_MODE_REDIRECTOR,
+	PC_DNS_MODE_ANYCAST,
+	PC_DNS_MODE_INHERIT = 0xff,
+};
+
+/* What the DNS role does with a name whose provider requires a signature
+ * when the signature is missing or wrong. */
+enum pc_sig_failure { PC_SIG_FAIL_REFUSE = 0, PC_SIG_FAIL_DECOY };
 
 enum pc_scheme { PC_SCHEME_HTTP = 1, PC_SCHEME_HTTPS = 2, PC_SCHEME_RTSP = 4 };
 
@@ -143,6 +163,34 @@ struct pc_policy_params {
 	uint8_t report_prefix4, report_prefix6; /* client prefix kept in reports */
 };
 
+/* The DNS role of this node (docs/config.md, "dns"). */
+struct pc_dns_params {
+	bool enabled;
+	struct pc_addr_list listen; /* empty: the DNS anycast addresses of self's CDNs */
+	uint16_t port; /* 53 */
+	uint32_t workers; /* 0: one per core */
+	uint16_t edns_payload; /* advertised and used as the UDP limit: 1232 */
+	uint32_t max_answers; /* addresses per A/AAAA answer, 1..PC_MAX_ANSWERS */
+	uint32_t tcp_idle_ms; /* idle TCP connections are closed after this */
+	uint32_t tcp_max_clients; /* per worker */
+	uint32_t tcp_max_per_source; /* concurrent connections from one address */
+	uint8_t sig_failure; /* enum pc_sig_failure */
+	pc_addr decoy4, decoy6; /* PC_SIG_FAIL_DECOY answers */
+	uint32_t rrl_rate; /* responses per second per client prefix; 0 = off */
+	uint32_t rrl_slip; /* every Nth limited response is sent truncated; 0 = none */
+	uint8_t rrl_prefix4, rrl_prefix6;
+	const char *hostmaster; /* SOA RNAME, presentation form */
+	uint32_t soa_serial; /* the daemon sets the load time when the config has none */
+	uint32_t soa_minimum; /* negative-caching TTL */
+};
+
+/* How operators reach the daemon (docs/config.md, "control"). */
+struct pc_control_params {
+	bool metrics_enabled;
+	pc_addr metrics_address; /* Prometheus /metrics over HTTP */
+	uint16_t metrics_port;
+};
+
 typedef struct pc_model {
 	pc_arena *arena;
 	const char *source; /* file name the model came from, for messages */
@@ -160,6 +208,8 @@ typedef struct pc_model {
 	uint32_t self_node; /* the node this config describes, or PC_NONE */
 	uint32_t default_service; /* PC_NONE: a codepoint must name its service */
 	struct pc_policy_params params;
+	struct pc_dns_params dns;
+	struct pc_control_params control;
 
 	/* AS graph as given: undirected links with costs. */
 	struct pc_link { uint32_t as_a, as_b, cost; } *links;

@@ -1,0 +1,301 @@
+/* peercdnd: the peercdn node daemon. Loads a config generation, opens the
+ * sockets of every enabled role on every worker, and then only waits for
+ * signals: SIGHUP reloads (a bad file is rejected and the old generation
+ * keeps serving), SIGTERM and SIGINT stop. See peercdnd(8). */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+#include <urcu-qsbr.h>
+
+#include "lib/config.h"
+#include "lib/err.h"
+#include "lib/rrl.h"
+#include "node/log.h"
+#include "node/metrics.h"
+#include "node/node.h"
+#include "node/worker.h"
+
+static void usage(FILE *out)
+{
+	fputs("usage: peercdnd [-c FILE] [-t] [-v] [-V]\n"
+	      "  -c FILE  config file (default: the embedded demo federation)\n"
+	      "  -t       check the config and exit: 0 good, 1 bad\n"
+	      "  -v       debug logging\n"
+	      "  -V       print the version\n",
+	      out);
+}
+
+struct diag_ctx {
+	bool to_log; /* daemon: log lines; -t: plain lines */
+	unsigned count;
+};
+
+static void print_diag(void *ctx, const char *message)
+{
+	struct diag_ctx *d = ctx;
+	d->count++;
+	if (d->to_log) {
+		char quoted[1024];
+		pc_log(PC_LOG_ERROR, "config-error", "detail=%s",
+		       pc_log_quote(message, quoted, sizeof(quoted)));
+	} else {
+		fprintf(stderr, "%s\n", message);
+	}
+}
+
+static pc_model *load_model(const char *path, bool to_log)
+{
+	struct diag_ctx diag = {.to_log = to_log};
+	pc_model *model = NULL;
+	if (path == NULL) {
+		pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
+		               PC_DEFAULT_CONFIG_NAME, print_diag, &diag, &model);
+		return model;
+	}
+	FILE *f = fopen(path, "rb");
+	if (f == NULL) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s: cannot read: %s", path, strerror(errno));
+		print_diag(&diag, msg);
+		return NULL;
+	}
+	size_t cap = 1 << 16, len = 0;
+	char *text = malloc(cap);
+	while (text != NULL) {
+		len += fread(text + len, 1, cap - len, f);
+		if (len < cap)
+			break;
+		char *bigger = realloc(text, cap *= 2);
+		if (bigger == NULL)
+			free(text);
+		text = bigger;
+	}
+	fclose(f);
+	if (text == NULL)
+		return NULL;
+	int rc = pc_config_load(text, len, path, print_diag, &diag, &model);
+	free(text);
+	if (rc != PC_OK && diag.count == 0) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s: %s", path, pc_strerror(rc));
+		print_diag(&diag, msg);
+	}
+	return model;
+}
+
+static void generation_free(struct pcd_generation *gen)
+{
+	if (gen == NULL)
+		return;
+	pc_rrl_free(gen->rrl);
+	pc_live_free(gen->live);
+	pc_model_free(gen->model);
+	free(gen);
+}
+
+static struct pcd_generation *generation_new(pc_model *model, const struct pcd_generation *old)
+{
+	struct pcd_generation *gen = calloc(1, sizeof(*gen));
+	if (gen == NULL) {
+		pc_model_free(model);
+		return NULL;
+	}
+	gen->model = model;
+	gen->loaded_at_ms = pcd_now_ms();
+	gen->number = old != NULL ? old->number + 1 : 1;
+	if (model->dns.soa_serial == 0)
+		model->dns.soa_serial = (uint32_t)(gen->loaded_at_ms / 1000);
+	struct pc_rrl_params rrl = {
+		.rate = model->dns.rrl_rate,
+		.slip = model->dns.rrl_slip,
+		.prefix4 = model->dns.rrl_prefix4,
+		.prefix6 = model->dns.rrl_prefix6,
+	};
+	randombytes_buf(rrl.hash_key, sizeof(rrl.hash_key));
+	if (pc_live_new(model, &gen->live) != PC_OK || pc_rrl_new(&rrl, &gen->rrl) != PC_OK) {
+		generation_free(gen);
+		return NULL;
+	}
+	if (old != NULL)
+		pc_live_carry(gen->live, old->live);
+	return gen;
+}
+
+/* What a reload cannot change without a restart: sockets. */
+static bool same_sockets(const pc_model *a, const pc_model *b)
+{
+	if (a->dns.enabled != b->dns.enabled || a->dns.port != b->dns.port ||
+	    a->dns.listen.count != b->dns.listen.count || a->dns.workers != b->dns.workers ||
+	    a->control.metrics_enabled != b->control.metrics_enabled ||
+	    a->control.metrics_port != b->control.metrics_port)
+		return false;
+	for (uint32_t i = 0; i < a->dns.listen.count; i++)
+		if (!pc_addr_equal(&a->dns.listen.items[i], &b->dns.listen.items[i]))
+			return false;
+	return true;
+}
+
+static void reload(struct pcd_node *node)
+{
+	const char *source = node->config_path ? node->config_path : PC_DEFAULT_CONFIG_NAME;
+	pc_log(PC_LOG_INFO, "reload-started", "config=%s", source);
+	pc_model *model = load_model(node->config_path, true);
+	struct pcd_generation *old = node->generation;
+	struct pcd_generation *fresh = model != NULL ? generation_new(model, old) : NULL;
+	if (fresh == NULL) {
+		atomic_fetch_add(&node->reload_failures, 1);
+		pc_log(PC_LOG_ERROR, "reload-rejected",
+		       "config=%s generation=%llu hint=\"the previous config keeps serving\"", source,
+		       (unsigned long long)old->number);
+		return;
+	}
+	if (!same_sockets(old->model, fresh->model))
+		pc_log(PC_LOG_WARNING, "reload-sockets-unchanged",
+		       "hint=\"listen addresses, ports and workers change on restart only\"");
+	rcu_xchg_pointer(&node->generation, fresh);
+	synchronize_rcu(); /* every worker has let go of old */
+	generation_free(old);
+	atomic_fetch_add(&node->reloads, 1);
+	pc_log(PC_LOG_INFO, "reloaded", "config=%s generation=%llu cdns=%u servers=%u", source,
+	       (unsigned long long)fresh->number, fresh->model->n_cdns, fresh->model->n_servers);
+}
+
+static unsigned worker_count(const pc_model *model)
+{
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n = model->dns.workers ? model->dns.workers : (unsigned)(cores > 0 ? cores : 1);
+	return n > PC_MAX_WORKERS ? PC_MAX_WORKERS : n;
+}
+
+static void shutdown_node(struct pcd_node *node, pthread_t *threads, unsigned started)
+{
+	atomic_store(&node->stopping, true);
+	for (unsigned w = 0; w < node->n_workers; w++)
+		pcd_worker_wake(&node->workers[w]);
+	for (unsigned w = 0; w < started; w++)
+		pthread_join(threads[w], NULL);
+	for (unsigned w = 0; w < node->n_workers; w++) {
+		struct pcd_worker *worker = &node->workers[w];
+		for (unsigned r = 0; pcd_roles[r] != NULL; r++) {
+			if (worker->role_state[r] == NULL)
+				continue;
+			pcd_roles[r]->close(worker);
+			free(worker->role_state[r]);
+		}
+		pcd_worker_release(worker);
+	}
+	for (unsigned r = 0; r < PC_MAX_ROLES; r++)
+		free(node->role_shared[r]);
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = NULL;
+	bool check_only = false;
+	int opt;
+	while ((opt = getopt(argc, argv, "c:tvVh")) != -1) {
+		switch (opt) {
+		case 'c': config_path = optarg; break;
+		case 't': check_only = true; break;
+		case 'v': pc_log_set_level(PC_LOG_DEBUG); break;
+		case 'V': printf("peercdnd %s\n", PEERCDN_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (sodium_init() < 0) {
+		fputs("peercdnd: libsodium failed to initialise\n", stderr);
+		return 1;
+	}
+	const char *source = config_path ? config_path : PC_DEFAULT_CONFIG_NAME;
+	pc_model *model = load_model(config_path, !check_only);
+	if (check_only) {
+		if (model == NULL) {
+			fprintf(stderr, "%s: config rejected\n", source);
+			return 1;
+		}
+		printf("%s: ok\n", source);
+		pc_model_free(model);
+		return 0;
+	}
+	if (model == NULL) {
+		pc_log(PC_LOG_ERROR, "config-rejected", "config=%s", source);
+		return 1;
+	}
+	bool any_role = false;
+	for (unsigned r = 0; pcd_roles[r] != NULL; r++)
+		any_role |= pcd_roles[r]->enabled(model);
+	if (!any_role) {
+		pc_log(PC_LOG_ERROR, "no-roles", "config=%s hint=\"enable dns in the config\"", source);
+		pc_model_free(model);
+		return 1;
+	}
+
+	static struct pcd_node node;
+	node.config_path = config_path;
+	node.started_at_ms = pcd_now_ms();
+	node.generation = generation_new(model, NULL);
+	if (node.generation == NULL)
+		return 1;
+
+	/* Workers inherit this mask; only the main thread takes signals. */
+	sigset_t signals;
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGHUP);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	node.n_workers = worker_count(model);
+	pthread_t threads[PC_MAX_WORKERS];
+	unsigned started = 0;
+	int status = 1;
+	struct metrics_server *metrics = NULL;
+	for (unsigned w = 0; w < node.n_workers; w++) {
+		if (pcd_worker_init(&node, &node.workers[w], w) != 0)
+			goto out;
+		for (unsigned r = 0; pcd_roles[r] != NULL; r++)
+			if (pcd_roles[r]->enabled(model) && pcd_roles[r]->open(&node, &node.workers[w]) != 0)
+				goto out;
+	}
+	if (pcd_metrics_start(&node, &metrics) != 0)
+		goto out;
+	for (; started < node.n_workers; started++)
+		if (pthread_create(&threads[started], NULL, pcd_worker_main, &node.workers[started]) != 0)
+			goto out;
+	pc_log(PC_LOG_INFO, "started", "version=%s config=%s workers=%u pid=%ld self=%s",
+	       PEERCDN_VERSION, source, node.n_workers, (long)getpid(),
+	       model->self_node != PC_NONE ? model->nodes[model->self_node].name : "-");
+
+	for (;;) {
+		int sig = sigwaitinfo(&signals, NULL);
+		if (sig == SIGHUP) {
+			reload(&node);
+		} else if (sig == SIGTERM || sig == SIGINT) {
+			pc_log(PC_LOG_INFO, "stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+			status = 0;
+			break;
+		}
+	}
+out:
+	if (status != 0)
+		pc_log(PC_LOG_ERROR, "start-failed", "config=%s", source);
+	shutdown_node(&node, threads, started);
+	pcd_metrics_stop(metrics);
+	generation_free(node.generation);
+	if (status == 0)
+		pc_log(PC_LOG_INFO, "stopped", "pid=%ld", (long)getpid());
+	return status;
+}

@@ -1,0 +1,94 @@
+#include "node/net.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef IPV6_FREEBIND
+#define IPV6_FREEBIND 78 /* linux/in6.h; glibc 2.36 lacks it */
+#endif
+
+socklen_t pcd_sockaddr_from_addr(const pc_addr *addr, uint16_t port,
+                                struct sockaddr_storage *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (addr->family == PC_AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)out;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		memcpy(&sin->sin_addr, addr->bytes, 4);
+		return sizeof(*sin);
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)out;
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons(port);
+	memcpy(&sin6->sin6_addr, addr->bytes, 16);
+	return sizeof(*sin6);
+}
+
+void pcd_addr_from_sockaddr(const struct sockaddr_storage *sa, pc_addr *out, uint16_t *port)
+{
+	memset(out, 0, sizeof(*out));
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+		out->family = PC_AF_INET;
+		memcpy(out->bytes, &sin->sin_addr, 4);
+		if (port != NULL)
+			*port = ntohs(sin->sin_port);
+	} else if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+		/* A v4-mapped source is an IPv4 client for the policy. */
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			out->family = PC_AF_INET;
+			memcpy(out->bytes, sin6->sin6_addr.s6_addr + 12, 4);
+		} else {
+			out->family = PC_AF_INET6;
+			memcpy(out->bytes, &sin6->sin6_addr, 16);
+		}
+		if (port != NULL)
+			*port = ntohs(sin6->sin6_port);
+	}
+}
+
+int pcd_net_bind(int type, const pc_addr *addr, uint16_t port)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = pcd_sockaddr_from_addr(addr, port, &sa);
+	int fd = socket(sa.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	int one = 1;
+	int buf = 4 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+		goto fail;
+	if (sa.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	/* Anycast addresses may be bound before the interface has them. */
+	setsockopt(fd, sa.ss_family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+	           sa.ss_family == AF_INET ? IP_FREEBIND : IPV6_FREEBIND, &one, sizeof(one));
+	if (type == SOCK_DGRAM) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buf, sizeof(buf));
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof(buf));
+	}
+	if (bind(fd, (struct sockaddr *)&sa, len) != 0)
+		goto fail;
+	if (type == SOCK_STREAM && listen(fd, 1024) != 0)
+		goto fail;
+	return fd;
+fail:;
+	int err = errno;
+	close(fd);
+	return -err;
+}
+
+const char *pcd_net_format(const pc_addr *addr, uint16_t port, char *buf, size_t size)
+{
+	char text[64];
+	if (pc_addr_format(addr, text, sizeof(text)) < 0)
+		snprintf(text, sizeof(text), "?");
+	snprintf(buf, size, addr->family == PC_AF_INET6 ? "[%s]:%u" : "%s:%u", text, port);
+	return buf;
+}

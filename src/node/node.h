@@ -1,0 +1,85 @@
+/* node: the running daemon — its config generation, worker threads and
+ * roles. A role (DNS now; CDSR, HTTP and RTSP redirectors, edge and overlay
+ * later) is a const struct of callbacks registered in one table (roles.c),
+ * the way Knot registers query modules and BIRD protocols. */
+#ifndef PC_NODE_NODE_H
+#define PC_NODE_NODE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/live.h"
+#include "lib/model.h"
+
+struct pcd_node;
+struct pcd_worker;
+
+/* One config generation: everything a reload replaces at once. Readers
+ * (workers) reach it through pcd_node.generation under RCU (liburcu QSBR):
+ * they never lock, and a generation is freed only after every worker has
+ * passed a quiescent state. */
+struct pcd_generation {
+	pc_model *model;
+	pc_live *live;
+	struct pc_rrl *rrl;
+	uint64_t loaded_at_ms;
+	uint64_t number; /* 1 for the first load, +1 per reload */
+};
+
+/* Something registered in a worker's epoll set. */
+struct pcd_io {
+	int fd;
+	void (*on_event)(struct pcd_io *io, struct pcd_worker *worker, uint32_t events);
+};
+
+struct pcd_role {
+	const char *name;
+	bool (*enabled)(const pc_model *model);
+	/* Opens this role's sockets for one worker and registers them. */
+	int (*open)(struct pcd_node *node, struct pcd_worker *worker);
+	/* Periodic work on the worker's thread (idle timeouts), about once a second. */
+	void (*tick)(struct pcd_worker *worker, uint64_t now_ms);
+	void (*close)(struct pcd_worker *worker);
+	/* Writes Prometheus metrics summed over workers. */
+	void (*metrics)(struct pcd_node *node, FILE *out);
+	/* Per-worker role state, allocated by the role in open. */
+	size_t slot;
+};
+
+enum { PC_MAX_ROLES = 8, PC_MAX_WORKERS = 64 };
+
+struct pcd_worker {
+	struct pcd_node *node;
+	unsigned index;
+	int epoll_fd;
+	int wake_fd; /* eventfd: stop */
+	void *role_state[PC_MAX_ROLES];
+};
+
+struct pcd_node {
+	const char *config_path; /* NULL: the embedded default */
+	struct pcd_generation *generation; /* RCU-protected */
+	unsigned n_workers;
+	struct pcd_worker workers[PC_MAX_WORKERS];
+	_Atomic bool stopping;
+	void *role_shared[PC_MAX_ROLES]; /* node-wide state of a role, freed by main */
+	_Atomic uint64_t reloads, reload_failures;
+	uint64_t started_at_ms;
+};
+
+extern const struct pcd_role *const pcd_roles[]; /* NULL-terminated; index = slot */
+extern const struct pcd_role pcd_role_dns;
+
+uint64_t pcd_now_ms(void); /* CLOCK_REALTIME in ms */
+uint64_t pcd_mono_ms(void); /* CLOCK_MONOTONIC in ms */
+
+/* Registers io in the worker's epoll set for events. */
+int pcd_worker_watch(struct pcd_worker *worker, struct pcd_io *io, uint32_t events);
+int pcd_worker_modify(struct pcd_worker *worker, struct pcd_io *io, uint32_t events);
+
+/* The generation a worker thread may use until its next quiescent state. */
+struct pcd_generation *pcd_node_generation(struct pcd_node *node);
+
+#endif

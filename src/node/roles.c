@@ -1,0 +1,7 @@
+/* The roles a node can run. A role's slot is its index here. */
+#include "node/node.h"
+
+const struct pcd_role *const pcd_roles[] = {
+	&pcd_role_dns,
+	NULL,
+};
