@@ -24,8 +24,9 @@
 
 static void usage(FILE *out)
 {
-	fputs("usage: peercdnd [-c FILE] [-t] [-v] [-V]\n"
+	fputs("usage: peercdnd [-c FILE] [-n NODE] [-t] [-v] [-V]\n"
 	      "  -c FILE  config file (default: the embedded demo federation)\n"
+	      "  -n NODE  run as this node of the config (default: its `self`)\n"
 	      "  -t       check the config and exit: 0 good, 1 bad\n"
 	      "  -v       debug logging\n"
 	      "  -V       print the version\n",
@@ -50,20 +51,14 @@ static void print_diag(void *ctx, const char *message)
 	}
 }
 
-static pc_model *load_model(const char *path, bool to_log)
+static pc_model *load_file(const char *path, struct diag_ctx *diag)
 {
-	struct diag_ctx diag = {.to_log = to_log};
 	pc_model *model = NULL;
-	if (path == NULL) {
-		pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
-		               PC_DEFAULT_CONFIG_NAME, print_diag, &diag, &model);
-		return model;
-	}
 	FILE *f = fopen(path, "rb");
 	if (f == NULL) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "%s: cannot read: %s", path, strerror(errno));
-		print_diag(&diag, msg);
+		print_diag(diag, msg);
 		return NULL;
 	}
 	size_t cap = 1 << 16, len = 0;
@@ -80,12 +75,38 @@ static pc_model *load_model(const char *path, bool to_log)
 	fclose(f);
 	if (text == NULL)
 		return NULL;
-	int rc = pc_config_load(text, len, path, print_diag, &diag, &model);
+	int rc = pc_config_load(text, len, path, print_diag, diag, &model);
 	free(text);
-	if (rc != PC_OK && diag.count == 0) {
+	if (rc != PC_OK && diag->count == 0) {
 		char msg[512];
 		snprintf(msg, sizeof(msg), "%s: %s", path, pc_strerror(rc));
-		print_diag(&diag, msg);
+		print_diag(diag, msg);
+	}
+	return model;
+}
+
+/* -n: the node this daemon is; NULL keeps the config's `self`. */
+static const char *node_name;
+
+static pc_model *load_model(const char *path, bool to_log)
+{
+	struct diag_ctx diag = {.to_log = to_log};
+	pc_model *model = NULL;
+	if (path == NULL)
+		pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
+		               PC_DEFAULT_CONFIG_NAME, print_diag, &diag, &model);
+	else
+		model = load_file(path, &diag);
+	if (model != NULL && node_name != NULL) {
+		uint32_t self = pc_model_node(model, node_name);
+		if (self == PC_NONE) {
+			char msg[256];
+			snprintf(msg, sizeof(msg), "-n %s: no such node in the config", node_name);
+			print_diag(&diag, msg);
+			pc_model_free(model);
+			return NULL;
+		}
+		model->self_node = self;
 	}
 	return model;
 }
@@ -200,9 +221,10 @@ int main(int argc, char **argv)
 	const char *config_path = NULL;
 	bool check_only = false;
 	int opt;
-	while ((opt = getopt(argc, argv, "c:tvVh")) != -1) {
+	while ((opt = getopt(argc, argv, "c:n:tvVh")) != -1) {
 		switch (opt) {
 		case 'c': config_path = optarg; break;
+		case 'n': node_name = optarg; break;
 		case 't': check_only = true; break;
 		case 'v': pc_log_set_level(PC_LOG_DEBUG); break;
 		case 'V': printf("peercdnd %s\n", PEERCDN_VERSION); return 0;
