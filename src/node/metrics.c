@@ -119,13 +119,22 @@ static void *metrics_main(void *arg)
 
 int pcd_metrics_start(struct pcd_node *node, struct metrics_server **out)
 {
-	const struct pc_control_params *control = &pcd_node_generation(node)->model->control;
+	const pc_model *model = pcd_node_generation(node)->model;
+	const struct pc_control_params *control = &model->control;
 	*out = NULL;
 	if (!control->metrics_enabled)
 		return 0;
+	/* Each node of a shared federation file has its own unicast address,
+	 * so one metrics port serves them all. */
+	pc_addr address = control->metrics_address;
+	if (address.family == PC_AF_NONE && model->self_node != PC_NONE &&
+	    model->nodes[model->self_node].addresses.count > 0)
+		address = model->nodes[model->self_node].addresses.items[0];
+	if (address.family == PC_AF_NONE)
+		pc_addr_parse("127.0.0.1", &address);
 	char where[80];
-	pcd_net_format(&control->metrics_address, control->metrics_port, where, sizeof(where));
-	int fd = pcd_net_bind(SOCK_STREAM, &control->metrics_address, control->metrics_port);
+	pcd_net_format(&address, control->metrics_port, where, sizeof(where));
+	int fd = pcd_net_bind(SOCK_STREAM, &address, control->metrics_port);
 	if (fd < 0) {
 		pc_log(PC_LOG_ERROR, "metrics-bind-failed", "listen=%s error=\"%s\"", where,
 		       strerror(-fd));

@@ -1,12 +1,23 @@
-"""Shared fixtures of the system tests: where the built programs are."""
+"""Shared fixtures of the system tests, modelled on BIND's and Knot's: every
+test starts its own daemons on free ports from a templated config, and the
+session fails if a process or a listening socket it started is left behind.
+"""
 import os
 import pathlib
+import signal
+import socket
 import subprocess
+import time
 
 import pytest
+import yaml
 
 BUILD = pathlib.Path(os.environ.get("PEERCDN_BUILD_DIR", "build")).resolve()
 SOURCE = pathlib.Path(os.environ.get("PEERCDN_SOURCE_DIR", ".")).resolve()
+PEERCDND = BUILD / "src" / "node" / "peercdnd"
+PEERCDNCTL = BUILD / "src" / "ctl" / "peercdnctl"
+
+_started = []  # (pid, ports) of every daemon any test started
 
 
 @pytest.fixture(scope="session")
@@ -17,14 +28,175 @@ def source_dir():
 @pytest.fixture(scope="session")
 def ctl():
     """Runs peercdnctl; returns the CompletedProcess (bounded by a timeout)."""
-    binary = BUILD / "src" / "ctl" / "peercdnctl"
-    assert binary.exists(), f"{binary} not built"
+    assert PEERCDNCTL.exists(), f"{PEERCDNCTL} not built"
 
     def run(*args, check=None):
-        proc = subprocess.run([str(binary), *map(str, args)], capture_output=True,
+        proc = subprocess.run([str(PEERCDNCTL), *map(str, args)], capture_output=True,
                               text=True, timeout=60)
         if check is not None:
             assert proc.returncode == check, (proc.returncode, proc.stdout, proc.stderr)
         return proc
 
     return run
+
+
+def free_port(host="127.0.0.1"):
+    """A port free for both UDP and TCP on host (bounded number of tries)."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind((host, 0))
+            port = tcp.getsockname()[1]
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                    udp.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port")
+
+
+def default_config():
+    """The embedded default federation as a dict, to be modified per test."""
+    return yaml.safe_load((SOURCE / "etc" / "peercdn.yaml").read_text())
+
+
+class Daemon:
+    """One peercdnd process started from a config dict."""
+
+    def __init__(self, workdir, config, name="peercdnd", node=None):
+        self.workdir = pathlib.Path(workdir)
+        self.config = config
+        self.name = name
+        self.node = node
+        self.proc = None
+        self.config_path = self.workdir / f"{name}.yaml"
+        self.log_path = self.workdir / f"{name}.log"
+
+    @property
+    def dns_port(self):
+        return self.config["dns"]["port"]
+
+    @property
+    def metrics_port(self):
+        return self.config.get("control", {}).get("metrics_port")
+
+    def write_config(self, text=None):
+        self.config_path.write_text(text if text is not None else yaml.safe_dump(self.config))
+
+    def start(self, timeout=15):
+        self.write_config()
+        args = [str(PEERCDND), "-c", str(self.config_path)]
+        if self.node:
+            args += ["-n", self.node]
+        self._log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT)
+        _started.append((self.proc.pid, self.ports()))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "msg=started" in self.log():
+                return self
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.name} exited {self.proc.returncode}:\n{self.log()}")
+            time.sleep(0.05)
+        raise AssertionError(f"{self.name} did not start:\n{self.log()}")
+
+    def ports(self):
+        ports = [self.config.get("dns", {}).get("port")]
+        if self.metrics_port:
+            ports.append(self.metrics_port)
+        return [p for p in ports if p]
+
+    def log(self):
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    def wait_log(self, pattern, count=1, timeout=10):
+        """Waits until pattern occurs count times in the log (bounded)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.log().count(pattern) >= count:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"no {pattern!r} x{count} in log:\n{self.log()}")
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def metrics(self, host=None):
+        """Prometheus metrics as {name{labels}: value}."""
+        import urllib.request
+        host = host or self.metrics_host()
+        with urllib.request.urlopen(f"http://{host}:{self.metrics_port}/metrics",
+                                    timeout=5) as resp:
+            body = resp.read().decode()
+        values = {}
+        for line in body.splitlines():
+            if line and not line.startswith("#"):
+                key, value = line.rsplit(" ", 1)
+                values[key] = float(value)
+        return values
+
+    def metrics_host(self):
+        listen = self.config.get("control", {}).get("metrics_listen")
+        return listen or "127.0.0.1"
+
+    def stop(self, timeout=10):
+        if self.proc is None or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=timeout)
+            raise AssertionError(f"{self.name} ignored SIGTERM:\n{self.log()}")
+        finally:
+            self._log.close()
+        return self.proc.returncode
+
+
+@pytest.fixture
+def daemons(tmp_path):
+    """Factory of daemons; stops each (by PID) at the end of the test and
+    fails the test if one did not exit cleanly."""
+    started = []
+
+    def start(config, name="peercdnd", node=None):
+        d = Daemon(tmp_path, config, name=name, node=node)
+        started.append(d)
+        return d.start()
+
+    yield start
+    failures = []
+    for d in started:
+        code = d.stop()
+        if code not in (0, None):
+            failures.append(f"{d.name} exited {code}:\n{d.log()[-3000:]}")
+        # ASan/UBSan reports end up in the log: a clean exit is not enough.
+        if "ERROR: AddressSanitizer" in d.log() or "runtime error:" in d.log():
+            failures.append(f"{d.name} sanitizer report:\n{d.log()[-5000:]}")
+    assert not failures, "\n".join(failures)
+
+
+def _listening(port):
+    out = subprocess.run(["ss", "-Hlnup", f"sport = :{port}"], capture_output=True,
+                         text=True, timeout=10).stdout
+    out += subprocess.run(["ss", "-Hlntp", f"sport = :{port}"], capture_output=True,
+                          text=True, timeout=10).stdout
+    return out.strip()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Fails the run if any daemon or its sockets outlived the tests."""
+    leftovers = []
+    for pid, ports in _started:
+        try:
+            os.kill(pid, 0)
+            leftovers.append(f"process {pid} still running")
+        except ProcessLookupError:
+            pass
+        for port in ports:
+            if _listening(port):
+                leftovers.append(f"port {port} still open: {_listening(port)}")
+    if leftovers:
+        print("\nLEFTOVERS:\n" + "\n".join(leftovers))
+        session.exitstatus = 1
