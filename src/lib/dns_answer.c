@@ -59,12 +59,12 @@ void pc_dns_scratch_free(pc_dns_scratch *scratch)
 const char *pc_dns_class_name(enum pc_dns_class cls)
 {
 	static const char *const names[PC_DNS__CLASS_COUNT] = {
-		[PC_DNS_ANSWER] = "answer",   [PC_DNS_APEX] = "apex",
-		[PC_DNS_NODATA] = "nodata",   [PC_DNS_NXDOMAIN] = "nxdomain",
-		[PC_DNS_REFUSED] = "refused", [PC_DNS_DECOY] = "decoy",
-		[PC_DNS_SERVFAIL] = "servfail", [PC_DNS_FORMERR] = "formerr",
-		[PC_DNS_BADVERS] = "badvers", [PC_DNS_NOTIMP] = "notimp",
-		[PC_DNS_DROPPED] = "dropped",
+	    [PC_DNS_ANSWER] = "answer",     [PC_DNS_APEX] = "apex",
+	    [PC_DNS_NODATA] = "nodata",     [PC_DNS_NXDOMAIN] = "nxdomain",
+	    [PC_DNS_REFUSED] = "refused",   [PC_DNS_DECOY] = "decoy",
+	    [PC_DNS_SERVFAIL] = "servfail", [PC_DNS_FORMERR] = "formerr",
+	    [PC_DNS_BADVERS] = "badvers",   [PC_DNS_NOTIMP] = "notimp",
+	    [PC_DNS_DROPPED] = "dropped",
 	};
 	return (unsigned)cls < PC_DNS__CLASS_COUNT ? names[cls] : "unknown";
 }
@@ -226,9 +226,9 @@ static void answer_apex(struct ctx *c, uint16_t qtype)
 				continue;
 			const struct pc_addr_list *glue = &cdn->anycast[PC_ROLE_DNS];
 			if (put_addresses(c, name, 0, glue, KNOT_RRTYPE_A, 3600, &written) !=
-			            KNOT_EOK ||
+			        KNOT_EOK ||
 			    put_addresses(c, name, 0, glue, KNOT_RRTYPE_AAAA, 3600, &written) !=
-			            KNOT_EOK)
+			        KNOT_EOK)
 				return;
 		}
 	} else if (qtype == KNOT_RRTYPE_ANY) {
@@ -298,9 +298,8 @@ static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 		}
 		/* The patent's decoy: an address the content servers ignore. */
 		c->res->cls = PC_DNS_DECOY;
-		struct pc_addr_list decoys = {.items = (pc_addr[2]){model->dns.decoy4,
-		                                                    model->dns.decoy6},
-		                              .count = 2};
+		struct pc_addr_list decoys = {
+		    .items = (pc_addr[2]){model->dns.decoy4, model->dns.decoy6}, .count = 2};
 		knot_pkt_begin(c->r, KNOT_ANSWER);
 		put_addresses(c, owner, hint, &decoys, qtype, c->ttl, &written);
 		if (written == 0 && !c->res->truncated)
@@ -314,7 +313,8 @@ static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 	req.client = query->source;
 	if (c->res->ecs && c->ecs.source_len > 0) {
 		memset(&req.client, 0, sizeof(req.client));
-		req.client.family = c->ecs.family == KNOT_ADDR_FAMILY_IPV4 ? PC_AF_INET : PC_AF_INET6;
+		req.client.family =
+		    c->ecs.family == KNOT_ADDR_FAMILY_IPV4 ? PC_AF_INET : PC_AF_INET6;
 		memcpy(req.client.bytes, c->ecs.address, (c->ecs.source_len + 7) / 8);
 	}
 	req.node = query->node;
@@ -357,9 +357,8 @@ static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 			const struct pc_server *server = &model->servers[decision->servers[i]];
 			/* One address per server, so answers name distinct servers. */
 			for (uint32_t a = 0; a < server->addresses.count; a++) {
-				if (server->addresses.items[a].family != (qtype == KNOT_RRTYPE_A
-				                                              ? PC_AF_INET
-				                                              : PC_AF_INET6))
+				if (server->addresses.items[a].family !=
+				    (qtype == KNOT_RRTYPE_A ? PC_AF_INET : PC_AF_INET6))
 					continue;
 				struct pc_addr_list one = {&server->addresses.items[a], 1};
 				if (put_addresses(c, owner, hint, &one, qtype, c->ttl, &written) !=
@@ -372,8 +371,8 @@ static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 		put_addresses(c, owner, hint, &serving->redirectors, qtype, c->ttl, &written);
 	} else {
 		enum pc_role role = model->services[name->service].scheme_mask == PC_SCHEME_RTSP
-		                            ? PC_ROLE_RTSP
-		                            : PC_ROLE_HTTP;
+		                        ? PC_ROLE_RTSP
+		                        : PC_ROLE_HTTP;
 		put_addresses(c, owner, hint, &serving->anycast[role], qtype, c->ttl, &written);
 	}
 	if (written == 0 && !c->res->truncated)
@@ -474,8 +473,8 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const pc_model *model, pc_live *li
 	scratch->used = 0;
 	memcpy(scratch->query_copy, query->wire, query->len);
 
-	struct ctx c = {.scratch = scratch, .model = model, .live = live, .query = query,
-	                .res = res};
+	struct ctx c = {
+	    .scratch = scratch, .model = model, .live = live, .query = query, .res = res};
 	if (knot_wire_get_opcode(query->wire) != KNOT_OPCODE_QUERY) {
 		res->cls = PC_DNS_NOTIMP;
 		return header_only(query, out, KNOT_WIRE_HEADER_SIZE, KNOT_RCODE_NOTIMPL, res);
@@ -518,21 +517,21 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const pc_model *model, pc_live *li
 		} else {
 			uint8_t *option = knot_pkt_edns_option(c.q, KNOT_EDNS_OPTION_CLIENT_SUBNET);
 			if (option != NULL) {
-				if (knot_edns_client_subnet_parse(&c.ecs, knot_edns_opt_get_data(option),
-				                                  knot_edns_opt_get_length(option)) !=
-				            KNOT_EOK ||
+				if (knot_edns_client_subnet_parse(
+				        &c.ecs, knot_edns_opt_get_data(option),
+				        knot_edns_opt_get_length(option)) != KNOT_EOK ||
 				    !ecs_valid(&c.ecs)) {
 					res->cls = PC_DNS_FORMERR;
-					return header_only(query, out, question_end, KNOT_RCODE_FORMERR,
-					                   res);
+					return header_only(query, out, question_end,
+					                   KNOT_RCODE_FORMERR, res);
 				}
 				res->ecs = true;
 				uint8_t data[4 + KNOT_EDNS_CLIENT_SUBNET_ADDRESS_MAXLEN];
 				uint16_t size = knot_edns_client_subnet_size(&c.ecs);
 				if (knot_edns_client_subnet_write(data, sizeof(data), &c.ecs) !=
-				            KNOT_EOK ||
-				    knot_edns_add_option(&c.opt, KNOT_EDNS_OPTION_CLIENT_SUBNET, size,
-				                         data, &scratch->mm) != KNOT_EOK)
+				        KNOT_EOK ||
+				    knot_edns_add_option(&c.opt, KNOT_EDNS_OPTION_CLIENT_SUBNET,
+				                         size, data, &scratch->mm) != KNOT_EOK)
 					return 0;
 			}
 		}
@@ -546,8 +545,8 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const pc_model *model, pc_live *li
 	if (c.edns) {
 		if (res->ecs) {
 			/* RFC 7871 §7.2.1: the scope says how far the answer holds. */
-			uint8_t *option = knot_edns_get_option(&c.opt, KNOT_EDNS_OPTION_CLIENT_SUBNET,
-			                                       NULL);
+			uint8_t *option =
+			    knot_edns_get_option(&c.opt, KNOT_EDNS_OPTION_CLIENT_SUBNET, NULL);
 			uint8_t scope = res->decided ? (uint8_t)res->decision.client_scope : 0;
 			if (option != NULL)
 				knot_edns_opt_get_data(option)[3] = scope;

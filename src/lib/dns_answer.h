@@ -26,17 +26,17 @@ void pc_dns_scratch_free(pc_dns_scratch *scratch); /* NULL is fine */
 
 /* What happened to a query, for counters and logs. */
 enum pc_dns_class {
-	PC_DNS_ANSWER, /* NOERROR with addresses from a policy decision */
-	PC_DNS_APEX, /* NOERROR at the zone apex or a name server name */
-	PC_DNS_NODATA, /* NOERROR, no answer of that type */
+	PC_DNS_ANSWER,   /* NOERROR with addresses from a policy decision */
+	PC_DNS_APEX,     /* NOERROR at the zone apex or a name server name */
+	PC_DNS_NODATA,   /* NOERROR, no answer of that type */
 	PC_DNS_NXDOMAIN, /* the codepoint does not parse */
-	PC_DNS_REFUSED, /* outside our zones, wrong class, or signature refused */
-	PC_DNS_DECOY, /* bad signature answered with the decoy address */
+	PC_DNS_REFUSED,  /* outside our zones, wrong class, or signature refused */
+	PC_DNS_DECOY,    /* bad signature answered with the decoy address */
 	PC_DNS_SERVFAIL, /* policy allows no server now */
-	PC_DNS_FORMERR, /* malformed query answered */
-	PC_DNS_BADVERS, /* EDNS version other than 0 */
-	PC_DNS_NOTIMP, /* opcode other than QUERY */
-	PC_DNS_DROPPED, /* not worth an answer: too short, or a response */
+	PC_DNS_FORMERR,  /* malformed query answered */
+	PC_DNS_BADVERS,  /* EDNS version other than 0 */
+	PC_DNS_NOTIMP,   /* opcode other than QUERY */
+	PC_DNS_DROPPED,  /* not worth an answer: too short, or a response */
 	PC_DNS__CLASS_COUNT
 };
 
@@ -45,9 +45,9 @@ const char *pc_dns_class_name(enum pc_dns_class cls); /* "answer", "nxdomain", .
 struct pc_dns_query {
 	const uint8_t *wire;
 	size_t len;
-	pc_addr source; /* the packet's source address */
-	bool tcp; /* no 512/EDNS size limit, no TC */
-	uint32_t node; /* capturing node (model->self_node), or PC_NONE */
+	pc_addr source;  /* the packet's source address */
+	bool tcp;        /* no 512/EDNS size limit, no TC */
+	uint32_t node;   /* capturing node (model->self_node), or PC_NONE */
 	uint64_t now_ms; /* for agreement accounting */
 };
 
@@ -55,8 +55,8 @@ struct pc_dns_result {
 	enum pc_dns_class cls;
 	uint16_t rcode; /* extended RCODE as sent */
 	bool truncated; /* TC was set */
-	bool ecs; /* the query carried a client subnet that was used */
-	bool decided; /* decision below is valid */
+	bool ecs;       /* the query carried a client subnet that was used */
+	bool decided;   /* decision below is valid */
 	pc_decision decision;
 	size_t question_end; /* header + question bytes, for pc_dns_truncate */
 };

@@ -60,8 +60,7 @@ static uint64_t prefix_hash(const pc_rrl *rrl, const pc_addr *source)
 	uint64_t hi, lo;
 	memcpy(&hi, bytes, 8);
 	memcpy(&lo, bytes + 8, 8);
-	return mix(mix(hi, rrl->params.hash_key[0]) ^ lo ^ source->family,
-	           rrl->params.hash_key[1]);
+	return mix(mix(hi, rrl->params.hash_key[0]) ^ lo ^ source->family, rrl->params.hash_key[1]);
 }
 
 enum pc_rrl_verdict pc_rrl_check(pc_rrl *rrl, const pc_addr *source, uint64_t now_ms)

@@ -25,7 +25,7 @@ struct pc_rrl_params {
 	uint32_t rate; /* responses per second per prefix; 0 disables limiting */
 	uint32_t slip; /* 0: drop all over the limit; 1: truncate all; N: 1 in N */
 	uint8_t prefix4, prefix6;
-	size_t buckets; /* rounded up to a power of two; 0: 65536 */
+	size_t buckets;       /* rounded up to a power of two; 0: 65536 */
 	uint64_t hash_key[2]; /* random, from the caller */
 };
 

@@ -18,7 +18,7 @@
 
 enum {
 	BATCH = 32,
-	UDP_IN = 4096, /* a larger query is dropped and counted */
+	UDP_IN = 4096,  /* a larger query is dropped and counted */
 	UDP_OUT = 4096, /* >= the largest edns_payload we accept */
 	TCP_MSG = 65535,
 	TCP_OUT_HIGH = 256 * 1024, /* stop reading a client that does not read */
@@ -42,8 +42,8 @@ enum counter {
 	C__COUNT
 };
 static const char *const counter_names[C__COUNT] = {
-	"udp_queries", "tcp_queries", "udp_oversize", "rrl_drop", "rrl_slip",
-	"truncated", "tcp_accepted", "tcp_refused", "tcp_timeout", "tcp_bad_frame",
+    "udp_queries", "tcp_queries",  "udp_oversize", "rrl_drop",    "rrl_slip",
+    "truncated",   "tcp_accepted", "tcp_refused",  "tcp_timeout", "tcp_bad_frame",
 };
 
 struct counters {
@@ -52,8 +52,8 @@ struct counters {
 	_Atomic uint64_t misc[C__COUNT];
 };
 
-#define BUMP(field) \
-	atomic_store_explicit(&(field), atomic_load_explicit(&(field), memory_order_relaxed) + 1, \
+#define BUMP(field)                                                                                \
+	atomic_store_explicit(&(field), atomic_load_explicit(&(field), memory_order_relaxed) + 1,  \
 	                      memory_order_relaxed)
 
 struct dns_worker;
@@ -128,10 +128,10 @@ static void udp_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t eve
 		for (int i = 0; i < BATCH; i++) {
 			dw->in_iov[i] = (struct iovec){dw->in[i], UDP_IN};
 			dw->in_msgs[i].msg_hdr = (struct msghdr){
-				.msg_name = &dw->from[i],
-				.msg_namelen = sizeof(dw->from[i]),
-				.msg_iov = &dw->in_iov[i],
-				.msg_iovlen = 1,
+			    .msg_name = &dw->from[i],
+			    .msg_namelen = sizeof(dw->from[i]),
+			    .msg_iov = &dw->in_iov[i],
+			    .msg_iovlen = 1,
 			};
 		}
 		int n = recvmmsg(io->fd, dw->in_msgs, BATCH, MSG_DONTWAIT, NULL);
@@ -146,10 +146,10 @@ static void udp_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t eve
 				continue;
 			}
 			struct pc_dns_query query = {
-				.wire = dw->in[i],
-				.len = dw->in_msgs[i].msg_len,
-				.node = gen->model->self_node,
-				.now_ms = now_ms,
+			    .wire = dw->in[i],
+			    .len = dw->in_msgs[i].msg_len,
+			    .node = gen->model->self_node,
+			    .now_ms = now_ms,
 			};
 			pcd_addr_from_sockaddr(&dw->from[i], &query.source, NULL);
 			struct pc_dns_result res;
@@ -171,10 +171,10 @@ static void udp_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t eve
 			}
 			dw->out_iov[n_out] = (struct iovec){dw->out[n_out], len};
 			dw->out_msgs[n_out].msg_hdr = (struct msghdr){
-				.msg_name = &dw->from[i],
-				.msg_namelen = dw->in_msgs[i].msg_hdr.msg_namelen,
-				.msg_iov = &dw->out_iov[n_out],
-				.msg_iovlen = 1,
+			    .msg_name = &dw->from[i],
+			    .msg_namelen = dw->in_msgs[i].msg_hdr.msg_namelen,
+			    .msg_iov = &dw->out_iov[n_out],
+			    .msg_iovlen = 1,
 			};
 			n_out++;
 		}
@@ -262,12 +262,12 @@ static bool conn_process(struct tcp_conn *conn, struct pcd_generation *gen)
 			break;
 		BUMP(dw->counters.misc[C_TCP_QUERIES]);
 		struct pc_dns_query query = {
-			.wire = conn->in + off + 2,
-			.len = msg_len,
-			.source = conn->source,
-			.tcp = true,
-			.node = gen->model->self_node,
-			.now_ms = pcd_now_ms(),
+		    .wire = conn->in + off + 2,
+		    .len = msg_len,
+		    .source = conn->source,
+		    .tcp = true,
+		    .node = gen->model->self_node,
+		    .now_ms = pcd_now_ms(),
 		};
 		struct pc_dns_result res;
 		size_t len = pc_dns_answer(dw->scratch, gen->model, gen->live, &query,
@@ -422,7 +422,8 @@ static int dns_open(struct pcd_node *node, struct pcd_worker *worker)
 	dw->worker = worker;
 	worker->role_state[pcd_role_dns.slot] = dw;
 	if (node->role_shared[pcd_role_dns.slot] == NULL) {
-		node->role_shared[pcd_role_dns.slot] = calloc(SOURCE_SLOTS, sizeof(_Atomic uint32_t));
+		node->role_shared[pcd_role_dns.slot] =
+		    calloc(SOURCE_SLOTS, sizeof(_Atomic uint32_t));
 		if (node->role_shared[pcd_role_dns.slot] == NULL)
 			return -ENOMEM;
 	}
@@ -477,8 +478,8 @@ static uint64_t sum(struct pcd_node *node, size_t offset)
 		const struct dns_worker *dw = node->workers[w].role_state[pcd_role_dns.slot];
 		if (dw != NULL)
 			total += atomic_load_explicit(
-				(const _Atomic uint64_t *)((const char *)&dw->counters + offset),
-				memory_order_relaxed);
+			    (const _Atomic uint64_t *)((const char *)&dw->counters + offset),
+			    memory_order_relaxed);
 	}
 	return total;
 }
@@ -506,11 +507,11 @@ static void dns_metrics(struct pcd_node *node, FILE *out)
 }
 
 const struct pcd_role pcd_role_dns = {
-	.name = "dns",
-	.enabled = dns_enabled,
-	.open = dns_open,
-	.tick = dns_tick,
-	.close = dns_close,
-	.metrics = dns_metrics,
-	.slot = 0,
+    .name = "dns",
+    .enabled = dns_enabled,
+    .open = dns_open,
+    .tick = dns_tick,
+    .close = dns_close,
+    .metrics = dns_metrics,
+    .slot = 0,
 };

@@ -13,7 +13,7 @@ void pc_log_set_level(enum pc_log_level level);
 /* msg is a short fixed event name ("started", "reload-rejected"); fmt adds
  * key=value pairs. */
 void pc_log(enum pc_log_level level, const char *msg, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Writes text as a double-quoted value with ", \ and control bytes escaped. */
 const char *pc_log_quote(const char *text, char *buf, size_t size);
 

@@ -134,10 +134,10 @@ static struct pcd_generation *generation_new(pc_model *model, const struct pcd_g
 	if (model->dns.soa_serial == 0)
 		model->dns.soa_serial = (uint32_t)(gen->loaded_at_ms / 1000);
 	struct pc_rrl_params rrl = {
-		.rate = model->dns.rrl_rate,
-		.slip = model->dns.rrl_slip,
-		.prefix4 = model->dns.rrl_prefix4,
-		.prefix6 = model->dns.rrl_prefix6,
+	    .rate = model->dns.rrl_rate,
+	    .slip = model->dns.rrl_slip,
+	    .prefix4 = model->dns.rrl_prefix4,
+	    .prefix6 = model->dns.rrl_prefix6,
 	};
 	randombytes_buf(rrl.hash_key, sizeof(rrl.hash_key));
 	if (pc_live_new(model, &gen->live) != PC_OK || pc_rrl_new(&rrl, &gen->rrl) != PC_OK) {
@@ -173,8 +173,8 @@ static void reload(struct pcd_node *node)
 	if (fresh == NULL) {
 		atomic_fetch_add(&node->reload_failures, 1);
 		pc_log(PC_LOG_ERROR, "reload-rejected",
-		       "config=%s generation=%llu hint=\"the previous config keeps serving\"", source,
-		       (unsigned long long)old->number);
+		       "config=%s generation=%llu hint=\"the previous config keeps serving\"",
+		       source, (unsigned long long)old->number);
 		return;
 	}
 	if (!same_sockets(old->model, fresh->model))
@@ -223,13 +223,27 @@ int main(int argc, char **argv)
 	int opt;
 	while ((opt = getopt(argc, argv, "c:n:tvVh")) != -1) {
 		switch (opt) {
-		case 'c': config_path = optarg; break;
-		case 'n': node_name = optarg; break;
-		case 't': check_only = true; break;
-		case 'v': pc_log_set_level(PC_LOG_DEBUG); break;
-		case 'V': printf("peercdnd %s\n", PEERCDN_VERSION); return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'n':
+			node_name = optarg;
+			break;
+		case 't':
+			check_only = true;
+			break;
+		case 'v':
+			pc_log_set_level(PC_LOG_DEBUG);
+			break;
+		case 'V':
+			printf("peercdnd %s\n", PEERCDN_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc) {
@@ -259,7 +273,8 @@ int main(int argc, char **argv)
 	for (unsigned r = 0; pcd_roles[r] != NULL; r++)
 		any_role |= pcd_roles[r]->enabled(model);
 	if (!any_role) {
-		pc_log(PC_LOG_ERROR, "no-roles", "config=%s hint=\"enable dns in the config\"", source);
+		pc_log(PC_LOG_ERROR, "no-roles", "config=%s hint=\"enable dns in the config\"",
+		       source);
 		pc_model_free(model);
 		return 1;
 	}
@@ -289,13 +304,15 @@ int main(int argc, char **argv)
 		if (pcd_worker_init(&node, &node.workers[w], w) != 0)
 			goto out;
 		for (unsigned r = 0; pcd_roles[r] != NULL; r++)
-			if (pcd_roles[r]->enabled(model) && pcd_roles[r]->open(&node, &node.workers[w]) != 0)
+			if (pcd_roles[r]->enabled(model) &&
+			    pcd_roles[r]->open(&node, &node.workers[w]) != 0)
 				goto out;
 	}
 	if (pcd_metrics_start(&node, &metrics) != 0)
 		goto out;
 	for (; started < node.n_workers; started++)
-		if (pthread_create(&threads[started], NULL, pcd_worker_main, &node.workers[started]) != 0)
+		if (pthread_create(&threads[started], NULL, pcd_worker_main,
+		                   &node.workers[started]) != 0)
 			goto out;
 	pc_log(PC_LOG_INFO, "started", "version=%s config=%s workers=%u pid=%ld self=%s",
 	       PEERCDN_VERSION, source, node.n_workers, (long)getpid(),
@@ -306,7 +323,8 @@ int main(int argc, char **argv)
 		if (sig == SIGHUP) {
 			reload(&node);
 		} else if (sig == SIGTERM || sig == SIGINT) {
-			pc_log(PC_LOG_INFO, "stopping", "signal=%s", sig == SIGTERM ? "TERM" : "INT");
+			pc_log(PC_LOG_INFO, "stopping", "signal=%s",
+			       sig == SIGTERM ? "TERM" : "INT");
 			status = 0;
 			break;
 		}

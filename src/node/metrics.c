@@ -71,7 +71,8 @@ static void serve_one(struct pcd_node *node, int fd)
 	char *body = NULL;
 	size_t body_len = 0;
 	const char *status = "404 Not Found";
-	if (strncmp(request, "GET /metrics ", 13) == 0 || strncmp(request, "GET /metrics?", 13) == 0) {
+	if (strncmp(request, "GET /metrics ", 13) == 0 ||
+	    strncmp(request, "GET /metrics?", 13) == 0) {
 		FILE *out = open_memstream(&body, &body_len);
 		if (out == NULL)
 			return;

@@ -10,8 +10,7 @@
 #define IPV6_FREEBIND 78 /* linux/in6.h; glibc 2.36 lacks it */
 #endif
 
-socklen_t pcd_sockaddr_from_addr(const pc_addr *addr, uint16_t port,
-                                struct sockaddr_storage *out)
+socklen_t pcd_sockaddr_from_addr(const pc_addr *addr, uint16_t port, struct sockaddr_storage *out)
 {
 	memset(out, 0, sizeof(*out));
 	if (addr->family == PC_AF_INET) {

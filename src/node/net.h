@@ -7,8 +7,7 @@
 
 #include "lib/model.h"
 
-socklen_t pcd_sockaddr_from_addr(const pc_addr *addr, uint16_t port,
-                                struct sockaddr_storage *out);
+socklen_t pcd_sockaddr_from_addr(const pc_addr *addr, uint16_t port, struct sockaddr_storage *out);
 void pcd_addr_from_sockaddr(const struct sockaddr_storage *sa, pc_addr *out, uint16_t *port);
 /* A non-blocking SO_REUSEPORT socket (SOCK_DGRAM or SOCK_STREAM) bound to
  * addr:port, listening when a stream. Returns the fd or -errno. */

@@ -59,7 +59,7 @@ struct pcd_worker {
 };
 
 struct pcd_node {
-	const char *config_path; /* NULL: the embedded default */
+	const char *config_path;           /* NULL: the embedded default */
 	struct pcd_generation *generation; /* RCU-protected */
 	unsigned n_workers;
 	struct pcd_worker workers[PC_MAX_WORKERS];
@@ -72,7 +72,7 @@ struct pcd_node {
 extern const struct pcd_role *const pcd_roles[]; /* NULL-terminated; index = slot */
 extern const struct pcd_role pcd_role_dns;
 
-uint64_t pcd_now_ms(void); /* CLOCK_REALTIME in ms */
+uint64_t pcd_now_ms(void);  /* CLOCK_REALTIME in ms */
 uint64_t pcd_mono_ms(void); /* CLOCK_MONOTONIC in ms */
 
 /* Registers io in the worker's epoll set for events. */

@@ -2,6 +2,6 @@
 #include "node/node.h"
 
 const struct pcd_role *const pcd_roles[] = {
-	&pcd_role_dns,
-	NULL,
+    &pcd_role_dns,
+    NULL,
 };
