@@ -1,1 +1,1 @@
-/* placeholder: config module, being written */
+/* The loader is config_loader.c. */
