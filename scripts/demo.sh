@@ -17,8 +17,9 @@ cd "$(dirname "$0")/.."
 if [ ! -f build/build.ninja ]; then
 	meson setup build >/dev/null
 fi
-ninja -C build src/ctl/peercdnctl >/dev/null
+ninja -C build src/ctl/peercdnctl src/node/peercdnd >/dev/null
 ctl=build/src/ctl/peercdnctl
+daemon=build/src/node/peercdnd
 
 summary=$(mktemp)
 trap 'rm -f "$summary"' EXIT
@@ -65,9 +66,59 @@ signed=$("$ctl" name --provider news --service live --object chan7 --sign)
 scenario "signed live name of news, IPv6 client in acme" OUTSIDE \
 	--client 2001:db8:100::10 "$signed"
 
-printf '\n##### summary\n'
+printf '\n##### summary of the policy decisions\n'
 printf '%-58s %-8s %-8s %-10s %s\n' "scenario" "expected" "got" "server" ""
 cat "$summary"
+
+# Part 2: the same decisions over the wire. One peercdnd per CDN, each on
+# its CDN's DNS anycast address (127.N0.0.53, port 5300). Clients send from
+# their own loopback addresses (dig -b), so each is located by its source.
+printf '\n##### live: one DNS node per CDN\n'
+logs=$(mktemp -d)
+pids=""
+cleanup() {
+	for pid in $pids; do kill "$pid" 2>/dev/null || true; done
+	for pid in $pids; do wait "$pid" 2>/dev/null || true; done
+	rm -rf "$logs" "$summary"
+}
+trap cleanup EXIT
+for node in acme-n1 beta-n1 gamma-n1; do
+	"$daemon" -n "$node" 2>"$logs/$node.log" &
+	pids="$pids $!"
+done
+for i in $(seq 50); do
+	started=$(cat "$logs"/*.log | grep -c 'msg=started' || true)
+	[ "$started" -eq 3 ] && break
+	sleep 0.1
+done
+if [ "$started" -ne 3 ]; then
+	cat "$logs"/*.log >&2
+	echo "demo: the DNS nodes did not start" >&2
+	exit 1
+fi
+grep -h 'msg=dns-listening' "$logs"/*.log | sed 's/^/  /'
+
+# ask CLIENT DNS-ANYCAST NAME EXPECTED-ADDRESS-PATTERN (grep -E)
+ask() {
+	answer=$(dig +norec +time=2 +tries=1 -b "$1" @"$2" -p 5300 "$3" A | grep -v '^;' | grep -w A || true)
+	got=$(printf '%s\n' "$answer" | awk '{print $5}' | head -1)
+	ttl=$(printf '%s\n' "$answer" | awk '{print $2}' | head -1)
+	mark=ok
+	if ! printf '%s\n' "$got" | grep -Eqx "$4"; then
+		mark=UNEXPECTED
+		failed=1
+	fi
+	printf '  $ dig -b %-11s @%s -p 5300 %s\n    -> %s (TTL %s) %s\n' "$1" "$2" "$3" \
+		"${got:-no answer}" "${ttl:--}" "$mark"
+}
+ask 127.1.0.10 127.10.0.53 ad102.web.abc.cdn.acme.net '127\.1\.200\.[12]'
+ask 127.2.0.10 127.10.0.53 ad102.web.abc.cdn.acme.net '127\.2\.200\.1'
+ask 127.6.0.10 127.20.0.53 index.foo.cdn.beta.net '127\.3\.200\.1'
+ask 127.5.0.10 127.20.0.53 index.foo.cdn.beta.net '127\.5\.200\.1'
+echo "  acme's node counted these decisions (http://127.1.255.1:9153/metrics):"
+curl -s --max-time 5 http://127.1.255.1:9153/metrics | grep '^peercdn_dns_decisions_total' |
+	sed 's/^/    /' || true
+
 if [ "$failed" -ne 0 ]; then
 	echo "demo: some decisions differ from what the claims require" >&2
 	exit 1
