@@ -1,5 +1,4 @@
-/* See fixture.h. The loader symbols are weak so that module tests that do
- * not link the config library still link. */
+/* See fixture.h. Linked only into tests that link the config loader. */
 #include "fixture.h"
 
 #include <setjmp.h>
@@ -13,8 +12,6 @@
 #include <cmocka.h>
 
 #include "lib/config.h"
-
-#pragma weak pc_config_load
 
 static void print_diag(void *ctx, const char *message)
 {
@@ -53,8 +50,6 @@ char *fixture_read_file(const char *path, size_t *len)
 
 static struct pc_model *load(const char *text, size_t len, const char *source)
 {
-	if (pc_config_load == NULL)
-		return NULL;
 	pc_model *model = NULL;
 	int rc = pc_config_load(text, len, source, print_diag, NULL, &model);
 	if (rc != 0)

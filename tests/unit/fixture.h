@@ -8,8 +8,7 @@
 
 struct pc_model;
 
-/* Reads tests/fixtures/<name> and loads it; fails the test on error.
- * Returns NULL when config.c is not linked into the test. */
+/* Reads tests/fixtures/<name> and loads it; fails the test on error. */
 struct pc_model *fixture_load(const char *name);
 /* Loads YAML text; fails the test on error. */
 struct pc_model *fixture_load_text(const char *yaml);
