@@ -98,8 +98,11 @@ if [ "$started" -ne 3 ]; then
 fi
 grep -h 'msg=dns-listening' "$logs"/*.log | sed 's/^/  /'
 
-# ask CLIENT DNS-ANYCAST NAME EXPECTED-ADDRESS-PATTERN (grep -E)
+# ask TITLE CLIENT DNS-ANYCAST NAME EXPECTED-ADDRESS-PATTERN (grep -E): any server
+# of the CDN the claims require; which one is the policy's (load, cost, affinity).
 ask() {
+	printf '  %s\n' "$1"
+	shift
 	answer=$(dig +norec +time=2 +tries=1 -b "$1" @"$2" -p 5300 "$3" A | grep -v '^;' | grep -w A || true)
 	got=$(printf '%s\n' "$answer" | awk '{print $5}' | head -1)
 	ttl=$(printf '%s\n' "$answer" | awk '{print $2}' | head -1)
@@ -108,13 +111,17 @@ ask() {
 		mark=UNEXPECTED
 		failed=1
 	fi
-	printf '  $ dig -b %-11s @%s -p 5300 %s\n    -> %s (TTL %s) %s\n' "$1" "$2" "$3" \
+	printf '    $ dig -b %s @%s -p 5300 %s\n      -> %s (TTL %s) %s\n' "$1" "$2" "$3" \
 		"${got:-no answer}" "${ttl:--}" "$mark"
 }
-ask 127.1.0.10 127.10.0.53 ad102.web.abc.cdn.acme.net '127\.1\.200\.[12]'
-ask 127.2.0.10 127.10.0.53 ad102.web.abc.cdn.acme.net '127\.2\.200\.1'
-ask 127.6.0.10 127.20.0.53 index.foo.cdn.beta.net '127\.3\.200\.1'
-ask 127.5.0.10 127.20.0.53 index.foo.cdn.beta.net '127\.5\.200\.1'
+ask "acme client, abc content, acme's DNS: PRIMARY, an acme server" \
+	127.1.0.10 127.10.0.53 ad102.web.abc.cdn.acme.net '127\.1\.200\.[12]'
+ask "beta client, abc content, acme's DNS: PEER, a beta server" \
+	127.2.0.10 127.10.0.53 ad102.web.abc.cdn.acme.net '127\.2\.200\.1'
+ask "gamma client, foo content, beta's DNS: OUTSIDE, a beta server" \
+	127.6.0.10 127.20.0.53 index.foo.cdn.beta.net '127\.[235]\.200\.1'
+ask "AS 500 client (affiliate of both), foo content: PRIMARY, a beta server" \
+	127.5.0.10 127.20.0.53 index.foo.cdn.beta.net '127\.[235]\.200\.1'
 echo "  acme's node counted these decisions (http://127.1.255.1:9153/metrics):"
 curl -s --max-time 5 http://127.1.255.1:9153/metrics | grep '^peercdn_dns_decisions_total' |
 	sed 's/^/    /' || true

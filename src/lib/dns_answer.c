@@ -486,14 +486,13 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const pc_model *model, pc_live *li
 	c.q = knot_pkt_new(scratch->query_copy, (uint16_t)query->len, &scratch->mm);
 	if (c.q == NULL)
 		return 0;
-	if (knot_pkt_parse_question(c.q) != KNOT_EOK) {
-		res->cls = PC_DNS_FORMERR;
-		return header_only(query, out, KNOT_WIRE_HEADER_SIZE, KNOT_RCODE_FORMERR, res);
-	}
-	size_t question_end = KNOT_WIRE_HEADER_SIZE + knot_pkt_question_size(c.q);
 	/* Only the additional section may carry records in a query (EDNS);
 	 * a query with answer or authority records is malformed for us. */
-	if (knot_pkt_parse(c.q, 0) != KNOT_EOK || c.q->sections[KNOT_ANSWER].count != 0 ||
+	int parsed = knot_pkt_parse(c.q, 0);
+	size_t question_end = KNOT_WIRE_HEADER_SIZE;
+	if (c.q->qname_size > 0)
+		question_end += knot_pkt_question_size(c.q);
+	if (parsed != KNOT_EOK || c.q->sections[KNOT_ANSWER].count != 0 ||
 	    c.q->sections[KNOT_AUTHORITY].count != 0) {
 		res->cls = PC_DNS_FORMERR;
 		return header_only(query, out, question_end, KNOT_RCODE_FORMERR, res);

@@ -54,6 +54,7 @@ static int teardown(void **state)
 static void make_query(struct env *env, const char *name, uint16_t qtype, bool edns,
                        const char *ecs_addr, uint8_t ecs_len)
 {
+	memset(env->query, 0, sizeof(env->query));
 	knot_pkt_t *q = knot_pkt_new(env->query, sizeof(env->query), NULL);
 	assert_non_null(q);
 	knot_wire_set_id(q->wire, 0x4242);
