@@ -17,8 +17,8 @@ typedef void (*pc_config_diag_fn)(void *ctx, const char *message);
  * file in diagnostics. On success *out owns a finished model (free it with
  * pc_model_free) and 0 is returned; otherwise PC_ECONFIG (or PC_ENOMEM)
  * and every error went to diag (which may be NULL). */
-int pc_config_load(const char *text, size_t len, const char *source,
-                   pc_config_diag_fn diag, void *diag_ctx, pc_model **out);
+int pc_config_load(const char *text, size_t len, const char *source, pc_config_diag_fn diag,
+                   void *diag_ctx, pc_model **out);
 
 /* The embedded default federation (etc/peercdn.yaml). */
 extern const char pc_default_config_yaml[];

@@ -6,14 +6,14 @@
 
 enum {
 	PC_OK = 0,
-	PC_ENOMEM = -1,     /* allocation failed */
-	PC_EINVAL = -2,     /* argument out of contract */
-	PC_EEXIST = -3,     /* duplicate key (prefix, name) */
-	PC_ENOENT = -4,     /* no such item */
-	PC_ERANGE = -5,     /* value or length out of range */
-	PC_ECONFIG = -6,    /* config has errors; see the diagnostics */
-	PC_ESYNTAX = -7,    /* malformed input */
-	PC_ENOZONE = -8,    /* name is under no CDN domain we know */
+	PC_ENOMEM = -1,      /* allocation failed */
+	PC_EINVAL = -2,      /* argument out of contract */
+	PC_EEXIST = -3,      /* duplicate key (prefix, name) */
+	PC_ENOENT = -4,      /* no such item */
+	PC_ERANGE = -5,      /* value or length out of range */
+	PC_ECONFIG = -6,     /* config has errors; see the diagnostics */
+	PC_ESYNTAX = -7,     /* malformed input */
+	PC_ENOZONE = -8,     /* name is under no CDN domain we know */
 	PC_ENOCUSTOMER = -9, /* codepoint names no configured provider */
 	PC_ENOSERVICE = -10, /* codepoint names no service and none is implied */
 	PC_EBADSIG = -11,    /* signature label missing or wrong */

@@ -24,25 +24,19 @@
 #include "lib/netmap.h"
 #include "lib/strmap.h"
 
-#define PC_NONE UINT32_MAX
+#define PC_NONE          UINT32_MAX
 #define PC_COST_INFINITE UINT32_MAX
-#define PC_KEY_BYTES 32   /* signing and encryption keys */
-#define PC_MAX_TIERS 32   /* tiers are a bitmask */
-#define PC_MAX_SERVICES 64 /* services are a bitmask */
+#define PC_KEY_BYTES     32 /* signing and encryption keys */
+#define PC_MAX_TIERS     32 /* tiers are a bitmask */
+#define PC_MAX_SERVICES  64 /* services are a bitmask */
 
 typedef struct pc_addr {
-	uint8_t family; /* PC_AF_INET or PC_AF_INET6 */
+	uint8_t family;    /* PC_AF_INET or PC_AF_INET6 */
 	uint8_t bytes[16]; /* network order; IPv4 in the first 4 */
 } pc_addr;
 
 /* The wire roles a redirector node can play on a CDN's anycast address. */
-enum pc_role {
-	PC_ROLE_DNS,
-	PC_ROLE_CDSR,
-	PC_ROLE_HTTP,
-	PC_ROLE_RTSP,
-	PC_ROLE__COUNT
-};
+enum pc_role { PC_ROLE_DNS, PC_ROLE_CDSR, PC_ROLE_HTTP, PC_ROLE_RTSP, PC_ROLE__COUNT };
 
 struct pc_addr_list {
 	pc_addr *items;
@@ -56,9 +50,9 @@ struct pc_index_list {
 
 struct pc_as {
 	uint32_t asn;
-	const char *name; /* optional, may be NULL */
+	const char *name;          /* optional, may be NULL */
 	struct pc_index_list cdns; /* CDNs whose footprint holds this AS (backbone or affiliate) */
-	uint32_t server_as; /* index among ASes that hold servers, or PC_NONE */
+	uint32_t server_as;        /* index among ASes that hold servers, or PC_NONE */
 };
 
 struct pc_cdn {
@@ -68,20 +62,20 @@ struct pc_cdn {
 	struct pc_index_list backbone_as; /* AS indexes */
 	struct pc_index_list affiliate_as;
 	struct pc_addr_list anycast[PC_ROLE__COUNT];
-	uint32_t dns_ttl; /* seconds; 0 by default (the patent's §3.1.4) */
-	uint8_t dns_mode; /* enum pc_dns_mode: what an A/AAAA answer holds */
+	uint32_t dns_ttl;                /* seconds; 0 by default (the patent's §3.1.4) */
+	uint8_t dns_mode;                /* enum pc_dns_mode: what an A/AAAA answer holds */
 	struct pc_addr_list redirectors; /* PC_DNS_MODE_REDIRECTOR answers (fig. 15) */
-	const char **ns_names; /* name servers of the zone, lower case, no dot */
+	const char **ns_names;           /* name servers of the zone, lower case, no dot */
 	uint32_t n_ns_names;
-	struct pc_index_list servers; /* server indexes */
+	struct pc_index_list servers;    /* server indexes */
 	struct pc_index_list agreements; /* agreement indexes it is party to */
 };
 
 struct pc_service {
-	const char *name; /* a codepoint label: "web", "tv", "live", "vod" */
+	const char *name;     /* a codepoint label: "web", "tv", "live", "vod" */
 	uint32_t scheme_mask; /* PC_SCHEME_* bits: URLs of these schemes imply it */
-	uint32_t dns_ttl; /* PC_NONE: the CDN's dns_ttl */
-	uint8_t dns_mode; /* PC_DNS_MODE_INHERIT: the CDN's dns_mode */
+	uint32_t dns_ttl;     /* PC_NONE: the CDN's dns_ttl */
+	uint8_t dns_mode;     /* PC_DNS_MODE_INHERIT: the CDN's dns_mode */
 };
 
 /* What a DNS answer for a codepoint holds (the patent's figs. 14-16): the
@@ -102,7 +96,7 @@ enum pc_scheme { PC_SCHEME_HTTP = 1, PC_SCHEME_HTTPS = 2, PC_SCHEME_RTSP = 4 };
 
 struct pc_grade {
 	const char *name;
-	uint32_t tier_mask; /* tiers this grade may be served from */
+	uint32_t tier_mask;     /* tiers this grade may be served from */
 	uint32_t max_path_cost; /* how far it may be served from; PC_COST_INFINITE */
 };
 
@@ -150,38 +144,38 @@ struct pc_client_net {
 struct pc_node {
 	const char *name;
 	uint32_t as;
-	struct pc_index_list cdns; /* CDNs whose domains and anycast addresses it serves */
+	struct pc_index_list cdns;     /* CDNs whose domains and anycast addresses it serves */
 	struct pc_addr_list addresses; /* unicast (management) addresses */
 };
 
 /* Tunables of the decision (docs/config.md, "policy"). */
 struct pc_policy_params {
-	uint32_t load_weight; /* cost units added at 100 % load */
+	uint32_t load_weight;   /* cost units added at 100 % load */
 	uint32_t affinity_band; /* servers within this score of the best share objects by hash */
 	uint32_t high_watermark_pct; /* load above this % of capacity prunes a server */
-	uint32_t spill_max_cost; /* extra path cost a spill to a farther farm may add */
+	uint32_t spill_max_cost;     /* extra path cost a spill to a farther farm may add */
 	uint8_t report_prefix4, report_prefix6; /* client prefix kept in reports */
 };
 
 /* The DNS role of this node (docs/config.md, "dns"). */
 struct pc_dns_params {
 	bool enabled;
-	struct pc_addr_list listen; /* empty: the DNS anycast addresses of self's CDNs */
-	uint16_t port; /* 53 */
-	uint32_t workers; /* 0: one per core */
-	uint16_t edns_payload; /* advertised and used as the UDP limit: 1232 */
-	uint32_t max_answers; /* addresses per A/AAAA answer, 1..PC_MAX_ANSWERS */
-	uint32_t tcp_idle_ms; /* idle TCP connections are closed after this */
-	uint32_t tcp_max_clients; /* per worker */
+	struct pc_addr_list listen;  /* empty: the DNS anycast addresses of self's CDNs */
+	uint16_t port;               /* 53 */
+	uint32_t workers;            /* 0: one per core */
+	uint16_t edns_payload;       /* advertised and used as the UDP limit: 1232 */
+	uint32_t max_answers;        /* addresses per A/AAAA answer, 1..PC_MAX_ANSWERS */
+	uint32_t tcp_idle_ms;        /* idle TCP connections are closed after this */
+	uint32_t tcp_max_clients;    /* per worker */
 	uint32_t tcp_max_per_source; /* concurrent connections from one address */
-	uint8_t sig_failure; /* enum pc_sig_failure */
-	pc_addr decoy4, decoy6; /* PC_SIG_FAIL_DECOY answers */
-	uint32_t rrl_rate; /* responses per second per client prefix; 0 = off */
-	uint32_t rrl_slip; /* every Nth limited response is sent truncated; 0 = none */
+	uint8_t sig_failure;         /* enum pc_sig_failure */
+	pc_addr decoy4, decoy6;      /* PC_SIG_FAIL_DECOY answers */
+	uint32_t rrl_rate;           /* responses per second per client prefix; 0 = off */
+	uint32_t rrl_slip;           /* every Nth limited response is sent truncated; 0 = none */
 	uint8_t rrl_prefix4, rrl_prefix6;
 	const char *hostmaster; /* SOA RNAME, presentation form */
-	uint32_t soa_serial; /* the daemon sets the load time when the config has none */
-	uint32_t soa_minimum; /* negative-caching TTL */
+	uint32_t soa_serial;    /* the daemon sets the load time when the config has none */
+	uint32_t soa_minimum;   /* negative-caching TTL */
 };
 
 /* How operators reach the daemon (docs/config.md, "control"). */
@@ -195,34 +189,45 @@ typedef struct pc_model {
 	pc_arena *arena;
 	const char *source; /* file name the model came from, for messages */
 
-	struct pc_as *ases; uint32_t n_ases;
-	struct pc_cdn *cdns; uint32_t n_cdns;
-	struct pc_service *services; uint32_t n_services;
-	const char **tiers; uint32_t n_tiers;
-	struct pc_grade *grades; uint32_t n_grades;
-	struct pc_provider *providers; uint32_t n_providers;
-	struct pc_agreement *agreements; uint32_t n_agreements;
-	struct pc_server *servers; uint32_t n_servers;
-	struct pc_client_net *client_nets; uint32_t n_client_nets;
-	struct pc_node *nodes; uint32_t n_nodes;
-	uint32_t self_node; /* the node this config describes, or PC_NONE */
+	struct pc_as *ases;
+	uint32_t n_ases;
+	struct pc_cdn *cdns;
+	uint32_t n_cdns;
+	struct pc_service *services;
+	uint32_t n_services;
+	const char **tiers;
+	uint32_t n_tiers;
+	struct pc_grade *grades;
+	uint32_t n_grades;
+	struct pc_provider *providers;
+	uint32_t n_providers;
+	struct pc_agreement *agreements;
+	uint32_t n_agreements;
+	struct pc_server *servers;
+	uint32_t n_servers;
+	struct pc_client_net *client_nets;
+	uint32_t n_client_nets;
+	struct pc_node *nodes;
+	uint32_t n_nodes;
+	uint32_t self_node;       /* the node this config describes, or PC_NONE */
 	uint32_t default_service; /* PC_NONE: a codepoint must name its service */
 	struct pc_policy_params params;
 	struct pc_dns_params dns;
 	struct pc_control_params control;
 
 	/* AS graph as given: undirected links with costs. */
-	struct pc_link { uint32_t as_a, as_b, cost; } *links;
+	struct pc_link {
+		uint32_t as_a, as_b, cost;
+	} * links;
 	uint32_t n_links;
 
 	/* Derived by pc_model_finish(). */
-	uint32_t n_server_ases; /* ASes holding at least one server */
-	uint32_t *path_costs; /* [as * n_server_ases + server_as]: shortest cost */
-	pc_netmap *netmap; /* client address -> client_net index */
+	uint32_t n_server_ases;   /* ASes holding at least one server */
+	uint32_t *path_costs;     /* [as * n_server_ases + server_as]: shortest cost */
+	pc_netmap *netmap;        /* client address -> client_net index */
 	pc_strmap *as_by_asn_map; /* key: decimal ASN */
-	pc_strmap *cdn_by_name, *cdn_by_domain, *service_by_name, *tier_by_name,
-		*grade_by_name, *provider_by_name, *agreement_by_name,
-		*server_by_name, *node_by_name;
+	pc_strmap *cdn_by_name, *cdn_by_domain, *service_by_name, *tier_by_name, *grade_by_name,
+	    *provider_by_name, *agreement_by_name, *server_by_name, *node_by_name;
 } pc_model;
 
 /* Creation, used by the config loader. pc_model_new gives an empty model
@@ -252,8 +257,7 @@ uint32_t pc_model_cdn_for_name(const pc_model *model, const char *name, size_t l
                                size_t *codepoint_len);
 
 /* The client network holding addr, or PC_NONE; matched_len as netmap. */
-uint32_t pc_model_client_net(const pc_model *model, const pc_addr *addr,
-                             unsigned *matched_len);
+uint32_t pc_model_client_net(const pc_model *model, const pc_addr *addr, unsigned *matched_len);
 
 /* Static shortest path cost from AS index from_as to the AS of server;
  * PC_COST_INFINITE when unreachable. */

@@ -26,8 +26,8 @@ void pc_netmap_builder_free(pc_netmap_builder *builder);
  * bytes in network order; host bits beyond len must be zero (PC_EINVAL
  * otherwise, so a config typo such as 10.1.2.3/16 is caught).
  * Returns PC_EEXIST for a prefix already added. */
-int pc_netmap_builder_add(pc_netmap_builder *builder, int family,
-                          const uint8_t *addr, unsigned len, uint32_t value);
+int pc_netmap_builder_add(pc_netmap_builder *builder, int family, const uint8_t *addr, unsigned len,
+                          uint32_t value);
 
 /* Compiles the lookup structure. The builder stays valid (and must still
  * be freed by the caller); the returned map is owned by the caller. */
@@ -37,10 +37,10 @@ void pc_netmap_free(pc_netmap *map);
 /* Longest-prefix match. On a hit stores the value and the matched prefix
  * length (the scope an EDNS Client Subnet answer may claim) and returns
  * true. addr is in network order. Lock-free, allocation-free. */
-bool pc_netmap_lookup4(const pc_netmap *map, const uint8_t addr[4],
-                       uint32_t *value, unsigned *matched_len);
-bool pc_netmap_lookup6(const pc_netmap *map, const uint8_t addr[16],
-                       uint32_t *value, unsigned *matched_len);
+bool pc_netmap_lookup4(const pc_netmap *map, const uint8_t addr[4], uint32_t *value,
+                       unsigned *matched_len);
+bool pc_netmap_lookup6(const pc_netmap *map, const uint8_t addr[16], uint32_t *value,
+                       unsigned *matched_len);
 
 /* Number of prefixes of each family, and bytes held by the compiled map. */
 size_t pc_netmap_count(const pc_netmap *map, int family);
@@ -48,7 +48,7 @@ size_t pc_netmap_memory(const pc_netmap *map);
 
 /* Parses "192.0.2.0/24", "2001:db8::/32" or a bare address (full length).
  * Returns 0 or PC_ESYNTAX / PC_ERANGE. addr receives 16 bytes max. */
-int pc_prefix_parse(const char *text, size_t text_len, int *family,
-                    uint8_t addr[16], unsigned *len);
+int pc_prefix_parse(const char *text, size_t text_len, int *family, uint8_t addr[16],
+                    unsigned *len);
 
 #endif
