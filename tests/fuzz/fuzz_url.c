@@ -1,0 +1,54 @@
+/* libFuzzer target: pc_url_parse over the embedded default federation.
+ * Besides not crashing or reading past the input: every span of a parsed
+ * URL lies inside the input, and the object is the content host and path. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "lib/config.h"
+#include "lib/err.h"
+#include "lib/naming.h"
+
+static pc_model *model; /* loaded once: fuzz targets may keep state */
+
+static void setup(void)
+{
+	if (sodium_init() < 0 || pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
+	                                        "default", NULL, NULL, &model) != 0)
+		abort();
+}
+
+static void check_span(const uint8_t *data, size_t size, const char *at, uint32_t len)
+{
+	if (len == 0)
+		return;
+	if (at == NULL || (const uint8_t *)at < data || (const uint8_t *)at + len > data + size)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (model == NULL)
+		setup();
+	pc_url u;
+	if (pc_url_parse(model, (const char *)data, size, &u) != PC_OK)
+		return 0;
+	check_span(data, size, u.host, u.host_len);
+	check_span(data, size, u.content_host, u.content_host_len);
+	check_span(data, size, u.path, u.path_len);
+	check_span(data, size, u.query, u.query_len);
+	if (u.host_len == 0 || u.content_host_len == 0 ||
+	    (u.form != PC_URL_ORIGIN && u.form != PC_URL_DIRECTORY) ||
+	    (u.path_len > 0 && u.path[0] != '/'))
+		abort();
+	if (u.name.cdn >= model->n_cdns || u.name.provider >= model->n_providers ||
+	    u.name.service >= model->n_services || strlen(u.name.object) != u.name.object_len ||
+	    u.name.object_len != u.content_host_len + u.path_len ||
+	    strncasecmp(u.name.object, u.content_host, u.content_host_len) != 0 ||
+	    memcmp(u.name.object + u.content_host_len, u.path, u.path_len) != 0)
+		abort();
+	return 0;
+}
