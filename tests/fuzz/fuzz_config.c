@@ -1,0 +1,29 @@
+/* libFuzzer target: the config loader over arbitrary bytes. Besides not
+ * crashing or leaking, a load either returns a model and reports nothing,
+ * or returns no model and reports at least one error. */
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "lib/config.h"
+#include "lib/err.h"
+
+static void count_diag(void *ctx, const char *message)
+{
+	(void)message;
+	(*(unsigned *)ctx)++;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	pc_model *model = NULL;
+	unsigned diags = 0;
+	int rc = pc_config_load((const char *)data, size, "fuzz", count_diag, &diags, &model);
+	if ((rc == PC_OK) != (model != NULL) || (rc == PC_OK && diags != 0) ||
+	    (rc == PC_ECONFIG && diags == 0))
+		abort();
+	pc_model_free(model);
+	/* The same input without a diagnostic callback takes the same path. */
+	rc = pc_config_load((const char *)data, size, "fuzz", NULL, NULL, &model);
+	pc_model_free(model);
+	return 0;
+}
