@@ -414,6 +414,12 @@ static void answer_question(struct ctx *c)
 		knot_wire_set_rcode(c->r->wire, KNOT_RCODE_REFUSED);
 		return;
 	}
+	/* Zones here are synthesized per query: there is nothing to transfer. */
+	if (qtype == KNOT_RRTYPE_AXFR || qtype == KNOT_RRTYPE_IXFR) {
+		c->res->cls = PC_DNS_REFUSED;
+		knot_wire_set_rcode(c->r->wire, KNOT_RCODE_REFUSED);
+		return;
+	}
 	knot_wire_set_aa(c->r->wire);
 	c->ttl = c->model->cdns[c->zone].dns_ttl;
 	if (codepoint_len == 0) {
@@ -430,18 +436,21 @@ static void answer_question(struct ctx *c)
 	answer_codepoint(c, &name, qtype);
 }
 
-/* RFC 7871 §7.1.2: a malformed client subnet is a FORMERR. */
-static bool ecs_valid(const knot_edns_client_subnet_t *ecs)
+/* RFC 7871 §6 and §7.1.2: a malformed client subnet is a FORMERR. The raw
+ * option is checked because libknot's parser quietly clears address bits
+ * beyond the source prefix, which the RFC wants refused. */
+static bool ecs_valid(const uint8_t *data, uint16_t len)
 {
-	unsigned max = ecs->family == KNOT_ADDR_FAMILY_IPV4   ? 32
-	               : ecs->family == KNOT_ADDR_FAMILY_IPV6 ? 128
-	                                                      : 0;
-	if (max == 0 || ecs->source_len > max || ecs->scope_len != 0)
+	if (len < 4)
 		return false;
-	/* Bits beyond the source prefix must be zero. */
-	unsigned bytes = (ecs->source_len + 7u) / 8u;
-	if (ecs->source_len % 8 != 0 &&
-	    (ecs->address[bytes - 1] & (0xffu >> (ecs->source_len % 8))) != 0)
+	unsigned family = (unsigned)data[0] << 8 | data[1];
+	unsigned source = data[2], scope = data[3];
+	unsigned max = family == KNOT_ADDR_FAMILY_IPV4   ? 32
+	               : family == KNOT_ADDR_FAMILY_IPV6 ? 128
+	                                                 : 0;
+	if (max == 0 || source > max || scope != 0 || len != 4 + (source + 7u) / 8u)
+		return false;
+	if (source % 8 != 0 && (data[len - 1] & (0xffu >> (source % 8))) != 0)
 		return false;
 	return true;
 }
@@ -516,10 +525,11 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const pc_model *model, pc_live *li
 		} else {
 			uint8_t *option = knot_pkt_edns_option(c.q, KNOT_EDNS_OPTION_CLIENT_SUBNET);
 			if (option != NULL) {
-				if (knot_edns_client_subnet_parse(
-				        &c.ecs, knot_edns_opt_get_data(option),
-				        knot_edns_opt_get_length(option)) != KNOT_EOK ||
-				    !ecs_valid(&c.ecs)) {
+				uint8_t *raw = knot_edns_opt_get_data(option);
+				uint16_t raw_len = knot_edns_opt_get_length(option);
+				if (!ecs_valid(raw, raw_len) ||
+				    knot_edns_client_subnet_parse(&c.ecs, raw, raw_len) !=
+				        KNOT_EOK) {
 					res->cls = PC_DNS_FORMERR;
 					return header_only(query, out, question_end,
 					                   KNOT_RCODE_FORMERR, res);
