@@ -211,9 +211,9 @@ static pc_model *build_model(void)
 	}
 	for (uint32_t i = 0; i < N_PREFIX6; i++) {
 		struct pc_client_net *net = &m->client_nets[N_PREFIX4 + i];
-		net->prefix =
-		    (pc_addr){.family = PC_AF_INET6,
-		              .bytes = {0x20, 0x01, 0x0d, 0xb8, (uint8_t)(i >> 8), (uint8_t)i}};
+		net->prefix = (pc_addr){
+		    .family = PC_AF_INET6,
+		    .bytes = {0x20, 0x01, 0x0d, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i}};
 		net->prefix_len = 48;
 		net->as = below(N_ASES);
 	}

@@ -25,6 +25,9 @@ struct pc_live {
 	/* [as * n_server_ases + server_as column]: PC_COST_STATIC = no measurement. */
 	_Atomic uint32_t *costs;
 	size_t n_costs;
+	/* Set once any cost was measured: until then a decision reads only the
+	 * model's table, one cache miss per farm instead of two. */
+	_Atomic bool measured;
 };
 
 int pc_live_new(const pc_model *model, pc_live **out)
@@ -114,19 +117,32 @@ void pc_live_set_path_cost(pc_live *live, uint32_t as, uint32_t server_as, uint3
 		return;
 	atomic_store_explicit(&live->costs[(size_t)as * model->n_server_ases + column], cost,
 	                      memory_order_relaxed);
+	if (cost != PC_COST_STATIC)
+		atomic_store_explicit(&live->measured, true, memory_order_release);
 }
 
-uint32_t pc_live_path_cost(const pc_live *live, uint32_t as, uint32_t server)
+uint32_t pc_live_farm_cost(const pc_live *live, uint32_t as, uint32_t farm_as)
 {
 	const pc_model *model = live->model;
-	if (as >= model->n_ases || server >= model->n_servers)
+	if (as >= model->n_ases || farm_as >= model->n_ases)
 		return PC_COST_INFINITE;
-	uint32_t column = model->ases[model->servers[server].as].server_as;
+	uint32_t column = model->ases[farm_as].server_as;
+	if (column == PC_NONE)
+		return PC_COST_INFINITE;
 	size_t cell = (size_t)as * model->n_server_ases + column;
+	if (!atomic_load_explicit(&live->measured, memory_order_acquire))
+		return model->path_costs[cell];
 	uint32_t measured = atomic_load_explicit(&live->costs[cell], memory_order_relaxed);
 	if (measured != PC_COST_STATIC)
 		return measured;
 	return model->path_costs[cell];
+}
+
+uint32_t pc_live_path_cost(const pc_live *live, uint32_t as, uint32_t server)
+{
+	if (server >= live->model->n_servers)
+		return PC_COST_INFINITE;
+	return pc_live_farm_cost(live, as, live->model->servers[server].as);
 }
 
 static uint32_t window_of(uint64_t now_ms)
@@ -209,6 +225,8 @@ static void carry_costs(pc_live *fresh, const pc_live *old)
 			uint32_t cost =
 			    atomic_load_explicit(&old->costs[src], memory_order_relaxed);
 			atomic_store_explicit(&fresh->costs[dst], cost, memory_order_relaxed);
+			if (cost != PC_COST_STATIC)
+				atomic_store_explicit(&fresh->measured, true, memory_order_release);
 		}
 	}
 	free(old_as);

@@ -46,6 +46,8 @@ void pc_live_set_path_cost(pc_live *live, uint32_t as, uint32_t server_as, uint3
  * when there is one, else the model's; PC_COST_INFINITE when unreachable
  * or an index is out of range. */
 uint32_t pc_live_path_cost(const pc_live *live, uint32_t as, uint32_t server);
+/* The same from AS index as to the farm in AS index farm_as. */
+uint32_t pc_live_farm_cost(const pc_live *live, uint32_t as, uint32_t farm_as);
 
 /* Agreement usage in one-second windows (capacity_rps of the model;
  * 0 = unlimited, still counted). try_take counts one PEER decision at

@@ -121,6 +121,37 @@ static int build_as_cdns(pc_model *model)
 	return PC_OK;
 }
 
+static uint64_t mix64(uint64_t x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	return x ^ x >> 31;
+}
+
+static int by_key(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Orders server indexes by (AS, index): keys carry both, so qsort needs no
+ * context. */
+static int sort_by_as(const pc_model *model, uint32_t *items, uint32_t count)
+{
+	uint64_t *keys = malloc((count ? count : 1) * sizeof(uint64_t));
+	if (keys == NULL)
+		return PC_ENOMEM;
+	for (uint32_t i = 0; i < count; i++)
+		keys[i] = (uint64_t)model->servers[items[i]].as << 32 | items[i];
+	qsort(keys, count, sizeof(uint64_t), by_key);
+	for (uint32_t i = 0; i < count; i++)
+		items[i] = (uint32_t)keys[i];
+	free(keys);
+	return PC_OK;
+}
+
 static int build_cdn_lists(pc_model *model)
 {
 	for (uint32_t c = 0; c < model->n_cdns; c++) {
@@ -136,11 +167,38 @@ static int build_cdn_lists(pc_model *model)
 			return PC_ENOMEM;
 	}
 	for (uint32_t s = 0; s < model->n_servers; s++) {
-		const struct pc_server *server = &model->servers[s];
+		struct pc_server *server = &model->servers[s];
 		if (server->cdn >= model->n_cdns || server->as >= model->n_ases)
 			return PC_EINVAL;
 		struct pc_index_list *list = &model->cdns[server->cdn].servers;
 		list->items[list->count++] = s;
+		/* Mixed once here so affinity costs one multiply per candidate. */
+		server->name_hash = mix64(pc_hash_ci(server->name, strlen(server->name)));
+	}
+	/* Farms together: the policy looks up one path cost per AS. */
+	for (uint32_t c = 0; c < model->n_cdns; c++) {
+		struct pc_index_list *list = &model->cdns[c].servers;
+		if (sort_by_as(model, list->items, list->count) != PC_OK)
+			return PC_ENOMEM;
+		struct pc_cdn_member *members = pc_arena_alloc(
+		    model->arena, (list->count ? list->count : 1) * sizeof(*members));
+		if (members == NULL)
+			return PC_ENOMEM;
+		for (uint32_t i = 0; i < list->count; i++) {
+			const struct pc_server *server = &model->servers[list->items[i]];
+			uint8_t families = 0;
+			for (uint32_t a = 0; a < server->addresses.count; a++)
+				families |= server->addresses.items[a].family == PC_AF_INET ? 1 : 2;
+			members[i] = (struct pc_cdn_member){
+			    .service_mask = server->service_mask,
+			    .server = list->items[i],
+			    .as = server->as,
+			    .capacity = server->capacity,
+			    .tier = (uint8_t)(server->tier < 255 ? server->tier : 255),
+			    .families = families,
+			};
+		}
+		model->cdns[c].members = members;
 	}
 	for (uint32_t g = 0; g < model->n_agreements; g++) {
 		const struct pc_agreement *agreement = &model->agreements[g];

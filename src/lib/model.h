@@ -67,8 +67,21 @@ struct pc_cdn {
 	struct pc_addr_list redirectors; /* PC_DNS_MODE_REDIRECTOR answers (fig. 15) */
 	const char **ns_names;           /* name servers of the zone, lower case, no dot */
 	uint32_t n_ns_names;
-	struct pc_index_list servers;    /* server indexes */
+	struct pc_index_list servers;    /* server indexes, sorted by AS (farms together) */
+	struct pc_cdn_member *members;   /* parallel to servers: what a decision scans */
 	struct pc_index_list agreements; /* agreement indexes it is party to */
+};
+
+/* The fields of a server that every decision scans, packed and laid out
+ * per CDN in farm order, so scanning a CDN reads one contiguous array
+ * instead of touching every pc_server. Built by pc_model_finish. */
+struct pc_cdn_member {
+	uint64_t service_mask;
+	uint32_t server; /* index into model->servers */
+	uint32_t as;     /* AS index of the farm */
+	uint32_t capacity;
+	uint8_t tier;
+	uint8_t families; /* bit 0: has an IPv4 address, bit 1: IPv6 */
 };
 
 struct pc_service {
@@ -132,6 +145,7 @@ struct pc_server {
 	uint32_t capacity; /* load units (sessions); load >= capacity is overloaded */
 	uint32_t tier;
 	const char *location; /* optional */
+	uint64_t name_hash;   /* for rendezvous hashing; set by pc_model_finish */
 };
 
 struct pc_client_net {

@@ -25,7 +25,8 @@ void pc_netmap_builder_free(pc_netmap_builder *builder);
 /* Adds prefix/len -> value. addr holds 4 (PC_AF_INET) or 16 (PC_AF_INET6)
  * bytes in network order; host bits beyond len must be zero (PC_EINVAL
  * otherwise, so a config typo such as 10.1.2.3/16 is caught).
- * Returns PC_EEXIST for a prefix already added. */
+ * Returns PC_EEXIST for a prefix already added, PC_ERANGE for a value
+ * of 2^23 or more (the map holds up to 8 million client networks). */
 int pc_netmap_builder_add(pc_netmap_builder *builder, int family, const uint8_t *addr, unsigned len,
                           uint32_t value);
 

@@ -125,14 +125,11 @@ static const struct candidate *pool_best(const struct pool *pool)
 	return best;
 }
 
-static bool has_family(const struct pc_server *server, uint8_t family)
+static bool has_family(const struct pc_cdn_member *member, uint8_t family)
 {
 	if (family == PC_AF_NONE)
 		return true;
-	for (uint32_t i = 0; i < server->addresses.count; i++)
-		if (server->addresses.items[i].family == family)
-			return true;
-	return false;
+	return member->families & (family == PC_AF_INET ? 1 : 2);
 }
 
 static bool avoided(const pc_request *req, uint32_t server)
@@ -144,14 +141,15 @@ static bool avoided(const pc_request *req, uint32_t server)
 }
 
 /* The reasons that do not depend on distance or load, cheapest first. */
-static enum pc_prune_reason static_reason(const struct decide *d, uint32_t s)
+static enum pc_prune_reason static_reason(const struct decide *d,
+                                          const struct pc_cdn_member *member)
 {
-	const struct pc_server *server = &d->model->servers[s];
-	if (!(server->service_mask >> d->req->service & 1))
+	uint32_t s = member->server;
+	if (!(member->service_mask >> d->req->service & 1))
 		return PC_PRUNE_SERVICE;
-	if (server->tier >= PC_MAX_TIERS || !(d->grade->tier_mask >> server->tier & 1))
+	if (member->tier >= PC_MAX_TIERS || !(d->grade->tier_mask >> member->tier & 1))
 		return PC_PRUNE_GRADE_TIER;
-	if (!has_family(server, d->req->family))
+	if (!has_family(member, d->req->family))
 		return PC_PRUNE_FAMILY;
 	if (avoided(d->req, s))
 		return PC_PRUNE_AVOIDED;
@@ -168,15 +166,18 @@ static enum pc_prune_reason static_reason(const struct decide *d, uint32_t s)
 static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 {
 	const pc_model *model = d->model;
-	const struct pc_index_list *servers = &model->cdns[pool->cdn].servers;
+	const struct pc_cdn *cdn = &model->cdns[pool->cdn];
 	uint64_t limit = d->grade->max_path_cost;
 	uint64_t spill_limit = limit + model->params.spill_max_cost;
 	uint32_t client_as = d->out->client_as;
 	uint32_t near_load = 0;
-	for (uint32_t i = 0; i < servers->count; i++) {
-		uint32_t s = servers->items[i];
-		const struct pc_server *server = &model->servers[s];
-		enum pc_prune_reason reason = static_reason(d, s);
+	/* A CDN's servers are sorted by AS (pc_model_finish): one cost look-up
+	 * per farm. */
+	uint32_t farm = PC_NONE, farm_cost = PC_COST_INFINITE;
+	for (uint32_t i = 0; i < cdn->servers.count; i++) {
+		const struct pc_cdn_member *member = &cdn->members[i];
+		uint32_t s = member->server;
+		enum pc_prune_reason reason = static_reason(d, member);
 		if (reason != 0) {
 			if (!spill)
 				trace_add(d, PC_TRACE_PRUNE, s, reason, 0);
@@ -184,8 +185,13 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 		}
 		/* An unknown client AS (no network, no node) has no distance:
 		 * everything is unreachable rather than everything near. */
-		uint32_t cost = client_as == PC_NONE ? PC_COST_INFINITE
-		                                     : pc_live_path_cost(d->live, client_as, s);
+		if (member->as != farm) {
+			farm = member->as;
+			farm_cost = client_as == PC_NONE
+			                ? PC_COST_INFINITE
+			                : pc_live_farm_cost(d->live, client_as, farm);
+		}
+		uint32_t cost = farm_cost;
 		bool within = cost != PC_COST_INFINITE && cost <= limit;
 		if (!spill && !within) {
 			trace_add(d, PC_TRACE_PRUNE, s, PC_PRUNE_PATH_COST, cost);
@@ -194,8 +200,8 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 		if (spill && (within || cost == PC_COST_INFINITE || cost > spill_limit))
 			continue;
 		uint64_t load = pc_live_load(d->live, s);
-		if (load * 100 >= (uint64_t)server->capacity * model->params.high_watermark_pct) {
-			uint64_t pct = server->capacity ? load * 100 / server->capacity : 100;
+		if (load * 100 >= (uint64_t)member->capacity * model->params.high_watermark_pct) {
+			uint64_t pct = member->capacity ? load * 100 / member->capacity : 100;
 			trace_add(d, PC_TRACE_PRUNE, s, PC_PRUNE_LOAD,
 			          pct > UINT32_MAX ? UINT32_MAX : (uint32_t)pct);
 			near_load += !spill;
@@ -204,7 +210,7 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 		/* Below the watermark, so load < capacity and the penalty is
 		 * below load_weight. */
 		uint64_t score =
-		    cost + (uint64_t)model->params.load_weight * load / server->capacity;
+		    cost + (uint64_t)model->params.load_weight * load / member->capacity;
 		if (score >= PC_COST_INFINITE)
 			score = PC_COST_INFINITE - 1;
 		trace_add(d, PC_TRACE_CANDIDATE, s, cost, (uint32_t)score);
@@ -265,8 +271,7 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 			struct candidate *c = &pool->items[i];
 			if (c->score > band)
 				continue;
-			const char *name = model->servers[c->server].name;
-			c->rank = mix64(object ^ mix64(pc_hash_ci(name, strlen(name))));
+			c->rank = mix64(object ^ model->servers[c->server].name_hash);
 		}
 	}
 	out->branch = branch;
