@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 /* Characters needed for n bytes. */
-#define PC_BASE32_LEN(n) (((n) * 8 + 4) / 5)
+#define PC_BASE32_LEN(n) (((n)*8 + 4) / 5)
 
 /* Writes PC_BASE32_LEN(len) characters (no NUL); returns that count, or
  * PC_ESPACE. */

@@ -138,6 +138,17 @@ uint32_t pc_live_farm_cost(const pc_live *live, uint32_t as, uint32_t farm_as)
 	return model->path_costs[cell];
 }
 
+uint32_t pc_live_cdn_farm_cost(const pc_live *live, uint32_t as, uint32_t cdn, uint32_t farm)
+{
+	const pc_model *model = live->model;
+	if (as >= model->n_ases || cdn >= model->n_cdns || farm >= model->cdns[cdn].n_farms)
+		return PC_COST_INFINITE;
+	if (atomic_load_explicit(&live->measured, memory_order_acquire))
+		return pc_live_farm_cost(live, as, model->cdns[cdn].farm_as[farm]);
+	return model
+	    ->farm_costs[(size_t)as * model->n_farm_cells + model->cdns[cdn].farm_base + farm];
+}
+
 uint32_t pc_live_path_cost(const pc_live *live, uint32_t as, uint32_t server)
 {
 	if (server >= live->model->n_servers)

@@ -48,6 +48,9 @@ void pc_live_set_path_cost(pc_live *live, uint32_t as, uint32_t server_as, uint3
 uint32_t pc_live_path_cost(const pc_live *live, uint32_t as, uint32_t server);
 /* The same from AS index as to the farm in AS index farm_as. */
 uint32_t pc_live_farm_cost(const pc_live *live, uint32_t as, uint32_t farm_as);
+/* The same for farm number farm of CDN cdn (pc_cdn.farm_as): the policy's
+ * fast path, one short run of one row per CDN. */
+uint32_t pc_live_cdn_farm_cost(const pc_live *live, uint32_t as, uint32_t cdn, uint32_t farm);
 
 /* Agreement usage in one-second windows (capacity_rps of the model;
  * 0 = unlimited, still counted). try_take counts one PEER decision at

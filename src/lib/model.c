@@ -198,7 +198,22 @@ static int build_cdn_lists(pc_model *model)
 			    .families = families,
 			};
 		}
-		model->cdns[c].members = members;
+		struct pc_cdn *cdn = &model->cdns[c];
+		cdn->members = members;
+		cdn->farm_as = pc_arena_alloc(model->arena,
+		                              (list->count ? list->count : 1) * sizeof(uint32_t));
+		if (cdn->farm_as == NULL)
+			return PC_ENOMEM;
+		for (uint32_t i = 0; i < list->count; i++) {
+			if (i == 0 || members[i].as != members[i - 1].as) {
+				if (cdn->n_farms == UINT16_MAX)
+					return PC_ERANGE;
+				cdn->farm_as[cdn->n_farms++] = members[i].as;
+			}
+			members[i].farm = (uint16_t)(cdn->n_farms - 1);
+		}
+		cdn->farm_base = model->n_farm_cells;
+		model->n_farm_cells += cdn->n_farms;
 	}
 	for (uint32_t g = 0; g < model->n_agreements; g++) {
 		const struct pc_agreement *agreement = &model->agreements[g];

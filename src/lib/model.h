@@ -67,8 +67,11 @@ struct pc_cdn {
 	struct pc_addr_list redirectors; /* PC_DNS_MODE_REDIRECTOR answers (fig. 15) */
 	const char **ns_names;           /* name servers of the zone, lower case, no dot */
 	uint32_t n_ns_names;
-	struct pc_index_list servers;    /* server indexes, sorted by AS (farms together) */
-	struct pc_cdn_member *members;   /* parallel to servers: what a decision scans */
+	struct pc_index_list servers;  /* server indexes, sorted by AS (farms together) */
+	struct pc_cdn_member *members; /* parallel to servers: what a decision scans */
+	uint32_t *farm_as;             /* AS index of each farm (ASes holding its servers) */
+	uint32_t n_farms;
+	uint32_t farm_base;              /* this CDN's first column in model->farm_costs rows */
 	struct pc_index_list agreements; /* agreement indexes it is party to */
 };
 
@@ -80,6 +83,7 @@ struct pc_cdn_member {
 	uint32_t server; /* index into model->servers */
 	uint32_t as;     /* AS index of the farm */
 	uint32_t capacity;
+	uint16_t farm; /* index into the CDN's farm_as */
 	uint8_t tier;
 	uint8_t families; /* bit 0: has an IPv4 address, bit 1: IPv6 */
 };
@@ -236,8 +240,12 @@ typedef struct pc_model {
 	uint32_t n_links;
 
 	/* Derived by pc_model_finish(). */
-	uint32_t n_server_ases;   /* ASes holding at least one server */
-	uint32_t *path_costs;     /* [as * n_server_ases + server_as]: shortest cost */
+	uint32_t n_server_ases; /* ASes holding at least one server */
+	uint32_t *path_costs;   /* [as * n_server_ases + server_as]: shortest cost */
+	/* The same costs regrouped per CDN: [as * n_farm_cells + cdn farm_base +
+	 * farm], so scanning one CDN reads one short run of a row. */
+	uint32_t n_farm_cells;
+	uint32_t *farm_costs;
 	pc_netmap *netmap;        /* client address -> client_net index */
 	pc_strmap *as_by_asn_map; /* key: decimal ASN */
 	pc_strmap *cdn_by_name, *cdn_by_domain, *service_by_name, *tier_by_name, *grade_by_name,

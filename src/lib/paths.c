@@ -112,6 +112,25 @@ static void dijkstra(const struct adjacency *adj, uint32_t n_ases, uint32_t sour
 	}
 }
 
+static int build_farm_costs(pc_model *model)
+{
+	size_t cells = (size_t)model->n_ases * model->n_farm_cells;
+	model->farm_costs = pc_arena_alloc(model->arena, (cells ? cells : 1) * sizeof(uint32_t));
+	if (model->farm_costs == NULL)
+		return PC_ENOMEM;
+	for (uint32_t a = 0; a < model->n_ases; a++) {
+		const uint32_t *row = &model->path_costs[(size_t)a * model->n_server_ases];
+		uint32_t *out = &model->farm_costs[(size_t)a * model->n_farm_cells];
+		for (uint32_t c = 0; c < model->n_cdns; c++) {
+			const struct pc_cdn *cdn = &model->cdns[c];
+			for (uint32_t f = 0; f < cdn->n_farms; f++)
+				out[cdn->farm_base + f] =
+				    row[model->ases[cdn->farm_as[f]].server_as];
+		}
+	}
+	return PC_OK;
+}
+
 int pc_model_paths_build(pc_model *model)
 {
 	uint32_t n = model->n_ases;
@@ -148,6 +167,8 @@ int pc_model_paths_build(pc_model *model)
 	free(adj.cost);
 	free(heap);
 	free(dist);
+	if (rc == PC_OK)
+		rc = build_farm_costs(model);
 	return rc;
 }
 

@@ -185,11 +185,11 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 		}
 		/* An unknown client AS (no network, no node) has no distance:
 		 * everything is unreachable rather than everything near. */
-		if (member->as != farm) {
-			farm = member->as;
-			farm_cost = client_as == PC_NONE
-			                ? PC_COST_INFINITE
-			                : pc_live_farm_cost(d->live, client_as, farm);
+		if (member->farm != farm) {
+			farm = member->farm;
+			farm_cost = client_as == PC_NONE ? PC_COST_INFINITE
+			                                 : pc_live_cdn_farm_cost(d->live, client_as,
+			                                                         pool->cdn, farm);
 		}
 		uint32_t cost = farm_cost;
 		bool within = cost != PC_COST_INFINITE && cost <= limit;
