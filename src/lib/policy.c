@@ -177,12 +177,6 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 	for (uint32_t i = 0; i < cdn->servers.count; i++) {
 		const struct pc_cdn_member *member = &cdn->members[i];
 		uint32_t s = member->server;
-		enum pc_prune_reason reason = static_reason(d, member);
-		if (reason != 0) {
-			if (!spill)
-				trace_add(d, PC_TRACE_PRUNE, s, reason, 0);
-			continue;
-		}
 		/* An unknown client AS (no network, no node) has no distance:
 		 * everything is unreachable rather than everything near. */
 		if (member->farm != farm) {
@@ -190,6 +184,22 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 			farm_cost = client_as == PC_NONE ? PC_COST_INFINITE
 			                                 : pc_live_cdn_farm_cost(d->live, client_as,
 			                                                         pool->cdn, farm);
+			bool in_range = spill ? farm_cost > limit && farm_cost <= spill_limit
+			                      : farm_cost <= limit;
+			/* Untraced, a farm out of range is skipped whole: its servers
+			 * could only be pruned. Traced, each gets its reason. */
+			if (!in_range && d->trace == NULL) {
+				while (i + 1 < cdn->servers.count &&
+				       cdn->members[i + 1].farm == farm)
+					i++;
+				continue;
+			}
+		}
+		enum pc_prune_reason reason = static_reason(d, member);
+		if (reason != 0) {
+			if (!spill)
+				trace_add(d, PC_TRACE_PRUNE, s, reason, 0);
+			continue;
 		}
 		uint32_t cost = farm_cost;
 		bool within = cost != PC_COST_INFINITE && cost <= limit;
