@@ -242,15 +242,18 @@ static void answer_apex(struct ctx *c, uint16_t qtype)
 static bool answer_ns_host(struct ctx *c, const char *name, size_t len, uint16_t qtype)
 {
 	const struct pc_cdn *cdn = &c->model->cdns[c->zone];
-	char fallback[KNOT_DNAME_TXT_MAXLEN + 1];
 	uint32_t n = cdn->n_ns_names > 0 ? cdn->n_ns_names : 1;
 	for (uint32_t i = 0; i < n; i++) {
-		const char *ns = cdn->ns_names != NULL ? cdn->ns_names[i] : NULL;
-		if (ns == NULL) {
-			snprintf(fallback, sizeof(fallback), "ns1.%s", cdn->domain);
-			ns = fallback;
+		bool match;
+		if (cdn->n_ns_names > 0) {
+			const char *ns = cdn->ns_names[i];
+			match = strlen(ns) == len && strncasecmp(ns, name, len) == 0;
+		} else {
+			/* The default name server, ns1.<domain>: the name is already
+			 * known to end in the domain. */
+			match = len == 4 + cdn->domain_len && strncasecmp(name, "ns1.", 4) == 0;
 		}
-		if (strlen(ns) != len || strncasecmp(ns, name, len) != 0)
+		if (!match)
 			continue;
 		c->res->cls = PC_DNS_APEX;
 		uint32_t written = 0;
@@ -407,8 +410,13 @@ static void answer_question(struct ctx *c)
 	size_t len = strlen(text);
 	if (len > 0 && text[len - 1] == '.')
 		len--;
+	/* The common case first: a codepoint that parses (one zone look-up).
+	 * Anything else is the apex, a name server, or a name that does not
+	 * exist, told apart below. */
+	pc_name name;
+	bool parsed = pc_name_parse(c->model, text, len, &name) == PC_OK;
 	size_t codepoint_len = 0;
-	c->zone = pc_model_cdn_for_name(c->model, text, len, &codepoint_len);
+	c->zone = parsed ? name.cdn : pc_model_cdn_for_name(c->model, text, len, &codepoint_len);
 	if (c->zone == PC_NONE || !node_serves(c->model, c->query->node, c->zone)) {
 		c->res->cls = PC_DNS_REFUSED;
 		knot_wire_set_rcode(c->r->wire, KNOT_RCODE_REFUSED);
@@ -422,18 +430,12 @@ static void answer_question(struct ctx *c)
 	}
 	knot_wire_set_aa(c->r->wire);
 	c->ttl = c->model->cdns[c->zone].dns_ttl;
-	if (codepoint_len == 0) {
+	if (parsed)
+		answer_codepoint(c, &name, qtype);
+	else if (codepoint_len == 0)
 		answer_apex(c, qtype);
-		return;
-	}
-	if (answer_ns_host(c, text, len, qtype))
-		return;
-	pc_name name;
-	if (pc_name_parse(c->model, text, len, &name) != PC_OK || name.cdn != c->zone) {
+	else if (!answer_ns_host(c, text, len, qtype))
 		negative(c, PC_DNS_NXDOMAIN);
-		return;
-	}
-	answer_codepoint(c, &name, qtype);
 }
 
 /* RFC 7871 §6 and §7.1.2: a malformed client subnet is a FORMERR. The raw
