@@ -1,0 +1,371 @@
+#!/bin/bash
+# bench/dns (issue 3, deliverable 6): peercdnd's DNS role against gdnsd 3.8 on
+# loopback, under dnsperf, one after the other in the same run.
+#
+#   bench/dns.sh            (from the repository root or anywhere inside it)
+#
+# Environment knobs (defaults in brackets):
+#   THREADS [2]      UDP worker threads of each server (peercdnd dns.workers,
+#                    gdnsd udp_threads; gdnsd also keeps its 1 TCP thread)
+#   RUNS [3]         saturating and CPU runs per server and query; medians reported
+#   SAT_SECS [10]    length of each saturating run (dnsperf -l)
+#   LAT_SECS [3]     length of each verbose latency run
+#   CPU_QPS [50000]  offered rate of the CPU-per-query run (dnsperf -Q)
+#   CPU_SECS [10]    length of each CPU-per-query run
+#   KEEP [0]         1: keep the temp dir (configs, logs, dnsperf outputs)
+#
+# Servers and queries
+#   peercdnd: build-bench/src/node/peercdnd -c FILE, FILE = etc/peercdn.yaml with
+#             dns.listen [127.0.0.1], dns.port <free>, dns.workers THREADS,
+#             control.metrics_port removed.
+#   gdnsd:    gdnsd -c DIR start (foreground), DIR from bench/gdnsd/config.in and
+#             bench/gdnsd/cdn.acme.net.zone: geoip plugin, a `nets` map over the
+#             same client networks as the default federation, no GeoIP database.
+#   policy:   "ad102.web.abc.cdn.acme.net A" with EDNS Client Subnet 127.2.0.0/24
+#             (dnsperf -E 8:000118007f0200: family 1, source 24, scope 0,
+#             address 127.2.0), i.e. a client of beta's AS 200: both servers must
+#             answer 127.2.200.1 (checked with dig before the runs).
+#   soa:      "cdn.acme.net SOA", no EDNS options: a static answer.
+#
+# Both servers are started first (an idle one costs nothing) and then measured
+# one after the other, runs alternating peercdnd/gdnsd so that load from
+# elsewhere on the machine hits both alike.
+#
+# Measurements, per server and query
+#   qps      dnsperf -c 8 -q 500 -l SAT_SECS, RUNS times; the median of
+#            "Queries per second".  One dnsperf thread tops out near 150-160 k
+#            qps on a 2-core machine, so this mostly measures the generator.
+#   latency  one more saturating run (-c 8 -q 500 -l LAT_SECS) with -v; every
+#            answered query's latency is printed by dnsperf and p50/p99 are
+#            taken (nearest rank) over all of them.  At saturation this is
+#            dominated by queueing (500 outstanding); so the same is done at the
+#            fixed rate CPU_QPS (-Q CPU_QPS -l LAT_SECS -v), where it is not.
+#   cpu/q    dnsperf -c 8 -q 500 -Q CPU_QPS -l CPU_SECS (no -v); utime+stime of
+#            the server process (all threads) from /proc/PID/stat before and
+#            after, divided by dnsperf's "Queries completed", in microseconds;
+#            RUNS times, the median (user and sys are printed apart).
+# Every process started here (servers, dnsperf) is killed by PID on exit.
+# Ratios: throughput peercdn / gdnsd (above 1.0: peercdn faster) and CPU per
+# query gdnsd / peercdn (above 1.0: peercdn cheaper).  The last line of output
+# is `ratio dns_cpu_per_query VALUE` for the policy query.
+
+# Per-server results live in variables named by eval (peercdnd_policy_qps ...).
+# shellcheck disable=SC2154
+set -eu
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+
+THREADS=${THREADS:-2}
+RUNS=${RUNS:-3}
+SAT_SECS=${SAT_SECS:-10}
+LAT_SECS=${LAT_SECS:-3}
+CPU_QPS=${CPU_QPS:-50000}
+CPU_SECS=${CPU_SECS:-10}
+PY=/usr/bin/python3 # Debian's python3 has the yaml module
+ECS_HEX=000118007f0200
+EXPECT=127.2.200.1
+POLICY_NAME="ad102.web.abc.cdn.acme.net A"
+SOA_NAME="cdn.acme.net SOA"
+
+die() {
+	echo "bench/dns: FAIL: $*" >&2
+	exit 1
+}
+
+WORK=$(mktemp -d /tmp/bench-dns.XXXXXX)
+PIDS=""
+DNSPERF_PID=""
+cleanup() {
+	rc=$?
+	for p in $DNSPERF_PID $PIDS; do
+		if kill -0 "$p" 2>/dev/null; then
+			kill -TERM "$p" 2>/dev/null || true
+			for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+				kill -0 "$p" 2>/dev/null || break
+				sleep 0.1
+			done
+			kill -KILL "$p" 2>/dev/null || true
+			wait "$p" 2>/dev/null || true
+		fi
+	done
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "bench/dns: kept $WORK" >&2
+	else
+		rm -rf "$WORK"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- dependencies and build -------------------------------------------------
+./scripts/install-deps.sh --bench
+command -v gdnsd >/dev/null || PATH=$PATH:/usr/sbin
+command -v gdnsd >/dev/null || die "gdnsd not found"
+command -v dnsperf >/dev/null || die "dnsperf not found"
+command -v dig >/dev/null || die "dig not found"
+if [ ! -f build-bench/build.ninja ]; then
+	meson setup build-bench --buildtype=release -Dtests=false
+fi
+ninja -C build-bench
+PEERCDND=$ROOT/build-bench/src/node/peercdnd
+[ -x "$PEERCDND" ] || die "$PEERCDND not built"
+
+# ---- helpers ------------------------------------------------------------------
+# A port free for both UDP and TCP on 127.0.0.1 (bounded number of tries).
+free_port() {
+	"$PY" - <<'EOF'
+import socket, sys
+for _ in range(50):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.bind(("127.0.0.1", 0))
+    port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port))
+    except OSError:
+        t.close(); continue
+    u.close(); t.close()
+    print(port); sys.exit(0)
+sys.exit("no free port")
+EOF
+}
+
+# "utime stime" (clock ticks) of a whole process, all threads.
+cpu_ticks() {
+	# fields after the ")" closing comm: state is 3, utime 14, stime 15
+	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12, $13 }'
+}
+
+# Wait (bounded, ~10 s) for a server on $1 to answer an SOA query.
+wait_ready() {
+	for _ in $(seq 1 100); do
+		if ! kill -0 "$2" 2>/dev/null; then
+			return 1
+		fi
+		if dig @127.0.0.1 -p "$1" +norec +time=1 +tries=1 cdn.acme.net SOA 2>/dev/null |
+			grep -q 'status: NOERROR'; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# The policy name with ECS from a beta client must be answered 127.2.200.1.
+check_ecs() {
+	got=$(dig @127.0.0.1 -p "$1" +norec +time=2 +tries=1 +subnet=127.2.0.0/24 \
+		ad102.web.abc.cdn.acme.net A +short)
+	if [ "$got" != "$EXPECT" ]; then
+		die "$2 answered '$got' for ad102.web.abc.cdn.acme.net A with ECS 127.2.0.0/24, expected $EXPECT"
+	fi
+	echo "check $2 ecs 127.2.0.0/24 -> $got ok"
+}
+
+qfile() { # kind -> query file
+	echo "$WORK/$1.q"
+}
+printf '%s\n' "$POLICY_NAME" >"$(qfile policy)"
+printf '%s\n' "$SOA_NAME" >"$(qfile soa)"
+
+# dnsperf with the options of a query kind; extra arguments appended.
+perf_run() { # port kind args...
+	port=$1 kind=$2
+	shift 2
+	if [ "$kind" = policy ]; then
+		set -- -E "8:$ECS_HEX" "$@"
+	fi
+	# In the background and waited for, so that a signal reaches the trap at
+	# once and cleanup can kill this dnsperf too.
+	dnsperf -s 127.0.0.1 -p "$port" -d "$(qfile "$kind")" "$@" &
+	DNSPERF_PID=$!
+	rc=0
+	wait "$DNSPERF_PID" || rc=$?
+	DNSPERF_PID=""
+	return "$rc"
+}
+
+stat_of() { # file label -> value after "label:"
+	awk -F: -v k="$2" '$1 ~ "^ *"k"$" { split($2, a, " "); print a[1]; exit }' "$1"
+}
+
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+
+# p50 and p99 (nearest rank, microseconds) over dnsperf -v per-query lines
+# "> RCODE name type seconds", answered queries only.
+percentiles() {
+	"$PY" - "$1" <<'EOF'
+import math, sys
+lat = []
+with open(sys.argv[1], errors="replace") as f:
+    for line in f:
+        if line.startswith("> ") and not line.startswith("> T "):
+            try:
+                lat.append(float(line.rsplit(None, 1)[1]))
+            except ValueError:
+                pass
+if not lat:
+    sys.exit("no latencies in " + sys.argv[1])
+lat.sort()
+def pct(p):
+    return lat[max(0, math.ceil(p / 100 * len(lat)) - 1)] * 1e6
+print("%.0f %.0f %d" % (pct(50), pct(99), len(lat)))
+EOF
+}
+
+# One saturating run; sets RV to its queries/s.
+sat_run() { # server port kind run
+	out="$WORK/$1.$3.sat$4"
+	perf_run "$2" "$3" -c 8 -q 500 -l "$SAT_SECS" >"$out" 2>&1 ||
+		die "dnsperf failed: $(tail -3 "$out")"
+	RV=$(stat_of "$out" "Queries per second")
+	echo "$1 $3 qps run $4: $RV (lost $(stat_of "$out" "Queries lost"))"
+}
+
+# One verbose latency run; sets RV to "p50 p99 n".
+lat_run() { # server port kind label dnsperf-args...
+	srv=$1 port=$2 kind=$3 label=$4
+	shift 4
+	out="$WORK/$srv.$kind.lat$label"
+	perf_run "$port" "$kind" -c 8 -q 500 -l "$LAT_SECS" -v "$@" >"$out" 2>&1 ||
+		die "dnsperf -v failed: $(grep -v '^>' "$out" | tail -3)"
+	pv=$(percentiles "$out") || die "$srv $kind: no latencies in $out"
+	echo "$srv $kind latency $label: p50/p99/n $pv (at $(stat_of "$out" "Queries per second") qps)"
+	RV=$pv
+}
+
+# One fixed-rate run; sets RV to the server's CPU microseconds per completed query.
+cpu_run() { # server pid port kind run
+	srv=$1 pid=$2 port=$3 kind=$4 run=$5
+	out="$WORK/$srv.$kind.cpu$run"
+	t0=$(cpu_ticks "$pid")
+	perf_run "$port" "$kind" -c 8 -q 500 -Q "$CPU_QPS" -l "$CPU_SECS" >"$out" 2>&1 ||
+		die "dnsperf -Q failed: $(tail -3 "$out")"
+	t1=$(cpu_ticks "$pid")
+	done_q=$(stat_of "$out" "Queries completed")
+	[ "${done_q:-0}" -gt 0 ] || die "$srv $kind: no queries completed in the CPU run"
+	# shellcheck disable=SC2086
+	set -- $t0 $t1
+	us=$(awk -v u="$(($3 - $1))" -v s="$(($4 - $2))" -v n="$done_q" -v hz="$HZ" \
+		'BEGIN { printf "%.2f", (u + s) / hz * 1e6 / n }')
+	split=$(awk -v u="$(($3 - $1))" -v s="$(($4 - $2))" -v n="$done_q" -v hz="$HZ" \
+		'BEGIN { printf "user %.2f + sys %.2f", u / hz * 1e6 / n, s / hz * 1e6 / n }')
+	echo "$srv $kind cpu run $run: $us us/query ($split; $(($3 - $1 + $4 - $2)) ticks for $done_q queries)"
+	RV=$us
+}
+
+stop_server() { # pid
+	kill -TERM "$1" 2>/dev/null || true
+	for _ in $(seq 1 50); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+}
+
+HZ=$(getconf CLK_TCK)
+echo "bench/dns: $(nproc) cores; $THREADS UDP worker threads per server" \
+	"(peercdnd dns.workers=$THREADS; gdnsd udp_threads=$THREADS, tcp_threads=1);" \
+	"dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ { print $2 }'), one thread, all on 127.0.0.1"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---- start both servers (each idles while the other is measured) -----------------
+peercdnd_port=$(free_port)
+"$PY" - "$WORK/peercdn.yaml" "$peercdnd_port" "$THREADS" <<'EOF'
+import sys, yaml
+d = yaml.safe_load(open("etc/peercdn.yaml"))
+d["dns"]["listen"] = ["127.0.0.1"]
+d["dns"]["port"] = int(sys.argv[2])
+d["dns"]["workers"] = int(sys.argv[3])
+ctl = d.get("control") or {}
+ctl.pop("metrics_port", None)
+if ctl:
+    d["control"] = ctl
+else:
+    d.pop("control", None)
+yaml.safe_dump(d, open(sys.argv[1], "w"), sort_keys=False)
+EOF
+echo "peercdnd: $PEERCDND -c $WORK/peercdn.yaml (dns port $peercdnd_port)"
+"$PEERCDND" -c "$WORK/peercdn.yaml" >"$WORK/peercdnd.log" 2>&1 &
+peercdnd_pid=$!
+PIDS="$PIDS $peercdnd_pid"
+wait_ready "$peercdnd_port" "$peercdnd_pid" ||
+	die "peercdnd did not answer: $(tail -5 "$WORK/peercdnd.log")"
+
+gdnsd_port=$(free_port)
+mkdir -p "$WORK/gdnsd/zones" "$WORK/run" "$WORK/state"
+sed -e "s|@PORT@|$gdnsd_port|g" -e "s|@DIR@|$WORK|g" -e "s|@THREADS@|$THREADS|g" \
+	bench/gdnsd/config.in >"$WORK/gdnsd/config"
+cp bench/gdnsd/cdn.acme.net.zone "$WORK/gdnsd/zones/cdn.acme.net"
+echo "gdnsd: gdnsd -c $WORK/gdnsd start (dns port $gdnsd_port)"
+gdnsd -c "$WORK/gdnsd" start >"$WORK/gdnsd.log" 2>&1 &
+gdnsd_pid=$!
+PIDS="$PIDS $gdnsd_pid"
+wait_ready "$gdnsd_port" "$gdnsd_pid" || die "gdnsd did not answer: $(tail -5 "$WORK/gdnsd.log")"
+[ "$(cat "/proc/$gdnsd_pid/comm")" = gdnsd ] || die "pid $gdnsd_pid is not gdnsd"
+
+check_ecs "$peercdnd_port" peercdnd
+check_ecs "$gdnsd_port" gdnsd
+
+# ---- measurements: runs alternate between the servers ------------------------------
+for kind in policy soa; do
+	for srv in peercdnd gdnsd; do eval "${srv}_${kind}_qruns='' ${srv}_${kind}_cruns=''"; done
+	for i in $(seq 1 "$RUNS"); do
+		for srv in peercdnd gdnsd; do
+			eval "port=\$${srv}_port"
+			sat_run "$srv" "$port" "$kind" "$i"
+			eval "${srv}_${kind}_qruns=\"\$${srv}_${kind}_qruns $RV\""
+		done
+	done
+	for srv in peercdnd gdnsd; do
+		eval "port=\$${srv}_port"
+		lat_run "$srv" "$port" "$kind" sat
+		# shellcheck disable=SC2086
+		set -- $RV
+		eval "${srv}_${kind}_lsat=$1/$2"
+		lat_run "$srv" "$port" "$kind" "$CPU_QPS" -Q "$CPU_QPS"
+		# shellcheck disable=SC2086
+		set -- $RV
+		eval "${srv}_${kind}_lfix=$1/$2"
+	done
+	for i in $(seq 1 "$RUNS"); do
+		for srv in peercdnd gdnsd; do
+			eval "port=\$${srv}_port pid=\$${srv}_pid"
+			cpu_run "$srv" "$pid" "$port" "$kind" "$i"
+			eval "${srv}_${kind}_cruns=\"\$${srv}_${kind}_cruns $RV\""
+		done
+	done
+	for srv in peercdnd gdnsd; do
+		eval "qr=\$${srv}_${kind}_qruns cr=\$${srv}_${kind}_cruns"
+		# shellcheck disable=SC2086
+		eval "${srv}_${kind}_qps=$(median $qr) ${srv}_${kind}_cpu=$(median $cr)"
+	done
+done
+stop_server "$peercdnd_pid"
+stop_server "$gdnsd_pid"
+echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---- summary --------------------------------------------------------------------
+echo
+echo "summary (qps: median of $RUNS x ${SAT_SECS}s saturating runs; lat: p50/p99 in us of" \
+	"one ${LAT_SECS}s -v run at saturation and one at $CPU_QPS qps; cpu/q: median of $RUNS x" \
+	"${CPU_SECS}s runs of server utime+stime per completed query at $CPU_QPS qps offered, in us)"
+printf '%-9s %-7s %9s %15s %15s %8s\n' server query qps "lat@sat" "lat@$CPU_QPS" "cpu/q"
+for kind in policy soa; do
+	for srv in peercdnd gdnsd; do
+		eval "q=\$${srv}_${kind}_qps ls=\$${srv}_${kind}_lsat lf=\$${srv}_${kind}_lfix c=\$${srv}_${kind}_cpu"
+		printf '%-9s %-7s %9.0f %15s %15s %8s\n' "$srv" "$kind" "$q" "$ls" "$lf" "$c"
+	done
+done
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+echo
+echo "throughput ratio is peercdn / gdnsd; cpu ratio is gdnsd / peercdn (above 1.0: peercdn better)"
+echo "ratio dns_qps_soa $(ratio "$peercdnd_soa_qps" "$gdnsd_soa_qps")"
+echo "ratio dns_cpu_per_query_soa $(ratio "$gdnsd_soa_cpu" "$peercdnd_soa_cpu")"
+echo "ratio dns_qps $(ratio "$peercdnd_policy_qps" "$gdnsd_policy_qps")"
+echo "ratio dns_cpu_per_query $(ratio "$gdnsd_policy_cpu" "$peercdnd_policy_cpu")"
