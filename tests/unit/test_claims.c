@@ -24,9 +24,7 @@ struct world {
 	pc_trace trace;
 };
 
-/* Loads the embedded default federation. Calling pc_config_load directly
- * (not only through fixture.c's weak reference) is what makes the linker
- * pull the loader out of its static library. */
+/* Loads the embedded default federation. */
 static pc_model *load_default(void)
 {
 	pc_model *model = NULL;
