@@ -12,46 +12,12 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "world.h"
 #include "lib/config.h"
 #include "lib/err.h"
 #include "lib/naming.h"
 #include "lib/policy.h"
 #include "lib/report.h"
-
-struct world {
-	pc_model *model;
-	pc_live *live;
-	pc_trace trace;
-};
-
-/* Loads the embedded default federation. */
-static pc_model *load_default(void)
-{
-	pc_model *model = NULL;
-	assert_int_equal(pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
-	                                PC_DEFAULT_CONFIG_NAME, NULL, NULL, &model),
-	                 PC_OK);
-	return model;
-}
-
-static int setup(void **state)
-{
-	struct world *w = calloc(1, sizeof(*w));
-	w->model = load_default();
-	assert_non_null(w->model);
-	assert_int_equal(pc_live_new(w->model, &w->live), PC_OK);
-	*state = w;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct world *w = *state;
-	pc_live_free(w->live);
-	pc_model_free(w->model);
-	free(w);
-	return 0;
-}
 
 static uint32_t id(uint32_t index)
 {
@@ -341,7 +307,7 @@ static void test_claim19_client_preferences(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, world_setup, world_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_claim1_primary_serves_inside),   T(test_claim2_peer_serves_inside),
 	    T(test_claim2_outside_without_peering), T(test_claim3_reporting),

@@ -12,62 +12,15 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "world.h"
 #include "lib/config.h"
 #include "lib/err.h"
 #include "lib/live.h"
 
-struct world {
-	pc_model *model;
-	pc_live *live;
-};
-
-/* Loads the embedded default federation. */
-static pc_model *load_default(void)
-{
-	pc_model *model = NULL;
-	assert_int_equal(pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
-	                                PC_DEFAULT_CONFIG_NAME, NULL, NULL, &model),
-	                 PC_OK);
-	return model;
-}
-
-static int setup(void **state)
-{
-	struct world *w = calloc(1, sizeof(*w));
-	w->model = load_default();
-	assert_non_null(w->model);
-	assert_int_equal(pc_live_new(w->model, &w->live), PC_OK);
-	*state = w;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct world *w = *state;
-	pc_live_free(w->live);
-	pc_model_free(w->model);
-	free(w);
-	return 0;
-}
-
-static uint32_t server(const struct world *w, const char *name)
-{
-	uint32_t s = pc_model_server(w->model, name);
-	assert_int_not_equal(s, PC_NONE);
-	return s;
-}
-
-static uint32_t as(const struct world *w, uint32_t asn)
-{
-	uint32_t a = pc_model_as_by_asn(w->model, asn);
-	assert_int_not_equal(a, PC_NONE);
-	return a;
-}
-
 static void test_load_and_health(void **state)
 {
 	struct world *w = *state;
-	uint32_t s = server(w, "acme-s1");
+	uint32_t s = world_server(w, "acme-s1");
 	assert_ptr_equal(pc_live_model(w->live), w->model);
 	assert_int_equal(pc_live_load(w->live, s), 0);
 	assert_int_equal(pc_live_health(w->live, s), PC_HEALTH_UP);
@@ -84,8 +37,8 @@ static void test_load_and_health(void **state)
 static void test_path_cost_override(void **state)
 {
 	struct world *w = *state;
-	uint32_t s4 = server(w, "acme-s4"), s1 = server(w, "acme-s1");
-	uint32_t as700 = as(w, 700), as400 = as(w, 400);
+	uint32_t s4 = world_server(w, "acme-s4"), s1 = world_server(w, "acme-s1");
+	uint32_t as700 = world_as(w, 700), as400 = world_as(w, 400);
 	/* Static: 700 -> 100 -> 400 = 20 + 5. */
 	assert_int_equal(pc_live_path_cost(w->live, as700, s4), 25);
 	assert_int_equal(pc_live_path_cost(w->live, as700, s1), 20);
@@ -184,12 +137,12 @@ static pc_model *renamed_model(void)
 static void test_carry(void **state)
 {
 	struct world *w = *state;
-	uint32_t s1 = server(w, "acme-s1"), s2 = server(w, "acme-s2");
+	uint32_t s1 = world_server(w, "acme-s1"), s2 = world_server(w, "acme-s2");
 	uint32_t g = pc_model_agreement(w->model, "acme-beta");
 	pc_live_set_load(w->live, s1, 321);
 	pc_live_set_health(w->live, s1, PC_HEALTH_DOWN);
 	pc_live_set_load(w->live, s2, 55);
-	pc_live_set_path_cost(w->live, as(w, 700), as(w, 400), 3);
+	pc_live_set_path_cost(w->live, world_as(w, 700), world_as(w, 400), 3);
 	assert_true(pc_live_agreement_try_take(w->live, g, 42000));
 	assert_true(pc_live_agreement_try_take(w->live, g, 42001));
 
@@ -217,11 +170,12 @@ static void test_carry(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_load_and_health, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_path_cost_override, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_agreement_window, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_agreement_concurrent_cap, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_carry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_load_and_health, world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_path_cost_override, world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_agreement_window, world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_agreement_concurrent_cap, world_setup,
+	                                    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_carry, world_setup, world_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

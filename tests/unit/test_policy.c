@@ -13,58 +13,10 @@
 #include <cmocka.h>
 
 #include "fixture.h"
+#include "world.h"
 #include "lib/config.h"
 #include "lib/err.h"
 #include "lib/policy.h"
-
-struct world {
-	pc_model *model;
-	pc_live *live;
-	pc_trace trace;
-};
-
-/* Loads the embedded default federation. */
-static pc_model *load_default(void)
-{
-	pc_model *model = NULL;
-	assert_int_equal(pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
-	                                PC_DEFAULT_CONFIG_NAME, NULL, NULL, &model),
-	                 PC_OK);
-	return model;
-}
-
-static int setup(void **state)
-{
-	struct world *w = calloc(1, sizeof(*w));
-	w->model = load_default();
-	assert_non_null(w->model);
-	assert_int_equal(pc_live_new(w->model, &w->live), PC_OK);
-	*state = w;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct world *w = *state;
-	pc_live_free(w->live);
-	pc_model_free(w->model);
-	free(w);
-	return 0;
-}
-
-static uint32_t server(const struct world *w, const char *name)
-{
-	uint32_t s = pc_model_server(w->model, name);
-	assert_int_not_equal(s, PC_NONE);
-	return s;
-}
-
-static uint32_t as(const struct world *w, uint32_t asn)
-{
-	uint32_t a = pc_model_as_by_asn(w->model, asn);
-	assert_int_not_equal(a, PC_NONE);
-	return a;
-}
 
 static pc_request request(const struct world *w, const char *provider, const char *service,
                           const char *client, const char *object)
@@ -111,21 +63,22 @@ static void test_prune_service_and_tier(void **state)
 	pc_decision d;
 	assert_int_equal(decide(w, &req, &d), PC_OK);
 	assert_int_equal(d.branch, PC_BRANCH_PRIMARY);
-	assert_int_equal(pruned(w, server(w, "acme-s4")), PC_PRUNE_SERVICE); /* web, vod only */
-	assert_int_equal(pruned(w, server(w, "acme-core")), PC_PRUNE_GRADE_TIER); /* gold */
+	assert_int_equal(pruned(w, world_server(w, "acme-s4")),
+	                 PC_PRUNE_SERVICE); /* web, vod only */
+	assert_int_equal(pruned(w, world_server(w, "acme-core")), PC_PRUNE_GRADE_TIER); /* gold */
 	assert_string_equal(winner(w, &d), "acme-s1");
 }
 
 static void test_prune_down_and_draining(void **state)
 {
 	struct world *w = *state;
-	pc_live_set_health(w->live, server(w, "acme-s1"), PC_HEALTH_DOWN);
-	pc_live_set_health(w->live, server(w, "acme-s2"), PC_HEALTH_DRAINING);
+	pc_live_set_health(w->live, world_server(w, "acme-s1"), PC_HEALTH_DOWN);
+	pc_live_set_health(w->live, world_server(w, "acme-s2"), PC_HEALTH_DRAINING);
 	pc_request req = request(w, "abc", "web", "127.1.0.9", NULL);
 	pc_decision d;
 	assert_int_equal(decide(w, &req, &d), PC_OK);
-	assert_int_equal(pruned(w, server(w, "acme-s1")), PC_PRUNE_DOWN);
-	assert_int_equal(pruned(w, server(w, "acme-s2")), PC_PRUNE_DOWN);
+	assert_int_equal(pruned(w, world_server(w, "acme-s1")), PC_PRUNE_DOWN);
+	assert_int_equal(pruned(w, world_server(w, "acme-s2")), PC_PRUNE_DOWN);
 	assert_string_equal(winner(w, &d), "acme-s4");
 	assert_int_equal(d.path_cost, 5);
 }
@@ -133,7 +86,7 @@ static void test_prune_down_and_draining(void **state)
 static void test_prune_load_watermark(void **state)
 {
 	struct world *w = *state;
-	uint32_t s1 = server(w, "acme-s1");
+	uint32_t s1 = world_server(w, "acme-s1");
 	pc_request req = request(w, "abc", "web", "127.1.0.9", NULL);
 	pc_decision d;
 	pc_live_set_load(w->live, s1, 900); /* 90 % of 1000: at the watermark */
@@ -151,25 +104,25 @@ static void test_prune_path_cost(void **state)
 {
 	struct world *w = *state;
 	/* AS 700 reaches acme's AS 100 at 20 and AS 400 at 25; gold allows 30. */
-	pc_live_set_path_cost(w->live, as(w, 700), as(w, 100), 35);
+	pc_live_set_path_cost(w->live, world_as(w, 700), world_as(w, 100), 35);
 	pc_request req = request(w, "abc", "web", "127.7.0.1", NULL);
 	pc_decision d;
 	assert_int_equal(decide(w, &req, &d), PC_OK);
 	assert_int_equal(d.branch, PC_BRANCH_OUTSIDE);
-	assert_int_equal(pruned(w, server(w, "acme-s1")), PC_PRUNE_PATH_COST);
+	assert_int_equal(pruned(w, world_server(w, "acme-s1")), PC_PRUNE_PATH_COST);
 	assert_string_equal(winner(w, &d), "acme-s4");
 	assert_int_equal(d.path_cost, 25);
 	/* Unreachable is pruned even for a grade with no distance limit. */
-	pc_live_set_path_cost(w->live, as(w, 700), as(w, 100), PC_COST_INFINITE);
+	pc_live_set_path_cost(w->live, world_as(w, 700), world_as(w, 100), PC_COST_INFINITE);
 	req = request(w, "nbc", "web", "127.7.0.1", NULL);
 	assert_int_equal(decide(w, &req, &d), PC_ENOSERVER);
-	assert_int_equal(pruned(w, server(w, "acme-core")), PC_PRUNE_PATH_COST);
+	assert_int_equal(pruned(w, world_server(w, "acme-core")), PC_PRUNE_PATH_COST);
 }
 
 static void test_score_and_load_penalty(void **state)
 {
 	struct world *w = *state;
-	uint32_t s1 = server(w, "acme-s1"), s2 = server(w, "acme-s2");
+	uint32_t s1 = world_server(w, "acme-s1"), s2 = world_server(w, "acme-s2");
 	pc_request req = request(w, "abc", "web", "127.1.0.9", NULL);
 	pc_decision d;
 	/* Equal scores: the lower index wins, without an object. */
@@ -275,15 +228,15 @@ static void test_family_and_enoserver(void **state)
 	assert_int_equal(decide(w, &req, &d), PC_ENOSERVER);
 	assert_int_equal(d.branch, PC_BRANCH_NONE);
 	assert_int_equal(d.n_servers, 0);
-	assert_int_equal(pruned(w, server(w, "acme-s1")), PC_PRUNE_FAMILY);
+	assert_int_equal(pruned(w, world_server(w, "acme-s1")), PC_PRUNE_FAMILY);
 }
 
 static void test_avoid(void **state)
 {
 	struct world *w = *state;
 	pc_request req = request(w, "abc", "web", "127.1.0.9", "ad102");
-	req.avoid[0] = server(w, "acme-s1");
-	req.avoid[1] = server(w, "acme-s2");
+	req.avoid[0] = world_server(w, "acme-s1");
+	req.avoid[1] = world_server(w, "acme-s2");
 	req.n_avoid = 2;
 	pc_decision d;
 	assert_int_equal(decide(w, &req, &d), PC_OK);
@@ -315,7 +268,7 @@ static void test_enoserver_when_primary_exhausted(void **state)
 	struct world *w = *state;
 	const char *acme[] = {"acme-s1", "acme-s2", "acme-core", "acme-s4"};
 	for (int i = 0; i < 4; i++)
-		pc_live_set_health(w->live, server(w, acme[i]), PC_HEALTH_DOWN);
+		pc_live_set_health(w->live, world_server(w, acme[i]), PC_HEALTH_DOWN);
 	pc_request req = request(w, "abc", "web", "127.1.0.9", NULL);
 	pc_decision d;
 	assert_int_equal(decide(w, &req, &d), PC_ENOSERVER);
@@ -345,7 +298,7 @@ static void test_trace_contents(void **state)
 	assert_false(w->trace.truncated);
 	assert_int_equal(s[0].kind, PC_TRACE_CLIENT);
 	assert_int_equal(s[0].a, d.client_net);
-	assert_int_equal(s[0].b, as(w, 200));
+	assert_int_equal(s[0].b, world_as(w, 200));
 	assert_int_equal(s[1].kind, PC_TRACE_CLIENT_CDN);
 	assert_int_equal(s[1].a, beta);
 	assert_int_equal(s[2].kind, PC_TRACE_PRIMARY_CDN);
@@ -400,7 +353,7 @@ static void test_unknown_client(void **state)
 	assert_int_equal(decide(w, &req, &d), PC_OK);
 	assert_true(d.flags & PC_DF_CLIENT_UNKNOWN);
 	assert_int_equal(d.client_net, PC_NONE);
-	assert_int_equal(d.client_as, as(w, 200));
+	assert_int_equal(d.client_as, world_as(w, 200));
 	assert_int_equal(d.client_scope, 0);
 	assert_int_equal(d.branch, PC_BRANCH_PEER);
 	/* No address at all behaves the same. */
@@ -417,7 +370,7 @@ static void test_unknown_client(void **state)
 	req = request(w, "abc", "web", "127.7.0.1", NULL);
 	req.node = pc_model_node(w->model, "beta-n1");
 	assert_int_equal(decide(w, &req, &d), PC_OK);
-	assert_int_equal(d.client_as, as(w, 700));
+	assert_int_equal(d.client_as, world_as(w, 700));
 	assert_int_equal(d.client_scope, 17);
 	assert_true(d.flags & PC_DF_NO_CLIENT_CDN);
 	assert_int_equal(d.branch, PC_BRANCH_OUTSIDE);
@@ -463,7 +416,7 @@ static void test_names(void **state)
 
 int main(void)
 {
-#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define T(name) cmocka_unit_test_setup_teardown(name, world_setup, world_teardown)
 	const struct CMUnitTest tests[] = {
 	    T(test_prune_service_and_tier),
 	    T(test_prune_down_and_draining),

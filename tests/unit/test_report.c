@@ -29,21 +29,11 @@ static uint32_t id(uint32_t index)
 	return index;
 }
 
-/* Loads the embedded default federation. */
-static pc_model *load_default(void)
-{
-	pc_model *model = NULL;
-	assert_int_equal(pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
-	                                PC_DEFAULT_CONFIG_NAME, NULL, NULL, &model),
-	                 PC_OK);
-	return model;
-}
-
 /* A PEER decision made by hand, so the line is known to the byte. */
 static int setup(void **state)
 {
 	struct world *w = calloc(1, sizeof(*w));
-	w->model = load_default();
+	w->model = fixture_load_text(pc_default_config_yaml);
 	assert_non_null(w->model);
 	pc_request_init(&w->req);
 	w->req.provider = id(pc_model_provider(w->model, "abc"));
