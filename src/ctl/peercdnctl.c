@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include "common/config_file.h"
 #include "ctl/explain.h"
 #include "lib/config.h"
 #include "lib/err.h"
@@ -42,54 +43,11 @@ static void print_diag(void *ctx, const char *message)
 	fprintf(stderr, "%s\n", message);
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return NULL;
-	size_t cap = 1 << 16, used = 0;
-	char *buf = malloc(cap);
-	while (buf != NULL) {
-		used += fread(buf + used, 1, cap - used, f);
-		if (used < cap)
-			break;
-		char *bigger = realloc(buf, cap *= 2);
-		if (bigger == NULL)
-			free(buf);
-		buf = bigger;
-	}
-	bool failed = ferror(f);
-	fclose(f);
-	if (failed) {
-		free(buf);
-		return NULL;
-	}
-	*len = used;
-	return buf;
-}
-
 /* Loads FILE, or the embedded default when path is NULL. Diagnostics go to
  * stderr. */
 static pc_model *load_config(const char *path)
 {
-	pc_model *model = NULL;
-	if (path == NULL) {
-		if (pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
-		                   PC_DEFAULT_CONFIG_NAME, print_diag, NULL, &model) != PC_OK)
-			return NULL;
-		return model;
-	}
-	size_t len = 0;
-	char *text = read_file(path, &len);
-	if (text == NULL) {
-		fprintf(stderr, "%s: cannot read: %s\n", path, strerror(errno));
-		return NULL;
-	}
-	int rc = pc_config_load(text, len, path, print_diag, NULL, &model);
-	free(text);
-	if (rc != PC_OK && rc != PC_ECONFIG)
-		fprintf(stderr, "%s: %s\n", path, pc_strerror(rc));
-	return rc == PC_OK ? model : NULL;
+	return pc_config_load_path(path, print_diag, NULL);
 }
 
 static int cmd_check(int argc, char **argv)

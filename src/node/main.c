@@ -14,6 +14,7 @@
 #include <sodium.h>
 #include <urcu-qsbr.h>
 
+#include "common/config_file.h"
 #include "lib/config.h"
 #include "lib/err.h"
 #include "lib/rrl.h"
@@ -35,13 +36,11 @@ static void usage(FILE *out)
 
 struct diag_ctx {
 	bool to_log; /* daemon: log lines; -t: plain lines */
-	unsigned count;
 };
 
 static void print_diag(void *ctx, const char *message)
 {
 	struct diag_ctx *d = ctx;
-	d->count++;
 	if (d->to_log) {
 		char quoted[1024];
 		pc_log(PC_LOG_ERROR, "config-error", "detail=%s",
@@ -51,52 +50,13 @@ static void print_diag(void *ctx, const char *message)
 	}
 }
 
-static pc_model *load_file(const char *path, struct diag_ctx *diag)
-{
-	pc_model *model = NULL;
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		char msg[512];
-		snprintf(msg, sizeof(msg), "%s: cannot read: %s", path, strerror(errno));
-		print_diag(diag, msg);
-		return NULL;
-	}
-	size_t cap = 1 << 16, len = 0;
-	char *text = malloc(cap);
-	while (text != NULL) {
-		len += fread(text + len, 1, cap - len, f);
-		if (len < cap)
-			break;
-		char *bigger = realloc(text, cap *= 2);
-		if (bigger == NULL)
-			free(text);
-		text = bigger;
-	}
-	fclose(f);
-	if (text == NULL)
-		return NULL;
-	int rc = pc_config_load(text, len, path, print_diag, diag, &model);
-	free(text);
-	if (rc != PC_OK && diag->count == 0) {
-		char msg[512];
-		snprintf(msg, sizeof(msg), "%s: %s", path, pc_strerror(rc));
-		print_diag(diag, msg);
-	}
-	return model;
-}
-
 /* -n: the node this daemon is; NULL keeps the config's `self`. */
 static const char *node_name;
 
 static pc_model *load_model(const char *path, bool to_log)
 {
 	struct diag_ctx diag = {.to_log = to_log};
-	pc_model *model = NULL;
-	if (path == NULL)
-		pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
-		               PC_DEFAULT_CONFIG_NAME, print_diag, &diag, &model);
-	else
-		model = load_file(path, &diag);
+	pc_model *model = pc_config_load_path(path, print_diag, &diag);
 	if (model != NULL && node_name != NULL) {
 		uint32_t self = pc_model_node(model, node_name);
 		if (self == PC_NONE) {
