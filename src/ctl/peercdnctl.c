@@ -6,7 +6,6 @@
  *   peercdnctl name [options]         make (signed, encrypted) names
  *
  * See peercdnctl(8) and docs/. */
-#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -2,7 +2,6 @@
  * sockets of every enabled role on every worker, and then only waits for
  * signals: SIGHUP reloads (a bad file is rejected and the old generation
  * keeps serving), SIGTERM and SIGINT stop. See peercdnd(8). */
-#include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
