@@ -328,6 +328,12 @@ static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 	req.family = qtype == KNOT_RRTYPE_A ? PC_AF_INET : PC_AF_INET6;
 	req.max_answers = model->dns.max_answers;
 	req.now_ms = query->now_ms;
+	/* The object's memory is per provider and service: "ad102" of two
+	 * customers are two objects. */
+	uint64_t object_key =
+	    pc_hash_ci(name->object, name->object_len) ^
+	    ((uint64_t)name->provider << 32 | name->service) * 0x9e3779b97f4a7c15ULL;
+	req.sticky_server = pc_affinity_lookup(query->affinity, object_key, query->now_ms);
 
 	pc_decision *decision = &c->res->decision;
 	uint8_t mode = PC_DNS_MODE_SERVER;
@@ -351,6 +357,9 @@ static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 		return;
 	}
 	mode = answer_mode(model, decision->cdn, name->service);
+	if (mode == PC_DNS_MODE_SERVER && decision->n_servers > 0)
+		pc_affinity_remember(query->affinity, object_key, decision->servers[0],
+		                     query->now_ms);
 	c->res->decided = true;
 	c->res->cls = PC_DNS_ANSWER;
 	knot_pkt_begin(c->r, KNOT_ANSWER);

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/affinity.h"
 #include "lib/live.h"
 #include "lib/model.h"
 #include "lib/policy.h"
@@ -45,10 +46,11 @@ const char *pc_dns_class_name(enum pc_dns_class cls); /* "answer", "nxdomain", .
 struct pc_dns_query {
 	const uint8_t *wire;
 	size_t len;
-	pc_addr source;  /* the packet's source address */
-	bool tcp;        /* no 512/EDNS size limit, no TC */
-	uint32_t node;   /* capturing node (model->self_node), or PC_NONE */
-	uint64_t now_ms; /* for agreement accounting */
+	pc_addr source;        /* the packet's source address */
+	bool tcp;              /* no 512/EDNS size limit, no TC */
+	uint32_t node;         /* capturing node (model->self_node), or PC_NONE */
+	pc_affinity *affinity; /* where objects were sent recently; may be NULL */
+	uint64_t now_ms;       /* for agreement accounting */
 };
 
 struct pc_dns_result {

@@ -282,6 +282,9 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 			if (c->score > band)
 				continue;
 			c->rank = mix64(object ^ model->servers[c->server].name_hash);
+			/* Remembered and still in the band: it stays the choice. */
+			if (c->server == d->req->sticky_server)
+				c->rank = UINT64_MAX;
 		}
 	}
 	out->branch = branch;
@@ -661,4 +664,5 @@ void pc_request_init(pc_request *req)
 		req->avoid[i] = PC_NONE;
 	req->family = PC_AF_NONE;
 	req->max_answers = 1;
+	req->sticky_server = PC_NONE;
 }

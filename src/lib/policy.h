@@ -56,7 +56,11 @@ typedef struct pc_request {
 	uint32_t n_avoid;
 	uint8_t family;       /* PC_AF_INET / PC_AF_INET6: address wanted; NONE = any */
 	uint32_t max_answers; /* 1..PC_MAX_ANSWERS; 0 means 1 */
-	uint64_t now_ms;      /* for agreement accounting windows */
+	/* Affinity memory (lib/affinity.h): a server this object was sent to
+	 * recently. Chosen again while it survives pruning and scores within
+	 * the affinity band of the best; PC_NONE for none. */
+	uint32_t sticky_server;
+	uint64_t now_ms; /* for agreement accounting windows */
 } pc_request;
 
 /* Why a candidate was dropped (claims 15-16). */

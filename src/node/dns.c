@@ -149,6 +149,7 @@ static void udp_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t eve
 			    .wire = dw->in[i],
 			    .len = dw->in_msgs[i].msg_len,
 			    .node = gen->model->self_node,
+			    .affinity = gen->affinity,
 			    .now_ms = now_ms,
 			};
 			pcd_addr_from_sockaddr(&dw->from[i], &query.source, NULL);
@@ -267,6 +268,7 @@ static bool conn_process(struct tcp_conn *conn, struct pcd_generation *gen)
 		    .source = conn->source,
 		    .tcp = true,
 		    .node = gen->model->self_node,
+		    .affinity = gen->affinity,
 		    .now_ms = pcd_now_ms(),
 		};
 		struct pc_dns_result res;

@@ -15,6 +15,7 @@
 
 #include "common/config_file.h"
 #include "lib/config.h"
+#include "lib/affinity.h"
 #include "lib/err.h"
 #include "lib/rrl.h"
 #include "node/log.h"
@@ -75,6 +76,7 @@ static void generation_free(struct pcd_generation *gen)
 	if (gen == NULL)
 		return;
 	pc_rrl_free(gen->rrl);
+	pc_affinity_free(gen->affinity);
 	pc_live_free(gen->live);
 	pc_model_free(gen->model);
 	free(gen);
@@ -99,7 +101,13 @@ static struct pcd_generation *generation_new(pc_model *model, const struct pcd_g
 	    .prefix6 = model->dns.rrl_prefix6,
 	};
 	randombytes_buf(rrl.hash_key, sizeof(rrl.hash_key));
-	if (pc_live_new(model, &gen->live) != PC_OK || pc_rrl_new(&rrl, &gen->rrl) != PC_OK) {
+	/* About a thousand objects per server, at most a million (8 MiB);
+	 * a memory lasts five minutes. */
+	size_t affinity_slots = (size_t)model->n_servers * 1024;
+	if (affinity_slots > ((size_t)1 << 20))
+		affinity_slots = (size_t)1 << 20;
+	if (pc_live_new(model, &gen->live) != PC_OK || pc_rrl_new(&rrl, &gen->rrl) != PC_OK ||
+	    pc_affinity_new(affinity_slots, 300, &gen->affinity) != PC_OK) {
 		generation_free(gen);
 		return NULL;
 	}

@@ -24,6 +24,7 @@ struct pcd_generation {
 	pc_model *model;
 	pc_live *live;
 	struct pc_rrl *rrl;
+	struct pc_affinity *affinity; /* server indexes: one table per model */
 	uint64_t loaded_at_ms;
 	uint64_t number; /* 1 for the first load, +1 per reload */
 };
