@@ -432,7 +432,8 @@ static int dns_open(struct pcd_node *node, struct pcd_worker *worker)
 	pc_addr addrs[MAX_LISTEN];
 	unsigned n = listen_addresses(model, addrs, MAX_LISTEN);
 	if (n == 0) {
-		pc_log(PC_LOG_ERROR, "dns-no-listen", "hint=\"set dns.listen or the node's CDNs\"");
+		pcd_log(PCD_LOG_ERROR, "dns-no-listen",
+		        "hint=\"set dns.listen or the node's CDNs\"");
 		return -EINVAL;
 	}
 	for (unsigned i = 0; i < n; i++) {
@@ -441,8 +442,8 @@ static int dns_open(struct pcd_node *node, struct pcd_worker *worker)
 		int udp = pcd_net_bind(SOCK_DGRAM, &addrs[i], model->dns.port);
 		int tcp = udp < 0 ? udp : pcd_net_bind(SOCK_STREAM, &addrs[i], model->dns.port);
 		if (udp < 0 || tcp < 0) {
-			pc_log(PC_LOG_ERROR, "dns-bind-failed", "listen=%s error=\"%s\"", where,
-			       strerror(-(udp < 0 ? udp : tcp)));
+			pcd_log(PCD_LOG_ERROR, "dns-bind-failed", "listen=%s error=\"%s\"", where,
+			        strerror(-(udp < 0 ? udp : tcp)));
 			if (udp >= 0)
 				close(udp);
 			return udp < 0 ? udp : tcp;
@@ -453,7 +454,8 @@ static int dns_open(struct pcd_node *node, struct pcd_worker *worker)
 		    pcd_worker_watch(worker, &dw->tcp[dw->n_tcp - 1].io, EPOLLIN) != 0)
 			return -errno;
 		if (worker->index == 0)
-			pc_log(PC_LOG_INFO, "dns-listening", "listen=%s transports=udp,tcp", where);
+			pcd_log(PCD_LOG_INFO, "dns-listening", "listen=%s transports=udp,tcp",
+			        where);
 	}
 	return 0;
 }

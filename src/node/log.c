@@ -5,14 +5,14 @@
 #include <stdio.h>
 #include <time.h>
 
-static _Atomic int min_level = PC_LOG_INFO;
+static _Atomic int min_level = PCD_LOG_INFO;
 
-void pc_log_set_level(enum pc_log_level level)
+void pcd_log_set_level(enum pcd_log_level level)
 {
 	atomic_store(&min_level, (int)level);
 }
 
-void pc_log(enum pc_log_level level, const char *msg, const char *fmt, ...)
+void pcd_log(enum pcd_log_level level, const char *msg, const char *fmt, ...)
 {
 	static const char *const names[] = {"debug", "info", "warning", "error"};
 	if ((int)level < atomic_load_explicit(&min_level, memory_order_relaxed))
@@ -37,7 +37,7 @@ void pc_log(enum pc_log_level level, const char *msg, const char *fmt, ...)
 	fprintf(stderr, "%s\n", line);
 }
 
-const char *pc_log_quote(const char *text, char *buf, size_t size)
+const char *pcd_log_quote(const char *text, char *buf, size_t size)
 {
 	size_t n = 0;
 	if (size < 3)

@@ -43,8 +43,8 @@ static void print_diag(void *ctx, const char *message)
 	struct diag_ctx *d = ctx;
 	if (d->to_log) {
 		char quoted[1024];
-		pc_log(PC_LOG_ERROR, "config-error", "detail=%s",
-		       pc_log_quote(message, quoted, sizeof(quoted)));
+		pcd_log(PCD_LOG_ERROR, "config-error", "detail=%s",
+		        pcd_log_quote(message, quoted, sizeof(quoted)));
 	} else {
 		fprintf(stderr, "%s\n", message);
 	}
@@ -133,26 +133,26 @@ static bool same_sockets(const pc_model *a, const pc_model *b)
 static void reload(struct pcd_node *node)
 {
 	const char *source = node->config_path ? node->config_path : PC_DEFAULT_CONFIG_NAME;
-	pc_log(PC_LOG_INFO, "reload-started", "config=%s", source);
+	pcd_log(PCD_LOG_INFO, "reload-started", "config=%s", source);
 	pc_model *model = load_model(node->config_path, true);
 	struct pcd_generation *old = node->generation;
 	struct pcd_generation *fresh = model != NULL ? generation_new(model, old) : NULL;
 	if (fresh == NULL) {
 		atomic_fetch_add(&node->reload_failures, 1);
-		pc_log(PC_LOG_ERROR, "reload-rejected",
-		       "config=%s generation=%llu hint=\"the previous config keeps serving\"",
-		       source, (unsigned long long)old->number);
+		pcd_log(PCD_LOG_ERROR, "reload-rejected",
+		        "config=%s generation=%llu hint=\"the previous config keeps serving\"",
+		        source, (unsigned long long)old->number);
 		return;
 	}
 	if (!same_sockets(old->model, fresh->model))
-		pc_log(PC_LOG_WARNING, "reload-sockets-unchanged",
-		       "hint=\"listen addresses, ports and workers change on restart only\"");
+		pcd_log(PCD_LOG_WARNING, "reload-sockets-unchanged",
+		        "hint=\"listen addresses, ports and workers change on restart only\"");
 	rcu_xchg_pointer(&node->generation, fresh);
 	synchronize_rcu(); /* every worker has let go of old */
 	generation_free(old);
 	atomic_fetch_add(&node->reloads, 1);
-	pc_log(PC_LOG_INFO, "reloaded", "config=%s generation=%llu cdns=%u servers=%u", source,
-	       (unsigned long long)fresh->number, fresh->model->n_cdns, fresh->model->n_servers);
+	pcd_log(PCD_LOG_INFO, "reloaded", "config=%s generation=%llu cdns=%u servers=%u", source,
+	        (unsigned long long)fresh->number, fresh->model->n_cdns, fresh->model->n_servers);
 }
 
 static unsigned worker_count(const pc_model *model)
@@ -200,7 +200,7 @@ int main(int argc, char **argv)
 			check_only = true;
 			break;
 		case 'v':
-			pc_log_set_level(PC_LOG_DEBUG);
+			pcd_log_set_level(PCD_LOG_DEBUG);
 			break;
 		case 'V':
 			printf("peercdnd %s\n", PEERCDN_VERSION);
@@ -233,15 +233,15 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (model == NULL) {
-		pc_log(PC_LOG_ERROR, "config-rejected", "config=%s", source);
+		pcd_log(PCD_LOG_ERROR, "config-rejected", "config=%s", source);
 		return 1;
 	}
 	bool any_role = false;
 	for (unsigned r = 0; pcd_roles[r] != NULL; r++)
 		any_role |= pcd_roles[r]->enabled(model);
 	if (!any_role) {
-		pc_log(PC_LOG_ERROR, "no-roles", "config=%s hint=\"enable dns in the config\"",
-		       source);
+		pcd_log(PCD_LOG_ERROR, "no-roles", "config=%s hint=\"enable dns in the config\"",
+		        source);
 		pc_model_free(model);
 		return 1;
 	}
@@ -281,28 +281,28 @@ int main(int argc, char **argv)
 		if (pthread_create(&threads[started], NULL, pcd_worker_main,
 		                   &node.workers[started]) != 0)
 			goto out;
-	pc_log(PC_LOG_INFO, "started", "version=%s config=%s workers=%u pid=%ld self=%s",
-	       PEERCDN_VERSION, source, node.n_workers, (long)getpid(),
-	       model->self_node != PC_NONE ? model->nodes[model->self_node].name : "-");
+	pcd_log(PCD_LOG_INFO, "started", "version=%s config=%s workers=%u pid=%ld self=%s",
+	        PEERCDN_VERSION, source, node.n_workers, (long)getpid(),
+	        model->self_node != PC_NONE ? model->nodes[model->self_node].name : "-");
 
 	for (;;) {
 		int sig = sigwaitinfo(&signals, NULL);
 		if (sig == SIGHUP) {
 			reload(&node);
 		} else if (sig == SIGTERM || sig == SIGINT) {
-			pc_log(PC_LOG_INFO, "stopping", "signal=%s",
-			       sig == SIGTERM ? "TERM" : "INT");
+			pcd_log(PCD_LOG_INFO, "stopping", "signal=%s",
+			        sig == SIGTERM ? "TERM" : "INT");
 			status = 0;
 			break;
 		}
 	}
 out:
 	if (status != 0)
-		pc_log(PC_LOG_ERROR, "start-failed", "config=%s", source);
+		pcd_log(PCD_LOG_ERROR, "start-failed", "config=%s", source);
 	shutdown_node(&node, threads, started);
 	pcd_metrics_stop(metrics);
 	generation_free(node.generation);
 	if (status == 0)
-		pc_log(PC_LOG_INFO, "stopped", "pid=%ld", (long)getpid());
+		pcd_log(PCD_LOG_INFO, "stopped", "pid=%ld", (long)getpid());
 	return status;
 }

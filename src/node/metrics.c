@@ -137,8 +137,8 @@ int pcd_metrics_start(struct pcd_node *node, struct metrics_server **out)
 	pcd_net_format(&address, control->metrics_port, where, sizeof(where));
 	int fd = pcd_net_bind(SOCK_STREAM, &address, control->metrics_port);
 	if (fd < 0) {
-		pc_log(PC_LOG_ERROR, "metrics-bind-failed", "listen=%s error=\"%s\"", where,
-		       strerror(-fd));
+		pcd_log(PCD_LOG_ERROR, "metrics-bind-failed", "listen=%s error=\"%s\"", where,
+		        strerror(-fd));
 		return fd;
 	}
 	/* The accept loop polls; a blocking accepted socket is simpler to serve. */
@@ -154,7 +154,7 @@ int pcd_metrics_start(struct pcd_node *node, struct metrics_server **out)
 		free(server);
 		return -EAGAIN;
 	}
-	pc_log(PC_LOG_INFO, "metrics-listening", "listen=%s path=/metrics", where);
+	pcd_log(PCD_LOG_INFO, "metrics-listening", "listen=%s path=/metrics", where);
 	*out = server;
 	return 0;
 }

@@ -91,8 +91,8 @@ void *pcd_worker_main(void *arg)
 		int n = epoll_wait(worker->epoll_fd, events, MAX_EVENTS, 1000);
 		rcu_thread_online();
 		if (n < 0 && errno != EINTR) {
-			pc_log(PC_LOG_ERROR, "epoll-failed", "worker=%u error=\"%s\"",
-			       worker->index, strerror(errno));
+			pcd_log(PCD_LOG_ERROR, "epoll-failed", "worker=%u error=\"%s\"",
+			        worker->index, strerror(errno));
 			break;
 		}
 		for (int i = 0; i < n; i++) {
