@@ -9,17 +9,7 @@
 
 #include "lib/err.h"
 #include "lib/naming.h"
-
-static bool node_serves(const pc_model *model, uint32_t node, uint32_t cdn)
-{
-	if (node == PC_NONE || node >= model->n_nodes)
-		return true;
-	const struct pc_index_list *cdns = &model->nodes[node].cdns;
-	for (uint32_t i = 0; i < cdns->count; i++)
-		if (cdns->items[i] == cdn)
-			return true;
-	return false;
-}
+#include "lib/redirect.h"
 
 static size_t error(const struct pc_cdsr_request *req, uint8_t status, uint8_t *out,
                     size_t out_size, struct pc_cdsr_result *res)
@@ -33,35 +23,24 @@ static size_t error(const struct pc_cdsr_request *req, uint8_t status, uint8_t *
 	return (size_t)len;
 }
 
-/* pc_url_parse's failures as CDSR statuses. A host under a CDN this node
- * does not serve is NOT_AUTHORITATIVE whatever else is wrong with the URL:
- * a node says nothing about other CDNs' customers. */
-static uint8_t url_status(const pc_model *model, uint32_t node, const pc_url *url, int rc)
+static uint8_t outcome_status(enum pc_redirect_outcome outcome)
 {
-	if (url->host_len > 0) {
-		size_t codepoint_len;
-		uint32_t cdn =
-		    pc_model_cdn_for_name(model, url->host, url->host_len, &codepoint_len);
-		if (cdn == PC_NONE || !node_serves(model, node, cdn))
-			return PC_CDSR_NOT_AUTHORITATIVE;
-	}
-	switch (rc) {
-	case PC_ENOZONE:
-		return PC_CDSR_NOT_AUTHORITATIVE;
-	case PC_ENOCUSTOMER:
-	case PC_ENOSERVICE:
-	case PC_ENOORIGIN:
-	case PC_EDECRYPT:
-		return PC_CDSR_NO_SUCH_CONTENT;
-	default:
-		return PC_CDSR_BAD_REQUEST;
-	}
+	static const uint8_t statuses[PC_REDIRECT__COUNT] = {
+	    [PC_REDIRECT_OK] = PC_CDSR_OK,
+	    [PC_REDIRECT_BAD_URL] = PC_CDSR_BAD_REQUEST,
+	    [PC_REDIRECT_NOT_AUTHORITATIVE] = PC_CDSR_NOT_AUTHORITATIVE,
+	    [PC_REDIRECT_NO_SUCH_CONTENT] = PC_CDSR_NO_SUCH_CONTENT,
+	    [PC_REDIRECT_SIGNATURE_REQUIRED] = PC_CDSR_SIGNATURE_REQUIRED,
+	    [PC_REDIRECT_NO_SERVER] = PC_CDSR_NO_SERVER,
+	    [PC_REDIRECT_ERROR] = PC_CDSR_SERVER_ERROR,
+	};
+	return outcome < PC_REDIRECT__COUNT ? statuses[outcome] : PC_CDSR_SERVER_ERROR;
 }
 
 /* Claim 19: the client's preferences. Names and addresses that match no
  * server are ignored: a preference is advice, not a condition. */
 static void apply_preferences(const pc_model *model, const struct pc_cdsr_request *creq,
-                              pc_request *req)
+                              struct pc_redirect_query *req)
 {
 	if (creq->prefer_cdn != NULL)
 		req->preferred_cdn =
@@ -88,44 +67,11 @@ static void apply_preferences(const pc_model *model, const struct pc_cdsr_reques
 	req->family = creq->family;
 }
 
-/* The server's address: the wanted family, else the family the request
- * came over (the client has it), else the first. */
-static const pc_addr *pick_address(const struct pc_server *server, uint8_t wanted,
-                                   uint8_t source_family)
-{
-	const struct pc_addr_list *list = &server->addresses;
-	uint8_t order[2] = {wanted, wanted == PC_AF_NONE ? source_family : wanted};
-	for (int k = 0; k < 2; k++)
-		for (uint32_t a = 0; a < list->count; a++)
-			if (list->items[a].family == order[k])
-				return &list->items[a];
-	if (wanted != PC_AF_NONE || list->count == 0)
-		return NULL;
-	return &list->items[0];
-}
-
-static uint16_t server_port(const struct pc_server *server, enum pc_scheme scheme)
-{
-	switch (scheme) {
-	case PC_SCHEME_HTTP:
-		return server->http_port != 0 ? server->http_port : 80;
-	case PC_SCHEME_RTSP:
-		return server->rtsp_port != 0 ? server->rtsp_port : 554;
-	default:
-		return 443; /* servers have no TLS port of their own in the model */
-	}
-}
-
 static uint8_t wire_scheme(enum pc_scheme scheme)
 {
 	return scheme == PC_SCHEME_HTTPS  ? PC_CDSR_SCHEME_HTTPS
 	       : scheme == PC_SCHEME_RTSP ? PC_CDSR_SCHEME_RTSP
 	                                  : PC_CDSR_SCHEME_HTTP;
-}
-
-static const char *scheme_text(enum pc_scheme scheme)
-{
-	return scheme == PC_SCHEME_HTTPS ? "https" : scheme == PC_SCHEME_RTSP ? "rtsp" : "http";
 }
 
 /* Hint texts are built in one buffer no larger than any response can be:
@@ -178,7 +124,7 @@ static void add_hints(const pc_model *model, const pc_url *url, const pc_decisio
 	}
 	const struct pc_provider *provider = &model->providers[url->name.provider];
 	/* "http://abc.cdn.acme.net" [":8080"] "/" host "/" */
-	const char *scheme = scheme_text(url->scheme);
+	const char *scheme = pc_redirect_scheme_text(url->scheme);
 	/* The authority, port included, is everything up to the '/' before
 	 * the content host (pc_url_parse found both). */
 	size_t authority_len = (size_t)(url->content_host - 1 - url->host);
@@ -219,48 +165,30 @@ size_t pc_cdsr_answer(const pc_model *model, pc_live *live, const struct pc_cdsr
 		             out, out_size, res);
 
 	pc_url url;
-	rc = pc_url_parse(model, req.url, req.url_len, &url);
-	if (rc != PC_OK)
-		return error(&req, url_status(model, query->node, &url, rc), out, out_size, res);
-	if (!node_serves(model, query->node, url.name.cdn))
-		return error(&req, PC_CDSR_NOT_AUTHORITATIVE, out, out_size, res);
-	if (!pc_name_signature_ok(model, &url.name))
-		return error(&req, PC_CDSR_SIGNATURE_REQUIRED, out, out_size, res);
+	enum pc_redirect_outcome outcome =
+	    pc_redirect_check(model, query->node, req.url, req.url_len, &url);
+	if (outcome != PC_REDIRECT_OK)
+		return error(&req, outcome_status(outcome), out, out_size, res);
 	/* The smallest answer of the family asked for must fit before the
 	 * policy is asked: a decision counts against agreements. */
 	size_t smallest = PC_CDSR_HEADER_LEN + 16 + (req.family == PC_AF_INET6 ? 16 : 4);
 	if (req.len < smallest || out_size < smallest)
 		return error(&req, PC_CDSR_TOO_SMALL, out, out_size, res);
 
-	pc_request preq;
-	pc_request_init(&preq);
-	preq.client = query->source;
-	preq.node = query->node;
-	preq.provider = url.name.provider;
-	preq.service = url.name.service;
-	preq.object = url.name.object;
-	preq.object_len = url.name.object_len;
-	preq.max_answers = 1;
-	preq.now_ms = query->now_ms;
-	apply_preferences(model, &req, &preq);
-	/* The object's memory is per provider and service, as in the DNS role. */
-	uint64_t object_key =
-	    pc_hash_ci(url.name.object, url.name.object_len) ^
-	    ((uint64_t)url.name.provider << 32 | url.name.service) * 0x9e3779b97f4a7c15ULL;
-	preq.sticky_server = pc_affinity_lookup(query->affinity, object_key, query->now_ms);
-
-	pc_decision *decision = &res->decision;
-	rc = pc_policy_decide(model, live, &preq, decision, NULL);
-	if (rc == PC_ENOSERVER)
-		return error(&req, PC_CDSR_NO_SERVER, out, out_size, res);
-	if (rc != PC_OK || decision->n_servers == 0)
-		return error(&req, PC_CDSR_SERVER_ERROR, out, out_size, res);
+	struct pc_redirect_query rquery;
+	pc_redirect_query_init(&rquery);
+	rquery.source = query->source;
+	rquery.node = query->node;
+	rquery.affinity = query->affinity;
+	rquery.now_ms = query->now_ms;
+	apply_preferences(model, &req, &rquery);
+	struct pc_redirect_target target;
+	outcome = pc_redirect_decide(model, live, &rquery, &url, &target);
+	if (outcome != PC_REDIRECT_OK)
+		return error(&req, outcome_status(outcome), out, out_size, res);
 	res->decided = true;
-	const struct pc_server *server = &model->servers[decision->servers[0]];
-	const pc_addr *address = pick_address(server, req.family, query->source.family);
-	if (address == NULL)
-		return error(&req, PC_CDSR_NO_SERVER, out, out_size, res);
-	pc_affinity_remember(query->affinity, object_key, decision->servers[0], query->now_ms);
+	res->decision = target.decision;
+	const pc_decision *decision = &res->decision;
 
 	const struct pc_cdn *serving = &model->cdns[decision->cdn];
 	struct pc_cdsr_response resp = {
@@ -272,8 +200,8 @@ size_t pc_cdsr_answer(const pc_model *model, pc_live *live, const struct pc_cdsr
 	    .branch = (uint8_t)decision->branch,
 	    .reuse = PC_CDSR_REUSE_HOST,
 	    .scheme = wire_scheme(url.scheme),
-	    .port = server_port(server, url.scheme),
-	    .server = *address,
+	    .port = target.port,
+	    .server = *target.address,
 	};
 	struct hint_text text;
 	text.used = 0;

@@ -119,8 +119,9 @@ struct loader {
 	uint32_t scheme_service[3]; /* service implied by http, https, rtsp */
 	pc_strmap *domains;
 	struct itable client_set, link_set, host_set, coverage_set;
-	struct vec hosts;     /* struct host_owner */
-	struct vec coverages; /* struct coverage */
+	struct vec hosts;                /* struct host_owner */
+	struct vec coverages;            /* struct coverage */
+	struct pc_stream_params *stream; /* the http or rtsp section being read */
 	uint8_t decoy_families;
 
 	char quoted[4][100];
@@ -1575,6 +1576,86 @@ static void dns_field(struct loader *ld, unsigned key)
 	}
 }
 
+static const char *const stream_keys[] = {
+    "enabled",           "listen",           "port",           "status",
+    "header_timeout_ms", "idle_timeout_ms",  "max_clients",    "max_per_source",
+    "max_header_bytes",  "max_target_bytes", "max_body_bytes", "balancers"};
+static const struct keyset stream_keyset = KEYSET(stream_keys, 0);
+
+static void stream_field(struct loader *ld, unsigned key)
+{
+	struct pc_stream_params *stream = ld->stream;
+	switch (key) {
+	case 0:
+		get_bool(ld, &stream->enabled);
+		break;
+	case 1:
+		get_addr_list(ld, false, &stream->listen);
+		break;
+	case 2:
+		get_u16(ld, 1, UINT16_MAX, &stream->port);
+		break;
+	case 3:
+		get_u16(ld, 301, 308, &stream->redirect_status);
+		if (stream->redirect_status != 302 && stream->redirect_status != 307)
+			item_error(ld, "status: 302 or 307");
+		break;
+	case 4:
+		get_u32(ld, 100, 3600000, &stream->header_timeout_ms);
+		break;
+	case 5:
+		get_u32(ld, 100, 3600000, &stream->idle_timeout_ms);
+		break;
+	case 6:
+		get_u32(ld, 1, 1000000, &stream->max_clients);
+		break;
+	case 7:
+		get_u32(ld, 1, 1000000, &stream->max_per_source);
+		break;
+	case 8:
+		get_u32(ld, 256, 1048576, &stream->max_header_bytes);
+		break;
+	case 9:
+		get_u32(ld, 64, 65536, &stream->max_target_bytes);
+		break;
+	case 10:
+		get_u32(ld, 0, UINT32_MAX, &stream->max_body_bytes);
+		break;
+	case 11:
+		get_addr_list(ld, false, &stream->balancers);
+		break;
+	}
+}
+
+static const char *const cdsr_keys[] = {"enabled", "listen",      "port",
+                                        "rate",    "ipv4_prefix", "ipv6_prefix"};
+static const struct keyset cdsr_keyset = KEYSET(cdsr_keys, 0);
+
+static void cdsr_field(struct loader *ld, unsigned key)
+{
+	struct pc_cdsr_params *cdsr = &ld->model->cdsr;
+	switch (key) {
+	case 0:
+		get_bool(ld, &cdsr->enabled);
+		break;
+	case 1:
+		get_addr_list(ld, false, &cdsr->listen);
+		break;
+	case 2:
+		get_u16(ld, 1, UINT16_MAX, &cdsr->port);
+		break;
+	case 3:
+		get_u32(ld, 0, 10000000, &cdsr->rate);
+		break;
+	case 4:
+		get_u8(ld, 0, 32, &cdsr->prefix4);
+		break;
+	case 5:
+		get_u8(ld, 0, 128, &cdsr->prefix6);
+		break;
+	}
+}
+
 static const char *const control_keys[] = {"metrics_listen", "metrics_port"};
 static const struct keyset control_keyset = KEYSET(control_keys, 0);
 
@@ -1826,7 +1907,7 @@ static void read_items(struct loader *ld, enum section s)
 static const char *const top_keys[] = {"version",  "self",      "policy",     "reporting", "tiers",
                                        "services", "grades",    "ases",       "links",     "cdns",
                                        "clients",  "providers", "agreements", "servers",   "nodes",
-                                       "dns",      "control"};
+                                       "dns",      "control",   "http",       "rtsp",      "cdsr"};
 static const struct keyset top_keyset = KEYSET(top_keys, 1);
 #define TOP_FIRST_SECTION 4 /* top_keys[4 + s] is section s */
 
@@ -1878,6 +1959,16 @@ static void top_field(struct loader *ld, unsigned key)
 	case 16:
 		snprintf(ld->label, sizeof(ld->label), "%s", section_label);
 		walk_map(ld, &control_keyset, control_field, NULL);
+		break;
+	case 17:
+	case 18:
+		snprintf(ld->label, sizeof(ld->label), "%s", section_label);
+		ld->stream = key == 17 ? &ld->model->http : &ld->model->rtsp;
+		walk_map(ld, &stream_keyset, stream_field, NULL);
+		break;
+	case 19:
+		snprintf(ld->label, sizeof(ld->label), "%s", section_label);
+		walk_map(ld, &cdsr_keyset, cdsr_field, NULL);
 		break;
 	default:
 		read_items(ld, (enum section)(key - TOP_FIRST_SECTION));
@@ -1944,6 +2035,25 @@ static void set_defaults(pc_model *model)
 	    .rrl_prefix4 = 24,
 	    .rrl_prefix6 = 56,
 	};
+	/* A redirect is one short exchange: a head that takes 10 s to arrive is
+	 * a slow-client attack, not a slow network. */
+	struct pc_stream_params stream = {
+	    .enabled = true,
+	    .redirect_status = 302,
+	    .header_timeout_ms = 10000,
+	    .idle_timeout_ms = 30000,
+	    .max_clients = 10000,
+	    .max_per_source = 64,
+	    .max_header_bytes = 16384,
+	    .max_target_bytes = 8192,
+	    .max_body_bytes = 1048576,
+	};
+	model->http = stream;
+	model->http.port = 80;
+	model->rtsp = stream;
+	model->rtsp.port = 554;
+	model->cdsr = (struct pc_cdsr_params){
+	    .enabled = true, .port = 2554 /* PC_CDSR_PORT */, .prefix4 = 24, .prefix6 = 56};
 }
 
 /* The SOA contact defaults to hostmaster at the zone of this node's first

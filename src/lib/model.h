@@ -196,6 +196,31 @@ struct pc_dns_params {
 	uint32_t soa_minimum;   /* negative-caching TTL */
 };
 
+/* A TCP redirector role: HTTP or RTSP (docs/config.md, "http", "rtsp"). */
+struct pc_stream_params {
+	bool enabled;
+	struct pc_addr_list listen;    /* empty: the role's anycast addresses of self's CDNs */
+	uint16_t port;                 /* 80 / 554 */
+	uint16_t redirect_status;      /* HTTP: 302 or 307 */
+	uint32_t header_timeout_ms;    /* a request head must arrive within this */
+	uint32_t idle_timeout_ms;      /* a kept-alive connection with no request is closed */
+	uint32_t max_clients;          /* per worker */
+	uint32_t max_per_source;       /* concurrent connections from one address */
+	uint32_t max_header_bytes;     /* request line and headers: 431 beyond */
+	uint32_t max_target_bytes;     /* request target: 414 beyond */
+	uint32_t max_body_bytes;       /* a request body is read and discarded up to this: 413 */
+	struct pc_addr_list balancers; /* peers whose connections start with PROXY v2 */
+};
+
+/* The CDSR responder role (docs/config.md, "cdsr"). */
+struct pc_cdsr_params {
+	bool enabled;
+	struct pc_addr_list listen; /* empty: the CDSR anycast addresses of self's CDNs */
+	uint16_t port;              /* 2554 */
+	uint32_t rate;              /* answers per second per client prefix; 0 = off */
+	uint8_t prefix4, prefix6;   /* how client addresses are grouped for the rate */
+};
+
 /* How operators reach the daemon (docs/config.md, "control"). */
 struct pc_control_params {
 	bool metrics_enabled;
@@ -231,6 +256,8 @@ typedef struct pc_model {
 	uint32_t default_service; /* PC_NONE: a codepoint must name its service */
 	struct pc_policy_params params;
 	struct pc_dns_params dns;
+	struct pc_stream_params http, rtsp;
+	struct pc_cdsr_params cdsr;
 	struct pc_control_params control;
 
 	/* AS graph as given: undirected links with costs. */
