@@ -6,7 +6,7 @@ set -eu
 
 PACKAGES="
 build-essential meson ninja-build pkg-config clang clang-format libclang-rt-14-dev
-libyaml-dev libsodium-dev libcmocka-dev libknot-dev liburcu-dev
+libyaml-dev libsodium-dev libcmocka-dev libknot-dev liburcu-dev libhttp-parser-dev libcurl4-openssl-dev
 python3 python3-pytest python3-dnspython python3-yaml dnsutils knot-dnsutils iproute2 procps curl
 "
 if [ "${1:-}" = "--bench" ]; then

@@ -2037,8 +2037,10 @@ static void set_defaults(pc_model *model)
 	};
 	/* A redirect is one short exchange: a head that takes 10 s to arrive is
 	 * a slow-client attack, not a slow network. */
+	/* The redirector roles are off unless the config turns them on: a node
+	 * that is only a DNS server must not grab ports 80 and 554. */
 	struct pc_stream_params stream = {
-	    .enabled = true,
+	    .enabled = false,
 	    .redirect_status = 302,
 	    .header_timeout_ms = 10000,
 	    .idle_timeout_ms = 30000,
@@ -2053,7 +2055,7 @@ static void set_defaults(pc_model *model)
 	model->rtsp = stream;
 	model->rtsp.port = 554;
 	model->cdsr = (struct pc_cdsr_params){
-	    .enabled = true, .port = 2554 /* PC_CDSR_PORT */, .prefix4 = 24, .prefix6 = 56};
+	    .enabled = false, .port = 2554 /* PC_CDSR_PORT */, .prefix4 = 24, .prefix6 = 56};
 }
 
 /* The SOA contact defaults to hostmaster at the zone of this node's first

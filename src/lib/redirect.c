@@ -163,3 +163,30 @@ size_t pc_redirect_location(const pc_url *url, const struct pc_redirect_target *
 	                 url->query != NULL ? url->query : "");
 	return n > 0 && (size_t)n < out_size ? (size_t)n : 0;
 }
+
+enum pc_redirect_outcome pc_redirect_url(const struct pc_redirect_env *env, const char *url,
+                                         size_t url_len, char *location, size_t location_size,
+                                         struct pc_redirect_result *result)
+{
+	pc_url parsed;
+	enum pc_redirect_outcome outcome =
+	    pc_redirect_check(env->model, env->node, url, url_len, &parsed);
+	if (outcome == PC_REDIRECT_OK) {
+		struct pc_redirect_query query;
+		pc_redirect_query_init(&query);
+		query.source = env->source;
+		query.node = env->node;
+		query.affinity = env->affinity;
+		query.now_ms = env->now_ms;
+		struct pc_redirect_target target;
+		outcome = pc_redirect_decide(env->model, env->live, &query, &parsed, &target);
+		if (outcome == PC_REDIRECT_OK) {
+			result->decided = true;
+			result->decision = target.decision;
+			if (pc_redirect_location(&parsed, &target, location, location_size) == 0)
+				outcome = PC_REDIRECT_ERROR;
+		}
+	}
+	result->outcome = outcome;
+	return outcome;
+}

@@ -12,6 +12,7 @@
 #ifndef PC_LIB_REDIRECT_H
 #define PC_LIB_REDIRECT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,6 +68,35 @@ enum pc_redirect_outcome pc_redirect_check(const pc_model *model, uint32_t node,
 enum pc_redirect_outcome pc_redirect_decide(const pc_model *model, pc_live *live,
                                             const struct pc_redirect_query *query,
                                             const pc_url *url, struct pc_redirect_target *out);
+
+/* What a TCP redirector (HTTP, RTSP) needs to answer requests on one
+ * connection: the generation's state, the client, and a callback that
+ * sees every response (for counters and logs). */
+struct pc_redirect_result {
+	unsigned status;                  /* the response's status code */
+	enum pc_redirect_outcome outcome; /* for requests that reached the decision */
+	bool decided;                     /* decision is valid */
+	const char *error;                /* protocol errors: a short token for logs, else NULL */
+	pc_decision decision;
+};
+
+struct pc_redirect_env {
+	const pc_model *model;
+	pc_live *live;
+	pc_affinity *affinity;
+	pc_addr source; /* the client (PROXY v2 applied) */
+	uint32_t node;
+	uint64_t now_ms; /* wall clock: Date headers, agreements, affinity */
+	void (*on_result)(void *ctx, const struct pc_redirect_result *result); /* may be NULL */
+	void *ctx;
+};
+
+/* Answers an absolute URL for a stream redirector: check and decide with
+ * no preferences. On PC_REDIRECT_OK, *target and the Location text (in
+ * location, NUL-terminated) are set; result gets outcome and decision. */
+enum pc_redirect_outcome pc_redirect_url(const struct pc_redirect_env *env, const char *url,
+                                         size_t url_len, char *location, size_t location_size,
+                                         struct pc_redirect_result *result);
 
 /* "http", "https" or "rtsp". */
 const char *pc_redirect_scheme_text(enum pc_scheme scheme);

@@ -15,11 +15,9 @@
 #include "node/log.h"
 #include "node/net.h"
 #include "node/node.h"
+#include "node/udp.h"
 
 enum {
-	BATCH = 32,
-	UDP_IN = 4096,  /* a larger query is dropped and counted */
-	UDP_OUT = 4096, /* >= the largest edns_payload we accept */
 	TCP_MSG = 65535,
 	TCP_OUT_HIGH = 256 * 1024, /* stop reading a client that does not read */
 	MAX_LISTEN = 16,
@@ -84,11 +82,7 @@ struct dns_worker {
 	struct tcp_conn *conns; /* doubly linked, for idle sweeps */
 	unsigned n_conns;
 	struct counters counters;
-	struct mmsghdr in_msgs[BATCH], out_msgs[BATCH];
-	struct iovec in_iov[BATCH], out_iov[BATCH];
-	struct sockaddr_storage from[BATCH];
-	uint8_t in[BATCH][UDP_IN];
-	uint8_t out[BATCH][UDP_OUT];
+	struct pcd_udp_batch udp_batch;
 	uint8_t tcp_answer[2 + TCP_MSG];
 };
 
@@ -100,14 +94,6 @@ static _Atomic uint32_t *source_counts(struct pcd_node *node)
 	return node->role_shared[pcd_role_dns.slot];
 }
 
-static uint32_t source_slot(const pc_addr *addr)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (int i = 0; i < (addr->family == PC_AF_INET ? 4 : 16); i++)
-		h = (h ^ addr->bytes[i]) * 1099511628211ULL;
-	return (uint32_t)(h % SOURCE_SLOTS);
-}
-
 static void count_result(struct dns_worker *dw, const struct pc_dns_result *res)
 {
 	BUMP(dw->counters.by_class[res->cls]);
@@ -117,78 +103,44 @@ static void count_result(struct dns_worker *dw, const struct pc_dns_result *res)
 		BUMP(dw->counters.misc[C_TRUNCATED]);
 }
 
+static size_t udp_answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, size_t len,
+                         const pc_addr *source, uint64_t now_ms, uint8_t *out, size_t out_size)
+{
+	struct dns_worker *dw = ctx;
+	struct pc_dns_query query = {
+	    .wire = in,
+	    .len = len,
+	    .source = *source,
+	    .node = gen->model->self_node,
+	    .affinity = gen->affinity,
+	    .now_ms = now_ms,
+	};
+	struct pc_dns_result res;
+	size_t answer_len =
+	    pc_dns_answer(dw->scratch, gen->model, gen->live, &query, out, out_size, &res);
+	count_result(dw, &res);
+	if (answer_len == 0)
+		return 0;
+	switch (pc_rrl_check(gen->rrl, source, now_ms)) {
+	case PC_RRL_PASS:
+		break;
+	case PC_RRL_SLIP:
+		BUMP(dw->counters.misc[C_RRL_SLIP]);
+		answer_len = pc_dns_truncate(out, &res);
+		break;
+	case PC_RRL_DROP:
+		BUMP(dw->counters.misc[C_RRL_DROP]);
+		return 0;
+	}
+	return answer_len;
+}
+
 static void udp_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t events)
 {
 	(void)events;
-	struct listener *l = (struct listener *)io;
-	struct dns_worker *dw = l->dw;
-	struct pcd_generation *gen = pcd_node_generation(worker->node);
-	/* A few batches per wake-up, then let the other sockets have a turn. */
-	for (int round = 0; round < 8; round++) {
-		for (int i = 0; i < BATCH; i++) {
-			dw->in_iov[i] = (struct iovec){dw->in[i], UDP_IN};
-			dw->in_msgs[i].msg_hdr = (struct msghdr){
-			    .msg_name = &dw->from[i],
-			    .msg_namelen = sizeof(dw->from[i]),
-			    .msg_iov = &dw->in_iov[i],
-			    .msg_iovlen = 1,
-			};
-		}
-		int n = recvmmsg(io->fd, dw->in_msgs, BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			return;
-		uint64_t now_ms = pcd_now_ms();
-		int n_out = 0;
-		for (int i = 0; i < n; i++) {
-			BUMP(dw->counters.misc[C_UDP_QUERIES]);
-			if (dw->in_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				BUMP(dw->counters.misc[C_UDP_OVERSIZE]);
-				continue;
-			}
-			struct pc_dns_query query = {
-			    .wire = dw->in[i],
-			    .len = dw->in_msgs[i].msg_len,
-			    .node = gen->model->self_node,
-			    .affinity = gen->affinity,
-			    .now_ms = now_ms,
-			};
-			pcd_addr_from_sockaddr(&dw->from[i], &query.source, NULL);
-			struct pc_dns_result res;
-			size_t len = pc_dns_answer(dw->scratch, gen->model, gen->live, &query,
-			                           dw->out[n_out], UDP_OUT, &res);
-			count_result(dw, &res);
-			if (len == 0)
-				continue;
-			switch (pc_rrl_check(gen->rrl, &query.source, now_ms)) {
-			case PC_RRL_PASS:
-				break;
-			case PC_RRL_SLIP:
-				BUMP(dw->counters.misc[C_RRL_SLIP]);
-				len = pc_dns_truncate(dw->out[n_out], &res);
-				break;
-			case PC_RRL_DROP:
-				BUMP(dw->counters.misc[C_RRL_DROP]);
-				continue;
-			}
-			dw->out_iov[n_out] = (struct iovec){dw->out[n_out], len};
-			dw->out_msgs[n_out].msg_hdr = (struct msghdr){
-			    .msg_name = &dw->from[i],
-			    .msg_namelen = dw->in_msgs[i].msg_hdr.msg_namelen,
-			    .msg_iov = &dw->out_iov[n_out],
-			    .msg_iovlen = 1,
-			};
-			n_out++;
-		}
-		for (int sent = 0; sent < n_out;) {
-			int k = sendmmsg(io->fd, dw->out_msgs + sent, (unsigned)(n_out - sent),
-			                 MSG_DONTWAIT);
-			if (k <= 0)
-				break; /* a full socket buffer drops answers, as the kernel would */
-			sent += k;
-		}
-		if (n < BATCH)
-			return;
-	}
+	struct dns_worker *dw = ((struct listener *)io)->dw;
+	pcd_udp_serve(io->fd, &dw->udp_batch, pcd_node_generation(worker->node), udp_answer, dw,
+	              &dw->counters.misc[C_UDP_QUERIES], &dw->counters.misc[C_UDP_OVERSIZE]);
 }
 
 static void conn_close(struct tcp_conn *conn)
@@ -345,7 +297,7 @@ static void accept_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t 
 			return;
 		pc_addr source;
 		pcd_addr_from_sockaddr(&from, &source, NULL);
-		uint32_t slot = source_slot(&source);
+		uint32_t slot = pcd_source_slot(&source, SOURCE_SLOTS);
 		_Atomic uint32_t *per_source = &source_counts(worker->node)[slot];
 		struct tcp_conn *conn = NULL;
 		if (dw->n_conns < dns->tcp_max_clients &&
@@ -395,24 +347,6 @@ static bool dns_enabled(const pc_model *model)
 	return model->dns.enabled;
 }
 
-/* The configured listen addresses, else the DNS anycast addresses of every
- * CDN the node serves. */
-static unsigned listen_addresses(const pc_model *model, pc_addr *out, unsigned max)
-{
-	unsigned n = 0;
-	for (uint32_t i = 0; i < model->dns.listen.count && n < max; i++)
-		out[n++] = model->dns.listen.items[i];
-	if (n > 0 || model->self_node == PC_NONE)
-		return n;
-	const struct pc_index_list *cdns = &model->nodes[model->self_node].cdns;
-	for (uint32_t c = 0; c < cdns->count; c++) {
-		const struct pc_addr_list *any = &model->cdns[cdns->items[c]].anycast[PC_ROLE_DNS];
-		for (uint32_t i = 0; i < any->count && n < max; i++)
-			out[n++] = any->items[i];
-	}
-	return n;
-}
-
 static int dns_open(struct pcd_node *node, struct pcd_worker *worker)
 {
 	const pc_model *model = pcd_node_generation(node)->model;
@@ -430,7 +364,8 @@ static int dns_open(struct pcd_node *node, struct pcd_worker *worker)
 			return -ENOMEM;
 	}
 	pc_addr addrs[MAX_LISTEN];
-	unsigned n = listen_addresses(model, addrs, MAX_LISTEN);
+	unsigned n =
+	    pcd_listen_addresses(model, &model->dns.listen, PC_ROLE_DNS, addrs, MAX_LISTEN);
 	if (n == 0) {
 		pcd_log(PCD_LOG_ERROR, "dns-no-listen",
 		        "hint=\"set dns.listen or the node's CDNs\"");

@@ -76,6 +76,7 @@ static void generation_free(struct pcd_generation *gen)
 	if (gen == NULL)
 		return;
 	pc_rrl_free(gen->rrl);
+	pc_rrl_free(gen->cdsr_rrl);
 	pc_affinity_free(gen->affinity);
 	pc_live_free(gen->live);
 	pc_model_free(gen->model);
@@ -101,12 +102,22 @@ static struct pcd_generation *generation_new(pc_model *model, const struct pcd_g
 	    .prefix6 = model->dns.rrl_prefix6,
 	};
 	randombytes_buf(rrl.hash_key, sizeof(rrl.hash_key));
+	/* CDSR: every second request over the rate gets RATE_LIMITED (the
+	 * client backs off), the others are dropped. */
+	struct pc_rrl_params cdsr_rrl = {
+	    .rate = model->cdsr.rate,
+	    .slip = 2,
+	    .prefix4 = model->cdsr.prefix4,
+	    .prefix6 = model->cdsr.prefix6,
+	};
+	randombytes_buf(cdsr_rrl.hash_key, sizeof(cdsr_rrl.hash_key));
 	/* About a thousand objects per server, at most a million (8 MiB);
 	 * a memory lasts five minutes. */
 	size_t affinity_slots = (size_t)model->n_servers * 1024;
 	if (affinity_slots > ((size_t)1 << 20))
 		affinity_slots = (size_t)1 << 20;
 	if (pc_live_new(model, &gen->live) != PC_OK || pc_rrl_new(&rrl, &gen->rrl) != PC_OK ||
+	    pc_rrl_new(&cdsr_rrl, &gen->cdsr_rrl) != PC_OK ||
 	    pc_affinity_new(affinity_slots, 300, &gen->affinity) != PC_OK) {
 		generation_free(gen);
 		return NULL;
@@ -116,18 +127,28 @@ static struct pcd_generation *generation_new(pc_model *model, const struct pcd_g
 	return gen;
 }
 
+static bool same_list(const struct pc_addr_list *a, const struct pc_addr_list *b)
+{
+	if (a->count != b->count)
+		return false;
+	for (uint32_t i = 0; i < a->count; i++)
+		if (!pc_addr_equal(&a->items[i], &b->items[i]))
+			return false;
+	return true;
+}
+
 /* What a reload cannot change without a restart: sockets. */
 static bool same_sockets(const pc_model *a, const pc_model *b)
 {
-	if (a->dns.enabled != b->dns.enabled || a->dns.port != b->dns.port ||
-	    a->dns.listen.count != b->dns.listen.count || a->dns.workers != b->dns.workers ||
-	    a->control.metrics_enabled != b->control.metrics_enabled ||
-	    a->control.metrics_port != b->control.metrics_port)
-		return false;
-	for (uint32_t i = 0; i < a->dns.listen.count; i++)
-		if (!pc_addr_equal(&a->dns.listen.items[i], &b->dns.listen.items[i]))
-			return false;
-	return true;
+	return a->dns.enabled == b->dns.enabled && a->dns.port == b->dns.port &&
+	       same_list(&a->dns.listen, &b->dns.listen) && a->dns.workers == b->dns.workers &&
+	       a->http.enabled == b->http.enabled && a->http.port == b->http.port &&
+	       same_list(&a->http.listen, &b->http.listen) && a->rtsp.enabled == b->rtsp.enabled &&
+	       a->rtsp.port == b->rtsp.port && same_list(&a->rtsp.listen, &b->rtsp.listen) &&
+	       a->cdsr.enabled == b->cdsr.enabled && a->cdsr.port == b->cdsr.port &&
+	       same_list(&a->cdsr.listen, &b->cdsr.listen) &&
+	       a->control.metrics_enabled == b->control.metrics_enabled &&
+	       a->control.metrics_port == b->control.metrics_port;
 }
 
 static void reload(struct pcd_node *node)
@@ -240,7 +261,8 @@ int main(int argc, char **argv)
 	for (unsigned r = 0; pcd_roles[r] != NULL; r++)
 		any_role |= pcd_roles[r]->enabled(model);
 	if (!any_role) {
-		pcd_log(PCD_LOG_ERROR, "no-roles", "config=%s hint=\"enable dns in the config\"",
+		pcd_log(PCD_LOG_ERROR, "no-roles",
+		        "config=%s hint=\"enable a role (dns, http, rtsp, cdsr) in the config\"",
 		        source);
 		pc_model_free(model);
 		return 1;

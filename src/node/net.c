@@ -91,3 +91,28 @@ const char *pcd_net_format(const pc_addr *addr, uint16_t port, char *buf, size_t
 	snprintf(buf, size, addr->family == PC_AF_INET6 ? "[%s]:%u" : "%s:%u", text, port);
 	return buf;
 }
+
+unsigned pcd_listen_addresses(const pc_model *model, const struct pc_addr_list *configured,
+                              enum pc_role role, pc_addr *out, unsigned max)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < configured->count && n < max; i++)
+		out[n++] = configured->items[i];
+	if (n > 0 || model->self_node == PC_NONE)
+		return n;
+	const struct pc_index_list *cdns = &model->nodes[model->self_node].cdns;
+	for (uint32_t c = 0; c < cdns->count; c++) {
+		const struct pc_addr_list *any = &model->cdns[cdns->items[c]].anycast[role];
+		for (uint32_t i = 0; i < any->count && n < max; i++)
+			out[n++] = any->items[i];
+	}
+	return n;
+}
+
+uint32_t pcd_source_slot(const pc_addr *addr, uint32_t n_slots)
+{
+	uint64_t h = 1469598103934665603ULL;
+	for (int i = 0; i < (addr->family == PC_AF_INET ? 4 : 16); i++)
+		h = (h ^ addr->bytes[i]) * 1099511628211ULL;
+	return (uint32_t)(h % n_slots);
+}

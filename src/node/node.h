@@ -23,7 +23,8 @@ struct pcd_worker;
 struct pcd_generation {
 	pc_model *model;
 	pc_live *live;
-	struct pc_rrl *rrl;
+	struct pc_rrl *rrl;           /* DNS */
+	struct pc_rrl *cdsr_rrl;      /* CDSR requests per client prefix */
 	struct pc_affinity *affinity; /* server indexes: one table per model */
 	uint64_t loaded_at_ms;
 	uint64_t number; /* 1 for the first load, +1 per reload */
@@ -71,7 +72,7 @@ struct pcd_node {
 };
 
 extern const struct pcd_role *const pcd_roles[]; /* NULL-terminated; index = slot */
-extern const struct pcd_role pcd_role_dns;
+extern const struct pcd_role pcd_role_dns, pcd_role_cdsr, pcd_role_http, pcd_role_rtsp;
 
 uint64_t pcd_now_ms(void);  /* CLOCK_REALTIME in ms */
 uint64_t pcd_mono_ms(void); /* CLOCK_MONOTONIC in ms */

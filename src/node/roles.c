@@ -2,6 +2,5 @@
 #include "node/node.h"
 
 const struct pcd_role *const pcd_roles[] = {
-    &pcd_role_dns,
-    NULL,
+    &pcd_role_dns, &pcd_role_cdsr, &pcd_role_http, &pcd_role_rtsp, NULL,
 };
