@@ -239,17 +239,21 @@ static long take_proxy(struct conn *conn, const char *in, size_t len)
 	return (long)((size_t)n - before);
 }
 
-static void conn_input(struct conn *conn, struct pcd_generation *gen, const char *in, size_t len)
+/* Returns false when the connection is gone. */
+static bool conn_input(struct conn *conn, struct pcd_generation *gen, const char *in, size_t len)
 {
 	if (conn->phase == PHASE_PROXY) {
 		long used = take_proxy(conn, in, len);
-		if (used < 0 || conn->phase == PHASE_PROXY)
-			return;
+		if (used < 0)
+			return false;
+		if (conn->phase == PHASE_PROXY)
+			return true;
 		in += used;
 		len -= (size_t)used;
 	}
 	struct pc_redirect_env env = env_of(conn, gen);
 	set_state(conn, conn->sw->proto->feed(conn->session, &env, in, len, &conn->out));
+	return true;
 }
 
 static void conn_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t events)
@@ -284,9 +288,8 @@ static void conn_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t ev
 			set_state(conn, sw->proto->end(conn->session, &env, false, &conn->out));
 			break;
 		}
-		conn_input(conn, gen, sw->in, (size_t)n);
-		if (conn->phase == PHASE_PROXY && conn->proxy_len == 0)
-			return; /* closed by take_proxy */
+		if (!conn_input(conn, gen, sw->in, (size_t)n))
+			return;
 	}
 	conn_flush(conn);
 }

@@ -56,8 +56,13 @@ def free_port(host="127.0.0.1"):
 
 
 def default_config():
-    """The embedded default federation as a dict, to be modified per test."""
-    return yaml.safe_load((SOURCE / "etc" / "peercdn.yaml").read_text())
+    """The embedded default federation as a dict, to be modified per test.
+    The redirector roles are turned off: their ports in the default config
+    are fixed, and a test that wants them gives them free ports."""
+    cfg = yaml.safe_load((SOURCE / "etc" / "peercdn.yaml").read_text())
+    for role in ("http", "rtsp", "cdsr"):
+        cfg[role] = {"enabled": False}
+    return cfg
 
 
 class Daemon:
@@ -102,6 +107,9 @@ class Daemon:
 
     def ports(self):
         ports = [self.config.get("dns", {}).get("port")]
+        for role in ("http", "rtsp", "cdsr"):
+            if self.config.get(role, {}).get("enabled"):
+                ports.append(self.config[role].get("port"))
         if self.metrics_port:
             ports.append(self.metrics_port)
         return [p for p in ports if p]
