@@ -86,6 +86,7 @@ struct conn {
 	void *session;
 	enum conn_phase phase;
 	enum pc_http_state state;
+	uint32_t events;      /* what the epoll set has for it: changed only when it must */
 	pc_addr peer, source; /* source: the client, from PROXY v2 when the peer is a balancer */
 	uint32_t source_slot;
 	uint64_t state_since_ms; /* monotonic: when the current state began */
@@ -164,6 +165,14 @@ static void conn_close(struct conn *conn)
 	free(conn);
 }
 
+/* epoll_ctl is a syscall per call: most answers leave the events as
+ * they were. */
+static void watch(struct conn *conn, uint32_t events)
+{
+	if (events != conn->events && pcd_worker_modify(conn->sw->worker, &conn->io, events) == 0)
+		conn->events = events;
+}
+
 static void set_state(struct conn *conn, enum pc_http_state state)
 {
 	if (state != conn->state)
@@ -179,7 +188,7 @@ static void start_linger(struct conn *conn)
 	shutdown(conn->io.fd, SHUT_WR);
 	conn->phase = PHASE_LINGER;
 	conn->state_since_ms = pcd_mono_ms();
-	pcd_worker_modify(conn->sw->worker, &conn->io, EPOLLIN | EPOLLRDHUP);
+	watch(conn, EPOLLIN | EPOLLRDHUP);
 }
 
 /* Writes what is pending; returns false when the connection is gone. */
@@ -208,7 +217,7 @@ static bool conn_flush(struct conn *conn)
 		events = EPOLLOUT | (conn->out.len < OUT_HIGH && conn->state != PC_HTTP_CLOSING
 		                         ? EPOLLIN | EPOLLRDHUP
 		                         : 0);
-	pcd_worker_modify(conn->sw->worker, &conn->io, events);
+	watch(conn, events);
 	return true;
 }
 
@@ -290,6 +299,8 @@ static void conn_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t ev
 		}
 		if (!conn_input(conn, gen, sw->in, (size_t)n))
 			return;
+		if ((size_t)n < sizeof(sw->in))
+			break; /* drained: epoll says when more comes, without a recv for EAGAIN */
 	}
 	conn_flush(conn);
 }
@@ -351,7 +362,8 @@ static void accept_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t 
 		sw->conns = conn;
 		sw->n_conns++;
 		BUMP(sw->counters.misc[C_ACCEPTED]);
-		if (pcd_worker_watch(worker, &conn->io, EPOLLIN | EPOLLRDHUP) != 0)
+		conn->events = EPOLLIN | EPOLLRDHUP;
+		if (pcd_worker_watch(worker, &conn->io, conn->events) != 0)
 			conn_close(conn);
 	}
 }
