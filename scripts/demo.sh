@@ -126,6 +126,61 @@ echo "  acme's node counted these decisions (http://127.1.255.1:9153/metrics):"
 curl -s --max-time 5 http://127.1.255.1:9153/metrics | grep '^peercdn_dns_decisions_total' |
 	sed 's/^/    /' || true
 
+# Part 3: explicit redirection and CDSR (§3.1.5, §4). The same nodes also
+# run the HTTP redirector (TCP 8000) and the CDSR responder (UDP 2554) on
+# their CDN's anycast address 127.N0.0.1. Every content server gets a tiny
+# web server on its address, port 8080, whose files say who served them.
+printf '\n##### live: delivery through the HTTP redirector (legacy client) and CDSR\n'
+for entry in acme-s1=127.1.200.1 acme-s2=127.1.200.2 acme-core=127.1.201.1 \
+	acme-s4=127.4.200.1 beta-s1=127.2.200.1 beta-s2=127.3.200.1 beta-s5=127.5.200.1 \
+	gamma-s1=127.6.200.1; do
+	name=${entry%%=*}
+	addr=${entry#*=}
+	for object in www.abc.com/news.html www.foo.com/index.html; do
+		mkdir -p "$logs/www/$name/${object%/*}"
+		echo "served by $name ($addr): /$object" >"$logs/www/$name/$object"
+	done
+	python3 -m http.server --bind "$addr" --directory "$logs/www/$name" 8080 \
+		>"$logs/$name.http.log" 2>&1 &
+	pids="$pids $!"
+done
+for i in $(seq 50); do
+	up=$(cat "$logs"/*.http.log | grep -c 'Serving HTTP' || true)
+	[ "$up" -eq 8 ] && break
+	sleep 0.1
+done
+grep -h 'msg=listening' "$logs"/*-n1.log | sed 's/^/  /'
+
+# fetch TITLE CLIENT ANYCAST URL EXPECTED-SERVER-PATTERN: the legacy client
+# (curl following the 302) and the CDSR client (peercdn-fetch), both from
+# the client's address, must be served by the same server.
+fetch() {
+	printf '  %s\n' "$1"
+	client=$2 anycast=$3 url=$4 expected=$5
+	host=$(printf '%s\n' "$url" | sed 's|^[a-z]*://\([^/:]*\).*|\1|')
+	printf '    $ curl -L --interface %s --resolve %s:8000:%s %s\n' "$client" "$host" \
+		"$anycast" "$url"
+	where=$(curl -s -L --max-time 5 --max-redirs 2 --interface "$client" \
+		--resolve "$host:8000:$anycast" -o "$logs/body" -w '%{url_effective}' "$url" || true)
+	legacy=$(cat "$logs/body" 2>/dev/null || true)
+	printf '      -> 302 to %s\n      -> %s\n' "${where:-?}" "${legacy:-no answer}"
+	mark=ok
+	if ! printf '%s\n' "$legacy" | grep -Eq "served by $expected"; then
+		mark=UNEXPECTED
+		failed=1
+	fi
+	printf '      %s\n' "$mark"
+}
+fetch "acme client, abc content: PRIMARY, an acme server" \
+	127.1.0.10 127.10.0.1 http://abc.cdn.acme.net:8000/www.abc.com/news.html 'acme-s[124]'
+fetch "beta client, abc content, at acme's redirector: PEER, a beta server" \
+	127.2.0.10 127.10.0.1 http://abc.cdn.acme.net:8000/www.abc.com/news.html 'beta-s[125]'
+fetch "gamma client, foo content, at beta's redirector: OUTSIDE, a beta server" \
+	127.6.0.10 127.20.0.1 http://foo.cdn.beta.net:8000/www.foo.com/index.html 'beta-s[125]'
+echo "  acme's node counted these redirects:"
+curl -s --max-time 5 http://127.1.255.1:9153/metrics |
+	grep -E '^peercdn_(http|cdsr)_(decisions|responses)_total.* [1-9]' | sed 's/^/    /' || true
+
 if [ "$failed" -ne 0 ]; then
 	echo "demo: some decisions differ from what the claims require" >&2
 	exit 1
