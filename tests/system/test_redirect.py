@@ -376,3 +376,61 @@ def test_cdsr_rate_limit(daemons):
     m = d.metrics()
     assert m["peercdn_cdsr_rate_dropped_total"] >= 1
     assert m["peercdn_cdsr_rate_limited_total"] >= 1
+
+
+# --- a real RTSP client and server: ffprobe follows the 302 ----------------
+
+def test_ffprobe_follows_the_rtsp_redirect_to_a_real_server(daemons, tmp_path):
+    """ffprobe (FFmpeg's RTSP client) asks the redirector for a CDN URL, is
+    sent to the server the policy chose, and reads the stream's format from
+    the GStreamer RTSP server running there."""
+    import os
+    import shutil
+    import subprocess
+    if shutil.which("ffprobe") is None:
+        pytest.skip("ffprobe is not installed")
+    if os.geteuid() != 0:
+        pytest.skip("needs root: the CDN name is resolved through a private /etc/hosts")
+    server_port = free_port()
+    d = daemons(redirect_config(server_rtsp_port=server_port), node="acme-n1")
+    port = d.config["rtsp"]["port"]
+    url = f"rtsp://abc.cdn.acme.net:{port}/www.abc.com/news"
+    # Which server will it be? ffprobe connects from 127.0.0.1 like this
+    # probe, and the redirector remembers an object's server (affinity).
+    raw = exchange(port, rtsp("OPTIONS", 1, uri=url), wait_close=False)
+    location = header(raw, "Location")
+    assert location and location.endswith(f":{server_port}/www.abc.com/news"), raw
+    server_addr = location.split("/")[2].split(":")[0]
+    assert server_addr in ACME_ALL
+
+    media = subprocess.Popen(
+        [sys.executable, str(SOURCE / "tests" / "system" / "media_server.py"),
+         "--address", server_addr, "--port", str(server_port), "--mount", "/www.abc.com/news"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = ""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not line.startswith("ready"):
+            line = media.stdout.readline()
+            if not line and media.poll() is not None:
+                break
+        if not line.startswith("ready"):
+            pytest.skip(f"the GStreamer RTSP server did not start: {line!r}")
+        hosts = tmp_path / "hosts"
+        hosts.write_text(f"{ANYCAST} abc.cdn.acme.net\n")
+        probe = subprocess.run(
+            ["unshare", "-m", "sh", "-c",
+             f"mount --bind {hosts} /etc/hosts && exec ffprobe -v info -rtsp_transport tcp "
+             f"-show_entries stream=codec_name -of csv=p=0 {url}"],
+            capture_output=True, text=True, timeout=60)
+        assert "h264" in probe.stdout, probe.stderr[-3000:]
+        assert "Redirecting to" in probe.stderr or location in probe.stderr, probe.stderr
+    finally:
+        media.terminate()
+        try:
+            media.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            media.kill()
+            media.wait(timeout=10)
+    m = d.metrics()
+    assert m['peercdn_rtsp_responses_total{status="302"}'] >= 2
