@@ -434,3 +434,139 @@ def test_ffprobe_follows_the_rtsp_redirect_to_a_real_server(daemons, tmp_path):
             media.wait(timeout=10)
     m = d.metrics()
     assert m['peercdn_rtsp_responses_total{status="302"}'] >= 2
+
+
+# --- staged deployment (§4.4): legacy and CDSR-aware clients side by side ---
+
+def fetch_tool():
+    from conftest import BUILD
+    path = BUILD / "src" / "client" / "peercdn-fetch"
+    assert path.exists(), f"{path} not built"
+    return str(path)
+
+
+class ContentServers:
+    """A small web server on each content server's address: every GET is
+    answered with "served by NAME PATH". Stopped (threads joined, sockets
+    closed) on exit."""
+
+    def __init__(self, cfg, port, names):
+        import http.server
+        import threading
+        self.servers = {}
+        for server in cfg["servers"]:
+            if server["name"] not in names:
+                continue
+            name = server["name"]
+
+            class Handler(http.server.BaseHTTPRequestHandler):
+                served_by = name
+
+                def do_GET(self):
+                    body = f"served by {self.served_by} {self.path}\n".encode()
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+
+                def log_message(self, *args):
+                    pass
+
+            httpd = http.server.ThreadingHTTPServer((server["addresses"][0], port), Handler)
+            thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+            thread.start()
+            self.servers[name] = (httpd, thread)
+
+    def stop(self, name):
+        httpd, thread = self.servers.pop(name)
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=10)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        for name in list(self.servers):
+            self.stop(name)
+
+
+ACME_SERVERS = ("acme-s1", "acme-s2", "acme-core", "acme-s4")
+
+
+def served_by(text):
+    assert text.startswith("served by "), text
+    return text.split()[2]
+
+
+def test_legacy_and_cdsr_clients_get_the_same_server(daemons):
+    """One node, one address: TCP HTTP redirects for curl -L, UDP CDSR for
+    peercdn-fetch; both are served by the server the policy chose."""
+    import subprocess
+    content_port = free_port()
+    d = daemons(redirect_config(server_http_port=content_port), node="acme-n1")
+    port = d.config["http"]["port"]  # the CDSR port has the same number
+    url = f"http://abc.cdn.acme.net:{port}/www.abc.com/staged.html"
+    with ContentServers(d.config, content_port, ACME_SERVERS):
+        legacy = subprocess.run(
+            ["curl", "-s", "-L", "--max-time", "10", "--interface", "127.1.0.10", "--resolve",
+             f"abc.cdn.acme.net:{port}:{ANYCAST}", url],
+            capture_output=True, text=True, timeout=30)
+        assert legacy.returncode == 0, legacy.stderr
+        cdsr_aware = subprocess.run(
+            [fetch_tool(), "-v", "--no-fallback", "-r", f"{ANYCAST}:{port}", "-b", "127.1.0.10",
+             url], capture_output=True, text=True, timeout=30)
+        assert cdsr_aware.returncode == 0, cdsr_aware.stderr
+    assert served_by(legacy.stdout) == served_by(cdsr_aware.stdout)
+    assert served_by(legacy.stdout) in ("acme-s1", "acme-s2", "acme-s4")
+    assert "rendezvous:" in cdsr_aware.stderr and "(PRIMARY" in cdsr_aware.stderr
+    m = d.metrics()
+    assert m['peercdn_http_decisions_total{branch="PRIMARY"}'] == 1
+    assert m['peercdn_cdsr_decisions_total{branch="PRIMARY"}'] == 1
+
+
+def test_peercdn_fetch_moves_to_another_server_when_one_dies(daemons):
+    import subprocess
+    content_port = free_port()
+    d = daemons(redirect_config(server_http_port=content_port), node="acme-n1")
+    port = d.config["cdsr"]["port"]
+    url = "http://abc.cdn.acme.net/www.abc.com/failover.html"
+    args = [fetch_tool(), "-v", "--no-fallback", "-r", f"{ANYCAST}:{port}", "-b", "127.1.0.10",
+            url]
+    with ContentServers(d.config, content_port, ACME_SERVERS) as servers:
+        first = subprocess.run(args, capture_output=True, text=True, timeout=30)
+        assert first.returncode == 0, first.stderr
+        dead = served_by(first.stdout)
+        servers.stop(dead)  # killed mid-run: the CDN does not know yet
+        second = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    assert second.returncode == 0, second.stderr
+    assert served_by(second.stdout) != dead
+    assert "reporting it" in second.stderr and "1 avoided" in second.stderr
+
+
+def test_peercdn_fetch_falls_back_to_the_http_redirector(daemons):
+    import subprocess
+    content_port = free_port()
+    d = daemons(redirect_config(server_http_port=content_port, cdsr={"enabled": False}),
+                node="acme-n1")
+    port = d.config["http"]["port"]
+    url = f"http://abc.cdn.acme.net:{port}/www.abc.com/fallback.html"
+    with ContentServers(d.config, content_port, ACME_SERVERS):
+        out = subprocess.run(
+            [fetch_tool(), "-v", "-t", "50", "-r", f"{ANYCAST}:{free_port(ANYCAST)}", "-b",
+             "127.1.0.10", "--resolve", f"abc.cdn.acme.net:{port}:{ANYCAST}", url],
+            capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    assert served_by(out.stdout) in ACME_SERVERS
+    assert "fallback:" in out.stderr and "no answer" in out.stderr
+
+
+def test_peercdn_fetch_reports_what_the_cdn_says(daemons):
+    import subprocess
+    d = daemons(redirect_config(), node="acme-n1")
+    port = d.config["cdsr"]["port"]
+    out = subprocess.run(
+        [fetch_tool(), "--no-fallback", "-r", f"{ANYCAST}:{port}",
+         "http://foo.cdn.beta.net/www.foo.com/x"], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2
+    assert "does not serve the URL's host" in out.stderr
