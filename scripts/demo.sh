@@ -17,9 +17,10 @@ cd "$(dirname "$0")/.."
 if [ ! -f build/build.ninja ]; then
 	meson setup build >/dev/null
 fi
-ninja -C build src/ctl/peercdnctl src/node/peercdnd >/dev/null
+ninja -C build src/ctl/peercdnctl src/node/peercdnd src/client/peercdn-fetch >/dev/null
 ctl=build/src/ctl/peercdnctl
 daemon=build/src/node/peercdnd
+fetcher=build/src/client/peercdn-fetch
 
 summary=$(mktemp)
 trap 'rm -f "$summary"' EXIT
@@ -164,8 +165,14 @@ fetch() {
 		--resolve "$host:8000:$anycast" -o "$logs/body" -w '%{url_effective}' "$url" || true)
 	legacy=$(cat "$logs/body" 2>/dev/null || true)
 	printf '      -> 302 to %s\n      -> %s\n' "${where:-?}" "${legacy:-no answer}"
-	mark=ok
-	if ! printf '%s\n' "$legacy" | grep -Eq "served by $expected"; then
+	printf '    $ peercdn-fetch -r %s -b %s %s\n' "$anycast" "$client" "$url"
+	aware=$("$fetcher" -v --no-fallback -r "$anycast" -b "$client" "$url" 2>"$logs/fetch.err" ||
+		true)
+	sed -n 's/^rendezvous: [0-9.:]* -> /      -> CDSR answer: /p' "$logs/fetch.err"
+	printf '      -> %s\n' "${aware:-$(cat "$logs/fetch.err")}"
+	mark="ok, both served by the same server"
+	if ! printf '%s\n' "$legacy" | grep -Eq "served by $expected" ||
+		[ "$(printf '%s' "$legacy" | cut -d' ' -f3)" != "$(printf '%s' "$aware" | cut -d' ' -f3)" ]; then
 		mark=UNEXPECTED
 		failed=1
 	fi
@@ -177,6 +184,26 @@ fetch "beta client, abc content, at acme's redirector: PEER, a beta server" \
 	127.2.0.10 127.10.0.1 http://abc.cdn.acme.net:8000/www.abc.com/news.html 'beta-s[125]'
 fetch "gamma client, foo content, at beta's redirector: OUTSIDE, a beta server" \
 	127.6.0.10 127.20.0.1 http://foo.cdn.beta.net:8000/www.foo.com/index.html 'beta-s[125]'
+# A server dies mid-run: the CDN does not know yet, the CDSR client does.
+victim=$(printf '%s' "$aware" | cut -d' ' -f3)
+printf '  the server that just served foo (%s) stops; the CDSR client asks again:\n' "$victim"
+for pid in $pids; do
+	if ps -o args= -p "$pid" 2>/dev/null | grep -q "$logs/www/$victim 8080"; then
+		kill "$pid"
+		wait "$pid" 2>/dev/null || true
+	fi
+done
+printf '    $ peercdn-fetch -v -r 127.20.0.1 -b 127.6.0.10 http://foo.cdn.beta.net/www.foo.com/index.html\n'
+after=$("$fetcher" -v --no-fallback -r 127.20.0.1 -b 127.6.0.10 \
+	http://foo.cdn.beta.net/www.foo.com/index.html 2>"$logs/fetch.err" || true)
+sed 's/^/      /' "$logs/fetch.err"
+printf '      -> %s\n' "${after:-nothing}"
+if [ -z "$after" ] || printf '%s\n' "$after" | grep -q "served by $victim "; then
+	echo "      UNEXPECTED: no other server took over"
+	failed=1
+else
+	echo "      ok, another server took over"
+fi
 echo "  acme's node counted these redirects:"
 curl -s --max-time 5 http://127.1.255.1:9153/metrics |
 	grep -E '^peercdn_(http|cdsr)_(decisions|responses)_total.* [1-9]' | sed 's/^/    /' || true
