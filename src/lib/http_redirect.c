@@ -201,12 +201,14 @@ static int on_header_field(http_parser *parser, const char *at, size_t len)
 		s->field_len = 0;
 		s->in_value = false;
 	}
-	size_t room = MAX_FIELD - s->field_len;
-	size_t n = len < room ? len : room;
-	memcpy(s->field_name + s->field_len, at, n);
-	s->field_len += (uint32_t)(len < room ? len : room + 1); /* one past: too long to match */
-	if (s->field_len > MAX_FIELD)
+	/* Only short names matter (Host, Expect): a longer one is kept as
+	 * "too long" (MAX_FIELD + 1) and never matches. */
+	if (s->field_len + len > MAX_FIELD) {
 		s->field_len = MAX_FIELD + 1;
+		return 0;
+	}
+	memcpy(s->field_name + s->field_len, at, len);
+	s->field_len += (uint32_t)len;
 	return 0;
 }
 
