@@ -391,17 +391,6 @@ static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 		negative(c, PC_DNS_NODATA);
 }
 
-static bool node_serves(const pc_model *model, uint32_t node, uint32_t cdn)
-{
-	if (node == PC_NONE || node >= model->n_nodes)
-		return true;
-	const struct pc_index_list *cdns = &model->nodes[node].cdns;
-	for (uint32_t i = 0; i < cdns->count; i++)
-		if (cdns->items[i] == cdn)
-			return true;
-	return false;
-}
-
 static void answer_question(struct ctx *c)
 {
 	uint16_t qtype = knot_pkt_qtype(c->q);
@@ -426,7 +415,7 @@ static void answer_question(struct ctx *c)
 	bool parsed = pc_name_parse(c->model, text, len, &name) == PC_OK;
 	size_t codepoint_len = 0;
 	c->zone = parsed ? name.cdn : pc_model_cdn_for_name(c->model, text, len, &codepoint_len);
-	if (c->zone == PC_NONE || !node_serves(c->model, c->query->node, c->zone)) {
+	if (c->zone == PC_NONE || !pc_model_node_serves(c->model, c->query->node, c->zone)) {
 		c->res->cls = PC_DNS_REFUSED;
 		knot_wire_set_rcode(c->r->wire, KNOT_RCODE_REFUSED);
 		return;

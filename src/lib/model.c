@@ -504,3 +504,14 @@ bool pc_addr_equal(const pc_addr *a, const pc_addr *b)
 		return false;
 	return memcmp(a->bytes, b->bytes, a->family == PC_AF_INET ? 4 : 16) == 0;
 }
+
+bool pc_model_node_serves(const pc_model *model, uint32_t node, uint32_t cdn)
+{
+	if (node == PC_NONE || node >= model->n_nodes)
+		return true;
+	const struct pc_index_list *cdns = &model->nodes[node].cdns;
+	for (uint32_t i = 0; i < cdns->count; i++)
+		if (cdns->items[i] == cdn)
+			return true;
+	return false;
+}

@@ -323,6 +323,10 @@ uint32_t pc_model_agreement_between(const pc_model *model, uint32_t cdn_a, uint3
 int pc_addr_parse(const char *text, pc_addr *out);
 /* Writes a NUL-terminated address; returns its length or PC_ESPACE. */
 int pc_addr_format(const pc_addr *addr, char *out, size_t out_size);
+
+/* Whether node answers for cdn's names; node PC_NONE (a tool, a test)
+ * answers for every CDN. */
+bool pc_model_node_serves(const pc_model *model, uint32_t node, uint32_t cdn);
 bool pc_addr_equal(const pc_addr *a, const pc_addr *b);
 
 #endif

@@ -22,17 +22,6 @@ void pc_redirect_query_init(struct pc_redirect_query *query)
 	query->preferred_cdn = PC_NONE;
 }
 
-static bool node_serves(const pc_model *model, uint32_t node, uint32_t cdn)
-{
-	if (node == PC_NONE || node >= model->n_nodes)
-		return true;
-	const struct pc_index_list *cdns = &model->nodes[node].cdns;
-	for (uint32_t i = 0; i < cdns->count; i++)
-		if (cdns->items[i] == cdn)
-			return true;
-	return false;
-}
-
 /* pc_url_parse's failures as outcomes. A host under a CDN this node does
  * not serve is NOT_AUTHORITATIVE whatever else is wrong with the URL: a
  * node says nothing about other CDNs' customers. */
@@ -43,7 +32,7 @@ static enum pc_redirect_outcome url_outcome(const pc_model *model, uint32_t node
 		size_t codepoint_len;
 		uint32_t cdn =
 		    pc_model_cdn_for_name(model, url->host, url->host_len, &codepoint_len);
-		if (cdn == PC_NONE || !node_serves(model, node, cdn))
+		if (cdn == PC_NONE || !pc_model_node_serves(model, node, cdn))
 			return PC_REDIRECT_NOT_AUTHORITATIVE;
 	}
 	switch (rc) {
@@ -65,7 +54,7 @@ enum pc_redirect_outcome pc_redirect_check(const pc_model *model, uint32_t node,
 	int rc = pc_url_parse(model, url, url_len, out);
 	if (rc != PC_OK)
 		return url_outcome(model, node, out, rc);
-	if (!node_serves(model, node, out->name.cdn))
+	if (!pc_model_node_serves(model, node, out->name.cdn))
 		return PC_REDIRECT_NOT_AUTHORITATIVE;
 	if (!pc_name_signature_ok(model, &out->name))
 		return PC_REDIRECT_SIGNATURE_REQUIRED;

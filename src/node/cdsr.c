@@ -27,10 +27,6 @@ struct counters {
 	_Atomic uint64_t misc[C__COUNT];
 };
 
-#define BUMP(field)                                                                                \
-	atomic_store_explicit(&(field), atomic_load_explicit(&(field), memory_order_relaxed) + 1,  \
-	                      memory_order_relaxed)
-
 struct cdsr_worker;
 
 struct listener {
@@ -55,17 +51,17 @@ static size_t answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, s
 	case PC_RRL_PASS:
 		break;
 	case PC_RRL_SLIP: {
-		BUMP(cw->counters.misc[C_RATE_LIMITED]);
+		PCD_BUMP(cw->counters.misc[C_RATE_LIMITED]);
 		int n = pc_cdsr_error_write(in, len, PC_CDSR_RATE_LIMITED, out, out_size);
 		if (n > 0) {
-			BUMP(cw->counters.by_status[PC_CDSR_RATE_LIMITED]);
+			PCD_BUMP(cw->counters.by_status[PC_CDSR_RATE_LIMITED]);
 			return (size_t)n;
 		}
-		BUMP(cw->counters.by_status[PC_CDSR__STATUS_COUNT]);
+		PCD_BUMP(cw->counters.by_status[PC_CDSR__STATUS_COUNT]);
 		return 0;
 	}
 	case PC_RRL_DROP:
-		BUMP(cw->counters.misc[C_RATE_DROPPED]);
+		PCD_BUMP(cw->counters.misc[C_RATE_DROPPED]);
 		return 0;
 	}
 	struct pc_cdsr_query query = {
@@ -78,10 +74,11 @@ static size_t answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, s
 	};
 	struct pc_cdsr_result res;
 	size_t n = pc_cdsr_answer(gen->model, gen->live, &query, out, out_size, &res);
-	BUMP(cw->counters.by_status[res.status < PC_CDSR__STATUS_COUNT ? res.status
-	                                                               : PC_CDSR__STATUS_COUNT]);
+	PCD_BUMP(
+	    cw->counters.by_status[res.status < PC_CDSR__STATUS_COUNT ? res.status
+	                                                              : PC_CDSR__STATUS_COUNT]);
 	if (res.decided && res.decision.branch < 4)
-		BUMP(cw->counters.by_branch[res.decision.branch]);
+		PCD_BUMP(cw->counters.by_branch[res.decision.branch]);
 	return n;
 }
 
@@ -147,15 +144,8 @@ static void cdsr_close(struct pcd_worker *worker)
 
 static uint64_t sum(struct pcd_node *node, size_t offset)
 {
-	uint64_t total = 0;
-	for (unsigned w = 0; w < node->n_workers; w++) {
-		const struct cdsr_worker *cw = node->workers[w].role_state[pcd_role_cdsr.slot];
-		if (cw != NULL)
-			total += atomic_load_explicit(
-			    (const _Atomic uint64_t *)((const char *)&cw->counters + offset),
-			    memory_order_relaxed);
-	}
-	return total;
+	return pcd_role_counter_sum(node, pcd_role_cdsr.slot,
+	                            offsetof(struct cdsr_worker, counters) + offset);
 }
 
 static void cdsr_metrics(struct pcd_node *node, FILE *out)

@@ -24,8 +24,6 @@ enum {
 	SOURCE_SLOTS = 4096,
 };
 
-/* Counters each written by one worker only and read by the metrics thread:
- * relaxed loads and stores, no locked instructions on the answer path. */
 enum counter {
 	C_UDP_QUERIES,
 	C_TCP_QUERIES,
@@ -49,10 +47,6 @@ struct counters {
 	_Atomic uint64_t by_branch[4];
 	_Atomic uint64_t misc[C__COUNT];
 };
-
-#define BUMP(field)                                                                                \
-	atomic_store_explicit(&(field), atomic_load_explicit(&(field), memory_order_relaxed) + 1,  \
-	                      memory_order_relaxed)
 
 struct dns_worker;
 
@@ -96,11 +90,11 @@ static _Atomic uint32_t *source_counts(struct pcd_node *node)
 
 static void count_result(struct dns_worker *dw, const struct pc_dns_result *res)
 {
-	BUMP(dw->counters.by_class[res->cls]);
+	PCD_BUMP(dw->counters.by_class[res->cls]);
 	if (res->decided && res->decision.branch < 4)
-		BUMP(dw->counters.by_branch[res->decision.branch]);
+		PCD_BUMP(dw->counters.by_branch[res->decision.branch]);
 	if (res->truncated)
-		BUMP(dw->counters.misc[C_TRUNCATED]);
+		PCD_BUMP(dw->counters.misc[C_TRUNCATED]);
 }
 
 static size_t udp_answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, size_t len,
@@ -125,11 +119,11 @@ static size_t udp_answer(void *ctx, struct pcd_generation *gen, const uint8_t *i
 	case PC_RRL_PASS:
 		break;
 	case PC_RRL_SLIP:
-		BUMP(dw->counters.misc[C_RRL_SLIP]);
+		PCD_BUMP(dw->counters.misc[C_RRL_SLIP]);
 		answer_len = pc_dns_truncate(out, &res);
 		break;
 	case PC_RRL_DROP:
-		BUMP(dw->counters.misc[C_RRL_DROP]);
+		PCD_BUMP(dw->counters.misc[C_RRL_DROP]);
 		return 0;
 	}
 	return answer_len;
@@ -207,13 +201,13 @@ static bool conn_process(struct tcp_conn *conn, struct pcd_generation *gen)
 		size_t msg_len = (size_t)conn->in[off] << 8 | conn->in[off + 1];
 		if (msg_len < 12) {
 			/* RFC 7766 does not allow resynchronising: give up. */
-			BUMP(dw->counters.misc[C_TCP_BAD_FRAME]);
+			PCD_BUMP(dw->counters.misc[C_TCP_BAD_FRAME]);
 			conn_close(conn);
 			return false;
 		}
 		if (conn->in_len - off - 2 < msg_len)
 			break;
-		BUMP(dw->counters.misc[C_TCP_QUERIES]);
+		PCD_BUMP(dw->counters.misc[C_TCP_QUERIES]);
 		struct pc_dns_query query = {
 		    .wire = conn->in + off + 2,
 		    .len = msg_len,
@@ -309,7 +303,7 @@ static void accept_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t 
 			atomic_fetch_sub(per_source, 1);
 		}
 		if (conn == NULL) {
-			BUMP(dw->counters.misc[C_TCP_REFUSED]);
+			PCD_BUMP(dw->counters.misc[C_TCP_REFUSED]);
 			close(fd);
 			continue;
 		}
@@ -323,7 +317,7 @@ static void accept_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t 
 			dw->conns->prev = conn;
 		dw->conns = conn;
 		dw->n_conns++;
-		BUMP(dw->counters.misc[C_TCP_ACCEPTED]);
+		PCD_BUMP(dw->counters.misc[C_TCP_ACCEPTED]);
 		if (pcd_worker_watch(worker, &conn->io, EPOLLIN | EPOLLRDHUP) != 0)
 			conn_close(conn);
 	}
@@ -336,7 +330,7 @@ static void dns_tick(struct pcd_worker *worker, uint64_t now_ms)
 	for (struct tcp_conn *conn = dw->conns, *next; conn != NULL; conn = next) {
 		next = conn->next;
 		if (now_ms - conn->last_ms >= idle_ms) {
-			BUMP(dw->counters.misc[C_TCP_TIMEOUT]);
+			PCD_BUMP(dw->counters.misc[C_TCP_TIMEOUT]);
 			conn_close(conn);
 		}
 	}
@@ -412,15 +406,8 @@ static void dns_close(struct pcd_worker *worker)
 
 static uint64_t sum(struct pcd_node *node, size_t offset)
 {
-	uint64_t total = 0;
-	for (unsigned w = 0; w < node->n_workers; w++) {
-		const struct dns_worker *dw = node->workers[w].role_state[pcd_role_dns.slot];
-		if (dw != NULL)
-			total += atomic_load_explicit(
-			    (const _Atomic uint64_t *)((const char *)&dw->counters + offset),
-			    memory_order_relaxed);
-	}
-	return total;
+	return pcd_role_counter_sum(node, pcd_role_dns.slot,
+	                            offsetof(struct dns_worker, counters) + offset);
 }
 
 static void dns_metrics(struct pcd_node *node, FILE *out)

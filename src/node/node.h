@@ -77,6 +77,17 @@ extern const struct pcd_role pcd_role_dns, pcd_role_cdsr, pcd_role_http, pcd_rol
 uint64_t pcd_now_ms(void);  /* CLOCK_REALTIME in ms */
 uint64_t pcd_mono_ms(void); /* CLOCK_MONOTONIC in ms */
 
+/* Counters are each written by one worker only and read by the metrics
+ * thread: relaxed loads and stores, no locked instruction per answer. */
+#define PCD_BUMP(counter)                                                                          \
+	atomic_store_explicit(&(counter),                                                          \
+	                      atomic_load_explicit(&(counter), memory_order_relaxed) + 1,          \
+	                      memory_order_relaxed)
+
+/* The sum over workers of the _Atomic uint64_t counter at byte offset in
+ * the role state of slot (workers without that role count 0). */
+uint64_t pcd_role_counter_sum(struct pcd_node *node, size_t slot, size_t offset);
+
 /* Registers io in the worker's epoll set for events. */
 int pcd_worker_watch(struct pcd_worker *worker, struct pcd_io *io, uint32_t events);
 int pcd_worker_modify(struct pcd_worker *worker, struct pcd_io *io, uint32_t events);

@@ -52,10 +52,6 @@ struct counters {
 	_Atomic uint64_t misc[C__COUNT];
 };
 
-#define BUMP(field)                                                                                \
-	atomic_store_explicit(&(field), atomic_load_explicit(&(field), memory_order_relaxed) + 1,  \
-	                      memory_order_relaxed)
-
 /* What differs between HTTP and RTSP. */
 struct proto {
 	const char *name;
@@ -125,13 +121,13 @@ static struct pc_http_limits limits_of(const struct pc_stream_params *params)
 static void on_result(void *ctx, const struct pc_redirect_result *result)
 {
 	struct stream_worker *sw = ctx;
-	BUMP(sw->counters.misc[C_REQUESTS]);
+	PCD_BUMP(sw->counters.misc[C_REQUESTS]);
 	size_t i = 0;
 	while (i < N_STATUSES && counted_statuses[i] != result->status)
 		i++;
-	BUMP(sw->counters.by_status[i]);
+	PCD_BUMP(sw->counters.by_status[i]);
 	if (result->decided && result->decision.branch < 4)
-		BUMP(sw->counters.by_branch[result->decision.branch]);
+		PCD_BUMP(sw->counters.by_branch[result->decision.branch]);
 }
 
 static struct pc_redirect_env env_of(struct conn *conn, struct pcd_generation *gen)
@@ -237,7 +233,7 @@ static long take_proxy(struct conn *conn, const char *in, size_t len)
 	if (n == 0 && conn->proxy_len < sizeof(conn->proxy))
 		return (long)take;
 	if (n <= 0) {
-		BUMP(conn->sw->counters.misc[C_PROXY_BAD]);
+		PCD_BUMP(conn->sw->counters.misc[C_PROXY_BAD]);
 		pcd_log(PCD_LOG_WARNING, "proxy-header-invalid", "role=%s", conn->sw->proto->name);
 		conn_close(conn);
 		return -1;
@@ -345,7 +341,7 @@ static void accept_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t 
 				atomic_fetch_sub(per_source, 1);
 		}
 		if (conn == NULL) {
-			BUMP(sw->counters.misc[C_REFUSED]);
+			PCD_BUMP(sw->counters.misc[C_REFUSED]);
 			close(fd);
 			continue;
 		}
@@ -361,7 +357,7 @@ static void accept_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t 
 			sw->conns->prev = conn;
 		sw->conns = conn;
 		sw->n_conns++;
-		BUMP(sw->counters.misc[C_ACCEPTED]);
+		PCD_BUMP(sw->counters.misc[C_ACCEPTED]);
 		conn->events = EPOLLIN | EPOLLRDHUP;
 		if (pcd_worker_watch(worker, &conn->io, conn->events) != 0)
 			conn_close(conn);
@@ -380,13 +376,13 @@ static void stream_tick(struct stream_worker *sw, uint64_t now_ms)
 				conn_close(conn);
 		} else if (conn->state == PC_HTTP_IDLE && conn->phase == PHASE_OPEN) {
 			if (age >= params->idle_timeout_ms) {
-				BUMP(sw->counters.misc[C_IDLE_TIMEOUT]);
+				PCD_BUMP(sw->counters.misc[C_IDLE_TIMEOUT]);
 				conn_close(conn);
 			}
 		} else if (age >= params->header_timeout_ms) {
 			/* Slow clients: a head, body or PROXY header that does not come,
 			 * or a response the client does not read. */
-			BUMP(sw->counters.misc[C_HEADER_TIMEOUT]);
+			PCD_BUMP(sw->counters.misc[C_HEADER_TIMEOUT]);
 			if (conn->phase == PHASE_PROXY || conn->state == PC_HTTP_CLOSING) {
 				conn_close(conn);
 				continue;
@@ -457,15 +453,8 @@ static void stream_close(struct stream_worker *sw)
 
 static uint64_t sum(const struct proto *proto, struct pcd_node *node, size_t offset)
 {
-	uint64_t total = 0;
-	for (unsigned w = 0; w < node->n_workers; w++) {
-		const struct stream_worker *sw = node->workers[w].role_state[proto->role->slot];
-		if (sw != NULL)
-			total += atomic_load_explicit(
-			    (const _Atomic uint64_t *)((const char *)&sw->counters + offset),
-			    memory_order_relaxed);
-	}
-	return total;
+	return pcd_role_counter_sum(node, proto->role->slot,
+	                            offsetof(struct stream_worker, counters) + offset);
 }
 
 static void stream_metrics(const struct proto *proto, struct pcd_node *node, FILE *out)

@@ -2,10 +2,6 @@
 
 #include "node/net.h"
 
-#define BUMP(field)                                                                                \
-	atomic_store_explicit((field), atomic_load_explicit((field), memory_order_relaxed) + 1,    \
-	                      memory_order_relaxed)
-
 void pcd_udp_serve(int fd, struct pcd_udp_batch *b, struct pcd_generation *gen,
                    pcd_udp_answer_fn answer, void *ctx, _Atomic uint64_t *received,
                    _Atomic uint64_t *oversize)
@@ -26,9 +22,9 @@ void pcd_udp_serve(int fd, struct pcd_udp_batch *b, struct pcd_generation *gen,
 		uint64_t now_ms = pcd_now_ms();
 		int n_out = 0;
 		for (int i = 0; i < n; i++) {
-			BUMP(received);
+			PCD_BUMP(*received);
 			if (b->in_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
-				BUMP(oversize);
+				PCD_BUMP(*oversize);
 				continue;
 			}
 			pc_addr source;

@@ -41,6 +41,18 @@ int pcd_worker_modify(struct pcd_worker *worker, struct pcd_io *io, uint32_t eve
 	return epoll_ctl(worker->epoll_fd, EPOLL_CTL_MOD, io->fd, &ev);
 }
 
+uint64_t pcd_role_counter_sum(struct pcd_node *node, size_t slot, size_t offset)
+{
+	uint64_t total = 0;
+	for (unsigned w = 0; w < node->n_workers; w++) {
+		const char *state = node->workers[w].role_state[slot];
+		if (state != NULL)
+			total += atomic_load_explicit((const _Atomic uint64_t *)(state + offset),
+			                              memory_order_relaxed);
+	}
+	return total;
+}
+
 struct pcd_generation *pcd_node_generation(struct pcd_node *node)
 {
 	return rcu_dereference(node->generation);
