@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 enum {
 	MAX_HOST = 255, /* a DNS name, with a port it is still less */
@@ -46,7 +45,7 @@ struct pc_http_session {
 	const struct pc_redirect_env *env;
 	struct pc_buf *out;
 	bool out_of_memory;
-	char date[40];
+	char date[PC_REDIRECT_DATE_SIZE];
 	uint64_t date_s;
 };
 
@@ -98,15 +97,7 @@ static const char *date_header(pc_http_session *s)
 {
 	uint64_t now_s = s->env->now_ms / 1000;
 	if (s->date[0] == '\0' || now_s != s->date_s) {
-		time_t t = (time_t)now_s;
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-		static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-		                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-		snprintf(s->date, sizeof(s->date), "%s, %02d %s %04d %02d:%02d:%02d GMT",
-		         days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
-		         tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		pc_redirect_date(now_s, s->date);
 		s->date_s = now_s;
 	}
 	return s->date;

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "lib/err.h"
 
@@ -178,4 +179,17 @@ enum pc_redirect_outcome pc_redirect_url(const struct pc_redirect_env *env, cons
 	}
 	result->outcome = outcome;
 	return outcome;
+}
+
+void pc_redirect_date(uint64_t now_s, char out[PC_REDIRECT_DATE_SIZE])
+{
+	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+	time_t t = (time_t)now_s;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	snprintf(out, PC_REDIRECT_DATE_SIZE, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+	         days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
+	         (tm.tm_year + 1900) % 10000, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }

@@ -48,6 +48,8 @@ struct pc_redirect_query {
 	uint8_t family; /* PC_AF_INET / PC_AF_INET6 wanted; PC_AF_NONE = any */
 };
 
+#define PC_REDIRECT_DATE_SIZE 32
+
 struct pc_redirect_target {
 	uint32_t server;        /* index into model->servers */
 	const pc_addr *address; /* one of the server's addresses */
@@ -97,6 +99,10 @@ struct pc_redirect_env {
 enum pc_redirect_outcome pc_redirect_url(const struct pc_redirect_env *env, const char *url,
                                          size_t url_len, char *location, size_t location_size,
                                          struct pc_redirect_result *result);
+
+/* now_s as an IMF-fixdate ("Wed, 25 Nov 2026 05:12:10 GMT", RFC 9110
+ * §5.6.7), the Date: of HTTP and RTSP answers, in any locale. */
+void pc_redirect_date(uint64_t now_s, char out[PC_REDIRECT_DATE_SIZE]);
 
 /* "http", "https" or "rtsp". */
 const char *pc_redirect_scheme_text(enum pc_scheme scheme);

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 enum { LOCATION_MAX = 8 + 64 + 8 + 8192 + 256, MAX_HEADERS = 100 };
 
@@ -194,11 +193,8 @@ static void respond(pc_rtsp_session *s, const struct pc_redirect_env *env, struc
                     unsigned status, const struct pc_rtsp_request *req, const char *location,
                     bool close, struct pc_redirect_result *result)
 {
-	char date[40];
-	time_t t = (time_t)(env->now_ms / 1000);
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	char date[PC_REDIRECT_DATE_SIZE];
+	pc_redirect_date(env->now_ms / 1000, date);
 	bool ok = pc_buf_printf(out, "RTSP/1.0 %u %s\r\n", status, reason_phrase(status));
 	if (req != NULL && req->has_cseq)
 		ok = ok && pc_buf_printf(out, "CSeq: %u\r\n", (unsigned)req->cseq);
