@@ -371,7 +371,8 @@ static size_t proxy_header(uint8_t *out, uint8_t command_family, uint8_t fam_pro
 	out[13] = fam_proto;
 	out[14] = (uint8_t)(body_len >> 8);
 	out[15] = (uint8_t)body_len;
-	memcpy(out + 16, body, body_len);
+	if (body_len > 0)
+		memcpy(out + 16, body, body_len);
 	return 16 + body_len;
 }
 
