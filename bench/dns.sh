@@ -51,10 +51,9 @@
 
 # Per-server results live in variables named by eval (peercdnd_policy_qps ...).
 # shellcheck disable=SC2154
-set -eu
-
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
+BENCH=dns
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 THREADS=${THREADS:-2}
 RUNS=${RUNS:-3}
@@ -62,83 +61,20 @@ SAT_SECS=${SAT_SECS:-10}
 LAT_SECS=${LAT_SECS:-3}
 CPU_QPS=${CPU_QPS:-50000}
 CPU_SECS=${CPU_SECS:-10}
-PY=/usr/bin/python3 # Debian's python3 has the yaml module
 ECS_HEX=000118007f0200
 EXPECT=127.2.200.1
 POLICY_NAME="ad102.web.abc.cdn.acme.net A"
 SOA_NAME="cdn.acme.net SOA"
 
-die() {
-	echo "bench/dns: FAIL: $*" >&2
-	exit 1
-}
-
-WORK=$(mktemp -d /tmp/bench-dns.XXXXXX)
-PIDS=""
-DNSPERF_PID=""
-cleanup() {
-	rc=$?
-	for p in $DNSPERF_PID $PIDS; do
-		if kill -0 "$p" 2>/dev/null; then
-			kill -TERM "$p" 2>/dev/null || true
-			for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-				kill -0 "$p" 2>/dev/null || break
-				sleep 0.1
-			done
-			kill -KILL "$p" 2>/dev/null || true
-			wait "$p" 2>/dev/null || true
-		fi
-	done
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "bench/dns: kept $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 # ---- dependencies and build -------------------------------------------------
-./scripts/install-deps.sh --bench
-command -v gdnsd >/dev/null || PATH=$PATH:/usr/sbin
-command -v gdnsd >/dev/null || die "gdnsd not found"
-command -v dnsperf >/dev/null || die "dnsperf not found"
-command -v dig >/dev/null || die "dig not found"
-if [ ! -f build-bench/build.ninja ]; then
-	meson setup build-bench --buildtype=release -Dtests=false
-fi
-ninja -C build-bench
-PEERCDND=$ROOT/build-bench/src/node/peercdnd
+bench_build build-bench
+for t in gdnsd dnsperf dig; do
+	command -v "$t" >/dev/null || die "$t not found"
+done
+PEERCDND=$BUILD/src/node/peercdnd
 [ -x "$PEERCDND" ] || die "$PEERCDND not built"
 
 # ---- helpers ------------------------------------------------------------------
-# A port free for both UDP and TCP on 127.0.0.1 (bounded number of tries).
-free_port() {
-	"$PY" - <<'EOF'
-import socket, sys
-for _ in range(50):
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.bind(("127.0.0.1", 0))
-    port = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind(("127.0.0.1", port))
-    except OSError:
-        t.close(); continue
-    u.close(); t.close()
-    print(port); sys.exit(0)
-sys.exit("no free port")
-EOF
-}
-
-# "utime stime" (clock ticks) of a whole process, all threads.
-cpu_ticks() {
-	# fields after the ")" closing comm: state is 3, utime 14, stime 15
-	sed 's/^.*) //' "/proc/$1/stat" | awk '{ print $12, $13 }'
-}
-
 # Wait (bounded, ~10 s) for a server on $1 to answer an SOA query.
 wait_ready() {
 	for _ in $(seq 1 100); do
@@ -171,28 +107,17 @@ printf '%s\n' "$POLICY_NAME" >"$(qfile policy)"
 printf '%s\n' "$SOA_NAME" >"$(qfile soa)"
 
 # dnsperf with the options of a query kind; extra arguments appended.
-perf_run() { # port kind args...
-	port=$1 kind=$2
-	shift 2
+perf_run() { # out-file port kind args...
+	out=$1 port=$2 kind=$3
+	shift 3
 	if [ "$kind" = policy ]; then
 		set -- -E "8:$ECS_HEX" "$@"
 	fi
-	# In the background and waited for, so that a signal reaches the trap at
-	# once and cleanup can kill this dnsperf too.
-	dnsperf -s 127.0.0.1 -p "$port" -d "$(qfile "$kind")" "$@" &
-	DNSPERF_PID=$!
-	rc=0
-	wait "$DNSPERF_PID" || rc=$?
-	DNSPERF_PID=""
-	return "$rc"
+	run_tool "$out" dnsperf -s 127.0.0.1 -p "$port" -d "$(qfile "$kind")" "$@"
 }
 
 stat_of() { # file label -> value after "label:"
 	awk -F: -v k="$2" '$1 ~ "^ *"k"$" { split($2, a, " "); print a[1]; exit }' "$1"
-}
-
-median() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
 }
 
 # p50 and p99 (nearest rank, microseconds) over dnsperf -v per-query lines
@@ -220,7 +145,7 @@ EOF
 # One saturating run; sets RV to its queries/s.
 sat_run() { # server port kind run
 	out="$WORK/$1.$3.sat$4"
-	perf_run "$2" "$3" -c 8 -q 500 -l "$SAT_SECS" >"$out" 2>&1 ||
+	perf_run "$out" "$2" "$3" -c 8 -q 500 -l "$SAT_SECS" ||
 		die "dnsperf failed: $(tail -3 "$out")"
 	RV=$(stat_of "$out" "Queries per second")
 	echo "$1 $3 qps run $4: $RV (lost $(stat_of "$out" "Queries lost"))"
@@ -231,7 +156,7 @@ lat_run() { # server port kind label dnsperf-args...
 	srv=$1 port=$2 kind=$3 label=$4
 	shift 4
 	out="$WORK/$srv.$kind.lat$label"
-	perf_run "$port" "$kind" -c 8 -q 500 -l "$LAT_SECS" -v "$@" >"$out" 2>&1 ||
+	perf_run "$out" "$port" "$kind" -c 8 -q 500 -l "$LAT_SECS" -v "$@" ||
 		die "dnsperf -v failed: $(grep -v '^>' "$out" | tail -3)"
 	pv=$(percentiles "$out") || die "$srv $kind: no latencies in $out"
 	echo "$srv $kind latency $label: p50/p99/n $pv (at $(stat_of "$out" "Queries per second") qps)"
@@ -243,7 +168,7 @@ cpu_run() { # server pid port kind run
 	srv=$1 pid=$2 port=$3 kind=$4 run=$5
 	out="$WORK/$srv.$kind.cpu$run"
 	t0=$(cpu_ticks "$pid")
-	perf_run "$port" "$kind" -c 8 -q 500 -Q "$CPU_QPS" -l "$CPU_SECS" >"$out" 2>&1 ||
+	perf_run "$out" "$port" "$kind" -c 8 -q 500 -Q "$CPU_QPS" -l "$CPU_SECS" ||
 		die "dnsperf -Q failed: $(tail -3 "$out")"
 	t1=$(cpu_ticks "$pid")
 	done_q=$(stat_of "$out" "Queries completed")
@@ -258,24 +183,13 @@ cpu_run() { # server pid port kind run
 	RV=$us
 }
 
-stop_server() { # pid
-	kill -TERM "$1" 2>/dev/null || true
-	for _ in $(seq 1 50); do
-		kill -0 "$1" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
-
-HZ=$(getconf CLK_TCK)
 echo "bench/dns: $(nproc) cores; $THREADS UDP worker threads per server" \
 	"(peercdnd dns.workers=$THREADS; gdnsd udp_threads=$THREADS, tcp_threads=1);" \
 	"dnsperf $(dnsperf -h 2>&1 | awk '/^Version/ { print $2 }'), one thread, all on 127.0.0.1"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- start both servers (each idles while the other is measured) -----------------
-peercdnd_port=$(free_port)
+peercdnd_port=$(free_port 127.0.0.1)
 "$PY" - "$WORK/peercdn.yaml" "$peercdnd_port" "$THREADS" <<'EOF'
 import sys, yaml
 d = yaml.safe_load(open("etc/peercdn.yaml"))
@@ -297,15 +211,9 @@ PIDS="$PIDS $peercdnd_pid"
 wait_ready "$peercdnd_port" "$peercdnd_pid" ||
 	die "peercdnd did not answer: $(tail -5 "$WORK/peercdnd.log")"
 
-gdnsd_port=$(free_port)
-mkdir -p "$WORK/gdnsd/zones" "$WORK/run" "$WORK/state"
-sed -e "s|@PORT@|$gdnsd_port|g" -e "s|@DIR@|$WORK|g" -e "s|@THREADS@|$THREADS|g" \
-	bench/gdnsd/config.in >"$WORK/gdnsd/config"
-cp bench/gdnsd/cdn.acme.net.zone "$WORK/gdnsd/zones/cdn.acme.net"
-echo "gdnsd: gdnsd -c $WORK/gdnsd start (dns port $gdnsd_port)"
-gdnsd -c "$WORK/gdnsd" start >"$WORK/gdnsd.log" 2>&1 &
-gdnsd_pid=$!
-PIDS="$PIDS $gdnsd_pid"
+gdnsd_port=$(free_port 127.0.0.1)
+start_gdnsd "$gdnsd_port" "$THREADS"
+gdnsd_pid=$GDNSD_PID
 wait_ready "$gdnsd_port" "$gdnsd_pid" || die "gdnsd did not answer: $(tail -5 "$WORK/gdnsd.log")"
 [ "$(cat "/proc/$gdnsd_pid/comm")" = gdnsd ] || die "pid $gdnsd_pid is not gdnsd"
 
@@ -362,7 +270,6 @@ for kind in policy soa; do
 		printf '%-9s %-7s %9.0f %15s %15s %8s\n' "$srv" "$kind" "$q" "$ls" "$lf" "$c"
 	done
 done
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 echo
 echo "throughput ratio is peercdn / gdnsd; cpu ratio is gdnsd / peercdn (above 1.0: peercdn better)"
 echo "ratio dns_qps_soa $(ratio "$peercdnd_soa_qps" "$gdnsd_soa_qps")"

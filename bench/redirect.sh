@@ -67,10 +67,9 @@
 
 # Per-server results live in variables named by eval.
 # shellcheck disable=SC2154
-set -eu
-
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
+BENCH=redirect
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 RUNS=${RUNS:-3}
 HTTP_SECS=${HTTP_SECS:-10}
@@ -85,105 +84,23 @@ CPU_SECS=${CPU_SECS:-10}
 PIN=${PIN:-1}
 CDSR_OPTS=${CDSR_OPTS:-pad=512 hints family=4}
 BUILD=${BUILD:-build-bench}
-PY=/usr/bin/python3 # Debian's python3 has the yaml module
 CLIENT=127.2.0.10   # udpperf's source: a client of beta's AS 200 (etc/peercdn.yaml)
 ANYCAST=127.10.0.1  # acme's HTTP and CDSR anycast address
 EXPECT=127.2.200.1  # gdnsd's geoip answer for that client
 HOST=abc.cdn.acme.net
 URLPATH=/www.abc.com/x
 
-die() {
-	echo "bench/redirect: FAIL: $*" >&2
-	exit 1
-}
-
-WORK=$(mktemp -d /tmp/bench-redirect.XXXXXX)
-PIDS=""
-TOOL_PID=""
-kill_pid() { # pid: TERM, up to 5 s, then KILL
-	if kill -0 "$1" 2>/dev/null; then
-		kill -TERM "$1" 2>/dev/null || true
-		for _ in $(seq 1 50); do
-			kill -0 "$1" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$1" 2>/dev/null || true
-	fi
-	wait "$1" 2>/dev/null || true
-}
-cleanup() {
-	rc=$?
-	for p in $TOOL_PID $PIDS; do
-		kill_pid "$p"
-	done
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "bench/redirect: kept $WORK" >&2
-	else
-		rm -rf "$WORK"
-	fi
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
 # ---- dependencies and build -------------------------------------------------
-./scripts/install-deps.sh --bench
-command -v gdnsd >/dev/null || PATH=$PATH:/usr/sbin
+bench_build "$BUILD"
 for t in gdnsd nginx wrk curl dig; do
 	command -v "$t" >/dev/null || die "$t not found"
 done
-if [ ! -f "$BUILD/build.ninja" ]; then
-	meson setup "$BUILD" --buildtype=release -Dtests=false
-fi
-ninja -C "$BUILD"
-case $BUILD in /*) ;; *) BUILD=$ROOT/$BUILD ;; esac
 PEERCDND=$BUILD/src/node/peercdnd
 UDPPERF=$BUILD/bench/udpperf
 [ -x "$PEERCDND" ] || die "$PEERCDND not built"
 [ -x "$UDPPERF" ] || die "$UDPPERF not built (meson -Dbench=true)"
 
 # ---- helpers ------------------------------------------------------------------
-# A port free for both UDP and TCP on address $1 (bounded number of tries).
-free_port() {
-	"$PY" - "$1" <<'EOF'
-import socket, sys
-for _ in range(50):
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.bind((sys.argv[1], 0))
-    port = t.getsockname()[1]
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        u.bind((sys.argv[1], port))
-    except OSError:
-        t.close(); continue
-    u.close(); t.close()
-    print(port); sys.exit(0)
-sys.exit("no free port")
-EOF
-}
-
-HZ=$(getconf CLK_TCK)
-# "utime stime" (clock ticks) of a process, all threads, plus its children
-# (nginx's workers) when $2 is "tree".
-cpu_ticks() {
-	pids=$1
-	if [ "${2:-}" = tree ]; then
-		pids="$pids $(cat /proc/"$1"/task/*/children 2>/dev/null || true)"
-	fi
-	u=0 s=0
-	for p in $pids; do
-		# fields after the ")" closing comm: state is 3, utime 14, stime 15
-		# shellcheck disable=SC2046
-		set -- $(sed 's/^.*) //' "/proc/$p/stat" | awk '{ print $12, $13 }')
-		u=$((u + $1)) s=$((s + $2))
-	done
-	echo "$u $s"
-}
-
-median() {
-	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
-}
 # The run whose value is the median: its index (1-based) in the list.
 median_index() {
 	m=$(median "$@")
@@ -196,27 +113,8 @@ median_index() {
 		fi
 	done
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 per_unit_us() { # ticks count -> microseconds per unit
 	awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }'
-}
-
-# A tool run in the background and waited for, so that a signal reaches the
-# trap at once and cleanup can kill it too.
-run_tool() { # out-file command...
-	out=$1
-	shift
-	"$@" >"$out" 2>&1 &
-	TOOL_PID=$!
-	rc=0
-	wait "$TOOL_PID" || rc=$?
-	TOOL_PID=""
-	return "$rc"
-}
-
-stop_server() { # pid
-	kill_pid "$1"
-	PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$1" | tr '\n' ' ' || true)
 }
 
 # taskset prefixes: servers on CPU 0, load generators on CPU 1 (with 1 worker).
@@ -453,15 +351,9 @@ c_port=$(free_port "$ANYCAST")
 start_peercdnd cdsr "$c_port" "$UDP_THREADS"
 c_pid=$SRV_PID
 g_port=$(free_port 127.0.0.1)
-mkdir -p "$WORK/gdnsd/zones" "$WORK/run" "$WORK/state"
-sed -e "s|@PORT@|$g_port|g" -e "s|@DIR@|$WORK|g" -e "s|@THREADS@|$UDP_THREADS|g" \
-	bench/gdnsd/config.in >"$WORK/gdnsd/config"
-cp bench/gdnsd/cdn.acme.net.zone "$WORK/gdnsd/zones/cdn.acme.net"
-echo "gdnsd: gdnsd -c $WORK/gdnsd start (127.0.0.1 port $g_port, udp_threads $UDP_THREADS)"
 # shellcheck disable=SC2086
-$SRV_PIN gdnsd -c "$WORK/gdnsd" start >"$WORK/gdnsd.log" 2>&1 &
-g_pid=$!
-PIDS="$PIDS $g_pid"
+start_gdnsd "$g_port" "$UDP_THREADS" $SRV_PIN
+g_pid=$GDNSD_PID
 check_udp peercdnd "$c_pid" "$c_port" "$WORK/cdsr.req" ||
 	die "peercdnd did not answer CDSR: $(tail -5 "$WORK/peercdnd-cdsr-${UDP_THREADS}w.log")"
 check_udp gdnsd "$g_pid" "$g_port" "$WORK/dns.req" ||
