@@ -157,17 +157,9 @@ static void cdsr_metrics(struct pcd_node *node, FILE *out)
 		fprintf(out, "peercdn_cdsr_responses_total{status=\"%s\"} %llu\n",
 		        pc_cdsr_status_name(s < PC_CDSR__STATUS_COUNT ? s : PC_CDSR_DROPPED),
 		        (unsigned long long)sum(node, offsetof(struct counters, by_status[s])));
-	fputs("# HELP peercdn_cdsr_decisions_total Policy decisions made for CDSR answers.\n"
-	      "# TYPE peercdn_cdsr_decisions_total counter\n",
-	      out);
-	for (int b = 1; b < 4; b++)
-		fprintf(out, "peercdn_cdsr_decisions_total{branch=\"%s\"} %llu\n",
-		        pc_branch_name((enum pc_branch)b),
-		        (unsigned long long)sum(node, offsetof(struct counters, by_branch[b])));
-	for (int c = 0; c < C__COUNT; c++)
-		fprintf(out, "# TYPE peercdn_cdsr_%s_total counter\npeercdn_cdsr_%s_total %llu\n",
-		        counter_names[c], counter_names[c],
-		        (unsigned long long)sum(node, offsetof(struct counters, misc[c])));
+	pcd_role_metrics_common(out, node, pcd_role_cdsr.slot, "cdsr", "CDSR answers",
+	                        offsetof(struct cdsr_worker, counters.by_branch), counter_names,
+	                        C__COUNT, offsetof(struct cdsr_worker, counters.misc));
 }
 
 const struct pcd_role pcd_role_cdsr = {

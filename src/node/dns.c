@@ -419,17 +419,9 @@ static void dns_metrics(struct pcd_node *node, FILE *out)
 		fprintf(out, "peercdn_dns_responses_total{outcome=\"%s\"} %llu\n",
 		        pc_dns_class_name((enum pc_dns_class)c),
 		        (unsigned long long)sum(node, offsetof(struct counters, by_class[c])));
-	fputs("# HELP peercdn_dns_decisions_total Policy decisions made for DNS answers.\n"
-	      "# TYPE peercdn_dns_decisions_total counter\n",
-	      out);
-	for (int b = 1; b < 4; b++)
-		fprintf(out, "peercdn_dns_decisions_total{branch=\"%s\"} %llu\n",
-		        pc_branch_name((enum pc_branch)b),
-		        (unsigned long long)sum(node, offsetof(struct counters, by_branch[b])));
-	for (int c = 0; c < C__COUNT; c++)
-		fprintf(out, "# TYPE peercdn_dns_%s_total counter\npeercdn_dns_%s_total %llu\n",
-		        counter_names[c], counter_names[c],
-		        (unsigned long long)sum(node, offsetof(struct counters, misc[c])));
+	pcd_role_metrics_common(out, node, pcd_role_dns.slot, "dns", "DNS answers",
+	                        offsetof(struct dns_worker, counters.by_branch), counter_names,
+	                        C__COUNT, offsetof(struct dns_worker, counters.misc));
 }
 
 const struct pcd_role pcd_role_dns = {

@@ -88,6 +88,15 @@ uint64_t pcd_mono_ms(void); /* CLOCK_MONOTONIC in ms */
  * the role state of slot (workers without that role count 0). */
 uint64_t pcd_role_counter_sum(struct pcd_node *node, size_t slot, size_t offset);
 
+/* The Prometheus lines every answering role has, from counters summed as
+ * above: peercdn_<role>_decisions_total by branch (4 counters at
+ * branches_offset, indexed by enum pc_branch; HELP says "Policy decisions
+ * made for <what>."), then peercdn_<role>_<names[i]>_total for the n
+ * counters at misc_offset. */
+void pcd_role_metrics_common(FILE *out, struct pcd_node *node, size_t slot, const char *role,
+                             const char *what, size_t branches_offset, const char *const names[],
+                             int n, size_t misc_offset);
+
 /* Registers io in the worker's epoll set for events. */
 int pcd_worker_watch(struct pcd_worker *worker, struct pcd_io *io, uint32_t events);
 int pcd_worker_modify(struct pcd_worker *worker, struct pcd_io *io, uint32_t events);

@@ -472,19 +472,11 @@ static void stream_metrics(const struct proto *proto, struct pcd_node *node, FIL
 		    out, "peercdn_%s_responses_total{status=\"%s\"} %llu\n", name, status,
 		    (unsigned long long)sum(proto, node, offsetof(struct counters, by_status[i])));
 	}
-	fprintf(out,
-	        "# HELP peercdn_%s_decisions_total Policy decisions made for %s redirects.\n"
-	        "# TYPE peercdn_%s_decisions_total counter\n",
-	        name, name, name);
-	for (int b = 1; b < 4; b++)
-		fprintf(
-		    out, "peercdn_%s_decisions_total{branch=\"%s\"} %llu\n", name,
-		    pc_branch_name((enum pc_branch)b),
-		    (unsigned long long)sum(proto, node, offsetof(struct counters, by_branch[b])));
-	for (int c = 0; c < C__COUNT; c++)
-		fprintf(out, "# TYPE peercdn_%s_%s_total counter\npeercdn_%s_%s_total %llu\n", name,
-		        counter_names[c], name, counter_names[c],
-		        (unsigned long long)sum(proto, node, offsetof(struct counters, misc[c])));
+	char what[32];
+	snprintf(what, sizeof(what), "%s redirects", name);
+	pcd_role_metrics_common(out, node, proto->role->slot, name, what,
+	                        offsetof(struct stream_worker, counters.by_branch), counter_names,
+	                        C__COUNT, offsetof(struct stream_worker, counters.misc));
 }
 
 /* ---- the two protocols ---- */

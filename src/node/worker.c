@@ -13,6 +13,7 @@
 
 #include <urcu-qsbr.h>
 
+#include "lib/policy.h"
 #include "node/log.h"
 
 uint64_t pcd_now_ms(void)
@@ -51,6 +52,26 @@ uint64_t pcd_role_counter_sum(struct pcd_node *node, size_t slot, size_t offset)
 			                              memory_order_relaxed);
 	}
 	return total;
+}
+
+void pcd_role_metrics_common(FILE *out, struct pcd_node *node, size_t slot, const char *role,
+                             const char *what, size_t branches_offset, const char *const names[],
+                             int n, size_t misc_offset)
+{
+	fprintf(out,
+	        "# HELP peercdn_%s_decisions_total Policy decisions made for %s.\n"
+	        "# TYPE peercdn_%s_decisions_total counter\n",
+	        role, what, role);
+	for (int b = PC_BRANCH_PRIMARY; b <= PC_BRANCH_OUTSIDE; b++)
+		fprintf(out, "peercdn_%s_decisions_total{branch=\"%s\"} %llu\n", role,
+		        pc_branch_name((enum pc_branch)b),
+		        (unsigned long long)pcd_role_counter_sum(
+		            node, slot, branches_offset + (size_t)b * sizeof(_Atomic uint64_t)));
+	for (int c = 0; c < n; c++)
+		fprintf(out, "# TYPE peercdn_%s_%s_total counter\npeercdn_%s_%s_total %llu\n", role,
+		        names[c], role, names[c],
+		        (unsigned long long)pcd_role_counter_sum(
+		            node, slot, misc_offset + (size_t)c * sizeof(_Atomic uint64_t)));
 }
 
 struct pcd_generation *pcd_node_generation(struct pcd_node *node)

@@ -363,6 +363,17 @@ static peercdn_client *start(struct env *env, const struct peercdn_client_option
 	return env->client;
 }
 
+/* A client of the first fake responder; tries and timeout_ms 0 for the
+ * library's defaults. */
+static peercdn_client *start_one(struct env *env, unsigned tries, unsigned timeout_ms)
+{
+	const char *list[1];
+	struct peercdn_client_options o = options(env, 1, list);
+	o.tries = tries;
+	o.timeout_ms = timeout_ms;
+	return start(env, &o);
+}
+
 static uint64_t real_ms(void)
 {
 	struct timespec ts;
@@ -434,9 +445,7 @@ static void expect_server_url(struct env *env, const char *server, uint8_t schem
 static void test_server_url(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	start(env, &o);
+	start_one(env, 0, 0);
 	expect_server_url(env, "127.1.200.1", PC_CDSR_SCHEME_HTTP, 8080,
 	                  "http://abc.cdn.acme.net/www.abc.com/x?y=1",
 	                  "http://127.1.200.1:8080/www.abc.com/x?y=1");
@@ -516,11 +525,7 @@ static void test_rate_limited_moves_to_the_next_responder(void **state)
 static void test_wrong_nonce_then_right(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	o.tries = 1;
-	o.timeout_ms = 2000;
-	peercdn_client *c = start(env, &o);
+	peercdn_client *c = start_one(env, 1, 2000);
 	fake_script(&env->fakes[0], ACT_WRONG_NONCE_THEN_OK, 0);
 	struct peercdn_server s;
 	assert_int_equal(peercdn_rendezvous(c, ABC_URL, &s), PEERCDN_OK);
@@ -532,11 +537,7 @@ static void test_wrong_nonce_then_right(void **state)
 static void test_garbage_ignored(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	o.tries = 1;
-	o.timeout_ms = 2000;
-	peercdn_client *c = start(env, &o);
+	peercdn_client *c = start_one(env, 1, 2000);
 	fake_script(&env->fakes[0], ACT_GARBAGE_THEN_OK, 0);
 	struct peercdn_server s;
 	assert_int_equal(peercdn_rendezvous(c, ABC_URL, &s), PEERCDN_OK);
@@ -547,11 +548,7 @@ static void test_garbage_ignored(void **state)
 static void test_answer_from_another_source_ignored(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	o.tries = 1;
-	o.timeout_ms = 150;
-	peercdn_client *c = start(env, &o);
+	peercdn_client *c = start_one(env, 1, 150);
 	fake_script(&env->fakes[0], ACT_OTHER_SOURCE, 0);
 	struct peercdn_server s;
 	assert_int_equal(peercdn_rendezvous(c, ABC_URL, &s), PEERCDN_ETIMEOUT);
@@ -563,11 +560,7 @@ static void test_answer_from_another_source_ignored(void **state)
 static void test_timeout_retries_with_new_nonces(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	o.timeout_ms = 50;
-	o.tries = 3;
-	peercdn_client *c = start(env, &o);
+	peercdn_client *c = start_one(env, 3, 50);
 	fake_script(&env->fakes[0], ACT_SILENT, 0);
 	struct peercdn_server s;
 	uint64_t t0 = real_ms();
@@ -601,11 +594,7 @@ static void test_timeout_then_next_responder(void **state)
 static void test_late_answer_to_an_earlier_try(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	o.timeout_ms = 100;
-	o.tries = 3;
-	peercdn_client *c = start(env, &o);
+	peercdn_client *c = start_one(env, 3, 100);
 	/* The fake answers each request 150 ms late, in order, naming
 	 * servers[request index]: the answer to the first try comes during
 	 * the second and is taken (docs/cdsr.md §10). */
@@ -622,11 +611,7 @@ static void test_late_answer_to_an_earlier_try(void **state)
 static void test_too_small_then_padded(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	o.tries = 1; /* the padded retry is free */
-	o.timeout_ms = 2000;
-	peercdn_client *c = start(env, &o);
+	peercdn_client *c = start_one(env, 1, 2000); /* the padded retry is free */
 	fake_script(&env->fakes[0], ACT_TOO_SMALL_UNLESS_MAX, 0);
 	struct peercdn_server s;
 	assert_int_equal(peercdn_rendezvous(c, ABC_URL, &s), PEERCDN_OK);
@@ -669,9 +654,7 @@ static void test_source_address(void **state)
 static void test_report_failure_avoids_the_server(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	peercdn_client *c = start(env, &o);
+	peercdn_client *c = start_one(env, 0, 0);
 	struct peercdn_server s, again;
 	assert_int_equal(peercdn_rendezvous(c, ABC_URL, &s), PEERCDN_OK);
 	assert_string_equal(s.address, "127.1.200.1");
@@ -701,9 +684,7 @@ static void test_report_failure_avoids_the_server(void **state)
 static void test_avoid_list_keeps_the_newest(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	peercdn_client *c = start(env, &o);
+	peercdn_client *c = start_one(env, 0, 0);
 	struct peercdn_server dead = {0};
 	for (int i = 1; i <= PEERCDN_MAX_AVOID + 1; i++) {
 		snprintf(dead.address, sizeof(dead.address), "127.9.0.%d", i);
@@ -756,9 +737,7 @@ static bool cached(struct env *env, const char *url)
 static void test_cache_url_scope_and_validity(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	start(env, &o);
+	start_one(env, 0, 0);
 	set_answer(&env->fakes[0], PC_CDSR_REUSE_URL, 1, NULL, "127.1.200.1");
 	assert_false(cached(env, ABC_URL));
 	assert_true(cached(env, ABC_URL));
@@ -776,9 +755,7 @@ static void test_cache_url_scope_and_validity(void **state)
 static void test_cache_host_scope(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	start(env, &o);
+	start_one(env, 0, 0);
 	set_answer(&env->fakes[0], PC_CDSR_REUSE_HOST, 30, NULL, "127.1.200.1");
 	assert_false(cached(env, ABC_URL));
 	assert_true(cached(env, "http://abc.cdn.acme.net/www.abc.com/other"));
@@ -794,9 +771,7 @@ static void test_cache_host_scope(void **state)
 static void test_cache_prefix_scope(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	start(env, &o);
+	start_one(env, 0, 0);
 	set_answer(&env->fakes[0], PC_CDSR_REUSE_PREFIX, 30, "http://abc.cdn.acme.net/www.abc.com/",
 	           "127.1.200.1");
 	assert_false(cached(env, ABC_URL));
@@ -812,9 +787,7 @@ static void test_cache_prefix_scope(void **state)
 static void test_cache_prefix_wider_than_the_url_is_narrowed(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	start(env, &o);
+	start_one(env, 0, 0);
 	/* "http://" would capture every site's URLs: used for this URL only. */
 	set_answer(&env->fakes[0], PC_CDSR_REUSE_PREFIX, 30, "http://", "127.1.200.1");
 	struct peercdn_server s;
@@ -835,9 +808,7 @@ static void test_cache_prefix_wider_than_the_url_is_narrowed(void **state)
 static void test_cache_most_specific_scope_wins(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	start(env, &o);
+	start_one(env, 0, 0);
 	struct peercdn_server s;
 	set_answer(&env->fakes[0], PC_CDSR_REUSE_URL, 30, NULL, "127.1.200.1");
 	assert_int_equal(peercdn_rendezvous(env->client, ABC_URL, &s), 0);
@@ -861,9 +832,7 @@ static void test_cache_most_specific_scope_wins(void **state)
 static void test_cache_most_specific_scope_wins_in_any_order(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	start(env, &o);
+	start_one(env, 0, 0);
 	struct peercdn_server s;
 	set_answer(&env->fakes[0], PC_CDSR_REUSE_URL, 1, NULL, "127.1.200.9");
 	assert_false(cached(env, "http://filler.cdn.acme.net/a"));
@@ -976,9 +945,7 @@ static void test_options_checked(void **state)
 static void test_bad_urls(void **state)
 {
 	struct env *env = env_of(state);
-	const char *list[1];
-	struct peercdn_client_options o = options(env, 1, list);
-	peercdn_client *c = start(env, &o);
+	peercdn_client *c = start_one(env, 0, 0);
 	struct peercdn_server s;
 	static char too_long[PC_CDSR_URL_MAX + 2], no_room[1390];
 	memset(too_long, 'a', sizeof(too_long) - 1);
