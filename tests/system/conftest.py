@@ -41,13 +41,15 @@ def ctl():
 
 
 def free_port(host="127.0.0.1"):
-    """A port free for both UDP and TCP on host (bounded number of tries)."""
+    """A port free for both UDP and TCP on host, an IPv4 or IPv6 address
+    (bounded number of tries)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for _ in range(100):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+        with socket.socket(family, socket.SOCK_STREAM) as tcp:
             tcp.bind((host, 0))
             port = tcp.getsockname()[1]
             try:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                with socket.socket(family, socket.SOCK_DGRAM) as udp:
                     udp.bind((host, port))
             except OSError:
                 continue

@@ -356,6 +356,39 @@ def test_cdsr_oversize_and_dropped_are_counted(node):
     assert m['peercdn_cdsr_responses_total{status="dropped"}'] >= 1
 
 
+def ipv6_loopback():
+    try:
+        with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+            sock.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not ipv6_loopback(), reason="no ::1 on this machine")
+def test_http_and_cdsr_over_ipv6(daemons):
+    """Both roles on ::1, one port number for TCP and UDP: an IPv6 client
+    outside every configured client network still gets a server, and as
+    the servers have IPv4 addresses only, an IPv4 one."""
+    port = free_port("::1")
+    cfg = redirect_config(http={"listen": ["::1"], "port": port},
+                          cdsr={"listen": ["::1"], "port": port}, rtsp={"enabled": False})
+    d = daemons(cfg, node="acme-n1")
+    raw = exchange(port, get(extra=b"Connection: close\r\n"), host="::1")
+    assert statuses(raw) == [302], raw
+    assert header(raw, "Location").split("/")[2].split(":")[0] in ACME_ALL
+    with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(TIMEOUT)
+        sock.sendto(cdsr.request("http://abc.cdn.acme.net/www.abc.com/x", pad_to=512),
+                    ("::1", port))
+        answer = sock.recv(2048)
+    assert answer[:4] == b"CDSR" and answer[14] == 0, answer[:16]
+    assert answer[27] == 4 and socket.inet_ntoa(answer[30:34]) in ACME_ALL
+    m = d.metrics()
+    assert m['peercdn_http_responses_total{status="302"}'] == 1
+    assert m['peercdn_cdsr_responses_total{status="ok"}'] == 1
+
+
 def test_cdsr_rate_limit(daemons):
     d = daemons(redirect_config(cdsr={"rate": 5}), node="acme-n1")
     port = d.config["cdsr"]["port"]
