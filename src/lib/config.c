@@ -18,6 +18,7 @@
 #include <yaml.h>
 
 #include "lib/err.h"
+#include "lib/hex.h"
 #include "lib/policy.h" /* PC_MAX_ANSWERS */
 
 /* Limits against hostile input. A real federation nests five levels deep;
@@ -702,17 +703,6 @@ static bool get_addr(struct loader *ld, pc_addr *out)
 	return true;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool get_key(struct loader *ld, uint8_t out[PC_KEY_BYTES])
 {
 	if (!want_scalar(ld, "a key of 64 hex digits"))
@@ -720,7 +710,7 @@ static bool get_key(struct loader *ld, uint8_t out[PC_KEY_BYTES])
 	const char *text = scalar(ld);
 	bool ok = scalar_len(ld) == 2 * PC_KEY_BYTES;
 	for (size_t i = 0; ok && i < PC_KEY_BYTES; i++) {
-		int hi = hex_digit(text[2 * i]), lo = hex_digit(text[2 * i + 1]);
+		int hi = pc_hex_digit(text[2 * i]), lo = pc_hex_digit(text[2 * i + 1]);
 		ok = hi >= 0 && lo >= 0;
 		if (ok)
 			out[i] = (uint8_t)(hi << 4 | lo);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "lib/err.h"
+#include "lib/hex.h"
 
 enum { ROOT_BITS = 16, CHUNK_BITS = 8, CHUNK_SIZE = 1 << CHUNK_BITS };
 
@@ -337,17 +338,6 @@ static int parse_v4(const char *s, size_t n, uint8_t out[4])
 	return i == n ? PC_OK : PC_ESYNTAX;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* RFC 4291 §2.2: groups of one to four hex digits, at most one "::", and
  * optionally a dotted IPv4 address in the last 32 bits. */
 static int parse_v6(const char *s, size_t n, uint8_t out[16])
@@ -367,7 +357,7 @@ static int parse_v6(const char *s, size_t n, uint8_t out[16])
 		size_t start = i;
 		unsigned v = 0;
 		int d;
-		while (i < n && i - start < 4 && (d = hex_digit(s[i])) >= 0) {
+		while (i < n && i - start < 4 && (d = pc_hex_digit(s[i])) >= 0) {
 			v = v << 4 | (unsigned)d;
 			i++;
 		}

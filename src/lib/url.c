@@ -9,25 +9,16 @@
 #include <strings.h>
 
 #include "lib/err.h"
-
-static bool is_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-static int hex_value(char c)
-{
-	return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
+#include "lib/hex.h"
 
 /* "%XX" with two hex digits (RFC 3986 §2.1), not an escaped control
  * character: a decoded NUL or CR LF has no business in a CDN URL and is
  * how requests to origins get split. */
 static bool good_escape(const char *s, size_t left)
 {
-	if (left < 3 || !is_hex(s[1]) || !is_hex(s[2]))
+	if (left < 3 || pc_hex_digit(s[1]) < 0 || pc_hex_digit(s[2]) < 0)
 		return false;
-	int byte = hex_value(s[1]) * 16 + hex_value(s[2]);
+	int byte = pc_hex_digit(s[1]) * 16 + pc_hex_digit(s[2]);
 	return byte >= 0x20 && byte != 0x7f;
 }
 
