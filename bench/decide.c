@@ -16,11 +16,11 @@
 
 #include <sodium.h>
 
-#include "lib/err.h"
-#include "lib/live.h"
-#include "lib/model.h"
-#include "lib/naming.h"
-#include "lib/policy.h"
+#include "lib/base/err.h"
+#include "lib/model/live.h"
+#include "lib/model/model.h"
+#include "lib/naming/naming.h"
+#include "lib/policy/policy.h"
 
 enum {
 	N_CDNS = 100,

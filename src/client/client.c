@@ -20,8 +20,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "lib/cdsr.h"
-#include "lib/err.h"
+#include "lib/proto/cdsr.h"
+#include "lib/base/err.h"
 
 #define API __attribute__((visibility("default")))
 

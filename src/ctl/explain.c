@@ -7,8 +7,8 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "lib/err.h"
-#include "lib/report.h"
+#include "lib/base/err.h"
+#include "lib/policy/report.h"
 
 static const char *as_label(const pc_model *model, uint32_t as, char *buf, size_t size)
 {

@@ -5,8 +5,8 @@
 
 #include <stdio.h>
 
-#include "lib/model.h"
-#include "lib/policy.h"
+#include "lib/model/model.h"
+#include "lib/policy/policy.h"
 
 struct explain_input {
 	const char *target; /* the name or URL as given */

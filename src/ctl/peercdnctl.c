@@ -15,13 +15,13 @@
 
 #include <sodium.h>
 
-#include "common/config_file.h"
+#include "lib/model/config.h"
 #include "ctl/explain.h"
-#include "lib/config.h"
-#include "lib/err.h"
-#include "lib/live.h"
-#include "lib/naming.h"
-#include "lib/policy.h"
+#include "lib/model/config.h"
+#include "lib/base/err.h"
+#include "lib/model/live.h"
+#include "lib/naming/naming.h"
+#include "lib/policy/policy.h"
 
 static void usage(FILE *out)
 {

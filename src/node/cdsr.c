@@ -8,8 +8,8 @@
 #include <sys/epoll.h>
 #include <unistd.h>
 
-#include "lib/cdsr_answer.h"
-#include "lib/rrl.h"
+#include "lib/proto/cdsr_answer.h"
+#include "lib/proto/rrl.h"
 #include "node/log.h"
 #include "node/net.h"
 #include "node/node.h"

@@ -10,8 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "lib/dns_answer.h"
-#include "lib/rrl.h"
+#include "lib/proto/dns_answer.h"
+#include "lib/proto/rrl.h"
 #include "node/log.h"
 #include "node/net.h"
 #include "node/node.h"

@@ -13,11 +13,11 @@
 #include <sodium.h>
 #include <urcu-qsbr.h>
 
-#include "common/config_file.h"
-#include "lib/config.h"
-#include "lib/affinity.h"
-#include "lib/err.h"
-#include "lib/rrl.h"
+#include "lib/model/config.h"
+#include "lib/model/config.h"
+#include "lib/policy/affinity.h"
+#include "lib/base/err.h"
+#include "lib/proto/rrl.h"
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/node.h"

@@ -12,7 +12,7 @@
 
 #include <urcu-qsbr.h>
 
-#include "lib/live.h"
+#include "lib/model/live.h"
 #include "node/log.h"
 #include "node/net.h"
 

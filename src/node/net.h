@@ -5,7 +5,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
-#include "lib/model.h"
+#include "lib/model/model.h"
 
 socklen_t pcd_sockaddr_from_addr(const pc_addr *addr, uint16_t port, struct sockaddr_storage *out);
 void pcd_addr_from_sockaddr(const struct sockaddr_storage *sa, pc_addr *out, uint16_t *port);

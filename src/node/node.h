@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "lib/live.h"
-#include "lib/model.h"
+#include "lib/model/live.h"
+#include "lib/model/model.h"
 
 struct pcd_node;
 struct pcd_worker;

@@ -12,9 +12,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "lib/http_redirect.h"
-#include "lib/proxy.h"
-#include "lib/rtsp_redirect.h"
+#include "lib/proto/http_redirect.h"
+#include "lib/proto/proxy.h"
+#include "lib/proto/rtsp_redirect.h"
 #include "node/log.h"
 #include "node/net.h"
 #include "node/node.h"

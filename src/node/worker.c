@@ -13,7 +13,7 @@
 
 #include <urcu-qsbr.h>
 
-#include "lib/policy.h"
+#include "lib/policy/policy.h"
 #include "node/log.h"
 
 uint64_t pcd_now_ms(void)

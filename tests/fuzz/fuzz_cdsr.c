@@ -11,9 +11,9 @@
 
 #include <sodium.h>
 
-#include "lib/cdsr.h"
-#include "lib/cdsr_answer.h"
-#include "lib/config.h"
+#include "lib/proto/cdsr.h"
+#include "lib/proto/cdsr_answer.h"
+#include "lib/model/config.h"
 
 static pc_model *model;
 static pc_live *live;

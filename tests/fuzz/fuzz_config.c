@@ -4,8 +4,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "lib/config.h"
-#include "lib/err.h"
+#include "lib/model/config.h"
+#include "lib/base/err.h"
 
 static void count_diag(void *ctx, const char *message)
 {

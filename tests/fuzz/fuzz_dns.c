@@ -7,8 +7,8 @@
 
 #include <sodium.h>
 
-#include "lib/config.h"
-#include "lib/dns_answer.h"
+#include "lib/model/config.h"
+#include "lib/proto/dns_answer.h"
 
 static pc_model *model;
 static pc_live *live;

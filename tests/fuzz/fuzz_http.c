@@ -2,7 +2,7 @@
  * over the embedded default federation. The first byte picks where the
  * input is split into two reads, the client's network and the redirect
  * status; the rest is what a client sends on one connection. */
-#include "lib/http_redirect.h"
+#include "lib/proto/http_redirect.h"
 #include "stream_harness.h"
 
 static void *create(const struct pc_http_limits *limits)

@@ -9,9 +9,9 @@
 
 #include <sodium.h>
 
-#include "lib/config.h"
-#include "lib/err.h"
-#include "lib/naming.h"
+#include "lib/model/config.h"
+#include "lib/base/err.h"
+#include "lib/naming/naming.h"
 
 static pc_model *model; /* loaded once: fuzz targets may keep state */
 

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/err.h"
-#include "lib/netmap.h"
+#include "lib/base/err.h"
+#include "lib/model/netmap.h"
 
 enum { MAX_PREFIXES = 64 };
 

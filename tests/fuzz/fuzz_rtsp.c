@@ -1,6 +1,6 @@
 /* libFuzzer target: the RTSP/1.0 redirector session (lib/rtsp_redirect),
  * its head parser included; input as fuzz_http's. */
-#include "lib/rtsp_redirect.h"
+#include "lib/proto/rtsp_redirect.h"
 #include "stream_harness.h"
 
 static void *create(const struct pc_http_limits *limits)

@@ -9,35 +9,21 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "lib/base/file.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int run_file(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		fprintf(stderr, "replay: cannot open %s\n", path);
+	char *buf = NULL;
+	size_t len = 0;
+	int rc = pc_file_read(path, &buf, &len);
+	if (rc != 0) {
+		fprintf(stderr, "replay: cannot read %s: %s\n", path, strerror(-rc));
 		return -1;
 	}
-	uint8_t *buf = NULL;
-	size_t len = 0, cap = 0, n;
-	uint8_t chunk[4096];
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		if (len + n > cap) {
-			cap = (len + n) * 2;
-			uint8_t *bigger = realloc(buf, cap);
-			if (bigger == NULL) {
-				free(buf);
-				fclose(f);
-				return -1;
-			}
-			buf = bigger;
-		}
-		memcpy(buf + len, chunk, n);
-		len += n;
-	}
-	fclose(f);
 	/* an exact-size copy lets ASan catch reads past the input */
-	uint8_t *exact = malloc(len ? len : 1);
+	char *exact = malloc(len ? len : 1);
 	if (exact == NULL) {
 		free(buf);
 		return -1;
@@ -45,7 +31,7 @@ static int run_file(const char *path)
 	if (len)
 		memcpy(exact, buf, len);
 	free(buf);
-	LLVMFuzzerTestOneInput(exact, len);
+	LLVMFuzzerTestOneInput((const uint8_t *)exact, len);
 	free(exact);
 	return 0;
 }

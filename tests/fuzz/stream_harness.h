@@ -11,8 +11,8 @@
 
 #include <sodium.h>
 
-#include "lib/config.h"
-#include "lib/http_redirect.h"
+#include "lib/model/config.h"
+#include "lib/proto/http_redirect.h"
 
 struct stream_session_ops {
 	void *(*create)(const struct pc_http_limits *limits);

@@ -12,7 +12,5 @@ struct pc_model;
 struct pc_model *fixture_load(const char *name);
 /* Loads YAML text; fails the test on error. */
 struct pc_model *fixture_load_text(const char *yaml);
-/* Reads a whole file into a malloc'd NUL-terminated buffer; NULL on error. */
-char *fixture_read_file(const char *path, size_t *len);
 
 #endif

@@ -9,8 +9,8 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "lib/config.h"
-#include "lib/err.h"
+#include "lib/model/config.h"
+#include "lib/base/err.h"
 
 int world_setup(void **state)
 {

@@ -5,9 +5,9 @@
 
 #include <stdint.h>
 
-#include "lib/live.h"
-#include "lib/model.h"
-#include "lib/policy.h"
+#include "lib/model/live.h"
+#include "lib/model/model.h"
+#include "lib/policy/policy.h"
 
 struct world {
 	pc_model *model;

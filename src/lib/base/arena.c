@@ -1,0 +1,92 @@
+/* Bump allocator: chunks of at least 64 KiB, larger requests get their own
+ * chunk. See arena.h. */
+#include "lib/base/arena.h"
+
+#include <stdalign.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { ARENA_CHUNK = 64 * 1024 };
+
+struct chunk {
+	struct chunk *next;
+	size_t size, used;
+	alignas(max_align_t) unsigned char data[];
+};
+
+struct pc_arena {
+	struct chunk *head;
+	size_t total;
+};
+
+pc_arena *pc_arena_new(void)
+{
+	return calloc(1, sizeof(pc_arena));
+}
+
+void pc_arena_free(pc_arena *arena)
+{
+	if (arena == NULL)
+		return;
+	struct chunk *c = arena->head;
+	while (c != NULL) {
+		struct chunk *next = c->next;
+		free(c);
+		c = next;
+	}
+	free(arena);
+}
+
+void *pc_arena_alloc(pc_arena *arena, size_t size)
+{
+	const size_t align = alignof(max_align_t);
+	size = (size + align - 1) & ~(align - 1);
+	if (size == 0)
+		size = align;
+	struct chunk *c = arena->head;
+	if (c == NULL || c->size - c->used < size) {
+		size_t want = size > ARENA_CHUNK ? size : ARENA_CHUNK;
+		if (want > SIZE_MAX - sizeof(struct chunk))
+			return NULL;
+		struct chunk *fresh = malloc(sizeof(struct chunk) + want);
+		if (fresh == NULL)
+			return NULL;
+		fresh->size = want;
+		fresh->used = 0;
+		arena->total += sizeof(struct chunk) + want;
+		if (c != NULL && want == size && c->size - c->used >= ARENA_CHUNK / 4) {
+			/* a big one-off: keep filling the current chunk */
+			fresh->next = c->next;
+			c->next = fresh;
+		} else {
+			fresh->next = c;
+			arena->head = fresh;
+		}
+		c = fresh;
+	}
+	void *p = c->data + c->used;
+	c->used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+char *pc_arena_strndup(pc_arena *arena, const char *text, size_t len)
+{
+	char *copy = pc_arena_alloc(arena, len + 1);
+	if (copy == NULL)
+		return NULL;
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	return copy;
+}
+
+char *pc_arena_strdup(pc_arena *arena, const char *text)
+{
+	return pc_arena_strndup(arena, text, strlen(text));
+}
+
+size_t pc_arena_used(const pc_arena *arena)
+{
+	return arena->total;
+}

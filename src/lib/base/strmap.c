@@ -1,0 +1,83 @@
+/* Open addressing with linear probing at load factor <= 1/2. */
+#include "lib/base/strmap.h"
+
+#include <strings.h>
+
+#include "lib/base/err.h"
+
+struct slot {
+	const char *key;
+	uint32_t key_len;
+	uint32_t value;
+};
+
+struct pc_strmap {
+	struct slot *slots;
+	size_t mask, count, capacity;
+};
+
+uint64_t pc_hash_ci(const char *key, size_t len)
+{
+	uint64_t h = 14695981039346656037ULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)key[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		h ^= c;
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+pc_strmap *pc_strmap_new(pc_arena *arena, size_t capacity)
+{
+	pc_strmap *map = pc_arena_alloc(arena, sizeof(*map));
+	if (map == NULL)
+		return NULL;
+	size_t n = 8;
+	while (n < capacity * 2)
+		n <<= 1;
+	map->slots = pc_arena_alloc(arena, n * sizeof(struct slot));
+	if (map->slots == NULL)
+		return NULL;
+	map->mask = n - 1;
+	map->capacity = capacity;
+	return map;
+}
+
+static struct slot *find(const pc_strmap *map, const char *key, size_t key_len)
+{
+	size_t i = pc_hash_ci(key, key_len) & map->mask;
+	for (;;) {
+		struct slot *s = &map->slots[i];
+		if (s->key == NULL ||
+		    (s->key_len == key_len && strncasecmp(s->key, key, key_len) == 0))
+			return s;
+		i = (i + 1) & map->mask;
+	}
+}
+
+int pc_strmap_put(pc_strmap *map, const char *key, size_t key_len, uint32_t value)
+{
+	if (map->count >= map->capacity || key_len > UINT32_MAX)
+		return PC_ERANGE;
+	struct slot *s = find(map, key, key_len);
+	if (s->key != NULL)
+		return PC_EEXIST;
+	s->key = key;
+	s->key_len = (uint32_t)key_len;
+	s->value = value;
+	map->count++;
+	return PC_OK;
+}
+
+bool pc_strmap_get(const pc_strmap *map, const char *key, size_t key_len, uint32_t *value)
+{
+	if (map == NULL)
+		return false;
+	const struct slot *s = find(map, key, key_len);
+	if (s->key == NULL)
+		return false;
+	*value = s->value;
+	return true;
+}

@@ -1,0 +1,272 @@
+/* The live state of one model generation: per-server load and health,
+ * per-agreement usage windows and measured AS path costs, all in C11
+ * atomics so that decisions on any number of threads read them without a
+ * lock while control threads write them. */
+#include "lib/model/live.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+
+#include "lib/base/err.h"
+
+/* One agreement's current window: the window number (now_ms / 1000,
+ * truncated to 32 bits) in the high half, the decisions taken in it in the
+ * low half. One word, so one CAS both resets and counts. */
+struct agreement_usage {
+	_Atomic uint64_t window;
+	_Atomic uint64_t total;
+};
+
+struct pc_live {
+	const pc_model *model;
+	_Atomic uint32_t *load;             /* [n_servers] load units */
+	_Atomic uint32_t *health;           /* [n_servers] enum pc_health */
+	struct agreement_usage *agreements; /* [n_agreements] */
+	/* [as * n_server_ases + server_as column]: PC_COST_STATIC = no measurement. */
+	_Atomic uint32_t *costs;
+	size_t n_costs;
+	/* Set once any cost was measured: until then a decision reads only the
+	 * model's table, one cache miss per farm instead of two. */
+	_Atomic bool measured;
+};
+
+int pc_live_new(const pc_model *model, pc_live **out)
+{
+	if (model == NULL || out == NULL)
+		return PC_EINVAL;
+	pc_live *live = calloc(1, sizeof(*live));
+	if (live == NULL)
+		return PC_ENOMEM;
+	live->model = model;
+	live->n_costs = (size_t)model->n_ases * model->n_server_ases;
+	/* +1: calloc(0) may return NULL, and an empty model is legal. */
+	live->load = calloc((size_t)model->n_servers + 1, sizeof(*live->load));
+	live->health = calloc((size_t)model->n_servers + 1, sizeof(*live->health));
+	live->agreements = calloc((size_t)model->n_agreements + 1, sizeof(*live->agreements));
+	live->costs = calloc(live->n_costs + 1, sizeof(*live->costs));
+	if (live->load == NULL || live->health == NULL || live->agreements == NULL ||
+	    live->costs == NULL) {
+		pc_live_free(live);
+		return PC_ENOMEM;
+	}
+	for (uint32_t s = 0; s < model->n_servers; s++) {
+		atomic_init(&live->load[s], 0);
+		atomic_init(&live->health[s], PC_HEALTH_UP);
+	}
+	for (uint32_t a = 0; a < model->n_agreements; a++) {
+		atomic_init(&live->agreements[a].window, 0);
+		atomic_init(&live->agreements[a].total, 0);
+	}
+	for (size_t i = 0; i < live->n_costs; i++)
+		atomic_init(&live->costs[i], PC_COST_STATIC);
+	*out = live;
+	return PC_OK;
+}
+
+void pc_live_free(pc_live *live)
+{
+	if (live == NULL)
+		return;
+	free(live->load);
+	free(live->health);
+	free(live->agreements);
+	free(live->costs);
+	free(live);
+}
+
+const pc_model *pc_live_model(const pc_live *live)
+{
+	return live->model;
+}
+
+void pc_live_set_load(pc_live *live, uint32_t server, uint32_t load)
+{
+	if (server < live->model->n_servers)
+		atomic_store_explicit(&live->load[server], load, memory_order_relaxed);
+}
+
+uint32_t pc_live_load(const pc_live *live, uint32_t server)
+{
+	if (server >= live->model->n_servers)
+		return 0;
+	return atomic_load_explicit(&live->load[server], memory_order_relaxed);
+}
+
+void pc_live_set_health(pc_live *live, uint32_t server, enum pc_health health)
+{
+	if (server < live->model->n_servers)
+		atomic_store_explicit(&live->health[server], (uint32_t)health,
+		                      memory_order_relaxed);
+}
+
+enum pc_health pc_live_health(const pc_live *live, uint32_t server)
+{
+	/* An unknown server is never a candidate: call it down. */
+	if (server >= live->model->n_servers)
+		return PC_HEALTH_DOWN;
+	return (enum pc_health)atomic_load_explicit(&live->health[server], memory_order_relaxed);
+}
+
+void pc_live_set_path_cost(pc_live *live, uint32_t as, uint32_t server_as, uint32_t cost)
+{
+	const pc_model *model = live->model;
+	if (as >= model->n_ases || server_as >= model->n_ases)
+		return;
+	uint32_t column = model->ases[server_as].server_as;
+	if (column == PC_NONE)
+		return;
+	atomic_store_explicit(&live->costs[(size_t)as * model->n_server_ases + column], cost,
+	                      memory_order_relaxed);
+	if (cost != PC_COST_STATIC)
+		atomic_store_explicit(&live->measured, true, memory_order_release);
+}
+
+uint32_t pc_live_farm_cost(const pc_live *live, uint32_t as, uint32_t farm_as)
+{
+	const pc_model *model = live->model;
+	if (as >= model->n_ases || farm_as >= model->n_ases)
+		return PC_COST_INFINITE;
+	uint32_t column = model->ases[farm_as].server_as;
+	if (column == PC_NONE)
+		return PC_COST_INFINITE;
+	size_t cell = (size_t)as * model->n_server_ases + column;
+	if (!atomic_load_explicit(&live->measured, memory_order_acquire))
+		return model->path_costs[cell];
+	uint32_t measured = atomic_load_explicit(&live->costs[cell], memory_order_relaxed);
+	if (measured != PC_COST_STATIC)
+		return measured;
+	return model->path_costs[cell];
+}
+
+uint32_t pc_live_cdn_farm_cost(const pc_live *live, uint32_t as, uint32_t cdn, uint32_t farm)
+{
+	const pc_model *model = live->model;
+	if (as >= model->n_ases || cdn >= model->n_cdns || farm >= model->cdns[cdn].n_farms)
+		return PC_COST_INFINITE;
+	if (atomic_load_explicit(&live->measured, memory_order_acquire))
+		return pc_live_farm_cost(live, as, model->cdns[cdn].farm_as[farm]);
+	return model
+	    ->farm_costs[(size_t)as * model->n_farm_cells + model->cdns[cdn].farm_base + farm];
+}
+
+uint32_t pc_live_path_cost(const pc_live *live, uint32_t as, uint32_t server)
+{
+	if (server >= live->model->n_servers)
+		return PC_COST_INFINITE;
+	return pc_live_farm_cost(live, as, live->model->servers[server].as);
+}
+
+static uint32_t window_of(uint64_t now_ms)
+{
+	return (uint32_t)(now_ms / 1000);
+}
+
+bool pc_live_agreement_try_take(pc_live *live, uint32_t agreement, uint64_t now_ms)
+{
+	if (agreement >= live->model->n_agreements)
+		return false;
+	struct agreement_usage *usage = &live->agreements[agreement];
+	uint32_t capacity = live->model->agreements[agreement].capacity_rps;
+	uint32_t now = window_of(now_ms);
+	uint64_t seen = atomic_load_explicit(&usage->window, memory_order_relaxed);
+	for (;;) {
+		uint32_t window = (uint32_t)(seen >> 32), count = (uint32_t)seen;
+		/* A later window starts afresh; the same or an older one (a
+		 * thread that read its clock a moment before another) counts
+		 * against the current window, so a late caller cannot reopen
+		 * a window that was already full. Serial arithmetic: windows
+		 * are 32-bit seconds. */
+		if ((int32_t)(now - window) > 0) {
+			window = now;
+			count = 0;
+		}
+		if (capacity != 0 && count >= capacity)
+			return false;
+		if (count == UINT32_MAX)
+			return false; /* unlimited, but the counter is saturated */
+		uint64_t next = (uint64_t)window << 32 | (count + 1);
+		if (atomic_compare_exchange_weak_explicit(
+		        &usage->window, &seen, next, memory_order_relaxed, memory_order_relaxed))
+			break;
+	}
+	atomic_fetch_add_explicit(&usage->total, 1, memory_order_relaxed);
+	return true;
+}
+
+uint32_t pc_live_agreement_window(const pc_live *live, uint32_t agreement, uint64_t now_ms)
+{
+	if (agreement >= live->model->n_agreements)
+		return 0;
+	uint64_t seen =
+	    atomic_load_explicit(&live->agreements[agreement].window, memory_order_relaxed);
+	return (uint32_t)(seen >> 32) == window_of(now_ms) ? (uint32_t)seen : 0;
+}
+
+uint64_t pc_live_agreement_total(const pc_live *live, uint32_t agreement)
+{
+	if (agreement >= live->model->n_agreements)
+		return 0;
+	return atomic_load_explicit(&live->agreements[agreement].total, memory_order_relaxed);
+}
+
+/* Carries measured costs between ASes known to both models by ASN. The
+ * old model's AS index of each fresh AS is looked up once. */
+static void carry_costs(pc_live *fresh, const pc_live *old)
+{
+	const pc_model *fm = fresh->model, *om = old->model;
+	if (fresh->n_costs == 0 || old->n_costs == 0)
+		return;
+	uint32_t *old_as = malloc((size_t)fm->n_ases * sizeof(uint32_t));
+	if (old_as == NULL)
+		return;
+	for (uint32_t a = 0; a < fm->n_ases; a++)
+		old_as[a] = pc_model_as_by_asn(om, fm->ases[a].asn);
+	for (uint32_t to = 0; to < fm->n_ases; to++) {
+		uint32_t column = fm->ases[to].server_as;
+		if (column == PC_NONE || old_as[to] == PC_NONE)
+			continue;
+		uint32_t old_column = om->ases[old_as[to]].server_as;
+		if (old_column == PC_NONE)
+			continue;
+		for (uint32_t from = 0; from < fm->n_ases; from++) {
+			if (old_as[from] == PC_NONE)
+				continue;
+			size_t src = (size_t)old_as[from] * om->n_server_ases + old_column;
+			size_t dst = (size_t)from * fm->n_server_ases + column;
+			uint32_t cost =
+			    atomic_load_explicit(&old->costs[src], memory_order_relaxed);
+			atomic_store_explicit(&fresh->costs[dst], cost, memory_order_relaxed);
+			if (cost != PC_COST_STATIC)
+				atomic_store_explicit(&fresh->measured, true, memory_order_release);
+		}
+	}
+	free(old_as);
+}
+
+void pc_live_carry(pc_live *fresh, const pc_live *old)
+{
+	if (fresh == NULL || old == NULL)
+		return;
+	const pc_model *fm = fresh->model, *om = old->model;
+	for (uint32_t s = 0; s < fm->n_servers; s++) {
+		uint32_t o = pc_model_server(om, fm->servers[s].name);
+		if (o == PC_NONE)
+			continue;
+		pc_live_set_load(fresh, s, pc_live_load(old, o));
+		pc_live_set_health(fresh, s, pc_live_health(old, o));
+	}
+	for (uint32_t a = 0; a < fm->n_agreements; a++) {
+		uint32_t o = pc_model_agreement(om, fm->agreements[a].name);
+		if (o == PC_NONE)
+			continue;
+		const struct agreement_usage *from = &old->agreements[o];
+		struct agreement_usage *to = &fresh->agreements[a];
+		atomic_store_explicit(&to->window,
+		                      atomic_load_explicit(&from->window, memory_order_relaxed),
+		                      memory_order_relaxed);
+		atomic_store_explicit(&to->total,
+		                      atomic_load_explicit(&from->total, memory_order_relaxed),
+		                      memory_order_relaxed);
+	}
+	carry_costs(fresh, old);
+}

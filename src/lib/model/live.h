@@ -1,0 +1,68 @@
+/* live: the state that changes while a model generation serves — server
+ * load and health, per-agreement usage, measured AS path costs. Writers
+ * (control threads, overlay, health checks) and readers (every decision)
+ * touch only C11 atomics with relaxed ordering: a decision may see a value
+ * a moment old, never a torn one, and never waits. One pc_live belongs to
+ * one pc_model and is sized from it. */
+#ifndef PC_LIB_LIVE_H
+#define PC_LIB_LIVE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/model/model.h"
+
+typedef struct pc_live pc_live;
+
+enum pc_health { PC_HEALTH_UP = 0, PC_HEALTH_DOWN = 1, PC_HEALTH_DRAINING = 2 };
+
+/* All servers up with load 0, path costs from the model. The model must
+ * outlive the live state. */
+int pc_live_new(const pc_model *model, pc_live **out);
+void pc_live_free(pc_live *live); /* NULL is fine */
+
+/* After a reload: copy load and health of servers, and the window and
+ * total of agreements, that keep their names from old into fresh, and the
+ * measured costs between ASes that keep their ASNs. Not for the hot path:
+ * it may allocate (and silently carries less when that fails). */
+void pc_live_carry(pc_live *fresh, const pc_live *old);
+
+void pc_live_set_load(pc_live *live, uint32_t server, uint32_t load);
+uint32_t pc_live_load(const pc_live *live, uint32_t server);
+void pc_live_set_health(pc_live *live, uint32_t server, enum pc_health health);
+enum pc_health pc_live_health(const pc_live *live, uint32_t server);
+
+/* Passed as cost to pc_live_set_path_cost: forget the measurement and use
+ * the model's static cost again. */
+#define PC_COST_STATIC (UINT32_MAX - 1)
+
+/* Measured path cost from AS index as to server_as, the AS index (into
+ * model->ases, not the server_as column) of a farm holding servers,
+ * replacing the static cost; PC_COST_INFINITE marks the path unusable,
+ * PC_COST_STATIC restores the model's cost. Ignored for an AS without
+ * servers or an index out of range. */
+void pc_live_set_path_cost(pc_live *live, uint32_t as, uint32_t server_as, uint32_t cost);
+/* The cost the policy uses from AS index as to server: the measurement
+ * when there is one, else the model's; PC_COST_INFINITE when unreachable
+ * or an index is out of range. */
+uint32_t pc_live_path_cost(const pc_live *live, uint32_t as, uint32_t server);
+/* The same from AS index as to the farm in AS index farm_as. */
+uint32_t pc_live_farm_cost(const pc_live *live, uint32_t as, uint32_t farm_as);
+/* The same for farm number farm of CDN cdn (pc_cdn.farm_as): the policy's
+ * fast path, one short run of one row per CDN. */
+uint32_t pc_live_cdn_farm_cost(const pc_live *live, uint32_t as, uint32_t cdn, uint32_t farm);
+
+/* Agreement usage in one-second windows (capacity_rps of the model;
+ * 0 = unlimited, still counted). try_take counts one PEER decision at
+ * now_ms and returns false, counting nothing, when the window is full. It
+ * is one compare-and-swap on (window, count), so concurrent callers never
+ * take more than capacity_rps in one window; a caller whose now_ms is
+ * older than the current window counts against the current window. */
+bool pc_live_agreement_try_take(pc_live *live, uint32_t agreement, uint64_t now_ms);
+/* Decisions taken in the current window, and in total since start. */
+uint32_t pc_live_agreement_window(const pc_live *live, uint32_t agreement, uint64_t now_ms);
+uint64_t pc_live_agreement_total(const pc_live *live, uint32_t agreement);
+
+const pc_model *pc_live_model(const pc_live *live);
+
+#endif

@@ -1,0 +1,255 @@
+/* url: CDN URLs of the patent's §3.2, scheme://<customer>.<cdn-domain>/
+ * <content-host>/<path>, where the content host is one of the provider's
+ * origins (origin embedded in the path) or directories (a server that says
+ * how to serve the rest). Strict by design: this is outside input that
+ * decides where an edge server fetches from (docs/naming.md, "URLs"). */
+#include "lib/naming/naming.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "lib/base/err.h"
+#include "lib/base/hex.h"
+
+/* "%XX" with two hex digits (RFC 3986 §2.1), not an escaped control
+ * character: a decoded NUL or CR LF has no business in a CDN URL and is
+ * how requests to origins get split. */
+static bool good_escape(const char *s, size_t left)
+{
+	if (left < 3 || pc_hex_digit(s[1]) < 0 || pc_hex_digit(s[2]) < 0)
+		return false;
+	int byte = pc_hex_digit(s[1]) * 16 + pc_hex_digit(s[2]);
+	return byte >= 0x20 && byte != 0x7f;
+}
+
+/* RFC 3986 §2: unreserved, reserved and '%'. Everything else (controls,
+ * space, NUL, '"', '<', '>', '\\', '^', '`', '{', '|', '}', non-ASCII) is
+ * refused rather than guessed at, as browsers and origins disagree on it.
+ * A switch, not strchr over a string: this runs for every byte of every
+ * request a redirector answers. */
+static bool uri_byte(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return true;
+	switch (c) {
+	case '-':
+	case '.':
+	case '_':
+	case '~':
+	case ':':
+	case '/':
+	case '?':
+	case '#':
+	case '[':
+	case ']':
+	case '@':
+	case '!':
+	case '$':
+	case '&':
+	case '\'':
+	case '(':
+	case ')':
+	case '*':
+	case '+':
+	case ',':
+	case ';':
+	case '=':
+	case '%':
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool scheme_is(const char *s, size_t len, const char *name)
+{
+	return len == strlen(name) && strncasecmp(s, name, len) == 0;
+}
+
+/* The delimiters that end a URL's components (RFC 3986 §3). */
+enum delimiter {
+	D_COLON = 1 << 0,
+	D_SLASH = 1 << 1,
+	D_QUERY = 1 << 2,
+	D_FRAGMENT = 1 << 3,
+};
+
+static unsigned delimiter_of(char c)
+{
+	switch (c) {
+	case ':':
+		return D_COLON;
+	case '/':
+		return D_SLASH;
+	case '?':
+		return D_QUERY;
+	case '#':
+		return D_FRAGMENT;
+	default:
+		return 0;
+	}
+}
+
+/* The first of the delimiters at or after from, else len. */
+static size_t find_any(const char *s, size_t from, size_t len, unsigned delimiters)
+{
+	while (from < len && (delimiter_of(s[from]) & delimiters) == 0)
+		from++;
+	return from;
+}
+
+static bool in_list(const char **list, uint32_t n, const char *s, size_t len)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (strlen(list[i]) == len && strncasecmp(list[i], s, len) == 0)
+			return true;
+	return false;
+}
+
+/* "." and ".." segments, also spelt %2e, would let a path climb out of the
+ * content host it names (RFC 3986 §5.2.4). */
+static bool has_dot_segment(const char *path, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		i++; /* the '/' */
+		unsigned dots = 0;
+		bool only_dots = true;
+		while (i < len && path[i] != '/') {
+			if (path[i] == '.') {
+				dots++;
+				i++;
+			} else if (path[i] == '%' && i + 2 < len && path[i + 1] == '2' &&
+			           (path[i + 2] == 'e' || path[i + 2] == 'E')) {
+				dots++;
+				i += 3;
+			} else {
+				only_dots = false;
+				i++;
+			}
+		}
+		if (only_dots && (dots == 1 || dots == 2))
+			return true;
+	}
+	return false;
+}
+
+static int parse_port(const char *s, size_t len, uint16_t *port)
+{
+	if (len == 0 || len > 5)
+		return PC_ESYNTAX;
+	uint32_t value = 0;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return PC_ESYNTAX;
+		value = value * 10 + (uint32_t)(s[i] - '0');
+	}
+	if (value == 0 || value > 65535)
+		return PC_ESYNTAX;
+	*port = (uint16_t)value;
+	return PC_OK;
+}
+
+int pc_url_parse(const pc_model *model, const char *url, size_t len, pc_url *out)
+{
+	if (model == NULL || out == NULL || (url == NULL && len > 0))
+		return PC_EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->name.cdn = out->name.provider = out->name.service = PC_NONE;
+	if (len > PC_URL_MAX)
+		return PC_ERANGE;
+	for (size_t i = 0; i < len; i++) {
+		if (!uri_byte((unsigned char)url[i]))
+			return PC_ESYNTAX;
+		if (url[i] == '%' && !good_escape(url + i, len - i))
+			return PC_ESYNTAX;
+	}
+
+	size_t scheme_len = find_any(url, 0, len, D_COLON | D_SLASH | D_QUERY | D_FRAGMENT);
+	if (scheme_len + 3 > len || memcmp(url + scheme_len, "://", 3) != 0)
+		return PC_ESYNTAX;
+	if (scheme_is(url, scheme_len, "http"))
+		out->scheme = PC_SCHEME_HTTP;
+	else if (scheme_is(url, scheme_len, "https"))
+		out->scheme = PC_SCHEME_HTTPS;
+	else if (scheme_is(url, scheme_len, "rtsp"))
+		out->scheme = PC_SCHEME_RTSP;
+	else
+		return PC_ESYNTAX;
+
+	/* Authority: host[:port]. No userinfo: "http://www.foo.com@evil/" must
+	 * not read as anything but an error. */
+	size_t host_start = scheme_len + 3;
+	size_t auth_end = find_any(url, host_start, len, D_SLASH | D_QUERY | D_FRAGMENT);
+	if (memchr(url + host_start, '@', auth_end - host_start) != NULL)
+		return PC_ESYNTAX;
+	size_t host_end = find_any(url, host_start, auth_end, D_COLON);
+	if (host_end < auth_end) {
+		int rc = parse_port(url + host_end + 1, auth_end - host_end - 1, &out->port);
+		if (rc != PC_OK)
+			return rc;
+	}
+	if (host_end == host_start)
+		return PC_ESYNTAX;
+	out->host = url + host_start;
+	out->host_len = (uint32_t)(host_end - host_start);
+	int rc = pc__name_parse(model, out->host, out->host_len, false, &out->name);
+	if (rc != PC_OK)
+		return rc;
+	if (out->name.object_len > 0)
+		return PC_ESYNTAX;
+	if (out->name.service == PC_NONE) {
+		for (uint32_t s = 0; s < model->n_services; s++) {
+			if (model->services[s].scheme_mask & (uint32_t)out->scheme) {
+				out->name.service = s;
+				break;
+			}
+		}
+	}
+	if (out->name.service == PC_NONE)
+		out->name.service = model->default_service;
+	if (out->name.service == PC_NONE)
+		return PC_ENOSERVICE;
+
+	/* The first path segment names where the content comes from; only the
+	 * provider's own hosts, or the CDN would fetch anything for anyone. */
+	if (auth_end == len || url[auth_end] != '/')
+		return PC_ENOORIGIN;
+	size_t ch_start = auth_end + 1;
+	size_t ch_end = find_any(url, ch_start, len, D_SLASH | D_QUERY | D_FRAGMENT);
+	size_t ch_len = ch_end - ch_start;
+	const struct pc_provider *p = &model->providers[out->name.provider];
+	if (ch_len > 0 && in_list(p->origin_hosts, p->n_origin_hosts, url + ch_start, ch_len))
+		out->form = PC_URL_ORIGIN;
+	else if (ch_len > 0 &&
+	         in_list(p->directory_hosts, p->n_directory_hosts, url + ch_start, ch_len))
+		out->form = PC_URL_DIRECTORY;
+	else
+		return PC_ENOORIGIN;
+	out->content_host = url + ch_start;
+	out->content_host_len = (uint32_t)ch_len;
+
+	size_t path_end = find_any(url, ch_end, len, D_QUERY | D_FRAGMENT);
+	out->path = url + ch_end;
+	out->path_len = (uint32_t)(path_end - ch_end);
+	if (has_dot_segment(out->path, out->path_len))
+		return PC_ESYNTAX;
+	if (path_end < len && url[path_end] == '?') {
+		size_t query_end = find_any(url, path_end + 1, len, D_FRAGMENT);
+		out->query = url + path_end + 1;
+		out->query_len = (uint32_t)(query_end - path_end - 1);
+	}
+
+	/* Object: content host (lower case, as configured) and path (as is:
+	 * paths are case-sensitive). */
+	if (ch_len + out->path_len > PC_NAME_MAX)
+		return PC_ERANGE;
+	for (size_t i = 0; i < ch_len; i++) {
+		char c = out->content_host[i];
+		out->name.object[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	memcpy(out->name.object + ch_len, out->path, out->path_len);
+	out->name.object_len = (uint32_t)(ch_len + out->path_len);
+	out->name.object[out->name.object_len] = '\0';
+	return PC_OK;
+}

@@ -1,0 +1,668 @@
+/* The decision of DESIGN.md §2: which branch of claims 1-2 applies, which
+ * CDN serves, and which of its servers survive the pruning of claims 15-16
+ * (with claim 13's spill to farther farms and claim 19's preferences).
+ * Everything lives on the caller's stack: no allocation, no lock, no I/O,
+ * so any number of threads may decide at once. docs/policy.md is the
+ * operator's description of the same rules. */
+#include "lib/policy/policy.h"
+
+#include <string.h>
+
+#include "lib/base/err.h"
+#include "lib/base/strmap.h"
+
+/* Survivors kept per CDN. A CDN with more survivors keeps the best by
+ * score, so only an affinity band wider than this many servers loses
+ * members; the decision stays correct, the spread a little narrower. */
+#define MAX_CANDIDATES 256
+
+struct candidate {
+	uint32_t server, cost, score;
+	bool taken;    /* already placed in the answer */
+	uint64_t rank; /* rendezvous hash, band members with an object only */
+};
+
+/* The survivors of one CDN. Unordered until full, then a max-heap on
+ * (score, cost, server) so the worst is replaced in O(log n). */
+struct pool {
+	uint32_t cdn, count;
+	bool heap, spilled;
+	struct candidate items[MAX_CANDIDATES];
+};
+
+struct decide {
+	const pc_model *model;
+	pc_live *live;
+	const pc_request *req;
+	pc_decision *out;
+	pc_trace *trace;
+	const struct pc_grade *grade;
+	uint32_t max_answers;
+	uint32_t preferred_tried; /* CDN tried for the client's preference, or PC_NONE */
+};
+
+static void trace_add(struct decide *d, enum pc_trace_kind kind, uint32_t a, uint32_t b, uint32_t c)
+{
+	pc_trace *trace = d->trace;
+	if (trace == NULL)
+		return;
+	if (trace->count >= PC_TRACE_MAX) {
+		trace->truncated = true;
+		return;
+	}
+	trace->steps[trace->count++] = (struct pc_trace_step){(uint8_t)kind, a, b, c};
+}
+
+static void flag(struct decide *d, enum pc_decision_flag f)
+{
+	if (d->out->flags & f)
+		return;
+	d->out->flags |= f;
+	trace_add(d, PC_TRACE_NOTE, f, 0, 0);
+}
+
+static uint64_t mix64(uint64_t x)
+{
+	/* splitmix64's finaliser: every input bit moves every output bit. */
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9ULL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x;
+}
+
+/* Lexicographic (score, cost, server): the order without affinity. */
+static bool better(const struct candidate *a, const struct candidate *b)
+{
+	if (a->score != b->score)
+		return a->score < b->score;
+	if (a->cost != b->cost)
+		return a->cost < b->cost;
+	return a->server < b->server;
+}
+
+static void sift_down(struct pool *pool, uint32_t i)
+{
+	for (;;) {
+		uint32_t worst = i, l = 2 * i + 1, r = l + 1;
+		if (l < pool->count && better(&pool->items[worst], &pool->items[l]))
+			worst = l;
+		if (r < pool->count && better(&pool->items[worst], &pool->items[r]))
+			worst = r;
+		if (worst == i)
+			return;
+		struct candidate t = pool->items[i];
+		pool->items[i] = pool->items[worst];
+		pool->items[worst] = t;
+		i = worst;
+	}
+}
+
+static void pool_add(struct pool *pool, struct candidate c)
+{
+	if (pool->count < MAX_CANDIDATES) {
+		pool->items[pool->count++] = c;
+		return;
+	}
+	if (!pool->heap) {
+		for (uint32_t i = pool->count / 2; i-- > 0;)
+			sift_down(pool, i);
+		pool->heap = true;
+	}
+	if (better(&c, &pool->items[0])) {
+		pool->items[0] = c;
+		sift_down(pool, 0);
+	}
+}
+
+static const struct candidate *pool_best(const struct pool *pool)
+{
+	const struct candidate *best = NULL;
+	for (uint32_t i = 0; i < pool->count; i++)
+		if (best == NULL || better(&pool->items[i], best))
+			best = &pool->items[i];
+	return best;
+}
+
+static bool has_family(const struct pc_cdn_member *member, uint8_t family)
+{
+	if (family == PC_AF_NONE)
+		return true;
+	return member->families & (family == PC_AF_INET ? 1 : 2);
+}
+
+static bool avoided(const pc_request *req, uint32_t server)
+{
+	for (uint32_t i = 0; i < req->n_avoid; i++)
+		if (req->avoid[i] == server)
+			return true;
+	return false;
+}
+
+/* The reasons that do not depend on distance or load, cheapest first. */
+static enum pc_prune_reason static_reason(const struct decide *d,
+                                          const struct pc_cdn_member *member)
+{
+	uint32_t s = member->server;
+	if (!(member->service_mask >> d->req->service & 1))
+		return PC_PRUNE_SERVICE;
+	if (member->tier >= PC_MAX_TIERS || !(d->grade->tier_mask >> member->tier & 1))
+		return PC_PRUNE_GRADE_TIER;
+	if (!has_family(member, d->req->family))
+		return PC_PRUNE_FAMILY;
+	if (avoided(d->req, s))
+		return PC_PRUNE_AVOIDED;
+	if (pc_live_health(d->live, s) != PC_HEALTH_UP)
+		return PC_PRUNE_DOWN;
+	return 0;
+}
+
+/* One pass over a CDN's servers. The first pass admits paths within the
+ * grade's limit and traces every prune; the spill pass (claim 13) admits
+ * only paths in (limit, limit + spill_max_cost] and traces only what it
+ * adds, since everything else was traced by the first pass. Returns how
+ * many servers within the limit were pruned for load alone. */
+static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
+{
+	const pc_model *model = d->model;
+	const struct pc_cdn *cdn = &model->cdns[pool->cdn];
+	uint64_t limit = d->grade->max_path_cost;
+	uint64_t spill_limit = limit + model->params.spill_max_cost;
+	uint32_t client_as = d->out->client_as;
+	uint32_t near_load = 0;
+	/* A CDN's servers are sorted by AS (pc_model_finish): one cost look-up
+	 * per farm. */
+	uint32_t farm = PC_NONE, farm_cost = PC_COST_INFINITE;
+	for (uint32_t i = 0; i < cdn->servers.count; i++) {
+		const struct pc_cdn_member *member = &cdn->members[i];
+		uint32_t s = member->server;
+		/* An unknown client AS (no network, no node) has no distance:
+		 * everything is unreachable rather than everything near. */
+		if (member->farm != farm) {
+			farm = member->farm;
+			farm_cost = client_as == PC_NONE ? PC_COST_INFINITE
+			                                 : pc_live_cdn_farm_cost(d->live, client_as,
+			                                                         pool->cdn, farm);
+			bool in_range = spill ? farm_cost > limit && farm_cost <= spill_limit
+			                      : farm_cost <= limit;
+			/* Untraced, a farm out of range is skipped whole: its servers
+			 * could only be pruned. Traced, each gets its reason. */
+			if (!in_range && d->trace == NULL) {
+				while (i + 1 < cdn->servers.count &&
+				       cdn->members[i + 1].farm == farm)
+					i++;
+				continue;
+			}
+		}
+		enum pc_prune_reason reason = static_reason(d, member);
+		if (reason != 0) {
+			if (!spill)
+				trace_add(d, PC_TRACE_PRUNE, s, reason, 0);
+			continue;
+		}
+		uint32_t cost = farm_cost;
+		bool within = cost != PC_COST_INFINITE && cost <= limit;
+		if (!spill && !within) {
+			trace_add(d, PC_TRACE_PRUNE, s, PC_PRUNE_PATH_COST, cost);
+			continue;
+		}
+		if (spill && (within || cost == PC_COST_INFINITE || cost > spill_limit))
+			continue;
+		uint64_t load = pc_live_load(d->live, s);
+		if (load * 100 >= (uint64_t)member->capacity * model->params.high_watermark_pct) {
+			uint64_t pct = member->capacity ? load * 100 / member->capacity : 100;
+			trace_add(d, PC_TRACE_PRUNE, s, PC_PRUNE_LOAD,
+			          pct > UINT32_MAX ? UINT32_MAX : (uint32_t)pct);
+			near_load += !spill;
+			continue;
+		}
+		/* Below the watermark, so load < capacity and the penalty is
+		 * below load_weight. */
+		uint64_t score =
+		    cost + (uint64_t)model->params.load_weight * load / member->capacity;
+		if (score >= PC_COST_INFINITE)
+			score = PC_COST_INFINITE - 1;
+		trace_add(d, PC_TRACE_CANDIDATE, s, cost, (uint32_t)score);
+		pool_add(pool,
+		         (struct candidate){.server = s, .cost = cost, .score = (uint32_t)score});
+	}
+	return near_load;
+}
+
+/* Collects a CDN's survivors into pool, spilling to farther farms when
+ * every nearer server that could serve was full (claim 13: "redirection in
+ * remote autonomous systems to load balance server farms in nearby
+ * autonomous systems"; §4: "if the entire local service facility becomes
+ * fully loaded, ... redirect the client deeper into the network"). Servers
+ * down or avoided do not prevent a spill: it happens when no server within
+ * the grade's limit survived and at least one of them was pruned for load.
+ * Returns whether any server survived. */
+static bool try_cdn(struct decide *d, enum pc_branch branch, uint32_t cdn, struct pool *pool)
+{
+	pool->cdn = cdn;
+	pool->count = 0;
+	pool->heap = false;
+	pool->spilled = false;
+	if (branch != PC_BRANCH_NONE)
+		trace_add(d, PC_TRACE_BRANCH, branch, cdn, 0);
+	uint32_t near_load = collect(d, pool, false);
+	if (pool->count == 0 && near_load > 0 && d->grade->max_path_cost != PC_COST_INFINITE &&
+	    d->model->params.spill_max_cost > 0) {
+		collect(d, pool, true);
+		pool->spilled = pool->count > 0;
+	}
+	return pool->count > 0;
+}
+
+/* A branch inside one CDN found nothing: later branches are fallbacks. */
+static void branch_failed(struct decide *d)
+{
+	flag(d, PC_DF_FALLBACK);
+}
+
+/* Orders the answer: within the affinity band of the best score, by the
+ * rendezvous hash of object and server name when an object is given (so
+ * one object keeps to one server while its score stays in the band, and
+ * objects spread over the band); then the rest by score. */
+static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
+{
+	const pc_model *model = d->model;
+	pc_decision *out = d->out;
+	const struct candidate *best = pool_best(pool);
+	uint64_t band = (uint64_t)best->score + model->params.affinity_band;
+	uint32_t in_band = 0;
+	for (uint32_t i = 0; i < pool->count; i++)
+		in_band += pool->items[i].score <= band;
+	bool affinity = d->req->object != NULL && in_band > 1;
+	if (affinity) {
+		uint64_t object = pc_hash_ci(d->req->object, d->req->object_len);
+		for (uint32_t i = 0; i < pool->count; i++) {
+			struct candidate *c = &pool->items[i];
+			if (c->score > band)
+				continue;
+			c->rank = mix64(object ^ model->servers[c->server].name_hash);
+			/* Remembered and still in the band: it stays the choice. */
+			if (c->server == d->req->sticky_server)
+				c->rank = UINT64_MAX;
+		}
+	}
+	out->branch = branch;
+	out->cdn = pool->cdn;
+	out->n_servers = 0;
+	while (out->n_servers < d->max_answers) {
+		struct candidate *pick = NULL;
+		for (uint32_t i = 0; i < pool->count; i++) {
+			struct candidate *c = &pool->items[i];
+			if (c->taken)
+				continue;
+			if (pick == NULL) {
+				pick = c;
+				continue;
+			}
+			bool c_band = c->score <= band, p_band = pick->score <= band;
+			if (c_band != p_band) {
+				if (c_band)
+					pick = c;
+			} else if (affinity && c_band) {
+				if (c->rank > pick->rank ||
+				    (c->rank == pick->rank && c->server < pick->server))
+					pick = c;
+			} else if (better(c, pick)) {
+				pick = c;
+			}
+		}
+		if (pick == NULL)
+			break;
+		pick->taken = true;
+		if (out->n_servers == 0) {
+			out->path_cost = pick->cost;
+			if (pool->spilled) {
+				flag(d, PC_DF_SPILL);
+				trace_add(d, PC_TRACE_SPILL, pick->server, pick->cost, 0);
+			}
+			trace_add(d, PC_TRACE_WINNER, pick->server, pick->score, 0);
+		}
+		out->servers[out->n_servers++] = pick->server;
+	}
+	if (affinity)
+		flag(d, PC_DF_AFFINITY);
+}
+
+static bool client_in(const struct decide *d, uint32_t cdn)
+{
+	return d->out->client_as != PC_NONE &&
+	       pc_model_cdn_has_as(d->model, cdn, d->out->client_as);
+}
+
+static uint32_t other_party(const struct pc_agreement *agreement, uint32_t cdn)
+{
+	return agreement->cdn_a == cdn ? agreement->cdn_b : agreement->cdn_a;
+}
+
+static bool window_full(const struct decide *d, uint32_t agreement)
+{
+	uint32_t capacity = d->model->agreements[agreement].capacity_rps;
+	return capacity != 0 &&
+	       pc_live_agreement_window(d->live, agreement, d->req->now_ms) >= capacity;
+}
+
+/* Claim 2, first half: serve inside client CDN cdn under an agreement with
+ * a primary CDN of the provider that covers the service and has capacity.
+ * The agreement is counted only once a server is found, so a PEER branch
+ * that falls back does not use up the peer's capacity. */
+static bool try_peer(struct decide *d, uint32_t cdn, struct pool *pool)
+{
+	const pc_model *model = d->model;
+	const struct pc_index_list *list = &model->cdns[cdn].agreements;
+	uint32_t provider = d->req->provider, service = d->req->service;
+	bool with_primary = false, open = false;
+	for (uint32_t i = 0; i < list->count; i++)
+		with_primary |= pc_provider_is_primary(
+		    model, provider, other_party(&model->agreements[list->items[i]], cdn));
+	if (!with_primary)
+		return false;
+	trace_add(d, PC_TRACE_BRANCH, PC_BRANCH_PEER, cdn, 0);
+	for (uint32_t i = 0; i < list->count; i++) {
+		uint32_t g = list->items[i];
+		const struct pc_agreement *agreement = &model->agreements[g];
+		if (!pc_provider_is_primary(model, provider, other_party(agreement, cdn)))
+			continue;
+		if (!(agreement->service_mask >> service & 1)) {
+			trace_add(d, PC_TRACE_AGREEMENT, g, 2, 0);
+		} else if (window_full(d, g)) {
+			trace_add(d, PC_TRACE_AGREEMENT, g, 0, 0);
+			flag(d, PC_DF_AGREEMENT_FULL);
+		} else {
+			open = true;
+		}
+	}
+	if (!open)
+		return false;
+	if (!try_cdn(d, PC_BRANCH_NONE, cdn, pool)) {
+		branch_failed(d);
+		return false;
+	}
+	for (uint32_t i = 0; i < list->count; i++) {
+		uint32_t g = list->items[i];
+		const struct pc_agreement *agreement = &model->agreements[g];
+		if (!pc_provider_is_primary(model, provider, other_party(agreement, cdn)) ||
+		    !(agreement->service_mask >> service & 1) || window_full(d, g))
+			continue; /* full ones were traced above */
+		if (pc_live_agreement_try_take(d->live, g, d->req->now_ms)) {
+			trace_add(d, PC_TRACE_AGREEMENT, g, 1, 0);
+			d->out->agreement = g;
+			return true;
+		}
+		trace_add(d, PC_TRACE_AGREEMENT, g, 0, 0);
+		flag(d, PC_DF_AGREEMENT_FULL);
+	}
+	return false;
+}
+
+/* Claim 2, second half: from the provider's primary CDNs that were not
+ * tried already, the one whose best server scores lowest; a CDN that had
+ * to spill loses to one that did not. */
+static bool try_outside(struct decide *d, struct pool *best, struct pool *spare)
+{
+	const struct pc_provider *provider = &d->model->providers[d->req->provider];
+	bool found = false;
+	for (uint32_t i = 0; i < provider->primary_cdns.count; i++) {
+		uint32_t cdn = provider->primary_cdns.items[i];
+		if (client_in(d, cdn) || cdn == d->preferred_tried)
+			continue;
+		struct pool *pool = found ? spare : best;
+		if (!try_cdn(d, PC_BRANCH_OUTSIDE, cdn, pool))
+			continue;
+		if (found) {
+			bool wins = best->spilled != spare->spilled
+			                ? !spare->spilled
+			                : better(pool_best(spare), pool_best(best));
+			if (wins) {
+				struct pool *t = best;
+				best = spare;
+				spare = t;
+			}
+		}
+		found = true;
+	}
+	if (found)
+		answer(d, PC_BRANCH_OUTSIDE, best);
+	return found;
+}
+
+/* Claim 19: a CDN the client prefers is tried first, in the branch policy
+ * allows for it; a CDN policy does not allow is ignored. */
+static bool try_preferred(struct decide *d, struct pool *pool)
+{
+	uint32_t cdn = d->req->preferred_cdn;
+	const pc_model *model = d->model;
+	if (cdn >= model->n_cdns)
+		return false;
+	bool primary = pc_provider_is_primary(model, d->req->provider, cdn);
+	bool ok = false;
+	enum pc_branch branch = PC_BRANCH_NONE;
+	if (client_in(d, cdn) && primary) {
+		branch = PC_BRANCH_PRIMARY;
+		d->preferred_tried = cdn;
+		if (!(ok = try_cdn(d, branch, cdn, pool)))
+			branch_failed(d);
+	} else if (client_in(d, cdn)) {
+		branch = PC_BRANCH_PEER;
+		d->preferred_tried = cdn;
+		ok = try_peer(d, cdn, pool);
+	} else if (primary) {
+		branch = PC_BRANCH_OUTSIDE;
+		d->preferred_tried = cdn;
+		if (!(ok = try_cdn(d, branch, cdn, pool)))
+			branch_failed(d);
+	}
+	if (!ok)
+		return false;
+	answer(d, branch, pool);
+	flag(d, PC_DF_PREFERRED);
+	return true;
+}
+
+static void locate_client(struct decide *d)
+{
+	const pc_model *model = d->model;
+	const pc_request *req = d->req;
+	pc_decision *out = d->out;
+	unsigned scope = 0;
+	uint32_t net = PC_NONE;
+	if (req->client.family != PC_AF_NONE)
+		net = pc_model_client_net(model, &req->client, &scope);
+	if (net != PC_NONE) {
+		out->client_net = net;
+		out->client_as = model->client_nets[net].as;
+		out->client_scope = scope;
+	} else {
+		/* The capturing node stands in for the client: anycast
+		 * already brought the request near it (§3.1.3). */
+		out->client_as = req->node != PC_NONE ? model->nodes[req->node].as : PC_NONE;
+		out->client_scope = 0;
+	}
+	trace_add(d, PC_TRACE_CLIENT, out->client_net, out->client_as, 0);
+	if (net == PC_NONE)
+		flag(d, PC_DF_CLIENT_UNKNOWN);
+	const struct pc_index_list *cdns =
+	    out->client_as < model->n_ases ? &model->ases[out->client_as].cdns : NULL;
+	for (uint32_t i = 0; cdns != NULL && i < cdns->count; i++)
+		trace_add(d, PC_TRACE_CLIENT_CDN, cdns->items[i], 0, 0);
+	if (cdns == NULL || cdns->count == 0)
+		flag(d, PC_DF_NO_CLIENT_CDN);
+}
+
+static bool valid(const pc_model *model, pc_live *live, const pc_request *req)
+{
+	if (model == NULL || live == NULL || req == NULL || pc_live_model(live) != model)
+		return false;
+	if (req->provider >= model->n_providers || req->service >= model->n_services ||
+	    req->service >= PC_MAX_SERVICES)
+		return false;
+	if (req->node != PC_NONE && req->node >= model->n_nodes)
+		return false;
+	if (req->n_avoid > PC_MAX_AVOID || req->max_answers > PC_MAX_ANSWERS)
+		return false;
+	if (req->family != PC_AF_NONE && req->family != PC_AF_INET && req->family != PC_AF_INET6)
+		return false;
+	if (req->object == NULL && req->object_len != 0)
+		return false;
+	return model->providers[req->provider].grade < model->n_grades;
+}
+
+int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req, pc_decision *out,
+                     pc_trace *trace)
+{
+	if (out == NULL)
+		return PC_EINVAL;
+	*out = (pc_decision){
+	    .branch = PC_BRANCH_NONE,
+	    .client_net = PC_NONE,
+	    .client_as = PC_NONE,
+	    .cdn = PC_NONE,
+	    .agreement = PC_NONE,
+	    .path_cost = PC_COST_INFINITE,
+	};
+	if (trace != NULL) {
+		trace->count = 0;
+		trace->truncated = false;
+	}
+	if (!valid(model, live, req))
+		return PC_EINVAL;
+	const struct pc_provider *provider = &model->providers[req->provider];
+	struct decide d = {
+	    .model = model,
+	    .live = live,
+	    .req = req,
+	    .out = out,
+	    .trace = trace,
+	    .grade = &model->grades[provider->grade],
+	    .max_answers = req->max_answers == 0 ? 1 : req->max_answers,
+	    .preferred_tried = PC_NONE,
+	};
+	/* Two pools: OUTSIDE compares CDNs and keeps the better. */
+	struct pool pools[2];
+
+	locate_client(&d);
+	for (uint32_t i = 0; i < provider->primary_cdns.count; i++)
+		trace_add(&d, PC_TRACE_PRIMARY_CDN, provider->primary_cdns.items[i], 0, 0);
+
+	if (try_preferred(&d, &pools[0]))
+		return PC_OK;
+
+	/* Claim 1: a client's CDN that is a primary CDN of the provider. */
+	const struct pc_index_list *cdns =
+	    out->client_as < model->n_ases ? &model->ases[out->client_as].cdns : NULL;
+	for (uint32_t i = 0; cdns != NULL && i < cdns->count; i++) {
+		uint32_t cdn = cdns->items[i];
+		if (cdn == d.preferred_tried || !pc_provider_is_primary(model, req->provider, cdn))
+			continue;
+		if (try_cdn(&d, PC_BRANCH_PRIMARY, cdn, &pools[0])) {
+			answer(&d, PC_BRANCH_PRIMARY, &pools[0]);
+			return PC_OK;
+		}
+		branch_failed(&d);
+	}
+	/* Claim 2: a client's CDN that peers with a primary CDN. */
+	for (uint32_t i = 0; cdns != NULL && i < cdns->count; i++) {
+		uint32_t cdn = cdns->items[i];
+		if (cdn == d.preferred_tried || pc_provider_is_primary(model, req->provider, cdn))
+			continue;
+		if (try_peer(&d, cdn, &pools[0])) {
+			answer(&d, PC_BRANCH_PEER, &pools[0]);
+			return PC_OK;
+		}
+	}
+	if (try_outside(&d, &pools[0], &pools[1]))
+		return PC_OK;
+	out->branch = PC_BRANCH_NONE;
+	out->cdn = PC_NONE;
+	out->n_servers = 0;
+	return PC_ENOSERVER;
+}
+
+const char *pc_branch_name(enum pc_branch branch)
+{
+	switch (branch) {
+	case PC_BRANCH_NONE:
+		return "NONE";
+	case PC_BRANCH_PRIMARY:
+		return "PRIMARY";
+	case PC_BRANCH_PEER:
+		return "PEER";
+	case PC_BRANCH_OUTSIDE:
+		return "OUTSIDE";
+	}
+	return "UNKNOWN";
+}
+
+const char *pc_prune_reason_name(enum pc_prune_reason reason)
+{
+	switch (reason) {
+	case PC_PRUNE_SERVICE:
+		return "SERVICE";
+	case PC_PRUNE_DOWN:
+		return "DOWN";
+	case PC_PRUNE_LOAD:
+		return "LOAD";
+	case PC_PRUNE_GRADE_TIER:
+		return "GRADE_TIER";
+	case PC_PRUNE_PATH_COST:
+		return "PATH_COST";
+	case PC_PRUNE_AVOIDED:
+		return "AVOIDED";
+	case PC_PRUNE_FAMILY:
+		return "FAMILY";
+	}
+	return "UNKNOWN";
+}
+
+int pc_decision_flags_format(uint32_t flags, char *out, size_t out_size)
+{
+	static const char *const names[] = {
+	    "CLIENT_UNKNOWN", "NO_CLIENT_CDN",  "SPILL",    "FALLBACK",
+	    "PREFERRED",      "AGREEMENT_FULL", "AFFINITY",
+	};
+	if (out == NULL || out_size == 0)
+		return PC_ESPACE;
+	size_t n = 0;
+	for (unsigned bit = 0; bit < sizeof(names) / sizeof(names[0]); bit++) {
+		if (!(flags >> bit & 1))
+			continue;
+		size_t len = strlen(names[bit]) + (n > 0);
+		if (n + len + 1 > out_size) {
+			out[0] = '\0';
+			return PC_ESPACE;
+		}
+		if (n > 0)
+			out[n++] = ',';
+		memcpy(out + n, names[bit], strlen(names[bit]));
+		n += strlen(names[bit]);
+	}
+	if (n == 0) {
+		if (out_size < 2) {
+			out[0] = '\0';
+			return PC_ESPACE;
+		}
+		out[n++] = '-';
+	}
+	out[n] = '\0';
+	return (int)n;
+}
+
+void pc_request_init(pc_request *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->client.family = PC_AF_NONE;
+	req->node = PC_NONE;
+	req->provider = PC_NONE;
+	req->service = PC_NONE;
+	req->preferred_cdn = PC_NONE;
+	for (uint32_t i = 0; i < PC_MAX_AVOID; i++)
+		req->avoid[i] = PC_NONE;
+	req->family = PC_AF_NONE;
+	req->max_answers = 1;
+	req->sticky_server = PC_NONE;
+}

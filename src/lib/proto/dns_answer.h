@@ -1,0 +1,77 @@
+/* dns_answer: the APAR-DNS answer of the patent's §3.1.4 — one query's wire
+ * in, one response's wire out — for names nobody configured one by one:
+ * <codepoint>.<cdn-domain> is parsed (naming), decided (policy) and answered
+ * with the chosen server, an explicit redirector, or an anycast redirector
+ * address. Pure: no sockets, no clock, no globals; the DNS role of the
+ * daemon wraps it, the fuzz target and unit tests call it directly.
+ *
+ * Wire format is libknot's (Knot DNS): parsing with its compression-loop and
+ * bounds checks, writing with name compression and TC handling. */
+#ifndef PC_LIB_DNS_ANSWER_H
+#define PC_LIB_DNS_ANSWER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/policy/affinity.h"
+#include "lib/model/live.h"
+#include "lib/model/model.h"
+#include "lib/policy/policy.h"
+
+/* Per-thread scratch memory for one query at a time (libknot's packet
+ * structures), reset at the start of every answer: no malloc per query. */
+typedef struct pc_dns_scratch pc_dns_scratch;
+int pc_dns_scratch_new(pc_dns_scratch **out);
+void pc_dns_scratch_free(pc_dns_scratch *scratch); /* NULL is fine */
+
+/* What happened to a query, for counters and logs. */
+enum pc_dns_class {
+	PC_DNS_ANSWER,   /* NOERROR with addresses from a policy decision */
+	PC_DNS_APEX,     /* NOERROR at the zone apex or a name server name */
+	PC_DNS_NODATA,   /* NOERROR, no answer of that type */
+	PC_DNS_NXDOMAIN, /* the codepoint does not parse */
+	PC_DNS_REFUSED,  /* outside our zones, wrong class, or signature refused */
+	PC_DNS_DECOY,    /* bad signature answered with the decoy address */
+	PC_DNS_SERVFAIL, /* policy allows no server now */
+	PC_DNS_FORMERR,  /* malformed query answered */
+	PC_DNS_BADVERS,  /* EDNS version other than 0 */
+	PC_DNS_NOTIMP,   /* opcode other than QUERY */
+	PC_DNS_DROPPED,  /* not worth an answer: too short, or a response */
+	PC_DNS__CLASS_COUNT
+};
+
+const char *pc_dns_class_name(enum pc_dns_class cls); /* "answer", "nxdomain", ... */
+
+struct pc_dns_query {
+	const uint8_t *wire;
+	size_t len;
+	pc_addr source;        /* the packet's source address */
+	bool tcp;              /* no 512/EDNS size limit, no TC */
+	uint32_t node;         /* capturing node (model->self_node), or PC_NONE */
+	pc_affinity *affinity; /* where objects were sent recently; may be NULL */
+	uint64_t now_ms;       /* for agreement accounting */
+};
+
+struct pc_dns_result {
+	enum pc_dns_class cls;
+	uint16_t rcode; /* extended RCODE as sent */
+	bool truncated; /* TC was set */
+	bool ecs;       /* the query carried a client subnet that was used */
+	bool decided;   /* decision below is valid */
+	pc_decision decision;
+	size_t question_end; /* header + question bytes, for pc_dns_truncate */
+};
+
+/* Answers query into out (out_size at least 512; 65535 covers TCP). Returns
+ * the response length, or 0 when the query is dropped (res->cls says why). */
+size_t pc_dns_answer(pc_dns_scratch *scratch, const pc_model *model, pc_live *live,
+                     const struct pc_dns_query *query, uint8_t *out, size_t out_size,
+                     struct pc_dns_result *res);
+
+/* Cuts a response made by pc_dns_answer to its header and question with TC
+ * set and no records: the "slip" answer of response rate limiting, which
+ * sends a legitimate client to TCP. Returns the new length. */
+size_t pc_dns_truncate(uint8_t *response, const struct pc_dns_result *res);
+
+#endif

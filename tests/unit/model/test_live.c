@@ -1,0 +1,181 @@
+/* Unit tests of the live state: load, health, measured path costs,
+ * agreement windows (including the exact cap under concurrent takers) and
+ * carrying state across a reload. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "world.h"
+#include "lib/model/config.h"
+#include "lib/base/err.h"
+#include "lib/model/live.h"
+
+static void test_load_and_health(void **state)
+{
+	struct world *w = *state;
+	uint32_t s = world_server(w, "acme-s1");
+	assert_ptr_equal(pc_live_model(w->live), w->model);
+	assert_int_equal(pc_live_load(w->live, s), 0);
+	assert_int_equal(pc_live_health(w->live, s), PC_HEALTH_UP);
+	pc_live_set_load(w->live, s, 777);
+	pc_live_set_health(w->live, s, PC_HEALTH_DRAINING);
+	assert_int_equal(pc_live_load(w->live, s), 777);
+	assert_int_equal(pc_live_health(w->live, s), PC_HEALTH_DRAINING);
+	/* Out of range: ignored on write, harmless on read. */
+	pc_live_set_load(w->live, 9999, 1);
+	assert_int_equal(pc_live_load(w->live, 9999), 0);
+	assert_int_equal(pc_live_health(w->live, 9999), PC_HEALTH_DOWN);
+}
+
+static void test_path_cost_override(void **state)
+{
+	struct world *w = *state;
+	uint32_t s4 = world_server(w, "acme-s4"), s1 = world_server(w, "acme-s1");
+	uint32_t as700 = world_as(w, 700), as400 = world_as(w, 400);
+	/* Static: 700 -> 100 -> 400 = 20 + 5. */
+	assert_int_equal(pc_live_path_cost(w->live, as700, s4), 25);
+	assert_int_equal(pc_live_path_cost(w->live, as700, s1), 20);
+	pc_live_set_path_cost(w->live, as700, as400, 7);
+	assert_int_equal(pc_live_path_cost(w->live, as700, s4), 7);
+	assert_int_equal(pc_live_path_cost(w->live, as700, s1), 20); /* other farm untouched */
+	pc_live_set_path_cost(w->live, as700, as400, PC_COST_INFINITE);
+	assert_int_equal(pc_live_path_cost(w->live, as700, s4), PC_COST_INFINITE);
+	pc_live_set_path_cost(w->live, as700, as400, PC_COST_STATIC);
+	assert_int_equal(pc_live_path_cost(w->live, as700, s4), 25);
+	/* AS 700 holds no servers: setting a cost to it is ignored. */
+	pc_live_set_path_cost(w->live, as400, as700, 1);
+	assert_int_equal(pc_live_path_cost(w->live, 9999, s4), PC_COST_INFINITE);
+}
+
+static void test_agreement_window(void **state)
+{
+	struct world *w = *state;
+	uint32_t g = pc_model_agreement(w->model, "acme-beta");
+	assert_int_not_equal(g, PC_NONE);
+	uint32_t cap = w->model->agreements[g].capacity_rps;
+	assert_int_equal(cap, 1000);
+	uint64_t t = 1700000000000ULL;
+	for (uint32_t i = 0; i < cap; i++)
+		assert_true(pc_live_agreement_try_take(w->live, g, t + i % 1000));
+	assert_false(pc_live_agreement_try_take(w->live, g, t + 999));
+	assert_int_equal(pc_live_agreement_window(w->live, g, t), cap);
+	assert_int_equal(pc_live_agreement_total(w->live, g), cap);
+	/* A late caller from the previous second counts against the
+	 * current, full window: it cannot reopen it. */
+	assert_false(pc_live_agreement_try_take(w->live, g, t - 5));
+	assert_true(pc_live_agreement_try_take(w->live, g, t + 1000));
+	assert_true(pc_live_agreement_try_take(w->live, g, t - 5));
+	assert_int_equal(pc_live_agreement_window(w->live, g, t + 1000), 2);
+	assert_int_equal(pc_live_agreement_window(w->live, g, t), 0);
+	assert_int_equal(pc_live_agreement_window(w->live, g, t + 5000), 0);
+	assert_int_equal(pc_live_agreement_total(w->live, g), cap + 2);
+	assert_false(pc_live_agreement_try_take(w->live, 77, t));
+}
+
+struct taker {
+	pc_live *live;
+	uint32_t agreement;
+	uint64_t now_ms;
+	unsigned attempts, taken;
+};
+
+static void *take_many(void *arg)
+{
+	struct taker *t = arg;
+	for (unsigned i = 0; i < t->attempts; i++)
+		t->taken += pc_live_agreement_try_take(t->live, t->agreement, t->now_ms);
+	return NULL;
+}
+
+static void test_agreement_concurrent_cap(void **state)
+{
+	struct world *w = *state;
+	uint32_t g = pc_model_agreement(w->model, "acme-beta");
+	enum { THREADS = 8, ATTEMPTS = 2000, ROUNDS = 5 };
+	for (unsigned round = 0; round < ROUNDS; round++) {
+		pthread_t threads[THREADS];
+		struct taker takers[THREADS];
+		for (unsigned i = 0; i < THREADS; i++) {
+			/* Half the threads a few ms apart, same window. */
+			takers[i] = (struct taker){w->live, g, 5000000ULL + round * 1000 + i % 3,
+			                           ATTEMPTS, 0};
+			assert_int_equal(pthread_create(&threads[i], NULL, take_many, &takers[i]),
+			                 0);
+		}
+		unsigned total = 0;
+		for (unsigned i = 0; i < THREADS; i++) {
+			pthread_join(threads[i], NULL);
+			total += takers[i].taken;
+		}
+		assert_int_equal(total, 1000);
+		assert_int_equal(pc_live_agreement_window(w->live, g, 5000000ULL + round * 1000),
+		                 1000);
+	}
+	assert_int_equal(pc_live_agreement_total(w->live, g), 1000 * ROUNDS);
+}
+
+/* The same default federation with acme-s2 renamed (same length, so the
+ * YAML stays aligned). */
+static pc_model *renamed_model(void)
+{
+	char *text = strdup(pc_default_config_yaml);
+	char *at = strstr(text, "name: acme-s2");
+	assert_non_null(at);
+	memcpy(at, "name: acme-s9", 13);
+	pc_model *model = fixture_load_text(text);
+	free(text);
+	return model;
+}
+
+static void test_carry(void **state)
+{
+	struct world *w = *state;
+	uint32_t s1 = world_server(w, "acme-s1"), s2 = world_server(w, "acme-s2");
+	uint32_t g = pc_model_agreement(w->model, "acme-beta");
+	pc_live_set_load(w->live, s1, 321);
+	pc_live_set_health(w->live, s1, PC_HEALTH_DOWN);
+	pc_live_set_load(w->live, s2, 55);
+	pc_live_set_path_cost(w->live, world_as(w, 700), world_as(w, 400), 3);
+	assert_true(pc_live_agreement_try_take(w->live, g, 42000));
+	assert_true(pc_live_agreement_try_take(w->live, g, 42001));
+
+	pc_model *fresh_model = renamed_model();
+	pc_live *fresh = NULL;
+	assert_int_equal(pc_live_new(fresh_model, &fresh), PC_OK);
+	pc_live_carry(fresh, w->live);
+	uint32_t f1 = pc_model_server(fresh_model, "acme-s1");
+	uint32_t f9 = pc_model_server(fresh_model, "acme-s9");
+	uint32_t f4 = pc_model_server(fresh_model, "acme-s4");
+	uint32_t fg = pc_model_agreement(fresh_model, "acme-beta");
+	assert_int_equal(pc_live_load(fresh, f1), 321);
+	assert_int_equal(pc_live_health(fresh, f1), PC_HEALTH_DOWN);
+	assert_int_equal(pc_live_load(fresh, f9), 0); /* renamed: starts afresh */
+	assert_int_equal(pc_live_health(fresh, f9), PC_HEALTH_UP);
+	assert_int_equal(pc_live_path_cost(fresh, pc_model_as_by_asn(fresh_model, 700), f4), 3);
+	assert_int_equal(pc_live_agreement_window(fresh, fg, 42500), 2);
+	assert_int_equal(pc_live_agreement_total(fresh, fg), 2);
+	pc_live_free(fresh);
+	pc_model_free(fresh_model);
+	pc_live_carry(NULL, w->live); /* harmless */
+	pc_live_free(NULL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_load_and_health, world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_path_cost_override, world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_agreement_window, world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_agreement_concurrent_cap, world_setup,
+	                                    world_teardown),
+	    cmocka_unit_test_setup_teardown(test_carry, world_setup, world_teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

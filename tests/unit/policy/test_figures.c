@@ -1,0 +1,268 @@
+/* The patent's figures 9, 10, 11, 13 and 14 as fixture federations
+ * (tests/fixtures/figNN.yaml; each file's header says what the figure shows
+ * and what is asserted here): which branch, CDN and server serve clients in
+ * the figure's different ASes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "fixture.h"
+#include "lib/base/file.h"
+#include "lib/model/config.h"
+#include "lib/base/err.h"
+#include "lib/policy/policy.h"
+#include "lib/policy/report.h"
+
+struct world {
+	pc_model *model;
+	pc_live *live;
+};
+
+static struct world load(const char *fixture)
+{
+	struct world w = {fixture_load(fixture), NULL};
+	assert_non_null(w.model);
+	assert_int_equal(pc_live_new(w.model, &w.live), PC_OK);
+	return w;
+}
+
+static void unload(struct world *w)
+{
+	pc_live_free(w->live);
+	pc_model_free(w->model);
+}
+
+static uint32_t id(uint32_t index)
+{
+	assert_int_not_equal(index, PC_NONE);
+	return index;
+}
+
+/* Decides for provider's web content, the client given by address (or
+ * unknown when NULL) captured at node (or self when NULL). */
+static int decide_at(struct world *w, const char *provider, const char *service, const char *client,
+                     const char *node, pc_decision *d)
+{
+	pc_request req;
+	pc_request_init(&req);
+	req.provider = id(pc_model_provider(w->model, provider));
+	req.service = id(pc_model_service(w->model, service));
+	if (client != NULL)
+		assert_int_equal(pc_addr_parse(client, &req.client), PC_OK);
+	req.node = node ? id(pc_model_node(w->model, node)) : w->model->self_node;
+	req.now_ms = 1764064800000ULL;
+	return pc_policy_decide(w->model, w->live, &req, d, NULL);
+}
+
+static void expect(struct world *w, const pc_decision *d, enum pc_branch branch, const char *cdn,
+                   const char *server)
+{
+	assert_string_equal(pc_branch_name(d->branch), pc_branch_name(branch));
+	assert_int_equal(d->cdn, id(pc_model_cdn(w->model, cdn)));
+	assert_true(d->n_servers > 0);
+	assert_string_equal(w->model->servers[d->servers[0]].name, server);
+}
+
+static void count_diag(void *ctx, const char *message)
+{
+	print_error("%s\n", message);
+	(*(unsigned *)ctx)++;
+}
+
+/* Every figure loads without a single diagnostic. (Calling the loader
+ * directly also makes the linker pull it in for fixture_load.) */
+static void test_fixtures_load_cleanly(void **state)
+{
+	(void)state;
+	static const char *const names[] = {"fig09.yaml", "fig10.yaml", "fig11.yaml", "fig13.yaml",
+	                                    "fig14.yaml"};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char path[512];
+		snprintf(path, sizeof(path), "%s/%s", PC_FIXTURES_DIR, names[i]);
+		size_t len = 0;
+		char *text = NULL;
+		assert_int_equal(pc_file_read(path, &text, &len), 0);
+		unsigned diags = 0;
+		pc_model *model = NULL;
+		assert_int_equal(pc_config_load(text, len, path, count_diag, &diags, &model),
+		                 PC_OK);
+		assert_int_equal(diags, 0);
+		pc_model_free(model);
+		free(text);
+	}
+}
+
+static void test_fig09_backbones_without_peering(void **state)
+{
+	(void)state;
+	struct world w = load("fig09.yaml");
+	pc_decision d;
+	/* Inside cb2: served from the client's own AS. */
+	assert_int_equal(decide_at(&w, "two", "web", "127.2.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb2", "B1");
+	assert_int_equal(decide_at(&w, "two", "web", "127.3.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb2", "B3");
+	/* C1 (AS 400) and C2 (AS 500) are in no CDN: OUTSIDE, nearest farm. */
+	assert_int_equal(decide_at(&w, "two", "web", "127.4.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_OUTSIDE, "cb2", "B1");
+	assert_true(d.flags & PC_DF_NO_CLIENT_CDN);
+	assert_int_equal(d.path_cost, 5);
+	assert_int_equal(decide_at(&w, "two", "web", "127.5.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_OUTSIDE, "cb2", "B3");
+	assert_int_equal(decide_at(&w, "one", "web", "127.4.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_OUTSIDE, "cb1", "A1");
+	/* A cb1 client and cb2's content: no peering, OUTSIDE from cb2. */
+	assert_int_equal(decide_at(&w, "two", "web", "127.1.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_OUTSIDE, "cb2", "B1");
+	assert_int_equal(d.flags & PC_DF_NO_CLIENT_CDN, 0);
+	assert_true(pc_report_due(&d));
+	/* C1 over IPv6 asking for an AAAA: only B1 has one. */
+	pc_request req;
+	pc_request_init(&req);
+	req.provider = id(pc_model_provider(w.model, "two"));
+	req.service = id(pc_model_service(w.model, "web"));
+	assert_int_equal(pc_addr_parse("2001:db8:4::1", &req.client), PC_OK);
+	req.family = PC_AF_INET6;
+	req.max_answers = 4;
+	assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, NULL), PC_OK);
+	expect(&w, &d, PC_BRANCH_OUTSIDE, "cb2", "B1");
+	assert_int_equal(d.n_servers, 1);
+	unload(&w);
+}
+
+static void test_fig10_affiliates(void **state)
+{
+	(void)state;
+	struct world w = load("fig10.yaml");
+	pc_decision d;
+	/* C2 in AS 500, affiliate of both: served inside its own AS. */
+	assert_int_equal(decide_at(&w, "one", "web", "127.5.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb1", "A5");
+	assert_int_equal(d.path_cost, 0);
+	assert_int_equal(decide_at(&w, "two", "web", "127.5.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb2", "B5");
+	assert_false(pc_report_due(&d));
+	/* AS 400 is cb1's alone: cb2's web content via the agreement ... */
+	assert_int_equal(decide_at(&w, "two", "web", "127.4.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PEER, "cb1", "A4");
+	assert_int_equal(d.agreement, id(pc_model_agreement(w.model, "cb1-cb2")));
+	assert_true(pc_report_due(&d));
+	/* ... but vod is not covered: from cb2's nearest farm. */
+	assert_int_equal(decide_at(&w, "two", "vod", "127.4.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_OUTSIDE, "cb2", "B1");
+	assert_int_equal(d.agreement, PC_NONE);
+	unload(&w);
+}
+
+static void test_fig11_mutual_affiliates(void **state)
+{
+	(void)state;
+	struct world w = load("fig11.yaml");
+	pc_decision d;
+	assert_int_equal(decide_at(&w, "two", "web", "127.1.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb2", "B5");
+	assert_int_equal(decide_at(&w, "one", "web", "127.3.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb1", "A4");
+	assert_int_equal(decide_at(&w, "one", "web", "127.2.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb1", "A3");
+	assert_int_equal(decide_at(&w, "one", "web", "127.1.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb1", "A1");
+	/* AS 400 is in no CDN: the nearest farm of each backbone is in AS 100. */
+	assert_int_equal(decide_at(&w, "two", "web", "127.4.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_OUTSIDE, "cb2", "B5");
+	assert_int_equal(decide_at(&w, "one", "web", "127.4.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_OUTSIDE, "cb1", "A1");
+	/* Claim 19 in this figure: the AS 100 client prefers cb2. */
+	pc_request req;
+	pc_request_init(&req);
+	req.provider = id(pc_model_provider(w.model, "one"));
+	req.service = id(pc_model_service(w.model, "web"));
+	assert_int_equal(pc_addr_parse("127.1.0.1", &req.client), PC_OK);
+	req.preferred_cdn = id(pc_model_cdn(w.model, "cb2"));
+	assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, NULL), PC_OK);
+	expect(&w, &d, PC_BRANCH_PEER, "cb2", "B5");
+	assert_true(d.flags & PC_DF_PREFERRED);
+	unload(&w);
+}
+
+static void test_fig13_overloaded_colocated_server(void **state)
+{
+	(void)state;
+	struct world w = load("fig13.yaml");
+	uint32_t s1 = id(pc_model_server(w.model, "S1")), s2 = id(pc_model_server(w.model, "S2"));
+	uint32_t s3 = id(pc_model_server(w.model, "S3"));
+	pc_decision d;
+	/* Unknown clients: the capturing node's AS stands in. */
+	assert_int_equal(decide_at(&w, "abc", "web", "198.51.100.7", "N2", &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb", "S2");
+	assert_true(d.flags & PC_DF_CLIENT_UNKNOWN);
+	assert_int_equal(decide_at(&w, "abc", "web", NULL, "N3", &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb", "S3");
+	assert_int_equal(decide_at(&w, "abc", "web", NULL, "N1", &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb", "S1");
+	/* S2 overloaded: N2 sends clients to S1. */
+	pc_live_set_load(w.live, s2, 95);
+	assert_int_equal(decide_at(&w, "abc", "web", NULL, "N2", &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb", "S1");
+	assert_int_equal(d.flags & PC_DF_SPILL, 0);
+	/* Half loaded (penalty 20) loses to S1 ten cost units away. */
+	pc_live_set_load(w.live, s2, 50);
+	assert_int_equal(decide_at(&w, "abc", "web", NULL, "N2", &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb", "S1");
+	/* S1 and S2 full: spill to S3, beyond gold's reach (claim 13). */
+	pc_live_set_load(w.live, s1, 100);
+	pc_live_set_load(w.live, s2, 100);
+	assert_int_equal(decide_at(&w, "abc", "web", NULL, "N2", &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb", "S3");
+	assert_true(d.flags & PC_DF_SPILL);
+	assert_int_equal(d.path_cost, 30);
+	pc_live_set_load(w.live, s3, 100);
+	assert_int_equal(decide_at(&w, "abc", "web", NULL, "N2", &d), PC_ENOSERVER);
+	unload(&w);
+}
+
+static void test_fig14_affiliate_without_servers(void **state)
+{
+	(void)state;
+	struct world w = load("fig14.yaml");
+	pc_decision d;
+	assert_int_equal(decide_at(&w, "abc", "web", "127.3.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb", "S3");
+	assert_int_equal(d.path_cost, 5);
+	assert_int_equal(decide_at(&w, "abc", "web", "203.0.113.9", "N3", &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb", "S3");
+	/* Measurements say AS 100 is now nearer. */
+	uint32_t as300 = id(pc_model_as_by_asn(w.model, 300));
+	pc_live_set_path_cost(w.live, as300, id(pc_model_as_by_asn(w.model, 100)), 1);
+	assert_int_equal(decide_at(&w, "abc", "web", "127.3.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb", "S1");
+	/* cb degrades entirely: divert to the ISP's X1/X2 under the SLA. */
+	const char *cb[] = {"S1", "S2", "S3", "S4"};
+	for (int i = 0; i < 4; i++)
+		pc_live_set_health(w.live, id(pc_model_server(w.model, cb[i])), PC_HEALTH_DOWN);
+	assert_int_equal(decide_at(&w, "abc", "web", "127.3.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PEER, "isp", "X1");
+	assert_true(d.flags & PC_DF_FALLBACK);
+	assert_int_equal(d.agreement, id(pc_model_agreement(w.model, "cb-isp")));
+	assert_true(pc_report_due(&d));
+	unload(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_fixtures_load_cleanly),
+	    cmocka_unit_test(test_fig09_backbones_without_peering),
+	    cmocka_unit_test(test_fig10_affiliates),
+	    cmocka_unit_test(test_fig11_mutual_affiliates),
+	    cmocka_unit_test(test_fig13_overloaded_colocated_server),
+	    cmocka_unit_test(test_fig14_affiliate_without_servers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

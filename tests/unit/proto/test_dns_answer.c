@@ -1,0 +1,304 @@
+/* Unit tests of the DNS answer logic over the default federation, with
+ * queries built and responses parsed by libknot. The daemon's system tests
+ * (tests/system/test_dns.py) cover the same ground over real sockets. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <libknot/libknot.h>
+#include <sodium.h>
+
+#include "fixture.h"
+#include "lib/model/config.h"
+#include "lib/proto/dns_answer.h"
+
+struct env {
+	pc_model *model;
+	pc_live *live;
+	pc_dns_scratch *scratch;
+	uint8_t query[512];
+	size_t query_len;
+	uint8_t out[65535];
+	size_t out_len;
+	struct pc_dns_result res;
+	knot_pkt_t *resp;
+};
+
+static int setup(void **state)
+{
+	static struct env env;
+	memset(&env, 0, sizeof(env));
+	assert_true(sodium_init() >= 0);
+	env.model = fixture_load_text(pc_default_config_yaml);
+	assert_non_null(env.model);
+	assert_int_equal(pc_live_new(env.model, &env.live), 0);
+	assert_int_equal(pc_dns_scratch_new(&env.scratch), 0);
+	*state = &env;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct env *env = *state;
+	knot_pkt_free(env->resp);
+	pc_dns_scratch_free(env->scratch);
+	pc_live_free(env->live);
+	pc_model_free(env->model);
+	return 0;
+}
+
+/* Builds a query; ecs_prefix "127.2.0.0/24" or NULL; edns false = none. */
+static void make_query(struct env *env, const char *name, uint16_t qtype, bool edns,
+                       const char *ecs_addr, uint8_t ecs_len)
+{
+	memset(env->query, 0, sizeof(env->query));
+	knot_pkt_t *q = knot_pkt_new(env->query, sizeof(env->query), NULL);
+	assert_non_null(q);
+	knot_wire_set_id(q->wire, 0x4242);
+	uint8_t qname[KNOT_DNAME_MAXLEN];
+	assert_non_null(knot_dname_from_str(qname, name, sizeof(qname)));
+	assert_int_equal(knot_pkt_put_question(q, qname, KNOT_CLASS_IN, qtype), KNOT_EOK);
+	if (edns) {
+		knot_rrset_t opt;
+		assert_int_equal(knot_edns_init(&opt, 1232, 0, 0, NULL), KNOT_EOK);
+		if (ecs_addr != NULL) {
+			knot_edns_client_subnet_t ecs = {0};
+			pc_addr addr;
+			assert_int_equal(pc_addr_parse(ecs_addr, &addr), 0);
+			ecs.family =
+			    addr.family == 4 ? KNOT_ADDR_FAMILY_IPV4 : KNOT_ADDR_FAMILY_IPV6;
+			ecs.source_len = ecs_len;
+			memcpy(ecs.address, addr.bytes, (ecs_len + 7) / 8);
+			uint8_t data[64];
+			uint16_t size = knot_edns_client_subnet_size(&ecs);
+			assert_int_equal(knot_edns_client_subnet_write(data, sizeof(data), &ecs),
+			                 0);
+			assert_int_equal(knot_edns_add_option(&opt, KNOT_EDNS_OPTION_CLIENT_SUBNET,
+			                                      size, data, NULL),
+			                 0);
+		}
+		knot_pkt_begin(q, KNOT_ADDITIONAL);
+		assert_int_equal(knot_pkt_put(q, 0, &opt, KNOT_PF_FREE), KNOT_EOK);
+	}
+	env->query_len = q->size;
+	knot_pkt_free(q);
+}
+
+static void ask(struct env *env, const char *source, bool tcp)
+{
+	struct pc_dns_query query = {
+	    .wire = env->query,
+	    .len = env->query_len,
+	    .tcp = tcp,
+	    .node = env->model->self_node,
+	    .now_ms = 1764000000000ULL,
+	};
+	assert_int_equal(pc_addr_parse(source, &query.source), 0);
+	env->out_len = pc_dns_answer(env->scratch, env->model, env->live, &query, env->out,
+	                             tcp ? sizeof(env->out) : 1232, &env->res);
+	knot_pkt_free(env->resp);
+	env->resp = NULL;
+	if (env->out_len > 0) {
+		env->resp = knot_pkt_new(env->out, (uint16_t)env->out_len, NULL);
+		assert_int_equal(knot_pkt_parse(env->resp, 0), KNOT_EOK);
+		assert_int_equal(knot_wire_get_id(env->out), 0x4242);
+		assert_true(knot_wire_get_qr(env->out));
+	}
+}
+
+static const knot_rrset_t *answer_rr(struct env *env, uint16_t i)
+{
+	const knot_pktsection_t *an = knot_pkt_section(env->resp, KNOT_ANSWER);
+	assert_true(i < an->count);
+	return knot_pkt_rr(an, i);
+}
+
+static void expect_a(struct env *env, const char *address)
+{
+	assert_int_equal(knot_wire_get_rcode(env->out), KNOT_RCODE_NOERROR);
+	assert_true(knot_wire_get_aa(env->out));
+	const knot_rrset_t *rr = answer_rr(env, 0);
+	pc_addr want;
+	assert_int_equal(pc_addr_parse(address, &want), 0);
+	assert_int_equal(rr->type, want.family == 4 ? KNOT_RRTYPE_A : KNOT_RRTYPE_AAAA);
+	assert_int_equal(rr->ttl, 0); /* the patent's TTL 0 */
+	assert_memory_equal(rr->rrs.rdata->data, want.bytes, want.family == 4 ? 4 : 16);
+}
+
+static void test_primary_peer_outside_by_ecs(void **state)
+{
+	struct env *env = *state;
+	/* Claim 1: an acme client gets an acme edge server. */
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, true, "127.1.0.0", 24);
+	ask(env, "127.0.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_ANSWER);
+	assert_int_equal(env->res.decision.branch, PC_BRANCH_PRIMARY);
+	assert_true(env->res.ecs);
+	/* Claim 2, PEER: a beta client is served inside beta. */
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, true, "127.2.0.0", 24);
+	ask(env, "127.0.0.1", false);
+	assert_int_equal(env->res.decision.branch, PC_BRANCH_PEER);
+	expect_a(env, "127.2.200.1");
+	/* Claim 2, OUTSIDE: tv is not covered by the acme-beta agreement. */
+	make_query(env, "chan4.abc.tv.cdn.acme.net", KNOT_RRTYPE_A, true, "127.3.0.0", 24);
+	ask(env, "127.0.0.1", false);
+	assert_int_equal(env->res.decision.branch, PC_BRANCH_OUTSIDE);
+	assert_int_equal(env->model->servers[env->res.decision.servers[0]].cdn,
+	                 pc_model_cdn(env->model, "acme"));
+}
+
+static void test_ecs_scope_echoed(void **state)
+{
+	struct env *env = *state;
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, true, "127.2.0.0", 24);
+	ask(env, "127.0.0.1", false);
+	uint8_t *opt = knot_pkt_edns_option(env->resp, KNOT_EDNS_OPTION_CLIENT_SUBNET);
+	assert_non_null(opt);
+	knot_edns_client_subnet_t ecs;
+	assert_int_equal(knot_edns_client_subnet_parse(&ecs, knot_edns_opt_get_data(opt),
+	                                               knot_edns_opt_get_length(opt)),
+	                 0);
+	assert_int_equal(ecs.source_len, 24);
+	/* The client network is a /17: the answer holds for all of it. */
+	assert_int_equal(ecs.scope_len, 17);
+}
+
+static void test_source_address_without_ecs(void **state)
+{
+	struct env *env = *state;
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, false, NULL, 0);
+	ask(env, "127.2.0.99", false);
+	assert_int_equal(env->res.decision.branch, PC_BRANCH_PEER);
+	assert_null(knot_pkt_edns_option(env->resp, KNOT_EDNS_OPTION_CLIENT_SUBNET));
+	assert_false(knot_pkt_has_edns(env->resp));
+}
+
+static void test_negative_answers(void **state)
+{
+	struct env *env = *state;
+	make_query(env, "x.web.nobody.cdn.acme.net", KNOT_RRTYPE_A, true, NULL, 0);
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_NXDOMAIN);
+	assert_int_equal(knot_wire_get_rcode(env->out), KNOT_RCODE_NXDOMAIN);
+	assert_true(knot_wire_get_aa(env->out));
+	const knot_pktsection_t *ns = knot_pkt_section(env->resp, KNOT_AUTHORITY);
+	assert_int_equal(ns->count, 1);
+	assert_int_equal(knot_pkt_rr(ns, 0)->type, KNOT_RRTYPE_SOA);
+
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_TXT, true, NULL, 0);
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_NODATA);
+	assert_int_equal(knot_wire_get_rcode(env->out), KNOT_RCODE_NOERROR);
+	assert_int_equal(knot_wire_get_ancount(env->out), 0);
+
+	/* No server has an IPv6 address: AAAA is NODATA, not an error. */
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_AAAA, true, NULL, 0);
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_NODATA);
+
+	make_query(env, "www.example.com", KNOT_RRTYPE_A, true, NULL, 0);
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_REFUSED);
+	assert_int_equal(knot_wire_get_rcode(env->out), KNOT_RCODE_REFUSED);
+	assert_false(knot_wire_get_aa(env->out));
+}
+
+static void test_apex_and_any(void **state)
+{
+	struct env *env = *state;
+	make_query(env, "cdn.acme.net", KNOT_RRTYPE_SOA, true, NULL, 0);
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_APEX);
+	assert_int_equal(answer_rr(env, 0)->type, KNOT_RRTYPE_SOA);
+
+	make_query(env, "cdn.acme.net", KNOT_RRTYPE_NS, true, NULL, 0);
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(answer_rr(env, 0)->type, KNOT_RRTYPE_NS);
+	/* Glue for the in-zone name server: the CDN's DNS anycast address. */
+	assert_true(knot_wire_get_arcount(env->out) >= 2);
+
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_ANY, true, NULL, 0);
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(answer_rr(env, 0)->type, KNOT_RRTYPE_HINFO); /* RFC 8482 */
+}
+
+static void test_case_preserved(void **state)
+{
+	struct env *env = *state;
+	make_query(env, "AD102.Web.ABC.cdn.ACME.net", KNOT_RRTYPE_A, false, NULL, 0);
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_ANSWER);
+	/* The question is copied as sent, and the answer points at it. */
+	assert_memory_equal(env->out + 12, env->query + 12, env->query_len - 12);
+	assert_memory_equal(env->out + env->query_len, "\xc0\x0c", 2);
+}
+
+static void test_signature_required(void **state)
+{
+	struct env *env = *state;
+	make_query(env, "chan7.live.news.cdn.gamma.net", KNOT_RRTYPE_A, false, NULL, 0);
+	ask(env, "127.6.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_REFUSED);
+	assert_int_equal(knot_wire_get_rcode(env->out), KNOT_RCODE_REFUSED);
+}
+
+static void test_malformed(void **state)
+{
+	struct env *env = *state;
+	struct pc_dns_query query = {.node = env->model->self_node};
+	pc_addr_parse("127.1.0.1", &query.source);
+	/* Too short for a header: dropped. */
+	static const uint8_t short_packet[5] = {1, 2, 3, 4, 5};
+	query.wire = short_packet;
+	query.len = sizeof(short_packet);
+	assert_int_equal(
+	    pc_dns_answer(env->scratch, env->model, env->live, &query, env->out, 1232, &env->res),
+	    0);
+	assert_int_equal(env->res.cls, PC_DNS_DROPPED);
+	/* qdcount 0: FORMERR. */
+	static const uint8_t no_question[12] = {0x12, 0x34, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	query.wire = no_question;
+	query.len = sizeof(no_question);
+	size_t len =
+	    pc_dns_answer(env->scratch, env->model, env->live, &query, env->out, 1232, &env->res);
+	assert_int_equal(len, 12);
+	assert_int_equal(env->res.cls, PC_DNS_FORMERR);
+	assert_int_equal(knot_wire_get_rcode(env->out), KNOT_RCODE_FORMERR);
+	/* A compression pointer to itself: FORMERR, not a hang. */
+	static const uint8_t loop[] = {0x12, 0x34, 0x01, 0,    0,    1, 0, 0, 0,
+	                               0,    0,    0,    0xc0, 0x0c, 0, 1, 0, 1};
+	query.wire = loop;
+	query.len = sizeof(loop);
+	pc_dns_answer(env->scratch, env->model, env->live, &query, env->out, 1232, &env->res);
+	assert_int_equal(env->res.cls, PC_DNS_FORMERR);
+}
+
+static void test_truncation_and_slip(void **state)
+{
+	struct env *env = *state;
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, false, NULL, 0);
+	ask(env, "127.1.0.1", false);
+	size_t len = pc_dns_truncate(env->out, &env->res);
+	assert_int_equal(len, env->query_len);
+	assert_true(knot_wire_get_tc(env->out));
+	assert_int_equal(knot_wire_get_ancount(env->out), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_primary_peer_outside_by_ecs),
+	    cmocka_unit_test(test_ecs_scope_echoed),
+	    cmocka_unit_test(test_source_address_without_ecs),
+	    cmocka_unit_test(test_negative_answers),
+	    cmocka_unit_test(test_apex_and_any),
+	    cmocka_unit_test(test_case_preserved),
+	    cmocka_unit_test(test_signature_required),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_truncation_and_slip),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
