@@ -133,14 +133,9 @@ static void on_result(void *ctx, const struct pc_redirect_result *result)
 static struct pc_redirect_env env_of(struct conn *conn, struct pcd_generation *gen)
 {
 	return (struct pc_redirect_env){
-	    .model = gen->model,
-	    .live = gen->live,
-	    .affinity = gen->affinity,
-	    .source = conn->source,
-	    .node = gen->model->self_node,
-	    .now_ms = pcd_now_ms(),
+	    .answer = pcd_answer_ctx(gen, &conn->source, pcd_now_ms()),
 	    .on_result = on_result,
-	    .ctx = conn->sw,
+	    .on_result_arg = conn->sw,
 	};
 }
 

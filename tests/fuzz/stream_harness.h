@@ -77,13 +77,17 @@ static void harness_run(const struct stream_session_ops *ops, const uint8_t *dat
 	    .redirect_status = (data[0] & 0x80) ? 307 : 302,
 	};
 	struct pc_redirect_env env = {
-	    .model = harness_model,
-	    .live = harness_live,
-	    .node = (data[0] & 0x40) ? PC_NONE : harness_model->self_node,
-	    .now_ms = 1764000000000ULL,
+	    .answer =
+	        {
+	            .model = harness_model,
+	            .live = harness_live,
+	            .node = (data[0] & 0x40) ? PC_NONE : harness_model->self_node,
+	            .now_ms = 1764000000000ULL,
+	        },
 	};
-	env.source.family = PC_AF_INET;
-	memcpy(env.source.bytes, (const uint8_t[4]){127, (uint8_t)(1 + (data[0] & 7)), 0, 10}, 4);
+	env.answer.source.family = PC_AF_INET;
+	memcpy(env.answer.source.bytes,
+	       (const uint8_t[4]){127, (uint8_t)(1 + (data[0] & 7)), 0, 10}, 4);
 	const char *in = (const char *)data + 1;
 	size_t len = size - 1;
 	size_t split = len ? (size_t)(data[0] & 0x38) * len / 0x38 : 0;

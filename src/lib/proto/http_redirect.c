@@ -95,7 +95,7 @@ static const char *reason_phrase(unsigned status)
 
 static const char *date_header(pc_http_session *s)
 {
-	uint64_t now_s = s->env->now_ms / 1000;
+	uint64_t now_s = s->env->answer.now_ms / 1000;
 	if (s->date[0] == '\0' || now_s != s->date_s) {
 		pc_redirect_date(now_s, s->date);
 		s->date_s = now_s;
@@ -135,7 +135,7 @@ static void respond(pc_http_session *s, unsigned status, const char *location, c
 		s->state = PC_HTTP_CLOSING;
 	if (result != NULL && s->env->on_result != NULL) {
 		result->status = status;
-		s->env->on_result(s->env->ctx, result);
+		s->env->on_result(s->env->on_result_arg, result);
 	}
 }
 

@@ -194,7 +194,7 @@ static void respond(pc_rtsp_session *s, const struct pc_redirect_env *env, struc
                     bool close, struct pc_redirect_result *result)
 {
 	char date[PC_REDIRECT_DATE_SIZE];
-	pc_redirect_date(env->now_ms / 1000, date);
+	pc_redirect_date(env->answer.now_ms / 1000, date);
 	bool ok = pc_buf_printf(out, "RTSP/1.0 %u %s\r\n", status, reason_phrase(status));
 	if (req != NULL && req->has_cseq)
 		ok = ok && pc_buf_printf(out, "CSeq: %u\r\n", (unsigned)req->cseq);
@@ -210,7 +210,7 @@ static void respond(pc_rtsp_session *s, const struct pc_redirect_env *env, struc
 		s->state = PC_HTTP_CLOSING;
 	if (env->on_result != NULL) {
 		result->status = status;
-		env->on_result(env->ctx, result);
+		env->on_result(env->on_result_arg, result);
 	}
 }
 

@@ -37,19 +37,17 @@ static void on_result(void *ctx, const struct pc_redirect_result *result)
 static struct pc_redirect_env env_for(const char *client)
 {
 	struct pc_redirect_env env = {
-	    .model = model,
-	    .live = live,
-	    .node = model->self_node,
-	    .now_ms = NOW_MS,
+	    .answer = {.model = model, .live = live, .node = model->self_node, .now_ms = NOW_MS},
 	    .on_result = on_result,
 	};
 	unsigned a, b, c, d;
 	sscanf(client, "%u.%u.%u.%u", &a, &b, &c, &d);
-	env.source.family = PC_AF_INET;
-	env.source.bytes[0] = (uint8_t)a;
-	env.source.bytes[1] = (uint8_t)b;
-	env.source.bytes[2] = (uint8_t)c;
-	env.source.bytes[3] = (uint8_t)d;
+	pc_addr *source = &env.answer.source;
+	source->family = PC_AF_INET;
+	source->bytes[0] = (uint8_t)a;
+	source->bytes[1] = (uint8_t)b;
+	source->bytes[2] = (uint8_t)c;
+	source->bytes[3] = (uint8_t)d;
 	return env;
 }
 
@@ -414,8 +412,8 @@ static void test_location_ipv6_and_default_port(void **state)
 	(void)state;
 	pc_url url;
 	const char text[] = "rtsp://abc.cdn.acme.net/www.abc.com/live?a=b";
-	assert_int_equal(pc_redirect_check(model, PC_NONE, text, strlen(text), &url),
-	                 PC_REDIRECT_OK);
+	struct pc_answer_ctx ctx = {.model = model, .live = live, .node = PC_NONE};
+	assert_int_equal(pc_redirect_check(&ctx, text, strlen(text), &url), PC_REDIRECT_OK);
 	pc_addr v6 = {.family = PC_AF_INET6, .bytes = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}};
 	struct pc_redirect_target target = {.address = &v6, .port = 554};
 	char loc[256];
