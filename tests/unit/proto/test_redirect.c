@@ -63,17 +63,18 @@ static const struct pc_http_limits limits = {
 static char *http_run(const char *text, size_t len, size_t step, const struct pc_http_limits *l,
                       enum pc_http_state *state)
 {
-	pc_http_session *s = pc_http_session_new(l ? l : &limits);
+	const struct pc_session_ops *http = &pc_http_session_ops;
+	void *s = http->create(l ? l : &limits);
 	assert_non_null(s);
 	struct pc_redirect_env env = env_for("127.1.0.10");
 	struct pc_buf out = {0};
 	enum pc_http_state st = PC_HTTP_IDLE;
 	for (size_t off = 0; off < len && st != PC_HTTP_CLOSING;) {
 		size_t n = step == 0 || step > len - off ? len - off : step;
-		st = pc_http_session_feed(s, &env, text + off, n, &out);
+		st = http->feed(s, &env, text + off, n, &out);
 		off += n;
 	}
-	pc_http_session_free(s);
+	http->destroy(s);
 	pc_buf_append(&out, "", 1);
 	if (state != NULL)
 		*state = st;
@@ -262,16 +263,17 @@ static void test_end_and_timeout(void **state)
 {
 	(void)state;
 	struct pc_redirect_env env = env_for("127.1.0.10");
-	pc_http_session *s = pc_http_session_new(&limits);
+	const struct pc_session_ops *http = &pc_http_session_ops;
+	void *s = http->create(&limits);
 	struct pc_buf out = {0};
-	assert_int_equal(pc_http_session_end(s, &env, true, &out), PC_HTTP_CLOSING);
+	assert_int_equal(http->end(s, &env, true, &out), PC_HTTP_CLOSING);
 	assert_int_equal(out.len, 0); /* idle: nothing to say */
-	pc_http_session_free(s);
-	s = pc_http_session_new(&limits);
-	pc_http_session_feed(s, &env, "GET /www.abc", 12, &out);
-	pc_http_session_end(s, &env, true, &out);
+	http->destroy(s);
+	s = http->create(&limits);
+	http->feed(s, &env, "GET /www.abc", 12, &out);
+	http->end(s, &env, true, &out);
 	assert_true(out.len > 13 && strncmp(out.data, "HTTP/1.1 408 ", 13) == 0);
-	pc_http_session_free(s);
+	http->destroy(s);
 	pc_buf_free(&out);
 }
 
@@ -279,17 +281,18 @@ static void test_end_and_timeout(void **state)
 
 static char *rtsp_run(const char *text, size_t step, enum pc_http_state *state)
 {
-	pc_rtsp_session *s = pc_rtsp_session_new(&limits);
+	const struct pc_session_ops *rtsp = &pc_rtsp_session_ops;
+	void *s = rtsp->create(&limits);
 	struct pc_redirect_env env = env_for("127.1.0.10");
 	struct pc_buf out = {0};
 	size_t len = strlen(text);
 	enum pc_http_state st = PC_HTTP_IDLE;
 	for (size_t off = 0; off < len && st != PC_HTTP_CLOSING;) {
 		size_t n = step == 0 || step > len - off ? len - off : step;
-		st = pc_rtsp_session_feed(s, &env, text + off, n, &out);
+		st = rtsp->feed(s, &env, text + off, n, &out);
 		off += n;
 	}
-	pc_rtsp_session_free(s);
+	rtsp->destroy(s);
 	pc_buf_append(&out, "", 1);
 	if (state != NULL)
 		*state = st;
