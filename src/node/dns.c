@@ -101,17 +101,10 @@ static size_t udp_answer(void *ctx, struct pcd_generation *gen, const uint8_t *i
                          const pc_addr *source, uint64_t now_ms, uint8_t *out, size_t out_size)
 {
 	struct dns_worker *dw = ctx;
-	struct pc_dns_query query = {
-	    .wire = in,
-	    .len = len,
-	    .source = *source,
-	    .node = gen->model->self_node,
-	    .affinity = gen->affinity,
-	    .now_ms = now_ms,
-	};
+	struct pc_answer_ctx actx = pcd_answer_ctx(gen, source, now_ms);
+	struct pc_dns_query query = {.wire = in, .len = len};
 	struct pc_dns_result res;
-	size_t answer_len =
-	    pc_dns_answer(dw->scratch, gen->model, gen->live, &query, out, out_size, &res);
+	size_t answer_len = pc_dns_answer(dw->scratch, &actx, &query, out, out_size, &res);
 	count_result(dw, &res);
 	if (answer_len == 0)
 		return 0;
@@ -208,18 +201,12 @@ static bool conn_process(struct tcp_conn *conn, struct pcd_generation *gen)
 		if (conn->in_len - off - 2 < msg_len)
 			break;
 		PCD_BUMP(dw->counters.misc[C_TCP_QUERIES]);
+		struct pc_answer_ctx actx = pcd_answer_ctx(gen, &conn->source, pcd_now_ms());
 		struct pc_dns_query query = {
-		    .wire = conn->in + off + 2,
-		    .len = msg_len,
-		    .source = conn->source,
-		    .tcp = true,
-		    .node = gen->model->self_node,
-		    .affinity = gen->affinity,
-		    .now_ms = pcd_now_ms(),
-		};
+		    .wire = conn->in + off + 2, .len = msg_len, .tcp = true};
 		struct pc_dns_result res;
-		size_t len = pc_dns_answer(dw->scratch, gen->model, gen->live, &query,
-		                           dw->tcp_answer + 2, TCP_MSG, &res);
+		size_t len =
+		    pc_dns_answer(dw->scratch, &actx, &query, dw->tcp_answer + 2, TCP_MSG, &res);
 		count_result(dw, &res);
 		off += 2 + msg_len;
 		if (len == 0)

@@ -12,6 +12,7 @@
 
 #include "lib/model/live.h"
 #include "lib/model/model.h"
+#include "lib/policy/answer.h"
 
 struct pcd_node;
 struct pcd_worker;
@@ -103,5 +104,21 @@ int pcd_worker_modify(struct pcd_worker *worker, struct pcd_io *io, uint32_t eve
 
 /* The generation a worker thread may use until its next quiescent state. */
 struct pcd_generation *pcd_node_generation(struct pcd_node *node);
+
+/* The answer context every role passes to the library for one request
+ * from source at now_ms (wall clock): the generation's state, this node.
+ * Inline: it is built per answer. */
+static inline struct pc_answer_ctx pcd_answer_ctx(const struct pcd_generation *gen,
+                                                  const pc_addr *source, uint64_t now_ms)
+{
+	return (struct pc_answer_ctx){
+	    .model = gen->model,
+	    .live = gen->live,
+	    .affinity = gen->affinity,
+	    .node = gen->model->self_node,
+	    .source = *source,
+	    .now_ms = now_ms,
+	};
+}
 
 #endif

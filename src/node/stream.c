@@ -1,10 +1,10 @@
 /* The TCP redirector roles, HTTP and RTSP: accept, per-source and
  * per-worker connection limits, the PROXY v2 header from configured
  * balancers, header and idle timeouts, write back-pressure and a lingering
- * close. What is said on a connection is the library's session
- * (lib/http_redirect, lib/rtsp_redirect); this file only moves bytes and
- * counts. Both roles run on every worker, on their own SO_REUSEPORT
- * listening sockets. */
+ * close. What is said on a connection is the library's session, driven
+ * through its ops (lib/proto/session.h: pc_http_session_ops,
+ * pc_rtsp_session_ops); this file only moves bytes and counts. Both roles
+ * run on every worker, on their own SO_REUSEPORT listening sockets. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,12 +58,7 @@ struct proto {
 	enum pc_role anycast;
 	const struct pcd_role *role;
 	const struct pc_stream_params *(*params)(const pc_model *model);
-	void *(*session_new)(const struct pc_http_limits *limits);
-	enum pc_http_state (*feed)(void *session, const struct pc_redirect_env *env, const char *in,
-	                           size_t len, struct pc_buf *out);
-	enum pc_http_state (*end)(void *session, const struct pc_redirect_env *env, bool timeout,
-	                          struct pc_buf *out);
-	void (*session_free)(void *session);
+	const struct pc_session_ops *session; /* what is said on a connection */
 };
 
 struct stream_worker;
@@ -133,14 +128,9 @@ static void on_result(void *ctx, const struct pc_redirect_result *result)
 static struct pc_redirect_env env_of(struct conn *conn, struct pcd_generation *gen)
 {
 	return (struct pc_redirect_env){
-	    .model = gen->model,
-	    .live = gen->live,
-	    .affinity = gen->affinity,
-	    .source = conn->source,
-	    .node = gen->model->self_node,
-	    .now_ms = pcd_now_ms(),
+	    .answer = pcd_answer_ctx(gen, &conn->source, pcd_now_ms()),
 	    .on_result = on_result,
-	    .ctx = conn->sw,
+	    .on_result_arg = conn->sw,
 	};
 }
 
@@ -156,7 +146,7 @@ static void conn_close(struct conn *conn)
 	sw->n_conns--;
 	atomic_fetch_sub(&source_counts(sw)[conn->source_slot], 1);
 	close(conn->io.fd);
-	sw->proto->session_free(conn->session);
+	sw->proto->session->destroy(conn->session);
 	pc_buf_free(&conn->out);
 	free(conn);
 }
@@ -257,7 +247,7 @@ static bool conn_input(struct conn *conn, struct pcd_generation *gen, const char
 		len -= (size_t)used;
 	}
 	struct pc_redirect_env env = env_of(conn, gen);
-	set_state(conn, conn->sw->proto->feed(conn->session, &env, in, len, &conn->out));
+	set_state(conn, conn->sw->proto->session->feed(conn->session, &env, in, len, &conn->out));
 	return true;
 }
 
@@ -290,7 +280,8 @@ static void conn_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t ev
 			}
 			/* The client closed its side: answer a cut-short request, then close. */
 			struct pc_redirect_env env = env_of(conn, gen);
-			set_state(conn, sw->proto->end(conn->session, &env, false, &conn->out));
+			set_state(conn,
+			          sw->proto->session->end(conn->session, &env, false, &conn->out));
 			break;
 		}
 		if (!conn_input(conn, gen, sw->in, (size_t)n))
@@ -332,7 +323,7 @@ static void accept_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t 
 			if (atomic_fetch_add(per_source, 1) < params->max_per_source)
 				conn = calloc(1, sizeof(*conn));
 			if (conn != NULL)
-				conn->session = sw->proto->session_new(&limits);
+				conn->session = sw->proto->session->create(&limits);
 			if (conn != NULL && conn->session == NULL) {
 				free(conn);
 				conn = NULL;
@@ -388,7 +379,8 @@ static void stream_tick(struct stream_worker *sw, uint64_t now_ms)
 				continue;
 			}
 			struct pc_redirect_env env = env_of(conn, gen);
-			set_state(conn, sw->proto->end(conn->session, &env, true, &conn->out));
+			set_state(conn,
+			          sw->proto->session->end(conn->session, &env, true, &conn->out));
 			conn_flush(conn);
 		}
 	}
@@ -489,48 +481,11 @@ static const struct pc_stream_params *rtsp_params(const pc_model *model)
 {
 	return &model->rtsp;
 }
-static void *http_new(const struct pc_http_limits *limits)
-{
-	return pc_http_session_new(limits);
-}
-static void *rtsp_new(const struct pc_http_limits *limits)
-{
-	return pc_rtsp_session_new(limits);
-}
-static enum pc_http_state http_feed(void *session, const struct pc_redirect_env *env,
-                                    const char *in, size_t len, struct pc_buf *out)
-{
-	return pc_http_session_feed(session, env, in, len, out);
-}
-static enum pc_http_state rtsp_feed(void *session, const struct pc_redirect_env *env,
-                                    const char *in, size_t len, struct pc_buf *out)
-{
-	return pc_rtsp_session_feed(session, env, in, len, out);
-}
-static enum pc_http_state http_end(void *session, const struct pc_redirect_env *env, bool timeout,
-                                   struct pc_buf *out)
-{
-	return pc_http_session_end(session, env, timeout, out);
-}
-static enum pc_http_state rtsp_end(void *session, const struct pc_redirect_env *env, bool timeout,
-                                   struct pc_buf *out)
-{
-	return pc_rtsp_session_end(session, env, timeout, out);
-}
-static void http_free(void *session)
-{
-	pc_http_session_free(session);
-}
-static void rtsp_free(void *session)
-{
-	pc_rtsp_session_free(session);
-}
-
 static const struct proto http_proto = {
-    "http", PC_ROLE_HTTP, &pcd_role_http, http_params, http_new, http_feed, http_end, http_free,
+    "http", PC_ROLE_HTTP, &pcd_role_http, http_params, &pc_http_session_ops,
 };
 static const struct proto rtsp_proto = {
-    "rtsp", PC_ROLE_RTSP, &pcd_role_rtsp, rtsp_params, rtsp_new, rtsp_feed, rtsp_end, rtsp_free,
+    "rtsp", PC_ROLE_RTSP, &pcd_role_rtsp, rtsp_params, &pc_rtsp_session_ops,
 };
 
 static bool http_enabled(const pc_model *model)

@@ -49,19 +49,20 @@ static void request_side(uint8_t mode, const uint8_t *wire, size_t len)
 		check_round_trip(wire, len, &req);
 
 	static uint8_t out[PC_CDSR_REQUEST_MAX + 64];
-	struct pc_cdsr_query query = {
-	    .wire = wire,
-	    .len = len,
+	struct pc_answer_ctx ctx = {
+	    .model = model,
+	    .live = live,
 	    .node = (mode & 4) ? PC_NONE : model->self_node,
 	    .now_ms = 1764000000000ULL,
 	};
-	query.source.family = (mode & 2) ? 6 : 4;
-	memcpy(query.source.bytes,
+	ctx.source.family = (mode & 2) ? 6 : 4;
+	memcpy(ctx.source.bytes,
 	       (mode & 2) ? (const uint8_t[16]){0x20, 0x01, 0x0d, 0xb8, 0x01}
 	                  : (const uint8_t[16]){127, (uint8_t)(1 + (mode >> 3) % 7), 0, 10},
 	       16);
+	struct pc_cdsr_query query = {.wire = wire, .len = len};
 	struct pc_cdsr_result res;
-	size_t n = pc_cdsr_answer(model, live, &query, out, sizeof(out), &res);
+	size_t n = pc_cdsr_answer(&ctx, &query, out, sizeof(out), &res);
 	if (n == 0) {
 		/* Only what is not a request, or too short for a header. */
 		if (res.status != PC_CDSR_DROPPED || (req.header_ok && len >= PC_CDSR_HEADER_LEN))

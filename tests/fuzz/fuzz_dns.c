@@ -30,21 +30,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static uint8_t out[65535];
 	/* The first byte picks UDP or TCP and the client family. */
 	uint8_t mode = size > 0 ? data[0] : 0;
+	struct pc_answer_ctx ctx = {
+	    .model = model,
+	    .live = live,
+	    .node = model->self_node,
+	    .now_ms = 1764000000000ULL,
+	};
+	ctx.source.family = (mode & 2) ? 6 : 4;
+	memcpy(ctx.source.bytes,
+	       (mode & 2) ? (const uint8_t[16]){0x20, 0x01, 0x0d, 0xb8, 0x02}
+	                  : (const uint8_t[16]){127, 2, 0, 10},
+	       16);
 	struct pc_dns_query query = {
 	    .wire = size > 0 ? data + 1 : data,
 	    .len = size > 0 ? size - 1 : 0,
 	    .tcp = mode & 1,
-	    .node = model->self_node,
-	    .now_ms = 1764000000000ULL,
 	};
-	query.source.family = (mode & 2) ? 6 : 4;
-	memcpy(query.source.bytes,
-	       (mode & 2) ? (const uint8_t[16]){0x20, 0x01, 0x0d, 0xb8, 0x02}
-	                  : (const uint8_t[16]){127, 2, 0, 10},
-	       16);
 	struct pc_dns_result res;
 	size_t len =
-	    pc_dns_answer(scratch, model, live, &query, out, (mode & 1) ? sizeof(out) : 1232, &res);
+	    pc_dns_answer(scratch, &ctx, &query, out, (mode & 1) ? sizeof(out) : 1232, &res);
 	if (len > 0) {
 		if (len < 12 || len > ((mode & 1) ? sizeof(out) : 1232u))
 			abort();

@@ -1,6 +1,7 @@
 /* What fuzz_http and fuzz_rtsp share: the default model, and a session
- * fed in two pieces (split where the first byte says), then ended, with
- * the invariants every redirector session keeps checked on the output. */
+ * (through the library's session ops) fed in two pieces (split where the
+ * first byte says), then ended, with the invariants every redirector
+ * session keeps checked on the output. */
 #ifndef PC_FUZZ_STREAM_HARNESS_H
 #define PC_FUZZ_STREAM_HARNESS_H
 
@@ -12,17 +13,7 @@
 #include <sodium.h>
 
 #include "lib/model/config.h"
-#include "lib/proto/http_redirect.h"
-
-struct stream_session_ops {
-	void *(*create)(const struct pc_http_limits *limits);
-	enum pc_http_state (*feed)(void *session, const struct pc_redirect_env *env, const char *in,
-	                           size_t len, struct pc_buf *out);
-	enum pc_http_state (*end)(void *session, const struct pc_redirect_env *env, bool timeout,
-	                          struct pc_buf *out);
-	void (*destroy)(void *session);
-	const char *status_line; /* every response starts with this: "HTTP/1.1 " */
-};
+#include "lib/proto/session.h"
 
 static pc_model *harness_model;
 static pc_live *harness_live;
@@ -64,7 +55,7 @@ static void check_responses(const struct pc_buf *out, const char *status_line)
 	}
 }
 
-static void harness_run(const struct stream_session_ops *ops, const uint8_t *data, size_t size)
+static void harness_run(const struct pc_session_ops *ops, const uint8_t *data, size_t size)
 {
 	if (harness_model == NULL)
 		harness_setup();
@@ -77,13 +68,17 @@ static void harness_run(const struct stream_session_ops *ops, const uint8_t *dat
 	    .redirect_status = (data[0] & 0x80) ? 307 : 302,
 	};
 	struct pc_redirect_env env = {
-	    .model = harness_model,
-	    .live = harness_live,
-	    .node = (data[0] & 0x40) ? PC_NONE : harness_model->self_node,
-	    .now_ms = 1764000000000ULL,
+	    .answer =
+	        {
+	            .model = harness_model,
+	            .live = harness_live,
+	            .node = (data[0] & 0x40) ? PC_NONE : harness_model->self_node,
+	            .now_ms = 1764000000000ULL,
+	        },
 	};
-	env.source.family = PC_AF_INET;
-	memcpy(env.source.bytes, (const uint8_t[4]){127, (uint8_t)(1 + (data[0] & 7)), 0, 10}, 4);
+	env.answer.source.family = PC_AF_INET;
+	memcpy(env.answer.source.bytes,
+	       (const uint8_t[4]){127, (uint8_t)(1 + (data[0] & 7)), 0, 10}, 4);
 	const char *in = (const char *)data + 1;
 	size_t len = size - 1;
 	size_t split = len ? (size_t)(data[0] & 0x38) * len / 0x38 : 0;

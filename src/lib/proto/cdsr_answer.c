@@ -40,31 +40,31 @@ static uint8_t outcome_status(enum pc_redirect_outcome outcome)
 /* Claim 19: the client's preferences. Names and addresses that match no
  * server are ignored: a preference is advice, not a condition. */
 static void apply_preferences(const pc_model *model, const struct pc_cdsr_request *creq,
-                              struct pc_redirect_query *req)
+                              struct pc_redirect_prefs *prefs)
 {
 	if (creq->prefer_cdn != NULL)
-		req->preferred_cdn =
+		prefs->preferred_cdn =
 		    pc_model_lookup(model->cdn_by_name, creq->prefer_cdn, creq->prefer_cdn_len);
-	for (uint32_t i = 0; i < creq->n_avoid && req->n_avoid < PC_MAX_AVOID; i++) {
+	for (uint32_t i = 0; i < creq->n_avoid && prefs->n_avoid < PC_MAX_AVOID; i++) {
 		const struct pc_cdsr_avoid *avoid = &creq->avoid[i];
 		if (avoid->name != NULL) {
 			uint32_t server =
 			    pc_model_lookup(model->server_by_name, avoid->name, avoid->name_len);
 			if (server != PC_NONE)
-				req->avoid[req->n_avoid++] = server;
+				prefs->avoid[prefs->n_avoid++] = server;
 			continue;
 		}
-		for (uint32_t s = 0; s < model->n_servers && req->n_avoid < PC_MAX_AVOID; s++) {
+		for (uint32_t s = 0; s < model->n_servers && prefs->n_avoid < PC_MAX_AVOID; s++) {
 			const struct pc_addr_list *addresses = &model->servers[s].addresses;
 			for (uint32_t a = 0; a < addresses->count; a++) {
 				if (pc_addr_equal(&addresses->items[a], &avoid->addr)) {
-					req->avoid[req->n_avoid++] = s;
+					prefs->avoid[prefs->n_avoid++] = s;
 					break;
 				}
 			}
 		}
 	}
-	req->family = creq->family;
+	prefs->family = creq->family;
 }
 
 static uint8_t wire_scheme(enum pc_scheme scheme)
@@ -147,13 +147,14 @@ static void add_hints(const pc_model *model, const pc_url *url, const pc_decisio
 	}
 }
 
-size_t pc_cdsr_answer(const pc_model *model, pc_live *live, const struct pc_cdsr_query *query,
+size_t pc_cdsr_answer(const struct pc_answer_ctx *ctx, const struct pc_cdsr_query *query,
                       uint8_t *out, size_t out_size, struct pc_cdsr_result *res)
 {
 	memset(res, 0, sizeof(*res));
 	res->status = PC_CDSR_DROPPED;
-	if (model == NULL || live == NULL || query == NULL || out == NULL)
+	if (ctx == NULL || ctx->model == NULL || ctx->live == NULL || query == NULL || out == NULL)
 		return 0;
+	const pc_model *model = ctx->model;
 	struct pc_cdsr_request req;
 	int rc = pc_cdsr_request_parse(query->wire, query->len, &req);
 	if (!req.header_ok)
@@ -165,8 +166,7 @@ size_t pc_cdsr_answer(const pc_model *model, pc_live *live, const struct pc_cdsr
 		             out, out_size, res);
 
 	pc_url url;
-	enum pc_redirect_outcome outcome =
-	    pc_redirect_check(model, query->node, req.url, req.url_len, &url);
+	enum pc_redirect_outcome outcome = pc_redirect_check(ctx, req.url, req.url_len, &url);
 	if (outcome != PC_REDIRECT_OK)
 		return error(&req, outcome_status(outcome), out, out_size, res);
 	/* The smallest answer of the family asked for must fit before the
@@ -175,15 +175,11 @@ size_t pc_cdsr_answer(const pc_model *model, pc_live *live, const struct pc_cdsr
 	if (req.len < smallest || out_size < smallest)
 		return error(&req, PC_CDSR_TOO_SMALL, out, out_size, res);
 
-	struct pc_redirect_query rquery;
-	pc_redirect_query_init(&rquery);
-	rquery.source = query->source;
-	rquery.node = query->node;
-	rquery.affinity = query->affinity;
-	rquery.now_ms = query->now_ms;
-	apply_preferences(model, &req, &rquery);
+	struct pc_redirect_prefs prefs;
+	pc_redirect_prefs_init(&prefs);
+	apply_preferences(model, &req, &prefs);
 	struct pc_redirect_target target;
-	outcome = pc_redirect_decide(model, live, &rquery, &url, &target);
+	outcome = pc_redirect_decide(ctx, &prefs, &url, &target);
 	if (outcome != PC_REDIRECT_OK)
 		return error(&req, outcome_status(outcome), out, out_size, res);
 	res->decided = true;

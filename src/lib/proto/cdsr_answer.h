@@ -1,8 +1,9 @@
 /* cdsr_answer: the CDSR redirector of the patent's §4 — one request
  * datagram in, one response datagram out. The URL is parsed (naming),
  * checked against the CDNs this node serves and the provider's signature
- * policy, decided (policy, with the client's preferences of claim 19) and
- * answered with the chosen server, its validity, reuse scope and hints.
+ * policy, decided (lib/redirect's object decision, with the client's
+ * preferences of claim 19) and answered with the chosen server, its
+ * validity, reuse scope and hints.
  * Pure: no sockets, no clock, no globals; the CDSR role of the daemon
  * wraps it (batching, rate limiting, counters), the fuzz target and unit
  * tests call it directly. The wire format is lib/cdsr.h (docs/cdsr.md). */
@@ -13,11 +14,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/policy/affinity.h"
-#include "lib/proto/cdsr.h"
-#include "lib/model/live.h"
-#include "lib/model/model.h"
+#include "lib/policy/answer.h"
 #include "lib/policy/policy.h"
+#include "lib/proto/cdsr.h"
 
 /* Seconds an answer stays valid when the serving CDN's dns_ttl is 0. DNS
  * answers default to TTL 0 because resolvers cache them for everyone
@@ -26,13 +25,11 @@
  * letting a shared cache pin a crowd to one server (docs/cdsr.md §7). */
 #define PC_CDSR_VALIDITY_DEFAULT 30
 
+/* The datagram; who sent it, to which node and when is the answer context
+ * (ctx->source: the datagram's source address). */
 struct pc_cdsr_query {
 	const uint8_t *wire;
 	size_t len;
-	pc_addr source;        /* the datagram's source address */
-	uint32_t node;         /* capturing node (model->self_node), or PC_NONE: all CDNs */
-	pc_affinity *affinity; /* where objects were sent recently; may be NULL */
-	uint64_t now_ms;       /* for agreement accounting and affinity */
 };
 
 struct pc_cdsr_result {
@@ -41,13 +38,13 @@ struct pc_cdsr_result {
 	pc_decision decision;
 };
 
-/* Answers query into out. The response is never longer than query->len
+/* Answers query in ctx into out. The response is never longer than query->len
  * (nor out_size; PC_CDSR_REQUEST_MAX is always enough). Returns the
  * response length, or 0 when the datagram is dropped (not a CDSR request,
  * or too short even for an error header). sodium_init() must have run
  * (naming). Any number of threads may answer at once over one model and
  * live state. */
-size_t pc_cdsr_answer(const pc_model *model, pc_live *live, const struct pc_cdsr_query *query,
+size_t pc_cdsr_answer(const struct pc_answer_ctx *ctx, const struct pc_cdsr_query *query,
                       uint8_t *out, size_t out_size, struct pc_cdsr_result *res);
 
 #endif

@@ -72,8 +72,8 @@ const char *pc_dns_class_name(enum pc_dns_class cls)
 /* Everything one answer needs, so helpers take one argument. */
 struct ctx {
 	pc_dns_scratch *scratch;
-	const pc_model *model;
-	pc_live *live;
+	const struct pc_answer_ctx *answer;
+	const pc_model *model; /* answer->model */
 	const struct pc_dns_query *query;
 	struct pc_dns_result *res;
 	knot_pkt_t *q, *r;
@@ -275,6 +275,17 @@ static uint8_t answer_mode(const pc_model *model, uint32_t cdn, uint32_t service
 	return mode == PC_DNS_MODE_INHERIT ? model->cdns[cdn].dns_mode : mode;
 }
 
+/* pc_answer_sends_fn: a server answer sends the client to the servers
+ * (the object is remembered on the first, however many are answered); a
+ * redirector or anycast answer sends it to a redirector, which decides and
+ * remembers again. */
+static bool sends_to_servers(const struct pc_answer_ctx *ctx, const pc_request *req,
+                             const pc_decision *decision, void *arg)
+{
+	(void)arg;
+	return answer_mode(ctx->model, decision->cdn, req->service) == PC_DNS_MODE_SERVER;
+}
+
 static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 {
 	const pc_model *model = c->model;
@@ -311,39 +322,29 @@ static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 	}
 
 	pc_request req;
-	pc_request_init(&req);
-	const struct pc_dns_query *query = c->query;
-	req.client = query->source;
+	pc_answer_request_init(c->answer, &req);
 	if (c->res->ecs && c->ecs.source_len > 0) {
 		memset(&req.client, 0, sizeof(req.client));
 		req.client.family =
 		    c->ecs.family == KNOT_ADDR_FAMILY_IPV4 ? PC_AF_INET : PC_AF_INET6;
 		memcpy(req.client.bytes, c->ecs.address, (c->ecs.source_len + 7) / 8);
 	}
-	req.node = query->node;
 	req.provider = name->provider;
 	req.service = name->service;
 	req.object = name->object;
 	req.object_len = name->object_len;
 	req.family = qtype == KNOT_RRTYPE_A ? PC_AF_INET : PC_AF_INET6;
 	req.max_answers = model->dns.max_answers;
-	req.now_ms = query->now_ms;
-	/* The object's memory is per provider and service: "ad102" of two
-	 * customers are two objects. */
-	uint64_t object_key =
-	    pc_hash_ci(name->object, name->object_len) ^
-	    ((uint64_t)name->provider << 32 | name->service) * 0x9e3779b97f4a7c15ULL;
-	req.sticky_server = pc_affinity_lookup(query->affinity, object_key, query->now_ms);
 
 	pc_decision *decision = &c->res->decision;
 	uint8_t mode = PC_DNS_MODE_SERVER;
-	int rc = pc_policy_decide(model, c->live, &req, decision, NULL);
+	int rc = pc_answer_decide(c->answer, &req, decision, sends_to_servers, NULL);
 	if (rc == PC_ENOSERVER) {
 		/* None with an address of this family: a redirector answer does
 		 * not care, a server answer is NODATA when servers of the other
-		 * family exist. */
+		 * family exist. Neither names a server: nothing to remember. */
 		req.family = PC_AF_NONE;
-		rc = pc_policy_decide(model, c->live, &req, decision, NULL);
+		rc = pc_answer_decide(c->answer, &req, decision, NULL, NULL);
 		if (rc == PC_OK &&
 		    answer_mode(model, decision->cdn, name->service) == PC_DNS_MODE_SERVER) {
 			c->res->decided = true;
@@ -357,9 +358,6 @@ static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 		return;
 	}
 	mode = answer_mode(model, decision->cdn, name->service);
-	if (mode == PC_DNS_MODE_SERVER && decision->n_servers > 0)
-		pc_affinity_remember(query->affinity, object_key, decision->servers[0],
-		                     query->now_ms);
 	c->res->decided = true;
 	c->res->cls = PC_DNS_ANSWER;
 	knot_pkt_begin(c->r, KNOT_ANSWER);
@@ -415,7 +413,7 @@ static void answer_question(struct ctx *c)
 	bool parsed = pc_name_parse(c->model, text, len, &name) == PC_OK;
 	size_t codepoint_len = 0;
 	c->zone = parsed ? name.cdn : pc_model_cdn_for_name(c->model, text, len, &codepoint_len);
-	if (c->zone == PC_NONE || !pc_model_node_serves(c->model, c->query->node, c->zone)) {
+	if (c->zone == PC_NONE || !pc_model_node_serves(c->model, c->answer->node, c->zone)) {
 		c->res->cls = PC_DNS_REFUSED;
 		knot_wire_set_rcode(c->r->wire, KNOT_RCODE_REFUSED);
 		return;
@@ -469,10 +467,11 @@ static size_t udp_limit(const struct ctx *c, size_t out_size)
 	return limit < out_size ? limit : out_size;
 }
 
-size_t pc_dns_answer(pc_dns_scratch *scratch, const pc_model *model, pc_live *live,
+size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *answer,
                      const struct pc_dns_query *query, uint8_t *out, size_t out_size,
                      struct pc_dns_result *res)
 {
+	const pc_model *model = answer->model;
 	memset(res, 0, sizeof(*res));
 	res->cls = PC_DNS_DROPPED;
 	/* Too short for a header, or a response (reflection fodder): silence. */
@@ -483,7 +482,7 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const pc_model *model, pc_live *li
 	memcpy(scratch->query_copy, query->wire, query->len);
 
 	struct ctx c = {
-	    .scratch = scratch, .model = model, .live = live, .query = query, .res = res};
+	    .scratch = scratch, .answer = answer, .model = model, .query = query, .res = res};
 	if (knot_wire_get_opcode(query->wire) != KNOT_OPCODE_QUERY) {
 		res->cls = PC_DNS_NOTIMP;
 		return header_only(query, out, KNOT_WIRE_HEADER_SIZE, KNOT_RCODE_NOTIMPL, res);

@@ -1,7 +1,8 @@
 /* dns_answer: the APAR-DNS answer of the patent's §3.1.4 — one query's wire
  * in, one response's wire out — for names nobody configured one by one:
- * <codepoint>.<cdn-domain> is parsed (naming), decided (policy) and answered
- * with the chosen server, an explicit redirector, or an anycast redirector
+ * <codepoint>.<cdn-domain> is parsed (naming), decided (the object
+ * decision every role shares, lib/policy/answer.h) and answered with the
+ * chosen server, an explicit redirector, or an anycast redirector
  * address. Pure: no sockets, no clock, no globals; the DNS role of the
  * daemon wraps it, the fuzz target and unit tests call it directly.
  *
@@ -14,9 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/policy/affinity.h"
-#include "lib/model/live.h"
 #include "lib/model/model.h"
+#include "lib/policy/answer.h"
 #include "lib/policy/policy.h"
 
 /* Per-thread scratch memory for one query at a time (libknot's packet
@@ -43,14 +43,13 @@ enum pc_dns_class {
 
 const char *pc_dns_class_name(enum pc_dns_class cls); /* "answer", "nxdomain", ... */
 
+/* The query message; who sent it, to which node and when is the answer
+ * context (ctx->source: the packet's source address, which an EDNS client
+ * subnet replaces for the decision). */
 struct pc_dns_query {
 	const uint8_t *wire;
 	size_t len;
-	pc_addr source;        /* the packet's source address */
-	bool tcp;              /* no 512/EDNS size limit, no TC */
-	uint32_t node;         /* capturing node (model->self_node), or PC_NONE */
-	pc_affinity *affinity; /* where objects were sent recently; may be NULL */
-	uint64_t now_ms;       /* for agreement accounting */
+	bool tcp; /* no 512/EDNS size limit, no TC */
 };
 
 struct pc_dns_result {
@@ -63,9 +62,16 @@ struct pc_dns_result {
 	size_t question_end; /* header + question bytes, for pc_dns_truncate */
 };
 
-/* Answers query into out (out_size at least 512; 65535 covers TCP). Returns
- * the response length, or 0 when the query is dropped (res->cls says why). */
-size_t pc_dns_answer(pc_dns_scratch *scratch, const pc_model *model, pc_live *live,
+/* Answers query in ctx into out (out_size at least 512; 65535 covers
+ * TCP). Returns the response length, or 0 when the query is dropped
+ * (res->cls says why). The zone's settings are read from ctx->model->dns.
+ *
+ * Affinity: an answer with server addresses remembers the first of them
+ * (decision.servers[0]) for the object, whatever max_answers is; answers
+ * naming redirectors or anycast addresses remember nothing (the
+ * redirector decides again), nor does a NODATA for a family no server
+ * has. */
+size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *ctx,
                      const struct pc_dns_query *query, uint8_t *out, size_t out_size,
                      struct pc_dns_result *res);
 

@@ -21,6 +21,8 @@ enum {
 
 enum field { F_OTHER, F_HOST, F_EXPECT };
 
+typedef struct pc_http_session pc_http_session;
+
 struct pc_http_session {
 	http_parser parser;
 	struct pc_http_limits limits;
@@ -95,7 +97,7 @@ static const char *reason_phrase(unsigned status)
 
 static const char *date_header(pc_http_session *s)
 {
-	uint64_t now_s = s->env->now_ms / 1000;
+	uint64_t now_s = s->env->answer.now_ms / 1000;
 	if (s->date[0] == '\0' || now_s != s->date_s) {
 		pc_redirect_date(now_s, s->date);
 		s->date_s = now_s;
@@ -135,7 +137,7 @@ static void respond(pc_http_session *s, unsigned status, const char *location, c
 		s->state = PC_HTTP_CLOSING;
 	if (result != NULL && s->env->on_result != NULL) {
 		result->status = status;
-		s->env->on_result(s->env->ctx, result);
+		s->env->on_result(s->env->on_result_arg, result);
 	}
 }
 
@@ -372,7 +374,7 @@ static const http_parser_settings settings = {
     .on_message_complete = on_message_complete,
 };
 
-pc_http_session *pc_http_session_new(const struct pc_http_limits *limits)
+static void *session_new(const struct pc_http_limits *limits)
 {
 	pc_http_session *s = calloc(1, sizeof(*s));
 	if (s == NULL)
@@ -391,12 +393,13 @@ pc_http_session *pc_http_session_new(const struct pc_http_limits *limits)
 	return s;
 }
 
-void pc_http_session_free(pc_http_session *session)
+static void session_free(void *session)
 {
-	if (session == NULL)
+	pc_http_session *s = session;
+	if (s == NULL)
 		return;
-	free(session->url);
-	free(session);
+	free(s->url);
+	free(s);
 }
 
 /* Scans head bytes for what RFC 9112 lets a server reject and http_parser
@@ -447,9 +450,10 @@ static unsigned parser_error_status(enum http_errno err)
 	}
 }
 
-enum pc_http_state pc_http_session_feed(pc_http_session *s, const struct pc_redirect_env *env,
-                                        const char *in, size_t len, struct pc_buf *out)
+static enum pc_http_state session_feed(void *session, const struct pc_redirect_env *env,
+                                       const char *in, size_t len, struct pc_buf *out)
 {
+	pc_http_session *s = session;
 	s->env = env;
 	s->out = out;
 	size_t off = 0;
@@ -510,9 +514,10 @@ enum pc_http_state pc_http_session_feed(pc_http_session *s, const struct pc_redi
 	return s->state;
 }
 
-enum pc_http_state pc_http_session_end(pc_http_session *s, const struct pc_redirect_env *env,
-                                       bool timeout, struct pc_buf *out)
+static enum pc_http_state session_end(void *session, const struct pc_redirect_env *env,
+                                      bool timeout, struct pc_buf *out)
 {
+	pc_http_session *s = session;
 	s->env = env;
 	s->out = out;
 	if (s->state == PC_HTTP_HEAD || s->state == PC_HTTP_BODY) {
@@ -523,3 +528,12 @@ enum pc_http_state pc_http_session_end(pc_http_session *s, const struct pc_redir
 	s->state = PC_HTTP_CLOSING;
 	return s->state;
 }
+
+const struct pc_session_ops pc_http_session_ops = {
+    .name = "http",
+    .status_line = "HTTP/1.1 ",
+    .create = session_new,
+    .feed = session_feed,
+    .end = session_end,
+    .destroy = session_free,
+};

@@ -16,11 +16,10 @@ const char *pc_redirect_outcome_name(unsigned outcome)
 	return outcome < PC_REDIRECT__COUNT ? names[outcome] : "unknown";
 }
 
-void pc_redirect_query_init(struct pc_redirect_query *query)
+void pc_redirect_prefs_init(struct pc_redirect_prefs *prefs)
 {
-	memset(query, 0, sizeof(*query));
-	query->node = PC_NONE;
-	query->preferred_cdn = PC_NONE;
+	memset(prefs, 0, sizeof(*prefs));
+	prefs->preferred_cdn = PC_NONE;
 }
 
 /* pc_url_parse's failures as outcomes. A host under a CDN this node does
@@ -49,9 +48,11 @@ static enum pc_redirect_outcome url_outcome(const pc_model *model, uint32_t node
 	}
 }
 
-enum pc_redirect_outcome pc_redirect_check(const pc_model *model, uint32_t node, const char *url,
+enum pc_redirect_outcome pc_redirect_check(const struct pc_answer_ctx *ctx, const char *url,
                                            size_t url_len, pc_url *out)
 {
+	const pc_model *model = ctx->model;
+	uint32_t node = ctx->node;
 	int rc = pc_url_parse(model, url, url_len, out);
 	if (rc != PC_OK)
 		return url_outcome(model, node, out, rc);
@@ -91,42 +92,44 @@ static uint16_t server_port(const struct pc_server *server, enum pc_scheme schem
 	return port != 0 ? port : default_port(scheme);
 }
 
-enum pc_redirect_outcome pc_redirect_decide(const pc_model *model, pc_live *live,
-                                            const struct pc_redirect_query *query,
+/* pc_answer_sends_fn: a redirect goes to servers[0] when it has an
+ * address the client can be given; arg is the target, which keeps it. */
+static bool sends_to_server(const struct pc_answer_ctx *ctx, const pc_request *req,
+                            const pc_decision *decision, void *arg)
+{
+	struct pc_redirect_target *target = arg;
+	target->address = pick_address(&ctx->model->servers[decision->servers[0]], req->family,
+	                               ctx->source.family);
+	return target->address != NULL;
+}
+
+enum pc_redirect_outcome pc_redirect_decide(const struct pc_answer_ctx *ctx,
+                                            const struct pc_redirect_prefs *prefs,
                                             const pc_url *url, struct pc_redirect_target *out)
 {
 	pc_request req;
-	pc_request_init(&req);
-	req.client = query->source;
-	req.node = query->node;
+	pc_answer_request_init(ctx, &req);
 	req.provider = url->name.provider;
 	req.service = url->name.service;
 	req.object = url->name.object;
 	req.object_len = url->name.object_len;
 	req.max_answers = 1;
-	req.now_ms = query->now_ms;
-	req.preferred_cdn = query->preferred_cdn;
-	req.n_avoid = query->n_avoid < PC_MAX_AVOID ? query->n_avoid : PC_MAX_AVOID;
-	memcpy(req.avoid, query->avoid, req.n_avoid * sizeof(req.avoid[0]));
-	req.family = query->family;
-	/* The object's memory is per provider and service, as in the DNS role. */
-	uint64_t object_key =
-	    pc_hash_ci(url->name.object, url->name.object_len) ^
-	    ((uint64_t)url->name.provider << 32 | url->name.service) * 0x9e3779b97f4a7c15ULL;
-	req.sticky_server = pc_affinity_lookup(query->affinity, object_key, query->now_ms);
-
-	int rc = pc_policy_decide(model, live, &req, &out->decision, NULL);
+	if (prefs != NULL) {
+		req.preferred_cdn = prefs->preferred_cdn;
+		req.n_avoid = prefs->n_avoid < PC_MAX_AVOID ? prefs->n_avoid : PC_MAX_AVOID;
+		memcpy(req.avoid, prefs->avoid, req.n_avoid * sizeof(req.avoid[0]));
+		req.family = prefs->family;
+	}
+	out->address = NULL;
+	int rc = pc_answer_decide(ctx, &req, &out->decision, sends_to_server, out);
 	if (rc == PC_ENOSERVER)
 		return PC_REDIRECT_NO_SERVER;
 	if (rc != PC_OK || out->decision.n_servers == 0)
 		return PC_REDIRECT_ERROR;
 	out->server = out->decision.servers[0];
-	const struct pc_server *server = &model->servers[out->server];
-	out->address = pick_address(server, query->family, query->source.family);
 	if (out->address == NULL)
 		return PC_REDIRECT_NO_SERVER;
-	out->port = server_port(server, url->scheme);
-	pc_affinity_remember(query->affinity, object_key, out->server, query->now_ms);
+	out->port = server_port(&ctx->model->servers[out->server], url->scheme);
 	return PC_REDIRECT_OK;
 }
 
@@ -159,17 +162,10 @@ enum pc_redirect_outcome pc_redirect_url(const struct pc_redirect_env *env, cons
                                          struct pc_redirect_result *result)
 {
 	pc_url parsed;
-	enum pc_redirect_outcome outcome =
-	    pc_redirect_check(env->model, env->node, url, url_len, &parsed);
+	enum pc_redirect_outcome outcome = pc_redirect_check(&env->answer, url, url_len, &parsed);
 	if (outcome == PC_REDIRECT_OK) {
-		struct pc_redirect_query query;
-		pc_redirect_query_init(&query);
-		query.source = env->source;
-		query.node = env->node;
-		query.affinity = env->affinity;
-		query.now_ms = env->now_ms;
 		struct pc_redirect_target target;
-		outcome = pc_redirect_decide(env->model, env->live, &query, &parsed, &target);
+		outcome = pc_redirect_decide(&env->answer, NULL, &parsed, &target);
 		if (outcome == PC_REDIRECT_OK) {
 			result->decided = true;
 			result->decision = target.decision;

@@ -3,9 +3,14 @@
  * CDSR responder, the HTTP and the RTSP redirectors differ only in how the
  * URL arrives and how the answer is written; the checks and their order
  * live here once: the URL's form, its CDN against the node, the provider's
- * signature policy, and only then the policy decision (which spends
- * agreement capacity and affinity, so nothing that cannot be answered
- * reaches it).
+ * signature policy, and only then the object decision (lib/policy/answer:
+ * the policy with the affinity memory, which spends agreement capacity and
+ * affinity, so nothing that cannot be answered reaches it). The DNS answer
+ * makes the same object decision from a name instead of a URL.
+ *
+ * Every function takes the one answer context (struct pc_answer_ctx) the
+ * other roles take; what is a redirector's own (claim 19's preferences,
+ * the result callback of a TCP session) comes beside it.
  *
  * Pure: no I/O, no clock, no globals; any number of threads over one model
  * and live state. */
@@ -16,10 +21,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/policy/affinity.h"
-#include "lib/model/live.h"
 #include "lib/model/model.h"
 #include "lib/naming/naming.h"
+#include "lib/policy/answer.h"
 #include "lib/policy/policy.h"
 
 enum pc_redirect_outcome {
@@ -36,13 +40,9 @@ enum pc_redirect_outcome {
 /* "ok", "bad_url", ...; "unknown" for other values. */
 const char *pc_redirect_outcome_name(unsigned outcome);
 
-struct pc_redirect_query {
-	pc_addr source;        /* the client */
-	uint32_t node;         /* capturing node (model->self_node), or PC_NONE: all CDNs */
-	pc_affinity *affinity; /* may be NULL */
-	uint64_t now_ms;
-	/* Claim 19: the client's preferences (CDSR only; PC_NONE / 0 = none). */
-	uint32_t preferred_cdn;
+/* Claim 19: the client's preferences (CDSR only). */
+struct pc_redirect_prefs {
+	uint32_t preferred_cdn;       /* PC_NONE: none */
 	uint32_t avoid[PC_MAX_AVOID]; /* server indexes */
 	uint32_t n_avoid;
 	uint8_t family; /* PC_AF_INET / PC_AF_INET6 wanted; PC_AF_NONE = any */
@@ -57,23 +57,26 @@ struct pc_redirect_target {
 	pc_decision decision;
 };
 
-/* Initialises a query with no preferences. */
-void pc_redirect_query_init(struct pc_redirect_query *query);
+/* Initialises preferences to none. */
+void pc_redirect_prefs_init(struct pc_redirect_prefs *prefs);
 
-/* Step 1: parses url (absolute) into *out and checks that this node may
- * answer it. Returns an outcome; on PC_REDIRECT_OK, *out is valid. */
-enum pc_redirect_outcome pc_redirect_check(const pc_model *model, uint32_t node, const char *url,
+/* Step 1: parses url (absolute) into *out and checks that ctx->node may
+ * answer it (only ctx->model and ctx->node are read). Returns an outcome;
+ * on PC_REDIRECT_OK, *out is valid. */
+enum pc_redirect_outcome pc_redirect_check(const struct pc_answer_ctx *ctx, const char *url,
                                            size_t url_len, pc_url *out);
 
-/* Step 2: the decision for a checked URL. The server's address is of the
- * wanted family, else of the client's, else the first. */
-enum pc_redirect_outcome pc_redirect_decide(const pc_model *model, pc_live *live,
-                                            const struct pc_redirect_query *query,
+/* Step 2: the object decision (pc_answer_decide, one answer) for a checked
+ * URL; prefs may be NULL (none). The server's address is of the wanted
+ * family, else of the client's, else the first; the object is remembered
+ * on the server only when it has such an address. */
+enum pc_redirect_outcome pc_redirect_decide(const struct pc_answer_ctx *ctx,
+                                            const struct pc_redirect_prefs *prefs,
                                             const pc_url *url, struct pc_redirect_target *out);
 
 /* What a TCP redirector (HTTP, RTSP) needs to answer requests on one
- * connection: the generation's state, the client, and a callback that
- * sees every response (for counters and logs). */
+ * connection: the answer context, and a callback that sees every response
+ * (for counters and logs). */
 struct pc_redirect_result {
 	unsigned status;                  /* the response's status code */
 	enum pc_redirect_outcome outcome; /* for requests that reached the decision */
@@ -83,14 +86,9 @@ struct pc_redirect_result {
 };
 
 struct pc_redirect_env {
-	const pc_model *model;
-	pc_live *live;
-	pc_affinity *affinity;
-	pc_addr source; /* the client (PROXY v2 applied) */
-	uint32_t node;
-	uint64_t now_ms; /* wall clock: Date headers, agreements, affinity */
-	void (*on_result)(void *ctx, const struct pc_redirect_result *result); /* may be NULL */
-	void *ctx;
+	struct pc_answer_ctx answer; /* source: the client, PROXY v2 applied */
+	void (*on_result)(void *arg, const struct pc_redirect_result *result); /* may be NULL */
+	void *on_result_arg;
 };
 
 /* Answers an absolute URL for a stream redirector: check and decide with

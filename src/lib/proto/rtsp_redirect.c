@@ -8,6 +8,8 @@
 
 enum { LOCATION_MAX = 8 + 64 + 8 + 8192 + 256, MAX_HEADERS = 100 };
 
+typedef struct pc_rtsp_session pc_rtsp_session;
+
 struct pc_rtsp_session {
 	struct pc_http_limits limits;
 	enum pc_http_state state;
@@ -194,7 +196,7 @@ static void respond(pc_rtsp_session *s, const struct pc_redirect_env *env, struc
                     bool close, struct pc_redirect_result *result)
 {
 	char date[PC_REDIRECT_DATE_SIZE];
-	pc_redirect_date(env->now_ms / 1000, date);
+	pc_redirect_date(env->answer.now_ms / 1000, date);
 	bool ok = pc_buf_printf(out, "RTSP/1.0 %u %s\r\n", status, reason_phrase(status));
 	if (req != NULL && req->has_cseq)
 		ok = ok && pc_buf_printf(out, "CSeq: %u\r\n", (unsigned)req->cseq);
@@ -210,7 +212,7 @@ static void respond(pc_rtsp_session *s, const struct pc_redirect_env *env, struc
 		s->state = PC_HTTP_CLOSING;
 	if (env->on_result != NULL) {
 		result->status = status;
-		env->on_result(env->ctx, result);
+		env->on_result(env->on_result_arg, result);
 	}
 }
 
@@ -245,7 +247,7 @@ static void answer(pc_rtsp_session *s, const struct pc_redirect_env *env,
 	        false, &result);
 }
 
-pc_rtsp_session *pc_rtsp_session_new(const struct pc_http_limits *limits)
+static void *session_new(const struct pc_http_limits *limits)
 {
 	pc_rtsp_session *s = calloc(1, sizeof(*s));
 	if (s != NULL)
@@ -253,17 +255,19 @@ pc_rtsp_session *pc_rtsp_session_new(const struct pc_http_limits *limits)
 	return s;
 }
 
-void pc_rtsp_session_free(pc_rtsp_session *session)
+static void session_free(void *session)
 {
-	if (session == NULL)
+	pc_rtsp_session *s = session;
+	if (s == NULL)
 		return;
-	pc_buf_free(&session->head);
-	free(session);
+	pc_buf_free(&s->head);
+	free(s);
 }
 
-enum pc_http_state pc_rtsp_session_feed(pc_rtsp_session *s, const struct pc_redirect_env *env,
-                                        const char *in, size_t len, struct pc_buf *out)
+static enum pc_http_state session_feed(void *session, const struct pc_redirect_env *env,
+                                       const char *in, size_t len, struct pc_buf *out)
 {
+	pc_rtsp_session *s = session;
 	while (len > 0 && s->state != PC_HTTP_CLOSING) {
 		if (s->body_left > 0) {
 			size_t n = len < s->body_left ? len : (size_t)s->body_left;
@@ -322,9 +326,10 @@ enum pc_http_state pc_rtsp_session_feed(pc_rtsp_session *s, const struct pc_redi
 	return s->state;
 }
 
-enum pc_http_state pc_rtsp_session_end(pc_rtsp_session *s, const struct pc_redirect_env *env,
-                                       bool timeout, struct pc_buf *out)
+static enum pc_http_state session_end(void *session, const struct pc_redirect_env *env,
+                                      bool timeout, struct pc_buf *out)
 {
+	pc_rtsp_session *s = session;
 	if (s->state == PC_HTTP_HEAD || s->state == PC_HTTP_BODY) {
 		struct pc_redirect_result result = {.outcome = PC_REDIRECT__COUNT,
 		                                    .error = timeout ? "timeout" : "truncated"};
@@ -333,3 +338,12 @@ enum pc_http_state pc_rtsp_session_end(pc_rtsp_session *s, const struct pc_redir
 	s->state = PC_HTTP_CLOSING;
 	return s->state;
 }
+
+const struct pc_session_ops pc_rtsp_session_ops = {
+    .name = "rtsp",
+    .status_line = "RTSP/1.0 ",
+    .create = session_new,
+    .feed = session_feed,
+    .end = session_end,
+    .destroy = session_free,
+};

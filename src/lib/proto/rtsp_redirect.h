@@ -6,7 +6,8 @@
  * parsed here: request line, header lines with CRLF only, a CSeq, an
  * optional Content-Length body read and discarded; limits as HTTP's.
  *
- * No I/O and no clock, like http_redirect. */
+ * No I/O and no clock, like http_redirect; driven through the session
+ * interface (lib/proto/session.h). */
 #ifndef PC_LIB_RTSP_REDIRECT_H
 #define PC_LIB_RTSP_REDIRECT_H
 
@@ -14,21 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "lib/base/buf.h"
-#include "lib/proto/http_redirect.h"
-#include "lib/proto/redirect.h"
+#include "lib/proto/session.h"
 
-typedef struct pc_rtsp_session pc_rtsp_session;
-
-/* The limits are HTTP's (redirect_status is not used: RTSP/1.0 has 302). */
-pc_rtsp_session *pc_rtsp_session_new(const struct pc_http_limits *limits);
-void pc_rtsp_session_free(pc_rtsp_session *session);
-
-/* As pc_http_session_feed. */
-enum pc_http_state pc_rtsp_session_feed(pc_rtsp_session *session, const struct pc_redirect_env *env,
-                                        const char *in, size_t len, struct pc_buf *out);
-enum pc_http_state pc_rtsp_session_end(pc_rtsp_session *session, const struct pc_redirect_env *env,
-                                       bool timeout, struct pc_buf *out);
+/* The RTSP/1.0 redirector session: "rtsp", responses "RTSP/1.0 ". The
+ * limits are HTTP's (redirect_status is not used: RTSP/1.0 has 302). */
+extern const struct pc_session_ops pc_rtsp_session_ops;
 
 /* One parsed request head (exposed for tests and the fuzz target). */
 struct pc_rtsp_request {

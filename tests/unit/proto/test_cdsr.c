@@ -86,15 +86,15 @@ static pc_addr addr(const char *text)
  * one and checks the size rule and the nonce on the way. */
 static uint8_t answer_from(struct env *env, const char *client, uint32_t node)
 {
-	struct pc_cdsr_query query = {
-	    .wire = env->req,
-	    .len = env->req_len,
-	    .source = addr(client),
+	struct pc_answer_ctx ctx = {
+	    .model = env->model,
+	    .live = env->live,
 	    .node = node,
+	    .source = addr(client),
 	    .now_ms = NOW_MS,
 	};
-	env->out_len =
-	    pc_cdsr_answer(env->model, env->live, &query, env->out, sizeof(env->out), &env->res);
+	struct pc_cdsr_query query = {.wire = env->req, .len = env->req_len};
+	env->out_len = pc_cdsr_answer(&ctx, &query, env->out, sizeof(env->out), &env->res);
 	assert_true(env->out_len <= env->req_len);
 	if (env->out_len == 0) {
 		assert_int_equal(env->res.status, PC_CDSR_DROPPED);
@@ -638,16 +638,16 @@ static void test_answer_size_rule(void **state)
 	/* A response buffer smaller than the smallest answer: TOO_SMALL. */
 	request_init(&req, ABC_URL);
 	write_request(env, &req, 512);
-	struct pc_cdsr_query query = {.wire = env->req,
-	                              .len = env->req_len,
-	                              .source = addr("127.1.0.10"),
-	                              .node = PC_NONE,
-	                              .now_ms = NOW_MS};
-	assert_int_equal(pc_cdsr_answer(env->model, env->live, &query, env->out, 30, &env->res),
-	                 PC_CDSR_HEADER_LEN);
+	struct pc_answer_ctx ctx = {.model = env->model,
+	                            .live = env->live,
+	                            .node = PC_NONE,
+	                            .source = addr("127.1.0.10"),
+	                            .now_ms = NOW_MS};
+	struct pc_cdsr_query query = {.wire = env->req, .len = env->req_len};
+	assert_int_equal(pc_cdsr_answer(&ctx, &query, env->out, 30, &env->res), PC_CDSR_HEADER_LEN);
 	assert_int_equal(env->res.status, PC_CDSR_TOO_SMALL);
 	assert_false(env->res.decided);
-	assert_int_equal(pc_cdsr_answer(env->model, env->live, &query, env->out, 10, &env->res), 0);
+	assert_int_equal(pc_cdsr_answer(&ctx, &query, env->out, 10, &env->res), 0);
 }
 
 /* Claims 1-2: PRIMARY, PEER and OUTSIDE through the CDSR answer. */

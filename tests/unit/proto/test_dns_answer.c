@@ -89,15 +89,15 @@ static void make_query(struct env *env, const char *name, uint16_t qtype, bool e
 
 static void ask(struct env *env, const char *source, bool tcp)
 {
-	struct pc_dns_query query = {
-	    .wire = env->query,
-	    .len = env->query_len,
-	    .tcp = tcp,
+	struct pc_answer_ctx ctx = {
+	    .model = env->model,
+	    .live = env->live,
 	    .node = env->model->self_node,
 	    .now_ms = 1764000000000ULL,
 	};
-	assert_int_equal(pc_addr_parse(source, &query.source), 0);
-	env->out_len = pc_dns_answer(env->scratch, env->model, env->live, &query, env->out,
+	assert_int_equal(pc_addr_parse(source, &ctx.source), 0);
+	struct pc_dns_query query = {.wire = env->query, .len = env->query_len, .tcp = tcp};
+	env->out_len = pc_dns_answer(env->scratch, &ctx, &query, env->out,
 	                             tcp ? sizeof(env->out) : 1232, &env->res);
 	knot_pkt_free(env->resp);
 	env->resp = NULL;
@@ -248,22 +248,21 @@ static void test_signature_required(void **state)
 static void test_malformed(void **state)
 {
 	struct env *env = *state;
-	struct pc_dns_query query = {.node = env->model->self_node};
-	pc_addr_parse("127.1.0.1", &query.source);
+	struct pc_answer_ctx ctx = {
+	    .model = env->model, .live = env->live, .node = env->model->self_node};
+	pc_addr_parse("127.1.0.1", &ctx.source);
+	struct pc_dns_query query = {0};
 	/* Too short for a header: dropped. */
 	static const uint8_t short_packet[5] = {1, 2, 3, 4, 5};
 	query.wire = short_packet;
 	query.len = sizeof(short_packet);
-	assert_int_equal(
-	    pc_dns_answer(env->scratch, env->model, env->live, &query, env->out, 1232, &env->res),
-	    0);
+	assert_int_equal(pc_dns_answer(env->scratch, &ctx, &query, env->out, 1232, &env->res), 0);
 	assert_int_equal(env->res.cls, PC_DNS_DROPPED);
 	/* qdcount 0: FORMERR. */
 	static const uint8_t no_question[12] = {0x12, 0x34, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0};
 	query.wire = no_question;
 	query.len = sizeof(no_question);
-	size_t len =
-	    pc_dns_answer(env->scratch, env->model, env->live, &query, env->out, 1232, &env->res);
+	size_t len = pc_dns_answer(env->scratch, &ctx, &query, env->out, 1232, &env->res);
 	assert_int_equal(len, 12);
 	assert_int_equal(env->res.cls, PC_DNS_FORMERR);
 	assert_int_equal(knot_wire_get_rcode(env->out), KNOT_RCODE_FORMERR);
@@ -272,7 +271,7 @@ static void test_malformed(void **state)
 	                               0,    0,    0,    0xc0, 0x0c, 0, 1, 0, 1};
 	query.wire = loop;
 	query.len = sizeof(loop);
-	pc_dns_answer(env->scratch, env->model, env->live, &query, env->out, 1232, &env->res);
+	pc_dns_answer(env->scratch, &ctx, &query, env->out, 1232, &env->res);
 	assert_int_equal(env->res.cls, PC_DNS_FORMERR);
 }
 

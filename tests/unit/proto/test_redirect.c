@@ -37,19 +37,17 @@ static void on_result(void *ctx, const struct pc_redirect_result *result)
 static struct pc_redirect_env env_for(const char *client)
 {
 	struct pc_redirect_env env = {
-	    .model = model,
-	    .live = live,
-	    .node = model->self_node,
-	    .now_ms = NOW_MS,
+	    .answer = {.model = model, .live = live, .node = model->self_node, .now_ms = NOW_MS},
 	    .on_result = on_result,
 	};
 	unsigned a, b, c, d;
 	sscanf(client, "%u.%u.%u.%u", &a, &b, &c, &d);
-	env.source.family = PC_AF_INET;
-	env.source.bytes[0] = (uint8_t)a;
-	env.source.bytes[1] = (uint8_t)b;
-	env.source.bytes[2] = (uint8_t)c;
-	env.source.bytes[3] = (uint8_t)d;
+	pc_addr *source = &env.answer.source;
+	source->family = PC_AF_INET;
+	source->bytes[0] = (uint8_t)a;
+	source->bytes[1] = (uint8_t)b;
+	source->bytes[2] = (uint8_t)c;
+	source->bytes[3] = (uint8_t)d;
 	return env;
 }
 
@@ -65,17 +63,18 @@ static const struct pc_http_limits limits = {
 static char *http_run(const char *text, size_t len, size_t step, const struct pc_http_limits *l,
                       enum pc_http_state *state)
 {
-	pc_http_session *s = pc_http_session_new(l ? l : &limits);
+	const struct pc_session_ops *http = &pc_http_session_ops;
+	void *s = http->create(l ? l : &limits);
 	assert_non_null(s);
 	struct pc_redirect_env env = env_for("127.1.0.10");
 	struct pc_buf out = {0};
 	enum pc_http_state st = PC_HTTP_IDLE;
 	for (size_t off = 0; off < len && st != PC_HTTP_CLOSING;) {
 		size_t n = step == 0 || step > len - off ? len - off : step;
-		st = pc_http_session_feed(s, &env, text + off, n, &out);
+		st = http->feed(s, &env, text + off, n, &out);
 		off += n;
 	}
-	pc_http_session_free(s);
+	http->destroy(s);
 	pc_buf_append(&out, "", 1);
 	if (state != NULL)
 		*state = st;
@@ -264,16 +263,17 @@ static void test_end_and_timeout(void **state)
 {
 	(void)state;
 	struct pc_redirect_env env = env_for("127.1.0.10");
-	pc_http_session *s = pc_http_session_new(&limits);
+	const struct pc_session_ops *http = &pc_http_session_ops;
+	void *s = http->create(&limits);
 	struct pc_buf out = {0};
-	assert_int_equal(pc_http_session_end(s, &env, true, &out), PC_HTTP_CLOSING);
+	assert_int_equal(http->end(s, &env, true, &out), PC_HTTP_CLOSING);
 	assert_int_equal(out.len, 0); /* idle: nothing to say */
-	pc_http_session_free(s);
-	s = pc_http_session_new(&limits);
-	pc_http_session_feed(s, &env, "GET /www.abc", 12, &out);
-	pc_http_session_end(s, &env, true, &out);
+	http->destroy(s);
+	s = http->create(&limits);
+	http->feed(s, &env, "GET /www.abc", 12, &out);
+	http->end(s, &env, true, &out);
 	assert_true(out.len > 13 && strncmp(out.data, "HTTP/1.1 408 ", 13) == 0);
-	pc_http_session_free(s);
+	http->destroy(s);
 	pc_buf_free(&out);
 }
 
@@ -281,17 +281,18 @@ static void test_end_and_timeout(void **state)
 
 static char *rtsp_run(const char *text, size_t step, enum pc_http_state *state)
 {
-	pc_rtsp_session *s = pc_rtsp_session_new(&limits);
+	const struct pc_session_ops *rtsp = &pc_rtsp_session_ops;
+	void *s = rtsp->create(&limits);
 	struct pc_redirect_env env = env_for("127.1.0.10");
 	struct pc_buf out = {0};
 	size_t len = strlen(text);
 	enum pc_http_state st = PC_HTTP_IDLE;
 	for (size_t off = 0; off < len && st != PC_HTTP_CLOSING;) {
 		size_t n = step == 0 || step > len - off ? len - off : step;
-		st = pc_rtsp_session_feed(s, &env, text + off, n, &out);
+		st = rtsp->feed(s, &env, text + off, n, &out);
 		off += n;
 	}
-	pc_rtsp_session_free(s);
+	rtsp->destroy(s);
 	pc_buf_append(&out, "", 1);
 	if (state != NULL)
 		*state = st;
@@ -414,8 +415,8 @@ static void test_location_ipv6_and_default_port(void **state)
 	(void)state;
 	pc_url url;
 	const char text[] = "rtsp://abc.cdn.acme.net/www.abc.com/live?a=b";
-	assert_int_equal(pc_redirect_check(model, PC_NONE, text, strlen(text), &url),
-	                 PC_REDIRECT_OK);
+	struct pc_answer_ctx ctx = {.model = model, .live = live, .node = PC_NONE};
+	assert_int_equal(pc_redirect_check(&ctx, text, strlen(text), &url), PC_REDIRECT_OK);
 	pc_addr v6 = {.family = PC_AF_INET6, .bytes = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}};
 	struct pc_redirect_target target = {.address = &v6, .port = 554};
 	char loc[256];
