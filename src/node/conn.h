@@ -1,0 +1,175 @@
+/* conn: the TCP connection engine of the daemon's TCP roles (DNS over TCP,
+ * the HTTP and RTSP redirectors; the edge and overlay to come). It owns
+ * listeners, accept limits, the PROXY v2 header, input kept for framed
+ * protocols, buffered output with back-pressure, timeouts and the
+ * lingering close; a protocol only says what bytes mean and what to answer.
+ *
+ * Threads: a pcd_conn_group is shared by every worker of a role (atomics
+ * only); a pcd_conn_engine and its connections belong to one worker and are
+ * used on its thread only. */
+#ifndef PC_NODE_CONN_H
+#define PC_NODE_CONN_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/base/buf.h"
+#include "lib/model/model.h"
+#include "node/node.h"
+
+struct pcd_conn;        /* one connection */
+struct pcd_conn_engine; /* one worker's listeners and connections of a role */
+struct pcd_conn_group;  /* node-wide: what the engines of a role share */
+
+enum {
+	PCD_CONN_OUT_HIGH = 256 * 1024, /* unsent bytes above which a peer is not read */
+	PCD_CONN_LINGER_MS = 2000,      /* reading and dropping after the last response */
+	PCD_CONN_READ_CHUNK = 16384,    /* bytes per recv */
+};
+
+/* What the protocol says about a connection; it picks the timeout. */
+enum pcd_conn_state {
+	/* Between requests, or a response streaming: the idle timeout counts
+	 * from the last progress (a byte received or sent, or IDLE set again). */
+	PCD_CONN_IDLE,
+	/* A request has begun: the header timeout counts from when it began;
+	 * bytes trickling in do not extend it (slowloris). */
+	PCD_CONN_BUSY,
+	/* The last output is queued: the engine reads no more, sends it, then
+	 * closes with a linger. The header timeout bounds a peer that does not
+	 * read it. */
+	PCD_CONN_CLOSING,
+};
+
+enum pcd_conn_end {
+	PCD_CONN_END_PEER_CLOSED, /* FIN: the peer sends no more (it may still read) */
+	PCD_CONN_END_TIMEOUT,     /* the header timeout of a BUSY connection */
+};
+
+/* The engine's counters, in the role's own state (so the role's metrics
+ * code sums them over workers like its other counters). Written by the
+ * engine's worker only (PCD_BUMP). */
+enum pcd_conn_counter {
+	PCD_CONN_ACCEPTED,
+	PCD_CONN_REFUSED,        /* limits, or the protocol's open said no */
+	PCD_CONN_HEADER_TIMEOUT, /* BUSY, CLOSING or PROXY phase too long */
+	PCD_CONN_IDLE_TIMEOUT,
+	PCD_CONN_PROXY_BAD, /* a malformed PROXY v2 header from a balancer */
+	PCD_CONN__COUNTER_COUNT
+};
+struct pcd_conn_counters {
+	_Atomic uint64_t n[PCD_CONN__COUNTER_COUNT];
+};
+/* The metric names the HTTP and RTSP roles publish them under
+ * ("connections_accepted", ...); DNS has its own ("tcp_accepted"). */
+extern const char *const pcd_conn_counter_names[PCD_CONN__COUNTER_COUNT];
+
+/* Limits that may change with a reload; asked for at accept and tick. */
+struct pcd_conn_limits {
+	uint32_t max_conns;         /* per worker */
+	uint32_t max_per_source;    /* per source address, over the group's workers */
+	uint32_t header_timeout_ms; /* BUSY, CLOSING, and waiting for a PROXY header */
+	uint32_t idle_timeout_ms;   /* IDLE */
+	/* Peers whose connections start with PROXY v2; NULL for none. May point
+	 * into the current generation: the engine does not keep it. */
+	const struct pc_addr_list *balancers;
+};
+
+/* A protocol: a const struct, one per protocol. Callbacks run on the
+ * worker's thread and must not free the connection: pcd_conn_abort and the
+ * CLOSING state end it once the callback has returned. */
+struct pcd_conn_proto {
+	const char *name; /* the role field of log lines: "dns", "http" */
+	/* Unconsumed input the engine keeps, in bytes: more than the largest
+	 * frame a framed protocol waits for (DNS: 2 + 65535 + 1). A protocol
+	 * that consumes nothing of max_input bytes is closed. A stream
+	 * protocol that consumes all may leave it 0. */
+	size_t max_input;
+	/* Unsent output above which the peer is not read; 0: PCD_CONN_OUT_HIGH. */
+	size_t out_high;
+	void (*limits)(void *ctx, struct pcd_conn_limits *out);
+	/* A new connection; returns its state, owned by the engine from now on
+	 * and given to free (NULL refuses the connection, counted). NULL open:
+	 * the state is NULL. The source may still change with a PROXY header. */
+	void *(*open)(struct pcd_conn *conn, void *ctx);
+	/* Received bytes: in is everything not yet consumed. Returns how many
+	 * it consumed (at most len); the rest is offered again with what comes
+	 * next, so a framed protocol consumes one whole frame per call and 0
+	 * while a frame is incomplete. The engine calls again while bytes remain,
+	 * output is below the high-water mark and the state is not CLOSING. */
+	size_t (*input)(struct pcd_conn *conn, void *state, const uint8_t *in, size_t len);
+	/* The peer closed its side (after every byte it sent was offered to
+	 * input), or a BUSY connection timed out. May append a last response.
+	 * After a timeout the connection is CLOSING whatever it sets; after a
+	 * peer close it stays open until the protocol sets CLOSING (an edge
+	 * still streaming) or a timeout. NULL: set CLOSING. */
+	void (*end)(struct pcd_conn *conn, void *state, enum pcd_conn_end why);
+	void (*free)(void *state); /* NULL: nothing to free */
+};
+
+/* A role's group: the per-source connection counts all its workers share
+ * (hashed by pcd_source_slot; a collision makes the limit stricter, never
+ * looser). Create before any worker opens, free after every engine of it
+ * is freed. */
+int pcd_conn_group_new(struct pcd_conn_group **out);
+void pcd_conn_group_free(struct pcd_conn_group *group);
+
+/* A worker's engine for one role. ctx (the role's per-worker state) is
+ * given to limits and open; counters live in it and must outlive the
+ * engine. Returns 0 or -ENOMEM. */
+int pcd_conn_engine_new(struct pcd_worker *worker, struct pcd_conn_group *group,
+                        const struct pcd_conn_proto *proto, void *ctx,
+                        struct pcd_conn_counters *counters, struct pcd_conn_engine **out);
+/* Closes every connection (their free runs) and listener. */
+void pcd_conn_engine_free(struct pcd_conn_engine *engine);
+
+/* A listening socket on addr:port for this worker (SO_REUSEPORT, via
+ * pcd_net_bind), watched by the worker. Logs nothing: for roles that
+ * announce their sockets their own way (DNS: "dns-listening", udp and
+ * tcp). Returns 0 or -errno. */
+int pcd_conn_listen(struct pcd_conn_engine *engine, const pc_addr *addr, uint16_t port);
+/* pcd_conn_listen for each address, logging "bind-failed" (role, listen,
+ * error) and, on worker 0, "listening" (role, listen, transports=tcp) as
+ * the redirectors do. Stops at the first failure. n == 0 is -EINVAL,
+ * unlogged: the role knows which setting to hint at. */
+int pcd_conn_listen_all(struct pcd_conn_engine *engine, const pc_addr *addrs, unsigned n,
+                        uint16_t port);
+
+/* Takes fd (connected, or connecting, non-blocking) as a connection of
+ * this engine: an overlay link we dialled, or a test's socketpair. No
+ * limit, counter or PROXY header applies. The engine owns fd even on
+ * failure. peer may be NULL (unknown). Returns 0 or -errno; *out may be
+ * NULL. */
+int pcd_conn_adopt(struct pcd_conn_engine *engine, int fd, const pc_addr *peer,
+                   struct pcd_conn **out);
+
+/* Timeouts and lingering closes; from the role's tick, about once a
+ * second. now_ms is monotonic (pcd_mono_ms). */
+void pcd_conn_tick(struct pcd_conn_engine *engine, uint64_t now_ms);
+
+unsigned pcd_conn_count(const struct pcd_conn_engine *engine);
+
+/* ---- for protocols, on a connection ---- */
+
+void *pcd_conn_ctx(const struct pcd_conn *conn);
+/* The client: from the PROXY header when the peer is a balancer. */
+const pc_addr *pcd_conn_source(const struct pcd_conn *conn);
+const pc_addr *pcd_conn_peer(const struct pcd_conn *conn);
+/* For socket options only; never read, write or close it. */
+int pcd_conn_fd(const struct pcd_conn *conn);
+/* Where output goes: append only; the engine sends from its front. */
+struct pc_buf *pcd_conn_out(struct pcd_conn *conn);
+size_t pcd_conn_unsent(const struct pcd_conn *conn);
+void pcd_conn_set_state(struct pcd_conn *conn, enum pcd_conn_state state);
+enum pcd_conn_state pcd_conn_state(const struct pcd_conn *conn);
+/* Closes at once, dropping unsent output (a bad frame, a failed upstream).
+ * In a callback it happens when the callback returns. */
+void pcd_conn_abort(struct pcd_conn *conn);
+/* Outside callbacks (an upstream fill arrived): sends what was appended
+ * and applies a CLOSING state. Returns 0, or -EPIPE when the connection
+ * is gone (freed, free ran): drop every pointer to it. In a callback it
+ * does nothing and returns 0: the engine sends after the callback. */
+int pcd_conn_send(struct pcd_conn *conn);
+
+#endif
