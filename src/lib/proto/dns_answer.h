@@ -18,6 +18,7 @@
 #include "lib/model/live.h"
 #include "lib/model/model.h"
 #include "lib/policy/policy.h"
+#include "lib/proto/dns_settings.h"
 
 /* Per-thread scratch memory for one query at a time (libknot's packet
  * structures), reset at the start of every answer: no malloc per query. */
@@ -46,11 +47,12 @@ const char *pc_dns_class_name(enum pc_dns_class cls); /* "answer", "nxdomain", .
 struct pc_dns_query {
 	const uint8_t *wire;
 	size_t len;
-	pc_addr source;        /* the packet's source address */
-	bool tcp;              /* no 512/EDNS size limit, no TC */
-	uint32_t node;         /* capturing node (model->self_node), or PC_NONE */
-	pc_affinity *affinity; /* where objects were sent recently; may be NULL */
-	uint64_t now_ms;       /* for agreement accounting */
+	pc_addr source;                  /* the packet's source address */
+	bool tcp;                        /* no 512/EDNS size limit, no TC */
+	uint32_t node;                   /* capturing node (model->self_node), or PC_NONE */
+	const struct pc_dns_params *dns; /* the DNS role's settings (pc_dns_settings) */
+	pc_affinity *affinity;           /* where objects were sent recently; may be NULL */
+	uint64_t now_ms;                 /* for agreement accounting */
 };
 
 struct pc_dns_result {

@@ -46,7 +46,7 @@ static int teardown(void **state)
 	knot_pkt_free(env->resp);
 	pc_dns_scratch_free(env->scratch);
 	pc_live_free(env->live);
-	pc_model_free(env->model);
+	fixture_free(env->model);
 	return 0;
 }
 
@@ -94,6 +94,7 @@ static void ask(struct env *env, const char *source, bool tcp)
 	    .len = env->query_len,
 	    .tcp = tcp,
 	    .node = env->model->self_node,
+	    .dns = pc_dns_settings(fixture_config(env->model)),
 	    .now_ms = 1764000000000ULL,
 	};
 	assert_int_equal(pc_addr_parse(source, &query.source), 0);
@@ -248,7 +249,8 @@ static void test_signature_required(void **state)
 static void test_malformed(void **state)
 {
 	struct env *env = *state;
-	struct pc_dns_query query = {.node = env->model->self_node};
+	struct pc_dns_query query = {.node = env->model->self_node,
+	                             .dns = pc_dns_settings(fixture_config(env->model))};
 	pc_addr_parse("127.1.0.1", &query.source);
 	/* Too short for a header: dropped. */
 	static const uint8_t short_packet[5] = {1, 2, 3, 4, 5};
