@@ -1092,6 +1092,11 @@ static const struct pc_item port_items[] = {
     {0},
 };
 
+static void read_ports(struct pc_reader *rd, const struct pc_item *item, void *target)
+{
+	pc__walk_map(rd, item->items, target, NULL);
+}
+
 static const struct pc_item server_items[] = {
     {.key = "name",
      .type = PC_ITEM_CUSTOM,
@@ -1139,9 +1144,13 @@ static const struct pc_item server_items[] = {
      .min = 1,
      .max = UINT32_MAX,
      .help = "load units (sessions); load ≥ capacity is overloaded"},
+    /* Read by read_ports: its messages name the server, not "ports". */
     {.key = "ports",
-     .type = PC_ITEM_SECTION,
+     .type = PC_ITEM_CUSTOM,
      .items = port_items,
+     .read = read_ports,
+     .type_doc = "mapping",
+     .default_doc = "see below",
      .help = "ports of the server's streams"},
     {.key = "location",
      .type = PC_ITEM_CUSTOM,

@@ -49,12 +49,12 @@ void pc_schema_apply_defaults(const struct pc_item *table, void *target)
 		case PC_ITEM_CUSTOM:
 			pc__schema_store(field, item->size, item->dflt);
 			break;
-		case PC_ITEM_SECTION:
-			pc_schema_apply_defaults(item->items, target);
-			break;
 		default: /* addresses, lists, host names: none, zero */
 			break;
 		}
+		/* A nested mapping fills the same struct (a list's items do not). */
+		if (item->type != PC_ITEM_LIST && item->items != NULL)
+			pc_schema_apply_defaults(item->items, target);
 	}
 }
 

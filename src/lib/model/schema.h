@@ -93,8 +93,9 @@ struct pc_section {
 	int (*finish)(void *settings, const struct pc_section_env *env);
 };
 
-/* Writes every default of table (recursing into nested sections) into
- * target. Lists and custom items without a size are left alone. */
+/* Writes every default of table (recursing into nested mappings, which
+ * fill the same struct) into target. Lists and custom items without a
+ * size are left alone. */
 void pc_schema_apply_defaults(const struct pc_item *table, void *target);
 
 /* The type and the default of an item as docs/config.md shows them
