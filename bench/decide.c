@@ -19,6 +19,7 @@
 #include "lib/base/err.h"
 #include "lib/model/live.h"
 #include "lib/model/model.h"
+#include "lib/model/schema.h"
 #include "lib/naming/naming.h"
 #include "lib/policy/policy.h"
 
@@ -98,6 +99,7 @@ static pc_model *build_model(void)
 {
 	pc_model *m = pc_model_new();
 	pc_arena *a = m->arena;
+	pc_schema_apply_defaults(pc_config_items, m); /* the policy's defaults */
 	m->source = "<synthetic>";
 
 	static const char *tier_names[N_TIERS] = {"edge", "regional", "core"};

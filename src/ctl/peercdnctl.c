@@ -1,6 +1,7 @@
 /* peercdnctl: the operator's command-line tool.
  *
  *   peercdnctl check FILE             check a config, exit 0 (good) or 1
+ *   peercdnctl keys                   print every config key (docs/config.md)
  *   peercdnctl explain [options] NAME-or-URL
  *                                     print a policy decision and why
  *   peercdnctl name [options]         make (signed, encrypted) names
@@ -15,17 +16,19 @@
 
 #include <sodium.h>
 
-#include "lib/model/config.h"
 #include "ctl/explain.h"
-#include "lib/model/config.h"
 #include "lib/base/err.h"
+#include "lib/model/config.h"
 #include "lib/model/live.h"
+#include "lib/model/schema.h"
 #include "lib/naming/naming.h"
 #include "lib/policy/policy.h"
+#include "lib/proto/sections.h"
 
 static void usage(FILE *out)
 {
 	fputs("usage: peercdnctl check FILE\n"
+	      "       peercdnctl keys\n"
 	      "       peercdnctl explain [--config FILE] --client ADDR [--node NAME]\n"
 	      "                          [--prefer CDN] [--avoid SERVER]... [--family 4|6]\n"
 	      "                          [--answers N] [--load SERVER=N]... [--down SERVER]...\n"
@@ -42,11 +45,14 @@ static void print_diag(void *ctx, const char *message)
 	fprintf(stderr, "%s\n", message);
 }
 
-/* Loads FILE, or the embedded default when path is NULL. Diagnostics go to
- * stderr. */
-static pc_model *load_config(const char *path)
+/* Loads FILE, or the embedded default when path is NULL, with every role's
+ * section (so `check` checks them too). Diagnostics go to stderr. */
+static pc_config *load_config(const char *path)
 {
-	return pc_config_load_path(path, print_diag, NULL);
+	struct pc_config_options opts = {.sections = pc_role_sections};
+	pc_config *config = NULL;
+	pc_config_load_path(path, &opts, print_diag, NULL, &config);
+	return config;
 }
 
 static int cmd_check(int argc, char **argv)
@@ -55,17 +61,97 @@ static int cmd_check(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	pc_model *model = load_config(argv[1]);
-	if (model == NULL) {
+	pc_config *config = load_config(argv[1]);
+	if (config == NULL) {
 		fprintf(stderr, "%s: config rejected\n", argv[1]);
 		return 1;
 	}
+	const pc_model *model = pc_config_model(config);
 	printf("%s: ok: %" PRIu32 " CDNs, %" PRIu32 " ASes, %" PRIu32 " client networks, "
 	       "%" PRIu32 " providers, %" PRIu32 " agreements, %" PRIu32 " servers, "
 	       "%" PRIu32 " nodes\n",
 	       argv[1], model->n_cdns, model->n_ases, model->n_client_nets, model->n_providers,
 	       model->n_agreements, model->n_servers, model->n_nodes);
-	pc_model_free(model);
+	pc_config_free(config);
+	return 0;
+}
+
+/* ---- keys: the schema as docs/config.md's tables ---- */
+
+static void print_row(const char *key, const char *type, const char *dflt, const char *help)
+{
+	bool has_help = help != NULL && *help != '\0';
+	printf("| `%s` | %s | %s |%s%s |\n", key, type, dflt, has_help ? " " : "",
+	       has_help ? help : "");
+}
+
+static void print_item(const struct pc_item *item)
+{
+	char type[256], dflt[256];
+	pc_item_type_text(item, type, sizeof(type));
+	pc_item_default_text(item, dflt, sizeof(dflt));
+	print_row(item->key, type, dflt, item->help);
+}
+
+static void print_head(int level, const char *path)
+{
+	printf("\n%s `%s`\n\n| key | type | default | meaning |\n|---|---|---|---|\n",
+	       level == 0 ? "##" : "###", path);
+}
+
+static void print_tables(const struct pc_item *table, const char *path, int level);
+
+/* The tables under the items of table (whose path is path). */
+static void print_nested(const struct pc_item *table, const char *path, int level)
+{
+	char sub[256];
+	for (const struct pc_item *item = table; item->key != NULL; item++) {
+		if (item->flags & PC_ITEM_ROLE_KEYS) {
+			snprintf(sub, sizeof(sub), "%s%s%s", path, *path ? "." : "", item->key);
+			print_head(level, sub);
+			for (unsigned s = 0; pc_role_sections[s] != NULL; s++) {
+				if (!pc_role_sections[s]->anycast)
+					continue;
+				char help[128];
+				snprintf(help, sizeof(help),
+				         "the CDN's anycast addresses of the `%s` role",
+				         pc_role_sections[s]->name);
+				print_row(pc_role_sections[s]->name, "list of addresses", "none",
+				          help);
+			}
+		} else if (item->items != NULL) {
+			snprintf(sub, sizeof(sub), "%s%s%s%s", path, *path ? "." : "", item->key,
+			         item->type == PC_ITEM_LIST ? "[]" : "");
+			print_tables(item->items, sub, level);
+		}
+	}
+}
+
+static void print_tables(const struct pc_item *table, const char *path, int level)
+{
+	print_head(level, path);
+	for (const struct pc_item *item = table; item->key != NULL; item++)
+		print_item(item);
+	print_nested(table, path, level + 1);
+}
+
+static int cmd_keys(int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1) {
+		usage(stderr);
+		return 2;
+	}
+	/* The top level: the federation's keys, then one per role section. */
+	printf("## Top level\n\n| key | type | default | meaning |\n|---|---|---|---|\n");
+	for (const struct pc_item *item = pc_config_items; item->key != NULL; item++)
+		print_item(item);
+	for (unsigned s = 0; pc_role_sections[s] != NULL; s++)
+		print_row(pc_role_sections[s]->name, "mapping", "see below",
+		          pc_role_sections[s]->help);
+	print_nested(pc_config_items, "", 0);
+	for (unsigned s = 0; pc_role_sections[s] != NULL; s++)
+		print_tables(pc_role_sections[s]->items, pc_role_sections[s]->name, 0);
 	return 0;
 }
 
@@ -219,9 +305,10 @@ static int cmd_explain(int argc, char **argv)
 		return 2;
 	}
 	const char *target = argv[optind];
-	pc_model *model = load_config(o.config);
-	if (model == NULL)
+	pc_config *config = load_config(o.config);
+	if (config == NULL)
 		return 1;
+	const pc_model *model = pc_config_model(config);
 	int status = 1;
 	pc_live *live = NULL;
 	pc_url url;
@@ -261,7 +348,7 @@ static int cmd_explain(int argc, char **argv)
 	status = rc == PC_OK ? 0 : 1;
 out:
 	pc_live_free(live);
-	pc_model_free(model);
+	pc_config_free(config);
 	return status;
 }
 
@@ -317,9 +404,10 @@ static int cmd_name(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	pc_model *model = load_config(config);
-	if (model == NULL)
+	pc_config *loaded = load_config(config);
+	if (loaded == NULL)
 		return 1;
+	const pc_model *model = pc_config_model(loaded);
 	int status = 1;
 	uint32_t provider =
 	    need(pc_model_provider(model, provider_name), "provider", provider_name);
@@ -345,7 +433,7 @@ static int cmd_name(int argc, char **argv)
 	printf("%s\n", out_name);
 	status = 0;
 out:
-	pc_model_free(model);
+	pc_config_free(loaded);
 	return status;
 }
 
@@ -362,6 +450,8 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(argc - 1, argv + 1);
+	if (strcmp(cmd, "keys") == 0)
+		return cmd_keys(argc - 1, argv + 1);
 	if (strcmp(cmd, "explain") == 0)
 		return cmd_explain(argc - 1, argv + 1);
 	if (strcmp(cmd, "name") == 0)

@@ -84,22 +84,22 @@ static void udp_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t eve
 	              &cw->counters.misc[C_RECEIVED], &cw->counters.misc[C_OVERSIZE]);
 }
 
-static bool cdsr_enabled(const pc_model *model)
+static bool cdsr_enabled(const struct pcd_generation *gen)
 {
-	return model->cdsr.enabled;
+	return gen->cdsr->enabled;
 }
 
 static int cdsr_open(struct pcd_node *node, struct pcd_worker *worker)
 {
-	const pc_model *model = pcd_node_generation(node)->model;
+	const struct pcd_generation *gen = pcd_node_generation(node);
+	const struct pc_cdsr_params *cdsr = gen->cdsr;
 	struct cdsr_worker *cw = calloc(1, sizeof(*cw));
 	if (cw == NULL)
 		return -ENOMEM;
 	cw->worker = worker;
 	worker->role_state[pcd_role_cdsr.slot] = cw;
 	pc_addr addrs[MAX_LISTEN];
-	unsigned n =
-	    pcd_listen_addresses(model, &model->cdsr.listen, PC_ROLE_CDSR, addrs, MAX_LISTEN);
+	unsigned n = pcd_listen_addresses(gen->model, &cdsr->listen, "cdsr", addrs, MAX_LISTEN);
 	if (n == 0) {
 		pcd_log(
 		    PCD_LOG_ERROR, "no-listen",
@@ -109,8 +109,8 @@ static int cdsr_open(struct pcd_node *node, struct pcd_worker *worker)
 	}
 	for (unsigned i = 0; i < n; i++) {
 		char where[80];
-		pcd_net_format(&addrs[i], model->cdsr.port, where, sizeof(where));
-		int fd = pcd_net_bind(SOCK_DGRAM, &addrs[i], model->cdsr.port);
+		pcd_net_format(&addrs[i], cdsr->port, where, sizeof(where));
+		int fd = pcd_net_bind(SOCK_DGRAM, &addrs[i], cdsr->port);
 		if (fd < 0) {
 			pcd_log(PCD_LOG_ERROR, "bind-failed", "role=cdsr listen=%s error=\"%s\"",
 			        where, strerror(-fd));

@@ -102,7 +102,7 @@ static size_t udp_answer(void *ctx, struct pcd_generation *gen, const uint8_t *i
 {
 	struct dns_worker *dw = ctx;
 	struct pc_answer_ctx actx = pcd_answer_ctx(gen, source, now_ms);
-	struct pc_dns_query query = {.wire = in, .len = len};
+	struct pc_dns_query query = {.wire = in, .len = len, .dns = gen->dns};
 	struct pc_dns_result res;
 	size_t answer_len = pc_dns_answer(dw->scratch, &actx, &query, out, out_size, &res);
 	count_result(dw, &res);
@@ -203,7 +203,7 @@ static bool conn_process(struct tcp_conn *conn, struct pcd_generation *gen)
 		PCD_BUMP(dw->counters.misc[C_TCP_QUERIES]);
 		struct pc_answer_ctx actx = pcd_answer_ctx(gen, &conn->source, pcd_now_ms());
 		struct pc_dns_query query = {
-		    .wire = conn->in + off + 2, .len = msg_len, .tcp = true};
+		    .wire = conn->in + off + 2, .len = msg_len, .tcp = true, .dns = gen->dns};
 		struct pc_dns_result res;
 		size_t len =
 		    pc_dns_answer(dw->scratch, &actx, &query, dw->tcp_answer + 2, TCP_MSG, &res);
@@ -268,7 +268,7 @@ static void accept_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t 
 	(void)events;
 	struct listener *l = (struct listener *)io;
 	struct dns_worker *dw = l->dw;
-	const struct pc_dns_params *dns = &pcd_node_generation(worker->node)->model->dns;
+	const struct pc_dns_params *dns = pcd_node_generation(worker->node)->dns;
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage from;
 		socklen_t from_len = sizeof(from);
@@ -313,7 +313,7 @@ static void accept_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t 
 static void dns_tick(struct pcd_worker *worker, uint64_t now_ms)
 {
 	struct dns_worker *dw = worker->role_state[pcd_role_dns.slot];
-	uint32_t idle_ms = pcd_node_generation(worker->node)->model->dns.tcp_idle_ms;
+	uint32_t idle_ms = pcd_node_generation(worker->node)->dns->tcp_idle_ms;
 	for (struct tcp_conn *conn = dw->conns, *next; conn != NULL; conn = next) {
 		next = conn->next;
 		if (now_ms - conn->last_ms >= idle_ms) {
@@ -323,14 +323,15 @@ static void dns_tick(struct pcd_worker *worker, uint64_t now_ms)
 	}
 }
 
-static bool dns_enabled(const pc_model *model)
+static bool dns_enabled(const struct pcd_generation *gen)
 {
-	return model->dns.enabled;
+	return gen->dns->enabled;
 }
 
 static int dns_open(struct pcd_node *node, struct pcd_worker *worker)
 {
-	const pc_model *model = pcd_node_generation(node)->model;
+	const struct pcd_generation *gen = pcd_node_generation(node);
+	const struct pc_dns_params *dns = gen->dns;
 	struct dns_worker *dw = calloc(1, sizeof(*dw));
 	if (dw == NULL || pc_dns_scratch_new(&dw->scratch) != 0) {
 		free(dw);
@@ -345,8 +346,7 @@ static int dns_open(struct pcd_node *node, struct pcd_worker *worker)
 			return -ENOMEM;
 	}
 	pc_addr addrs[MAX_LISTEN];
-	unsigned n =
-	    pcd_listen_addresses(model, &model->dns.listen, PC_ROLE_DNS, addrs, MAX_LISTEN);
+	unsigned n = pcd_listen_addresses(gen->model, &dns->listen, "dns", addrs, MAX_LISTEN);
 	if (n == 0) {
 		pcd_log(PCD_LOG_ERROR, "dns-no-listen",
 		        "hint=\"set dns.listen or the node's CDNs\"");
@@ -354,9 +354,9 @@ static int dns_open(struct pcd_node *node, struct pcd_worker *worker)
 	}
 	for (unsigned i = 0; i < n; i++) {
 		char where[80];
-		pcd_net_format(&addrs[i], model->dns.port, where, sizeof(where));
-		int udp = pcd_net_bind(SOCK_DGRAM, &addrs[i], model->dns.port);
-		int tcp = udp < 0 ? udp : pcd_net_bind(SOCK_STREAM, &addrs[i], model->dns.port);
+		pcd_net_format(&addrs[i], dns->port, where, sizeof(where));
+		int udp = pcd_net_bind(SOCK_DGRAM, &addrs[i], dns->port);
+		int tcp = udp < 0 ? udp : pcd_net_bind(SOCK_STREAM, &addrs[i], dns->port);
 		if (udp < 0 || tcp < 0) {
 			pcd_log(PCD_LOG_ERROR, "dns-bind-failed", "listen=%s error=\"%s\"", where,
 			        strerror(-(udp < 0 ? udp : tcp)));

@@ -14,10 +14,10 @@
 #include <urcu-qsbr.h>
 
 #include "lib/model/config.h"
-#include "lib/model/config.h"
 #include "lib/policy/affinity.h"
 #include "lib/base/err.h"
 #include "lib/proto/rrl.h"
+#include "lib/proto/sections.h"
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/node.h"
@@ -53,22 +53,18 @@ static void print_diag(void *ctx, const char *message)
 /* -n: the node this daemon is; NULL keeps the config's `self`. */
 static const char *node_name;
 
-static pc_model *load_model(const char *path, bool to_log)
+/* now_ms: the load time, the default SOA serial. */
+static pc_config *load_config(const char *path, bool to_log, uint64_t now_ms)
 {
 	struct diag_ctx diag = {.to_log = to_log};
-	pc_model *model = pc_config_load_path(path, print_diag, &diag);
-	if (model != NULL && node_name != NULL) {
-		uint32_t self = pc_model_node(model, node_name);
-		if (self == PC_NONE) {
-			char msg[256];
-			snprintf(msg, sizeof(msg), "-n %s: no such node in the config", node_name);
-			print_diag(&diag, msg);
-			pc_model_free(model);
-			return NULL;
-		}
-		model->self_node = self;
-	}
-	return model;
+	struct pc_config_options opts = {
+	    .self_node = node_name,
+	    .load_time_s = (uint32_t)(now_ms / 1000),
+	    .sections = pc_role_sections,
+	};
+	pc_config *config = NULL;
+	pc_config_load_path(path, &opts, print_diag, &diag, &config);
+	return config;
 }
 
 static void generation_free(struct pcd_generation *gen)
@@ -79,36 +75,43 @@ static void generation_free(struct pcd_generation *gen)
 	pc_rrl_free(gen->cdsr_rrl);
 	pc_affinity_free(gen->affinity);
 	pc_live_free(gen->live);
-	pc_model_free(gen->model);
+	pc_config_free(gen->config);
 	free(gen);
 }
 
-static struct pcd_generation *generation_new(pc_model *model, const struct pcd_generation *old)
+/* Takes config (freed on failure). */
+static struct pcd_generation *generation_new(pc_config *config, uint64_t loaded_at_ms,
+                                             const struct pcd_generation *old)
 {
 	struct pcd_generation *gen = calloc(1, sizeof(*gen));
 	if (gen == NULL) {
-		pc_model_free(model);
+		pc_config_free(config);
 		return NULL;
 	}
-	gen->model = model;
-	gen->loaded_at_ms = pcd_now_ms();
+	gen->config = config;
+	gen->model = pc_config_model(config);
+	gen->dns = pc_dns_settings(config);
+	gen->http = pc_http_settings(config);
+	gen->rtsp = pc_rtsp_settings(config);
+	gen->cdsr = pc_cdsr_settings(config);
+	gen->control = pc_control_settings(config);
+	gen->loaded_at_ms = loaded_at_ms;
 	gen->number = old != NULL ? old->number + 1 : 1;
-	if (model->dns.soa_serial == 0)
-		model->dns.soa_serial = (uint32_t)(gen->loaded_at_ms / 1000);
+	const pc_model *model = gen->model;
 	struct pc_rrl_params rrl = {
-	    .rate = model->dns.rrl_rate,
-	    .slip = model->dns.rrl_slip,
-	    .prefix4 = model->dns.rrl_prefix4,
-	    .prefix6 = model->dns.rrl_prefix6,
+	    .rate = gen->dns->rrl_rate,
+	    .slip = gen->dns->rrl_slip,
+	    .prefix4 = gen->dns->rrl_prefix4,
+	    .prefix6 = gen->dns->rrl_prefix6,
 	};
 	randombytes_buf(rrl.hash_key, sizeof(rrl.hash_key));
 	/* CDSR: every second request over the rate gets RATE_LIMITED (the
 	 * client backs off), the others are dropped. */
 	struct pc_rrl_params cdsr_rrl = {
-	    .rate = model->cdsr.rate,
+	    .rate = gen->cdsr->rate,
 	    .slip = 2,
-	    .prefix4 = model->cdsr.prefix4,
-	    .prefix6 = model->cdsr.prefix6,
+	    .prefix4 = gen->cdsr->prefix4,
+	    .prefix6 = gen->cdsr->prefix6,
 	};
 	randombytes_buf(cdsr_rrl.hash_key, sizeof(cdsr_rrl.hash_key));
 	/* About a thousand objects per server, at most a million (8 MiB);
@@ -138,26 +141,28 @@ static bool same_list(const struct pc_addr_list *a, const struct pc_addr_list *b
 }
 
 /* What a reload cannot change without a restart: sockets. */
-static bool same_sockets(const pc_model *a, const pc_model *b)
+static bool same_sockets(const struct pcd_generation *a, const struct pcd_generation *b)
 {
-	return a->dns.enabled == b->dns.enabled && a->dns.port == b->dns.port &&
-	       same_list(&a->dns.listen, &b->dns.listen) && a->dns.workers == b->dns.workers &&
-	       a->http.enabled == b->http.enabled && a->http.port == b->http.port &&
-	       same_list(&a->http.listen, &b->http.listen) && a->rtsp.enabled == b->rtsp.enabled &&
-	       a->rtsp.port == b->rtsp.port && same_list(&a->rtsp.listen, &b->rtsp.listen) &&
-	       a->cdsr.enabled == b->cdsr.enabled && a->cdsr.port == b->cdsr.port &&
-	       same_list(&a->cdsr.listen, &b->cdsr.listen) &&
-	       a->control.metrics_enabled == b->control.metrics_enabled &&
-	       a->control.metrics_port == b->control.metrics_port;
+	return a->dns->enabled == b->dns->enabled && a->dns->port == b->dns->port &&
+	       same_list(&a->dns->listen, &b->dns->listen) && a->dns->workers == b->dns->workers &&
+	       a->http->enabled == b->http->enabled && a->http->port == b->http->port &&
+	       same_list(&a->http->listen, &b->http->listen) &&
+	       a->rtsp->enabled == b->rtsp->enabled && a->rtsp->port == b->rtsp->port &&
+	       same_list(&a->rtsp->listen, &b->rtsp->listen) &&
+	       a->cdsr->enabled == b->cdsr->enabled && a->cdsr->port == b->cdsr->port &&
+	       same_list(&a->cdsr->listen, &b->cdsr->listen) &&
+	       a->control->metrics_enabled == b->control->metrics_enabled &&
+	       a->control->metrics_port == b->control->metrics_port;
 }
 
 static void reload(struct pcd_node *node)
 {
 	const char *source = node->config_path ? node->config_path : PC_DEFAULT_CONFIG_NAME;
 	pcd_log(PCD_LOG_INFO, "reload-started", "config=%s", source);
-	pc_model *model = load_model(node->config_path, true);
+	uint64_t now_ms = pcd_now_ms();
+	pc_config *config = load_config(node->config_path, true, now_ms);
 	struct pcd_generation *old = node->generation;
-	struct pcd_generation *fresh = model != NULL ? generation_new(model, old) : NULL;
+	struct pcd_generation *fresh = config != NULL ? generation_new(config, now_ms, old) : NULL;
 	if (fresh == NULL) {
 		atomic_fetch_add(&node->reload_failures, 1);
 		pcd_log(PCD_LOG_ERROR, "reload-rejected",
@@ -165,7 +170,7 @@ static void reload(struct pcd_node *node)
 		        source, (unsigned long long)old->number);
 		return;
 	}
-	if (!same_sockets(old->model, fresh->model))
+	if (!same_sockets(old, fresh))
 		pcd_log(PCD_LOG_WARNING, "reload-sockets-unchanged",
 		        "hint=\"listen addresses, ports and workers change on restart only\"");
 	rcu_xchg_pointer(&node->generation, fresh);
@@ -176,10 +181,10 @@ static void reload(struct pcd_node *node)
 	        (unsigned long long)fresh->number, fresh->model->n_cdns, fresh->model->n_servers);
 }
 
-static unsigned worker_count(const pc_model *model)
+static unsigned worker_count(const struct pcd_generation *gen)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned n = model->dns.workers ? model->dns.workers : (unsigned)(cores > 0 ? cores : 1);
+	unsigned n = gen->dns->workers ? gen->dns->workers : (unsigned)(cores > 0 ? cores : 1);
 	return n > PC_MAX_WORKERS ? PC_MAX_WORKERS : n;
 }
 
@@ -243,37 +248,39 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const char *source = config_path ? config_path : PC_DEFAULT_CONFIG_NAME;
-	pc_model *model = load_model(config_path, !check_only);
+	uint64_t now_ms = pcd_now_ms();
+	pc_config *config = load_config(config_path, !check_only, now_ms);
 	if (check_only) {
-		if (model == NULL) {
+		if (config == NULL) {
 			fprintf(stderr, "%s: config rejected\n", source);
 			return 1;
 		}
 		printf("%s: ok\n", source);
-		pc_model_free(model);
+		pc_config_free(config);
 		return 0;
 	}
-	if (model == NULL) {
+	if (config == NULL) {
 		pcd_log(PCD_LOG_ERROR, "config-rejected", "config=%s", source);
-		return 1;
-	}
-	bool any_role = false;
-	for (unsigned r = 0; pcd_roles[r] != NULL; r++)
-		any_role |= pcd_roles[r]->enabled(model);
-	if (!any_role) {
-		pcd_log(PCD_LOG_ERROR, "no-roles",
-		        "config=%s hint=\"enable a role (dns, http, rtsp, cdsr) in the config\"",
-		        source);
-		pc_model_free(model);
 		return 1;
 	}
 
 	static struct pcd_node node;
 	node.config_path = config_path;
-	node.started_at_ms = pcd_now_ms();
-	node.generation = generation_new(model, NULL);
+	node.started_at_ms = now_ms;
+	node.generation = generation_new(config, now_ms, NULL);
 	if (node.generation == NULL)
 		return 1;
+	const struct pcd_generation *gen = node.generation;
+	bool any_role = false;
+	for (unsigned r = 0; pcd_roles[r] != NULL; r++)
+		any_role |= pcd_roles[r]->enabled(gen);
+	if (!any_role) {
+		pcd_log(PCD_LOG_ERROR, "no-roles",
+		        "config=%s hint=\"enable a role (dns, http, rtsp, cdsr) in the config\"",
+		        source);
+		generation_free(node.generation);
+		return 1;
+	}
 
 	/* Workers inherit this mask; only the main thread takes signals. */
 	sigset_t signals;
@@ -284,7 +291,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &signals, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	node.n_workers = worker_count(model);
+	node.n_workers = worker_count(gen);
 	pthread_t threads[PC_MAX_WORKERS];
 	unsigned started = 0;
 	int status = 1;
@@ -293,7 +300,7 @@ int main(int argc, char **argv)
 		if (pcd_worker_init(&node, &node.workers[w], w) != 0)
 			goto out;
 		for (unsigned r = 0; pcd_roles[r] != NULL; r++)
-			if (pcd_roles[r]->enabled(model) &&
+			if (pcd_roles[r]->enabled(gen) &&
 			    pcd_roles[r]->open(&node, &node.workers[w]) != 0)
 				goto out;
 	}
@@ -305,7 +312,8 @@ int main(int argc, char **argv)
 			goto out;
 	pcd_log(PCD_LOG_INFO, "started", "version=%s config=%s workers=%u pid=%ld self=%s",
 	        PEERCDN_VERSION, source, node.n_workers, (long)getpid(),
-	        model->self_node != PC_NONE ? model->nodes[model->self_node].name : "-");
+	        gen->model->self_node != PC_NONE ? gen->model->nodes[gen->model->self_node].name
+	                                         : "-");
 
 	for (;;) {
 		int sig = sigwaitinfo(&signals, NULL);

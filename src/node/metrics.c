@@ -47,7 +47,7 @@ static void write_metrics(struct pcd_node *node, FILE *out)
 		        model->agreements[a].name,
 		        (unsigned long long)pc_live_agreement_total(gen->live, a));
 	for (unsigned r = 0; pcd_roles[r] != NULL; r++)
-		if (pcd_roles[r]->metrics != NULL && pcd_roles[r]->enabled(model))
+		if (pcd_roles[r]->metrics != NULL && pcd_roles[r]->enabled(gen))
 			pcd_roles[r]->metrics(node, out);
 }
 
@@ -120,8 +120,9 @@ static void *metrics_main(void *arg)
 
 int pcd_metrics_start(struct pcd_node *node, struct metrics_server **out)
 {
-	const pc_model *model = pcd_node_generation(node)->model;
-	const struct pc_control_params *control = &model->control;
+	const struct pcd_generation *gen = pcd_node_generation(node);
+	const pc_model *model = gen->model;
+	const struct pc_control_params *control = gen->control;
 	*out = NULL;
 	if (!control->metrics_enabled)
 		return 0;

@@ -93,7 +93,7 @@ const char *pcd_net_format(const pc_addr *addr, uint16_t port, char *buf, size_t
 }
 
 unsigned pcd_listen_addresses(const pc_model *model, const struct pc_addr_list *configured,
-                              enum pc_role role, pc_addr *out, unsigned max)
+                              const char *role, pc_addr *out, unsigned max)
 {
 	unsigned n = 0;
 	for (uint32_t i = 0; i < configured->count && n < max; i++)
@@ -102,7 +102,8 @@ unsigned pcd_listen_addresses(const pc_model *model, const struct pc_addr_list *
 		return n;
 	const struct pc_index_list *cdns = &model->nodes[model->self_node].cdns;
 	for (uint32_t c = 0; c < cdns->count; c++) {
-		const struct pc_addr_list *any = &model->cdns[cdns->items[c]].anycast[role];
+		const struct pc_addr_list *any =
+		    pc_cdn_anycast(model, &model->cdns[cdns->items[c]], role);
 		for (uint32_t i = 0; i < any->count && n < max; i++)
 			out[n++] = any->items[i];
 	}

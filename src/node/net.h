@@ -15,10 +15,10 @@ int pcd_net_bind(int type, const pc_addr *addr, uint16_t port);
 /* "127.0.0.1:53" / "[::1]:53" */
 const char *pcd_net_format(const pc_addr *addr, uint16_t port, char *buf, size_t size);
 
-/* The configured listen addresses, else the role's anycast addresses of
- * every CDN the node serves. Returns how many were written (at most max). */
+/* The configured listen addresses, else the role's ("dns", ...) anycast
+ * addresses of every CDN the node serves. Returns how many were written (at most max). */
 unsigned pcd_listen_addresses(const pc_model *model, const struct pc_addr_list *configured,
-                              enum pc_role role, pc_addr *out, unsigned max);
+                              const char *role, pc_addr *out, unsigned max);
 
 /* A slot for per-source connection counts: a hash of the address. A
  * collision makes a limit stricter, never looser. */

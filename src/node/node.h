@@ -10,9 +10,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/model/config.h"
 #include "lib/model/live.h"
 #include "lib/model/model.h"
 #include "lib/policy/answer.h"
+#include "lib/proto/cdsr_settings.h"
+#include "lib/proto/control_settings.h"
+#include "lib/proto/dns_settings.h"
+#include "lib/proto/stream_settings.h"
 
 struct pcd_node;
 struct pcd_worker;
@@ -22,7 +27,13 @@ struct pcd_worker;
  * they never lock, and a generation is freed only after every worker has
  * passed a quiescent state. */
 struct pcd_generation {
-	pc_model *model;
+	pc_config *config;     /* owns the model and every role's settings */
+	const pc_model *model; /* pc_config_model(config) */
+	/* The role settings of config (lib/proto/<role>_settings.h). */
+	const struct pc_dns_params *dns;
+	const struct pc_stream_params *http, *rtsp;
+	const struct pc_cdsr_params *cdsr;
+	const struct pc_control_params *control;
 	pc_live *live;
 	struct pc_rrl *rrl;           /* DNS */
 	struct pc_rrl *cdsr_rrl;      /* CDSR requests per client prefix */
@@ -39,7 +50,7 @@ struct pcd_io {
 
 struct pcd_role {
 	const char *name;
-	bool (*enabled)(const pc_model *model);
+	bool (*enabled)(const struct pcd_generation *gen);
 	/* Opens this role's sockets for one worker and registers them. */
 	int (*open)(struct pcd_node *node, struct pcd_worker *worker);
 	/* Periodic work on the worker's thread (idle timeouts), about once a second. */

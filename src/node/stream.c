@@ -55,9 +55,8 @@ struct counters {
 /* What differs between HTTP and RTSP. */
 struct proto {
 	const char *name;
-	enum pc_role anycast;
 	const struct pcd_role *role;
-	const struct pc_stream_params *(*params)(const pc_model *model);
+	const struct pc_stream_params *(*params)(const struct pcd_generation *gen);
 	const struct pc_session_ops *session; /* what is said on a connection */
 };
 
@@ -305,7 +304,7 @@ static void accept_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t 
 	(void)events;
 	struct stream_worker *sw = ((struct listener *)io)->sw;
 	const struct pc_stream_params *params =
-	    sw->proto->params(pcd_node_generation(worker->node)->model);
+	    sw->proto->params(pcd_node_generation(worker->node));
 	struct pc_http_limits limits = limits_of(params);
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage from;
@@ -358,7 +357,7 @@ static void accept_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t 
 static void stream_tick(struct stream_worker *sw, uint64_t now_ms)
 {
 	struct pcd_generation *gen = pcd_node_generation(sw->worker->node);
-	const struct pc_stream_params *params = sw->proto->params(gen->model);
+	const struct pc_stream_params *params = sw->proto->params(gen);
 	for (struct conn *conn = sw->conns, *next; conn != NULL; conn = next) {
 		next = conn->next;
 		uint64_t age = now_ms - conn->state_since_ms;
@@ -388,8 +387,8 @@ static void stream_tick(struct stream_worker *sw, uint64_t now_ms)
 
 static int stream_open(const struct proto *proto, struct pcd_node *node, struct pcd_worker *worker)
 {
-	const pc_model *model = pcd_node_generation(node)->model;
-	const struct pc_stream_params *params = proto->params(model);
+	const struct pcd_generation *gen = pcd_node_generation(node);
+	const struct pc_stream_params *params = proto->params(gen);
 	size_t slot = proto->role->slot;
 	struct stream_worker *sw = calloc(1, sizeof(*sw));
 	if (sw == NULL)
@@ -403,8 +402,9 @@ static int stream_open(const struct proto *proto, struct pcd_node *node, struct 
 			return -ENOMEM;
 	}
 	pc_addr addrs[MAX_LISTEN];
+	/* The role's anycast key is its name (its config section's). */
 	unsigned n =
-	    pcd_listen_addresses(model, &params->listen, proto->anycast, addrs, MAX_LISTEN);
+	    pcd_listen_addresses(gen->model, &params->listen, proto->name, addrs, MAX_LISTEN);
 	if (n == 0) {
 		pcd_log(PCD_LOG_ERROR, "no-listen",
 		        "role=%s hint=\"set %s.listen or the anycast %s "
@@ -473,28 +473,34 @@ static void stream_metrics(const struct proto *proto, struct pcd_node *node, FIL
 
 /* ---- the two protocols ---- */
 
-static const struct pc_stream_params *http_params(const pc_model *model)
+static const struct pc_stream_params *http_params(const struct pcd_generation *gen)
 {
-	return &model->http;
+	return gen->http;
 }
-static const struct pc_stream_params *rtsp_params(const pc_model *model)
+static const struct pc_stream_params *rtsp_params(const struct pcd_generation *gen)
 {
-	return &model->rtsp;
+	return gen->rtsp;
 }
 static const struct proto http_proto = {
-    "http", PC_ROLE_HTTP, &pcd_role_http, http_params, &pc_http_session_ops,
+    "http",
+    &pcd_role_http,
+    http_params,
+    &pc_http_session_ops,
 };
 static const struct proto rtsp_proto = {
-    "rtsp", PC_ROLE_RTSP, &pcd_role_rtsp, rtsp_params, &pc_rtsp_session_ops,
+    "rtsp",
+    &pcd_role_rtsp,
+    rtsp_params,
+    &pc_rtsp_session_ops,
 };
 
-static bool http_enabled(const pc_model *model)
+static bool http_enabled(const struct pcd_generation *gen)
 {
-	return model->http.enabled;
+	return gen->http->enabled;
 }
-static bool rtsp_enabled(const pc_model *model)
+static bool rtsp_enabled(const struct pcd_generation *gen)
 {
-	return model->rtsp.enabled;
+	return gen->rtsp->enabled;
 }
 static int http_open(struct pcd_node *node, struct pcd_worker *worker)
 {

@@ -14,16 +14,20 @@
 #include "lib/proto/cdsr.h"
 #include "lib/proto/cdsr_answer.h"
 #include "lib/model/config.h"
+#include "lib/proto/sections.h"
 
-static pc_model *model;
+static pc_config *config;
+static const pc_model *model;
 static pc_live *live;
 
 static void setup(void)
 {
-	if (sodium_init() < 0 ||
-	    pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len, "default", NULL,
-	                   NULL, &model) != 0 ||
-	    pc_live_new(model, &live) != 0)
+	struct pc_config_options opts = {.source = "default", .sections = pc_role_sections};
+	if (sodium_init() < 0 || pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
+	                                        &opts, NULL, NULL, &config) != 0)
+		abort();
+	model = pc_config_model(config);
+	if (pc_live_new(model, &live) != 0)
 		abort();
 }
 

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "lib/model/config.h"
+#include "lib/proto/sections.h"
 #include "lib/base/err.h"
 
 static void count_diag(void *ctx, const char *message)
@@ -15,15 +16,16 @@ static void count_diag(void *ctx, const char *message)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	pc_model *model = NULL;
+	struct pc_config_options opts = {.source = "fuzz", .sections = pc_role_sections};
+	pc_config *config = NULL;
 	unsigned diags = 0;
-	int rc = pc_config_load((const char *)data, size, "fuzz", count_diag, &diags, &model);
-	if ((rc == PC_OK) != (model != NULL) || (rc == PC_OK && diags != 0) ||
+	int rc = pc_config_load((const char *)data, size, &opts, count_diag, &diags, &config);
+	if ((rc == PC_OK) != (config != NULL) || (rc == PC_OK && diags != 0) ||
 	    (rc == PC_ECONFIG && diags == 0))
 		abort();
-	pc_model_free(model);
+	pc_config_free(config);
 	/* The same input without a diagnostic callback takes the same path. */
-	rc = pc_config_load((const char *)data, size, "fuzz", NULL, NULL, &model);
-	pc_model_free(model);
+	rc = pc_config_load((const char *)data, size, &opts, NULL, NULL, &config);
+	pc_config_free(config);
 	return 0;
 }

@@ -8,18 +8,22 @@
 #include <sodium.h>
 
 #include "lib/model/config.h"
+#include "lib/proto/sections.h"
 #include "lib/proto/dns_answer.h"
 
-static pc_model *model;
+static pc_config *config;
+static const pc_model *model;
 static pc_live *live;
 static pc_dns_scratch *scratch;
 
 static void setup(void)
 {
-	if (sodium_init() < 0 ||
-	    pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len, "default", NULL,
-	                   NULL, &model) != 0 ||
-	    pc_live_new(model, &live) != 0 || pc_dns_scratch_new(&scratch) != 0)
+	struct pc_config_options opts = {.source = "default", .sections = pc_role_sections};
+	if (sodium_init() < 0 || pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
+	                                        &opts, NULL, NULL, &config) != 0)
+		abort();
+	model = pc_config_model(config);
+	if (pc_live_new(model, &live) != 0 || pc_dns_scratch_new(&scratch) != 0)
 		abort();
 }
 
@@ -45,6 +49,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    .wire = size > 0 ? data + 1 : data,
 	    .len = size > 0 ? size - 1 : 0,
 	    .tcp = mode & 1,
+	    .dns = pc_dns_settings(config),
 	};
 	struct pc_dns_result res;
 	size_t len =

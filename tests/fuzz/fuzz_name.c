@@ -10,16 +10,21 @@
 #include <sodium.h>
 
 #include "lib/model/config.h"
+#include "lib/proto/sections.h"
 #include "lib/base/err.h"
 #include "lib/naming/naming.h"
 
-static pc_model *model; /* loaded once: fuzz targets may keep state */
+static pc_config *config; /* loaded once: fuzz targets may keep state */
+static const pc_model *model;
+static const struct pc_config_options fuzz_options = {.source = "default",
+                                                      .sections = pc_role_sections};
 
 static void setup(void)
 {
 	if (sodium_init() < 0 || pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
-	                                        "default", NULL, NULL, &model) != 0)
+	                                        &fuzz_options, NULL, NULL, &config) != 0)
 		abort();
+	model = pc_config_model(config);
 }
 
 static void check_round_trip(const pc_name *n, uint8_t flags)

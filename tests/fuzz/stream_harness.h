@@ -14,16 +14,20 @@
 
 #include "lib/model/config.h"
 #include "lib/proto/session.h"
+#include "lib/proto/sections.h"
 
-static pc_model *harness_model;
+static pc_config *harness_config;
+static const pc_model *harness_model;
 static pc_live *harness_live;
 
 static void harness_setup(void)
 {
-	if (sodium_init() < 0 ||
-	    pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len, "default", NULL,
-	                   NULL, &harness_model) != 0 ||
-	    pc_live_new(harness_model, &harness_live) != 0)
+	struct pc_config_options opts = {.source = "default", .sections = pc_role_sections};
+	if (sodium_init() < 0 || pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
+	                                        &opts, NULL, NULL, &harness_config) != 0)
+		abort();
+	harness_model = pc_config_model(harness_config);
+	if (pc_live_new(harness_model, &harness_live) != 0)
 		abort();
 }
 

@@ -118,3 +118,30 @@ def test_name_signature_required(ctl):
     unsigned = "chan7.live.news.cdn.gamma.net"
     out = ctl("explain", "--client", "127.6.0.10", unsigned, check=0).stdout
     assert "requires a valid signature" in out
+
+
+def key_tables(markdown):
+    """{section: [(key, type, default, meaning), ...]} of every key table
+    (one under a heading naming its section: "## `servers[]`")."""
+    tables, section = {}, None
+    for line in markdown.splitlines():
+        heading = re.match(r"^#+ (.*)$", line)
+        if heading:
+            section = heading.group(1).replace("`", "").strip()
+            continue
+        if not line.startswith("| ") or line.startswith("| key |") or section is None:
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+        assert len(cells) == 4, line
+        tables.setdefault(section, []).append(tuple(cells))
+    return tables
+
+
+def test_keys_match_docs(ctl, source_dir):
+    """docs/config.md's key tables are the loader's key tables: a key, type,
+    default or meaning changed in one place only fails here."""
+    printed = key_tables(ctl("keys", check=0).stdout)
+    documented = key_tables((source_dir / "docs" / "config.md").read_text())
+    assert "dns" in printed and "cdns[].anycast" in printed and "http" in printed
+    for section in sorted(set(printed) | set(documented)):
+        assert documented.get(section) == printed.get(section), section

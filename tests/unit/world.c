@@ -27,7 +27,7 @@ int world_teardown(void **state)
 {
 	struct world *w = *state;
 	pc_live_free(w->live);
-	pc_model_free(w->model);
+	fixture_free(w->model);
 	free(w);
 	return 0;
 }

@@ -6,28 +6,32 @@
 #include "lib/base/file.h"
 #include "lib/model/config.h"
 
-pc_model *pc_config_load_path(const char *path, pc_config_diag_fn diag, void *diag_ctx)
+int pc_config_load_path(const char *path, const struct pc_config_options *opts,
+                        pc_config_diag_fn diag, void *diag_ctx, pc_config **out)
 {
-	pc_model *model = NULL;
+	struct pc_config_options o = opts != NULL ? *opts : (struct pc_config_options){0};
 	if (path == NULL) {
-		pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
-		               PC_DEFAULT_CONFIG_NAME, diag, diag_ctx, &model);
-		return model;
+		o.source = PC_DEFAULT_CONFIG_NAME;
+		return pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len, &o, diag,
+		                      diag_ctx, out);
 	}
 	char msg[512];
 	size_t len = 0;
 	char *text = NULL;
+	*out = NULL;
 	int rc = pc_file_read(path, &text, &len);
 	if (rc != 0) {
 		snprintf(msg, sizeof(msg), "%s: cannot read: %s", path, pc_strerror(rc));
-		diag(diag_ctx, msg);
-		return NULL;
+		if (diag != NULL)
+			diag(diag_ctx, msg);
+		return rc;
 	}
-	rc = pc_config_load(text, len, path, diag, diag_ctx, &model);
+	o.source = path;
+	rc = pc_config_load(text, len, &o, diag, diag_ctx, out);
 	free(text);
-	if (rc != PC_OK && rc != PC_ECONFIG) {
+	if (rc != PC_OK && rc != PC_ECONFIG && diag != NULL) {
 		snprintf(msg, sizeof(msg), "%s: %s", path, pc_strerror(rc));
 		diag(diag_ctx, msg);
 	}
-	return model;
+	return rc;
 }

@@ -24,15 +24,17 @@ pc_model *pc_model_new(void)
 	model->source = "";
 	model->self_node = PC_NONE;
 	model->default_service = PC_NONE;
-	model->params = (struct pc_policy_params){
-	    .load_weight = 40,
-	    .affinity_band = 10,
-	    .high_watermark_pct = 90,
-	    .spill_max_cost = 40,
-	    .report_prefix4 = 24,
-	    .report_prefix6 = 48,
-	};
 	return model;
+}
+
+const struct pc_addr_list *pc_cdn_anycast(const pc_model *model, const struct pc_cdn *cdn,
+                                          const char *role)
+{
+	static const struct pc_addr_list none = {NULL, 0};
+	for (uint32_t r = 0; r < model->n_anycast_roles && cdn->anycast != NULL; r++)
+		if (strcmp(model->anycast_roles[r], role) == 0)
+			return &cdn->anycast[r];
+	return &none;
 }
 
 void pc_model_free(pc_model *model)

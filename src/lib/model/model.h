@@ -36,9 +36,6 @@ typedef struct pc_addr {
 	uint8_t bytes[16]; /* network order; IPv4 in the first 4 */
 } pc_addr;
 
-/* The wire roles a redirector node can play on a CDN's anycast address. */
-enum pc_role { PC_ROLE_DNS, PC_ROLE_CDSR, PC_ROLE_HTTP, PC_ROLE_RTSP, PC_ROLE__COUNT };
-
 struct pc_addr_list {
 	pc_addr *items;
 	uint32_t count;
@@ -62,7 +59,7 @@ struct pc_cdn {
 	uint32_t domain_len;
 	struct pc_index_list backbone_as; /* AS indexes */
 	struct pc_index_list affiliate_as;
-	struct pc_addr_list anycast[PC_ROLE__COUNT];
+	struct pc_addr_list *anycast;    /* per model->anycast_roles; pc_cdn_anycast */
 	uint32_t dns_ttl;                /* seconds; 0 by default (the patent's §3.1.4) */
 	uint8_t dns_mode;                /* enum pc_dns_mode: what an A/AAAA answer holds */
 	struct pc_addr_list redirectors; /* PC_DNS_MODE_REDIRECTOR answers (fig. 15) */
@@ -105,10 +102,6 @@ enum pc_dns_mode {
 	PC_DNS_MODE_ANYCAST,
 	PC_DNS_MODE_INHERIT = 0xff,
 };
-
-/* What the DNS role does with a name whose provider requires a signature
- * when the signature is missing or wrong. */
-enum pc_sig_failure { PC_SIG_FAIL_REFUSE = 0, PC_SIG_FAIL_DECOY };
 
 enum pc_scheme { PC_SCHEME_HTTP = 1, PC_SCHEME_HTTPS = 2, PC_SCHEME_RTSP = 4 };
 
@@ -176,59 +169,6 @@ struct pc_policy_params {
 	uint8_t report_prefix4, report_prefix6; /* client prefix kept in reports */
 };
 
-/* The DNS role of this node (docs/config.md, "dns"). */
-struct pc_dns_params {
-	bool enabled;
-	struct pc_addr_list listen;  /* empty: the DNS anycast addresses of self's CDNs */
-	uint16_t port;               /* 53 */
-	uint32_t workers;            /* 0: one per core */
-	uint16_t edns_payload;       /* advertised and used as the UDP limit: 1232 */
-	uint32_t max_answers;        /* addresses per A/AAAA answer, 1..PC_MAX_ANSWERS */
-	uint32_t tcp_idle_ms;        /* idle TCP connections are closed after this */
-	uint32_t tcp_max_clients;    /* per worker */
-	uint32_t tcp_max_per_source; /* concurrent connections from one address */
-	uint8_t sig_failure;         /* enum pc_sig_failure */
-	pc_addr decoy4, decoy6;      /* PC_SIG_FAIL_DECOY answers */
-	uint32_t rrl_rate;           /* responses per second per client prefix; 0 = off */
-	uint32_t rrl_slip;           /* every Nth limited response is sent truncated; 0 = none */
-	uint8_t rrl_prefix4, rrl_prefix6;
-	const char *hostmaster; /* SOA RNAME, presentation form */
-	uint32_t soa_serial;    /* the daemon sets the load time when the config has none */
-	uint32_t soa_minimum;   /* negative-caching TTL */
-};
-
-/* A TCP redirector role: HTTP or RTSP (docs/config.md, "http", "rtsp"). */
-struct pc_stream_params {
-	bool enabled;
-	struct pc_addr_list listen;    /* empty: the role's anycast addresses of self's CDNs */
-	uint16_t port;                 /* 80 / 554 */
-	uint16_t redirect_status;      /* HTTP: 302 or 307 */
-	uint32_t header_timeout_ms;    /* a request head must arrive within this */
-	uint32_t idle_timeout_ms;      /* a kept-alive connection with no request is closed */
-	uint32_t max_clients;          /* per worker */
-	uint32_t max_per_source;       /* concurrent connections from one address */
-	uint32_t max_header_bytes;     /* request line and headers: 431 beyond */
-	uint32_t max_target_bytes;     /* request target: 414 beyond */
-	uint32_t max_body_bytes;       /* a request body is read and discarded up to this: 413 */
-	struct pc_addr_list balancers; /* peers whose connections start with PROXY v2 */
-};
-
-/* The CDSR responder role (docs/config.md, "cdsr"). */
-struct pc_cdsr_params {
-	bool enabled;
-	struct pc_addr_list listen; /* empty: the CDSR anycast addresses of self's CDNs */
-	uint16_t port;              /* 2554 */
-	uint32_t rate;              /* answers per second per client prefix; 0 = off */
-	uint8_t prefix4, prefix6;   /* how client addresses are grouped for the rate */
-};
-
-/* How operators reach the daemon (docs/config.md, "control"). */
-struct pc_control_params {
-	bool metrics_enabled;
-	pc_addr metrics_address; /* Prometheus /metrics over HTTP */
-	uint16_t metrics_port;
-};
-
 typedef struct pc_model {
 	pc_arena *arena;
 	const char *source; /* file name the model came from, for messages */
@@ -256,10 +196,10 @@ typedef struct pc_model {
 	uint32_t self_node;       /* the node this config describes, or PC_NONE */
 	uint32_t default_service; /* PC_NONE: a codepoint must name its service */
 	struct pc_policy_params params;
-	struct pc_dns_params dns;
-	struct pc_stream_params http, rtsp;
-	struct pc_cdsr_params cdsr;
-	struct pc_control_params control;
+	/* The roles CDNs may give anycast addresses for (cdns[].anycast): the
+	 * names of the daemon sections the config was loaded with. */
+	const char **anycast_roles;
+	uint32_t n_anycast_roles;
 
 	/* AS graph as given: undirected links with costs. */
 	struct pc_link {
@@ -281,7 +221,9 @@ typedef struct pc_model {
 } pc_model;
 
 /* Creation, used by the config loader. pc_model_new gives an empty model
- * with its own arena and default params; the loader fills the arrays from
+ * with its own arena and no references (self_node, default_service
+ * PC_NONE); its params are zero: the defaults are the config schema's
+ * (pc_schema_apply_defaults over pc_config_items). The loader fills the arrays from
  * the arena, then pc_model_finish() builds the name maps, the netmap, the
  * per-AS CDN lists, the CDN server and agreement lists and the path-cost
  * table (Dijkstra from every AS that holds servers). */
@@ -312,6 +254,11 @@ uint32_t pc_model_client_net(const pc_model *model, const pc_addr *addr, unsigne
 /* Static shortest path cost from AS index from_as to the AS of server;
  * PC_COST_INFINITE when unreachable. */
 uint32_t pc_model_path_cost(const pc_model *model, uint32_t from_as, uint32_t server);
+
+/* The anycast addresses cdn gives for role ("dns", "http", ...); an empty
+ * list when it gives none or the model knows no such role. */
+const struct pc_addr_list *pc_cdn_anycast(const pc_model *model, const struct pc_cdn *cdn,
+                                          const char *role);
 
 bool pc_model_cdn_has_as(const pc_model *model, uint32_t cdn, uint32_t as);
 bool pc_provider_is_primary(const pc_model *model, uint32_t provider, uint32_t cdn);

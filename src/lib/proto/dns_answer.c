@@ -149,7 +149,7 @@ static size_t ns_name(struct ctx *c, uint32_t i, uint8_t *out, size_t size)
 
 static int put_soa(struct ctx *c, knot_section_t section)
 {
-	const struct pc_dns_params *dns = &c->model->dns;
+	const struct pc_dns_params *dns = c->query->dns;
 	uint8_t rdata[2 * KNOT_DNAME_MAXLEN + 20];
 	size_t mname = ns_name(c, 0, rdata, KNOT_DNAME_MAXLEN);
 	char rname_text[KNOT_DNAME_TXT_MAXLEN + 1];
@@ -224,7 +224,7 @@ static void answer_apex(struct ctx *c, uint16_t qtype)
 			if (ns_name(c, i, name, sizeof(name)) == 0 ||
 			    knot_dname_in_bailiwick(name, apex_dname(c)) < 0)
 				continue;
-			const struct pc_addr_list *glue = &cdn->anycast[PC_ROLE_DNS];
+			const struct pc_addr_list *glue = pc_cdn_anycast(c->model, cdn, "dns");
 			if (put_addresses(c, name, 0, glue, KNOT_RRTYPE_A, 3600, &written) !=
 			        KNOT_EOK ||
 			    put_addresses(c, name, 0, glue, KNOT_RRTYPE_AAAA, 3600, &written) !=
@@ -260,7 +260,7 @@ static bool answer_ns_host(struct ctx *c, const char *name, size_t len, uint16_t
 		if (qtype == KNOT_RRTYPE_A || qtype == KNOT_RRTYPE_AAAA) {
 			knot_pkt_begin(c->r, KNOT_ANSWER);
 			put_addresses(c, knot_pkt_qname(c->q), KNOT_COMPR_HINT_QNAME,
-			              &cdn->anycast[PC_ROLE_DNS], qtype, 3600, &written);
+			              pc_cdn_anycast(c->model, cdn, "dns"), qtype, 3600, &written);
 		}
 		if (written == 0 && !c->res->truncated)
 			negative(c, PC_DNS_NODATA);
@@ -305,7 +305,7 @@ static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 	}
 	uint32_t written = 0;
 	if (!pc_name_signature_ok(model, name)) {
-		if (model->dns.sig_failure == PC_SIG_FAIL_REFUSE) {
+		if (c->query->dns->sig_failure == PC_SIG_FAIL_REFUSE) {
 			c->res->cls = PC_DNS_REFUSED;
 			knot_wire_set_rcode(c->r->wire, KNOT_RCODE_REFUSED);
 			return;
@@ -313,7 +313,8 @@ static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 		/* The patent's decoy: an address the content servers ignore. */
 		c->res->cls = PC_DNS_DECOY;
 		struct pc_addr_list decoys = {
-		    .items = (pc_addr[2]){model->dns.decoy4, model->dns.decoy6}, .count = 2};
+		    .items = (pc_addr[2]){c->query->dns->decoy4, c->query->dns->decoy6},
+		    .count = 2};
 		knot_pkt_begin(c->r, KNOT_ANSWER);
 		put_addresses(c, owner, hint, &decoys, qtype, c->ttl, &written);
 		if (written == 0 && !c->res->truncated)
@@ -334,7 +335,7 @@ static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 	req.object = name->object;
 	req.object_len = name->object_len;
 	req.family = qtype == KNOT_RRTYPE_A ? PC_AF_INET : PC_AF_INET6;
-	req.max_answers = model->dns.max_answers;
+	req.max_answers = c->query->dns->max_answers;
 
 	pc_decision *decision = &c->res->decision;
 	uint8_t mode = PC_DNS_MODE_SERVER;
@@ -380,10 +381,10 @@ static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 	} else if (mode == PC_DNS_MODE_REDIRECTOR) {
 		put_addresses(c, owner, hint, &serving->redirectors, qtype, c->ttl, &written);
 	} else {
-		enum pc_role role = model->services[name->service].scheme_mask == PC_SCHEME_RTSP
-		                        ? PC_ROLE_RTSP
-		                        : PC_ROLE_HTTP;
-		put_addresses(c, owner, hint, &serving->anycast[role], qtype, c->ttl, &written);
+		const char *role =
+		    model->services[name->service].scheme_mask == PC_SCHEME_RTSP ? "rtsp" : "http";
+		put_addresses(c, owner, hint, pc_cdn_anycast(model, serving, role), qtype, c->ttl,
+		              &written);
 	}
 	if (written == 0 && !c->res->truncated)
 		negative(c, PC_DNS_NODATA);
@@ -460,7 +461,7 @@ static size_t udp_limit(const struct ctx *c, size_t out_size)
 	size_t limit = KNOT_WIRE_MIN_PKTSIZE;
 	if (c->edns) {
 		size_t asked = knot_edns_get_payload(c->q->opt_rr);
-		limit = asked < c->model->dns.edns_payload ? asked : c->model->dns.edns_payload;
+		limit = asked < c->query->dns->edns_payload ? asked : c->query->dns->edns_payload;
 		if (limit < KNOT_WIRE_MIN_PKTSIZE)
 			limit = KNOT_WIRE_MIN_PKTSIZE;
 	}
@@ -516,7 +517,8 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *answer
 
 	uint8_t ext_rcode = 0;
 	if (c.edns) {
-		if (knot_edns_init(&c.opt, model->dns.edns_payload, 0, 0, &scratch->mm) != KNOT_EOK)
+		if (knot_edns_init(&c.opt, query->dns->edns_payload, 0, 0, &scratch->mm) !=
+		    KNOT_EOK)
 			return 0;
 		if (knot_edns_get_version(c.q->opt_rr) != KNOT_EDNS_VERSION) {
 			res->cls = PC_DNS_BADVERS;

@@ -18,6 +18,7 @@
 #include "lib/model/model.h"
 #include "lib/policy/answer.h"
 #include "lib/policy/policy.h"
+#include "lib/proto/dns_settings.h"
 
 /* Per-thread scratch memory for one query at a time (libknot's packet
  * structures), reset at the start of every answer: no malloc per query. */
@@ -49,7 +50,8 @@ const char *pc_dns_class_name(enum pc_dns_class cls); /* "answer", "nxdomain", .
 struct pc_dns_query {
 	const uint8_t *wire;
 	size_t len;
-	bool tcp; /* no 512/EDNS size limit, no TC */
+	bool tcp;                        /* no 512/EDNS size limit, no TC */
+	const struct pc_dns_params *dns; /* the DNS role's settings (pc_dns_settings) */
 };
 
 struct pc_dns_result {

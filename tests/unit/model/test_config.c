@@ -14,8 +14,11 @@
 #include <cmocka.h>
 
 #include "fixture.h"
-#include "lib/model/config.h"
 #include "lib/base/err.h"
+#include "lib/model/config.h"
+#include "lib/proto/control_settings.h"
+#include "lib/proto/dns_settings.h"
+#include "lib/proto/sections.h"
 
 /* Every diagnostic of one load, one per line. */
 struct diags {
@@ -49,14 +52,22 @@ static char *edit(const char *from, const char *to)
 	return text;
 }
 
+/* Loads len bytes of text with every role section. */
+static int load(const char *text, size_t len, const char *source, pc_config_diag_fn diag, void *ctx,
+                pc_config **out)
+{
+	struct pc_config_options opts = {.source = source, .sections = pc_role_sections};
+	return pc_config_load(text, len, &opts, diag, ctx, out);
+}
+
 /* Loads text, expects it rejected, returns the diagnostics. */
 static void reject(const char *text, struct diags *d)
 {
-	pc_model *model = (pc_model *)(uintptr_t)1;
+	pc_config *config = (pc_config *)(uintptr_t)1;
 	memset(d, 0, sizeof(*d));
-	int rc = pc_config_load(text, strlen(text), "t.yaml", collect, d, &model);
+	int rc = load(text, strlen(text), "t.yaml", collect, d, &config);
 	assert_int_equal(rc, PC_ECONFIG);
-	assert_null(model);
+	assert_null(config);
 	assert_true(d->count > 0);
 }
 
@@ -89,12 +100,13 @@ static void test_default_loads(void **state)
 {
 	(void)state;
 	struct diags d = {0};
-	pc_model *model = NULL;
-	assert_int_equal(pc_config_load(pc_default_config_yaml, pc_default_config_yaml_len,
-	                                PC_DEFAULT_CONFIG_NAME, collect, &d, &model),
+	pc_config *config = NULL;
+	assert_int_equal(load(pc_default_config_yaml, pc_default_config_yaml_len,
+	                      PC_DEFAULT_CONFIG_NAME, collect, &d, &config),
 	                 PC_OK);
 	assert_int_equal(d.count, 0);
-	assert_non_null(model);
+	assert_non_null(config);
+	const pc_model *model = pc_config_model(config);
 	assert_int_equal(model->n_cdns, 3);
 	assert_int_equal(model->n_ases, 7);
 	assert_int_equal(model->n_links, 10);
@@ -114,7 +126,7 @@ static void test_default_loads(void **state)
 	assert_int_equal(acme->backbone_as.count, 1);
 	assert_int_equal(acme->affiliate_as.count, 2);
 	assert_int_equal(acme->dns_ttl, 0);
-	assert_int_equal(acme->anycast[PC_ROLE_DNS].count, 1);
+	assert_int_equal(pc_cdn_anycast(model, acme, "dns")->count, 1);
 
 	/* Tier order is the list's; masks follow it. */
 	assert_string_equal(model->tiers[2], "core");
@@ -152,10 +164,10 @@ static void test_default_loads(void **state)
 
 	assert_int_equal(model->params.report_prefix4, 24);
 	assert_int_equal(model->params.high_watermark_pct, 90);
-	assert_true(model->dns.enabled);
-	assert_non_null(model->dns.hostmaster);
-	assert_true(model->control.metrics_enabled);
-	pc_model_free(model);
+	assert_true(pc_dns_settings(config)->enabled);
+	assert_non_null(pc_dns_settings(config)->hostmaster);
+	assert_true(pc_control_settings(config)->metrics_enabled);
+	pc_config_free(config);
 }
 
 static void test_minimal_and_case(void **state)
@@ -168,14 +180,15 @@ static void test_minimal_and_case(void **state)
 	                           "  origins: [WWW.P.COM]}]\n"
 	                           "tiers: [t]\n"
 	                           "grades: [{name: g, tiers: [t]}]\n";
-	pc_model *model = NULL;
-	assert_int_equal(pc_config_load(yaml, strlen(yaml), "m", NULL, NULL, &model), PC_OK);
+	pc_config *config = NULL;
+	assert_int_equal(load(yaml, strlen(yaml), "m", NULL, NULL, &config), PC_OK);
+	const pc_model *model = pc_config_model(config);
 	assert_string_equal(model->cdns[0].domain, "cdn.example.net");
 	assert_string_equal(model->providers[0].origin_hosts[0], "www.p.com");
 	assert_int_equal(model->self_node, PC_NONE);
-	assert_int_equal(model->dns.port, 53);
-	assert_string_equal(model->dns.hostmaster, "hostmaster.cdn.example.net");
-	pc_model_free(model);
+	assert_int_equal(pc_dns_settings(config)->port, 53);
+	assert_string_equal(pc_dns_settings(config)->hostmaster, "hostmaster.cdn.example.net");
+	pc_config_free(config);
 }
 
 static void test_unknown_key(void **state)
@@ -345,9 +358,9 @@ static void test_syntax_and_structure(void **state)
 	assert_non_null(strstr(d.text, "nested deeper"));
 
 	/* Not NUL-terminated: the loader reads len bytes only. */
-	pc_model *model = NULL;
-	assert_int_equal(pc_config_load("version: 1xyz", 10, "t", NULL, NULL, &model), PC_OK);
-	pc_model_free(model);
+	pc_config *config = NULL;
+	assert_int_equal(load("version: 1xyz", 10, "t", NULL, NULL, &config), PC_OK);
+	pc_config_free(config);
 }
 
 static void test_error_cap(void **state)
@@ -388,10 +401,10 @@ static void test_many_clients(void **state)
 		len += (size_t)snprintf(text + len, cap - len,
 		                        "- {prefix: 10.%zu.%zu.%zu/32, as: 1}\n", i >> 16 & 0xff,
 		                        i >> 8 & 0xff, i & 0xff);
-	pc_model *model = NULL;
-	assert_int_equal(pc_config_load(text, len, "big", NULL, NULL, &model), PC_OK);
-	assert_int_equal(model->n_client_nets, items);
-	pc_model_free(model);
+	pc_config *config = NULL;
+	assert_int_equal(load(text, len, "big", NULL, NULL, &config), PC_OK);
+	assert_int_equal(pc_config_model(config)->n_client_nets, items);
+	pc_config_free(config);
 	free(text);
 }
 

@@ -162,7 +162,7 @@ static void test_carry(void **state)
 	assert_int_equal(pc_live_agreement_window(fresh, fg, 42500), 2);
 	assert_int_equal(pc_live_agreement_total(fresh, fg), 2);
 	pc_live_free(fresh);
-	pc_model_free(fresh_model);
+	fixture_free(fresh_model);
 	pc_live_carry(NULL, w->live); /* harmless */
 	pc_live_free(NULL);
 }

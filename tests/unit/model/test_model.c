@@ -21,7 +21,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	pc_model_free(*state);
+	fixture_free(*state);
 	return 0;
 }
 

@@ -30,7 +30,7 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	pc_model_free(*state);
+	fixture_free(*state);
 	return 0;
 }
 

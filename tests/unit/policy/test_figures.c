@@ -14,6 +14,7 @@
 
 #include "fixture.h"
 #include "lib/base/file.h"
+#include "lib/proto/sections.h"
 #include "lib/model/config.h"
 #include "lib/base/err.h"
 #include "lib/policy/policy.h"
@@ -35,7 +36,7 @@ static struct world load(const char *fixture)
 static void unload(struct world *w)
 {
 	pc_live_free(w->live);
-	pc_model_free(w->model);
+	fixture_free(w->model);
 }
 
 static uint32_t id(uint32_t index)
@@ -89,11 +90,12 @@ static void test_fixtures_load_cleanly(void **state)
 		char *text = NULL;
 		assert_int_equal(pc_file_read(path, &text, &len), 0);
 		unsigned diags = 0;
-		pc_model *model = NULL;
-		assert_int_equal(pc_config_load(text, len, path, count_diag, &diags, &model),
+		pc_config *config = NULL;
+		struct pc_config_options opts = {.source = path, .sections = pc_role_sections};
+		assert_int_equal(pc_config_load(text, len, &opts, count_diag, &diags, &config),
 		                 PC_OK);
 		assert_int_equal(diags, 0);
-		pc_model_free(model);
+		pc_config_free(config);
 		free(text);
 	}
 }

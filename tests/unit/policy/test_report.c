@@ -57,7 +57,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct world *w = *state;
-	pc_model_free(w->model);
+	fixture_free(w->model);
 	free(w);
 	return 0;
 }

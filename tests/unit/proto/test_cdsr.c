@@ -55,7 +55,7 @@ static int teardown(void **state)
 {
 	struct env *env = *state;
 	pc_live_free(env->live);
-	pc_model_free(env->model);
+	fixture_free(env->model);
 	return 0;
 }
 

@@ -46,7 +46,7 @@ static int teardown(void **state)
 	knot_pkt_free(env->resp);
 	pc_dns_scratch_free(env->scratch);
 	pc_live_free(env->live);
-	pc_model_free(env->model);
+	fixture_free(env->model);
 	return 0;
 }
 
@@ -96,7 +96,10 @@ static void ask(struct env *env, const char *source, bool tcp)
 	    .now_ms = 1764000000000ULL,
 	};
 	assert_int_equal(pc_addr_parse(source, &ctx.source), 0);
-	struct pc_dns_query query = {.wire = env->query, .len = env->query_len, .tcp = tcp};
+	struct pc_dns_query query = {.wire = env->query,
+	                             .len = env->query_len,
+	                             .tcp = tcp,
+	                             .dns = pc_dns_settings(fixture_config(env->model))};
 	env->out_len = pc_dns_answer(env->scratch, &ctx, &query, env->out,
 	                             tcp ? sizeof(env->out) : 1232, &env->res);
 	knot_pkt_free(env->resp);
@@ -251,7 +254,7 @@ static void test_malformed(void **state)
 	struct pc_answer_ctx ctx = {
 	    .model = env->model, .live = env->live, .node = env->model->self_node};
 	pc_addr_parse("127.1.0.1", &ctx.source);
-	struct pc_dns_query query = {0};
+	struct pc_dns_query query = {.dns = pc_dns_settings(fixture_config(env->model))};
 	/* Too short for a header: dropped. */
 	static const uint8_t short_packet[5] = {1, 2, 3, 4, 5};
 	query.wire = short_packet;

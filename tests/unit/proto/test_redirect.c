@@ -441,7 +441,7 @@ static int teardown(void **state)
 {
 	(void)state;
 	pc_live_free(live);
-	pc_model_free(model);
+	fixture_free(model);
 	return 0;
 }
 

@@ -1,0 +1,147 @@
+/* schema: defaults and the docs' words for the key tables (schema.h). The
+ * reading itself is the loader's (config_reader.c). */
+#include "lib/model/schema.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/model/config_reader.h"
+
+void pc__schema_store(void *field, uint8_t size, uint64_t value)
+{
+	switch (size) {
+	case 1: {
+		uint8_t v = (uint8_t)value;
+		memcpy(field, &v, 1);
+		break;
+	}
+	case 2: {
+		uint16_t v = (uint16_t)value;
+		memcpy(field, &v, 2);
+		break;
+	}
+	case 4: {
+		uint32_t v = (uint32_t)value;
+		memcpy(field, &v, 4);
+		break;
+	}
+	case 8:
+		memcpy(field, &value, 8);
+		break;
+	default:
+		break;
+	}
+}
+
+void pc_schema_apply_defaults(const struct pc_item *table, void *target)
+{
+	for (const struct pc_item *item = table; item->key != NULL; item++) {
+		char *field = (char *)target + item->offset;
+		switch (item->type) {
+		case PC_ITEM_BOOL: {
+			bool value = item->dflt != 0;
+			memcpy(field, &value, sizeof(value));
+			break;
+		}
+		case PC_ITEM_UINT:
+		case PC_ITEM_MS:
+		case PC_ITEM_ENUM:
+		case PC_ITEM_CUSTOM:
+			pc__schema_store(field, item->size, item->dflt);
+			break;
+		default: /* addresses, lists, host names: none, zero */
+			break;
+		}
+		/* A nested mapping fills the same struct (a list's items do not). */
+		if (item->type != PC_ITEM_LIST && item->items != NULL)
+			pc_schema_apply_defaults(item->items, target);
+	}
+}
+
+void pc_item_type_text(const struct pc_item *item, char *out, size_t size)
+{
+	if (size == 0)
+		return;
+	out[0] = '\0';
+	if (item->type_doc != NULL) {
+		snprintf(out, size, "%s", item->type_doc);
+		return;
+	}
+	const char *nonempty = item->flags & PC_ITEM_NONEMPTY ? "non-empty " : "";
+	switch (item->type) {
+	case PC_ITEM_BOOL:
+		snprintf(out, size, "bool");
+		break;
+	case PC_ITEM_UINT:
+	case PC_ITEM_MS: {
+		const char *unit = item->type == PC_ITEM_MS ? "ms" : item->unit;
+		snprintf(out, size, "%llu..%llu%s%s", (unsigned long long)item->min,
+		         (unsigned long long)item->max, unit != NULL ? " " : "",
+		         unit != NULL ? unit : "");
+		break;
+	}
+	case PC_ITEM_ENUM: {
+		size_t used = 0;
+		for (unsigned i = 0; item->names[i] != NULL && used < size; i++)
+			used += (size_t)snprintf(out + used, size - used, "%s`%s`", i ? ", " : "",
+			                         item->names[i]);
+		break;
+	}
+	case PC_ITEM_HOST:
+		snprintf(out, size, "host name");
+		break;
+	case PC_ITEM_ADDR:
+		snprintf(out, size, "address");
+		break;
+	case PC_ITEM_ADDRS:
+		snprintf(out, size, "%slist of addresses", nonempty);
+		break;
+	case PC_ITEM_FAMILY2:
+		snprintf(out, size, "%slist of addresses, one per family", nonempty);
+		break;
+	case PC_ITEM_SECTION:
+		snprintf(out, size, "mapping");
+		break;
+	case PC_ITEM_LIST:
+		snprintf(out, size, "list");
+		break;
+	default:
+		snprintf(out, size, "?");
+		break;
+	}
+}
+
+void pc_item_default_text(const struct pc_item *item, char *out, size_t size)
+{
+	if (size == 0)
+		return;
+	if (item->flags & PC_ITEM_REQUIRED) {
+		snprintf(out, size, "required");
+		return;
+	}
+	if (item->default_doc != NULL) {
+		snprintf(out, size, "%s", item->default_doc);
+		return;
+	}
+	switch (item->type) {
+	case PC_ITEM_BOOL:
+		snprintf(out, size, "%s", item->dflt ? "true" : "false");
+		break;
+	case PC_ITEM_UINT:
+	case PC_ITEM_MS:
+		snprintf(out, size, "%llu", (unsigned long long)item->dflt);
+		break;
+	case PC_ITEM_ENUM:
+		snprintf(out, size, "`%s`", item->names[item->dflt]);
+		break;
+	case PC_ITEM_SECTION:
+		snprintf(out, size, "see below");
+		break;
+	case PC_ITEM_LIST:
+		snprintf(out, size, "empty");
+		break;
+	default:
+		snprintf(out, size, "none");
+		break;
+	}
+}

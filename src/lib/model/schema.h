@@ -1,0 +1,110 @@
+/* schema: the config's keys as data, the way Knot DNS describes its config
+ * with yp_item_t tables. Each key of a mapping is one pc_item: its name,
+ * type, range, default, whether it is required, where its value goes in
+ * the struct being filled (an offset) and a line of help. The loader reads
+ * by these tables, the defaults are written from them (nowhere else), and
+ * `peercdnctl keys` prints them, so docs/config.md is checked against them.
+ *
+ * Two kinds of tables exist: the federation's (lib/model, filled into a
+ * pc_model) and the daemon settings of each role (a pc_section, defined
+ * with its protocol in lib/proto and handed to the loader). */
+#ifndef PC_LIB_SCHEMA_H
+#define PC_LIB_SCHEMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/base/arena.h"
+
+enum pc_item_type {
+	PC_ITEM_BOOL,    /* true/false, yes/no, on/off; a bool */
+	PC_ITEM_UINT,    /* decimal min..max, stored in size bytes (1, 2, 4) */
+	PC_ITEM_MS,      /* a duration in milliseconds: a uint32_t */
+	PC_ITEM_ENUM,    /* one of names[]; the index, a uint8_t */
+	PC_ITEM_HOST,    /* host name, lower-cased, no trailing dot: const char * */
+	PC_ITEM_ADDR,    /* an IPv4 or IPv6 address: pc_addr */
+	PC_ITEM_ADDRS,   /* list of addresses: struct pc_addr_list */
+	PC_ITEM_FAMILY2, /* list of at most one address per family: pc_addr[2], v4 then v6 */
+	PC_ITEM_SECTION, /* nested mapping of items[], filling the same struct */
+	PC_ITEM_LIST,    /* list of mappings of items[] (the federation's lists) */
+	PC_ITEM_CUSTOM,  /* read by the loader's own function (names, references) */
+};
+
+enum {
+	PC_ITEM_REQUIRED = 1, /* the key must be present */
+	PC_ITEM_NONEMPTY = 2, /* a list must hold at least one item */
+	/* A mapping whose keys are the names of the load's sections with
+	 * anycast set, each a list of addresses (cdns[].anycast). */
+	PC_ITEM_ROLE_KEYS = 4,
+};
+
+struct pc_item;
+struct pc_reader; /* the loader's state (lib/model/config_reader.h) */
+
+/* PC_ITEM_CUSTOM: reads the value at the reader's current event into the
+ * struct being filled (target); reports its own errors. */
+typedef void (*pc_item_read_fn)(struct pc_reader *rd, const struct pc_item *item, void *target);
+
+/* A table is an array of items ended by one whose key is NULL. */
+struct pc_item {
+	const char *key;
+	uint8_t type;  /* enum pc_item_type */
+	uint8_t flags; /* PC_ITEM_REQUIRED, PC_ITEM_NONEMPTY */
+	uint8_t size;  /* bytes of an integer field; 0: the item stores no number */
+	size_t offset; /* of the field in the struct being filled */
+	uint64_t min, max;
+	uint64_t dflt;                           /* integers, bools, enum indexes */
+	const char *const *names;                /* PC_ITEM_ENUM, NULL-terminated */
+	const struct pc_item *items;             /* PC_ITEM_SECTION, PC_ITEM_LIST */
+	const char *unit;                        /* "s", shown after an integer range */
+	pc_item_read_fn read;                    /* PC_ITEM_CUSTOM, PC_ITEM_LIST */
+	const char *(*check)(const void *field); /* a rule beyond the range: why, or NULL */
+	const char *type_doc;                    /* the type in docs when not derived: "CDN name" */
+	const char *default_doc; /* the default in docs when not the value: "unlimited" */
+	const char *help;        /* the meaning, as docs/config.md has it */
+};
+
+/* What a section's finish hook may use: the loaded federation (arrays
+ * filled, indexes not yet built) and the load options. */
+struct pc_section_env {
+	const struct pc_model *model;
+	uint32_t self_node;   /* PC_NONE: none */
+	uint32_t load_time_s; /* when the config was loaded (Unix seconds), or 0 */
+	pc_arena *arena;      /* the config's: strings the settings keep */
+};
+
+/* A top-level mapping of daemon settings ("dns", "http", ...). Its values
+ * go into a struct of size bytes that the loaded config owns (see
+ * pc_config_settings). A role's section lives with the role's protocol in
+ * lib/proto; the loader knows only the sections it is handed. */
+struct pc_section {
+	const char *name;
+	const struct pc_item *items;
+	size_t size;
+	bool anycast;     /* cdns[].anycast takes a key of this name */
+	const char *help; /* its row in the top-level table */
+	/* Cross-key rules once the section's keys are read: why it is wrong,
+	 * or NULL. Reported at the section. Optional. */
+	const char *(*check)(const void *settings);
+	/* Derived values once the whole file is read without errors (a default
+	 * that depends on the federation or the load time). Returns 0 or
+	 * PC_ENOMEM. Optional. */
+	int (*finish)(void *settings, const struct pc_section_env *env);
+};
+
+/* Writes every default of table (recursing into nested mappings, which
+ * fill the same struct) into target. Lists and custom items without a
+ * size are left alone. */
+void pc_schema_apply_defaults(const struct pc_item *table, void *target);
+
+/* The type and the default of an item as docs/config.md shows them
+ * ("1..65535", "required"). Always NUL-terminated; cut to size. */
+void pc_item_type_text(const struct pc_item *item, char *out, size_t size);
+void pc_item_default_text(const struct pc_item *item, char *out, size_t size);
+
+/* The federation's top-level table (lib/model/config_federation.c); the
+ * role sections come on top of it at each load. */
+extern const struct pc_item pc_config_items[];
+
+#endif

@@ -1,0 +1,12 @@
+/* sections: every daemon section a config may hold, for the programs,
+ * tests and fuzz targets that load a whole config (pc_config_options). A
+ * new role adds its section here and nowhere in lib/model. */
+#ifndef PC_LIB_SECTIONS_H
+#define PC_LIB_SECTIONS_H
+
+#include "lib/model/schema.h"
+
+/* dns, cdsr, http, rtsp, control; NULL-terminated. */
+extern const struct pc_section *const pc_role_sections[];
+
+#endif
