@@ -8,12 +8,13 @@
 
 typedef struct pc_arena pc_arena;
 
+/* NULL when out of memory (a constructor: err.h's exception). */
 pc_arena *pc_arena_new(void);
 void pc_arena_free(pc_arena *arena); /* NULL is fine */
 
 /* Zeroed, aligned to max_align_t; NULL when out of memory. */
 void *pc_arena_alloc(pc_arena *arena, size_t size);
-/* Copies len bytes and adds a NUL. */
+/* Copies len bytes and adds a NUL; NULL when out of memory. */
 char *pc_arena_strndup(pc_arena *arena, const char *text, size_t len);
 char *pc_arena_strdup(pc_arena *arena, const char *text);
 /* Bytes obtained from the system so far. */

@@ -7,10 +7,23 @@
  * pc_strerror() turns any of them, or any -errno, into a sentence.
  *
  * Functions that do not return int are deliberate exceptions, each
- * documented at its declaration: look-ups return an index or PC_NONE,
- * answer writers return a length (0: nothing to send), constructors of
- * per-connection objects return a pointer (NULL: out of memory), and
- * predicates return bool. */
+ * documented at its declaration, in these kinds only:
+ * - look-ups return an index or PC_NONE (model, netmap, affinity) or a
+ *   value (live state);
+ * - answer and record writers return a length, 0 for nothing to send
+ *   (pc_dns_answer, pc_cdsr_answer, pc_redirect_location), and incremental
+ *   parsers a long: the length taken, 0 for more input, negative for the
+ *   protocol's rejection (pc_proxy_v2_parse, pc_rtsp_parse_head);
+ * - outcomes that are answers, not failures, are enums (pc_redirect_outcome,
+ *   pc_rrl_verdict);
+ * - constructors of arena and per-connection objects return a pointer,
+ *   NULL only when memory runs out (pc_arena_new, pc_strmap_new,
+ *   pc_model_new, the sessions' create);
+ * - predicates return bool, and so do pc_buf's appends, whose one failure
+ *   is memory (false), so a response is built in one && chain;
+ * - names of enum values return a static string; frees and setters that
+ *   cannot fail return void.
+ */
 #ifndef PC_LIB_ERR_H
 #define PC_LIB_ERR_H
 

@@ -227,7 +227,7 @@ typedef struct pc_model {
  * the arena, then pc_model_finish() builds the name maps, the netmap, the
  * per-AS CDN lists, the CDN server and agreement lists and the path-cost
  * table (Dijkstra from every AS that holds servers). */
-pc_model *pc_model_new(void);
+pc_model *pc_model_new(void); /* NULL when out of memory */
 int pc_model_finish(pc_model *model);
 void pc_model_free(pc_model *model); /* NULL is fine */
 
