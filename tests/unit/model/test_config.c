@@ -18,6 +18,7 @@
 #include "lib/model/config.h"
 #include "lib/proto/control_settings.h"
 #include "lib/proto/dns_settings.h"
+#include "lib/proto/stream_settings.h"
 #include "lib/proto/sections.h"
 
 /* Every diagnostic of one load, one per line. */
@@ -187,6 +188,10 @@ static void test_minimal_and_case(void **state)
 	assert_string_equal(model->providers[0].origin_hosts[0], "www.p.com");
 	assert_int_equal(model->self_node, PC_NONE);
 	assert_int_equal(pc_dns_settings(config)->port, 53);
+	/* Durations get their defaults too (they were left 0). */
+	assert_int_equal(pc_dns_settings(config)->tcp_idle_ms, 10000);
+	assert_int_equal(pc_http_settings(config)->header_timeout_ms, 10000);
+	assert_int_equal(pc_rtsp_settings(config)->idle_timeout_ms, 30000);
 	assert_string_equal(pc_dns_settings(config)->hostmaster, "hostmaster.cdn.example.net");
 	pc_config_free(config);
 }
