@@ -386,7 +386,7 @@ void pc__read_item(struct pc_reader *rd, const struct pc_item *item, void *targe
 	case PC_ITEM_MS:
 		if (!pc__get_uint(rd, item->min, item->max, &value))
 			break;
-		pc__schema_store(field, item->type == PC_ITEM_MS ? 4 : item->size, value);
+		pc__schema_store(field, item->size, value);
 		if (item->check != NULL) {
 			const char *why = item->check(field);
 			if (why != NULL)

@@ -43,10 +43,8 @@ void pc_schema_apply_defaults(const struct pc_item *table, void *target)
 			memcpy(field, &value, sizeof(value));
 			break;
 		}
-		case PC_ITEM_MS: /* a uint32_t, as pc__read_item stores it */
-			pc__schema_store(field, 4, item->dflt);
-			break;
 		case PC_ITEM_UINT:
+		case PC_ITEM_MS:
 		case PC_ITEM_ENUM:
 		case PC_ITEM_CUSTOM:
 			pc__schema_store(field, item->size, item->dflt);
