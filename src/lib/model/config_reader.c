@@ -574,25 +574,50 @@ bool pc__get_addr(struct pc_reader *rd, pc_addr *out)
 	return true;
 }
 
+static bool addr_elem(struct pc_reader *rd, const struct pc_item *item, void *elem)
+{
+	(void)item;
+	return pc__get_addr(rd, elem);
+}
+
 void pc__get_addr_list(struct pc_reader *rd, bool nonempty, struct pc_addr_list *out)
 {
-	if (!pc__begin_list(rd))
-		return;
-	yaml_mark_t start = rd->ev.start_mark;
-	uint32_t count = 0;
-	rd->scratch_addr.n = 0;
-	while (pc__next_item(rd, &count, PC_CFG_MAX_LIST_ITEMS)) {
+	struct pc_array list = pc__read_array(rd, NULL, sizeof(pc_addr), nonempty, true, addr_elem);
+	out->items = list.items;
+	out->count = list.count;
+}
+
+/* ---- lists of values ---- */
+
+struct pc_array pc__read_array(struct pc_reader *rd, const struct pc_item *item, size_t size,
+                               bool nonempty, bool keep, pc_elem_fn read_one)
+{
+	struct pc_array out = {0};
+	union {
 		pc_addr addr;
-		if (!pc__get_addr(rd, &addr))
+		uint64_t number;
+		const void *pointer;
+		uint8_t bytes[PC_CFG_MAX_ELEM];
+	} elem;
+	if (size > sizeof(elem) || !pc__begin_list(rd))
+		return out;
+	yaml_mark_t start = rd->ev.start_mark;
+	struct pc_vec *v = &rd->scratch;
+	if (rd->scratch_size != size) /* its capacity counts elements */
+		v->cap = 0, rd->scratch_size = size;
+	v->n = 0;
+	while (pc__next_item(rd, &out.listed, PC_CFG_MAX_LIST_ITEMS)) {
+		if (!read_one(rd, item, &elem))
 			continue;
-		pc_addr *slot = pc__vec_push(rd, &rd->scratch_addr, sizeof(pc_addr));
+		void *slot = pc__vec_push(rd, v, size);
 		if (slot != NULL)
-			*slot = addr;
+			memcpy(slot, &elem, size);
 	}
-	if (nonempty && count == 0 && !rd->stop)
+	if (nonempty && out.listed == 0 && !rd->stop)
 		pc__error_at(rd, &start, "%s: %s: the list is empty", rd->label, rd->key);
-	out->count = (uint32_t)rd->scratch_addr.n;
-	out->items = pc__copy(rd, rd->scratch_addr.data, rd->scratch_addr.n * sizeof(pc_addr));
+	out.count = (uint32_t)v->n;
+	out.items = keep ? pc__copy(rd, v->data, v->n * size) : v->data;
+	return out;
 }
 
 /* ---- one pass ---- */
@@ -643,7 +668,5 @@ void pc__read_pass(struct pc_reader *rd, const char *text, size_t len, const str
 
 void pc__reader_free(struct pc_reader *rd)
 {
-	free(rd->scratch_idx.data);
-	free(rd->scratch_addr.data);
-	free(rd->scratch_str.data);
+	free(rd->scratch.data);
 }
