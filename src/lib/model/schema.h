@@ -135,6 +135,13 @@ struct pc_section {
 	int (*finish)(void *settings, const struct pc_section_env *env);
 };
 
+/* A role's section: its settings are a struct S read by items. */
+#define PC_SETTINGS(name_, S, items_, anycast_, help_, ...)                                        \
+	{                                                                                          \
+		.name = name_, .items = items_, .size = sizeof(struct S), .anycast = anycast_,     \
+		.help = help_, __VA_ARGS__                                                         \
+	}
+
 /* Writes every default of table (recursing into nested mappings, which
  * fill the same struct) into target. Lists and custom items without a
  * size are left alone. */

@@ -22,13 +22,8 @@ static const struct pc_item cdsr_items[] = {
 };
 // clang-format on
 
-const struct pc_section pc_cdsr_section = {
-    .name = "cdsr",
-    .items = cdsr_items,
-    .size = sizeof(struct pc_cdsr_params),
-    .anycast = true,
-    .help = "the CDSR responder role of this node",
-};
+const struct pc_section pc_cdsr_section =
+    PC_SETTINGS("cdsr", pc_cdsr_params, cdsr_items, true, "the CDSR responder role of this node");
 
 const struct pc_cdsr_params *pc_cdsr_settings(const pc_config *config)
 {

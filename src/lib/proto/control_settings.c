@@ -23,13 +23,9 @@ static int control_finish(void *settings, const struct pc_section_env *env)
 	return PC_OK;
 }
 
-const struct pc_section pc_control_section = {
-    .name = "control",
-    .items = control_items,
-    .size = sizeof(struct pc_control_params),
-    .help = "operator access",
-    .finish = control_finish,
-};
+const struct pc_section pc_control_section =
+    PC_SETTINGS("control", pc_control_params, control_items, false, "operator access",
+                .finish = control_finish);
 
 const struct pc_control_params *pc_control_settings(const pc_config *config)
 {

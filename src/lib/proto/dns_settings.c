@@ -91,15 +91,9 @@ static int dns_finish(void *settings, const struct pc_section_env *env)
 	return PC_OK;
 }
 
-const struct pc_section pc_dns_section = {
-    .name = "dns",
-    .items = dns_items,
-    .size = sizeof(struct pc_dns_params),
-    .anycast = true,
-    .help = "the DNS role of this node",
-    .check = dns_check,
-    .finish = dns_finish,
-};
+const struct pc_section pc_dns_section =
+    PC_SETTINGS("dns", pc_dns_params, dns_items, true, "the DNS role of this node",
+                .check = dns_check, .finish = dns_finish);
 
 const struct pc_dns_params *pc_dns_settings(const pc_config *config)
 {

@@ -55,21 +55,11 @@ static const struct pc_item rtsp_items[] = {
 };
 // clang-format on
 
-const struct pc_section pc_http_section = {
-    .name = "http",
-    .items = http_items,
-    .size = sizeof(struct pc_stream_params),
-    .anycast = true,
-    .help = "the HTTP redirector role of this node",
-};
+const struct pc_section pc_http_section = PC_SETTINGS("http", pc_stream_params, http_items, true,
+                                                      "the HTTP redirector role of this node");
 
-const struct pc_section pc_rtsp_section = {
-    .name = "rtsp",
-    .items = rtsp_items,
-    .size = sizeof(struct pc_stream_params),
-    .anycast = true,
-    .help = "the RTSP redirector role of this node",
-};
+const struct pc_section pc_rtsp_section = PC_SETTINGS("rtsp", pc_stream_params, rtsp_items, true,
+                                                      "the RTSP redirector role of this node");
 
 const struct pc_stream_params *pc_http_settings(const pc_config *config)
 {
