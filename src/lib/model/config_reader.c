@@ -14,7 +14,9 @@
 
 /* ---- diagnostics ---- */
 
-static void report(struct pc_reader *rd, const yaml_mark_t *mark, const char *fmt, va_list ap)
+/* label: what the message is about ("server \"s1\""), or NULL. */
+static void report(struct pc_reader *rd, const yaml_mark_t *mark, const char *label,
+                   const char *fmt, va_list ap)
 {
 	rd->n_errors++;
 	if (rd->diag == NULL)
@@ -28,6 +30,10 @@ static void report(struct pc_reader *rd, const yaml_mark_t *mark, const char *fm
 		n = snprintf(message, sizeof(message), "%s: ", rd->source);
 	if (n < 0 || (size_t)n >= sizeof(message))
 		n = 0;
+	int more =
+	    label != NULL ? snprintf(message + n, sizeof(message) - (size_t)n, "%s: ", label) : 0;
+	if (more > 0 && (size_t)(n + more) < sizeof(message))
+		n += more;
 	vsnprintf(message + n, sizeof(message) - (size_t)n, fmt, ap);
 	rd->diag(rd->diag_ctx, message);
 }
@@ -43,37 +49,40 @@ static void too_many_errors(struct pc_reader *rd)
 	rd->stop = true;
 }
 
-void pc__error_at(struct pc_reader *rd, const yaml_mark_t *mark, const char *fmt, ...)
+/* Not fatal: pass 1 stays quiet, and the count has a limit. */
+static void error_v(struct pc_reader *rd, const yaml_mark_t *mark, const char *label,
+                    const char *fmt, va_list ap)
 {
 	if (rd->quiet || rd->n_errors >= PC_CFG_MAX_DIAGS)
 		return;
-	va_list ap;
-	va_start(ap, fmt);
-	report(rd, mark, fmt, ap);
-	va_end(ap);
+	report(rd, mark, label, fmt, ap);
 	if (rd->n_errors >= PC_CFG_MAX_DIAGS)
 		too_many_errors(rd);
+}
+
+void pc__error_at(struct pc_reader *rd, const yaml_mark_t *mark, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	error_v(rd, mark, NULL, fmt, ap);
+	va_end(ap);
 }
 
 void pc__fatal_at(struct pc_reader *rd, const yaml_mark_t *mark, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	report(rd, mark, fmt, ap);
+	report(rd, mark, NULL, fmt, ap);
 	va_end(ap);
 	rd->stop = true;
 }
 
 void pc__item_error(struct pc_reader *rd, const char *fmt, ...)
 {
-	if (rd->quiet || rd->n_errors >= PC_CFG_MAX_DIAGS)
-		return;
-	char message[768];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
+	error_v(rd, &rd->ev.start_mark, rd->label, fmt, ap);
 	va_end(ap);
-	pc__error_at(rd, &rd->ev.start_mark, "%s: %s", rd->label, message);
 }
 
 const char *pc__quote_n(struct pc_reader *rd, const char *text, size_t len)
