@@ -312,20 +312,26 @@ static void read_hosts(struct pc_reader *rd, const struct pc_item *item, void *t
 	memcpy((char *)target + item->arg, &list.count, sizeof(list.count));
 }
 
-/* The federation's items, written with the readers above. */
+/* The federation's kinds of item, read by the readers above: NAME the
+ * list item's own name, TEXT free text, REF a name of another list (an
+ * ASN for ases; PC_NONE until read), REFS a required list of them into a
+ * pc_index_list, MASK the same as a bit mask, HOSTS host names with their
+ * count in n_<field>, KEY 64 hex digits with has_<field>, LIST a list of
+ * the top level. */
 // clang-format off
 #define NAME(rule, type_doc, help)                                                                 \
 	PC_CUSTOM("name", PC_ITEM_REQUIRED, read_name, type_doc, help, .arg = rule)
 #define TEXT(k, S, f, help) PC_CUSTOM_AT(k, 0, S, f, read_text, TEXT_FREE, "text", help)
 #define REF(k, flags, S, f, list, type_doc, help, ...)                                             \
 	PC_CUSTOM_AT(k, flags, S, f, read_ref, list, type_doc, help, .dflt = PC_NONE, __VA_ARGS__)
+#define REQUIRED_LIST (PC_ITEM_REQUIRED | PC_ITEM_NONEMPTY) /* and not empty */
 #define REFS(k, S, f, list, type_doc, help)                                                        \
-	PC_CUSTOM_AT(k, PC_ITEM_REQUIRED | PC_ITEM_NONEMPTY, S, f, read_ref_list, list, type_doc, help)
+	PC_CUSTOM_AT(k, REQUIRED_LIST, S, f, read_ref_list, list, type_doc, help)
 #define MASK(k, S, f, list, type_doc, help)                                                        \
-	PC_CUSTOM_AT(k, PC_ITEM_REQUIRED | PC_ITEM_NONEMPTY, S, f, read_ref_mask, list, type_doc, help)
+	PC_CUSTOM_AT(k, REQUIRED_LIST, S, f, read_ref_mask, list, type_doc, help)
 #define HOSTS(k, S, f, help, ...)                                                                  \
-	PC_CUSTOM_AT(k, 0, S, f, read_hosts, offsetof(struct S, n_##f), "list of host names", help,  \
-	             __VA_ARGS__)
+	PC_CUSTOM_AT(k, 0, S, f, read_hosts, offsetof(struct S, n_##f), "list of host names",      \
+	             help, __VA_ARGS__)
 #define KEY(k, S, f, help)                                                                         \
 	PC_CUSTOM_AT(k, 0, S, f, read_key, offsetof(struct S, has_##f), "64 hex digits", help)
 #define LIST(k, s, items_, help_, ...)                                                             \
@@ -553,8 +559,10 @@ static void read_anycast(struct pc_reader *rd, const struct pc_item *item, void 
 
 // clang-format off
 static const struct pc_item cdn_dns_items[] = {
-	PC_ENUM("mode", pc_cdn, dns_mode, dns_modes, PC_DNS_MODE_SERVER, "what an A/AAAA answer holds"),
-	PC_ADDRS("redirectors", pc_cdn, redirectors, "answers in `redirector` mode (required by it)"),
+	PC_ENUM("mode", pc_cdn, dns_mode, dns_modes, PC_DNS_MODE_SERVER,
+	        "what an A/AAAA answer holds"),
+	PC_ADDRS("redirectors", pc_cdn, redirectors,
+	         "answers in `redirector` mode (required by it)"),
 	HOSTS("ns", pc_cdn, ns_names, "the zone's NS names", .default_doc = "`ns1.<domain>`"),
 	PC_END,
 };
@@ -563,7 +571,7 @@ static const struct pc_item cdn_items[] = {
 	NAME(TEXT_NAME, "name", ""),
 	PC_CUSTOM("domain", PC_ITEM_REQUIRED, read_domain, "host name",
 	          "the CDN's DNS zone (`cdn.acme.net`); unique"),
-	PC_CUSTOM_AT("backbone", PC_ITEM_REQUIRED | PC_ITEM_NONEMPTY, pc_cdn, backbone_as,
+	PC_CUSTOM_AT("backbone", REQUIRED_LIST, pc_cdn, backbone_as,
 	             read_cdn_ases, 1, "non-empty list of ASNs",
 	             "ASes that advertise the anycast addresses to the world"),
 	PC_CUSTOM_AT("affiliates", 0, pc_cdn, affiliate_as, read_cdn_ases, 2, "list of ASNs",
@@ -727,8 +735,8 @@ static const struct pc_item agreement_items[] = {
 	NAME(TEXT_NAME, "name", ""),
 	PC_CUSTOM("between", PC_ITEM_REQUIRED, read_between, "two different CDN names",
 	          "bilateral: each serves the other's primary customers", .arg = PC_L_CDNS),
-	MASK("services", pc_agreement, service_mask, PC_L_SERVICES, "non-empty list of service names",
-	     "services covered"),
+	MASK("services", pc_agreement, service_mask, PC_L_SERVICES,
+	     "non-empty list of service names", "services covered"),
 	PC_UINT("capacity_rps", pc_agreement, capacity_rps, 0, UINT32_MAX, 0, NULL,
 	        "PEER decisions per second; 0 = unlimited"),
 	PC_BOOL("report_usage", pc_agreement, report_usage, true, "report usage for settlement"),
@@ -788,8 +796,10 @@ static void read_ports(struct pc_reader *rd, const struct pc_item *item, void *t
 
 // clang-format off
 static const struct pc_item port_items[] = {
-	PC_UINT("http", pc_server, http_port, 0, UINT16_MAX, 0, NULL, "0 = the scheme's default port"),
-	PC_UINT("rtsp", pc_server, rtsp_port, 0, UINT16_MAX, 0, NULL, "0 = the scheme's default port"),
+	PC_UINT("http", pc_server, http_port, 0, UINT16_MAX, 0, NULL,
+	        "0 = the scheme's default port"),
+	PC_UINT("rtsp", pc_server, rtsp_port, 0, UINT16_MAX, 0, NULL,
+	        "0 = the scheme's default port"),
 	PC_END,
 };
 
@@ -799,10 +809,10 @@ static const struct pc_item server_items[] = {
 	REF("cdn",  0, pc_server, cdn, PC_L_CDNS, "CDN name", "every server belongs to one CDN",
 	    .default_doc = "required"),
 	REF("as",   PC_ITEM_REQUIRED, pc_server, as,   PC_L_ASES,  "ASN",       "where it is"),
-	PC_ADDRS("addresses", pc_server, addresses, "", .flags = PC_ITEM_REQUIRED | PC_ITEM_NONEMPTY),
+	PC_ADDRS("addresses", pc_server, addresses, "", .flags = REQUIRED_LIST),
 	REF("tier", PC_ITEM_REQUIRED, pc_server, tier, PC_L_TIERS, "tier name", ""),
-	MASK("services", pc_server, service_mask, PC_L_SERVICES, "non-empty list of service names",
-	     "services it offers"),
+	MASK("services", pc_server, service_mask, PC_L_SERVICES,
+	     "non-empty list of service names", "services it offers"),
 	PC_UINT("capacity", pc_server, capacity, 1, UINT32_MAX, 0, NULL,
 	        "load units (sessions); load ≥ capacity is overloaded", .flags = PC_ITEM_REQUIRED),
 	PC_CUSTOM("ports", 0, read_ports, "mapping", "ports of the server's streams",
@@ -991,7 +1001,8 @@ const struct pc_item pc_config_items[] = {
 	LIST("providers",  PC_L_PROVIDERS,  provider_items,  "content providers (customers)"),
 	LIST("agreements", PC_L_AGREEMENTS, agreement_items, "content peering agreements"),
 	LIST("servers",    PC_L_SERVERS,    server_items,    "content servers"),
-	LIST("nodes",      PC_L_NODES,      node_items,      "redirector nodes (`peercdnd` instances)"),
+	LIST("nodes",      PC_L_NODES,      node_items,
+	     "redirector nodes (`peercdnd` instances)"),
 	PC_END,
 };
 // clang-format on

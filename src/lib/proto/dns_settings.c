@@ -11,6 +11,8 @@ _Static_assert(offsetof(struct pc_dns_params, decoy6) ==
                    offsetof(struct pc_dns_params, decoy4) + sizeof(pc_addr),
                "decoy is read as one PC_ITEM_FAMILY2 pair");
 
+#define MAX_TTL 2147483647u /* RFC 2181 §8 */
+
 static const char *const sig_failures[] = {"refuse", "decoy", NULL};
 
 // clang-format off
@@ -29,7 +31,8 @@ static const struct pc_item dns_items[] = {
 	PC_BOOL("enabled", pc_dns_params, enabled, true, "run the DNS role"),
 	PC_ADDRS("listen", pc_dns_params, listen, "",
 	         .default_doc = "the DNS anycast addresses of self's CDNs"),
-	PC_UINT("port",                pc_dns_params, port,          1,   UINT16_MAX, 53,   NULL, ""),
+	PC_UINT("port",                pc_dns_params, port,          1,   UINT16_MAX, 53,   NULL,
+	        ""),
 	PC_UINT("workers",             pc_dns_params, workers,       0,   1024,       0,    NULL,
 	        "threads; 0 = one per core"),
 	/* DNS flag day 2020: no IP fragmentation. */
@@ -52,7 +55,7 @@ static const struct pc_item dns_items[] = {
 	        .default_doc = "`hostmaster.<domain of self's first CDN>`"),
 	PC_UINT("soa_serial",   pc_dns_params, soa_serial,  0, UINT32_MAX,  0, NULL, "SOA serial",
 	        .default_doc = "0 = load time"),
-	PC_UINT("negative_ttl", pc_dns_params, soa_minimum, 0, 2147483647u /* RFC 2181 §8 */, 0, "s",
+	PC_UINT("negative_ttl", pc_dns_params, soa_minimum, 0, MAX_TTL, 0, "s",
 	        "SOA minimum: TTL of negative answers"),
 	PC_END,
 };
