@@ -5,6 +5,7 @@
  * thing that is wrong. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include "fixture.h"
 #include "lib/base/err.h"
 #include "lib/model/config.h"
+#include "lib/model/schema.h"
 #include "lib/proto/control_settings.h"
 #include "lib/proto/dns_settings.h"
 #include "lib/proto/stream_settings.h"
@@ -169,6 +171,35 @@ static void test_default_loads(void **state)
 	assert_non_null(pc_dns_settings(config)->hostmaster);
 	assert_true(pc_control_settings(config)->metrics_enabled);
 	pc_config_free(config);
+}
+
+/* Every number of a table fits the field its macro sized: range and
+ * default (an explicit default may lie outside the range, not the field). */
+static void check_table(const struct pc_item *table)
+{
+	for (const struct pc_item *item = table; item->key != NULL; item++) {
+		bool number = item->type == PC_ITEM_UINT || item->type == PC_ITEM_MS ||
+		              item->type == PC_ITEM_ENUM ||
+		              (item->type == PC_ITEM_CUSTOM && item->dflt);
+		if (number) {
+			assert_true(item->size == 1 || item->size == 2 || item->size == 4 ||
+			            item->size == 8);
+			uint64_t limit =
+			    item->size == 8 ? UINT64_MAX : (1ull << (8 * item->size)) - 1;
+			assert_true(item->max <= limit);
+			assert_true(item->dflt <= limit);
+		}
+		if (item->items != NULL)
+			check_table(item->items);
+	}
+}
+
+static void test_tables_fit(void **state)
+{
+	(void)state;
+	check_table(pc_config_items);
+	for (unsigned s = 0; pc_role_sections[s] != NULL; s++)
+		check_table(pc_role_sections[s]->items);
 }
 
 static void test_minimal_and_case(void **state)
@@ -418,6 +449,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_default_loads),
 	    cmocka_unit_test(test_minimal_and_case),
+	    cmocka_unit_test(test_tables_fit),
 	    cmocka_unit_test(test_unknown_key),
 	    cmocka_unit_test(test_unknown_cdn),
 	    cmocka_unit_test(test_host_bits),
