@@ -135,11 +135,129 @@ static const char *get_text(struct pc_reader *rd, enum text_rule rule)
 	return pc__strndup(rd, pc__scalar(rd), pc__scalar_len(rd));
 }
 
-/* Free text (a location, an AS's name) into the field at item->offset. */
+/* Pass 2 reads an item's name again: check it and find duplicates. */
+static void check_name(struct pc_loader *ld, enum text_rule rule)
+{
+	struct pc_reader *rd = &ld->rd;
+	if (!pc__want_scalar(rd, "a name"))
+		return;
+	if (!text_ok(pc__scalar(rd), pc__scalar_len(rd), rule)) {
+		get_text(rd, rule); /* reports why */
+		return;
+	}
+	uint32_t first = pc_model_lookup(ld->maps[ld->list], pc__scalar(rd), pc__scalar_len(rd));
+	if (first != PC_NONE && first != ld->item) {
+		const struct pc_decl *decls = ld->decls[ld->list].data;
+		pc__item_error(rd, "duplicate %s name %s (first at line %u)", item_kinds[ld->list],
+		               pc__quote_n(rd, pc__scalar(rd), pc__scalar_len(rd)),
+		               decls[first].line);
+	}
+}
+
+/* ---- references ---- */
+
+static uint32_t get_as_ref(struct pc_loader *ld)
+{
+	uint64_t asn;
+	if (!pc__get_uint(&ld->rd, 0, UINT32_MAX, &asn))
+		return PC_NONE;
+	char key[16];
+	int n = snprintf(key, sizeof(key), "%u", (unsigned)asn);
+	uint32_t index = pc_model_lookup(ld->maps[PC_L_ASES], key, (size_t)n);
+	if (index == PC_NONE)
+		pc__item_error(&ld->rd, "unknown AS %u (every AS must be declared under ases)",
+		               (unsigned)asn);
+	return index;
+}
+
+/* An item of list s, by name (by number for ases); PC_NONE after
+ * reporting. */
+static uint32_t get_ref(struct pc_loader *ld, enum pc_fed_list s)
+{
+	struct pc_reader *rd = &ld->rd;
+	if (s == PC_L_ASES)
+		return get_as_ref(ld);
+	if (!pc__want_scalar(rd, "a name"))
+		return PC_NONE;
+	uint32_t index = pc_model_lookup(ld->maps[s], pc__scalar(rd), pc__scalar_len(rd));
+	if (index == PC_NONE)
+		pc__item_error(rd, "unknown %s %s", item_kinds[s],
+		               pc__quote_n(rd, pc__scalar(rd), pc__scalar_len(rd)));
+	return index;
+}
+
+static void read_ref_mask(struct pc_reader *rd, const struct pc_item *item, void *target);
+
+/* One name of a list of names of list item->arg; each at most once. */
+static bool ref_elem(struct pc_reader *rd, const struct pc_item *item, void *elem)
+{
+	struct pc_loader *ld = loader_of(rd);
+	enum pc_fed_list s = (enum pc_fed_list)item->arg;
+	uint32_t index = get_ref(ld, s);
+	/* A mask has 64 bits; more items were reported where declared. */
+	if (index == PC_NONE || (item->read == read_ref_mask && index >= 64))
+		return false;
+	if (ld->marks[s][index] == ld->stamp) {
+		pc__item_error(rd, "%s: %s %s is listed twice", rd->key, item_kinds[s],
+		               pc__quote(rd, pc__scalar(rd)));
+		return false;
+	}
+	ld->marks[s][index] = ld->stamp;
+	memcpy(elem, &index, sizeof(index));
+	return true;
+}
+
+static struct pc_array get_ref_list(struct pc_reader *rd, const struct pc_item *item, bool keep)
+{
+	loader_of(rd)->stamp++;
+	return pc__read_array(rd, item, sizeof(uint32_t), item->flags & PC_ITEM_NONEMPTY, keep,
+	                      ref_elem);
+}
+
+static void put_index_list(void *target, const struct pc_item *item, struct pc_array list)
+{
+	struct pc_index_list *out = (struct pc_index_list *)((char *)target + item->offset);
+	out->items = list.items;
+	out->count = list.count;
+}
+
+/* ---- the federation's kinds of item (arg: what each reader gets) ---- */
+
+/* The item's name (arg: its enum text_rule): pass 1 took it. */
+static void read_name(struct pc_reader *rd, const struct pc_item *item, void *target)
+{
+	(void)target;
+	check_name(loader_of(rd), (enum text_rule)item->arg);
+}
+
+/* Text (arg: its enum text_rule) into a const char * field. */
 static void read_text(struct pc_reader *rd, const struct pc_item *item, void *target)
 {
-	const char *text = get_text(rd, TEXT_FREE);
+	const char *text = get_text(rd, (enum text_rule)item->arg);
 	memcpy((char *)target + item->offset, &text, sizeof(text));
+}
+
+/* An item of list arg into a uint32_t field (PC_NONE when wrong). */
+static void read_ref(struct pc_reader *rd, const struct pc_item *item, void *target)
+{
+	uint32_t index = get_ref(loader_of(rd), (enum pc_fed_list)item->arg);
+	memcpy((char *)target + item->offset, &index, sizeof(index));
+}
+
+/* Items of list arg into a pc_index_list field. */
+static void read_ref_list(struct pc_reader *rd, const struct pc_item *item, void *target)
+{
+	put_index_list(target, item, get_ref_list(rd, item, true));
+}
+
+/* Items of list arg (services, tiers) into a bit mask field. */
+static void read_ref_mask(struct pc_reader *rd, const struct pc_item *item, void *target)
+{
+	struct pc_array list = get_ref_list(rd, item, false);
+	uint64_t mask = 0;
+	for (uint32_t i = 0; i < list.count; i++)
+		mask |= (uint64_t)1 << ((const uint32_t *)list.items)[i];
+	pc__schema_store((char *)target + item->offset, item->size, mask);
 }
 
 static bool get_key(struct pc_reader *rd, uint8_t out[PC_KEY_BYTES])
@@ -163,170 +281,62 @@ static bool get_key(struct pc_reader *rd, uint8_t out[PC_KEY_BYTES])
 	return ok;
 }
 
-/* ---- references ---- */
-
-static uint32_t lookup(struct pc_loader *ld, enum pc_fed_list s, const char *text, size_t len)
+/* A key into the field; arg: the offset of the bool that says it is set. */
+static void read_key(struct pc_reader *rd, const struct pc_item *item, void *target)
 {
-	return pc_model_lookup(ld->maps[s], text, len);
-}
-
-/* A name declared in list s; PC_NONE after reporting. */
-static uint32_t get_ref(struct pc_loader *ld, enum pc_fed_list s)
-{
-	struct pc_reader *rd = &ld->rd;
-	if (!pc__want_scalar(rd, "a name"))
-		return PC_NONE;
-	uint32_t index = lookup(ld, s, pc__scalar(rd), pc__scalar_len(rd));
-	if (index == PC_NONE)
-		pc__item_error(rd, "unknown %s %s", item_kinds[s],
-		               pc__quote_n(rd, pc__scalar(rd), pc__scalar_len(rd)));
-	return index;
-}
-
-static uint32_t get_as_ref(struct pc_loader *ld)
-{
-	uint64_t asn;
-	if (!pc__get_uint(&ld->rd, 0, UINT32_MAX, &asn))
-		return PC_NONE;
-	char key[16];
-	int n = snprintf(key, sizeof(key), "%u", (unsigned)asn);
-	uint32_t index = lookup(ld, PC_L_ASES, key, (size_t)n);
-	if (index == PC_NONE)
-		pc__item_error(&ld->rd, "unknown AS %u (every AS must be declared under ases)",
-		               (unsigned)asn);
-	return index;
-}
-
-/* A list of names of list s as an index list; each at most once. */
-static uint32_t get_ref_list(struct pc_loader *ld, enum pc_fed_list s, bool nonempty,
-                             struct pc_index_list *out, uint32_t *marks)
-{
-	struct pc_reader *rd = &ld->rd;
-	if (!pc__begin_list(rd))
-		return 0;
-	yaml_mark_t start = rd->ev.start_mark;
-	uint32_t stamp = ++ld->stamp, count = 0;
-	rd->scratch_idx.n = 0;
-	while (pc__next_item(rd, &count, PC_CFG_MAX_LIST_ITEMS)) {
-		uint32_t index = get_ref(ld, s);
-		if (index == PC_NONE)
-			continue;
-		if (marks[index] == stamp) {
-			pc__item_error(rd, "%s: %s %s is listed twice", rd->key, item_kinds[s],
-			               pc__quote(rd, pc__scalar(rd)));
-			continue;
-		}
-		marks[index] = stamp;
-		uint32_t *slot = pc__vec_push(rd, &rd->scratch_idx, sizeof(uint32_t));
-		if (slot != NULL)
-			*slot = index;
-	}
-	if (nonempty && count == 0 && !rd->stop)
-		pc__error_at(rd, &start, "%s: %s: the list is empty", rd->label, rd->key);
-	out->count = (uint32_t)rd->scratch_idx.n;
-	out->items = pc__copy(rd, rd->scratch_idx.data, rd->scratch_idx.n * sizeof(uint32_t));
-	return count;
-}
-
-/* A list of names of services or tiers as a bit mask. */
-static void get_mask(struct pc_loader *ld, enum pc_fed_list s, bool nonempty, uint64_t *mask)
-{
-	struct pc_reader *rd = &ld->rd;
-	if (!pc__begin_list(rd))
-		return;
-	yaml_mark_t start = rd->ev.start_mark;
-	uint32_t count = 0;
-	*mask = 0;
-	while (pc__next_item(rd, &count, PC_CFG_MAX_LIST_ITEMS)) {
-		uint32_t index = get_ref(ld, s);
-		if (index == PC_NONE || index >= 64)
-			continue;
-		if (*mask >> index & 1)
-			pc__item_error(rd, "%s: %s %s is listed twice", rd->key, item_kinds[s],
-			               pc__quote(rd, pc__scalar(rd)));
-		*mask |= (uint64_t)1 << index;
-	}
-	if (nonempty && count == 0 && !rd->stop)
-		pc__error_at(rd, &start, "%s: %s: the list is empty", rd->label, rd->key);
+	bool set = get_key(rd, (uint8_t *)target + item->offset);
+	memcpy((char *)target + item->arg, &set, sizeof(set));
 }
 
 static void claim_host(struct pc_loader *ld, const char *host);
 
-/* claim: the hosts name this provider (origins and directories). */
-static void get_host_list(struct pc_loader *ld, const char ***out, uint32_t *n_out, bool claim)
+/* The hosts a provider lists name it (claim_host). */
+static bool host_elem(struct pc_reader *rd, const struct pc_item *item, void *elem)
 {
-	struct pc_reader *rd = &ld->rd;
-	if (!pc__begin_list(rd))
-		return;
-	uint32_t count = 0;
-	rd->scratch_str.n = 0;
-	while (pc__next_item(rd, &count, PC_CFG_MAX_LIST_ITEMS)) {
-		const char *host = pc__get_hostname(rd);
-		if (host == NULL)
-			continue;
-		if (claim)
-			claim_host(ld, host);
-		const char **slot = pc__vec_push(rd, &rd->scratch_str, sizeof(char *));
-		if (slot != NULL)
-			*slot = host;
-	}
-	*n_out = (uint32_t)rd->scratch_str.n;
-	*out = pc__copy(rd, rd->scratch_str.data, rd->scratch_str.n * sizeof(char *));
+	(void)item;
+	const char *host = pc__get_hostname(rd);
+	if (host == NULL)
+		return false;
+	if (loader_of(rd)->list == PC_L_PROVIDERS)
+		claim_host(loader_of(rd), host);
+	memcpy(elem, &host, sizeof(host));
+	return true;
 }
 
-/* Pass 2 reads an item's name again: check it and find duplicates. */
-static void check_name(struct pc_loader *ld, enum text_rule rule)
+/* Host names into a const char ** field; arg: the offset of its uint32_t
+ * count. */
+static void read_hosts(struct pc_reader *rd, const struct pc_item *item, void *target)
 {
-	struct pc_reader *rd = &ld->rd;
-	if (!pc__want_scalar(rd, "a name"))
-		return;
-	if (!text_ok(pc__scalar(rd), pc__scalar_len(rd), rule)) {
-		get_text(rd, rule); /* reports why */
-		return;
-	}
-	uint32_t first = lookup(ld, ld->list, pc__scalar(rd), pc__scalar_len(rd));
-	if (first != PC_NONE && first != ld->item) {
-		const struct pc_decl *decls = ld->decls[ld->list].data;
-		pc__item_error(rd, "duplicate %s name %s (first at line %u)", item_kinds[ld->list],
-		               pc__quote_n(rd, pc__scalar(rd), pc__scalar_len(rd)),
-		               decls[first].line);
-	}
+	struct pc_array list = pc__read_array(rd, item, sizeof(char *), false, true, host_elem);
+	memcpy((char *)target + item->offset, &list.items, sizeof(list.items));
+	memcpy((char *)target + item->arg, &list.count, sizeof(list.count));
 }
 
-static void read_name(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	(void)item, (void)target;
-	check_name(loader_of(rd), TEXT_NAME);
-}
-
-static void read_label(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	(void)item, (void)target;
-	check_name(loader_of(rd), TEXT_LABEL);
-}
-
-/* An AS reference into the uint32_t field at item->offset. */
-static void read_as_ref(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	uint32_t as = get_as_ref(loader_of(rd));
-	memcpy((char *)target + item->offset, &as, sizeof(as));
-}
-
-/* A list of service names into the uint64_t mask at item->offset. */
-static void read_service_mask(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	uint64_t mask = 0;
-	get_mask(loader_of(rd), PC_L_SERVICES, true, &mask);
-	memcpy((char *)target + item->offset, &mask, sizeof(mask));
-}
-
-/* A list of CDN names into the pc_index_list at item->offset. */
-static void read_cdn_list(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	struct pc_loader *ld = loader_of(rd);
-	get_ref_list(ld, PC_L_CDNS, true, (struct pc_index_list *)((char *)target + item->offset),
-	             ld->cdn_mark);
-}
+/* The federation's kinds of item, read by the readers above: NAME the
+ * list item's own name, TEXT free text, REF a name of another list (an
+ * ASN for ases; PC_NONE until read), REFS a required list of them into a
+ * pc_index_list, MASK the same as a bit mask, HOSTS host names with their
+ * count in n_<field>, KEY 64 hex digits with has_<field>, LIST a list of
+ * the top level. */
+// clang-format off
+#define NAME(rule, type_doc, help)                                                                 \
+	PC_CUSTOM("name", PC_ITEM_REQUIRED, read_name, type_doc, help, .arg = rule)
+#define TEXT(k, S, f, help) PC_CUSTOM_AT(k, 0, S, f, read_text, TEXT_FREE, "text", help)
+#define REF(k, flags, S, f, list, type_doc, help, ...)                                             \
+	PC_CUSTOM_AT(k, flags, S, f, read_ref, list, type_doc, help, .dflt = PC_NONE, __VA_ARGS__)
+#define REQUIRED_LIST (PC_ITEM_REQUIRED | PC_ITEM_NONEMPTY) /* and not empty */
+#define REFS(k, S, f, list, type_doc, help)                                                        \
+	PC_CUSTOM_AT(k, REQUIRED_LIST, S, f, read_ref_list, list, type_doc, help)
+#define MASK(k, S, f, list, type_doc, help)                                                        \
+	PC_CUSTOM_AT(k, REQUIRED_LIST, S, f, read_ref_mask, list, type_doc, help)
+#define HOSTS(k, S, f, help, ...)                                                                  \
+	PC_CUSTOM_AT(k, 0, S, f, read_hosts, offsetof(struct S, n_##f), "list of host names",      \
+	             help, __VA_ARGS__)
+#define KEY(k, S, f, help)                                                                         \
+	PC_CUSTOM_AT(k, 0, S, f, read_key, offsetof(struct S, has_##f), "64 hex digits", help)
+#define LIST(k, s, items_, help_, ...)                                                             \
+	PC__ITEM(k, LIST, .items = items_, .read = read_list, .arg = s, .help = help_, __VA_ARGS__)
+// clang-format on
 
 static const char *const dns_modes[] = {"server", "redirector", "anycast", NULL};
 
@@ -341,76 +351,28 @@ static void read_version(struct pc_reader *rd, const struct pc_item *item, void 
 		               (unsigned)version);
 }
 
-static void read_self(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	(void)item, (void)target;
-	struct pc_loader *ld = loader_of(rd);
-	ld->model->self_node = get_ref(ld, PC_L_NODES);
-}
-
-static void read_default_service(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	(void)item, (void)target;
-	struct pc_loader *ld = loader_of(rd);
-	ld->model->default_service = get_ref(ld, PC_L_SERVICES);
-}
-
-#define POLICY(field) offsetof(pc_model, params.field)
+// clang-format off
 static const struct pc_item policy_items[] = {
-    {.key = "load_weight",
-     .type = PC_ITEM_UINT,
-     .size = 4,
-     .offset = POLICY(load_weight),
-     .max = MAX_COST,
-     .dflt = 40,
-     .help = "cost units a server adds at 100 % load"},
-    {.key = "affinity_band",
-     .type = PC_ITEM_UINT,
-     .size = 4,
-     .offset = POLICY(affinity_band),
-     .max = MAX_COST,
-     .dflt = 10,
-     .help = "servers within this score of the best share objects by hash"},
-    {.key = "high_watermark",
-     .type = PC_ITEM_UINT,
-     .size = 4,
-     .offset = POLICY(high_watermark_pct),
-     .min = 1,
-     .max = 100,
-     .dflt = 90,
-     .help = "% of capacity above which a server is skipped"},
-    {.key = "spill_max_cost",
-     .type = PC_ITEM_UINT,
-     .size = 4,
-     .offset = POLICY(spill_max_cost),
-     .max = MAX_COST,
-     .dflt = 40,
-     .help = "extra path cost a spill to a farther farm may add"},
-    {.key = "default_service",
-     .type = PC_ITEM_CUSTOM,
-     .read = read_default_service,
-     .type_doc = "service name",
-     .help = "service of a codepoint that names none"},
-    {0},
+	PC_UINT("load_weight",    pc_model, params.load_weight,        0, MAX_COST, 40, NULL,
+	        "cost units a server adds at 100 % load"),
+	PC_UINT("affinity_band",  pc_model, params.affinity_band,      0, MAX_COST, 10, NULL,
+	        "servers within this score of the best share objects by hash"),
+	PC_UINT("high_watermark", pc_model, params.high_watermark_pct, 1, 100,      90, NULL,
+	        "% of capacity above which a server is skipped"),
+	PC_UINT("spill_max_cost", pc_model, params.spill_max_cost,     0, MAX_COST, 40, NULL,
+	        "extra path cost a spill to a farther farm may add"),
+	REF("default_service", 0, pc_model, default_service, PC_L_SERVICES, "service name",
+	    "service of a codepoint that names none"),
+	PC_END,
 };
 
 static const struct pc_item reporting_items[] = {
-    {.key = "ipv4_prefix",
-     .type = PC_ITEM_UINT,
-     .size = 1,
-     .offset = POLICY(report_prefix4),
-     .max = 32,
-     .dflt = 24,
-     .help = "client IPv4 prefix kept in reports to providers"},
-    {.key = "ipv6_prefix",
-     .type = PC_ITEM_UINT,
-     .size = 1,
-     .offset = POLICY(report_prefix6),
-     .max = 128,
-     .dflt = 48,
-     .help = "same for IPv6"},
-    {0},
+	PC_UINT("ipv4_prefix", pc_model, params.report_prefix4, 0, 32,  24, NULL,
+	        "client IPv4 prefix kept in reports to providers"),
+	PC_UINT("ipv6_prefix", pc_model, params.report_prefix6, 0, 128, 48, NULL, "same for IPv6"),
+	PC_END,
 };
+// clang-format on
 
 /* ---- tiers, services, grades, ases, links ---- */
 
@@ -446,69 +408,27 @@ static void read_schemes(struct pc_reader *rd, const struct pc_item *item, void 
 	}
 }
 
+// clang-format off
 static const struct pc_item service_items[] = {
-    {.key = "name",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_label,
-     .type_doc = "label",
-     .help = "codepoint label (`web`, `tv`, ...)"},
-    {.key = "schemes",
-     .type = PC_ITEM_CUSTOM,
-     .read = read_schemes,
-     .type_doc = "list of `http`, `https`, `rtsp`",
-     .help = "URLs of these schemes imply this service; a scheme implies at most one service"},
-    {.key = "dns_ttl",
-     .type = PC_ITEM_UINT,
-     .size = 4,
-     .offset = offsetof(struct pc_service, dns_ttl),
-     .max = MAX_TTL,
-     .unit = "s",
-     .dflt = PC_NONE,
-     .default_doc = "the CDN's",
-     .help = "TTL of DNS answers for this service"},
-    {.key = "dns_mode",
-     .type = PC_ITEM_ENUM,
-     .size = 1,
-     .offset = offsetof(struct pc_service, dns_mode),
-     .names = dns_modes,
-     .dflt = PC_DNS_MODE_INHERIT,
-     .default_doc = "the CDN's",
-     .help = "what a DNS answer holds (docs/dns.md)"},
-    {0},
+	NAME(TEXT_LABEL, "label", "codepoint label (`web`, `tv`, ...)"),
+	PC_CUSTOM("schemes", 0, read_schemes, "list of `http`, `https`, `rtsp`",
+	          "URLs of these schemes imply this service; a scheme implies at most one service"),
+	PC_UINT("dns_ttl", pc_service, dns_ttl, 0, MAX_TTL, PC_NONE, "s",
+	        "TTL of DNS answers for this service", .default_doc = "the CDN's"),
+	PC_ENUM("dns_mode", pc_service, dns_mode, dns_modes, PC_DNS_MODE_INHERIT,
+	        "what a DNS answer holds (docs/dns.md)", .default_doc = "the CDN's"),
+	PC_END,
 };
-
-static void read_tier_mask(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	(void)item;
-	uint64_t mask = 0;
-	get_mask(loader_of(rd), PC_L_TIERS, true, &mask);
-	((struct pc_grade *)target)->tier_mask = (uint32_t)mask;
-}
 
 static const struct pc_item grade_items[] = {
-    {.key = "name",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_name,
-     .type_doc = "name",
-     .help = ""},
-    {.key = "tiers",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_tier_mask,
-     .type_doc = "non-empty list of tier names",
-     .help = "tiers this grade may be served from"},
-    {.key = "max_path_cost",
-     .type = PC_ITEM_UINT,
-     .size = 4,
-     .offset = offsetof(struct pc_grade, max_path_cost),
-     .max = PC_COST_INFINITE - 1,
-     .dflt = PC_COST_INFINITE,
-     .default_doc = "unlimited",
-     .help = "how far (AS path cost) it may be served from"},
-    {0},
+	NAME(TEXT_NAME, "name", ""),
+	MASK("tiers", pc_grade, tier_mask, PC_L_TIERS, "non-empty list of tier names",
+	     "tiers this grade may be served from"),
+	PC_UINT("max_path_cost", pc_grade, max_path_cost, 0, PC_COST_INFINITE - 1, PC_COST_INFINITE,
+	        NULL, "how far (AS path cost) it may be served from", .default_doc = "unlimited"),
+	PC_END,
 };
+// clang-format on
 
 static void read_asn(struct pc_reader *rd, const struct pc_item *item, void *target)
 {
@@ -526,46 +446,22 @@ static void read_asn(struct pc_reader *rd, const struct pc_item *item, void *tar
 	}
 }
 
+// clang-format off
 static const struct pc_item as_items[] = {
-    {.key = "asn",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_asn,
-     .type_doc = "1..4294967294",
-     .help = "AS number, declared once"},
-    {.key = "name",
-     .type = PC_ITEM_CUSTOM,
-     .offset = offsetof(struct pc_as, name),
-     .read = read_text,
-     .type_doc = "text",
-     .help = "for people"},
-    {0},
+	PC_CUSTOM("asn", PC_ITEM_REQUIRED, read_asn, "1..4294967294", "AS number, declared once"),
+	TEXT("name", pc_as, name, "for people"),
+	PC_END,
 };
 
 static const struct pc_item link_items[] = {
-    {.key = "a",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .offset = offsetof(struct pc_link, as_a),
-     .read = read_as_ref,
-     .type_doc = "ASN",
-     .help = "one end: a declared AS"},
-    {.key = "b",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .offset = offsetof(struct pc_link, as_b),
-     .read = read_as_ref,
-     .type_doc = "ASN",
-     .help = "the other end: another declared AS; one link per pair"},
-    {.key = "cost",
-     .type = PC_ITEM_UINT,
-     .flags = PC_ITEM_REQUIRED,
-     .size = 4,
-     .offset = offsetof(struct pc_link, cost),
-     .max = MAX_COST,
-     .help = "symmetric cost"},
-    {0},
+	REF("a", PC_ITEM_REQUIRED, pc_link, as_a, PC_L_ASES, "ASN", "one end: a declared AS"),
+	REF("b", PC_ITEM_REQUIRED, pc_link, as_b, PC_L_ASES, "ASN",
+	    "the other end: another declared AS; one link per pair"),
+	PC_UINT("cost", pc_link, cost, 0, MAX_COST, 0, NULL, "symmetric cost",
+	        .flags = PC_ITEM_REQUIRED),
+	PC_END,
 };
+// clang-format on
 
 static bool link_eq(const struct pc_loader *ld, uint32_t a, uint32_t b)
 {
@@ -598,56 +494,40 @@ static void link_done(struct pc_loader *ld, const yaml_mark_t *start)
 
 /* ---- cdns ---- */
 
-/* Backbone or affiliate ASes of CDN ld->item; an AS may appear once per
- * CDN. Being both a backbone and an affiliate of one CDN is the patent's
- * loop of affiliations: the AS would advertise the anycast addresses to
- * the world and keep them to itself at once. */
-static void cdn_as_list(struct pc_loader *ld, uint8_t role, struct pc_index_list *out)
+/* One backbone (arg 1) or affiliate (arg 2) AS of CDN ld->item; an AS may
+ * appear once per CDN. Being both a backbone and an affiliate of one CDN
+ * is the patent's loop of affiliations: the AS would advertise the anycast
+ * addresses to the world and keep them to itself at once. */
+static bool cdn_as_elem(struct pc_reader *rd, const struct pc_item *item, void *elem)
 {
-	struct pc_reader *rd = &ld->rd;
+	struct pc_loader *ld = loader_of(rd);
 	const struct pc_cdn *cdn = &ld->model->cdns[ld->item];
-	if (!pc__begin_list(rd))
-		return;
-	yaml_mark_t start = rd->ev.start_mark;
-	uint32_t count = 0;
-	rd->scratch_idx.n = 0;
-	while (pc__next_item(rd, &count, PC_CFG_MAX_LIST_ITEMS)) {
-		uint32_t as = get_as_ref(ld);
-		if (as == PC_NONE)
-			continue;
-		uint32_t asn = ld->model->ases[as].asn;
-		if (ld->as_mark[as] == ld->item) {
-			if (ld->as_role[as] & role)
-				pc__item_error(rd, "AS %u is listed twice in CDN %s", asn,
-				               pc__quote(rd, cdn->name));
-			else
-				pc__item_error(rd, "AS %u is both backbone and affiliate of CDN %s",
-				               asn, pc__quote(rd, cdn->name));
-			ld->as_role[as] |= role;
-			continue;
-		}
-		ld->as_mark[as] = ld->item;
-		ld->as_role[as] = role;
-		uint32_t *slot = pc__vec_push(rd, &rd->scratch_idx, sizeof(uint32_t));
-		if (slot != NULL)
-			*slot = as;
+	uint8_t role = (uint8_t)item->arg;
+	uint32_t as = get_as_ref(ld);
+	if (as == PC_NONE)
+		return false;
+	uint32_t asn = ld->model->ases[as].asn;
+	if (ld->as_mark[as] == ld->item) {
+		if (ld->as_role[as] & role)
+			pc__item_error(rd, "AS %u is listed twice in CDN %s", asn,
+			               pc__quote(rd, cdn->name));
+		else
+			pc__item_error(rd, "AS %u is both backbone and affiliate of CDN %s", asn,
+			               pc__quote(rd, cdn->name));
+		ld->as_role[as] |= role;
+		return false;
 	}
-	if (role == 1 && count == 0 && !rd->stop)
-		pc__error_at(rd, &start, "%s: %s: the list is empty", rd->label, rd->key);
-	out->count = (uint32_t)rd->scratch_idx.n;
-	out->items = pc__copy(rd, rd->scratch_idx.data, rd->scratch_idx.n * sizeof(uint32_t));
+	ld->as_mark[as] = ld->item;
+	ld->as_role[as] = role;
+	memcpy(elem, &as, sizeof(as));
+	return true;
 }
 
-static void read_backbone(struct pc_reader *rd, const struct pc_item *item, void *target)
+static void read_cdn_ases(struct pc_reader *rd, const struct pc_item *item, void *target)
 {
-	(void)item;
-	cdn_as_list(loader_of(rd), 1, &((struct pc_cdn *)target)->backbone_as);
-}
-
-static void read_affiliates(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	(void)item;
-	cdn_as_list(loader_of(rd), 2, &((struct pc_cdn *)target)->affiliate_as);
+	put_index_list(target, item,
+	               pc__read_array(rd, item, sizeof(uint32_t), item->flags & PC_ITEM_NONEMPTY,
+	                              true, cdn_as_elem));
 }
 
 static void read_domain(struct pc_reader *rd, const struct pc_item *item, void *target)
@@ -677,79 +557,33 @@ static void read_anycast(struct pc_reader *rd, const struct pc_item *item, void 
 	pc__walk_nested(rd, "anycast", ld->anycast, ((struct pc_cdn *)target)->anycast);
 }
 
-static void read_ns(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	(void)item;
-	struct pc_cdn *cdn = target;
-	get_host_list(loader_of(rd), &cdn->ns_names, &cdn->n_ns_names, false);
-}
-
+// clang-format off
 static const struct pc_item cdn_dns_items[] = {
-    {.key = "mode",
-     .type = PC_ITEM_ENUM,
-     .size = 1,
-     .offset = offsetof(struct pc_cdn, dns_mode),
-     .names = dns_modes,
-     .dflt = PC_DNS_MODE_SERVER,
-     .help = "what an A/AAAA answer holds"},
-    {.key = "redirectors",
-     .type = PC_ITEM_ADDRS,
-     .offset = offsetof(struct pc_cdn, redirectors),
-     .help = "answers in `redirector` mode (required by it)"},
-    {.key = "ns",
-     .type = PC_ITEM_CUSTOM,
-     .read = read_ns,
-     .type_doc = "list of host names",
-     .default_doc = "`ns1.<domain>`",
-     .help = "the zone's NS names"},
-    {0},
+	PC_ENUM("mode", pc_cdn, dns_mode, dns_modes, PC_DNS_MODE_SERVER,
+	        "what an A/AAAA answer holds"),
+	PC_ADDRS("redirectors", pc_cdn, redirectors,
+	         "answers in `redirector` mode (required by it)"),
+	HOSTS("ns", pc_cdn, ns_names, "the zone's NS names", .default_doc = "`ns1.<domain>`"),
+	PC_END,
 };
 
 static const struct pc_item cdn_items[] = {
-    {.key = "name",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_name,
-     .type_doc = "name",
-     .help = ""},
-    {.key = "domain",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_domain,
-     .type_doc = "host name",
-     .help = "the CDN's DNS zone (`cdn.acme.net`); unique"},
-    {.key = "backbone",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_backbone,
-     .type_doc = "non-empty list of ASNs",
-     .help = "ASes that advertise the anycast addresses to the world"},
-    {.key = "affiliates",
-     .type = PC_ITEM_CUSTOM,
-     .read = read_affiliates,
-     .type_doc = "list of ASNs",
-     .help = "ASes that advertise them only inside themselves"},
-    {.key = "dns_ttl",
-     .type = PC_ITEM_UINT,
-     .size = 4,
-     .offset = offsetof(struct pc_cdn, dns_ttl),
-     .max = MAX_TTL,
-     .unit = "s",
-     .dflt = 0,
-     .help = "TTL of DNS answers (the patent's §3.1.4: 0)"},
-    {.key = "anycast",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_ROLE_KEYS,
-     .read = read_anycast,
-     .type_doc = "mapping",
-     .default_doc = "see below",
-     .help = "the CDN's anycast address(es) per role"},
-    {.key = "dns",
-     .type = PC_ITEM_SECTION,
-     .items = cdn_dns_items,
-     .help = "answer mode of this CDN's zone"},
-    {0},
+	NAME(TEXT_NAME, "name", ""),
+	PC_CUSTOM("domain", PC_ITEM_REQUIRED, read_domain, "host name",
+	          "the CDN's DNS zone (`cdn.acme.net`); unique"),
+	PC_CUSTOM_AT("backbone", REQUIRED_LIST, pc_cdn, backbone_as,
+	             read_cdn_ases, 1, "non-empty list of ASNs",
+	             "ASes that advertise the anycast addresses to the world"),
+	PC_CUSTOM_AT("affiliates", 0, pc_cdn, affiliate_as, read_cdn_ases, 2, "list of ASNs",
+	             "ASes that advertise them only inside themselves"),
+	PC_UINT("dns_ttl", pc_cdn, dns_ttl, 0, MAX_TTL, 0, "s",
+	        "TTL of DNS answers (the patent's §3.1.4: 0)"),
+	PC_CUSTOM("anycast", PC_ITEM_ROLE_KEYS, read_anycast, "mapping",
+	          "the CDN's anycast address(es) per role", .default_doc = "see below"),
+	PC_SECTION("dns", cdn_dns_items, "answer mode of this CDN's zone"),
+	PC_END,
 };
+// clang-format on
 
 static void cdn_done(struct pc_loader *ld, const yaml_mark_t *start)
 {
@@ -811,28 +645,17 @@ static void read_prefix(struct pc_reader *rd, const struct pc_item *item, void *
 	}
 }
 
+// clang-format off
 static const struct pc_item client_items[] = {
-    {.key = "prefix",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_prefix,
-     .type_doc = "`192.0.2.0/24`, `2001:db8::/32` or a bare address",
-     .help = "no host bits set; each prefix once"},
-    {.key = "as",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .offset = offsetof(struct pc_client_net, as),
-     .read = read_as_ref,
-     .type_doc = "ASN",
-     .help = "the AS the network belongs to"},
-    {.key = "location",
-     .type = PC_ITEM_CUSTOM,
-     .offset = offsetof(struct pc_client_net, location),
-     .read = read_text,
-     .type_doc = "text",
-     .help = "for people and reports"},
-    {0},
+	PC_CUSTOM("prefix", PC_ITEM_REQUIRED, read_prefix,
+	          "`192.0.2.0/24`, `2001:db8::/32` or a bare address",
+	          "no host bits set; each prefix once"),
+	REF("as", PC_ITEM_REQUIRED, pc_client_net, as, PC_L_ASES, "ASN",
+	    "the AS the network belongs to"),
+	TEXT("location", pc_client_net, location, "for people and reports"),
+	PC_END,
 };
+// clang-format on
 
 /* ---- providers ---- */
 
@@ -865,95 +688,22 @@ static void claim_host(struct pc_loader *ld, const char *host)
 		               other->line);
 }
 
-static void read_primary(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	(void)item;
-	struct pc_loader *ld = loader_of(rd);
-	get_ref_list(ld, PC_L_CDNS, true, &((struct pc_provider *)target)->primary_cdns,
-	             ld->cdn_mark);
-}
-
-static void read_grade_ref(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	(void)item;
-	((struct pc_provider *)target)->grade = get_ref(loader_of(rd), PC_L_GRADES);
-}
-
-static void read_sign_key(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	(void)item;
-	struct pc_provider *provider = target;
-	provider->has_sign_key = get_key(rd, provider->sign_key);
-}
-
-static void read_enc_key(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	(void)item;
-	struct pc_provider *provider = target;
-	provider->has_enc_key = get_key(rd, provider->enc_key);
-}
-
-static void read_origins(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	(void)item;
-	struct pc_provider *provider = target;
-	get_host_list(loader_of(rd), &provider->origin_hosts, &provider->n_origin_hosts, true);
-}
-
-static void read_directories(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	(void)item;
-	struct pc_provider *provider = target;
-	get_host_list(loader_of(rd), &provider->directory_hosts, &provider->n_directory_hosts,
-	              true);
-}
-
+// clang-format off
 static const struct pc_item provider_items[] = {
-    {.key = "name",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_label,
-     .type_doc = "label",
-     .help = "also the customer label in codepoints"},
-    {.key = "primary",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_primary,
-     .type_doc = "non-empty list of CDN names",
-     .help = "the provider's primary CDNs"},
-    {.key = "grade",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_grade_ref,
-     .type_doc = "grade name",
-     .help = "its service grade (required: there is no implicit grade)"},
-    {.key = "require_signature",
-     .type = PC_ITEM_BOOL,
-     .offset = offsetof(struct pc_provider, require_signature),
-     .dflt = false,
-     .help = "names must carry a valid signature (needs `sign_key`)"},
-    {.key = "sign_key",
-     .type = PC_ITEM_CUSTOM,
-     .read = read_sign_key,
-     .type_doc = "64 hex digits",
-     .help = "HMAC key for signed codepoints (32 bytes)"},
-    {.key = "encrypt_key",
-     .type = PC_ITEM_CUSTOM,
-     .read = read_enc_key,
-     .type_doc = "64 hex digits",
-     .help = "key for encrypted codepoints (32 bytes)"},
-    {.key = "origins",
-     .type = PC_ITEM_CUSTOM,
-     .read = read_origins,
-     .type_doc = "list of host names",
-     .help = "origin hosts embedded in CDN URLs"},
-    {.key = "directories",
-     .type = PC_ITEM_CUSTOM,
-     .read = read_directories,
-     .type_doc = "list of host names",
-     .help = "directory hosts (docs/naming.md)"},
-    {0},
+	NAME(TEXT_LABEL, "label", "also the customer label in codepoints"),
+	REFS("primary", pc_provider, primary_cdns, PC_L_CDNS, "non-empty list of CDN names",
+	     "the provider's primary CDNs"),
+	REF("grade", PC_ITEM_REQUIRED, pc_provider, grade, PC_L_GRADES, "grade name",
+	    "its service grade (required: there is no implicit grade)"),
+	PC_BOOL("require_signature", pc_provider, require_signature, false,
+	        "names must carry a valid signature (needs `sign_key`)"),
+	KEY("sign_key",    pc_provider, sign_key, "HMAC key for signed codepoints (32 bytes)"),
+	KEY("encrypt_key", pc_provider, enc_key,  "key for encrypted codepoints (32 bytes)"),
+	HOSTS("origins",     pc_provider, origin_hosts,    "origin hosts embedded in CDN URLs"),
+	HOSTS("directories", pc_provider, directory_hosts, "directory hosts (docs/naming.md)"),
+	PC_END,
 };
+// clang-format on
 
 static void provider_done(struct pc_loader *ld, const yaml_mark_t *start, uint64_t seen)
 {
@@ -967,56 +717,32 @@ static void provider_done(struct pc_loader *ld, const yaml_mark_t *start, uint64
 
 static void read_between(struct pc_reader *rd, const struct pc_item *item, void *target)
 {
-	(void)item;
-	struct pc_loader *ld = loader_of(rd);
 	struct pc_agreement *agreement = target;
-	struct pc_index_list pair = {0};
 	yaml_mark_t start = rd->ev.start_mark;
 	bool is_list = rd->ev.type == YAML_SEQUENCE_START_EVENT;
-	uint32_t listed = get_ref_list(ld, PC_L_CDNS, false, &pair, ld->cdn_mark);
+	struct pc_array pair = get_ref_list(rd, item, false);
 	if (pair.count == 2) {
-		agreement->cdn_a = pair.items[0];
-		agreement->cdn_b = pair.items[1];
-	} else if (is_list && listed != 2 && !rd->stop) {
+		agreement->cdn_a = ((const uint32_t *)pair.items)[0];
+		agreement->cdn_b = ((const uint32_t *)pair.items)[1];
+	} else if (is_list && pair.listed != 2 && !rd->stop) {
 		pc__error_at(rd, &start, "%s: between: expected two CDNs, found %u", rd->label,
-		             listed);
+		             pair.listed);
 	}
 }
 
+// clang-format off
 static const struct pc_item agreement_items[] = {
-    {.key = "name",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_name,
-     .type_doc = "name",
-     .help = ""},
-    {.key = "between",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_between,
-     .type_doc = "two different CDN names",
-     .help = "bilateral: each serves the other's primary customers"},
-    {.key = "services",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .offset = offsetof(struct pc_agreement, service_mask),
-     .read = read_service_mask,
-     .type_doc = "non-empty list of service names",
-     .help = "services covered"},
-    {.key = "capacity_rps",
-     .type = PC_ITEM_UINT,
-     .size = 4,
-     .offset = offsetof(struct pc_agreement, capacity_rps),
-     .max = UINT32_MAX,
-     .dflt = 0,
-     .help = "PEER decisions per second; 0 = unlimited"},
-    {.key = "report_usage",
-     .type = PC_ITEM_BOOL,
-     .offset = offsetof(struct pc_agreement, report_usage),
-     .dflt = true,
-     .help = "report usage for settlement"},
-    {0},
+	NAME(TEXT_NAME, "name", ""),
+	PC_CUSTOM("between", PC_ITEM_REQUIRED, read_between, "two different CDN names",
+	          "bilateral: each serves the other's primary customers", .arg = PC_L_CDNS),
+	MASK("services", pc_agreement, service_mask, PC_L_SERVICES,
+	     "non-empty list of service names", "services covered"),
+	PC_UINT("capacity_rps", pc_agreement, capacity_rps, 0, UINT32_MAX, 0, NULL,
+	        "PEER decisions per second; 0 = unlimited"),
+	PC_BOOL("report_usage", pc_agreement, report_usage, true, "report usage for settlement"),
+	PC_END,
 };
+// clang-format on
 
 static bool coverage_eq(const struct pc_loader *ld, uint32_t a, uint32_t b)
 {
@@ -1062,176 +788,87 @@ static void agreement_done(struct pc_loader *ld, const yaml_mark_t *start)
 
 /* ---- servers, nodes ---- */
 
-static void read_cdn_ref(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	(void)item;
-	((struct pc_server *)target)->cdn = get_ref(loader_of(rd), PC_L_CDNS);
-}
-
-static void read_tier_ref(struct pc_reader *rd, const struct pc_item *item, void *target)
-{
-	(void)item;
-	((struct pc_server *)target)->tier = get_ref(loader_of(rd), PC_L_TIERS);
-}
-
-static const struct pc_item port_items[] = {
-    {.key = "http",
-     .type = PC_ITEM_UINT,
-     .size = 2,
-     .offset = offsetof(struct pc_server, http_port),
-     .max = UINT16_MAX,
-     .dflt = 0,
-     .help = "0 = the scheme's default port"},
-    {.key = "rtsp",
-     .type = PC_ITEM_UINT,
-     .size = 2,
-     .offset = offsetof(struct pc_server, rtsp_port),
-     .max = UINT16_MAX,
-     .dflt = 0,
-     .help = "0 = the scheme's default port"},
-    {0},
-};
-
+/* Read as a mapping of its own whose messages name the server. */
 static void read_ports(struct pc_reader *rd, const struct pc_item *item, void *target)
 {
 	pc__walk_map(rd, item->items, target, NULL);
 }
 
+// clang-format off
+static const struct pc_item port_items[] = {
+	PC_UINT("http", pc_server, http_port, 0, UINT16_MAX, 0, NULL,
+	        "0 = the scheme's default port"),
+	PC_UINT("rtsp", pc_server, rtsp_port, 0, UINT16_MAX, 0, NULL,
+	        "0 = the scheme's default port"),
+	PC_END,
+};
+
 static const struct pc_item server_items[] = {
-    {.key = "name",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_name,
-     .type_doc = "name",
-     .help = ""},
-    /* Required too, with its own message (read_items). */
-    {.key = "cdn",
-     .type = PC_ITEM_CUSTOM,
-     .read = read_cdn_ref,
-     .type_doc = "CDN name",
-     .default_doc = "required",
-     .help = "every server belongs to one CDN"},
-    {.key = "as",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .offset = offsetof(struct pc_server, as),
-     .read = read_as_ref,
-     .type_doc = "ASN",
-     .help = "where it is"},
-    {.key = "addresses",
-     .type = PC_ITEM_ADDRS,
-     .flags = PC_ITEM_REQUIRED | PC_ITEM_NONEMPTY,
-     .offset = offsetof(struct pc_server, addresses),
-     .help = ""},
-    {.key = "tier",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_tier_ref,
-     .type_doc = "tier name",
-     .help = ""},
-    {.key = "services",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .offset = offsetof(struct pc_server, service_mask),
-     .read = read_service_mask,
-     .type_doc = "non-empty list of service names",
-     .help = "services it offers"},
-    {.key = "capacity",
-     .type = PC_ITEM_UINT,
-     .flags = PC_ITEM_REQUIRED,
-     .size = 4,
-     .offset = offsetof(struct pc_server, capacity),
-     .min = 1,
-     .max = UINT32_MAX,
-     .help = "load units (sessions); load ≥ capacity is overloaded"},
-    /* Read by read_ports: its messages name the server, not "ports". */
-    {.key = "ports",
-     .type = PC_ITEM_CUSTOM,
-     .items = port_items,
-     .read = read_ports,
-     .type_doc = "mapping",
-     .default_doc = "see below",
-     .help = "ports of the server's streams"},
-    {.key = "location",
-     .type = PC_ITEM_CUSTOM,
-     .offset = offsetof(struct pc_server, location),
-     .read = read_text,
-     .type_doc = "text",
-     .help = ""},
-    {0},
+	NAME(TEXT_NAME, "name", ""),
+	/* Required too, with its own message (read_items). */
+	REF("cdn",  0, pc_server, cdn, PC_L_CDNS, "CDN name", "every server belongs to one CDN",
+	    .default_doc = "required"),
+	REF("as",   PC_ITEM_REQUIRED, pc_server, as,   PC_L_ASES,  "ASN",       "where it is"),
+	PC_ADDRS("addresses", pc_server, addresses, "", .flags = REQUIRED_LIST),
+	REF("tier", PC_ITEM_REQUIRED, pc_server, tier, PC_L_TIERS, "tier name", ""),
+	MASK("services", pc_server, service_mask, PC_L_SERVICES,
+	     "non-empty list of service names", "services it offers"),
+	PC_UINT("capacity", pc_server, capacity, 1, UINT32_MAX, 0, NULL,
+	        "load units (sessions); load ≥ capacity is overloaded", .flags = PC_ITEM_REQUIRED),
+	PC_CUSTOM("ports", 0, read_ports, "mapping", "ports of the server's streams",
+	          .items = port_items, .default_doc = "see below"),
+	TEXT("location", pc_server, location, ""),
+	PC_END,
 };
 
 static const struct pc_item node_items[] = {
-    {.key = "name",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_name,
-     .type_doc = "name",
-     .help = "what `self` and `-n` name"},
-    {.key = "as",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .offset = offsetof(struct pc_node, as),
-     .read = read_as_ref,
-     .type_doc = "ASN",
-     .help = ""},
-    {.key = "cdns",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .offset = offsetof(struct pc_node, cdns),
-     .read = read_cdn_list,
-     .type_doc = "non-empty list of CDN names",
-     .help = "CDNs whose domains and anycast addresses it serves"},
-    {.key = "addresses",
-     .type = PC_ITEM_ADDRS,
-     .offset = offsetof(struct pc_node, addresses),
-     .help = "unicast (management) addresses"},
-    {0},
+	NAME(TEXT_NAME, "name", "what `self` and `-n` name"),
+	REF("as", PC_ITEM_REQUIRED, pc_node, as, PC_L_ASES, "ASN", ""),
+	REFS("cdns", pc_node, cdns, PC_L_CDNS, "non-empty list of CDN names",
+	     "CDNs whose domains and anycast addresses it serves"),
+	PC_ADDRS("addresses", pc_node, addresses, "unicast (management) addresses"),
+	PC_END,
 };
+// clang-format on
 
 /* ---- the lists ---- */
 
-/* Item i of list s in the model, and the table it is read by. */
+/* Where the items of a list go in the model: the array, its count, the
+ * size of an item, its name field (pass 1 fills it), its table. */
+struct list_layout {
+	size_t array, count, size, name;
+	const struct pc_item *items;
+};
+#define NO_NAME SIZE_MAX
+
+// clang-format off
+#define LIST_OF(a, T, name_, items_)                                                               \
+	{offsetof(pc_model, a), offsetof(pc_model, n_##a), sizeof(T), name_, items_}
+#define NAMED(a, T, items_) LIST_OF(a, struct T, offsetof(struct T, name), items_)
+
+/* In the order of enum pc_fed_list. */
+static const struct list_layout layouts[PC_L__COUNT] = {
+	LIST_OF(tiers,       const char *,         0,       NULL),
+	NAMED(services,      pc_service,                    service_items),
+	NAMED(grades,        pc_grade,                      grade_items),
+	LIST_OF(ases,        struct pc_as,         NO_NAME, as_items),
+	LIST_OF(links,       struct pc_link,       NO_NAME, link_items),
+	NAMED(cdns,          pc_cdn,                        cdn_items),
+	LIST_OF(client_nets, struct pc_client_net, NO_NAME, client_items),
+	NAMED(providers,     pc_provider,                   provider_items),
+	NAMED(agreements,    pc_agreement,                  agreement_items),
+	NAMED(servers,       pc_server,                     server_items),
+	NAMED(nodes,         pc_node,                       node_items),
+};
+// clang-format on
+
+/* Item i of list s in the model. */
 static void *element(pc_model *m, enum pc_fed_list s, size_t i)
 {
-	switch (s) {
-	case PC_L_SERVICES:
-		return &m->services[i];
-	case PC_L_GRADES:
-		return &m->grades[i];
-	case PC_L_ASES:
-		return &m->ases[i];
-	case PC_L_LINKS:
-		return &m->links[i];
-	case PC_L_CDNS:
-		return &m->cdns[i];
-	case PC_L_CLIENTS:
-		return &m->client_nets[i];
-	case PC_L_PROVIDERS:
-		return &m->providers[i];
-	case PC_L_AGREEMENTS:
-		return &m->agreements[i];
-	case PC_L_SERVERS:
-		return &m->servers[i];
-	case PC_L_NODES:
-		return &m->nodes[i];
-	default:
-		return NULL;
-	}
+	char *array;
+	memcpy(&array, (char *)m + layouts[s].array, sizeof(array));
+	return array + i * layouts[s].size;
 }
-
-static const struct pc_item *const element_items[PC_L__COUNT] = {
-    [PC_L_SERVICES] = service_items,
-    [PC_L_GRADES] = grade_items,
-    [PC_L_ASES] = as_items,
-    [PC_L_LINKS] = link_items,
-    [PC_L_CDNS] = cdn_items,
-    [PC_L_CLIENTS] = client_items,
-    [PC_L_PROVIDERS] = provider_items,
-    [PC_L_AGREEMENTS] = agreement_items,
-    [PC_L_SERVERS] = server_items,
-    [PC_L_NODES] = node_items,
-};
 
 /* Pass 1: the items of one list, their names and lines. */
 static void declare_items(struct pc_loader *ld, enum pc_fed_list s)
@@ -1317,7 +954,7 @@ static void read_items(struct pc_loader *ld, enum pc_fed_list s)
 		}
 		yaml_mark_t start = rd->ev.start_mark;
 		uint64_t seen = 0;
-		if (!pc__walk_map(rd, element_items[s], element(ld->model, s, i), &seen))
+		if (!pc__walk_map(rd, layouts[s].items, element(ld->model, s, i), &seen))
 			continue;
 		if (s == PC_L_SERVERS && !(seen >> key_index(server_items, "cdn") & 1))
 			pc__error_at(rd, &start, "%s names no CDN", rd->label);
@@ -1334,109 +971,41 @@ static void read_items(struct pc_loader *ld, enum pc_fed_list s)
 	pc__advance(rd);
 }
 
-static void read_list(struct pc_loader *ld, enum pc_fed_list s)
+/* A top-level list (arg: which). */
+static void read_list(struct pc_reader *rd, const struct pc_item *item, void *target)
 {
-	if (ld->rd.pass == 1)
+	(void)target;
+	struct pc_loader *ld = loader_of(rd);
+	enum pc_fed_list s = (enum pc_fed_list)item->arg;
+	if (rd->pass == 1)
 		declare_items(ld, s);
 	else
 		read_items(ld, s);
 }
 
-#define LIST_READER(fn, list)                                                                      \
-	static void fn(struct pc_reader *rd, const struct pc_item *item, void *target)             \
-	{                                                                                          \
-		(void)item, (void)target;                                                          \
-		read_list(loader_of(rd), list);                                                    \
-	}
-LIST_READER(read_tiers, PC_L_TIERS)
-LIST_READER(read_services, PC_L_SERVICES)
-LIST_READER(read_grades, PC_L_GRADES)
-LIST_READER(read_ases, PC_L_ASES)
-LIST_READER(read_links, PC_L_LINKS)
-LIST_READER(read_cdns, PC_L_CDNS)
-LIST_READER(read_clients, PC_L_CLIENTS)
-LIST_READER(read_providers, PC_L_PROVIDERS)
-LIST_READER(read_agreements, PC_L_AGREEMENTS)
-LIST_READER(read_servers, PC_L_SERVERS)
-LIST_READER(read_nodes, PC_L_NODES)
-
+// clang-format off
 const struct pc_item pc_config_items[] = {
-    {.key = "version",
-     .type = PC_ITEM_CUSTOM,
-     .flags = PC_ITEM_REQUIRED,
-     .read = read_version,
-     .type_doc = "integer",
-     .help = "must be `1`"},
-    {.key = "self",
-     .type = PC_ITEM_CUSTOM,
-     .read = read_self,
-     .type_doc = "node name",
-     .help = "the node this file configures (`-n` overrides)"},
-    {.key = "policy",
-     .type = PC_ITEM_SECTION,
-     .items = policy_items,
-     .help = "tunables of the decision"},
-    {.key = "reporting",
-     .type = PC_ITEM_SECTION,
-     .items = reporting_items,
-     .help = "what reports to providers keep"},
-    {.key = "tiers",
-     .type = PC_ITEM_LIST,
-     .read = read_tiers,
-     .type_doc = "list of names",
-     .help = "server tiers, at most 32; the order is the tier index"},
-    {.key = "services",
-     .type = PC_ITEM_LIST,
-     .items = service_items,
-     .read = read_services,
-     .help = "at most 64"},
-    {.key = "grades",
-     .type = PC_ITEM_LIST,
-     .items = grade_items,
-     .read = read_grades,
-     .help = "service grades of providers"},
-    {.key = "ases",
-     .type = PC_ITEM_LIST,
-     .items = as_items,
-     .read = read_ases,
-     .help = "every AS the file mentions"},
-    {.key = "links",
-     .type = PC_ITEM_LIST,
-     .items = link_items,
-     .read = read_links,
-     .help = "the AS graph"},
-    {.key = "cdns",
-     .type = PC_ITEM_LIST,
-     .items = cdn_items,
-     .read = read_cdns,
-     .help = "the peering CDNs"},
-    {.key = "clients",
-     .type = PC_ITEM_LIST,
-     .items = client_items,
-     .read = read_clients,
-     .help = "client networks: prefix → AS"},
-    {.key = "providers",
-     .type = PC_ITEM_LIST,
-     .items = provider_items,
-     .read = read_providers,
-     .help = "content providers (customers)"},
-    {.key = "agreements",
-     .type = PC_ITEM_LIST,
-     .items = agreement_items,
-     .read = read_agreements,
-     .help = "content peering agreements"},
-    {.key = "servers",
-     .type = PC_ITEM_LIST,
-     .items = server_items,
-     .read = read_servers,
-     .help = "content servers"},
-    {.key = "nodes",
-     .type = PC_ITEM_LIST,
-     .items = node_items,
-     .read = read_nodes,
-     .help = "redirector nodes (`peercdnd` instances)"},
-    {0},
+	PC_CUSTOM("version", PC_ITEM_REQUIRED, read_version, "integer", "must be `1`"),
+	REF("self", 0, pc_model, self_node, PC_L_NODES, "node name",
+	    "the node this file configures (`-n` overrides)"),
+	PC_SECTION("policy",    policy_items,    "tunables of the decision"),
+	PC_SECTION("reporting", reporting_items, "what reports to providers keep"),
+	LIST("tiers",      PC_L_TIERS,      NULL,            "server tiers, at most 32; the order "
+	     "is the tier index", .type_doc = "list of names"),
+	LIST("services",   PC_L_SERVICES,   service_items,   "at most 64"),
+	LIST("grades",     PC_L_GRADES,     grade_items,     "service grades of providers"),
+	LIST("ases",       PC_L_ASES,       as_items,        "every AS the file mentions"),
+	LIST("links",      PC_L_LINKS,      link_items,      "the AS graph"),
+	LIST("cdns",       PC_L_CDNS,       cdn_items,       "the peering CDNs"),
+	LIST("clients",    PC_L_CLIENTS,    client_items,    "client networks: prefix → AS"),
+	LIST("providers",  PC_L_PROVIDERS,  provider_items,  "content providers (customers)"),
+	LIST("agreements", PC_L_AGREEMENTS, agreement_items, "content peering agreements"),
+	LIST("servers",    PC_L_SERVERS,    server_items,    "content servers"),
+	LIST("nodes",      PC_L_NODES,      node_items,
+	     "redirector nodes (`peercdnd` instances)"),
+	PC_END,
 };
+// clang-format on
 
 /* ---- sizing after pass 1 ---- */
 
@@ -1445,121 +1014,80 @@ static void *alloc_array(struct pc_loader *ld, size_t n, size_t size)
 	return n == 0 ? NULL : pc__alloc(&ld->rd, n * size);
 }
 
+/* List s's array in the model, n items with the table's defaults and the
+ * names pass 1 found. */
+static void size_list(struct pc_loader *ld, enum pc_fed_list s, uint32_t n)
+{
+	pc_model *m = ld->model;
+	const struct list_layout *layout = &layouts[s];
+	const struct pc_decl *decls = ld->decls[s].data;
+	void *array = alloc_array(ld, n, layout->size);
+	uint32_t count = array != NULL ? n : 0;
+	memcpy((char *)m + layout->array, &array, sizeof(array));
+	memcpy((char *)m + layout->count, &count, sizeof(count));
+	for (uint32_t i = 0; array != NULL && i < n; i++) {
+		char *item = element(m, s, i);
+		if (layout->items != NULL)
+			pc_schema_apply_defaults(layout->items, item);
+		if (layout->name != NO_NAME)
+			memcpy(item + layout->name, &decls[i].name, sizeof(decls[i].name));
+	}
+}
+
 void pc__federation_size(struct pc_loader *ld)
 {
 	pc_model *m = ld->model;
-	size_t n[PC_L__COUNT];
-	for (int s = 0; s < PC_L__COUNT; s++)
-		n[s] = ld->decls[s].n;
-	m->tiers = alloc_array(ld, n[PC_L_TIERS], sizeof(*m->tiers));
-	m->services = alloc_array(ld, n[PC_L_SERVICES], sizeof(*m->services));
-	m->grades = alloc_array(ld, n[PC_L_GRADES], sizeof(*m->grades));
-	m->ases = alloc_array(ld, n[PC_L_ASES], sizeof(*m->ases));
-	m->links = alloc_array(ld, n[PC_L_LINKS], sizeof(*m->links));
-	m->cdns = alloc_array(ld, n[PC_L_CDNS], sizeof(*m->cdns));
-	m->client_nets = alloc_array(ld, n[PC_L_CLIENTS], sizeof(*m->client_nets));
-	m->providers = alloc_array(ld, n[PC_L_PROVIDERS], sizeof(*m->providers));
-	m->agreements = alloc_array(ld, n[PC_L_AGREEMENTS], sizeof(*m->agreements));
-	m->servers = alloc_array(ld, n[PC_L_SERVERS], sizeof(*m->servers));
-	m->nodes = alloc_array(ld, n[PC_L_NODES], sizeof(*m->nodes));
+	uint32_t n[PC_L__COUNT];
+	for (int s = 0; s < PC_L__COUNT; s++) {
+		n[s] = (uint32_t)ld->decls[s].n;
+		size_list(ld, (enum pc_fed_list)s, n[s]);
+		bool named = s != PC_L_LINKS && s != PC_L_CLIENTS;
+		if (named) {
+			ld->maps[s] = pc_strmap_new(m->arena, n[s]);
+			ld->marks[s] = calloc(n[s] ? n[s] : 1, sizeof(uint32_t));
+			if (ld->maps[s] == NULL || ld->marks[s] == NULL)
+				ld->rd.oom = ld->rd.stop = true;
+		}
+	}
 	ld->as_mark = malloc((n[PC_L_ASES] ? n[PC_L_ASES] : 1) * sizeof(uint32_t));
 	ld->as_role = calloc(n[PC_L_ASES] ? n[PC_L_ASES] : 1, 1);
-	ld->cdn_mark = calloc(n[PC_L_CDNS] ? n[PC_L_CDNS] : 1, sizeof(uint32_t));
 	ld->domains = pc_strmap_new(m->arena, n[PC_L_CDNS]);
-	if (ld->as_mark == NULL || ld->as_role == NULL || ld->cdn_mark == NULL ||
-	    ld->domains == NULL)
+	if (ld->as_mark == NULL || ld->as_role == NULL || ld->domains == NULL)
 		ld->rd.oom = ld->rd.stop = true;
 	if (ld->rd.stop)
 		return;
 	memset(ld->as_mark, 0xff, n[PC_L_ASES] * sizeof(uint32_t));
-	m->n_tiers = (uint32_t)n[PC_L_TIERS];
-	m->n_services = (uint32_t)n[PC_L_SERVICES];
-	m->n_grades = (uint32_t)n[PC_L_GRADES];
-	m->n_ases = (uint32_t)n[PC_L_ASES];
-	m->n_links = (uint32_t)n[PC_L_LINKS];
-	m->n_cdns = (uint32_t)n[PC_L_CDNS];
-	m->n_client_nets = (uint32_t)n[PC_L_CLIENTS];
-	m->n_providers = (uint32_t)n[PC_L_PROVIDERS];
-	m->n_agreements = (uint32_t)n[PC_L_AGREEMENTS];
-	m->n_servers = (uint32_t)n[PC_L_SERVERS];
-	m->n_nodes = (uint32_t)n[PC_L_NODES];
 
+	/* What neither a table's default nor a name sets. */
+	const struct pc_decl *as_decls = ld->decls[PC_L_ASES].data;
+	for (uint32_t i = 0; i < n[PC_L_ASES]; i++) {
+		const char *asn = as_decls[i].name;
+		m->ases[i].asn = asn != NULL ? (uint32_t)strtoul(asn, NULL, 10) : 0;
+		m->ases[i].server_as = PC_NONE;
+	}
+	for (uint32_t i = 0; i < n[PC_L_CDNS]; i++)
+		m->cdns[i].anycast =
+		    alloc_array(ld, m->n_anycast_roles, sizeof(struct pc_addr_list));
+	for (uint32_t i = 0; i < n[PC_L_AGREEMENTS]; i++)
+		m->agreements[i].cdn_a = m->agreements[i].cdn_b = PC_NONE;
+
+	/* A duplicate keeps the first; pass 2 reports it. */
 	for (int s = 0; s < PC_L__COUNT; s++) {
 		const struct pc_decl *decls = ld->decls[s].data;
-		bool named = s != PC_L_LINKS && s != PC_L_CLIENTS;
-		if (named) {
-			ld->maps[s] = pc_strmap_new(m->arena, n[s]);
-			if (ld->maps[s] == NULL) {
-				ld->rd.oom = ld->rd.stop = true;
-				return;
-			}
-		}
-		for (size_t i = 0; i < n[s]; i++) {
-			const char *name = decls[i].name;
-			if (s == PC_L_TIERS) {
-				m->tiers[i] = name;
-			} else {
-				/* The table's defaults, then what no key sets: names from
-				 * pass 1 and references not (yet) resolved. */
-				pc_schema_apply_defaults(element_items[s],
-				                         element(m, (enum pc_fed_list)s, i));
-			}
-			switch (s) {
-			case PC_L_SERVICES:
-				m->services[i].name = name;
-				break;
-			case PC_L_GRADES:
-				m->grades[i].name = name;
-				break;
-			case PC_L_ASES:
-				m->ases[i].asn =
-				    name != NULL ? (uint32_t)strtoul(name, NULL, 10) : 0;
-				m->ases[i].server_as = PC_NONE;
-				break;
-			case PC_L_LINKS:
-				m->links[i].as_a = m->links[i].as_b = PC_NONE;
-				break;
-			case PC_L_CDNS:
-				m->cdns[i].name = name;
-				m->cdns[i].anycast = alloc_array(ld, m->n_anycast_roles,
-				                                 sizeof(struct pc_addr_list));
-				break;
-			case PC_L_CLIENTS:
-				m->client_nets[i].as = PC_NONE;
-				break;
-			case PC_L_PROVIDERS:
-				m->providers[i].name = name;
-				m->providers[i].grade = PC_NONE;
-				break;
-			case PC_L_AGREEMENTS:
-				m->agreements[i].name = name;
-				m->agreements[i].cdn_a = m->agreements[i].cdn_b = PC_NONE;
-				break;
-			case PC_L_SERVERS:
-				m->servers[i].name = name;
-				m->servers[i].cdn = m->servers[i].as = m->servers[i].tier = PC_NONE;
-				break;
-			case PC_L_NODES:
-				m->nodes[i].name = name;
-				m->nodes[i].as = PC_NONE;
-				break;
-			default:
-				break;
-			}
-			/* A duplicate keeps the first; pass 2 reports it. */
-			if (named && name != NULL)
-				pc_strmap_put(ld->maps[s], name, strlen(name), (uint32_t)i);
-		}
+		for (uint32_t i = 0; ld->maps[s] != NULL && i < n[s]; i++)
+			if (decls[i].name != NULL)
+				pc_strmap_put(ld->maps[s], decls[i].name, strlen(decls[i].name), i);
 	}
 }
 
 void pc__federation_free(struct pc_loader *ld)
 {
-	for (int s = 0; s < PC_L__COUNT; s++)
+	for (int s = 0; s < PC_L__COUNT; s++) {
 		free(ld->decls[s].data);
+		free(ld->marks[s]);
+	}
 	free(ld->as_mark);
 	free(ld->as_role);
-	free(ld->cdn_mark);
 	free(ld->client_set.slots);
 	free(ld->link_set.slots);
 	free(ld->host_set.slots);

@@ -42,9 +42,9 @@ struct pc_loader {
 	enum pc_fed_list list;
 	uint32_t item;
 
-	uint32_t *as_mark;  /* per AS: last CDN that listed it */
-	uint8_t *as_role;   /* 1 backbone, 2 affiliate, for as_mark's CDN */
-	uint32_t *cdn_mark; /* per CDN: stamp of the last list naming it */
+	uint32_t *as_mark;            /* per AS: last CDN that listed it */
+	uint8_t *as_role;             /* 1 backbone, 2 affiliate, for as_mark's CDN */
+	uint32_t *marks[PC_L__COUNT]; /* per named item: stamp of the last list naming it */
 	uint32_t stamp;
 	uint32_t scheme_service[3]; /* service implied by http, https, rtsp */
 	pc_strmap *domains;

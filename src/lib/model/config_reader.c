@@ -14,7 +14,9 @@
 
 /* ---- diagnostics ---- */
 
-static void report(struct pc_reader *rd, const yaml_mark_t *mark, const char *fmt, va_list ap)
+/* label: what the message is about ("server \"s1\""), or NULL. */
+static void report(struct pc_reader *rd, const yaml_mark_t *mark, const char *label,
+                   const char *fmt, va_list ap)
 {
 	rd->n_errors++;
 	if (rd->diag == NULL)
@@ -28,6 +30,10 @@ static void report(struct pc_reader *rd, const yaml_mark_t *mark, const char *fm
 		n = snprintf(message, sizeof(message), "%s: ", rd->source);
 	if (n < 0 || (size_t)n >= sizeof(message))
 		n = 0;
+	int more =
+	    label != NULL ? snprintf(message + n, sizeof(message) - (size_t)n, "%s: ", label) : 0;
+	if (more > 0 && (size_t)(n + more) < sizeof(message))
+		n += more;
 	vsnprintf(message + n, sizeof(message) - (size_t)n, fmt, ap);
 	rd->diag(rd->diag_ctx, message);
 }
@@ -43,37 +49,40 @@ static void too_many_errors(struct pc_reader *rd)
 	rd->stop = true;
 }
 
-void pc__error_at(struct pc_reader *rd, const yaml_mark_t *mark, const char *fmt, ...)
+/* Not fatal: pass 1 stays quiet, and the count has a limit. */
+static void error_v(struct pc_reader *rd, const yaml_mark_t *mark, const char *label,
+                    const char *fmt, va_list ap)
 {
 	if (rd->quiet || rd->n_errors >= PC_CFG_MAX_DIAGS)
 		return;
-	va_list ap;
-	va_start(ap, fmt);
-	report(rd, mark, fmt, ap);
-	va_end(ap);
+	report(rd, mark, label, fmt, ap);
 	if (rd->n_errors >= PC_CFG_MAX_DIAGS)
 		too_many_errors(rd);
+}
+
+void pc__error_at(struct pc_reader *rd, const yaml_mark_t *mark, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	error_v(rd, mark, NULL, fmt, ap);
+	va_end(ap);
 }
 
 void pc__fatal_at(struct pc_reader *rd, const yaml_mark_t *mark, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	report(rd, mark, fmt, ap);
+	report(rd, mark, NULL, fmt, ap);
 	va_end(ap);
 	rd->stop = true;
 }
 
 void pc__item_error(struct pc_reader *rd, const char *fmt, ...)
 {
-	if (rd->quiet || rd->n_errors >= PC_CFG_MAX_DIAGS)
-		return;
-	char message[768];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
+	error_v(rd, &rd->ev.start_mark, rd->label, fmt, ap);
 	va_end(ap);
-	pc__error_at(rd, &rd->ev.start_mark, "%s: %s", rd->label, message);
 }
 
 const char *pc__quote_n(struct pc_reader *rd, const char *text, size_t len)
@@ -386,7 +395,7 @@ void pc__read_item(struct pc_reader *rd, const struct pc_item *item, void *targe
 	case PC_ITEM_MS:
 		if (!pc__get_uint(rd, item->min, item->max, &value))
 			break;
-		pc__schema_store(field, item->type == PC_ITEM_MS ? 4 : item->size, value);
+		pc__schema_store(field, item->size, value);
 		if (item->check != NULL) {
 			const char *why = item->check(field);
 			if (why != NULL)
@@ -574,25 +583,50 @@ bool pc__get_addr(struct pc_reader *rd, pc_addr *out)
 	return true;
 }
 
+static bool addr_elem(struct pc_reader *rd, const struct pc_item *item, void *elem)
+{
+	(void)item;
+	return pc__get_addr(rd, elem);
+}
+
 void pc__get_addr_list(struct pc_reader *rd, bool nonempty, struct pc_addr_list *out)
 {
-	if (!pc__begin_list(rd))
-		return;
-	yaml_mark_t start = rd->ev.start_mark;
-	uint32_t count = 0;
-	rd->scratch_addr.n = 0;
-	while (pc__next_item(rd, &count, PC_CFG_MAX_LIST_ITEMS)) {
+	struct pc_array list = pc__read_array(rd, NULL, sizeof(pc_addr), nonempty, true, addr_elem);
+	out->items = list.items;
+	out->count = list.count;
+}
+
+/* ---- lists of values ---- */
+
+struct pc_array pc__read_array(struct pc_reader *rd, const struct pc_item *item, size_t size,
+                               bool nonempty, bool keep, pc_elem_fn read_one)
+{
+	struct pc_array out = {0};
+	union {
 		pc_addr addr;
-		if (!pc__get_addr(rd, &addr))
+		uint64_t number;
+		const void *pointer;
+		uint8_t bytes[PC_CFG_MAX_ELEM];
+	} elem;
+	if (size > sizeof(elem) || !pc__begin_list(rd))
+		return out;
+	yaml_mark_t start = rd->ev.start_mark;
+	struct pc_vec *v = &rd->scratch;
+	if (rd->scratch_size != size) /* its capacity counts elements */
+		v->cap = 0, rd->scratch_size = size;
+	v->n = 0;
+	while (pc__next_item(rd, &out.listed, PC_CFG_MAX_LIST_ITEMS)) {
+		if (!read_one(rd, item, &elem))
 			continue;
-		pc_addr *slot = pc__vec_push(rd, &rd->scratch_addr, sizeof(pc_addr));
+		void *slot = pc__vec_push(rd, v, size);
 		if (slot != NULL)
-			*slot = addr;
+			memcpy(slot, &elem, size);
 	}
-	if (nonempty && count == 0 && !rd->stop)
+	if (nonempty && out.listed == 0 && !rd->stop)
 		pc__error_at(rd, &start, "%s: %s: the list is empty", rd->label, rd->key);
-	out->count = (uint32_t)rd->scratch_addr.n;
-	out->items = pc__copy(rd, rd->scratch_addr.data, rd->scratch_addr.n * sizeof(pc_addr));
+	out.count = (uint32_t)v->n;
+	out.items = keep ? pc__copy(rd, v->data, v->n * size) : v->data;
+	return out;
 }
 
 /* ---- one pass ---- */
@@ -643,7 +677,5 @@ void pc__read_pass(struct pc_reader *rd, const char *text, size_t len, const str
 
 void pc__reader_free(struct pc_reader *rd)
 {
-	free(rd->scratch_idx.data);
-	free(rd->scratch_addr.data);
-	free(rd->scratch_str.data);
+	free(rd->scratch.data);
 }

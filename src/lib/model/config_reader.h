@@ -51,9 +51,8 @@ struct pc_reader {
 	const char *key;
 	char label[160];
 
-	struct pc_vec scratch_idx;  /* uint32_t, one inner list at a time */
-	struct pc_vec scratch_addr; /* pc_addr */
-	struct pc_vec scratch_str;  /* const char * */
+	struct pc_vec scratch; /* one inner list at a time (pc__read_array) */
+	size_t scratch_size;   /* of its elements */
 
 	char quoted[4][100];
 	unsigned next_quoted;
@@ -128,6 +127,27 @@ int pc__get_enum(struct pc_reader *rd, const char *const *names);
 const char *pc__get_hostname(struct pc_reader *rd);
 bool pc__get_addr(struct pc_reader *rd, pc_addr *out);
 void pc__get_addr_list(struct pc_reader *rd, bool nonempty, struct pc_addr_list *out);
+
+/* ---- lists of values ---- */
+
+/* Reads the element at the current event into elem (at most
+ * PC_CFG_MAX_ELEM bytes); false: nothing to keep (it reported why). */
+typedef bool (*pc_elem_fn)(struct pc_reader *rd, const struct pc_item *item, void *elem);
+#define PC_CFG_MAX_ELEM 32
+
+struct pc_array {
+	void *items;     /* count elements */
+	uint32_t count;  /* kept */
+	uint32_t listed; /* in the file, kept or not */
+};
+
+/* Reads the list at the current event, each element by read_one (which
+ * gets item, NULL allowed), keeping those it returns true for, size bytes
+ * each. nonempty: an empty list is an error. keep: the elements are copied
+ * into the arena; otherwise items is the reader's scratch, valid until the
+ * next list. */
+struct pc_array pc__read_array(struct pc_reader *rd, const struct pc_item *item, size_t size,
+                               bool nonempty, bool keep, pc_elem_fn read_one);
 
 /* ---- one pass ---- */
 

@@ -60,88 +60,59 @@ void pc_schema_apply_defaults(const struct pc_item *table, void *target)
 
 void pc_item_type_text(const struct pc_item *item, char *out, size_t size)
 {
+	/* In the order of enum pc_item_type; NULL: derived below. */
+	// clang-format off
+	static const char *const words[] = {
+	    "bool", NULL, NULL, NULL, "host name", "address", "list of addresses",
+	    "list of addresses, one per family", "mapping", "list", "?",
+	};
+	// clang-format on
+	_Static_assert(sizeof(words) / sizeof(words[0]) == PC_ITEM_CUSTOM + 1, "one a type");
 	if (size == 0)
 		return;
 	out[0] = '\0';
 	if (item->type_doc != NULL) {
 		snprintf(out, size, "%s", item->type_doc);
-		return;
-	}
-	const char *nonempty = item->flags & PC_ITEM_NONEMPTY ? "non-empty " : "";
-	switch (item->type) {
-	case PC_ITEM_BOOL:
-		snprintf(out, size, "bool");
-		break;
-	case PC_ITEM_UINT:
-	case PC_ITEM_MS: {
+	} else if (item->type == PC_ITEM_UINT || item->type == PC_ITEM_MS) {
 		const char *unit = item->type == PC_ITEM_MS ? "ms" : item->unit;
 		snprintf(out, size, "%llu..%llu%s%s", (unsigned long long)item->min,
 		         (unsigned long long)item->max, unit != NULL ? " " : "",
 		         unit != NULL ? unit : "");
-		break;
-	}
-	case PC_ITEM_ENUM: {
+	} else if (item->type == PC_ITEM_ENUM) {
 		size_t used = 0;
 		for (unsigned i = 0; item->names[i] != NULL && used < size; i++)
 			used += (size_t)snprintf(out + used, size - used, "%s`%s`", i ? ", " : "",
 			                         item->names[i]);
-		break;
+	} else {
+		bool list = item->type == PC_ITEM_ADDRS || item->type == PC_ITEM_FAMILY2;
+		snprintf(out, size, "%s%s",
+		         list && (item->flags & PC_ITEM_NONEMPTY) ? "non-empty " : "",
+		         item->type <= PC_ITEM_CUSTOM ? words[item->type] : "?");
 	}
-	case PC_ITEM_HOST:
-		snprintf(out, size, "host name");
-		break;
-	case PC_ITEM_ADDR:
-		snprintf(out, size, "address");
-		break;
-	case PC_ITEM_ADDRS:
-		snprintf(out, size, "%slist of addresses", nonempty);
-		break;
-	case PC_ITEM_FAMILY2:
-		snprintf(out, size, "%slist of addresses, one per family", nonempty);
-		break;
-	case PC_ITEM_SECTION:
-		snprintf(out, size, "mapping");
-		break;
-	case PC_ITEM_LIST:
-		snprintf(out, size, "list");
-		break;
-	default:
-		snprintf(out, size, "?");
-		break;
-	}
+}
+
+/* The default of an item whose table gives no words for it. */
+static const char *default_word(const struct pc_item *item)
+{
+	if (item->type == PC_ITEM_BOOL)
+		return item->dflt ? "true" : "false";
+	if (item->type == PC_ITEM_ENUM)
+		return item->names[item->dflt];
+	if (item->type == PC_ITEM_SECTION)
+		return "see below";
+	return item->type == PC_ITEM_LIST ? "empty" : "none"; /* addresses, host names, ... */
 }
 
 void pc_item_default_text(const struct pc_item *item, char *out, size_t size)
 {
 	if (size == 0)
 		return;
-	if (item->flags & PC_ITEM_REQUIRED) {
+	if (item->flags & PC_ITEM_REQUIRED)
 		snprintf(out, size, "required");
-		return;
-	}
-	if (item->default_doc != NULL) {
+	else if (item->default_doc != NULL)
 		snprintf(out, size, "%s", item->default_doc);
-		return;
-	}
-	switch (item->type) {
-	case PC_ITEM_BOOL:
-		snprintf(out, size, "%s", item->dflt ? "true" : "false");
-		break;
-	case PC_ITEM_UINT:
-	case PC_ITEM_MS:
+	else if (item->type == PC_ITEM_UINT || item->type == PC_ITEM_MS)
 		snprintf(out, size, "%llu", (unsigned long long)item->dflt);
-		break;
-	case PC_ITEM_ENUM:
-		snprintf(out, size, "`%s`", item->names[item->dflt]);
-		break;
-	case PC_ITEM_SECTION:
-		snprintf(out, size, "see below");
-		break;
-	case PC_ITEM_LIST:
-		snprintf(out, size, "empty");
-		break;
-	default:
-		snprintf(out, size, "none");
-		break;
-	}
+	else
+		snprintf(out, size, item->type == PC_ITEM_ENUM ? "`%s`" : "%s", default_word(item));
 }

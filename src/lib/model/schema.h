@@ -46,12 +46,14 @@ struct pc_reader; /* the loader's state (lib/model/config_reader.h) */
  * struct being filled (target); reports its own errors. */
 typedef void (*pc_item_read_fn)(struct pc_reader *rd, const struct pc_item *item, void *target);
 
-/* A table is an array of items ended by one whose key is NULL. */
+/* A table is an array of items ended by one whose key is NULL. Write its
+ * entries with the PC_* macros below: they take each field's size and
+ * offset from the struct itself. */
 struct pc_item {
 	const char *key;
 	uint8_t type;  /* enum pc_item_type */
-	uint8_t flags; /* PC_ITEM_REQUIRED, PC_ITEM_NONEMPTY */
-	uint8_t size;  /* bytes of an integer field; 0: the item stores no number */
+	uint8_t flags; /* PC_ITEM_REQUIRED, PC_ITEM_NONEMPTY, ... */
+	uint8_t size;  /* bytes of the field; integers are stored in 1, 2, 4 or 8 */
 	size_t offset; /* of the field in the struct being filled */
 	uint64_t min, max;
 	uint64_t dflt;                           /* integers, bools, enum indexes */
@@ -59,11 +61,51 @@ struct pc_item {
 	const struct pc_item *items;             /* PC_ITEM_SECTION, PC_ITEM_LIST */
 	const char *unit;                        /* "s", shown after an integer range */
 	pc_item_read_fn read;                    /* PC_ITEM_CUSTOM, PC_ITEM_LIST */
+	uint32_t arg;                            /* read's parameter: a list, a second offset */
 	const char *(*check)(const void *field); /* a rule beyond the range: why, or NULL */
 	const char *type_doc;                    /* the type in docs when not derived: "CDN name" */
 	const char *default_doc; /* the default in docs when not the value: "unlimited" */
 	const char *help;        /* the meaning, as docs/config.md has it */
 };
+
+/* Table entries, one macro a type, like Knot's YP_TINT and YP_TBOOL: the
+ * value goes into field f of struct S, whose size and offset the macro
+ * takes from the struct, so a table cannot get them wrong. The trailing
+ * arguments are more designated initialisers for the rare extras
+ * (.flags, .default_doc, .check, ...). */
+#define PC_AT(S, f) .size = sizeof(((struct S *)0)->f), .offset = offsetof(struct S, f)
+
+// clang-format off
+#define PC__ITEM(k, t, ...) {.key = k, .type = PC_ITEM_##t, __VA_ARGS__}
+#define PC_BOOL(k, S, f, dflt_, help_, ...)                                                        \
+	PC__ITEM(k, BOOL, PC_AT(S, f), .dflt = dflt_, .help = help_, __VA_ARGS__)
+#define PC_UINT(k, S, f, min_, max_, dflt_, unit_, help_, ...)                                     \
+	PC__ITEM(k, UINT, PC_AT(S, f), .min = min_, .max = max_, .dflt = dflt_, .unit = unit_,     \
+	         .help = help_, __VA_ARGS__)
+#define PC_MS(k, S, f, min_, max_, dflt_, help_, ...)                                              \
+	PC__ITEM(k, MS, PC_AT(S, f), .min = min_, .max = max_, .dflt = dflt_, .help = help_,       \
+	         __VA_ARGS__)
+#define PC_ENUM(k, S, f, names_, dflt_, help_, ...)                                                \
+	PC__ITEM(k, ENUM, PC_AT(S, f), .names = names_, .dflt = dflt_, .help = help_, __VA_ARGS__)
+#define PC_HOST(k, S, f, help_, ...)  PC__ITEM(k, HOST, PC_AT(S, f), .help = help_, __VA_ARGS__)
+#define PC_ADDR(k, S, f, help_, ...)  PC__ITEM(k, ADDR, PC_AT(S, f), .help = help_, __VA_ARGS__)
+#define PC_ADDRS(k, S, f, help_, ...) PC__ITEM(k, ADDRS, PC_AT(S, f), .help = help_, __VA_ARGS__)
+/* Fills f (IPv4) and the pc_addr after it (IPv6). */
+#define PC_FAMILY2(k, S, f, help_, ...)                                                            \
+	PC__ITEM(k, FAMILY2, PC_AT(S, f), .help = help_, __VA_ARGS__)
+/* A nested mapping: its items fill the same struct. */
+#define PC_SECTION(k, items_, help_, ...)                                                          \
+	PC__ITEM(k, SECTION, .items = items_, .help = help_, __VA_ARGS__)
+/* Read by read_, which finds its field itself (or fills none). */
+#define PC_CUSTOM(k, flags_, read_, type_doc_, help_, ...)                                         \
+	PC__ITEM(k, CUSTOM, .flags = flags_, .read = read_, .type_doc = type_doc_, .help = help_,  \
+	         __VA_ARGS__)
+/* Read by read_ into field f; read_ gets arg_ (item->arg). */
+#define PC_CUSTOM_AT(k, flags_, S, f, read_, arg_, type_doc_, help_, ...)                          \
+	PC__ITEM(k, CUSTOM, .flags = flags_, PC_AT(S, f), .read = read_, .arg = arg_,              \
+	         .type_doc = type_doc_, .help = help_, __VA_ARGS__)
+#define PC_END {.key = NULL}
+// clang-format on
 
 /* What a section's finish hook may use: the loaded federation (arrays
  * filled, indexes not yet built) and the load options. */
@@ -92,6 +134,13 @@ struct pc_section {
 	 * PC_ENOMEM. Optional. */
 	int (*finish)(void *settings, const struct pc_section_env *env);
 };
+
+/* A role's section: its settings are a struct S read by items. */
+#define PC_SETTINGS(name_, S, items_, anycast_, help_, ...)                                        \
+	{                                                                                          \
+		.name = name_, .items = items_, .size = sizeof(struct S), .anycast = anycast_,     \
+		.help = help_, __VA_ARGS__                                                         \
+	}
 
 /* Writes every default of table (recursing into nested mappings, which
  * fill the same struct) into target. Lists and custom items without a

@@ -5,60 +5,25 @@
 
 #include "lib/proto/cdsr.h"
 
-#define CDSR(field) offsetof(struct pc_cdsr_params, field)
-
+// clang-format off
 static const struct pc_item cdsr_items[] = {
-    {.key = "enabled",
-     .type = PC_ITEM_BOOL,
-     .offset = CDSR(enabled),
-     .dflt = false,
-     .help = "run the role"},
-    {.key = "listen",
-     .type = PC_ITEM_ADDRS,
-     .offset = CDSR(listen),
-     .default_doc = "the `cdsr` anycast addresses of self's CDNs",
-     .help = ""},
-    {.key = "port",
-     .type = PC_ITEM_UINT,
-     .size = 2,
-     .offset = CDSR(port),
-     .min = 1,
-     .max = UINT16_MAX,
-     .dflt = PC_CDSR_PORT,
-     .help = ""},
-    {.key = "rate",
-     .type = PC_ITEM_UINT,
-     .size = 4,
-     .offset = CDSR(rate),
-     .max = 10000000,
-     .dflt = 0,
-     .default_doc = "0 (off)",
-     .help = "answers per second per client prefix; over it every second request gets "
-             "RATE_LIMITED and the others are dropped"},
-    {.key = "ipv4_prefix",
-     .type = PC_ITEM_UINT,
-     .size = 1,
-     .offset = CDSR(prefix4),
-     .max = 32,
-     .dflt = 24,
-     .help = "how client IPv4 addresses are grouped for `rate`"},
-    {.key = "ipv6_prefix",
-     .type = PC_ITEM_UINT,
-     .size = 1,
-     .offset = CDSR(prefix6),
-     .max = 128,
-     .dflt = 56,
-     .help = "same for IPv6"},
-    {0},
+	PC_BOOL("enabled", pc_cdsr_params, enabled, false, "run the role"),
+	PC_ADDRS("listen", pc_cdsr_params, listen, "",
+	         .default_doc = "the `cdsr` anycast addresses of self's CDNs"),
+	PC_UINT("port",        pc_cdsr_params, port,    1, UINT16_MAX, PC_CDSR_PORT, NULL, ""),
+	PC_UINT("rate",        pc_cdsr_params, rate,    0, 10000000,   0,            NULL,
+	        "answers per second per client prefix; over it every second request gets "
+	        "RATE_LIMITED and the others are dropped", .default_doc = "0 (off)"),
+	PC_UINT("ipv4_prefix", pc_cdsr_params, prefix4, 0, 32,         24,           NULL,
+	        "how client IPv4 addresses are grouped for `rate`"),
+	PC_UINT("ipv6_prefix", pc_cdsr_params, prefix6, 0, 128,        56,           NULL,
+	        "same for IPv6"),
+	PC_END,
 };
+// clang-format on
 
-const struct pc_section pc_cdsr_section = {
-    .name = "cdsr",
-    .items = cdsr_items,
-    .size = sizeof(struct pc_cdsr_params),
-    .anycast = true,
-    .help = "the CDSR responder role of this node",
-};
+const struct pc_section pc_cdsr_section =
+    PC_SETTINGS("cdsr", pc_cdsr_params, cdsr_items, true, "the CDSR responder role of this node");
 
 const struct pc_cdsr_params *pc_cdsr_settings(const pc_config *config)
 {

@@ -5,25 +5,15 @@
 
 #include "lib/base/err.h"
 
-#define CONTROL(field) offsetof(struct pc_control_params, field)
-
+// clang-format off
 static const struct pc_item control_items[] = {
-    {.key = "metrics_listen",
-     .type = PC_ITEM_ADDR,
-     .offset = CONTROL(metrics_address),
-     .default_doc = "the node's first address",
-     .help = ""},
-    {.key = "metrics_port",
-     .type = PC_ITEM_UINT,
-     .size = 2,
-     .offset = CONTROL(metrics_port),
-     .min = 1,
-     .max = UINT16_MAX,
-     .dflt = 0,
-     .default_doc = "none (off)",
-     .help = "serve Prometheus `/metrics` on this port"},
-    {0},
+	PC_ADDR("metrics_listen", pc_control_params, metrics_address, "",
+	        .default_doc = "the node's first address"),
+	PC_UINT("metrics_port",   pc_control_params, metrics_port, 1, UINT16_MAX, 0, NULL,
+	        "serve Prometheus `/metrics` on this port", .default_doc = "none (off)"),
+	PC_END,
 };
+// clang-format on
 
 static int control_finish(void *settings, const struct pc_section_env *env)
 {
@@ -33,13 +23,9 @@ static int control_finish(void *settings, const struct pc_section_env *env)
 	return PC_OK;
 }
 
-const struct pc_section pc_control_section = {
-    .name = "control",
-    .items = control_items,
-    .size = sizeof(struct pc_control_params),
-    .help = "operator access",
-    .finish = control_finish,
-};
+const struct pc_section pc_control_section =
+    PC_SETTINGS("control", pc_control_params, control_items, false, "operator access",
+                .finish = control_finish);
 
 const struct pc_control_params *pc_control_settings(const pc_config *config)
 {

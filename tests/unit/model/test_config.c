@@ -5,6 +5,7 @@
  * thing that is wrong. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -16,8 +17,10 @@
 #include "fixture.h"
 #include "lib/base/err.h"
 #include "lib/model/config.h"
+#include "lib/model/schema.h"
 #include "lib/proto/control_settings.h"
 #include "lib/proto/dns_settings.h"
+#include "lib/proto/stream_settings.h"
 #include "lib/proto/sections.h"
 
 /* Every diagnostic of one load, one per line. */
@@ -170,6 +173,35 @@ static void test_default_loads(void **state)
 	pc_config_free(config);
 }
 
+/* Every number of a table fits the field its macro sized: range and
+ * default (an explicit default may lie outside the range, not the field). */
+static void check_table(const struct pc_item *table)
+{
+	for (const struct pc_item *item = table; item->key != NULL; item++) {
+		bool number = item->type == PC_ITEM_UINT || item->type == PC_ITEM_MS ||
+		              item->type == PC_ITEM_ENUM ||
+		              (item->type == PC_ITEM_CUSTOM && item->dflt);
+		if (number) {
+			assert_true(item->size == 1 || item->size == 2 || item->size == 4 ||
+			            item->size == 8);
+			uint64_t limit =
+			    item->size == 8 ? UINT64_MAX : (1ull << (8 * item->size)) - 1;
+			assert_true(item->max <= limit);
+			assert_true(item->dflt <= limit);
+		}
+		if (item->items != NULL)
+			check_table(item->items);
+	}
+}
+
+static void test_tables_fit(void **state)
+{
+	(void)state;
+	check_table(pc_config_items);
+	for (unsigned s = 0; pc_role_sections[s] != NULL; s++)
+		check_table(pc_role_sections[s]->items);
+}
+
 static void test_minimal_and_case(void **state)
 {
 	(void)state;
@@ -187,6 +219,10 @@ static void test_minimal_and_case(void **state)
 	assert_string_equal(model->providers[0].origin_hosts[0], "www.p.com");
 	assert_int_equal(model->self_node, PC_NONE);
 	assert_int_equal(pc_dns_settings(config)->port, 53);
+	/* Durations get their defaults too (they were left 0). */
+	assert_int_equal(pc_dns_settings(config)->tcp_idle_ms, 10000);
+	assert_int_equal(pc_http_settings(config)->header_timeout_ms, 10000);
+	assert_int_equal(pc_rtsp_settings(config)->idle_timeout_ms, 30000);
 	assert_string_equal(pc_dns_settings(config)->hostmaster, "hostmaster.cdn.example.net");
 	pc_config_free(config);
 }
@@ -413,6 +449,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_default_loads),
 	    cmocka_unit_test(test_minimal_and_case),
+	    cmocka_unit_test(test_tables_fit),
 	    cmocka_unit_test(test_unknown_key),
 	    cmocka_unit_test(test_unknown_cdn),
 	    cmocka_unit_test(test_host_bits),
