@@ -4,18 +4,13 @@
  * rate per client prefix and counts. */
 #include <errno.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/epoll.h>
-#include <unistd.h>
 
 #include "lib/proto/cdsr_answer.h"
+#include "lib/proto/cdsr_settings.h"
 #include "lib/proto/rrl.h"
-#include "node/log.h"
 #include "node/net.h"
 #include "node/node.h"
 #include "node/udp.h"
-
-enum { MAX_LISTEN = 16 };
 
 enum counter { C_RECEIVED, C_OVERSIZE, C_RATE_LIMITED, C_RATE_DROPPED, C__COUNT };
 static const char *const counter_names[C__COUNT] = {"requests", "oversize", "rate_limited",
@@ -27,27 +22,26 @@ struct counters {
 	_Atomic uint64_t misc[C__COUNT];
 };
 
-struct cdsr_worker;
-
-struct listener {
-	struct pcd_io io;
-	struct cdsr_worker *cw;
-};
-
 struct cdsr_worker {
-	struct pcd_worker *worker;
-	struct listener listeners[MAX_LISTEN];
-	unsigned n_listeners;
+	const struct pcd_room *room;
+	struct pcd_udp_sockets sockets;
 	struct counters counters;
 	struct pcd_udp_batch batch;
+};
+
+/* What a batch of datagrams needs, looked up once per batch. */
+struct udp_call {
+	struct cdsr_worker *cw;
+	pc_rrl *rrl; /* requests per client prefix */
 };
 
 static size_t answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, size_t len,
                      const pc_addr *source, uint64_t now_ms, uint8_t *out, size_t out_size)
 {
-	struct cdsr_worker *cw = ctx;
+	const struct udp_call *call = ctx;
+	struct cdsr_worker *cw = call->cw;
 	/* The limit comes before the answer: a flood must not cost decisions. */
-	switch (pc_rrl_check(gen->cdsr_rrl, source, now_ms)) {
+	switch (pc_rrl_check(call->rrl, source, now_ms)) {
 	case PC_RRL_PASS:
 		break;
 	case PC_RRL_SLIP: {
@@ -79,88 +73,76 @@ static size_t answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, s
 static void udp_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t events)
 {
 	(void)events;
-	struct cdsr_worker *cw = ((struct listener *)io)->cw;
-	pcd_udp_serve(io->fd, &cw->batch, pcd_node_generation(worker->node), answer, cw,
-	              &cw->counters.misc[C_RECEIVED], &cw->counters.misc[C_OVERSIZE]);
+	struct cdsr_worker *cw = ((struct pcd_udp_socket *)io)->ctx;
+	struct pcd_generation *gen = pcd_node_generation(worker->node);
+	struct udp_call call = {cw, pcd_room_generation_state(cw->room, gen)};
+	pcd_udp_serve(io->fd, &cw->batch, gen, answer, &call, &cw->counters.misc[C_RECEIVED],
+	              &cw->counters.misc[C_OVERSIZE]);
 }
 
-static bool cdsr_enabled(const struct pcd_generation *gen)
+static struct pcd_listen cdsr_listen(const void *settings)
 {
-	return gen->cdsr->enabled;
+	const struct pc_cdsr_params *cdsr = settings;
+	return (struct pcd_listen){cdsr->enabled, cdsr->port, &cdsr->listen};
 }
 
-static int cdsr_open(struct pcd_node *node, struct pcd_worker *worker)
+/* The generation's rate limit per client prefix: every second request
+ * over the rate gets RATE_LIMITED (the client backs off), the others are
+ * dropped. */
+static int cdsr_generation_new(const struct pcd_room *room, const struct pcd_generation *gen,
+                               void **state)
 {
-	const struct pcd_generation *gen = pcd_node_generation(node);
-	const struct pc_cdsr_params *cdsr = gen->cdsr;
-	struct cdsr_worker *cw = calloc(1, sizeof(*cw));
-	if (cw == NULL)
-		return -ENOMEM;
-	cw->worker = worker;
-	worker->role_state[pcd_role_cdsr.slot] = cw;
-	pc_addr addrs[MAX_LISTEN];
-	unsigned n = pcd_listen_addresses(gen->model, &cdsr->listen, "cdsr", addrs, MAX_LISTEN);
-	if (n == 0) {
-		pcd_log(
-		    PCD_LOG_ERROR, "no-listen",
-		    "role=cdsr hint=\"set cdsr.listen or the anycast cdsr addresses of the node's "
-		    "CDNs\"");
-		return -EINVAL;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		char where[80];
-		pcd_net_format(&addrs[i], cdsr->port, where, sizeof(where));
-		int fd = pcd_net_bind(SOCK_DGRAM, &addrs[i], cdsr->port);
-		if (fd < 0) {
-			pcd_log(PCD_LOG_ERROR, "bind-failed", "role=cdsr listen=%s error=\"%s\"",
-			        where, strerror(-fd));
-			return fd;
-		}
-		struct listener *l = &cw->listeners[cw->n_listeners++];
-		*l = (struct listener){{fd, udp_event}, cw};
-		if (pcd_worker_watch(worker, &l->io, EPOLLIN) != 0)
-			return -errno;
-		if (worker->index == 0)
-			pcd_log(PCD_LOG_INFO, "listening", "role=cdsr listen=%s transports=udp",
-			        where);
-	}
-	return 0;
+	const struct pc_cdsr_params *cdsr = pcd_room_settings(room, gen);
+	return pcd_udp_rrl_new(
+	    (struct pc_rrl_params){
+	        .rate = cdsr->rate, .slip = 2, .prefix4 = cdsr->prefix4, .prefix6 = cdsr->prefix6},
+	    state);
 }
 
-static void cdsr_close(struct pcd_worker *worker)
+static int cdsr_open(const struct pcd_room *room, struct pcd_worker *worker, void *state)
 {
-	struct cdsr_worker *cw = worker->role_state[pcd_role_cdsr.slot];
-	if (cw == NULL)
-		return;
-	for (unsigned i = 0; i < cw->n_listeners; i++)
-		close(cw->listeners[i].io.fd);
+	struct cdsr_worker *cw = state;
+	cw->room = room;
+	pc_addr addrs[PCD_UDP_MAX_LISTEN];
+	uint16_t port;
+	unsigned n = pcd_room_listen_addresses(room, pcd_node_generation(room->node), addrs,
+	                                       PCD_UDP_MAX_LISTEN, &port);
+	struct pcd_udp_listen how = {room, worker, udp_event, cw, NULL};
+	return n > 0 ? pcd_udp_listen_all(&cw->sockets, &how, addrs, n, port) : -EINVAL;
 }
 
-static uint64_t sum(struct pcd_node *node, size_t offset)
+static void cdsr_close(const struct pcd_room *room, void *state)
 {
-	return pcd_role_counter_sum(node, pcd_role_cdsr.slot,
-	                            offsetof(struct cdsr_worker, counters) + offset);
+	(void)room;
+	pcd_udp_close_all(&((struct cdsr_worker *)state)->sockets);
 }
 
-static void cdsr_metrics(struct pcd_node *node, FILE *out)
+/* by_status[PC_CDSR__STATUS_COUNT] counts requests dropped unanswered. */
+static const char *status_name(unsigned i, char *buf, size_t size)
 {
-	fputs("# HELP peercdn_cdsr_responses_total CDSR requests by the status answered.\n"
-	      "# TYPE peercdn_cdsr_responses_total counter\n",
-	      out);
-	for (unsigned s = 0; s <= PC_CDSR__STATUS_COUNT; s++)
-		fprintf(out, "peercdn_cdsr_responses_total{status=\"%s\"} %llu\n",
-		        pc_cdsr_status_name(s < PC_CDSR__STATUS_COUNT ? s : PC_CDSR_DROPPED),
-		        (unsigned long long)sum(node, offsetof(struct counters, by_status[s])));
-	pcd_role_metrics_common(out, node, pcd_role_cdsr.slot, "cdsr", "CDSR answers",
+	(void)buf;
+	(void)size;
+	return pc_cdsr_status_name(i < PC_CDSR__STATUS_COUNT ? i : PC_CDSR_DROPPED);
+}
+
+static void cdsr_metrics(const struct pcd_room *room, FILE *out)
+{
+	pcd_role_metrics_responses(out, room, "CDSR requests by the status answered.", "status",
+	                           status_name, PC_CDSR__STATUS_COUNT + 1,
+	                           offsetof(struct cdsr_worker, counters.by_status));
+	pcd_role_metrics_common(out, room, "CDSR answers",
 	                        offsetof(struct cdsr_worker, counters.by_branch), counter_names,
 	                        C__COUNT, offsetof(struct cdsr_worker, counters.misc));
 }
 
 const struct pcd_role pcd_role_cdsr = {
     .name = "cdsr",
-    .enabled = cdsr_enabled,
+    .settings = &pc_cdsr_section,
+    .listen = cdsr_listen,
+    .generation_new = cdsr_generation_new,
+    .generation_free = pcd_udp_rrl_free,
+    .state_size = sizeof(struct cdsr_worker),
     .open = cdsr_open,
     .close = cdsr_close,
     .metrics = cdsr_metrics,
-    .slot = 1,
 };

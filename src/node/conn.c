@@ -94,6 +94,34 @@ void pcd_conn_group_free(struct pcd_conn_group *group)
 	free(group);
 }
 
+int pcd_conn_room_start(struct pcd_room *room)
+{
+	struct pcd_conn_group *group;
+	int err = pcd_conn_group_new(&group);
+	room->shared = group;
+	return err;
+}
+
+void pcd_conn_room_stop(struct pcd_room *room)
+{
+	pcd_conn_group_free(room->shared);
+	room->shared = NULL;
+}
+
+void pcd_conn_room_tick(const struct pcd_room *room, void *state, uint64_t now_ms)
+{
+	(void)room;
+	pcd_conn_tick(((struct pcd_conn_worker *)state)->engine, now_ms);
+}
+
+void pcd_conn_room_close(const struct pcd_room *room, void *state)
+{
+	(void)room;
+	struct pcd_conn_worker *cw = state;
+	pcd_conn_engine_free(cw->engine);
+	cw->engine = NULL;
+}
+
 static size_t out_high(const struct pcd_conn_engine *engine)
 {
 	return engine->proto->out_high ? engine->proto->out_high : PCD_CONN_OUT_HIGH;
@@ -525,18 +553,12 @@ int pcd_conn_listen(struct pcd_conn_engine *engine, const pc_addr *addr, uint16_
 {
 	if (engine->n_listeners == MAX_LISTEN)
 		return -ENOSPC;
-	int fd = pcd_net_bind(SOCK_STREAM, addr, port);
-	if (fd < 0)
-		return fd;
 	struct listener *l = &engine->listeners[engine->n_listeners];
-	*l = (struct listener){{fd, accept_event}, engine};
-	if (pcd_worker_watch(engine->worker, &l->io, EPOLLIN) != 0) {
-		int err = -errno;
-		close(fd);
-		return err;
-	}
-	engine->n_listeners++;
-	return 0;
+	*l = (struct listener){{-1, accept_event}, engine};
+	int err = pcd_worker_listen(engine->worker, &l->io, SOCK_STREAM, addr, port);
+	if (err == 0)
+		engine->n_listeners++;
+	return err;
 }
 
 int pcd_conn_listen_all(struct pcd_conn_engine *engine, const pc_addr *addrs, unsigned n,

@@ -115,6 +115,23 @@ struct pcd_conn_proto {
 int pcd_conn_group_new(struct pcd_conn_group **out);
 void pcd_conn_group_free(struct pcd_conn_group *group);
 
+/* ---- the hooks a TCP role (struct pcd_role) takes from here ---- */
+
+/* start and stop: the role's group in room->shared, for its open to give
+ * to pcd_conn_engine_new. */
+int pcd_conn_room_start(struct pcd_room *room);
+void pcd_conn_room_stop(struct pcd_room *room);
+
+/* The first member of a TCP role's per-worker state, so that the hooks
+ * below find the engine its open made there. */
+struct pcd_conn_worker {
+	struct pcd_conn_engine *engine;
+};
+/* tick: the engine's timeouts. close: frees the engine (a role with
+ * more to close calls it from its own). */
+void pcd_conn_room_tick(const struct pcd_room *room, void *state, uint64_t now_ms);
+void pcd_conn_room_close(const struct pcd_room *room, void *state);
+
 /* A worker's engine for one role. ctx (the role's per-worker state) is
  * given to limits and open; counters live in it and must outlive the
  * engine. Returns 0 or -ENOMEM. */

@@ -1,28 +1,22 @@
 /* The DNS role (APAR-DNS): authoritative answers for the codepoint names of
- * every CDN the node serves, over UDP (recvmmsg/sendmmsg batches) and TCP
- * (RFC 7766: pipelined queries, idle timeout, connection limits). The
- * answer itself is lib/dns_answer; this file only moves packets, applies
- * response rate limiting and counts. */
+ * every CDN the node serves, over UDP (recvmmsg/sendmmsg batches, node/udp)
+ * and TCP (RFC 7766: pipelined queries, idle timeout, connection limits; the
+ * connections are node/conn's). The answer itself is lib/dns_answer; this
+ * file only frames, applies response rate limiting and counts. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "lib/proto/dns_answer.h"
+#include "lib/proto/dns_settings.h"
 #include "lib/proto/rrl.h"
+#include "node/conn.h"
 #include "node/log.h"
 #include "node/net.h"
 #include "node/node.h"
 #include "node/udp.h"
 
-enum {
-	TCP_MSG = 65535,
-	TCP_OUT_HIGH = 256 * 1024, /* stop reading a client that does not read */
-	MAX_LISTEN = 16,
-	SOURCE_SLOTS = 4096,
-};
+enum { TCP_MSG = 65535 };
 
 enum counter {
 	C_UDP_QUERIES,
@@ -31,62 +25,30 @@ enum counter {
 	C_RRL_DROP,
 	C_RRL_SLIP,
 	C_TRUNCATED,
-	C_TCP_ACCEPTED,
-	C_TCP_REFUSED,
-	C_TCP_TIMEOUT,
 	C_TCP_BAD_FRAME,
 	C__COUNT
 };
 static const char *const counter_names[C__COUNT] = {
-    "udp_queries", "tcp_queries",  "udp_oversize", "rrl_drop",    "rrl_slip",
-    "truncated",   "tcp_accepted", "tcp_refused",  "tcp_timeout", "tcp_bad_frame",
+    "udp_queries", "tcp_queries", "udp_oversize",  "rrl_drop",
+    "rrl_slip",    "truncated",   "tcp_bad_frame",
 };
 
 struct counters {
 	_Atomic uint64_t by_class[PC_DNS__CLASS_COUNT];
 	_Atomic uint64_t by_branch[4];
 	_Atomic uint64_t misc[C__COUNT];
-};
-
-struct dns_worker;
-
-struct listener {
-	struct pcd_io io;
-	struct dns_worker *dw;
-};
-
-struct tcp_conn {
-	struct pcd_io io;
-	struct dns_worker *dw;
-	struct tcp_conn *prev, *next;
-	pc_addr source;
-	uint32_t source_slot;
-	uint64_t last_ms;
-	uint8_t *in;
-	size_t in_len, in_cap;
-	uint8_t *out;
-	size_t out_len, out_off, out_cap;
+	struct pcd_conn_counters tcp; /* the engine's, published as tcp_* */
 };
 
 struct dns_worker {
-	struct pcd_worker *worker;
+	struct pcd_conn_worker tcp; /* first: the engine's hooks find it */
+	const struct pcd_room *room;
 	pc_dns_scratch *scratch;
-	struct listener udp[MAX_LISTEN], tcp[MAX_LISTEN];
-	unsigned n_udp, n_tcp;
-	struct tcp_conn *conns; /* doubly linked, for idle sweeps */
-	unsigned n_conns;
+	struct pcd_udp_sockets udp;
 	struct counters counters;
 	struct pcd_udp_batch udp_batch;
 	uint8_t tcp_answer[2 + TCP_MSG];
 };
-
-/* Open TCP connections per source address, across workers: the limit of
- * tcp_max_per_source. Indexed by a hash; a collision is stricter, never
- * looser. */
-static _Atomic uint32_t *source_counts(struct pcd_node *node)
-{
-	return node->role_shared[pcd_role_dns.slot];
-}
 
 static void count_result(struct dns_worker *dw, const struct pc_dns_result *res)
 {
@@ -97,26 +59,35 @@ static void count_result(struct dns_worker *dw, const struct pc_dns_result *res)
 		PCD_BUMP(dw->counters.misc[C_TRUNCATED]);
 }
 
+/* ---- UDP ---- */
+
+/* What a batch of datagrams needs, looked up once per batch. */
+struct udp_call {
+	struct dns_worker *dw;
+	const struct pc_dns_params *dns;
+	pc_rrl *rrl;
+};
+
 static size_t udp_answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, size_t len,
                          const pc_addr *source, uint64_t now_ms, uint8_t *out, size_t out_size)
 {
-	struct dns_worker *dw = ctx;
+	struct udp_call *call = ctx;
 	struct pc_answer_ctx actx = pcd_answer_ctx(gen, source, now_ms);
-	struct pc_dns_query query = {.wire = in, .len = len, .dns = gen->dns};
+	struct pc_dns_query query = {.wire = in, .len = len, .dns = call->dns};
 	struct pc_dns_result res;
-	size_t answer_len = pc_dns_answer(dw->scratch, &actx, &query, out, out_size, &res);
-	count_result(dw, &res);
+	size_t answer_len = pc_dns_answer(call->dw->scratch, &actx, &query, out, out_size, &res);
+	count_result(call->dw, &res);
 	if (answer_len == 0)
 		return 0;
-	switch (pc_rrl_check(gen->rrl, source, now_ms)) {
+	switch (pc_rrl_check(call->rrl, source, now_ms)) {
 	case PC_RRL_PASS:
 		break;
 	case PC_RRL_SLIP:
-		PCD_BUMP(dw->counters.misc[C_RRL_SLIP]);
+		PCD_BUMP(call->dw->counters.misc[C_RRL_SLIP]);
 		answer_len = pc_dns_truncate(out, &res);
 		break;
 	case PC_RRL_DROP:
-		PCD_BUMP(dw->counters.misc[C_RRL_DROP]);
+		PCD_BUMP(call->dw->counters.misc[C_RRL_DROP]);
 		return 0;
 	}
 	return answer_len;
@@ -125,298 +96,173 @@ static size_t udp_answer(void *ctx, struct pcd_generation *gen, const uint8_t *i
 static void udp_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t events)
 {
 	(void)events;
-	struct dns_worker *dw = ((struct listener *)io)->dw;
-	pcd_udp_serve(io->fd, &dw->udp_batch, pcd_node_generation(worker->node), udp_answer, dw,
+	struct dns_worker *dw = ((struct pcd_udp_socket *)io)->ctx;
+	struct pcd_generation *gen = pcd_node_generation(worker->node);
+	struct udp_call call = {dw, pcd_room_settings(dw->room, gen),
+	                        pcd_room_generation_state(dw->room, gen)};
+	pcd_udp_serve(io->fd, &dw->udp_batch, gen, udp_answer, &call,
 	              &dw->counters.misc[C_UDP_QUERIES], &dw->counters.misc[C_UDP_OVERSIZE]);
 }
 
-static void conn_close(struct tcp_conn *conn)
+/* ---- TCP (RFC 7766), on the connection engine ---- */
+
+static void tcp_limits(void *ctx, struct pcd_conn_limits *out)
 {
-	struct dns_worker *dw = conn->dw;
-	if (conn->prev != NULL)
-		conn->prev->next = conn->next;
-	else
-		dw->conns = conn->next;
-	if (conn->next != NULL)
-		conn->next->prev = conn->prev;
-	dw->n_conns--;
-	atomic_fetch_sub(&source_counts(dw->worker->node)[conn->source_slot], 1);
-	close(conn->io.fd);
-	free(conn->in);
-	free(conn->out);
-	free(conn);
+	struct dns_worker *dw = ctx;
+	const struct pc_dns_params *dns =
+	    pcd_room_settings(dw->room, pcd_node_generation(dw->room->node));
+	/* Queries never make a connection BUSY: the idle timeout is the only
+	 * one, and it also bounds a closed peer that does not read (CLOSING). */
+	*out = (struct pcd_conn_limits){
+	    .max_conns = dns->tcp_max_clients,
+	    .max_per_source = dns->tcp_max_per_source,
+	    .header_timeout_ms = dns->tcp_idle_ms,
+	    .idle_timeout_ms = dns->tcp_idle_ms,
+	};
 }
 
-static bool reserve(uint8_t **buf, size_t *cap, size_t need)
+/* One frame: a 2-byte length, then a query (pipelined: one call each). */
+static size_t tcp_input(struct pcd_conn *conn, void *state, const uint8_t *in, size_t len)
 {
-	if (need <= *cap)
-		return true;
-	size_t bigger = *cap ? *cap : 1024;
-	while (bigger < need)
-		bigger *= 2;
-	uint8_t *p = realloc(*buf, bigger);
-	if (p == NULL)
-		return false;
-	*buf = p;
-	*cap = bigger;
-	return true;
-}
-
-/* Writes what is pending; returns false when the connection is gone. */
-static bool conn_flush(struct tcp_conn *conn)
-{
-	while (conn->out_off < conn->out_len) {
-		ssize_t n = send(conn->io.fd, conn->out + conn->out_off,
-		                 conn->out_len - conn->out_off, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n <= 0) {
-			conn_close(conn);
-			return false;
-		}
-		conn->out_off += (size_t)n;
+	(void)state;
+	struct dns_worker *dw = pcd_conn_ctx(conn);
+	if (len < 2)
+		return 0;
+	size_t msg_len = (size_t)in[0] << 8 | in[1];
+	if (msg_len < 12) {
+		/* RFC 7766 does not allow resynchronising: give up. */
+		PCD_BUMP(dw->counters.misc[C_TCP_BAD_FRAME]);
+		pcd_conn_abort(conn);
+		return len;
 	}
-	if (conn->out_off == conn->out_len)
-		conn->out_off = conn->out_len = 0;
-	uint32_t events = EPOLLIN | EPOLLRDHUP;
-	if (conn->out_len > 0)
-		events = EPOLLOUT | (conn->out_len < TCP_OUT_HIGH ? EPOLLIN | EPOLLRDHUP : 0);
-	pcd_worker_modify(conn->dw->worker, &conn->io, events);
-	return true;
-}
-
-/* Answers every complete frame in the input buffer (pipelining). */
-static bool conn_process(struct tcp_conn *conn, struct pcd_generation *gen)
-{
-	struct dns_worker *dw = conn->dw;
-	size_t off = 0;
-	while (conn->in_len - off >= 2 && conn->out_len < TCP_OUT_HIGH) {
-		size_t msg_len = (size_t)conn->in[off] << 8 | conn->in[off + 1];
-		if (msg_len < 12) {
-			/* RFC 7766 does not allow resynchronising: give up. */
-			PCD_BUMP(dw->counters.misc[C_TCP_BAD_FRAME]);
-			conn_close(conn);
-			return false;
-		}
-		if (conn->in_len - off - 2 < msg_len)
-			break;
-		PCD_BUMP(dw->counters.misc[C_TCP_QUERIES]);
-		struct pc_answer_ctx actx = pcd_answer_ctx(gen, &conn->source, pcd_now_ms());
-		struct pc_dns_query query = {
-		    .wire = conn->in + off + 2, .len = msg_len, .tcp = true, .dns = gen->dns};
-		struct pc_dns_result res;
-		size_t len =
-		    pc_dns_answer(dw->scratch, &actx, &query, dw->tcp_answer + 2, TCP_MSG, &res);
-		count_result(dw, &res);
-		off += 2 + msg_len;
-		if (len == 0)
-			continue;
-		dw->tcp_answer[0] = (uint8_t)(len >> 8);
-		dw->tcp_answer[1] = (uint8_t)len;
-		if (!reserve(&conn->out, &conn->out_cap, conn->out_len + len + 2)) {
-			conn_close(conn);
-			return false;
-		}
-		memcpy(conn->out + conn->out_len, dw->tcp_answer, len + 2);
-		conn->out_len += len + 2;
+	if (len - 2 < msg_len)
+		return 0;
+	PCD_BUMP(dw->counters.misc[C_TCP_QUERIES]);
+	struct pcd_generation *gen = pcd_node_generation(dw->room->node);
+	struct pc_answer_ctx actx = pcd_answer_ctx(gen, pcd_conn_source(conn), pcd_now_ms());
+	struct pc_dns_query query = {
+	    .wire = in + 2, .len = msg_len, .tcp = true, .dns = pcd_room_settings(dw->room, gen)};
+	struct pc_dns_result res;
+	size_t answer_len =
+	    pc_dns_answer(dw->scratch, &actx, &query, dw->tcp_answer + 2, TCP_MSG, &res);
+	count_result(dw, &res);
+	if (answer_len > 0) {
+		dw->tcp_answer[0] = (uint8_t)(answer_len >> 8);
+		dw->tcp_answer[1] = (uint8_t)answer_len;
+		if (!pc_buf_append(pcd_conn_out(conn), dw->tcp_answer, answer_len + 2))
+			pcd_conn_abort(conn);
 	}
-	memmove(conn->in, conn->in + off, conn->in_len - off);
-	conn->in_len -= off;
-	return conn_flush(conn);
+	return 2 + msg_len;
 }
 
-static void conn_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t events)
+/* No per-connection state; a peer's close ends the connection once its
+ * answers are sent (end NULL: CLOSING). */
+static const struct pcd_conn_proto tcp_proto = {
+    .name = "dns",
+    .max_input = 2 + TCP_MSG + 1,
+    .limits = tcp_limits,
+    .input = tcp_input,
+};
+
+/* ---- the role ---- */
+
+static struct pcd_listen dns_listen(const void *settings)
 {
-	struct tcp_conn *conn = (struct tcp_conn *)io;
-	struct pcd_generation *gen = pcd_node_generation(worker->node);
-	if (events & EPOLLERR) {
-		conn_close(conn);
-		return;
-	}
-	if ((events & EPOLLOUT) && !conn_flush(conn))
-		return;
-	if (!(events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)))
-		return;
-	for (int round = 0; round < 4; round++) {
-		if (!reserve(&conn->in, &conn->in_cap, conn->in_len + 4096)) {
-			conn_close(conn);
-			return;
-		}
-		ssize_t n = recv(conn->io.fd, conn->in + conn->in_len, conn->in_cap - conn->in_len,
-		                 MSG_DONTWAIT);
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		if (n <= 0) {
-			/* The peer closed: answer what it sent, then close. */
-			if (conn_process(conn, gen) && conn->out_len == 0)
-				conn_close(conn);
-			return;
-		}
-		conn->in_len += (size_t)n;
-		conn->last_ms = pcd_mono_ms();
-		if (!conn_process(conn, gen))
-			return;
-		if (conn->in_len > 2 + TCP_MSG) {
-			conn_close(conn); /* cannot happen with a sane peer */
-			return;
-		}
-	}
+	const struct pc_dns_params *dns = settings;
+	return (struct pcd_listen){dns->enabled, dns->port, &dns->listen};
 }
 
-static void accept_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t events)
+static bool dns_needs_restart(const void *old_settings, const void *new_settings)
 {
-	(void)events;
-	struct listener *l = (struct listener *)io;
-	struct dns_worker *dw = l->dw;
-	const struct pc_dns_params *dns = pcd_node_generation(worker->node)->dns;
-	for (int i = 0; i < 64; i++) {
-		struct sockaddr_storage from;
-		socklen_t from_len = sizeof(from);
-		int fd = accept4(io->fd, (struct sockaddr *)&from, &from_len,
-		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			return;
-		pc_addr source;
-		pcd_addr_from_sockaddr(&from, &source, NULL);
-		uint32_t slot = pcd_source_slot(&source, SOURCE_SLOTS);
-		_Atomic uint32_t *per_source = &source_counts(worker->node)[slot];
-		struct tcp_conn *conn = NULL;
-		if (dw->n_conns < dns->tcp_max_clients &&
-		    atomic_fetch_add(per_source, 1) < dns->tcp_max_per_source) {
-			conn = calloc(1, sizeof(*conn));
-			if (conn == NULL)
-				atomic_fetch_sub(per_source, 1);
-		} else if (dw->n_conns < dns->tcp_max_clients) {
-			atomic_fetch_sub(per_source, 1);
-		}
-		if (conn == NULL) {
-			PCD_BUMP(dw->counters.misc[C_TCP_REFUSED]);
-			close(fd);
-			continue;
-		}
-		conn->io = (struct pcd_io){.fd = fd, .on_event = conn_event};
-		conn->dw = dw;
-		conn->source = source;
-		conn->source_slot = slot;
-		conn->last_ms = pcd_mono_ms();
-		conn->next = dw->conns;
-		if (dw->conns != NULL)
-			dw->conns->prev = conn;
-		dw->conns = conn;
-		dw->n_conns++;
-		PCD_BUMP(dw->counters.misc[C_TCP_ACCEPTED]);
-		if (pcd_worker_watch(worker, &conn->io, EPOLLIN | EPOLLRDHUP) != 0)
-			conn_close(conn);
-	}
+	return ((const struct pc_dns_params *)old_settings)->workers !=
+	       ((const struct pc_dns_params *)new_settings)->workers;
 }
 
-static void dns_tick(struct pcd_worker *worker, uint64_t now_ms)
+static int dns_generation_new(const struct pcd_room *room, const struct pcd_generation *gen,
+                              void **state)
 {
-	struct dns_worker *dw = worker->role_state[pcd_role_dns.slot];
-	uint32_t idle_ms = pcd_node_generation(worker->node)->dns->tcp_idle_ms;
-	for (struct tcp_conn *conn = dw->conns, *next; conn != NULL; conn = next) {
-		next = conn->next;
-		if (now_ms - conn->last_ms >= idle_ms) {
-			PCD_BUMP(dw->counters.misc[C_TCP_TIMEOUT]);
-			conn_close(conn);
-		}
-	}
+	const struct pc_dns_params *dns = pcd_room_settings(room, gen);
+	return pcd_udp_rrl_new((struct pc_rrl_params){.rate = dns->rrl_rate,
+	                                              .slip = dns->rrl_slip,
+	                                              .prefix4 = dns->rrl_prefix4,
+	                                              .prefix6 = dns->rrl_prefix6},
+	                       state);
 }
 
-static bool dns_enabled(const struct pcd_generation *gen)
+/* One UDP socket and one TCP listener per address, on one port. */
+static int dns_open(const struct pcd_room *room, struct pcd_worker *worker, void *state)
 {
-	return gen->dns->enabled;
-}
-
-static int dns_open(struct pcd_node *node, struct pcd_worker *worker)
-{
-	const struct pcd_generation *gen = pcd_node_generation(node);
-	const struct pc_dns_params *dns = gen->dns;
-	struct dns_worker *dw = calloc(1, sizeof(*dw));
-	if (dw == NULL || pc_dns_scratch_new(&dw->scratch) != 0) {
-		free(dw);
+	struct dns_worker *dw = state;
+	dw->room = room;
+	if (pc_dns_scratch_new(&dw->scratch) != 0 ||
+	    pcd_conn_engine_new(worker, room->shared, &tcp_proto, dw, &dw->counters.tcp,
+	                        &dw->tcp.engine) != 0)
 		return -ENOMEM;
-	}
-	dw->worker = worker;
-	worker->role_state[pcd_role_dns.slot] = dw;
-	if (node->role_shared[pcd_role_dns.slot] == NULL) {
-		node->role_shared[pcd_role_dns.slot] =
-		    calloc(SOURCE_SLOTS, sizeof(_Atomic uint32_t));
-		if (node->role_shared[pcd_role_dns.slot] == NULL)
-			return -ENOMEM;
-	}
-	pc_addr addrs[MAX_LISTEN];
-	unsigned n = pcd_listen_addresses(gen->model, &dns->listen, "dns", addrs, MAX_LISTEN);
+	const struct pcd_generation *gen = pcd_node_generation(room->node);
+	const struct pc_dns_params *dns = pcd_room_settings(room, gen);
+	pc_addr addrs[PCD_UDP_MAX_LISTEN];
+	unsigned n =
+	    pcd_listen_addresses(gen->model, &dns->listen, "dns", addrs, PCD_UDP_MAX_LISTEN);
 	if (n == 0) {
 		pcd_log(PCD_LOG_ERROR, "dns-no-listen",
 		        "hint=\"set dns.listen or the node's CDNs\"");
 		return -EINVAL;
 	}
-	for (unsigned i = 0; i < n; i++) {
-		char where[80];
-		pcd_net_format(&addrs[i], dns->port, where, sizeof(where));
-		int udp = pcd_net_bind(SOCK_DGRAM, &addrs[i], dns->port);
-		int tcp = udp < 0 ? udp : pcd_net_bind(SOCK_STREAM, &addrs[i], dns->port);
-		if (udp < 0 || tcp < 0) {
-			pcd_log(PCD_LOG_ERROR, "dns-bind-failed", "listen=%s error=\"%s\"", where,
-			        strerror(-(udp < 0 ? udp : tcp)));
-			if (udp >= 0)
-				close(udp);
-			return udp < 0 ? udp : tcp;
-		}
-		dw->udp[dw->n_udp++] = (struct listener){{udp, udp_event}, dw};
-		dw->tcp[dw->n_tcp++] = (struct listener){{tcp, accept_event}, dw};
-		if (pcd_worker_watch(worker, &dw->udp[dw->n_udp - 1].io, EPOLLIN) != 0 ||
-		    pcd_worker_watch(worker, &dw->tcp[dw->n_tcp - 1].io, EPOLLIN) != 0)
-			return -errno;
-		if (worker->index == 0)
-			pcd_log(PCD_LOG_INFO, "dns-listening", "listen=%s transports=udp,tcp",
-			        where);
-	}
-	return 0;
+	struct pcd_udp_listen how = {room, worker, udp_event, dw, dw->tcp.engine};
+	return pcd_udp_listen_all(&dw->udp, &how, addrs, n, dns->port);
 }
 
-static void dns_close(struct pcd_worker *worker)
+static void dns_close(const struct pcd_room *room, void *state)
 {
-	struct dns_worker *dw = worker->role_state[pcd_role_dns.slot];
-	if (dw == NULL)
-		return;
-	while (dw->conns != NULL)
-		conn_close(dw->conns);
-	for (unsigned i = 0; i < dw->n_udp; i++)
-		close(dw->udp[i].io.fd);
-	for (unsigned i = 0; i < dw->n_tcp; i++)
-		close(dw->tcp[i].io.fd);
+	struct dns_worker *dw = state;
+	pcd_conn_room_close(room, &dw->tcp);
+	pcd_udp_close_all(&dw->udp);
 	pc_dns_scratch_free(dw->scratch);
-	/* Counters are kept for the final metrics; the node frees dw. */
 }
 
-static uint64_t sum(struct pcd_node *node, size_t offset)
+static const char *outcome_name(unsigned i, char *buf, size_t size)
 {
-	return pcd_role_counter_sum(node, pcd_role_dns.slot,
-	                            offsetof(struct dns_worker, counters) + offset);
+	(void)buf;
+	(void)size;
+	return pc_dns_class_name((enum pc_dns_class)i);
 }
 
-static void dns_metrics(struct pcd_node *node, FILE *out)
+static void dns_metrics(const struct pcd_room *room, FILE *out)
 {
-	fputs("# HELP peercdn_dns_responses_total DNS queries by outcome.\n"
-	      "# TYPE peercdn_dns_responses_total counter\n",
-	      out);
-	for (int c = 0; c < PC_DNS__CLASS_COUNT; c++)
-		fprintf(out, "peercdn_dns_responses_total{outcome=\"%s\"} %llu\n",
-		        pc_dns_class_name((enum pc_dns_class)c),
-		        (unsigned long long)sum(node, offsetof(struct counters, by_class[c])));
-	pcd_role_metrics_common(out, node, pcd_role_dns.slot, "dns", "DNS answers",
+	pcd_role_metrics_responses(out, room, "DNS queries by outcome.", "outcome", outcome_name,
+	                           PC_DNS__CLASS_COUNT,
+	                           offsetof(struct dns_worker, counters.by_class));
+	pcd_role_metrics_common(out, room, "DNS answers",
 	                        offsetof(struct dns_worker, counters.by_branch), counter_names,
 	                        C__COUNT, offsetof(struct dns_worker, counters.misc));
+	/* The engine's counters under DNS's names; a closed peer that does
+	 * not read its answers (the engine's header timeout) is a timeout too. */
+	static const char *const tcp_names[] = {"tcp_accepted", "tcp_refused"};
+	pcd_role_metrics_counters(out, room, tcp_names, 2,
+	                          offsetof(struct dns_worker, counters.tcp.n[PCD_CONN_ACCEPTED]));
+	uint64_t timeouts =
+	    pcd_role_counter_sum(
+	        room, offsetof(struct dns_worker, counters.tcp.n[PCD_CONN_IDLE_TIMEOUT])) +
+	    pcd_role_counter_sum(
+	        room, offsetof(struct dns_worker, counters.tcp.n[PCD_CONN_HEADER_TIMEOUT]));
+	fprintf(out,
+	        "# TYPE peercdn_dns_tcp_timeout_total counter\n"
+	        "peercdn_dns_tcp_timeout_total %llu\n",
+	        (unsigned long long)timeouts);
 }
 
 const struct pcd_role pcd_role_dns = {
     .name = "dns",
-    .enabled = dns_enabled,
+    .settings = &pc_dns_section,
+    .listen = dns_listen,
+    .needs_restart = dns_needs_restart,
+    .generation_new = dns_generation_new,
+    .generation_free = pcd_udp_rrl_free,
+    .start = pcd_conn_room_start,
+    .stop = pcd_conn_room_stop,
+    .state_size = sizeof(struct dns_worker),
     .open = dns_open,
-    .tick = dns_tick,
+    .tick = pcd_conn_room_tick,
     .close = dns_close,
     .metrics = dns_metrics,
-    .slot = 0,
 };

@@ -13,11 +13,11 @@
 #include <sodium.h>
 #include <urcu-qsbr.h>
 
+#include "lib/base/err.h"
 #include "lib/model/config.h"
 #include "lib/policy/affinity.h"
-#include "lib/base/err.h"
-#include "lib/proto/rrl.h"
-#include "lib/proto/sections.h"
+#include "lib/proto/control_settings.h"
+#include "lib/proto/dns_settings.h"
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/node.h"
@@ -53,6 +53,18 @@ static void print_diag(void *ctx, const char *message)
 /* -n: the node this daemon is; NULL keeps the config's `self`. */
 static const char *node_name;
 
+/* The sections the loader reads: every role's, then the node's own. */
+static const struct pc_section *sections[PC_MAX_ROLES + 2];
+
+static void list_sections(void)
+{
+	unsigned n = 0;
+	for (unsigned r = 0; pcd_roles[r] != NULL; r++)
+		sections[n++] = pcd_roles[r]->settings;
+	sections[n++] = &pc_control_section;
+	sections[n] = NULL;
+}
+
 /* now_ms: the load time, the default SOA serial. */
 static pc_config *load_config(const char *path, bool to_log, uint64_t now_ms)
 {
@@ -60,7 +72,7 @@ static pc_config *load_config(const char *path, bool to_log, uint64_t now_ms)
 	struct pc_config_options opts = {
 	    .self_node = node_name,
 	    .load_time_s = (uint32_t)(now_ms / 1000),
-	    .sections = pc_role_sections,
+	    .sections = sections,
 	};
 	pc_config *config = NULL;
 	pc_config_load_path(path, &opts, print_diag, &diag, &config);
@@ -71,8 +83,7 @@ static void generation_free(struct pcd_generation *gen)
 {
 	if (gen == NULL)
 		return;
-	pc_rrl_free(gen->rrl);
-	pc_rrl_free(gen->cdsr_rrl);
+	pcd_rooms_generation_free(gen);
 	pc_affinity_free(gen->affinity);
 	pc_live_free(gen->live);
 	pc_config_free(gen->config);
@@ -80,7 +91,8 @@ static void generation_free(struct pcd_generation *gen)
 }
 
 /* Takes config (freed on failure). */
-static struct pcd_generation *generation_new(pc_config *config, uint64_t loaded_at_ms,
+static struct pcd_generation *generation_new(struct pcd_node *node, pc_config *config,
+                                             uint64_t loaded_at_ms,
                                              const struct pcd_generation *old)
 {
 	struct pcd_generation *gen = calloc(1, sizeof(*gen));
@@ -90,69 +102,25 @@ static struct pcd_generation *generation_new(pc_config *config, uint64_t loaded_
 	}
 	gen->config = config;
 	gen->model = pc_config_model(config);
-	gen->dns = pc_dns_settings(config);
-	gen->http = pc_http_settings(config);
-	gen->rtsp = pc_rtsp_settings(config);
-	gen->cdsr = pc_cdsr_settings(config);
+	for (unsigned r = 0; pcd_roles[r] != NULL; r++)
+		gen->settings[r] = pc_config_settings(config, pcd_roles[r]->settings);
 	gen->control = pc_control_settings(config);
 	gen->loaded_at_ms = loaded_at_ms;
 	gen->number = old != NULL ? old->number + 1 : 1;
-	const pc_model *model = gen->model;
-	struct pc_rrl_params rrl = {
-	    .rate = gen->dns->rrl_rate,
-	    .slip = gen->dns->rrl_slip,
-	    .prefix4 = gen->dns->rrl_prefix4,
-	    .prefix6 = gen->dns->rrl_prefix6,
-	};
-	randombytes_buf(rrl.hash_key, sizeof(rrl.hash_key));
-	/* CDSR: every second request over the rate gets RATE_LIMITED (the
-	 * client backs off), the others are dropped. */
-	struct pc_rrl_params cdsr_rrl = {
-	    .rate = gen->cdsr->rate,
-	    .slip = 2,
-	    .prefix4 = gen->cdsr->prefix4,
-	    .prefix6 = gen->cdsr->prefix6,
-	};
-	randombytes_buf(cdsr_rrl.hash_key, sizeof(cdsr_rrl.hash_key));
 	/* About a thousand objects per server, at most a million (8 MiB);
 	 * a memory lasts five minutes. */
-	size_t affinity_slots = (size_t)model->n_servers * 1024;
+	size_t affinity_slots = (size_t)gen->model->n_servers * 1024;
 	if (affinity_slots > ((size_t)1 << 20))
 		affinity_slots = (size_t)1 << 20;
-	if (pc_live_new(model, &gen->live) != PC_OK || pc_rrl_new(&rrl, &gen->rrl) != PC_OK ||
-	    pc_rrl_new(&cdsr_rrl, &gen->cdsr_rrl) != PC_OK ||
-	    pc_affinity_new(affinity_slots, 300, &gen->affinity) != PC_OK) {
+	if (pc_live_new(gen->model, &gen->live) != PC_OK ||
+	    pc_affinity_new(affinity_slots, 300, &gen->affinity) != PC_OK ||
+	    pcd_rooms_generation_new(node, gen) != 0) {
 		generation_free(gen);
 		return NULL;
 	}
 	if (old != NULL)
 		pc_live_carry(gen->live, old->live);
 	return gen;
-}
-
-static bool same_list(const struct pc_addr_list *a, const struct pc_addr_list *b)
-{
-	if (a->count != b->count)
-		return false;
-	for (uint32_t i = 0; i < a->count; i++)
-		if (!pc_addr_equal(&a->items[i], &b->items[i]))
-			return false;
-	return true;
-}
-
-/* What a reload cannot change without a restart: sockets. */
-static bool same_sockets(const struct pcd_generation *a, const struct pcd_generation *b)
-{
-	return a->dns->enabled == b->dns->enabled && a->dns->port == b->dns->port &&
-	       same_list(&a->dns->listen, &b->dns->listen) && a->dns->workers == b->dns->workers &&
-	       a->http->enabled == b->http->enabled && a->http->port == b->http->port &&
-	       same_list(&a->http->listen, &b->http->listen) &&
-	       a->rtsp->enabled == b->rtsp->enabled && a->rtsp->port == b->rtsp->port &&
-	       same_list(&a->rtsp->listen, &b->rtsp->listen) &&
-	       a->cdsr->enabled == b->cdsr->enabled && a->cdsr->port == b->cdsr->port &&
-	       same_list(&a->cdsr->listen, &b->cdsr->listen) &&
-	       a->control->metrics_enabled == b->control->metrics_enabled &&
-	       a->control->metrics_port == b->control->metrics_port;
 }
 
 static void reload(struct pcd_node *node)
@@ -162,7 +130,8 @@ static void reload(struct pcd_node *node)
 	uint64_t now_ms = pcd_now_ms();
 	pc_config *config = load_config(node->config_path, true, now_ms);
 	struct pcd_generation *old = node->generation;
-	struct pcd_generation *fresh = config != NULL ? generation_new(config, now_ms, old) : NULL;
+	struct pcd_generation *fresh =
+	    config != NULL ? generation_new(node, config, now_ms, old) : NULL;
 	if (fresh == NULL) {
 		atomic_fetch_add(&node->reload_failures, 1);
 		pcd_log(PCD_LOG_ERROR, "reload-rejected",
@@ -170,7 +139,8 @@ static void reload(struct pcd_node *node)
 		        source, (unsigned long long)old->number);
 		return;
 	}
-	if (!same_sockets(old, fresh))
+	if (pcd_rooms_need_restart(old, fresh) ||
+	    pcd_metrics_needs_restart(old->control, fresh->control))
 		pcd_log(PCD_LOG_WARNING, "reload-sockets-unchanged",
 		        "hint=\"listen addresses, ports and workers change on restart only\"");
 	rcu_xchg_pointer(&node->generation, fresh);
@@ -183,30 +153,42 @@ static void reload(struct pcd_node *node)
 
 static unsigned worker_count(const struct pcd_generation *gen)
 {
+	/* dns.workers is the node's: the DNS section has held it from the start. */
+	uint32_t workers = pc_dns_settings(gen->config)->workers;
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned n = gen->dns->workers ? gen->dns->workers : (unsigned)(cores > 0 ? cores : 1);
+	unsigned n = workers ? workers : (unsigned)(cores > 0 ? cores : 1);
 	return n > PC_MAX_WORKERS ? PC_MAX_WORKERS : n;
 }
 
-static void shutdown_node(struct pcd_node *node, pthread_t *threads, unsigned started)
+/* Workers first, then the metrics thread (the last reader of the roles'
+ * counters), then the roles' state. */
+static void shutdown_node(struct pcd_node *node, pthread_t *threads, unsigned started,
+                          struct metrics_server *metrics)
 {
 	atomic_store(&node->stopping, true);
 	for (unsigned w = 0; w < node->n_workers; w++)
 		pcd_worker_wake(&node->workers[w]);
 	for (unsigned w = 0; w < started; w++)
 		pthread_join(threads[w], NULL);
+	pcd_metrics_stop(metrics);
 	for (unsigned w = 0; w < node->n_workers; w++) {
-		struct pcd_worker *worker = &node->workers[w];
-		for (unsigned r = 0; pcd_roles[r] != NULL; r++) {
-			if (worker->role_state[r] == NULL)
-				continue;
-			pcd_roles[r]->close(worker);
-			free(worker->role_state[r]);
-		}
-		pcd_worker_release(worker);
+		pcd_rooms_close(node, &node->workers[w]);
+		pcd_worker_release(&node->workers[w]);
 	}
-	for (unsigned r = 0; r < PC_MAX_ROLES; r++)
-		free(node->role_shared[r]);
+	pcd_rooms_stop(node);
+}
+
+/* "dns, cdsr, http, rtsp": the roles a config may enable. */
+static const char *role_names(char *buf, size_t size)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (unsigned r = 0; pcd_roles[r] != NULL && used < size; r++) {
+		int n =
+		    snprintf(buf + used, size - used, "%s%s", r ? ", " : "", pcd_roles[r]->name);
+		used += n > 0 ? (size_t)n : 0;
+	}
+	return buf;
 }
 
 int main(int argc, char **argv)
@@ -248,6 +230,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const char *source = config_path ? config_path : PC_DEFAULT_CONFIG_NAME;
+	list_sections();
 	uint64_t now_ms = pcd_now_ms();
 	pc_config *config = load_config(config_path, !check_only, now_ms);
 	if (check_only) {
@@ -267,17 +250,16 @@ int main(int argc, char **argv)
 	static struct pcd_node node;
 	node.config_path = config_path;
 	node.started_at_ms = now_ms;
-	node.generation = generation_new(config, now_ms, NULL);
+	pcd_rooms_init(&node);
+	node.generation = generation_new(&node, config, now_ms, NULL);
 	if (node.generation == NULL)
 		return 1;
 	const struct pcd_generation *gen = node.generation;
-	bool any_role = false;
-	for (unsigned r = 0; pcd_roles[r] != NULL; r++)
-		any_role |= pcd_roles[r]->enabled(gen);
-	if (!any_role) {
+	if (!pcd_rooms_any_enabled(gen)) {
+		char names[128];
 		pcd_log(PCD_LOG_ERROR, "no-roles",
-		        "config=%s hint=\"enable a role (dns, http, rtsp, cdsr) in the config\"",
-		        source);
+		        "config=%s hint=\"enable a role (%s) in the config\"", source,
+		        role_names(names, sizeof(names)));
 		generation_free(node.generation);
 		return 1;
 	}
@@ -296,14 +278,12 @@ int main(int argc, char **argv)
 	unsigned started = 0;
 	int status = 1;
 	struct metrics_server *metrics = NULL;
-	for (unsigned w = 0; w < node.n_workers; w++) {
-		if (pcd_worker_init(&node, &node.workers[w], w) != 0)
+	if (pcd_rooms_start(&node) != 0)
+		goto out;
+	for (unsigned w = 0; w < node.n_workers; w++)
+		if (pcd_worker_init(&node, &node.workers[w], w) != 0 ||
+		    pcd_rooms_open(&node, &node.workers[w]) != 0)
 			goto out;
-		for (unsigned r = 0; pcd_roles[r] != NULL; r++)
-			if (pcd_roles[r]->enabled(gen) &&
-			    pcd_roles[r]->open(&node, &node.workers[w]) != 0)
-				goto out;
-	}
 	if (pcd_metrics_start(&node, &metrics) != 0)
 		goto out;
 	for (; started < node.n_workers; started++)
@@ -329,8 +309,7 @@ int main(int argc, char **argv)
 out:
 	if (status != 0)
 		pcd_log(PCD_LOG_ERROR, "start-failed", "config=%s", source);
-	shutdown_node(&node, threads, started);
-	pcd_metrics_stop(metrics);
+	shutdown_node(&node, threads, started, metrics);
 	generation_free(node.generation);
 	if (status == 0)
 		pcd_log(PCD_LOG_INFO, "stopped", "pid=%ld", (long)getpid());

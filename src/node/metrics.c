@@ -47,8 +47,8 @@ static void write_metrics(struct pcd_node *node, FILE *out)
 		        model->agreements[a].name,
 		        (unsigned long long)pc_live_agreement_total(gen->live, a));
 	for (unsigned r = 0; pcd_roles[r] != NULL; r++)
-		if (pcd_roles[r]->metrics != NULL && pcd_roles[r]->enabled(gen))
-			pcd_roles[r]->metrics(node, out);
+		if (pcd_roles[r]->metrics != NULL && pcd_role_enabled(r, gen))
+			pcd_roles[r]->metrics(&node->rooms[r], out);
 }
 
 static void serve_one(struct pcd_node *node, int fd)
@@ -158,6 +158,13 @@ int pcd_metrics_start(struct pcd_node *node, struct metrics_server **out)
 	pcd_log(PCD_LOG_INFO, "metrics-listening", "listen=%s path=/metrics", where);
 	*out = server;
 	return 0;
+}
+
+bool pcd_metrics_needs_restart(const struct pc_control_params *old,
+                               const struct pc_control_params *fresh)
+{
+	return old->metrics_enabled != fresh->metrics_enabled ||
+	       old->metrics_port != fresh->metrics_port;
 }
 
 void pcd_metrics_stop(struct metrics_server *server)

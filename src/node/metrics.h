@@ -13,4 +13,10 @@ struct metrics_server;
 int pcd_metrics_start(struct pcd_node *node, struct metrics_server **out);
 void pcd_metrics_stop(struct metrics_server *server); /* NULL is fine */
 
+/* Whether the endpoint's socket differs between two generations' control
+ * settings: a reload does not move it (the address, as before, is not
+ * compared). */
+bool pcd_metrics_needs_restart(const struct pc_control_params *old,
+                               const struct pc_control_params *fresh);
+
 #endif

@@ -110,6 +110,16 @@ unsigned pcd_listen_addresses(const pc_model *model, const struct pc_addr_list *
 	return n;
 }
 
+bool pcd_same_addrs(const struct pc_addr_list *a, const struct pc_addr_list *b)
+{
+	if (a->count != b->count)
+		return false;
+	for (uint32_t i = 0; i < a->count; i++)
+		if (!pc_addr_equal(&a->items[i], &b->items[i]))
+			return false;
+	return true;
+}
+
 uint32_t pcd_source_slot(const pc_addr *addr, uint32_t n_slots)
 {
 	uint64_t h = 1469598103934665603ULL;

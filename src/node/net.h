@@ -2,6 +2,7 @@
 #ifndef PC_NODE_NET_H
 #define PC_NODE_NET_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 
@@ -19,6 +20,10 @@ const char *pcd_net_format(const pc_addr *addr, uint16_t port, char *buf, size_t
  * addresses of every CDN the node serves. Returns how many were written (at most max). */
 unsigned pcd_listen_addresses(const pc_model *model, const struct pc_addr_list *configured,
                               const char *role, pc_addr *out, unsigned max);
+
+/* Whether two address lists hold the same addresses in the same order (a
+ * role's listen list between two generations). */
+bool pcd_same_addrs(const struct pc_addr_list *a, const struct pc_addr_list *b);
 
 /* A slot for per-source connection counts: a hash of the address. A
  * collision makes a limit stricter, never looser. */

@@ -1,7 +1,9 @@
-/* node: the running daemon — its config generation, worker threads and
- * roles. A role (DNS now; CDSR, HTTP and RTSP redirectors, edge and overlay
- * later) is a const struct of callbacks registered in one table (roles.c),
- * the way Knot registers query modules and BIRD protocols. */
+/* node: the running daemon — its config generation (what a reload
+ * replaces), its worker threads and the rooms its roles run in. A role
+ * (DNS, CDSR, the HTTP and RTSP redirectors; edge and overlay later) is a
+ * room: its own file with a const struct pcd_role (node/role.h) and one
+ * line in the table of roles.c, which gives it its slot: the index of its
+ * settings and state here. */
 #ifndef PC_NODE_NODE_H
 #define PC_NODE_NODE_H
 
@@ -14,13 +16,10 @@
 #include "lib/model/live.h"
 #include "lib/model/model.h"
 #include "lib/policy/answer.h"
-#include "lib/proto/cdsr_settings.h"
 #include "lib/proto/control_settings.h"
-#include "lib/proto/dns_settings.h"
-#include "lib/proto/stream_settings.h"
+#include "node/role.h"
 
-struct pcd_node;
-struct pcd_worker;
+enum { PC_MAX_ROLES = 8, PC_MAX_WORKERS = 64 };
 
 /* One config generation: everything a reload replaces at once. Readers
  * (workers) reach it through pcd_node.generation under RCU (liburcu QSBR):
@@ -29,14 +28,13 @@ struct pcd_worker;
 struct pcd_generation {
 	pc_config *config;     /* owns the model and every role's settings */
 	const pc_model *model; /* pc_config_model(config) */
-	/* The role settings of config (lib/proto/<role>_settings.h). */
-	const struct pc_dns_params *dns;
-	const struct pc_stream_params *http, *rtsp;
-	const struct pc_cdsr_params *cdsr;
-	const struct pc_control_params *control;
+	/* By slot: the role's settings in config (its section's struct, see
+	 * pcd_room_settings) and what its generation_new made. */
+	const void *settings[PC_MAX_ROLES];
+	void *role_state[PC_MAX_ROLES];
+	const struct pc_control_params *control; /* the node's, not a role's */
+	/* Shared by every role's answers. */
 	pc_live *live;
-	struct pc_rrl *rrl;           /* DNS */
-	struct pc_rrl *cdsr_rrl;      /* CDSR requests per client prefix */
 	struct pc_affinity *affinity; /* server indexes: one table per model */
 	uint64_t loaded_at_ms;
 	uint64_t number; /* 1 for the first load, +1 per reload */
@@ -48,28 +46,12 @@ struct pcd_io {
 	void (*on_event)(struct pcd_io *io, struct pcd_worker *worker, uint32_t events);
 };
 
-struct pcd_role {
-	const char *name;
-	bool (*enabled)(const struct pcd_generation *gen);
-	/* Opens this role's sockets for one worker and registers them. */
-	int (*open)(struct pcd_node *node, struct pcd_worker *worker);
-	/* Periodic work on the worker's thread (idle timeouts), about once a second. */
-	void (*tick)(struct pcd_worker *worker, uint64_t now_ms);
-	void (*close)(struct pcd_worker *worker);
-	/* Writes Prometheus metrics summed over workers. */
-	void (*metrics)(struct pcd_node *node, FILE *out);
-	/* Per-worker role state, allocated by the role in open. */
-	size_t slot;
-};
-
-enum { PC_MAX_ROLES = 8, PC_MAX_WORKERS = 64 };
-
 struct pcd_worker {
 	struct pcd_node *node;
 	unsigned index;
 	int epoll_fd;
-	int wake_fd; /* eventfd: stop */
-	void *role_state[PC_MAX_ROLES];
+	int wake_fd;                    /* eventfd: stop */
+	void *role_state[PC_MAX_ROLES]; /* by slot: what the role's open made */
 };
 
 struct pcd_node {
@@ -78,13 +60,10 @@ struct pcd_node {
 	unsigned n_workers;
 	struct pcd_worker workers[PC_MAX_WORKERS];
 	_Atomic bool stopping;
-	void *role_shared[PC_MAX_ROLES]; /* node-wide state of a role, freed by main */
+	struct pcd_room rooms[PC_MAX_ROLES]; /* by slot */
 	_Atomic uint64_t reloads, reload_failures;
 	uint64_t started_at_ms;
 };
-
-extern const struct pcd_role *const pcd_roles[]; /* NULL-terminated; index = slot */
-extern const struct pcd_role pcd_role_dns, pcd_role_cdsr, pcd_role_http, pcd_role_rtsp;
 
 uint64_t pcd_now_ms(void);  /* CLOCK_REALTIME in ms */
 uint64_t pcd_mono_ms(void); /* CLOCK_MONOTONIC in ms */
@@ -96,25 +75,30 @@ uint64_t pcd_mono_ms(void); /* CLOCK_MONOTONIC in ms */
 	                      atomic_load_explicit(&(counter), memory_order_relaxed) + 1,          \
 	                      memory_order_relaxed)
 
-/* The sum over workers of the _Atomic uint64_t counter at byte offset in
- * the role state of slot (workers without that role count 0). */
-uint64_t pcd_role_counter_sum(struct pcd_node *node, size_t slot, size_t offset);
-
-/* The Prometheus lines every answering role has, from counters summed as
- * above: peercdn_<role>_decisions_total by branch (4 counters at
- * branches_offset, indexed by enum pc_branch; HELP says "Policy decisions
- * made for <what>."), then peercdn_<role>_<names[i]>_total for the n
- * counters at misc_offset. */
-void pcd_role_metrics_common(FILE *out, struct pcd_node *node, size_t slot, const char *role,
-                             const char *what, size_t branches_offset, const char *const names[],
-                             int n, size_t misc_offset);
-
 /* Registers io in the worker's epoll set for events. */
 int pcd_worker_watch(struct pcd_worker *worker, struct pcd_io *io, uint32_t events);
 int pcd_worker_modify(struct pcd_worker *worker, struct pcd_io *io, uint32_t events);
+/* A listening socket of a role: type (SOCK_DGRAM, SOCK_STREAM) bound to
+ * addr:port (pcd_net_bind) and watched for EPOLLIN as io, whose on_event
+ * the caller set; io->fd is set. Returns 0 or -errno, leaving nothing
+ * open. */
+int pcd_worker_listen(struct pcd_worker *worker, struct pcd_io *io, int type, const pc_addr *addr,
+                      uint16_t port);
 
 /* The generation a worker thread may use until its next quiescent state. */
 struct pcd_generation *pcd_node_generation(struct pcd_node *node);
+
+/* A role's settings and generation state in gen: one array load each. */
+static inline const void *pcd_room_settings(const struct pcd_room *room,
+                                            const struct pcd_generation *gen)
+{
+	return gen->settings[room->slot];
+}
+static inline void *pcd_room_generation_state(const struct pcd_room *room,
+                                              const struct pcd_generation *gen)
+{
+	return gen->role_state[room->slot];
+}
 
 /* The answer context every role passes to the library for one request
  * from source at now_ms (wall clock): the generation's state, this node.

@@ -1,6 +1,64 @@
 #include "node/udp.h"
 
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "lib/base/err.h"
+#include "node/log.h"
 #include "node/net.h"
+
+/* One address: the UDP socket, then the TCP listener if any. */
+static int listen_one(struct pcd_udp_sockets *socks, const struct pcd_udp_listen *how,
+                      const pc_addr *addr, uint16_t port)
+{
+	if (socks->n == PCD_UDP_MAX_LISTEN)
+		return -ENOSPC;
+	struct pcd_udp_socket *sock = &socks->items[socks->n];
+	*sock = (struct pcd_udp_socket){{-1, how->on_event}, how->ctx};
+	int err = pcd_worker_listen(how->worker, &sock->io, SOCK_DGRAM, addr, port);
+	if (err != 0)
+		return err;
+	socks->n++;
+	return how->tcp != NULL ? pcd_conn_listen(how->tcp, addr, port) : 0;
+}
+
+int pcd_udp_listen_all(struct pcd_udp_sockets *socks, const struct pcd_udp_listen *how,
+                       const pc_addr *addrs, unsigned n, uint16_t port)
+{
+	const char *role = how->room->role->name;
+	char listening[32] = "listening", bind_failed[32] = "bind-failed", role_kv[40] = "";
+	if (how->tcp != NULL) {
+		snprintf(listening, sizeof(listening), "%s-listening", role);
+		snprintf(bind_failed, sizeof(bind_failed), "%s-bind-failed", role);
+	} else {
+		snprintf(role_kv, sizeof(role_kv), "role=%s ", role);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		char where[80];
+		pcd_net_format(&addrs[i], port, where, sizeof(where));
+		int err = listen_one(socks, how, &addrs[i], port);
+		if (err != 0) {
+			pcd_log(PCD_LOG_ERROR, bind_failed, "%slisten=%s error=\"%s\"", role_kv,
+			        where, strerror(-err));
+			return err;
+		}
+		if (how->worker->index == 0)
+			pcd_log(PCD_LOG_INFO, listening, "%slisten=%s transports=%s", role_kv,
+			        where, how->tcp != NULL ? "udp,tcp" : "udp");
+	}
+	return 0;
+}
+
+void pcd_udp_close_all(struct pcd_udp_sockets *socks)
+{
+	for (unsigned i = 0; i < socks->n; i++)
+		close(socks->items[i].io.fd);
+	socks->n = 0;
+}
 
 void pcd_udp_serve(int fd, struct pcd_udp_batch *b, struct pcd_generation *gen,
                    pcd_udp_answer_fn answer, void *ctx, _Atomic uint64_t *received,
@@ -52,4 +110,15 @@ void pcd_udp_serve(int fd, struct pcd_udp_batch *b, struct pcd_generation *gen,
 		if (n < PCD_UDP_BATCH)
 			return;
 	}
+}
+
+int pcd_udp_rrl_new(struct pc_rrl_params params, void **state)
+{
+	randombytes_buf(params.hash_key, sizeof(params.hash_key));
+	return pc_rrl_new(&params, (pc_rrl **)state) == PC_OK ? 0 : -ENOMEM;
+}
+
+void pcd_udp_rrl_free(void *state)
+{
+	pc_rrl_free(state);
 }

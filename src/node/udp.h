@@ -1,5 +1,6 @@
-/* udp: the one-packet request/answer loop the DNS and CDSR roles share —
- * recvmmsg a batch, answer each datagram, sendmmsg the answers. */
+/* udp: what the UDP roles (DNS, CDSR) share — their sockets' one open loop
+ * (bind, watch, log) and the one-packet request/answer loop: recvmmsg a
+ * batch, answer each datagram, sendmmsg the answers. */
 #ifndef PC_NODE_UDP_H
 #define PC_NODE_UDP_H
 
@@ -8,9 +9,51 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "lib/proto/rrl.h"
+#include "node/conn.h"
 #include "node/node.h"
 
-enum { PCD_UDP_BATCH = 32, PCD_UDP_MAX = 4096 };
+enum { PCD_UDP_BATCH = 32, PCD_UDP_MAX = 4096, PCD_UDP_MAX_LISTEN = 16 };
+
+/* One UDP socket of a role on one worker. */
+struct pcd_udp_socket {
+	struct pcd_io io;
+	void *ctx; /* the role's per-worker state */
+};
+
+/* A role's UDP sockets on one worker, in its per-worker state. */
+struct pcd_udp_sockets {
+	struct pcd_udp_socket items[PCD_UDP_MAX_LISTEN];
+	unsigned n;
+};
+
+/* What pcd_udp_listen_all opens for a role on one worker. */
+struct pcd_udp_listen {
+	const struct pcd_room *room;
+	struct pcd_worker *worker;
+	void (*on_event)(struct pcd_io *io, struct pcd_worker *worker, uint32_t events);
+	void *ctx; /* put in each pcd_udp_socket */
+	/* NULL, or an engine that also listens on TCP at each address (DNS:
+	 * one port, both transports). Such a role logs its own event names,
+	 * "<role>-listening" (transports=udp,tcp) and "<role>-bind-failed",
+	 * without role=; a UDP-only one "listening" (role=, transports=udp) and
+	 * "bind-failed". */
+	struct pcd_conn_engine *tcp;
+};
+
+/* Binds and watches a socket on each of addrs:port (and a TCP listener,
+ * see above), logging each on worker 0 and any failure. Stops at the
+ * first failure; what was opened stays in socks for pcd_udp_close_all.
+ * Returns 0 or -errno. */
+int pcd_udp_listen_all(struct pcd_udp_sockets *socks, const struct pcd_udp_listen *how,
+                       const pc_addr *addrs, unsigned n, uint16_t port);
+void pcd_udp_close_all(struct pcd_udp_sockets *socks);
+
+/* For a UDP role's generation_new and generation_free: a response rate
+ * limit of params with a fresh random hash key (a new key per generation
+ * keeps the buckets unguessable). Returns 0 or -ENOMEM. */
+int pcd_udp_rrl_new(struct pc_rrl_params params, void **state);
+void pcd_udp_rrl_free(void *state);
 
 /* Answers one datagram into out (out_size bytes); returns the answer's
  * length, 0 to send nothing. */

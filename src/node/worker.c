@@ -13,8 +13,8 @@
 
 #include <urcu-qsbr.h>
 
-#include "lib/policy/policy.h"
 #include "node/log.h"
+#include "node/net.h"
 
 uint64_t pcd_now_ms(void)
 {
@@ -42,36 +42,19 @@ int pcd_worker_modify(struct pcd_worker *worker, struct pcd_io *io, uint32_t eve
 	return epoll_ctl(worker->epoll_fd, EPOLL_CTL_MOD, io->fd, &ev);
 }
 
-uint64_t pcd_role_counter_sum(struct pcd_node *node, size_t slot, size_t offset)
+int pcd_worker_listen(struct pcd_worker *worker, struct pcd_io *io, int type, const pc_addr *addr,
+                      uint16_t port)
 {
-	uint64_t total = 0;
-	for (unsigned w = 0; w < node->n_workers; w++) {
-		const char *state = node->workers[w].role_state[slot];
-		if (state != NULL)
-			total += atomic_load_explicit((const _Atomic uint64_t *)(state + offset),
-			                              memory_order_relaxed);
+	io->fd = pcd_net_bind(type, addr, port);
+	if (io->fd < 0)
+		return io->fd;
+	if (pcd_worker_watch(worker, io, EPOLLIN) != 0) {
+		int err = -errno;
+		close(io->fd);
+		io->fd = -1;
+		return err;
 	}
-	return total;
-}
-
-void pcd_role_metrics_common(FILE *out, struct pcd_node *node, size_t slot, const char *role,
-                             const char *what, size_t branches_offset, const char *const names[],
-                             int n, size_t misc_offset)
-{
-	fprintf(out,
-	        "# HELP peercdn_%s_decisions_total Policy decisions made for %s.\n"
-	        "# TYPE peercdn_%s_decisions_total counter\n",
-	        role, what, role);
-	for (int b = PC_BRANCH_PRIMARY; b <= PC_BRANCH_OUTSIDE; b++)
-		fprintf(out, "peercdn_%s_decisions_total{branch=\"%s\"} %llu\n", role,
-		        pc_branch_name((enum pc_branch)b),
-		        (unsigned long long)pcd_role_counter_sum(
-		            node, slot, branches_offset + (size_t)b * sizeof(_Atomic uint64_t)));
-	for (int c = 0; c < n; c++)
-		fprintf(out, "# TYPE peercdn_%s_%s_total counter\npeercdn_%s_%s_total %llu\n", role,
-		        names[c], role, names[c],
-		        (unsigned long long)pcd_role_counter_sum(
-		            node, slot, misc_offset + (size_t)c * sizeof(_Atomic uint64_t)));
+	return 0;
 }
 
 struct pcd_generation *pcd_node_generation(struct pcd_node *node)
@@ -138,7 +121,8 @@ void *pcd_worker_main(void *arg)
 		if (now >= next_tick) {
 			for (unsigned r = 0; pcd_roles[r] != NULL; r++)
 				if (worker->role_state[r] != NULL && pcd_roles[r]->tick != NULL)
-					pcd_roles[r]->tick(worker, now);
+					pcd_roles[r]->tick(&node->rooms[r], worker->role_state[r],
+					                   now);
 			next_tick = now + 1000;
 		}
 		rcu_quiescent_state();
