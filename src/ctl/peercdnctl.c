@@ -35,7 +35,9 @@ static void usage(FILE *out)
 	      "                          NAME-or-URL\n"
 	      "       peercdnctl name [--config FILE] --provider NAME --object TEXT\n"
 	      "                       [--service NAME] [--cdn NAME] [--sign] [--encrypt]\n"
-	      "Without --config the embedded default federation is used.\n",
+	      "Without --config the embedded default federation is used.\n"
+	      "explain --load SERVER=N sets the server's load to N in its capacity units\n"
+	      "(servers[].capacity: N >= capacity is overloaded); --down marks it down.\n",
 	      out);
 }
 

@@ -25,12 +25,13 @@
 
 static void usage(FILE *out)
 {
-	fputs("usage: peercdnd [-c FILE] [-n NODE] [-t] [-v] [-V]\n"
+	fputs("usage: peercdnd [-c FILE] [-n NODE] [-t] [-v] [-V] [-h|--help]\n"
 	      "  -c FILE  config file (default: the embedded demo federation)\n"
 	      "  -n NODE  run as this node of the config (default: its `self`)\n"
 	      "  -t       check the config and exit: 0 good, 1 bad\n"
 	      "  -v       debug logging\n"
-	      "  -V       print the version\n",
+	      "  -V       print the version\n"
+	      "  -h, --help  print this and exit\n",
 	      out);
 }
 
@@ -195,8 +196,11 @@ int main(int argc, char **argv)
 {
 	const char *config_path = NULL;
 	bool check_only = false;
+	/* --help as GNU tools have it; everything else is a short option. */
+	static const struct option long_options[] = {{"help", no_argument, NULL, 'h'},
+	                                             {NULL, 0, NULL, 0}};
 	int opt;
-	while ((opt = getopt(argc, argv, "c:n:tvVh")) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:n:tvVh", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config_path = optarg;

@@ -145,3 +145,19 @@ def test_keys_match_docs(ctl, source_dir):
     assert "dns" in printed and "cdns[].anycast" in printed and "http" in printed
     for section in sorted(set(printed) | set(documented)):
         assert documented.get(section) == printed.get(section), section
+
+
+def test_help_options(ctl):
+    """`--help` is `-h`: usage on standard output, exit 0, for both tools;
+    peercdnctl's usage says what unit --load is in."""
+    import subprocess
+    from conftest import PEERCDND
+    for flag in ("-h", "--help"):
+        proc = subprocess.run([str(PEERCDND), flag], capture_output=True, text=True,
+                              timeout=60)
+        assert proc.returncode == 0, (flag, proc.stderr)
+        assert proc.stdout.startswith("usage: peercdnd"), (flag, proc.stdout)
+        assert "invalid option" not in proc.stderr
+    out = ctl("--help", check=0).stdout
+    assert "--load SERVER=N" in out
+    assert re.search(r"--load.*capacity units|capacity units.*--load", out, re.S), out
