@@ -202,6 +202,29 @@ def test_ecs_scope_and_source_with_dig(daemons):
     assert branch(d, "PEER") == 1
 
 
+def test_z_and_cd_bits_with_dig(daemons):
+    """RFC 1035 section 4.1.1: Z is zero in every response; RFC 4035 section
+    3.2.2: CD is copied only into responses to QUERY. An unknown opcode with
+    Z and CD set gets NOTIMP with neither; a QUERY keeps CD, never Z."""
+    d = daemons(dns_config())
+
+    def dig(*args):
+        return subprocess.run(["dig", "@127.0.0.1", "-p", str(d.dns_port), "+time=3",
+                               "+tries=1", "+norec", *args],
+                              capture_output=True, text=True, timeout=30).stdout
+
+    out = dig("+noedns", "+header-only", "+opcode=15", "+zflag", "+cd")
+    assert "status: NOTIMP" in out, out
+    flags = re.search(r";; flags: ([a-z ]*);", out).group(1).split()
+    assert "cd" not in flags and "z" not in flags, out
+    assert "MBZ" not in out, out
+    out = dig("+zflag", "+cd", ABC, "A")
+    assert "status: NOERROR" in out, out
+    flags = re.search(r";; flags: ([a-z ]*);", out).group(1).split()
+    assert "cd" in flags and "z" not in flags, out
+    assert "MBZ" not in out, out
+
+
 def test_ecs_source_zero_has_scope_zero(daemons):
     """RFC 7871 7.1.2: source /0 means the resolver hides the client: the
     transport address locates it, and the scope is 0."""

@@ -84,13 +84,25 @@ struct ctx {
 	uint32_t ttl;
 };
 
+/* The flags every response gets from its query's: RFC 1035 §4.1.1, Z is
+ * zero in every response; RFC 4035 §3.2.2, CD is copied only into
+ * responses to QUERY (for another opcode it means nothing). */
+static void response_flags(uint8_t *out)
+{
+	knot_wire_set_qr(out);
+	knot_wire_clear_z(out);
+	if (knot_wire_get_opcode(out) != KNOT_OPCODE_QUERY)
+		knot_wire_clear_cd(out);
+}
+
 /* A response with only the header (and the question when it parsed): for
- * queries too broken for libknot's response builder. */
+ * queries too broken for libknot's response builder, and the TC "slip"
+ * of response rate limiting. */
 static size_t header_only(const struct pc_dns_query *query, uint8_t *out, size_t question_end,
                           uint8_t rcode, struct pc_dns_result *res)
 {
 	memcpy(out, query->wire, question_end);
-	knot_wire_set_qr(out);
+	response_flags(out);
 	knot_wire_clear_aa(out);
 	knot_wire_clear_tc(out);
 	knot_wire_clear_ra(out);
@@ -511,6 +523,7 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *answer
 	c.r = knot_pkt_new(out, (uint16_t)udp_limit(&c, out_size), &scratch->mm);
 	if (c.r == NULL || knot_pkt_init_response(c.r, c.q) != KNOT_EOK)
 		return 0;
+	response_flags(c.r->wire);
 	knot_wire_clear_ra(c.r->wire);
 	knot_wire_clear_ad(c.r->wire);
 	res->question_end = question_end;

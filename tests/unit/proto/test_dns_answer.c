@@ -289,6 +289,83 @@ static void test_truncation_and_slip(void **state)
 	assert_int_equal(knot_wire_get_ancount(env->out), 0);
 }
 
+/* RFC 1035 §4.1.1: Z is zero in every response. RFC 4035 §3.2.2: CD is
+ * copied into responses to QUERY only; other opcodes (NOTIMP) do not echo
+ * it. Every response path, each asked with Z and CD set. */
+static size_t ask_flags(struct env *env, const uint8_t *wire, size_t len)
+{
+	struct pc_answer_ctx ctx = {
+	    .model = env->model, .live = env->live, .node = env->model->self_node};
+	pc_addr_parse("127.1.0.1", &ctx.source);
+	struct pc_dns_query query = {
+	    .wire = wire, .len = len, .dns = pc_dns_settings(fixture_config(env->model))};
+	size_t n = pc_dns_answer(env->scratch, &ctx, &query, env->out, 1232, &env->res);
+	assert_true(n >= KNOT_WIRE_HEADER_SIZE);
+	assert_true(knot_wire_get_qr(env->out));
+	assert_int_equal(knot_wire_get_z(env->out), 0);
+	return n;
+}
+
+static void test_z_and_cd_bits(void **state)
+{
+	struct env *env = *state;
+	uint8_t wire[600];
+	/* Built queries: an answer, NXDOMAIN, REFUSED, the apex, BADVERS and a
+	 * FORMERR for trailing bytes (header and question echoed). */
+	static const struct {
+		const char *name;
+		bool edns;
+		uint8_t version;
+		size_t trailing;
+		uint16_t rcode;
+	} cases[] = {
+	    {"ad102.web.abc.cdn.acme.net", true, 0, 0, KNOT_RCODE_NOERROR},
+	    {"ad102.web.abc.cdn.acme.net", false, 0, 0, KNOT_RCODE_NOERROR},
+	    {"x.web.nobody.cdn.acme.net", false, 0, 0, KNOT_RCODE_NXDOMAIN},
+	    {"example.org", false, 0, 0, KNOT_RCODE_REFUSED},
+	    {"cdn.acme.net", true, 0, 0, KNOT_RCODE_NOERROR},
+	    {"cdn.acme.net", true, 1, 0, KNOT_RCODE_NOERROR /* BADVERS: extended */},
+	    {"ad102.web.abc.cdn.acme.net", false, 0, 7, KNOT_RCODE_FORMERR},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		make_query(env, cases[i].name, KNOT_RRTYPE_A, cases[i].edns, NULL, 0);
+		if (cases[i].version != 0)
+			env->query[env->query_len - 11 + 6] = cases[i].version; /* OPT TTL */
+		memcpy(wire, env->query, env->query_len);
+		memset(wire + env->query_len, 0xff, cases[i].trailing);
+		knot_wire_set_z(wire);
+		knot_wire_set_cd(wire);
+		ask_flags(env, wire, env->query_len + cases[i].trailing);
+		assert_int_equal(knot_wire_get_rcode(env->out), cases[i].rcode);
+		assert_true(knot_wire_get_cd(env->out)); /* QUERY: CD copied */
+	}
+	/* Header only: qdcount 0 (FORMERR to a QUERY: CD copied). */
+	static const uint8_t no_question[12] = {0x12, 0x34, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	memcpy(wire, no_question, sizeof(no_question));
+	knot_wire_set_z(wire);
+	knot_wire_set_cd(wire);
+	assert_int_equal(ask_flags(env, wire, sizeof(no_question)), 12);
+	assert_int_equal(env->res.cls, PC_DNS_FORMERR);
+	assert_true(knot_wire_get_cd(env->out));
+	/* dig +noedns +header-only +opcode=15 +zflag +cd: NOTIMP, no CD, no Z. */
+	memcpy(wire, no_question, sizeof(no_question));
+	knot_wire_set_opcode(wire, 15);
+	knot_wire_set_z(wire);
+	knot_wire_set_cd(wire);
+	assert_int_equal(ask_flags(env, wire, sizeof(no_question)), 12);
+	assert_int_equal(env->res.cls, PC_DNS_NOTIMP);
+	assert_int_equal(knot_wire_get_rcode(env->out), KNOT_RCODE_NOTIMPL);
+	assert_false(knot_wire_get_cd(env->out));
+	/* NOTIFY with a question: NOTIMP, header only, no CD either. */
+	make_query(env, "cdn.acme.net", KNOT_RRTYPE_SOA, false, NULL, 0);
+	knot_wire_set_opcode(env->query, KNOT_OPCODE_NOTIFY);
+	knot_wire_set_z(env->query);
+	knot_wire_set_cd(env->query);
+	ask_flags(env, env->query, env->query_len);
+	assert_int_equal(env->res.cls, PC_DNS_NOTIMP);
+	assert_false(knot_wire_get_cd(env->out));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +378,7 @@ int main(void)
 	    cmocka_unit_test(test_signature_required),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_truncation_and_slip),
+	    cmocka_unit_test(test_z_and_cd_bits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
