@@ -72,24 +72,30 @@ static size_t udp_answer(void *ctx, struct pcd_generation *gen, const uint8_t *i
                          const pc_addr *source, uint64_t now_ms, uint8_t *out, size_t out_size)
 {
 	struct udp_call *call = ctx;
-	struct pc_answer_ctx actx = pcd_answer_ctx(gen, source, now_ms);
 	struct pc_dns_query query = {.wire = in, .len = len, .dns = call->dns};
-	struct pc_dns_result res;
-	size_t answer_len = pc_dns_answer(call->dw->scratch, &actx, &query, out, out_size, &res);
-	count_result(call->dw, &res);
-	if (answer_len == 0)
+	/* Dropped whatever it holds: no token spent, counted as dropped. */
+	if (pc_dns_ignored(in, len)) {
+		PCD_BUMP(call->dw->counters.by_class[PC_DNS_DROPPED]);
 		return 0;
+	}
+	/* The limit comes before the answer, as in the CDSR role: a flood must
+	 * not spend decisions, agreement capacity or the affinity memory. A
+	 * slipped or dropped query is counted as such, not by outcome. */
 	switch (pc_rrl_check(call->rrl, source, now_ms)) {
 	case PC_RRL_PASS:
 		break;
-	case PC_RRL_SLIP:
+	case PC_RRL_SLIP: {
 		PCD_BUMP(call->dw->counters.misc[C_RRL_SLIP]);
-		answer_len = pc_dns_truncate(out, &res);
-		break;
+		return pc_dns_slip(&query, out, out_size);
+	}
 	case PC_RRL_DROP:
 		PCD_BUMP(call->dw->counters.misc[C_RRL_DROP]);
 		return 0;
 	}
+	struct pc_answer_ctx actx = pcd_answer_ctx(gen, source, now_ms);
+	struct pc_dns_result res;
+	size_t answer_len = pc_dns_answer(call->dw->scratch, &actx, &query, out, out_size, &res);
+	count_result(call->dw, &res);
 	return answer_len;
 }
 

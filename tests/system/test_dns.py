@@ -788,6 +788,42 @@ def test_rrl_slip_and_drop(daemons):
     assert addresses(tcp(d, ABC, ecs=("127.1.0.0", 24)))[0] in ACME_EDGE
 
 
+
+def test_rrl_before_the_decision(daemons):
+    """Response rate limiting comes before the policy decision, as in the
+    CDSR role: a flood that RRL drops or slips spends no peering-agreement
+    capacity and no decision. Slipped answers are TC with the question, made
+    from the query alone; packets dropped anyway (too short, QR set) cost
+    no RRL token."""
+    d = daemons(dns_config(rrl={"rate": 5, "slip": 2}))
+    q = make_query(ABC, ecs=("127.2.0.0", 24))  # PEER in beta, under acme-beta
+    full = tc_only = 0
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for _ in range(60):
+            s.sendto(q.to_wire(), ("127.0.0.1", d.dns_port))
+        s.settimeout(1.0)
+        for _ in range(60):  # bounded: at most one reply per query
+            try:
+                r = dns.message.from_wire(s.recv(4096))
+            except socket.timeout:
+                break
+            if r.flags & dns.flags.TC:
+                assert not r.answer and not r.authority and not r.additional, r
+                assert r.question[0].name == dns.name.from_text(ABC), r
+                assert r.rcode() == dns.rcode.NOERROR, r
+                tc_only += 1
+            else:
+                assert addresses(r) == ["127.2.200.1"], r
+                full += 1
+    assert full >= 1 and tc_only >= 1, (full, tc_only)
+    m = d.metrics()
+    assert m['peercdn_agreement_decisions_total{agreement="acme-beta"}'] == full
+    assert m['peercdn_dns_decisions_total{branch="PEER"}'] == full
+    assert m['peercdn_dns_responses_total{outcome="answer"}'] == full
+    assert m["peercdn_dns_rrl_slip_total"] == tc_only
+    assert m["peercdn_dns_rrl_drop_total"] == 60 - full - tc_only
+
+
 # --- malformed packets ------------------------------------------------------------
 
 NOTIMP = dns.rcode.NOTIMP

@@ -488,8 +488,7 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *answer
 	memset(res, 0, sizeof(*res));
 	res->cls = PC_DNS_DROPPED;
 	/* Too short for a header, or a response (reflection fodder): silence. */
-	if (query->len < KNOT_WIRE_HEADER_SIZE || query->len > QUERY_MAX ||
-	    out_size < KNOT_WIRE_MIN_PKTSIZE || knot_wire_get_qr(query->wire))
+	if (pc_dns_ignored(query->wire, query->len) || out_size < KNOT_WIRE_MIN_PKTSIZE)
 		return 0;
 	scratch->used = 0;
 	memcpy(scratch->query_copy, query->wire, query->len);
@@ -583,6 +582,33 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *answer
 	res->rcode = (uint16_t)(ext_rcode << 4 | knot_wire_get_rcode(c.r->wire));
 	res->truncated = knot_wire_get_tc(c.r->wire);
 	return c.r->size;
+}
+
+bool pc_dns_ignored(const uint8_t *wire, size_t len)
+{
+	return len < KNOT_WIRE_HEADER_SIZE || len > QUERY_MAX || knot_wire_get_qr(wire);
+}
+
+size_t pc_dns_slip(const struct pc_dns_query *query, uint8_t *out, size_t out_size)
+{
+	struct pc_dns_result res;
+	if (pc_dns_ignored(query->wire, query->len) || out_size < KNOT_WIRE_MIN_PKTSIZE)
+		return 0;
+	if (knot_wire_get_opcode(query->wire) != KNOT_OPCODE_QUERY)
+		return header_only(query, out, KNOT_WIRE_HEADER_SIZE, KNOT_RCODE_NOTIMPL, &res);
+	if (knot_wire_get_qdcount(query->wire) != 1)
+		return header_only(query, out, KNOT_WIRE_HEADER_SIZE, KNOT_RCODE_FORMERR, &res);
+	/* The question is a name (bounds and compression checked by libknot),
+	 * then type and class. */
+	const uint8_t *name = query->wire + KNOT_WIRE_HEADER_SIZE;
+	const uint8_t *end = query->wire + query->len;
+	int name_len = knot_dname_wire_check(name, end, query->wire);
+	if (name_len <= 0 || end - name < name_len + 2 * (int)sizeof(uint16_t))
+		return header_only(query, out, KNOT_WIRE_HEADER_SIZE, KNOT_RCODE_FORMERR, &res);
+	size_t question_end = KNOT_WIRE_HEADER_SIZE + (size_t)name_len + 2 * sizeof(uint16_t);
+	size_t len = header_only(query, out, question_end, KNOT_RCODE_NOERROR, &res);
+	knot_wire_set_tc(out);
+	return len;
 }
 
 size_t pc_dns_truncate(uint8_t *response, const struct pc_dns_result *res)

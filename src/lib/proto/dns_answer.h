@@ -77,6 +77,22 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *ctx,
                      const struct pc_dns_query *query, uint8_t *out, size_t out_size,
                      struct pc_dns_result *res);
 
+/* Whether pc_dns_answer would drop this message unanswered whatever it
+ * holds: shorter than a header, longer than 65535 bytes, or a response
+ * (QR set: reflection fodder). Such a message costs no rate-limit token. */
+bool pc_dns_ignored(const uint8_t *wire, size_t len);
+
+/* The "slip" answer of response rate limiting made from the query alone,
+ * without a decision or a zone look-up, so a flood spends nothing of the
+ * policy's (agreement capacity, affinity memory): the header and question
+ * with TC set and no records, which sends a legitimate client to TCP. A
+ * query pc_dns_answer would answer header-only anyway gets that answer
+ * (NOTIMP for an opcode other than QUERY, FORMERR for a question count
+ * other than 1 or a question that does not parse). Flags as pc_dns_answer
+ * sets them (Z clear, CD only for QUERY, no AA). out_size at least 512.
+ * Returns the length, or 0 when the message is pc_dns_ignored. */
+size_t pc_dns_slip(const struct pc_dns_query *query, uint8_t *out, size_t out_size);
+
 /* Cuts a response made by pc_dns_answer to its header and question with TC
  * set and no records: the "slip" answer of response rate limiting, which
  * sends a legitimate client to TCP. Returns the new length. */

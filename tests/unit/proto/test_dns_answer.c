@@ -366,6 +366,47 @@ static void test_z_and_cd_bits(void **state)
 	assert_false(knot_wire_get_cd(env->out));
 }
 
+/* The RRL slip made from the query alone: TC, the question, no records,
+ * no decision (the agreement window does not move). */
+static void test_slip_without_deciding(void **state)
+{
+	struct env *env = *state;
+	struct pc_dns_query query = {.dns = pc_dns_settings(fixture_config(env->model))};
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, true, "127.2.0.0", 24);
+	query.wire = env->query;
+	query.len = env->query_len;
+	uint64_t before = pc_live_agreement_total(env->live, 0);
+	size_t len = pc_dns_slip(&query, env->out, 1232);
+	assert_int_equal(pc_live_agreement_total(env->live, 0), before);
+	knot_pkt_t *q = knot_pkt_new(env->query, (uint16_t)env->query_len, NULL);
+	assert_int_equal(knot_pkt_parse(q, 0), KNOT_EOK);
+	assert_int_equal(len, KNOT_WIRE_HEADER_SIZE + knot_pkt_question_size(q));
+	knot_pkt_free(q);
+	assert_memory_equal(env->out + KNOT_WIRE_HEADER_SIZE, env->query + KNOT_WIRE_HEADER_SIZE,
+	                    len - KNOT_WIRE_HEADER_SIZE);
+	assert_true(knot_wire_get_qr(env->out));
+	assert_true(knot_wire_get_tc(env->out));
+	assert_false(knot_wire_get_aa(env->out));
+	assert_int_equal(knot_wire_get_id(env->out), 0x4242);
+	assert_int_equal(knot_wire_get_rcode(env->out), KNOT_RCODE_NOERROR);
+	assert_int_equal(knot_wire_get_qdcount(env->out), 1);
+	assert_int_equal(knot_wire_get_ancount(env->out) + knot_wire_get_nscount(env->out) +
+	                     knot_wire_get_arcount(env->out),
+	                 0);
+	/* A question cut short: header-only FORMERR. */
+	query.len = KNOT_WIRE_HEADER_SIZE + 5;
+	assert_int_equal(pc_dns_slip(&query, env->out, 1232), KNOT_WIRE_HEADER_SIZE);
+	assert_int_equal(knot_wire_get_rcode(env->out), KNOT_RCODE_FORMERR);
+	assert_int_equal(knot_wire_get_qdcount(env->out), 0);
+	/* Too short, or a response: nothing, as pc_dns_answer. */
+	query.len = 11;
+	assert_true(pc_dns_ignored(query.wire, query.len));
+	assert_int_equal(pc_dns_slip(&query, env->out, 1232), 0);
+	query.len = env->query_len;
+	knot_wire_set_qr(env->query);
+	assert_int_equal(pc_dns_slip(&query, env->out, 1232), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -379,6 +420,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_truncation_and_slip),
 	    cmocka_unit_test(test_z_and_cd_bits),
+	    cmocka_unit_test(test_slip_without_deciding),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
