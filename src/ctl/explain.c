@@ -87,9 +87,10 @@ static void print_step(FILE *out, const pc_model *model, const struct pc_trace_s
 		fprintf(out, ": %s", pc_prune_reason_name((enum pc_prune_reason)step->b));
 		if (step->b == PC_PRUNE_LOAD)
 			fprintf(out, " (load %" PRIu32 " %%)", step->c);
+		else if (step->b == PC_PRUNE_PATH_COST && step->c == PC_COST_INFINITE)
+			fputs(" (unreachable)", out);
 		else if (step->b == PC_PRUNE_PATH_COST)
-			fprintf(out, " (path cost %s)",
-			        step->c == PC_COST_INFINITE ? "unreachable" : "too high");
+			fprintf(out, " (path cost %" PRIu32 " too high)", step->c);
 		fputc('\n', out);
 		break;
 	case PC_TRACE_CANDIDATE:
@@ -101,6 +102,13 @@ static void print_step(FILE *out, const pc_model *model, const struct pc_trace_s
 		fputs("    spill to  ", out);
 		print_server(out, model, step->a);
 		fprintf(out, ": nearer farms are full (path cost %" PRIu32 ")\n", step->b);
+		break;
+	case PC_TRACE_PASS:
+		if (step->a == PC_PASS_SPILL)
+			fprintf(out,
+			        "    spill pass: nearer farms are full; farms at path cost %" PRIu32
+			        " < cost <= %" PRIu32 "\n",
+			        step->b, step->c);
 		break;
 	case PC_TRACE_WINNER:
 		fputs("    winner    ", out);

@@ -26,6 +26,7 @@ struct candidate {
  * (score, cost, server) so the worst is replaced in O(log n). */
 struct pool {
 	uint32_t cdn, count;
+	uint32_t full_cost; /* nearest path cost of a server pruned for load */
 	bool heap, spilled;
 	struct candidate items[MAX_CANDIDATES];
 };
@@ -174,6 +175,7 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 	/* A CDN's servers are sorted by AS (pc_model_finish): one cost look-up
 	 * per farm. */
 	uint32_t farm = PC_NONE, farm_cost = PC_COST_INFINITE;
+	bool in_range = false;
 	for (uint32_t i = 0; i < cdn->servers.count; i++) {
 		const struct pc_cdn_member *member = &cdn->members[i];
 		uint32_t s = member->server;
@@ -184,8 +186,8 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 			farm_cost = client_as == PC_NONE ? PC_COST_INFINITE
 			                                 : pc_live_cdn_farm_cost(d->live, client_as,
 			                                                         pool->cdn, farm);
-			bool in_range = spill ? farm_cost > limit && farm_cost <= spill_limit
-			                      : farm_cost <= limit;
+			in_range = spill ? farm_cost > limit && farm_cost <= spill_limit
+			                 : farm_cost <= limit;
 			/* Untraced, a farm out of range is skipped whole: its servers
 			 * could only be pruned. Traced, each gets its reason. */
 			if (!in_range && d->trace == NULL) {
@@ -197,7 +199,8 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 		}
 		enum pc_prune_reason reason = static_reason(d, member);
 		if (reason != 0) {
-			if (!spill)
+			/* The spill pass lists only the farms it adds. */
+			if (!spill || in_range)
 				trace_add(d, PC_TRACE_PRUNE, s, reason, 0);
 			continue;
 		}
@@ -215,6 +218,8 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 			trace_add(d, PC_TRACE_PRUNE, s, PC_PRUNE_LOAD,
 			          pct > UINT32_MAX ? UINT32_MAX : (uint32_t)pct);
 			near_load += !spill;
+			if (!spill && cost < pool->full_cost)
+				pool->full_cost = cost;
 			continue;
 		}
 		/* Below the watermark, so load < capacity and the penalty is
@@ -244,11 +249,15 @@ static bool try_cdn(struct decide *d, enum pc_branch branch, uint32_t cdn, struc
 	pool->count = 0;
 	pool->heap = false;
 	pool->spilled = false;
+	pool->full_cost = PC_COST_INFINITE;
 	if (branch != PC_BRANCH_NONE)
 		trace_add(d, PC_TRACE_BRANCH, branch, cdn, 0);
 	uint32_t near_load = collect(d, pool, false);
 	if (pool->count == 0 && near_load > 0 && d->grade->max_path_cost != PC_COST_INFINITE &&
 	    d->model->params.spill_max_cost > 0) {
+		uint64_t to = (uint64_t)d->grade->max_path_cost + d->model->params.spill_max_cost;
+		trace_add(d, PC_TRACE_PASS, PC_PASS_SPILL, d->grade->max_path_cost,
+		          to >= PC_COST_INFINITE ? PC_COST_INFINITE - 1 : (uint32_t)to);
 		collect(d, pool, true);
 		pool->spilled = pool->count > 0;
 	}
@@ -317,7 +326,10 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 		pick->taken = true;
 		if (out->n_servers == 0) {
 			out->path_cost = pick->cost;
-			if (pool->spilled) {
+			/* Without a distance limit there is no spill pass: a full
+			 * nearer server losing to a farther farm is the spill. */
+			if (pool->spilled || (d->grade->max_path_cost == PC_COST_INFINITE &&
+			                      pick->cost > pool->full_cost)) {
 				flag(d, PC_DF_SPILL);
 				trace_add(d, PC_TRACE_SPILL, pick->server, pick->cost, 0);
 			}

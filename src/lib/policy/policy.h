@@ -87,6 +87,14 @@ enum pc_trace_kind {
 	PC_TRACE_SPILL,       /* a = server chosen from a farther farm, b = its cost */
 	PC_TRACE_WINNER,      /* a = server, b = score */
 	PC_TRACE_NOTE,        /* a = enum pc_decision_flag that was set */
+	PC_TRACE_PASS,        /* a = enum pc_pass starting, b and c its range (see there) */
+};
+
+/* A CDN's servers are scanned once; a second pass over them is traced as
+ * a PC_TRACE_PASS step, after which each server appears once more at most.
+ * SPILL: claim 13, farms at path cost in (b, c]. */
+enum pc_pass {
+	PC_PASS_SPILL = 1,
 };
 
 struct pc_trace_step {

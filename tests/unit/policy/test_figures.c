@@ -256,6 +256,81 @@ static void test_fig14_affiliate_without_servers(void **state)
 	unload(&w);
 }
 
+/* Claim 13 without a distance limit: the nearest farm full, a farther one
+ * serves, and the answer says so (SPILL and the spill step), as it does
+ * under a limit. */
+static void test_spill_note_without_distance_limit(void **state)
+{
+	(void)state;
+	struct world w = load("fig09.yaml"); /* grade "any": no distance limit */
+	pc_decision d;
+	pc_trace trace;
+	pc_request req;
+	pc_request_init(&req);
+	req.provider = id(pc_model_provider(w.model, "two"));
+	req.service = id(pc_model_service(w.model, "web"));
+	assert_int_equal(pc_addr_parse("127.2.0.1", &req.client), PC_OK);
+	req.node = w.model->self_node;
+	assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, &trace), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb2", "B1");
+	assert_int_equal(d.flags & PC_DF_SPILL, 0);
+	/* B1 and B2 (AS 200) full: B3 in AS 300 serves, a spill. */
+	pc_live_set_load(w.live, id(pc_model_server(w.model, "B1")), 95);
+	pc_live_set_load(w.live, id(pc_model_server(w.model, "B2")), 100);
+	assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, &trace), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb2", "B3");
+	assert_true(d.flags & PC_DF_SPILL);
+	bool spill_step = false;
+	for (uint32_t i = 0; i < trace.count; i++)
+		spill_step |= trace.steps[i].kind == PC_TRACE_SPILL &&
+		              trace.steps[i].a == d.servers[0] && trace.steps[i].b == 10;
+	assert_true(spill_step);
+	/* Only a full nearer server is a spill: a down one is not. */
+	pc_live_set_load(w.live, id(pc_model_server(w.model, "B1")), 0);
+	pc_live_set_load(w.live, id(pc_model_server(w.model, "B2")), 0);
+	pc_live_set_health(w.live, id(pc_model_server(w.model, "B1")), PC_HEALTH_DOWN);
+	pc_live_set_health(w.live, id(pc_model_server(w.model, "B2")), PC_HEALTH_DOWN);
+	assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, &trace), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb2", "B3");
+	assert_int_equal(d.flags & PC_DF_SPILL, 0);
+	unload(&w);
+}
+
+/* The trace of a spill lists each server once per pass: the first pass
+ * with its reason, then a PC_TRACE_PASS step, then the spill pass. */
+static void test_spill_trace_one_line_per_server_per_pass(void **state)
+{
+	(void)state;
+	struct world w = load("fig13.yaml");
+	pc_live_set_load(w.live, id(pc_model_server(w.model, "S1")), 100);
+	pc_live_set_load(w.live, id(pc_model_server(w.model, "S2")), 100);
+	pc_request req;
+	pc_request_init(&req);
+	req.provider = id(pc_model_provider(w.model, "abc"));
+	req.service = id(pc_model_service(w.model, "web"));
+	req.node = id(pc_model_node(w.model, "N2"));
+	pc_decision d;
+	pc_trace trace;
+	assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, &trace), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "cb", "S3");
+	uint32_t seen[8] = {0}, passes = 0;
+	for (uint32_t i = 0; i < trace.count; i++) {
+		const struct pc_trace_step *s = &trace.steps[i];
+		if (s->kind == PC_TRACE_PASS) {
+			assert_int_equal(s->a, PC_PASS_SPILL);
+			assert_int_equal(s->b, 10); /* beyond gold's 10 */
+			assert_int_equal(s->c, 50); /* up to 10 + spill_max_cost 40 */
+			memset(seen, 0, sizeof(seen));
+			passes++;
+		} else if (s->kind == PC_TRACE_PRUNE || s->kind == PC_TRACE_CANDIDATE) {
+			assert_true(s->a < 8);
+			assert_int_equal(seen[s->a]++, 0); /* once per pass */
+		}
+	}
+	assert_int_equal(passes, 1);
+	unload(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +340,8 @@ int main(void)
 	    cmocka_unit_test(test_fig11_mutual_affiliates),
 	    cmocka_unit_test(test_fig13_overloaded_colocated_server),
 	    cmocka_unit_test(test_fig14_affiliate_without_servers),
+	    cmocka_unit_test(test_spill_note_without_distance_limit),
+	    cmocka_unit_test(test_spill_trace_one_line_per_server_per_pass),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
