@@ -355,8 +355,8 @@ static void read_version(struct pc_reader *rd, const struct pc_item *item, void 
 static const struct pc_item policy_items[] = {
 	PC_UINT("load_weight",    pc_model, params.load_weight,        0, MAX_COST, 40, NULL,
 	        "cost units a server adds at 100 % load"),
-	PC_UINT("affinity_band",  pc_model, params.affinity_band,      0, MAX_COST, 10, NULL,
-	        "servers within this score of the best share objects by hash"),
+	PC_UINT("affinity_band",  pc_model, params.affinity_band,      0, 1000,     10, NULL,
+	        "% of the best score (at its distance: of load_weight) within which servers share objects by hash"),
 	PC_UINT("high_watermark", pc_model, params.high_watermark_pct, 1, 100,      90, NULL,
 	        "% of capacity above which a server is skipped"),
 	PC_UINT("spill_max_cost", pc_model, params.spill_max_cost,     0, MAX_COST, 40, NULL,

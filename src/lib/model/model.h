@@ -163,7 +163,7 @@ struct pc_node {
 /* Tunables of the decision (docs/config.md, "policy"). */
 struct pc_policy_params {
 	uint32_t load_weight;   /* cost units added at 100 % load */
-	uint32_t affinity_band; /* servers within this score of the best share objects by hash */
+	uint32_t affinity_band; /* %: band of the best score sharing objects (policy.c answer) */
 	uint32_t high_watermark_pct; /* load above this % of capacity prunes a server */
 	uint32_t spill_max_cost;     /* extra path cost a spill to a farther farm may add */
 	uint8_t report_prefix4, report_prefix6; /* client prefix kept in reports */

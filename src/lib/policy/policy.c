@@ -19,6 +19,7 @@
 struct candidate {
 	uint32_t server, cost, score;
 	bool taken;    /* already placed in the answer */
+	bool in_band;  /* within the affinity band of the best (answer) */
 	uint64_t rank; /* rendezvous hash, band members with an object only */
 };
 
@@ -273,22 +274,37 @@ static void branch_failed(struct decide *d)
 /* Orders the answer: within the affinity band of the best score, by the
  * rendezvous hash of object and server name when an object is given (so
  * one object keeps to one server while its score stays in the band, and
- * objects spread over the band); then the rest by score. */
+ * objects spread over the band); then the rest by score.
+ *
+ * The band is relative, so it means the same at any cost scale (links of
+ * cost 1 as in fig. 20, or of 10): a server is in it when its score is
+ * within affinity_band % of the best score, or, at the best's distance or
+ * nearer, within affinity_band % of load_weight (a load that much higher).
+ * A farther server never joins a best of score 0: nobody is sent past
+ * their nearest server by the hash. */
 static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 {
 	const pc_model *model = d->model;
 	pc_decision *out = d->out;
 	const struct candidate *best = pool_best(pool);
-	uint64_t band = (uint64_t)best->score + model->params.affinity_band;
+	uint64_t pct = model->params.affinity_band;
+	uint64_t farther = (uint64_t)best->score * pct / 100;
+	uint64_t near = (uint64_t)model->params.load_weight * pct / 100;
+	if (near < farther)
+		near = farther;
+	uint64_t band_far = best->score + farther, band_near = best->score + near;
 	uint32_t in_band = 0;
-	for (uint32_t i = 0; i < pool->count; i++)
-		in_band += pool->items[i].score <= band;
+	for (uint32_t i = 0; i < pool->count; i++) {
+		struct candidate *c = &pool->items[i];
+		c->in_band = c->score <= (c->cost <= best->cost ? band_near : band_far);
+		in_band += c->in_band;
+	}
 	bool affinity = d->req->object != NULL && in_band > 1;
 	if (affinity) {
 		uint64_t object = pc_hash_ci(d->req->object, d->req->object_len);
 		for (uint32_t i = 0; i < pool->count; i++) {
 			struct candidate *c = &pool->items[i];
-			if (c->score > band)
+			if (!c->in_band)
 				continue;
 			c->rank = mix64(object ^ model->servers[c->server].name_hash);
 			/* Remembered and still in the band: it stays the choice. */
@@ -309,7 +325,7 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 				pick = c;
 				continue;
 			}
-			bool c_band = c->score <= band, p_band = pick->score <= band;
+			bool c_band = c->in_band, p_band = pick->in_band;
 			if (c_band != p_band) {
 				if (c_band)
 					pick = c;

@@ -81,8 +81,8 @@ static void count_diag(void *ctx, const char *message)
 static void test_fixtures_load_cleanly(void **state)
 {
 	(void)state;
-	static const char *const names[] = {"fig09.yaml", "fig10.yaml", "fig11.yaml", "fig13.yaml",
-	                                    "fig14.yaml"};
+	static const char *const names[] = {"fig09.yaml", "fig10.yaml", "fig11.yaml",
+	                                    "fig13.yaml", "fig14.yaml", "fig20.yaml"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char path[512];
 		snprintf(path, sizeof(path), "%s/%s", PC_FIXTURES_DIR, names[i]);
@@ -331,6 +331,62 @@ static void test_spill_trace_one_line_per_server_per_pass(void **state)
 	unload(&w);
 }
 
+/* Figure 20, links of cost 1: the affinity band never sends a client past
+ * its nearest server, whatever the cost scale. */
+static void test_fig20_affinity_band_at_cost_one(void **state)
+{
+	(void)state;
+	struct world w = load("fig20.yaml");
+	unsigned used[2] = {0, 0};
+	for (unsigned i = 0; i < 64; i++) {
+		char object[16];
+		snprintf(object, sizeof(object), "clip%u", i);
+		pc_request req;
+		pc_request_init(&req);
+		req.provider = id(pc_model_provider(w.model, "src10"));
+		req.service = id(pc_model_service(w.model, "web"));
+		req.object = object;
+		req.object_len = strlen(object);
+		req.node = w.model->self_node;
+		pc_decision d;
+		/* Client 403: 302 is one hop away, 102 and 104 two. */
+		assert_int_equal(pc_addr_parse("127.4.0.3", &req.client), PC_OK);
+		assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, NULL), PC_OK);
+		expect(&w, &d, PC_BRANCH_OUTSIDE, "a", "s302");
+		/* A client in AS 100: 102 or 104 (both used), never 302. */
+		assert_int_equal(pc_addr_parse("127.1.0.3", &req.client), PC_OK);
+		assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, NULL), PC_OK);
+		assert_int_equal(d.branch, PC_BRANCH_PRIMARY);
+		assert_int_equal(d.path_cost, 0);
+		used[strcmp(w.model->servers[d.servers[0]].name, "s104") == 0]++;
+	}
+	assert_true(used[0] > 0 && used[1] > 0);
+	/* Load within the band's slack keeps both in the band: 5 % on s102
+	 * (score 2) is within 10 % of load_weight (4). */
+	pc_live_set_load(w.live, id(pc_model_server(w.model, "s102")), 5);
+	unsigned again[2] = {0, 0};
+	for (unsigned i = 0; i < 64; i++) {
+		char object[16];
+		snprintf(object, sizeof(object), "clip%u", i);
+		pc_request req;
+		pc_request_init(&req);
+		req.provider = id(pc_model_provider(w.model, "src10"));
+		req.service = id(pc_model_service(w.model, "web"));
+		req.object = object;
+		req.object_len = strlen(object);
+		req.node = w.model->self_node;
+		assert_int_equal(pc_addr_parse("127.1.0.3", &req.client), PC_OK);
+		pc_decision d;
+		assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, NULL), PC_OK);
+		again[strcmp(w.model->servers[d.servers[0]].name, "s104") == 0]++;
+	}
+	assert_int_equal(again[0], used[0]);
+	pc_decision d;
+	assert_int_equal(decide_at(&w, "src11", "web", "127.4.0.3", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PRIMARY, "b", "s402");
+	unload(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -342,6 +398,7 @@ int main(void)
 	    cmocka_unit_test(test_fig14_affiliate_without_servers),
 	    cmocka_unit_test(test_spill_note_without_distance_limit),
 	    cmocka_unit_test(test_spill_trace_one_line_per_server_per_pass),
+	    cmocka_unit_test(test_fig20_affinity_band_at_cost_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

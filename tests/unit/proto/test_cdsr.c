@@ -914,7 +914,7 @@ static void test_spec_example(void **state)
 	static const uint8_t want_resp[] = {
 	    0x43, 0x44, 0x53, 0x52, 0x01, 0x80, 0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef,
 	    0x00, 0x01, 0x00, 0x00, 0x00, 0x1e, 0x00, 0x00, 0x00, 0x40, 0x01, 0x01, 0x01, 0x04,
-	    0x1f, 0x90, 0x7f, 0x04, 0xc8, 0x01, 0x00, 0x60, 0x00, 0x02, 0x00, 0x0c, 'c',  'd',
+	    0x1f, 0x90, 0x7f, 0x01, 0xc8, 0x02, 0x00, 0x60, 0x00, 0x02, 0x00, 0x0c, 'c',  'd',
 	    'n',  '.',  'a',  'c',  'm',  'e',  '.',  'n',  'e',  't',  0x00, 0x03, 0x00, 0x24,
 	    'h',  't',  't',  'p',  ':',  '/',  '/',  'a',  'b',  'c',  '.',  'c',  'd',  'n',
 	    '.',  'a',  'c',  'm',  'e',  '.',  'n',  'e',  't',  '/',  'w',  'w',  'w',  '.',
@@ -924,7 +924,7 @@ static void test_spec_example(void **state)
 	    'c',  '.',  'c',  'o',  'm',  '/'};
 	assert_int_equal(env->out_len, sizeof(want_resp));
 	assert_memory_equal(env->out, want_resp, sizeof(want_resp));
-	assert_string_equal(server_name(env), "acme-s4");
+	assert_string_equal(server_name(env), "acme-s2");
 	/* Unpadded: the first hint only, TRUNCATED set. */
 	write_request(env, &req, 0);
 	assert_int_equal(env->req_len, sizeof(want_req));
