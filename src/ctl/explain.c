@@ -109,6 +109,17 @@ static void print_step(FILE *out, const pc_model *model, const struct pc_trace_s
 			        "    spill pass: nearer farms are full; farms at path cost %" PRIu32
 			        " < cost <= %" PRIu32 "\n",
 			        step->b, step->c);
+		else if (step->a == PC_PASS_RELAX_COST)
+			fprintf(
+			    out,
+			    "  relax     no server within the grade's path cost %" PRIu32
+			    ": OUTSIDE still serves from a primary CDN (claim 2), any distance\n",
+			    step->b);
+		else if (step->a == PC_PASS_RELAX_LOAD)
+			fprintf(out,
+			        "  relax     none under the %" PRIu32
+			        " %% watermark either: servers up to full capacity\n",
+			        step->b);
 		break;
 	case PC_TRACE_WINNER:
 		fputs("    winner    ", out);

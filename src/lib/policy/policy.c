@@ -41,7 +41,14 @@ struct decide {
 	const struct pc_grade *grade;
 	uint32_t max_answers;
 	uint32_t preferred_tried; /* CDN tried for the client's preference, or PC_NONE */
+	uint32_t relax;           /* 0, or the enum pc_pass RELAX_* in force (OUTSIDE only) */
 };
+
+/* The grade's distance limit, lifted by the relaxation of OUTSIDE. */
+static uint32_t path_limit(const struct decide *d)
+{
+	return d->relax >= PC_PASS_RELAX_COST ? PC_COST_INFINITE : d->grade->max_path_cost;
+}
 
 static void trace_add(struct decide *d, enum pc_trace_kind kind, uint32_t a, uint32_t b, uint32_t c)
 {
@@ -169,8 +176,10 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 {
 	const pc_model *model = d->model;
 	const struct pc_cdn *cdn = &model->cdns[pool->cdn];
-	uint64_t limit = d->grade->max_path_cost;
+	uint64_t limit = path_limit(d);
 	uint64_t spill_limit = limit + model->params.spill_max_cost;
+	uint64_t watermark =
+	    d->relax >= PC_PASS_RELAX_LOAD ? 100 : model->params.high_watermark_pct;
 	uint32_t client_as = d->out->client_as;
 	uint32_t near_load = 0;
 	/* A CDN's servers are sorted by AS (pc_model_finish): one cost look-up
@@ -214,7 +223,7 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 		if (spill && (within || cost == PC_COST_INFINITE || cost > spill_limit))
 			continue;
 		uint64_t load = pc_live_load(d->live, s);
-		if (load * 100 >= (uint64_t)member->capacity * model->params.high_watermark_pct) {
+		if (load * 100 >= (uint64_t)member->capacity * watermark) {
 			uint64_t pct = member->capacity ? load * 100 / member->capacity : 100;
 			trace_add(d, PC_TRACE_PRUNE, s, PC_PRUNE_LOAD,
 			          pct > UINT32_MAX ? UINT32_MAX : (uint32_t)pct);
@@ -254,7 +263,7 @@ static bool try_cdn(struct decide *d, enum pc_branch branch, uint32_t cdn, struc
 	if (branch != PC_BRANCH_NONE)
 		trace_add(d, PC_TRACE_BRANCH, branch, cdn, 0);
 	uint32_t near_load = collect(d, pool, false);
-	if (pool->count == 0 && near_load > 0 && d->grade->max_path_cost != PC_COST_INFINITE &&
+	if (pool->count == 0 && near_load > 0 && path_limit(d) != PC_COST_INFINITE &&
 	    d->model->params.spill_max_cost > 0) {
 		uint64_t to = (uint64_t)d->grade->max_path_cost + d->model->params.spill_max_cost;
 		trace_add(d, PC_TRACE_PASS, PC_PASS_SPILL, d->grade->max_path_cost,
@@ -344,8 +353,8 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 			out->path_cost = pick->cost;
 			/* Without a distance limit there is no spill pass: a full
 			 * nearer server losing to a farther farm is the spill. */
-			if (pool->spilled || (d->grade->max_path_cost == PC_COST_INFINITE &&
-			                      pick->cost > pool->full_cost)) {
+			if (pool->spilled ||
+			    (path_limit(d) == PC_COST_INFINITE && pick->cost > pool->full_cost)) {
 				flag(d, PC_DF_SPILL);
 				trace_add(d, PC_TRACE_SPILL, pick->server, pick->cost, 0);
 			}
@@ -457,6 +466,39 @@ static bool try_outside(struct decide *d, struct pool *best, struct pool *spare)
 	if (found)
 		answer(d, PC_BRANCH_OUTSIDE, best);
 	return found;
+}
+
+/* Claim 2 sends a client no peering covers to a primary CDN, whatever its
+ * grade: when OUTSIDE found no server within the grade's limits, they are
+ * lifted one at a time (enum pc_pass) and OUTSIDE is tried again. Off the
+ * common path: only a decision that found nothing anywhere gets here.
+ * Service, tier, family, avoidance, health and full capacity are never
+ * relaxed. */
+static bool try_outside_relaxed(struct decide *d, struct pool *best, struct pool *spare)
+{
+	const struct pc_provider *provider = &d->model->providers[d->req->provider];
+	bool any = false;
+	for (uint32_t i = 0; i < provider->primary_cdns.count; i++) {
+		uint32_t cdn = provider->primary_cdns.items[i];
+		any |= !client_in(d, cdn) && cdn != d->preferred_tried;
+	}
+	if (!any)
+		return false; /* no CDN OUTSIDE may serve from */
+	uint32_t from =
+	    d->grade->max_path_cost == PC_COST_INFINITE ? PC_PASS_RELAX_LOAD : PC_PASS_RELAX_COST;
+	for (uint32_t level = from; level <= PC_PASS_RELAX_LOAD; level++) {
+		d->relax = level;
+		trace_add(d, PC_TRACE_PASS, level,
+		          level == PC_PASS_RELAX_COST ? d->grade->max_path_cost
+		                                      : d->model->params.high_watermark_pct,
+		          0);
+		if (try_outside(d, best, spare)) {
+			flag(d, PC_DF_RELAXED);
+			return true;
+		}
+	}
+	d->relax = 0;
+	return false;
 }
 
 /* Claim 19: a CDN the client prefers is tried first, in the branch policy
@@ -605,6 +647,8 @@ int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req
 	}
 	if (try_outside(&d, &pools[0], &pools[1]))
 		return PC_OK;
+	if (try_outside_relaxed(&d, &pools[0], &pools[1]))
+		return PC_OK;
 	out->branch = PC_BRANCH_NONE;
 	out->cdn = PC_NONE;
 	out->n_servers = 0;
@@ -651,7 +695,7 @@ int pc_decision_flags_format(uint32_t flags, char *out, size_t out_size)
 {
 	static const char *const names[] = {
 	    "CLIENT_UNKNOWN", "NO_CLIENT_CDN",  "SPILL",    "FALLBACK",
-	    "PREFERRED",      "AGREEMENT_FULL", "AFFINITY",
+	    "PREFERRED",      "AGREEMENT_FULL", "AFFINITY", "RELAXED",
 	};
 	if (out == NULL || out_size == 0)
 		return PC_ESPACE;

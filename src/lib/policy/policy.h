@@ -41,6 +41,7 @@ enum pc_decision_flag {
 	PC_DF_PREFERRED = 1 << 4,      /* claim 19: the client's preferred CDN was used */
 	PC_DF_AGREEMENT_FULL = 1 << 5, /* an agreement was skipped for capacity */
 	PC_DF_AFFINITY = 1 << 6,       /* chosen by object hash within the band */
+	PC_DF_RELAXED = 1 << 7, /* OUTSIDE had to relax the grade's limits (PC_PASS_RELAX_*) */
 };
 
 typedef struct pc_request {
@@ -92,9 +93,15 @@ enum pc_trace_kind {
 
 /* A CDN's servers are scanned once; a second pass over them is traced as
  * a PC_TRACE_PASS step, after which each server appears once more at most.
- * SPILL: claim 13, farms at path cost in (b, c]. */
+ * SPILL: claim 13, farms at path cost in (b, c]. RELAX_*: OUTSIDE found no
+ * server within the grade's limits, and claim 2 still sends the client to
+ * a primary CDN; the limits are lifted in this order, each pass over the
+ * OUTSIDE CDNs again: first the grade's max_path_cost (b = it), then also
+ * the high watermark (servers up to full capacity; b = the watermark %). */
 enum pc_pass {
 	PC_PASS_SPILL = 1,
+	PC_PASS_RELAX_COST,
+	PC_PASS_RELAX_LOAD,
 };
 
 struct pc_trace_step {

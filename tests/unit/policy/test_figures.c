@@ -387,6 +387,74 @@ static void test_fig20_affinity_band_at_cost_one(void **state)
 	unload(&w);
 }
 
+/* The patent's OUTSIDE rule always sends the client to the primary CDN: a
+ * grade's limits that leave no server there are relaxed, in order (first
+ * max_path_cost, then high_watermark), and the decision says so. */
+static void test_outside_relaxes_the_grade(void **state)
+{
+	(void)state;
+	char *text = NULL;
+	size_t len = 0;
+	assert_int_equal(pc_file_read(PC_FIXTURES_DIR "/fig09.yaml", &text, &len), 0);
+	const char *from = "  - name: any\n    tiers: [edge, core]\n";
+	char *at = strstr(text, from);
+	assert_non_null(at);
+	char yaml[8192];
+	snprintf(yaml, sizeof(yaml),
+	         "%.*s  - name: any\n    tiers: [edge, core]\n"
+	         "    max_path_cost: 3\n%s",
+	         (int)(at - text), text, at + strlen(from));
+	free(text);
+	struct world w = {fixture_load_text(yaml), NULL};
+	assert_non_null(w.model);
+	assert_int_equal(pc_live_new(w.model, &w.live), PC_OK);
+	pc_decision d;
+	pc_trace trace;
+	pc_request req;
+	pc_request_init(&req);
+	req.provider = id(pc_model_provider(w.model, "two"));
+	req.service = id(pc_model_service(w.model, "web"));
+	assert_int_equal(pc_addr_parse("127.1.0.1", &req.client), PC_OK); /* cb1, AS 100 */
+	req.node = w.model->self_node;
+	/* cb2's servers are 10 and 20 away, over the grade's 3: relaxed. */
+	assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, &trace), PC_OK);
+	expect(&w, &d, PC_BRANCH_OUTSIDE, "cb2", "B1");
+	assert_true(d.flags & PC_DF_RELAXED);
+	assert_int_equal(d.path_cost, 10);
+	bool relax_cost = false;
+	for (uint32_t i = 0; i < trace.count; i++)
+		relax_cost |=
+		    trace.steps[i].kind == PC_TRACE_PASS && trace.steps[i].a == PC_PASS_RELAX_COST;
+	assert_true(relax_cost);
+	char flags[128];
+	assert_true(pc_decision_flags_format(d.flags, flags, sizeof(flags)) > 0);
+	assert_non_null(strstr(flags, "RELAXED"));
+	/* Every cb2 server over the watermark but under capacity: then the
+	 * watermark is lifted too. */
+	const char *cb2[] = {"B1", "B2", "B3", "B4"};
+	for (int i = 0; i < 4; i++)
+		pc_live_set_load(w.live, id(pc_model_server(w.model, cb2[i])), 95);
+	assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, &trace), PC_OK);
+	expect(&w, &d, PC_BRANCH_OUTSIDE, "cb2", "B1");
+	assert_true(d.flags & PC_DF_RELAXED);
+	bool relax_load = false;
+	for (uint32_t i = 0; i < trace.count; i++)
+		relax_load |=
+		    trace.steps[i].kind == PC_TRACE_PASS && trace.steps[i].a == PC_PASS_RELAX_LOAD;
+	assert_true(relax_load);
+	/* Full, down, or of no service: never relaxed. */
+	for (int i = 0; i < 4; i++)
+		pc_live_set_load(w.live, id(pc_model_server(w.model, cb2[i])), 100);
+	assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, NULL), PC_ENOSERVER);
+	/* A client inside cb2 within the limit: not relaxed. */
+	for (int i = 0; i < 4; i++)
+		pc_live_set_load(w.live, id(pc_model_server(w.model, cb2[i])), 0);
+	assert_int_equal(pc_addr_parse("127.2.0.1", &req.client), PC_OK);
+	assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, NULL), PC_OK);
+	assert_int_equal(d.flags & PC_DF_RELAXED, 0);
+	unload(&w);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -399,6 +467,7 @@ int main(void)
 	    cmocka_unit_test(test_spill_note_without_distance_limit),
 	    cmocka_unit_test(test_spill_trace_one_line_per_server_per_pass),
 	    cmocka_unit_test(test_fig20_affinity_band_at_cost_one),
+	    cmocka_unit_test(test_outside_relaxes_the_grade),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
