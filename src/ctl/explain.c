@@ -71,8 +71,11 @@ static void print_step(FILE *out, const pc_model *model, const struct pc_trace_s
 {
 	switch (step->kind) {
 	case PC_TRACE_BRANCH:
-		fprintf(out, "  try %-8s in CDN %s\n", pc_branch_name((enum pc_branch)step->a),
-		        step->b < model->n_cdns ? model->cdns[step->b].name : "-");
+		fprintf(out, "  try %-8s in CDN %s%s\n", pc_branch_name((enum pc_branch)step->a),
+		        step->b < model->n_cdns ? model->cdns[step->b].name : "-",
+		        step->b < model->n_cdns && model->cdns[step->b].exchange
+		            ? ": an exchange, served by the CDNs it has agreements with"
+		            : "");
 		break;
 	case PC_TRACE_AGREEMENT:
 		fprintf(out, "    agreement %s: %s\n",
@@ -199,8 +202,13 @@ void explain_print(FILE *out, const pc_model *model, const struct explain_input 
 	fputc('\n', out);
 	if (pc_report_due(decision)) {
 		char line[1024];
-		if (pc_report_format(model, req, decision, input->now_ms, line, sizeof(line)) > 0)
+		if (pc_report_format(model, req, decision, input->now_ms, line, sizeof(line)) > 0) {
 			fprintf(out, "report    to %s: %s\n", provider->name, line);
+			uint32_t exchange = pc_report_exchange(model, decision);
+			if (exchange != PC_NONE)
+				fprintf(out, "report    to exchange %s: %s\n",
+				        model->cdns[exchange].name, line);
+		}
 	} else {
 		fputs("report    none (served inside a primary CDN)\n", out);
 	}

@@ -177,6 +177,8 @@ int pc_config_load(const char *text, size_t len, const struct pc_config_options 
 	ld.rd.pass = 2;
 	if (!ld.rd.stop)
 		pc__read_pass(&ld.rd, text, len, ld.top, ld.model);
+	if (!ld.rd.stop)
+		pc__federation_check(&ld);
 	if (!ld.rd.stop && ld.rd.n_errors == 0)
 		finish_load(&ld, opts);
 

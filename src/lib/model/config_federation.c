@@ -571,9 +571,10 @@ static const struct pc_item cdn_items[] = {
 	NAME(TEXT_NAME, "name", ""),
 	PC_CUSTOM("domain", PC_ITEM_REQUIRED, read_domain, "host name",
 	          "the CDN's DNS zone (`cdn.acme.net`); unique"),
-	PC_CUSTOM_AT("backbone", REQUIRED_LIST, pc_cdn, backbone_as,
+	PC_CUSTOM_AT("backbone", PC_ITEM_NONEMPTY, pc_cdn, backbone_as,
 	             read_cdn_ases, 1, "non-empty list of ASNs",
-	             "ASes that advertise the anycast addresses to the world"),
+	             "ASes that advertise the anycast addresses to the world",
+	             .default_doc = "required (none for an exchange)"),
 	PC_CUSTOM_AT("affiliates", 0, pc_cdn, affiliate_as, read_cdn_ases, 2, "list of ASNs",
 	             "ASes that advertise them only inside themselves"),
 	PC_UINT("dns_ttl", pc_cdn, dns_ttl, 0, MAX_TTL, 0, "s",
@@ -581,6 +582,8 @@ static const struct pc_item cdn_items[] = {
 	PC_CUSTOM("anycast", PC_ITEM_ROLE_KEYS, read_anycast, "mapping",
 	          "the CDN's anycast address(es) per role", .default_doc = "see below"),
 	PC_SECTION("dns", cdn_dns_items, "answer mode of this CDN's zone"),
+	PC_BOOL("exchange", pc_cdn, exchange, false,
+	        "a content exchange: no footprint, no servers; its agreements' CDNs serve"),
 	PC_END,
 };
 // clang-format on
@@ -588,6 +591,14 @@ static const struct pc_item cdn_items[] = {
 static void cdn_done(struct pc_loader *ld, const yaml_mark_t *start)
 {
 	const struct pc_cdn *cdn = &ld->model->cdns[ld->item];
+	if (cdn->exchange && (cdn->backbone_as.count > 0 || cdn->affiliate_as.count > 0))
+		pc__error_at(&ld->rd, start,
+		             "%s: an exchange has no footprint: remove backbone and affiliates",
+		             ld->rd.label);
+	else if (!cdn->exchange && cdn->backbone_as.count == 0)
+		pc__error_at(&ld->rd, start,
+		             "%s: missing required key \"backbone\" (only an exchange has none)",
+		             ld->rd.label);
 	if (cdn->dns_mode == PC_DNS_MODE_REDIRECTOR && cdn->redirectors.count == 0)
 		pc__error_at(&ld->rd, start, "%s: dns mode redirector needs a redirectors list",
 		             ld->rd.label);
@@ -889,7 +900,8 @@ static void declare_items(struct pc_loader *ld, enum pc_fed_list s)
 			             PC_CFG_MAX_SECTION_ITEMS, list_names[s]);
 			return;
 		}
-		struct pc_decl decl = {NULL, (uint32_t)rd->ev.start_mark.line + 1};
+		struct pc_decl decl = {NULL, (uint32_t)rd->ev.start_mark.line + 1,
+		                       (uint32_t)rd->ev.start_mark.column + 1};
 		if (s == PC_L_TIERS && rd->ev.type == YAML_SCALAR_EVENT) {
 			decl.name = pc__strndup(rd, pc__scalar(rd), pc__scalar_len(rd));
 		} else if (name_key[s] != NULL && rd->ev.type == YAML_MAPPING_START_EVENT) {
@@ -1094,4 +1106,19 @@ void pc__federation_free(struct pc_loader *ld)
 	free(ld->coverage_set.slots);
 	free(ld->hosts.data);
 	free(ld->coverages.data);
+}
+
+void pc__federation_check(struct pc_loader *ld)
+{
+	const pc_model *m = ld->model;
+	const struct pc_decl *decls = ld->decls[PC_L_SERVERS].data;
+	for (uint32_t i = 0; i < m->n_servers && i < ld->decls[PC_L_SERVERS].n; i++) {
+		uint32_t cdn = m->servers[i].cdn;
+		if (cdn >= m->n_cdns || !m->cdns[cdn].exchange)
+			continue;
+		yaml_mark_t at = {.line = decls[i].line - 1, .column = decls[i].column - 1};
+		pc__error_at(&ld->rd, &at, "server %s: CDN %s is an exchange, which has no servers",
+		             pc__quote(&ld->rd, m->servers[i].name),
+		             pc__quote(&ld->rd, m->cdns[cdn].name));
+	}
 }

@@ -65,10 +65,14 @@ struct pc_loader {
 struct pc_decl {
 	const char *name; /* NULL when it has none */
 	uint32_t line;    /* where it starts, for "first at line N" */
+	uint32_t column;  /* 1-based, for checks after pass 2 */
 };
 
 /* After pass 1: the model's arrays, sized, named, with their defaults. */
 void pc__federation_size(struct pc_loader *ld);
 void pc__federation_free(struct pc_loader *ld);
+/* After pass 2: the rules that need the whole file read (a server may come
+ * before its CDN). Errors at the offending item's position. */
+void pc__federation_check(struct pc_loader *ld);
 
 #endif

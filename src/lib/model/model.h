@@ -57,7 +57,7 @@ struct pc_cdn {
 	const char *name;
 	const char *domain; /* lower case, no trailing dot: "cdn.acme.net" */
 	uint32_t domain_len;
-	struct pc_index_list backbone_as; /* AS indexes */
+	struct pc_index_list backbone_as; /* AS indexes; empty for an exchange */
 	struct pc_index_list affiliate_as;
 	struct pc_addr_list *anycast;    /* per model->anycast_roles; pc_cdn_anycast */
 	uint32_t dns_ttl;                /* seconds; 0 by default (the patent's §3.1.4) */
@@ -71,6 +71,10 @@ struct pc_cdn {
 	uint32_t n_farms;
 	uint32_t farm_base;              /* this CDN's first column in model->farm_costs rows */
 	struct pc_index_list agreements; /* agreement indexes it is party to */
+	/* A content exchange (the patent's last section): brokers providers,
+	 * has no footprint and no servers; its providers are served by the
+	 * CDNs it has agreements with (policy.c try_exchange). */
+	bool exchange;
 };
 
 /* The fields of a server that every decision scans, packed and laid out

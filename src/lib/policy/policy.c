@@ -28,6 +28,7 @@ struct candidate {
 struct pool {
 	uint32_t cdn, count;
 	uint32_t full_cost; /* nearest path cost of a server pruned for load */
+	uint32_t agreement; /* an exchange's partner: the agreement it serves under */
 	bool heap, spilled;
 	struct candidate items[MAX_CANDIDATES];
 };
@@ -260,6 +261,7 @@ static bool try_cdn(struct decide *d, enum pc_branch branch, uint32_t cdn, struc
 	pool->heap = false;
 	pool->spilled = false;
 	pool->full_cost = PC_COST_INFINITE;
+	pool->agreement = PC_NONE;
 	if (branch != PC_BRANCH_NONE)
 		trace_add(d, PC_TRACE_BRANCH, branch, cdn, 0);
 	uint32_t near_load = collect(d, pool, false);
@@ -437,9 +439,61 @@ static bool try_peer(struct decide *d, uint32_t cdn, struct pool *pool)
 	return false;
 }
 
+/* OUTSIDE keeps the better of two pools in *best; a CDN that had to spill
+ * loses to one that did not. */
+static void keep_better(struct pool **best, struct pool **spare, bool *found)
+{
+	if (*found) {
+		bool wins = (*best)->spilled != (*spare)->spilled
+		                ? !(*spare)->spilled
+		                : better(pool_best(*spare), pool_best(*best));
+		if (wins) {
+			struct pool *t = *best;
+			*best = *spare;
+			*spare = t;
+		}
+	}
+	*found = true;
+}
+
+/* A content exchange (the patent's last section) has no servers: its
+ * providers are carried by the CDNs it has agreements with. Each partner
+ * whose agreement covers the service and has capacity this second (PEER's
+ * rules) competes as an OUTSIDE CDN; a partner the client is in was tried
+ * as PEER already. */
+static void try_exchange(struct decide *d, uint32_t exchange, struct pool **best,
+                         struct pool **spare, bool *found)
+{
+	const pc_model *model = d->model;
+	const struct pc_index_list *list = &model->cdns[exchange].agreements;
+	trace_add(d, PC_TRACE_BRANCH, PC_BRANCH_OUTSIDE, exchange, 0);
+	for (uint32_t i = 0; i < list->count; i++) {
+		uint32_t g = list->items[i];
+		uint32_t partner = other_party(&model->agreements[g], exchange);
+		if (client_in(d, partner) || partner == d->preferred_tried ||
+		    model->cdns[partner].exchange)
+			continue;
+		if (!(model->agreements[g].service_mask >> d->req->service & 1)) {
+			trace_add(d, PC_TRACE_AGREEMENT, g, 2, 0);
+			continue;
+		}
+		if (window_full(d, g)) {
+			trace_add(d, PC_TRACE_AGREEMENT, g, 0, 0);
+			flag(d, PC_DF_AGREEMENT_FULL);
+			continue;
+		}
+		struct pool *pool = *found ? *spare : *best;
+		if (!try_cdn(d, PC_BRANCH_OUTSIDE, partner, pool))
+			continue;
+		pool->agreement = g;
+		keep_better(best, spare, found);
+	}
+}
+
 /* Claim 2, second half: from the provider's primary CDNs that were not
- * tried already, the one whose best server scores lowest; a CDN that had
- * to spill loses to one that did not. */
+ * tried already, the one whose best server scores lowest. An exchange's
+ * partner serving is counted against its agreement (and fails, like PEER,
+ * when another thread took the last of the capacity meanwhile). */
 static bool try_outside(struct decide *d, struct pool *best, struct pool *spare)
 {
 	const struct pc_provider *provider = &d->model->providers[d->req->provider];
@@ -448,24 +502,28 @@ static bool try_outside(struct decide *d, struct pool *best, struct pool *spare)
 		uint32_t cdn = provider->primary_cdns.items[i];
 		if (client_in(d, cdn) || cdn == d->preferred_tried)
 			continue;
+		if (d->model->cdns[cdn].exchange) {
+			try_exchange(d, cdn, &best, &spare, &found);
+			continue;
+		}
 		struct pool *pool = found ? spare : best;
 		if (!try_cdn(d, PC_BRANCH_OUTSIDE, cdn, pool))
 			continue;
-		if (found) {
-			bool wins = best->spilled != spare->spilled
-			                ? !spare->spilled
-			                : better(pool_best(spare), pool_best(best));
-			if (wins) {
-				struct pool *t = best;
-				best = spare;
-				spare = t;
-			}
-		}
-		found = true;
+		keep_better(&best, &spare, &found);
 	}
-	if (found)
-		answer(d, PC_BRANCH_OUTSIDE, best);
-	return found;
+	if (!found)
+		return false;
+	if (best->agreement != PC_NONE) {
+		if (!pc_live_agreement_try_take(d->live, best->agreement, d->req->now_ms)) {
+			trace_add(d, PC_TRACE_AGREEMENT, best->agreement, 0, 0);
+			flag(d, PC_DF_AGREEMENT_FULL);
+			return false;
+		}
+		trace_add(d, PC_TRACE_AGREEMENT, best->agreement, 1, 0);
+		d->out->agreement = best->agreement;
+	}
+	answer(d, PC_BRANCH_OUTSIDE, best);
+	return true;
 }
 
 /* Claim 2 sends a client no peering covers to a primary CDN, whatever its

@@ -155,6 +155,18 @@ static void put_client(struct writer *w, const pc_model *model, const pc_addr *c
 	put_uint(w, prefix, 1);
 }
 
+uint32_t pc_report_exchange(const pc_model *model, const pc_decision *decision)
+{
+	if (model == NULL || decision == NULL || decision->agreement >= model->n_agreements)
+		return PC_NONE;
+	const struct pc_agreement *agreement = &model->agreements[decision->agreement];
+	if (model->cdns[agreement->cdn_a].exchange)
+		return agreement->cdn_a;
+	if (model->cdns[agreement->cdn_b].exchange)
+		return agreement->cdn_b;
+	return PC_NONE;
+}
+
 /* Why the provider's content left its primary CDNs (docs/reporting.md). */
 static const char *reason(const pc_decision *decision)
 {
@@ -162,6 +174,8 @@ static const char *reason(const pc_decision *decision)
 		return decision->flags & PC_DF_PREFERRED ? "PEER_PREFERRED" : "PEER";
 	if (decision->branch != PC_BRANCH_OUTSIDE)
 		return pc_branch_name(decision->branch);
+	if (decision->agreement != PC_NONE)
+		return "EXCHANGE";
 	if (decision->flags & PC_DF_PREFERRED)
 		return "PREFERRED";
 	if (decision->flags & PC_DF_FALLBACK)

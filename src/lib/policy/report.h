@@ -15,6 +15,11 @@
 /* True for decisions the provider must be told of. */
 bool pc_report_due(const pc_decision *decision);
 
+/* The content exchange (CDN index) that must be told of this decision as
+ * well as the provider: a party of the decision's agreement that is an
+ * exchange (docs/reporting.md). PC_NONE when none. */
+uint32_t pc_report_exchange(const pc_model *model, const pc_decision *decision);
+
 /* Formats one record (NUL-terminated, no newline) for a decision made at
  * unix time now_ms. The client address is truncated to the configured
  * report prefix. Returns the length, or PC_ESPACE / PC_EINVAL. */

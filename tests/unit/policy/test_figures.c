@@ -81,8 +81,9 @@ static void count_diag(void *ctx, const char *message)
 static void test_fixtures_load_cleanly(void **state)
 {
 	(void)state;
-	static const char *const names[] = {"fig09.yaml", "fig10.yaml", "fig11.yaml",
-	                                    "fig13.yaml", "fig14.yaml", "fig20.yaml"};
+	static const char *const names[] = {"fig09.yaml",   "fig10.yaml", "fig11.yaml",
+	                                    "fig13.yaml",   "fig14.yaml", "fig20.yaml",
+	                                    "exchange.yaml"};
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		char path[512];
 		snprintf(path, sizeof(path), "%s/%s", PC_FIXTURES_DIR, names[i]);
@@ -455,6 +456,105 @@ static void test_outside_relaxes_the_grade(void **state)
 	unload(&w);
 }
 
+/* A content exchange: no footprint, no servers; OUTSIDE for its providers
+ * goes to the nearest server among the CDNs it has agreements with, under
+ * PEER's rules of service and capacity, reported to both. */
+static void test_content_exchange(void **state)
+{
+	(void)state;
+	struct world w = load("exchange.yaml");
+	uint32_t xchg = id(pc_model_cdn(w.model, "xchg"));
+	assert_true(w.model->cdns[xchg].exchange);
+	pc_decision d;
+	/* Inside a partner: PEER, as for any primary CDN. */
+	assert_int_equal(decide_at(&w, "bcast", "web", "127.1.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_PEER, "isp1", "I1");
+	/* isp3 has no agreement with the exchange: OUTSIDE through it. */
+	pc_request req;
+	pc_request_init(&req);
+	req.provider = id(pc_model_provider(w.model, "bcast"));
+	req.service = id(pc_model_service(w.model, "web"));
+	assert_int_equal(pc_addr_parse("127.3.0.1", &req.client), PC_OK);
+	req.node = w.model->self_node;
+	req.now_ms = 1764064800000ULL;
+	pc_trace trace;
+	assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, &trace), PC_OK);
+	expect(&w, &d, PC_BRANCH_OUTSIDE, "isp1", "I1");
+	uint32_t g1 = id(pc_model_agreement(w.model, "xchg-isp1"));
+	assert_int_equal(d.agreement, g1);
+	assert_int_equal(pc_live_agreement_total(w.live, g1), 2);
+	assert_int_equal(d.path_cost, 5);
+	/* Reported to the provider, and to the exchange. */
+	assert_true(pc_report_due(&d));
+	assert_int_equal(pc_report_exchange(w.model, &d), xchg);
+	char line[512];
+	assert_true(pc_report_format(w.model, &req, &d, req.now_ms, line, sizeof(line)) > 0);
+	assert_non_null(strstr(line, " agreement=xchg-isp1 reason=EXCHANGE "));
+	/* The trace shows the path: the exchange, then its partner. */
+	bool via = false, taken = false;
+	for (uint32_t i = 0; i < trace.count; i++) {
+		via |= trace.steps[i].kind == PC_TRACE_BRANCH &&
+		       trace.steps[i].a == PC_BRANCH_OUTSIDE && trace.steps[i].b == xchg;
+		taken |= trace.steps[i].kind == PC_TRACE_AGREEMENT && trace.steps[i].a == g1 &&
+		         trace.steps[i].b == 1;
+	}
+	assert_true(via && taken);
+	/* A client in no CDN too. */
+	assert_int_equal(decide_at(&w, "bcast", "web", "127.4.0.1", NULL, &d), PC_OK);
+	expect(&w, &d, PC_BRANCH_OUTSIDE, "isp1", "I1");
+	/* I1 down: isp2's I2, until xchg-isp2's 1 per second is used. */
+	pc_live_set_health(w.live, id(pc_model_server(w.model, "I1")), PC_HEALTH_DOWN);
+	assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, NULL), PC_OK);
+	expect(&w, &d, PC_BRANCH_OUTSIDE, "isp2", "I2");
+	assert_int_equal(d.agreement, id(pc_model_agreement(w.model, "xchg-isp2")));
+	assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, NULL), PC_ENOSERVER);
+	/* tv: xchg-isp1 does not cover it, so I1 (up again) is never used. */
+	pc_live_set_health(w.live, id(pc_model_server(w.model, "I1")), PC_HEALTH_UP);
+	req.service = id(pc_model_service(w.model, "tv"));
+	req.now_ms += 1000;
+	assert_int_equal(pc_policy_decide(w.model, w.live, &req, &d, NULL), PC_OK);
+	expect(&w, &d, PC_BRANCH_OUTSIDE, "isp2", "I2");
+	unload(&w);
+}
+
+static void collect_diag(void *ctx, const char *message)
+{
+	char *all = ctx;
+	strncat(all, message, 4095 - strlen(all));
+	strncat(all, "\n", 4095 - strlen(all));
+}
+
+/* An exchange has no footprint and no servers; a CDN that is not one
+ * needs its backbone. Errors carry file:line:column. */
+static void test_content_exchange_validated(void **state)
+{
+	(void)state;
+	static const char yaml[] =
+	    "version: 1\n"
+	    "tiers: [edge]\n"
+	    "services: [{name: web}]\n"
+	    "ases: [{asn: 100}]\n"
+	    "cdns:\n"
+	    "  - {name: x, domain: x.example, exchange: true, backbone: [100]}\n"
+	    "  - {name: y, domain: y.example}\n"
+	    "  - {name: z, domain: z.example, exchange: true}\n"
+	    "servers:\n"
+	    "  - {name: s, cdn: z, as: 100, addresses: [127.0.0.1], tier: edge,\n"
+	    "     services: [web], capacity: 1}\n";
+	char all[4096] = "";
+	pc_config *config = NULL;
+	struct pc_config_options opts = {.source = "ex.yaml", .sections = pc_role_sections};
+	assert_int_not_equal(pc_config_load(yaml, strlen(yaml), &opts, collect_diag, all, &config),
+	                     PC_OK);
+	assert_null(config);
+	print_message("%s", all);
+	assert_non_null(strstr(all, "ex.yaml:6:5: "));
+	assert_non_null(strstr(all, "exchange"));
+	assert_non_null(strstr(all, "ex.yaml:7:5: "));
+	assert_non_null(strstr(all, "backbone"));
+	assert_non_null(strstr(all, "ex.yaml:10:5: "));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -468,6 +568,8 @@ int main(void)
 	    cmocka_unit_test(test_spill_trace_one_line_per_server_per_pass),
 	    cmocka_unit_test(test_fig20_affinity_band_at_cost_one),
 	    cmocka_unit_test(test_outside_relaxes_the_grade),
+	    cmocka_unit_test(test_content_exchange),
+	    cmocka_unit_test(test_content_exchange_validated),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
