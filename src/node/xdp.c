@@ -5,6 +5,7 @@
 #include "node/xdp.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <net/if.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -39,6 +40,17 @@ static struct claim *claim_find(const char *iface)
 	return NULL;
 }
 
+/* libbpf's own messages, as debug log lines. */
+static int bpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	(void)level;
+	char text[256], quoted[300];
+	vsnprintf(text, sizeof(text), fmt, args);
+	text[strcspn(text, "\n")] = '\0';
+	pcd_log(PCD_LOG_DEBUG, "libbpf", "text=%s", pcd_log_quote(text, quoted, sizeof(quoted)));
+	return 0;
+}
+
 static const char *const privilege_hint =
     "AF_XDP needs CAP_NET_ADMIN, CAP_NET_RAW, CAP_SYS_ADMIN, CAP_IPC_LOCK and a memlock limit "
     "(docs/xdp.md); the role's sockets serve meanwhile";
@@ -52,9 +64,8 @@ static struct claim *claim_take(const char *role, const struct pc_xdp_listen *wh
 	if (held != NULL) {
 		pcd_log(
 		    PCD_LOG_WARNING, "xdp-unavailable",
-		    "role=%s iface=%s port=%u error=\"the interface already serves %s on port %u "
-		    "over XDP\" hint=\"one role and one port per interface; the role's sockets "
-		    "serve it\"",
+		    "role=%s iface=%s port=%u error=\"the interface is %s's (port %u) for XDP\" "
+		    "hint=\"one role and one port per interface; the role's sockets serve it\"",
 		    role, where->iface, where->port, held->role, held->port);
 		return NULL;
 	}
@@ -110,6 +121,7 @@ static int open_one(struct pcd_xdp_sockets *socks, const struct pcd_room *room,
 		return 0;
 	if (socks->n == PCD_XDP_MAX_LISTEN)
 		return 0;
+	libbpf_set_print(bpf_print);
 	struct pcd_xdp_socket *xs = &socks->items[socks->n];
 	*xs = (struct pcd_xdp_socket){.io = {-1, on_event}, .ctx = ctx, .where = *where};
 	/* UDP only: TCP to the port stays the kernel's. The first queue loads
