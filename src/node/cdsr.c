@@ -11,6 +11,7 @@
 #include "node/net.h"
 #include "node/node.h"
 #include "node/udp.h"
+#include "node/xdp.h"
 
 enum counter { C_RECEIVED, C_OVERSIZE, C_RATE_LIMITED, C_RATE_DROPPED, C__COUNT };
 static const char *const counter_names[C__COUNT] = {"requests", "oversize", "rate_limited",
@@ -20,11 +21,13 @@ struct counters {
 	_Atomic uint64_t by_status[PC_CDSR__STATUS_COUNT + 1]; /* the last: dropped */
 	_Atomic uint64_t by_branch[4];
 	_Atomic uint64_t misc[C__COUNT];
+	struct pcd_xdp_counters xdp;
 };
 
 struct cdsr_worker {
 	const struct pcd_room *room;
 	struct pcd_udp_sockets sockets;
+	struct pcd_xdp_sockets xdp;
 	struct counters counters;
 	struct pcd_udp_batch batch;
 };
@@ -80,6 +83,16 @@ static void udp_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t eve
 	              &cw->counters.misc[C_OVERSIZE]);
 }
 
+/* The same answers to the frames of an AF_XDP socket (node/xdp.h). */
+static void xdp_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t events)
+{
+	(void)events;
+	struct cdsr_worker *cw = ((struct pcd_xdp_socket *)io)->ctx;
+	struct pcd_generation *gen = pcd_node_generation(worker->node);
+	struct udp_call call = {cw, pcd_room_generation_state(cw->room, gen)};
+	pcd_xdp_serve(io, gen, answer, &call, &cw->counters.xdp);
+}
+
 static struct pcd_listen cdsr_listen(const void *settings)
 {
 	const struct pc_cdsr_params *cdsr = settings;
@@ -108,12 +121,16 @@ static int cdsr_open(const struct pcd_room *room, struct pcd_worker *worker, voi
 	unsigned n = pcd_room_listen_addresses(room, pcd_node_generation(room->node), addrs,
 	                                       PCD_UDP_MAX_LISTEN, &port);
 	struct pcd_udp_listen how = {room, worker, udp_event, cw, NULL};
-	return n > 0 ? pcd_udp_listen_all(&cw->sockets, &how, addrs, n, port) : -EINVAL;
+	int err = n > 0 ? pcd_udp_listen_all(&cw->sockets, &how, addrs, n, port) : -EINVAL;
+	const struct pc_cdsr_params *cdsr =
+	    pcd_room_settings(room, pcd_node_generation(room->node));
+	return err != 0 ? err : pcd_xdp_open_all(&cw->xdp, room, worker, &cdsr->xdp, xdp_event, cw);
 }
 
 static void cdsr_close(const struct pcd_room *room, void *state)
 {
 	(void)room;
+	pcd_xdp_close_all(&((struct cdsr_worker *)state)->xdp);
 	pcd_udp_close_all(&((struct cdsr_worker *)state)->sockets);
 }
 
@@ -133,12 +150,22 @@ static void cdsr_metrics(const struct pcd_room *room, FILE *out)
 	pcd_role_metrics_common(out, room, "CDSR answers",
 	                        offsetof(struct cdsr_worker, counters.by_branch), counter_names,
 	                        C__COUNT, offsetof(struct cdsr_worker, counters.misc));
+	static const char *const xdp_names[PCD_XDP__COUNT] = {"xdp_requests", "xdp_answers",
+	                                                      "xdp_no_frame"};
+	pcd_role_metrics_counters(out, room, xdp_names, PCD_XDP__COUNT,
+	                          offsetof(struct cdsr_worker, counters.xdp));
+}
+
+static unsigned cdsr_check_host(const void *settings, const char *source, FILE *out)
+{
+	return pcd_xdp_check(&((const struct pc_cdsr_params *)settings)->xdp, "cdsr", source, out);
 }
 
 const struct pcd_role pcd_role_cdsr = {
     .name = "cdsr",
     .settings = &pc_cdsr_section,
     .listen = cdsr_listen,
+    .check_host = cdsr_check_host,
     .generation_new = cdsr_generation_new,
     .generation_free = pcd_udp_rrl_free,
     .state_size = sizeof(struct cdsr_worker),

@@ -15,6 +15,7 @@
 #include "node/net.h"
 #include "node/node.h"
 #include "node/udp.h"
+#include "node/xdp.h"
 
 enum { TCP_MSG = 65535 };
 
@@ -38,6 +39,7 @@ struct counters {
 	_Atomic uint64_t by_branch[4];
 	_Atomic uint64_t misc[C__COUNT];
 	struct pcd_conn_counters tcp; /* the engine's, published as tcp_* */
+	struct pcd_xdp_counters xdp;
 };
 
 struct dns_worker {
@@ -45,6 +47,7 @@ struct dns_worker {
 	const struct pcd_room *room;
 	pc_dns_scratch *scratch;
 	struct pcd_udp_sockets udp;
+	struct pcd_xdp_sockets xdp;
 	struct counters counters;
 	struct pcd_udp_batch udp_batch;
 	uint8_t tcp_answer[2 + TCP_MSG];
@@ -108,6 +111,17 @@ static void udp_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t eve
 	                        pcd_room_generation_state(dw->room, gen)};
 	pcd_udp_serve(io->fd, &dw->udp_batch, gen, udp_answer, &call,
 	              &dw->counters.misc[C_UDP_QUERIES], &dw->counters.misc[C_UDP_OVERSIZE]);
+}
+
+/* The same answers to the frames of an AF_XDP socket (node/xdp.h). */
+static void xdp_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t events)
+{
+	(void)events;
+	struct dns_worker *dw = ((struct pcd_xdp_socket *)io)->ctx;
+	struct pcd_generation *gen = pcd_node_generation(worker->node);
+	struct udp_call call = {dw, pcd_room_settings(dw->room, gen),
+	                        pcd_room_generation_state(dw->room, gen)};
+	pcd_xdp_serve(io, gen, udp_answer, &call, &dw->counters.xdp);
 }
 
 /* ---- TCP (RFC 7766), on the connection engine ---- */
@@ -215,13 +229,15 @@ static int dns_open(const struct pcd_room *room, struct pcd_worker *worker, void
 		return -EINVAL;
 	}
 	struct pcd_udp_listen how = {room, worker, udp_event, dw, dw->tcp.engine};
-	return pcd_udp_listen_all(&dw->udp, &how, addrs, n, dns->port);
+	int err = pcd_udp_listen_all(&dw->udp, &how, addrs, n, dns->port);
+	return err != 0 ? err : pcd_xdp_open_all(&dw->xdp, room, worker, &dns->xdp, xdp_event, dw);
 }
 
 static void dns_close(const struct pcd_room *room, void *state)
 {
 	struct dns_worker *dw = state;
 	pcd_conn_room_close(room, &dw->tcp);
+	pcd_xdp_close_all(&dw->xdp);
 	pcd_udp_close_all(&dw->udp);
 	pc_dns_scratch_free(dw->scratch);
 }
@@ -255,6 +271,15 @@ static void dns_metrics(const struct pcd_room *room, FILE *out)
 	        "# TYPE peercdn_dns_tcp_timeout_total counter\n"
 	        "peercdn_dns_tcp_timeout_total %llu\n",
 	        (unsigned long long)timeouts);
+	static const char *const xdp_names[PCD_XDP__COUNT] = {"xdp_queries", "xdp_answers",
+	                                                      "xdp_no_frame"};
+	pcd_role_metrics_counters(out, room, xdp_names, PCD_XDP__COUNT,
+	                          offsetof(struct dns_worker, counters.xdp));
+}
+
+static unsigned dns_check_host(const void *settings, const char *source, FILE *out)
+{
+	return pcd_xdp_check(&((const struct pc_dns_params *)settings)->xdp, "dns", source, out);
 }
 
 const struct pcd_role pcd_role_dns = {
@@ -262,6 +287,7 @@ const struct pcd_role pcd_role_dns = {
     .settings = &pc_dns_section,
     .listen = dns_listen,
     .needs_restart = dns_needs_restart,
+    .check_host = dns_check_host,
     .generation_new = dns_generation_new,
     .generation_free = pcd_udp_rrl_free,
     .start = pcd_conn_room_start,

@@ -238,8 +238,9 @@ int main(int argc, char **argv)
 	uint64_t now_ms = pcd_now_ms();
 	pc_config *config = load_config(config_path, !check_only, now_ms);
 	if (check_only) {
-		if (config == NULL) {
+		if (config == NULL || pcd_roles_check_host(config, source, stderr) > 0) {
 			fprintf(stderr, "%s: config rejected\n", source);
+			pc_config_free(config);
 			return 1;
 		}
 		printf("%s: ok\n", source);

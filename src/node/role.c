@@ -31,6 +31,17 @@ bool pcd_rooms_any_enabled(const struct pcd_generation *gen)
 	return false;
 }
 
+unsigned pcd_roles_check_host(const pc_config *config, const char *source, FILE *out)
+{
+	unsigned problems = 0;
+	for (size_t r = 0; pcd_roles[r] != NULL; r++) {
+		const void *settings = pc_config_settings(config, pcd_roles[r]->settings);
+		if (pcd_roles[r]->check_host != NULL && settings != NULL)
+			problems += pcd_roles[r]->check_host(settings, source, out);
+	}
+	return problems;
+}
+
 int pcd_rooms_start(struct pcd_node *node)
 {
 	const struct pcd_generation *gen = pcd_node_generation(node);

@@ -13,7 +13,8 @@
  *   generation_new/free            per config generation: at start and with
  *                                  every reload; freed with the generation
  *                                  after the RCU grace period;
- *   needs_restart(old, new)        on a reload: what a reload cannot change.
+ *   needs_restart(old, new)        on a reload: what a reload cannot change;
+ *   check_host(settings)           peercdnd -t only, enabled or not.
  * Only enabled roles start, open, tick and close; every role builds its
  * generation state (a reload may turn a running role's enabled off). */
 #ifndef PC_NODE_ROLE_H
@@ -24,6 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "lib/model/config.h"
 #include "lib/model/model.h"
 #include "lib/model/schema.h"
 
@@ -64,6 +66,10 @@ struct pcd_role {
 	struct pcd_listen (*listen)(const void *settings);
 	/* What else a reload cannot change (DNS: workers). NULL: nothing. */
 	bool (*needs_restart)(const void *old_settings, const void *new_settings);
+	/* For peercdnd -t: what the loader cannot judge, against this machine
+	 * (interfaces), without privileges: prints each problem to out
+	 * prefixed with source, returns how many. NULL: nothing. */
+	unsigned (*check_host)(const void *settings, const char *source, FILE *out);
 
 	/* Per-generation state (a rate-limit table of the settings): *state is
 	 * stored in gen->role_state[slot] and given to generation_free once no
@@ -103,6 +109,8 @@ void pcd_rooms_init(struct pcd_node *node);
 /* Whether the role of slot runs with gen's settings. */
 bool pcd_role_enabled(size_t slot, const struct pcd_generation *gen);
 bool pcd_rooms_any_enabled(const struct pcd_generation *gen);
+/* check_host of every role whose settings config has; the problems found. */
+unsigned pcd_roles_check_host(const pc_config *config, const char *source, FILE *out);
 /* start of every enabled role; 0 or the first failure. */
 int pcd_rooms_start(struct pcd_node *node);
 /* open of every enabled role on worker; 0 or the first failure. */

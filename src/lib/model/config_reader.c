@@ -378,6 +378,31 @@ static void get_family_pair(struct pc_reader *rd, bool nonempty, pc_addr out[2])
 	}
 }
 
+/* One string of a PC_ITEM_TEXTS list, judged by the item's check. */
+static bool text_elem(struct pc_reader *rd, const struct pc_item *item, void *elem)
+{
+	if (!pc__want_scalar(rd, "a string"))
+		return false;
+	const char *text = pc__strndup(rd, pc__scalar(rd), pc__scalar_len(rd));
+	if (text == NULL)
+		return false;
+	const char *why = item->check != NULL ? item->check(&text) : NULL;
+	if (why != NULL) {
+		pc__item_error(rd, "%s: %s: %s", rd->key, pc__quote(rd, text), why);
+		return false;
+	}
+	memcpy(elem, &text, sizeof(text));
+	return true;
+}
+
+static void get_text_list(struct pc_reader *rd, const struct pc_item *item, bool nonempty,
+                          struct pc_text_list *out)
+{
+	struct pc_array list = pc__read_array(rd, item, sizeof(char *), nonempty, true, text_elem);
+	out->items = list.items;
+	out->count = list.count;
+}
+
 void pc__read_item(struct pc_reader *rd, const struct pc_item *item, void *target)
 {
 	if (rd->pass == 1 && item->type != PC_ITEM_LIST) {
@@ -421,6 +446,9 @@ void pc__read_item(struct pc_reader *rd, const struct pc_item *item, void *targe
 		break;
 	case PC_ITEM_FAMILY2:
 		get_family_pair(rd, nonempty, (pc_addr *)field);
+		break;
+	case PC_ITEM_TEXTS:
+		get_text_list(rd, item, nonempty, (struct pc_text_list *)field);
 		break;
 	case PC_ITEM_SECTION:
 		pc__walk_nested(rd, item->key, item->items, target);

@@ -64,7 +64,7 @@ void pc_item_type_text(const struct pc_item *item, char *out, size_t size)
 	// clang-format off
 	static const char *const words[] = {
 	    "bool", NULL, NULL, NULL, "host name", "address", "list of addresses",
-	    "list of addresses, one per family", "mapping", "list", "?",
+	    "list of addresses, one per family", "list of text", "mapping", "list", "?",
 	};
 	// clang-format on
 	_Static_assert(sizeof(words) / sizeof(words[0]) == PC_ITEM_CUSTOM + 1, "one a type");
@@ -84,7 +84,8 @@ void pc_item_type_text(const struct pc_item *item, char *out, size_t size)
 			used += (size_t)snprintf(out + used, size - used, "%s`%s`", i ? ", " : "",
 			                         item->names[i]);
 	} else {
-		bool list = item->type == PC_ITEM_ADDRS || item->type == PC_ITEM_FAMILY2;
+		bool list = item->type == PC_ITEM_ADDRS || item->type == PC_ITEM_FAMILY2 ||
+		            item->type == PC_ITEM_TEXTS;
 		snprintf(out, size, "%s%s",
 		         list && (item->flags & PC_ITEM_NONEMPTY) ? "non-empty " : "",
 		         item->type <= PC_ITEM_CUSTOM ? words[item->type] : "?");

@@ -26,6 +26,7 @@ enum pc_item_type {
 	PC_ITEM_ADDR,    /* an IPv4 or IPv6 address: pc_addr */
 	PC_ITEM_ADDRS,   /* list of addresses: struct pc_addr_list */
 	PC_ITEM_FAMILY2, /* list of at most one address per family: pc_addr[2], v4 then v6 */
+	PC_ITEM_TEXTS,   /* list of strings, each passed to check: struct pc_text_list */
 	PC_ITEM_SECTION, /* nested mapping of items[], filling the same struct */
 	PC_ITEM_LIST,    /* list of mappings of items[] (the federation's lists) */
 	PC_ITEM_CUSTOM,  /* read by the loader's own function (names, references) */
@@ -37,6 +38,12 @@ enum {
 	/* A mapping whose keys are the names of the load's sections with
 	 * anycast set, each a list of addresses (cdns[].anycast). */
 	PC_ITEM_ROLE_KEYS = 4,
+};
+
+/* A PC_ITEM_TEXTS value: strings in the config's arena. */
+struct pc_text_list {
+	const char *const *items;
+	uint32_t count;
 };
 
 struct pc_item;
@@ -90,6 +97,9 @@ struct pc_item {
 #define PC_HOST(k, S, f, help_, ...)  PC__ITEM(k, HOST, PC_AT(S, f), .help = help_, __VA_ARGS__)
 #define PC_ADDR(k, S, f, help_, ...)  PC__ITEM(k, ADDR, PC_AT(S, f), .help = help_, __VA_ARGS__)
 #define PC_ADDRS(k, S, f, help_, ...) PC__ITEM(k, ADDRS, PC_AT(S, f), .help = help_, __VA_ARGS__)
+/* A list of strings into a struct pc_text_list; .check gets each string
+ * (field: a const char *const *) and the loader reports why it is wrong. */
+#define PC_TEXTS(k, S, f, help_, ...) PC__ITEM(k, TEXTS, PC_AT(S, f), .help = help_, __VA_ARGS__)
 /* Fills f (IPv4) and the pc_addr after it (IPv6). */
 #define PC_FAMILY2(k, S, f, help_, ...)                                                            \
 	PC__ITEM(k, FAMILY2, PC_AT(S, f), .help = help_, __VA_ARGS__)

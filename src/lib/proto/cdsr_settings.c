@@ -6,6 +6,8 @@
 #include "lib/proto/cdsr.h"
 
 // clang-format off
+static const struct pc_item xdp_items[] = PC_XDP_ITEMS(pc_cdsr_params, xdp);
+
 static const struct pc_item cdsr_items[] = {
 	PC_BOOL("enabled", pc_cdsr_params, enabled, false, "run the role"),
 	PC_ADDRS("listen", pc_cdsr_params, listen, "",
@@ -18,6 +20,7 @@ static const struct pc_item cdsr_items[] = {
 	        "how client IPv4 addresses are grouped for `rate`"),
 	PC_UINT("ipv6_prefix", pc_cdsr_params, prefix6, 0, 128,        56,           NULL,
 	        "same for IPv6"),
+	PC_SECTION("xdp", xdp_items, "requests over AF_XDP"),
 	PC_END,
 };
 // clang-format on

@@ -8,6 +8,7 @@
 
 #include "lib/model/config.h"
 #include "lib/model/model.h"
+#include "lib/proto/xdp_listen.h"
 
 struct pc_cdsr_params {
 	bool enabled;
@@ -15,6 +16,9 @@ struct pc_cdsr_params {
 	uint16_t port;              /* 2554 */
 	uint32_t rate;              /* answers per second per client prefix; 0 = off */
 	uint8_t prefix4, prefix6;   /* how client addresses are grouped for the rate */
+
+	/* UDP over AF_XDP on these interfaces (node/xdp.c). */
+	struct pc_xdp_params xdp;
 };
 
 extern const struct pc_section pc_cdsr_section;

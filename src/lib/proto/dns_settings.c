@@ -27,6 +27,8 @@ static const struct pc_item rrl_items[] = {
 	PC_END,
 };
 
+static const struct pc_item xdp_items[] = PC_XDP_ITEMS(pc_dns_params, xdp);
+
 static const struct pc_item dns_items[] = {
 	PC_BOOL("enabled", pc_dns_params, enabled, true, "run the DNS role"),
 	PC_ADDRS("listen", pc_dns_params, listen, "",
@@ -51,6 +53,7 @@ static const struct pc_item dns_items[] = {
 	PC_FAMILY2("decoy", pc_dns_params, decoy4, "the decoy answer (required by `decoy`)",
 	           .flags = PC_ITEM_NONEMPTY),
 	PC_SECTION("rrl", rrl_items, "response rate limiting"),
+	PC_SECTION("xdp", xdp_items, "UDP queries over AF_XDP"),
 	PC_HOST("hostmaster", pc_dns_params, hostmaster, "SOA RNAME",
 	        .default_doc = "`hostmaster.<domain of self's first CDN>`"),
 	PC_UINT("soa_serial",   pc_dns_params, soa_serial,  0, UINT32_MAX,  0, NULL, "SOA serial",

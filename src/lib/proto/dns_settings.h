@@ -10,6 +10,7 @@
 
 #include "lib/model/config.h"
 #include "lib/model/model.h"
+#include "lib/proto/xdp_listen.h"
 
 /* What the DNS role does with a name whose provider requires a signature
  * when the signature is missing or wrong. */
@@ -33,6 +34,9 @@ struct pc_dns_params {
 	const char *hostmaster; /* SOA RNAME, presentation form */
 	uint32_t soa_serial;    /* the load time (pc_config_options) when the config has none */
 	uint32_t soa_minimum;   /* negative-caching TTL */
+
+	/* UDP over AF_XDP on these interfaces (node/xdp.c). */
+	struct pc_xdp_params xdp;
 };
 
 extern const struct pc_section pc_dns_section;
