@@ -18,6 +18,7 @@ PEERCDND = BUILD / "src" / "node" / "peercdnd"
 PEERCDNCTL = BUILD / "src" / "ctl" / "peercdnctl"
 
 _started = []  # (pid, ports) of every daemon any test started
+_outcomes = {}  # nodeid -> "passed" | "failed" | "skipped", one per test that ran
 
 
 @pytest.fixture(scope="session")
@@ -195,8 +196,32 @@ def _listening(port):
     return out.strip()
 
 
+def pytest_runtest_logreport(report):
+    """Records each test's outcome: a failed or skipped setup, the call, or
+    a failed teardown (which fails a test that passed)."""
+    if report.when == "call" or report.outcome != "passed":
+        if _outcomes.get(report.nodeid) != "failed":
+            _outcomes[report.nodeid] = report.outcome
+
+
 def pytest_sessionfinish(session, exitstatus):
-    """Fails the run if any daemon or its sockets outlived the tests."""
+    """Fails the run if fewer tests ran than were collected (deselection,
+    -x, an interruption), and if any daemon or its sockets outlived the
+    tests. Prints "pytest: collected N, ran N: ..." for scripts/test.sh
+    (tools/check-tests-ran.py), which checks it."""
+    collected = session.testscollected
+    counts = {k: list(_outcomes.values()).count(k) for k in ("passed", "failed", "skipped")}
+    line = (f"pytest: collected {collected}, ran {len(_outcomes)}: {counts['passed']} passed,"
+            f" {counts['failed']} failed, {counts['skipped']} skipped")
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line("")
+        reporter.write_line(line)
+    else:
+        print("\n" + line)
+    if len(_outcomes) < collected:
+        print(f"\nFEWER TESTS RAN ({len(_outcomes)}) THAN WERE COLLECTED ({collected})")
+        session.exitstatus = 1
     leftovers = []
     for pid, ports in _started:
         try:
