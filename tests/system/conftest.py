@@ -19,6 +19,7 @@ PEERCDNCTL = BUILD / "src" / "ctl" / "peercdnctl"
 
 _started = []  # (pid, ports) of every daemon any test started
 _outcomes = {}  # nodeid -> "passed" | "failed" | "skipped", one per test that ran
+_deselected = []  # tests collected and then deselected (-k, -m)
 
 
 @pytest.fixture(scope="session")
@@ -196,6 +197,10 @@ def _listening(port):
     return out.strip()
 
 
+def pytest_deselected(items):
+    _deselected.extend(items)
+
+
 def pytest_runtest_logreport(report):
     """Records each test's outcome: a failed or skipped setup, the call, or
     a failed teardown (which fails a test that passed)."""
@@ -209,7 +214,7 @@ def pytest_sessionfinish(session, exitstatus):
     -x, an interruption), and if any daemon or its sockets outlived the
     tests. Prints "pytest: collected N, ran N: ..." for scripts/test.sh
     (tools/check-tests-ran.py), which checks it."""
-    collected = session.testscollected
+    collected = session.testscollected + len(_deselected)
     counts = {k: list(_outcomes.values()).count(k) for k in ("passed", "failed", "skipped")}
     line = (f"pytest: collected {collected}, ran {len(_outcomes)}: {counts['passed']} passed,"
             f" {counts['failed']} failed, {counts['skipped']} skipped")
