@@ -4,6 +4,7 @@ session fails if a process or a listening socket it started is left behind.
 """
 import os
 import pathlib
+import re
 import signal
 import socket
 import subprocess
@@ -209,6 +210,34 @@ def pytest_runtest_logreport(report):
             _outcomes[report.nodeid] = report.outcome
 
 
+def _ours(pid, started):
+    """Whether pid is a daemon this session started or a descendant of this
+    process: on a shared machine another session's daemon may listen on a
+    port number one of ours used and gave back."""
+    me = os.getpid()
+    for _ in range(64):
+        if pid in started or pid == me:
+            return True
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if pid <= 1:
+            return False
+    return False
+
+
+def _our_listener(port, started):
+    """ss's lines for port, if a process of ours holds it (all of them when
+    ss shows no owners, as for an unprivileged user)."""
+    out = _listening(port)
+    owners = [int(p) for p in re.findall(r"pid=(\d+)", out)]
+    if owners and not any(_ours(pid, started) for pid in owners):
+        return ""
+    return out
+
+
 def pytest_sessionfinish(session, exitstatus):
     """Fails the run if fewer tests ran than were collected (deselection,
     -x, an interruption), and if any daemon or its sockets outlived the
@@ -235,8 +264,9 @@ def pytest_sessionfinish(session, exitstatus):
         except ProcessLookupError:
             pass
         for port in ports:
-            if _listening(port):
-                leftovers.append(f"port {port} still open: {_listening(port)}")
+            held = _our_listener(port, {p for p, _ in _started})
+            if held:
+                leftovers.append(f"port {port} still open: {held}")
     if leftovers:
         print("\nLEFTOVERS:\n" + "\n".join(leftovers))
         session.exitstatus = 1
