@@ -13,11 +13,16 @@
 #   CPU_QPS [50000]  offered rate of the CPU-per-query run (dnsperf -Q)
 #   CPU_SECS [10]    length of each CPU-per-query run
 #   KEEP [0]         1: keep the temp dir (configs, logs, dnsperf outputs)
+#   ALLOW_DIRTY [0]  1: run on a tree with uncommitted changes (the summary
+#                    then says "dirty"); without it a dirty tree is refused
 #
 # Servers and queries
 #   peercdnd: build-bench/src/node/peercdnd -c FILE, FILE = etc/peercdn.yaml with
+#             the agreements' capacity_rps removed (bench/lib.sh
+#             bench_federation: acme-beta's 1 000 PEER decisions a second
+#             would send >99 % of a saturating run OUTSIDE, to acme),
 #             dns.listen [127.0.0.1], dns.port <free>, dns.workers THREADS,
-#             control.metrics_port removed.
+#             control.metrics_listen 127.0.0.1 and metrics_port <free>.
 #   gdnsd:    gdnsd -c DIR start (foreground), DIR from bench/gdnsd/config.in and
 #             bench/gdnsd/cdn.acme.net.zone: geoip plugin, a `nets` map over the
 #             same client networks as the default federation, no GeoIP database.
@@ -31,6 +36,14 @@
 # one after the other, runs alternating peercdnd/gdnsd so that load from
 # elsewhere on the machine hits both alike.
 #
+# The mix, checked in every run (the run fails otherwise): every dnsperf
+# answer NOERROR; for peercdnd, the delta of peercdn_dns_decisions_total
+# over the run (sampled outside the CPU bracket) all PEER and at least the
+# queries completed for the policy query, no decision at all for soa; after
+# every policy run of either server, dig from the beta client must get
+# 127.2.200.1 (dnsperf cannot tally answer addresses; bench/redirect's
+# udpperf does). The summary prints the mix beside the ratios, and
+# "commit SHA clean|dirty" (bench/lib.sh).#
 # Measurements, per server and query
 #   qps      dnsperf -c 8 -q 500 -l SAT_SECS, RUNS times; the median of
 #            "Queries per second".  One dnsperf thread tops out near 150-160 k
@@ -98,7 +111,34 @@ check_ecs() {
 		die "$2 answered '$got' for ad102.web.abc.cdn.acme.net A with ECS 127.2.0.0/24, expected $EXPECT"
 	fi
 	echo "check $2 ecs 127.2.0.0/24 -> $got ok"
+	eval "${2}_digs=\$((${2}_digs + 1))"
 }
+peercdnd_digs=0 gdnsd_digs=0
+
+# Before and after every run of peercdnd: its decision counters.
+sample() { # server
+	if [ "$1" = peercdnd ]; then decisions "$METRICS" dns; else echo "0 0 0"; fi
+}
+# After every run: every answer NOERROR; for peercdnd the decisions of the
+# run all of the stated branch (policy: PEER, at least one per completed
+# query; soa: none); for policy queries, a dig check of the server.
+after_run() { # server kind dnsperf-out decisions-before
+	codes=$(awk '/^ *Response codes:/ { sub(/^ *Response codes: */, ""); print }' "$3")
+	case $codes in
+	"NOERROR "*"(100.00%)") ;;
+	*) die "$1 $2: not every answer NOERROR: '$codes' ($3)" ;;
+	esac
+	if [ "$1" = peercdnd ]; then
+		if [ "$2" = policy ]; then want=PEER; else want=none; fi
+		d1=$(sample peercdnd)
+		mix_check "peercdnd $2" "$4" "$d1" "$want" "$(stat_of "$3" "Queries completed")"
+		eval "peercdnd_${2}_decided=\$((peercdnd_${2}_decided + MIX_N))"
+	fi
+	if [ "$2" = policy ]; then
+		eval "check_ecs \$${1}_port $1"
+	fi
+}
+peercdnd_policy_decided=0 peercdnd_soa_decided=0
 
 qfile() { # kind -> query file
 	echo "$WORK/$1.q"
@@ -145,10 +185,12 @@ EOF
 # One saturating run; sets RV to its queries/s.
 sat_run() { # server port kind run
 	out="$WORK/$1.$3.sat$4"
+	d0=$(sample "$1")
 	perf_run "$out" "$2" "$3" -c 8 -q 500 -l "$SAT_SECS" ||
 		die "dnsperf failed: $(tail -3 "$out")"
 	RV=$(stat_of "$out" "Queries per second")
 	echo "$1 $3 qps run $4: $RV (lost $(stat_of "$out" "Queries lost"))"
+	after_run "$1" "$3" "$out" "$d0"
 }
 
 # One verbose latency run; sets RV to "p50 p99 n".
@@ -156,17 +198,21 @@ lat_run() { # server port kind label dnsperf-args...
 	srv=$1 port=$2 kind=$3 label=$4
 	shift 4
 	out="$WORK/$srv.$kind.lat$label"
+	d0=$(sample "$srv")
 	perf_run "$out" "$port" "$kind" -c 8 -q 500 -l "$LAT_SECS" -v "$@" ||
 		die "dnsperf -v failed: $(grep -v '^>' "$out" | tail -3)"
 	pv=$(percentiles "$out") || die "$srv $kind: no latencies in $out"
 	echo "$srv $kind latency $label: p50/p99/n $pv (at $(stat_of "$out" "Queries per second") qps)"
+	after_run "$srv" "$kind" "$out" "$d0"
 	RV=$pv
 }
 
-# One fixed-rate run; sets RV to the server's CPU microseconds per completed query.
+# One fixed-rate run; sets RV to the server's CPU microseconds per completed
+# query, unrounded (ratios are taken from unrounded medians).
 cpu_run() { # server pid port kind run
 	srv=$1 pid=$2 port=$3 kind=$4 run=$5
 	out="$WORK/$srv.$kind.cpu$run"
+	d0=$(sample "$srv")
 	t0=$(cpu_ticks "$pid")
 	perf_run "$out" "$port" "$kind" -c 8 -q 500 -Q "$CPU_QPS" -l "$CPU_SECS" ||
 		die "dnsperf -Q failed: $(tail -3 "$out")"
@@ -176,10 +222,11 @@ cpu_run() { # server pid port kind run
 	# shellcheck disable=SC2086
 	set -- $t0 $t1
 	us=$(awk -v u="$(($3 - $1))" -v s="$(($4 - $2))" -v n="$done_q" -v hz="$HZ" \
-		'BEGIN { printf "%.2f", (u + s) / hz * 1e6 / n }')
+		'BEGIN { printf "%.6f", (u + s) / hz * 1e6 / n }')
 	split=$(awk -v u="$(($3 - $1))" -v s="$(($4 - $2))" -v n="$done_q" -v hz="$HZ" \
 		'BEGIN { printf "user %.2f + sys %.2f", u / hz * 1e6 / n, s / hz * 1e6 / n }')
-	echo "$srv $kind cpu run $run: $us us/query ($split; $(($3 - $1 + $4 - $2)) ticks for $done_q queries)"
+	echo "$srv $kind cpu run $run: $(printf '%.2f' "$us") us/query ($split; $(($3 - $1 + $4 - $2)) ticks for $done_q queries)"
+	after_run "$srv" "$kind" "$out" "$d0"
 	RV=$us
 }
 
@@ -190,21 +237,19 @@ echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- start both servers (each idles while the other is measured) -----------------
 peercdnd_port=$(free_port 127.0.0.1)
-"$PY" - "$WORK/peercdn.yaml" "$peercdnd_port" "$THREADS" <<'EOF'
+metrics_port=$(free_port 127.0.0.1)
+METRICS=http://127.0.0.1:$metrics_port/metrics
+bench_federation "$WORK/federation.yaml"
+"$PY" - "$WORK/federation.yaml" "$WORK/peercdn.yaml" "$peercdnd_port" "$THREADS" "$metrics_port" <<'EOF'
 import sys, yaml
-d = yaml.safe_load(open("etc/peercdn.yaml"))
+d = yaml.safe_load(open(sys.argv[1]))
 d["dns"]["listen"] = ["127.0.0.1"]
-d["dns"]["port"] = int(sys.argv[2])
-d["dns"]["workers"] = int(sys.argv[3])
-ctl = d.get("control") or {}
-ctl.pop("metrics_port", None)
-if ctl:
-    d["control"] = ctl
-else:
-    d.pop("control", None)
-yaml.safe_dump(d, open(sys.argv[1], "w"), sort_keys=False)
+d["dns"]["port"] = int(sys.argv[3])
+d["dns"]["workers"] = int(sys.argv[4])
+d["control"] = {"metrics_listen": "127.0.0.1", "metrics_port": int(sys.argv[5])}
+yaml.safe_dump(d, open(sys.argv[2], "w"), sort_keys=False)
 EOF
-echo "peercdnd: $PEERCDND -c $WORK/peercdn.yaml (dns port $peercdnd_port)"
+echo "peercdnd: $PEERCDND -c $WORK/peercdn.yaml (dns port $peercdnd_port, metrics $METRICS)"
 "$PEERCDND" -c "$WORK/peercdn.yaml" >"$WORK/peercdnd.log" 2>&1 &
 peercdnd_pid=$!
 PIDS="$PIDS $peercdnd_pid"
@@ -217,8 +262,11 @@ gdnsd_pid=$GDNSD_PID
 wait_ready "$gdnsd_port" "$gdnsd_pid" || die "gdnsd did not answer: $(tail -5 "$WORK/gdnsd.log")"
 [ "$(cat "/proc/$gdnsd_pid/comm")" = gdnsd ] || die "pid $gdnsd_pid is not gdnsd"
 
+d0=$(sample peercdnd)
 check_ecs "$peercdnd_port" peercdnd
 check_ecs "$gdnsd_port" gdnsd
+d1=$(sample peercdnd)
+mix_check "peercdnd dig check" "$d0" "$d1" PEER 1
 
 # ---- measurements: runs alternate between the servers ------------------------------
 for kind in policy soa; do
@@ -267,11 +315,25 @@ printf '%-9s %-7s %9s %15s %15s %8s\n' server query qps "lat@sat" "lat@$CPU_QPS"
 for kind in policy soa; do
 	for srv in peercdnd gdnsd; do
 		eval "q=\$${srv}_${kind}_qps ls=\$${srv}_${kind}_lsat lf=\$${srv}_${kind}_lfix c=\$${srv}_${kind}_cpu"
-		printf '%-9s %-7s %9.0f %15s %15s %8s\n' "$srv" "$kind" "$q" "$ls" "$lf" "$c"
+		printf '%-9s %-7s %9.0f %15s %15s %8.2f\n' "$srv" "$kind" "$q" "$ls" "$lf" "$c"
+	done
+done
+echo "every run (qps; cpu/q in us):"
+for kind in policy soa; do
+	for srv in peercdnd gdnsd; do
+		eval "qr=\$${srv}_${kind}_qruns cr=\$${srv}_${kind}_cruns"
+		# shellcheck disable=SC2086
+		printf '  %-9s %-7s qps %s; cpu/q %s\n' "$srv" "$kind" "$(runs %.0f $qr)" "$(runs %.2f $cr)"
 	done
 done
 echo
-echo "throughput ratio is peercdn / gdnsd; cpu ratio is gdnsd / peercdn (above 1.0: peercdn better)"
+echo "mix policy: peercdnd PEER 100 % of $peercdnd_policy_decided decisions over every run" \
+	"(0 PRIMARY, 0 OUTSIDE), 127.2.200.1 in all $peercdnd_digs dig checks;" \
+	"gdnsd 127.2.200.1 in all $gdnsd_digs dig checks; every answer NOERROR"
+echo "mix soa: peercdnd $peercdnd_soa_decided policy decisions (static answer); every answer NOERROR"
+bench_provenance
+echo "throughput ratio is peercdn / gdnsd; cpu ratio is gdnsd / peercdn (above 1.0: peercdn better);" \
+	"ratios from the unrounded medians"
 echo "ratio dns_qps_soa $(ratio "$peercdnd_soa_qps" "$gdnsd_soa_qps")"
 echo "ratio dns_cpu_per_query_soa $(ratio "$gdnsd_soa_cpu" "$peercdnd_soa_cpu")"
 echo "ratio dns_qps $(ratio "$peercdnd_policy_qps" "$gdnsd_policy_qps")"

@@ -9,6 +9,21 @@
 # directory, removed on exit unless KEEP=1), PIDS (add every server started)
 # and PY. Every process in PIDS, and the tool run_tool is waiting for, is
 # killed on exit.
+#
+# Provenance: every figure is of a commit. COMMIT is HEAD's sha and TREE
+# "clean" or "dirty" (git status --porcelain: modified, staged or
+# untracked files; build dirs are ignored). A bench refuses to run on a
+# dirty tree unless ALLOW_DIRTY=1, and then says "dirty" in its summary;
+# bench_provenance, in the summary, prints "commit SHA clean|dirty" and
+# fails if HEAD or the tree changed during the run (unless ALLOW_DIRTY=1).
+#
+# The federation: bench_federation writes etc/peercdn.yaml with every
+# agreement's capacity_rps removed (0 = unlimited). The default's acme-beta
+# agreement allows 1 000 PEER decisions a second; past that a beta client
+# is answered OUTSIDE (an acme server), so a bench at 100 000 a second
+# would measure the OUTSIDE branch while claiming PEER. Each bench counts
+# the answers per branch and per server in every run and fails when the
+# mix is not the one it states (mix_check, udp_mix_check).
 
 set -eu
 
@@ -21,6 +36,29 @@ HZ=$(getconf CLK_TCK) # /proc/PID/stat counts CPU time in these
 die() {
 	echo "bench/$BENCH: FAIL: $*" >&2
 	exit 1
+}
+
+tree_state() {
+	if [ -n "$(git status --porcelain 2>/dev/null)" ]; then echo dirty; else echo clean; fi
+}
+COMMIT=$(git rev-parse HEAD 2>/dev/null) || die "not a git checkout: figures need a commit"
+TREE=$(tree_state)
+if [ "$TREE" = dirty ] && [ "${ALLOW_DIRTY:-0}" != 1 ]; then
+	git status --short >&2
+	die "the tree is dirty: figures would not be of commit $COMMIT (commit first, or ALLOW_DIRTY=1)"
+fi
+echo "bench/$BENCH: commit $COMMIT $TREE${ALLOW_DIRTY:+ (ALLOW_DIRTY=$ALLOW_DIRTY)}"
+
+# "commit SHA clean|dirty" for the summary; fails if the tree or HEAD
+# changed since the start (the build would not be of COMMIT).
+bench_provenance() {
+	now=$(git rev-parse HEAD) state=$(tree_state)
+	if [ "$now" != "$COMMIT" ] || [ "$state" != "$TREE" ]; then
+		[ "${ALLOW_DIRTY:-0}" = 1 ] ||
+			die "the tree changed during the run (start: $COMMIT $TREE, end: $now $state)"
+		TREE=dirty
+	fi
+	echo "commit $COMMIT $TREE"
 }
 
 WORK=$(mktemp -d "/tmp/bench-$BENCH.XXXXXX")
@@ -109,6 +147,77 @@ cpu_ticks() {
 		u=$((u + $1)) s=$((s + $2))
 	done
 	echo "$u $s"
+}
+
+# The benches' federation: etc/peercdn.yaml without agreement capacities
+# (see above), written to $1.
+bench_federation() {
+	"$PY" - "$1" <<'EOF'
+import sys, yaml
+d = yaml.safe_load(open("etc/peercdn.yaml"))
+for a in d.get("agreements") or []:
+    if a.pop("capacity_rps", None) is not None:
+        print("bench federation: agreement %s: capacity_rps removed (unlimited)" % a["name"])
+yaml.safe_dump(d, open(sys.argv[1], "w"), sort_keys=False)
+EOF
+}
+
+# A node's decision counters for a role: "PRIMARY PEER OUTSIDE" from
+# peercdn_ROLE_decisions_total on its /metrics.
+decisions() { # metrics-url role
+	curl -sf --max-time 5 "$1" | awk -v m="peercdn_$2_decisions_total" '
+		index($1, m "{branch=") == 1 { split($1, a, "\""); n[a[2]] = $2; seen++ }
+		END { if (seen != 3) exit 1; printf "%d %d %d\n", n["PRIMARY"], n["PEER"], n["OUTSIDE"] }' ||
+		die "no peercdn_$2_decisions_total on $1"
+}
+
+# mix_check LABEL BEFORE AFTER BRANCH MIN: the decisions counted between two
+# `decisions` samples must all be of BRANCH (or none at all when BRANCH is
+# "none") and, unless BRANCH is "none", at least MIN. Prints the mix and
+# sets MIX_N to the decisions counted.
+mix_check() {
+	local label=$1 want=$4 min=$5 p e o good
+	# shellcheck disable=SC2086
+	set -- $2 $3
+	p=$(($4 - $1)) e=$(($5 - $2)) o=$(($6 - $3))
+	MIX_N=$((p + e + o))
+	case $want in
+	PRIMARY) good=$p ;;
+	PEER) good=$e ;;
+	OUTSIDE) good=$o ;;
+	none) good=0 ;;
+	*) die "mix_check: bad branch $want" ;;
+	esac
+	echo "  mix $label: $MIX_N decisions: PRIMARY $p, PEER $e, OUTSIDE $o (stated: $want)"
+	if [ "$want" = none ]; then
+		[ "$MIX_N" -eq 0 ] || die "$label: $MIX_N policy decisions where none were stated"
+	else
+		[ "$good" -eq "$MIX_N" ] || die "$label: $((MIX_N - good)) of $MIX_N decisions not $want"
+		[ "$MIX_N" -ge "$min" ] || die "$label: $MIX_N decisions, fewer than the $min answers counted"
+	fi
+}
+
+# udp_mix_check LABEL OUT BRANCH SERVER: every answer udpperf tallied in OUT
+# ("mix BRANCH SERVER COUNT" lines) must be of BRANCH ("-" for DNS) and
+# SERVER. Prints the mix.
+udp_mix_check() {
+	local label=$1 out=$2 mix bad good
+	mix=$(awk '$1 == "mix" { printf "%s%s %s %s", sep, $2, $3, $4; sep = ", " }' "$out")
+	bad=$(awk -v b="$3" -v s="$4" '$1 == "mix" && ($2 != b || $3 != s) { n += $4 } END { print n + 0 }' "$out")
+	good=$(awk -v b="$3" -v s="$4" '$1 == "mix" && $2 == b && $3 == s { n += $4 } END { print n + 0 }' "$out")
+	echo "  mix $label: answers by branch and server: ${mix:-none} (stated: $3 $4)"
+	[ "$bad" -eq 0 ] || die "$label: $bad of $((bad + good)) answers not $3 $4"
+	[ "$good" -gt 0 ] || die "$label: no answer tallied"
+}
+
+# runs FORMAT VALUE...: every run's value, comma-separated ("1.00, 2.00").
+runs() {
+	local fmt=$1 sep=""
+	shift
+	for v in "$@"; do
+		printf "%s$fmt" "$sep" "$v"
+		sep=", "
+	done
 }
 
 median() {

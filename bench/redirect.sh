@@ -24,6 +24,31 @@
 #   CDSR_OPTS ["pad=512 hints family=4"]  the CDSR request's options (udpperf syntax)
 #   BUILD [build-bench]  release build dir (made with -Dtests=false if missing)
 #   KEEP [0]          1: keep the temp dir (configs, logs, tool outputs)
+#   ALLOW_DIRTY [0]   1: run on a tree with uncommitted changes (the summary
+#                     then says "dirty"); without it a dirty tree is refused
+#
+# Config: etc/peercdn.yaml with the agreements' capacity_rps removed
+# (bench/lib.sh bench_federation; with acme-beta's 1 000 PEER decisions a
+# second, >99 % of the CDSR answers to the beta client were OUTSIDE, from
+# acme), control.metrics_listen 127.0.0.1 on a free port, and one role on.
+#
+# Which branch each test takes, checked in every run (the run fails
+# otherwise) and printed beside the ratios:
+#   HTTP  wrk connects from 127.0.0.1, which is in no client network: the
+#         policy locates the client at the node's own AS (acme-n1, AS 100,
+#         CLIENT_UNKNOWN) and takes the PRIMARY branch, an acme server
+#         (`peercdnctl explain --client 127.0.0.1
+#         http://abc.cdn.acme.net/www.abc.com/x`: PRIMARY, acme-s4
+#         127.4.200.1 by affinity). The expected Location is taken from
+#         that explain with the bench's config; every wrk run must add only
+#         PRIMARY decisions (peercdn_http_decisions_total, at least one per
+#         request wrk counted), no non-3xx answer, and a curl after each
+#         run must get the same Location (nginx: its constant one).
+#   CDSR  from 127.2.0.10 (beta's AS 200): the PEER branch, a beta server;
+#         udpperf tallies every answer's branch and server, all must be
+#         PEER and the one server the check before the runs got, and the
+#         node's peercdn_cdsr_decisions_total must count only PEER.
+#   DNS   gdnsd's answers, tallied by udpperf: all 127.2.200.1.
 #
 # HTTP (wrk 4.1, one thread, keep-alive):
 #   peercdnd: etc/peercdn.yaml with only the http role on (dns/rtsp/cdsr off),
@@ -86,6 +111,7 @@ CDSR_OPTS=${CDSR_OPTS:-pad=512 hints family=4}
 BUILD=${BUILD:-build-bench}
 CLIENT=127.2.0.10   # udpperf's source: a client of beta's AS 200 (etc/peercdn.yaml)
 ANYCAST=127.10.0.1  # acme's HTTP and CDSR anycast address
+HTTP_BRANCH=PRIMARY # wrk's 127.0.0.1 is in no client network: the node's AS 100
 EXPECT=127.2.200.1  # gdnsd's geoip answer for that client
 HOST=abc.cdn.acme.net
 URLPATH=/www.abc.com/x
@@ -113,9 +139,10 @@ median_index() {
 		fi
 	done
 }
-per_unit_us() { # ticks count -> microseconds per unit
-	awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.2f", t / hz * 1e6 / n }'
+per_unit_us() { # ticks count -> microseconds per unit, unrounded
+	awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.6f", t / hz * 1e6 / n }'
 }
+f2() { printf '%.2f' "$1"; }
 
 # taskset prefixes: servers on CPU 0, load generators on CPU 1 (with 1 worker).
 SRV_PIN="" GEN_PIN=""
@@ -127,12 +154,14 @@ pin_for() { # workers
 	fi
 }
 
-# etc/peercdn.yaml with one role on: peercdn_config FILE ROLE PORT WORKERS
+# The bench federation with one role on: peercdn_config FILE ROLE PORT
+# WORKERS METRICS-PORT
+bench_federation "$WORK/federation.yaml"
 peercdn_config() {
-	"$PY" - "$@" "$ANYCAST" <<'EOF'
+	"$PY" - "$@" "$ANYCAST" "$WORK/federation.yaml" <<'EOF'
 import sys, yaml
-path, role, port, workers, anycast = sys.argv[1:6]
-d = yaml.safe_load(open("etc/peercdn.yaml"))
+path, role, port, workers, metrics_port, anycast, base = sys.argv[1:8]
+d = yaml.safe_load(open(base))
 dns = d.get("dns") or {}
 dns.update({"enabled": False, "workers": int(workers)})
 dns.pop("port", None)
@@ -145,21 +174,19 @@ if role == "http":
                  "max_per_source": 100000}
 else:
     d["cdsr"] = {"enabled": True, "listen": [anycast], "port": int(port), "rate": 0}
-ctl = d.get("control") or {}
-ctl.pop("metrics_port", None)
-if ctl:
-    d["control"] = ctl
-else:
-    d.pop("control", None)
+d["control"] = {"metrics_listen": "127.0.0.1", "metrics_port": int(metrics_port)}
 yaml.safe_dump(d, open(path, "w"), sort_keys=False)
 EOF
 }
 
-start_peercdnd() { # role port workers -> SRV_PID
+start_peercdnd() { # role port workers -> SRV_PID, SRV_CONF, METRICS
 	conf="$WORK/peercdn-$1-$3w.yaml"
-	peercdn_config "$conf" "$1" "$2" "$3"
+	mport=$(free_port 127.0.0.1)
+	METRICS=http://127.0.0.1:$mport/metrics
+	SRV_CONF=$conf
+	peercdn_config "$conf" "$1" "$2" "$3" "$mport"
 	"$PEERCDND" -t -c "$conf" -n acme-n1 >/dev/null || die "peercdnd rejected $conf"
-	echo "peercdnd ($1, $3 worker(s)): $PEERCDND -c $conf -n acme-n1 ($ANYCAST port $2)"
+	echo "peercdnd ($1, $3 worker(s)): $PEERCDND -c $conf -n acme-n1 ($ANYCAST port $2, metrics $METRICS)"
 	# shellcheck disable=SC2086
 	$SRV_PIN "$PEERCDND" -c "$conf" -n acme-n1 >"$WORK/peercdnd-$1-$3w.log" 2>&1 &
 	SRV_PID=$!
@@ -186,6 +213,7 @@ check_http() { # name pid url
 		if echo "$head" | head -1 | grep -q '^HTTP/1.1 302' &&
 			loc=$(echo "$head" | grep -i '^location: ' | cut -d' ' -f2) && [ -n "$loc" ]; then
 			echo "check $1: curl -sI -H 'Host: $HOST' $3 -> 302, Location: $loc"
+			LOC=$loc
 			return 0
 		fi
 		sleep 0.1
@@ -193,10 +221,13 @@ check_http() { # name pid url
 	return 1
 }
 
-# One wrk run; sets RV to requests/s and CV to CPU us/request of the server.
-wrk_run() { # name pid url label
-	name=$1 pid=$2 url=$3 label=$4
+# One wrk run; sets RV to requests/s and CV to CPU us/request of the server
+# (unrounded). Then the mix: only 3xx answers; peercdnd's decisions of the
+# run all HTTP_BRANCH, at least one per request; the Location still EXPECT_LOC.
+wrk_run() { # name pid url label expected-location
+	name=$1 pid=$2 url=$3 label=$4 expect_loc=$5
 	out="$WORK/wrk.$name.${label%% *}.$(date +%s%N)"
+	if [ "$name" = peercdnd ]; then d0=$(decisions "$METRICS" http); fi
 	t0=$(cpu_ticks "$pid" tree)
 	# shellcheck disable=SC2086
 	run_tool "$out" $GEN_PIN wrk -t1 -c"$WRK_CONN" -d"${HTTP_SECS}s" --latency -H "Host: $HOST" "$url" ||
@@ -209,10 +240,20 @@ wrk_run() { # name pid url label
 	# shellcheck disable=SC2086
 	set -- $t0 $t1
 	CV=$(per_unit_us $(($3 - $1 + $4 - $2)) "$n")
-	echo "$name http run $label: $RV req/s, cpu $CV us/req," \
+	echo "$name http run $label: $RV req/s, cpu $(f2 "$CV") us/req," \
 		"p50/p99 $(awk '$1 == "50%" { a = $2 } $1 == "99%" { b = $2 } END { print a "/" b }' "$out")" \
 		"${errs:+($errs)}"
+	if grep -q 'Non-2xx or 3xx' "$out"; then die "$name: answers other than 2xx/3xx: $errs"; fi
+	if [ "$name" = peercdnd ]; then
+		d1=$(decisions "$METRICS" http)
+		mix_check "peercdnd http run $label" "$d0" "$d1" "$HTTP_BRANCH" "$n"
+		HTTP_DECIDED=$((HTTP_DECIDED + MIX_N))
+	fi
+	check_http "$name" "$pid" "$url" || die "$name: no 302 after the run"
+	[ "$LOC" = "$expect_loc" ] || die "$name: Location $LOC after the run, expected $expect_loc"
+	HTTP_CURLS=$((HTTP_CURLS + 1))
 }
+HTTP_DECIDED=0 HTTP_CURLS=0
 
 # HTTP comparison with W workers each; sets HTTP_P_RPS, HTTP_N_RPS, ...
 http_compare() { # workers
@@ -227,19 +268,35 @@ http_compare() { # workers
 	p_url="http://$ANYCAST:$p_port$URLPATH"
 	n_url="http://127.0.0.1:$n_port$URLPATH"
 	check_http peercdnd "$p_pid" "$p_url" || die "peercdnd: no 302: $(tail -5 "$WORK/peercdnd-http-${w}w.log")"
+	p_loc=$LOC
+	# The branch and server the policy takes for wrk's 127.0.0.1, from the
+	# policy engine itself on the same config.
+	explained=$("$BUILD/src/ctl/peercdnctl" explain --config "$SRV_CONF" --client 127.0.0.1 \
+		"http://$HOST$URLPATH") || die "peercdnctl explain failed"
+	e_branch=$(echo "$explained" | sed -n 's/^answer *\([A-Z]*\).*/\1/p')
+	e_server=$(echo "$explained" | sed -n 's/^ *-> \([^ ]*\) \([^ ]*\).*/\1 \2/p' | head -1)
+	echo "explain --client 127.0.0.1 http://$HOST$URLPATH: $e_branch, $e_server" \
+		"($(echo "$explained" | sed -n 's/^client *//p' | head -1))"
+	[ "$e_branch" = "$HTTP_BRANCH" ] || die "explain says $e_branch for 127.0.0.1, the bench states $HTTP_BRANCH"
+	case $p_loc in
+	"http://${e_server#* }:"*) ;;
+	*) die "peercdnd's Location $p_loc is not explain's server $e_server" ;;
+	esac
+	HTTP_SERVER=$e_server
 	check_http nginx "$n_pid" "$n_url" || die "nginx: no 302: $(tail -5 "$WORK/nginx-${w}w/error.log")"
+	n_loc=$LOC
 	pr="" pc="" nr="" nc=""
 	for i in $(seq 1 "$RUNS"); do
-		wrk_run peercdnd "$p_pid" "$p_url" "$i (${w}w)"
+		wrk_run peercdnd "$p_pid" "$p_url" "$i (${w}w)" "$p_loc"
 		pr="$pr $RV" pc="$pc $CV"
-		wrk_run nginx "$n_pid" "$n_url" "$i (${w}w)"
+		wrk_run nginx "$n_pid" "$n_url" "$i (${w}w)" "$n_loc"
 		nr="$nr $RV" nc="$nc $CV"
 	done
 	stop_server "$p_pid"
 	stop_server "$n_pid"
 	# shellcheck disable=SC2086
 	HTTP_P_RPS=$(median $pr) HTTP_P_CPU=$(median $pc) HTTP_N_RPS=$(median $nr) HTTP_N_CPU=$(median $nc)
-	HTTP_P_RUNS=$pr HTTP_N_RUNS=$nr
+	HTTP_P_RUNS=$pr HTTP_N_RUNS=$nr HTTP_P_CRUNS=$pc HTTP_N_CRUNS=$nc
 }
 
 # ---- CDSR / DNS over udpperf ---------------------------------------------------------
@@ -253,6 +310,7 @@ val() { # file key [field] -> value
 # One saturating run; sets RV to answers/s, LV to "p50/p99".
 udp_sat() { # name port reqfile run
 	out="$WORK/udp.$1.sat$4"
+	if [ "$1" = peercdnd ]; then d0=$(decisions "$METRICS" cdsr); fi
 	# shellcheck disable=SC2086
 	run_tool "$out" $GEN_PIN "$UDPPERF" -f "$3" -b "$CLIENT" -s "$UDP_SOCKS" -q "$UDP_DEPTH" \
 		-d "$SAT_SECS" "$(addr_of "$1")" "$2" || die "udpperf failed: $(tail -3 "$out")"
@@ -260,12 +318,30 @@ udp_sat() { # name port reqfile run
 	LV="$(val "$out" latency_us 3)/$(val "$out" latency_us 7)"
 	echo "$1 qps run $4: $RV answers/s (sent $(val "$out" sent), lost $(val "$out" lost)," \
 		"p50/p99 $LV us, $(grep -E '^(status|rcode) ' "$out" | tr '\n' ' ')udpperf cpu $(val "$out" self_cpu_s 3)+$(val "$out" self_cpu_s 5) s)"
+	udp_mix "$1" "$out" "sat run $4" "${d0:-}"
 }
+
+# Every answer of a run of the stated branch and server (udpperf's tally),
+# and for peercdnd every decision the node counted PEER.
+udp_mix() { # name out label decisions-before
+	if [ "$1" = peercdnd ]; then
+		udp_mix_check "peercdnd cdsr $3" "$2" PEER "$CDSR_SERVER"
+		d1=$(decisions "$METRICS" cdsr)
+		mix_check "peercdnd cdsr $3" "$4" "$d1" PEER "$(val "$2" answered)"
+		CDSR_DECIDED=$((CDSR_DECIDED + MIX_N))
+		CDSR_TALLIED=$((CDSR_TALLIED + $(val "$2" answered)))
+	else
+		udp_mix_check "gdnsd $3" "$2" - "$EXPECT"
+		DNS_TALLIED=$((DNS_TALLIED + $(val "$2" answered)))
+	fi
+}
+CDSR_DECIDED=0 CDSR_TALLIED=0 DNS_TALLIED=0
 
 # One fixed-rate run; sets RV to the server's CPU us per answer, LV to p50/p99.
 udp_cpu() { # name pid port reqfile run
 	name=$1 run=$5
 	out="$WORK/udp.$1.cpu$5"
+	if [ "$1" = peercdnd ]; then d0=$(decisions "$METRICS" cdsr); fi
 	t0=$(cpu_ticks "$2")
 	# shellcheck disable=SC2086
 	run_tool "$out" $GEN_PIN "$UDPPERF" -f "$4" -b "$CLIENT" -s "$UDP_SOCKS" -q 500 -r "$CPU_QPS" \
@@ -277,9 +353,10 @@ udp_cpu() { # name pid port reqfile run
 	set -- $t0 $t1
 	RV=$(per_unit_us $(($3 - $1 + $4 - $2)) "$n")
 	LV="$(val "$out" latency_us 3)/$(val "$out" latency_us 7)"
-	echo "$name cpu run $run at $CPU_QPS/s: $RV us/answer (user $(per_unit_us $(($3 - $1)) "$n") + sys" \
-		"$(per_unit_us $(($4 - $2)) "$n"); $(($3 - $1 + $4 - $2)) ticks for $n answers;" \
+	echo "$name cpu run $run at $CPU_QPS/s: $(f2 "$RV") us/answer (user $(f2 "$(per_unit_us $(($3 - $1)) "$n")") + sys" \
+		"$(f2 "$(per_unit_us $(($4 - $2)) "$n")"); $(($3 - $1 + $4 - $2)) ticks for $n answers;" \
 		"lost $(val "$out" lost); p50/p99 $LV us)"
+	udp_mix "$name" "$out" "cpu run $run" "${d0:-}"
 }
 
 addr_of() { if [ "$1" = peercdnd ]; then echo "$ANYCAST"; else echo 127.0.0.1; fi; }
@@ -315,6 +392,13 @@ print("status ok, %s:%d, branch %s, %d bytes for a %d-byte request"
 EOF
 		) || die "peercdnd: bad CDSR answer"
 		echo "check peercdnd: CDSR from $CLIENT for http://$HOST$URLPATH -> $got"
+		# The stated mix: PEER, one beta server, every answer the same.
+		case $got in
+		"status ok, 127."[235]".200.1:"*", branch PEER,"*) ;;
+		*) die "peercdnd: the beta client's CDSR answer is not PEER to a beta server: $got" ;;
+		esac
+		CDSR_SERVER=${got#status ok, }
+		CDSR_SERVER=${CDSR_SERVER%%:*}
 	else
 		[ "$(awk '$1 == "rcode" && $2 == "NOERROR" { print $3 }' "$out")" = "$good" ] ||
 			die "gdnsd: not all NOERROR: $(grep '^rcode' "$out" | tr '\n' ' ')"
@@ -335,13 +419,13 @@ echo
 echo "== HTTP: wrk -t1 -c$WRK_CONN -d${HTTP_SECS}s, 1 worker each (primary) =="
 http_compare 1
 h1_p=$HTTP_P_RPS h1_n=$HTTP_N_RPS h1_pc=$HTTP_P_CPU h1_nc=$HTTP_N_CPU
-h1_pr=$HTTP_P_RUNS h1_nr=$HTTP_N_RUNS
+h1_pr=$HTTP_P_RUNS h1_nr=$HTTP_N_RUNS h1_pc_runs=$HTTP_P_CRUNS h1_nc_runs=$HTTP_N_CRUNS
 if [ "$HTTP_2W" = 1 ]; then
 	echo
 	echo "== HTTP: 2 workers each (wrk shares the two cores: see BENCH-NOTES) =="
 	http_compare 2
 	h2_p=$HTTP_P_RPS h2_n=$HTTP_N_RPS h2_pc=$HTTP_P_CPU h2_nc=$HTTP_N_CPU
-	h2_pr=$HTTP_P_RUNS h2_nr=$HTTP_N_RUNS
+	h2_pr=$HTTP_P_RUNS h2_nr=$HTTP_N_RUNS h2_pc_runs=$HTTP_P_CRUNS h2_nc_runs=$HTTP_N_CRUNS
 fi
 
 echo
@@ -392,16 +476,36 @@ echo
 echo "summary (medians of $RUNS runs; HTTP: wrk -t1 -c$WRK_CONN -d${HTTP_SECS}s; UDP: udpperf" \
 	"-s $UDP_SOCKS -q $UDP_DEPTH -d $SAT_SECS saturating, --rate $CPU_QPS -d $CPU_SECS for CPU)"
 printf '%-22s %-8s %12s %12s  %s\n' test server "per s" "cpu us/unit" "runs / latency p50/p99 us"
-printf '%-22s %-8s %12.0f %12s  %s\n' "http 302, 1 worker" peercdnd "$h1_p" "$h1_pc" "$h1_pr"
-printf '%-22s %-8s %12.0f %12s  %s\n' "http 302, 1 worker" nginx "$h1_n" "$h1_nc" "$h1_nr"
+printf '%-22s %-8s %12.0f %12.2f  %s\n' "http 302, 1 worker" peercdnd "$h1_p" "$h1_pc" "$h1_pr"
+printf '%-22s %-8s %12.0f %12.2f  %s\n' "http 302, 1 worker" nginx "$h1_n" "$h1_nc" "$h1_nr"
 if [ "$HTTP_2W" = 1 ]; then
-	printf '%-22s %-8s %12.0f %12s  %s\n' "http 302, 2 workers" peercdnd "$h2_p" "$h2_pc" "$h2_pr"
-	printf '%-22s %-8s %12.0f %12s  %s\n' "http 302, 2 workers" nginx "$h2_n" "$h2_nc" "$h2_nr"
+	printf '%-22s %-8s %12.0f %12.2f  %s\n' "http 302, 2 workers" peercdnd "$h2_p" "$h2_pc" "$h2_pr"
+	printf '%-22s %-8s %12.0f %12.2f  %s\n' "http 302, 2 workers" nginx "$h2_n" "$h2_nc" "$h2_nr"
 fi
-printf '%-22s %-8s %12.0f %12s  %s\n' "cdsr / dns geoip" peercdnd "$c_q" "$c_c" "sat $c_l, at $CPU_QPS/s $c_fl"
-printf '%-22s %-8s %12.0f %12s  %s\n' "cdsr / dns geoip" gdnsd "$g_q" "$g_c" "sat $g_l, at $CPU_QPS/s $g_fl"
+printf '%-22s %-8s %12.0f %12.2f  %s\n' "cdsr / dns geoip" peercdnd "$c_q" "$c_c" "sat $c_l, at $CPU_QPS/s $c_fl"
+printf '%-22s %-8s %12.0f %12.2f  %s\n' "cdsr / dns geoip" gdnsd "$g_q" "$g_c" "sat $g_l, at $CPU_QPS/s $g_fl"
+echo "every run (per s; cpu us/unit):"
+# shellcheck disable=SC2086
+{
+	printf '  http 1w  peercdnd %s; cpu %s\n' "$(runs %.0f $h1_pr)" "$(runs %.2f $h1_pc_runs)"
+	printf '  http 1w  nginx    %s; cpu %s\n' "$(runs %.0f $h1_nr)" "$(runs %.2f $h1_nc_runs)"
+	if [ "$HTTP_2W" = 1 ]; then
+		printf '  http 2w  peercdnd %s; cpu %s\n' "$(runs %.0f $h2_pr)" "$(runs %.2f $h2_pc_runs)"
+		printf '  http 2w  nginx    %s; cpu %s\n' "$(runs %.0f $h2_nr)" "$(runs %.2f $h2_nc_runs)"
+	fi
+	printf '  udp      peercdnd %s; cpu %s\n' "$(runs %.0f $pq)" "$(runs %.2f $pc)"
+	printf '  udp      gdnsd    %s; cpu %s\n' "$(runs %.0f $gq)" "$(runs %.2f $gc)"
+}
 echo
-echo "throughput ratios are peercdn / anchor; cpu ratio is anchor / peercdn (above 1.0: peercdn better)"
+echo "mix http: peercdnd $HTTP_BRANCH 100 % of $HTTP_DECIDED decisions over every run (wrk's 127.0.0.1" \
+	"is in no client network: the node's AS 100, CLIENT_UNKNOWN), Location $HTTP_SERVER after every run;" \
+	"nginx its constant Location ($HTTP_CURLS curl checks in all)"
+echo "mix cdsr: peercdnd PEER $CDSR_SERVER in all $CDSR_TALLIED answers tallied, PEER 100 % of" \
+	"$CDSR_DECIDED decisions counted"
+echo "mix dns: gdnsd $EXPECT in all $DNS_TALLIED answers tallied"
+bench_provenance
+echo "throughput ratios are peercdn / anchor; cpu ratio is anchor / peercdn (above 1.0: peercdn better);" \
+	"ratios from the unrounded medians"
 echo "primary HTTP ratio: 1 worker each"
 if [ "$HTTP_2W" = 1 ]; then
 	echo "ratio http_rps_2w $(ratio "$h2_p" "$h2_n")"

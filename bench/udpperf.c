@@ -34,9 +34,13 @@
  *
  * Output: "key value" lines: sent, answered, lost, stray, answers_per_s
  * (answers received during the --duration window / its length),
- * latency_us p50 ... max, the generator's own CPU time (self_cpu_s), and a
- * count per DNS rcode or CDSR status. Exit 0 when at least one answer
- * came, 1 when none, 2 on a usage or setup error. `udpperf -f SPEC --dump`
+ * latency_us p50 ... max, the generator's own CPU time (self_cpu_s), a
+ * count per DNS rcode or CDSR status, and the mix of what the answers
+ * said: "mix BRANCH SERVER COUNT" per distinct pair, BRANCH the CDSR
+ * answer's (PRIMARY, PEER, OUTSIDE; "-" for DNS) and SERVER its address
+ * (a DNS answer's first A or AAAA record; "none" without one or for a
+ * CDSR status other than OK; beyond MIX_MAX pairs, "other"). Exit 0 when
+ * at least one answer came, 1 when none, 2 on a usage or setup error. `udpperf -f SPEC --dump`
  * prints the request packets in hex and exits.
  *
  * Only libc: C17 with POSIX and Linux's sendmmsg/recvmmsg. */
@@ -66,6 +70,7 @@
 #define BATCH        64
 #define SLOTS        65536 /* IDs per socket: 16 bits */
 #define RECV_MAX     4096
+#define MIX_MAX      32 /* distinct (branch, server) pairs tallied */
 
 /* Latency histogram: 1 us buckets below 10 ms, 100 us buckets to 10 s. */
 #define FINE_US   10000
@@ -83,6 +88,14 @@ struct request {
 struct slot {
 	uint64_t sent_ns; /* 0: free */
 	uint64_t seq;
+};
+
+/* One (branch, server) pair of the answers and how many said it. */
+struct mix {
+	uint8_t branch; /* CDSR 1..3; 0: DNS or none */
+	uint8_t family; /* 4, 6; 0: no address */
+	uint8_t addr[16];
+	uint64_t count;
 };
 
 struct sock {
@@ -380,8 +393,11 @@ struct run {
 	uint64_t timeout_ns;
 	uint64_t sent, answered, answered_in_window, lost, stray, send_errors;
 	uint64_t status[257]; /* DNS rcode (0..15) or CDSR status (0..255); [256]: malformed */
-	enum kind kind;       /* of the first request: how answers are read */
-	uint64_t salt;        /* CDSR nonce = sequence ^ salt (high 32 bits only) */
+	struct mix mix[MIX_MAX];
+	unsigned n_mix;
+	uint64_t mix_other; /* answers past MIX_MAX distinct pairs */
+	enum kind kind;     /* of the first request: how answers are read */
+	uint64_t salt;      /* CDSR nonce = sequence ^ salt (high 32 bits only) */
 	uint8_t bufs[BATCH][MAX_PKT];
 	uint8_t rbufs[BATCH][RECV_MAX];
 };
@@ -455,6 +471,81 @@ static unsigned send_batch(struct run *r, struct sock *s, unsigned max)
 	return (unsigned)k;
 }
 
+/* Skips a DNS name at *p (labels or a compression pointer). */
+static bool skip_name(const uint8_t *b, size_t len, size_t *p)
+{
+	while (*p < len) {
+		uint8_t l = b[*p];
+		if ((l & 0xc0) == 0xc0) {
+			*p += 2;
+			return *p <= len;
+		}
+		if (l & 0xc0)
+			return false;
+		*p += 1u + l;
+		if (l == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The first A or AAAA record of a DNS answer's answer section. */
+static void dns_server(const uint8_t *b, size_t len, struct mix *m)
+{
+	unsigned qd = (unsigned)b[4] << 8 | b[5], an = (unsigned)b[6] << 8 | b[7];
+	size_t p = 12;
+	for (unsigned i = 0; i < qd; i++) {
+		if (!skip_name(b, len, &p) || (p += 4) > len)
+			return;
+	}
+	for (unsigned i = 0; i < an; i++) {
+		if (!skip_name(b, len, &p) || p + 10 > len)
+			return;
+		unsigned type = (unsigned)b[p] << 8 | b[p + 1];
+		size_t rdlen = (size_t)b[p + 8] << 8 | b[p + 9];
+		p += 10;
+		if (p + rdlen > len)
+			return;
+		if ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16)) {
+			m->family = type == 1 ? 4 : 6;
+			memcpy(m->addr, b + p, rdlen);
+			return;
+		}
+		p += rdlen;
+	}
+}
+
+/* Tallies what an answer said: its branch (CDSR) and server. */
+static void tally(struct run *r, const uint8_t *b, size_t len)
+{
+	struct mix m = {0};
+	if (r->kind == K_CDSR) {
+		if (b[14] == 0 && len >= 34) {
+			m.branch = b[24];
+			if (b[27] == 4 || (b[27] == 6 && len >= 46)) {
+				m.family = b[27];
+				memcpy(m.addr, b + 30, b[27] == 4 ? 4 : 16);
+			}
+		}
+	} else {
+		dns_server(b, len, &m);
+	}
+	for (unsigned i = 0; i < r->n_mix; i++) {
+		struct mix *e = &r->mix[i];
+		if (e->branch == m.branch && e->family == m.family &&
+		    memcmp(e->addr, m.addr, sizeof(m.addr)) == 0) {
+			e->count++;
+			return;
+		}
+	}
+	if (r->n_mix == MIX_MAX) {
+		r->mix_other++;
+		return;
+	}
+	m.count = 1;
+	r->mix[r->n_mix++] = m;
+}
+
 static void take_answer(struct run *r, struct sock *s, const uint8_t *b, size_t len, uint64_t now,
                         bool in_window)
 {
@@ -494,6 +585,7 @@ static void take_answer(struct run *r, struct sock *s, const uint8_t *b, size_t 
 	if (in_window)
 		r->answered_in_window++;
 	r->status[status]++;
+	tally(r, b, len);
 }
 
 static void receive(struct run *r, struct sock *s, bool in_window)
@@ -778,5 +870,18 @@ int main(int argc, char **argv)
 			printf("%s %u %" PRIu64 "\n", r.kind == K_CDSR ? "status" : "rcode", i,
 			       r.status[i]);
 	}
+	static const char *branches[4] = {"-", "PRIMARY", "PEER", "OUTSIDE"};
+	for (unsigned i = 0; i < r.n_mix; i++) {
+		const struct mix *m = &r.mix[i];
+		char addr[INET6_ADDRSTRLEN] = "none";
+		if (m->family)
+			inet_ntop(m->family == 4 ? AF_INET : AF_INET6, m->addr, addr, sizeof(addr));
+		if (m->branch < 4)
+			printf("mix %s %s %" PRIu64 "\n", branches[m->branch], addr, m->count);
+		else
+			printf("mix %u %s %" PRIu64 "\n", m->branch, addr, m->count);
+	}
+	if (r.mix_other)
+		printf("mix other other %" PRIu64 "\n", r.mix_other);
 	return r.answered > 0 ? 0 : 1;
 }

@@ -4,6 +4,7 @@ session fails if a process or a listening socket it started is left behind.
 """
 import os
 import pathlib
+import re
 import signal
 import socket
 import subprocess
@@ -18,6 +19,8 @@ PEERCDND = BUILD / "src" / "node" / "peercdnd"
 PEERCDNCTL = BUILD / "src" / "ctl" / "peercdnctl"
 
 _started = []  # (pid, ports) of every daemon any test started
+_outcomes = {}  # nodeid -> "passed" | "failed" | "skipped", one per test that ran
+_deselected = []  # tests collected and then deselected (-k, -m)
 
 
 @pytest.fixture(scope="session")
@@ -195,8 +198,64 @@ def _listening(port):
     return out.strip()
 
 
+def pytest_deselected(items):
+    _deselected.extend(items)
+
+
+def pytest_runtest_logreport(report):
+    """Records each test's outcome: a failed or skipped setup, the call, or
+    a failed teardown (which fails a test that passed)."""
+    if report.when == "call" or report.outcome != "passed":
+        if _outcomes.get(report.nodeid) != "failed":
+            _outcomes[report.nodeid] = report.outcome
+
+
+def _ours(pid, started):
+    """Whether pid is a daemon this session started or a descendant of this
+    process: on a shared machine another session's daemon may listen on a
+    port number one of ours used and gave back."""
+    me = os.getpid()
+    for _ in range(64):
+        if pid in started or pid == me:
+            return True
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                pid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            return False
+        if pid <= 1:
+            return False
+    return False
+
+
+def _our_listener(port, started):
+    """ss's lines for port, if a process of ours holds it (all of them when
+    ss shows no owners, as for an unprivileged user)."""
+    out = _listening(port)
+    owners = [int(p) for p in re.findall(r"pid=(\d+)", out)]
+    if owners and not any(_ours(pid, started) for pid in owners):
+        return ""
+    return out
+
+
 def pytest_sessionfinish(session, exitstatus):
-    """Fails the run if any daemon or its sockets outlived the tests."""
+    """Fails the run if fewer tests ran than were collected (deselection,
+    -x, an interruption), and if any daemon or its sockets outlived the
+    tests. Prints "pytest: collected N, ran N: ..." for scripts/test.sh
+    (tools/check-tests-ran.py), which checks it."""
+    collected = session.testscollected + len(_deselected)
+    counts = {k: list(_outcomes.values()).count(k) for k in ("passed", "failed", "skipped")}
+    line = (f"pytest: collected {collected}, ran {len(_outcomes)}: {counts['passed']} passed,"
+            f" {counts['failed']} failed, {counts['skipped']} skipped")
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line("")
+        reporter.write_line(line)
+    else:
+        print("\n" + line)
+    if len(_outcomes) < collected:
+        print(f"\nFEWER TESTS RAN ({len(_outcomes)}) THAN WERE COLLECTED ({collected})")
+        session.exitstatus = 1
     leftovers = []
     for pid, ports in _started:
         try:
@@ -205,8 +264,9 @@ def pytest_sessionfinish(session, exitstatus):
         except ProcessLookupError:
             pass
         for port in ports:
-            if _listening(port):
-                leftovers.append(f"port {port} still open: {_listening(port)}")
+            held = _our_listener(port, {p for p, _ in _started})
+            if held:
+                leftovers.append(f"port {port} still open: {held}")
     if leftovers:
         print("\nLEFTOVERS:\n" + "\n".join(leftovers))
         session.exitstatus = 1

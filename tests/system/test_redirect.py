@@ -424,6 +424,17 @@ def test_ffprobe_follows_the_rtsp_redirect_to_a_real_server(daemons, tmp_path):
         pytest.skip("ffprobe is not installed")
     if os.geteuid() != 0:
         pytest.skip("needs root: the CDN name is resolved through a private /etc/hosts")
+    # What the machine may truly lack is checked here, before anything
+    # starts; a media server that then fails to start fails the test.
+    probe = subprocess.run(
+        [sys.executable, "-c",
+         "import gi; gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0');"
+         "from gi.repository import Gst, GstRtspServer; Gst.init(None);"
+         "print('ok' if Gst.ElementFactory.find('x264enc') else 'no x264enc')"],
+        capture_output=True, text=True, timeout=60)
+    if probe.stdout.strip() != "ok":
+        pytest.skip("the GStreamer RTSP server or x264enc is not installed: "
+                    f"{(probe.stdout + probe.stderr).strip()[-300:]}")
     server_port = free_port()
     d = daemons(redirect_config(server_rtsp_port=server_port), node="acme-n1")
     port = d.config["rtsp"]["port"]
@@ -448,7 +459,7 @@ def test_ffprobe_follows_the_rtsp_redirect_to_a_real_server(daemons, tmp_path):
             if not line and media.poll() is not None:
                 break
         if not line.startswith("ready"):
-            pytest.skip(f"the GStreamer RTSP server did not start: {line!r}")
+            pytest.fail(f"the GStreamer RTSP server did not start: {line!r}")
         hosts = tmp_path / "hosts"
         hosts.write_text(f"{ANYCAST} abc.cdn.acme.net\n")
         probe = subprocess.run(

@@ -1,0 +1,90 @@
+"""The README's main command, scripts/demo.sh, run on the binaries under
+test (`demo.sh --built BUILD_DIR`: no install-deps, no build): every check
+it prints must be "ok", there must be as many as its scenes, and it must
+leave no process behind.
+
+The demo listens on fixed ports of the federation's 127.x addresses. As
+root it runs in a network namespace of its own (`unshare -n`, loopback
+up), so that it cannot collide with anything else on the machine;
+otherwise it runs in the machine's namespace.
+"""
+import os
+import re
+import signal
+import subprocess
+import time
+
+from conftest import BUILD, SOURCE
+
+# Checks the demo makes: 8 policy scenes (summary table), 4 DNS answers,
+# 3 fetches (HTTP redirect and CDSR), 1 server failure.
+POLICY_SCENES = 8
+DNS_SCENES = 4
+FETCH_SCENES = 3
+
+
+def own_netns():
+    if os.geteuid() != 0:
+        return False
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True, timeout=30)
+    return probe.returncode == 0
+
+
+def run_demo():
+    demo = [str(SOURCE / "scripts" / "demo.sh"), "--built", str(BUILD)]
+    if own_netns():
+        cmd = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"', *demo]
+    else:
+        cmd = demo
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=300)
+    finally:
+        # Whatever is left in the demo's process group outlived it.
+        leftover = False
+        deadline = time.monotonic() + 5
+        while True:
+            try:
+                os.killpg(proc.pid, 0)
+            except ProcessLookupError:
+                break
+            if time.monotonic() > deadline:
+                leftover = True
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.1)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+    assert not leftover, "the demo left processes behind"
+    return proc.returncode, out
+
+
+def test_demo_scenes_all_ok():
+    code, out = run_demo()
+    print(out)
+    assert code == 0, out[-4000:]
+    assert "UNEXPECTED" not in out, out
+    assert not re.search(r"runtime error|ERROR: \w*Sanitizer", out), out
+    assert out.rstrip().endswith("demo: every decision matches claims 1-2 of the patent"), out
+
+    summary = out.split("##### summary of the policy decisions\n", 1)[1].split("\n\n", 1)[0]
+    rows = summary.splitlines()[1:]
+    assert len(rows) == POLICY_SCENES, summary
+    assert all(row.rstrip().endswith(" ok") for row in rows), summary
+    busy = [row for row in rows if "busy" in row]
+    assert len(busy) == 1 and busy[0].split()[-2] == "acme-s4", summary
+
+    dns = re.findall(r"^ +-> (\S+) \(TTL 0\), branch (\w+) on .*explain: (\S+)  ok$", out, re.M)
+    assert len(dns) == DNS_SCENES, out
+    assert all(answer == explained for answer, _, explained in dns), dns
+    # each DNS scene's answer and branch is its own
+    assert len(set(dns)) == DNS_SCENES, dns
+
+    fetches = re.findall(r"^ +branch on \S+: HTTP (\w+), CDSR (\w+) \(expected (\w+)\)$", out, re.M)
+    assert len(fetches) == FETCH_SCENES, out
+    assert [f[2] for f in fetches] == ["PRIMARY", "PEER", "OUTSIDE"], fetches
+    assert all(f[0] == f[1] == f[2] for f in fetches), fetches
+    assert out.count("ok, both served by the same server") == FETCH_SCENES, out
+    assert out.count("ok, another server took over") == 1, out
