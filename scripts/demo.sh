@@ -196,11 +196,13 @@ ask "acme client, abc content, acme's DNS: PRIMARY, an acme server" \
 	127.1.0.10 127.10.0.53 ad102.web.abc.cdn.acme.net PRIMARY '127\.1\.200\.[12]'
 ask "beta client, abc content, acme's DNS: PEER, a beta server" \
 	127.2.0.10 127.10.0.53 ad102.web.abc.cdn.acme.net PEER '127\.2\.200\.1'
-# The two foo scenes ask for different objects, so that affinity (servers
-# within affinity_band share objects by hash) puts them on different beta
-# servers and each scene's answer is its own.
-ask "gamma client, foo content, beta's DNS: OUTSIDE, beta-s1 (AS 200)" \
-	127.6.0.10 127.20.0.53 index.foo.cdn.beta.net OUTSIDE '127\.2\.200\.1'
+# The two foo scenes come from different client networks and ask for
+# different objects, so each scene's answer is its own: the gamma client is
+# sent to beta's server nearest to it (beta-s2 in AS 300, path cost 10; the
+# affinity band is relative to that best score, so beta-s1 at cost 15 does
+# not share the object).
+ask "gamma client, foo content, beta's DNS: OUTSIDE, beta-s2 (AS 300, the nearest)" \
+	127.6.0.10 127.20.0.53 index.foo.cdn.beta.net OUTSIDE '127\.3\.200\.1'
 ask "AS 500 client (affiliate of both), foo content: PRIMARY, beta-s5 (AS 500)" \
 	127.5.0.10 127.20.0.53 video.foo.cdn.beta.net PRIMARY '127\.5\.200\.1'
 echo "  acme's node counted these decisions (http://127.1.255.1:9153/metrics):"
