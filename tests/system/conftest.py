@@ -93,13 +93,17 @@ class Daemon:
     def write_config(self, text=None):
         self.config_path.write_text(text if text is not None else yaml.safe_dump(self.config))
 
-    def start(self, timeout=15):
-        self.write_config()
+    def command(self):
+        """The daemon's argv; a subclass may wrap it (a namespace)."""
         args = [str(PEERCDND), "-c", str(self.config_path)]
         if self.node:
             args += ["-n", self.node]
+        return args
+
+    def start(self, timeout=15):
+        self.write_config()
         self._log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT)
         _started.append((self.proc.pid, self.ports()))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
