@@ -250,7 +250,7 @@ run_kind() { # server pid port kind
 			on && /^-/ { next }
 			on && NF == 0 { exit }
 			on && $1 ~ /^[0-9,]+$/ && shown < 12 {
-				ir = $1; gsub(",", "", ir)
+				ir = $1; gsub(",", "", ir); ir += 0
 				if (ir > 0.5 * total) next
 				fn = $0; sub(/^.*\) +/, "", fn); sub(/^[^:]*:/, "", fn)
 				lib = fn; sub(/^[^[]*\[/, "", lib); sub(/\].*$/, "", lib); sub(/^.*\//, "", lib)
