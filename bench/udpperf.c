@@ -25,8 +25,9 @@
  *   saturate (default)  keep -q N requests outstanding on each of -s sockets
  *   --rate QPS          send QPS requests per second in all (paced on the
  *                       monotonic clock; -q still bounds what is in flight)
- * Both run for --duration seconds, then wait at most --timeout for late
- * answers and stop: every loop is bounded by the clock.
+ * Both run for --duration seconds (or until --count requests are sent),
+ * then wait at most --timeout for late answers and stop: every loop is
+ * bounded by the clock.
  *
  * One thread; each socket bound to -b ADDR (port 0: distinct source ports,
  * so a server's SO_REUSEPORT sockets share the load), batches of up to 64
@@ -398,6 +399,7 @@ struct run {
 	uint64_t mix_other; /* answers past MIX_MAX distinct pairs */
 	enum kind kind;     /* of the first request: how answers are read */
 	uint64_t salt;      /* CDSR nonce = sequence ^ salt (high 32 bits only) */
+	uint64_t count;     /* --count: no more requests than this in all; 0: unbounded */
 	uint8_t bufs[BATCH][MAX_PKT];
 	uint8_t rbufs[BATCH][RECV_MAX];
 };
@@ -423,6 +425,8 @@ static unsigned send_batch(struct run *r, struct sock *s, unsigned max)
 {
 	if (max > BATCH)
 		max = BATCH;
+	if (r->count != 0 && max > r->count - r->sent)
+		max = (unsigned)(r->count - r->sent);
 	if (max > r->depth - s->inflight)
 		max = r->depth - s->inflight;
 	/* a seq is reused only after its slot's previous use is settled */
@@ -620,6 +624,7 @@ static void usage(void)
 	                "  -d, --duration S   seconds of sending [10]\n"
 	                "  -r, --rate QPS     fixed offered rate in all; 0 = saturate [0]\n"
 	                "  -t, --timeout S    an answer later than this is lost [1]\n"
+	                "  -n, --count N      stop sending after N requests; 0 = no limit [0]\n"
 	                "  --dump         print the requests in hex and exit\n");
 	exit(2);
 }
@@ -638,6 +643,7 @@ int main(int argc, char **argv)
 	const char *spec = NULL, *bind_addr = NULL;
 	unsigned n_socks = 8, depth = 64;
 	double duration = 10, rate = 0, timeout = 1;
+	uint64_t count = 0; /* requests to send in all; 0: as many as the duration allows */
 	bool dump = false;
 	const char *pos[2];
 	int n_pos = 0;
@@ -659,6 +665,8 @@ int main(int argc, char **argv)
 			rate = num_arg(TAKE(), 0, 1e8);
 		else if (strcmp(a, "-t") == 0 || strcmp(a, "--timeout") == 0)
 			timeout = num_arg(TAKE(), 0.001, 60);
+		else if (strcmp(a, "-n") == 0 || strcmp(a, "--count") == 0)
+			count = (uint64_t)num_arg(TAKE(), 0, 1e12);
 		else if (strcmp(a, "--dump") == 0)
 			dump = true;
 		else if (a[0] == '-' && a[1] != '\0')
@@ -723,6 +731,7 @@ int main(int argc, char **argv)
 	r.n_reqs = n_reqs;
 	r.n_socks = n_socks;
 	r.depth = depth;
+	r.count = count;
 	r.timeout_ns = (uint64_t)(timeout * 1e9);
 	r.kind = reqs[0].kind;
 	r.salt = (now_ns() ^ (uint64_t)getpid() * 0x9e3779b97f4a7c15u) & 0xffffffff00000000u;
@@ -760,7 +769,7 @@ int main(int argc, char **argv)
 	uint64_t sent_end_ns = 0;
 
 	/* sending phase: until the end of the window (or a signal) */
-	while (!stop_flag && (now = now_ns()) < end) {
+	while (!stop_flag && (now = now_ns()) < end && (count == 0 || r.sent < count)) {
 		for (unsigned i = 0; i < n_socks; i++)
 			expire(&r, &r.socks[i], now);
 		int wait_us;

@@ -12,7 +12,7 @@ util-linux ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-bas
 gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
 "
 if [ "${1:-}" = "--bench" ]; then
-	PACKAGES="$PACKAGES gdnsd dnsperf nginx-light wrk knot"
+	PACKAGES="$PACKAGES gdnsd dnsperf nginx-light wrk knot valgrind"
 fi
 
 missing=""

@@ -64,7 +64,10 @@ void pcd_udp_serve(int fd, struct pcd_udp_batch *b, struct pcd_generation *gen,
                    pcd_udp_answer_fn answer, void *ctx, _Atomic uint64_t *received,
                    _Atomic uint64_t *oversize)
 {
-	for (int round = 0; round < 8; round++) {
+	/* The receive headers are set up once (the state is zeroed at first);
+	 * the kernel then changes only msg_namelen, msg_flags and msg_len, and
+	 * msg_namelen is reset below for the entries it filled. */
+	if (b->in_iov[0].iov_base == NULL) {
 		for (int i = 0; i < PCD_UDP_BATCH; i++) {
 			b->in_iov[i] = (struct iovec){b->in[i], PCD_UDP_MAX};
 			b->in_msgs[i].msg_hdr = (struct msghdr){
@@ -74,6 +77,8 @@ void pcd_udp_serve(int fd, struct pcd_udp_batch *b, struct pcd_generation *gen,
 			    .msg_iovlen = 1,
 			};
 		}
+	}
+	for (int round = 0; round < 8; round++) {
 		int n = recvmmsg(fd, b->in_msgs, PCD_UDP_BATCH, MSG_DONTWAIT, NULL);
 		if (n <= 0)
 			return;
@@ -107,6 +112,8 @@ void pcd_udp_serve(int fd, struct pcd_udp_batch *b, struct pcd_generation *gen,
 				break; /* a full socket buffer drops answers, as the kernel would */
 			sent += k;
 		}
+		for (int i = 0; i < n; i++)
+			b->in_msgs[i].msg_hdr.msg_namelen = sizeof(b->from[i]);
 		if (n < PCD_UDP_BATCH)
 			return;
 	}

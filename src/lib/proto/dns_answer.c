@@ -146,9 +146,51 @@ static const knot_dname_t *apex_dname(struct ctx *c)
 	return name;
 }
 
+/* The wire form of the presentation name prefix + text (no escapes: a
+ * '\\' makes it fail), what knot_dname_from_str makes of it, without
+ * snprintf and libknot's general parser on every answer. Returns the
+ * length, or 0 when the name is not a plain one or does not fit. */
+static size_t plain_wire(const char *prefix, const char *text, uint8_t *out, size_t size)
+{
+	if (size > KNOT_DNAME_MAXLEN)
+		size = KNOT_DNAME_MAXLEN;
+	size_t at = 0, label = 0, n = 0; /* out[label]: the length of the n-byte label */
+	const char *parts[2] = {prefix, text};
+	for (int k = 0; k < 2; k++) {
+		for (const char *p = parts[k]; *p != '\0'; p++) {
+			if (*p == '\\')
+				return 0;
+			if (*p == '.') {
+				if (n == 0)
+					return 0; /* an empty label */
+				out[label] = (uint8_t)n;
+				n = 0;
+				continue;
+			}
+			if (n == 0)
+				label = at++;
+			if (++n > KNOT_DNAME_MAXLABELLEN || at >= size)
+				return 0;
+			out[at++] = (uint8_t)*p;
+		}
+	}
+	if (n > 0)
+		out[label] = (uint8_t)n;
+	else if (at == 0)
+		return 0; /* the root: left to libknot */
+	if (at >= size)
+		return 0;
+	out[at++] = 0;
+	return at;
+}
+
 static size_t ns_name(struct ctx *c, uint32_t i, uint8_t *out, size_t size)
 {
 	const struct pc_cdn *cdn = &c->model->cdns[c->zone];
+	size_t len = cdn->n_ns_names > 0 ? plain_wire("", cdn->ns_names[i], out, size)
+	                                 : plain_wire("ns1.", cdn->domain, out, size);
+	if (len > 0)
+		return len;
 	char text[KNOT_DNAME_TXT_MAXLEN + 1];
 	if (cdn->n_ns_names > 0)
 		snprintf(text, sizeof(text), "%s.", cdn->ns_names[i]);
@@ -164,10 +206,14 @@ static int put_soa(struct ctx *c, knot_section_t section)
 	const struct pc_dns_params *dns = c->query->dns;
 	uint8_t rdata[2 * KNOT_DNAME_MAXLEN + 20];
 	size_t mname = ns_name(c, 0, rdata, KNOT_DNAME_MAXLEN);
-	char rname_text[KNOT_DNAME_TXT_MAXLEN + 1];
-	snprintf(rname_text, sizeof(rname_text), "%s.", dns->hostmaster);
-	if (mname == 0 || knot_dname_from_str(rdata + mname, rname_text, KNOT_DNAME_MAXLEN) == NULL)
+	if (mname == 0)
 		return KNOT_EINVAL;
+	if (plain_wire("", dns->hostmaster, rdata + mname, KNOT_DNAME_MAXLEN) == 0) {
+		char rname_text[KNOT_DNAME_TXT_MAXLEN + 1];
+		snprintf(rname_text, sizeof(rname_text), "%s.", dns->hostmaster);
+		if (knot_dname_from_str(rdata + mname, rname_text, KNOT_DNAME_MAXLEN) == NULL)
+			return KNOT_EINVAL;
+	}
 	size_t len = mname + knot_dname_size(rdata + mname);
 	uint32_t fields[5] = {dns->soa_serial, 3600, 600, 86400, dns->soa_minimum};
 	for (int i = 0; i < 5; i++, len += 4)
@@ -402,6 +448,33 @@ static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 		negative(c, PC_DNS_NODATA);
 }
 
+/* The presentation form of a wire name (parsed by libknot: labels of at
+ * most 63 bytes, no compression in the question, 255 bytes in all) whose
+ * bytes are letters, digits, '-' and '_' only, without the trailing dot:
+ * what knot_dname_to_str writes for it, less its general escaping. Returns
+ * the length; 0 for the root or any other byte (libknot's turn). out has
+ * room for KNOT_DNAME_TXT_MAXLEN + 1 bytes. */
+static size_t plain_text(const knot_dname_t *name, char *out)
+{
+	size_t at = 0;
+	for (uint8_t n = *name++; n != 0; n = *name++) {
+		if (n > KNOT_DNAME_MAXLABELLEN)
+			return 0;
+		if (at > 0)
+			out[at++] = '.';
+		for (uint8_t i = 0; i < n; i++) {
+			unsigned char ch = name[i];
+			if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
+				return 0;
+			out[at++] = (char)ch;
+		}
+		name += n;
+	}
+	out[at] = '\0';
+	return at;
+}
+
 static void answer_question(struct ctx *c)
 {
 	uint16_t qtype = knot_pkt_qtype(c->q);
@@ -411,14 +484,17 @@ static void answer_question(struct ctx *c)
 		return;
 	}
 	char text[KNOT_DNAME_TXT_MAXLEN + 1];
-	if (knot_dname_to_str(text, knot_pkt_qname(c->q), sizeof(text)) == NULL) {
-		c->res->cls = PC_DNS_REFUSED;
-		knot_wire_set_rcode(c->r->wire, KNOT_RCODE_REFUSED);
-		return;
+	size_t len = plain_text(knot_pkt_qname(c->q), text);
+	if (len == 0) {
+		if (knot_dname_to_str(text, knot_pkt_qname(c->q), sizeof(text)) == NULL) {
+			c->res->cls = PC_DNS_REFUSED;
+			knot_wire_set_rcode(c->r->wire, KNOT_RCODE_REFUSED);
+			return;
+		}
+		len = strlen(text);
+		if (len > 0 && text[len - 1] == '.')
+			len--;
 	}
-	size_t len = strlen(text);
-	if (len > 0 && text[len - 1] == '.')
-		len--;
 	/* The common case first: a codepoint that parses (one zone look-up).
 	 * Anything else is the apex, a name server, or a name that does not
 	 * exist, told apart below. */
