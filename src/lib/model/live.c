@@ -28,6 +28,8 @@ struct pc_live {
 	/* Set once any cost was measured: until then a decision reads only the
 	 * model's table, one cache miss per farm instead of two. */
 	_Atomic bool measured;
+	/* [n_ases]: set once any cost from that AS was measured. */
+	_Atomic bool *as_measured;
 };
 
 int pc_live_new(const pc_model *model, pc_live **out)
@@ -44,8 +46,9 @@ int pc_live_new(const pc_model *model, pc_live **out)
 	live->health = calloc((size_t)model->n_servers + 1, sizeof(*live->health));
 	live->agreements = calloc((size_t)model->n_agreements + 1, sizeof(*live->agreements));
 	live->costs = calloc(live->n_costs + 1, sizeof(*live->costs));
+	live->as_measured = calloc((size_t)model->n_ases + 1, sizeof(*live->as_measured));
 	if (live->load == NULL || live->health == NULL || live->agreements == NULL ||
-	    live->costs == NULL) {
+	    live->costs == NULL || live->as_measured == NULL) {
 		pc_live_free(live);
 		return PC_ENOMEM;
 	}
@@ -59,6 +62,8 @@ int pc_live_new(const pc_model *model, pc_live **out)
 	}
 	for (size_t i = 0; i < live->n_costs; i++)
 		atomic_init(&live->costs[i], PC_COST_STATIC);
+	for (uint32_t a = 0; a < model->n_ases; a++)
+		atomic_init(&live->as_measured[a], false);
 	*out = live;
 	return PC_OK;
 }
@@ -71,6 +76,7 @@ void pc_live_free(pc_live *live)
 	free(live->health);
 	free(live->agreements);
 	free(live->costs);
+	free(live->as_measured);
 	free(live);
 }
 
@@ -107,6 +113,14 @@ enum pc_health pc_live_health(const pc_live *live, uint32_t server)
 	return (enum pc_health)atomic_load_explicit(&live->health[server], memory_order_relaxed);
 }
 
+/* After the cost itself was stored: a reader that sees the flag sees the
+ * cost (release/acquire). */
+static void mark_measured(pc_live *live, uint32_t as)
+{
+	atomic_store_explicit(&live->as_measured[as], true, memory_order_release);
+	atomic_store_explicit(&live->measured, true, memory_order_release);
+}
+
 void pc_live_set_path_cost(pc_live *live, uint32_t as, uint32_t server_as, uint32_t cost)
 {
 	const pc_model *model = live->model;
@@ -118,7 +132,16 @@ void pc_live_set_path_cost(pc_live *live, uint32_t as, uint32_t server_as, uint3
 	atomic_store_explicit(&live->costs[(size_t)as * model->n_server_ases + column], cost,
 	                      memory_order_relaxed);
 	if (cost != PC_COST_STATIC)
-		atomic_store_explicit(&live->measured, true, memory_order_release);
+		mark_measured(live, as);
+}
+
+bool pc_live_as_measured(const pc_live *live, uint32_t as)
+{
+	if (as >= live->model->n_ases)
+		return true;
+	if (!atomic_load_explicit(&live->measured, memory_order_acquire))
+		return false;
+	return atomic_load_explicit(&live->as_measured[as], memory_order_acquire);
 }
 
 uint32_t pc_live_farm_cost(const pc_live *live, uint32_t as, uint32_t farm_as)
@@ -237,7 +260,7 @@ static void carry_costs(pc_live *fresh, const pc_live *old)
 			    atomic_load_explicit(&old->costs[src], memory_order_relaxed);
 			atomic_store_explicit(&fresh->costs[dst], cost, memory_order_relaxed);
 			if (cost != PC_COST_STATIC)
-				atomic_store_explicit(&fresh->measured, true, memory_order_release);
+				mark_measured(fresh, from);
 		}
 	}
 	free(old_as);

@@ -52,6 +52,12 @@ uint32_t pc_live_farm_cost(const pc_live *live, uint32_t as, uint32_t farm_as);
  * fast path, one short run of one row per CDN. */
 uint32_t pc_live_cdn_farm_cost(const pc_live *live, uint32_t as, uint32_t cdn, uint32_t farm);
 
+/* Whether any cost from AS index as was measured in this live state
+ * (restoring PC_COST_STATIC does not clear it; true for an index out of
+ * range). The policy's shortlist (pc_model.reach) holds static costs only,
+ * so a decision for a client in such an AS scans every farm instead. */
+bool pc_live_as_measured(const pc_live *live, uint32_t as);
+
 /* Agreement usage in one-second windows (capacity_rps of the model;
  * 0 = unlimited, still counted). try_take counts one PEER decision at
  * now_ms and returns false, counting nothing, when the window is full. It

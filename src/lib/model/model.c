@@ -9,6 +9,7 @@
 #include "lib/base/err.h"
 
 int pc_model_paths_build(pc_model *model); /* paths.c */
+int pc_model_reach_build(pc_model *model); /* reach.c */
 
 pc_model *pc_model_new(void)
 {
@@ -305,7 +306,9 @@ int pc_model_finish(pc_model *model)
 	if ((rc = build_asn_map(model)) != PC_OK || (rc = build_as_cdns(model)) != PC_OK ||
 	    (rc = build_cdn_lists(model)) != PC_OK || (rc = build_netmap(model)) != PC_OK)
 		return rc;
-	return pc_model_paths_build(model);
+	if ((rc = pc_model_paths_build(model)) != PC_OK)
+		return rc;
+	return pc_model_reach_build(model);
 }
 
 uint32_t pc_model_lookup(const pc_strmap *map, const char *name, size_t len)
