@@ -163,8 +163,14 @@ static enum pc_prune_reason static_reason(const struct decide *d,
  * only paths in (limit, limit + spill_max_cost] and traces only what it
  * adds, since everything else was traced by the first pass. Returns how
  * many servers within the limit were pruned for load alone. */
+static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill);
+
 static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 {
+	/* Untraced, the shortlist finds the same answer (issue 9); the trace
+	 * lists every server with its reason, so it takes the full scan. */
+	if (d->trace == NULL && !pc_live_as_measured(d->live, d->out->client_as))
+		return collect_near(d, pool, spill);
 	const pc_model *model = d->model;
 	const struct pc_cdn *cdn = &model->cdns[pool->cdn];
 	uint64_t limit = d->grade->max_path_cost;
@@ -226,6 +232,66 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 		trace_add(d, PC_TRACE_CANDIDATE, s, cost, (uint32_t)score);
 		pool_add(pool,
 		         (struct candidate){.server = s, .cost = cost, .score = (uint32_t)score});
+	}
+	return near_load;
+}
+
+/* The shortlist scan (issue 9): collect's pass for a client AS without
+ * measured costs and no trace, reading the CDN's farms nearest first
+ * (model->reach) and stopping at the first farm that cannot change the
+ * answer. Each of its servers scores at least the farm's cost, so once
+ * that cost is above both the best score plus the affinity band and the
+ * max_answers-th best score, its servers and every farther farm's would be
+ * outside the band and behind enough better ones, never picked; pruned
+ * servers leave no mark without a trace. Until it stops it admits exactly
+ * what collect admits: keep the checks below in step with collect's
+ * (test_shortlist compares the two over random federations). */
+static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
+{
+	const pc_model *model = d->model;
+	const struct pc_cdn *cdn = &model->cdns[pool->cdn];
+	const struct pc_reach *reach = pc_model_reach(model, d->out->client_as, pool->cdn);
+	if (reach == NULL)
+		return 0; /* no client AS: nothing is reachable, nothing near is full */
+	uint64_t limit = d->grade->max_path_cost;
+	uint64_t spill_limit = limit + model->params.spill_max_cost;
+	uint64_t band = model->params.affinity_band;
+	uint64_t watermark = model->params.high_watermark_pct;
+	uint32_t want = d->max_answers, n_top = 0, near_load = 0;
+	uint64_t top[PC_MAX_ANSWERS]; /* the want lowest scores so far, ascending */
+	for (uint32_t r = 0; r < cdn->n_farms; r++) {
+		uint64_t cost = reach[r].cost;
+		if (cost == PC_COST_INFINITE || cost > (spill ? spill_limit : limit))
+			break;
+		if (spill && cost <= limit)
+			continue; /* the first pass had these */
+		if (n_top == want && cost > top[want - 1] && cost > top[0] + band)
+			break;
+		uint32_t farm = reach[r].farm;
+		for (uint32_t i = cdn->farm_first[farm]; i < cdn->farm_first[farm + 1]; i++) {
+			const struct pc_cdn_member *member = &cdn->members[i];
+			uint32_t s = member->server;
+			if (static_reason(d, member) != 0)
+				continue;
+			uint64_t load = pc_live_load(d->live, s);
+			if (load * 100 >= (uint64_t)member->capacity * watermark) {
+				near_load += !spill;
+				continue;
+			}
+			uint64_t score =
+			    cost + (uint64_t)model->params.load_weight * load / member->capacity;
+			if (score >= PC_COST_INFINITE)
+				score = PC_COST_INFINITE - 1;
+			pool_add(pool, (struct candidate){.server = s,
+			                                  .cost = (uint32_t)cost,
+			                                  .score = (uint32_t)score});
+			uint32_t at = n_top < want ? n_top++ : want;
+			for (; at > 0 && top[at - 1] > score; at--)
+				if (at < want)
+					top[at] = top[at - 1];
+			if (at < want)
+				top[at] = score;
+		}
 	}
 	return near_load;
 }
