@@ -7,6 +7,7 @@
 #ifndef PC_LIB_LIVE_H
 #define PC_LIB_LIVE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -31,6 +32,18 @@ void pc_live_set_load(pc_live *live, uint32_t server, uint32_t load);
 uint32_t pc_live_load(const pc_live *live, uint32_t server);
 void pc_live_set_health(pc_live *live, uint32_t server, enum pc_health health);
 enum pc_health pc_live_health(const pc_live *live, uint32_t server);
+
+/* The load and health of one server as decisions scan them. The live
+ * state keeps servers in slot order (pc_model.server_slot: a CDN's
+ * members, farm by farm), so one farm's states share a cache line or two;
+ * pc_live_servers gives the array (n_servers entries) for the policy's
+ * scan to read with relaxed atomic loads. Everyone else uses the
+ * functions above, by server index. */
+struct pc_live_server {
+	_Atomic uint32_t load;   /* load units */
+	_Atomic uint32_t health; /* enum pc_health */
+};
+const struct pc_live_server *pc_live_servers(const pc_live *live);
 
 /* Passed as cost to pc_live_set_path_cost: forget the measurement and use
  * the model's static cost again. */

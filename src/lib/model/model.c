@@ -179,6 +179,11 @@ static int build_cdn_lists(pc_model *model)
 		server->name_hash = mix64(pc_hash_ci(server->name, strlen(server->name)));
 	}
 	/* Farms together: the policy looks up one path cost per AS. */
+	model->server_slot = pc_arena_alloc(
+	    model->arena, (model->n_servers ? model->n_servers : 1) * sizeof(uint32_t));
+	if (model->server_slot == NULL)
+		return PC_ENOMEM;
+	uint32_t n_slots = 0;
 	for (uint32_t c = 0; c < model->n_cdns; c++) {
 		struct pc_index_list *list = &model->cdns[c].servers;
 		if (sort_by_as(model, list->items, list->count) != PC_OK)
@@ -199,10 +204,14 @@ static int build_cdn_lists(pc_model *model)
 			    .capacity = server->capacity,
 			    .tier = (uint8_t)(server->tier < 255 ? server->tier : 255),
 			    .families = families,
+			    .name_hash = server->name_hash,
 			};
+			model->server_slot[list->items[i]] = n_slots + i;
 		}
 		struct pc_cdn *cdn = &model->cdns[c];
 		cdn->members = members;
+		cdn->member_base = n_slots;
+		n_slots += list->count;
 		cdn->farm_as = pc_arena_alloc(model->arena,
 		                              (list->count ? list->count : 1) * sizeof(uint32_t));
 		if (cdn->farm_as == NULL)

@@ -71,6 +71,7 @@ struct pc_cdn {
 	uint32_t n_farms;
 	uint32_t farm_base;   /* this CDN's first column in model->farm_costs rows */
 	uint32_t *farm_first; /* [n_farms + 1]: each farm's first member; the last is the count */
+	uint32_t member_base; /* slot of members[0]: CDNs' members numbered one after another */
 	struct pc_index_list agreements; /* agreement indexes it is party to */
 };
 
@@ -84,7 +85,8 @@ struct pc_cdn_member {
 	uint32_t capacity;
 	uint16_t farm; /* index into the CDN's farm_as */
 	uint8_t tier;
-	uint8_t families; /* bit 0: has an IPv4 address, bit 1: IPv6 */
+	uint8_t families;   /* bit 0: has an IPv4 address, bit 1: IPv6 */
+	uint64_t name_hash; /* the server's, for affinity */
 };
 
 /* One farm of a CDN as seen from one AS, in model->reach. */
@@ -227,6 +229,10 @@ typedef struct pc_model {
 	 * + cdn farm_base + rank]. A decision reads a CDN's nearest farms
 	 * first and stops at the first that cannot change its answer. */
 	struct pc_reach *reach;
+	/* [n_servers]: each server's slot, cdn member_base + its index in
+	 * the CDN's members. The live state keeps servers in slot order, so
+	 * the states of one farm's servers lie together. */
+	uint32_t *server_slot;
 	pc_netmap *netmap;        /* client address -> client_net index */
 	pc_strmap *as_by_asn_map; /* key: decimal ASN */
 	pc_strmap *cdn_by_name, *cdn_by_domain, *service_by_name, *tier_by_name, *grade_by_name,
