@@ -18,8 +18,9 @@
 
 struct candidate {
 	uint32_t server, cost, score;
-	bool taken;    /* already placed in the answer */
-	uint64_t rank; /* rendezvous hash, band members with an object only */
+	bool taken;         /* already placed in the answer */
+	uint64_t name_hash; /* the server's (pc_cdn_member), for the rank */
+	uint64_t rank;      /* rendezvous hash, band members with an object only */
 };
 
 /* The survivors of one CDN. Unordered until full, then a max-heap on
@@ -230,8 +231,10 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 		if (score >= PC_COST_INFINITE)
 			score = PC_COST_INFINITE - 1;
 		trace_add(d, PC_TRACE_CANDIDATE, s, cost, (uint32_t)score);
-		pool_add(pool,
-		         (struct candidate){.server = s, .cost = cost, .score = (uint32_t)score});
+		pool_add(pool, (struct candidate){.server = s,
+		                                  .cost = cost,
+		                                  .score = (uint32_t)score,
+		                                  .name_hash = member->name_hash});
 	}
 	return near_load;
 }
@@ -239,24 +242,31 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 /* The shortlist scan (issue 9): collect's pass for a client AS without
  * measured costs and no trace, reading the CDN's farms nearest first
  * (model->reach) and stopping at the first farm that cannot change the
- * answer. Each of its servers scores at least the farm's cost, so once
- * that cost is above both the best score plus the affinity band and the
- * max_answers-th best score, its servers and every farther farm's would be
- * outside the band and behind enough better ones, never picked; pruned
- * servers leave no mark without a trace. Until it stops it admits exactly
- * what collect admits: keep the checks below in step with collect's
- * (test_shortlist compares the two over random federations). */
+ * answer. A server scoring above both the best score plus the affinity
+ * band and the max_answers-th best score is outside the band and behind
+ * enough better ones: never picked, so it need not enter the pool. Each
+ * server scores at least its farm's cost, so once a farm's cost is above
+ * both, it and every farther farm hold only such servers. Pruned servers
+ * leave no mark without a trace, so one test stands for static_reason's
+ * list. Keep the rules here in step with collect's: test_shortlist and
+ * bench/decide compare the two. */
 static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 {
 	const pc_model *model = d->model;
+	const pc_request *req = d->req;
 	const struct pc_cdn *cdn = &model->cdns[pool->cdn];
 	const struct pc_reach *reach = pc_model_reach(model, d->out->client_as, pool->cdn);
 	if (reach == NULL)
 		return 0; /* no client AS: nothing is reachable, nothing near is full */
+	const struct pc_live_server *states = pc_live_servers(d->live) + cdn->member_base;
 	uint64_t limit = d->grade->max_path_cost;
 	uint64_t spill_limit = limit + model->params.spill_max_cost;
 	uint64_t band = model->params.affinity_band;
 	uint64_t watermark = model->params.high_watermark_pct;
+	uint64_t load_weight = model->params.load_weight;
+	uint64_t service = 1ULL << req->service;
+	uint32_t tier_mask = d->grade->tier_mask;
+	uint8_t families = req->family == PC_AF_NONE ? 0 : req->family == PC_AF_INET ? 1 : 2;
 	uint32_t want = d->max_answers, n_top = 0, near_load = 0;
 	uint64_t top[PC_MAX_ANSWERS]; /* the want lowest scores so far, ascending */
 	for (uint32_t r = 0; r < cdn->n_farms; r++) {
@@ -270,27 +280,34 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 		uint32_t farm = reach[r].farm;
 		for (uint32_t i = cdn->farm_first[farm]; i < cdn->farm_first[farm + 1]; i++) {
 			const struct pc_cdn_member *member = &cdn->members[i];
-			uint32_t s = member->server;
-			if (static_reason(d, member) != 0)
+			/* static_reason: service, grade's tier, family, avoided, health */
+			if (!(member->service_mask & service) || member->tier >= PC_MAX_TIERS ||
+			    !(tier_mask >> member->tier & 1) ||
+			    (families != 0 && !(member->families & families)) ||
+			    (req->n_avoid != 0 && avoided(req, member->server)) ||
+			    atomic_load_explicit(&states[i].health, memory_order_relaxed) !=
+			        PC_HEALTH_UP)
 				continue;
-			uint64_t load = pc_live_load(d->live, s);
+			uint64_t load = atomic_load_explicit(&states[i].load, memory_order_relaxed);
 			if (load * 100 >= (uint64_t)member->capacity * watermark) {
 				near_load += !spill;
 				continue;
 			}
-			uint64_t score =
-			    cost + (uint64_t)model->params.load_weight * load / member->capacity;
+			uint64_t score = cost + load_weight * load / member->capacity;
 			if (score >= PC_COST_INFINITE)
 				score = PC_COST_INFINITE - 1;
-			pool_add(pool, (struct candidate){.server = s,
+			if (n_top == want && score > top[want - 1] && score > top[0] + band)
+				continue;
+			pool_add(pool, (struct candidate){.server = member->server,
 			                                  .cost = (uint32_t)cost,
-			                                  .score = (uint32_t)score});
-			uint32_t at = n_top < want ? n_top++ : want;
+			                                  .score = (uint32_t)score,
+			                                  .name_hash = member->name_hash});
+			if (n_top == want && score >= top[want - 1])
+				continue;
+			uint32_t at = n_top < want ? n_top++ : want - 1;
 			for (; at > 0 && top[at - 1] > score; at--)
-				if (at < want)
-					top[at] = top[at - 1];
-			if (at < want)
-				top[at] = score;
+				top[at] = top[at - 1];
+			top[at] = score;
 		}
 	}
 	return near_load;
@@ -347,7 +364,7 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 			struct candidate *c = &pool->items[i];
 			if (c->score > band)
 				continue;
-			c->rank = mix64(object ^ model->servers[c->server].name_hash);
+			c->rank = mix64(object ^ c->name_hash);
 			/* Remembered and still in the band: it stays the choice. */
 			if (c->server == d->req->sticky_server)
 				c->rank = UINT64_MAX;
