@@ -7,7 +7,13 @@
  * alone and for name parsing plus decision, and as its last line
  *   ratio decide_vs_1us_target VALUE
  * (1000 ns divided by the measured ns per decision: above 1.0 meets the
- * target of issue 2). Usage: bench_decide [DECISIONS] */
+ * target of issue 2). Before that it checks the shortlist (issue 9): every
+ * request of the mix, and variants with client preferences, health, load,
+ * measured costs and other tunables, decided untraced (the shortlist) and
+ * traced (the full scan every trace takes) must give the same answer;
+ * "differential: N decisions compared, M differ" and exit status 1 if any
+ * differs. Usage: bench_decide [DECISIONS [--no-check]] (--no-check skips
+ * the differential, for profiling the timed loops alone). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,6 +249,132 @@ struct query {
 	size_t name_len;
 };
 
+/* One decision two ways: untraced (the shortlist scan of issue 9) and
+ * traced (the full scan, which lists every server). Returns whether they
+ * agree on everything a caller sees. */
+static pc_trace full_trace;
+static uint64_t differential_flags[9]; /* how often each flag was seen: coverage */
+
+static bool same_both_ways(const pc_model *model, pc_live *live, const pc_request *req)
+{
+	pc_decision fast, full;
+	int rc_fast = pc_policy_decide(model, live, req, &fast, NULL);
+	int rc_full = pc_policy_decide(model, live, req, &full, &full_trace);
+	bool same = rc_fast == rc_full && fast.branch == full.branch && fast.flags == full.flags &&
+	            fast.cdn == full.cdn && fast.agreement == full.agreement &&
+	            fast.n_servers == full.n_servers && fast.path_cost == full.path_cost &&
+	            fast.client_net == full.client_net && fast.client_as == full.client_as &&
+	            fast.client_scope == full.client_scope;
+	for (uint32_t i = 0; same && i < fast.n_servers; i++)
+		same = fast.servers[i] == full.servers[i];
+	for (uint32_t bit = 0; bit < 8; bit++)
+		differential_flags[bit] += full.flags >> bit & 1;
+	differential_flags[8] += full.n_servers > 1;
+	if (!same)
+		fprintf(stderr,
+		        "differential: provider %u service %u: shortlist %s cdn %u server %u "
+		        "flags %#x, full scan %s cdn %u server %u flags %#x\n",
+		        req->provider, req->service, pc_branch_name(fast.branch), fast.cdn,
+		        fast.n_servers ? fast.servers[0] : PC_NONE, fast.flags,
+		        pc_branch_name(full.branch), full.cdn,
+		        full.n_servers ? full.servers[0] : PC_NONE, full.flags);
+	return same;
+}
+
+/* A variant of a request: client preferences (claim 19), another family,
+ * more answers, no object, a remembered server. */
+static pc_request variant(const pc_model *model, const pc_request *base, uint32_t round)
+{
+	pc_request req = *base;
+	const struct pc_provider *prov = &model->providers[req.provider];
+	const struct pc_cdn *cdn =
+	    &model->cdns[prov->primary_cdns.items[below(prov->primary_cdns.count)]];
+	switch (round % 6) {
+	case 0:
+		req.preferred_cdn = below(2) ? below(N_CDNS) : (uint32_t)(cdn - model->cdns);
+		break;
+	case 1:
+		/* Avoid a few servers of a primary CDN: the nearest ones too, often. */
+		req.n_avoid = 1 + below(PC_MAX_AVOID);
+		for (uint32_t i = 0; i < req.n_avoid; i++)
+			req.avoid[i] = cdn->servers.items[below(cdn->servers.count)];
+		break;
+	case 2:
+		req.max_answers = 1 + below(PC_MAX_ANSWERS);
+		req.family = below(4) == 0 ? PC_AF_INET6 : PC_AF_INET;
+		break;
+	case 3:
+		req.object = NULL;
+		req.object_len = 0;
+		req.max_answers = 1 + below(PC_MAX_ANSWERS);
+		break;
+	case 4:
+		req.sticky_server = cdn->servers.items[below(cdn->servers.count)];
+		break;
+	default:
+		req.client.family = PC_AF_NONE; /* the capturing node's AS stands in */
+		req.node = below(2) ? 0 : PC_NONE;
+		break;
+	}
+	return req;
+}
+
+/* Runs the mix and its variants through both scans under several live
+ * states and tunables; returns how many decisions differ. */
+static uint64_t differential(pc_model *model, pc_live *live, const struct query *queries,
+                             uint64_t *compared)
+{
+	uint64_t differ = 0;
+	struct pc_policy_params saved = model->params;
+	for (uint32_t q = 0; q < N_QUERIES; q++)
+		differ += !same_both_ways(model, live, &queries[q].req);
+	*compared = N_QUERIES;
+	for (uint32_t round = 0; round < 24; round++) {
+		/* Live state: loads shift (round 8 on: most farms near full, so
+		 * grades with a distance limit spill), servers go down or drain. */
+		for (uint32_t s = 0; s < model->n_servers; s++) {
+			pc_live_set_load(live, s,
+			                 round >= 8 && below(8) ? 880 + below(150) : below(1000));
+			pc_live_set_health(live, s,
+			                   below(20) == 0
+			                       ? (below(2) ? PC_HEALTH_DOWN : PC_HEALTH_DRAINING)
+			                       : PC_HEALTH_UP);
+		}
+		/* Tunables: the band, the weight and the spill reach. */
+		/* The band is a %: narrow, off, or wide (past load_weight). */
+		model->params.affinity_band = round % 4 == 3   ? 0
+		                              : round % 4 == 2 ? 50 + below(250)
+		                                               : 5 + below(40);
+		model->params.load_weight = below(3) == 0 ? 0 : 10 + below(80);
+		model->params.spill_max_cost = below(4) == 0 ? 0 : 10 + below(60);
+		if (round == 12) {
+			/* A third of the agreements full for this second. */
+			for (uint32_t g = 0; g < N_AGREEMENTS; g += 3) {
+				model->agreements[g].capacity_rps = 1;
+				pc_live_agreement_try_take(live, g, queries[0].req.now_ms);
+			}
+		}
+		if (round == 16) {
+			/* Measured costs for a tenth of the ASes: their decisions
+			 * take the full scan; the others keep the shortlist. */
+			for (uint32_t a = 0; a < N_ASES; a += 10)
+				for (uint32_t k = 0; k < 20; k++)
+					pc_live_set_path_cost(live, a, below(N_ASES),
+					                      below(5) ? below(100)
+					                               : PC_COST_INFINITE);
+		}
+		for (uint32_t q = round; q < N_QUERIES; q += 6) {
+			pc_request req = variant(model, &queries[q].req, q);
+			differ += !same_both_ways(model, live, &req);
+			++*compared;
+		}
+	}
+	model->params = saved;
+	for (uint32_t g = 0; g < N_AGREEMENTS; g++)
+		model->agreements[g].capacity_rps = 0;
+	return differ;
+}
+
 int main(int argc, char **argv)
 {
 	uint64_t n_decisions = argc > 1 ? strtoull(argv[1], NULL, 10) : 4000000;
@@ -337,10 +469,24 @@ int main(int argc, char **argv)
 	printf("decide, 64 distinct requests (cache-warm): %.0f ns per decision\n", warm_ns);
 	printf("parse name + decide: %.0f ns per request (%" PRIu64 " parse failures)\n",
 	       parse_decide_ns, parse_failures);
+	/* Last, as it changes the live state and the tunables it restores. */
+	uint64_t compared = 0, differ = 0;
+	if (argc <= 2 || strcmp(argv[2], "--no-check") != 0)
+		differ = differential(model, live, queries, &compared);
+	printf("differential: %" PRIu64 " decisions compared (shortlist vs full scan), %" PRIu64
+	       " differ\n",
+	       compared, differ);
+	char flag_names[128];
+	printf("differential coverage:");
+	for (uint32_t bit = 0; bit < 8; bit++) {
+		pc_decision_flags_format(1u << bit, flag_names, sizeof(flag_names));
+		printf(" %s %" PRIu64, flag_names, differential_flags[bit]);
+	}
+	printf(", several answers %" PRIu64 "\n", differential_flags[8]);
 	printf("ratio decide_vs_1us_target %.2f\n", 1000.0 / decide_ns);
 
 	free(queries);
 	pc_live_free(live);
 	pc_model_free(model);
-	return errors == n_decisions || parse_failures > 0;
+	return errors == n_decisions || parse_failures > 0 || differ > 0;
 }

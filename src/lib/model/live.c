@@ -19,8 +19,7 @@ struct agreement_usage {
 
 struct pc_live {
 	const pc_model *model;
-	_Atomic uint32_t *load;             /* [n_servers] load units */
-	_Atomic uint32_t *health;           /* [n_servers] enum pc_health */
+	struct pc_live_server *servers;     /* [n_servers] in slot order (model->server_slot) */
 	struct agreement_usage *agreements; /* [n_agreements] */
 	/* [as * n_server_ases + server_as column]: PC_COST_STATIC = no measurement. */
 	_Atomic uint32_t *costs;
@@ -28,6 +27,8 @@ struct pc_live {
 	/* Set once any cost was measured: until then a decision reads only the
 	 * model's table, one cache miss per farm instead of two. */
 	_Atomic bool measured;
+	/* [n_ases]: set once any cost from that AS was measured. */
+	_Atomic bool *as_measured;
 };
 
 int pc_live_new(const pc_model *model, pc_live **out)
@@ -40,18 +41,18 @@ int pc_live_new(const pc_model *model, pc_live **out)
 	live->model = model;
 	live->n_costs = (size_t)model->n_ases * model->n_server_ases;
 	/* +1: calloc(0) may return NULL, and an empty model is legal. */
-	live->load = calloc((size_t)model->n_servers + 1, sizeof(*live->load));
-	live->health = calloc((size_t)model->n_servers + 1, sizeof(*live->health));
+	live->servers = calloc((size_t)model->n_servers + 1, sizeof(*live->servers));
 	live->agreements = calloc((size_t)model->n_agreements + 1, sizeof(*live->agreements));
 	live->costs = calloc(live->n_costs + 1, sizeof(*live->costs));
-	if (live->load == NULL || live->health == NULL || live->agreements == NULL ||
-	    live->costs == NULL) {
+	live->as_measured = calloc((size_t)model->n_ases + 1, sizeof(*live->as_measured));
+	if (live->servers == NULL || live->agreements == NULL || live->costs == NULL ||
+	    live->as_measured == NULL) {
 		pc_live_free(live);
 		return PC_ENOMEM;
 	}
 	for (uint32_t s = 0; s < model->n_servers; s++) {
-		atomic_init(&live->load[s], 0);
-		atomic_init(&live->health[s], PC_HEALTH_UP);
+		atomic_init(&live->servers[s].load, 0);
+		atomic_init(&live->servers[s].health, PC_HEALTH_UP);
 	}
 	for (uint32_t a = 0; a < model->n_agreements; a++) {
 		atomic_init(&live->agreements[a].window, 0);
@@ -59,6 +60,8 @@ int pc_live_new(const pc_model *model, pc_live **out)
 	}
 	for (size_t i = 0; i < live->n_costs; i++)
 		atomic_init(&live->costs[i], PC_COST_STATIC);
+	for (uint32_t a = 0; a < model->n_ases; a++)
+		atomic_init(&live->as_measured[a], false);
 	*out = live;
 	return PC_OK;
 }
@@ -67,10 +70,10 @@ void pc_live_free(pc_live *live)
 {
 	if (live == NULL)
 		return;
-	free(live->load);
-	free(live->health);
+	free(live->servers);
 	free(live->agreements);
 	free(live->costs);
+	free(live->as_measured);
 	free(live);
 }
 
@@ -79,24 +82,31 @@ const pc_model *pc_live_model(const pc_live *live)
 	return live->model;
 }
 
+const struct pc_live_server *pc_live_servers(const pc_live *live)
+{
+	return live->servers;
+}
+
 void pc_live_set_load(pc_live *live, uint32_t server, uint32_t load)
 {
 	if (server < live->model->n_servers)
-		atomic_store_explicit(&live->load[server], load, memory_order_relaxed);
+		atomic_store_explicit(&live->servers[live->model->server_slot[server]].load, load,
+		                      memory_order_relaxed);
 }
 
 uint32_t pc_live_load(const pc_live *live, uint32_t server)
 {
 	if (server >= live->model->n_servers)
 		return 0;
-	return atomic_load_explicit(&live->load[server], memory_order_relaxed);
+	return atomic_load_explicit(&live->servers[live->model->server_slot[server]].load,
+	                            memory_order_relaxed);
 }
 
 void pc_live_set_health(pc_live *live, uint32_t server, enum pc_health health)
 {
 	if (server < live->model->n_servers)
-		atomic_store_explicit(&live->health[server], (uint32_t)health,
-		                      memory_order_relaxed);
+		atomic_store_explicit(&live->servers[live->model->server_slot[server]].health,
+		                      (uint32_t)health, memory_order_relaxed);
 }
 
 enum pc_health pc_live_health(const pc_live *live, uint32_t server)
@@ -104,7 +114,16 @@ enum pc_health pc_live_health(const pc_live *live, uint32_t server)
 	/* An unknown server is never a candidate: call it down. */
 	if (server >= live->model->n_servers)
 		return PC_HEALTH_DOWN;
-	return (enum pc_health)atomic_load_explicit(&live->health[server], memory_order_relaxed);
+	return (enum pc_health)atomic_load_explicit(
+	    &live->servers[live->model->server_slot[server]].health, memory_order_relaxed);
+}
+
+/* After the cost itself was stored: a reader that sees the flag sees the
+ * cost (release/acquire). */
+static void mark_measured(pc_live *live, uint32_t as)
+{
+	atomic_store_explicit(&live->as_measured[as], true, memory_order_release);
+	atomic_store_explicit(&live->measured, true, memory_order_release);
 }
 
 void pc_live_set_path_cost(pc_live *live, uint32_t as, uint32_t server_as, uint32_t cost)
@@ -118,7 +137,16 @@ void pc_live_set_path_cost(pc_live *live, uint32_t as, uint32_t server_as, uint3
 	atomic_store_explicit(&live->costs[(size_t)as * model->n_server_ases + column], cost,
 	                      memory_order_relaxed);
 	if (cost != PC_COST_STATIC)
-		atomic_store_explicit(&live->measured, true, memory_order_release);
+		mark_measured(live, as);
+}
+
+bool pc_live_as_measured(const pc_live *live, uint32_t as)
+{
+	if (as >= live->model->n_ases)
+		return true;
+	if (!atomic_load_explicit(&live->measured, memory_order_acquire))
+		return false;
+	return atomic_load_explicit(&live->as_measured[as], memory_order_acquire);
 }
 
 uint32_t pc_live_farm_cost(const pc_live *live, uint32_t as, uint32_t farm_as)
@@ -237,7 +265,7 @@ static void carry_costs(pc_live *fresh, const pc_live *old)
 			    atomic_load_explicit(&old->costs[src], memory_order_relaxed);
 			atomic_store_explicit(&fresh->costs[dst], cost, memory_order_relaxed);
 			if (cost != PC_COST_STATIC)
-				atomic_store_explicit(&fresh->measured, true, memory_order_release);
+				mark_measured(fresh, from);
 		}
 	}
 	free(old_as);

@@ -7,6 +7,7 @@
 #ifndef PC_LIB_LIVE_H
 #define PC_LIB_LIVE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -32,6 +33,18 @@ uint32_t pc_live_load(const pc_live *live, uint32_t server);
 void pc_live_set_health(pc_live *live, uint32_t server, enum pc_health health);
 enum pc_health pc_live_health(const pc_live *live, uint32_t server);
 
+/* The load and health of one server as decisions scan them. The live
+ * state keeps servers in slot order (pc_model.server_slot: a CDN's
+ * members, farm by farm), so one farm's states share a cache line or two;
+ * pc_live_servers gives the array (n_servers entries) for the policy's
+ * scan to read with relaxed atomic loads. Everyone else uses the
+ * functions above, by server index. */
+struct pc_live_server {
+	_Atomic uint32_t load;   /* load units */
+	_Atomic uint32_t health; /* enum pc_health */
+};
+const struct pc_live_server *pc_live_servers(const pc_live *live);
+
 /* Passed as cost to pc_live_set_path_cost: forget the measurement and use
  * the model's static cost again. */
 #define PC_COST_STATIC (UINT32_MAX - 1)
@@ -51,6 +64,12 @@ uint32_t pc_live_farm_cost(const pc_live *live, uint32_t as, uint32_t farm_as);
 /* The same for farm number farm of CDN cdn (pc_cdn.farm_as): the policy's
  * fast path, one short run of one row per CDN. */
 uint32_t pc_live_cdn_farm_cost(const pc_live *live, uint32_t as, uint32_t cdn, uint32_t farm);
+
+/* Whether any cost from AS index as was measured in this live state
+ * (restoring PC_COST_STATIC does not clear it; true for an index out of
+ * range). The policy's shortlist (pc_model.reach) holds static costs only,
+ * so a decision for a client in such an AS scans every farm instead. */
+bool pc_live_as_measured(const pc_live *live, uint32_t as);
 
 /* Agreement usage in one-second windows (capacity_rps of the model;
  * 0 = unlimited, still counted). try_take counts one PEER decision at

@@ -9,6 +9,7 @@
 #include "lib/base/err.h"
 
 int pc_model_paths_build(pc_model *model); /* paths.c */
+int pc_model_reach_build(pc_model *model); /* reach.c */
 
 pc_model *pc_model_new(void)
 {
@@ -178,6 +179,11 @@ static int build_cdn_lists(pc_model *model)
 		server->name_hash = mix64(pc_hash_ci(server->name, strlen(server->name)));
 	}
 	/* Farms together: the policy looks up one path cost per AS. */
+	model->server_slot = pc_arena_alloc(
+	    model->arena, (model->n_servers ? model->n_servers : 1) * sizeof(uint32_t));
+	if (model->server_slot == NULL)
+		return PC_ENOMEM;
+	uint32_t n_slots = 0;
 	for (uint32_t c = 0; c < model->n_cdns; c++) {
 		struct pc_index_list *list = &model->cdns[c].servers;
 		if (sort_by_as(model, list->items, list->count) != PC_OK)
@@ -198,10 +204,14 @@ static int build_cdn_lists(pc_model *model)
 			    .capacity = server->capacity,
 			    .tier = (uint8_t)(server->tier < 255 ? server->tier : 255),
 			    .families = families,
+			    .name_hash = server->name_hash,
 			};
+			model->server_slot[list->items[i]] = n_slots + i;
 		}
 		struct pc_cdn *cdn = &model->cdns[c];
 		cdn->members = members;
+		cdn->member_base = n_slots;
+		n_slots += list->count;
 		cdn->farm_as = pc_arena_alloc(model->arena,
 		                              (list->count ? list->count : 1) * sizeof(uint32_t));
 		if (cdn->farm_as == NULL)
@@ -305,7 +315,9 @@ int pc_model_finish(pc_model *model)
 	if ((rc = build_asn_map(model)) != PC_OK || (rc = build_as_cdns(model)) != PC_OK ||
 	    (rc = build_cdn_lists(model)) != PC_OK || (rc = build_netmap(model)) != PC_OK)
 		return rc;
-	return pc_model_paths_build(model);
+	if ((rc = pc_model_paths_build(model)) != PC_OK)
+		return rc;
+	return pc_model_reach_build(model);
 }
 
 uint32_t pc_model_lookup(const pc_strmap *map, const char *name, size_t len)

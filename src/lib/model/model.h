@@ -69,7 +69,9 @@ struct pc_cdn {
 	struct pc_cdn_member *members; /* parallel to servers: what a decision scans */
 	uint32_t *farm_as;             /* AS index of each farm (ASes holding its servers) */
 	uint32_t n_farms;
-	uint32_t farm_base;              /* this CDN's first column in model->farm_costs rows */
+	uint32_t farm_base;   /* this CDN's first column in model->farm_costs rows */
+	uint32_t *farm_first; /* [n_farms + 1]: each farm's first member; the last is the count */
+	uint32_t member_base; /* slot of members[0]: CDNs' members numbered one after another */
 	struct pc_index_list agreements; /* agreement indexes it is party to */
 	/* A content exchange (the patent's last section): brokers providers,
 	 * has no footprint and no servers; its providers are served by the
@@ -87,7 +89,14 @@ struct pc_cdn_member {
 	uint32_t capacity;
 	uint16_t farm; /* index into the CDN's farm_as */
 	uint8_t tier;
-	uint8_t families; /* bit 0: has an IPv4 address, bit 1: IPv6 */
+	uint8_t families;   /* bit 0: has an IPv4 address, bit 1: IPv6 */
+	uint64_t name_hash; /* the server's, for affinity */
+};
+
+/* One farm of a CDN as seen from one AS, in model->reach. */
+struct pc_reach {
+	uint32_t cost; /* static path cost from the AS; PC_COST_INFINITE: unreachable */
+	uint32_t farm; /* index into the CDN's farm_as */
 };
 
 struct pc_service {
@@ -218,6 +227,16 @@ typedef struct pc_model {
 	 * farm], so scanning one CDN reads one short run of a row. */
 	uint32_t n_farm_cells;
 	uint32_t *farm_costs;
+	/* The shortlist (reach.c): for every AS and CDN, the CDN's farms in
+	 * ascending static path cost from that AS (ties: farm order),
+	 * unreachable ones last, laid out like farm_costs: [as * n_farm_cells
+	 * + cdn farm_base + rank]. A decision reads a CDN's nearest farms
+	 * first and stops at the first that cannot change its answer. */
+	struct pc_reach *reach;
+	/* [n_servers]: each server's slot, cdn member_base + its index in
+	 * the CDN's members. The live state keeps servers in slot order, so
+	 * the states of one farm's servers lie together. */
+	uint32_t *server_slot;
 	pc_netmap *netmap;        /* client address -> client_net index */
 	pc_strmap *as_by_asn_map; /* key: decimal ASN */
 	pc_strmap *cdn_by_name, *cdn_by_domain, *service_by_name, *tier_by_name, *grade_by_name,
@@ -258,6 +277,11 @@ uint32_t pc_model_client_net(const pc_model *model, const pc_addr *addr, unsigne
 /* Static shortest path cost from AS index from_as to the AS of server;
  * PC_COST_INFINITE when unreachable. */
 uint32_t pc_model_path_cost(const pc_model *model, uint32_t from_as, uint32_t server);
+
+/* The farms of cdn in ascending static path cost from AS index as
+ * (cdns[cdn].n_farms entries; see pc_model.reach); NULL when as or cdn is
+ * out of range. */
+const struct pc_reach *pc_model_reach(const pc_model *model, uint32_t as, uint32_t cdn);
 
 /* The anycast addresses cdn gives for role ("dns", "http", ...); an empty
  * list when it gives none or the model knows no such role. */

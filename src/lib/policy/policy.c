@@ -18,9 +18,10 @@
 
 struct candidate {
 	uint32_t server, cost, score;
-	bool taken;    /* already placed in the answer */
-	bool in_band;  /* within the affinity band of the best (answer) */
-	uint64_t rank; /* rendezvous hash, band members with an object only */
+	bool taken;         /* already placed in the answer */
+	bool in_band;       /* within the affinity band of the best (answer) */
+	uint64_t name_hash; /* the server's (pc_cdn_member), for the rank */
+	uint64_t rank;      /* rendezvous hash, band members with an object only */
 };
 
 /* The survivors of one CDN. Unordered until full, then a max-heap on
@@ -173,8 +174,14 @@ static enum pc_prune_reason static_reason(const struct decide *d,
  * only paths in (limit, limit + spill_max_cost] and traces only what it
  * adds, since everything else was traced by the first pass. Returns how
  * many servers within the limit were pruned for load alone. */
+static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill);
+
 static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 {
+	/* Untraced, the shortlist finds the same answer (issue 9); the trace
+	 * lists every server with its reason, so it takes the full scan. */
+	if (d->trace == NULL && !pc_live_as_measured(d->live, d->out->client_as))
+		return collect_near(d, pool, spill);
 	const pc_model *model = d->model;
 	const struct pc_cdn *cdn = &model->cdns[pool->cdn];
 	uint64_t limit = path_limit(d);
@@ -240,8 +247,106 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 		if (score >= PC_COST_INFINITE)
 			score = PC_COST_INFINITE - 1;
 		trace_add(d, PC_TRACE_CANDIDATE, s, cost, (uint32_t)score);
-		pool_add(pool,
-		         (struct candidate){.server = s, .cost = cost, .score = (uint32_t)score});
+		pool_add(pool, (struct candidate){.server = s,
+		                                  .cost = cost,
+		                                  .score = (uint32_t)score,
+		                                  .name_hash = member->name_hash});
+	}
+	return near_load;
+}
+
+/* The widest affinity band answer() can give a best score of best: its
+ * band at the best's distance, best + max(best, load_weight) x
+ * affinity_band / 100 (near_band = load_weight x affinity_band / 100). The
+ * best score only falls as the scan goes on, and this bound with it, so a
+ * server above it now is outside the final band too. */
+static uint64_t band_top(uint64_t best, uint64_t pct, uint64_t near_band)
+{
+	uint64_t farther = best * pct / 100;
+	return best + (near_band > farther ? near_band : farther);
+}
+
+/* The shortlist scan (issue 9): collect's pass for a client AS without
+ * measured costs and no trace, reading the CDN's farms nearest first
+ * (model->reach) and stopping at the first farm that cannot change the
+ * answer. A server scoring above both the widest affinity band of the best
+ * score (band_top) and the max_answers-th best score is outside the band
+ * and behind enough better ones: never picked, so it need not enter the
+ * pool. Each server scores at least its farm's cost, so once a farm's cost
+ * is above both, it and every farther farm hold only such servers. The
+ * limits are collect's: path_limit and the watermark as the relaxation of
+ * OUTSIDE leaves them. pool->full_cost is exact up to the farm where the
+ * scan stops, and the winner is always nearer than that farm, so the SPILL
+ * note of a grade without a distance limit comes out the same. Pruned
+ * servers leave no mark without a trace, so one test stands for
+ * static_reason's list. Keep the rules here in step with collect's:
+ * test_shortlist and bench/decide compare the two. */
+static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
+{
+	const pc_model *model = d->model;
+	const pc_request *req = d->req;
+	const struct pc_cdn *cdn = &model->cdns[pool->cdn];
+	const struct pc_reach *reach = pc_model_reach(model, d->out->client_as, pool->cdn);
+	if (reach == NULL)
+		return 0; /* no client AS: nothing is reachable, nothing near is full */
+	const struct pc_live_server *states = pc_live_servers(d->live) + cdn->member_base;
+	uint64_t limit = path_limit(d);
+	uint64_t spill_limit = limit + model->params.spill_max_cost;
+	uint64_t watermark =
+	    d->relax >= PC_PASS_RELAX_LOAD ? 100 : model->params.high_watermark_pct;
+	uint64_t load_weight = model->params.load_weight;
+	uint64_t pct = model->params.affinity_band;
+	uint64_t near_band = load_weight * pct / 100; /* answer's band at the best's distance */
+	uint64_t service = 1ULL << req->service;
+	uint32_t tier_mask = d->grade->tier_mask;
+	uint8_t families = req->family == PC_AF_NONE ? 0 : req->family == PC_AF_INET ? 1 : 2;
+	uint32_t want = d->max_answers, n_top = 0, near_load = 0;
+	uint64_t top[PC_MAX_ANSWERS]; /* the want lowest scores so far, ascending */
+	for (uint32_t r = 0; r < cdn->n_farms; r++) {
+		uint64_t cost = reach[r].cost;
+		if (cost == PC_COST_INFINITE || cost > (spill ? spill_limit : limit))
+			break;
+		if (spill && cost <= limit)
+			continue; /* the first pass had these */
+		if (n_top == want && cost > top[want - 1] &&
+		    cost > band_top(top[0], pct, near_band))
+			break;
+		uint32_t farm = reach[r].farm;
+		for (uint32_t i = cdn->farm_first[farm]; i < cdn->farm_first[farm + 1]; i++) {
+			const struct pc_cdn_member *member = &cdn->members[i];
+			/* static_reason: service, grade's tier, family, avoided, health */
+			if (!(member->service_mask & service) || member->tier >= PC_MAX_TIERS ||
+			    !(tier_mask >> member->tier & 1) ||
+			    (families != 0 && !(member->families & families)) ||
+			    (req->n_avoid != 0 && avoided(req, member->server)) ||
+			    atomic_load_explicit(&states[i].health, memory_order_relaxed) !=
+			        PC_HEALTH_UP)
+				continue;
+			uint64_t load = atomic_load_explicit(&states[i].load, memory_order_relaxed);
+			if (load * 100 >= (uint64_t)member->capacity * watermark) {
+				near_load += !spill;
+				/* Farms come nearest first: the first is the nearest. */
+				if (!spill && cost < pool->full_cost)
+					pool->full_cost = (uint32_t)cost;
+				continue;
+			}
+			uint64_t score = cost + load_weight * load / member->capacity;
+			if (score >= PC_COST_INFINITE)
+				score = PC_COST_INFINITE - 1;
+			if (n_top == want && score > top[want - 1] &&
+			    score > band_top(top[0], pct, near_band))
+				continue;
+			pool_add(pool, (struct candidate){.server = member->server,
+			                                  .cost = (uint32_t)cost,
+			                                  .score = (uint32_t)score,
+			                                  .name_hash = member->name_hash});
+			if (n_top == want && score >= top[want - 1])
+				continue;
+			uint32_t at = n_top < want ? n_top++ : want - 1;
+			for (; at > 0 && top[at - 1] > score; at--)
+				top[at] = top[at - 1];
+			top[at] = score;
+		}
 	}
 	return near_load;
 }
@@ -317,7 +422,7 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 			struct candidate *c = &pool->items[i];
 			if (!c->in_band)
 				continue;
-			c->rank = mix64(object ^ model->servers[c->server].name_hash);
+			c->rank = mix64(object ^ c->name_hash);
 			/* Remembered and still in the band: it stays the choice. */
 			if (c->server == d->req->sticky_server)
 				c->rank = UINT64_MAX;

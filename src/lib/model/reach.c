@@ -1,0 +1,94 @@
+/* The shortlist of issue 9: for every AS and every CDN, the CDN's farms
+ * sorted by static path cost from that AS, so a decision reads the nearest
+ * farms first and stops as soon as no farther farm can change its answer,
+ * instead of scanning every server of the CDN. Part of the immutable model
+ * (built by pc_model_finish after the path costs), so it is swapped with
+ * the generation; measured costs (live.h) are not in it, and the policy
+ * falls back to the full scan for a client AS that has any. */
+#include <stdlib.h>
+
+#include "lib/base/err.h"
+#include "lib/model/model.h"
+
+int pc_model_reach_build(pc_model *model);
+
+static int by_key(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Keys are cost << 32 | farm: ascending cost, ties in farm order. Farms
+ * per CDN are few (tens), so insertion sort; qsort for large CDNs. */
+static void sort_keys(uint64_t *keys, uint32_t n)
+{
+	if (n > 32) {
+		qsort(keys, n, sizeof(*keys), by_key);
+		return;
+	}
+	for (uint32_t i = 1; i < n; i++) {
+		uint64_t key = keys[i];
+		uint32_t j = i;
+		for (; j > 0 && keys[j - 1] > key; j--)
+			keys[j] = keys[j - 1];
+		keys[j] = key;
+	}
+}
+
+static int build_farm_first(pc_model *model)
+{
+	for (uint32_t c = 0; c < model->n_cdns; c++) {
+		struct pc_cdn *cdn = &model->cdns[c];
+		cdn->farm_first =
+		    pc_arena_alloc(model->arena, ((size_t)cdn->n_farms + 1) * sizeof(uint32_t));
+		if (cdn->farm_first == NULL)
+			return PC_ENOMEM;
+		uint32_t farm = 0;
+		for (uint32_t i = 0; i < cdn->servers.count; i++)
+			if (i == 0 || cdn->members[i].farm != cdn->members[i - 1].farm)
+				cdn->farm_first[farm++] = i;
+		cdn->farm_first[cdn->n_farms] = cdn->servers.count;
+	}
+	return PC_OK;
+}
+
+int pc_model_reach_build(pc_model *model)
+{
+	int rc = build_farm_first(model);
+	if (rc != PC_OK)
+		return rc;
+	size_t cells = (size_t)model->n_ases * model->n_farm_cells;
+	model->reach = pc_arena_alloc(model->arena, (cells ? cells : 1) * sizeof(*model->reach));
+	if (model->reach == NULL)
+		return PC_ENOMEM;
+	uint32_t max_farms = 1;
+	for (uint32_t c = 0; c < model->n_cdns; c++)
+		if (model->cdns[c].n_farms > max_farms)
+			max_farms = model->cdns[c].n_farms;
+	uint64_t *keys = malloc(max_farms * sizeof(*keys));
+	if (keys == NULL)
+		return PC_ENOMEM;
+	for (uint32_t a = 0; a < model->n_ases && cells > 0; a++) {
+		size_t row = (size_t)a * model->n_farm_cells;
+		for (uint32_t c = 0; c < model->n_cdns; c++) {
+			const struct pc_cdn *cdn = &model->cdns[c];
+			const uint32_t *costs = &model->farm_costs[row + cdn->farm_base];
+			for (uint32_t f = 0; f < cdn->n_farms; f++)
+				keys[f] = (uint64_t)costs[f] << 32 | f;
+			sort_keys(keys, cdn->n_farms);
+			struct pc_reach *out = &model->reach[row + cdn->farm_base];
+			for (uint32_t f = 0; f < cdn->n_farms; f++)
+				out[f] = (struct pc_reach){.cost = (uint32_t)(keys[f] >> 32),
+				                           .farm = (uint32_t)keys[f]};
+		}
+	}
+	free(keys);
+	return PC_OK;
+}
+
+const struct pc_reach *pc_model_reach(const pc_model *model, uint32_t as, uint32_t cdn)
+{
+	if (as >= model->n_ases || cdn >= model->n_cdns || model->reach == NULL)
+		return NULL;
+	return &model->reach[(size_t)as * model->n_farm_cells + model->cdns[cdn].farm_base];
+}
