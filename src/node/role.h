@@ -1,6 +1,7 @@
 /* role: what a peercdnd role is. A role is a room, as a BIRD protocol is:
  * its own file (dns.c, cdsr.c, stream.c) with a const struct pcd_role of
- * hooks, plus one line in the table of roles.c, which gives it its slot.
+ * hooks, plus one line in the list of lib/proto/roles.h (made into the
+ * table of roles.c), which gives it its slot.
  * No role knows its slot: every hook gets its room (the role, its slot, the
  * node and the role's node-wide state) and its own state.
  *

@@ -1,18 +1,16 @@
-/* The roles a node can run: one line each. A role's slot is its place in
- * this list (its index in pcd_roles); everything else about it is in its
- * own file (node/role.h says what a role provides). */
+/* The daemon's role table, made from the one list of roles
+ * (lib/proto/roles.h, one line a role). A role's slot is its place in that
+ * list (its index in pcd_roles); everything else about it is in its own
+ * file (node/role.h says what a role provides). */
 #include "node/role.h"
 
 #include <stddef.h>
 
-/* X(name): the const struct pcd_role pcd_role_<name> of its file. */
-#define PCD_ROLE_TABLE(X)                                                                          \
-	X(dns)  /* dns.c: APAR-DNS over UDP and TCP */                                             \
-	X(cdsr) /* cdsr.c: the CDSR responder */                                                   \
-	X(http) /* stream.c: the HTTP redirector */                                                \
-	X(rtsp) /* stream.c: the RTSP redirector */
+#include "lib/proto/roles.h"
 
+/* X(name) of lib/proto/roles.h: the const struct pcd_role pcd_role_<name>
+ * of its file. */
 #define DECLARE(name) extern const struct pcd_role pcd_role_##name;
 #define ENTRY(name)   &pcd_role_##name,
-PCD_ROLE_TABLE(DECLARE)
-const struct pcd_role *const pcd_roles[] = {PCD_ROLE_TABLE(ENTRY) NULL};
+PC_ROLES(DECLARE)
+const struct pcd_role *const pcd_roles[] = {PC_ROLES(ENTRY) NULL};

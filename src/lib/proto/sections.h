@@ -1,6 +1,7 @@
 /* sections: every daemon section a config may hold, for the programs,
- * tests and fuzz targets that load a whole config (pc_config_options). A
- * new role adds its section here and nowhere in lib/model. */
+ * tests and fuzz targets that load a whole config (pc_config_options):
+ * every role's of roles.h, then the node's control section. A new role
+ * adds its line to roles.h and nothing here or in lib/model. */
 #ifndef PC_LIB_SECTIONS_H
 #define PC_LIB_SECTIONS_H
 
