@@ -2,8 +2,8 @@
  * replaces), its worker threads and the rooms its roles run in. A role
  * (DNS, CDSR, the HTTP and RTSP redirectors; edge and overlay later) is a
  * room: its own file with a const struct pcd_role (node/role.h) and one
- * line in the list of roles (lib/proto/roles.h), which gives it its slot: the index of its
- * settings and state here. */
+ * line in the list of roles (lib/proto/roles.h), which gives it its slot:
+ * the index of its settings and state here. */
 #ifndef PC_NODE_NODE_H
 #define PC_NODE_NODE_H
 
