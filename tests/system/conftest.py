@@ -138,13 +138,17 @@ class Daemon:
     def signal(self, sig):
         self.proc.send_signal(sig)
 
-    def metrics(self, host=None):
-        """Prometheus metrics as {name{labels}: value}."""
+    def metrics_text(self, host=None):
+        """The /metrics page; a subclass may fetch it another way."""
         import urllib.request
         host = host or self.metrics_host()
         with urllib.request.urlopen(f"http://{host}:{self.metrics_port}/metrics",
                                     timeout=5) as resp:
-            body = resp.read().decode()
+            return resp.read().decode()
+
+    def metrics(self, host=None):
+        """Prometheus metrics as {name{labels}: value}."""
+        body = self.metrics_text(host)
         values = {}
         for line in body.splitlines():
             if line and not line.startswith("#"):

@@ -85,15 +85,9 @@ class NsDaemon(Daemon):
     def ports(self):
         return []  # its sockets live in the namespace, not on this host's loopback
 
-    def metrics(self, host=None):
-        body = run("ip", "netns", "exec", self.ns, "curl", "-sf", "--max-time", "5",
+    def metrics_text(self, host=None):
+        return run("ip", "netns", "exec", self.ns, "curl", "-sf", "--max-time", "5",
                    f"http://127.0.0.1:{self.metrics_port}/metrics").stdout
-        values = {}
-        for line in body.splitlines():
-            if line and not line.startswith("#"):
-                key, value = line.rsplit(" ", 1)
-                values[key] = float(value)
-        return values
 
 
 @pytest.fixture
