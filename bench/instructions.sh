@@ -114,20 +114,12 @@ check_ecs() { # port name
 
 # The CDSR answer decoded: status OK, beta-s1's address, branch PEER.
 check_cdsr() { # port
-	"$PY" - "$ANYCAST" "$1" "$CLIENT" "$("$UDPPERF" -f "$WORK/cdsr.req" --dump | head -1)" <<'EOF'
-import socket, sys
-anycast, port, client, hexreq = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((client, 0)); s.settimeout(10); s.connect((anycast, port))
-s.send(bytes.fromhex(hexreq))
-r = s.recv(2048)
-assert r[:4] == b"CDSR" and r[5] & 0x80 and r[14] == 0, r[:16].hex()
-branch = {1: "PRIMARY", 2: "PEER", 3: "OUTSIDE"}.get(r[24], str(r[24]))
-addr = socket.inet_ntoa(r[30:34])
-assert branch == "PEER" and addr == "127.2.200.1", (branch, addr)
-print("check peercdnd: CDSR -> status ok, %s:%d, branch %s, %d bytes"
-      % (addr, int.from_bytes(r[28:30], "big"), branch, len(r)))
-EOF
+	got=$(cdsr_probe "$ANYCAST" "$1" "$CLIENT" "$("$UDPPERF" -f "$WORK/cdsr.req" --dump | head -1)") ||
+		return 1
+	case $got in
+	"status ok, 127.2.200.1:"*", branch PEER,"*) echo "check peercdnd: CDSR -> $got" ;;
+	*) echo "the CDSR answer is not PEER to beta-s1 127.2.200.1: $got" >&2; return 1 ;;
+	esac
 }
 
 # peercdnd's decisions by branch for a role: "PRIMARY PEER OUTSIDE".

@@ -255,3 +255,23 @@ start_gdnsd() {
 	GDNSD_PID=$!
 	PIDS="$PIDS $GDNSD_PID"
 }
+
+# One CDSR request (the first of udpperf's request file, hex) sent from
+# CLIENT to ANYCAST:PORT and its answer decoded: cdsr_probe ANYCAST PORT
+# CLIENT HEXREQ prints "status ok, ADDR:PORT, branch BRANCH, N bytes for a
+# M-byte request"; fails unless the answer is a CDSR response with status ok.
+cdsr_probe() {
+	"$PY" - "$@" <<'PYEOF'
+import socket, sys
+anycast, port, client, hexreq = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((client, 0)); s.settimeout(10); s.connect((anycast, port))
+s.send(bytes.fromhex(hexreq))
+r = s.recv(2048)
+assert r[:4] == b"CDSR" and r[5] & 0x80 and r[14] == 0, r[:16].hex()
+branch = {1: "PRIMARY", 2: "PEER", 3: "OUTSIDE"}.get(r[24], str(r[24]))
+print("status ok, %s:%d, branch %s, %d bytes for a %d-byte request"
+      % (socket.inet_ntoa(r[30:34]), int.from_bytes(r[28:30], "big"), branch, len(r),
+         len(bytes.fromhex(hexreq))))
+PYEOF
+}

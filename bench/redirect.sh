@@ -378,19 +378,8 @@ check_udp() { # name pid port reqfile
 		[ "$(awk '$1 == "status" && $2 == "ok" { print $3 }' "$out")" = "$good" ] ||
 			die "peercdnd: CDSR answers not all ok: $(grep '^status' "$out" | tr '\n' ' ')"
 		# the answer itself, decoded: server address and branch
-		got=$("$PY" - "$ANYCAST" "$3" "$CLIENT" "$("$UDPPERF" -f "$4" --dump | head -1)" <<'EOF'
-import socket, sys
-anycast, port, client, hexreq = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((client, 0)); s.settimeout(2); s.connect((anycast, port))
-s.send(bytes.fromhex(hexreq))
-r = s.recv(2048)
-assert r[:4] == b"CDSR" and r[5] & 0x80 and r[14] == 0, r[:16].hex()
-branch = {1: "PRIMARY", 2: "PEER", 3: "OUTSIDE"}.get(r[24], str(r[24]))
-print("status ok, %s:%d, branch %s, %d bytes for a %d-byte request"
-      % (socket.inet_ntoa(r[30:34]), int.from_bytes(r[28:30], "big"), branch, len(r), len(bytes.fromhex(hexreq))))
-EOF
-		) || die "peercdnd: bad CDSR answer"
+		got=$(cdsr_probe "$ANYCAST" "$3" "$CLIENT" "$("$UDPPERF" -f "$4" --dump | head -1)") ||
+			die "peercdnd: bad CDSR answer"
 		echo "check peercdnd: CDSR from $CLIENT for http://$HOST$URLPATH -> $got"
 		# The stated mix: PEER, one beta server, every answer the same.
 		case $got in
