@@ -12,6 +12,13 @@
 
 #include "lib/base/err.h"
 
+/* Readers of one value (defined with the scalars below), used by the
+ * mapping walk before them. */
+static void read_item(struct pc_reader *rd, const struct pc_item *item, void *target);
+static void get_bool(struct pc_reader *rd, bool *out);
+static bool get_addr(struct pc_reader *rd, pc_addr *out);
+static void get_addr_list(struct pc_reader *rd, bool nonempty, struct pc_addr_list *out);
+
 /* ---- diagnostics ---- */
 
 /* label: what the message is about ("server \"s1\""), or NULL. */
@@ -106,7 +113,7 @@ const char *pc__quote(struct pc_reader *rd, const char *text)
 	return text == NULL ? "(none)" : pc__quote_n(rd, text, strlen(text));
 }
 
-const char *pc__node_kind(const yaml_event_t *ev)
+static const char *node_kind(const yaml_event_t *ev)
 {
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT:
@@ -155,7 +162,7 @@ char *pc__strndup(struct pc_reader *rd, const char *text, size_t len)
 	return p;
 }
 
-void *pc__copy(struct pc_reader *rd, const void *data, size_t size)
+static void *copy(struct pc_reader *rd, const void *data, size_t size)
 {
 	if (size == 0)
 		return NULL;
@@ -245,7 +252,7 @@ bool pc__begin_list(struct pc_reader *rd)
 {
 	if (rd->ev.type == YAML_SEQUENCE_START_EVENT)
 		return true;
-	pc__item_error(rd, "%s: expected a list, found %s", rd->key, pc__node_kind(&rd->ev));
+	pc__item_error(rd, "%s: expected a list, found %s", rd->key, node_kind(&rd->ev));
 	pc__skip_node(rd);
 	return false;
 }
@@ -288,15 +295,14 @@ static bool walk(struct pc_reader *rd, const struct pc_item *table, void *target
 	while (table[n].key != NULL && n < PC_CFG_MAX_KEYS)
 		n++;
 	if (rd->ev.type != YAML_MAPPING_START_EVENT) {
-		pc__item_error(rd, "expected a mapping, found %s", pc__node_kind(&rd->ev));
+		pc__item_error(rd, "expected a mapping, found %s", node_kind(&rd->ev));
 		pc__skip_node(rd);
 		return false;
 	}
 	yaml_mark_t start = rd->ev.start_mark;
 	while (pc__advance(rd) && rd->ev.type != YAML_MAPPING_END_EVENT) {
 		if (rd->ev.type != YAML_SCALAR_EVENT) {
-			pc__item_error(rd, "a key must be a string, found %s",
-			               pc__node_kind(&rd->ev));
+			pc__item_error(rd, "a key must be a string, found %s", node_kind(&rd->ev));
 			pc__skip_node(rd);
 			if (pc__advance(rd))
 				pc__skip_node(rd);
@@ -325,13 +331,13 @@ static bool walk(struct pc_reader *rd, const struct pc_item *table, void *target
 		const char *outer_key = rd->key;
 		rd->key = table[k].key;
 		if (!top) {
-			pc__read_item(rd, &table[k], target);
+			read_item(rd, &table[k], target);
 		} else {
 			snprintf(rd->label, sizeof(rd->label), "%s", table[k].key);
 			if (table[k].type == PC_ITEM_SECTION && rd->pass == 2)
 				walk(rd, table[k].items, target, NULL, false);
 			else
-				pc__read_item(rd, &table[k], target);
+				read_item(rd, &table[k], target);
 			snprintf(rd->label, sizeof(rd->label), "the top level");
 		}
 		rd->key = outer_key;
@@ -368,7 +374,7 @@ static void get_family_pair(struct pc_reader *rd, bool nonempty, pc_addr out[2])
 {
 	struct pc_addr_list list = {0};
 	uint8_t families = 0;
-	pc__get_addr_list(rd, nonempty, &list);
+	get_addr_list(rd, nonempty, &list);
 	for (uint32_t i = 0; i < list.count; i++) {
 		uint8_t bit = list.items[i].family == PC_AF_INET ? 1 : 2;
 		if (families & bit)
@@ -403,7 +409,7 @@ static void get_text_list(struct pc_reader *rd, const struct pc_item *item, bool
 	out->count = list.count;
 }
 
-void pc__read_item(struct pc_reader *rd, const struct pc_item *item, void *target)
+static void read_item(struct pc_reader *rd, const struct pc_item *item, void *target)
 {
 	if (rd->pass == 1 && item->type != PC_ITEM_LIST) {
 		pc__skip_node(rd);
@@ -414,7 +420,7 @@ void pc__read_item(struct pc_reader *rd, const struct pc_item *item, void *targe
 	uint64_t value;
 	switch (item->type) {
 	case PC_ITEM_BOOL:
-		pc__get_bool(rd, (bool *)field);
+		get_bool(rd, (bool *)field);
 		break;
 	case PC_ITEM_UINT:
 	case PC_ITEM_MS:
@@ -439,10 +445,10 @@ void pc__read_item(struct pc_reader *rd, const struct pc_item *item, void *targe
 		break;
 	}
 	case PC_ITEM_ADDR:
-		pc__get_addr(rd, (pc_addr *)field);
+		get_addr(rd, (pc_addr *)field);
 		break;
 	case PC_ITEM_ADDRS:
-		pc__get_addr_list(rd, nonempty, (struct pc_addr_list *)field);
+		get_addr_list(rd, nonempty, (struct pc_addr_list *)field);
 		break;
 	case PC_ITEM_FAMILY2:
 		get_family_pair(rd, nonempty, (pc_addr *)field);
@@ -469,7 +475,7 @@ bool pc__want_scalar(struct pc_reader *rd, const char *expected)
 {
 	if (rd->ev.type != YAML_SCALAR_EVENT) {
 		pc__item_error(rd, "%s: expected %s, found %s", rd->key, expected,
-		               pc__node_kind(&rd->ev));
+		               node_kind(&rd->ev));
 		pc__skip_node(rd);
 		return false;
 	}
@@ -517,21 +523,7 @@ bool pc__get_uint(struct pc_reader *rd, uint64_t min, uint64_t max, uint64_t *ou
 	return true;
 }
 
-void pc__get_u32(struct pc_reader *rd, uint32_t min, uint32_t max, uint32_t *out)
-{
-	uint64_t value;
-	if (pc__get_uint(rd, min, max, &value))
-		*out = (uint32_t)value;
-}
-
-void pc__get_u16(struct pc_reader *rd, uint16_t min, uint16_t max, uint16_t *out)
-{
-	uint64_t value;
-	if (pc__get_uint(rd, min, max, &value))
-		*out = (uint16_t)value;
-}
-
-void pc__get_bool(struct pc_reader *rd, bool *out)
+static void get_bool(struct pc_reader *rd, bool *out)
 {
 	static const char *const yes[] = {"true", "True", "TRUE", "yes", "Yes",
 	                                  "YES",  "on",   "On",   "ON"};
@@ -599,7 +591,7 @@ const char *pc__get_hostname(struct pc_reader *rd)
 	return out;
 }
 
-bool pc__get_addr(struct pc_reader *rd, pc_addr *out)
+static bool get_addr(struct pc_reader *rd, pc_addr *out)
 {
 	if (!pc__want_scalar(rd, "an IP address"))
 		return false;
@@ -614,10 +606,10 @@ bool pc__get_addr(struct pc_reader *rd, pc_addr *out)
 static bool addr_elem(struct pc_reader *rd, const struct pc_item *item, void *elem)
 {
 	(void)item;
-	return pc__get_addr(rd, elem);
+	return get_addr(rd, elem);
 }
 
-void pc__get_addr_list(struct pc_reader *rd, bool nonempty, struct pc_addr_list *out)
+static void get_addr_list(struct pc_reader *rd, bool nonempty, struct pc_addr_list *out)
 {
 	struct pc_array list = pc__read_array(rd, NULL, sizeof(pc_addr), nonempty, true, addr_elem);
 	out->items = list.items;
@@ -653,7 +645,7 @@ struct pc_array pc__read_array(struct pc_reader *rd, const struct pc_item *item,
 	if (nonempty && out.listed == 0 && !rd->stop)
 		pc__error_at(rd, &start, "%s: %s: the list is empty", rd->label, rd->key);
 	out.count = (uint32_t)v->n;
-	out.items = keep ? pc__copy(rd, v->data, v->n * size) : v->data;
+	out.items = keep ? copy(rd, v->data, v->n * size) : v->data;
 	return out;
 }
 

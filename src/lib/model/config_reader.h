@@ -73,15 +73,13 @@ __attribute__((format(printf, 2, 3))) void pc__item_error(struct pc_reader *rd, 
  * message quote up to four strings. */
 const char *pc__quote_n(struct pc_reader *rd, const char *text, size_t len);
 const char *pc__quote(struct pc_reader *rd, const char *text);
-const char *pc__node_kind(const yaml_event_t *ev);
 
 /* ---- memory: failures set oom and stop ---- */
 
 void *pc__vec_push(struct pc_reader *rd, struct pc_vec *v, size_t size);
 void *pc__alloc(struct pc_reader *rd, size_t size);
 char *pc__strndup(struct pc_reader *rd, const char *text, size_t len);
-void *pc__copy(struct pc_reader *rd, const void *data, size_t size); /* NULL when size 0 */
-void pc__schema_store(void *field, uint8_t size, uint64_t value);    /* schema.c */
+void pc__schema_store(void *field, uint8_t size, uint64_t value); /* schema.c */
 
 /* ---- events ---- */
 
@@ -102,7 +100,7 @@ bool pc__next_item(struct pc_reader *rd, uint32_t *count, uint32_t limit);
 /* ---- mappings by table ---- */
 
 /* Walks the mapping at the current event, reading the value of each key of
- * table into target (pc__read_item); reports unknown, duplicate and missing
+ * table into target (read_item); reports unknown, duplicate and missing
  * required keys. seen_out (may be NULL) gets a bit per table index present.
  * Returns false (after reporting) when the node is not a mapping. */
 bool pc__walk_map(struct pc_reader *rd, const struct pc_item *table, void *target,
@@ -110,23 +108,16 @@ bool pc__walk_map(struct pc_reader *rd, const struct pc_item *table, void *targe
 /* The same with " sub" appended to the label. */
 void pc__walk_nested(struct pc_reader *rd, const char *sub, const struct pc_item *table,
                      void *target);
-/* Reads the value at the current event as item says, into target. */
-void pc__read_item(struct pc_reader *rd, const struct pc_item *item, void *target);
 
 /* ---- scalars ---- */
 
 bool pc__want_scalar(struct pc_reader *rd, const char *expected);
 bool pc__parse_u64(const char *text, size_t len, uint64_t *out);
 bool pc__get_uint(struct pc_reader *rd, uint64_t min, uint64_t max, uint64_t *out);
-void pc__get_u32(struct pc_reader *rd, uint32_t min, uint32_t max, uint32_t *out);
-void pc__get_u16(struct pc_reader *rd, uint16_t min, uint16_t max, uint16_t *out);
-void pc__get_bool(struct pc_reader *rd, bool *out);
 /* One of names (NULL-terminated, exact); its index or -1 after reporting. */
 int pc__get_enum(struct pc_reader *rd, const char *const *names);
 /* A DNS name in presentation form: lower-cased, without a trailing dot. */
 const char *pc__get_hostname(struct pc_reader *rd);
-bool pc__get_addr(struct pc_reader *rd, pc_addr *out);
-void pc__get_addr_list(struct pc_reader *rd, bool nonempty, struct pc_addr_list *out);
 
 /* ---- lists of values ---- */
 
