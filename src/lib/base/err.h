@@ -38,6 +38,8 @@ enum {
 	PC_ENOENT = -ENOENT, /* no such item */
 	PC_ERANGE = -ERANGE, /* value or length out of range */
 	PC_EIO = -EIO,       /* reading a file failed */
+	PC_ENOSPC = -ENOSPC, /* more items than a fixed table holds */
+	PC_ENOTSUP = -ENOTSUP, /* a version or coding we do not implement */
 	/* the project's own */
 	PC_ECONFIG = -1000,     /* config has errors; see the diagnostics */
 	PC_ESYNTAX = -1001,     /* malformed input */
