@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "lib/proto/proxy.h"
@@ -24,6 +25,7 @@ enum {
 	MAX_LISTEN = 16,
 	ACCEPT_BATCH = 64, /* accepts per event, so other sockets get a turn */
 	READ_ROUNDS = 4,   /* recvs per event, likewise */
+	OUT_IOV = 64,      /* iovecs per sendmsg */
 };
 
 const char *const pcd_conn_counter_names[PCD_CONN__COUNTER_COUNT] = {
@@ -67,6 +69,20 @@ struct pcd_conn {
 	size_t in_len, in_cap;
 	struct pc_buf out;
 	size_t out_off; /* out.data[out_off..out.len) is unsent */
+	/* Bytes sent from where they are (pcd_conn_out_ref), in order with
+	 * out's: refs[ref_head..n_refs) are unsent, each after out's bytes
+	 * before its at. */
+	struct out_ref *refs;
+	unsigned ref_head, n_refs, ref_cap;
+	size_t ref_bytes; /* unsent bytes of refs */
+};
+
+struct out_ref {
+	size_t at; /* offset in out: sent once out's bytes before it are */
+	const char *data;
+	size_t len, off;
+	void (*release)(void *arg);
+	void *arg;
 };
 
 struct pcd_conn_engine {
@@ -129,7 +145,17 @@ static size_t out_high(const struct pcd_conn_engine *engine)
 
 static size_t unsent(const struct pcd_conn *conn)
 {
-	return conn->out.len - conn->out_off;
+	return conn->out.len - conn->out_off + conn->ref_bytes;
+}
+
+static void refs_free(struct pcd_conn *conn)
+{
+	for (unsigned i = conn->ref_head; i < conn->n_refs; i++)
+		conn->refs[i].release(conn->refs[i].arg);
+	free(conn->refs);
+	conn->refs = NULL;
+	conn->ref_head = conn->n_refs = conn->ref_cap = 0;
+	conn->ref_bytes = 0;
 }
 
 static void conn_free(struct pcd_conn *conn)
@@ -151,6 +177,7 @@ static void conn_free(struct pcd_conn *conn)
 		engine->in_callback--;
 	}
 	pc_buf_free(&conn->out);
+	refs_free(conn);
 	free(conn->in);
 	free(conn);
 }
@@ -331,25 +358,73 @@ static bool conn_read(struct pcd_conn *conn)
 	return true;
 }
 
+/* The unsent bytes, out's and refs' in order, as at most max iovecs. */
+static int gather(const struct pcd_conn *conn, struct iovec *iov, int max)
+{
+	int n = 0;
+	size_t cursor = conn->out_off;
+	for (unsigned i = conn->ref_head; i < conn->n_refs && n + 2 <= max; i++) {
+		const struct out_ref *ref = &conn->refs[i];
+		if (ref->at > cursor) {
+			iov[n++] = (struct iovec){conn->out.data + cursor, ref->at - cursor};
+			cursor = ref->at;
+		}
+		iov[n++] = (struct iovec){(void *)(ref->data + ref->off), ref->len - ref->off};
+		if (i + 1 == conn->n_refs && n < max && conn->out.len > cursor)
+			iov[n++] = (struct iovec){conn->out.data + cursor, conn->out.len - cursor};
+	}
+	if (conn->ref_head == conn->n_refs && conn->out.len > cursor)
+		iov[n++] = (struct iovec){conn->out.data + cursor, conn->out.len - cursor};
+	return n;
+}
+
+/* Marks sent bytes sent, releasing the refs sent whole. */
+static void advance(struct pcd_conn *conn, size_t sent)
+{
+	while (sent > 0 && conn->ref_head < conn->n_refs) {
+		struct out_ref *ref = &conn->refs[conn->ref_head];
+		if (ref->at > conn->out_off) {
+			size_t take = ref->at - conn->out_off < sent ? ref->at - conn->out_off : sent;
+			conn->out_off += take;
+			sent -= take;
+			continue;
+		}
+		size_t take = ref->len - ref->off < sent ? ref->len - ref->off : sent;
+		ref->off += take;
+		conn->ref_bytes -= take;
+		sent -= take;
+		if (ref->off < ref->len)
+			return;
+		ref->release(ref->arg);
+		conn->ref_head++;
+	}
+	conn->out_off += sent;
+	if (conn->ref_head == conn->n_refs)
+		conn->ref_head = conn->n_refs = 0;
+}
+
 /* Sends what is pending. False when the peer is gone. */
 static bool flush(struct pcd_conn *conn)
 {
 	while (unsent(conn) > 0) {
-		ssize_t n = send(conn->io.fd, conn->out.data + conn->out_off, unsent(conn),
-		                 MSG_NOSIGNAL | MSG_DONTWAIT);
+		struct iovec iov[OUT_IOV];
+		struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)gather(conn, iov, OUT_IOV)};
+		ssize_t n = sendmsg(conn->io.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			break;
 		if (n <= 0)
 			return false;
-		conn->out_off += (size_t)n;
+		advance(conn, (size_t)n);
 		progress(conn);
 	}
-	if (conn->out_off == conn->out.len) {
+	if (conn->out_off == conn->out.len && conn->n_refs == 0) {
 		conn->out.len = conn->out_off = 0;
-	} else if (conn->out_off >= unsent(conn)) {
+	} else if (conn->out_off > 0 && conn->out_off >= conn->out.len - conn->out_off) {
 		/* A response streamed for long never drains to empty: move the
 		 * unsent tail to the front, copying no more than was sent. */
 		pc_buf_consume(&conn->out, conn->out_off);
+		for (unsigned i = conn->ref_head; i < conn->n_refs; i++)
+			conn->refs[i].at -= conn->out_off;
 		conn->out_off = 0;
 	}
 	return true;
@@ -666,6 +741,36 @@ int pcd_conn_fd(const struct pcd_conn *conn)
 struct pc_buf *pcd_conn_out(struct pcd_conn *conn)
 {
 	return &conn->out;
+}
+
+int pcd_conn_out_ref(struct pcd_conn *conn, const void *data, size_t len,
+                     void (*release)(void *arg), void *arg)
+{
+	if (len == 0) {
+		release(arg);
+		return 0;
+	}
+	if (conn->n_refs == conn->ref_cap) {
+		if (conn->ref_head > 0) {
+			memmove(conn->refs, conn->refs + conn->ref_head,
+			        (conn->n_refs - conn->ref_head) * sizeof(*conn->refs));
+			conn->n_refs -= conn->ref_head;
+			conn->ref_head = 0;
+		} else {
+			unsigned cap = conn->ref_cap ? conn->ref_cap * 2 : 8;
+			struct out_ref *refs = realloc(conn->refs, cap * sizeof(*refs));
+			if (refs == NULL) {
+				release(arg);
+				return -ENOMEM;
+			}
+			conn->refs = refs;
+			conn->ref_cap = cap;
+		}
+	}
+	conn->refs[conn->n_refs++] = (struct out_ref){
+	    .at = conn->out.len, .data = data, .len = len, .release = release, .arg = arg};
+	conn->ref_bytes += len;
+	return 0;
 }
 
 size_t pcd_conn_unsent(const struct pcd_conn *conn)

@@ -177,6 +177,13 @@ const pc_addr *pcd_conn_peer(const struct pcd_conn *conn);
 int pcd_conn_fd(const struct pcd_conn *conn);
 /* Where output goes: append only; the engine sends from its front. */
 struct pc_buf *pcd_conn_out(struct pcd_conn *conn);
+/* Appends len bytes at data without copying them (a cached object's body,
+ * shared by every client it is sent to): sent in order with what out
+ * holds, then release(arg) runs — also when the connection ends first.
+ * data must stay put until then. Returns 0, or -ENOMEM (release has run). */
+int pcd_conn_out_ref(struct pcd_conn *conn, const void *data, size_t len,
+                     void (*release)(void *arg), void *arg);
+/* Bytes not sent yet: out's and the refs'. */
 size_t pcd_conn_unsent(const struct pcd_conn *conn);
 void pcd_conn_set_state(struct pcd_conn *conn, enum pcd_conn_state state);
 enum pcd_conn_state pcd_conn_state(const struct pcd_conn *conn);

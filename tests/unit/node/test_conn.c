@@ -38,7 +38,8 @@ struct test_ctx {
 	struct pcd_conn_counters counters;
 	size_t reply_size; /* bytes per answer; 0: echo the frame */
 	bool refuse, small_sndbuf, stream_after_peer_close;
-	unsigned opened, freed, frames, ends[2];
+	bool by_ref; /* answer "<" + reply_size bytes by reference + ">" */
+	unsigned opened, freed, frames, ends[2], released;
 	struct pcd_conn *last;
 	pc_addr last_source;
 };
@@ -69,6 +70,11 @@ static void *t_open(struct pcd_conn *conn, void *ctx)
 	return tc;
 }
 
+static void t_release(void *arg)
+{
+	((struct test_ctx *)arg)->released++;
+}
+
 static size_t t_input(struct pcd_conn *conn, void *state, const uint8_t *in, size_t len)
 {
 	struct test_ctx *t = ((struct test_conn *)state)->ctx;
@@ -80,7 +86,14 @@ static size_t t_input(struct pcd_conn *conn, void *state, const uint8_t *in, siz
 	t->frames++;
 	t->last_source = *pcd_conn_source(conn);
 	struct pc_buf *out = pcd_conn_out(conn);
-	if (t->reply_size == 0) {
+	static char shared[256 * 1024]; /* what every reference points into */
+	if (t->by_ref) {
+		memset(shared, 'r', sizeof(shared));
+		assert_true(t->reply_size <= sizeof(shared));
+		assert_true(pc_buf_append(out, "<", 1));
+		assert_int_equal(pcd_conn_out_ref(conn, shared, t->reply_size, t_release, t), 0);
+		assert_true(pc_buf_append(out, ">", 1));
+	} else if (t->reply_size == 0) {
 		assert_true(pc_buf_append(out, in, 2 + n));
 	} else {
 		static const uint8_t block[4096];
@@ -401,6 +414,50 @@ static void test_backpressure_partial_writes(void **state)
 	world_free(w);
 }
 
+/* Bytes appended by reference go out in order with copied ones, through
+ * partial writes, and each reference is released once: when sent, or when
+ * the connection ends first. */
+static void test_output_by_reference(void **state)
+{
+	(void)state;
+	struct world *w = world_new();
+	w->ctx[0].reply_size = 40000;
+	w->ctx[0].by_ref = true;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	int small = 8192;
+	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	assert_int_equal(pcd_conn_adopt(w->engine[0], sv[0], NULL, NULL), 0);
+	int peer = sv[1];
+	for (int i = 0; i < 5; i++)
+		put_frame(peer, "q");
+	size_t want = 5 * (40000 + 2);
+	char *got = malloc(want);
+	assert_non_null(got);
+	int eof;
+	assert_int_equal(take(w, peer, got, want, &eof), want);
+	for (size_t i = 0, at = 0; i < 5; i++, at += 40002) {
+		assert_int_equal(got[at], '<');
+		for (size_t k = 1; k <= 40000; k++)
+			if (got[at + k] != 'r')
+				fail_msg("byte %zu of answer %zu is %c", k, i, got[at + k]);
+		assert_int_equal(got[at + 40001], '>');
+	}
+	assert_int_equal(w->ctx[0].released, 5);
+	/* Unsent references are released when the peer goes away. */
+	w->ctx[0].reply_size = 200000;
+	for (int i = 0; i < 3; i++)
+		put_frame(peer, "q");
+	for (int i = 0; i < 20; i++)
+		pump(w, 1);
+	close(peer);
+	PUMP_UNTIL(w, pcd_conn_count(w->engine[0]) == 0);
+	assert_int_equal(w->ctx[0].released, w->ctx[0].frames);
+	assert_true(w->ctx[0].frames > 5);
+	free(got);
+	world_free(w);
+}
+
 static void test_peer_reset_mid_response(void **state)
 {
 	(void)state;
@@ -705,6 +762,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_framed_input_kept_across_reads),
 	    cmocka_unit_test(test_backpressure_partial_writes),
+	    cmocka_unit_test(test_output_by_reference),
 	    cmocka_unit_test(test_peer_reset_mid_response),
 	    cmocka_unit_test(test_half_close_with_pending_input),
 	    cmocka_unit_test(test_streaming_after_peer_close),
