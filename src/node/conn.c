@@ -805,6 +805,12 @@ void pcd_conn_abort(struct pcd_conn *conn)
 	watch(conn, events_of(conn));
 }
 
+int pcd_conn_resume(struct pcd_conn *conn)
+{
+	conn->stalled = false;
+	return pcd_conn_send(conn);
+}
+
 int pcd_conn_send(struct pcd_conn *conn)
 {
 	if (conn->engine->in_callback > 0) {

@@ -195,5 +195,9 @@ void pcd_conn_abort(struct pcd_conn *conn);
  * is gone (freed, free ran): drop every pointer to it. In a callback it
  * does nothing and returns 0: the engine sends after the callback. */
 int pcd_conn_send(struct pcd_conn *conn);
+/* pcd_conn_send, and input kept while the protocol was busy (it consumed
+ * nothing: a response still streaming) is offered again: the protocol is
+ * ready for the next pipelined request. */
+int pcd_conn_resume(struct pcd_conn *conn);
 
 #endif

@@ -19,7 +19,7 @@
 #include "lib/proto/control_settings.h"
 #include "node/role.h"
 
-enum { PC_MAX_ROLES = 8, PC_MAX_WORKERS = 64 };
+enum { PC_MAX_ROLES = 16, PC_MAX_WORKERS = 64 };
 
 /* One config generation: everything a reload replaces at once. Readers
  * (workers) reach it through pcd_node.generation under RCU (liburcu QSBR):

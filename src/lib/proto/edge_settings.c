@@ -1,0 +1,196 @@
+/* edge_settings: the "edge" section's keys, defaults and rules. The
+ * limits facing clients are the HTTP redirector's; those facing upstreams
+ * are the edge's own: a connect that takes 2 s is a dead upstream, a
+ * response head that takes 10 s a failing one (504), while a body may
+ * stream for as long as bytes keep coming. */
+#include "lib/proto/edge_settings.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "lib/base/err.h"
+#include "lib/model/config_reader.h"
+
+int pc_hostport_parse(const char *text, struct pc_hostport *out)
+{
+	const char *colon = strrchr(text, ':');
+	if (colon == NULL || colon == text)
+		return PC_ESYNTAX;
+	char host[64];
+	const char *start = text;
+	size_t len = (size_t)(colon - text);
+	if (*start == '[') { /* [v6]:port */
+		if (len < 3 || text[len - 1] != ']')
+			return PC_ESYNTAX;
+		start++;
+		len -= 2;
+	}
+	if (len == 0 || len >= sizeof(host))
+		return PC_ESYNTAX;
+	memcpy(host, start, len);
+	host[len] = '\0';
+	uint64_t port;
+	if (!pc__parse_u64(colon + 1, strlen(colon + 1), &port) || port == 0 || port > UINT16_MAX)
+		return PC_ESYNTAX;
+	if (pc_addr_parse(host, &out->addr) != 0)
+		return PC_ESYNTAX;
+	out->port = (uint16_t)port;
+	return 0;
+}
+
+static bool host_ok(const char *host, size_t len)
+{
+	if (len == 0 || len > 253)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		char c = host[i];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '.'))
+			return false;
+	}
+	return true;
+}
+
+static const char *parent_check(const void *field)
+{
+	struct pc_hostport at;
+	return pc_hostport_parse(*(const char *const *)field, &at) == 0 ? NULL
+	                                                                 : "not ADDRESS:PORT";
+}
+
+static const char *origin_check(const void *field)
+{
+	const char *text = *(const char *const *)field;
+	const char *eq = strchr(text, '=');
+	struct pc_hostport at;
+	if (eq == NULL || !host_ok(text, (size_t)(eq - text)) || pc_hostport_parse(eq + 1, &at) != 0)
+		return "not HOST=ADDRESS:PORT";
+	return NULL;
+}
+
+/* A file name: absolute, or "-" (stderr) for the access log. */
+static void read_path(struct pc_reader *rd, const struct pc_item *item, void *target)
+{
+	if (!pc__want_scalar(rd, "a path"))
+		return;
+	const char *text = pc__scalar(rd);
+	size_t len = pc__scalar_len(rd);
+	bool dash_ok = item->arg != 0;
+	if (len == 0)
+		return; /* "": none */
+	if (!(text[0] == '/' || (dash_ok && len == 1 && text[0] == '-')) ||
+	    memchr(text, '\0', len) != NULL) {
+		pc__item_error(rd, "%s: %s is not an absolute path%s", rd->key,
+		               pc__quote_n(rd, text, len), dash_ok ? " or -" : "");
+		return;
+	}
+	const char *copy = pc__strndup(rd, text, len);
+	memcpy((char *)target + item->offset, &copy, sizeof(copy));
+}
+
+// clang-format off
+static const struct pc_item edge_items[] = {
+	PC_BOOL("enabled", pc_edge_params, enabled, false, "run the role"),
+	PC_ADDRS("listen", pc_edge_params, listen, "addresses the edge server listens on "
+	         "(the addresses of the servers this node is); required when enabled"),
+	PC_UINT("port", pc_edge_params, port, 1, UINT16_MAX, 8080, NULL, ""),
+	PC_TEXTS("parents", pc_edge_params, parents_text,
+	         "upstream edges toward the source, as ADDRESS:PORT, tried in order: a miss is "
+	         "fetched from the first that answers; none: from the origin",
+	         .check = parent_check, .type_doc = "list of ADDRESS:PORT"),
+	PC_TEXTS("origins", pc_edge_params, origins_text,
+	         "where each origin host of a provider is fetched from, as HOST=ADDRESS:PORT",
+	         .check = origin_check, .type_doc = "list of HOST=ADDRESS:PORT"),
+	PC_UINT("memory_mb",     pc_edge_params, memory_mb,     1, 1048576, 256, "MiB",
+	        "objects kept in memory (heads and bodies)"),
+	PC_UINT("max_object_mb", pc_edge_params, max_object_mb, 1, 1048576, 64,  "MiB",
+	        "a larger object is streamed but not kept"),
+	PC_CUSTOM_AT("disk_path", 0, pc_edge_params, disk_path, read_path, 0, "path",
+	             "directory of the disk tier (survives a restart)", .default_doc = "none"),
+	PC_UINT("disk_mb",       pc_edge_params, disk_mb,       1, 1U << 30, 1024, "MiB",
+	        "objects kept on disk; the oldest go first"),
+	PC_CUSTOM_AT("access_log", 0, pc_edge_params, access_log, read_path, 1, "path or -",
+	             "one line per request (docs/edge.md); - is stderr", .default_doc = "none"),
+	PC_MS("connect_timeout_ms",  pc_edge_params, connect_timeout_ms,  10, 600000, 2000,
+	      "an upstream that does not accept within this is failed over (502)"),
+	PC_MS("upstream_timeout_ms", pc_edge_params, upstream_timeout_ms, 10, 3600000, 10000,
+	      "an upstream's response head, or a pause in its body, longer than this: 504"),
+	PC_UINT("max_fetches", pc_edge_params, max_fetches, 1, 1000000, 1000, NULL,
+	        "upstream fetches in flight per worker; beyond, ICP answers MISS_NOFETCH and "
+	        "clients of a miss get 503"),
+	PC_MS("header_timeout_ms", pc_edge_params, header_timeout_ms, 100, 3600000, 10000,
+	      "a request head must arrive within this: 408"),
+	PC_MS("idle_timeout_ms",   pc_edge_params, idle_timeout_ms,   100, 3600000, 30000,
+	      "a kept-alive connection with no request is closed"),
+	PC_UINT("max_clients",      pc_edge_params, max_clients,      1,   1000000,    10000,
+	        NULL, "connections per worker"),
+	PC_UINT("max_per_source",   pc_edge_params, max_per_source,   1,   1000000,    256,
+	        NULL, "concurrent connections per client address"),
+	PC_UINT("max_header_bytes", pc_edge_params, max_header_bytes, 256, 1048576,    16384,
+	        NULL, "request line and headers: 431; an upstream's response head: 502"),
+	PC_UINT("max_target_bytes", pc_edge_params, max_target_bytes, 64,  65536,      8192,
+	        NULL, "request target: 414"),
+	PC_UINT("max_body_bytes",   pc_edge_params, max_body_bytes,   0,   UINT32_MAX, 1048576,
+	        NULL, "a request body forwarded upstream (POST, PUT): 413 beyond"),
+	PC_ADDRS("balancers", pc_edge_params, balancers, "layer-4 balancers whose connections "
+	         "start with a PROXY v2 header carrying the client"),
+	PC_END,
+};
+// clang-format on
+
+static const char *edge_check(const void *settings)
+{
+	const struct pc_edge_params *p = settings;
+	if (p->enabled && p->listen.count == 0)
+		return "edge.listen is required when the edge is enabled";
+	if (p->max_object_mb > p->memory_mb)
+		return "edge.max_object_mb is larger than edge.memory_mb";
+	return NULL;
+}
+
+static int edge_finish(void *settings, const struct pc_section_env *env)
+{
+	struct pc_edge_params *p = settings;
+	p->n_parents = p->parents_text.count;
+	p->n_origins = p->origins_text.count;
+	p->parents = pc_arena_alloc(env->arena, (p->n_parents + 1) * sizeof(*p->parents));
+	p->origins = pc_arena_alloc(env->arena, (p->n_origins + 1) * sizeof(*p->origins));
+	if (p->parents == NULL || p->origins == NULL)
+		return PC_ENOMEM;
+	for (uint32_t i = 0; i < p->n_parents; i++)
+		pc_hostport_parse(p->parents_text.items[i], &p->parents[i]); /* checked */
+	for (uint32_t i = 0; i < p->n_origins; i++) {
+		const char *text = p->origins_text.items[i];
+		const char *eq = strchr(text, '=');
+		char *host = pc_arena_strndup(env->arena, text, (size_t)(eq - text));
+		if (host == NULL)
+			return PC_ENOMEM;
+		for (char *c = host; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		p->origins[i].host = host;
+		pc_hostport_parse(eq + 1, &p->origins[i].at);
+	}
+	return 0;
+}
+
+const struct pc_section pc_edge_section =
+    PC_SETTINGS("edge", pc_edge_params, edge_items, false, "the edge server role of this node",
+                .check = edge_check, .finish = edge_finish);
+
+const struct pc_edge_params *pc_edge_settings(const pc_config *config)
+{
+	return pc_config_settings(config, &pc_edge_section);
+}
+
+const struct pc_edge_origin *pc_edge_origin_find(const struct pc_edge_params *params,
+                                                 const char *host, size_t len)
+{
+	for (uint32_t i = 0; i < params->n_origins; i++)
+		if (strlen(params->origins[i].host) == len &&
+		    strncasecmp(params->origins[i].host, host, len) == 0)
+			return &params->origins[i];
+	return NULL;
+}

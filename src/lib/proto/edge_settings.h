@@ -1,0 +1,60 @@
+/* edge_settings: the "edge" section (docs/config.md, "edge"): where the
+ * edge server listens, where it fetches what it does not hold (parents
+ * toward the source, else the origin named in the URL), its memory and
+ * disk, its timeouts and its access log. Off unless the config turns it
+ * on. */
+#ifndef PC_LIB_EDGE_SETTINGS_H
+#define PC_LIB_EDGE_SETTINGS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lib/model/config.h"
+#include "lib/model/model.h"
+#include "lib/model/schema.h"
+
+/* An upstream: an address and a TCP port. */
+struct pc_hostport {
+	pc_addr addr;
+	uint16_t port;
+};
+
+/* Where an origin host ("www.abc.com") is fetched from. */
+struct pc_edge_origin {
+	const char *host; /* lower case */
+	struct pc_hostport at;
+};
+
+struct pc_edge_params {
+	bool enabled;
+	struct pc_addr_list listen; /* empty: the addresses of self's servers */
+	uint16_t port;
+	struct pc_text_list parents_text, origins_text; /* as written; parsed below */
+	struct pc_hostport *parents;                    /* in order of preference */
+	uint32_t n_parents;
+	struct pc_edge_origin *origins;
+	uint32_t n_origins;
+	uint32_t memory_mb, max_object_mb, disk_mb;
+	const char *disk_path;  /* NULL: no disk tier */
+	const char *access_log; /* NULL: none; "-": stderr */
+	uint32_t connect_timeout_ms, upstream_timeout_ms;
+	uint32_t max_fetches; /* upstream fetches in flight per worker; ICP says MISS_NOFETCH beyond */
+	uint32_t header_timeout_ms, idle_timeout_ms;
+	uint32_t max_clients, max_per_source;
+	uint32_t max_header_bytes, max_target_bytes, max_body_bytes;
+	struct pc_addr_list balancers;
+};
+
+extern const struct pc_section pc_edge_section;
+
+/* The settings of a config loaded with the section, or NULL. */
+const struct pc_edge_params *pc_edge_settings(const pc_config *config);
+
+/* "192.0.2.1:8080", "[2001:db8::1]:8080" -> out; PC_ESYNTAX otherwise. */
+int pc_hostport_parse(const char *text, struct pc_hostport *out);
+
+/* The origin entry of host (case-insensitive), or NULL. */
+const struct pc_edge_origin *pc_edge_origin_find(const struct pc_edge_params *params,
+                                                 const char *host, size_t len);
+
+#endif

@@ -1,0 +1,1312 @@
+/* The edge role (the patent's §3.2–3.4): an HTTP/1.1 server for the CDN's
+ * URLs — the origin host embedded in the path
+ * (http://foo.cdn.acme.net/www.foo.com/index.html), or the plain path when
+ * the Host is a configured origin host — answered from the node's store
+ * (node/edge_store.h) or fetched upstream (edge_fetch.c) once per node:
+ * any number of concurrent misses for one object wait on one fill and
+ * stream it as it arrives. HTTP caching is RFC 9111's
+ * (lib/proto/http_cache.h): freshness, validation, Vary, conditional and
+ * Range requests, invalidation. Bodies go out by reference from the
+ * store's blocks (pcd_conn_out_ref), never copied per client.
+ *
+ * Only URLs of configured providers are served: the edge is not an open
+ * proxy. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <sys/epoll.h>
+#include <time.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "lib/base/err.h"
+#include "node/edge.h"
+#include "node/edge_internal.h"
+#include "node/log.h"
+#include "node/net.h"
+
+extern const struct pcd_role pcd_role_edge;
+
+enum { MAX_LISTEN = 16, BODY_IOV = 16, CLIENT_MAX_INPUT = 2 * 1048576 + 65536 };
+
+const char *const edge_result_names[EDGE__RESULTS] = {
+    "hit", "miss", "revalidated", "stale_error", "pass", "error",
+};
+const char *const edge_counter_names[EC__COUNT] = {
+    "upstream_connect_failures", "upstream_resets",    "upstream_timeouts",
+    "upstream_bad_responses",    "upstream_short_bodies", "no_upstream",
+    "aborted_clients",           "refused_requests",
+};
+static const char *const x_cache[EDGE__RESULTS] = {
+    "HIT", "MISS", "REVALIDATED", "STALE", "PASS", "ERROR",
+};
+
+struct edge_client {
+	struct edge_worker *ew;
+	struct pcd_conn *conn;
+	struct edge_client *wprev, *wnext;
+	bool waiting;  /* in ew->waiting */
+	bool in_input; /* inside this connection's input callback */
+	bool busy;     /* a request is being answered */
+	/* The request: its head copied (req points into req_buf). */
+	char *req_buf;
+	size_t req_cap;
+	struct pc_http_head *req;
+	struct pc_http_head *stored; /* the served object's head, parsed */
+	struct pc_cache_control req_cc;
+	char *key; /* "<host><path>" */
+	size_t key_len, host_len;
+	const char *path; /* in key, after the host */
+	size_t path_len;
+	const char *body; /* a request body to forward, in the connection's input */
+	size_t body_len;
+	bool keep_alive, head_only, collapsed;
+	/* The answer. */
+	struct pcd_object *object; /* streaming from it, or waiting for its head */
+	struct pcd_head *head;
+	struct pcd_object *stale; /* a revalidation's fallback (stale-if-error) */
+	struct edge_fetch *fetch; /* a fetch for this client alone */
+	bool head_sent, chunked;
+	uint64_t sent, end; /* body offsets: next to queue, and the end (UINT64_MAX: unknown) */
+	enum edge_result result;
+	unsigned status;
+	uint64_t bytes_out, started_ms;
+	struct edge_provider_counters *counters;
+};
+
+/* ---- shared helpers ---- */
+
+const struct pc_edge_params *edge_params(const struct edge_worker *ew)
+{
+	return pcd_room_settings(ew->room, pcd_node_generation(ew->room->node));
+}
+
+const char *edge_node_name(const struct edge_worker *ew)
+{
+	const pc_model *model = pcd_node_generation(ew->room->node)->model;
+	return model->self_node < model->n_nodes ? model->nodes[model->self_node].name : "peercdn";
+}
+
+static bool in_hosts(const char *const *hosts, uint32_t n, const char *host, size_t len)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (strlen(hosts[i]) == len && strncasecmp(hosts[i], host, len) == 0)
+			return true;
+	return false;
+}
+
+/* The provider whose origins include host, or PC_NONE. */
+static uint32_t provider_of(const pc_model *model, const char *host, size_t len, bool *directory)
+{
+	for (uint32_t i = 0; i < model->n_providers; i++) {
+		const struct pc_provider *p = &model->providers[i];
+		if (in_hosts(p->origin_hosts, p->n_origin_hosts, host, len)) {
+			*directory = false;
+			return i;
+		}
+		if (in_hosts(p->directory_hosts, p->n_directory_hosts, host, len)) {
+			*directory = true;
+			return i;
+		}
+	}
+	return PC_NONE;
+}
+
+struct edge_provider_counters *edge_provider(struct edge_worker *ew, const char *host, size_t len)
+{
+	bool directory;
+	uint32_t i = provider_of(pcd_node_generation(ew->room->node)->model, host, len, &directory);
+	return &ew->providers[i < EDGE_MAX_PROVIDERS ? i : EDGE_MAX_PROVIDERS];
+}
+
+void edge_wake(struct edge_shared *shared, struct pcd_object *object)
+{
+	uint64_t mask = atomic_exchange(pcd_object_waiters(object), 0);
+	while (mask != 0) {
+		unsigned i = (unsigned)__builtin_ctzll(mask);
+		mask &= mask - 1;
+		struct edge_worker *ew = shared->workers[i];
+		if (ew != NULL && eventfd_write(ew->wake.fd, 1) != 0)
+			pcd_log(PCD_LOG_ERROR, "edge-wake-failed", "worker=%u errno=%d", i, errno);
+	}
+}
+
+static void object_release(void *arg)
+{
+	pcd_object_unref(arg);
+}
+
+/* ---- the waiting list ---- */
+
+static void unwait(struct edge_client *c)
+{
+	if (!c->waiting)
+		return;
+	struct edge_worker *ew = c->ew;
+	if (c->wprev != NULL)
+		c->wprev->wnext = c->wnext;
+	else
+		ew->waiting = c->wnext;
+	if (c->wnext != NULL)
+		c->wnext->wprev = c->wprev;
+	c->wprev = c->wnext = NULL;
+	c->waiting = false;
+}
+
+static void wait_on(struct edge_client *c)
+{
+	struct edge_worker *ew = c->ew;
+	if (!c->waiting) {
+		c->wnext = ew->waiting;
+		c->wprev = NULL;
+		if (ew->waiting != NULL)
+			ew->waiting->wprev = c;
+		ew->waiting = c;
+		c->waiting = true;
+	}
+	atomic_fetch_or(pcd_object_waiters(c->object), UINT64_C(1) << ew->worker->index);
+}
+
+/* ---- ending a request ---- */
+
+static void access_log(struct edge_client *c)
+{
+	FILE *log = c->ew->shared->access_log;
+	if (log == NULL)
+		return;
+	uint64_t now = pcd_now_ms();
+	time_t t = (time_t)(now / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	char client[64], server[64];
+	const pc_addr *source = pcd_conn_source(c->conn);
+	pc_addr_format(source, client, sizeof(client));
+	struct sockaddr_storage ss;
+	socklen_t ss_len = sizeof(ss);
+	pc_addr local = {0};
+	uint16_t port = 0;
+	if (getsockname(pcd_conn_fd(c->conn), (struct sockaddr *)&ss, &ss_len) == 0)
+		pcd_addr_from_sockaddr(&ss, &local, &port);
+	pc_addr_format(&local, server, sizeof(server));
+	const struct pc_http_field *ua = c->req ? pc_http_field_find(c->req, "user-agent", 0) : NULL;
+	char uri[1024];
+	snprintf(uri, sizeof(uri), "http://%.*s", (int)(c->key_len < 1000 ? c->key_len : 1000),
+	         c->key ? c->key : "-");
+	for (char *p = uri; *p; p++)
+		if (*p == '\t' || *p == ' ' || (unsigned char)*p < 0x20)
+			*p = '_';
+	char agent[256] = "-";
+	if (ua != NULL) {
+		snprintf(agent, sizeof(agent), "%.*s", (int)(ua->value_len < 250 ? ua->value_len : 250),
+		         ua->value);
+		for (char *p = agent; *p; p++)
+			if (*p == '\t' || (unsigned char)*p < 0x20)
+				*p = '_';
+	}
+	pthread_mutex_lock(&c->ew->shared->log_lock);
+	fprintf(log,
+	        "%04d-%02d-%02d\t%02d:%02d:%02d.%03u\t%.3f\t%s\t%s\t%u\t%.*s\t%s\tHTTP/1.%u\t%u\t%" PRIu64
+	        "\t%s\t%d\t%s\n",
+	        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	        (unsigned)(now % 1000), (double)(pcd_mono_ms() - c->started_ms) / 1000.0, client,
+	        server, port, c->req ? (int)c->req->method_len : 1, c->req ? c->req->method : "-",
+	        uri, c->req ? c->req->version_minor : 1, c->status, c->bytes_out, agent,
+	        c->result == EDGE_HIT || c->result == EDGE_REVALIDATED ||
+	            c->result == EDGE_STALE_ERROR,
+	        edge_result_names[c->result]);
+	fflush(log);
+	pthread_mutex_unlock(&c->ew->shared->log_lock);
+}
+
+static void count(struct edge_client *c)
+{
+	struct edge_worker *ew = c->ew;
+	struct edge_provider_counters *pc =
+	    c->counters != NULL ? c->counters : &ew->providers[EDGE_MAX_PROVIDERS];
+	PCD_BUMP(pc->requests[c->result]);
+	pc->bytes_served += c->bytes_out;
+	unsigned klass = c->status / 100;
+	PCD_BUMP(ew->by_status[klass >= 1 && klass <= 5 ? klass - 1 : 5]);
+}
+
+static void drop_answer(struct edge_client *c)
+{
+	unwait(c);
+	if (c->fetch != NULL) {
+		struct edge_fetch *f = c->fetch;
+		c->fetch = NULL;
+		edge_fetch_detach(f);
+	}
+	pcd_head_unref(c->head);
+	pcd_object_unref(c->object);
+	pcd_object_unref(c->stale);
+	c->head = NULL;
+	c->object = c->stale = NULL;
+}
+
+/* After our last byte of a response: the next request may come. Outside
+ * the input callback the kept input is offered again; c may be freed. */
+static void finish(struct edge_client *c)
+{
+	count(c);
+	access_log(c);
+	drop_answer(c);
+	c->busy = false;
+	pcd_conn_set_state(c->conn, c->keep_alive ? PCD_CONN_IDLE : PCD_CONN_CLOSING);
+	if (!c->in_input)
+		pcd_conn_resume(c->conn);
+}
+
+/* Output appended outside the input callback goes out now; c may be freed. */
+static void kick(struct edge_client *c)
+{
+	if (!c->in_input)
+		pcd_conn_send(c->conn);
+}
+
+/* Cuts a response short: the client sees a broken connection, never a
+ * short answer that looks whole. c may be freed. */
+static void abort_client(struct edge_client *c)
+{
+	PCD_BUMP(c->ew->misc[EC_ABORTED_CLIENTS]);
+	count(c);
+	access_log(c);
+	drop_answer(c);
+	c->busy = false;
+	pcd_conn_abort(c->conn);
+}
+
+/* The edge's own answer (errors, refusals): a short text body. */
+static void respond(struct edge_client *c, unsigned status, const char *why)
+{
+	char date[PC_HTTP_DATE_SIZE];
+	pc_http_date_format((int64_t)(pcd_now_ms() / 1000), date);
+	char body[256];
+	int body_len = snprintf(body, sizeof(body), "peercdn edge: %u %s: %s\n", status,
+	                        pc_http_reason(status), why);
+	bool no_body = c->head_only || status == 304;
+	if (status >= 400 && status != 404 && status != 412 && status != 416 && status != 504 &&
+	    status != 502 && status != 503)
+		c->keep_alive = false; /* a bad request: the stream may be out of step */
+	struct pc_buf *out = pcd_conn_out(c->conn);
+	bool ok = pc_buf_printf(out,
+	                        "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: peercdn\r\n"
+	                        "Content-Type: text/plain\r\nCache-Control: no-store\r\n"
+	                        "Content-Length: %d\r\n%s%s\r\n",
+	                        status, pc_http_reason(status), date, body_len,
+	                        status == 405 ? "Allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n"
+	                                      : "",
+	                        c->keep_alive ? "" : "Connection: close\r\n");
+	if (ok && !no_body)
+		ok = pc_buf_append(out, body, (size_t)body_len);
+	c->status = status;
+	c->result = EDGE_ERROR;
+	c->bytes_out += no_body ? 0 : (uint64_t)body_len;
+	if (!ok) {
+		abort_client(c);
+		return;
+	}
+	finish(c);
+}
+
+/* ---- serving an object ---- */
+
+static void serve(struct edge_client *c);
+
+static void push_body(struct edge_client *c)
+{
+	struct pc_buf *out = pcd_conn_out(c->conn);
+	for (;;) {
+		enum pcd_object_state st = pcd_object_state(c->object);
+		uint64_t filled = pcd_object_filled(c->object);
+		uint64_t limit = filled < c->end ? filled : c->end;
+		while (c->sent < limit) {
+			struct iovec iov[BODY_IOV];
+			int n = pcd_object_body(c->object, c->sent, iov, BODY_IOV);
+			if (n <= 0)
+				break;
+			for (int i = 0; i < n && c->sent < limit; i++) {
+				size_t len = iov[i].iov_len;
+				if (len > limit - c->sent)
+					len = (size_t)(limit - c->sent);
+				if (c->chunked && !pc_buf_printf(out, "%zx\r\n", len))
+					goto broken;
+				pcd_object_ref(c->object);
+				if (pcd_conn_out_ref(c->conn, iov[i].iov_base, len, object_release,
+				                     c->object) != 0)
+					goto broken;
+				if (c->chunked && !pc_buf_append(out, "\r\n", 2))
+					goto broken;
+				c->sent += len;
+				c->bytes_out += len;
+			}
+		}
+		if (c->end != UINT64_MAX && c->sent >= c->end) {
+			finish(c);
+			return;
+		}
+		if (st == PCD_OBJECT_COMPLETE && c->sent >= filled) {
+			if (c->end != UINT64_MAX)
+				goto broken; /* shorter than it said: never end it cleanly */
+			if (c->chunked && !pc_buf_append(out, "0\r\n\r\n", 5))
+				goto broken;
+			finish(c);
+			return;
+		}
+		if (st == PCD_OBJECT_ABORTED)
+			goto broken;
+		wait_on(c);
+		/* It may have grown between the look and the wait: look again. */
+		if (pcd_object_filled(c->object) == filled && pcd_object_state(c->object) == st) {
+			kick(c);
+			return;
+		}
+		unwait(c);
+	}
+broken:
+	abort_client(c);
+}
+
+static bool field_is(const struct pc_http_field *f, const char *name)
+{
+	return f->name_len == strlen(name) && strncasecmp(f->name, name, f->name_len) == 0;
+}
+
+/* Writes the response head for the object's head, and decides what of
+ * the body goes out. */
+static bool write_head(struct edge_client *c, const struct edge_meta *meta)
+{
+	const struct pc_http_head *stored = c->stored;
+	int64_t now = (int64_t)(pcd_now_ms() / 1000);
+	uint64_t body_len = pcd_object_state(c->object) == PCD_OBJECT_COMPLETE
+	                        ? pcd_object_filled(c->object)
+	                        : meta->body_len;
+	unsigned status = stored->status;
+	struct pc_cache_byte_range range = {0};
+	enum pc_cache_range ranged = PC_CACHE_RANGE_NONE;
+	bool get = c->req->method_len == 3 && memcmp(c->req->method, "GET", 3) == 0;
+	if (!meta->error && (get || c->head_only)) {
+		enum pc_cache_cond cond = pc_cache_conditional(c->req, stored);
+		if (cond == PC_CACHE_COND_NOT_MODIFIED)
+			status = 304;
+		else if (cond == PC_CACHE_COND_FAILED)
+			status = 412;
+		else if (status == 200 && body_len != UINT64_MAX && get)
+			ranged = pc_cache_range(c->req, stored, body_len, &range);
+	}
+	if (ranged == PC_CACHE_RANGE_PARTIAL)
+		status = 206;
+	else if (ranged == PC_CACHE_RANGE_UNSATISFIABLE)
+		status = 416;
+	bool has_body = !c->head_only && status != 304 && status != 204 && status != 412 &&
+	                !(status >= 100 && status < 200);
+	struct pc_buf *out = pcd_conn_out(c->conn);
+	bool ok = pc_buf_printf(out, "HTTP/1.1 %u %s\r\n", status,
+	                        status == stored->status && stored->reason_len > 0
+	                            ? "" : pc_http_reason(status));
+	if (ok && status == stored->status && stored->reason_len > 0) {
+		out->len -= 2;
+		ok = pc_buf_printf(out, "%.*s\r\n", (int)stored->reason_len, stored->reason);
+	}
+	for (unsigned i = 0; ok && i < stored->n_fields; i++) {
+		const struct pc_http_field *f = &stored->fields[i];
+		if (field_is(f, "content-length") || field_is(f, "content-range"))
+			continue;
+		if (status == 412 || status == 416) {
+			if (field_is(f, "content-type") || field_is(f, "content-encoding"))
+				continue;
+		}
+		ok = pc_buf_printf(out, "%.*s: %.*s\r\n", (int)f->name_len, f->name, (int)f->value_len,
+		                   f->value);
+	}
+	if (ok && !meta->error)
+		ok = pc_buf_printf(out, "Age: %" PRId64 "\r\n", pc_cache_entry_age(&meta->entry, now));
+	ok = ok && pc_buf_printf(out, "Via: 1.1 %s (peercdn)\r\nX-Cache: %s\r\n",
+	                         edge_node_name(c->ew), x_cache[c->result]);
+	c->sent = 0;
+	c->end = 0;
+	c->chunked = false;
+	if (status == 206) {
+		ok = ok && pc_buf_printf(out,
+		                         "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64
+		                         "\r\nContent-Length: %" PRIu64 "\r\n",
+		                         range.first, range.last, body_len, range.last - range.first + 1);
+		c->sent = range.first;
+		c->end = range.last + 1;
+	} else if (status == 416) {
+		ok = ok && pc_buf_printf(out, "Content-Range: bytes */%" PRIu64
+		                              "\r\nContent-Length: 0\r\n", body_len);
+		has_body = false;
+	} else if (status == 304 || status == 412 || status == 204) {
+		if (status == 412)
+			ok = ok && pc_buf_printf(out, "Content-Length: 0\r\n");
+	} else if (body_len != UINT64_MAX) {
+		ok = ok && pc_buf_printf(out, "Content-Length: %" PRIu64 "\r\n", body_len);
+		c->end = body_len;
+	} else if (has_body && c->req->version_minor >= 1) {
+		ok = ok && pc_buf_printf(out, "Transfer-Encoding: chunked\r\n");
+		c->chunked = true;
+		c->end = UINT64_MAX;
+	} else if (has_body) {
+		c->keep_alive = false; /* an HTTP/1.0 client: the close ends the body */
+		c->end = UINT64_MAX;
+	}
+	if (c->keep_alive && c->req->version_minor == 0)
+		ok = ok && pc_buf_printf(out, "Connection: keep-alive\r\n");
+	else if (!c->keep_alive)
+		ok = ok && pc_buf_printf(out, "Connection: close\r\n");
+	ok = ok && pc_buf_append(out, "\r\n", 2);
+	c->status = status;
+	c->head_sent = true;
+	if (!has_body)
+		c->end = c->sent; /* nothing to send: push_body finishes */
+	return ok;
+}
+
+static void start_own_fetch(struct edge_client *c, bool shared, bool insert,
+                            struct pcd_object *stale);
+
+/* Serves c->object: its head once there, then its bytes as they come. */
+static void serve(struct edge_client *c)
+{
+	if (!c->head_sent) {
+		struct pcd_head *head = pcd_object_head(c->object);
+		if (head == NULL) {
+			enum pcd_object_state st = pcd_object_state(c->object);
+			if (st == PCD_OBJECT_ABORTED) {
+				drop_answer(c);
+				respond(c, 502, "the upstream fetch failed");
+				return;
+			}
+			wait_on(c);
+			if ((head = pcd_object_head(c->object)) == NULL &&
+			    pcd_object_state(c->object) == st) {
+				kick(c);
+				return;
+			}
+			unwait(c);
+			if (head == NULL) {
+				serve(c);
+				return;
+			}
+		}
+		c->head = head;
+		size_t len, meta_len;
+		const char *bytes = pcd_head_bytes(head, &len);
+		const struct edge_meta *meta = pcd_head_meta(head, &meta_len);
+		if (meta_len < sizeof(*meta) || pc_http_parse_response(bytes, len, len, c->stored) <= 0) {
+			drop_answer(c);
+			respond(c, 502, "a stored head is unreadable");
+			return;
+		}
+		if (c->collapsed && !meta->shared && !meta->error) {
+			/* Another client's private or uncacheable answer: fetch ours. */
+			drop_answer(c);
+			start_own_fetch(c, false, false, NULL);
+			return;
+		}
+		if (c->collapsed && meta->vary_len > 0) {
+			char key[EDGE_VARY_MAX];
+			int n = pc_cache_vary_key(c->stored, c->req, key, sizeof(key));
+			if (n != (int)meta->vary_len || memcmp(key, meta + 1, meta->vary_len) != 0) {
+				drop_answer(c);
+				start_own_fetch(c, true, true, NULL);
+				return;
+			}
+		}
+		if (!write_head(c, meta)) {
+			abort_client(c);
+			return;
+		}
+	}
+	push_body(c);
+}
+
+/* A fetch for this client alone (revalidation, a pass, another variant). */
+static void start_own_fetch(struct edge_client *c, bool shared, bool insert,
+                            struct pcd_object *stale)
+{
+	struct pcd_object *object = pcd_object_new();
+	if (object == NULL) {
+		respond(c, 503, "out of memory");
+		return;
+	}
+	if (stale != NULL) {
+		pcd_object_ref(stale);
+		c->stale = stale;
+	}
+	c->collapsed = false;
+	struct edge_fetch_request req = {
+	    .key = c->key,
+	    .key_len = c->key_len,
+	    .host = c->key,
+	    .host_len = c->host_len,
+	    .path = c->path,
+	    .path_len = c->path_len,
+	    .client_head = c->req,
+	    .body = c->body,
+	    .body_len = c->body_len,
+	    .shared = shared,
+	};
+	c->fetch = (struct edge_fetch *)1; /* set: a synchronous failure clears it */
+	struct edge_fetch *f = edge_fetch_start(c->ew, &req, object, c, stale, insert);
+	if (c->fetch != NULL)
+		c->fetch = f;
+	pcd_object_unref(object);
+}
+
+void edge_client_fetched(struct edge_client *c, struct pcd_object *object,
+                         enum edge_result result, unsigned error_status)
+{
+	c->fetch = NULL;
+	int64_t now = (int64_t)(pcd_now_ms() / 1000);
+	struct pcd_object *fallback = NULL;
+	if (c->stale != NULL) {
+		/* stale-if-error: the upstream failed, or answered 5xx. */
+		bool failed = object == NULL;
+		if (!failed && result != EDGE_REVALIDATED) {
+			struct pcd_head *h = pcd_object_head(object);
+			size_t ml;
+			const struct edge_meta *m = h ? pcd_head_meta(h, &ml) : NULL;
+			failed = m != NULL && pc_cache_status_is_error(m->entry.status);
+			pcd_head_unref(h);
+		}
+		struct pcd_head *sh = failed ? pcd_object_head(c->stale) : NULL;
+		size_t ml;
+		const struct edge_meta *sm = sh ? pcd_head_meta(sh, &ml) : NULL;
+		if (sm != NULL && pc_cache_stale_on_error(&sm->entry, &c->req_cc, now))
+			fallback = c->stale;
+		pcd_head_unref(sh);
+	}
+	if (fallback != NULL) {
+		pcd_object_ref(fallback);
+		drop_answer(c);
+		c->object = fallback;
+		c->result = EDGE_STALE_ERROR;
+	} else if (object == NULL) {
+		drop_answer(c);
+		respond(c, error_status, error_status == 504 ? "the upstream timed out"
+		                                             : "the upstream failed");
+		return;
+	} else {
+		pcd_object_ref(object);
+		struct pcd_object *stale = c->stale;
+		c->stale = NULL;
+		pcd_object_unref(stale);
+		unwait(c);
+		pcd_object_unref(c->object);
+		c->object = object;
+		c->result = result;
+	}
+	serve(c);
+}
+
+/* ---- requests ---- */
+
+/* Where a request goes: the origin host and path, and the cache key.
+ * Returns 0, or the status of the refusal. */
+static unsigned route(struct edge_client *c, const char **why)
+{
+	const struct pc_http_head *req = c->req;
+	const pc_model *model = pcd_node_generation(c->ew->room->node)->model;
+	const char *target = req->target, *end = req->target + req->target_len;
+	const char *host = NULL, *path;
+	size_t host_len = 0;
+	if (req->target_len >= 7 && strncasecmp(target, "http://", 7) == 0) {
+		host = target + 7; /* absolute-form: the Host field is ignored */
+		path = memchr(host, '/', (size_t)(end - host));
+		if (path == NULL)
+			path = end;
+		host_len = (size_t)(path - host);
+	} else if (target[0] == '/') {
+		path = target;
+		const struct pc_http_field *h = pc_http_field_find(req, "host", 0);
+		if (h != NULL) {
+			host = h->value;
+			host_len = h->value_len;
+		}
+	} else {
+		*why = "the target is not a path or an http URL";
+		return 400;
+	}
+	if (host != NULL) { /* without the port */
+		const char *colon = memchr(host, ':', host_len);
+		if (colon != NULL)
+			host_len = (size_t)(colon - host);
+	}
+	/* The CDN form: the first path segment names an origin or directory. */
+	const char *seg = path < end ? path + 1 : end;
+	const char *seg_end = seg;
+	while (seg_end < end && *seg_end != '/' && *seg_end != '?')
+		seg_end++;
+	bool directory = false;
+	uint32_t provider = seg_end > seg ? provider_of(model, seg, (size_t)(seg_end - seg), &directory)
+	                                  : PC_NONE;
+	const char *rest;
+	if (provider != PC_NONE) {
+		host = seg;
+		host_len = (size_t)(seg_end - seg);
+		rest = seg_end;
+	} else if (host != NULL &&
+	           (provider = provider_of(model, host, host_len, &directory)) != PC_NONE) {
+		rest = path;
+	} else {
+		PCD_BUMP(c->ew->misc[EC_REFUSED]);
+		*why = "not a URL of a provider of this CDN";
+		return 404;
+	}
+	if (directory) {
+		*why = "directory names are served by the directory role's answers (not yet here)";
+		return 501;
+	}
+	size_t rest_len = (size_t)(end - rest);
+	size_t need = host_len + 1 + rest_len + 1;
+	if (need > EDGE_KEY_MAX) {
+		*why = "the URL is too long";
+		return 414;
+	}
+	char *key = realloc(c->key, need);
+	if (key == NULL) {
+		*why = "out of memory";
+		return 503;
+	}
+	c->key = key;
+	for (size_t i = 0; i < host_len; i++)
+		key[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] - 'A' + 'a' : host[i]);
+	size_t n = host_len;
+	if (rest_len == 0 || rest[0] != '/')
+		key[n++] = '/';
+	memcpy(key + n, rest, rest_len);
+	n += rest_len;
+	key[n] = '\0';
+	c->key_len = n;
+	c->host_len = host_len;
+	c->path = key + host_len;
+	c->path_len = n - host_len;
+	c->counters = &c->ew->providers[provider < EDGE_MAX_PROVIDERS ? provider : EDGE_MAX_PROVIDERS];
+	return 0;
+}
+
+/* Whether this node is already on the request's path (a loop of parents). */
+static bool looped(struct edge_client *c)
+{
+	char token[300];
+	int n = snprintf(token, sizeof(token), "%s (peercdn)", edge_node_name(c->ew));
+	for (unsigned i = 0; i < c->req->n_fields; i++) {
+		const struct pc_http_field *f = &c->req->fields[i];
+		if (field_is(f, "via") && n > 0 && (size_t)n <= f->value_len &&
+		    memmem(f->value, f->value_len, token, (size_t)n) != NULL)
+			return true;
+	}
+	return false;
+}
+
+static bool method_is(const struct pc_http_head *req, const char *m)
+{
+	return req->method_len == strlen(m) && memcmp(req->method, m, req->method_len) == 0;
+}
+
+/* A GET or HEAD: from the store, or through a fill. */
+static void serve_cached(struct edge_client *c)
+{
+	struct edge_worker *ew = c->ew;
+	struct pcd_store *store = ew->shared->store;
+	int64_t now = (int64_t)(pcd_now_ms() / 1000);
+	struct pcd_object *object = pcd_store_lookup(store, c->key, c->key_len);
+	if (object != NULL && pcd_object_state(object) == PCD_OBJECT_COMPLETE) {
+		struct pcd_head *head = pcd_object_head(object);
+		size_t len, meta_len;
+		const char *bytes = head ? pcd_head_bytes(head, &len) : NULL;
+		const struct edge_meta *meta = head ? pcd_head_meta(head, &meta_len) : NULL;
+		bool usable = meta != NULL && meta_len >= sizeof(*meta) && !meta->error &&
+		              pc_http_parse_response(bytes, len, len, c->stored) > 0;
+		if (usable && meta->vary_len > 0) {
+			char key[EDGE_VARY_MAX];
+			int n = pc_cache_vary_key(c->stored, c->req, key, sizeof(key));
+			usable = n == (int)meta->vary_len && memcmp(key, meta + 1, meta->vary_len) == 0;
+			if (!usable) { /* another variant: fetch this one in its place */
+				pcd_head_unref(head);
+				pcd_object_unref(object);
+				c->result = EDGE_MISS;
+				start_own_fetch(c, true, true, NULL);
+				return;
+			}
+		}
+		enum pc_cache_use use = usable ? pc_cache_decide(&meta->entry, &c->req_cc, now)
+		                               : PC_CACHE_MISS;
+		pcd_head_unref(head);
+		switch (use) {
+		case PC_CACHE_FRESH:
+		case PC_CACHE_STALE:
+			c->object = object;
+			c->result = EDGE_HIT;
+			serve(c);
+			return;
+		case PC_CACHE_STALE_REVALIDATE: {
+			/* Served stale now; refreshed in the background. */
+			struct pcd_object *fresh = pcd_object_new();
+			if (fresh != NULL) {
+				struct edge_fetch_request req = {
+				    .key = c->key, .key_len = c->key_len, .host = c->key,
+				    .host_len = c->host_len, .path = c->path, .path_len = c->path_len,
+				    .client_head = c->req, .shared = true};
+				edge_fetch_start(ew, &req, fresh, NULL, object, true);
+				pcd_object_unref(fresh);
+			}
+			c->object = object;
+			c->result = EDGE_HIT;
+			serve(c);
+			return;
+		}
+		case PC_CACHE_REVALIDATE:
+			c->result = EDGE_MISS;
+			start_own_fetch(c, true, true, object);
+			pcd_object_unref(object);
+			return;
+		case PC_CACHE_GATEWAY_TIMEOUT:
+			pcd_object_unref(object);
+			respond(c, 504, "only-if-cached, and nothing fresh is stored");
+			return;
+		case PC_CACHE_MISS:
+			break;
+		}
+	} else if (object != NULL && pcd_object_state(object) == PCD_OBJECT_FILLING) {
+		c->object = object;
+		c->collapsed = true;
+		c->result = EDGE_MISS;
+		PCD_BUMP(c->counters->collapsed);
+		serve(c);
+		return;
+	}
+	pcd_object_unref(object);
+	if (c->req_cc.flags & PC_CC_ONLY_IF_CACHED) {
+		respond(c, 504, "only-if-cached, and nothing is stored");
+		return;
+	}
+	if (ew->n_fetches >= edge_params(ew)->max_fetches) {
+		respond(c, 503, "too many fetches in flight");
+		return;
+	}
+	bool created;
+	object = pcd_store_begin(store, c->key, c->key_len, &created);
+	if (object == NULL) {
+		respond(c, 503, "out of memory");
+		return;
+	}
+	c->object = object;
+	c->result = EDGE_MISS;
+	if (created) {
+		struct edge_fetch_request req = {
+		    .key = c->key, .key_len = c->key_len, .host = c->key, .host_len = c->host_len,
+		    .path = c->path, .path_len = c->path_len, .client_head = c->req, .shared = true};
+		edge_fetch_start(ew, &req, object, NULL, NULL, false);
+	} else {
+		c->collapsed = true;
+		PCD_BUMP(c->counters->collapsed);
+	}
+	serve(c);
+}
+
+static unsigned parse_error_status(int err)
+{
+	switch (err) {
+	case PC_ERANGE:
+	case PC_ENOSPC:
+		return 431;
+	case PC_ENOTSUP:
+		return 505;
+	default:
+		return 400;
+	}
+}
+
+static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *bytes, size_t len)
+{
+	struct edge_client *c = state;
+	if (c->busy)
+		return 0; /* pipelined: kept until this answer is out */
+	const struct pc_edge_params *params = edge_params(c->ew);
+	const char *in = (const char *)bytes;
+	struct pc_http_head *head = c->req != NULL ? c->req : malloc(sizeof(*head));
+	if (head == NULL) {
+		pcd_conn_abort(conn);
+		return len;
+	}
+	c->req = head;
+	c->busy = true;
+	c->head_sent = c->collapsed = false;
+	c->bytes_out = 0;
+	c->result = EDGE_ERROR;
+	c->counters = NULL;
+	c->key_len = 0;
+	c->keep_alive = false;
+	c->head_only = false;
+	c->body = NULL;
+	c->body_len = 0;
+	c->in_input = true;
+	int r = pc_http_parse_request(in, len, params->max_header_bytes, head);
+	if (r == 0) {
+		c->busy = false;
+		c->in_input = false;
+		pcd_conn_set_state(conn, PCD_CONN_BUSY);
+		return 0;
+	}
+	c->started_ms = pcd_mono_ms();
+	size_t used = r > 0 ? (size_t)r : len;
+	if (r < 0) {
+		c->req = NULL; /* nothing of it is valid */
+		respond(c, parse_error_status(r), "malformed request head");
+		c->req = head;
+		c->in_input = false;
+		return len;
+	}
+	/* The head stays put while the answer takes (a fetch): copy it. */
+	if (c->req_cap < (size_t)r) {
+		char *buf = realloc(c->req_buf, (size_t)r);
+		if (buf == NULL) {
+			c->in_input = false;
+			pcd_conn_abort(conn);
+			return len;
+		}
+		c->req_buf = buf;
+		c->req_cap = (size_t)r;
+	}
+	memcpy(c->req_buf, in, (size_t)r);
+	pc_http_parse_request(c->req_buf, (size_t)r, (size_t)r, head);
+	c->keep_alive = head->version_minor >= 1
+	                    ? !pc_http_field_has_token(head, "connection", "close")
+	                    : pc_http_field_has_token(head, "connection", "keep-alive");
+	c->head_only = method_is(head, "HEAD");
+	enum pc_http_framing framing;
+	uint64_t body_len = 0;
+	int fr = pc_http_request_framing(head, &framing, &body_len);
+	const char *why = NULL;
+	unsigned refuse = 0;
+	if (fr != 0) {
+		refuse = fr == PC_ENOTSUP ? 501 : 400;
+		why = "bad body framing";
+	} else if (framing == PC_HTTP_BODY_CHUNKED) {
+		refuse = 411;
+		why = "chunked request bodies are not forwarded: send a Content-Length";
+	} else if (framing == PC_HTTP_BODY_LENGTH && body_len > params->max_body_bytes) {
+		refuse = 413;
+		why = "the request body is too large";
+	} else if (head->target_len > params->max_target_bytes) {
+		refuse = 414;
+		why = "the target is too long";
+	} else if (head->version_minor >= 1 && pc_http_field_find(head, "host", 0) == NULL) {
+		refuse = 400;
+		why = "no Host field";
+	}
+	if (refuse == 0 && framing == PC_HTTP_BODY_LENGTH && body_len > 0) {
+		if (len - used < body_len) { /* the body is not all here yet */
+			c->busy = false;
+			c->in_input = false;
+			pcd_conn_set_state(conn, PCD_CONN_BUSY);
+			return 0;
+		}
+		c->body = in + used;
+		c->body_len = (size_t)body_len;
+		used += (size_t)body_len;
+	}
+	if (refuse == 0)
+		refuse = route(c, &why);
+	if (refuse == 0 && looped(c)) {
+		refuse = 508;
+		why = "this edge is already on the request's path";
+	}
+	if (refuse != 0) {
+		respond(c, refuse, why);
+	} else if (method_is(head, "GET") || method_is(head, "HEAD")) {
+		pc_cache_control_request(head, &c->req_cc);
+		if (c->body_len > 0) {
+			respond(c, 400, "a GET or HEAD with a body");
+		} else {
+			serve_cached(c);
+		}
+	} else if (method_is(head, "CONNECT") || method_is(head, "TRACE")) {
+		respond(c, 405, "method not allowed");
+	} else {
+		/* Unsafe and other methods go to the upstream for this client;
+		 * the response invalidates what it changed (edge_fetch.c). */
+		pc_cache_control_request(head, &c->req_cc);
+		c->result = EDGE_PASS;
+		start_own_fetch(c, false, false, NULL);
+	}
+	c->body = NULL; /* it was in the input: forwarded by now */
+	c->in_input = false;
+	if (c->busy)
+		pcd_conn_set_state(conn, PCD_CONN_IDLE);
+	return used;
+}
+
+static void client_end(struct pcd_conn *conn, void *state, enum pcd_conn_end why)
+{
+	struct edge_client *c = state;
+	if (why == PCD_CONN_END_TIMEOUT && !c->busy) {
+		c->in_input = true;
+		c->busy = true;
+		c->keep_alive = false;
+		c->req = NULL;
+		respond(c, 408, "the request did not arrive in time");
+		c->in_input = false;
+		return;
+	}
+	if (!c->busy)
+		pcd_conn_set_state(conn, PCD_CONN_CLOSING);
+	/* Busy: the answer streams on; finish closes (the peer sends no more). */
+	c->keep_alive = false;
+}
+
+static void *client_open(struct pcd_conn *conn, void *ctx)
+{
+	struct edge_client *c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return NULL;
+	c->stored = malloc(sizeof(*c->stored));
+	if (c->stored == NULL) {
+		free(c);
+		return NULL;
+	}
+	c->ew = ctx;
+	c->conn = conn;
+	return c;
+}
+
+static void client_free(void *state)
+{
+	struct edge_client *c = state;
+	drop_answer(c);
+	free(c->req);
+	free(c->req_buf);
+	free(c->stored);
+	free(c->key);
+	free(c);
+}
+
+static void client_limits(void *ctx, struct pcd_conn_limits *out)
+{
+	const struct pc_edge_params *params = edge_params(ctx);
+	*out = (struct pcd_conn_limits){
+	    .max_conns = params->max_clients,
+	    .max_per_source = params->max_per_source,
+	    .header_timeout_ms = params->header_timeout_ms,
+	    .idle_timeout_ms = params->idle_timeout_ms,
+	    .balancers = &params->balancers,
+	};
+}
+
+static const struct pcd_conn_proto client_proto = {
+    .name = "edge",
+    .max_input = CLIENT_MAX_INPUT,
+    .limits = client_limits,
+    .open = client_open,
+    .input = client_input,
+    .end = client_end,
+    .free = client_free,
+};
+
+/* ---- waking ---- */
+
+static void on_wake(struct pcd_io *io, struct pcd_worker *worker, uint32_t events)
+{
+	(void)worker;
+	(void)events;
+	struct edge_worker *ew = (struct edge_worker *)((char *)io - offsetof(struct edge_worker, wake));
+	eventfd_t value;
+	(void)eventfd_read(io->fd, &value);
+	/* Take the list: clients that must wait again put themselves back. */
+	struct edge_client *list = ew->waiting;
+	ew->waiting = NULL;
+	for (struct edge_client *c = list; c != NULL; c = c->wnext)
+		c->waiting = false;
+	while (list != NULL) {
+		struct edge_client *c = list;
+		list = c->wnext;
+		if (list != NULL)
+			list->wprev = NULL;
+		c->wnext = c->wprev = NULL;
+		serve(c);
+	}
+}
+
+/* ---- ICP's question ---- */
+
+enum pcd_edge_icp pcd_edge_icp_lookup(struct pcd_node *node, const char *url, size_t len)
+{
+	size_t slot = 0;
+	while (pcd_roles[slot] != NULL && pcd_roles[slot] != &pcd_role_edge)
+		slot++;
+	const struct pcd_room *room = &node->rooms[slot];
+	struct edge_shared *shared = room->shared;
+	struct pcd_generation *gen = pcd_node_generation(node);
+	if (pcd_roles[slot] == NULL || shared == NULL || !pcd_role_enabled(slot, gen))
+		return PCD_EDGE_ICP_DENIED;
+	/* http://<edge>/<origin host>/<path> or http://<origin host>/<path> */
+	if (len < 8 || strncasecmp(url, "http://", 7) != 0)
+		return PCD_EDGE_ICP_DENIED;
+	const char *host = url + 7, *end = url + len;
+	const char *slash = memchr(host, '/', (size_t)(end - host));
+	const char *host_end = slash != NULL ? slash : end;
+	const char *colon = memchr(host, ':', (size_t)(host_end - host));
+	size_t host_len = (size_t)((colon != NULL ? colon : host_end) - host);
+	const char *path = slash != NULL ? slash : end;
+	bool directory;
+	const char *seg = path < end ? path + 1 : end, *seg_end = seg;
+	while (seg_end < end && *seg_end != '/' && *seg_end != '?')
+		seg_end++;
+	if (seg_end > seg && provider_of(gen->model, seg, (size_t)(seg_end - seg), &directory) !=
+	                         PC_NONE) {
+		host = seg;
+		host_len = (size_t)(seg_end - seg);
+		path = seg_end;
+	} else if (provider_of(gen->model, host, host_len, &directory) == PC_NONE) {
+		return PCD_EDGE_ICP_DENIED;
+	}
+	if (directory)
+		return PCD_EDGE_ICP_DENIED;
+	char key[EDGE_KEY_MAX];
+	size_t rest = (size_t)(end - path);
+	if (host_len + 1 + rest >= sizeof(key))
+		return PCD_EDGE_ICP_DENIED;
+	for (size_t i = 0; i < host_len; i++)
+		key[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] - 'A' + 'a' : host[i]);
+	size_t n = host_len;
+	if (rest == 0 || path[0] != '/')
+		key[n++] = '/';
+	memcpy(key + n, path, rest);
+	n += rest;
+	if (pcd_store_contains(shared->store, key, n))
+		return PCD_EDGE_ICP_HIT;
+	/* Loaded: fetches in flight near the limit on the workers. */
+	const struct pc_edge_params *params = pcd_room_settings(room, gen);
+	unsigned busy = 0, workers = 0;
+	for (unsigned i = 0; i < node->n_workers; i++)
+		if (shared->workers[i] != NULL) {
+			workers++;
+			busy += shared->workers[i]->n_fetches;
+		}
+	return workers > 0 && busy >= (uint64_t)params->max_fetches * workers * 9 / 10
+	           ? PCD_EDGE_ICP_MISS_NOFETCH
+	           : PCD_EDGE_ICP_MISS;
+}
+
+/* ---- the role ---- */
+
+static struct pcd_listen edge_listen(const void *settings)
+{
+	const struct pc_edge_params *params = settings;
+	return (struct pcd_listen){params->enabled, params->port, &params->listen};
+}
+
+static bool edge_needs_restart(const void *old_settings, const void *new_settings)
+{
+	const struct pc_edge_params *a = old_settings, *b = new_settings;
+	bool same_path = (a->disk_path == NULL) == (b->disk_path == NULL) &&
+	                 (a->disk_path == NULL || strcmp(a->disk_path, b->disk_path) == 0);
+	bool same_log = (a->access_log == NULL) == (b->access_log == NULL) &&
+	                (a->access_log == NULL || strcmp(a->access_log, b->access_log) == 0);
+	return a->memory_mb != b->memory_mb || a->max_object_mb != b->max_object_mb ||
+	       a->disk_mb != b->disk_mb || !same_path || !same_log;
+}
+
+static int edge_start(struct pcd_room *room)
+{
+	struct edge_shared *shared = calloc(1, sizeof(*shared));
+	if (shared == NULL)
+		return -ENOMEM;
+	room->shared = shared;
+	pthread_mutex_init(&shared->log_lock, NULL);
+	const struct pc_edge_params *params = pcd_room_settings(room, pcd_node_generation(room->node));
+	struct pcd_store_params sp = {
+	    .memory_bytes = (uint64_t)params->memory_mb << 20,
+	    .max_object_bytes = (uint64_t)params->max_object_mb << 20,
+	    .disk_path = params->disk_path,
+	    .disk_bytes = (uint64_t)params->disk_mb << 20,
+	};
+	int err = pcd_conn_group_new(&shared->clients);
+	if (err == 0)
+		err = pcd_conn_group_new(&shared->upstreams);
+	if (err == 0 && (err = pcd_store_new(&sp, &shared->store)) != 0)
+		pcd_log(PCD_LOG_ERROR, "edge-store-failed", "disk_path=%s error=\"%s\"",
+		        params->disk_path ? params->disk_path : "-", pc_strerror(err));
+	if (err == 0 && params->access_log != NULL) {
+		if (strcmp(params->access_log, "-") == 0) {
+			shared->access_log = stderr;
+		} else if ((shared->access_log = fopen(params->access_log, "ae")) == NULL) {
+			err = -errno;
+			pcd_log(PCD_LOG_ERROR, "edge-access-log-failed", "path=%s error=\"%s\"",
+			        params->access_log, pc_strerror(err));
+		}
+		if (shared->access_log != NULL && ftell(shared->access_log) == 0)
+			fprintf(shared->access_log,
+			        "#Version: 1.0\n#Fields: date\ttime\ttime-taken\tc-ip\ts-ip\ts-port\t"
+			        "cs-method\tu-uri\tprotocol\tsc-status\tsc-total-bytes\tcs(User-Agent)\t"
+			        "s-cached\tx-result\n");
+	}
+	return err;
+}
+
+static void edge_stop(struct pcd_room *room)
+{
+	struct edge_shared *shared = room->shared;
+	if (shared == NULL)
+		return;
+	if (shared->access_log != NULL && shared->access_log != stderr)
+		fclose(shared->access_log);
+	pcd_store_free(shared->store);
+	pcd_conn_group_free(shared->clients);
+	pcd_conn_group_free(shared->upstreams);
+	pthread_mutex_destroy(&shared->log_lock);
+	free(shared);
+	room->shared = NULL;
+}
+
+static int edge_open(const struct pcd_room *room, struct pcd_worker *worker, void *state)
+{
+	struct edge_worker *ew = state;
+	struct edge_shared *shared = room->shared;
+	ew->room = room;
+	ew->shared = shared;
+	ew->worker = worker;
+	ew->wake.fd = -1;
+	if (pcd_conn_engine_new(worker, shared->clients, &client_proto, ew, &ew->counters,
+	                        &ew->conn.engine) != 0 ||
+	    pcd_conn_engine_new(worker, shared->upstreams, &edge_upstream_proto, ew,
+	                        &ew->up_counters, &ew->up_engine) != 0)
+		return -ENOMEM;
+	ew->wake.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ew->wake.on_event = on_wake;
+	if (ew->wake.fd < 0 || pcd_worker_watch(worker, &ew->wake, EPOLLIN) != 0)
+		return -errno;
+	shared->workers[worker->index] = ew;
+	pc_addr addrs[MAX_LISTEN];
+	uint16_t port;
+	unsigned n = pcd_room_listen_addresses(room, pcd_node_generation(room->node), addrs,
+	                                       MAX_LISTEN, &port);
+	return pcd_conn_listen_all(ew->conn.engine, addrs, n, port);
+}
+
+static void edge_tick(const struct pcd_room *room, void *state, uint64_t now_ms)
+{
+	struct edge_worker *ew = state;
+	pcd_conn_room_tick(room, state, now_ms);
+	edge_fetch_tick(ew, now_ms);
+}
+
+static void edge_close(const struct pcd_room *room, void *state)
+{
+	struct edge_worker *ew = state;
+	if (ew->shared != NULL && ew->worker != NULL)
+		ew->shared->workers[ew->worker->index] = NULL;
+	/* Clients first (their fetches detach), then what is left upstream. */
+	if (ew->conn.engine != NULL)
+		pcd_conn_room_close(room, state);
+	edge_fetch_close_all(ew);
+	if (ew->up_engine != NULL)
+		pcd_conn_engine_free(ew->up_engine);
+	ew->up_engine = NULL;
+	if (ew->wake.fd >= 0)
+		close(ew->wake.fd);
+}
+
+/* ---- metrics ---- */
+
+static uint64_t sum(const struct pcd_room *room, size_t offset)
+{
+	return pcd_role_counter_sum(room, offset);
+}
+
+static void edge_metrics(const struct pcd_room *room, FILE *out)
+{
+	const pc_model *model = pcd_node_generation(room->node)->model;
+	uint32_t n = model->n_providers < EDGE_MAX_PROVIDERS ? model->n_providers
+	                                                      : EDGE_MAX_PROVIDERS;
+	fprintf(out, "# HELP peercdn_edge_requests_total Edge requests by provider and result.\n"
+	             "# TYPE peercdn_edge_requests_total counter\n");
+	for (uint32_t p = 0; p <= n; p++) {
+		const char *name = p < n ? model->providers[p].name : "other";
+		size_t base = offsetof(struct edge_worker, providers) +
+		              (p < n ? p : EDGE_MAX_PROVIDERS) * sizeof(struct edge_provider_counters);
+		for (int r = 0; r < EDGE__RESULTS; r++)
+			fprintf(out, "peercdn_edge_requests_total{provider=\"%s\",result=\"%s\"} %" PRIu64 "\n",
+			        name, edge_result_names[r],
+			        sum(room, base + offsetof(struct edge_provider_counters, requests) +
+			                      (size_t)r * sizeof(_Atomic uint64_t)));
+	}
+	static const struct {
+		const char *name, *help;
+		size_t offset;
+	} per_provider[] = {
+	    {"bytes_served", "Body bytes sent to clients.",
+	     offsetof(struct edge_provider_counters, bytes_served)},
+	    {"upstream_bytes", "Body bytes received from upstreams.",
+	     offsetof(struct edge_provider_counters, upstream_bytes)},
+	    {"upstream_fetches", "Fetches sent upstream.",
+	     offsetof(struct edge_provider_counters, fetches)},
+	    {"collapsed", "Requests that waited on another request's fetch.",
+	     offsetof(struct edge_provider_counters, collapsed)},
+	};
+	for (size_t k = 0; k < sizeof(per_provider) / sizeof(per_provider[0]); k++) {
+		fprintf(out, "# HELP peercdn_edge_%s_total %s\n# TYPE peercdn_edge_%s_total counter\n",
+		        per_provider[k].name, per_provider[k].help, per_provider[k].name);
+		for (uint32_t p = 0; p <= n; p++) {
+			size_t base = offsetof(struct edge_worker, providers) +
+			              (p < n ? p : EDGE_MAX_PROVIDERS) *
+			                  sizeof(struct edge_provider_counters);
+			fprintf(out, "peercdn_edge_%s_total{provider=\"%s\"} %" PRIu64 "\n",
+			        per_provider[k].name, p < n ? model->providers[p].name : "other",
+			        sum(room, base + per_provider[k].offset));
+		}
+	}
+	static const char *const classes[6] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
+	fprintf(out, "# HELP peercdn_edge_responses_total Edge responses by status class.\n"
+	             "# TYPE peercdn_edge_responses_total counter\n");
+	for (int i = 0; i < 6; i++)
+		fprintf(out, "peercdn_edge_responses_total{class=\"%s\"} %" PRIu64 "\n", classes[i],
+		        sum(room, offsetof(struct edge_worker, by_status) +
+		                      (size_t)i * sizeof(_Atomic uint64_t)));
+	pcd_role_metrics_counters(out, room, edge_counter_names, EC__COUNT,
+	                          offsetof(struct edge_worker, misc));
+	pcd_role_metrics_counters(out, room, pcd_conn_counter_names, PCD_CONN__COUNTER_COUNT,
+	                          offsetof(struct edge_worker, counters));
+	struct edge_shared *shared = room->shared;
+	if (shared != NULL && shared->store != NULL) {
+		struct pcd_store_stats st;
+		pcd_store_stats(shared->store, &st);
+		fprintf(out,
+		        "# HELP peercdn_edge_objects Objects in the edge's memory.\n"
+		        "# TYPE peercdn_edge_objects gauge\npeercdn_edge_objects %" PRIu64 "\n"
+		        "# HELP peercdn_edge_memory_bytes Bytes of the objects in memory.\n"
+		        "# TYPE peercdn_edge_memory_bytes gauge\npeercdn_edge_memory_bytes %" PRIu64 "\n"
+		        "# HELP peercdn_edge_disk_objects Objects on the disk tier.\n"
+		        "# TYPE peercdn_edge_disk_objects gauge\npeercdn_edge_disk_objects %" PRIu64 "\n"
+		        "# HELP peercdn_edge_disk_bytes Bytes on the disk tier.\n"
+		        "# TYPE peercdn_edge_disk_bytes gauge\npeercdn_edge_disk_bytes %" PRIu64 "\n"
+		        "# HELP peercdn_edge_evictions_total Objects evicted from memory.\n"
+		        "# TYPE peercdn_edge_evictions_total counter\n"
+		        "peercdn_edge_evictions_total %" PRIu64 "\n"
+		        "# HELP peercdn_edge_disk_errors_total Disk tier reads or writes that failed.\n"
+		        "# TYPE peercdn_edge_disk_errors_total counter\n"
+		        "peercdn_edge_disk_errors_total %" PRIu64 "\n",
+		        st.objects, st.bytes, st.disk_objects, st.disk_bytes, st.evictions,
+		        st.disk_errors);
+	}
+}
+
+const struct pcd_role pcd_role_edge = {
+    .name = "edge",
+    .settings = &pc_edge_section,
+    .listen = edge_listen,
+    .needs_restart = edge_needs_restart,
+    .start = edge_start,
+    .stop = edge_stop,
+    .state_size = sizeof(struct edge_worker),
+    .open = edge_open,
+    .tick = edge_tick,
+    .close = edge_close,
+    .metrics = edge_metrics,
+};
