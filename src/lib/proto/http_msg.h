@@ -20,7 +20,7 @@
 enum { PC_HTTP_MAX_FIELDS = 100 };
 
 struct pc_http_field {
-	const char *name; /* as received (compare case-insensitively) */
+	const char *name;  /* as received (compare case-insensitively) */
 	const char *value; /* leading and trailing whitespace removed */
 	uint32_t name_len, value_len;
 };
@@ -80,8 +80,7 @@ const struct pc_http_field *pc_http_field_find(const struct pc_http_head *head, 
 /* Whether the comma-separated lists of every field named name contain an
  * element equal to token (case-insensitive, whitespace and empty elements
  * ignored; "no-cache=x" is not "no-cache": walk the list for those). */
-bool pc_http_field_has_token(const struct pc_http_head *head, const char *name,
-                             const char *token);
+bool pc_http_field_has_token(const struct pc_http_head *head, const char *name, const char *token);
 
 /* Walks the elements of the comma-separated lists of every field named
  * name, in order; quoted strings are kept whole (commas inside do not
