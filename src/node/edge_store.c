@@ -33,7 +33,7 @@ enum {
 	GHOST_MIN = 1024, /* ghost slots; ghost window in objects, at least */
 	GHOST_MAX = 1 << 20,
 	FREQ_MAX = 3,
-	DISK_HEADER = 32,
+	DISK_HEADER = 40,
 	DISK_TRAILER = 8,
 	DISK_VERSION = 1,
 	DISK_KEY_MAX = 64 * 1024,
@@ -126,7 +126,7 @@ struct pcd_store {
 	struct disk_entry **dbuckets;
 	size_t ndbuckets;
 	struct disk_entry *oldest, *newest;
-	uint64_t disk_objects, disk_bytes, disk_seq, tmp_seq;
+	uint64_t disk_objects, disk_bytes, disk_seq;
 	struct pcd_store_stats counters; /* the event counts only */
 };
 
@@ -665,8 +665,8 @@ static void disk_remove_key(struct pcd_store *s, const char *key, size_t key_len
 
 /* ---- the disk files ----
  * A file: magic (8), version, key, head and meta lengths (4 each), body
- * length (8), all little-endian; key, meta, head and body bytes; the hash
- * of every byte before it (8). */
+ * length and write sequence (8 each), all little-endian; key, meta, head
+ * and body bytes; the hash of every byte before it (8). */
 
 static int write_all(int fd, struct iovec *iov, int n)
 {
@@ -691,7 +691,7 @@ static int write_all(int fd, struct iovec *iov, int n)
 }
 
 /* Writes the file's bytes to fd; returns its size or -errno. */
-static int64_t write_object(int fd, struct pcd_object *o, const struct pcd_head *h)
+static int64_t write_object(int fd, struct pcd_object *o, const struct pcd_head *h, uint64_t seq)
 {
 	unsigned char header[DISK_HEADER], trailer[DISK_TRAILER];
 	uint64_t body_len = pcd_object_filled(o);
@@ -701,6 +701,7 @@ static int64_t write_object(int fd, struct pcd_object *o, const struct pcd_head 
 	put32(header + 16, h->head_len);
 	put32(header + 20, h->meta_len);
 	put64(header + 24, body_len);
+	put64(header + 32, seq);
 	struct hasher sum;
 	hash_init(&sum, disk_seed);
 	hash_update(&sum, header, sizeof(header));
@@ -742,7 +743,7 @@ static void disk_write(struct pcd_store *s, struct pcd_object *o)
 		return;
 	pthread_mutex_lock(&s->lock);
 	bool go = o->indexed;
-	uint64_t seq = ++s->tmp_seq;
+	uint64_t seq = ++s->disk_seq;
 	pthread_mutex_unlock(&s->lock);
 	/* o->key is fixed while o is indexed or being written by its filler */
 	uint64_t dhash = hash_bytes(disk_seed, o->key, o->key_len);
@@ -750,7 +751,7 @@ static void disk_write(struct pcd_store *s, struct pcd_object *o)
 	disk_name(name, dhash);
 	snprintf(tmp, sizeof(tmp), "%s.%llu.tmp", name, (unsigned long long)seq);
 	int fd = go ? openat(s->dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644) : -1;
-	int64_t size = fd >= 0 ? write_object(fd, o, h) : -1;
+	int64_t size = fd >= 0 ? write_object(fd, o, h, seq) : -1;
 	if (fd >= 0 && close(fd) != 0)
 		size = -1;
 	pcd_head_unref(h);
@@ -795,6 +796,7 @@ static bool read_at(int fd, void *buf, size_t len, off_t off)
 struct disk_header {
 	uint32_t key_len, head_len, meta_len;
 	uint64_t body_len;
+	uint64_t seq; /* write order, across restarts */
 };
 
 /* The header of an open file, checked against its size. */
@@ -809,6 +811,7 @@ static bool read_header(int fd, struct disk_header *out)
 	out->head_len = get32(header + 16);
 	out->meta_len = get32(header + 20);
 	out->body_len = get64(header + 24);
+	out->seq = get64(header + 32);
 	if (out->key_len > DISK_KEY_MAX || out->head_len > DISK_HEAD_MAX ||
 	    out->meta_len > DISK_META_MAX || out->body_len > (uint64_t)st.st_size)
 		return false;
@@ -1238,18 +1241,13 @@ static bool is_object_name(const char *name, uint64_t *hash)
 }
 
 struct scanned {
-	uint64_t hash, size;
-	struct timespec mtime;
+	uint64_t hash, size, seq;
 };
 
-static int by_mtime(const void *a, const void *b)
+static int by_seq(const void *a, const void *b)
 {
 	const struct scanned *x = a, *y = b;
-	if (x->mtime.tv_sec != y->mtime.tv_sec)
-		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
-	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
-		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
-	return x->hash < y->hash ? -1 : x->hash > y->hash;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* A file whose header is whole and names its own key; the body's checksum
@@ -1269,7 +1267,7 @@ static bool scan_file(struct pcd_store *s, const char *name, uint64_t hash, stru
 	if (ok) {
 		out->hash = hash;
 		out->size = (uint64_t)st.st_size;
-		out->mtime = st.st_mtim;
+		out->seq = dh.seq;
 	}
 	free(key);
 	close(fd);
@@ -1323,7 +1321,10 @@ static int disk_open(struct pcd_store *s, const char *path)
 	}
 	closedir(dir);
 	if (rc == 0) {
-		qsort(found, n, sizeof(*found), by_mtime);
+		qsort(found, n, sizeof(*found), by_seq);
+		/* later writes sort after every file found (file times are too
+		 * coarse to order writes a microsecond apart) */
+		s->disk_seq = n ? found[n - 1].seq : 0;
 		for (size_t i = 0; i < n && rc == 0; i++)
 			if (!disk_add(s, found[i].hash, found[i].size))
 				rc = -ENOMEM;
