@@ -897,18 +897,12 @@ fail:
  * is none and created is not NULL, a new FILLING one. */
 static struct pcd_object *get(struct pcd_store *s, const char *key, size_t key_len, bool *created)
 {
-	uint64_t hash = hash_bytes(s->seed, key, key_len);
-	uint64_t dhash = s->dir_fd >= 0 ? hash_bytes(disk_seed, key, key_len) : 0;
+	uint64_t hash = hash_bytes(s->seed, key, key_len), dhash = 0;
 	struct pcd_object *loaded = NULL, *fresh = NULL, *reap = NULL;
-	if (created) {
+	if (created)
 		*created = false;
-		fresh = object_alloc(key, key_len);
-		if (!fresh)
-			return NULL;
-		fresh->hash = hash;
-	}
 	uint64_t loaded_seq = 0;
-	for (int tries = 0;; tries++) {
+	for (int loads = 0;;) {
 		pthread_mutex_lock(&s->lock);
 		struct pcd_object *o = find_locked(s, key, key_len, hash);
 		if (o && pcd_object_state(o) != PCD_OBJECT_ABORTED) {
@@ -919,6 +913,8 @@ static struct pcd_object *get(struct pcd_store *s, const char *key, size_t key_l
 			pcd_object_unref(fresh);
 			return o;
 		}
+		if (s->dir_fd >= 0 && !dhash)
+			dhash = hash_bytes(disk_seed, key, key_len);
 		struct disk_entry *d = disk_find(s, dhash);
 		if (loaded && d && d->seq == loaded_seq) {
 			/* still the file we read: publish it */
@@ -934,7 +930,7 @@ static struct pcd_object *get(struct pcd_store *s, const char *key, size_t key_l
 		}
 		pcd_object_unref(loaded);
 		loaded = NULL;
-		if (d && tries < LOAD_TRIES) {
+		if (d && loads++ < LOAD_TRIES) {
 			uint64_t seq = d->seq;
 			pthread_mutex_unlock(&s->lock);
 			loaded = disk_load(s, key, key_len, dhash);
@@ -951,9 +947,18 @@ static struct pcd_object *get(struct pcd_store *s, const char *key, size_t key_l
 			pthread_mutex_unlock(&s->lock);
 			continue;
 		}
-		if (!fresh) {
+		if (!created) {
 			pthread_mutex_unlock(&s->lock);
 			return NULL;
+		}
+		if (!fresh) {
+			/* allocated only on a miss, outside the lock; then look again */
+			pthread_mutex_unlock(&s->lock);
+			fresh = object_alloc(key, key_len);
+			if (!fresh)
+				return NULL;
+			fresh->hash = hash;
+			continue;
 		}
 		if (o)
 			unindex(s, o, &reap);
@@ -1321,7 +1326,8 @@ static int disk_open(struct pcd_store *s, const char *path)
 	}
 	closedir(dir);
 	if (rc == 0) {
-		qsort(found, n, sizeof(*found), by_seq);
+		if (n)
+			qsort(found, n, sizeof(*found), by_seq);
 		/* later writes sort after every file found (file times are too
 		 * coarse to order writes a microsecond apart) */
 		s->disk_seq = n ? found[n - 1].seq : 0;

@@ -234,7 +234,7 @@ static void *reader_thread(void *arg)
 					return (void *)"wrong byte";
 			off += iov[i].iov_len;
 		}
-		if (off > filled)
+		if (off > pcd_object_filled(st->object))
 			return (void *)"read past filled";
 		if (state == PCD_OBJECT_ABORTED) {
 			st->reader_saw_abort = true;
