@@ -38,16 +38,25 @@ struct pcd_object;
 struct pcd_head;
 
 struct pcd_store_params {
-	uint64_t memory_bytes;     /* heads, metas and bodies of indexed objects */
-	uint64_t max_object_bytes; /* a larger object is not kept (it still streams) */
-	const char *disk_path;     /* NULL or "": no disk tier */
-	uint64_t disk_bytes;       /* bodies and heads on disk; oldest removed first */
+	/* Heads, metas and bodies of indexed objects, with the store's own
+	 * bytes per object. Not 0. */
+	uint64_t memory_bytes;
+	/* Body bytes: a larger object is not kept (it still streams). 0:
+	 * memory_bytes. */
+	uint64_t max_object_bytes;
+	const char *disk_path; /* NULL or "": no disk tier */
+	/* Bytes of the files on disk; the oldest written go first. 0: no
+	 * limit. */
+	uint64_t disk_bytes;
 };
 
 /* Opens the store, and the disk tier when there is one (creating the
  * directory, reading the index of what it holds and removing temporary or
  * corrupt files). Returns 0 or -errno. */
 int pcd_store_new(const struct pcd_store_params *params, struct pcd_store **out);
+/* Only when no other thread uses the store and every object it indexed is
+ * finished or aborted. Objects still referenced outlive it (readers may
+ * keep streaming); files on disk stay for the next start. */
 void pcd_store_free(struct pcd_store *store);
 
 /* ---- finding and publishing ---- */
@@ -70,8 +79,11 @@ struct pcd_object *pcd_store_begin(struct pcd_store *store, const char *key, siz
  * 304, an uncacheable response streamed to one client). A reference or
  * NULL. */
 struct pcd_object *pcd_object_new(void);
-/* Puts object under key, replacing what is there (a refetched stale
- * object). The store takes its own reference. Returns 0 or -ENOMEM. */
+/* Puts object under key, replacing what is there in memory and on disk (a
+ * refetched stale object); a complete object is written to disk now, a
+ * FILLING one when it finishes. The store takes its own reference.
+ * Returns 0, -ENOMEM, or -EINVAL when object is indexed under another
+ * key (under the same key: 0, nothing changes). */
 int pcd_store_insert(struct pcd_store *store, const char *key, size_t key_len,
                      struct pcd_object *object);
 /* Removes key from memory and disk (invalidation by an unsafe method, a
@@ -92,7 +104,9 @@ void pcd_object_ref(struct pcd_object *object);
 void pcd_object_unref(struct pcd_object *object); /* NULL is fine */
 
 /* Sets or replaces (a 304's updated fields) the head and meta, copied.
- * Readers holding the previous head keep it. Returns 0 or -ENOMEM. */
+ * Readers holding the previous head keep it. Replacing the head of a
+ * complete indexed object rewrites its file on disk. Returns 0 or
+ * -ENOMEM. */
 int pcd_object_set_head(struct pcd_object *object, const char *head, size_t head_len,
                         const void *meta, size_t meta_len);
 /* The current head, a reference (pcd_head_unref), or NULL while a FILLING
@@ -103,14 +117,16 @@ const void *pcd_head_meta(const struct pcd_head *head, size_t *len);
 void pcd_head_unref(struct pcd_head *head); /* NULL is fine */
 
 /* The filler only. A hint that the body will be total bytes (Content-
- * Length), so it is kept in one block. */
+ * Length), so it is kept in one block (up to 16 MiB a block). Over
+ * max_object_bytes, the object leaves the index now. */
 void pcd_object_reserve(struct pcd_object *object, uint64_t total);
 /* The filler only: appends body bytes (copied once, into the object's
  * blocks) and publishes them. Returns 0 or -ENOMEM. Past max_object_bytes
  * the object leaves the index (it still streams to its readers). */
 int pcd_object_append(struct pcd_object *object, const char *data, size_t len);
 /* The filler only: every byte is there. The store accounts its size,
- * evicts what must go, and writes it to disk when it is indexed. */
+ * evicts what must go, and writes it to disk when it is indexed (on the
+ * caller's thread: one file, no fsync). */
 void pcd_object_finish(struct pcd_object *object);
 /* The filler only: the fill failed; the object leaves the index and its
  * readers see ABORTED. */
