@@ -35,10 +35,10 @@ enum { MAX_LISTEN = 16, BODY_IOV = 16, CLIENT_MAX_INPUT = 2 * 1048576 + 65536 };
 const char *const edge_result_names[EDGE__RESULTS] = {
     "hit", "miss", "revalidated", "stale_error", "pass", "error",
 };
+/* The upstream failures are one metric with a reason label. */
 const char *const edge_counter_names[EC__COUNT] = {
-    "upstream_connect_failures", "upstream_resets",    "upstream_timeouts",
-    "upstream_bad_responses",    "upstream_short_bodies", "no_upstream",
-    "aborted_clients",           "refused_requests",
+    "connect", "reset", "timeout", "bad_response", "short_body", "no_upstream",
+    "aborted_clients", "refused_requests",
 };
 static const char *const x_cache[EDGE__RESULTS] = {
     "HIT", "MISS", "REVALIDATED", "STALE", "PASS", "ERROR",
@@ -88,6 +88,11 @@ const char *edge_node_name(const struct edge_worker *ew)
 {
 	const pc_model *model = pcd_node_generation(ew->room->node)->model;
 	return model->self_node < model->n_nodes ? model->nodes[model->self_node].name : "peercdn";
+}
+
+const char *edge_via(const struct edge_worker *ew)
+{
+	return ew->via;
 }
 
 static bool in_hosts(const char *const *hosts, uint32_t n, const char *host, size_t len)
@@ -424,8 +429,8 @@ static bool write_head(struct edge_client *c, const struct edge_meta *meta)
 	}
 	if (ok && !meta->error)
 		ok = pc_buf_printf(out, "Age: %" PRId64 "\r\n", pc_cache_entry_age(&meta->entry, now));
-	ok = ok && pc_buf_printf(out, "Via: 1.1 %s (peercdn)\r\nX-Cache: %s\r\n",
-	                         edge_node_name(c->ew), x_cache[c->result]);
+	ok = ok && pc_buf_printf(out, "Via: %s\r\nX-Cache: %s\r\n", c->ew->via,
+	                         x_cache[c->result]);
 	c->sent = 0;
 	c->end = 0;
 	c->chunked = false;
@@ -690,15 +695,17 @@ static unsigned route(struct edge_client *c, const char **why)
 	return 0;
 }
 
-/* Whether this node is already on the request's path (a loop of parents). */
+/* Whether this edge is already on the request's path (a loop of
+ * parents): its Via entry, "1.1 <address:port> (peercdn <node>)", is
+ * there. */
 static bool looped(struct edge_client *c)
 {
-	char token[300];
-	int n = snprintf(token, sizeof(token), "%s (peercdn)", edge_node_name(c->ew));
+	const char *token = c->ew->via + 4; /* after "1.1 " */
+	size_t n = strlen(token);
 	for (unsigned i = 0; i < c->req->n_fields; i++) {
 		const struct pc_http_field *f = &c->req->fields[i];
-		if (field_is(f, "via") && n > 0 && (size_t)n <= f->value_len &&
-		    memmem(f->value, f->value_len, token, (size_t)n) != NULL)
+		if (field_is(f, "via") && n <= f->value_len &&
+		    memmem(f->value, f->value_len, token, n) != NULL)
 			return true;
 	}
 	return false;
@@ -1187,6 +1194,12 @@ static int edge_open(const struct pcd_room *room, struct pcd_worker *worker, voi
 	uint16_t port;
 	unsigned n = pcd_room_listen_addresses(room, pcd_node_generation(room->node), addrs,
 	                                       MAX_LISTEN, &port);
+	/* Via's received-by: the first listening address, unique per edge
+	 * even where two edges share a node name. */
+	char at[64];
+	snprintf(ew->via, sizeof(ew->via), "1.1 %s (peercdn %s)",
+	         n > 0 ? pcd_net_format(&addrs[0], port, at, sizeof(at)) : "edge",
+	         edge_node_name(ew));
 	return pcd_conn_listen_all(ew->conn.engine, addrs, n, port);
 }
 
@@ -1269,8 +1282,16 @@ static void edge_metrics(const struct pcd_room *room, FILE *out)
 		fprintf(out, "peercdn_edge_responses_total{class=\"%s\"} %" PRIu64 "\n", classes[i],
 		        sum(room, offsetof(struct edge_worker, by_status) +
 		                      (size_t)i * sizeof(_Atomic uint64_t)));
-	pcd_role_metrics_counters(out, room, edge_counter_names, EC__COUNT,
-	                          offsetof(struct edge_worker, misc));
+	fprintf(out, "# HELP peercdn_edge_upstream_errors_total Upstream fetches that failed, by "
+	             "reason.\n# TYPE peercdn_edge_upstream_errors_total counter\n");
+	for (int i = 0; i < EC_ABORTED_CLIENTS; i++)
+		fprintf(out, "peercdn_edge_upstream_errors_total{reason=\"%s\"} %" PRIu64 "\n",
+		        edge_counter_names[i],
+		        sum(room, offsetof(struct edge_worker, misc) + (size_t)i * sizeof(_Atomic uint64_t)));
+	pcd_role_metrics_counters(out, room, edge_counter_names + EC_ABORTED_CLIENTS,
+	                          EC__COUNT - EC_ABORTED_CLIENTS,
+	                          offsetof(struct edge_worker, misc) +
+	                              EC_ABORTED_CLIENTS * sizeof(_Atomic uint64_t));
 	pcd_role_metrics_counters(out, room, pcd_conn_counter_names, PCD_CONN__COUNTER_COUNT,
 	                          offsetof(struct edge_worker, counters));
 	struct edge_shared *shared = room->shared;

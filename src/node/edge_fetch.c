@@ -203,14 +203,13 @@ static bool build_request(struct edge_fetch *f, bool to_parent)
 {
 	struct pc_buf *r = &f->request;
 	r->len = 0;
-	const char *node = edge_node_name(f->ew);
 	bool ok = to_parent ? pc_buf_printf(r, "%s /%.*s%.*s HTTP/1.1\r\n", f->method,
 	                                    (int)f->host_len, f->host, (int)f->path_len, f->path)
 	                    : pc_buf_printf(r, "%s %.*s HTTP/1.1\r\n", f->method, (int)f->path_len,
 	                                    f->path);
 	ok = ok && pc_buf_printf(r, "Host: %.*s\r\n", (int)f->host_len, f->host) &&
 	     pc_buf_append(r, f->fields.data, f->fields.len) &&
-	     pc_buf_printf(r, "Via: 1.1 %s (peercdn)\r\n", node);
+	     pc_buf_printf(r, "Via: %s\r\n", f->ew->via);
 	if (ok && f->stale != NULL) {
 		struct pcd_head *sh = pcd_object_head(f->stale);
 		if (sh != NULL) {
