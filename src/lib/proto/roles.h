@@ -11,6 +11,7 @@
 	X(dns)  /* APAR-DNS over UDP, TCP and XDP: dns_settings.c, node/dns.c */                   \
 	X(cdsr) /* the CDSR responder: cdsr_settings.c, node/cdsr.c */                             \
 	X(http) /* the HTTP redirector: stream_settings.c, node/stream.c */                        \
-	X(rtsp) /* the RTSP redirector: stream_settings.c, node/stream.c */
+	X(rtsp) /* the RTSP redirector: stream_settings.c, node/stream.c */                        \
+	X(icp)  /* ICP for legacy caches: icp_settings.c, node/icp.c */
 
 #endif
