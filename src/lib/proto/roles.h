@@ -12,6 +12,7 @@
 	X(cdsr) /* the CDSR responder: cdsr_settings.c, node/cdsr.c */                             \
 	X(http) /* the HTTP redirector: stream_settings.c, node/stream.c */                        \
 	X(rtsp) /* the RTSP redirector: stream_settings.c, node/stream.c */                        \
-	X(edge) /* the edge server (HTTP cache): edge_settings.c, node/edge*.c */
+	X(edge) /* the edge server (HTTP cache): edge_settings.c, node/edge*.c */                  \
+	X(icp)  /* ICP for legacy caches: icp_settings.c, node/icp.c */
 
 #endif
