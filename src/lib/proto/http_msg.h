@@ -20,7 +20,7 @@
 enum { PC_HTTP_MAX_FIELDS = 100 };
 
 struct pc_http_field {
-	const char *name; /* as received (compare case-insensitively) */
+	const char *name;  /* as received (compare case-insensitively) */
 	const char *value; /* leading and trailing whitespace removed */
 	uint32_t name_len, value_len;
 };
@@ -67,7 +67,8 @@ int pc_http_request_framing(const struct pc_http_head *head, enum pc_http_framin
 /* A response's body, given that the request was HEAD or not: 1xx, 204 and
  * 304 and answers to HEAD have none. PC_ESYNTAX as above (a response with
  * both Content-Length and Transfer-Encoding is refused, not repaired:
- * an upstream that sends it is broken or hostile). */
+ * an upstream that sends it is broken or hostile); PC_ENOTSUP for any
+ * transfer coding but chunked, which a proxy could not pass on (502). */
 int pc_http_response_framing(const struct pc_http_head *head, bool head_request,
                              enum pc_http_framing *framing, uint64_t *length);
 
@@ -76,10 +77,10 @@ int pc_http_response_framing(const struct pc_http_head *head, bool head_request,
 /* The first field named name (case-insensitive) at index >= from, or NULL. */
 const struct pc_http_field *pc_http_field_find(const struct pc_http_head *head, const char *name,
                                                unsigned from);
-/* Whether the comma-separated lists of every field named name contain
- * token (case-insensitive, whitespace and empty elements ignored). */
-bool pc_http_field_has_token(const struct pc_http_head *head, const char *name,
-                             const char *token);
+/* Whether the comma-separated lists of every field named name contain an
+ * element equal to token (case-insensitive, whitespace and empty elements
+ * ignored; "no-cache=x" is not "no-cache": walk the list for those). */
+bool pc_http_field_has_token(const struct pc_http_head *head, const char *name, const char *token);
 
 /* Walks the elements of the comma-separated lists of every field named
  * name, in order; quoted strings are kept whole (commas inside do not
@@ -107,9 +108,12 @@ const char *pc_http_reason(unsigned status);
 /* ---- dates (RFC 9110 §5.6.7) ---- */
 
 /* An HTTP-date (IMF-fixdate, and the obsolete RFC 850 and asctime forms a
- * recipient must accept) as seconds since the epoch; -1 when invalid. */
+ * recipient must accept) as seconds since the epoch; -1 when invalid.
+ * Dates before 1970 give 0 (long past). RFC 850's two-digit years 70..99
+ * are 19xx, 00..69 20xx. Surrounding whitespace is ignored. */
 int64_t pc_http_date_parse(const char *value, size_t len);
-/* IMF-fixdate of t into out (30 bytes: 29 and the NUL). */
+/* IMF-fixdate of t into out (30 bytes: 29 and the NUL); t is clamped to
+ * 1970..9999. */
 enum { PC_HTTP_DATE_SIZE = 30 };
 void pc_http_date_format(int64_t t, char out[PC_HTTP_DATE_SIZE]);
 
