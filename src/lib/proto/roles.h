@@ -8,9 +8,10 @@
 #define PC_LIB_ROLES_H
 
 #define PC_ROLES(X)                                                                                \
-	X(dns)  /* APAR-DNS over UDP, TCP and XDP: dns_settings.c, node/dns.c */                   \
-	X(cdsr) /* the CDSR responder: cdsr_settings.c, node/cdsr.c */                             \
-	X(http) /* the HTTP redirector: stream_settings.c, node/stream.c */                        \
-	X(rtsp) /* the RTSP redirector: stream_settings.c, node/stream.c */
+	X(dns)       /* APAR-DNS over UDP, TCP and XDP: dns_settings.c, node/dns.c */              \
+	X(cdsr)      /* the CDSR responder: cdsr_settings.c, node/cdsr.c */                        \
+	X(http)      /* the HTTP redirector: stream_settings.c, node/stream.c */                   \
+	X(rtsp)      /* the RTSP redirector: stream_settings.c, node/stream.c */                   \
+	X(directory) /* the directory: directory_settings.c, node/directory.c */
 
 #endif
