@@ -116,7 +116,7 @@ class Daemon:
 
     def ports(self):
         ports = [self.config.get("dns", {}).get("port")]
-        for role in ("http", "rtsp", "cdsr", "edge", "icp"):
+        for role in ("http", "rtsp", "cdsr", "edge", "icp", "directory"):
             if self.config.get(role, {}).get("enabled"):
                 ports.append(self.config[role].get("port"))
         if self.metrics_port:

@@ -11,6 +11,7 @@
  * and the sections derive what depends on the whole file. */
 #include "lib/model/config.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +86,32 @@ static int setup_sections(struct pc_loader *ld, const struct pc_section *const *
 	}
 	ld->n_anycast = n_anycast;
 	return PC_OK;
+}
+
+void pc_section_error(const struct pc_section_env *env, uint32_t line, uint32_t column,
+                      const char *fmt, ...)
+{
+	char message[768];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	yaml_mark_t at = {.line = line ? line - 1 : 0, .column = column ? column - 1 : 0};
+	pc__error_at(env->reader, line ? &at : NULL, "%s", message);
+}
+
+/* After pass 2: the sections' rules against the whole federation. */
+static void verify_sections(struct pc_loader *ld)
+{
+	struct pc_section_env env = {
+	    .model = ld->model,
+	    .self_node = PC_NONE,
+	    .arena = ld->model->arena,
+	    .reader = &ld->rd,
+	};
+	for (unsigned k = 0; k < ld->n_sections && !ld->rd.stop; k++)
+		if (ld->sections[k]->verify != NULL)
+			ld->sections[k]->verify(ld->settings[k], &env);
 }
 
 /* After pass 2 without errors: the node to run as, then what the sections
@@ -179,6 +206,8 @@ int pc_config_load(const char *text, size_t len, const struct pc_config_options 
 		pc__read_pass(&ld.rd, text, len, ld.top, ld.model);
 	if (!ld.rd.stop)
 		pc__federation_check(&ld);
+	if (!ld.rd.stop)
+		verify_sections(&ld);
 	if (!ld.rd.stop && ld.rd.n_errors == 0)
 		finish_load(&ld, opts);
 

@@ -124,7 +124,15 @@ struct pc_section_env {
 	uint32_t self_node;   /* PC_NONE: none */
 	uint32_t load_time_s; /* when the config was loaded (Unix seconds), or 0 */
 	pc_arena *arena;      /* the config's: strings the settings keep */
+	/* verify only: where pc_section_error reports (the loader's reader). */
+	struct pc_reader *reader;
 };
+
+/* For a section's verify: an error at line and column (1-based; 0: none)
+ * of the file, counted like any other, so the load fails. */
+__attribute__((format(printf, 4, 5))) void pc_section_error(const struct pc_section_env *env,
+                                                            uint32_t line, uint32_t column,
+                                                            const char *fmt, ...);
 
 /* A top-level mapping of daemon settings ("dns", "http", ...). Its values
  * go into a struct of size bytes that the loaded config owns (see
@@ -139,6 +147,14 @@ struct pc_section {
 	/* Cross-key rules once the section's keys are read: why it is wrong,
 	 * or NULL. Reported at the section. Optional. */
 	const char *(*check)(const void *settings);
+	/* Rules against the whole federation once every section is read
+	 * (a directory name must be under a provider's directory host, which
+	 * may come later in the file): reports each problem with
+	 * pc_section_error at the position it recorded while reading. May
+	 * order what it read (for look-ups). Runs even when other parts had
+	 * errors, so one run lists them all; env->self_node is PC_NONE.
+	 * Optional. */
+	void (*verify)(void *settings, const struct pc_section_env *env);
 	/* Derived values once the whole file is read without errors (a default
 	 * that depends on the federation or the load time). Returns 0 or
 	 * PC_ENOMEM. Optional. */

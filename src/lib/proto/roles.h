@@ -8,11 +8,12 @@
 #define PC_LIB_ROLES_H
 
 #define PC_ROLES(X)                                                                                \
-	X(dns)  /* APAR-DNS over UDP, TCP and XDP: dns_settings.c, node/dns.c */                   \
-	X(cdsr) /* the CDSR responder: cdsr_settings.c, node/cdsr.c */                             \
-	X(http) /* the HTTP redirector: stream_settings.c, node/stream.c */                        \
-	X(rtsp) /* the RTSP redirector: stream_settings.c, node/stream.c */                        \
-	X(edge) /* the edge server (HTTP cache): edge_settings.c, node/edge*.c */                  \
-	X(icp)  /* ICP for legacy caches: icp_settings.c, node/icp.c */
+	X(dns)       /* APAR-DNS over UDP, TCP and XDP: dns_settings.c, node/dns.c */              \
+	X(cdsr)      /* the CDSR responder: cdsr_settings.c, node/cdsr.c */                        \
+	X(http)      /* the HTTP redirector: stream_settings.c, node/stream.c */                   \
+	X(rtsp)      /* the RTSP redirector: stream_settings.c, node/stream.c */                   \
+	X(edge)      /* the edge server (HTTP cache): edge_settings.c, node/edge*.c */             \
+	X(icp)       /* ICP for legacy caches: icp_settings.c, node/icp.c */                       \
+	X(directory) /* the directory: directory_settings.c, node/directory.c */
 
 #endif

@@ -7,7 +7,7 @@
 
 #include "lib/model/schema.h"
 
-/* dns, cdsr, http, rtsp, icp, control; NULL-terminated. */
+/* dns, cdsr, http, rtsp, edge, icp, directory, control; NULL-terminated. */
 extern const struct pc_section *const pc_role_sections[];
 
 #endif
