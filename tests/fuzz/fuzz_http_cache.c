@@ -50,6 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct pc_cache_span paths[2];
 	(void)pc_cache_invalidation_paths(&resp, "http://o.example", paths);
 	(void)pc_cache_head_matches(&resp, &resp);
+	for (unsigned i = 0; i < resp.n_fields; i++)
+		(void)pc_cache_field_in_304(&resp, &resp.fields[i]);
 
 	/* The stored head must parse back: the edge re-reads it. */
 	static char head[65536];
