@@ -770,6 +770,19 @@ enum pc_cache_cond pc_cache_conditional(const struct pc_http_head *req,
 	return PC_CACHE_COND_NONE;
 }
 
+bool pc_cache_field_in_304(const struct pc_http_head *stored, const struct pc_http_field *field)
+{
+	static const char *const kept[] = {"Cache-Control", "Content-Location", "Date",
+	                                   "ETag",          "Expires",          "Vary"};
+	if (!pc_cache_field_stored(stored, field))
+		return false;
+	for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+		if (span_eq(field->name, field->name_len, kept[i]))
+			return true;
+	return span_eq(field->name, field->name_len, "Last-Modified") &&
+	       !pc_http_field_find(stored, "ETag", 0);
+}
+
 /* ---- Range ---- */
 
 /* 1*DIGIT into *v; false when empty, not digits, or over 2^63. */

@@ -250,6 +250,12 @@ enum pc_cache_cond {
 enum pc_cache_cond pc_cache_conditional(const struct pc_http_head *req,
                                         const struct pc_http_head *stored);
 
+/* Whether a field of the stored response goes into a 304 answering a
+ * client's conditional request (RFC 9110 §15.4.5): Cache-Control,
+ * Content-Location, Date, ETag, Expires, Vary, and Last-Modified when
+ * there is no ETag; the edge adds Age. */
+bool pc_cache_field_in_304(const struct pc_http_head *stored, const struct pc_http_field *field);
+
 /* Entity-tag comparison (RFC 9110 §8.8.3.2); tags as received, with their
  * quotes and W/. */
 bool pc_cache_etag_match_weak(const char *a, size_t a_len, const char *b, size_t b_len);

@@ -814,6 +814,25 @@ static void test_conditional_dates_and_failures(void **state)
 #undef STORED
 }
 
+static void test_fields_in_304(void **state)
+{
+	(void)state;
+	struct msg a;
+	/* conditional-etag-strong-respond-etag: ETag goes into the 304. */
+	const struct pc_http_head *r = resp(
+	    &a, OK "ETag: \"a\"\nCache-Control: max-age=5\nContent-Type: text/plain\n"
+	           "Vary: Foo\nLast-Modified: " DATE_M1 "\nDate: " DATE_T0 "\nExpires: " DATE_P1
+	           "\nContent-Location: /b\nContent-Length: 3\nAge: 3\n");
+	unsigned in = 0;
+	for (unsigned i = 0; i < r->n_fields; i++)
+		in |= (unsigned)pc_cache_field_in_304(r, &r->fields[i]) << i;
+	/* ETag, Cache-Control, Vary, Date, Expires, Content-Location */
+	assert_int_equal(in, 1u << 0 | 1u << 1 | 1u << 3 | 1u << 5 | 1u << 6 | 1u << 7);
+	/* Last-Modified only when there is no ETag. */
+	r = resp(&a, OK "Last-Modified: " DATE_M1 "\n");
+	assert_true(pc_cache_field_in_304(r, &r->fields[0]));
+}
+
 /* ---- Range ---- */
 
 static enum pc_cache_range range(const char *request, const char *stored, uint64_t size,
@@ -990,6 +1009,7 @@ int main(void)
 	    cmocka_unit_test(test_validators),
 	    cmocka_unit_test(test_conditional_etag),
 	    cmocka_unit_test(test_conditional_dates_and_failures),
+	    cmocka_unit_test(test_fields_in_304),
 	    cmocka_unit_test(test_range_forms),
 	    cmocka_unit_test(test_range_if_range),
 	    cmocka_unit_test(test_invalidation),
