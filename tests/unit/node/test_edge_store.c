@@ -487,6 +487,14 @@ static void test_over_max_leaves_index(void **state)
 	assert_null(pcd_store_lookup(s, "h/huge", 6));
 	pcd_object_abort(r);
 	pcd_object_unref(r);
+	/* an inserted object over the limit replaces the old one with nothing */
+	put(s, "h/ins", "HTTP/1.1 200 OK\r\n\r\n", 1000, true);
+	r = pcd_object_new();
+	fill(r, 0, 100001);
+	pcd_object_finish(r);
+	assert_int_equal(pcd_store_insert(s, "h/ins", 5, r), 0);
+	assert_false(pcd_store_contains(s, "h/ins", 5));
+	pcd_object_unref(r);
 	pcd_object_unref(reader);
 	pcd_object_unref(o);
 	pcd_store_free(s);
