@@ -487,6 +487,14 @@ static void test_over_max_leaves_index(void **state)
 	assert_null(pcd_store_lookup(s, "h/huge", 6));
 	pcd_object_abort(r);
 	pcd_object_unref(r);
+	/* an inserted object over the limit replaces the old one with nothing */
+	put(s, "h/ins", "HTTP/1.1 200 OK\r\n\r\n", 1000, true);
+	r = pcd_object_new();
+	fill(r, 0, 100001);
+	pcd_object_finish(r);
+	assert_int_equal(pcd_store_insert(s, "h/ins", 5, r), 0);
+	assert_false(pcd_store_contains(s, "h/ins", 5));
+	pcd_object_unref(r);
 	pcd_object_unref(reader);
 	pcd_object_unref(o);
 	pcd_store_free(s);
@@ -732,6 +740,49 @@ static void test_disk_bytes_oldest_first(void **state)
 	rm_tree(dir);
 }
 
+/* An inserted complete object is written at once; a 304's new head
+ * replaces the file, so the next start sees the updated fields. */
+static void test_disk_insert_and_head_rewrite(void **state)
+{
+	(void)state;
+	char dir[64];
+	temp_dir(dir);
+	struct pcd_store *s = store_open(1 << 20, 0, dir, 0);
+	struct pcd_object *o = pcd_object_new();
+	struct meta m = {.stored_at = 1};
+	assert_int_equal(pcd_object_set_head(o, "H1", 2, &m, sizeof(m)), 0);
+	fill(o, 0, 3000);
+	pcd_object_finish(o);
+	struct pcd_store_stats st;
+	pcd_store_stats(s, &st);
+	assert_int_equal(st.disk_writes, 0); /* in no index: not written */
+	assert_int_equal(pcd_store_insert(s, "h/ins", 5, o), 0);
+	pcd_store_stats(s, &st);
+	assert_int_equal(st.disk_writes, 1);
+	m.stored_at = 2;
+	assert_int_equal(pcd_object_set_head(o, "H2-updated", 10, &m, sizeof(m)), 0);
+	pcd_store_stats(s, &st);
+	assert_int_equal(st.disk_writes, 2);
+	assert_int_equal(st.disk_objects, 1);
+	assert_int_equal(count_files(dir, NULL), 1);
+	pcd_object_unref(o);
+	pcd_store_free(s);
+
+	s = store_open(1 << 20, 0, dir, 0);
+	o = pcd_store_lookup(s, "h/ins", 5);
+	assert_non_null(o);
+	struct pcd_head *h = pcd_object_head(o);
+	size_t len;
+	assert_memory_equal(pcd_head_bytes(h, &len), "H2-updated", 10);
+	assert_int_equal(len, 10);
+	assert_int_equal(((const struct meta *)pcd_head_meta(h, &len))->stored_at, 2);
+	assert_pattern(o, 3000);
+	pcd_head_unref(h);
+	pcd_object_unref(o);
+	pcd_store_free(s);
+	rm_tree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -752,6 +803,7 @@ int main(void)
 	    cmocka_unit_test(test_disk_survives_reopen),
 	    cmocka_unit_test(test_disk_corrupt_file_removed),
 	    cmocka_unit_test(test_disk_bytes_oldest_first),
+	    cmocka_unit_test(test_disk_insert_and_head_rewrite),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
