@@ -61,8 +61,10 @@ struct edge_client {
 	size_t key_len, host_len;
 	const char *path; /* in key, after the host */
 	size_t path_len;
-	const char *body; /* a request body to forward, in the connection's input */
+	const char *body; /* a request body to forward: in the input, or body_buf */
 	size_t body_len;
+	char *body_buf; /* a chunked body, decoded */
+	size_t body_cap;
 	bool keep_alive, head_only, collapsed;
 	/* The answer. */
 	struct pcd_object *object; /* streaming from it, or waiting for its head */
@@ -73,7 +75,7 @@ struct edge_client {
 	uint64_t sent, end; /* body offsets: next to queue, and the end (UINT64_MAX: unknown) */
 	enum edge_result result;
 	unsigned status;
-	uint64_t bytes_out, started_ms;
+	uint64_t bytes_out, head_bytes, started_ms; /* body bytes, head bytes */
 	struct edge_provider_counters *counters;
 };
 
@@ -177,6 +179,23 @@ static void wait_on(struct edge_client *c)
 
 /* ---- ending a request ---- */
 
+/* A text field of a log record: printable, no tabs, at most size-1 bytes,
+ * "-" when absent. */
+static const char *log_text(const char *text, size_t len, char *out, size_t size)
+{
+	if (text == NULL || len == 0)
+		return "-";
+	size_t n = len < size - 1 ? len : size - 1;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)text[i];
+		out[i] = ch < 0x20 || ch == 0x7f || ch == '"' ? '_' : (char)ch;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* One record of RFC 7937's cdni_http_request_v1 (the #fields line that
+ * edge_start writes): tab-separated, the client's group its AS. */
 static void access_log(struct edge_client *c)
 {
 	FILE *log = c->ew->shared->access_log;
@@ -186,39 +205,41 @@ static void access_log(struct edge_client *c)
 	time_t t = (time_t)(now / 1000);
 	struct tm tm;
 	gmtime_r(&t, &tm);
-	char client[64], server[64];
+	const pc_model *model = pcd_node_generation(c->ew->room->node)->model;
 	const pc_addr *source = pcd_conn_source(c->conn);
-	pc_addr_format(source, client, sizeof(client));
+	unsigned matched;
+	uint32_t net = pc_model_client_net(model, source, &matched);
+	char group[32] = "-";
+	if (net != PC_NONE && model->client_nets[net].as < model->n_ases)
+		snprintf(group, sizeof(group), "AS%" PRIu32, model->ases[model->client_nets[net].as].asn);
 	struct sockaddr_storage ss;
 	socklen_t ss_len = sizeof(ss);
 	pc_addr local = {0};
 	uint16_t port = 0;
-	if (getsockname(pcd_conn_fd(c->conn), (struct sockaddr *)&ss, &ss_len) == 0)
+	char server[64] = "-";
+	if (getsockname(pcd_conn_fd(c->conn), (struct sockaddr *)&ss, &ss_len) == 0) {
 		pcd_addr_from_sockaddr(&ss, &local, &port);
-	pc_addr_format(&local, server, sizeof(server));
-	const struct pc_http_field *ua = c->req ? pc_http_field_find(c->req, "user-agent", 0) : NULL;
-	char uri[1024];
-	snprintf(uri, sizeof(uri), "http://%.*s", (int)(c->key_len < 1000 ? c->key_len : 1000),
-	         c->key ? c->key : "-");
-	for (char *p = uri; *p; p++)
-		if (*p == '\t' || *p == ' ' || (unsigned char)*p < 0x20)
-			*p = '_';
-	char agent[256] = "-";
-	if (ua != NULL) {
-		snprintf(agent, sizeof(agent), "%.*s", (int)(ua->value_len < 250 ? ua->value_len : 250),
-		         ua->value);
-		for (char *p = agent; *p; p++)
-			if (*p == '\t' || (unsigned char)*p < 0x20)
-				*p = '_';
+		pc_addr_format(&local, server, sizeof(server));
 	}
+	const struct pc_http_head *req = c->req;
+	const struct pc_http_field *ua = req ? pc_http_field_find(req, "user-agent", 0) : NULL;
+	const struct pc_http_field *host = req ? pc_http_field_find(req, "host", 0) : NULL;
+	char method[32], cs_uri[1200], target[1024], agent[256], hostbuf[256], upath[1024];
+	const char *host_text = host ? log_text(host->value, host->value_len, hostbuf, sizeof(hostbuf))
+	                             : server;
+	snprintf(cs_uri, sizeof(cs_uri), "http://%s%s", host_text,
+	         req ? log_text(req->target, req->target_len, target, sizeof(target)) : "/");
 	pthread_mutex_lock(&c->ew->shared->log_lock);
 	fprintf(log,
-	        "%04d-%02d-%02d\t%02d:%02d:%02d.%03u\t%.3f\t%s\t%s\t%u\t%.*s\t%s\tHTTP/1.%u\t%u\t%" PRIu64
-	        "\t%s\t%d\t%s\n",
+	        "%04d-%02d-%02d\t%02d:%02d:%02d.%03u\t%.3f\t%s\t%s\t%s\t%u\t%s\t%s\thttp://%s\t"
+	        "HTTP/1.%u\t%u\t%" PRIu64 "\t\"%s\"\t%d\t%s\n",
 	        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-	        (unsigned)(now % 1000), (double)(pcd_mono_ms() - c->started_ms) / 1000.0, client,
-	        server, port, c->req ? (int)c->req->method_len : 1, c->req ? c->req->method : "-",
-	        uri, c->req ? c->req->version_minor : 1, c->status, c->bytes_out, agent,
+	        (unsigned)(now % 1000), (double)(pcd_mono_ms() - c->started_ms) / 1000.0, group,
+	        server, edge_node_name(c->ew), port,
+	        req ? log_text(req->method, req->method_len, method, sizeof(method)) : "-", cs_uri,
+	        c->key_len > 0 ? log_text(c->key, c->key_len, upath, sizeof(upath)) : "-",
+	        req ? req->version_minor : 1, c->status, c->head_bytes + c->bytes_out,
+	        ua ? log_text(ua->value, ua->value_len, agent, sizeof(agent)) : "-",
 	        c->result == EDGE_HIT || c->result == EDGE_REVALIDATED ||
 	            c->result == EDGE_STALE_ERROR,
 	        edge_result_names[c->result]);
@@ -297,6 +318,7 @@ static void respond(struct edge_client *c, unsigned status, const char *why)
 	    status != 502 && status != 503)
 		c->keep_alive = false; /* a bad request: the stream may be out of step */
 	struct pc_buf *out = pcd_conn_out(c->conn);
+	size_t before = out->len;
 	bool ok = pc_buf_printf(out,
 	                        "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: peercdn\r\n"
 	                        "Content-Type: text/plain\r\nCache-Control: no-store\r\n"
@@ -305,6 +327,7 @@ static void respond(struct edge_client *c, unsigned status, const char *why)
 	                        status == 405 ? "Allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n"
 	                                      : "",
 	                        c->keep_alive ? "" : "Connection: close\r\n");
+	c->head_bytes += out->len - before;
 	if (ok && !no_body)
 		ok = pc_buf_append(out, body, (size_t)body_len);
 	c->status = status;
@@ -409,6 +432,7 @@ static bool write_head(struct edge_client *c, const struct edge_meta *meta)
 	bool has_body = !c->head_only && status != 304 && status != 204 && status != 412 &&
 	                !(status >= 100 && status < 200);
 	struct pc_buf *out = pcd_conn_out(c->conn);
+	size_t before = out->len;
 	bool ok = pc_buf_printf(out, "HTTP/1.1 %u %s\r\n", status,
 	                        status == stored->status && stored->reason_len > 0
 	                            ? "" : pc_http_reason(status));
@@ -418,8 +442,9 @@ static bool write_head(struct edge_client *c, const struct edge_meta *meta)
 	}
 	for (unsigned i = 0; ok && i < stored->n_fields; i++) {
 		const struct pc_http_field *f = &stored->fields[i];
-		if (field_is(f, "content-length") || field_is(f, "content-range"))
-			continue;
+		if (field_is(f, "content-length") || field_is(f, "content-range") ||
+		    field_is(f, "x-cache"))
+			continue; /* framing is ours, and so is X-Cache (a parent's says MISS) */
 		if (status == 412 || status == 416) {
 			if (field_is(f, "content-type") || field_is(f, "content-encoding"))
 				continue;
@@ -464,6 +489,7 @@ static bool write_head(struct edge_client *c, const struct edge_meta *meta)
 	else if (!c->keep_alive)
 		ok = ok && pc_buf_printf(out, "Connection: close\r\n");
 	ok = ok && pc_buf_append(out, "\r\n", 2);
+	c->head_bytes += out->len - before;
 	c->status = status;
 	c->head_sent = true;
 	if (!has_body)
@@ -830,6 +856,105 @@ static unsigned parse_error_status(int err)
 	}
 }
 
+/* The methods the edge forwards besides GET and HEAD; CONNECT and TRACE
+ * are refused (405), any other 501. */
+static bool forwardable(const struct pc_http_head *req)
+{
+	static const char *const methods[] = {"POST", "PUT", "DELETE", "PATCH", "OPTIONS", NULL};
+	for (const char *const *m = methods; *m != NULL; m++)
+		if (method_is(req, *m))
+			return true;
+	return false;
+}
+
+/* What is wrong with a request head before it is routed: the status of
+ * the refusal, or 0. */
+static unsigned judge(const struct pc_http_head *head, const struct pc_edge_params *params,
+                      enum pc_http_framing *framing, uint64_t *body_len, const char **why)
+{
+	if (method_is(head, "CONNECT") || method_is(head, "TRACE")) {
+		*why = "the edge is not a tunnel and does not echo";
+		return 405;
+	}
+	if (!method_is(head, "GET") && !method_is(head, "HEAD") && !forwardable(head)) {
+		*why = "unknown method";
+		return 501;
+	}
+	if (head->target_len > params->max_target_bytes) {
+		*why = "the target is too long";
+		return 414;
+	}
+	const struct pc_http_field *host = pc_http_field_find(head, "host", 0);
+	if (head->version_minor >= 1 && host == NULL) {
+		*why = "no Host field";
+		return 400;
+	}
+	if (host != NULL && pc_http_field_find(head, "host", (unsigned)(host - head->fields) + 1)) {
+		*why = "two Host fields"; /* RFC 9112 §3.2: which one would the origin take? */
+		return 400;
+	}
+	/* A coding we do not implement is 501 (RFC 9112 §6.1), before the
+	 * rule that chunked be last makes it a 400. */
+	struct pc_http_list list;
+	const char *coding;
+	uint32_t coding_len;
+	pc_http_list_begin(&list, head, "transfer-encoding");
+	while (pc_http_list_next(&list, &coding, &coding_len))
+		if (coding_len != 7 || strncasecmp(coding, "chunked", 7) != 0) {
+			*why = "a transfer coding other than chunked";
+			return 501;
+		}
+	int fr = pc_http_request_framing(head, framing, body_len);
+	if (fr != 0) {
+		*why = "bad body framing";
+		return fr == PC_ENOTSUP ? 501 : 400;
+	}
+	if (*framing == PC_HTTP_BODY_LENGTH && *body_len > params->max_body_bytes) {
+		*why = "the request body is too large";
+		return 413;
+	}
+	return 0;
+}
+
+/* Decodes a chunked request body from in into c->body_buf: 1 when whole
+ * (*consumed input bytes), 0 when more must come, PC_ESYNTAX, or
+ * PC_ERANGE past max bytes. */
+static int dechunk(struct edge_client *c, const char *in, size_t len, size_t max, size_t *consumed)
+{
+	struct pc_http_chunked chunked;
+	pc_http_chunked_init(&chunked);
+	size_t used = 0;
+	c->body_len = 0;
+	for (;;) {
+		size_t n, data_len;
+		const char *data;
+		int r = pc_http_chunked_feed(&chunked, in + used, len - used, &n, &data, &data_len);
+		if (r < 0)
+			return r;
+		used += n;
+		if (data_len > 0) {
+			if (c->body_len + data_len > max)
+				return PC_ERANGE;
+			if (c->body_len + data_len > c->body_cap) {
+				size_t cap = (c->body_len + data_len) * 2;
+				char *buf = realloc(c->body_buf, cap);
+				if (buf == NULL)
+					return PC_ERANGE;
+				c->body_buf = buf;
+				c->body_cap = cap;
+			}
+			memcpy(c->body_buf + c->body_len, data, data_len);
+			c->body_len += data_len;
+		}
+		if (r == 1) {
+			*consumed = used;
+			return 1;
+		}
+		if (n == 0 || used == len)
+			return 0;
+	}
+}
+
 static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *bytes, size_t len)
 {
 	struct edge_client *c = state;
@@ -845,7 +970,7 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 	c->req = head;
 	c->busy = true;
 	c->head_sent = c->collapsed = false;
-	c->bytes_out = 0;
+	c->bytes_out = c->head_bytes = 0;
 	c->result = EDGE_ERROR;
 	c->counters = NULL;
 	c->key_len = 0;
@@ -864,8 +989,12 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 	c->started_ms = pcd_mono_ms();
 	size_t used = r > 0 ? (size_t)r : len;
 	if (r < 0) {
+		unsigned status = parse_error_status(r);
+		const char *eol = memchr(in, '\n', len);
+		if (r == PC_ERANGE && (size_t)((eol != NULL ? eol : in + len) - in) > params->max_target_bytes)
+			status = 414; /* it is the request line that is too long */
 		c->req = NULL; /* nothing of it is valid */
-		respond(c, parse_error_status(r), "malformed request head");
+		respond(c, status, "malformed request head");
 		c->req = head;
 		c->in_input = false;
 		return len;
@@ -889,25 +1018,8 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 	c->head_only = method_is(head, "HEAD");
 	enum pc_http_framing framing;
 	uint64_t body_len = 0;
-	int fr = pc_http_request_framing(head, &framing, &body_len);
 	const char *why = NULL;
-	unsigned refuse = 0;
-	if (fr != 0) {
-		refuse = fr == PC_ENOTSUP ? 501 : 400;
-		why = "bad body framing";
-	} else if (framing == PC_HTTP_BODY_CHUNKED) {
-		refuse = 411;
-		why = "chunked request bodies are not forwarded: send a Content-Length";
-	} else if (framing == PC_HTTP_BODY_LENGTH && body_len > params->max_body_bytes) {
-		refuse = 413;
-		why = "the request body is too large";
-	} else if (head->target_len > params->max_target_bytes) {
-		refuse = 414;
-		why = "the target is too long";
-	} else if (head->version_minor >= 1 && pc_http_field_find(head, "host", 0) == NULL) {
-		refuse = 400;
-		why = "no Host field";
-	}
+	unsigned refuse = judge(head, params, &framing, &body_len, &why);
 	if (refuse == 0 && framing == PC_HTTP_BODY_LENGTH && body_len > 0) {
 		if (len - used < body_len) { /* the body is not all here yet */
 			c->busy = false;
@@ -918,6 +1030,22 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 		c->body = in + used;
 		c->body_len = (size_t)body_len;
 		used += (size_t)body_len;
+	} else if (refuse == 0 && framing == PC_HTTP_BODY_CHUNKED) {
+		size_t consumed;
+		int dr = dechunk(c, in + used, len - used, params->max_body_bytes, &consumed);
+		if (dr == 0) { /* not all here yet: decoded again when more comes */
+			c->busy = false;
+			c->in_input = false;
+			pcd_conn_set_state(conn, PCD_CONN_BUSY);
+			return 0;
+		}
+		if (dr < 0) {
+			refuse = dr == PC_ERANGE ? 413 : 400;
+			why = dr == PC_ERANGE ? "the request body is too large" : "a malformed chunk";
+		} else {
+			c->body = c->body_buf;
+			used += consumed;
+		}
 	}
 	if (refuse == 0)
 		refuse = route(c, &why);
@@ -934,8 +1062,6 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 		} else {
 			serve_cached(c);
 		}
-	} else if (method_is(head, "CONNECT") || method_is(head, "TRACE")) {
-		respond(c, 405, "method not allowed");
 	} else {
 		/* Unsafe and other methods go to the upstream for this client;
 		 * the response invalidates what it changed (edge_fetch.c). */
@@ -989,6 +1115,7 @@ static void client_free(void *state)
 	drop_answer(c);
 	free(c->req);
 	free(c->req_buf);
+	free(c->body_buf);
 	free(c->stored);
 	free(c->key);
 	free(c);
@@ -1120,6 +1247,12 @@ static bool edge_needs_restart(const void *old_settings, const void *new_setting
 	       a->disk_mb != b->disk_mb || !same_path || !same_log;
 }
 
+static const char *edge_start_node_name(const struct pcd_room *room)
+{
+	const pc_model *model = pcd_node_generation(room->node)->model;
+	return model->self_node < model->n_nodes ? model->nodes[model->self_node].name : "peercdn";
+}
+
 static int edge_start(struct pcd_room *room)
 {
 	struct edge_shared *shared = calloc(1, sizeof(*shared));
@@ -1148,11 +1281,16 @@ static int edge_start(struct pcd_room *room)
 			pcd_log(PCD_LOG_ERROR, "edge-access-log-failed", "path=%s error=\"%s\"",
 			        params->access_log, pc_strerror(err));
 		}
-		if (shared->access_log != NULL && ftell(shared->access_log) == 0)
+		/* RFC 7937's directives, once per start: a reopened log is
+		 * appended to, and a reader takes the last #fields. */
+		if (shared->access_log != NULL)
 			fprintf(shared->access_log,
-			        "#Version: 1.0\n#Fields: date\ttime\ttime-taken\tc-ip\ts-ip\ts-port\t"
-			        "cs-method\tu-uri\tprotocol\tsc-status\tsc-total-bytes\tcs(User-Agent)\t"
-			        "s-cached\tx-result\n");
+			        "#version: cdni/1\n#claimed-origin: %s\n"
+			        "#record-type: cdni_http_request_v1\n"
+			        "#fields: date\ttime\ttime-taken\tc-groupid\ts-ip\ts-hostname\ts-port\t"
+			        "cs-method\tcs-uri\tu-uri\tprotocol\tsc-status\tsc-total-bytes\t"
+			        "cs(user-agent)\ts-cached\tx-result\n",
+			        edge_start_node_name(room));
 	}
 	return err;
 }

@@ -494,7 +494,7 @@ def assert_not_served_short(r, expected):
     ("badchunk", {"chunked": 1}),
     ("chunkcut", {"chunked": 1}),
     ("reset", {}),              # RST mid-body
-    ("slow", {"delay": 2000}),  # 10 pieces, 2 s apart: beyond upstream_timeout_ms
+    ("slow", {"delay": 4000}),  # pieces 4 s apart: a pause beyond upstream_timeout_ms
 ])
 def test_broken_origin_answer_is_never_cached_nor_served_short(daemons, tmp_path, origin,
                                                                mode, params):

@@ -415,8 +415,11 @@ enum pc_cache_use pc_cache_decide(const struct pc_cache_entry *entry,
 	if ((entry->flags & PC_CACHE_E_NO_CACHE) || (req_cc->flags & PC_CC_NO_CACHE))
 		return revalidate(req_cc);
 	int64_t age = pc_cache_entry_age(entry, now);
-	/* An invalid request max-age is taken as 0: the most restrictive. */
-	if (req_cc->max_age != PC_CC_ABSENT && age > (req_cc->max_age < 0 ? 0 : req_cc->max_age))
+	/* An invalid request max-age is taken as 0: the most restrictive.
+	 * Ages are whole seconds, so an age of 0 may be most of one: max-age=0
+	 * ("nothing older than now", what a reload sends) always revalidates. */
+	int64_t max_age = req_cc->max_age < 0 ? 0 : req_cc->max_age;
+	if (req_cc->max_age != PC_CC_ABSENT && (age > max_age || max_age == 0))
 		return revalidate(req_cc);
 	if (entry->lifetime > age) {
 		if (req_cc->min_fresh > 0 && entry->lifetime - age < req_cc->min_fresh)

@@ -168,7 +168,7 @@ enum pc_cache_use {
 /* What to do with a request whose Cache-Control is req_cc (from
  * pc_cache_control_request) given the stored entry (NULL: none) at now.
  * Revalidate: on the response's no-cache, the request's no-cache, an age
- * over the request's max-age, a remaining freshness under its min-fresh,
+ * over the request's max-age (max-age=0: always), a remaining freshness under its min-fresh,
  * and when stale unless stale serving is allowed (stale-while-revalidate
  * window, then the request's max-stale) and not prohibited (no-stale
  * entries). only-if-cached turns MISS and REVALIDATE into
