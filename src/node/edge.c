@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "lib/base/err.h"
+#include "lib/proto/edge_route.h"
 #include "node/edge.h"
 #include "node/edge_internal.h"
 #include "node/log.h"
@@ -95,38 +96,6 @@ const char *edge_node_name(const struct edge_worker *ew)
 const char *edge_via(const struct edge_worker *ew)
 {
 	return ew->via;
-}
-
-static bool in_hosts(const char *const *hosts, uint32_t n, const char *host, size_t len)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (strlen(hosts[i]) == len && strncasecmp(hosts[i], host, len) == 0)
-			return true;
-	return false;
-}
-
-/* The provider whose origins include host, or PC_NONE. */
-static uint32_t provider_of(const pc_model *model, const char *host, size_t len, bool *directory)
-{
-	for (uint32_t i = 0; i < model->n_providers; i++) {
-		const struct pc_provider *p = &model->providers[i];
-		if (in_hosts(p->origin_hosts, p->n_origin_hosts, host, len)) {
-			*directory = false;
-			return i;
-		}
-		if (in_hosts(p->directory_hosts, p->n_directory_hosts, host, len)) {
-			*directory = true;
-			return i;
-		}
-	}
-	return PC_NONE;
-}
-
-struct edge_provider_counters *edge_provider(struct edge_worker *ew, const char *host, size_t len)
-{
-	bool directory;
-	uint32_t i = provider_of(pcd_node_generation(ew->room->node)->model, host, len, &directory);
-	return &ew->providers[i < EDGE_MAX_PROVIDERS ? i : EDGE_MAX_PROVIDERS];
 }
 
 void edge_wake(struct edge_shared *shared, struct pcd_object *object)
@@ -581,6 +550,7 @@ static void start_own_fetch(struct edge_client *c, bool shared, bool insert,
 	    .body = c->body,
 	    .body_len = c->body_len,
 	    .shared = shared,
+	    .counters = c->counters,
 	};
 	c->fetch = (struct edge_fetch *)1; /* set: a synchronous failure clears it */
 	struct edge_fetch *f = edge_fetch_start(c->ew, &req, object, c, stale, insert);
@@ -643,58 +613,24 @@ static unsigned route(struct edge_client *c, const char **why)
 {
 	const struct pc_http_head *req = c->req;
 	const pc_model *model = pcd_node_generation(c->ew->room->node)->model;
-	const char *target = req->target, *end = req->target + req->target_len;
-	const char *host = NULL, *path;
-	size_t host_len = 0;
-	if (req->target_len >= 7 && strncasecmp(target, "http://", 7) == 0) {
-		host = target + 7; /* absolute-form: the Host field is ignored */
-		path = memchr(host, '/', (size_t)(end - host));
-		if (path == NULL)
-			path = end;
-		host_len = (size_t)(path - host);
-	} else if (target[0] == '/') {
-		path = target;
-		const struct pc_http_field *h = pc_http_field_find(req, "host", 0);
-		if (h != NULL) {
-			host = h->value;
-			host_len = h->value_len;
-		}
-	} else {
+	const struct pc_http_field *host = pc_http_field_find(req, "host", 0);
+	struct pc_edge_route r;
+	int err = pc_edge_route(model, req->target, req->target_len, host ? host->value : NULL,
+	                        host ? host->value_len : 0, &r);
+	if (err == PC_ESYNTAX) {
 		*why = "the target is not a path or an http URL";
 		return 400;
 	}
-	if (host != NULL) { /* without the port */
-		const char *colon = memchr(host, ':', host_len);
-		if (colon != NULL)
-			host_len = (size_t)(colon - host);
-	}
-	/* The CDN form: the first path segment names an origin or directory. */
-	const char *seg = path < end ? path + 1 : end;
-	const char *seg_end = seg;
-	while (seg_end < end && *seg_end != '/' && *seg_end != '?')
-		seg_end++;
-	bool directory = false;
-	uint32_t provider = seg_end > seg ? provider_of(model, seg, (size_t)(seg_end - seg), &directory)
-	                                  : PC_NONE;
-	const char *rest;
-	if (provider != PC_NONE) {
-		host = seg;
-		host_len = (size_t)(seg_end - seg);
-		rest = seg_end;
-	} else if (host != NULL &&
-	           (provider = provider_of(model, host, host_len, &directory)) != PC_NONE) {
-		rest = path;
-	} else {
+	if (err != 0) {
 		PCD_BUMP(c->ew->misc[EC_REFUSED]);
 		*why = "not a URL of a provider of this CDN";
 		return 404;
 	}
-	if (directory) {
+	if (r.directory) {
 		*why = "directory names are served by the directory role's answers (not yet here)";
 		return 501;
 	}
-	size_t rest_len = (size_t)(end - rest);
-	size_t need = host_len + 1 + rest_len + 1;
+	size_t need = r.host_len + r.path_len + 2;
 	if (need > EDGE_KEY_MAX) {
 		*why = "the URL is too long";
 		return 414;
@@ -705,19 +641,12 @@ static unsigned route(struct edge_client *c, const char **why)
 		return 503;
 	}
 	c->key = key;
-	for (size_t i = 0; i < host_len; i++)
-		key[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] - 'A' + 'a' : host[i]);
-	size_t n = host_len;
-	if (rest_len == 0 || rest[0] != '/')
-		key[n++] = '/';
-	memcpy(key + n, rest, rest_len);
-	n += rest_len;
-	key[n] = '\0';
-	c->key_len = n;
-	c->host_len = host_len;
-	c->path = key + host_len;
-	c->path_len = n - host_len;
-	c->counters = &c->ew->providers[provider < EDGE_MAX_PROVIDERS ? provider : EDGE_MAX_PROVIDERS];
+	c->key_len = (size_t)pc_edge_key(&r, key, need);
+	c->host_len = r.host_len;
+	c->path = key + r.host_len;
+	c->path_len = c->key_len - r.host_len;
+	c->counters = &c->ew->providers[r.provider < EDGE_MAX_PROVIDERS ? r.provider
+	                                                                 : EDGE_MAX_PROVIDERS];
 	return 0;
 }
 
@@ -785,7 +714,8 @@ static void serve_cached(struct edge_client *c)
 				struct edge_fetch_request req = {
 				    .key = c->key, .key_len = c->key_len, .host = c->key,
 				    .host_len = c->host_len, .path = c->path, .path_len = c->path_len,
-				    .client_head = c->req, .shared = true};
+				    .client_head = c->req, .shared = true,
+				    .counters = c->counters};
 				edge_fetch_start(ew, &req, fresh, NULL, object, true);
 				pcd_object_unref(fresh);
 			}
@@ -834,7 +764,8 @@ static void serve_cached(struct edge_client *c)
 	if (created) {
 		struct edge_fetch_request req = {
 		    .key = c->key, .key_len = c->key_len, .host = c->key, .host_len = c->host_len,
-		    .path = c->path, .path_len = c->path_len, .client_head = c->req, .shared = true};
+		    .path = c->path, .path_len = c->path_len, .client_head = c->req, .shared = true,
+				    .counters = c->counters};
 		edge_fetch_start(ew, &req, object, NULL, NULL, false);
 	} else {
 		c->collapsed = true;
@@ -1179,41 +1110,15 @@ enum pcd_edge_icp pcd_edge_icp_lookup(struct pcd_node *node, const char *url, si
 	struct pcd_generation *gen = pcd_node_generation(node);
 	if (pcd_roles[slot] == NULL || shared == NULL || !pcd_role_enabled(slot, gen))
 		return PCD_EDGE_ICP_DENIED;
-	/* http://<edge>/<origin host>/<path> or http://<origin host>/<path> */
-	if (len < 8 || strncasecmp(url, "http://", 7) != 0)
-		return PCD_EDGE_ICP_DENIED;
-	const char *host = url + 7, *end = url + len;
-	const char *slash = memchr(host, '/', (size_t)(end - host));
-	const char *host_end = slash != NULL ? slash : end;
-	const char *colon = memchr(host, ':', (size_t)(host_end - host));
-	size_t host_len = (size_t)((colon != NULL ? colon : host_end) - host);
-	const char *path = slash != NULL ? slash : end;
-	bool directory;
-	const char *seg = path < end ? path + 1 : end, *seg_end = seg;
-	while (seg_end < end && *seg_end != '/' && *seg_end != '?')
-		seg_end++;
-	if (seg_end > seg && provider_of(gen->model, seg, (size_t)(seg_end - seg), &directory) !=
-	                         PC_NONE) {
-		host = seg;
-		host_len = (size_t)(seg_end - seg);
-		path = seg_end;
-	} else if (provider_of(gen->model, host, host_len, &directory) == PC_NONE) {
-		return PCD_EDGE_ICP_DENIED;
-	}
-	if (directory)
-		return PCD_EDGE_ICP_DENIED;
+	/* http://<edge>/<origin host>/<path> or http://<origin host>/<path>:
+	 * the object a client of the edge would get for that URL. */
+	struct pc_edge_route r;
 	char key[EDGE_KEY_MAX];
-	size_t rest = (size_t)(end - path);
-	if (host_len + 1 + rest >= sizeof(key))
+	int n;
+	if (pc_edge_route(gen->model, url, len, NULL, 0, &r) != 0 || r.directory ||
+	    (n = pc_edge_key(&r, key, sizeof(key))) < 0)
 		return PCD_EDGE_ICP_DENIED;
-	for (size_t i = 0; i < host_len; i++)
-		key[i] = (char)(host[i] >= 'A' && host[i] <= 'Z' ? host[i] - 'A' + 'a' : host[i]);
-	size_t n = host_len;
-	if (rest == 0 || path[0] != '/')
-		key[n++] = '/';
-	memcpy(key + n, path, rest);
-	n += rest;
-	if (pcd_store_contains(shared->store, key, n))
+	if (pcd_store_contains(shared->store, key, (size_t)n))
 		return PCD_EDGE_ICP_HIT;
 	/* Loaded: fetches in flight near the limit on the workers. */
 	const struct pc_edge_params *params = pcd_room_settings(room, gen);

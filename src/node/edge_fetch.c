@@ -703,7 +703,7 @@ struct edge_fetch *edge_fetch_start(struct edge_worker *ew, const struct edge_fe
 	f->client = client;
 	f->shared = req->shared;
 	f->insert = insert;
-	f->counters = edge_provider(ew, req->host, req->host_len);
+	f->counters = req->counters;
 	f->key = strndup(req->key, req->key_len);
 	f->key_len = req->key_len;
 	f->host = strndup(req->host, req->host_len);

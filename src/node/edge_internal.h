@@ -122,9 +122,6 @@ struct edge_worker {
 const struct pc_edge_params *edge_params(const struct edge_worker *ew);
 /* This node's name, for Via. */
 const char *edge_node_name(const struct edge_worker *ew);
-/* The provider counters of a content host. */
-struct edge_provider_counters *edge_provider(struct edge_worker *ew, const char *host,
-                                             size_t len);
 /* Wakes the workers whose clients wait on object (it has a head, more
  * bytes, or it ended). Any thread. */
 void edge_wake(struct edge_shared *shared, struct pcd_object *object);
@@ -148,6 +145,7 @@ struct edge_fetch_request {
 	const char *body;                       /* a request body (POST), or NULL */
 	size_t body_len;
 	bool shared; /* a fill others may collapse onto: no conditional or Range forwarded */
+	struct edge_provider_counters *counters; /* the provider's, of the fetch's worker */
 };
 
 /* Starts fetching req into object (a reference is taken): a shared fill
