@@ -206,7 +206,8 @@ static void access_log(struct edge_client *c)
 	        (unsigned)(now % 1000), (double)(pcd_mono_ms() - c->started_ms) / 1000.0, group,
 	        server, edge_node_name(c->ew), port,
 	        req ? log_text(req->method, req->method_len, method, sizeof(method)) : "-", cs_uri,
-	        c->key_len > 0 ? log_text(c->key, c->key_len, upath, sizeof(upath)) : "-",
+	        c->key_len > 0 ? log_text(c->key, c->host_len + c->path_len, upath, sizeof(upath))
+	                       : "-",
 	        req ? req->version_minor : 1, c->status, c->head_bytes + c->bytes_out,
 	        ua ? log_text(ua->value, ua->value_len, agent, sizeof(agent)) : "-",
 	        c->result == EDGE_HIT || c->result == EDGE_REVALIDATED ||
@@ -671,6 +672,39 @@ static bool method_is(const struct pc_http_head *req, const char *m)
 	return req->method_len == strlen(m) && memcmp(req->method, m, req->method_len) == 0;
 }
 
+/* When *object is the stub of a URL whose responses vary, the request's
+ * key becomes its variant's and *object that variant (NULL: none yet).
+ * False when memory runs out. */
+static bool to_variant(struct edge_client *c, struct pcd_object **object)
+{
+	struct pcd_head *head = pcd_object_head(*object);
+	size_t len, meta_len;
+	const char *bytes = head ? pcd_head_bytes(head, &len) : NULL;
+	const struct edge_meta *meta = head ? pcd_head_meta(head, &meta_len) : NULL;
+	if (meta == NULL || meta_len < sizeof(*meta) || meta->version != EDGE_META_VERSION ||
+	    !meta->vary_stub || pc_http_parse_response(bytes, len, len, c->stored) <= 0) {
+		pcd_head_unref(head);
+		return true;
+	}
+	uint64_t gen = meta->vary_gen;
+	pcd_head_unref(head);
+	pcd_object_unref(*object);
+	*object = NULL;
+	char vary[EDGE_VARY_MAX];
+	int vary_len = pc_cache_vary_key(c->stored, c->req, vary, sizeof(vary));
+	if (vary_len < 0)
+		vary_len = 0; /* Vary: * or too long: the URL's own key, fetched anew */
+	size_t need = c->key_len + EDGE_VARIANT_EXTRA + (size_t)vary_len;
+	char *key = realloc(c->key, need);
+	if (key == NULL)
+		return false;
+	c->key = key;
+	c->path = key + c->host_len;
+	c->key_len = edge_variant_key(key, c->key_len, gen, vary, (size_t)vary_len, key);
+	*object = pcd_store_lookup(c->ew->shared->store, c->key, c->key_len);
+	return true;
+}
+
 /* A GET or HEAD: from the store, or through a fill. */
 static void serve_cached(struct edge_client *c)
 {
@@ -678,12 +712,18 @@ static void serve_cached(struct edge_client *c)
 	struct pcd_store *store = ew->shared->store;
 	int64_t now = (int64_t)(pcd_now_ms() / 1000);
 	struct pcd_object *object = pcd_store_lookup(store, c->key, c->key_len);
+	if (object != NULL && pcd_object_state(object) == PCD_OBJECT_COMPLETE &&
+	    !to_variant(c, &object)) {
+		respond(c, 503, "out of memory");
+		return;
+	}
 	if (object != NULL && pcd_object_state(object) == PCD_OBJECT_COMPLETE) {
 		struct pcd_head *head = pcd_object_head(object);
 		size_t len, meta_len;
 		const char *bytes = head ? pcd_head_bytes(head, &len) : NULL;
 		const struct edge_meta *meta = head ? pcd_head_meta(head, &meta_len) : NULL;
-		bool usable = meta != NULL && meta_len >= sizeof(*meta) && !meta->error &&
+		bool usable = meta != NULL && meta_len >= sizeof(*meta) &&
+		              meta->version == EDGE_META_VERSION && !meta->error && !meta->vary_stub &&
 		              pc_http_parse_response(bytes, len, len, c->stored) > 0;
 		if (usable && meta->vary_len > 0) {
 			char key[EDGE_VARY_MAX];
@@ -733,8 +773,11 @@ static void serve_cached(struct edge_client *c)
 			pcd_object_unref(object);
 			respond(c, 504, "only-if-cached, and nothing fresh is stored");
 			return;
-		case PC_CACHE_MISS:
-			break;
+		case PC_CACHE_MISS: /* unusable (another version's record): replaced */
+			pcd_object_unref(object);
+			c->result = EDGE_MISS;
+			start_own_fetch(c, true, true, NULL);
+			return;
 		}
 	} else if (object != NULL && pcd_object_state(object) == PCD_OBJECT_FILLING) {
 		c->object = object;

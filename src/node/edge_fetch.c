@@ -12,6 +12,9 @@
  * timeouts, and go back to a per-worker keep-alive pool after a response
  * that leaves them usable. */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdlib.h>
@@ -409,6 +412,60 @@ static void refresh_stale(struct edge_fetch *f, const struct pc_http_head *resp)
 	pcd_head_unref(sh);
 }
 
+size_t edge_variant_key(const char *key, size_t key_len, uint64_t gen, const char *vary,
+                        size_t vary_len, char *out)
+{
+	memmove(out, key, key_len); /* out may be key */
+	out[key_len] = '\0';
+	snprintf(out + key_len + 1, 17, "%016" PRIx64, gen);
+	memcpy(out + key_len + EDGE_VARIANT_EXTRA, vary, vary_len);
+	return key_len + EDGE_VARIANT_EXTRA + vary_len;
+}
+
+/* The first response with Vary for a URL: a stub of its Vary fields goes
+ * under the URL's key, and the object under its variant's key. */
+static bool file_variant(struct edge_fetch *f, const struct pc_http_head *resp,
+                         struct edge_meta *meta)
+{
+	struct pcd_store *store = f->ew->shared->store;
+	struct pc_buf head = {0};
+	bool ok = pc_buf_printf(&head, "HTTP/1.1 200 OK\r\n");
+	for (unsigned i = 0; ok && i < resp->n_fields; i++) {
+		const struct pc_http_field *field = &resp->fields[i];
+		if (field->name_len == 4 && strncasecmp(field->name, "vary", 4) == 0)
+			ok = pc_buf_printf(&head, "Vary: %.*s\r\n", (int)field->value_len, field->value);
+	}
+	ok = ok && pc_buf_append(&head, "\r\n", 2);
+	static _Atomic uint64_t sequence;
+	uint64_t gen = (pcd_now_ms() << 20) ^ atomic_fetch_add(&sequence, 1);
+	struct edge_meta stub_meta = {.version = EDGE_META_VERSION,
+	                              .shared = true,
+	                              .vary_stub = true,
+	                              .vary_gen = gen,
+	                              .entry = meta->entry};
+	struct pcd_object *stub = ok ? pcd_object_new() : NULL;
+	size_t variant_cap = f->key_len + EDGE_VARIANT_EXTRA + meta->vary_len;
+	char *variant = malloc(variant_cap);
+	ok = stub != NULL && variant != NULL &&
+	     pcd_object_set_head(stub, head.data, head.len, &stub_meta, sizeof(stub_meta)) == 0;
+	pc_buf_free(&head);
+	if (ok) {
+		pcd_object_finish(stub);
+		pcd_store_remove(store, f->key, f->key_len, f->object);
+		pcd_store_insert(store, f->key, f->key_len, stub);
+		size_t len = edge_variant_key(f->key, f->key_len, gen, (const char *)(meta + 1),
+		                              meta->vary_len, variant);
+		pcd_store_insert(store, variant, len, f->object);
+		free(f->key);
+		f->key = variant;
+		f->key_len = len;
+		variant = NULL;
+	}
+	pcd_object_unref(stub);
+	free(variant);
+	return ok;
+}
+
 /* The response head: what to keep of it, where the object goes. Returns
  * false when the fetch ended here (freed). */
 static bool on_head(struct edge_fetch *f, const struct pc_http_head *resp)
@@ -472,10 +529,18 @@ static bool on_head(struct edge_fetch *f, const struct pc_http_head *resp)
 	bool keep = meta->shared && f->shared && meta->body_len != UINT64_MAX
 	                ? meta->body_len <= max_object
 	                : meta->shared;
-	if (keep && f->insert)
+	bool primary = memchr(f->key, '\0', f->key_len) == NULL;
+	if (keep && vary_len > 0 && primary) {
+		if (!file_variant(f, resp, meta)) {
+			free(meta);
+			fetch_fail(f, EC_UPSTREAM_BAD, 502);
+			return false;
+		}
+	} else if (keep && f->insert) {
 		pcd_store_insert(ew->shared->store, f->key, f->key_len, f->object);
-	else if (!keep)
+	} else if (!keep) {
 		pcd_store_remove(ew->shared->store, f->key, f->key_len, f->object);
+	}
 	if (f->framing == PC_HTTP_BODY_LENGTH && f->remaining <= max_object)
 		pcd_object_reserve(f->object, f->remaining);
 	int err = pcd_object_set_head(f->object, f->head_buf, (size_t)head_len, meta,

@@ -23,7 +23,7 @@ enum {
 	EDGE_HEAD_MAX = 65536, /* a stored head, after the fields a cache drops */
 	EDGE_VARY_MAX = 1024,  /* a secondary key (pc_cache_vary_key) */
 	EDGE_MAX_PROVIDERS = 64,
-	EDGE_META_VERSION = 1,
+	EDGE_META_VERSION = 2,
 };
 
 /* How a request was answered, for metrics and the access log. */
@@ -47,8 +47,23 @@ struct edge_meta {
 	uint64_t body_len;   /* UINT64_MAX: unknown until complete */
 	bool shared;         /* may answer other clients (not private, not a pass) */
 	bool error;          /* the edge's own error answer to a failed fill */
+	/* A URL whose responses vary keeps, under its key, a stub that holds
+	 * only the Vary fields; each variant is under the key, a NUL, the
+	 * stub's generation in hex and its secondary key (edge_variant_key).
+	 * A new stub (after an invalidation) has a new generation, so older
+	 * variants are never found again. */
+	bool vary_stub;
+	uint64_t vary_gen;
 	struct pc_cache_entry entry;
 };
+
+enum { EDGE_VARIANT_EXTRA = 1 + 16 }; /* the NUL and the generation, before the secondary key */
+
+/* Writes the key of a variant of key (primary, key_len bytes) for stub
+ * generation gen and secondary key vary into out (at least key_len +
+ * EDGE_VARIANT_EXTRA + vary_len bytes); returns its length. */
+size_t edge_variant_key(const char *key, size_t key_len, uint64_t gen, const char *vary,
+                        size_t vary_len, char *out);
 
 /* Per worker, per provider (index in the model; the last one is "other"). */
 struct edge_provider_counters {
