@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "lib/base/err.h"
@@ -196,16 +197,21 @@ static void access_log(struct edge_client *c)
 	char method[32], cs_uri[1200], target[1024], agent[256], hostbuf[256], upath[1024];
 	const char *host_text = host ? log_text(host->value, host->value_len, hostbuf, sizeof(hostbuf))
 	                             : server;
-	snprintf(cs_uri, sizeof(cs_uri), "http://%s%s", host_text,
-	         req ? log_text(req->target, req->target_len, target, sizeof(target)) : "/");
+	const char *target_text = req ? log_text(req->target, req->target_len, target, sizeof(target))
+	                              : "/";
+	if (target_text[0] == '/' || target_text[0] == '-')
+		snprintf(cs_uri, sizeof(cs_uri), "http://%s%s", host_text, target_text);
+	else /* absolute-form: the URL as sent */
+		snprintf(cs_uri, sizeof(cs_uri), "%s", target_text);
 	pthread_mutex_lock(&c->ew->shared->log_lock);
 	fprintf(log,
-	        "%04d-%02d-%02d\t%02d:%02d:%02d.%03u\t%.3f\t%s\t%s\t%s\t%u\t%s\t%s\thttp://%s\t"
+	        "%04d-%02d-%02d\t%02d:%02d:%02d.%03u\t%.3f\t%s\t%s\t%s\t%u\t%s\t%s\t%s%s\t"
 	        "HTTP/1.%u\t%u\t%" PRIu64 "\t\"%s\"\t%d\t%s\n",
 	        tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	        (unsigned)(now % 1000), (double)(pcd_mono_ms() - c->started_ms) / 1000.0, group,
 	        server, edge_node_name(c->ew), port,
 	        req ? log_text(req->method, req->method_len, method, sizeof(method)) : "-", cs_uri,
+	        c->key_len > 0 ? "http://" : "",
 	        c->key_len > 0 ? log_text(c->key, c->host_len + c->path_len, upath, sizeof(upath))
 	                       : "-",
 	        req ? req->version_minor : 1, c->status, c->head_bytes + c->bytes_out,
@@ -272,6 +278,10 @@ static void abort_client(struct edge_client *c)
 	access_log(c);
 	drop_answer(c);
 	c->busy = false;
+	/* A reset, not a FIN: a client reading to the close (HTTP/1.0, no
+	 * length) must not take what it got for the whole body. */
+	struct linger reset = {.l_onoff = 1, .l_linger = 0};
+	setsockopt(pcd_conn_fd(c->conn), SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
 	pcd_conn_abort(c->conn);
 }
 
@@ -412,8 +422,8 @@ static bool write_head(struct edge_client *c, const struct edge_meta *meta)
 	}
 	for (unsigned i = 0; ok && i < stored->n_fields; i++) {
 		const struct pc_http_field *f = &stored->fields[i];
-		if (field_is(f, "content-length") || field_is(f, "content-range") ||
-		    field_is(f, "x-cache"))
+		if (field_is(f, "content-length") || field_is(f, "x-cache") ||
+		    (field_is(f, "content-range") && stored->status != 206))
 			continue; /* framing is ours, and so is X-Cache (a parent's says MISS) */
 		if (status == 412 || status == 416) {
 			if (field_is(f, "content-type") || field_is(f, "content-encoding"))
@@ -518,6 +528,8 @@ static void serve(struct edge_client *c)
 				return;
 			}
 		}
+		if (meta->error)
+			c->result = EDGE_ERROR; /* the failed fill's answer, not a miss */
 		if (!write_head(c, meta)) {
 			abort_client(c);
 			return;
@@ -1054,11 +1066,15 @@ static void client_end(struct pcd_conn *conn, void *state, enum pcd_conn_end why
 {
 	struct edge_client *c = state;
 	if (why == PCD_CONN_END_TIMEOUT && !c->busy) {
+		struct pc_http_head *head = c->req;
 		c->in_input = true;
 		c->busy = true;
 		c->keep_alive = false;
-		c->req = NULL;
+		c->req = NULL; /* none arrived whole */
+		c->key_len = c->bytes_out = c->head_bytes = 0;
+		c->started_ms = pcd_mono_ms();
 		respond(c, 408, "the request did not arrive in time");
+		c->req = head;
 		c->in_input = false;
 		return;
 	}

@@ -296,7 +296,10 @@ static void fetch_fail(struct edge_fetch *f, enum edge_counter why, unsigned sta
 		up->fetch = NULL;
 		pcd_conn_abort(up->conn);
 	}
-	if (!began && !f->head_set) {
+	/* A request that is not idempotent (RFC 9110 §9.2.2) is sent again
+	 * only when it cannot have arrived: the connection was never made. */
+	bool idempotent = strcmp(f->method, "POST") != 0 && strcmp(f->method, "PATCH") != 0;
+	if (!began && !f->head_set && (idempotent || why == EC_UPSTREAM_CONNECT)) {
 		if (fresh_retry) {
 			f->retried_fresh = true;
 			f->next_upstream--; /* the same upstream, on a new connection */
