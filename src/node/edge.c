@@ -1213,8 +1213,25 @@ enum pcd_edge_icp pcd_edge_icp_lookup(struct pcd_node *node, const char *url, si
 		key[n++] = '/';
 	memcpy(key + n, path, rest);
 	n += rest;
-	if (pcd_store_contains(shared->store, key, n))
+	/* HIT only for what the next request would be served from the store
+	 * as it is (RFC 2187: Squid's own HIT needs the object fresh); one
+	 * only on disk is not read for a datagram: held is all that is known. */
+	bool on_disk;
+	struct pcd_object *held = pcd_store_peek(shared->store, key, n, &on_disk);
+	if (held != NULL) {
+		struct pcd_head *head = pcd_object_head(held);
+		size_t meta_len;
+		const struct edge_meta *meta = head ? pcd_head_meta(head, &meta_len) : NULL;
+		bool fresh = meta != NULL && meta_len >= sizeof(*meta) && !meta->error &&
+		             meta->shared && !(meta->entry.flags & PC_CACHE_E_NO_CACHE) &&
+		             pc_cache_entry_fresh(&meta->entry, (int64_t)(pcd_now_ms() / 1000));
+		pcd_head_unref(head);
+		pcd_object_unref(held);
+		if (fresh)
+			return PCD_EDGE_ICP_HIT;
+	} else if (on_disk) {
 		return PCD_EDGE_ICP_HIT;
+	}
 	/* Loaded: fetches in flight near the limit on the workers. */
 	const struct pc_edge_params *params = pcd_room_settings(room, gen);
 	unsigned busy = 0, workers = 0;

@@ -153,6 +153,15 @@ def test_default_allow_denies_all(daemons, querier):
     assert querier(node.config["icp"]["port"]).query() == OP["denied"]
 
 
+def test_no_edge_role_denies_all(daemons, querier):
+    """A node without the edge role holds nothing and fetches nothing:
+    every query is DENIED."""
+    cfg = icp_config()
+    cfg["edge"]["enabled"] = False
+    node = daemons(cfg)
+    assert querier(node.config["icp"]["port"]).query() == OP["denied"]
+
+
 MALFORMED = {
     # corpus seed: the reason it is counted under
     "short_header": "short",
@@ -264,6 +273,38 @@ def test_hit_agrees_with_the_edge_route(daemons, querier):
         origin.stop()
 
 
+# Objects the edge fetched but would not serve from its store to the next
+# client without going upstream: (path with the origin's query, why).
+NOT_HITS = [
+    ("/no-store?cc=no-store", "never stored"),
+    ("/private?cc=private", "not for a shared cache"),
+    ("/no-cache?cc=no-cache", "revalidated before every use"),
+    ("/stale?cc=max-age%3D0", "stale"),
+    ("/expired?expires=-60", "stale"),
+    ("/error?status=500", "a status not cacheable by default"),
+]
+
+
+@pytest.mark.parametrize("path,why", NOT_HITS, ids=[p for p, _ in NOT_HITS])
+def test_no_hit_for_what_the_edge_would_fetch_again(daemons, querier, path, why):
+    """ICP says HIT only for an object the edge would serve from its store
+    as it is: a child that takes a HIT sends the parent the request
+    expecting no upstream fetch (RFC 2186: the object is in the cache;
+    Squid's own answer needs it fresh)."""
+    origin = Origin()
+    try:
+        node = daemons(icp_config(origin_address=origin.address))
+        r = fetch(node, f"/www.abc.com{path}", "abc.cdn.acme.net")
+        assert r.complete, r
+        q = querier(node.config["icp"]["port"])
+        assert q.query(url=f"http://www.abc.com{path}".encode()) == OP["miss"], why
+        fresh = "/fresh?cc=max-age%3D600"  # the same node answers HIT for a fresh one
+        assert fetch(node, f"/www.abc.com{fresh}", "abc.cdn.acme.net").status == 200
+        assert q.query(url=f"http://www.abc.com{fresh}".encode()) == OP["hit"]
+    finally:
+        origin.stop()
+
+
 # ---- a real Squid as the legacy child ----
 
 SQUID = "/usr/sbin/squid"
@@ -320,6 +361,10 @@ icp_port {self.icp_port}
 # or not ("Ignoring UDP packet sent by myself").
 udp_incoming_address {SQUID_ICP_HOST}
 cache_peer {HOST} parent {parent_http} {icp_port} no-digest
+# As docs/icp.md says: only the CDN's URLs go to the node.
+acl cdn dstdomain abc.cdn.acme.net www.abc.com
+cache_peer_access {HOST} allow cdn
+cache_peer_access {HOST} deny all
 never_direct allow all
 # A fixed wait for the parent's answer: the dynamic one starts at 5 ms
 # and Squid reads its ICP socket only every few events.
