@@ -39,8 +39,8 @@ const char *const edge_result_names[EDGE__RESULTS] = {
 };
 /* The upstream failures are one metric with a reason label. */
 const char *const edge_counter_names[EC__COUNT] = {
-    "connect", "reset", "timeout", "bad_response", "short_body", "no_upstream",
-    "aborted_clients", "refused_requests",
+    "connect",    "reset",       "timeout",         "bad_response",
+    "short_body", "no_upstream", "aborted_clients", "refused_requests",
 };
 static const char *const x_cache[EDGE__RESULTS] = {
     "HIT", "MISS", "REVALIDATED", "STALE", "PASS", "ERROR",
@@ -181,7 +181,8 @@ static void access_log(struct edge_client *c)
 	uint32_t net = pc_model_client_net(model, source, &matched);
 	char group[32] = "-";
 	if (net != PC_NONE && model->client_nets[net].as < model->n_ases)
-		snprintf(group, sizeof(group), "AS%" PRIu32, model->ases[model->client_nets[net].as].asn);
+		snprintf(group, sizeof(group), "AS%" PRIu32,
+		         model->ases[model->client_nets[net].as].asn);
 	struct sockaddr_storage ss;
 	socklen_t ss_len = sizeof(ss);
 	pc_addr local = {0};
@@ -195,10 +196,10 @@ static void access_log(struct edge_client *c)
 	const struct pc_http_field *ua = req ? pc_http_field_find(req, "user-agent", 0) : NULL;
 	const struct pc_http_field *host = req ? pc_http_field_find(req, "host", 0) : NULL;
 	char method[32], cs_uri[1200], target[1024], agent[256], hostbuf[256], upath[1024];
-	const char *host_text = host ? log_text(host->value, host->value_len, hostbuf, sizeof(hostbuf))
-	                             : server;
-	const char *target_text = req ? log_text(req->target, req->target_len, target, sizeof(target))
-	                              : "/";
+	const char *host_text =
+	    host ? log_text(host->value, host->value_len, hostbuf, sizeof(hostbuf)) : server;
+	const char *target_text =
+	    req ? log_text(req->target, req->target_len, target, sizeof(target)) : "/";
 	if (target_text[0] == '/' || target_text[0] == '-')
 		snprintf(cs_uri, sizeof(cs_uri), "http://%s%s", host_text, target_text);
 	else /* absolute-form: the URL as sent */
@@ -299,14 +300,14 @@ static void respond(struct edge_client *c, unsigned status, const char *why)
 		c->keep_alive = false; /* a bad request: the stream may be out of step */
 	struct pc_buf *out = pcd_conn_out(c->conn);
 	size_t before = out->len;
-	bool ok = pc_buf_printf(out,
-	                        "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: peercdn\r\n"
-	                        "Content-Type: text/plain\r\nCache-Control: no-store\r\n"
-	                        "Content-Length: %d\r\n%s%s\r\n",
-	                        status, pc_http_reason(status), date, body_len,
-	                        status == 405 ? "Allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n"
-	                                      : "",
-	                        c->keep_alive ? "" : "Connection: close\r\n");
+	bool ok = pc_buf_printf(
+	    out,
+	    "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: peercdn\r\n"
+	    "Content-Type: text/plain\r\nCache-Control: no-store\r\n"
+	    "Content-Length: %d\r\n%s%s\r\n",
+	    status, pc_http_reason(status), date, body_len,
+	    status == 405 ? "Allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n" : "",
+	    c->keep_alive ? "" : "Connection: close\r\n");
 	c->head_bytes += out->len - before;
 	if (ok && !no_body)
 		ok = pc_buf_append(out, body, (size_t)body_len);
@@ -413,9 +414,9 @@ static bool write_head(struct edge_client *c, const struct edge_meta *meta)
 	                !(status >= 100 && status < 200);
 	struct pc_buf *out = pcd_conn_out(c->conn);
 	size_t before = out->len;
-	bool ok = pc_buf_printf(out, "HTTP/1.1 %u %s\r\n", status,
-	                        status == stored->status && stored->reason_len > 0
-	                            ? "" : pc_http_reason(status));
+	bool ok = pc_buf_printf(
+	    out, "HTTP/1.1 %u %s\r\n", status,
+	    status == stored->status && stored->reason_len > 0 ? "" : pc_http_reason(status));
 	if (ok && status == stored->status && stored->reason_len > 0) {
 		out->len -= 2;
 		ok = pc_buf_printf(out, "%.*s\r\n", (int)stored->reason_len, stored->reason);
@@ -429,26 +430,28 @@ static bool write_head(struct edge_client *c, const struct edge_meta *meta)
 			if (field_is(f, "content-type") || field_is(f, "content-encoding"))
 				continue;
 		}
-		ok = pc_buf_printf(out, "%.*s: %.*s\r\n", (int)f->name_len, f->name, (int)f->value_len,
-		                   f->value);
+		ok = pc_buf_printf(out, "%.*s: %.*s\r\n", (int)f->name_len, f->name,
+		                   (int)f->value_len, f->value);
 	}
 	if (ok && !meta->error)
-		ok = pc_buf_printf(out, "Age: %" PRId64 "\r\n", pc_cache_entry_age(&meta->entry, now));
-	ok = ok && pc_buf_printf(out, "Via: %s\r\nX-Cache: %s\r\n", c->ew->via,
-	                         x_cache[c->result]);
+		ok = pc_buf_printf(out, "Age: %" PRId64 "\r\n",
+		                   pc_cache_entry_age(&meta->entry, now));
+	ok = ok && pc_buf_printf(out, "Via: %s\r\nX-Cache: %s\r\n", c->ew->via, x_cache[c->result]);
 	c->sent = 0;
 	c->end = 0;
 	c->chunked = false;
 	if (status == 206) {
-		ok = ok && pc_buf_printf(out,
-		                         "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64
-		                         "\r\nContent-Length: %" PRIu64 "\r\n",
-		                         range.first, range.last, body_len, range.last - range.first + 1);
+		ok = ok &&
+		     pc_buf_printf(out,
+		                   "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64
+		                   "\r\nContent-Length: %" PRIu64 "\r\n",
+		                   range.first, range.last, body_len, range.last - range.first + 1);
 		c->sent = range.first;
 		c->end = range.last + 1;
 	} else if (status == 416) {
-		ok = ok && pc_buf_printf(out, "Content-Range: bytes */%" PRIu64
-		                              "\r\nContent-Length: 0\r\n", body_len);
+		ok = ok && pc_buf_printf(
+		               out, "Content-Range: bytes */%" PRIu64 "\r\nContent-Length: 0\r\n",
+		               body_len);
 		has_body = false;
 	} else if (status == 304 || status == 412 || status == 204) {
 		if (status == 412)
@@ -508,7 +511,8 @@ static void serve(struct edge_client *c)
 		size_t len, meta_len;
 		const char *bytes = pcd_head_bytes(head, &len);
 		const struct edge_meta *meta = pcd_head_meta(head, &meta_len);
-		if (meta_len < sizeof(*meta) || pc_http_parse_response(bytes, len, len, c->stored) <= 0) {
+		if (meta_len < sizeof(*meta) ||
+		    pc_http_parse_response(bytes, len, len, c->stored) <= 0) {
 			drop_answer(c);
 			respond(c, 502, "a stored head is unreadable");
 			return;
@@ -522,7 +526,8 @@ static void serve(struct edge_client *c)
 		if (c->collapsed && meta->vary_len > 0) {
 			char key[EDGE_VARY_MAX];
 			int n = pc_cache_vary_key(c->stored, c->req, key, sizeof(key));
-			if (n != (int)meta->vary_len || memcmp(key, meta + 1, meta->vary_len) != 0) {
+			if (n != (int)meta->vary_len ||
+			    memcmp(key, meta + 1, meta->vary_len) != 0) {
 				drop_answer(c);
 				start_own_fetch(c, true, true, NULL);
 				return;
@@ -572,8 +577,8 @@ static void start_own_fetch(struct edge_client *c, bool shared, bool insert,
 	pcd_object_unref(object);
 }
 
-void edge_client_fetched(struct edge_client *c, struct pcd_object *object,
-                         enum edge_result result, unsigned error_status)
+void edge_client_fetched(struct edge_client *c, struct pcd_object *object, enum edge_result result,
+                         unsigned error_status)
 {
 	c->fetch = NULL;
 	int64_t now = (int64_t)(pcd_now_ms() / 1000);
@@ -602,8 +607,8 @@ void edge_client_fetched(struct edge_client *c, struct pcd_object *object,
 		c->result = EDGE_STALE_ERROR;
 	} else if (object == NULL) {
 		drop_answer(c);
-		respond(c, error_status, error_status == 504 ? "the upstream timed out"
-		                                             : "the upstream failed");
+		respond(c, error_status,
+		        error_status == 504 ? "the upstream timed out" : "the upstream failed");
 		return;
 	} else {
 		pcd_object_ref(object);
@@ -658,8 +663,8 @@ static unsigned route(struct edge_client *c, const char **why)
 	c->host_len = r.host_len;
 	c->path = key + r.host_len;
 	c->path_len = c->key_len - r.host_len;
-	c->counters = &c->ew->providers[r.provider < EDGE_MAX_PROVIDERS ? r.provider
-	                                                                 : EDGE_MAX_PROVIDERS];
+	c->counters =
+	    &c->ew->providers[r.provider < EDGE_MAX_PROVIDERS ? r.provider : EDGE_MAX_PROVIDERS];
 	return 0;
 }
 
@@ -735,12 +740,14 @@ static void serve_cached(struct edge_client *c)
 		const char *bytes = head ? pcd_head_bytes(head, &len) : NULL;
 		const struct edge_meta *meta = head ? pcd_head_meta(head, &meta_len) : NULL;
 		bool usable = meta != NULL && meta_len >= sizeof(*meta) &&
-		              meta->version == EDGE_META_VERSION && !meta->error && !meta->vary_stub &&
+		              meta->version == EDGE_META_VERSION && !meta->error &&
+		              !meta->vary_stub &&
 		              pc_http_parse_response(bytes, len, len, c->stored) > 0;
 		if (usable && meta->vary_len > 0) {
 			char key[EDGE_VARY_MAX];
 			int n = pc_cache_vary_key(c->stored, c->req, key, sizeof(key));
-			usable = n == (int)meta->vary_len && memcmp(key, meta + 1, meta->vary_len) == 0;
+			usable =
+			    n == (int)meta->vary_len && memcmp(key, meta + 1, meta->vary_len) == 0;
 			if (!usable) { /* another variant: fetch this one in its place */
 				pcd_head_unref(head);
 				pcd_object_unref(object);
@@ -749,8 +756,8 @@ static void serve_cached(struct edge_client *c)
 				return;
 			}
 		}
-		enum pc_cache_use use = usable ? pc_cache_decide(&meta->entry, &c->req_cc, now)
-		                               : PC_CACHE_MISS;
+		enum pc_cache_use use =
+		    usable ? pc_cache_decide(&meta->entry, &c->req_cc, now) : PC_CACHE_MISS;
 		pcd_head_unref(head);
 		switch (use) {
 		case PC_CACHE_FRESH:
@@ -763,11 +770,15 @@ static void serve_cached(struct edge_client *c)
 			/* Served stale now; refreshed in the background. */
 			struct pcd_object *fresh = pcd_object_new();
 			if (fresh != NULL) {
-				struct edge_fetch_request req = {
-				    .key = c->key, .key_len = c->key_len, .host = c->key,
-				    .host_len = c->host_len, .path = c->path, .path_len = c->path_len,
-				    .client_head = c->req, .shared = true,
-				    .counters = c->counters};
+				struct edge_fetch_request req = {.key = c->key,
+				                                 .key_len = c->key_len,
+				                                 .host = c->key,
+				                                 .host_len = c->host_len,
+				                                 .path = c->path,
+				                                 .path_len = c->path_len,
+				                                 .client_head = c->req,
+				                                 .shared = true,
+				                                 .counters = c->counters};
 				edge_fetch_start(ew, &req, fresh, NULL, object, true);
 				pcd_object_unref(fresh);
 			}
@@ -817,10 +828,15 @@ static void serve_cached(struct edge_client *c)
 	c->object = object;
 	c->result = EDGE_MISS;
 	if (created) {
-		struct edge_fetch_request req = {
-		    .key = c->key, .key_len = c->key_len, .host = c->key, .host_len = c->host_len,
-		    .path = c->path, .path_len = c->path_len, .client_head = c->req, .shared = true,
-				    .counters = c->counters};
+		struct edge_fetch_request req = {.key = c->key,
+		                                 .key_len = c->key_len,
+		                                 .host = c->key,
+		                                 .host_len = c->host_len,
+		                                 .path = c->path,
+		                                 .path_len = c->path_len,
+		                                 .client_head = c->req,
+		                                 .shared = true,
+		                                 .counters = c->counters};
 		edge_fetch_start(ew, &req, object, NULL, NULL, false);
 	} else {
 		c->collapsed = true;
@@ -977,9 +993,10 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 	if (r < 0) {
 		unsigned status = parse_error_status(r);
 		const char *eol = memchr(in, '\n', len);
-		if (r == PC_ERANGE && (size_t)((eol != NULL ? eol : in + len) - in) > params->max_target_bytes)
+		if (r == PC_ERANGE &&
+		    (size_t)((eol != NULL ? eol : in + len) - in) > params->max_target_bytes)
 			status = 414; /* it is the request line that is too long */
-		c->req = NULL; /* nothing of it is valid */
+		c->req = NULL;        /* nothing of it is valid */
 		respond(c, status, "malformed request head");
 		c->req = head;
 		c->in_input = false;
@@ -1027,7 +1044,8 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 		}
 		if (dr < 0) {
 			refuse = dr == PC_ERANGE ? 413 : 400;
-			why = dr == PC_ERANGE ? "the request body is too large" : "a malformed chunk";
+			why =
+			    dr == PC_ERANGE ? "the request body is too large" : "a malformed chunk";
 		} else {
 			c->body = c->body_buf;
 			used += consumed;
@@ -1139,7 +1157,8 @@ static void on_wake(struct pcd_io *io, struct pcd_worker *worker, uint32_t event
 {
 	(void)worker;
 	(void)events;
-	struct edge_worker *ew = (struct edge_worker *)((char *)io - offsetof(struct edge_worker, wake));
+	struct edge_worker *ew =
+	    (struct edge_worker *)((char *)io - offsetof(struct edge_worker, wake));
 	eventfd_t value;
 	(void)eventfd_read(io->fd, &value);
 	/* Take the list: clients that must wait again put themselves back. */
@@ -1177,8 +1196,26 @@ enum pcd_edge_icp pcd_edge_icp_lookup(struct pcd_node *node, const char *url, si
 	if (pc_edge_route(gen->model, url, len, NULL, 0, &r) != 0 || r.directory ||
 	    (n = pc_edge_key(&r, key, sizeof(key))) < 0)
 		return PCD_EDGE_ICP_DENIED;
-	if (pcd_store_contains(shared->store, key, (size_t)n))
+	/* HIT only for what the next request would be served from the store
+	 * as it is (RFC 2187: Squid's own HIT needs the object fresh); one
+	 * only on disk is not read for a datagram: held is all that is known. */
+	bool on_disk;
+	struct pcd_object *held = pcd_store_peek(shared->store, key, (size_t)n, &on_disk);
+	if (held != NULL) {
+		struct pcd_head *head = pcd_object_head(held);
+		size_t meta_len;
+		const struct edge_meta *meta = head ? pcd_head_meta(head, &meta_len) : NULL;
+		bool fresh = meta != NULL && meta_len >= sizeof(*meta) &&
+		             meta->version == EDGE_META_VERSION && !meta->error && meta->shared &&
+		             !(meta->entry.flags & PC_CACHE_E_NO_CACHE) &&
+		             pc_cache_entry_fresh(&meta->entry, (int64_t)(pcd_now_ms() / 1000));
+		pcd_head_unref(head);
+		pcd_object_unref(held);
+		if (fresh)
+			return PCD_EDGE_ICP_HIT;
+	} else if (on_disk) {
 		return PCD_EDGE_ICP_HIT;
+	}
 	/* Loaded: fetches in flight near the limit on the workers. */
 	const struct pc_edge_params *params = pcd_room_settings(room, gen);
 	unsigned busy = 0, workers = 0;
@@ -1224,7 +1261,8 @@ static int edge_start(struct pcd_room *room)
 		return -ENOMEM;
 	room->shared = shared;
 	pthread_mutex_init(&shared->log_lock, NULL);
-	const struct pc_edge_params *params = pcd_room_settings(room, pcd_node_generation(room->node));
+	const struct pc_edge_params *params =
+	    pcd_room_settings(room, pcd_node_generation(room->node));
 	struct pcd_store_params sp = {
 	    .memory_bytes = (uint64_t)params->memory_mb << 20,
 	    .max_object_bytes = (uint64_t)params->max_object_mb << 20,
@@ -1248,13 +1286,14 @@ static int edge_start(struct pcd_room *room)
 		/* RFC 7937's directives, once per start: a reopened log is
 		 * appended to, and a reader takes the last #fields. */
 		if (shared->access_log != NULL)
-			fprintf(shared->access_log,
-			        "#version: cdni/1\n#claimed-origin: %s\n"
-			        "#record-type: cdni_http_request_v1\n"
-			        "#fields: date\ttime\ttime-taken\tc-groupid\ts-ip\ts-hostname\ts-port\t"
-			        "cs-method\tcs-uri\tu-uri\tprotocol\tsc-status\tsc-total-bytes\t"
-			        "cs(user-agent)\ts-cached\tx-result\n",
-			        edge_start_node_name(room));
+			fprintf(
+			    shared->access_log,
+			    "#version: cdni/1\n#claimed-origin: %s\n"
+			    "#record-type: cdni_http_request_v1\n"
+			    "#fields: date\ttime\ttime-taken\tc-groupid\ts-ip\ts-hostname\ts-port\t"
+			    "cs-method\tcs-uri\tu-uri\tprotocol\tsc-status\tsc-total-bytes\t"
+			    "cs(user-agent)\ts-cached\tx-result\n",
+			    edge_start_node_name(room));
 	}
 	return err;
 }
@@ -1338,19 +1377,23 @@ static uint64_t sum(const struct pcd_room *room, size_t offset)
 static void edge_metrics(const struct pcd_room *room, FILE *out)
 {
 	const pc_model *model = pcd_node_generation(room->node)->model;
-	uint32_t n = model->n_providers < EDGE_MAX_PROVIDERS ? model->n_providers
-	                                                      : EDGE_MAX_PROVIDERS;
+	uint32_t n =
+	    model->n_providers < EDGE_MAX_PROVIDERS ? model->n_providers : EDGE_MAX_PROVIDERS;
 	fprintf(out, "# HELP peercdn_edge_requests_total Edge requests by provider and result.\n"
 	             "# TYPE peercdn_edge_requests_total counter\n");
 	for (uint32_t p = 0; p <= n; p++) {
 		const char *name = p < n ? model->providers[p].name : "other";
-		size_t base = offsetof(struct edge_worker, providers) +
-		              (p < n ? p : EDGE_MAX_PROVIDERS) * sizeof(struct edge_provider_counters);
+		size_t base =
+		    offsetof(struct edge_worker, providers) +
+		    (p < n ? p : EDGE_MAX_PROVIDERS) * sizeof(struct edge_provider_counters);
 		for (int r = 0; r < EDGE__RESULTS; r++)
-			fprintf(out, "peercdn_edge_requests_total{provider=\"%s\",result=\"%s\"} %" PRIu64 "\n",
-			        name, edge_result_names[r],
-			        sum(room, base + offsetof(struct edge_provider_counters, requests) +
-			                      (size_t)r * sizeof(_Atomic uint64_t)));
+			fprintf(
+			    out,
+			    "peercdn_edge_requests_total{provider=\"%s\",result=\"%s\"} %" PRIu64
+			    "\n",
+			    name, edge_result_names[r],
+			    sum(room, base + offsetof(struct edge_provider_counters, requests) +
+			                  (size_t)r * sizeof(_Atomic uint64_t)));
 	}
 	static const struct {
 		const char *name, *help;
@@ -1366,7 +1409,8 @@ static void edge_metrics(const struct pcd_room *room, FILE *out)
 	     offsetof(struct edge_provider_counters, collapsed)},
 	};
 	for (size_t k = 0; k < sizeof(per_provider) / sizeof(per_provider[0]); k++) {
-		fprintf(out, "# HELP peercdn_edge_%s_total %s\n# TYPE peercdn_edge_%s_total counter\n",
+		fprintf(out,
+		        "# HELP peercdn_edge_%s_total %s\n# TYPE peercdn_edge_%s_total counter\n",
 		        per_provider[k].name, per_provider[k].help, per_provider[k].name);
 		for (uint32_t p = 0; p <= n; p++) {
 			size_t base = offsetof(struct edge_worker, providers) +
@@ -1389,34 +1433,37 @@ static void edge_metrics(const struct pcd_room *room, FILE *out)
 	for (int i = 0; i < EC_ABORTED_CLIENTS; i++)
 		fprintf(out, "peercdn_edge_upstream_errors_total{reason=\"%s\"} %" PRIu64 "\n",
 		        edge_counter_names[i],
-		        sum(room, offsetof(struct edge_worker, misc) + (size_t)i * sizeof(_Atomic uint64_t)));
-	pcd_role_metrics_counters(out, room, edge_counter_names + EC_ABORTED_CLIENTS,
-	                          EC__COUNT - EC_ABORTED_CLIENTS,
-	                          offsetof(struct edge_worker, misc) +
-	                              EC_ABORTED_CLIENTS * sizeof(_Atomic uint64_t));
+		        sum(room, offsetof(struct edge_worker, misc) +
+		                      (size_t)i * sizeof(_Atomic uint64_t)));
+	pcd_role_metrics_counters(
+	    out, room, edge_counter_names + EC_ABORTED_CLIENTS, EC__COUNT - EC_ABORTED_CLIENTS,
+	    offsetof(struct edge_worker, misc) + EC_ABORTED_CLIENTS * sizeof(_Atomic uint64_t));
 	pcd_role_metrics_counters(out, room, pcd_conn_counter_names, PCD_CONN__COUNTER_COUNT,
 	                          offsetof(struct edge_worker, counters));
 	struct edge_shared *shared = room->shared;
 	if (shared != NULL && shared->store != NULL) {
 		struct pcd_store_stats st;
 		pcd_store_stats(shared->store, &st);
-		fprintf(out,
-		        "# HELP peercdn_edge_objects Objects in the edge's memory.\n"
-		        "# TYPE peercdn_edge_objects gauge\npeercdn_edge_objects %" PRIu64 "\n"
-		        "# HELP peercdn_edge_memory_bytes Bytes of the objects in memory.\n"
-		        "# TYPE peercdn_edge_memory_bytes gauge\npeercdn_edge_memory_bytes %" PRIu64 "\n"
-		        "# HELP peercdn_edge_disk_objects Objects on the disk tier.\n"
-		        "# TYPE peercdn_edge_disk_objects gauge\npeercdn_edge_disk_objects %" PRIu64 "\n"
-		        "# HELP peercdn_edge_disk_bytes Bytes on the disk tier.\n"
-		        "# TYPE peercdn_edge_disk_bytes gauge\npeercdn_edge_disk_bytes %" PRIu64 "\n"
-		        "# HELP peercdn_edge_evictions_total Objects evicted from memory.\n"
-		        "# TYPE peercdn_edge_evictions_total counter\n"
-		        "peercdn_edge_evictions_total %" PRIu64 "\n"
-		        "# HELP peercdn_edge_disk_errors_total Disk tier reads or writes that failed.\n"
-		        "# TYPE peercdn_edge_disk_errors_total counter\n"
-		        "peercdn_edge_disk_errors_total %" PRIu64 "\n",
-		        st.objects, st.bytes, st.disk_objects, st.disk_bytes, st.evictions,
-		        st.disk_errors);
+		fprintf(
+		    out,
+		    "# HELP peercdn_edge_objects Objects in the edge's memory.\n"
+		    "# TYPE peercdn_edge_objects gauge\npeercdn_edge_objects %" PRIu64 "\n"
+		    "# HELP peercdn_edge_memory_bytes Bytes of the objects in memory.\n"
+		    "# TYPE peercdn_edge_memory_bytes gauge\npeercdn_edge_memory_bytes %" PRIu64
+		    "\n"
+		    "# HELP peercdn_edge_disk_objects Objects on the disk tier.\n"
+		    "# TYPE peercdn_edge_disk_objects gauge\npeercdn_edge_disk_objects %" PRIu64
+		    "\n"
+		    "# HELP peercdn_edge_disk_bytes Bytes on the disk tier.\n"
+		    "# TYPE peercdn_edge_disk_bytes gauge\npeercdn_edge_disk_bytes %" PRIu64 "\n"
+		    "# HELP peercdn_edge_evictions_total Objects evicted from memory.\n"
+		    "# TYPE peercdn_edge_evictions_total counter\n"
+		    "peercdn_edge_evictions_total %" PRIu64 "\n"
+		    "# HELP peercdn_edge_disk_errors_total Disk tier reads or writes that failed.\n"
+		    "# TYPE peercdn_edge_disk_errors_total counter\n"
+		    "peercdn_edge_disk_errors_total %" PRIu64 "\n",
+		    st.objects, st.bytes, st.disk_objects, st.disk_bytes, st.evictions,
+		    st.disk_errors);
 	}
 }
 

@@ -187,9 +187,12 @@ static void upconn_release(struct edge_worker *ew, struct edge_upconn *up, bool 
 static bool forwarded(const struct pc_http_head *head, const struct pc_http_field *f, bool shared)
 {
 	static const char *const never[] = {"host", "content-length", "expect", NULL};
-	static const char *const not_shared[] = {"range",           "if-range",
-	                                         "if-match",        "if-none-match",
-	                                         "if-modified-since", "if-unmodified-since",
+	static const char *const not_shared[] = {"range",
+	                                         "if-range",
+	                                         "if-match",
+	                                         "if-none-match",
+	                                         "if-modified-since",
+	                                         "if-unmodified-since",
 	                                         NULL};
 	if (pc_http_field_is_hop(head, f))
 		return false;
@@ -253,8 +256,8 @@ void edge_object_error(struct edge_shared *shared, struct pcd_object *object, co
 {
 	pcd_store_remove(shared->store, key, key_len, object);
 	char body[96];
-	int body_len = snprintf(body, sizeof(body), "peercdn: the upstream failed (%u %s)\n", status,
-	                        pc_http_reason(status));
+	int body_len = snprintf(body, sizeof(body), "peercdn: the upstream failed (%u %s)\n",
+	                        status, pc_http_reason(status));
 	char date[PC_HTTP_DATE_SIZE];
 	pc_http_date_format(now, date);
 	char head[512];
@@ -267,8 +270,13 @@ void edge_object_error(struct edge_shared *shared, struct pcd_object *object, co
 	    .body_len = (uint64_t)body_len,
 	    .shared = true,
 	    .error = true,
-	    .entry = {.status = status, .date = now, .request_time = now, .response_time = now,
-	              .last_modified = -1, .stale_if_error = -1, .stale_while_revalidate = -1},
+	    .entry = {.status = status,
+	              .date = now,
+	              .request_time = now,
+	              .response_time = now,
+	              .last_modified = -1,
+	              .stale_if_error = -1,
+	              .stale_while_revalidate = -1},
 	};
 	if (pcd_object_set_head(object, head, (size_t)head_len, &meta, sizeof(meta)) != 0 ||
 	    pcd_object_append(object, body, (size_t)body_len) != 0) {
@@ -436,7 +444,8 @@ static bool file_variant(struct edge_fetch *f, const struct pc_http_head *resp,
 	for (unsigned i = 0; ok && i < resp->n_fields; i++) {
 		const struct pc_http_field *field = &resp->fields[i];
 		if (field->name_len == 4 && strncasecmp(field->name, "vary", 4) == 0)
-			ok = pc_buf_printf(&head, "Vary: %.*s\r\n", (int)field->value_len, field->value);
+			ok = pc_buf_printf(&head, "Vary: %.*s\r\n", (int)field->value_len,
+			                   field->value);
 	}
 	ok = ok && pc_buf_append(&head, "\r\n", 2);
 	static _Atomic uint64_t sequence;
@@ -475,8 +484,8 @@ static bool on_head(struct edge_fetch *f, const struct pc_http_head *resp)
 {
 	struct edge_worker *ew = f->ew;
 	struct pc_http_head *req = malloc(sizeof(*req));
-	if (req == NULL || pc_http_parse_request(f->request.data, f->request.len, f->request.len,
-	                                         req) <= 0) {
+	if (req == NULL ||
+	    pc_http_parse_request(f->request.data, f->request.len, f->request.len, req) <= 0) {
 		free(req);
 		fetch_fail(f, EC_UPSTREAM_BAD, 502);
 		return false;
@@ -509,9 +518,9 @@ static bool on_head(struct edge_fetch *f, const struct pc_http_head *resp)
 	struct edge_meta *meta = calloc(1, meta_cap);
 	if (f->head_buf == NULL)
 		f->head_buf = malloc(EDGE_HEAD_MAX);
-	int head_len = f->head_buf != NULL ? pc_cache_write_head(resp, NULL, f->head_buf,
-	                                                          EDGE_HEAD_MAX)
-	                                   : PC_ENOMEM;
+	int head_len = f->head_buf != NULL
+	                   ? pc_cache_write_head(resp, NULL, f->head_buf, EDGE_HEAD_MAX)
+	                   : PC_ENOMEM;
 	int vary_len = pc_cache_vary_key(resp, req, (char *)(meta + 1), EDGE_VARY_MAX);
 	free(req);
 	if (meta == NULL || head_len <= 0) {
@@ -668,8 +677,8 @@ static size_t up_input(struct pcd_conn *conn, void *state, const uint8_t *bytes,
 			fetch_fail(f, EC_UPSTREAM_BAD, 502);
 			return len;
 		}
-		int r = pc_http_parse_response(in + used, len - used, edge_params(up->ew)->max_header_bytes,
-		                               resp);
+		int r = pc_http_parse_response(in + used, len - used,
+		                               edge_params(up->ew)->max_header_bytes, resp);
 		if (r == 0) {
 			free(resp);
 			return used;
@@ -730,7 +739,8 @@ static void up_free(void *state)
 		up->fetch = NULL;
 		f->up = NULL;
 		if (!f->sending)
-			fetch_fail(f, f->phase == PH_BODY ? EC_UPSTREAM_SHORT : EC_UPSTREAM_RESET, 502);
+			fetch_fail(f, f->phase == PH_BODY ? EC_UPSTREAM_SHORT : EC_UPSTREAM_RESET,
+			           502);
 	}
 	pool_unlink(up->ew, up);
 	free(up);
@@ -779,7 +789,8 @@ struct edge_fetch *edge_fetch_start(struct edge_worker *ew, const struct edge_fe
 	f->path = strndup(req->path, req->path_len);
 	f->path_len = req->path_len;
 	const struct pc_http_head *ch = req->client_head;
-	size_t mlen = ch->method_len < sizeof(f->method) - 1 ? ch->method_len : sizeof(f->method) - 1;
+	size_t mlen =
+	    ch->method_len < sizeof(f->method) - 1 ? ch->method_len : sizeof(f->method) - 1;
 	memcpy(f->method, ch->method, mlen);
 	if (req->shared && strcmp(f->method, "HEAD") == 0)
 		memcpy(f->method, "GET", 4); /* a shared fill brings the body for the store */
@@ -854,7 +865,8 @@ void edge_fetch_tick(struct edge_worker *ew, uint64_t now_ms)
 		struct sockaddr_storage ss;
 		socklen_t len = sizeof(ss);
 		if (getpeername(pcd_conn_fd(f->up->conn), (struct sockaddr *)&ss, &len) != 0)
-			fetch_fail(f, EC_UPSTREAM_CONNECT, 504); /* not connected yet: next upstream */
+			fetch_fail(f, EC_UPSTREAM_CONNECT,
+			           504); /* not connected yet: next upstream */
 	}
 	pcd_conn_tick(ew->up_engine, now_ms);
 }

@@ -43,10 +43,10 @@ extern const char *const edge_result_names[EDGE__RESULTS];
  * the request it answered (Vary), after the struct. */
 struct edge_meta {
 	uint32_t version;
-	uint32_t vary_len;   /* bytes of secondary key after the struct */
-	uint64_t body_len;   /* UINT64_MAX: unknown until complete */
-	bool shared;         /* may answer other clients (not private, not a pass) */
-	bool error;          /* the edge's own error answer to a failed fill */
+	uint32_t vary_len; /* bytes of secondary key after the struct */
+	uint64_t body_len; /* UINT64_MAX: unknown until complete */
+	bool shared;       /* may answer other clients (not private, not a pass) */
+	bool error;        /* the edge's own error answer to a failed fill */
 	/* A URL whose responses vary keeps, under its key, a stub that holds
 	 * only the Vary fields; each variant is under the key, a NUL, the
 	 * stub's generation in hex and its secondary key (edge_variant_key).
@@ -119,12 +119,12 @@ struct edge_worker {
 	struct pcd_worker *worker;
 	struct pcd_conn_engine *up_engine;
 	struct pcd_conn_counters up_counters;
-	struct pcd_io wake; /* eventfd: an object some client here waits on has grown */
+	struct pcd_io wake;          /* eventfd: an object some client here waits on has grown */
 	struct edge_client *waiting; /* clients waiting for an object's head or bytes */
 	struct edge_fetch *fetches;  /* in flight */
 	unsigned n_fetches;
-	struct edge_upconn *pool;         /* idle upstream connections */
-	struct edge_upconn *adopting;     /* handed to the up engine's open */
+	struct edge_upconn *pool;          /* idle upstream connections */
+	struct edge_upconn *adopting;      /* handed to the up engine's open */
 	struct pcd_conn_counters counters; /* the client engine's */
 	struct edge_provider_counters providers[EDGE_MAX_PROVIDERS + 1];
 	_Atomic uint64_t misc[EC__COUNT];

@@ -997,6 +997,22 @@ bool pcd_store_contains(struct pcd_store *store, const char *key, size_t key_len
 	return held;
 }
 
+struct pcd_object *pcd_store_peek(struct pcd_store *store, const char *key, size_t key_len,
+                                  bool *on_disk)
+{
+	uint64_t hash = hash_bytes(store->seed, key, key_len);
+	uint64_t dhash = store->dir_fd >= 0 ? hash_bytes(disk_seed, key, key_len) : 0;
+	pthread_mutex_lock(&store->lock);
+	struct pcd_object *o = find_locked(store, key, key_len, hash);
+	if (o && pcd_object_state(o) == PCD_OBJECT_COMPLETE)
+		pcd_object_ref(o);
+	else
+		o = NULL;
+	*on_disk = o == NULL && disk_find(store, dhash) != NULL;
+	pthread_mutex_unlock(&store->lock);
+	return o;
+}
+
 int pcd_store_insert(struct pcd_store *store, const char *key, size_t key_len,
                      struct pcd_object *object)
 {

@@ -67,6 +67,12 @@ struct pcd_object *pcd_store_lookup(struct pcd_store *store, const char *key, si
 /* Whether key is held (memory or disk, complete), without loading or
  * counting an access: for ICP. */
 bool pcd_store_contains(struct pcd_store *store, const char *key, size_t key_len);
+/* The complete object under key in memory, a reference (pcd_object_unref),
+ * without loading from disk or counting an access: for ICP, which asks
+ * whether it is fresh. NULL when not in memory; then *on_disk says
+ * whether the disk tier holds it. */
+struct pcd_object *pcd_store_peek(struct pcd_store *store, const char *key, size_t key_len,
+                                  bool *on_disk);
 
 /* Request collapsing: the object under key, or, when there is none (or
  * only an ABORTED one), a new FILLING object inserted under key in one

@@ -3,9 +3,12 @@ peercdn node as their parent (docs/icp.md): queries as Squid sends them get
 MISS (or HIT) for a URL of a configured provider, DENIED for any other URL
 or an unlisted querier, ERR for a URL that is no URL, MISS_NOFETCH over the
 overload threshold; malformed datagrams get no answer and are counted by
-reason. Then a real Squid as the legacy child: first against a stand-in
-parent HTTP server (the ICP leg alone), then (once the edge role exists)
-client -> Squid -> ICP + HTTP -> peercdn edge -> origin.
+reason. A HIT is exactly what the edge would serve from its store, for
+every URL form the edge routes. Then a real Squid as the legacy child:
+first against a stand-in parent HTTP server (the ICP leg alone), then
+client -> Squid -> ICP + HTTP -> peercdn edge -> origin (origin_server.py).
+The Squid tests are skipped, saying why, only where squid is not
+installed.
 
 Absence of an answer is never waited for: each malformed datagram is
 followed on the same socket by a good query, and the first datagram back
@@ -13,7 +16,6 @@ must be that query's answer."""
 import http.server
 import os
 import pathlib
-import re
 import shutil
 import signal
 import socket
@@ -30,7 +32,10 @@ import pytest
 from conftest import SOURCE, default_config, free_port
 
 sys.path.insert(0, str(SOURCE / "tests" / "fuzz"))
+sys.path.insert(0, str(SOURCE / "tests" / "system"))
 import gen_icp_corpus as corpus  # noqa: E402
+from origin_server import body_for  # noqa: E402
+from test_edge import Origin, fetch  # noqa: E402
 
 HOST = "127.0.0.1"
 URL = b"http://abc.cdn.acme.net/www.abc.com/x"  # acme's provider abc, origin www.abc.com
@@ -38,12 +43,20 @@ TIMEOUT = 5
 OP = corpus.OP
 
 
-def icp_config(**keys):
+def icp_config(origin_address=None, **keys):
     """default_config() with the icp role on a free loopback port, open to
-    loopback, and /metrics."""
+    loopback, the edge role it answers for (its origins www.abc.com and
+    www.foo.com at origin_address: by default a free port nobody listens
+    on, as the queries alone never fetch), and /metrics."""
     cfg = default_config()
     cfg["dns"].update(listen=[HOST], port=free_port(), workers=2)
     cfg["control"] = {"metrics_port": free_port(), "metrics_listen": HOST}
+    origin_address = origin_address or f"{HOST}:{free_port()}"
+    cfg["edge"] = {"enabled": True, "listen": [HOST], "port": free_port(),
+                   "origins": [f"www.abc.com={origin_address}",
+                               f"www.foo.com={origin_address}"],
+                   "memory_mb": 16, "max_object_mb": 4, "disk_path": "",
+                   "connect_timeout_ms": 1000, "upstream_timeout_ms": 3000}
     cfg["icp"] = {"enabled": True, "listen": [HOST], "port": free_port(),
                   "allow": ["127.0.0.0/8"]}
     cfg["icp"].update(keys)
@@ -140,6 +153,15 @@ def test_default_allow_denies_all(daemons, querier):
     assert querier(node.config["icp"]["port"]).query() == OP["denied"]
 
 
+def test_no_edge_role_denies_all(daemons, querier):
+    """A node without the edge role holds nothing and fetches nothing:
+    every query is DENIED."""
+    cfg = icp_config()
+    cfg["edge"]["enabled"] = False
+    node = daemons(cfg)
+    assert querier(node.config["icp"]["port"]).query() == OP["denied"]
+
+
 MALFORMED = {
     # corpus seed: the reason it is counted under
     "short_header": "short",
@@ -201,6 +223,88 @@ def test_overload_nofetch(daemons, querier):
     assert q.query(url=b"http://www.example.org/") == OP["denied"]
 
 
+# The request forms the edge routes (src/node/edge.c, route()), each for
+# its own path: (the request target, its Host). The query makes the origin
+# answer fresh for long (origin_server.py's cc=).
+FRESH = "?cc=max-age%3D600"
+EDGE_FORMS = {
+    "/cdn": ("/www.abc.com/cdn" + FRESH, "abc.cdn.acme.net"),
+    "/plain": ("/plain" + FRESH, "www.abc.com"),
+    "/absolute": ("http://www.abc.com/absolute" + FRESH, "abc.cdn.acme.net"),
+    "/absolute-cdn": ("http://abc.cdn.acme.net/www.abc.com/absolute-cdn" + FRESH,
+                      "abc.cdn.acme.net"),
+    "/": ("http://abc.cdn.acme.net/www.abc.com" + FRESH, "abc.cdn.acme.net"),
+}
+
+
+def test_hit_agrees_with_the_edge_route(daemons, querier):
+    """What ICP calls a HIT is what the edge serves from its store: an
+    object fetched through the edge in any request form is a HIT for a
+    query in every URL form that the edge routes to it (the CDN URL under
+    any host, the origin's URL, host case, a port), and a MISS for every
+    URL that is another object (path case, another query, another
+    provider's origin)."""
+    origin = Origin()
+    try:
+        node = daemons(icp_config(origin_address=origin.address))
+        edge_at = f"{HOST}:{node.config['edge']['port']}"
+        for path, (target, host) in EDGE_FORMS.items():
+            r = fetch(node, target, host)
+            assert r.status == 200 and r.complete, (path, r)
+            assert r.body == body_for("www.abc.com", path, 1000), (path, r)
+        assert origin.counts() == {path: 1 for path in EDGE_FORMS}
+        q = querier(node.config["icp"]["port"])
+        for path in EDGE_FORMS:
+            tail = path.lstrip("/") + FRESH
+            for url in (f"http://abc.cdn.acme.net/www.abc.com/{tail}",
+                        f"http://{edge_at}/www.abc.com/{tail}",
+                        f"http://www.abc.com/{tail}",
+                        f"http://WWW.ABC.COM:80/{tail}",
+                        f"http://abc.cdn.acme.net/WWW.abc.com/{tail}"):
+                assert q.query(url=url.encode()) == OP["hit"], url
+            for url in (f"http://www.abc.com/{tail.upper()}",
+                        f"http://www.abc.com/{path.lstrip('/')}?cc=other",
+                        f"http://www.foo.com/{tail}",
+                        f"http://abc.cdn.acme.net/www.foo.com/{tail}"):
+                assert q.query(url=url.encode()) == OP["miss"], url
+        answers, _ = icp_metrics(node)
+        assert answers["hit"] == 5 * len(EDGE_FORMS)
+    finally:
+        origin.stop()
+
+
+# Objects the edge fetched but would not serve from its store to the next
+# client without going upstream: (path with the origin's query, why).
+NOT_HITS = [
+    ("/no-store?cc=no-store", "never stored"),
+    ("/private?cc=private", "not for a shared cache"),
+    ("/no-cache?cc=no-cache", "revalidated before every use"),
+    ("/stale?cc=max-age%3D0", "stale"),
+    ("/expired?expires=-60", "stale"),
+    ("/error?status=500", "a status not cacheable by default"),
+]
+
+
+@pytest.mark.parametrize("path,why", NOT_HITS, ids=[p for p, _ in NOT_HITS])
+def test_no_hit_for_what_the_edge_would_fetch_again(daemons, querier, path, why):
+    """ICP says HIT only for an object the edge would serve from its store
+    as it is: a child that takes a HIT sends the parent the request
+    expecting no upstream fetch (RFC 2186: the object is in the cache;
+    Squid's own answer needs it fresh)."""
+    origin = Origin()
+    try:
+        node = daemons(icp_config(origin_address=origin.address))
+        r = fetch(node, f"/www.abc.com{path}", "abc.cdn.acme.net")
+        assert r.complete, r
+        q = querier(node.config["icp"]["port"])
+        assert q.query(url=f"http://www.abc.com{path}".encode()) == OP["miss"], why
+        fresh = "/fresh?cc=max-age%3D600"  # the same node answers HIT for a fresh one
+        assert fetch(node, f"/www.abc.com{fresh}", "abc.cdn.acme.net").status == 200
+        assert q.query(url=f"http://www.abc.com{fresh}".encode()) == OP["hit"]
+    finally:
+        origin.stop()
+
+
 # ---- a real Squid as the legacy child ----
 
 SQUID = "/usr/sbin/squid"
@@ -257,6 +361,10 @@ icp_port {self.icp_port}
 # or not ("Ignoring UDP packet sent by myself").
 udp_incoming_address {SQUID_ICP_HOST}
 cache_peer {HOST} parent {parent_http} {icp_port} no-digest
+# As docs/icp.md says: only the CDN's URLs go to the node.
+acl cdn dstdomain abc.cdn.acme.net www.abc.com
+cache_peer_access {HOST} allow cdn
+cache_peer_access {HOST} deny all
 never_direct allow all
 # A fixed wait for the parent's answer: the dynamic one starts at 5 ms
 # and Squid reads its ICP socket only every few events.
@@ -267,7 +375,14 @@ icp_access deny all
 cache_mem 8 MB
 pid_filename {self.dir}/squid.pid
 access_log stdio:{self.dir}/access.log
+# Log whole URLs: the tests find a request's line by its URL.
+strip_query_terms off
 cache_log {self.dir}/cache.log
+# A new connection to the parent per request: Squid 5 logs a reused
+# connection's hierarchy code as the one it was opened for (a
+# PARENT_HIT sent on the first request's connection is logged
+# FIRST_PARENT_MISS), and the tests read that code.
+server_persistent_connections off
 cache_store_log none
 coredump_dir {self.dir}
 netdb_filename none
@@ -336,7 +451,7 @@ shutdown_lifetime 0 seconds
 @pytest.fixture
 def squid():
     if not os.access(SQUID, os.X_OK):
-        pytest.fail(f"{SQUID} missing: run scripts/install-deps.sh")
+        pytest.skip(f"{SQUID} is not installed (scripts/install-deps.sh installs it)")
     made = []
 
     def start(parent_http, icp_port):
@@ -369,41 +484,65 @@ def test_squid_child_queries_node(daemons, squid):
     assert answers["miss"] >= 1 and sum(dropped.values()) == 0, (answers, dropped)
 
 
-def edge_built(ctl):
-    """Whether peercdnd has the edge role: a section `edge` in `peercdnctl
-    keys` (its heading, or a key written edge.<key>)."""
-    out = ctl("keys", check=0).stdout
-    return re.search(r"^(## `edge`|edge\.)", out, re.M) is not None
+def edge_requests(node, result):
+    """peercdn_edge_requests_total of provider abc (www.abc.com's) for result."""
+    return node.metrics().get(
+        f'peercdn_edge_requests_total{{provider="abc",result="{result}"}}', 0)
 
 
-def test_squid_icp_parent(daemons, squid, ctl):
-    """TO BE COMPLETED BY THE INTEGRATOR once the edge role is merged (the
-    edge's config keys and its origin mapping are not known here).
+# An object of www.abc.com (origin_server.py answers ?cc= with that
+# Cache-Control) fresh for long enough that nothing here revalidates it,
+# asked for in the two forms a child may send a parent: the CDN URL,
+# which only the edge understands (the origin is the first segment of the
+# path), and the origin's own URL. One edge object; two URLs to Squid.
+SQUID_PATH = "/squid-route"
+SQUID_QUERY = "?cc=max-age%3D600"
+CDN_URL = f"http://abc.cdn.acme.net/www.abc.com{SQUID_PATH}{SQUID_QUERY}"
+ORIGIN_URL = f"http://www.abc.com{SQUID_PATH}{SQUID_QUERY}"
 
-    Issue 10's legacy route: client -> Squid -> (ICP, then HTTP to its
-    parent) -> peercdn edge -> origin, for a CDN URL only the edge
-    understands (the origin embedded in the path)."""
-    if not edge_built(ctl):
-        pytest.skip("edge role not built yet")
-    origin = CountingParent()  # stands in for the provider's origin
+
+def test_squid_icp_parent(daemons, squid):
+    """Issue 10's legacy route: client -> Squid -> (ICP, then HTTP to its
+    parent) -> peercdn edge -> origin (origin_server.py), for a CDN URL
+    only the edge understands. The first request is an ICP MISS that Squid
+    still sends to the parent (FIRST_PARENT_MISS), and the origin sees it
+    once; once the edge holds the object, ICP answers HIT for both URL
+    forms, and the origin's form (a miss in Squid's own cache) goes to the
+    parent as a PARENT_HIT, served by the edge from memory."""
+    origin = Origin()
     try:
-        cfg = icp_config()
-        edge_port = free_port()
-        # TODO(integrator): the edge's real keys, and www.abc.com's origin
-        # pointed at origin.server_address (a provider origin on loopback).
-        cfg["edge"] = {"enabled": True, "listen": [HOST], "port": edge_port}
-        node = daemons(cfg)
-        child = squid(edge_port, node.config["icp"]["port"])
-        status, body = child.get(URL.decode())
-        assert (status, body) == (200, b"from the parent\n"), child.logs()
-        line = child.access_log_line(URL.decode())
-        assert f" FIRST_PARENT_MISS/{HOST} " in line, child.logs()
-        assert len(origin.requests) == 1
-        # Once the edge holds it, the next query is a HIT.
+        node = daemons(icp_config(origin_address=origin.address))
+        child = squid(node.config["edge"]["port"], node.config["icp"]["port"])
+        expected = body_for("www.abc.com", SQUID_PATH, 1000)
+
+        status, body = child.get(CDN_URL)
+        assert (status, body) == (200, expected), child.logs()
+        line = child.access_log_line(CDN_URL)
+        assert " TCP_MISS/200 " in line and f" FIRST_PARENT_MISS/{HOST} " in line, \
+            (line, child.logs())
+        assert origin.count(SQUID_PATH) == 1
+        assert [r["headers"]["host"] for r in origin.requests(SQUID_PATH)] == ["www.abc.com"]
+        assert edge_requests(node, "miss") == 1
+        answers, dropped = icp_metrics(node)
+        assert (answers["miss"], answers["hit"]) == (1, 0), answers
+
+        # The edge holds it now: a HIT, whichever form the child asks with.
         q = Querier(node.config["icp"]["port"])
         try:
-            assert q.query() == OP["hit"]
+            assert q.query(url=CDN_URL.encode()) == OP["hit"]
+            assert q.query(url=ORIGIN_URL.encode()) == OP["hit"]
         finally:
             q.close()
+
+        status, body = child.get(ORIGIN_URL)
+        assert (status, body) == (200, expected), child.logs()
+        line = child.access_log_line(ORIGIN_URL)
+        assert " TCP_MISS/200 " in line and f" PARENT_HIT/{HOST} " in line, \
+            (line, child.logs())
+        assert origin.count(SQUID_PATH) == 1
+        assert edge_requests(node, "hit") == 1
+        answers, dropped = icp_metrics(node)
+        assert (answers["miss"], answers["hit"]) == (1, 3), answers
+        assert sum(dropped.values()) == 0, dropped
     finally:
         origin.stop()

@@ -124,12 +124,18 @@ static void test_begin_collapses(void **state)
 	assert_int_equal(pcd_object_state(a), PCD_OBJECT_FILLING);
 	assert_null(pcd_object_head(a));
 	assert_false(pcd_store_contains(s, "h/x", 3)); /* not complete yet */
+	bool on_disk = true;
+	assert_null(pcd_store_peek(s, "h/x", 3, &on_disk));
+	assert_false(on_disk);
 	assert_null(pcd_store_lookup(s, "h/y", 3));
 	struct pcd_object *c = pcd_store_lookup(s, "h/x", 3);
 	assert_ptr_equal(c, a);
 	pcd_object_finish(a);
 	assert_true(pcd_store_contains(s, "h/x", 3));
 	assert_int_equal(pcd_object_state(c), PCD_OBJECT_COMPLETE);
+	struct pcd_object *peeked = pcd_store_peek(s, "h/x", 3, &on_disk);
+	assert_ptr_equal(peeked, a);
+	pcd_object_unref(peeked);
 	pcd_object_unref(a);
 	pcd_object_unref(b);
 	pcd_object_unref(c);
@@ -623,6 +629,12 @@ static void test_disk_survives_reopen(void **state)
 	assert_int_equal(count_files(dir, NULL), 1); /* the .tmp is gone */
 	assert_true(pcd_store_contains(s, "www.foo.com/index.html", 22));
 	assert_false(pcd_store_contains(s, "www.bar.com/index.html", 22));
+	/* peeking reads no file: only says it is on disk */
+	bool on_disk = false;
+	assert_null(pcd_store_peek(s, "www.foo.com/index.html", 22, &on_disk));
+	assert_true(on_disk);
+	assert_null(pcd_store_peek(s, "www.bar.com/index.html", 22, &on_disk));
+	assert_false(on_disk);
 	struct pcd_object *o = pcd_store_lookup(s, "www.foo.com/index.html", 22);
 	assert_non_null(o);
 	assert_int_equal(pcd_object_state(o), PCD_OBJECT_COMPLETE);
@@ -639,6 +651,10 @@ static void test_disk_survives_reopen(void **state)
 	/* once read back it is in memory: a second lookup reads no file */
 	struct pcd_object *again = pcd_store_lookup(s, "www.foo.com/index.html", 22);
 	assert_ptr_equal(again, o);
+	struct pcd_object *peeked = pcd_store_peek(s, "www.foo.com/index.html", 22, &on_disk);
+	assert_ptr_equal(peeked, o);
+	assert_false(on_disk);
+	pcd_object_unref(peeked);
 	pcd_store_stats(s, &st);
 	assert_int_equal(st.disk_reads, 1);
 	assert_int_equal(st.disk_writes, 0); /* not written again */
