@@ -323,7 +323,8 @@ expect() {
 printf '\n##### live: the origin and one edge server per content server\n'
 python3 tests/system/origin_server.py --address "${origin%:*}" --port "${origin#*:}" \
 	--cache-control max-age=600 >"$logs/origin.out" 2>&1 &
-pids="$pids $!"
+origin_pid=$!
+pids="$pids $origin_pid"
 # edge NAME CDN AS ADDRESS [PARENT]: a config for the edge (the default
 # federation with NAME as one more node, its redirector roles off, the
 # edge role on), and the daemon started with it.
@@ -362,6 +363,7 @@ for _ in $(seq 100); do
 		if grep -q 'msg=started' "$logs/$name.log"; then up=$((up + 1)); fi
 	done
 	[ "$up" -eq 8 ] && grep -q '^ready' "$logs/origin.out" && break
+	kill -0 "$origin_pid" 2>/dev/null || break
 	sleep 0.1
 done
 if [ "$up" -ne 8 ] || ! grep -q '^ready' "$logs/origin.out"; then
@@ -378,6 +380,9 @@ for name in $servers; do
 	printf '  %-9s edge on %s:8080, fetches from %s\n' "$name" \
 		"$(address_of_server "$name")" "$from"
 done
+echo "  acme-s1's config is the default federation with acme-s1 as a node of its own,"
+echo "  the redirector roles off, and this section:"
+sed -n '/^edge:/,/^control:/p' "$logs/acme-s1.yaml" | sed -e '$d' -e 's/^/    /'
 
 # Part 4: explicit redirection and CDSR (§3.1.5, §4). The DNS nodes also
 # run the HTTP redirector (TCP 8000) and the CDSR responder (UDP 2554) on
