@@ -481,7 +481,7 @@ count_before=$(origin_count /today.html)
 printf '    the origin has been asked for /today.html %s times\n' "$count_before"
 printf '    $ curl -i --interface 127.7.0.10 %s\n' "${location:-?}"
 get 127.7.0.10 "${location:-http://0.0.0.0/}"
-cp "$logs/body" "$logs/body.first"
+cp "$logs/body" "$logs/body.first" 2>/dev/null || : >"$logs/body.first"
 show_response
 count_miss=$(origin_count /today.html)
 at=$(server_of "$(address_of "$location")")
@@ -521,7 +521,7 @@ tree_step() {
 		"$core_misses" "$core_hits" "$count_before" "$count_after"
 }
 tree_step 127.1.0.10 acme-s1 127.1.200.1
-cp "$logs/body" "$logs/body.first"
+cp "$logs/body" "$logs/body.first" 2>/dev/null || : >"$logs/body.first"
 expect "$([ "$status" = 200 ] && [ "$(field X-Cache)" = MISS ] &&
 	via_is "127.1.201.1:8080 (peercdn acme-core)" "127.1.200.1:8080 (peercdn acme-s1)" &&
 	[ "$core_misses" = 1 ] && [ "$core_hits" = 0 ] &&
