@@ -5,7 +5,10 @@ a test can script what the edge meets upstream. Prints
 "ready http://ADDR:PORT" once it listens (--port 0: any free port) and
 stops on SIGTERM or SIGINT.
 
-    origin_server.py --address 127.0.0.1 --port 0
+    origin_server.py --address 127.0.0.1 --port 0 [--cache-control VALUE]
+
+--cache-control gives every object without cc= that Cache-Control (the
+demo's origin: "max-age=600", so that edges keep what they fetch).
 
 Control paths (not counted):
     GET /__counts     {"/path": requests, ...} as JSON (the query is not
@@ -18,7 +21,7 @@ variant): deterministic, different for every Host, path and variant, so a
 test can tell a wrong object from a right one. Query parameters (all
 optional):
     size=N          body bytes (default 1000)
-    cc=VALUE        Cache-Control (URL-encoded)
+    cc=VALUE        Cache-Control (URL-encoded); default: --cache-control
     expires=S       Expires S seconds from now (negative: in the past)
     etag=TAG        ETag "TAG"; If-None-Match with it gets 304
     lm=S            Last-Modified S seconds ago; If-Modified-Since gets 304
@@ -90,6 +93,7 @@ class State:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the edge pools its upstream connections
     state = None  # set by main()
+    cache_control = None  # --cache-control
 
     def log_message(self, *args):
         pass
@@ -135,6 +139,8 @@ class Handler(BaseHTTPRequestHandler):
             variant = self.headers.get(q["vary"], "")
         if "cc" in q:
             fields.append(("Cache-Control", q["cc"]))
+        elif self.cache_control:
+            fields.append(("Cache-Control", self.cache_control))
         if "expires" in q:
             fields.append(("Expires", email.utils.formatdate(time.time() + int(q["expires"]),
                                                              usegmt=True)))
@@ -269,9 +275,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--address", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--cache-control", default=None,
+                        help="Cache-Control of objects whose query sets no cc=")
     args = parser.parse_args()
 
     Handler.state = State()
+    Handler.cache_control = args.cache_control
     server = Server((args.address, args.port), Handler)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -17,10 +17,15 @@ import time
 from conftest import BUILD, SOURCE
 
 # Checks the demo makes: 8 policy scenes (summary table), 4 DNS answers,
-# 3 fetches (HTTP redirect and CDSR), 1 server failure.
+# 3 fetches from the edges (HTTP redirect and CDSR), 1 server failure, and
+# the edges' delivery: a miss then a hit on one edge, then a two-level tree
+# (acme-s1 misses and so does its parent acme-core; acme-s2 misses, its
+# parent hits), each with the origin's request count.
 POLICY_SCENES = 8
 DNS_SCENES = 4
 FETCH_SCENES = 3
+DELIVERY = [("MISS", "acme-core"), ("HIT", "acme-core"), ("MISS", "acme-s1"),
+            ("MISS", "acme-s2")]
 
 
 def own_netns():
@@ -67,7 +72,8 @@ def test_demo_scenes_all_ok():
     assert code == 0, out[-4000:]
     assert "UNEXPECTED" not in out, out
     assert not re.search(r"runtime error|ERROR: \w*Sanitizer", out), out
-    assert out.rstrip().endswith("demo: every decision matches claims 1-2 of the patent"), out
+    assert out.rstrip().endswith("demo: every decision matches claims 1-2 of the patent, "
+                                 "and the edges delivered every object"), out
 
     summary = out.split("##### summary of the policy decisions\n", 1)[1].split("\n\n", 1)[0]
     rows = summary.splitlines()[1:]
@@ -88,3 +94,9 @@ def test_demo_scenes_all_ok():
     assert all(f[0] == f[1] == f[2] for f in fetches), fetches
     assert out.count("ok, both served by the same server") == FETCH_SCENES, out
     assert out.count("ok, another server took over") == 1, out
+
+    delivery = re.findall(r"^ +ok: (MISS|HIT) at ([\w-]+), ", out, re.M)
+    assert delivery == DELIVERY, out
+    # the tree: what acme-s2's client got came through acme-core
+    assert re.search(r"^ +Via: 1\.1 127\.1\.201\.1:8080 \(peercdn acme-core\), "
+                     r"1\.1 127\.1\.200\.2:8080 \(peercdn acme-s2\)$", out, re.M), out
