@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "lib/base/err.h"
+#include "lib/proto/directory.h"
 #include "lib/proto/edge_route.h"
 #include "node/edge.h"
 #include "node/edge_internal.h"
@@ -68,6 +69,8 @@ struct edge_client {
 	char *body_buf; /* a chunked body, decoded */
 	size_t body_cap;
 	bool keep_alive, head_only, collapsed;
+	bool directory; /* the key is a directory name (route) */
+	bool resolving; /* object is the directory's answer for it */
 	/* The answer. */
 	struct pcd_object *object; /* streaming from it, or waiting for its head */
 	struct pcd_head *head;
@@ -482,10 +485,15 @@ static bool write_head(struct edge_client *c, const struct edge_meta *meta)
 
 static void start_own_fetch(struct edge_client *c, bool shared, bool insert,
                             struct pcd_object *stale);
+static void directory_answered(struct edge_client *c);
 
 /* Serves c->object: its head once there, then its bytes as they come. */
 static void serve(struct edge_client *c)
 {
+	if (c->resolving) {
+		directory_answered(c);
+		return;
+	}
 	if (!c->head_sent) {
 		struct pcd_head *head = pcd_object_head(c->object);
 		if (head == NULL) {
@@ -625,7 +633,32 @@ void edge_client_fetched(struct edge_client *c, struct pcd_object *object, enum 
 
 /* ---- requests ---- */
 
-/* Where a request goes: the origin host and path, and the cache key.
+/* The request's cache key (and its host and path) for route r. Returns 0
+ * or the status of a refusal. */
+static unsigned set_key(struct edge_client *c, const struct pc_edge_route *r, const char **why)
+{
+	size_t need = r->host_len + r->path_len + 2;
+	if (need > EDGE_KEY_MAX) {
+		*why = "the URL is too long";
+		return 414;
+	}
+	char *key = realloc(c->key, need);
+	if (key == NULL) {
+		*why = "out of memory";
+		return 503;
+	}
+	c->key = key;
+	c->key_len = (size_t)pc_edge_key(r, key, need);
+	c->host_len = r->host_len;
+	c->path = key + r->host_len;
+	c->path_len = c->key_len - r->host_len;
+	c->counters =
+	    &c->ew->providers[r->provider < EDGE_MAX_PROVIDERS ? r->provider : EDGE_MAX_PROVIDERS];
+	return 0;
+}
+
+/* Where a request goes: the origin host and path, and the cache key (for
+ * a directory name, the name: resolve_directory finds the origin).
  * Returns 0, or the status of the refusal. */
 static unsigned route(struct edge_client *c, const char **why)
 {
@@ -644,28 +677,8 @@ static unsigned route(struct edge_client *c, const char **why)
 		*why = "not a URL of a provider of this CDN";
 		return 404;
 	}
-	if (r.directory) {
-		*why = "directory names are served by the directory role's answers (not yet here)";
-		return 501;
-	}
-	size_t need = r.host_len + r.path_len + 2;
-	if (need > EDGE_KEY_MAX) {
-		*why = "the URL is too long";
-		return 414;
-	}
-	char *key = realloc(c->key, need);
-	if (key == NULL) {
-		*why = "out of memory";
-		return 503;
-	}
-	c->key = key;
-	c->key_len = (size_t)pc_edge_key(&r, key, need);
-	c->host_len = r.host_len;
-	c->path = key + r.host_len;
-	c->path_len = c->key_len - r.host_len;
-	c->counters =
-	    &c->ew->providers[r.provider < EDGE_MAX_PROVIDERS ? r.provider : EDGE_MAX_PROVIDERS];
-	return 0;
+	c->directory = r.directory;
+	return set_key(c, &r, why);
 }
 
 /* Whether this edge is already on the request's path (a loop of
@@ -843,6 +856,136 @@ static void serve_cached(struct edge_client *c)
 		PCD_BUMP(c->counters->collapsed);
 	}
 	serve(c);
+}
+
+/* ---- directory names (docs/directory.md) ---- */
+
+/* A directory name ("cdn.foo.com/Channel12"): the directory's answer,
+ * kept in the store like any response for as long as its Cache-Control
+ * says (the answer's TTL), fetched once per node however many ask. */
+static void resolve_directory(struct edge_client *c)
+{
+	struct edge_worker *ew = c->ew;
+	const struct pc_edge_params *params = edge_params(ew);
+	if (params->n_directories == 0) {
+		respond(c, 502, "no directory is configured (edge.directories)");
+		return;
+	}
+	size_t name_len = c->key_len;
+	const char *query = memchr(c->key, '?', name_len);
+	if (query != NULL)
+		name_len = (size_t)(query - c->key); /* a query is the origin's, not the name's */
+	char dkey[EDGE_KEY_MAX + 8];
+	int dkey_len = snprintf(dkey, sizeof(dkey), "\001dir/%.*s", (int)name_len, c->key);
+	char path[EDGE_KEY_MAX + 16];
+	int path_len = snprintf(path, sizeof(path), PC_DIR_API_PREFIX "%.*s", (int)name_len, c->key);
+	if (dkey_len < 0 || (size_t)dkey_len >= sizeof(dkey) || path_len < 0 ||
+	    (size_t)path_len >= sizeof(path)) {
+		respond(c, 414, "the name is too long");
+		return;
+	}
+	struct pcd_object *object = pcd_store_lookup(ew->shared->store, dkey, (size_t)dkey_len);
+	if (object != NULL && pcd_object_state(object) == PCD_OBJECT_COMPLETE) {
+		struct pcd_head *head = pcd_object_head(object);
+		size_t meta_len;
+		const struct edge_meta *meta = head ? pcd_head_meta(head, &meta_len) : NULL;
+		bool fresh = meta != NULL && meta_len >= sizeof(*meta) &&
+		             meta->version == EDGE_META_VERSION && !meta->error &&
+		             pc_cache_entry_fresh(&meta->entry, (int64_t)(pcd_now_ms() / 1000));
+		pcd_head_unref(head);
+		if (!fresh) { /* its TTL ended: ask again */
+			pcd_store_remove(ew->shared->store, dkey, (size_t)dkey_len, object);
+			pcd_object_unref(object);
+			object = NULL;
+		}
+	}
+	bool created = false;
+	if (object == NULL)
+		object = pcd_store_begin(ew->shared->store, dkey, (size_t)dkey_len, &created);
+	if (object == NULL) {
+		respond(c, 503, "out of memory");
+		return;
+	}
+	if (created) {
+		struct pc_http_head get = {.method = "GET", .method_len = 3};
+		struct edge_fetch_request req = {
+		    .key = dkey,
+		    .key_len = (size_t)dkey_len,
+		    .host = c->key,
+		    .host_len = c->host_len,
+		    .path = path,
+		    .path_len = (size_t)path_len,
+		    .client_head = &get,
+		    .shared = true,
+		    .counters = c->counters,
+		    .upstreams = params->directories,
+		    .n_upstreams = params->n_directories,
+		};
+		edge_fetch_start(ew, &req, object, NULL, NULL, false);
+	}
+	c->object = object;
+	c->resolving = true;
+	directory_answered(c);
+}
+
+/* The directory's answer, once whole: the request goes on as one for the
+ * origin URL it names. */
+static void directory_answered(struct edge_client *c)
+{
+	enum pcd_object_state st = pcd_object_state(c->object);
+	if (st == PCD_OBJECT_FILLING) {
+		wait_on(c);
+		if (pcd_object_state(c->object) == PCD_OBJECT_FILLING) {
+			kick(c);
+			return;
+		}
+		unwait(c);
+		st = pcd_object_state(c->object);
+	}
+	struct pcd_head *head = st == PCD_OBJECT_COMPLETE ? pcd_object_head(c->object) : NULL;
+	size_t meta_len;
+	const struct edge_meta *meta = head ? pcd_head_meta(head, &meta_len) : NULL;
+	unsigned status = meta != NULL && meta_len >= sizeof(*meta) ? meta->entry.status : 0;
+	pcd_head_unref(head);
+	char json[16384];
+	size_t json_len = 0;
+	struct iovec iov[8];
+	int n = status == 200 ? pcd_object_body(c->object, 0, iov, 8) : 0;
+	for (int i = 0; i < n && json_len + iov[i].iov_len <= sizeof(json); i++) {
+		memcpy(json + json_len, iov[i].iov_base, iov[i].iov_len);
+		json_len += iov[i].iov_len;
+	}
+	c->resolving = false;
+	drop_answer(c);
+	struct pc_dir_answer *answer = malloc(sizeof(*answer));
+	const char *why = NULL;
+	unsigned refuse = 0;
+	struct pc_edge_route r;
+	if (status == 404) {
+		refuse = 404;
+		why = "the directory has no such name";
+	} else if (status != 200 || answer == NULL ||
+	           pc_directory_answer_parse(json, json_len, answer) != 0) {
+		refuse = 502;
+		why = "the directory did not answer";
+	} else if (answer->mode != PC_DIR_ORIGIN) {
+		refuse = 501;
+		why = "the name is a channel or a cascaded feed: the overlay serves those";
+	} else if (pc_edge_route(pcd_node_generation(c->ew->room->node)->model, answer->target,
+	                         strlen(answer->target), NULL, 0, &r) != 0 ||
+	           r.directory) {
+		refuse = 502;
+		why = "the directory names an origin this edge does not serve";
+	} else {
+		refuse = set_key(c, &r, &why);
+	}
+	free(answer);
+	if (refuse != 0) {
+		respond(c, refuse, why);
+		return;
+	}
+	c->directory = false;
+	serve_cached(c);
 }
 
 static unsigned parse_error_status(int err)
@@ -1063,9 +1206,13 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 		pc_cache_control_request(head, &c->req_cc);
 		if (c->body_len > 0) {
 			respond(c, 400, "a GET or HEAD with a body");
+		} else if (c->directory) {
+			resolve_directory(c);
 		} else {
 			serve_cached(c);
 		}
+	} else if (c->directory) {
+		respond(c, 405, "a directory name is only read");
 	} else {
 		/* Unsafe and other methods go to the upstream for this client;
 		 * the response invalidates what it changed (edge_fetch.c). */

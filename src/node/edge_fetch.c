@@ -810,11 +810,16 @@ struct edge_fetch *edge_fetch_start(struct edge_worker *ew, const struct edge_fe
 		                   (int)field->value_len, field->value))
 			goto fail_fetch;
 	}
-	for (uint32_t i = 0; i < params->n_parents && f->n_upstreams < MAX_UPSTREAMS - 1; i++) {
+	for (unsigned i = 0; i < req->n_upstreams && f->n_upstreams < MAX_UPSTREAMS; i++)
+		f->upstreams[f->n_upstreams++] = req->upstreams[i];
+	for (uint32_t i = 0; req->upstreams == NULL && i < params->n_parents &&
+	                     f->n_upstreams < MAX_UPSTREAMS - 1;
+	     i++) {
 		f->upstreams[f->n_upstreams] = params->parents[i];
 		f->to_parent[f->n_upstreams++] = true;
 	}
-	const struct pc_edge_origin *origin = pc_edge_origin_find(params, req->host, req->host_len);
+	const struct pc_edge_origin *origin =
+	    req->upstreams == NULL ? pc_edge_origin_find(params, req->host, req->host_len) : NULL;
 	if (origin != NULL)
 		f->upstreams[f->n_upstreams++] = origin->at;
 	if (f->n_upstreams == 0) {

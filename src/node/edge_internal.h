@@ -161,6 +161,10 @@ struct edge_fetch_request {
 	size_t body_len;
 	bool shared; /* a fill others may collapse onto: no conditional or Range forwarded */
 	struct edge_provider_counters *counters; /* the provider's, of the fetch's worker */
+	/* When set, the only upstreams, asked in origin-form (the directory);
+	 * else the parents, then the host's origin address. */
+	const struct pc_hostport *upstreams;
+	unsigned n_upstreams;
 };
 
 /* Starts fetching req into object (a reference is taken): a shared fill

@@ -850,3 +850,43 @@ def test_access_log_has_the_cdni_fields(edge, origin):
         assert len(row["date"]) == 10 and row["date"][4] == "-", row
         assert float(row["time-taken"]) >= 0, row
     assert [r["s-cached"] for r in ours] == ["0", "1"], ours
+
+
+# --- directory names (docs/directory.md): the edge asks the directory ------
+
+def test_directory_names_resolve_to_origin_urls(daemons, tmp_path, origin):
+    """http://<edge>/cdn.foo.com/<name>: the edge asks the directory role,
+    keeps its answer for the TTL, and serves the origin URL it names from
+    the same cache as that URL's own requests."""
+    dir_port = free_port(EDGE1)
+    cfg = edge_config(tmp_path, "edge1", EDGE1, origin,
+                      directories=[f"{EDGE1}:{dir_port}"])
+    cfg["directory"] = {"enabled": True, "listen": [EDGE1], "port": dir_port, "entries": [
+        {"name": "cdn.foo.com/index.html",
+         "origin": "http://www.foo.com/index.html?size=300&cc=max-age%3D600", "ttl": 60},
+        {"name": "cdn.foo.com/videos/", "origin": "http://www.foo.com/v/", "ttl": 60},
+        {"name": "cdn.foo.com/Channel12", "channel": "foo/ch12", "ttl": 30},
+    ]}
+    e = daemons(cfg, name="edge1", node="acme-n1")
+    first = fetch(e, "/cdn.foo.com/index.html")
+    assert first.status == 200 and first.body == body_for(FOO, "/index.html", 300), first
+    second = fetch(e, "/cdn.foo.com/index.html")
+    assert second.status == 200 and second.cache.startswith("HIT"), second
+    # The same object under its origin URL: one cache, one origin fetch.
+    third = fetch(e, "/index.html" + q(size=300, cc="max-age=600"), host=FOO)
+    assert third.cache.startswith("HIT"), third
+    assert origin.count("/index.html") == 1
+    # A prefix entry appends the rest of the name.
+    r = fetch(e, "/cdn.foo.com/videos/a.mp4")
+    assert r.status == 200 and r.body == body_for(FOO, "/v/a.mp4", 1000), r
+    # Unknown names and channels are not served as objects.
+    assert fetch(e, "/cdn.foo.com/nothing-here").status == 404
+    assert fetch(e, "/cdn.foo.com/Channel12").status == 501
+    # The answers were asked once each, whatever the number of requests.
+    assert metric(e, "peercdn_directory_requests_total") == 4
+
+
+def test_directory_unreachable_is_502(daemons, tmp_path, origin):
+    e = start_edge(daemons, tmp_path, origin, directories=[f"{EDGE1}:{free_port(EDGE1)}"])
+    r = fetch(e, "/cdn.foo.com/index.html")
+    assert r.status == 502 and r.complete, r

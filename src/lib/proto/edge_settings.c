@@ -103,6 +103,10 @@ static const struct pc_item edge_items[] = {
 	PC_TEXTS("origins", pc_edge_params, origins_text,
 	         "where each origin host of a provider is fetched from, as HOST=ADDRESS:PORT",
 	         .check = origin_check, .type_doc = "list of HOST=ADDRESS:PORT"),
+	PC_TEXTS("directories", pc_edge_params, directories_text,
+	         "directory services (the directory role) asked how a directory name is served, "
+	         "as ADDRESS:PORT, tried in order",
+	         .check = parent_check, .type_doc = "list of ADDRESS:PORT"),
 	PC_UINT("memory_mb",     pc_edge_params, memory_mb,     1, 1048576, 256, "MiB",
 	        "objects kept in memory (heads and bodies)"),
 	PC_UINT("max_object_mb", pc_edge_params, max_object_mb, 1, 1048576, 64,  "MiB",
@@ -155,6 +159,13 @@ static int edge_finish(void *settings, const struct pc_section_env *env)
 	struct pc_edge_params *p = settings;
 	p->n_parents = p->parents_text.count;
 	p->n_origins = p->origins_text.count;
+	p->n_directories = p->directories_text.count;
+	p->directories =
+	    pc_arena_alloc(env->arena, (p->n_directories + 1) * sizeof(*p->directories));
+	if (p->directories == NULL)
+		return PC_ENOMEM;
+	for (uint32_t i = 0; i < p->n_directories; i++)
+		pc_hostport_parse(p->directories_text.items[i], &p->directories[i]); /* checked */
 	p->parents = pc_arena_alloc(env->arena, (p->n_parents + 1) * sizeof(*p->parents));
 	p->origins = pc_arena_alloc(env->arena, (p->n_origins + 1) * sizeof(*p->origins));
 	if (p->parents == NULL || p->origins == NULL)

@@ -29,11 +29,13 @@ struct pc_edge_params {
 	bool enabled;
 	struct pc_addr_list listen; /* empty: the addresses of self's servers */
 	uint16_t port;
-	struct pc_text_list parents_text, origins_text; /* as written; parsed below */
+	struct pc_text_list parents_text, origins_text, directories_text; /* as written */
 	struct pc_hostport *parents;                    /* in order of preference */
 	uint32_t n_parents;
 	struct pc_edge_origin *origins;
 	uint32_t n_origins;
+	struct pc_hostport *directories; /* directory services, in order */
+	uint32_t n_directories;
 	uint32_t memory_mb, max_object_mb, disk_mb;
 	const char *disk_path;  /* NULL: no disk tier */
 	const char *access_log; /* NULL: none; "-": stderr */
