@@ -543,6 +543,8 @@ static void serve(struct edge_client *c)
 		}
 		if (meta->error)
 			c->result = EDGE_ERROR; /* the failed fill's answer, not a miss */
+		else if (c->result == EDGE_MISS && meta->took != 0)
+			c->result = (enum edge_result)meta->took; /* a shared revalidation's outcome */
 		if (!write_head(c, meta)) {
 			abort_client(c);
 			return;
@@ -735,6 +737,28 @@ static bool to_variant(struct edge_client *c, struct pcd_object **object)
 	return true;
 }
 
+/* Revalidates stale for every request that comes meanwhile: a new object
+ * takes its place in the store at once, so they collapse onto it, and
+ * the fetch fills it with the new response or a copy of stale. False when
+ * it could not start (memory). */
+static bool revalidate_shared(struct edge_client *c, struct pcd_object *stale)
+{
+	struct pcd_object *fresh = pcd_object_new();
+	if (fresh == NULL ||
+	    pcd_store_insert(c->ew->shared->store, c->key, c->key_len, fresh) != 0) {
+		pcd_object_unref(fresh);
+		return false;
+	}
+	struct edge_fetch_request req = {
+	    .key = c->key, .key_len = c->key_len, .host = c->key, .host_len = c->host_len,
+	    .path = c->path, .path_len = c->path_len, .client_head = c->req, .shared = true,
+	    .counters = c->counters};
+	edge_fetch_start(c->ew, &req, fresh, NULL, stale, false);
+	c->object = fresh;
+	serve(c);
+	return true;
+}
+
 /* A GET or HEAD: from the store, or through a fill. */
 static void serve_cached(struct edge_client *c)
 {
@@ -802,7 +826,8 @@ static void serve_cached(struct edge_client *c)
 		}
 		case PC_CACHE_REVALIDATE:
 			c->result = EDGE_MISS;
-			start_own_fetch(c, true, true, object);
+			if (c->req_cc.stale_if_error >= 0 || !revalidate_shared(c, object))
+				start_own_fetch(c, true, true, object); /* this request's own rules */
 			pcd_object_unref(object);
 			return;
 		case PC_CACHE_GATEWAY_TIMEOUT:

@@ -55,6 +55,7 @@ struct edge_fetch {
 	size_t body_len;
 	char method[16];
 	bool shared, insert, head_only;
+	bool replaces_stale; /* object is indexed in stale's place (a shared revalidation) */
 	struct pc_hostport upstreams[MAX_UPSTREAMS];
 	bool to_parent[MAX_UPSTREAMS];
 	unsigned n_upstreams, next_upstream;
@@ -288,6 +289,8 @@ void edge_object_error(struct edge_shared *shared, struct pcd_object *object, co
 }
 
 static bool try_next(struct edge_fetch *f);
+static bool take_stale(struct edge_fetch *f, enum edge_result took);
+static bool stale_covers_error(struct edge_fetch *f);
 
 /* The fetch failed on its current upstream. Before any byte of a
  * response, another upstream (or a fresh connection after a reused one
@@ -318,6 +321,8 @@ static void fetch_fail(struct edge_fetch *f, enum edge_counter why, unsigned sta
 	if (f->head_set) {
 		pcd_object_abort(f->object);
 		edge_wake(ew->shared, f->object);
+	} else if (stale_covers_error(f)) {
+		take_stale(f, EDGE_STALE_ERROR);
 	} else if (f->client != NULL) {
 		edge_client_fetched(f->client, NULL, EDGE_ERROR, status);
 	} else {
@@ -478,6 +483,63 @@ static bool file_variant(struct edge_fetch *f, const struct pc_http_head *resp,
 	return ok;
 }
 
+/* A shared revalidation's object becomes a copy of the stale one (its
+ * head refreshed by a 304, or as it was when the upstream failed and
+ * stale-if-error allows it): one copy of the body, for every client that
+ * collapsed onto the revalidation. False when memory ran out. */
+static bool take_stale(struct edge_fetch *f, enum edge_result took)
+{
+	struct pcd_head *sh = pcd_object_head(f->stale);
+	size_t len, meta_len;
+	const char *bytes = sh ? pcd_head_bytes(sh, &len) : NULL;
+	const struct edge_meta *old = sh ? pcd_head_meta(sh, &meta_len) : NULL;
+	struct edge_meta *meta = old ? malloc(meta_len) : NULL;
+	bool ok = meta != NULL;
+	if (ok) {
+		memcpy(meta, old, meta_len);
+		meta->took = (uint8_t)took;
+		ok = pcd_object_set_head(f->object, bytes, len, meta, meta_len) == 0;
+	}
+	free(meta);
+	pcd_head_unref(sh);
+	uint64_t size = pcd_object_filled(f->stale);
+	pcd_object_reserve(f->object, size);
+	for (uint64_t at = 0; ok && at < size;) {
+		struct iovec iov[16];
+		int n = pcd_object_body(f->stale, at, iov, 16);
+		if (n <= 0)
+			break;
+		for (int i = 0; ok && i < n; i++) {
+			ok = pcd_object_append(f->object, iov[i].iov_base, iov[i].iov_len) == 0;
+			at += iov[i].iov_len;
+		}
+	}
+	f->head_set = true;
+	if (ok)
+		pcd_object_finish(f->object);
+	else
+		pcd_object_abort(f->object);
+	edge_wake(f->ew->shared, f->object);
+	return ok;
+}
+
+/* Whether stale may stand in for a failed shared revalidation. */
+static bool stale_covers_error(struct edge_fetch *f)
+{
+	if (!f->replaces_stale)
+		return false;
+	struct pcd_head *sh = pcd_object_head(f->stale);
+	size_t meta_len;
+	const struct edge_meta *m = sh ? pcd_head_meta(sh, &meta_len) : NULL;
+	struct pc_cache_control none = {.max_age = PC_CC_ABSENT, .s_maxage = PC_CC_ABSENT,
+	                                .stale_while_revalidate = PC_CC_ABSENT,
+	                                .stale_if_error = PC_CC_ABSENT, .max_stale = PC_CC_ABSENT,
+	                                .min_fresh = PC_CC_ABSENT};
+	bool ok = m != NULL && pc_cache_stale_on_error(&m->entry, &none, now_s());
+	pcd_head_unref(sh);
+	return ok;
+}
+
 /* The response head: what to keep of it, where the object goes. Returns
  * false when the fetch ended here (freed). */
 static bool on_head(struct edge_fetch *f, const struct pc_http_head *resp)
@@ -508,7 +570,18 @@ static bool on_head(struct edge_fetch *f, const struct pc_http_head *resp)
 			edge_client_fetched(f->client, f->stale, EDGE_REVALIDATED, 0);
 		f->client = NULL;
 		f->phase = PH_DONE;
-		pcd_object_abort(f->object); /* never used: nobody sees it */
+		if (f->replaces_stale)
+			take_stale(f, EDGE_REVALIDATED);
+		else
+			pcd_object_abort(f->object); /* never used: nobody sees it */
+		fetch_done(f);
+		return false;
+	}
+	if (pc_cache_status_is_error(resp->status) && stale_covers_error(f)) {
+		free(req);
+		f->phase = PH_DONE;
+		f->keep_alive = false; /* its body is not read */
+		take_stale(f, EDGE_STALE_ERROR);
 		fetch_done(f);
 		return false;
 	}
@@ -781,6 +854,7 @@ struct edge_fetch *edge_fetch_start(struct edge_worker *ew, const struct edge_fe
 	f->client = client;
 	f->shared = req->shared;
 	f->insert = insert;
+	f->replaces_stale = client == NULL && stale != NULL && !insert;
 	f->counters = req->counters;
 	f->key = strndup(req->key, req->key_len);
 	f->key_len = req->key_len;

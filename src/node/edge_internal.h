@@ -23,7 +23,7 @@ enum {
 	EDGE_HEAD_MAX = 65536, /* a stored head, after the fields a cache drops */
 	EDGE_VARY_MAX = 1024,  /* a secondary key (pc_cache_vary_key) */
 	EDGE_MAX_PROVIDERS = 64,
-	EDGE_META_VERSION = 2,
+	EDGE_META_VERSION = 3,
 };
 
 /* How a request was answered, for metrics and the access log. */
@@ -53,6 +53,7 @@ struct edge_meta {
 	 * A new stub (after an invalidation) has a new generation, so older
 	 * variants are never found again. */
 	bool vary_stub;
+	uint8_t took; /* enum edge_result: a revalidation's copy of the stale object, why */
 	uint64_t vary_gen;
 	struct pc_cache_entry entry;
 };
@@ -172,7 +173,10 @@ struct edge_fetch_request {
  * called once, on the head or the failure, unless edge_fetch_detach ran;
  * a failure to start calls it before this returns).
  * stale: the stored object being revalidated (conditional request; a 304
- * refreshes it), or NULL. insert: put the object under the key once its
+ * refreshes it), or NULL. A shared revalidation (client NULL, insert
+ * false) fills an object the caller already put in stale's place, so that
+ * others collapse onto it: on a 304, or a failure stale-if-error covers,
+ * it becomes a copy of stale. insert: put the object under the key once its
  * head shows it storable (a refetch replacing a stale or other variant).
  * Returns the fetch, or NULL when it could not start (a shared fill's
  * object then holds the error answer its waiters see). */
