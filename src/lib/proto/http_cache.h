@@ -46,6 +46,7 @@ enum pc_cc_flag {
 	PC_CC_MUST_UNDERSTAND = 1u << 10,
 	PC_CC_ONLY_IF_CACHED = 1u << 11, /* request */
 	PC_CC_MAX_STALE_ANY = 1u << 12,  /* request max-stale without a value */
+	PC_CC_TARGETED = 1u << 13,       /* read from CDN-Cache-Control (RFC 9213) */
 };
 
 /* The directives of every Cache-Control field of a head, in order, as
@@ -66,7 +67,13 @@ struct pc_cache_control {
 	int64_t min_fresh;              /* request */
 };
 
-/* The Cache-Control of a response. */
+/* The Cache-Control of a response, as this cache, a CDN, obeys it: a
+ * valid, non-empty CDN-Cache-Control field (RFC 9213; a Structured Field
+ * Dictionary, parsed strictly: any syntax error ignores the whole field)
+ * is read instead of Cache-Control, and then Expires is ignored too; the
+ * result then has PC_CC_TARGETED. There, delta-seconds are Integers and
+ * flags Booleans (`no-store=?0` is off); a value of another type is not
+ * used; private and no-cache with field names count unqualified. */
 void pc_cache_control_response(const struct pc_http_head *resp, struct pc_cache_control *out);
 /* The Cache-Control of a request; with no Cache-Control field at all,
  * `Pragma: no-cache` counts as no-cache (§5.4). */
