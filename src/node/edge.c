@@ -608,7 +608,10 @@ void edge_client_fetched(struct edge_client *c, struct pcd_object *object,
 		struct pcd_head *sh = failed ? pcd_object_head(c->stale) : NULL;
 		size_t ml;
 		const struct edge_meta *sm = sh ? pcd_head_meta(sh, &ml) : NULL;
-		if (sm != NULL && pc_cache_stale_on_error(&sm->entry, &c->req_cc, now))
+		/* No answer at all: the edge is disconnected (RFC 9111 §4.2.4). */
+		if (sm != NULL &&
+		    (object == NULL ? pc_cache_stale_disconnected(&sm->entry, &c->req_cc, now)
+		                    : pc_cache_stale_on_error(&sm->entry, &c->req_cc, now)))
 			fallback = c->stale;
 		pcd_head_unref(sh);
 	}

@@ -764,6 +764,19 @@ bool pc_cache_stale_on_error(const struct pc_cache_entry *entry,
 	return window >= 0 && staleness <= window;
 }
 
+bool pc_cache_stale_disconnected(const struct pc_cache_entry *entry,
+                                 const struct pc_cache_control *req_cc, int64_t now)
+{
+	if (!entry || (entry->flags & (PC_CACHE_E_NO_STALE | PC_CACHE_E_NO_CACHE)) ||
+	    (req_cc->flags & PC_CC_NO_CACHE) || req_cc->max_age != PC_CC_ABSENT ||
+	    req_cc->min_fresh != PC_CC_ABSENT)
+		return false;
+	if (pc_cache_stale_on_error(entry, req_cc, now))
+		return true;
+	int64_t age = pc_cache_entry_age(entry, now);
+	return age - entry->lifetime <= PC_CACHE_DISCONNECTED_STALE;
+}
+
 /* ---- variants ---- */
 
 enum { VARY_MAX_NAMES = 32 };

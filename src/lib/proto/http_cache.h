@@ -24,6 +24,9 @@
 /* Cap on a heuristic freshness lifetime (§4.2.2): a day, so no heuristic
  * answer is ever older than a day without being revalidated. */
 #define PC_CACHE_HEURISTIC_MAX INT64_C(86400)
+/* How long past its lifetime a response is still served when the upstream
+ * cannot be reached (pc_cache_stale_disconnected): a day. */
+#define PC_CACHE_DISCONNECTED_STALE INT64_C(86400)
 
 /* ---- Cache-Control (§5.2) ---- */
 
@@ -192,6 +195,17 @@ const char *pc_cache_use_name(enum pc_cache_use use);
  * entry is always servable. */
 bool pc_cache_stale_on_error(const struct pc_cache_entry *entry,
                              const struct pc_cache_control *req_cc, int64_t now);
+/* Whether the stored entry may be served stale because the upstream gave
+ * no answer at all (refused, reset, timed out, broken): §4.2.4 lets a
+ * cache that is disconnected serve stale unless a directive prohibits it.
+ * Not for no-cache, must-revalidate, proxy-revalidate or s-maxage
+ * entries, nor when the request has no-cache, max-age or min-fresh (the
+ * client asked for a bound on age); at most PC_CACHE_DISCONNECTED_STALE
+ * seconds past the lifetime, or the stale-if-error window if longer. An
+ * upstream that answers, even 5xx, is not disconnected:
+ * pc_cache_stale_on_error decides then. */
+bool pc_cache_stale_disconnected(const struct pc_cache_entry *entry,
+                                 const struct pc_cache_control *req_cc, int64_t now);
 /* Whether an upstream status counts as an error for stale-if-error. */
 bool pc_cache_status_is_error(unsigned status);
 

@@ -684,6 +684,44 @@ static void test_stale_if_error(void **state)
 	assert_false(pc_cache_stale_on_error(NULL, &sie, T0));
 }
 
+/* stale-close: a disconnected cache may serve stale unless prohibited
+ * (stale-close-must-revalidate, -proxy-revalidate, -no-cache, -s-maxage). */
+static void test_stale_disconnected(void **state)
+{
+	(void)state;
+	struct pc_cache_control none = req_cc(GET);
+	struct pc_cache_entry e = entry(OK "Cache-Control: max-age=2\n");
+	assert_true(pc_cache_stale_disconnected(&e, &none, T0 + 1));
+	assert_true(pc_cache_stale_disconnected(&e, &none, T0 + 2 + PC_CACHE_DISCONNECTED_STALE));
+	assert_false(pc_cache_stale_disconnected(&e, &none, T0 + 3 + PC_CACHE_DISCONNECTED_STALE));
+	assert_false(pc_cache_stale_disconnected(NULL, &none, T0));
+	const char *prohibited[] = {
+	    OK "Cache-Control: max-age=2, must-revalidate\n",
+	    OK "Cache-Control: max-age=2, proxy-revalidate\n",
+	    OK "Cache-Control: max-age=2, no-cache\n",
+	    OK "Cache-Control: max-age=2, s-maxage=2\n",
+	};
+	for (size_t i = 0; i < sizeof prohibited / sizeof prohibited[0]; i++) {
+		e = entry(prohibited[i]);
+		assert_false(pc_cache_stale_disconnected(&e, &none, T0 + 10));
+	}
+	/* A client bounding the age is obeyed. */
+	e = entry(OK "Cache-Control: max-age=2\n");
+	const char *bounded[] = {
+	    GET "Cache-Control: no-cache\n",
+	    GET "Cache-Control: max-age=5\n",
+	    GET "Cache-Control: min-fresh=1\n",
+	    GET "Pragma: no-cache\n",
+	};
+	for (size_t i = 0; i < sizeof bounded / sizeof bounded[0]; i++) {
+		struct pc_cache_control cc = req_cc(bounded[i]);
+		assert_false(pc_cache_stale_disconnected(&e, &cc, T0 + 10));
+	}
+	/* A longer stale-if-error window extends it. */
+	e = entry(OK "Cache-Control: max-age=2, stale-if-error=200000\n");
+	assert_true(pc_cache_stale_disconnected(&e, &none, T0 + 150000));
+}
+
 /* ---- variants ---- */
 
 static int vary_key(const char *response, const char *request, char *out, size_t size)
@@ -1118,6 +1156,7 @@ int main(void)
 	    cmocka_unit_test(test_decide_stale_prohibited),
 	    cmocka_unit_test(test_decide_stale_while_revalidate),
 	    cmocka_unit_test(test_stale_if_error),
+	    cmocka_unit_test(test_stale_disconnected),
 	    cmocka_unit_test(test_vary_key),
 	    cmocka_unit_test(test_write_head_drops_fields),
 	    cmocka_unit_test(test_write_head_merges_304),
