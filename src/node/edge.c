@@ -442,9 +442,12 @@ static bool write_head(struct edge_client *c, const struct edge_meta *meta)
 	}
 	for (unsigned i = 0; ok && i < stored->n_fields; i++) {
 		const struct pc_http_field *f = &stored->fields[i];
-		if (field_is(f, "content-length") || field_is(f, "content-range") ||
-		    field_is(f, "x-cache"))
+		if (field_is(f, "content-length") || field_is(f, "x-cache"))
 			continue; /* framing is ours, and so is X-Cache (a parent's says MISS) */
+		if (field_is(f, "content-range") && status != stored->status)
+			continue; /* a 206 or 416 of ours has its own; else it is stored (§3.1) */
+		if (status == 304 && stored->status != 304 && !pc_cache_field_in_304(stored, f))
+			continue; /* our 304: RFC 9110 §15.4.5 */
 		if (status == 412 || status == 416) {
 			if (field_is(f, "content-type") || field_is(f, "content-encoding"))
 				continue;

@@ -566,6 +566,22 @@ def test_revalidation_with_etag_gets_304_and_serves_the_body(edge, origin):
     assert origin.count("/reval") == 2
 
 
+def test_client_304_carries_only_its_fields_and_a_200_keeps_content_range(edge, origin):
+    path = cdn("/f304?" + urllib.parse.urlencode(
+        [("size", 100), ("cc", "max-age=600"), ("etag", "v1"), ("hdr", "X-Kept: 1"),
+         ("hdr", "Content-Range: bytes 0-99/100")]))
+    r = fetch(edge, path)
+    assert r.status == 200 and r.get("Content-Range") == "bytes 0-99/100", r
+    r = fetch(edge, path)
+    assert r.cache.startswith("HIT") and r.get("X-Kept") == "1", r
+    assert r.get("Content-Range") == "bytes 0-99/100", r  # stored (RFC 9111 §3.1)
+    r = fetch(edge, path, headers=[("If-None-Match", '"v1"')])
+    assert r.status == 304 and r.get("ETag") == '"v1"', r
+    assert r.get("Cache-Control") == "max-age=600" and r.get("Age") is not None, r
+    for name in ("X-Kept", "Content-Type", "Content-Range", "Content-Length"):
+        assert r.get(name) is None, (name, r)  # RFC 9110 §15.4.5
+
+
 def test_revalidation_with_last_modified(edge, origin):
     path = cdn("/lm" + q(size=100, cc="max-age=1", lm=3600))
     assert fetch(edge, path).status == 200
