@@ -582,6 +582,25 @@ def test_client_304_carries_only_its_fields_and_a_200_keeps_content_range(edge, 
         assert r.get(name) is None, (name, r)  # RFC 9110 §15.4.5
 
 
+def test_stale_is_served_when_the_upstream_is_unreachable(daemons, tmp_path):
+    own_origin = Origin()
+    try:
+        e = start_edge(daemons, tmp_path, own_origin)
+        free = cdn("/down" + q(size=300, cc="max-age=1"))
+        strict = cdn("/downmr" + q(size=300, cc="max-age=1, must-revalidate"))
+        assert fetch(e, free).status == 200 and fetch(e, strict).status == 200
+        own_origin.stop()
+        time.sleep(2.2)  # both stale now, and the origin refuses connections
+        r = fetch(e, free)
+        assert r.status == 200 and r.body == body_for(ABC, "/down", 300), r
+        assert r.cache.startswith("STALE"), r
+        assert fetch(e, strict).status == 502  # must-revalidate: never stale
+        r = fetch(e, free, headers=[("Cache-Control", "max-age=1")])
+        assert r.status == 502, r  # the client bounds the age
+    finally:
+        own_origin.stop()
+
+
 def test_revalidation_with_last_modified(edge, origin):
     path = cdn("/lm" + q(size=100, cc="max-age=1", lm=3600))
     assert fetch(edge, path).status == 200
