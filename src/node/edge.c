@@ -462,14 +462,14 @@ static bool write_head(struct edge_client *c, const struct edge_meta *meta)
 	c->sent = 0;
 	c->end = 0;
 	c->chunked = false;
-	if (status == 206) {
+	if (ranged == PC_CACHE_RANGE_PARTIAL) { /* not an upstream's 206: that goes whole */
 		ok = ok && pc_buf_printf(out,
 		                         "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64
 		                         "\r\nContent-Length: %" PRIu64 "\r\n",
 		                         range.first, range.last, body_len, range.last - range.first + 1);
 		c->sent = range.first;
 		c->end = range.last + 1;
-	} else if (status == 416) {
+	} else if (ranged == PC_CACHE_RANGE_UNSATISFIABLE) {
 		ok = ok && pc_buf_printf(out, "Content-Range: bytes */%" PRIu64
 		                              "\r\nContent-Length: 0\r\n", body_len);
 		has_body = false;

@@ -628,6 +628,16 @@ def test_range_from_a_cached_object(edge, origin):
     assert origin.count("/range.bin") == 1
 
 
+def test_an_upstream_206_goes_to_the_client_whole(edge, origin):
+    path = cdn("/up206?" + urllib.parse.urlencode(
+        [("size", 100), ("status", 206), ("cc", "max-age=600"),
+         ("hdr", "Content-Range: bytes 0-99/1000")]))
+    r = fetch(edge, path, headers=[("Range", "bytes=0-99")])
+    assert r.status == 206 and r.complete, r
+    assert r.all("Content-Range") == ["bytes 0-99/1000"], r
+    assert r.body == body_for(ABC, "/up206", 100), r
+
+
 def test_vary_keeps_variants_apart(edge, origin):
     path = cdn("/vary" + q(size=500, cc="max-age=600", vary="Accept-Encoding"))
 
