@@ -426,9 +426,12 @@ static bool write_head(struct edge_client *c, const struct edge_meta *meta)
 	}
 	for (unsigned i = 0; ok && i < stored->n_fields; i++) {
 		const struct pc_http_field *f = &stored->fields[i];
-		if (field_is(f, "content-length") || field_is(f, "x-cache") ||
-		    (field_is(f, "content-range") && stored->status != 206))
+		if (field_is(f, "content-length") || field_is(f, "x-cache"))
 			continue; /* framing is ours, and so is X-Cache (a parent's says MISS) */
+		if (field_is(f, "content-range") && status != stored->status)
+			continue; /* a 206 or 416 of ours has its own; else it is stored (§3.1) */
+		if (status == 304 && stored->status != 304 && !pc_cache_field_in_304(stored, f))
+			continue; /* our 304: RFC 9110 §15.4.5 */
 		if (status == 412 || status == 416) {
 			if (field_is(f, "content-type") || field_is(f, "content-encoding"))
 				continue;
@@ -443,7 +446,7 @@ static bool write_head(struct edge_client *c, const struct edge_meta *meta)
 	c->sent = 0;
 	c->end = 0;
 	c->chunked = false;
-	if (status == 206) {
+	if (ranged == PC_CACHE_RANGE_PARTIAL) { /* not an upstream's 206: that goes whole */
 		ok = ok &&
 		     pc_buf_printf(out,
 		                   "Content-Range: bytes %" PRIu64 "-%" PRIu64 "/%" PRIu64
@@ -451,7 +454,7 @@ static bool write_head(struct edge_client *c, const struct edge_meta *meta)
 		                   range.first, range.last, body_len, range.last - range.first + 1);
 		c->sent = range.first;
 		c->end = range.last + 1;
-	} else if (status == 416) {
+	} else if (ranged == PC_CACHE_RANGE_UNSATISFIABLE) {
 		ok = ok && pc_buf_printf(
 		               out, "Content-Range: bytes */%" PRIu64 "\r\nContent-Length: 0\r\n",
 		               body_len);
@@ -544,7 +547,8 @@ static void serve(struct edge_client *c)
 		if (meta->error)
 			c->result = EDGE_ERROR; /* the failed fill's answer, not a miss */
 		else if (c->result == EDGE_MISS && meta->took != 0)
-			c->result = (enum edge_result)meta->took; /* a shared revalidation's outcome */
+			c->result =
+			    (enum edge_result)meta->took; /* a shared revalidation's outcome */
 		if (!write_head(c, meta)) {
 			abort_client(c);
 			return;
@@ -606,7 +610,10 @@ void edge_client_fetched(struct edge_client *c, struct pcd_object *object, enum 
 		struct pcd_head *sh = failed ? pcd_object_head(c->stale) : NULL;
 		size_t ml;
 		const struct edge_meta *sm = sh ? pcd_head_meta(sh, &ml) : NULL;
-		if (sm != NULL && pc_cache_stale_on_error(&sm->entry, &c->req_cc, now))
+		/* No answer at all: the edge is disconnected (RFC 9111 §4.2.4). */
+		if (sm != NULL &&
+		    (object == NULL ? pc_cache_stale_disconnected(&sm->entry, &c->req_cc, now)
+		                    : pc_cache_stale_on_error(&sm->entry, &c->req_cc, now)))
 			fallback = c->stale;
 		pcd_head_unref(sh);
 	}
@@ -737,6 +744,12 @@ static bool to_variant(struct edge_client *c, struct pcd_object **object)
 	return true;
 }
 
+static bool cc_plain(const struct pc_cache_control *cc)
+{
+	return cc->flags == 0 && cc->max_age == PC_CC_ABSENT && cc->min_fresh == PC_CC_ABSENT &&
+	       cc->max_stale == PC_CC_ABSENT && cc->stale_if_error == PC_CC_ABSENT;
+}
+
 /* Revalidates stale for every request that comes meanwhile: a new object
  * takes its place in the store at once, so they collapse onto it, and
  * the fetch fills it with the new response or a copy of stale. False when
@@ -749,10 +762,15 @@ static bool revalidate_shared(struct edge_client *c, struct pcd_object *stale)
 		pcd_object_unref(fresh);
 		return false;
 	}
-	struct edge_fetch_request req = {
-	    .key = c->key, .key_len = c->key_len, .host = c->key, .host_len = c->host_len,
-	    .path = c->path, .path_len = c->path_len, .client_head = c->req, .shared = true,
-	    .counters = c->counters};
+	struct edge_fetch_request req = {.key = c->key,
+	                                 .key_len = c->key_len,
+	                                 .host = c->key,
+	                                 .host_len = c->host_len,
+	                                 .path = c->path,
+	                                 .path_len = c->path_len,
+	                                 .client_head = c->req,
+	                                 .shared = true,
+	                                 .counters = c->counters};
 	edge_fetch_start(c->ew, &req, fresh, NULL, stale, false);
 	c->object = fresh;
 	serve(c);
@@ -826,8 +844,10 @@ static void serve_cached(struct edge_client *c)
 		}
 		case PC_CACHE_REVALIDATE:
 			c->result = EDGE_MISS;
-			if (c->req_cc.stale_if_error >= 0 || !revalidate_shared(c, object))
-				start_own_fetch(c, true, true, object); /* this request's own rules */
+			/* A request with directives of its own (no-cache, max-age,
+			 * stale-if-error...) decides on stale for itself. */
+			if (!cc_plain(&c->req_cc) || !revalidate_shared(c, object))
+				start_own_fetch(c, true, true, object);
 			pcd_object_unref(object);
 			return;
 		case PC_CACHE_GATEWAY_TIMEOUT:
@@ -903,7 +923,8 @@ static void resolve_directory(struct edge_client *c)
 	char dkey[EDGE_KEY_MAX + 8];
 	int dkey_len = snprintf(dkey, sizeof(dkey), "\001dir/%.*s", (int)name_len, c->key);
 	char path[EDGE_KEY_MAX + 16];
-	int path_len = snprintf(path, sizeof(path), PC_DIR_API_PREFIX "%.*s", (int)name_len, c->key);
+	int path_len =
+	    snprintf(path, sizeof(path), PC_DIR_API_PREFIX "%.*s", (int)name_len, c->key);
 	if (dkey_len < 0 || (size_t)dkey_len >= sizeof(dkey) || path_len < 0 ||
 	    (size_t)path_len >= sizeof(path)) {
 		respond(c, 414, "the name is too long");

@@ -290,7 +290,7 @@ void edge_object_error(struct edge_shared *shared, struct pcd_object *object, co
 
 static bool try_next(struct edge_fetch *f);
 static bool take_stale(struct edge_fetch *f, enum edge_result took);
-static bool stale_covers_error(struct edge_fetch *f);
+static bool stale_covers_error(struct edge_fetch *f, bool answered);
 
 /* The fetch failed on its current upstream. Before any byte of a
  * response, another upstream (or a fresh connection after a reused one
@@ -321,7 +321,7 @@ static void fetch_fail(struct edge_fetch *f, enum edge_counter why, unsigned sta
 	if (f->head_set) {
 		pcd_object_abort(f->object);
 		edge_wake(ew->shared, f->object);
-	} else if (stale_covers_error(f)) {
+	} else if (stale_covers_error(f, false)) {
 		take_stale(f, EDGE_STALE_ERROR);
 	} else if (f->client != NULL) {
 		edge_client_fetched(f->client, NULL, EDGE_ERROR, status);
@@ -523,19 +523,24 @@ static bool take_stale(struct edge_fetch *f, enum edge_result took)
 	return ok;
 }
 
-/* Whether stale may stand in for a failed shared revalidation. */
-static bool stale_covers_error(struct edge_fetch *f)
+/* Whether stale may stand in for a failed shared revalidation: answered
+ * with an error (stale-if-error), or not answered at all (RFC 9111
+ * §4.2.4: disconnected). */
+static bool stale_covers_error(struct edge_fetch *f, bool answered)
 {
 	if (!f->replaces_stale)
 		return false;
 	struct pcd_head *sh = pcd_object_head(f->stale);
 	size_t meta_len;
 	const struct edge_meta *m = sh ? pcd_head_meta(sh, &meta_len) : NULL;
-	struct pc_cache_control none = {.max_age = PC_CC_ABSENT, .s_maxage = PC_CC_ABSENT,
+	struct pc_cache_control none = {.max_age = PC_CC_ABSENT,
+	                                .s_maxage = PC_CC_ABSENT,
 	                                .stale_while_revalidate = PC_CC_ABSENT,
-	                                .stale_if_error = PC_CC_ABSENT, .max_stale = PC_CC_ABSENT,
+	                                .stale_if_error = PC_CC_ABSENT,
+	                                .max_stale = PC_CC_ABSENT,
 	                                .min_fresh = PC_CC_ABSENT};
-	bool ok = m != NULL && pc_cache_stale_on_error(&m->entry, &none, now_s());
+	bool ok = m != NULL && (answered ? pc_cache_stale_on_error(&m->entry, &none, now_s())
+	                                 : pc_cache_stale_disconnected(&m->entry, &none, now_s()));
 	pcd_head_unref(sh);
 	return ok;
 }
@@ -577,7 +582,7 @@ static bool on_head(struct edge_fetch *f, const struct pc_http_head *resp)
 		fetch_done(f);
 		return false;
 	}
-	if (pc_cache_status_is_error(resp->status) && stale_covers_error(f)) {
+	if (pc_cache_status_is_error(resp->status) && stale_covers_error(f, true)) {
 		free(req);
 		f->phase = PH_DONE;
 		f->keep_alive = false; /* its body is not read */
@@ -886,8 +891,8 @@ struct edge_fetch *edge_fetch_start(struct edge_worker *ew, const struct edge_fe
 	}
 	for (unsigned i = 0; i < req->n_upstreams && f->n_upstreams < MAX_UPSTREAMS; i++)
 		f->upstreams[f->n_upstreams++] = req->upstreams[i];
-	for (uint32_t i = 0; req->upstreams == NULL && i < params->n_parents &&
-	                     f->n_upstreams < MAX_UPSTREAMS - 1;
+	for (uint32_t i = 0;
+	     req->upstreams == NULL && i < params->n_parents && f->n_upstreams < MAX_UPSTREAMS - 1;
 	     i++) {
 		f->upstreams[f->n_upstreams] = params->parents[i];
 		f->to_parent[f->n_upstreams++] = true;

@@ -566,6 +566,41 @@ def test_revalidation_with_etag_gets_304_and_serves_the_body(edge, origin):
     assert origin.count("/reval") == 2
 
 
+def test_client_304_carries_only_its_fields_and_a_200_keeps_content_range(edge, origin):
+    path = cdn("/f304?" + urllib.parse.urlencode(
+        [("size", 100), ("cc", "max-age=600"), ("etag", "v1"), ("hdr", "X-Kept: 1"),
+         ("hdr", "Content-Range: bytes 0-99/100")]))
+    r = fetch(edge, path)
+    assert r.status == 200 and r.get("Content-Range") == "bytes 0-99/100", r
+    r = fetch(edge, path)
+    assert r.cache.startswith("HIT") and r.get("X-Kept") == "1", r
+    assert r.get("Content-Range") == "bytes 0-99/100", r  # stored (RFC 9111 §3.1)
+    r = fetch(edge, path, headers=[("If-None-Match", '"v1"')])
+    assert r.status == 304 and r.get("ETag") == '"v1"', r
+    assert r.get("Cache-Control") == "max-age=600" and r.get("Age") is not None, r
+    for name in ("X-Kept", "Content-Type", "Content-Range", "Content-Length"):
+        assert r.get(name) is None, (name, r)  # RFC 9110 §15.4.5
+
+
+def test_stale_is_served_when_the_upstream_is_unreachable(daemons, tmp_path):
+    own_origin = Origin()
+    try:
+        e = start_edge(daemons, tmp_path, own_origin)
+        free = cdn("/down" + q(size=300, cc="max-age=1"))
+        strict = cdn("/downmr" + q(size=300, cc="max-age=1, must-revalidate"))
+        assert fetch(e, free).status == 200 and fetch(e, strict).status == 200
+        own_origin.stop()
+        time.sleep(2.2)  # both stale now, and the origin refuses connections
+        r = fetch(e, free)
+        assert r.status == 200 and r.body == body_for(ABC, "/down", 300), r
+        assert r.cache.startswith("STALE"), r
+        assert fetch(e, strict).status == 502  # must-revalidate: never stale
+        r = fetch(e, free, headers=[("Cache-Control", "max-age=1")])
+        assert r.status == 502, r  # the client bounds the age
+    finally:
+        own_origin.stop()
+
+
 def test_revalidation_with_last_modified(edge, origin):
     path = cdn("/lm" + q(size=100, cc="max-age=1", lm=3600))
     assert fetch(edge, path).status == 200
@@ -591,6 +626,16 @@ def test_range_from_a_cached_object(edge, origin):
     r = fetch(edge, path, headers=[("Range", "bytes=20000-20100")])
     assert r.status == 416 and r.get("Content-Range") == "bytes */10000", r
     assert origin.count("/range.bin") == 1
+
+
+def test_an_upstream_206_goes_to_the_client_whole(edge, origin):
+    path = cdn("/up206?" + urllib.parse.urlencode(
+        [("size", 100), ("status", 206), ("cc", "max-age=600"),
+         ("hdr", "Content-Range: bytes 0-99/1000")]))
+    r = fetch(edge, path, headers=[("Range", "bytes=0-99")])
+    assert r.status == 206 and r.complete, r
+    assert r.all("Content-Range") == ["bytes 0-99/1000"], r
+    assert r.body == body_for(ABC, "/up206", 100), r
 
 
 def test_vary_keeps_variants_apart(edge, origin):

@@ -136,9 +136,299 @@ static void parse_cc(const struct pc_http_head *head, const char *field, bool re
 	}
 }
 
+/* ---- CDN-Cache-Control (RFC 9213) ----
+ *
+ * A targeted field is a Structured Field Dictionary (RFC 8941 §3.2), read
+ * with §4.2's parsing rules: a field line that does not parse makes the
+ * whole field invalid, and an invalid or empty field is ignored (§2.1). */
+
+/* An SF bare item or inner list, as much as this cache reads of it. */
+enum sf_type { SF_INTEGER, SF_DECIMAL, SF_STRING, SF_TOKEN, SF_BYTES, SF_BOOLEAN, SF_INNER };
+
+struct sf_value {
+	enum sf_type type;
+	int64_t integer; /* SF_INTEGER; SF_BOOLEAN: 0 or 1 */
+};
+
+struct sf_in {
+	const char *p, *end;
+};
+
+static bool sf_lcalpha(char c)
+{
+	return c >= 'a' && c <= 'z';
+}
+
+static bool sf_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static bool sf_alpha(char c)
+{
+	return sf_lcalpha(c) || (c >= 'A' && c <= 'Z');
+}
+
+static void sf_skip_sp(struct sf_in *in)
+{
+	while (in->p < in->end && *in->p == ' ')
+		in->p++;
+}
+
+static void sf_skip_ows(struct sf_in *in)
+{
+	while (in->p < in->end && is_ws(*in->p))
+		in->p++;
+}
+
+/* key = ( lcalpha / "*" ) *( lcalpha / DIGIT / "_" / "-" / "." / "*" ) */
+static bool sf_key(struct sf_in *in, const char **key, size_t *key_len)
+{
+	const char *start = in->p;
+	if (in->p >= in->end || !(sf_lcalpha(*in->p) || *in->p == '*'))
+		return false;
+	while (in->p < in->end && (sf_lcalpha(*in->p) || sf_digit(*in->p) || *in->p == '_' ||
+	                           *in->p == '-' || *in->p == '.' || *in->p == '*'))
+		in->p++;
+	*key = start;
+	*key_len = (size_t)(in->p - start);
+	return true;
+}
+
+static bool sf_number(struct sf_in *in, struct sf_value *out)
+{
+	bool negative = false;
+	if (in->p < in->end && *in->p == '-') {
+		negative = true;
+		in->p++;
+	}
+	if (in->p >= in->end || !sf_digit(*in->p))
+		return false;
+	int64_t v = 0;
+	size_t digits = 0, frac = 0; /* of the integer part, of the fraction */
+	bool decimal = false;
+	for (; in->p < in->end; in->p++) {
+		char c = *in->p;
+		if (c == '.' && !decimal && digits <= 12)
+			decimal = true;
+		else if (!sf_digit(c))
+			break;
+		else if (decimal)
+			frac++;
+		else
+			v = v * 10 + (c - '0');
+		if (!decimal && sf_digit(c) && ++digits > 15)
+			return false;
+		if (frac > 3)
+			return false;
+	}
+	if (decimal && frac == 0)
+		return false;
+	out->type = decimal ? SF_DECIMAL : SF_INTEGER;
+	out->integer = negative ? -v : v;
+	return true;
+}
+
+static bool sf_bare_item(struct sf_in *in, struct sf_value *out)
+{
+	if (in->p >= in->end)
+		return false;
+	char c = *in->p;
+	if (c == '-' || sf_digit(c))
+		return sf_number(in, out);
+	if (c == '"') {
+		for (in->p++; in->p < in->end; in->p++) {
+			unsigned char ch = (unsigned char)*in->p;
+			if (ch == '\\') {
+				in->p++;
+				if (in->p >= in->end || (*in->p != '"' && *in->p != '\\'))
+					return false;
+			} else if (ch == '"') {
+				in->p++;
+				out->type = SF_STRING;
+				return true;
+			} else if (ch < 0x20 || ch > 0x7e) {
+				return false;
+			}
+		}
+		return false; /* no closing quote */
+	}
+	if (c == '*' || sf_alpha(c)) {
+		while (in->p < in->end &&
+		       (is_tchar((unsigned char)*in->p) || *in->p == ':' || *in->p == '/'))
+			in->p++;
+		out->type = SF_TOKEN;
+		return true;
+	}
+	if (c == ':') {
+		for (in->p++; in->p < in->end && *in->p != ':'; in->p++)
+			if (!sf_alpha(*in->p) && !sf_digit(*in->p) && !strchr("+/=", *in->p))
+				return false;
+		if (in->p >= in->end)
+			return false;
+		in->p++;
+		out->type = SF_BYTES;
+		return true;
+	}
+	if (c == '?') {
+		in->p++;
+		if (in->p >= in->end || (*in->p != '0' && *in->p != '1'))
+			return false;
+		out->type = SF_BOOLEAN;
+		out->integer = *in->p == '1';
+		in->p++;
+		return true;
+	}
+	return false;
+}
+
+/* *( ";" *SP key [ "=" bare-item ] ): parsed and ignored (RFC 9213 §2.1). */
+static bool sf_parameters(struct sf_in *in)
+{
+	while (in->p < in->end && *in->p == ';') {
+		in->p++;
+		sf_skip_sp(in);
+		const char *key;
+		size_t key_len;
+		if (!sf_key(in, &key, &key_len))
+			return false;
+		if (in->p < in->end && *in->p == '=') {
+			in->p++;
+			struct sf_value ignored;
+			if (!sf_bare_item(in, &ignored))
+				return false;
+		}
+	}
+	return true;
+}
+
+static bool sf_item_or_inner_list(struct sf_in *in, struct sf_value *out)
+{
+	if (in->p < in->end && *in->p == '(') {
+		in->p++;
+		for (;;) {
+			sf_skip_sp(in);
+			if (in->p >= in->end)
+				return false;
+			if (*in->p == ')') {
+				in->p++;
+				out->type = SF_INNER;
+				return sf_parameters(in);
+			}
+			struct sf_value member;
+			if (!sf_bare_item(in, &member) || !sf_parameters(in))
+				return false;
+			if (in->p < in->end && *in->p != ' ' && *in->p != ')')
+				return false;
+		}
+	}
+	return sf_bare_item(in, out) && sf_parameters(in);
+}
+
+/* One Dictionary member of a targeted field, applied to out as
+ * Cache-Control would be. A later member overrides an earlier one of the
+ * same key (RFC 8941 §4.2.2). Types are those RFC 9213 §2.1 infers: a
+ * delta-seconds is a non-negative Integer, a flag a Boolean; a value of
+ * another type is not consumed. private and no-cache with a String of
+ * field names are taken whole (unqualified): stricter, never wrong. */
+static void sf_directive(const char *key, size_t key_len, const struct sf_value *v,
+                         struct pc_cache_control *out)
+{
+	static const struct {
+		const char *name;
+		uint32_t flag;
+	} flags[] = {
+	    {"no-store", PC_CC_NO_STORE},
+	    {"no-cache", PC_CC_NO_CACHE},
+	    {"private", PC_CC_PRIVATE},
+	    {"public", PC_CC_PUBLIC},
+	    {"must-revalidate", PC_CC_MUST_REVALIDATE},
+	    {"proxy-revalidate", PC_CC_PROXY_REVALIDATE},
+	    {"no-transform", PC_CC_NO_TRANSFORM},
+	    {"immutable", PC_CC_IMMUTABLE},
+	    {"must-understand", PC_CC_MUST_UNDERSTAND},
+	};
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
+		if (key_len != strlen(flags[i].name) || memcmp(key, flags[i].name, key_len) != 0)
+			continue;
+		bool qualified =
+		    v->type == SF_STRING && flags[i].flag & (PC_CC_NO_CACHE | PC_CC_PRIVATE);
+		if ((v->type == SF_BOOLEAN && v->integer) || qualified)
+			out->flags |= flags[i].flag;
+		else if (v->type == SF_BOOLEAN)
+			out->flags &= ~flags[i].flag;
+		return;
+	}
+	int64_t *slot = NULL;
+	if (span_eq(key, key_len, "max-age"))
+		slot = &out->max_age;
+	else if (span_eq(key, key_len, "s-maxage"))
+		slot = &out->s_maxage;
+	else if (span_eq(key, key_len, "stale-while-revalidate"))
+		slot = &out->stale_while_revalidate;
+	else if (span_eq(key, key_len, "stale-if-error"))
+		slot = &out->stale_if_error;
+	if (slot != NULL && v->type == SF_INTEGER && v->integer >= 0)
+		*slot = v->integer > PC_CACHE_DELTA_MAX ? PC_CACHE_DELTA_MAX : v->integer;
+}
+
+/* Reads the targeted field name of resp into out; false when it is
+ * absent, empty or not a valid Dictionary (out is then undefined). */
+static bool parse_targeted(const struct pc_http_head *resp, const char *name,
+                           struct pc_cache_control *out)
+{
+	*out = (struct pc_cache_control){.max_age = PC_CC_ABSENT,
+	                                 .s_maxage = PC_CC_ABSENT,
+	                                 .stale_while_revalidate = PC_CC_ABSENT,
+	                                 .stale_if_error = PC_CC_ABSENT,
+	                                 .max_stale = PC_CC_ABSENT,
+	                                 .min_fresh = PC_CC_ABSENT};
+	unsigned members = 0;
+	for (unsigned i = 0; i < resp->n_fields; i++) {
+		const struct pc_http_field *f = &resp->fields[i];
+		if (!span_eq(f->name, f->name_len, name))
+			continue;
+		/* Field lines combine as one list (RFC 9110 §5.3): an empty line
+		 * adds nothing. */
+		struct sf_in in = {f->value, f->value + f->value_len};
+		while (in.p < in.end) {
+			const char *key;
+			size_t key_len;
+			struct sf_value v = {.type = SF_BOOLEAN, .integer = 1};
+			if (!sf_key(&in, &key, &key_len))
+				return false;
+			if (in.p < in.end && *in.p == '=') {
+				in.p++;
+				if (!sf_item_or_inner_list(&in, &v))
+					return false;
+			} else if (!sf_parameters(&in)) {
+				return false;
+			}
+			sf_directive(key, key_len, &v, out);
+			members++;
+			sf_skip_ows(&in);
+			if (in.p >= in.end)
+				break;
+			if (*in.p != ',')
+				return false;
+			in.p++;
+			sf_skip_ows(&in);
+			if (in.p >= in.end)
+				return false; /* a trailing comma */
+		}
+	}
+	if (members == 0)
+		return false;
+	out->flags |= PC_CC_TARGETED;
+	return true;
+}
+
 void pc_cache_control_response(const struct pc_http_head *resp, struct pc_cache_control *out)
 {
-	parse_cc(resp, "Cache-Control", false, out);
+	/* RFC 9213 §2.2: a valid, non-empty CDN-Cache-Control replaces
+	 * Cache-Control (and Expires) for this cache. */
+	if (!parse_targeted(resp, "CDN-Cache-Control", out))
+		parse_cc(resp, "Cache-Control", false, out);
 }
 
 void pc_cache_control_request(const struct pc_http_head *req, struct pc_cache_control *out)
@@ -274,7 +564,8 @@ enum pc_cache_store pc_cache_storable(const struct pc_http_head *req,
 	if (vary_star(resp))
 		return PC_CACHE_STORE_VARY_STAR;
 	if (rs.max_age != PC_CC_ABSENT || rs.s_maxage != PC_CC_ABSENT ||
-	    (rs.flags & PC_CC_PUBLIC) || pc_http_field_find(resp, "Expires", 0) ||
+	    (rs.flags & PC_CC_PUBLIC) ||
+	    (!(rs.flags & PC_CC_TARGETED) && pc_http_field_find(resp, "Expires", 0)) ||
 	    pc_cache_status_heuristic(status))
 		return PC_CACHE_STORE_OK;
 	return PC_CACHE_STORE_NO_FRESHNESS;
@@ -358,7 +649,7 @@ void pc_cache_entry_init(struct pc_cache_entry *entry, const struct pc_http_head
 		lifetime = cc.s_maxage < 0 ? 0 : cc.s_maxage;
 	} else if (cc.max_age != PC_CC_ABSENT) {
 		lifetime = cc.max_age < 0 ? 0 : cc.max_age;
-	} else if (pc_http_field_find(resp, "Expires", 0)) {
+	} else if (!(cc.flags & PC_CC_TARGETED) && pc_http_field_find(resp, "Expires", 0)) {
 		int64_t expires = field_date(resp, "Expires");
 		lifetime = expires < 0 ? 0 : expires - entry->date;
 	} else if (entry->last_modified >= 0 &&
@@ -471,6 +762,19 @@ bool pc_cache_stale_on_error(const struct pc_cache_entry *entry,
 	if (req_cc->stale_if_error >= 0 && req_cc->stale_if_error > window)
 		window = req_cc->stale_if_error;
 	return window >= 0 && staleness <= window;
+}
+
+bool pc_cache_stale_disconnected(const struct pc_cache_entry *entry,
+                                 const struct pc_cache_control *req_cc, int64_t now)
+{
+	if (!entry || (entry->flags & (PC_CACHE_E_NO_STALE | PC_CACHE_E_NO_CACHE)) ||
+	    (req_cc->flags & PC_CC_NO_CACHE) || req_cc->max_age != PC_CC_ABSENT ||
+	    req_cc->min_fresh != PC_CC_ABSENT)
+		return false;
+	if (pc_cache_stale_on_error(entry, req_cc, now))
+		return true;
+	int64_t age = pc_cache_entry_age(entry, now);
+	return age - entry->lifetime <= PC_CACHE_DISCONNECTED_STALE;
 }
 
 /* ---- variants ---- */

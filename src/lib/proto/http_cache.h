@@ -24,6 +24,9 @@
 /* Cap on a heuristic freshness lifetime (§4.2.2): a day, so no heuristic
  * answer is ever older than a day without being revalidated. */
 #define PC_CACHE_HEURISTIC_MAX INT64_C(86400)
+/* How long past its lifetime a response is still served when the upstream
+ * cannot be reached (pc_cache_stale_disconnected): a day. */
+#define PC_CACHE_DISCONNECTED_STALE INT64_C(86400)
 
 /* ---- Cache-Control (§5.2) ---- */
 
@@ -46,6 +49,7 @@ enum pc_cc_flag {
 	PC_CC_MUST_UNDERSTAND = 1u << 10,
 	PC_CC_ONLY_IF_CACHED = 1u << 11, /* request */
 	PC_CC_MAX_STALE_ANY = 1u << 12,  /* request max-stale without a value */
+	PC_CC_TARGETED = 1u << 13,       /* read from CDN-Cache-Control (RFC 9213) */
 };
 
 /* The directives of every Cache-Control field of a head, in order, as
@@ -66,7 +70,13 @@ struct pc_cache_control {
 	int64_t min_fresh;              /* request */
 };
 
-/* The Cache-Control of a response. */
+/* The Cache-Control of a response, as this cache, a CDN, obeys it: a
+ * valid, non-empty CDN-Cache-Control field (RFC 9213; a Structured Field
+ * Dictionary, parsed strictly: any syntax error ignores the whole field)
+ * is read instead of Cache-Control, and then Expires is ignored too; the
+ * result then has PC_CC_TARGETED. There, delta-seconds are Integers and
+ * flags Booleans (`no-store=?0` is off); a value of another type is not
+ * used; private and no-cache with field names count unqualified. */
 void pc_cache_control_response(const struct pc_http_head *resp, struct pc_cache_control *out);
 /* The Cache-Control of a request; with no Cache-Control field at all,
  * `Pragma: no-cache` counts as no-cache (§5.4). */
@@ -185,6 +195,17 @@ const char *pc_cache_use_name(enum pc_cache_use use);
  * entry is always servable. */
 bool pc_cache_stale_on_error(const struct pc_cache_entry *entry,
                              const struct pc_cache_control *req_cc, int64_t now);
+/* Whether the stored entry may be served stale because the upstream gave
+ * no answer at all (refused, reset, timed out, broken): §4.2.4 lets a
+ * cache that is disconnected serve stale unless a directive prohibits it.
+ * Not for no-cache, must-revalidate, proxy-revalidate or s-maxage
+ * entries, nor when the request has no-cache, max-age or min-fresh (the
+ * client asked for a bound on age); at most PC_CACHE_DISCONNECTED_STALE
+ * seconds past the lifetime, or the stale-if-error window if longer. An
+ * upstream that answers, even 5xx, is not disconnected:
+ * pc_cache_stale_on_error decides then. */
+bool pc_cache_stale_disconnected(const struct pc_cache_entry *entry,
+                                 const struct pc_cache_control *req_cc, int64_t now);
 /* Whether an upstream status counts as an error for stale-if-error. */
 bool pc_cache_status_is_error(unsigned status);
 

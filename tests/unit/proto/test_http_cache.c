@@ -165,6 +165,120 @@ static void test_cc_delta_seconds(void **state)
 	assert_int_equal(resp_cc(OK "Cache-Control: foobar, max-age=3600\n").max_age, 3600);
 }
 
+/* RFC 9213: a valid CDN-Cache-Control replaces Cache-Control; its syntax
+ * is RFC 8941's Dictionary, and any error ignores the whole field. */
+static void test_cc_targeted(void **state)
+{
+	(void)state;
+	struct pc_cache_control cc =
+	    resp_cc(OK "Cache-Control: max-age=3600, public\nCDN-Cache-Control: max-age=1\n");
+	assert_int_equal(cc.max_age, 1);
+	assert_int_equal(cc.flags, PC_CC_TARGETED); /* public was Cache-Control's */
+	cc = resp_cc(OK "CDN-Cache-Control: no-store, private, no-cache, must-revalidate, "
+	                "s-maxage=5, stale-if-error=7, stale-while-revalidate=9\n"
+	                "Cache-Control: max-age=10000\n");
+	assert_int_equal(cc.max_age, PC_CC_ABSENT);
+	assert_int_equal(cc.s_maxage, 5);
+	assert_int_equal(cc.stale_if_error, 7);
+	assert_int_equal(cc.stale_while_revalidate, 9);
+	assert_int_equal(cc.flags, PC_CC_TARGETED | PC_CC_NO_STORE | PC_CC_PRIVATE |
+	                               PC_CC_NO_CACHE | PC_CC_MUST_REVALIDATE);
+	/* Two field lines are one Dictionary; a later member overrides. */
+	cc = resp_cc(OK "CDN-Cache-Control: max-age=5, no-store\n"
+	                "CDN-Cache-Control: max-age=60, no-store=?0\n");
+	assert_int_equal(cc.max_age, 60);
+	assert_int_equal(cc.flags, PC_CC_TARGETED);
+	/* Parameters, extensions and values of other types are parsed and
+	 * not used (cdn-max-age-extension, cdn-cc-invalid-sh-type-wrong). */
+	cc = resp_cc(OK "CDN-Cache-Control: foobar;a=1, max-age=3600;x, ext=(1 \"a\" b);p, "
+	                "s-maxage=\"10\", stale-if-error=1.5, must-revalidate=:AAA=:, "
+	                "no-cache=\"Set-Cookie\", no-transform=tok, public=?1\n");
+	assert_int_equal(cc.max_age, 3600);
+	assert_int_equal(cc.s_maxage, PC_CC_ABSENT);
+	assert_int_equal(cc.stale_if_error, PC_CC_ABSENT);
+	assert_int_equal(cc.flags, PC_CC_TARGETED | PC_CC_NO_CACHE | PC_CC_PUBLIC);
+	assert_int_equal(resp_cc(OK "CDN-Cache-Control: max-age=99999999999\n").max_age,
+	                 PC_CACHE_DELTA_MAX); /* cdn-max-age-max-plus */
+	assert_int_equal(resp_cc(OK "CDN-Cache-Control: max-age=-1\n").max_age, PC_CC_ABSENT);
+	/* Invalid or empty: Cache-Control decides (cdn-cc-invalid-sh-type-unknown,
+	 * cdn-max-age-space-*, keys are lower case). */
+	const char *invalid[] = {
+	    "max-age=10000, &&&&&",
+	    "max-age =100",
+	    "max-age= 100",
+	    "MaX-aGe=3600",
+	    "max-age=10000,",
+	    "max-age=1 2",
+	    "a=\"unterminated",
+	    "a=?2",
+	    "a=1234567890123456",
+	    "a=1.2345",
+	    "a=1.",
+	    "a=:ab",
+	    "a=(1",
+	    ", a",
+	    "a=\"\\x\"",
+	    "",
+	};
+	for (size_t i = 0; i < sizeof invalid / sizeof invalid[0]; i++) {
+		char text[256];
+		snprintf(text, sizeof text, OK "Cache-Control: no-store\nCDN-Cache-Control: %s\n",
+		         invalid[i]);
+		cc = resp_cc(text);
+		if (cc.flags != PC_CC_NO_STORE)
+			fail_msg("CDN-Cache-Control: %s was used", invalid[i]);
+	}
+	/* Valid syntax at the edges of the grammar. */
+	const char *valid[] = {
+	    "a=-5", "a=123456789012345", "a=123456789012.123", "*a.b_c-d*=x:/y", "a=\"q\\\"\\\\\"",
+	    "a=()", "a=( 1  2 );b",      "a=:aGk=:",           "a;b=?0;c=\"x\"", "a , b\t,c",
+	};
+	for (size_t i = 0; i < sizeof valid / sizeof valid[0]; i++) {
+		char text[256];
+		snprintf(text, sizeof text, OK "Cache-Control: no-store\nCDN-Cache-Control: %s\n",
+		         valid[i]);
+		cc = resp_cc(text);
+		if (cc.flags != PC_CC_TARGETED)
+			fail_msg("CDN-Cache-Control: %s was not used", valid[i]);
+	}
+}
+
+/* With a targeted field, Expires is ignored too (RFC 9213 §2.2). */
+static void test_targeted_lifetime(void **state)
+{
+	(void)state;
+	/* cdn-max-age-0-expires, cdn-max-age-expires */
+	assert_int_equal(entry(OK "CDN-Cache-Control: max-age=0\nExpires: " DATE_P1 "\n").lifetime,
+	                 0);
+	assert_int_equal(
+	    entry(OK "CDN-Cache-Control: max-age=3600\nDate: " DATE_T0 "\nExpires: " DATE_M1 "\n")
+	        .lifetime,
+	    3600);
+	/* cdn-max-age-long-cc-max-age */
+	assert_int_equal(
+	    entry(OK "Cache-Control: max-age=3600\nCDN-Cache-Control: max-age=1\n").lifetime, 1);
+	/* cdn-no-cache: revalidate every time, though Cache-Control allows reuse. */
+	struct pc_cache_entry e = entry(OK "CDN-Cache-Control: no-cache\nCache-Control: "
+	                                   "max-age=10000\nExpires: " DATE_P1 "\n");
+	assert_true(e.flags & PC_CACHE_E_NO_CACHE);
+	assert_int_equal(e.lifetime, 0);
+	/* Storing: cdn-private, cdn-no-store-cc-fresh, cdn-fresh-cc-nostore. */
+	assert_int_equal(storable(GET, OK "CDN-Cache-Control: private\nCache-Control: "
+	                                  "max-age=10000\n"),
+	                 PC_CACHE_STORE_PRIVATE);
+	assert_int_equal(storable(GET, OK "Cache-Control: max-age=10000\nCDN-Cache-Control: "
+	                                  "no-store\n"),
+	                 PC_CACHE_STORE_NO_STORE);
+	assert_int_equal(storable(GET, OK "Cache-Control: no-store\nCDN-Cache-Control: "
+	                                  "max-age=10000\n"),
+	                 PC_CACHE_STORE_OK);
+	/* Expires alone does not make a 201 storable when CDN-Cache-Control
+	 * says nothing of freshness. */
+	assert_int_equal(
+	    storable(GET, "HTTP/1.1 201 X\nCDN-Cache-Control: foo\nExpires: " DATE_P1 "\n"),
+	    PC_CACHE_STORE_NO_FRESHNESS);
+}
+
 static void test_cc_request(void **state)
 {
 	(void)state;
@@ -568,6 +682,44 @@ static void test_stale_if_error(void **state)
 	assert_true(pc_cache_stale_on_error(&e, &sie, T0 + 40));
 	assert_false(pc_cache_stale_on_error(&e, &sie, T0 + 41));
 	assert_false(pc_cache_stale_on_error(NULL, &sie, T0));
+}
+
+/* stale-close: a disconnected cache may serve stale unless prohibited
+ * (stale-close-must-revalidate, -proxy-revalidate, -no-cache, -s-maxage). */
+static void test_stale_disconnected(void **state)
+{
+	(void)state;
+	struct pc_cache_control none = req_cc(GET);
+	struct pc_cache_entry e = entry(OK "Cache-Control: max-age=2\n");
+	assert_true(pc_cache_stale_disconnected(&e, &none, T0 + 1));
+	assert_true(pc_cache_stale_disconnected(&e, &none, T0 + 2 + PC_CACHE_DISCONNECTED_STALE));
+	assert_false(pc_cache_stale_disconnected(&e, &none, T0 + 3 + PC_CACHE_DISCONNECTED_STALE));
+	assert_false(pc_cache_stale_disconnected(NULL, &none, T0));
+	const char *prohibited[] = {
+	    OK "Cache-Control: max-age=2, must-revalidate\n",
+	    OK "Cache-Control: max-age=2, proxy-revalidate\n",
+	    OK "Cache-Control: max-age=2, no-cache\n",
+	    OK "Cache-Control: max-age=2, s-maxage=2\n",
+	};
+	for (size_t i = 0; i < sizeof prohibited / sizeof prohibited[0]; i++) {
+		e = entry(prohibited[i]);
+		assert_false(pc_cache_stale_disconnected(&e, &none, T0 + 10));
+	}
+	/* A client bounding the age is obeyed. */
+	e = entry(OK "Cache-Control: max-age=2\n");
+	const char *bounded[] = {
+	    GET "Cache-Control: no-cache\n",
+	    GET "Cache-Control: max-age=5\n",
+	    GET "Cache-Control: min-fresh=1\n",
+	    GET "Pragma: no-cache\n",
+	};
+	for (size_t i = 0; i < sizeof bounded / sizeof bounded[0]; i++) {
+		struct pc_cache_control cc = req_cc(bounded[i]);
+		assert_false(pc_cache_stale_disconnected(&e, &cc, T0 + 10));
+	}
+	/* A longer stale-if-error window extends it. */
+	e = entry(OK "Cache-Control: max-age=2, stale-if-error=200000\n");
+	assert_true(pc_cache_stale_disconnected(&e, &none, T0 + 150000));
 }
 
 /* ---- variants ---- */
@@ -986,6 +1138,8 @@ int main(void)
 	    cmocka_unit_test(test_cc_response_directives),
 	    cmocka_unit_test(test_cc_qualified_forms),
 	    cmocka_unit_test(test_cc_delta_seconds),
+	    cmocka_unit_test(test_cc_targeted),
+	    cmocka_unit_test(test_targeted_lifetime),
 	    cmocka_unit_test(test_cc_request),
 	    cmocka_unit_test(test_status_classes),
 	    cmocka_unit_test(test_storable_basics),
@@ -1002,6 +1156,7 @@ int main(void)
 	    cmocka_unit_test(test_decide_stale_prohibited),
 	    cmocka_unit_test(test_decide_stale_while_revalidate),
 	    cmocka_unit_test(test_stale_if_error),
+	    cmocka_unit_test(test_stale_disconnected),
 	    cmocka_unit_test(test_vary_key),
 	    cmocka_unit_test(test_write_head_drops_fields),
 	    cmocka_unit_test(test_write_head_merges_304),
