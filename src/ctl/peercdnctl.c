@@ -5,6 +5,8 @@
  *   peercdnctl explain [options] NAME-or-URL
  *                                     print a policy decision and why
  *   peercdnctl name [options]         make (signed, encrypted) names
+ *   peercdnctl prefill --edge ADDR:PORT... URL...
+ *                                     have edges fetch objects before clients ask
  *
  * See peercdnctl(8) and docs/. */
 #include <getopt.h>
@@ -17,6 +19,7 @@
 #include <sodium.h>
 
 #include "ctl/explain.h"
+#include "ctl/prefill.h"
 #include "lib/base/err.h"
 #include "lib/model/config.h"
 #include "lib/model/live.h"
@@ -35,6 +38,8 @@ static void usage(FILE *out)
 	      "                          [--holds SERVER]... NAME-or-URL\n"
 	      "       peercdnctl name [--config FILE] --provider NAME --object TEXT\n"
 	      "                       [--service NAME] [--cdn NAME] [--sign] [--encrypt]\n"
+	      "       peercdnctl prefill --edge ADDR:PORT [--edge ADDR:PORT]... [--timeout S]\n"
+	      "                          URL... (- reads URLs from stdin)\n"
 	      "Without --config the embedded default federation is used.\n"
 	      "explain --load SERVER=N sets the server's load to N in its capacity units\n"
 	      "(servers[].capacity: N >= capacity is overloaded); --down marks it down;\n"
@@ -475,6 +480,8 @@ int main(int argc, char **argv)
 		return cmd_explain(argc - 1, argv + 1);
 	if (strcmp(cmd, "name") == 0)
 		return cmd_name(argc - 1, argv + 1);
+	if (strcmp(cmd, "prefill") == 0)
+		return prefill_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return 0;

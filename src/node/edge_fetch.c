@@ -52,6 +52,8 @@ struct edge_fetch {
 	size_t body_len;
 	char method[16];
 	bool shared, insert, head_only;
+	bool kept;       /* the response is stored under key */
+	uint32_t holder; /* edge_fetch_request.holder */
 	struct pc_hostport upstreams[MAX_UPSTREAMS];
 	bool to_parent[MAX_UPSTREAMS];
 	unsigned n_upstreams, next_upstream;
@@ -355,6 +357,8 @@ static bool try_next(struct edge_fetch *f)
 static void finish_body(struct edge_fetch *f)
 {
 	f->phase = PH_DONE;
+	if (f->kept && f->holder != 0)
+		edge_filled(f->ew, f->key, f->key_len, f->holder);
 	pcd_object_finish(f->object);
 	edge_wake(f->ew->shared, f->object);
 	fetch_done(f);
@@ -472,6 +476,7 @@ static bool on_head(struct edge_fetch *f, const struct pc_http_head *resp)
 	bool keep = meta->shared && f->shared && meta->body_len != UINT64_MAX
 	                ? meta->body_len <= max_object
 	                : meta->shared;
+	f->kept = keep && f->shared;
 	if (keep && f->insert)
 		pcd_store_insert(ew->shared->store, f->key, f->key_len, f->object);
 	else if (!keep)
@@ -703,6 +708,7 @@ struct edge_fetch *edge_fetch_start(struct edge_worker *ew, const struct edge_fe
 	f->client = client;
 	f->shared = req->shared;
 	f->insert = insert;
+	f->holder = req->holder;
 	f->counters = edge_provider(ew, req->host, req->host_len);
 	f->key = strndup(req->key, req->key_len);
 	f->key_len = req->key_len;

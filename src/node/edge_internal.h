@@ -134,6 +134,11 @@ void edge_wake(struct edge_shared *shared, struct pcd_object *object);
 void edge_client_fetched(struct edge_client *client, struct pcd_object *object,
                          enum edge_result result, unsigned error_status);
 
+/* A shared fill of key (the edge's cache key) ended stored: the model
+ * server holder - 1 (edge_fetch_request.holder) now holds the object, in
+ * the live state's replicas (lib/model/live.h). */
+void edge_filled(struct edge_worker *ew, const char *key, size_t key_len, uint32_t holder);
+
 /* ---- edge_fetch.c, for edge.c ---- */
 
 /* What to fetch. */
@@ -148,6 +153,10 @@ struct edge_fetch_request {
 	const char *body;                       /* a request body (POST), or NULL */
 	size_t body_len;
 	bool shared; /* a fill others may collapse onto: no conditional or Range forwarded */
+	/* 1 + the model server whose address the request came to, or 0: a
+	 * fill that ends stored is reported as a replica of it
+	 * (edge_filled). */
+	uint32_t holder;
 };
 
 /* Starts fetching req into object (a reference is taken): a shared fill
