@@ -1109,11 +1109,15 @@ static bool prefill_start(struct edge_client *c, struct prefill_item *item)
 		return true;
 	}
 	item->key_len = c->key_len;
-	struct edge_fetch_request req = {
-	    .key = item->key, .key_len = item->key_len, .host = item->key,
-	    .host_len = c->host_len, .path = item->key + c->host_len,
-	    .path_len = item->key_len - c->host_len, .client_head = &job->head, .shared = true,
-	    .holder = job->holder};
+	struct edge_fetch_request req = {.key = item->key,
+	                                 .key_len = item->key_len,
+	                                 .host = item->key,
+	                                 .host_len = c->host_len,
+	                                 .path = item->key + c->host_len,
+	                                 .path_len = item->key_len - c->host_len,
+	                                 .client_head = &job->head,
+	                                 .shared = true,
+	                                 .holder = job->holder};
 	struct pcd_object *object = pcd_store_lookup(store, item->key, item->key_len);
 	bool stale = false;
 	if (object != NULL && pcd_object_state(object) == PCD_OBJECT_COMPLETE) {
@@ -1155,7 +1159,8 @@ static bool prefill_start(struct edge_client *c, struct prefill_item *item)
 	}
 	bool created = true;
 	/* Stale, or another variant: a fresh fill replaces it once stored. */
-	object = stale ? pcd_object_new() : pcd_store_begin(store, item->key, item->key_len, &created);
+	object =
+	    stale ? pcd_object_new() : pcd_store_begin(store, item->key, item->key_len, &created);
 	if (object == NULL) {
 		item->outcome = PF_FAILED;
 		item->status = 503;
@@ -1185,8 +1190,8 @@ static void prefill_ended(struct edge_client *c, struct prefill_item *item)
 		if (meta != NULL && meta_len >= sizeof(*meta)) {
 			item->status = meta->entry.status;
 			if (!meta->error) {
-				struct pcd_object *stored =
-				    pcd_store_lookup(c->ew->shared->store, item->key, item->key_len);
+				struct pcd_object *stored = pcd_store_lookup(
+				    c->ew->shared->store, item->key, item->key_len);
 				item->outcome = stored == object ? PF_FILLED : PF_UNCACHEABLE;
 				pcd_object_unref(stored);
 			}
@@ -1208,8 +1213,8 @@ static void prefill_answer(struct edge_client *c)
 	bool ok = true;
 	for (unsigned i = 0; ok && i < job->n; i++) {
 		const struct prefill_item *item = &job->items[i];
-		ok = pc_buf_printf(&body, "%u %s %.*s\n", item->status, prefill_names[item->outcome],
-		                   (int)item->url_len, item->url);
+		ok = pc_buf_printf(&body, "%u %s %.*s\n", item->status,
+		                   prefill_names[item->outcome], (int)item->url_len, item->url);
 	}
 	char date[PC_HTTP_DATE_SIZE];
 	pc_http_date_format((int64_t)(pcd_now_ms() / 1000), date);
@@ -1260,8 +1265,8 @@ static void prefill_progress(struct edge_client *c)
 				continue;
 			/* The bit first, then the state: an end after the look
 			 * still wakes us. */
-			atomic_fetch_or(pcd_object_waiters(item->object),
-			                UINT64_C(1) << ew->worker->index);
+			atomic_fetch_or(pcd_object_waiters(item->object), UINT64_C(1)
+			                                                      << ew->worker->index);
 			if (pcd_object_state(item->object) == PCD_OBJECT_FILLING)
 				continue;
 			prefill_ended(c, item);
@@ -1328,7 +1333,8 @@ static void prefill_begin(struct edge_client *c)
 		if (len > 0 && text[at + len - 1] == '\r')
 			len--;
 		if (len > 0 && text[at] != '#')
-			job->items[job->n++] = (struct prefill_item){.url = text + at, .url_len = len};
+			job->items[job->n++] =
+			    (struct prefill_item){.url = text + at, .url_len = len};
 		at = end + 1;
 	}
 	job->holder = addressed_server(c);
