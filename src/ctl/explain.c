@@ -124,6 +124,11 @@ static void print_step(FILE *out, const pc_model *model, const struct pc_trace_s
 			        " %% watermark either: servers up to full capacity\n",
 			        step->b);
 		break;
+	case PC_TRACE_REPLICA:
+		fputs("    holder    ", out);
+		print_server(out, model, step->a);
+		fputs(": in the band and holds the object (a replica): preferred\n", out);
+		break;
 	case PC_TRACE_WINNER:
 		fputs("    winner    ", out);
 		print_server(out, model, step->a);

@@ -5,6 +5,8 @@
  *   peercdnctl explain [options] NAME-or-URL
  *                                     print a policy decision and why
  *   peercdnctl name [options]         make (signed, encrypted) names
+ *   peercdnctl prefill --edge ADDR:PORT... URL...
+ *                                     have edges fetch objects before clients ask
  *
  * See peercdnctl(8) and docs/. */
 #include <getopt.h>
@@ -17,6 +19,7 @@
 #include <sodium.h>
 
 #include "ctl/explain.h"
+#include "ctl/prefill.h"
 #include "lib/base/err.h"
 #include "lib/model/config.h"
 #include "lib/model/live.h"
@@ -32,12 +35,15 @@ static void usage(FILE *out)
 	      "       peercdnctl explain [--config FILE] --client ADDR [--node NAME]\n"
 	      "                          [--prefer CDN] [--avoid SERVER]... [--family 4|6]\n"
 	      "                          [--answers N] [--load SERVER=N]... [--down SERVER]...\n"
-	      "                          NAME-or-URL\n"
+	      "                          [--holds SERVER]... NAME-or-URL\n"
 	      "       peercdnctl name [--config FILE] --provider NAME --object TEXT\n"
 	      "                       [--service NAME] [--cdn NAME] [--sign] [--encrypt]\n"
+	      "       peercdnctl prefill --edge ADDR:PORT [--edge ADDR:PORT]... [--timeout S]\n"
+	      "                          URL... (- reads URLs from stdin)\n"
 	      "Without --config the embedded default federation is used.\n"
 	      "explain --load SERVER=N sets the server's load to N in its capacity units\n"
-	      "(servers[].capacity: N >= capacity is overloaded); --down marks it down.\n",
+	      "(servers[].capacity: N >= capacity is overloaded); --down marks it down;\n"
+	      "--holds says the server holds the object (a replica: preferred in the band).\n",
 	      out);
 }
 
@@ -180,8 +186,8 @@ struct explain_opts {
 	const char *config, *client, *node, *prefer;
 	const char *avoid[PC_MAX_AVOID];
 	unsigned n_avoid;
-	const char *load[64], *down[64];
-	unsigned n_load, n_down;
+	const char *load[64], *down[64], *holds[64];
+	unsigned n_load, n_down, n_holds;
 	int family;
 	unsigned answers;
 };
@@ -215,6 +221,22 @@ static int apply_live(const pc_model *model, pc_live *live, const struct explain
 	return 0;
 }
 
+/* --holds SERVER: the server holds the object (a replica, as its edge
+ * reports after a fill or a pre-fill), so the decision shows the
+ * preference for it. */
+static int apply_holders(const pc_model *model, pc_live *live, const struct explain_opts *o,
+                         const pc_name *name, uint64_t now)
+{
+	uint64_t key = pc_live_object_key(name->object, name->object_len);
+	for (unsigned i = 0; i < o->n_holds; i++) {
+		uint32_t server = need(pc_model_server(model, o->holds[i]), "server", o->holds[i]);
+		if (server == PC_NONE)
+			return -1;
+		pc_live_replica_add(live, key, server, now);
+	}
+	return 0;
+}
+
 static int build_request(const pc_model *model, const struct explain_opts *o, pc_request *req)
 {
 	pc_request_init(req);
@@ -244,17 +266,12 @@ static int build_request(const pc_model *model, const struct explain_opts *o, pc
 static int cmd_explain(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"client", required_argument, NULL, 'a'},
-	    {"node", required_argument, NULL, 'n'},
-	    {"prefer", required_argument, NULL, 'p'},
-	    {"avoid", required_argument, NULL, 'v'},
-	    {"family", required_argument, NULL, 'f'},
-	    {"answers", required_argument, NULL, 'k'},
-	    {"load", required_argument, NULL, 'l'},
-	    {"down", required_argument, NULL, 'd'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},  {"client", required_argument, NULL, 'a'},
+	    {"node", required_argument, NULL, 'n'},    {"prefer", required_argument, NULL, 'p'},
+	    {"avoid", required_argument, NULL, 'v'},   {"family", required_argument, NULL, 'f'},
+	    {"answers", required_argument, NULL, 'k'}, {"load", required_argument, NULL, 'l'},
+	    {"down", required_argument, NULL, 'd'},    {"holds", required_argument, NULL, 'H'},
+	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
 	};
 	struct explain_opts o = {.answers = 1};
 	int opt;
@@ -293,6 +310,10 @@ static int cmd_explain(int argc, char **argv)
 			if (o.n_down < 64)
 				o.down[o.n_down++] = optarg;
 			break;
+		case 'H':
+			if (o.n_holds < 64)
+				o.holds[o.n_holds++] = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -324,7 +345,8 @@ static int cmd_explain(int argc, char **argv)
 	}
 	pc_request req;
 	if (pc_live_new(model, &live) != PC_OK || apply_live(model, live, &o) != 0 ||
-	    build_request(model, &o, &req) != 0)
+	    build_request(model, &o, &req) != 0 ||
+	    apply_holders(model, live, &o, name, req.now_ms) != 0)
 		goto out;
 	req.provider = name->provider;
 	req.service = name->service;
@@ -458,6 +480,8 @@ int main(int argc, char **argv)
 		return cmd_explain(argc - 1, argv + 1);
 	if (strcmp(cmd, "name") == 0)
 		return cmd_name(argc - 1, argv + 1);
+	if (strcmp(cmd, "prefill") == 0)
+		return prefill_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return 0;

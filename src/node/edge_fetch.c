@@ -56,6 +56,8 @@ struct edge_fetch {
 	char method[16];
 	bool shared, insert, head_only;
 	bool replaces_stale; /* object is indexed in stale's place (a shared revalidation) */
+	bool kept;           /* the response is stored under key */
+	uint32_t holder;     /* edge_fetch_request.holder */
 	struct pc_hostport upstreams[MAX_UPSTREAMS];
 	bool to_parent[MAX_UPSTREAMS];
 	unsigned n_upstreams, next_upstream;
@@ -374,6 +376,8 @@ static bool try_next(struct edge_fetch *f)
 static void finish_body(struct edge_fetch *f)
 {
 	f->phase = PH_DONE;
+	if (f->kept && f->holder != 0)
+		edge_filled(f->ew, f->key, f->key_len, f->holder);
 	pcd_object_finish(f->object);
 	edge_wake(f->ew->shared, f->object);
 	fetch_done(f);
@@ -619,6 +623,7 @@ static bool on_head(struct edge_fetch *f, const struct pc_http_head *resp)
 	bool keep = meta->shared && f->shared && meta->body_len != UINT64_MAX
 	                ? meta->body_len <= max_object
 	                : meta->shared;
+	f->kept = keep && f->shared;
 	bool primary = memchr(f->key, '\0', f->key_len) == NULL;
 	if (keep && vary_len > 0 && primary) {
 		if (!file_variant(f, resp, meta)) {
@@ -860,7 +865,8 @@ struct edge_fetch *edge_fetch_start(struct edge_worker *ew, const struct edge_fe
 	f->shared = req->shared;
 	f->insert = insert;
 	f->replaces_stale = client == NULL && stale != NULL && !insert;
-	f->counters = req->counters;
+	f->counters = req->counters != NULL ? req->counters : &ew->providers[EDGE_MAX_PROVIDERS];
+	f->holder = req->holder;
 	f->key = strndup(req->key, req->key_len);
 	f->key_len = req->key_len;
 	f->host = strndup(req->host, req->host_len);

@@ -147,6 +147,11 @@ void edge_wake(struct edge_shared *shared, struct pcd_object *object);
 void edge_client_fetched(struct edge_client *client, struct pcd_object *object,
                          enum edge_result result, unsigned error_status);
 
+/* A shared fill of key (the edge's cache key) ended stored: the model
+ * server holder - 1 (edge_fetch_request.holder) now holds the object, in
+ * the live state's replicas (lib/model/live.h). */
+void edge_filled(struct edge_worker *ew, const char *key, size_t key_len, uint32_t holder);
+
 /* ---- edge_fetch.c, for edge.c ---- */
 
 /* What to fetch. */
@@ -166,6 +171,10 @@ struct edge_fetch_request {
 	 * else the parents, then the host's origin address. */
 	const struct pc_hostport *upstreams;
 	unsigned n_upstreams;
+	/* 1 + the model server whose address the request came to, or 0: a
+	 * fill that ends stored is reported as a replica of it
+	 * (edge_filled). */
+	uint32_t holder;
 };
 
 /* Starts fetching req into object (a reference is taken): a shared fill

@@ -1,5 +1,6 @@
 /* The live state of one model generation: per-server load and health,
- * per-agreement usage windows and measured AS path costs, all in C11
+ * per-agreement usage windows, measured AS path costs and which servers
+ * hold which objects, all in C11
  * atomics so that decisions on any number of threads read them without a
  * lock while control threads write them. */
 #include "lib/model/live.h"
@@ -8,6 +9,7 @@
 #include <stdlib.h>
 
 #include "lib/base/err.h"
+#include "lib/base/strmap.h"
 
 /* One agreement's current window: the window number (now_ms / 1000,
  * truncated to 32 bits) in the high half, the decisions taken in it in the
@@ -29,6 +31,8 @@ struct pc_live {
 	_Atomic bool measured;
 	/* [n_ases]: set once any cost from that AS was measured. */
 	_Atomic bool *as_measured;
+	/* [PC_REPLICA_BUCKETS * PC_REPLICA_WAYS]: see live.h; 0 is empty. */
+	_Atomic uint64_t *replicas;
 };
 
 int pc_live_new(const pc_model *model, pc_live **out)
@@ -45,8 +49,10 @@ int pc_live_new(const pc_model *model, pc_live **out)
 	live->agreements = calloc((size_t)model->n_agreements + 1, sizeof(*live->agreements));
 	live->costs = calloc(live->n_costs + 1, sizeof(*live->costs));
 	live->as_measured = calloc((size_t)model->n_ases + 1, sizeof(*live->as_measured));
+	live->replicas =
+	    calloc((size_t)PC_REPLICA_BUCKETS * PC_REPLICA_WAYS, sizeof(*live->replicas));
 	if (live->servers == NULL || live->agreements == NULL || live->costs == NULL ||
-	    live->as_measured == NULL) {
+	    live->as_measured == NULL || live->replicas == NULL) {
 		pc_live_free(live);
 		return PC_ENOMEM;
 	}
@@ -62,6 +68,8 @@ int pc_live_new(const pc_model *model, pc_live **out)
 		atomic_init(&live->costs[i], PC_COST_STATIC);
 	for (uint32_t a = 0; a < model->n_ases; a++)
 		atomic_init(&live->as_measured[a], false);
+	for (size_t i = 0; i < (size_t)PC_REPLICA_BUCKETS * PC_REPLICA_WAYS; i++)
+		atomic_init(&live->replicas[i], 0);
 	*out = live;
 	return PC_OK;
 }
@@ -74,6 +82,7 @@ void pc_live_free(pc_live *live)
 	free(live->agreements);
 	free(live->costs);
 	free(live->as_measured);
+	free(live->replicas);
 	free(live);
 }
 
@@ -237,6 +246,114 @@ uint64_t pc_live_agreement_total(const pc_live *live, uint32_t agreement)
 	return atomic_load_explicit(&live->agreements[agreement].total, memory_order_relaxed);
 }
 
+/* ---- replicas ---- */
+
+/* Slot layout: tag (24) | server + 1 (24) | seconds (16). The bucket is
+ * chosen by the low bits of the key and the tag taken from the high
+ * ones, so the two are independent. */
+#define REPLICA_SERVER_MAX 0xffffffu
+
+uint64_t pc_live_object_key(const char *object, size_t len)
+{
+	return pc_hash_ci(object, len);
+}
+
+static uint64_t replica_tag(uint64_t key)
+{
+	return key >> 40;
+}
+
+static _Atomic uint64_t *replica_bucket(const pc_live *live, uint64_t key)
+{
+	return &live->replicas[(key % PC_REPLICA_BUCKETS) * PC_REPLICA_WAYS];
+}
+
+/* Seconds since slot was written, in serial arithmetic modulo 2^16; a
+ * slot a moment in the future (another thread's clock read later) is of
+ * age 0. */
+static uint16_t replica_age(uint64_t slot, uint64_t now_ms)
+{
+	int16_t age = (int16_t)(uint16_t)((uint16_t)(now_ms / 1000) - (uint16_t)slot);
+	return age < 0 ? 0 : (uint16_t)age;
+}
+
+static bool replica_live(uint64_t slot, uint64_t now_ms)
+{
+	return slot != 0 && replica_age(slot, now_ms) <= PC_REPLICA_TTL_S;
+}
+
+void pc_live_replica_add(pc_live *live, uint64_t key, uint32_t server, uint64_t now_ms)
+{
+	if (server >= live->model->n_servers || server >= REPLICA_SERVER_MAX)
+		return;
+	_Atomic uint64_t *bucket = replica_bucket(live, key);
+	uint64_t mine = replica_tag(key) << 40 | (uint64_t)(server + 1) << 16;
+	uint64_t slot = mine | (uint16_t)(now_ms / 1000);
+	/* The same holder again refreshes its time; else an empty or
+	 * forgotten way, else the oldest. Two writers racing for one way lose
+	 * one memory: a hint less, never a wrong one. */
+	unsigned pick = 0;
+	int best = -1;
+	for (unsigned w = 0; w < PC_REPLICA_WAYS; w++) {
+		uint64_t seen = atomic_load_explicit(&bucket[w], memory_order_relaxed);
+		if ((seen & ~(uint64_t)0xffff) == mine) {
+			pick = w;
+			break;
+		}
+		int age = replica_live(seen, now_ms) ? replica_age(seen, now_ms) : 0x10000;
+		if (age > best) {
+			best = age;
+			pick = w;
+		}
+	}
+	atomic_store_explicit(&bucket[pick], slot, memory_order_relaxed);
+}
+
+uint32_t pc_live_replicas(const pc_live *live, uint64_t key, uint64_t now_ms, uint32_t *out,
+                          uint32_t max)
+{
+	const _Atomic uint64_t *bucket = replica_bucket(live, key);
+	uint32_t n = 0;
+	for (unsigned w = 0; w < PC_REPLICA_WAYS && n < max; w++) {
+		uint64_t slot = atomic_load_explicit(&bucket[w], memory_order_relaxed);
+		if (!replica_live(slot, now_ms) || slot >> 40 != replica_tag(key))
+			continue;
+		uint32_t server = (uint32_t)((slot >> 16) & REPLICA_SERVER_MAX) - 1;
+		if (server >= live->model->n_servers)
+			continue;
+		bool dup = false;
+		for (uint32_t i = 0; i < n; i++)
+			dup |= out[i] == server;
+		if (!dup)
+			out[n++] = server;
+	}
+	return n;
+}
+
+/* Replicas keep their servers by name across a reload: an index of the
+ * old model is rewritten to the fresh one's, and a server gone is
+ * forgotten. */
+static void carry_replicas(pc_live *fresh, const pc_live *old)
+{
+	const pc_model *fm = fresh->model, *om = old->model;
+	uint32_t *to = malloc(((size_t)om->n_servers + 1) * sizeof(uint32_t));
+	if (to == NULL)
+		return;
+	for (uint32_t s = 0; s < om->n_servers; s++)
+		to[s] = pc_model_server(fm, om->servers[s].name);
+	for (size_t i = 0; i < (size_t)PC_REPLICA_BUCKETS * PC_REPLICA_WAYS; i++) {
+		uint64_t slot = atomic_load_explicit(&old->replicas[i], memory_order_relaxed);
+		uint32_t server = (uint32_t)((slot >> 16) & REPLICA_SERVER_MAX) - 1;
+		if (slot == 0 || server >= om->n_servers || to[server] == PC_NONE ||
+		    to[server] >= REPLICA_SERVER_MAX)
+			continue;
+		slot = (slot & ~((uint64_t)REPLICA_SERVER_MAX << 16)) | (uint64_t)(to[server] + 1)
+		                                                            << 16;
+		atomic_store_explicit(&fresh->replicas[i], slot, memory_order_relaxed);
+	}
+	free(to);
+}
+
 /* Carries measured costs between ASes known to both models by ASN. The
  * old model's AS index of each fresh AS is looked up once. */
 static void carry_costs(pc_live *fresh, const pc_live *old)
@@ -297,4 +414,5 @@ void pc_live_carry(pc_live *fresh, const pc_live *old)
 		                      memory_order_relaxed);
 	}
 	carry_costs(fresh, old);
+	carry_replicas(fresh, old);
 }

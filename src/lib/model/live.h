@@ -1,5 +1,6 @@
 /* live: the state that changes while a model generation serves — server
- * load and health, per-agreement usage, measured AS path costs. Writers
+ * load and health, per-agreement usage, measured AS path costs, which
+ * servers hold which objects. Writers
  * (control threads, overlay, health checks) and readers (every decision)
  * touch only C11 atomics with relaxed ordering: a decision may see a value
  * a moment old, never a torn one, and never waits. One pc_live belongs to
@@ -24,7 +25,8 @@ void pc_live_free(pc_live *live); /* NULL is fine */
 
 /* After a reload: copy load and health of servers, and the window and
  * total of agreements, that keep their names from old into fresh, and the
- * measured costs between ASes that keep their ASNs. Not for the hot path:
+ * measured costs between ASes that keep their ASNs, and the replicas of
+ * servers that keep their names. Not for the hot path:
  * it may allocate (and silently carries less when that fails). */
 void pc_live_carry(pc_live *fresh, const pc_live *old);
 
@@ -81,6 +83,37 @@ bool pc_live_agreement_try_take(pc_live *live, uint32_t agreement, uint64_t now_
 /* Decisions taken in the current window, and in total since start. */
 uint32_t pc_live_agreement_window(const pc_live *live, uint32_t agreement, uint64_t now_ms);
 uint64_t pc_live_agreement_total(const pc_live *live, uint32_t agreement);
+
+/* Replicas: which servers hold which objects, so that the policy can
+ * prefer a holder among the servers it already allows (docs/policy.md,
+ * "Replicas"). Set when an edge finishes a fill or a pre-fill of an
+ * object (today only the node's own edge; the overlay will carry these
+ * events between nodes). A bounded table: PC_REPLICA_SLOTS buckets of
+ * PC_REPLICA_WAYS holders, each a 64-bit atomic of a 24-bit tag of the
+ * object's hash, the server index + 1 (24 bits) and the time in seconds
+ * (16 bits, compared modulo 2^16). A memory lasts PC_REPLICA_TTL_S after
+ * its last report and is forgotten after, or sooner when its bucket fills
+ * with newer ones (the oldest goes): a hint, never a promise — the
+ * holder may have evicted the object, and collisions lose memories. */
+enum {
+	PC_REPLICA_BUCKETS = 4096,
+	PC_REPLICA_WAYS = 4, /* holders remembered per object (per bucket) */
+	PC_REPLICA_TTL_S = 1800,
+};
+
+/* The key of an object both sides compute alike: the redirector from the
+ * URL's object ("www.foo.com/index.html", pc_url.name.object) and the
+ * edge from its cache key without the query. Case-insensitive, as the
+ * affinity key is. */
+uint64_t pc_live_object_key(const char *object, size_t len);
+
+/* server holds the object of key at now_ms (wall clock). Ignored for a
+ * server out of range. Any thread. */
+void pc_live_replica_add(pc_live *live, uint64_t key, uint32_t server, uint64_t now_ms);
+/* Writes up to max holders of key remembered at now_ms into out (server
+ * indexes, no duplicates); returns how many. Any thread. */
+uint32_t pc_live_replicas(const pc_live *live, uint64_t key, uint64_t now_ms, uint32_t *out,
+                          uint32_t max);
 
 const pc_model *pc_live_model(const pc_live *live);
 

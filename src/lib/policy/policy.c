@@ -390,7 +390,10 @@ static void branch_failed(struct decide *d)
 /* Orders the answer: within the affinity band of the best score, by the
  * rendezvous hash of object and server name when an object is given (so
  * one object keeps to one server while its score stays in the band, and
- * objects spread over the band); then the rest by score.
+ * objects spread over the band), a server known to hold the object
+ * (replicas) and then the one remembered for it coming before the hash's
+ * order; then the rest by score. Holders outside the band, or pruned, are
+ * not preferred: a replica never overrides distance, load or grade.
  *
  * The band is relative, so it means the same at any cost scale (links of
  * cost 1 as in fig. 20, or of 10): a server is in it when its score is
@@ -417,15 +420,26 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 	}
 	bool affinity = d->req->object != NULL && in_band > 1;
 	if (affinity) {
-		uint64_t object = pc_hash_ci(d->req->object, d->req->object_len);
+		uint64_t object = pc_live_object_key(d->req->object, d->req->object_len);
+		uint32_t holders[PC_REPLICA_WAYS];
+		uint32_t n_holders =
+		    pc_live_replicas(d->live, object, d->req->now_ms, holders, PC_REPLICA_WAYS);
 		for (uint32_t i = 0; i < pool->count; i++) {
 			struct candidate *c = &pool->items[i];
 			if (!c->in_band)
 				continue;
-			c->rank = mix64(object ^ c->name_hash);
-			/* Remembered and still in the band: it stays the choice. */
+			/* The rendezvous hash, below two bits of preference: a
+			 * server known to hold the object (replicas, live.h)
+			 * first, then the one remembered for it (sticky), so a
+			 * copy already made is used before another is. */
+			c->rank = mix64(object ^ c->name_hash) >> 2;
+			for (uint32_t h = 0; h < n_holders; h++)
+				if (holders[h] == c->server) {
+					c->rank |= UINT64_C(1) << 63;
+					trace_add(d, PC_TRACE_REPLICA, c->server, 0, 0);
+				}
 			if (c->server == d->req->sticky_server)
-				c->rank = UINT64_MAX;
+				c->rank |= UINT64_C(1) << 62;
 		}
 	}
 	out->branch = branch;
@@ -466,6 +480,8 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 				trace_add(d, PC_TRACE_SPILL, pick->server, pick->cost, 0);
 			}
 			trace_add(d, PC_TRACE_WINNER, pick->server, pick->score, 0);
+			if (affinity && pick->rank >> 63)
+				flag(d, PC_DF_REPLICA);
 		}
 		out->servers[out->n_servers++] = pick->server;
 	}
@@ -857,8 +873,8 @@ const char *pc_prune_reason_name(enum pc_prune_reason reason)
 int pc_decision_flags_format(uint32_t flags, char *out, size_t out_size)
 {
 	static const char *const names[] = {
-	    "CLIENT_UNKNOWN", "NO_CLIENT_CDN",  "SPILL",    "FALLBACK",
-	    "PREFERRED",      "AGREEMENT_FULL", "AFFINITY", "RELAXED",
+	    "CLIENT_UNKNOWN", "NO_CLIENT_CDN", "SPILL",   "FALLBACK", "PREFERRED",
+	    "AGREEMENT_FULL", "AFFINITY",      "RELAXED", "REPLICA",
 	};
 	if (out == NULL || out_size == 0)
 		return PC_ESPACE;

@@ -9,7 +9,8 @@
  * are full, spill to farms in nearby ASes. Claim 19: client preferences.
  * Affinity: rendezvous hashing of the object over the servers whose score is
  * within the affinity band of the best, so one object keeps going to one
- * server while load allows.
+ * server while load allows; a server of the band the live state knows to
+ * hold the object (pc_live_replicas) comes first.
  *
  * pc_policy_decide does no I/O, takes no lock and allocates nothing; it may
  * run on any number of threads at once over the same model and live state. */
@@ -42,6 +43,7 @@ enum pc_decision_flag {
 	PC_DF_AGREEMENT_FULL = 1 << 5, /* an agreement was skipped for capacity */
 	PC_DF_AFFINITY = 1 << 6,       /* chosen by object hash within the band */
 	PC_DF_RELAXED = 1 << 7, /* OUTSIDE had to relax the grade's limits (PC_PASS_RELAX_*) */
+	PC_DF_REPLICA = 1 << 8, /* the winner is in the band and known to hold the object */
 };
 
 typedef struct pc_request {
@@ -89,6 +91,7 @@ enum pc_trace_kind {
 	PC_TRACE_WINNER,      /* a = server, b = score */
 	PC_TRACE_NOTE,        /* a = enum pc_decision_flag that was set */
 	PC_TRACE_PASS,        /* a = enum pc_pass starting, b and c its range (see there) */
+	PC_TRACE_REPLICA,     /* a = a server in the affinity band known to hold the object */
 };
 
 /* A CDN's servers are scanned once; a second pass over them is traced as

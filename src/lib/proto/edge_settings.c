@@ -12,6 +12,7 @@
 
 #include "lib/base/err.h"
 #include "lib/model/config_reader.h"
+#include "lib/model/netmap.h"
 
 int pc_hostport_parse(const char *text, struct pc_hostport *out)
 {
@@ -68,6 +69,17 @@ static const char *origin_check(const void *field)
 	if (eq == NULL || !host_ok(text, (size_t)(eq - text)) || pc_hostport_parse(eq + 1, &at) != 0)
 		return "not HOST=ADDRESS:PORT";
 	return NULL;
+}
+
+static const char *prefix_check(const void *field)
+{
+	const char *text = *(const char *const *)field;
+	int family;
+	uint8_t addr[16];
+	unsigned len;
+	return pc_prefix_parse(text, strlen(text), &family, addr, &len) == PC_OK
+	           ? NULL
+	           : "not an address or prefix (192.0.2.0/24, 2001:db8::/32)";
 }
 
 /* A file name: absolute, or "-" (stderr) for the access log. */
@@ -140,6 +152,11 @@ static const struct pc_item edge_items[] = {
 	        NULL, "a request body forwarded upstream (POST, PUT): 413 beyond"),
 	PC_ADDRS("balancers", pc_edge_params, balancers, "layer-4 balancers whose connections "
 	         "start with a PROXY v2 header carrying the client"),
+	PC_TEXTS("control_allow", pc_edge_params, control_allow_text,
+	         "clients that may send control requests (POST /.peercdn/prefill, "
+	         "docs/prefill.md); others get 403",
+	         .check = prefix_check, .type_doc = "list of prefixes",
+	         .default_doc = "loopback only (127.0.0.0/8, ::1)"),
 	PC_END,
 };
 // clang-format on
@@ -154,9 +171,45 @@ static const char *edge_check(const void *settings)
 	return NULL;
 }
 
+/* control_allow as prefixes with their host bits cleared, so that a
+ * match is a masked compare; loopback when none is written. */
+static int parse_control_allow(struct pc_edge_params *p, const struct pc_section_env *env)
+{
+	static const char *const loopback[] = {"127.0.0.0/8", "::1/128"};
+	uint32_t n = p->control_allow_text.count ? p->control_allow_text.count : 2;
+	struct pc_icp_prefix *allowed = pc_arena_alloc(env->arena, n * sizeof(*allowed));
+	if (allowed == NULL)
+		return PC_ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		const char *text =
+		    p->control_allow_text.count ? p->control_allow_text.items[i] : loopback[i];
+		int family;
+		unsigned len;
+		struct pc_icp_prefix *prefix = &allowed[i];
+		memset(prefix, 0, sizeof(*prefix));
+		if (pc_prefix_parse(text, strlen(text), &family, prefix->addr.bytes, &len) != PC_OK)
+			return PC_EINVAL; /* prefix_check rejected it already */
+		prefix->addr.family = (uint8_t)family;
+		prefix->len = (uint8_t)len;
+		for (unsigned bit = len; bit < 128; bit++)
+			prefix->addr.bytes[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
+	}
+	p->control_allowed = allowed;
+	p->n_control_allowed = n;
+	return 0;
+}
+
+bool pc_edge_control_allowed(const struct pc_edge_params *params, const pc_addr *source)
+{
+	return pc_icp_prefix_match(params->control_allowed, params->n_control_allowed, source);
+}
+
 static int edge_finish(void *settings, const struct pc_section_env *env)
 {
 	struct pc_edge_params *p = settings;
+	int err = parse_control_allow(p, env);
+	if (err != 0)
+		return err;
 	p->n_parents = p->parents_text.count;
 	p->n_origins = p->origins_text.count;
 	p->n_directories = p->directories_text.count;

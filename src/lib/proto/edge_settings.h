@@ -12,6 +12,7 @@
 #include "lib/model/config.h"
 #include "lib/model/model.h"
 #include "lib/model/schema.h"
+#include "lib/proto/icp.h"
 
 /* An upstream: an address and a TCP port. */
 struct pc_hostport {
@@ -45,6 +46,12 @@ struct pc_edge_params {
 	uint32_t max_clients, max_per_source;
 	uint32_t max_header_bytes, max_target_bytes, max_body_bytes;
 	struct pc_addr_list balancers;
+	/* Who may use the edge's control requests (pre-fill, docs/prefill.md):
+	 * as written, and parsed by the section's finish into prefixes with
+	 * their host bits cleared; empty as written: loopback only. */
+	struct pc_text_list control_allow_text;
+	const struct pc_icp_prefix *control_allowed;
+	uint32_t n_control_allowed;
 };
 
 extern const struct pc_section pc_edge_section;
@@ -54,6 +61,9 @@ const struct pc_edge_params *pc_edge_settings(const pc_config *config);
 
 /* "192.0.2.1:8080", "[2001:db8::1]:8080" -> out; PC_ESYNTAX otherwise. */
 int pc_hostport_parse(const char *text, struct pc_hostport *out);
+
+/* Whether source may send the edge control requests (control_allow). */
+bool pc_edge_control_allowed(const struct pc_edge_params *params, const pc_addr *source);
 
 /* The origin entry of host (case-insensitive), or NULL. */
 const struct pc_edge_origin *pc_edge_origin_find(const struct pc_edge_params *params,

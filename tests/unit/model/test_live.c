@@ -167,6 +167,46 @@ static void test_carry(void **state)
 	pc_live_free(NULL);
 }
 
+/* The replica table: holders per object, refreshed, bounded, forgotten
+ * after the TTL, carried across a reload by server name. */
+static void test_replicas(void **state)
+{
+	struct world *w = *state;
+	uint32_t s1 = world_server(w, "acme-s1"), s2 = world_server(w, "acme-s2");
+	uint64_t now = 1764064800000ULL;
+	uint64_t key = pc_live_object_key("www.abc.com/a", 13);
+	assert_true(key == pc_live_object_key("WWW.ABC.COM/a", 13));
+	uint32_t out[PC_REPLICA_WAYS];
+	assert_int_equal(pc_live_replicas(w->live, key, now, out, PC_REPLICA_WAYS), 0);
+	pc_live_replica_add(w->live, key, s1, now);
+	pc_live_replica_add(w->live, key, s1, now + 1000); /* the same: refreshed, once */
+	pc_live_replica_add(w->live, key, s2, now);
+	pc_live_replica_add(w->live, key, 99999, now); /* out of range: ignored */
+	assert_int_equal(pc_live_replicas(w->live, key, now + 1000, out, PC_REPLICA_WAYS), 2);
+	assert_true((out[0] == s1 && out[1] == s2) || (out[0] == s2 && out[1] == s1));
+	assert_int_equal(pc_live_replicas(w->live, key, now, out, 1), 1);
+	/* Another object is not held. */
+	uint64_t other = pc_live_object_key("www.abc.com/b", 13);
+	assert_int_equal(pc_live_replicas(w->live, other, now, out, PC_REPLICA_WAYS), 0);
+	/* s2 is forgotten after the TTL; s1, reported a second later, not yet. */
+	uint64_t later = now + (PC_REPLICA_TTL_S + 1) * 1000ULL;
+	assert_int_equal(pc_live_replicas(w->live, key, later, out, PC_REPLICA_WAYS), 1);
+	assert_int_equal(out[0], s1);
+	/* A full bucket drops its oldest holder. */
+	for (uint32_t s = 0; s < PC_REPLICA_WAYS + 1; s++)
+		pc_live_replica_add(w->live, other, s, now + s * 1000);
+	assert_int_equal(pc_live_replicas(w->live, other, now + 10000, out, PC_REPLICA_WAYS),
+	                 PC_REPLICA_WAYS);
+	for (uint32_t i = 0; i < PC_REPLICA_WAYS; i++)
+		assert_int_not_equal(out[i], 0);
+	/* Carried across a reload by name. */
+	pc_live *fresh;
+	assert_int_equal(pc_live_new(w->model, &fresh), PC_OK);
+	pc_live_carry(fresh, w->live);
+	assert_int_equal(pc_live_replicas(fresh, key, now + 1000, out, PC_REPLICA_WAYS), 2);
+	pc_live_free(fresh);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -176,6 +216,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_agreement_concurrent_cap, world_setup,
 	                                    world_teardown),
 	    cmocka_unit_test_setup_teardown(test_carry, world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_replicas, world_setup, world_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

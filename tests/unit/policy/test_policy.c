@@ -196,6 +196,64 @@ static void test_affinity_stable_and_spread(void **state)
 	assert_int_equal(d2.servers[0], home);
 }
 
+/* Replicas (live.h): within the band a server known to hold the object
+ * wins over the rendezvous hash's choice, and over the affinity memory;
+ * outside the band, pruned, or forgotten, it does not. */
+static void test_replica_preferred_in_band(void **state)
+{
+	struct world *w = *state;
+	uint32_t s1 = world_server(w, "acme-s1"), s2 = world_server(w, "acme-s2");
+	uint32_t s4 = world_server(w, "acme-s4");
+	pc_request req = request(w, "abc", "web", "127.1.0.9", "www.abc.com/big.iso");
+	pc_decision d;
+	assert_int_equal(decide(w, &req, &d), PC_OK);
+	uint32_t hashed = d.servers[0], other = hashed == s1 ? s2 : s1;
+	assert_true(hashed == s1 || hashed == s2);
+	assert_false(d.flags & PC_DF_REPLICA);
+	uint64_t key = pc_live_object_key(req.object, req.object_len);
+	pc_live_replica_add(w->live, key, other, req.now_ms);
+	assert_int_equal(decide(w, &req, &d), PC_OK);
+	assert_int_equal(d.servers[0], other);
+	assert_true(d.flags & PC_DF_REPLICA);
+	bool traced = false;
+	for (uint32_t i = 0; i < w->trace.count; i++)
+		traced |=
+		    w->trace.steps[i].kind == PC_TRACE_REPLICA && w->trace.steps[i].a == other;
+	assert_true(traced);
+	/* The holder beats the memory of where the object was sent. */
+	req.sticky_server = hashed;
+	assert_int_equal(decide(w, &req, &d), PC_OK);
+	assert_int_equal(d.servers[0], other);
+	req.sticky_server = PC_NONE;
+	/* Case-blind, as the affinity key. */
+	pc_request upper = request(w, "abc", "web", "127.1.0.9", "WWW.ABC.COM/big.iso");
+	assert_int_equal(decide(w, &upper, &d), PC_OK);
+	assert_int_equal(d.servers[0], other);
+	/* Down: never chosen for holding the object. */
+	pc_live_set_health(w->live, other, PC_HEALTH_DOWN);
+	assert_int_equal(decide(w, &req, &d), PC_OK);
+	assert_int_equal(d.servers[0], hashed);
+	pc_live_set_health(w->live, other, PC_HEALTH_UP);
+	/* Out of the band by load: the holder loses to a lighter server. */
+	pc_live_set_load(w->live, other, 800);
+	assert_int_equal(decide(w, &req, &d), PC_OK);
+	assert_int_equal(d.servers[0], hashed);
+	assert_false(d.flags & PC_DF_REPLICA);
+	pc_live_set_load(w->live, other, 0);
+	/* A holder in a farther farm (outside the band) is not preferred. */
+	pc_request far = request(w, "abc", "web", "127.1.0.9", "www.abc.com/far.iso");
+	assert_int_equal(decide(w, &far, &d), PC_OK);
+	uint32_t near = d.servers[0];
+	pc_live_replica_add(w->live, pc_live_object_key(far.object, far.object_len), s4,
+	                    far.now_ms);
+	assert_int_equal(decide(w, &far, &d), PC_OK);
+	assert_int_equal(d.servers[0], near);
+	/* Forgotten after PC_REPLICA_TTL_S: the hash decides again. */
+	req.now_ms += (PC_REPLICA_TTL_S + 1) * 1000ULL;
+	assert_int_equal(decide(w, &req, &d), PC_OK);
+	assert_int_equal(d.servers[0], hashed);
+}
+
 static void test_max_answers(void **state)
 {
 	struct world *w = *state;
@@ -428,6 +486,7 @@ int main(void)
 	    T(test_prune_path_cost),
 	    T(test_score_and_load_penalty),
 	    T(test_affinity_stable_and_spread),
+	    T(test_replica_preferred_in_band),
 	    T(test_max_answers),
 	    T(test_family_and_enoserver),
 	    T(test_avoid),
