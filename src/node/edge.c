@@ -2032,26 +2032,32 @@ static void edge_metrics(const struct pcd_room *room, FILE *out)
 	if (shared != NULL && shared->store != NULL) {
 		struct pcd_store_stats st;
 		pcd_store_stats(shared->store, &st);
-		fprintf(
-		    out,
-		    "# HELP peercdn_edge_objects Objects in the edge's memory.\n"
-		    "# TYPE peercdn_edge_objects gauge\npeercdn_edge_objects %" PRIu64 "\n"
-		    "# HELP peercdn_edge_memory_bytes Bytes of the objects in memory.\n"
-		    "# TYPE peercdn_edge_memory_bytes gauge\npeercdn_edge_memory_bytes %" PRIu64
-		    "\n"
-		    "# HELP peercdn_edge_disk_objects Objects on the disk tier.\n"
-		    "# TYPE peercdn_edge_disk_objects gauge\npeercdn_edge_disk_objects %" PRIu64
-		    "\n"
-		    "# HELP peercdn_edge_disk_bytes Bytes on the disk tier.\n"
-		    "# TYPE peercdn_edge_disk_bytes gauge\npeercdn_edge_disk_bytes %" PRIu64 "\n"
-		    "# HELP peercdn_edge_evictions_total Objects evicted from memory.\n"
-		    "# TYPE peercdn_edge_evictions_total counter\n"
-		    "peercdn_edge_evictions_total %" PRIu64 "\n"
-		    "# HELP peercdn_edge_disk_errors_total Disk tier reads or writes that failed.\n"
-		    "# TYPE peercdn_edge_disk_errors_total counter\n"
-		    "peercdn_edge_disk_errors_total %" PRIu64 "\n",
-		    st.objects, st.bytes, st.disk_objects, st.disk_bytes, st.evictions,
-		    st.disk_errors);
+		static const struct {
+			const char *name, *type, *help;
+		} gauges[] = {
+		    {"objects", "gauge", "Objects in the edge's memory."},
+		    {"memory_bytes", "gauge", "Bytes of the objects in memory."},
+		    {"disk_objects", "gauge", "Objects on the disk tier."},
+		    {"disk_bytes", "gauge", "Bytes on the disk tier."},
+		    {"disk_reads_total", "counter", "Objects read back from the disk tier."},
+		    {"disk_writes_total", "counter", "Objects written to the disk tier."},
+		    {"disk_errors_total", "counter", "Disk tier reads or writes that failed."},
+		};
+		const uint64_t values[] = {st.objects,    st.bytes,      st.disk_objects,
+		                           st.disk_bytes, st.disk_reads, st.disk_writes,
+		                           st.disk_errors};
+		for (size_t i = 0; i < sizeof(gauges) / sizeof(gauges[0]); i++)
+			fprintf(out,
+			        "# HELP peercdn_edge_%s %s\n# TYPE peercdn_edge_%s %s\n"
+			        "peercdn_edge_%s %" PRIu64 "\n",
+			        gauges[i].name, gauges[i].help, gauges[i].name, gauges[i].type,
+			        gauges[i].name, values[i]);
+		fprintf(out, "# HELP peercdn_edge_evictions_total Objects evicted from memory, by "
+		             "provider.\n# TYPE peercdn_edge_evictions_total counter\n");
+		for (uint32_t p = 0; p <= n; p++)
+			fprintf(out, "peercdn_edge_evictions_total{provider=\"%s\"} %" PRIu64 "\n",
+			        p < n ? model->providers[p].name : "other",
+			        st.evictions_by_tag[p < n ? p : EDGE_MAX_PROVIDERS]);
 	}
 }
 

@@ -867,6 +867,8 @@ struct edge_fetch *edge_fetch_start(struct edge_worker *ew, const struct edge_fe
 	f->replaces_stale = client == NULL && stale != NULL && !insert;
 	f->counters = req->counters != NULL ? req->counters : &ew->providers[EDGE_MAX_PROVIDERS];
 	f->holder = req->holder;
+	pcd_object_set_tag(object,
+	                   (uint8_t)(f->counters - ew->providers)); /* evictions by provider */
 	f->key = strndup(req->key, req->key_len);
 	f->key_len = req->key_len;
 	f->host = strndup(req->host, req->host_len);

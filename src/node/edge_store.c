@@ -76,6 +76,7 @@ struct pcd_object {
 	atomic_flag head_lock;
 	/* store->lock */
 	uint8_t queue, freq;
+	uint8_t tag; /* the edge's (its provider), for evictions by tag */
 	bool indexed;
 	bool on_disk;    /* its file is the current one: no write at finish */
 	bool key_inline; /* key points at key_buf, not its own allocation */
@@ -340,6 +341,11 @@ uint64_t pcd_object_filled(const struct pcd_object *object)
 	return atomic_load_explicit(&object->filled, memory_order_acquire);
 }
 
+void pcd_object_set_tag(struct pcd_object *object, uint8_t tag)
+{
+	object->tag = tag < PCD_STORE_TAGS ? tag : PCD_STORE_TAGS - 1;
+}
+
 _Atomic uint64_t *pcd_object_waiters(struct pcd_object *object)
 {
 	return &object->waiters;
@@ -502,6 +508,7 @@ static void evict_locked(struct pcd_store *s, struct pcd_object **reap)
 				queue_push(s, o, Q_MAIN);
 			} else {
 				ghost_add(s, o->hash);
+				s->counters.evictions_by_tag[o->tag]++;
 				unindex(s, o, reap);
 				s->counters.evictions++;
 			}
@@ -512,6 +519,7 @@ static void evict_locked(struct pcd_store *s, struct pcd_object **reap)
 				o->freq--;
 				queue_push(s, o, Q_MAIN);
 			} else {
+				s->counters.evictions_by_tag[o->tag]++;
 				unindex(s, o, reap);
 				s->counters.evictions++;
 			}

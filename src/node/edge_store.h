@@ -153,10 +153,17 @@ _Atomic uint64_t *pcd_object_waiters(struct pcd_object *object);
 
 /* ---- counters, for /metrics ---- */
 
+/* A small number of the edge's (its provider's index, the last one for
+ * the rest), kept with an object so evictions can be counted by it. Set
+ * before the object is indexed, by its filler. */
+enum { PCD_STORE_TAGS = 65 };
+void pcd_object_set_tag(struct pcd_object *object, uint8_t tag);
+
 struct pcd_store_stats {
 	uint64_t objects, bytes;           /* in memory, indexed */
 	uint64_t disk_objects, disk_bytes; /* on disk */
 	uint64_t evictions, disk_evictions, disk_reads, disk_writes, disk_errors;
+	uint64_t evictions_by_tag[PCD_STORE_TAGS];
 };
 void pcd_store_stats(struct pcd_store *store, struct pcd_store_stats *out);
 

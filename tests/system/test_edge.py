@@ -935,3 +935,41 @@ def test_directory_unreachable_is_502(daemons, tmp_path, origin):
     e = start_edge(daemons, tmp_path, origin, directories=[f"{EDGE1}:{free_port(EDGE1)}"])
     r = fetch(e, "/cdn.foo.com/index.html")
     assert r.status == 502 and r.complete, r
+
+
+# --- the store: its disk tier and its memory limit -------------------------
+
+def test_disk_tier_survives_a_restart(daemons, tmp_path, origin):
+    disk = tmp_path / "disk"
+    first = start_edge(daemons, tmp_path, origin, "edge-a", disk_path=str(disk))
+    path = cdn("/kept.bin" + q(size=70000, cc="max-age=600"))
+    expected = body_for(ABC, "/kept.bin", 70000)
+    r = fetch(first, path)
+    assert r.status == 200 and r.body == expected and r.cache.startswith("MISS"), r
+    assert metric(first, "peercdn_edge_disk_writes_total") == 1
+    assert first.stop() == 0
+    second = start_edge(daemons, tmp_path, origin, "edge-b", disk_path=str(disk))
+    assert metric(second, "peercdn_edge_disk_objects") == 1
+    r = fetch(second, path)
+    assert r.status == 200 and r.body == expected and r.cache.startswith("HIT"), r
+    assert origin.count("/kept.bin") == 1
+    assert metric(second, "peercdn_edge_disk_reads_total") == 1
+
+
+def test_memory_limit_evicts_and_counts_by_provider(edge_small, origin):
+    """32 objects of 100 KB through a 1 MiB store: the memory stays under
+    its limit, the evictions are counted for the provider whose objects
+    went, and an evicted object is fetched again, whole."""
+    for i in range(32):
+        r = fetch(edge_small, cdn(f"/big{i}" + q(size=100000, cc="max-age=600")))
+        assert r.status == 200 and len(r.body) == 100000, r
+    assert metric(edge_small, "peercdn_edge_memory_bytes") <= 1 << 20
+    assert metric(edge_small, "peercdn_edge_evictions_total", provider="abc") >= 20
+    assert metric(edge_small, "peercdn_edge_evictions_total", provider="foo") == 0
+    r = fetch(edge_small, cdn("/big0" + q(size=100000, cc="max-age=600")))
+    assert r.body == body_for(ABC, "/big0", 100000) and origin.count("/big0") == 2, r
+
+
+@pytest.fixture
+def edge_small(daemons, tmp_path, origin):
+    return start_edge(daemons, tmp_path, origin, memory_mb=1, max_object_mb=1)
