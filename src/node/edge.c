@@ -564,6 +564,23 @@ static void serve(struct edge_client *c)
 	push_body(c);
 }
 
+/* What a fetch for c's object asks upstream. */
+static struct edge_fetch_request fill_request(struct edge_client *c, bool shared)
+{
+	return (struct edge_fetch_request){
+	    .key = c->key,
+	    .key_len = c->key_len,
+	    .host = c->key,
+	    .host_len = c->host_len,
+	    .path = c->path,
+	    .path_len = c->path_len,
+	    .client_head = c->req,
+	    .shared = shared,
+	    .counters = c->counters,
+	    .holder = shared ? addressed_server(c) : 0,
+	};
+}
+
 /* A fetch for this client alone (revalidation, a pass, another variant). */
 static void start_own_fetch(struct edge_client *c, bool shared, bool insert,
                             struct pcd_object *stale)
@@ -578,20 +595,9 @@ static void start_own_fetch(struct edge_client *c, bool shared, bool insert,
 		c->stale = stale;
 	}
 	c->collapsed = false;
-	struct edge_fetch_request req = {
-	    .key = c->key,
-	    .key_len = c->key_len,
-	    .host = c->key,
-	    .host_len = c->host_len,
-	    .path = c->path,
-	    .path_len = c->path_len,
-	    .client_head = c->req,
-	    .body = c->body,
-	    .body_len = c->body_len,
-	    .shared = shared,
-	    .counters = c->counters,
-	    .holder = shared ? addressed_server(c) : 0,
-	};
+	struct edge_fetch_request req = fill_request(c, shared);
+	req.body = c->body;
+	req.body_len = c->body_len;
 	c->fetch = (struct edge_fetch *)1; /* set: a synchronous failure clears it */
 	struct edge_fetch *f = edge_fetch_start(c->ew, &req, object, c, stale, insert);
 	if (c->fetch != NULL)
@@ -770,15 +776,7 @@ static bool revalidate_shared(struct edge_client *c, struct pcd_object *stale)
 		pcd_object_unref(fresh);
 		return false;
 	}
-	struct edge_fetch_request req = {.key = c->key,
-	                                 .key_len = c->key_len,
-	                                 .host = c->key,
-	                                 .host_len = c->host_len,
-	                                 .path = c->path,
-	                                 .path_len = c->path_len,
-	                                 .client_head = c->req,
-	                                 .shared = true,
-	                                 .counters = c->counters};
+	struct edge_fetch_request req = fill_request(c, true);
 	edge_fetch_start(c->ew, &req, fresh, NULL, stale, false);
 	c->object = fresh;
 	serve(c);
@@ -830,18 +828,14 @@ static void serve_cached(struct edge_client *c)
 			serve(c);
 			return;
 		case PC_CACHE_STALE_REVALIDATE: {
-			/* Served stale now; refreshed in the background. */
-			struct pcd_object *fresh = pcd_object_new();
-			if (fresh != NULL) {
-				struct edge_fetch_request req = {.key = c->key,
-				                                 .key_len = c->key_len,
-				                                 .host = c->key,
-				                                 .host_len = c->host_len,
-				                                 .path = c->path,
-				                                 .path_len = c->path_len,
-				                                 .client_head = c->req,
-				                                 .shared = true,
-				                                 .counters = c->counters};
+			/* Served stale now; refreshed in the background, once: the
+			 * first request of the window claims the object's mark. */
+			_Atomic uint32_t *marks = pcd_object_marks(object);
+			struct pcd_object *fresh = NULL;
+			if (!(atomic_fetch_or(marks, EDGE_MARK_REFRESHING) &
+			      EDGE_MARK_REFRESHING) &&
+			    (fresh = pcd_object_new()) != NULL) {
+				struct edge_fetch_request req = fill_request(c, true);
 				edge_fetch_start(ew, &req, fresh, NULL, object, true);
 				pcd_object_unref(fresh);
 			}
@@ -894,16 +888,7 @@ static void serve_cached(struct edge_client *c)
 	c->object = object;
 	c->result = EDGE_MISS;
 	if (created) {
-		struct edge_fetch_request req = {.key = c->key,
-		                                 .key_len = c->key_len,
-		                                 .host = c->key,
-		                                 .host_len = c->host_len,
-		                                 .path = c->path,
-		                                 .path_len = c->path_len,
-		                                 .client_head = c->req,
-		                                 .shared = true,
-		                                 .counters = c->counters,
-		                                 .holder = addressed_server(c)};
+		struct edge_fetch_request req = fill_request(c, true);
 		edge_fetch_start(ew, &req, object, NULL, NULL, false);
 	} else {
 		c->collapsed = true;

@@ -79,6 +79,8 @@ struct edge_fetch {
 static void fetch_free(struct edge_fetch *f)
 {
 	struct edge_worker *ew = f->ew;
+	if (f->stale != NULL && f->insert) /* a background refresh ended: another may start */
+		atomic_fetch_and(pcd_object_marks(f->stale), ~(uint32_t)EDGE_MARK_REFRESHING);
 	if (f->prev != NULL)
 		f->prev->next = f->next;
 	else

@@ -58,7 +58,14 @@ struct edge_meta {
 	struct pc_cache_entry entry;
 };
 
-enum { EDGE_VARIANT_EXTRA = 1 + 16 }; /* the NUL and the generation, before the secondary key */
+enum { EDGE_VARIANT_EXTRA = 1 + 16 };
+
+/* pcd_object_marks bits. */
+enum {
+	EDGE_MARK_REFRESHING = 1
+};
+    /* a stale-while-revalidate fetch is in flight */ /* the NUL and the generation, before the
+                                                         secondary key */
 
 /* Writes the key of a variant of key (primary, key_len bytes) for stub
  * generation gen and secondary key vary into out (at least key_len +

@@ -85,7 +85,8 @@ struct pcd_object {
 	_Atomic uint64_t footprint;        /* bytes allocated for it, the struct included */
 	_Atomic(struct pcd_store *) store; /* set when first indexed, never cleared */
 	_Atomic uint64_t waiters;
-	struct pcd_head *head; /* head_lock */
+	_Atomic uint32_t marks; /* the edge's */
+	struct pcd_head *head;  /* head_lock */
 	/* the filler's */
 	struct block *tail;
 	uint64_t reserve;
@@ -344,6 +345,11 @@ uint64_t pcd_object_filled(const struct pcd_object *object)
 void pcd_object_set_tag(struct pcd_object *object, uint8_t tag)
 {
 	object->tag = tag < PCD_STORE_TAGS ? tag : PCD_STORE_TAGS - 1;
+}
+
+_Atomic uint32_t *pcd_object_marks(struct pcd_object *object)
+{
+	return &object->marks;
 }
 
 _Atomic uint64_t *pcd_object_waiters(struct pcd_object *object)

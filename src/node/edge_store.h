@@ -150,6 +150,8 @@ int pcd_object_body(const struct pcd_object *object, uint64_t offset, struct iov
  * more of a FILLING object (a bit per worker), so the filler can wake
  * them. */
 _Atomic uint64_t *pcd_object_waiters(struct pcd_object *object);
+/* Another word of the edge's (a background revalidation in flight). */
+_Atomic uint32_t *pcd_object_marks(struct pcd_object *object);
 
 /* ---- counters, for /metrics ---- */
 
