@@ -384,7 +384,8 @@ static void advance(struct pcd_conn *conn, size_t sent)
 	while (sent > 0 && conn->ref_head < conn->n_refs) {
 		struct out_ref *ref = &conn->refs[conn->ref_head];
 		if (ref->at > conn->out_off) {
-			size_t take = ref->at - conn->out_off < sent ? ref->at - conn->out_off : sent;
+			size_t take =
+			    ref->at - conn->out_off < sent ? ref->at - conn->out_off : sent;
 			conn->out_off += take;
 			sent -= take;
 			continue;
@@ -408,7 +409,8 @@ static bool flush(struct pcd_conn *conn)
 {
 	while (unsent(conn) > 0) {
 		struct iovec iov[OUT_IOV];
-		struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)gather(conn, iov, OUT_IOV)};
+		struct msghdr msg = {.msg_iov = iov,
+		                     .msg_iovlen = (size_t)gather(conn, iov, OUT_IOV)};
 		ssize_t n = sendmsg(conn->io.fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			break;

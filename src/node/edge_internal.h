@@ -61,11 +61,9 @@ struct edge_meta {
 enum { EDGE_VARIANT_EXTRA = 1 + 16 };
 
 /* pcd_object_marks bits. */
-enum {
-	EDGE_MARK_REFRESHING = 1
-};
-    /* a stale-while-revalidate fetch is in flight */ /* the NUL and the generation, before the
-                                                         secondary key */
+enum { EDGE_MARK_REFRESHING = 1 };
+/* a stale-while-revalidate fetch is in flight */ /* the NUL and the generation, before the
+                                                     secondary key */
 
 /* Writes the key of a variant of key (primary, key_len bytes) for stub
  * generation gen and secondary key vary into out (at least key_len +

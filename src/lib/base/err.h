@@ -32,13 +32,13 @@
 enum {
 	PC_OK = 0,
 	/* errno-compatible */
-	PC_ENOMEM = -ENOMEM, /* allocation failed */
-	PC_EINVAL = -EINVAL, /* argument out of contract */
-	PC_EEXIST = -EEXIST, /* duplicate key (prefix, name) */
-	PC_ENOENT = -ENOENT, /* no such item */
-	PC_ERANGE = -ERANGE, /* value or length out of range */
-	PC_EIO = -EIO,       /* reading a file failed */
-	PC_ENOSPC = -ENOSPC, /* more items than a fixed table holds */
+	PC_ENOMEM = -ENOMEM,   /* allocation failed */
+	PC_EINVAL = -EINVAL,   /* argument out of contract */
+	PC_EEXIST = -EEXIST,   /* duplicate key (prefix, name) */
+	PC_ENOENT = -ENOENT,   /* no such item */
+	PC_ERANGE = -ERANGE,   /* value or length out of range */
+	PC_EIO = -EIO,         /* reading a file failed */
+	PC_ENOSPC = -ENOSPC,   /* more items than a fixed table holds */
 	PC_ENOTSUP = -ENOTSUP, /* a version or coding we do not implement */
 	/* the project's own */
 	PC_ECONFIG = -1000,     /* config has errors; see the diagnostics */

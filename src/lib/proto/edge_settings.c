@@ -57,8 +57,7 @@ static bool host_ok(const char *host, size_t len)
 static const char *parent_check(const void *field)
 {
 	struct pc_hostport at;
-	return pc_hostport_parse(*(const char *const *)field, &at) == 0 ? NULL
-	                                                                 : "not ADDRESS:PORT";
+	return pc_hostport_parse(*(const char *const *)field, &at) == 0 ? NULL : "not ADDRESS:PORT";
 }
 
 static const char *origin_check(const void *field)
@@ -66,7 +65,8 @@ static const char *origin_check(const void *field)
 	const char *text = *(const char *const *)field;
 	const char *eq = strchr(text, '=');
 	struct pc_hostport at;
-	if (eq == NULL || !host_ok(text, (size_t)(eq - text)) || pc_hostport_parse(eq + 1, &at) != 0)
+	if (eq == NULL || !host_ok(text, (size_t)(eq - text)) ||
+	    pc_hostport_parse(eq + 1, &at) != 0)
 		return "not HOST=ADDRESS:PORT";
 	return NULL;
 }

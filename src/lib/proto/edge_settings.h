@@ -31,7 +31,7 @@ struct pc_edge_params {
 	struct pc_addr_list listen; /* empty: the addresses of self's servers */
 	uint16_t port;
 	struct pc_text_list parents_text, origins_text, directories_text; /* as written */
-	struct pc_hostport *parents;                    /* in order of preference */
+	struct pc_hostport *parents; /* in order of preference */
 	uint32_t n_parents;
 	struct pc_edge_origin *origins;
 	uint32_t n_origins;
@@ -41,7 +41,8 @@ struct pc_edge_params {
 	const char *disk_path;  /* NULL: no disk tier */
 	const char *access_log; /* NULL: none; "-": stderr */
 	uint32_t connect_timeout_ms, upstream_timeout_ms;
-	uint32_t max_fetches; /* upstream fetches in flight per worker; ICP says MISS_NOFETCH beyond */
+	uint32_t
+	    max_fetches; /* upstream fetches in flight per worker; ICP says MISS_NOFETCH beyond */
 	uint32_t header_timeout_ms, idle_timeout_ms;
 	uint32_t max_clients, max_per_source;
 	uint32_t max_header_bytes, max_target_bytes, max_body_bytes;
