@@ -1,0 +1,135 @@
+/* overlay_channel: one router's multicast state (patent §3.3, claims 7-8):
+ * per channel `<provider-or-cdn>/<name>`, its source router, the upstream
+ * (our parent toward the source, from overlay_lsdb), the downstream
+ * neighbours that joined, the local subscriber, and a window of the last
+ * blocks. Data flows only down branches that joined; each block goes to a
+ * neighbour at most once; a downstream that re-joins (after a failure, along
+ * a new shortest path) with the last sequence number it has gets exactly the
+ * blocks after it from the window: nothing lost, nothing twice.
+ *
+ * Pure: the caller decodes JOIN, PRUNE and DATA messages, passes times and
+ * the routes, and sends what the answers say. Not thread-safe: one owner. */
+#ifndef PC_LIB_OVERLAY_CHANNEL_H
+#define PC_LIB_OVERLAY_CHANNEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lib/proto/overlay_lsdb.h"
+
+#define PC_OVCHAN_NAME_MAX 255
+/* A join's last_seq when the joiner has nothing yet: it wants the blocks
+ * from the next one on, not the window. Sources number blocks from 1, so
+ * last_seq 0 asks for everything the window still holds since the first. */
+#define PC_OVCHAN_FRESH UINT64_MAX
+
+typedef struct pc_ovchan pc_ovchan;
+
+struct pc_ovchan_params {
+	uint32_t self;           /* this router's id: a join from self is the local subscriber */
+	uint32_t max_channels;   /* 0: 4096 */
+	uint32_t max_downstream; /* neighbours joined to one channel; 0: 64 */
+	uint32_t window_blocks;  /* blocks kept per channel; 0: 1024 */
+	size_t window_bytes;     /* payload bytes kept per channel; 0: 4 MiB */
+	uint32_t prune_hold_ms;  /* a channel nobody wants lives this long; 0: 2000 */
+};
+
+struct pc_ovchan_block {
+	uint64_t seq;
+	const uint8_t *data;
+	size_t len;
+};
+
+/* What a join asks of the caller. */
+struct pc_ovchan_joined {
+	uint32_t n_blocks; /* send these to the joiner (to self: deliver them), in order */
+	const struct pc_ovchan_block *blocks; /* valid until the next call on the table */
+	/* The joiner's next block has left the window (or was never here): the
+	 * blocks above start after a gap and the subscriber must restart. */
+	bool overflow;
+	/* The channel is new here: send JOIN(name, source, last_seq) to upstream
+	 * (NONE while the source is unreachable: a later reroute says when). */
+	bool join_upstream;
+	uint32_t upstream;
+	uint64_t last_seq;
+};
+
+enum pc_ovchan_data_verdict {
+	PC_OVCHAN_FORWARD,      /* new: send to `to`, deliver locally if `deliver` */
+	PC_OVCHAN_DUPLICATE,    /* seq already seen: dropped, counted */
+	PC_OVCHAN_NOT_UPSTREAM, /* from a neighbour that is not our parent: dropped, counted */
+	PC_OVCHAN_UNKNOWN,      /* a channel nobody here joined: dropped, counted; the
+	                         * caller may PRUNE the sender */
+};
+
+struct pc_ovchan_forward {
+	enum pc_ovchan_data_verdict verdict;
+	uint32_t n_to;
+	const uint32_t *to; /* downstream neighbours, each once; valid until the next call */
+	bool deliver;       /* the local subscriber wants it */
+	bool gap;           /* blocks between the last seen and this one never came */
+};
+
+/* A channel whose upstream changed (reroute) or that was pruned (tick). */
+struct pc_ovchan_event {
+	const char *name;
+	uint32_t source;
+	uint32_t upstream;     /* send JOIN(name, source, last_seq) here unless NONE */
+	uint32_t old_upstream; /* send PRUNE(name) here unless NONE (the link may be gone) */
+	uint64_t last_seq;     /* the last block we have, or PC_OVCHAN_FRESH */
+};
+typedef void pc_ovchan_emit(void *arg, const struct pc_ovchan_event *event);
+
+struct pc_ovchan_stats {
+	uint64_t joins, prunes, blocks_in, blocks_forwarded, blocks_resent;
+	uint64_t duplicates, not_upstream, unknown, gaps, overflows;
+	uint64_t rejected_joins; /* bad name, table or channel full, a join from our upstream */
+	uint64_t channels_pruned, reroutes;
+};
+
+int pc_ovchan_new(const struct pc_ovchan_params *params, pc_ovchan **out);
+void pc_ovchan_free(pc_ovchan *table); /* NULL is fine */
+
+/* `from` (a neighbour, or self for the local subscriber) joins channel
+ * `name` of `source`, having every block up to last_seq (or FRESH). The
+ * upstream of a new channel is pc_lsdb_parent(lsdb, source), from the last
+ * SPF. Returns PC_EINVAL for a bad name or a join from our own upstream,
+ * PC_ENOSPC when the table or the channel's downstream set is full (each
+ * counted), PC_ENOMEM. */
+int pc_ovchan_join(pc_ovchan *table, const pc_lsdb *lsdb, const char *name, uint32_t source,
+                   uint32_t from, uint64_t last_seq, struct pc_ovchan_joined *out);
+
+/* `from` leaves channel name (self: the local subscriber). A channel left
+ * with nobody is dropped by pc_ovchan_tick after the hold time. PC_ENOENT
+ * when from had not joined. */
+int pc_ovchan_prune(pc_ovchan *table, const char *name, uint32_t from, uint64_t now_ms);
+
+/* A block of channel name arrived from neighbour `from`, or from self for a
+ * block this router originates (the source). The payload is copied into the
+ * window. PC_ENOMEM; everything else is out->verdict. */
+int pc_ovchan_data(pc_ovchan *table, const char *name, uint32_t from, uint64_t seq,
+                   const uint8_t *data, size_t len, uint64_t now_ms, struct pc_ovchan_forward *out);
+
+/* After every SPF: re-reads each channel's parent toward its source and
+ * emits the channels whose upstream changed, so the caller re-joins with
+ * the last sequence it has and prunes the old parent. A new parent that
+ * was downstream of us leaves the downstream set. Returns how many. */
+uint32_t pc_ovchan_reroute(pc_ovchan *table, const pc_lsdb *lsdb, uint64_t now_ms,
+                           pc_ovchan_emit *emit, void *arg);
+
+/* The link to neighbour is down: it leaves every downstream set. */
+void pc_ovchan_neighbour_down(pc_ovchan *table, uint32_t neighbour, uint64_t now_ms);
+
+/* Drops channels nobody has wanted for the hold time, emitting each (its
+ * upstream in old_upstream, to be sent PRUNE). Returns how many. */
+uint32_t pc_ovchan_tick(pc_ovchan *table, uint64_t now_ms, pc_ovchan_emit *emit, void *arg);
+
+/* The last sequence number seen on name (PC_OVCHAN_FRESH when none) and
+ * its upstream, for status and tests. PC_ENOENT. */
+int pc_ovchan_status(const pc_ovchan *table, const char *name, uint64_t *last_seq,
+                     uint32_t *upstream, uint32_t *n_downstream);
+
+const struct pc_ovchan_stats *pc_ovchan_stats(const pc_ovchan *table);
+
+#endif
