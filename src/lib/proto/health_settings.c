@@ -36,7 +36,7 @@ static const struct pc_item health_items[] = {
 	PC_ENUM("mode", pc_health_params, mode, pc_health_mode_names, PC_HEALTH_MODE_HTTP,
 	        "http: a GET whose status is below 500; tcp: a connection accepted"),
 	PC_CUSTOM_AT("path", 0, pc_health_params, path, read_probe_path, 0, "path",
-	             "the path an HTTP probe asks for", .default_doc = "/"),
+	             "the path an HTTP probe asks for", .default_doc = "`/`"),
 	PC_UINT("port", pc_health_params, port, 0, UINT16_MAX, 0, NULL,
 	        "the port probed", .default_doc = "0 (each server's http port)"),
 	PC_MS("interval_ms", pc_health_params, interval_ms, 10, 3600000, 250,
