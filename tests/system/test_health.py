@@ -252,3 +252,40 @@ def test_verdict_survives_a_reload(daemons, servers):
         assert "127.1.200.2" not in named(d, [f"r{i}" for i in range(8)])
     assert metric(d, "peercdn_health_transitions_total", server="acme-s2", to="down") == 1
     assert metric(d, "peercdn_health_transitions_total", server="acme-s2", to="up") == 0
+
+
+def test_edge_clients_are_its_servers_load(daemons, servers):
+    """A node running the edge as acme-s1 publishes the edge's open client
+    connections as acme-s1's load: with capacity 4 and the high watermark
+    at 90 %, four idle clients make the policy skip acme-s1 (LOAD), and
+    closing them brings it back."""
+    port = servers["acme-s1"].port
+    servers["acme-s1"].stop()  # the edge is acme-s1 here
+    cfg = health_config(port)
+    for server in cfg["servers"]:
+        if server["name"] == "acme-s1":
+            server["capacity"] = 4
+    cfg["edge"] = {"enabled": True, "listen": [ACME["acme-s1"]], "port": port,
+                   "disk_path": "", "idle_timeout_ms": 60000}
+    d = daemons(cfg, node="acme-n1")
+    # Fresh objects every round: the affinity memory keeps an object where
+    # it went while that server is allowed, so old ones would not move back.
+    rounds = iter(range(1000))
+
+    def s1_named():
+        r = next(rounds)
+        return ACME["acme-s1"] in named(d, [f"e{r}-{i}" for i in range(30)])
+
+    wait_until(s1_named)
+    clients = [socket.create_connection((ACME["acme-s1"], port), timeout=5) for _ in range(4)]
+    try:
+        loaded_at = time.monotonic()
+        wait_until(lambda: not s1_named())
+        print(f"\nload: acme-s1 skipped {(time.monotonic() - loaded_at) * 1000:.0f} ms after "
+              f"its fourth client")
+        assert not s1_named()
+        assert metric(d, "peercdn_health_server_up", server="acme-s1") == 1  # loaded, not dead
+    finally:
+        for c in clients:
+            c.close()
+    wait_until(s1_named)
