@@ -105,14 +105,15 @@ static void apply(pc_live *live, uint32_t server, bool up)
 
 static void record(struct health_worker *hw, struct watch *w, enum result r)
 {
-	const struct pc_health_params *params = params_of(hw, pcd_node_generation(hw->room->node));
+	struct pcd_generation *gen = pcd_node_generation(hw->room->node);
+	const struct pc_health_params *params = params_of(hw, gen);
 	PCD_BUMP(hw->shared->probes[r]);
 	enum pc_health_change change =
 	    pc_health_track_feed(&w->track, r == PROBE_OK, params->fall, params->rise);
 	if (change == PC_HEALTH_SAME)
 		return;
 	bool up = change == PC_HEALTH_WENT_UP;
-	struct pcd_generation *gen = pcd_node_generation(hw->room->node);
+	/* A generation the list is not yet of gets every verdict at rebuild. */
 	if (hw->built_for == gen->number)
 		apply(gen->live, w->server, up);
 	atomic_store_explicit(&w->up, up ? 1 : 0, memory_order_relaxed);
