@@ -60,6 +60,26 @@ void edge_wake(struct edge_shared *shared, struct pcd_object *object)
 
 /* ---- ICP's question ---- */
 
+bool pcd_edge_load(struct pcd_node *node, uint64_t *clients, uint64_t *max_clients)
+{
+	size_t slot = 0;
+	while (pcd_roles[slot] != NULL && pcd_roles[slot] != &pcd_role_edge)
+		slot++;
+	if (pcd_roles[slot] == NULL || node->rooms[slot].shared == NULL)
+		return false;
+	const struct edge_shared *shared = node->rooms[slot].shared;
+	const struct pc_edge_params *params =
+	    pcd_room_settings(&node->rooms[slot], pcd_node_generation(node));
+	uint64_t open = 0;
+	for (unsigned w = 0; w < node->n_workers; w++)
+		if (shared->workers[w] != NULL)
+			open += atomic_load_explicit(&shared->workers[w]->clients_open,
+			                             memory_order_relaxed);
+	*clients = open;
+	*max_clients = (uint64_t)params->max_clients * node->n_workers;
+	return true;
+}
+
 enum pcd_edge_icp pcd_edge_icp_lookup(struct pcd_node *node, const char *url, size_t len)
 {
 	size_t slot = 0;

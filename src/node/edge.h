@@ -2,7 +2,9 @@
 #ifndef PC_NODE_EDGE_H
 #define PC_NODE_EDGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct pcd_node;
 
@@ -18,5 +20,10 @@ enum pcd_edge_icp {
  * all (DENIED: not a URL of a configured provider, or no edge role). Any
  * thread. */
 enum pcd_edge_icp pcd_edge_icp_lookup(struct pcd_node *node, const char *url, size_t len);
+
+/* The load this node's edge carries: its client connections open now, and
+ * how many its workers take at most (max_clients each). False when the
+ * edge does not run. Any thread, as an RCU reader. */
+bool pcd_edge_load(struct pcd_node *node, uint64_t *clients, uint64_t *max_clients);
 
 #endif

@@ -1234,12 +1234,17 @@ static void *client_open(struct pcd_conn *conn, void *ctx)
 	}
 	c->ew = ctx;
 	c->conn = conn;
+	PCD_BUMP(c->ew->clients_open);
 	return c;
 }
 
 static void client_free(void *state)
 {
 	struct edge_client *c = state;
+	/* Only this worker writes it: a load and a store, no locked add. */
+	atomic_store_explicit(&c->ew->clients_open,
+	                      atomic_load_explicit(&c->ew->clients_open, memory_order_relaxed) - 1,
+	                      memory_order_relaxed);
 	drop_answer(c);
 	edge_prefill_free(c);
 	free(c->req);

@@ -135,6 +135,7 @@ struct edge_worker {
 	struct edge_provider_counters providers[EDGE_MAX_PROVIDERS + 1];
 	_Atomic uint64_t misc[EC__COUNT];
 	_Atomic uint64_t by_status[6]; /* 1xx..5xx, other */
+	_Atomic uint64_t clients_open; /* client connections now: the load it publishes */
 	char via[320];                 /* our Via entry: "1.1 <address:port> (peercdn <node>)" */
 };
 

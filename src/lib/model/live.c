@@ -118,6 +118,16 @@ void pc_live_set_health(pc_live *live, uint32_t server, enum pc_health health)
 		                      (uint32_t)health, memory_order_relaxed);
 }
 
+bool pc_live_health_change(pc_live *live, uint32_t server, enum pc_health from, enum pc_health to)
+{
+	if (server >= live->model->n_servers)
+		return false;
+	uint32_t expected = (uint32_t)from;
+	return atomic_compare_exchange_strong_explicit(
+	    &live->servers[live->model->server_slot[server]].health, &expected, (uint32_t)to,
+	    memory_order_relaxed, memory_order_relaxed);
+}
+
 enum pc_health pc_live_health(const pc_live *live, uint32_t server)
 {
 	/* An unknown server is never a candidate: call it down. */

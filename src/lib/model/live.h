@@ -34,6 +34,10 @@ void pc_live_set_load(pc_live *live, uint32_t server, uint32_t load);
 uint32_t pc_live_load(const pc_live *live, uint32_t server);
 void pc_live_set_health(pc_live *live, uint32_t server, enum pc_health health);
 enum pc_health pc_live_health(const pc_live *live, uint32_t server);
+/* Sets server's health to to only if it is from, in one compare-and-swap
+ * (a health check moves UP and DOWN without undoing a drain that a control
+ * thread set meanwhile). Returns whether it did. */
+bool pc_live_health_change(pc_live *live, uint32_t server, enum pc_health from, enum pc_health to);
 
 /* The load and health of one server as decisions scan them. The live
  * state keeps servers in slot order (pc_model.server_slot: a CDN's

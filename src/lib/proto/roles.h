@@ -14,6 +14,7 @@
 	X(rtsp)      /* the RTSP redirector: stream_settings.c, node/stream.c */                   \
 	X(edge)      /* the edge server (HTTP cache): edge_settings.c, node/edge*.c */             \
 	X(icp)       /* ICP for legacy caches: icp_settings.c, node/icp.c */                       \
-	X(directory) /* the directory: directory_settings.c, node/directory.c */
+	X(directory) /* the directory: directory_settings.c, node/directory.c */                   \
+	X(health)    /* probes into the live state: health_settings.c, node/health.c */
 
 #endif

@@ -32,6 +32,16 @@ static void test_load_and_health(void **state)
 	pc_live_set_load(w->live, 9999, 1);
 	assert_int_equal(pc_live_load(w->live, 9999), 0);
 	assert_int_equal(pc_live_health(w->live, 9999), PC_HEALTH_DOWN);
+	/* A change from a state the server is not in does nothing: a health
+	 * check's DOWN does not undo a drain. */
+	assert_false(pc_live_health_change(w->live, s, PC_HEALTH_UP, PC_HEALTH_DOWN));
+	assert_int_equal(pc_live_health(w->live, s), PC_HEALTH_DRAINING);
+	pc_live_set_health(w->live, s, PC_HEALTH_UP);
+	assert_true(pc_live_health_change(w->live, s, PC_HEALTH_UP, PC_HEALTH_DOWN));
+	assert_int_equal(pc_live_health(w->live, s), PC_HEALTH_DOWN);
+	assert_true(pc_live_health_change(w->live, s, PC_HEALTH_DOWN, PC_HEALTH_UP));
+	assert_int_equal(pc_live_health(w->live, s), PC_HEALTH_UP);
+	assert_false(pc_live_health_change(w->live, 9999, PC_HEALTH_DOWN, PC_HEALTH_UP));
 }
 
 static void test_path_cost_override(void **state)

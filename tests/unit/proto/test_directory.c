@@ -305,7 +305,9 @@ static void test_http(void **state)
 	assert_int_equal(respond(dir, "GET", "http://x/v1/names/cdn.foo.com/Channel12", false, text,
 	                         sizeof(text)),
 	                 404);
-	assert_int_equal(pc_directory_error(431, true, NULL, &(struct pc_buf){0}), 431);
+	struct pc_buf error = {0};
+	assert_int_equal(pc_directory_error(431, true, NULL, &error), 431);
+	pc_buf_free(&error);
 	pc_config_free(config);
 }
 
