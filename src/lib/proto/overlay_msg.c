@@ -15,7 +15,7 @@
 #define REC_HEAD_LEN    4
 #define REC_BODY_MAX    65535
 #define PREFIX_WIRE_LEN 18
-#define REPORT_LINE_MAX        4096
+#define REPORT_LINE_MAX 4096
 
 static const char KDF_LABEL[] = "peercdn-ovl-1";
 
@@ -72,6 +72,46 @@ bool pc_ovl_name_ok(const char *p, size_t len)
 	return true;
 }
 
+/* RFC 3986 §3.3's pchar but '%' (checked with its two hex digits). */
+static bool pchar(char c)
+{
+	return name_char(c) || c == '~' || c == '!' || c == '$' || c == '&' || c == '\'' ||
+	       c == '(' || c == ')' || c == '*' || c == '+' || c == ',' || c == ';' || c == '=' ||
+	       c == ':' || c == '@';
+}
+
+static bool hex_digit(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* The part after the owner: what the directory accepts as a channel's
+ * name (pc_directory_channel_ok), so every directory entry's channel can
+ * be joined: '/'-separated segments, none empty, "." or "..". */
+static bool channel_path_ok(const char *p, size_t len)
+{
+	size_t segment = 0;
+	for (size_t i = 0; i <= len; i++) {
+		if (i == len || p[i] == '/') {
+			const char *s = p + i - segment;
+			if (segment == 0 || (segment == 1 && s[0] == '.') ||
+			    (segment == 2 && s[0] == '.' && s[1] == '.'))
+				return false;
+			segment = 0;
+		} else if (p[i] == '%') {
+			if (len - i < 3 || !hex_digit(p[i + 1]) || !hex_digit(p[i + 2]))
+				return false;
+			i += 2;
+			segment += 3;
+		} else if (pchar(p[i])) {
+			segment++;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
 bool pc_ovl_channel_ok(const char *p, size_t len)
 {
 	if (p == NULL || len == 0 || len > PC_OVL_CHANNEL_MAX)
@@ -79,8 +119,8 @@ bool pc_ovl_channel_ok(const char *p, size_t len)
 	const char *slash = memchr(p, '/', len);
 	if (slash == NULL)
 		return false;
-	size_t first = (size_t)(slash - p);
-	return pc_ovl_name_ok(p, first) && pc_ovl_name_ok(slash + 1, len - first - 1);
+	size_t owner = (size_t)(slash - p);
+	return pc_ovl_name_ok(p, owner) && channel_path_ok(slash + 1, len - owner - 1);
 }
 
 static bool line_ok(const char *p, size_t len)

@@ -281,8 +281,10 @@ int pc_ovl_link_read(struct pc_ovl_link *link, const uint8_t *frame, size_t len,
  * bytes of [A-Za-z0-9._-]. */
 bool pc_ovl_name_ok(const char *p, size_t len);
 
-/* A channel: "<provider-or-cdn>/<name>", two names joined by one '/', at
- * most PC_OVL_CHANNEL_MAX bytes. */
+/* A channel: "<provider-or-cdn>/<name>", at most PC_OVL_CHANNEL_MAX
+ * bytes: the owner a name as above, the name what the directory accepts
+ * (RFC 3986 path segments: pchar and %HH, none empty, "." or ".."). Names
+ * are compared byte for byte; nothing is decoded. */
 bool pc_ovl_channel_ok(const char *p, size_t len);
 
 /* ---- control records (payloads of control channels' DATA blocks) ---- */
