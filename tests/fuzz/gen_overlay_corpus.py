@@ -94,6 +94,7 @@ def seeds():
     yield "join_resume", frame(5, join(last=41), flags=1)
     yield "join_path", frame(5, join(channel=b"abc/sports/hd%20x"))
     yield "prune", frame(6, join())
+    yield "prune_last_seq", frame(6, join(last=22))  # found by libFuzzer: PRUNE keeps its bytes
     yield "data", frame(7, data())
     yield "data_end", frame(7, data(b"", block=9), flags=2)
     yield "data_load", frame(7, data(load() + load(b"isp200-s3", 0)))

@@ -367,7 +367,7 @@ static void write_body(const struct pc_ovl_msg *m, struct writer *w)
 	case PC_OVL_JOIN:
 	case PC_OVL_PRUNE:
 		w_be(w, m->u.join.source, 4);
-		w_be(w, m->type == PC_OVL_JOIN ? m->u.join.last_seq : 0, 8);
+		w_be(w, m->u.join.last_seq, 8); /* PRUNE: sent 0, ignored */
 		w_str8(w, m->u.join.channel);
 		break;
 	case PC_OVL_DATA:
