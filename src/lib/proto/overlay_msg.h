@@ -267,11 +267,12 @@ int pc_ovl_link_write(struct pc_ovl_link *link, struct pc_ovl_msg *msg, uint8_t 
  * receive key), that the sequence number is exactly the next one, then
  * decodes it. One session per connection: the first HELLO gives the
  * peer's nonce and the keys; a later one must repeat that nonce, and a
- * HELLO must echo our nonce or none (else fault STATE). Returns PC_OK, PC_ENOTSUP for a frame
- * authenticated but of an unknown type (skip and count; the sequence is
- * consumed), or an error as pc_ovl_decode plus PC_EBADSIG (fault MAC,
- * SENDER, SEQ or STATE): the frame is dropped and the link's state is
- * unchanged. */
+ * HELLO must echo our nonce or none (else fault STATE). Returns PC_OK;
+ * PC_EBADSIG (fault MAC, SENDER, SEQ or STATE) or, for a frame that is not
+ * exactly one frame, an error as pc_ovl_decode: dropped, and the link's
+ * state unchanged; or, for a frame that authenticated in sequence but
+ * whose body does not decode, pc_ovl_decode's error (PC_ENOTSUP for an
+ * unknown type: skip and count): dropped, its sequence number used up. */
 int pc_ovl_link_read(struct pc_ovl_link *link, const uint8_t *frame, size_t len,
                      struct pc_ovl_msg *out);
 
