@@ -12,7 +12,7 @@
 #
 # Environment knobs (defaults in brackets):
 #   CACHE_TESTS [/work/cache-tests]  the suite's checkout
-#   BUILD [build]        build dir with src/node/peercdnd (built with ninja)
+#   BUILD [build-bench]  release build dir (made with -Dtests=false if missing)
 #   TEST_ID []           run one test and print its exchange (the suite's --id)
 #   KEEP [0], ALLOW_DIRTY [0]  as in bench/lib.sh; KEEP=1 keeps the results
 #                        JSON, the config and both logs in the work dir
@@ -37,14 +37,14 @@ BENCH=conformance
 . "$(dirname "$0")/lib.sh"
 
 CACHE_TESTS=${CACHE_TESTS:-/work/cache-tests}
-BUILD=${BUILD:-build}
+BUILD=${BUILD:-build-bench}
 TEST_ID=${TEST_ID:-}
 ATS_REQUIRED=132
 
 [ -f "$CACHE_TESTS/test-engine/cli.mjs" ] || die "no cache-tests checkout at $CACHE_TESTS"
 [ -d "$CACHE_TESTS/node_modules" ] || die "run npm install in $CACHE_TESTS first"
 command -v node >/dev/null || die "node not found"
-ninja -C "$BUILD" >/dev/null || die "build failed"
+bench_build "$BUILD" >/dev/null
 PEERCDND=$BUILD/src/node/peercdnd
 [ -x "$PEERCDND" ] || die "$PEERCDND not built"
 
