@@ -971,15 +971,14 @@ unsigned edge_parse_error_status(int err)
 	}
 }
 
-/* The methods the edge forwards besides GET and HEAD; CONNECT and TRACE
- * are refused (405), any other 501. */
+/* Whether the edge forwards a method other than GET and HEAD: all but
+ * CONNECT and TRACE (refused, 405), unknown ones included — a proxy passes
+ * on what it does not understand, as unsafe (RFC 9110 §9.2.1), and
+ * invalidates what it stored for the target (RFC 9111 §4.4). Method names
+ * over EDGE_METHOD_MAX bytes are 501. */
 static bool forwardable(const struct pc_http_head *req)
 {
-	static const char *const methods[] = {"POST", "PUT", "DELETE", "PATCH", "OPTIONS", NULL};
-	for (const char *const *m = methods; *m != NULL; m++)
-		if (edge_method_is(req, *m))
-			return true;
-	return false;
+	return req->method_len <= EDGE_METHOD_MAX;
 }
 
 /* What is wrong with a request head before it is routed: the status of
@@ -992,7 +991,7 @@ static unsigned judge(const struct pc_http_head *head, const struct pc_edge_para
 		return 405;
 	}
 	if (!edge_method_is(head, "GET") && !edge_method_is(head, "HEAD") && !forwardable(head)) {
-		*why = "unknown method";
+		*why = "a method name too long to forward";
 		return 501;
 	}
 	if (head->target_len > params->max_target_bytes) {

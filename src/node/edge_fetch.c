@@ -53,7 +53,7 @@ struct edge_fetch {
 	struct pc_buf fields; /* forwarded request fields, each with its CRLF */
 	char *body;
 	size_t body_len;
-	char method[16];
+	char method[EDGE_METHOD_MAX + 1];
 	bool shared, insert, head_only;
 	bool replaces_stale; /* object is indexed in stale's place (a shared revalidation) */
 	bool kept;           /* the response is stored under key */
@@ -313,7 +313,11 @@ static void fetch_fail(struct edge_fetch *f, enum edge_counter why, unsigned sta
 	}
 	/* A request that is not idempotent (RFC 9110 §9.2.2) is sent again
 	 * only when it cannot have arrived: the connection was never made. */
-	bool idempotent = strcmp(f->method, "POST") != 0 && strcmp(f->method, "PATCH") != 0;
+	static const char *const idempotent_methods[] = {"GET",    "HEAD",    "PUT",
+	                                                 "DELETE", "OPTIONS", NULL};
+	bool idempotent = false;
+	for (const char *const *m = idempotent_methods; *m != NULL; m++)
+		idempotent |= strcmp(f->method, *m) == 0;
 	if (!began && !f->head_set && (idempotent || why == EC_UPSTREAM_CONNECT)) {
 		if (fresh_retry) {
 			f->retried_fresh = true;

@@ -23,6 +23,7 @@ enum {
 	EDGE_HEAD_MAX = 65536, /* a stored head, after the fields a cache drops */
 	EDGE_VARY_MAX = 1024,  /* a secondary key (pc_cache_vary_key) */
 	EDGE_MAX_PROVIDERS = 64,
+	EDGE_METHOD_MAX = 31, /* the longest method name forwarded */
 	EDGE_META_VERSION = 3,
 };
 

@@ -110,7 +110,8 @@ class Handler(BaseHTTPRequestHandler):
             self.rfile.read(length)
         self.answer(head=False)
 
-    do_PUT = do_DELETE = do_POST
+    # BREW: a method no proxy knows, which a proxy must still pass on.
+    do_PUT = do_DELETE = do_PATCH = do_BREW = do_POST
 
     # --- the answer -----------------------------------------------------
 

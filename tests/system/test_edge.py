@@ -817,7 +817,7 @@ H = b"Host: abc.cdn.acme.net\r\n"
     (b"GET /www.abc.com/x HTTP/1.1\r\n" + H + b"".join(b"X-%d: 1\r\n" % i for i in range(150))
      + b"\r\n", 431),
     (b"GET /www.abc.com/x HTTP/2.0\r\n" + H + b"\r\n", 505),
-    (b"BREW /www.abc.com/x HTTP/1.1\r\n" + H + b"\r\n", 501),
+    (b"A" * 40 + b" /www.abc.com/x HTTP/1.1\r\n" + H + b"\r\n", 501),  # a method too long
     (b"TRACE /www.abc.com/x HTTP/1.1\r\n" + H + b"\r\n", 405),
     (b"CONNECT www.abc.com:443 HTTP/1.1\r\nHost: www.abc.com:443\r\n\r\n", 405),
     (b"POST /www.abc.com/x HTTP/1.1\r\n" + H + b"Content-Length: 99999999999\r\n\r\n", 413),
@@ -973,3 +973,16 @@ def test_memory_limit_evicts_and_counts_by_provider(edge_small, origin):
 @pytest.fixture
 def edge_small(daemons, tmp_path, origin):
     return start_edge(daemons, tmp_path, origin, memory_mb=1, max_object_mb=1)
+
+
+def test_unknown_methods_are_forwarded_and_invalidate(edge, origin):
+    """A proxy passes on a method it does not know, as unsafe: it reaches
+    the origin once (never retried) and what the edge stored for the
+    target is invalidated (RFC 9111 §4.4)."""
+    path = cdn("/brew" + q(size=100, cc="max-age=600"))
+    assert fetch(edge, path).status == 200
+    assert fetch(edge, path).cache.startswith("HIT")
+    r = fetch(edge, path, method="BREW")
+    assert r.status < 500 and r.cache.startswith("PASS"), r
+    assert [x["method"] for x in origin.requests("/brew")] == ["GET", "BREW"]
+    assert fetch(edge, path).cache.startswith("MISS")
