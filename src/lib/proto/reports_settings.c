@@ -29,7 +29,7 @@ static const struct pc_item reports_items[] = {
 	        "keep a record of every PEER and OUTSIDE answer (claim 3)"),
 	PC_CUSTOM_AT("path", 0, pc_reports_params, path, read_path, 0, "path",
 	             "directory of the store's segment files (created)",
-	             .default_doc = PC_REPORTS_PATH_DEFAULT),
+	             .default_doc = "`" PC_REPORTS_PATH_DEFAULT "`"),
 	PC_UINT("segment_mb",    pc_reports_params, segment_mb,    1, 4096,    64,   "MiB",
 	        "a segment past this size is closed and a new one begun"),
 	PC_UINT("keep_segments", pc_reports_params, keep_segments, 1, 1000000, 64,   NULL,
