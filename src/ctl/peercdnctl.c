@@ -20,6 +20,7 @@
 
 #include "ctl/explain.h"
 #include "ctl/prefill.h"
+#include "ctl/reports.h"
 #include "lib/base/err.h"
 #include "lib/model/config.h"
 #include "lib/model/live.h"
@@ -40,6 +41,7 @@ static void usage(FILE *out)
 	      "                       [--service NAME] [--cdn NAME] [--sign] [--encrypt]\n"
 	      "       peercdnctl prefill --edge ADDR:PORT [--edge ADDR:PORT]... [--timeout S]\n"
 	      "                          URL... (- reads URLs from stdin)\n"
+	      "       peercdnctl reports [--path DIR] [--provider NAME] [--since TIME] [--json]\n"
 	      "Without --config the embedded default federation is used.\n"
 	      "explain --load SERVER=N sets the server's load to N in its capacity units\n"
 	      "(servers[].capacity: N >= capacity is overloaded); --down marks it down;\n"
@@ -482,6 +484,8 @@ int main(int argc, char **argv)
 		return cmd_name(argc - 1, argv + 1);
 	if (strcmp(cmd, "prefill") == 0)
 		return prefill_main(argc - 1, argv + 1);
+	if (strcmp(cmd, "reports") == 0)
+		return reports_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return 0;

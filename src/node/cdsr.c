@@ -61,7 +61,7 @@ static size_t answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, s
 		PCD_BUMP(cw->counters.misc[C_RATE_DROPPED]);
 		return 0;
 	}
-	struct pc_answer_ctx actx = pcd_answer_ctx(gen, source, now_ms);
+	struct pc_answer_ctx actx = pcd_answer_ctx(cw->room->node, gen, source, now_ms);
 	struct pc_cdsr_query query = {.wire = in, .len = len};
 	struct pc_cdsr_result res;
 	size_t n = pc_cdsr_answer(&actx, &query, out, out_size, &res);

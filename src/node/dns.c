@@ -95,7 +95,7 @@ static size_t udp_answer(void *ctx, struct pcd_generation *gen, const uint8_t *i
 		PCD_BUMP(call->dw->counters.misc[C_RRL_DROP]);
 		return 0;
 	}
-	struct pc_answer_ctx actx = pcd_answer_ctx(gen, source, now_ms);
+	struct pc_answer_ctx actx = pcd_answer_ctx(call->dw->room->node, gen, source, now_ms);
 	struct pc_dns_result res;
 	size_t answer_len = pc_dns_answer(call->dw->scratch, &actx, &query, out, out_size, &res);
 	count_result(call->dw, &res);
@@ -159,7 +159,8 @@ static size_t tcp_input(struct pcd_conn *conn, void *state, const uint8_t *in, s
 		return 0;
 	PCD_BUMP(dw->counters.misc[C_TCP_QUERIES]);
 	struct pcd_generation *gen = pcd_node_generation(dw->room->node);
-	struct pc_answer_ctx actx = pcd_answer_ctx(gen, pcd_conn_source(conn), pcd_now_ms());
+	struct pc_answer_ctx actx =
+	    pcd_answer_ctx(dw->room->node, gen, pcd_conn_source(conn), pcd_now_ms());
 	struct pc_dns_query query = {
 	    .wire = in + 2, .len = msg_len, .tcp = true, .dns = pcd_room_settings(dw->room, gen)};
 	struct pc_dns_result res;

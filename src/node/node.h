@@ -17,6 +17,7 @@
 #include "lib/model/model.h"
 #include "lib/policy/answer.h"
 #include "lib/proto/control_settings.h"
+#include "node/reports.h"
 #include "node/role.h"
 
 enum { PC_MAX_ROLES = 16, PC_MAX_WORKERS = 64 };
@@ -63,6 +64,10 @@ struct pcd_node {
 	struct pcd_room rooms[PC_MAX_ROLES]; /* by slot */
 	_Atomic uint64_t reloads, reload_failures;
 	uint64_t started_at_ms;
+	/* The provider-report store (node/reports.h) while the reports role
+	 * runs, else NULL: set before the workers open, cleared after they
+	 * close, so a worker reads it without a barrier. */
+	struct pcd_reports *reports;
 };
 
 uint64_t pcd_now_ms(void);  /* CLOCK_REALTIME in ms */
@@ -101,12 +106,15 @@ static inline void *pcd_room_generation_state(const struct pcd_room *room,
 }
 
 /* The answer context every role passes to the library for one request
- * from source at now_ms (wall clock): the generation's state, this node.
- * Inline: it is built per answer. */
-static inline struct pc_answer_ctx pcd_answer_ctx(const struct pcd_generation *gen,
+ * from source at now_ms (wall clock): the generation's state, this node,
+ * its report store. Inline: it is built per answer. */
+static inline struct pc_answer_ctx pcd_answer_ctx(const struct pcd_node *node,
+                                                  const struct pcd_generation *gen,
                                                   const pc_addr *source, uint64_t now_ms)
 {
 	return (struct pc_answer_ctx){
+	    .report = node->reports != NULL ? pcd_reports_decision : NULL,
+	    .report_arg = node->reports,
 	    .model = gen->model,
 	    .live = gen->live,
 	    .affinity = gen->affinity,

@@ -74,8 +74,8 @@ static struct pc_redirect_env env_of(struct pcd_conn *conn)
 {
 	struct stream_worker *sw = pcd_conn_ctx(conn);
 	return (struct pc_redirect_env){
-	    .answer = pcd_answer_ctx(pcd_node_generation(sw->room->node), pcd_conn_source(conn),
-	                             pcd_now_ms()),
+	    .answer = pcd_answer_ctx(sw->room->node, pcd_node_generation(sw->room->node),
+	                             pcd_conn_source(conn), pcd_now_ms()),
 	    .on_result = on_result,
 	    .on_result_arg = sw,
 	};

@@ -4,6 +4,7 @@
 
 #include "lib/base/err.h"
 #include "lib/base/strmap.h"
+#include "lib/policy/report.h"
 
 void pc_answer_request_init(const struct pc_answer_ctx *ctx, pc_request *req)
 {
@@ -28,7 +29,13 @@ int pc_answer_decide(const struct pc_answer_ctx *ctx, pc_request *req, pc_decisi
 	uint64_t key = object_key(req);
 	req->sticky_server = pc_affinity_lookup(ctx->affinity, key, ctx->now_ms);
 	int rc = pc_policy_decide(ctx->model, ctx->live, req, out, NULL);
-	if (rc == PC_OK && out->n_servers > 0 && sends != NULL && sends(ctx, req, out, arg))
+	if (rc == PC_OK && out->n_servers > 0 && sends != NULL && sends(ctx, req, out, arg)) {
 		pc_affinity_remember(ctx->affinity, key, out->servers[0], ctx->now_ms);
+		/* Claim 3: the provider hears of the answers that send a client
+		 * to a server outside its primary CDNs, once each: an answer
+		 * naming redirectors is decided (and reported) again there. */
+		if (ctx->report != NULL && pc_report_due(out))
+			ctx->report(ctx->report_arg, ctx, req, out);
+	}
 	return rc;
 }

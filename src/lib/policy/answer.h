@@ -21,13 +21,24 @@
 /* The context of one answer: the generation's state and who asks. Built
  * by the caller (on its stack, per request or per batch) and only read
  * here; the pointers are borrowed from the model generation. */
+struct pc_answer_ctx;
+
+/* Claim 3: told of every PEER and OUTSIDE decision whose answer sends the
+ * client to decision->servers[0] (the same answers the affinity memory
+ * remembers), on the answering thread, while req's object is still valid.
+ * It must not block (the daemon queues the record: node/reports.c). */
+typedef void pc_answer_report_fn(void *arg, const struct pc_answer_ctx *ctx, const pc_request *req,
+                                 const pc_decision *decision);
+
 struct pc_answer_ctx {
 	const pc_model *model;
 	pc_live *live;
-	pc_affinity *affinity; /* where objects were sent recently; NULL: no memory */
-	uint32_t node;         /* capturing node (model->self_node), or PC_NONE: all CDNs */
-	pc_addr source;        /* the client as the role sees it (PROXY v2 applied) */
-	uint64_t now_ms;       /* wall clock: agreements, affinity, Date headers */
+	pc_affinity *affinity;       /* where objects were sent recently; NULL: no memory */
+	uint32_t node;               /* capturing node (model->self_node), or PC_NONE: all CDNs */
+	pc_addr source;              /* the client as the role sees it (PROXY v2 applied) */
+	uint64_t now_ms;             /* wall clock: agreements, affinity, Date headers */
+	pc_answer_report_fn *report; /* NULL: no reports */
+	void *report_arg;
 };
 
 /* pc_request_init, then the client, node and time from ctx. The caller
@@ -50,7 +61,8 @@ typedef bool pc_answer_sends_fn(const struct pc_answer_ctx *ctx, const pc_reques
  * objects), sets req->sticky_server from the memory, runs
  * pc_policy_decide, and when that succeeds with a server and sends (when
  * not NULL) says the answer goes there, remembers servers[0] for the
- * object. sends NULL: nothing is remembered (a probe whose answer names no
+ * object and, for a PEER or OUTSIDE decision, calls ctx->report. sends
+ * NULL: nothing is remembered or reported (a probe whose answer names no
  * server). Returns pc_policy_decide's result: 0, PC_ENOSERVER or
  * PC_EINVAL; out as pc_policy_decide fills it. */
 int pc_answer_decide(const struct pc_answer_ctx *ctx, pc_request *req, pc_decision *out,
