@@ -7,6 +7,8 @@
  *   peercdnctl name [options]         make (signed, encrypted) names
  *   peercdnctl prefill --edge ADDR:PORT... URL...
  *                                     have edges fetch objects before clients ask
+ *   peercdnctl [-S SOCKET] status|servers|reload|load|drain|undrain|push ...
+ *                                     ask a running peercdnd (control.c)
  *
  * See peercdnctl(8) and docs/. */
 #include <getopt.h>
@@ -18,6 +20,7 @@
 
 #include <sodium.h>
 
+#include "ctl/control.h"
 #include "ctl/explain.h"
 #include "ctl/prefill.h"
 #include "ctl/reports.h"
@@ -42,6 +45,9 @@ static void usage(FILE *out)
 	      "       peercdnctl prefill --edge ADDR:PORT [--edge ADDR:PORT]... [--timeout S]\n"
 	      "                          URL... (- reads URLs from stdin)\n"
 	      "       peercdnctl reports [--path DIR] [--provider NAME] [--since TIME] [--json]\n"
+	      "       peercdnctl [-S SOCKET] status|servers|reload\n"
+	      "       peercdnctl [-S SOCKET] load SERVER N | drain SERVER | undrain SERVER\n"
+	      "       peercdnctl [-S SOCKET] push FILE (- : stdin)\n"
 	      "Without --config the embedded default federation is used.\n"
 	      "explain --load SERVER=N sets the server's load to N in its capacity units\n"
 	      "(servers[].capacity: N >= capacity is overloaded); --down marks it down;\n"
@@ -486,6 +492,20 @@ int main(int argc, char **argv)
 		return prefill_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "reports") == 0)
 		return reports_main(argc - 1, argv + 1);
+	/* peercdnctl -S SOCKET CMD ...: the socket before the command too. */
+	if ((strcmp(cmd, "-S") == 0 || strcmp(cmd, "--socket") == 0) && argc >= 4 &&
+	    control_is_command(argv[3])) {
+		char *args[argc];
+		int n = 0;
+		args[n++] = argv[3];
+		args[n++] = argv[1];
+		args[n++] = argv[2];
+		for (int i = 4; i < argc; i++)
+			args[n++] = argv[i];
+		return control_main(n, args);
+	}
+	if (control_is_command(cmd))
+		return control_main(argc - 1, argv + 1);
 	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
 		usage(stdout);
 		return 0;

@@ -110,8 +110,13 @@ static void record(struct health_worker *hw, struct watch *w, enum result r)
 	PCD_BUMP(hw->shared->probes[r]);
 	enum pc_health_change change =
 	    pc_health_track_feed(&w->track, r == PROBE_OK, params->fall, params->rise);
-	if (change == PC_HEALTH_SAME)
+	if (change == PC_HEALTH_SAME) {
+		/* The verdict again: a server undrained while down is DOWN
+		 * after its next probe, not UP until it changes. */
+		if (hw->built_for == gen->number)
+			apply(gen->live, w->server, w->track.up);
 		return;
+	}
 	bool up = change == PC_HEALTH_WENT_UP;
 	/* A generation the list is not yet of gets every verdict at rebuild. */
 	if (hw->built_for == gen->number)

@@ -1,7 +1,8 @@
 /* peercdnd: the peercdn node daemon. Loads a config generation, opens the
- * sockets of every enabled role on every worker, and then only waits for
- * signals: SIGHUP reloads (a bad file is rejected and the old generation
- * keeps serving), SIGTERM and SIGINT stop. See peercdnd(8). */
+ * sockets of every enabled role on every worker and the control socket,
+ * and then only waits for signals: SIGHUP reloads (a bad file is rejected
+ * and the old generation keeps serving), SIGTERM and SIGINT stop. See
+ * peercdnd(8). */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -11,13 +12,13 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <urcu-qsbr.h>
 
 #include "lib/base/err.h"
 #include "lib/model/config.h"
-#include "lib/policy/affinity.h"
 #include "lib/proto/control_settings.h"
 #include "lib/proto/dns_settings.h"
+#include "node/control_socket.h"
+#include "node/generation.h"
 #include "node/log.h"
 #include "node/metrics.h"
 #include "node/node.h"
@@ -25,9 +26,11 @@
 
 static void usage(FILE *out)
 {
-	fputs("usage: peercdnd [-c FILE] [-n NODE] [-t] [-v] [-V] [-h|--help]\n"
+	fputs("usage: peercdnd [-c FILE] [-n NODE] [-S SOCKET] [-t] [-v] [-V] [-h|--help]\n"
 	      "  -c FILE  config file (default: the embedded demo federation)\n"
 	      "  -n NODE  run as this node of the config (default: its `self`)\n"
+	      "  -S SOCKET  the control socket (default: control.socket, " PC_CONTROL_SOCKET_DEFAULT
+	      ")\n"
 	      "  -t       check the config and exit: 0 good, 1 bad\n"
 	      "  -v       debug logging\n"
 	      "  -V       print the version\n"
@@ -51,105 +54,11 @@ static void print_diag(void *ctx, const char *message)
 	}
 }
 
-/* -n: the node this daemon is; NULL keeps the config's `self`. */
-static const char *node_name;
-
-/* The sections the loader reads: every role's, then the node's own. */
-static const struct pc_section *sections[PC_MAX_ROLES + 2];
-
-static void list_sections(void)
-{
-	unsigned n = 0;
-	for (unsigned r = 0; pcd_roles[r] != NULL; r++)
-		sections[n++] = pcd_roles[r]->settings;
-	sections[n++] = &pc_control_section;
-	sections[n] = NULL;
-}
-
 /* now_ms: the load time, the default SOA serial. */
-static pc_config *load_config(const char *path, bool to_log, uint64_t now_ms)
+static pc_config *load_config(const char *path, const char *self_node, bool to_log, uint64_t now_ms)
 {
 	struct diag_ctx diag = {.to_log = to_log};
-	struct pc_config_options opts = {
-	    .self_node = node_name,
-	    .load_time_s = (uint32_t)(now_ms / 1000),
-	    .sections = sections,
-	};
-	pc_config *config = NULL;
-	pc_config_load_path(path, &opts, print_diag, &diag, &config);
-	return config;
-}
-
-static void generation_free(struct pcd_generation *gen)
-{
-	if (gen == NULL)
-		return;
-	pcd_rooms_generation_free(gen);
-	pc_affinity_free(gen->affinity);
-	pc_live_free(gen->live);
-	pc_config_free(gen->config);
-	free(gen);
-}
-
-/* Takes config (freed on failure). */
-static struct pcd_generation *generation_new(struct pcd_node *node, pc_config *config,
-                                             uint64_t loaded_at_ms,
-                                             const struct pcd_generation *old)
-{
-	struct pcd_generation *gen = calloc(1, sizeof(*gen));
-	if (gen == NULL) {
-		pc_config_free(config);
-		return NULL;
-	}
-	gen->config = config;
-	gen->model = pc_config_model(config);
-	for (unsigned r = 0; pcd_roles[r] != NULL; r++)
-		gen->settings[r] = pc_config_settings(config, pcd_roles[r]->settings);
-	gen->control = pc_control_settings(config);
-	gen->loaded_at_ms = loaded_at_ms;
-	gen->number = old != NULL ? old->number + 1 : 1;
-	/* About a thousand objects per server, at most a million (8 MiB);
-	 * a memory lasts five minutes. */
-	size_t affinity_slots = (size_t)gen->model->n_servers * 1024;
-	if (affinity_slots > ((size_t)1 << 20))
-		affinity_slots = (size_t)1 << 20;
-	if (pc_live_new(gen->model, &gen->live) != PC_OK ||
-	    pc_affinity_new(affinity_slots, 300, &gen->affinity) != PC_OK ||
-	    pcd_rooms_generation_new(node, gen) != 0) {
-		generation_free(gen);
-		return NULL;
-	}
-	if (old != NULL)
-		pc_live_carry(gen->live, old->live);
-	return gen;
-}
-
-static void reload(struct pcd_node *node)
-{
-	const char *source = node->config_path ? node->config_path : PC_DEFAULT_CONFIG_NAME;
-	pcd_log(PCD_LOG_INFO, "reload-started", "config=%s", source);
-	uint64_t now_ms = pcd_now_ms();
-	pc_config *config = load_config(node->config_path, true, now_ms);
-	struct pcd_generation *old = node->generation;
-	struct pcd_generation *fresh =
-	    config != NULL ? generation_new(node, config, now_ms, old) : NULL;
-	if (fresh == NULL) {
-		atomic_fetch_add(&node->reload_failures, 1);
-		pcd_log(PCD_LOG_ERROR, "reload-rejected",
-		        "config=%s generation=%llu hint=\"the previous config keeps serving\"",
-		        source, (unsigned long long)old->number);
-		return;
-	}
-	if (pcd_rooms_need_restart(old, fresh) ||
-	    pcd_metrics_needs_restart(old->control, fresh->control))
-		pcd_log(PCD_LOG_WARNING, "reload-sockets-unchanged",
-		        "hint=\"listen addresses, ports and workers change on restart only\"");
-	rcu_xchg_pointer(&node->generation, fresh);
-	synchronize_rcu(); /* every worker has let go of old */
-	generation_free(old);
-	atomic_fetch_add(&node->reloads, 1);
-	pcd_log(PCD_LOG_INFO, "reloaded", "config=%s generation=%llu cdns=%u servers=%u", source,
-	        (unsigned long long)fresh->number, fresh->model->n_cdns, fresh->model->n_servers);
+	return pcd_config_load(path, self_node, now_ms, print_diag, &diag);
 }
 
 static unsigned worker_count(const struct pcd_generation *gen)
@@ -161,11 +70,13 @@ static unsigned worker_count(const struct pcd_generation *gen)
 	return n > PC_MAX_WORKERS ? PC_MAX_WORKERS : n;
 }
 
-/* Workers first, then the metrics thread (the last reader of the roles'
+/* The control socket first (no command runs while the node stops), then
+ * workers, then the metrics thread (the last reader of the roles'
  * counters), then the roles' state. */
 static void shutdown_node(struct pcd_node *node, pthread_t *threads, unsigned started,
-                          struct metrics_server *metrics)
+                          struct metrics_server *metrics, struct pcd_control_socket *control)
 {
+	pcd_control_socket_stop(control);
 	atomic_store(&node->stopping, true);
 	for (unsigned w = 0; w < node->n_workers; w++)
 		pcd_worker_wake(&node->workers[w]);
@@ -194,19 +105,22 @@ static const char *role_names(char *buf, size_t size)
 
 int main(int argc, char **argv)
 {
-	const char *config_path = NULL;
+	const char *config_path = NULL, *node_name = NULL, *socket_path = NULL;
 	bool check_only = false;
 	/* --help as GNU tools have it; everything else is a short option. */
 	static const struct option long_options[] = {{"help", no_argument, NULL, 'h'},
 	                                             {NULL, 0, NULL, 0}};
 	int opt;
-	while ((opt = getopt_long(argc, argv, "c:n:tvVh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:n:S:tvVh", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			config_path = optarg;
 			break;
 		case 'n':
 			node_name = optarg;
+			break;
+		case 'S':
+			socket_path = optarg;
 			break;
 		case 't':
 			check_only = true;
@@ -234,9 +148,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const char *source = config_path ? config_path : PC_DEFAULT_CONFIG_NAME;
-	list_sections();
+	pcd_generation_sections_init();
 	uint64_t now_ms = pcd_now_ms();
-	pc_config *config = load_config(config_path, !check_only, now_ms);
+	pc_config *config = load_config(config_path, node_name, !check_only, now_ms);
 	if (check_only) {
 		if (config == NULL || pcd_roles_check_host(config, source, stderr) > 0) {
 			fprintf(stderr, "%s: config rejected\n", source);
@@ -254,9 +168,11 @@ int main(int argc, char **argv)
 
 	static struct pcd_node node;
 	node.config_path = config_path;
+	node.self_name = node_name;
 	node.started_at_ms = now_ms;
+	pthread_mutex_init(&node.reload_lock, NULL);
 	pcd_rooms_init(&node);
-	node.generation = generation_new(&node, config, now_ms, NULL);
+	node.generation = pcd_generation_new(&node, config, now_ms, NULL);
 	if (node.generation == NULL)
 		return 1;
 	const struct pcd_generation *gen = node.generation;
@@ -265,7 +181,7 @@ int main(int argc, char **argv)
 		pcd_log(PCD_LOG_ERROR, "no-roles",
 		        "config=%s hint=\"enable a role (%s) in the config\"", source,
 		        role_names(names, sizeof(names)));
-		generation_free(node.generation);
+		pcd_generation_free(node.generation);
 		return 1;
 	}
 
@@ -283,13 +199,15 @@ int main(int argc, char **argv)
 	unsigned started = 0;
 	int status = 1;
 	struct metrics_server *metrics = NULL;
+	struct pcd_control_socket *control = NULL;
 	if (pcd_rooms_start(&node) != 0)
 		goto out;
 	for (unsigned w = 0; w < node.n_workers; w++)
 		if (pcd_worker_init(&node, &node.workers[w], w) != 0 ||
 		    pcd_rooms_open(&node, &node.workers[w]) != 0)
 			goto out;
-	if (pcd_metrics_start(&node, &metrics) != 0)
+	if (pcd_metrics_start(&node, &metrics) != 0 ||
+	    pcd_control_socket_start(&node, socket_path, &control) != 0)
 		goto out;
 	for (; started < node.n_workers; started++)
 		if (pthread_create(&threads[started], NULL, pcd_worker_main,
@@ -303,7 +221,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		int sig = sigwaitinfo(&signals, NULL);
 		if (sig == SIGHUP) {
-			reload(&node);
+			pcd_node_replace(&node, NULL, 0, NULL, NULL, NULL);
 		} else if (sig == SIGTERM || sig == SIGINT) {
 			pcd_log(PCD_LOG_INFO, "stopping", "signal=%s",
 			        sig == SIGTERM ? "TERM" : "INT");
@@ -314,8 +232,9 @@ int main(int argc, char **argv)
 out:
 	if (status != 0)
 		pcd_log(PCD_LOG_ERROR, "start-failed", "config=%s", source);
-	shutdown_node(&node, threads, started, metrics);
-	generation_free(node.generation);
+	shutdown_node(&node, threads, started, metrics, control);
+	pcd_generation_free(node.generation);
+	free(node.pushed_text);
 	if (status == 0)
 		pcd_log(PCD_LOG_INFO, "stopped", "pid=%ld", (long)getpid());
 	return status;

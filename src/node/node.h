@@ -7,6 +7,7 @@
 #ifndef PC_NODE_NODE_H
 #define PC_NODE_NODE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -57,7 +58,14 @@ struct pcd_worker {
 
 struct pcd_node {
 	const char *config_path;           /* NULL: the embedded default */
+	const char *self_name;             /* -n; NULL: the config's self */
 	struct pcd_generation *generation; /* RCU-protected */
+	/* Held by whoever replaces generation (SIGHUP on the main thread, the
+	 * control socket's push and reload) and by live-state commands that
+	 * must not slip between a reload's carry and its swap. */
+	pthread_mutex_t reload_lock;
+	char *pushed_text; /* the last push when there is no config_path */
+	size_t pushed_len;
 	unsigned n_workers;
 	struct pcd_worker workers[PC_MAX_WORKERS];
 	_Atomic bool stopping;
