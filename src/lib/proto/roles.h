@@ -15,6 +15,7 @@
 	X(edge)      /* the edge server (HTTP cache): edge_settings.c, node/edge*.c */             \
 	X(icp)       /* ICP for legacy caches: icp_settings.c, node/icp.c */                       \
 	X(directory) /* the directory: directory_settings.c, node/directory.c */                   \
-	X(health)    /* probes into the live state: health_settings.c, node/health.c */
+	X(health)    /* probes into the live state: health_settings.c, node/health.c */              \
+	X(overlay)   /* virtual links, routing, channels: overlay_settings.c, node/overlay.c */
 
 #endif
