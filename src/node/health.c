@@ -28,9 +28,12 @@
 #include "lib/proto/health.h"
 #include "lib/proto/health_settings.h"
 #include "node/edge.h"
+#include "node/health.h"
 #include "node/log.h"
 #include "node/net.h"
 #include "node/node.h"
+
+extern const struct pcd_role pcd_role_health;
 
 /* How often the edge's load is published at most (ms). */
 enum { LOAD_EVERY_MS = 100 };
@@ -545,6 +548,24 @@ static void health_metrics(const struct pcd_room *room, FILE *out)
 		    (unsigned long long)atomic_load_explicit(&w->went_up, memory_order_relaxed));
 	}
 	pthread_mutex_unlock(&shared->lock);
+}
+
+unsigned pcd_health_verdicts(struct pcd_node *node, struct pcd_health_verdict *out, unsigned max)
+{
+	struct health_shared *shared = NULL;
+	for (size_t slot = 0; pcd_roles[slot] != NULL; slot++)
+		if (pcd_roles[slot] == &pcd_role_health && node->rooms[slot].started)
+			shared = node->rooms[slot].shared;
+	if (shared == NULL)
+		return 0;
+	pthread_mutex_lock(&shared->lock);
+	unsigned n = shared->n_watches;
+	for (unsigned i = 0; i < n && i < max; i++) {
+		snprintf(out[i].name, sizeof(out[i].name), "%s", shared->watches[i].name);
+		out[i].up = atomic_load_explicit(&shared->watches[i].up, memory_order_relaxed) != 0;
+	}
+	pthread_mutex_unlock(&shared->lock);
+	return n;
 }
 
 const struct pcd_role pcd_role_health = {

@@ -16,6 +16,7 @@
 	X(icp)       /* ICP for legacy caches: icp_settings.c, node/icp.c */                       \
 	X(directory) /* the directory: directory_settings.c, node/directory.c */                   \
 	X(health)    /* probes into the live state: health_settings.c, node/health.c */            \
-	X(reports)   /* the provider-report store: reports_settings.c, node/reports.c */
+	X(reports)   /* the provider-report store: reports_settings.c, node/reports.c */           \
+	X(overlay)   /* virtual links, routing, channels: overlay_settings.c, node/overlay.c */
 
 #endif

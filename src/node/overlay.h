@@ -1,0 +1,36 @@
+/* overlay: what the overlay role (overlay.c) offers other roles of the
+ * node: publishing blocks on a channel this router is the source of, and
+ * subscribing to a channel of a source router, so issue 12's live streams
+ * and the control groups use the same path (docs/overlay.md, "The role").
+ *
+ * Threads: the overlay runs on worker 0; these functions must be called
+ * on that worker's thread (a role's open, tick or event handlers there),
+ * and callbacks run on it. */
+#ifndef PC_NODE_OVERLAY_H
+#define PC_NODE_OVERLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "node/node.h"
+
+/* A block of a subscribed channel, in sequence order: each block once. */
+typedef void pcd_overlay_deliver_fn(void *arg, const char *channel, uint32_t source, uint64_t seq,
+                                    const uint8_t *payload, size_t len);
+
+/* This router's id, or 0 when the overlay does not run. */
+uint32_t pcd_overlay_self(struct pcd_node *node);
+
+/* Sends payload as the next block of channel from this router. Returns 0,
+ * -ENOENT (the overlay does not run), -EINVAL (a bad channel name, a
+ * payload over what a frame holds) or -ENOMEM. */
+int pcd_overlay_publish(struct pcd_node *node, const char *channel, const uint8_t *payload,
+                        size_t len);
+
+/* Subscribes fn(arg) to channel of source (a router id): joined now and
+ * again after every reroute, resuming from the last block delivered.
+ * Returns 0, -EEXIST (already), -ENOENT, -EINVAL, -ENOSPC. */
+int pcd_overlay_subscribe(struct pcd_node *node, const char *channel, uint32_t source,
+                          pcd_overlay_deliver_fn *fn, void *arg);
+
+#endif
