@@ -49,6 +49,7 @@ enum {
 	MAX_ORIGINS = 1024,    /* routers whose CDN we learnt from their LSAs */
 	MAX_VERDICTS = 1024,   /* health verdicts published per block */
 	OUT_MAX = 8 << 20,     /* unsent bytes on a link beyond which it is dropped */
+	LSA_BUDGET = 512,      /* LSAs taken from one link per second; more are dropped */
 	NAME_LEN = 64,
 };
 
@@ -59,10 +60,11 @@ enum refusal {
 	REFUSED_LSA,     /* an LSA the database refused (malformed, too many links, full) */
 	REFUSED_JOIN,    /* a JOIN the channel table refused */
 	REFUSED_UNKNOWN, /* DATA of a channel nobody here joined */
+	REFUSED_FLOOD,   /* an LSA over the link's budget for this second */
 	REFUSED__COUNT,
 };
-static const char *const refusal_names[REFUSED__COUNT] = {"policy", "cdn", "lsa", "join",
-                                                          "unknown_channel"};
+static const char *const refusal_names[REFUSED__COUNT] = {"policy",          "cdn",  "lsa", "join",
+                                                          "unknown_channel", "flood"};
 
 struct ovl;
 struct ovl_sess;
@@ -87,6 +89,7 @@ struct ovl_link {
 	bool allowed; /* not a peering link, or one with an agreement */
 	char cdn[NAME_LEN];
 	uint64_t last_rx, last_tx, next_dial, backoff_ms, resend_at;
+	uint32_t lsa_budget; /* LSAs still taken this second (LSA_BUDGET) */
 	struct pending pending[PENDING_MAX];
 	unsigned n_pending;
 	/* Read by the metrics thread. */
@@ -331,6 +334,14 @@ static void on_lsa(struct ovl *o, struct ovl_link *link, const struct pc_ovl_lsa
 		struct pc_ovl_lsa_link l = pc_ovl_lsa_link_at(w, i);
 		links[i] = (struct pc_lsa_link){l.neighbour, l.cost};
 	}
+	/* A neighbour that floods LSAs costs every router of the overlay a
+	 * flood of its own: past the budget they are dropped unacknowledged,
+	 * so an honest sender's copies come back with its next resend. */
+	if (link->lsa_budget == 0) {
+		PCD_BUMP(link->refused[REFUSED_FLOOD]);
+		return;
+	}
+	link->lsa_budget--;
 	struct pc_lsa lsa = {
 	    .origin = w->origin,
 	    .seq = w->seq,
@@ -548,6 +559,7 @@ static void link_up(struct ovl *o, struct ovl_link *link, uint64_t now)
 	link->backoff_ms = BACKOFF_MIN_MS;
 	link->n_pending = 0;
 	link->resend_at = 0;
+	link->lsa_budget = LSA_BUDGET;
 	atomic_store_explicit(&link->is_up, 1, memory_order_relaxed);
 	PCD_BUMP(link->ups);
 	pcd_log(PCD_LOG_INFO, "overlay-link-up", "neighbour=%s id=%u cdn=%s peering=%s", link->node,
@@ -1103,6 +1115,8 @@ static void service(struct ovl *o, uint64_t now)
 	bool second = now >= o->next_second;
 	if (second) {
 		o->next_second = now + 1000;
+		for (unsigned i = 0; i < o->n_links; i++)
+			o->links[i].lsa_budget = LSA_BUDGET;
 		bool refresh = false;
 		pc_lsdb_tick(o->lsdb, now, &refresh);
 		if (refresh)
