@@ -13,14 +13,17 @@
 # runs the federation live: DNS and redirector nodes, one peercdn edge per
 # content server and an origin, and ends in delivery: a client redirected to
 # an edge, the edge's miss then its hit, and a two-level tree where an edge
-# fetches from its parent edge instead of the origin.
+# fetches from its parent edge instead of the origin. Last, three content
+# routers (one per CDN) joined by an overlay: an edge server dies, and the
+# DNS of all three CDNs stops naming it within a second (the time printed);
+# then a provider's report summary (`peercdnctl reports`).
 #
 #   scripts/demo.sh              install what is missing, build build/, run
 #   scripts/demo.sh --built DIR  run DIR's binaries as they are: no install-deps,
 #                                no build (tests/system/test_demo.py)
 #
 # Every check prints "ok" or "UNEXPECTED"; the demo exits 1 if any is
-# UNEXPECTED. It uses fixed ports (5300, 8000, 2554, 9153, 8080) on the
+# UNEXPECTED. It uses fixed ports (5300, 5301, 7400, 8000, 2554, 9153, 8080) on the
 # federation's 127.x addresses, and 127.0.80.1:8081 for the origin. Every
 # process it starts is stopped by PID when it exits, whatever the reason.
 set -eu
@@ -550,6 +553,139 @@ for name in acme-core acme-s1 acme-s2 acme-s4 beta-s1 beta-s2 beta-s5 gamma-s1; 
 			for (i = 1; i <= 6; i++) if (n[order[i]]) printf "%s %d, ", order[i], n[order[i]]
 			printf "upstream fetches %d\n", f
 		}')"
+done
+
+# Part 6: the overlay (§3.3, claims 5 and 7-10). One content router per CDN
+# (acme-r, beta-r, gamma-r, new nodes on their CDN's backbone) joined by
+# virtual links acme-r - beta-r - gamma-r, the two of them peering links;
+# each also answers DNS on its own address (port 5301) and keeps a store of
+# provider reports. acme-r runs the health role, probing acme-s1 and
+# acme-s2 every 50 ms; its verdicts travel over the overlay as LOAD records
+# into the live state of every router. The routers' configs add an
+# agreement beta-gamma: a channel crosses a peering link only under one.
+printf '\n##### live: the overlay carries a dead server to the redirectors of all three CDNs\n'
+router_pids=""
+# router NAME CDN AS ADDRESS NEIGHBOUR...: NEIGHBOUR is NAME@ADDRESS@KEY.
+router() {
+	name=$1 cdn=$2 as=$3 addr=$4
+	shift 4
+	conf=$logs/$name.yaml
+	{
+		sed -e '/^dns:/,$d' -e "s/^self: .*/self: $name/" \
+			-e 's/^agreements:$/agreements:\n  - {name: beta-gamma, between: [beta, gamma], services: [web, vod], capacity_rps: 1000}/' \
+			etc/peercdn.yaml
+		printf '  - {name: %s, as: %s, cdns: [%s], addresses: [%s]}\n' acme-r 100 acme 127.1.255.7
+		printf '  - {name: %s, as: %s, cdns: [%s], addresses: [%s]}\n' beta-r 200 beta 127.2.255.7
+		printf '  - {name: %s, as: %s, cdns: [%s], addresses: [%s]}\n\n' gamma-r 600 gamma 127.6.255.7
+		printf 'dns: {enabled: true, listen: [%s], port: 5301}\n' "$addr"
+		printf '%s: {enabled: false}\n' http rtsp cdsr
+		printf 'reports: {enabled: true, path: %s}\n' "$logs/$name.reports"
+		printf 'overlay:\n  enabled: true\n  listen: [%s]\n  neighbours:\n' "$addr"
+		for n in "$@"; do
+			printf '    - {node: %s, address: "%s:7400", key: %s}\n' "${n%%@*}" \
+				"$(echo "$n" | cut -d@ -f2)" "${n##*@}"
+		done
+		if [ "$name" = acme-r ]; then
+			printf 'health: {enabled: true, mode: tcp, interval_ms: 50, timeout_ms: 100, fall: 2, rise: 2, servers: [acme-s1, acme-s2]}\n'
+		fi
+		printf 'control:\n  metrics_port: 9153\n'
+	} >"$conf"
+	"$daemon" -c "$conf" 2>"$logs/$name.log" &
+	pids="$pids $!"
+	router_pids="$router_pids $!"
+}
+# The links' keys (32 bytes each; these are the demo's, not for production).
+ab=$(printf '%064d' 1)
+bg=$(printf '%064d' 2)
+router acme-r acme 100 127.1.255.7 "beta-r@127.2.255.7@$ab"
+router beta-r beta 200 127.2.255.7 "acme-r@127.1.255.7@$ab" "gamma-r@127.6.255.7@$bg"
+router gamma-r gamma 600 127.6.255.7 "beta-r@127.2.255.7@$bg"
+routers="acme-r beta-r gamma-r"
+# links_up ADDRESS: the links up at the router on ADDRESS.
+links_up() {
+	curl -s --max-time 5 "http://$1:9153/metrics" |
+		awk 'index($1, "peercdn_overlay_link_up{") == 1 { n += $2 } END { printf "%d\n", n }'
+}
+for _ in $(seq 100); do
+	[ "$(links_up 127.1.255.7)" = 1 ] && [ "$(links_up 127.2.255.7)" = 2 ] &&
+		[ "$(links_up 127.6.255.7)" = 1 ] && break
+	sleep 0.1
+done
+grep -h 'msg=overlay-link-up' "$logs"/*-r.log | sed 's/^.*msg=/  /'
+router_addr() {
+	case $1 in acme-r) echo 127.1.255.7 ;; beta-r) echo 127.2.255.7 ;; *) echo 127.6.255.7 ;; esac
+}
+router_domain() {
+	case $1 in acme-r) echo cdn.acme.net ;; beta-r) echo cdn.beta.net ;; *) echo cdn.gamma.net ;; esac
+}
+# names ROUTER OBJECT...: the addresses the router's DNS answers for those
+# objects of abc, asked from AS 700 (a client of no CDN: every CDN sends it
+# to acme's servers, PRIMARY at acme, OUTSIDE elsewhere).
+names() {
+	r=$1
+	shift
+	for o in "$@"; do
+		dig +norec +time=1 +tries=1 -b 127.7.0.10 @"$(router_addr "$r")" -p 5301 \
+			"$o.web.abc.$(router_domain "$r")" A | grep -v '^;' | awk '$4 == "A" { print $5 }'
+	done | sort -u | paste -sd' ' -
+}
+victim_addr=127.1.200.1
+objects="o1 o2 o3 o4 o5 o6 o7 o8"
+# Each router is then asked for the objects it sent to acme-s1 (a
+# redirector keeps an object on one server), one dig each.
+watch=""
+# shellcheck disable=SC2086
+for r in $routers; do
+	for _ in $(seq 50); do
+		case " $(names "$r" $objects) " in *" $victim_addr "*) break ;; esac
+		sleep 0.1
+	done
+	printf '  %-7s answers for abc (client 127.7.0.10): %s\n' "$r" "$(names "$r" $objects)"
+	for o in $objects; do
+		[ "$(names "$r" "$o")" = "$victim_addr" ] && watch="$watch $r=$o"
+	done
+done
+printf '  acme-s1 (%s) stops; each router'"'"'s DNS is asked until it no longer names it:\n' \
+	"$victim_addr"
+for entry in $edge_pids; do
+	if [ "${entry%%=*}" = acme-s1 ]; then
+		kill "${entry#*=}"
+		wait "${entry#*=}" 2>/dev/null || true
+	fi
+done
+killed=$(date +%s%N)
+gone=""
+for _ in $(seq 500); do
+	for r in $routers; do
+		case " $gone " in *" $r="*) continue ;; esac
+		# shellcheck disable=SC2086
+		case " $(names "$r" $(echo "$watch" | tr ' ' '\n' | sed -n "s/^$r=//p")) " in
+		*" $victim_addr "*) ;;
+		*) gone="$gone $r=$((($(date +%s%N) - killed) / 1000000))" ;;
+		esac
+	done
+	[ "$(echo "$gone" | wc -w)" -eq 3 ] && break
+done
+for r in $routers; do
+	ms=$(echo "$gone" | tr ' ' '\n' | sed -n "s/^$r=//p")
+	# shellcheck disable=SC2086
+	printf '    %-7s %s\n' "$r" "$(names "$r" $objects)"
+	if [ -n "$ms" ] && [ "$ms" -lt 3000 ]; then
+		printf '      ok: %s stopped naming acme-s1 %s ms after its death\n' "$r" "$ms"
+	else
+		printf '      UNEXPECTED, wanted: %s stops naming acme-s1 within 3 s (%s)\n' "$r" \
+			"${ms:+$ms ms}"
+		failed=1
+	fi
+done
+grep -h 'msg=overlay-server-down' "$logs"/*-r.log | sed 's/^.*msg=/  /'
+
+# The answers beta-r and gamma-r gave the client of no CDN were OUTSIDE
+# decisions: each is a record in that router's report store (claim 3).
+printf '  the provider reports the routers stored (peercdnctl reports):\n'
+for r in beta-r gamma-r; do
+	printf '    $ peercdnctl reports --path %s --provider abc\n' "\$logs/$r.reports"
+	"$ctl" reports --path "$logs/$r.reports" --provider abc 2>&1 | sed 's/^/      /'
 done
 
 if [ "$failed" -ne 0 ]; then

@@ -17,13 +17,17 @@ import time
 from conftest import BUILD, SOURCE
 
 # Checks the demo makes: 8 policy scenes (summary table), 4 DNS answers,
-# 3 fetches from the edges (HTTP redirect and CDSR), 1 server failure, and
+# 3 fetches from the edges (HTTP redirect and CDSR), 1 server failure, the
+# overlay's routers of three CDNs dropping a dead server, and
 # the edges' delivery: a miss then a hit on one edge, then a two-level tree
 # (acme-s1 misses and so does its parent acme-core; acme-s2 misses, its
 # parent hits), each with the origin's request count.
 POLICY_SCENES = 8
 DNS_SCENES = 4
 FETCH_SCENES = 3
+# The overlay scene: acme-s1 dies, and the DNS of the routers of all three
+# CDNs stops naming it (one check each); then two routers' report stores.
+OVERLAY_ROUTERS = ["acme-r", "beta-r", "gamma-r"]
 DELIVERY = [("MISS", "acme-core"), ("HIT", "acme-core"), ("MISS", "acme-s1"),
             ("MISS", "acme-s2")]
 
@@ -94,6 +98,13 @@ def test_demo_scenes_all_ok():
     assert all(f[0] == f[1] == f[2] for f in fetches), fetches
     assert out.count("ok, both served by the same server") == FETCH_SCENES, out
     assert out.count("ok, another server took over") == 1, out
+
+    gone = re.findall(r"^ +ok: ([\w-]+) stopped naming acme-s1 (\d+) ms after its death$", out,
+                      re.M)
+    assert [g[0] for g in gone] == OVERLAY_ROUTERS, out
+    print("overlay failover: " + ", ".join(f"{r} {ms} ms" for r, ms in gone))
+    reports = re.findall(r"^ +abc +- +(\d+) +0 +(\d+) +acme=(\d+)$", out, re.M)
+    assert len(reports) == 2 and all(int(n) > 0 and n == o == a for n, o, a in reports), out
 
     delivery = re.findall(r"^ +ok: (MISS|HIT) at ([\w-]+), ", out, re.M)
     assert delivery == DELIVERY, out
