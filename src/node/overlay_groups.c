@@ -41,6 +41,7 @@ enum {
 	POLICY_CHUNK = 60000,     /* bytes of config text per POLICY record */
 	POLICY_MAX = 64 << 20,    /* bytes: a bigger config is refused */
 	RESOURCE_EVERY_MS = 2000, /* RESOURCE records are re-announced this often */
+	POLICY_EVERY_MS = 5000,   /* and the last version pushed here */
 	MAX_RESOURCES = 64,       /* (CDN, peer) pairs remembered */
 };
 
@@ -96,6 +97,9 @@ struct ovl_groups {
 	char *out_text;
 	size_t out_len;
 	uint64_t out_version;
+	char *last_text; /* worker 0: the last version published, for late joiners */
+	size_t last_len;
+	uint64_t last_version, policy_at;
 	uint64_t in_version;
 	uint32_t in_source, in_total, in_have;
 	uint8_t in_hash[32];
@@ -317,16 +321,27 @@ void ovl_groups_policy_pushed(struct ovl_groups *g, const char *text, size_t len
 	atomic_store(&g->applied_version, version); /* ours serves already */
 }
 
-static void publish_policy(struct ovl_groups *g)
+/* A new push at once; the last one again every POLICY_EVERY_MS, so a
+ * router that joined (or came back) later gets it too: the others see a
+ * version they hold and ignore it. */
+static void publish_policy(struct ovl_groups *g, uint64_t now)
 {
 	pthread_mutex_lock(&g->lock);
-	char *text = g->out_text;
-	size_t total = g->out_len;
-	uint64_t version = g->out_version;
-	g->out_text = NULL;
+	char *fresh = g->out_text;
+	if (fresh != NULL) {
+		free(g->last_text);
+		g->last_text = fresh;
+		g->last_len = g->out_len;
+		g->last_version = g->out_version;
+		g->out_text = NULL;
+	}
 	pthread_mutex_unlock(&g->lock);
-	if (text == NULL)
+	if (g->last_text == NULL || (fresh == NULL && now < g->policy_at + POLICY_EVERY_MS))
 		return;
+	g->policy_at = now;
+	const char *text = g->last_text;
+	size_t total = g->last_len;
+	uint64_t version = g->last_version;
 	char channel[PC_OVL_CHANNEL_MAX + 1];
 	snprintf(channel, sizeof(channel), "%s/policy/%s", g->cdn, g->hex);
 	uint8_t hash[32];
@@ -360,9 +375,9 @@ static void publish_policy(struct ovl_groups *g)
 		offset += chunk;
 	}
 	publish(g, G_POLICY, channel, used, records);
-	pcd_log(PCD_LOG_INFO, "overlay-policy-published", "version=%" PRIu64 " bytes=%zu", version,
-	        total);
-	free(text);
+	if (fresh != NULL)
+		pcd_log(PCD_LOG_INFO, "overlay-policy-published", "version=%" PRIu64 " bytes=%zu",
+		        version, total);
 }
 
 static bool is_local_key(const char *key, size_t len)
@@ -997,6 +1012,7 @@ void ovl_groups_free(struct ovl_groups *g)
 	free(g->replicas);
 	free(g->payload);
 	free(g->out_text);
+	free(g->last_text);
 	free(g->in_buf);
 	free(g->apply_text);
 	pthread_cond_destroy(&g->wake);
@@ -1025,7 +1041,7 @@ void ovl_groups_tick(struct ovl_groups *g, uint64_t now_mono, bool subscribe_now
 	if (subscribe_now)
 		subscribe_all(g, routers, n_routers);
 	publish_replicas(g);
-	publish_policy(g);
+	publish_policy(g, now_mono);
 	publish_resources(g, now_mono);
 	publish_reports(g);
 }
