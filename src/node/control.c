@@ -10,6 +10,7 @@
 #include "lib/base/err.h"
 #include "lib/model/live.h"
 #include "node/generation.h"
+#include "node/overlay.h"
 
 static const char *health_name(enum pc_health health)
 {
@@ -141,6 +142,8 @@ int pcd_control_push(struct pcd_node *node, const char *text, size_t len, FILE *
 	uint64_t number = 0;
 	int rc = pcd_node_replace(node, text, len, diag_line, out, &number);
 	fprintf(out, "generation %" PRIu64 "\n", number);
+	if (rc == 0) /* the CDN's other routers apply it too */
+		pcd_overlay_policy_pushed(node, text, len);
 	return rc;
 }
 

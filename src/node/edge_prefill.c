@@ -20,6 +20,7 @@
 #include "node/log.h"
 #include "node/net.h"
 #include "node/edge_client.h"
+#include "node/overlay.h"
 
 /* ---- pre-fill and replicas (docs/prefill.md) ----
  *
@@ -33,8 +34,8 @@
  * addressed to (its local address among servers[].addresses), so the
  * redirectors prefer that server for it (docs/policy.md, "Replicas"); a
  * client's fill that ends stored is reported the same way (edge_filled).
- * Today only this node's own edge sets replicas; the overlay (issue 11)
- * will carry them between nodes. */
+ * The overlay carries each to the redirectors of the CDN's other nodes and
+ * of its agreement peers (pcd_overlay_replica, docs/overlay.md). */
 
 enum { PREFILL_MAX_URLS = 1024 };
 static const char prefill_path[] = "/.peercdn/prefill";
@@ -116,7 +117,10 @@ void edge_filled(struct edge_worker *ew, const char *key, size_t key_len, uint32
 		return;
 	const char *query = memchr(key, '?', key_len);
 	size_t len = query != NULL ? (size_t)(query - key) : key_len;
-	pc_live_replica_add(gen->live, pc_live_object_key(key, len), holder - 1, pcd_now_ms());
+	uint64_t object = pc_live_object_key(key, len);
+	pc_live_replica_add(gen->live, object, holder - 1, pcd_now_ms());
+	/* The redirectors of other nodes hear of it over the overlay. */
+	pcd_overlay_replica(ew->room->node, object, gen->model->servers[holder - 1].name);
 }
 
 void edge_prefill_free(struct edge_client *c)

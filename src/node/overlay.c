@@ -13,6 +13,7 @@
  * every table live on that thread. The metrics thread reads atomic copies
  * of the counters, and the routes under a lock. */
 #include "node/overlay.h"
+#include "node/overlay_groups.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -157,6 +158,8 @@ struct ovl {
 	uint64_t *load_time; /* per server of load_gen: newest record applied, unix ms */
 	uint32_t load_servers;
 	uint64_t load_gen;
+	/* The other control groups (overlay_groups.c). */
+	struct ovl_groups *groups;
 	/* Test stream. */
 	uint64_t test_at;
 	uint8_t *frame;   /* PC_OVL_FRAME_MAX bytes: one frame being written */
@@ -496,10 +499,14 @@ static void on_pruned(void *arg, const struct pc_ovchan_event *ev)
 }
 
 /* A channel may cross a link within a CDN, or a peering link whose two
- * CDNs have an agreement (docs/overlay.md, "The role"). */
-static bool channel_allowed(const struct ovl_link *link)
+ * CDNs have an agreement, and then only as that agreement allows
+ * (docs/overlay.md, "The role"; overlay_groups.c). */
+static bool channel_allowed(const struct ovl *o, const struct ovl_link *link, const char *name)
 {
-	return link->allowed;
+	if (!link->allowed)
+		return false;
+	return strcmp(link->cdn, o->cdn) == 0 ||
+	       ovl_groups_peering_allowed(o->groups, link->cdn, name);
 }
 
 static void copy_name(char *out, const struct pc_ovl_str *s)
@@ -513,7 +520,7 @@ static void on_join(struct ovl *o, struct ovl_link *link, const struct pc_ovl_ms
 {
 	char name[PC_OVL_CHANNEL_MAX + 1];
 	copy_name(name, &msg->u.join.channel);
-	if (!channel_allowed(link)) {
+	if (!channel_allowed(o, link, name)) {
 		PCD_BUMP(link->refused[REFUSED_POLICY]);
 		return;
 	}
@@ -535,7 +542,7 @@ static void on_data(struct ovl *o, struct ovl_link *link, const struct pc_ovl_da
 {
 	char name[PC_OVL_CHANNEL_MAX + 1];
 	copy_name(name, &d->channel);
-	if (!channel_allowed(link)) {
+	if (!channel_allowed(o, link, name)) {
 		PCD_BUMP(link->refused[REFUSED_POLICY]);
 		return;
 	}
@@ -1051,6 +1058,23 @@ static void test_stream(struct ovl *o, const struct pc_overlay_params *p, uint64
 	pcd_overlay_publish(o->room->node, p->test_channel, (const uint8_t *)text, (size_t)len);
 }
 
+/* ---- the other control groups (overlay_groups.c) ---- */
+
+/* Every tick; with the routers of the database when subscriptions may
+ * have changed (every second, after SPF). */
+static void groups_tick(struct ovl *o, uint64_t now, bool subscribe)
+{
+	struct ovl_router routers[MAX_ORIGINS];
+	unsigned n = 0;
+	uint32_t count = subscribe ? pc_lsdb_count(o->lsdb) : 0;
+	for (uint32_t i = 0; i < count && n < MAX_ORIGINS; i++) {
+		struct pc_lsa lsa;
+		pc_lsdb_at(o->lsdb, i, now, &lsa);
+		routers[n++] = (struct ovl_router){lsa.origin, origin_cdn(o, lsa.origin)};
+	}
+	ovl_groups_tick(o->groups, now, subscribe, routers, n);
+}
+
 /* ---- the clock ---- */
 
 static void mirror_stats(struct ovl *o)
@@ -1126,12 +1150,14 @@ static void service(struct ovl *o, uint64_t now)
 	}
 	if (o->own_dirty)
 		originate(o, now);
-	if (pc_lsdb_dirty(o->lsdb) && pc_lsdb_spf(o->lsdb) == 0) {
+	bool spf = pc_lsdb_dirty(o->lsdb) && pc_lsdb_spf(o->lsdb) == 0;
+	if (spf) {
 		pc_ovchan_reroute(o->chans, o->lsdb, now, on_reroute, o);
 		copy_routes(o, now);
 		subscribe_loads(o, now);
 	}
 	publish_load(o, now);
+	groups_tick(o, now, second || spf);
 	test_stream(o, p, now);
 	pcd_conn_tick(o->engine, now);
 	mirror_stats(o);
@@ -1205,6 +1231,20 @@ int pcd_overlay_subscribe(struct pcd_node *node, const char *channel, uint32_t s
 	return 0;
 }
 
+void pcd_overlay_replica(struct pcd_node *node, uint64_t key, const char *server)
+{
+	struct ovl *o = of_node(node);
+	if (o != NULL && o->groups != NULL)
+		ovl_groups_replica(o->groups, key, server);
+}
+
+void pcd_overlay_policy_pushed(struct pcd_node *node, const char *text, size_t len)
+{
+	struct ovl *o = of_node(node);
+	if (o != NULL && o->groups != NULL)
+		ovl_groups_policy_pushed(o->groups, text, len);
+}
+
 /* ---- the room ---- */
 
 static const struct pcd_room *overlay_room(struct pcd_node *node)
@@ -1248,6 +1288,7 @@ static void overlay_free(struct ovl *o)
 {
 	if (o == NULL)
 		return;
+	ovl_groups_free(o->groups);
 	pc_lsdb_free(o->lsdb);
 	pc_ovchan_free(o->chans);
 	if (o->group != NULL)
@@ -1295,7 +1336,8 @@ static int overlay_start(struct pcd_room *room)
 	struct pc_ovchan_params cp = {.self = o->self};
 	if (o->links == NULL || o->frame == NULL || o->payload == NULL ||
 	    pc_lsdb_new(&lp, &o->lsdb) != 0 || pc_ovchan_new(&cp, &o->chans) != 0 ||
-	    pcd_conn_group_new(&o->group) != 0) {
+	    pcd_conn_group_new(&o->group) != 0 ||
+	    ovl_groups_new(room->node, o->self, o->cdn, &o->groups) != 0) {
 		overlay_free(o);
 		room->shared = NULL;
 		return -ENOMEM;
@@ -1375,6 +1417,7 @@ static int overlay_open(const struct pcd_room *room, struct pcd_worker *worker, 
 	if (timerfd_settime(o->timer.fd, 0, &its, NULL) != 0)
 		return -errno;
 	o->running = true;
+	ovl_groups_open(o->groups);
 	/* Our own LSA at the first tick, and the test channels. */
 	o->own_dirty = true;
 	for (uint32_t i = 0; i < p->test_subscribe.count; i++) {
@@ -1396,6 +1439,7 @@ static void overlay_close(const struct pcd_room *room, void *state)
 	if (o == NULL)
 		return;
 	o->running = false;
+	ovl_groups_close(o->groups);
 	if (o->timer.fd >= 0)
 		close(o->timer.fd);
 	o->timer.fd = -1;
@@ -1517,6 +1561,7 @@ static void overlay_metrics(const struct pcd_room *room, FILE *out)
 		fprintf(out, "peercdn_overlay_route_parent{destination=\"%u\"} %u\n",
 		        o->routes[i].destination, o->routes[i].parent);
 	pthread_mutex_unlock(&o->routes_lock);
+	ovl_groups_metrics(o->groups, out);
 }
 
 const struct pcd_role pcd_role_overlay = {

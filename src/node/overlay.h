@@ -33,4 +33,13 @@ int pcd_overlay_publish(struct pcd_node *node, const char *channel, const uint8_
 int pcd_overlay_subscribe(struct pcd_node *node, const char *channel, uint32_t source,
                           pcd_overlay_deliver_fn *fn, void *arg);
 
+/* The replica and policy groups' mailboxes (overlay_groups.c); any
+ * thread, never blocking for long, nothing when the overlay does not run.
+ * The node's edge now holds the object of key (pc_live_object_key) on
+ * server: published to the routers of the CDN and its agreement peers. */
+void pcd_overlay_replica(struct pcd_node *node, uint64_t key, const char *server);
+/* A config was pushed to this node and applied: published as the next
+ * policy version to every router of the CDN, which apply it the same way. */
+void pcd_overlay_policy_pushed(struct pcd_node *node, const char *text, size_t len);
+
 #endif

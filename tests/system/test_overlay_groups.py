@@ -1,0 +1,154 @@
+"""The overlay's other control groups on the eight routers of
+test_overlay.py (three CDNs, two peering links): a provider report made by
+a PEER decision at a beta node ends up in the store of an acme node (abc's
+primary CDN), read with `peercdnctl reports`; a config pushed with
+peercdnctl to one acme node is applied by every acme node (a new server in
+their lists; each keeps its own node sections) and by no beta node; each
+CDN learns what its agreement peers offer it (claim 9), and a resource the
+agreement does not allow (gamma's config claims tv for beta-gamma, beta's
+does not) is refused and counted at beta while the overlay keeps working.
+Every process is stopped by PID; every wait is bounded."""
+import copy
+import json
+import subprocess
+import time
+
+import dns.edns
+import dns.message
+import dns.query
+import yaml
+
+from conftest import PEERCDNCTL, free_port
+from test_overlay import LINKS, ROUTERS, metric, router_configs, wait_until
+from test_reports import row
+from test_health import Server
+
+DEADLINE = 10.0  # s: policy versions are re-announced every 5 s
+PEER_QUERY = "ad102.web.abc.cdn.beta.net"  # ECS 127.2.0.0/24: a beta client, beta serves abc
+
+
+def links_up(d):
+    return sum(v for k, v in d.metrics().items() if k.startswith("peercdn_overlay_link_up{"))
+
+
+def ctl(*args):
+    return subprocess.run([str(PEERCDNCTL), *map(str, args)], capture_output=True, text=True,
+                          timeout=60)
+
+
+def servers_of(d):
+    out = ctl("-S", d.config["control"]["socket"], "servers")
+    assert out.returncode == 0, out.stderr
+    return {line.split()[0] for line in out.stdout.splitlines()}
+
+
+def group(d, name, result):
+    return metric(d, "peercdn_overlay_group_records_total", group=name, result=result)
+
+
+def test_overlay_groups(daemons, tmp_path):
+    port = free_port("127.1.200.1")
+    origin = {"acme-s1": Server("127.1.200.1", port), "acme-s2": Server("127.1.200.2", port)}
+    configs, ports = router_configs(port)
+    stores = {name: tmp_path / f"reports-{name}" for name in ("acme-n2", "beta-n2")}
+    for name, store in stores.items():
+        configs[name]["reports"] = {"enabled": True, "path": str(store)}
+    for name in ("acme-n1", "acme-n2", "acme-n3", "beta-n1"):
+        configs[name]["control"]["socket"] = str(tmp_path / f"{name}.sock")
+    # gamma's side of beta-gamma claims tv too; beta's does not.
+    for name in ("gamma-n1", "gamma-n2"):
+        for ag in configs[name]["agreements"]:
+            if ag["name"] == "beta-gamma":
+                ag["services"] = ["web", "vod", "tv"]
+    routers = {name: daemons(cfg, name=name, node=name) for name, cfg in configs.items()}
+    try:
+        degree = {name: sum(name in (a, b) for a, b, _ in LINKS) for name in ROUTERS}
+        for name, d in routers.items():
+            wait_until(lambda: links_up(d) == degree[name], what=f"{name}'s links up")
+
+        # --- resources (claim 9): what each peer offers, only over agreements ---
+        for name, peers in (("acme-n1", {"beta"}), ("beta-n2", {"acme"}),
+                            ("gamma-n2", {"beta"})):
+            d = routers[name]
+            wait_until(lambda: all(metric(d, "peercdn_overlay_resource_capacity", cdn=p) > 0
+                                   for p in peers), DEADLINE, f"{name} hears {peers}")
+        # acme and gamma have no agreement: neither hears of the other.
+        assert metric(routers["acme-n1"], "peercdn_overlay_resource_capacity", cdn="gamma") == 0
+        assert metric(routers["gamma-n1"], "peercdn_overlay_resource_capacity", cdn="acme") == 0
+        # Only web and vod offered across acme-beta (the agreement's services).
+        assert metric(routers["acme-n1"], "peercdn_overlay_resource_services", cdn="beta") == 2
+        # gamma offers beta tv too, which beta's agreement does not allow:
+        # refused and counted at beta, which keeps nothing from gamma's
+        # announcements while they name it.
+        wait_until(lambda: group(routers["beta-n3"], "resource", "policy") > 0, DEADLINE,
+                   "beta refuses gamma's tv")
+        assert metric(routers["beta-n3"], "peercdn_overlay_resource_capacity",
+                      cdn="gamma") == 0
+        assert group(routers["gamma-n1"], "resource", "policy") == 0
+
+        # --- provider reports (claim 3): beta's PEER decision reaches acme ---
+        beta = routers["beta-n2"]
+        for _ in range(3):
+            q = dns.message.make_query(PEER_QUERY, "A", use_edns=0,
+                                       options=[dns.edns.ECSOption("127.2.0.0", 24)])
+            resp = dns.query.udp(q, "127.0.0.1", port=beta.config["dns"]["port"], timeout=5)
+            assert resp.answer, resp
+        assert beta.metrics().get('peercdn_dns_decisions_total{branch="PEER"}', 0) == 3
+        wait_until(lambda: metric(beta, "peercdn_reports_written_total") == 3, DEADLINE,
+                   "beta-n2 stores its own records")
+        acme = routers["acme-n2"]
+        wait_until(lambda: metric(acme, "peercdn_reports_written_total") >= 3, DEADLINE,
+                   "acme-n2 stores beta's records")
+        # Once each, whatever the overlay repeats.
+        time.sleep(0.5)
+        assert metric(acme, "peercdn_reports_written_total") == 3
+        proc = subprocess.run([str(PEERCDNCTL), "reports", "--path", str(stores["acme-n2"]),
+                               "--json"], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0, proc.stderr
+        summary = json.loads(proc.stdout)
+        peer = row(summary, "abc", "acme-beta")
+        assert peer["requests"] == 3 and peer["branches"]["PEER"] == 3, summary
+        assert peer["cdns"] == {"beta": 3}
+        assert group(beta, "report", "published") == 3
+        assert group(acme, "report", "applied") == 3
+
+        # --- policy: a push on acme-n1 is applied by every acme node ---
+        before = {name: servers_of(routers[name]) for name in ("acme-n2", "acme-n3", "beta-n1")}
+        assert all("acme-s9" not in s for s in before.values())
+        pushed = yaml.safe_load(routers["acme-n1"].config_path.read_text())
+        extra = copy.deepcopy(next(s for s in pushed["servers"] if s["name"] == "acme-s2"))
+        extra.update(name="acme-s9", addresses=["127.1.200.9"])
+        pushed["servers"].append(extra)
+        text = tmp_path / "pushed.yaml"
+        text.write_text(yaml.safe_dump(pushed))
+        out = ctl("-S", routers["acme-n1"].config["control"]["socket"], "push", text)
+        assert out.returncode == 0, out.stderr
+        pushed_at = time.monotonic()
+        for name in ("acme-n2", "acme-n3"):
+            wait_until(lambda: "acme-s9" in servers_of(routers[name]), DEADLINE,
+                       f"{name} applies the push")
+        print(f"\npolicy: every acme node serves the push "
+              f"{(time.monotonic() - pushed_at) * 1000:.0f} ms after it")
+        version = metric(routers["acme-n1"], "peercdn_overlay_policy_version")
+        for name in ("acme-n2", "acme-n3"):
+            d = routers[name]
+            assert metric(d, "peercdn_overlay_policy_version") == version > 0
+            # Kept with the node's own sections: a restart loads the same.
+            kept = yaml.safe_load(d.config_path.read_text())
+            assert kept["overlay"]["port"] == ports[name]
+            assert "acme-s9" in {s["name"] for s in kept["servers"]}
+            assert group(d, "policy", "refused") == 0
+        # Re-announced, not re-applied.
+        wait_until(lambda: group(routers["acme-n2"], "policy", "stale") > 0, DEADLINE,
+                   "the version re-announced")
+        assert group(routers["acme-n2"], "policy", "applied") == 1
+        # Another CDN's policy never reaches beta.
+        assert servers_of(routers["beta-n1"]) == before["beta-n1"]
+        assert group(routers["beta-n1"], "policy", "applied") == 0
+
+        # The overlay still works everywhere.
+        for name, d in routers.items():
+            assert links_up(d) == degree[name], name
+    finally:
+        for s in origin.values():
+            s.stop()
