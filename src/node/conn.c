@@ -179,7 +179,9 @@ static void conn_free(struct pcd_conn *conn)
 	pc_buf_free(&conn->out);
 	refs_free(conn);
 	free(conn->in);
-	free(conn);
+	/* An event for it may be later in the worker's batch. */
+	conn->io.closed = true;
+	pcd_worker_defer_free(engine->worker, conn);
 }
 
 /* Progress restarts the idle timeout; a BUSY one runs from its start. */
@@ -631,7 +633,7 @@ int pcd_conn_listen(struct pcd_conn_engine *engine, const pc_addr *addr, uint16_
 	if (engine->n_listeners == MAX_LISTEN)
 		return -ENOSPC;
 	struct listener *l = &engine->listeners[engine->n_listeners];
-	*l = (struct listener){{-1, accept_event}, engine};
+	*l = (struct listener){.io = {.fd = -1, .on_event = accept_event}, .engine = engine};
 	int err = pcd_worker_listen(engine->worker, &l->io, SOCK_STREAM, addr, port);
 	if (err == 0)
 		engine->n_listeners++;

@@ -46,6 +46,10 @@ struct pcd_generation {
 struct pcd_io {
 	int fd;
 	void (*on_event)(struct pcd_io *io, struct pcd_worker *worker, uint32_t events);
+	/* Set when the thing it belongs to is gone but its memory lives on
+	 * until the end of the worker's batch of events (pcd_worker_defer_free):
+	 * an event for it later in the same batch is skipped. */
+	bool closed;
 };
 
 struct pcd_worker {
@@ -54,6 +58,10 @@ struct pcd_worker {
 	int epoll_fd;
 	int wake_fd;                    /* eventfd: stop */
 	void *role_state[PC_MAX_ROLES]; /* by slot: what the role's open made */
+	/* Memory freed after the current batch of events: one event may end
+	 * what another event of the same batch points at. */
+	void **deferred;
+	unsigned n_deferred, deferred_cap;
 };
 
 struct pcd_node {
@@ -87,6 +95,12 @@ uint64_t pcd_mono_ms(void); /* CLOCK_MONOTONIC in ms */
 	atomic_store_explicit(&(counter),                                                          \
 	                      atomic_load_explicit(&(counter), memory_order_relaxed) + 1,          \
 	                      memory_order_relaxed)
+
+/* Frees ptr once the worker has handled every event of its current batch
+ * (the caller first marks ptr's pcd_io closed, so a later event of the
+ * batch reads only that flag). Out of memory, ptr is leaked rather than
+ * freed under a pending event. */
+void pcd_worker_defer_free(struct pcd_worker *worker, void *ptr);
 
 /* Registers io in the worker's epoll set for events. */
 int pcd_worker_watch(struct pcd_worker *worker, struct pcd_io *io, uint32_t events);

@@ -96,6 +96,7 @@ struct ovl_link {
 	/* Read by the metrics thread. */
 	_Atomic uint64_t is_up, ups, downs;
 	_Atomic uint64_t frames_tx, frames_rx, bytes_tx, bytes_rx, blocks_forwarded;
+	_Atomic uint64_t control_blocks_forwarded; /* of the control groups' channels */
 	_Atomic uint64_t faults[PC_OVL_FAULT__COUNT];
 	_Atomic uint64_t refused[REFUSED__COUNT];
 };
@@ -421,6 +422,20 @@ static void send_join(struct ovl *o, uint32_t to, const char *name, uint32_t sou
 	send_msg(link, &msg);
 }
 
+/* Whether a channel is one of the control groups' ("<cdn>/load/<id>",
+ * "<cdn>/replica/<id>", "<cdn>/policy/<id>", "<cdn>/resource/...",
+ * "<provider>/report/<id>"): counted apart from content on each link. */
+static bool control_channel(const char *name)
+{
+	static const char *const groups[] = {"/load/",     "/replica/", "/policy/",
+	                                     "/resource/", "/report/",  NULL};
+	const char *slash = strchr(name, '/');
+	for (const char *const *g = groups; slash != NULL && *g != NULL; g++)
+		if (strncmp(slash, *g, strlen(*g)) == 0)
+			return true;
+	return false;
+}
+
 static void send_block(struct ovl *o, struct ovl_link *link, const char *name, uint32_t source,
                        uint64_t seq, const uint8_t *data, size_t len)
 {
@@ -433,7 +448,11 @@ static void send_block(struct ovl *o, struct ovl_link *link, const char *name, u
 	               .payload_len = len},
 	};
 	(void)o;
-	if (send_msg(link, &msg))
+	if (!send_msg(link, &msg))
+		return;
+	if (control_channel(name))
+		PCD_BUMP(link->control_blocks_forwarded);
+	else
 		PCD_BUMP(link->blocks_forwarded);
 }
 
@@ -1497,10 +1516,17 @@ static void overlay_metrics(const struct pcd_room *room, FILE *out)
 		    "peercdn_overlay_bytes_total{neighbour=\"%s\",direction=\"received\"} %llu\n",
 		    o->links[i].node, (unsigned long long)ld(&o->links[i].bytes_tx),
 		    o->links[i].node, (unsigned long long)ld(&o->links[i].bytes_rx));
-	counter_head(out, "blocks_sent_total", "Channel blocks sent on each link.", "counter");
+	counter_head(out, "blocks_sent_total",
+	             "Channel blocks sent on each link: content, or the control groups'.",
+	             "counter");
 	for (unsigned i = 0; i < o->n_links; i++)
-		fprintf(out, "peercdn_overlay_blocks_sent_total{neighbour=\"%s\"} %llu\n",
-		        o->links[i].node, (unsigned long long)ld(&o->links[i].blocks_forwarded));
+		fprintf(
+		    out,
+		    "peercdn_overlay_blocks_sent_total{neighbour=\"%s\",kind=\"content\"} %llu\n"
+		    "peercdn_overlay_blocks_sent_total{neighbour=\"%s\",kind=\"control\"} %llu\n",
+		    o->links[i].node, (unsigned long long)ld(&o->links[i].blocks_forwarded),
+		    o->links[i].node,
+		    (unsigned long long)ld(&o->links[i].control_blocks_forwarded));
 	counter_head(out, "rejected_total", "Frames refused, per link and reason.", "counter");
 	for (unsigned i = 0; i < o->n_links; i++) {
 		struct ovl_link *l = &o->links[i];

@@ -224,7 +224,8 @@ static int list_segments(const char *dir, uint64_t **out, size_t *n_out)
 		numbers[n++] = v;
 	}
 	closedir(d);
-	qsort(numbers, n, sizeof(*numbers), compare_u64);
+	if (n > 0) /* qsort's base may not be NULL, even for no element */
+		qsort(numbers, n, sizeof(*numbers), compare_u64);
 	*out = numbers;
 	*n_out = n;
 	return 0;

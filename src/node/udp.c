@@ -18,7 +18,8 @@ static int listen_one(struct pcd_udp_sockets *socks, const struct pcd_udp_listen
 	if (socks->n == PCD_UDP_MAX_LISTEN)
 		return -ENOSPC;
 	struct pcd_udp_socket *sock = &socks->items[socks->n];
-	*sock = (struct pcd_udp_socket){{-1, how->on_event}, how->ctx};
+	*sock =
+	    (struct pcd_udp_socket){.io = {.fd = -1, .on_event = how->on_event}, .ctx = how->ctx};
 	int err = pcd_worker_listen(how->worker, &sock->io, SOCK_DGRAM, addr, port);
 	if (err != 0)
 		return err;

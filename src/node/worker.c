@@ -93,6 +93,26 @@ void pcd_worker_wake(struct pcd_worker *worker)
 	(void)n; /* a full counter still wakes the worker */
 }
 
+void pcd_worker_defer_free(struct pcd_worker *worker, void *ptr)
+{
+	if (worker->n_deferred == worker->deferred_cap) {
+		unsigned cap = worker->deferred_cap ? worker->deferred_cap * 2 : 64;
+		void **grown = realloc(worker->deferred, cap * sizeof(*grown));
+		if (grown == NULL)
+			return; /* leaked: see node.h */
+		worker->deferred = grown;
+		worker->deferred_cap = cap;
+	}
+	worker->deferred[worker->n_deferred++] = ptr;
+}
+
+static void release_deferred(struct pcd_worker *worker)
+{
+	for (unsigned i = 0; i < worker->n_deferred; i++)
+		free(worker->deferred[i]);
+	worker->n_deferred = 0;
+}
+
 void *pcd_worker_main(void *arg)
 {
 	struct pcd_worker *worker = arg;
@@ -115,8 +135,10 @@ void *pcd_worker_main(void *arg)
 			struct pcd_io *io = events[i].data.ptr;
 			if (io == NULL)
 				continue; /* the wake eventfd: the loop condition decides */
-			io->on_event(io, worker, events[i].events);
+			if (!io->closed)  /* ended by an earlier event of this batch */
+				io->on_event(io, worker, events[i].events);
 		}
+		release_deferred(worker);
 		uint64_t now = pcd_mono_ms();
 		if (now >= next_tick) {
 			for (unsigned r = 0; pcd_roles[r] != NULL; r++)
@@ -127,6 +149,10 @@ void *pcd_worker_main(void *arg)
 		}
 		rcu_quiescent_state();
 	}
+	release_deferred(worker);
+	free(worker->deferred);
+	worker->deferred = NULL;
+	worker->deferred_cap = 0;
 	rcu_unregister_thread();
 	return NULL;
 }

@@ -123,7 +123,8 @@ static int open_one(struct pcd_xdp_sockets *socks, const struct pcd_room *room,
 		return 0;
 	libbpf_set_print(bpf_print);
 	struct pcd_xdp_socket *xs = &socks->items[socks->n];
-	*xs = (struct pcd_xdp_socket){.io = {-1, on_event}, .ctx = ctx, .where = *where};
+	*xs = (struct pcd_xdp_socket){
+	    .io = {.fd = -1, .on_event = on_event}, .ctx = ctx, .where = *where};
 	/* UDP only: TCP to the port stays the kernel's. The first queue loads
 	 * the program (replacing any other, as knotd does), the others use it. */
 	int err = knot_xdp_init(
