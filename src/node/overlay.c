@@ -1036,15 +1036,16 @@ static void log_block(void *arg, const char *channel, uint32_t source, uint64_t 
 	uint64_t now = mono_ns();
 	size_t shown = len > 32 ? 32 : len;
 	const char *t = memmem(payload, shown, " t=", 3);
-	unsigned long long age_ns = 0;
+	unsigned long long sent = 0, age_ns = 0;
 	if (t != NULL) {
-		unsigned long long sent = strtoull(t + 3, NULL, 10);
+		sent = strtoull(t + 3, NULL, 10);
 		age_ns = now > sent ? now - sent : 0;
 	}
 	size_t text = t != NULL ? (size_t)(t - (const char *)payload) : shown;
 	pcd_log(PCD_LOG_INFO, "overlay-test-block",
-	        "channel=%s source=%u seq=%llu payload=%.*s bytes=%zu age_ns=%llu", channel, source,
-	        (unsigned long long)seq, (int)text, (const char *)payload, len, age_ns);
+	        "channel=%s source=%u seq=%llu payload=%.*s bytes=%zu sent_ns=%llu age_ns=%llu",
+	        channel, source, (unsigned long long)seq, (int)text, (const char *)payload, len,
+	        sent, age_ns);
 }
 
 /* Whether every up link can take another block (a bench burst must not
