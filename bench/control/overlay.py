@@ -3,7 +3,7 @@
 measured and stopped (by PID) here. One scenario per call:
 
   overlay.py PEERCDND FEDERATION WORKDIR failover TRIALS
-  overlay.py PEERCDND FEDERATION WORKDIR chain BLOCKS BLOCK_BYTES SECONDS
+  overlay.py PEERCDND FEDERATION WORKDIR chain BLOCKS BLOCK_BYTES SECONDS GBPS
   overlay.py PEERCDND FEDERATION WORKDIR fanout BLOCKS
 
 Prints "result KEY VALUE" lines for the script's summary and "check ..."
@@ -392,7 +392,7 @@ def failover(trials):
 
 # ---- a chain of five routers ------------------------------------------------------------
 
-def chain(blocks, block_bytes, seconds):
+def chain(blocks, block_bytes, seconds, offered_gbps):
     names = [f"acme-c{i}" for i in range(1, 6)]
     links = [(names[i], names[i + 1], 10) for i in range(4)]
     configs = overlay_configs({n: ("acme", 100) for n in names}, links)
@@ -419,12 +419,15 @@ def chain(blocks, block_bytes, seconds):
           f"of 1 KiB, 50 a second); publish->router 2 p50 "
           f"{statistics.median(first_hop) / 1000:.1f} us, p99 {pct(first_hop, 99) / 1000:.1f} us",
           flush=True)
-    # 2. Throughput: large blocks, bursts as fast as the source's links drain.
-    total = blocks + max(1, int(seconds * 2e9 / 8 / block_bytes))
+    # 2. Throughput: large blocks at the offered rate (bursts every 20 ms
+    # tick). Paced, because a relay has no backpressure: a downstream link
+    # slower than its upstream fills past 8 MiB and is dropped.
+    burst = max(1, round(offered_gbps * 1e9 / 8 * 0.020 / block_bytes))
+    total = blocks + burst * max(1, int(seconds * 50))
     cpu0 = {n: routers[n].cpu_s() for n in names}
     t0 = time.monotonic()
     src.config["overlay"]["test"] = {"channel": STREAM, "interval_ms": 20,
-                                     "block_bytes": block_bytes, "burst": 10000, "count": total}
+                                     "block_bytes": block_bytes, "burst": burst, "count": total}
     src.reload()
     wait_until(lambda: any(b[0] == total for b in last.blocks()), 120, "throughput blocks arrive")
     wall = time.monotonic() - t0
@@ -447,6 +450,7 @@ def chain(blocks, block_bytes, seconds):
     print(f"result relay_gbps {gbps:.2f}")
     print(f"result relay_blocks {len(mine)}")
     print(f"result relay_block_bytes {block_bytes}")
+    print(f"result relay_offered_gbps {burst * block_bytes * 8 * 50 / 1e9:.2f}")
     print(f"check throughput: {len(mine)} blocks of {block_bytes} bytes through 5 routers in "
           f"{span:.2f} s ({wall:.1f} s wall); CPU s: " +
           ", ".join(f"{n} {cpu[n]:.2f}" for n in names), flush=True)
@@ -543,7 +547,7 @@ try:
     if SCENARIO == "failover":
         failover(int(ARGS[0]))
     elif SCENARIO == "chain":
-        chain(int(ARGS[0]), int(ARGS[1]), float(ARGS[2]))
+        chain(int(ARGS[0]), int(ARGS[1]), float(ARGS[2]), float(ARGS[3]))
     elif SCENARIO == "fanout":
         fanout(int(ARGS[0]))
     else:

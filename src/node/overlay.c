@@ -1098,7 +1098,10 @@ static void test_stream(struct ovl *o, const struct pc_overlay_params *p, uint64
 		return;
 	o->test_at = now;
 	const char *channel = p->test_load_records > 0 ? o->load_channel : p->test_channel;
-	for (uint32_t b = 0; b < p->test_burst && links_drained(o); b++) {
+	/* A burst yields after half a tick: the links' input and heartbeats
+	 * wait for this loop, and a silent link is declared dead. */
+	uint64_t until = mono_ns() + TICK_MS * 500000ull;
+	for (uint32_t b = 0; b < p->test_burst && links_drained(o) && mono_ns() < until; b++) {
 		uint64_t last = 0;
 		uint32_t upstream, n_down;
 		if (pc_ovchan_status(o->chans, channel, &last, &upstream, &n_down) != 0 ||
