@@ -26,6 +26,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/base/err.h"
@@ -162,7 +163,8 @@ struct ovl {
 	/* The other control groups (overlay_groups.c). */
 	struct ovl_groups *groups;
 	/* Test stream. */
-	uint64_t test_at;
+	uint64_t test_at, test_time; /* test_time: the last bench LOAD record's */
+	uint32_t test_server;
 	uint8_t *frame;   /* PC_OVL_FRAME_MAX bytes: one frame being written */
 	uint8_t *payload; /* PC_OVL_BODY_MAX bytes: one block being built */
 	/* Read by the metrics thread. */
@@ -1053,28 +1055,114 @@ static void subscribe_loads(struct ovl *o, uint64_t now)
 
 /* ---- the test stream ---- */
 
+enum { TEST_UNSENT_MAX = 1 << 20 }; /* a burst pauses while a link holds this much */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Logs a test block; a block stamped by test_stream (" t=" and the
+ * monotonic clock in ns, the same on every process of the machine) also
+ * gets its age, which bench/control.sh turns into latency per hop. */
 static void log_block(void *arg, const char *channel, uint32_t source, uint64_t seq,
                       const uint8_t *payload, size_t len)
 {
 	(void)arg;
-	pcd_log(PCD_LOG_INFO, "overlay-test-block", "channel=%s source=%u seq=%llu payload=%.*s",
-	        channel, source, (unsigned long long)seq, (int)(len > 32 ? 32 : len),
-	        (const char *)payload);
+	uint64_t now = mono_ns();
+	size_t shown = len > 32 ? 32 : len;
+	const char *t = memmem(payload, shown, " t=", 3);
+	unsigned long long sent = 0, age_ns = 0;
+	if (t != NULL) {
+		sent = strtoull(t + 3, NULL, 10);
+		age_ns = now > sent ? now - sent : 0;
+	}
+	size_t text = t != NULL ? (size_t)(t - (const char *)payload) : shown;
+	pcd_log(PCD_LOG_INFO, "overlay-test-block",
+	        "channel=%s source=%u seq=%llu payload=%.*s bytes=%zu sent_ns=%llu age_ns=%llu",
+	        channel, source, (unsigned long long)seq, (int)text, (const char *)payload, len,
+	        sent, age_ns);
 }
 
+/* Whether every up link can take another block (a bench burst must not
+ * fill a link's buffer past OUT_MAX, which drops it). */
+static bool links_drained(const struct ovl *o)
+{
+	for (unsigned i = 0; i < o->n_links; i++) {
+		const struct ovl_link *link = &o->links[i];
+		if (link->up && link->sess != NULL &&
+		    pcd_conn_unsent(link->sess->conn) >= TEST_UNSENT_MAX)
+			return false;
+	}
+	return true;
+}
+
+/* A bench block of LOAD records about the config's servers, in turn, each
+ * newer than the last (bench/control.sh: control records one router
+ * applies per second). */
+static size_t test_load_block(struct ovl *o, uint32_t records)
+{
+	const pc_model *m = pcd_node_generation(o->room->node)->model;
+	if (m->n_servers == 0)
+		return 0;
+	uint64_t wall = pcd_now_ms();
+	size_t used = 0;
+	for (uint32_t i = 0; i < records; i++) {
+		o->test_time = o->test_time + 1 > wall ? o->test_time + 1 : wall;
+		const struct pc_server *srv = &m->servers[o->test_server++ % m->n_servers];
+		struct pc_ovl_record rec = {
+		    .type = PC_OVL_REC_LOAD,
+		    .u.load = {.server = {srv->name, strlen(srv->name)},
+		               .load = i,
+		               .health = PC_OVL_UP,
+		               .time_ms = o->test_time},
+		};
+		int len =
+		    pc_ovl_record_encode(&rec, o->payload + used, PC_OVL_BODY_MAX - 512 - used);
+		if (len < 0)
+			break;
+		used += (size_t)len;
+	}
+	return used;
+}
+
+/* The test stream: every interval, burst blocks (numbered text, stamped
+ * and padded to block_bytes, or LOAD records), until block count. */
 static void test_stream(struct ovl *o, const struct pc_overlay_params *p, uint64_t now)
 {
 	if (p->test_channel == NULL || now < o->test_at + p->test_interval_ms)
 		return;
 	o->test_at = now;
-	uint64_t last = 0;
-	uint32_t upstream, n_down;
-	if (pc_ovchan_status(o->chans, p->test_channel, &last, &upstream, &n_down) != 0 ||
-	    last == PC_OVCHAN_FRESH)
-		last = 0;
-	char text[32];
-	int len = snprintf(text, sizeof(text), "block-%llu", (unsigned long long)last + 1);
-	pcd_overlay_publish(o->room->node, p->test_channel, (const uint8_t *)text, (size_t)len);
+	const char *channel = p->test_load_records > 0 ? o->load_channel : p->test_channel;
+	/* A burst yields after half a tick: the links' input and heartbeats
+	 * wait for this loop, and a silent link is declared dead. */
+	uint64_t until = mono_ns() + TICK_MS * 500000ull;
+	for (uint32_t b = 0; b < p->test_burst && links_drained(o) && mono_ns() < until; b++) {
+		uint64_t last = 0;
+		uint32_t upstream, n_down;
+		if (pc_ovchan_status(o->chans, channel, &last, &upstream, &n_down) != 0 ||
+		    last == PC_OVCHAN_FRESH)
+			last = 0;
+		if (p->test_count > 0 && last >= p->test_count)
+			return;
+		size_t len;
+		if (p->test_load_records > 0) {
+			len = test_load_block(o, p->test_load_records);
+		} else {
+			int n =
+			    snprintf((char *)o->payload, 64, "block-%llu t=%llu ",
+			             (unsigned long long)last + 1, (unsigned long long)mono_ns());
+			len = (size_t)n;
+			if (p->test_block_bytes > len) {
+				memset(o->payload + len, 'x', p->test_block_bytes - len);
+				len = p->test_block_bytes;
+			}
+		}
+		if (pcd_overlay_publish(o->room->node, channel, o->payload, len) != 0)
+			return;
+	}
 }
 
 /* ---- the other control groups (overlay_groups.c) ---- */

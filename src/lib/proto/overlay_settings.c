@@ -157,6 +157,14 @@ static const struct pc_item test_items[] = {
 	PC_TEXTS("subscribe", pc_overlay_params, test_subscribe,
 	         "test channels to subscribe to, each logged block by block",
 	         .type_doc = "list of CHANNEL@NODE", .check = check_subscription),
+	PC_UINT("block_bytes", pc_overlay_params, test_block_bytes, 0, 200000, 0, NULL,
+	        "pad each test block to this many bytes (bench/control.sh); 0: the short text"),
+	PC_UINT("burst", pc_overlay_params, test_burst, 1, 10000, 1, NULL,
+	        "test blocks published per interval, while no link holds 1 MiB unsent"),
+	PC_UINT("count", pc_overlay_params, test_count, 0, UINT32_MAX, 0, NULL,
+	        "the stream stops after this block number; 0: never"),
+	PC_UINT("load_records", pc_overlay_params, test_load_records, 0, 4000, 0, NULL,
+	        "each test block is instead this many LOAD records on our load channel"),
 	PC_END,
 };
 

@@ -43,6 +43,9 @@ struct pc_overlay_params {
 	const char *test_channel;
 	uint32_t test_interval_ms;
 	struct pc_text_list test_subscribe; /* "<channel>@<source node>" */
+	/* Bench hooks (bench/control.sh): block size, blocks per interval,
+	 * the last block, and LOAD records instead of text. */
+	uint32_t test_block_bytes, test_burst, test_count, test_load_records;
 };
 
 extern const struct pc_section pc_overlay_section;
