@@ -5,6 +5,7 @@
  * n_ases x n_server_ases rather than n_ases squared. */
 #include <stdlib.h>
 
+#include "lib/base/minheap.h"
 #include "lib/base/err.h"
 #include "lib/model/model.h"
 
@@ -14,43 +15,6 @@ struct adjacency {
 	uint32_t *start; /* [n_ases + 1] offsets into edges */
 	uint32_t *to, *cost;
 };
-
-struct heap_item {
-	uint32_t cost, as;
-};
-
-static void heap_push(struct heap_item *heap, uint32_t *n, struct heap_item item)
-{
-	uint32_t i = (*n)++;
-	while (i > 0) {
-		uint32_t parent = (i - 1) / 2;
-		if (heap[parent].cost <= item.cost)
-			break;
-		heap[i] = heap[parent];
-		i = parent;
-	}
-	heap[i] = item;
-}
-
-static struct heap_item heap_pop(struct heap_item *heap, uint32_t *n)
-{
-	struct heap_item top = heap[0], last = heap[--(*n)];
-	uint32_t i = 0;
-	for (;;) {
-		uint32_t child = 2 * i + 1;
-		if (child >= *n)
-			break;
-		if (child + 1 < *n && heap[child + 1].cost < heap[child].cost)
-			child++;
-		if (heap[child].cost >= last.cost)
-			break;
-		heap[i] = heap[child];
-		i = child;
-	}
-	if (*n > 0)
-		heap[i] = last;
-	return top;
-}
 
 static int build_adjacency(const pc_model *model, struct adjacency *adj)
 {
@@ -88,25 +52,24 @@ static int build_adjacency(const pc_model *model, struct adjacency *adj)
 }
 
 static void dijkstra(const struct adjacency *adj, uint32_t n_ases, uint32_t source, uint32_t *dist,
-                     struct heap_item *heap)
+                     struct pc_heap_item *heap)
 {
 	for (uint32_t a = 0; a < n_ases; a++)
 		dist[a] = PC_COST_INFINITE;
 	uint32_t n_heap = 0;
 	dist[source] = 0;
-	heap_push(heap, &n_heap, (struct heap_item){0, source});
+	pc_heap_push(heap, &n_heap, (struct pc_heap_item){0, source});
 	while (n_heap > 0) {
-		struct heap_item item = heap_pop(heap, &n_heap);
-		if (item.cost != dist[item.as])
+		struct pc_heap_item item = pc_heap_pop(heap, &n_heap);
+		if (item.key != dist[item.value])
 			continue; /* stale entry */
-		for (uint32_t e = adj->start[item.as]; e < adj->start[item.as + 1]; e++) {
-			uint64_t via = (uint64_t)item.cost + adj->cost[e];
+		for (uint32_t e = adj->start[item.value]; e < adj->start[item.value + 1]; e++) {
+			uint64_t via = (uint64_t)item.key + adj->cost[e];
 			if (via >= PC_COST_INFINITE)
 				continue;
 			if (via < dist[adj->to[e]]) {
 				dist[adj->to[e]] = (uint32_t)via;
-				heap_push(heap, &n_heap,
-				          (struct heap_item){(uint32_t)via, adj->to[e]});
+				pc_heap_push(heap, &n_heap, (struct pc_heap_item){via, adj->to[e]});
 			}
 		}
 	}
@@ -151,7 +114,7 @@ int pc_model_paths_build(pc_model *model)
 
 	struct adjacency adj = {0};
 	/* A node is pushed at most once per incoming edge, plus the source. */
-	struct heap_item *heap = malloc(((size_t)model->n_links * 2 + 1) * sizeof(*heap));
+	struct pc_heap_item *heap = malloc(((size_t)model->n_links * 2 + 1) * sizeof(*heap));
 	uint32_t *dist = malloc((size_t)n * sizeof(uint32_t));
 	int rc = heap == NULL || dist == NULL ? PC_ENOMEM : build_adjacency(model, &adj);
 	for (uint32_t a = 0; a < n && rc == PC_OK; a++) {

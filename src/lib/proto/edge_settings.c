@@ -13,6 +13,7 @@
 #include "lib/base/err.h"
 #include "lib/model/config_reader.h"
 #include "lib/model/netmap.h"
+#include "lib/proto/icp_settings.h"
 
 int pc_hostport_parse(const char *text, struct pc_hostport *out)
 {
@@ -177,23 +178,12 @@ static int parse_control_allow(struct pc_edge_params *p, const struct pc_section
 {
 	static const char *const loopback[] = {"127.0.0.0/8", "::1/128"};
 	uint32_t n = p->control_allow_text.count ? p->control_allow_text.count : 2;
-	struct pc_icp_prefix *allowed = pc_arena_alloc(env->arena, n * sizeof(*allowed));
-	if (allowed == NULL)
-		return PC_ENOMEM;
-	for (uint32_t i = 0; i < n; i++) {
-		const char *text =
-		    p->control_allow_text.count ? p->control_allow_text.items[i] : loopback[i];
-		int family;
-		unsigned len;
-		struct pc_icp_prefix *prefix = &allowed[i];
-		memset(prefix, 0, sizeof(*prefix));
-		if (pc_prefix_parse(text, strlen(text), &family, prefix->addr.bytes, &len) != PC_OK)
-			return PC_EINVAL; /* prefix_check rejected it already */
-		prefix->addr.family = (uint8_t)family;
-		prefix->len = (uint8_t)len;
-		for (unsigned bit = len; bit < 128; bit++)
-			prefix->addr.bytes[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
-	}
+	struct pc_icp_prefix *allowed;
+	int err = pc_icp_prefixes_build(p->control_allow_text.count ? p->control_allow_text.items
+	                                                            : loopback,
+	                                n, env->arena, &allowed);
+	if (err != PC_OK)
+		return err; /* prefix_check rejected a bad one already */
 	p->control_allowed = allowed;
 	p->n_control_allowed = n;
 	return 0;

@@ -37,8 +37,30 @@ static const struct pc_item icp_items[] = {
 };
 // clang-format on
 
-/* The allow list as prefixes with their host bits cleared, so that a
- * match is a masked compare. */
+int pc_icp_prefixes_build(const char *const *texts, uint32_t n, pc_arena *arena,
+                          struct pc_icp_prefix **out)
+{
+	struct pc_icp_prefix *prefixes = pc_arena_alloc(arena, sizeof(*prefixes) * (n ? n : 1));
+	if (prefixes == NULL)
+		return PC_ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		int family;
+		unsigned len;
+		struct pc_icp_prefix *p = &prefixes[i];
+		memset(p, 0, sizeof(*p));
+		if (pc_prefix_parse(texts[i], strlen(texts[i]), &family, p->addr.bytes, &len) !=
+		    PC_OK)
+			return PC_EINVAL;
+		p->addr.family = (uint8_t)family;
+		p->len = (uint8_t)len;
+		for (unsigned bit = len; bit < 128; bit++)
+			p->addr.bytes[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
+	}
+	*out = prefixes;
+	return PC_OK;
+}
+
+/* The allow list as prefixes (allow_check has judged each). */
 static int icp_finish(void *settings, const struct pc_section_env *env)
 {
 	struct pc_icp_params *icp = settings;
@@ -46,23 +68,10 @@ static int icp_finish(void *settings, const struct pc_section_env *env)
 	icp->n_allowed = 0;
 	if (icp->allow.count == 0)
 		return PC_OK;
-	struct pc_icp_prefix *allowed =
-	    pc_arena_alloc(env->arena, sizeof(*allowed) * icp->allow.count);
-	if (allowed == NULL)
-		return PC_ENOMEM;
-	for (uint32_t i = 0; i < icp->allow.count; i++) {
-		const char *text = icp->allow.items[i];
-		int family;
-		unsigned len;
-		struct pc_icp_prefix *p = &allowed[i];
-		memset(p, 0, sizeof(*p));
-		if (pc_prefix_parse(text, strlen(text), &family, p->addr.bytes, &len) != PC_OK)
-			return PC_EINVAL; /* allow_check rejected it already */
-		p->addr.family = (uint8_t)family;
-		p->len = (uint8_t)len;
-		for (unsigned bit = len; bit < 128; bit++)
-			p->addr.bytes[bit / 8] &= (uint8_t) ~(0x80u >> (bit % 8));
-	}
+	struct pc_icp_prefix *allowed;
+	int err = pc_icp_prefixes_build(icp->allow.items, icp->allow.count, env->arena, &allowed);
+	if (err != PC_OK)
+		return err;
 	icp->allowed = allowed;
 	icp->n_allowed = icp->allow.count;
 	return PC_OK;

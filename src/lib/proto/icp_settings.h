@@ -33,4 +33,11 @@ const struct pc_icp_params *pc_icp_settings(const pc_config *config);
 /* Whether source may query under params (its allow list). */
 bool pc_icp_allowed(const struct pc_icp_params *params, const pc_addr *source);
 
+/* Address prefixes ("192.0.2.0/24", "2001:db8::/32"), checked before,
+ * into an array of the arena with their host bits cleared, so that a
+ * match is a masked compare (pc_icp_prefix_match). Returns 0, PC_ENOMEM
+ * or PC_EINVAL. */
+int pc_icp_prefixes_build(const char *const *texts, uint32_t n, pc_arena *arena,
+                          struct pc_icp_prefix **out);
+
 #endif

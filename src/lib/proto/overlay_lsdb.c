@@ -6,6 +6,7 @@
  * learn our own parent and our neighbours' (whether they are our children)
  * from the same run. Wholesale, O(R * E log R): see the measurement in
  * tests/unit/proto/test_overlay_lsdb.c. */
+#include "lib/base/minheap.h"
 #include "lib/proto/overlay_lsdb.h"
 
 #include <stdlib.h>
@@ -36,11 +37,6 @@ struct route {
 	uint32_t children_at, n_children;
 };
 
-struct heap_item {
-	uint64_t dist;
-	uint32_t node;
-};
-
 struct pc_lsdb {
 	struct pc_lsdb_params params;
 	struct pc_lsdb_stats stats;
@@ -54,10 +50,10 @@ struct pc_lsdb {
 	struct route *routes; /* [max_routers] */
 	uint32_t *children;   /* [max_routers * max_neighbours] at most */
 	/* SPF scratch, sized once */
-	uint32_t *edge_start;   /* [max_routers + 1] */
-	struct edge *edges;     /* [max_routers * max_neighbours] */
-	uint64_t *dist;         /* [max_routers] */
-	struct heap_item *heap; /* [max_routers * max_neighbours + 1] */
+	uint32_t *edge_start;      /* [max_routers + 1] */
+	struct edge *edges;        /* [max_routers * max_neighbours] */
+	uint64_t *dist;            /* [max_routers] */
+	struct pc_heap_item *heap; /* [max_routers * max_neighbours + 1] */
 };
 
 uint32_t pc_overlay_router_id(const char *name)
@@ -423,39 +419,6 @@ static void build_edges(pc_lsdb *db)
 	db->edge_start[db->n_entries] = n;
 }
 
-static void heap_push(struct heap_item *heap, uint32_t *n, struct heap_item item)
-{
-	uint32_t i = (*n)++;
-	while (i > 0) {
-		uint32_t parent = (i - 1) / 2;
-		if (heap[parent].dist <= item.dist)
-			break;
-		heap[i] = heap[parent];
-		i = parent;
-	}
-	heap[i] = item;
-}
-
-static struct heap_item heap_pop(struct heap_item *heap, uint32_t *n)
-{
-	struct heap_item top = heap[0], last = heap[--(*n)];
-	uint32_t i = 0;
-	for (;;) {
-		uint32_t child = 2 * i + 1;
-		if (child >= *n)
-			break;
-		if (child + 1 < *n && heap[child + 1].dist < heap[child].dist)
-			child++;
-		if (heap[child].dist >= last.dist)
-			break;
-		heap[i] = heap[child];
-		i = child;
-	}
-	if (*n > 0)
-		heap[i] = last;
-	return top;
-}
-
 /* dist[x] = the cost from x to source, over reversed two-way edges (lazy
  * deletion: a node may sit in the heap more than once, at most once per
  * edge, which the heap is sized for). */
@@ -466,18 +429,19 @@ static void dijkstra_toward(pc_lsdb *db, uint32_t source)
 		dist[i] = DIST_INF;
 	uint32_t n = 0;
 	dist[source] = 0;
-	heap_push(db->heap, &n, (struct heap_item){0, source});
+	pc_heap_push(db->heap, &n, (struct pc_heap_item){0, source});
 	while (n > 0) {
-		struct heap_item top = heap_pop(db->heap, &n);
-		if (top.dist > dist[top.node])
+		struct pc_heap_item top = pc_heap_pop(db->heap, &n);
+		if (top.key > dist[top.value])
 			continue;
-		for (uint32_t k = db->edge_start[top.node]; k < db->edge_start[top.node + 1]; k++) {
+		for (uint32_t k = db->edge_start[top.value]; k < db->edge_start[top.value + 1];
+		     k++) {
 			const struct edge *ed = &db->edges[k];
-			/* ed->in_cost is the neighbour's cost toward top.node */
-			uint64_t d = top.dist + ed->in_cost;
+			/* ed->in_cost is the neighbour's cost toward top.value */
+			uint64_t d = top.key + ed->in_cost;
 			if (d < dist[ed->to]) {
 				dist[ed->to] = d;
-				heap_push(db->heap, &n, (struct heap_item){d, ed->to});
+				pc_heap_push(db->heap, &n, (struct pc_heap_item){d, ed->to});
 			}
 		}
 	}
