@@ -154,7 +154,8 @@ static int read_store(const char *dir, const char *provider, uint64_t since_ms, 
 			n++;
 	}
 	closedir(d);
-	qsort(names, n, sizeof(*names), compare_names);
+	if (n > 0) /* names is NULL when the directory holds no segment */
+		qsort(names, n, sizeof(*names), compare_names);
 	int err = 0;
 	for (size_t i = 0; i < n; i++) {
 		char path[4096];
@@ -178,7 +179,8 @@ static int read_store(const char *dir, const char *provider, uint64_t since_ms, 
 		free(names[i]);
 	}
 	free(names);
-	qsort(s->rows, s->n, sizeof(*s->rows), compare_rows);
+	if (s->n > 0) /* qsort's base may not be NULL */
+		qsort(s->rows, s->n, sizeof(*s->rows), compare_rows);
 	return err;
 }
 

@@ -62,6 +62,7 @@ struct pcd_worker {
 	 * what another event of the same batch points at. */
 	void **deferred;
 	unsigned n_deferred, deferred_cap;
+	bool in_batch; /* handling events: frees are deferred */
 };
 
 struct pcd_node {
@@ -98,9 +99,15 @@ uint64_t pcd_mono_ms(void); /* CLOCK_MONOTONIC in ms */
 
 /* Frees ptr once the worker has handled every event of its current batch
  * (the caller first marks ptr's pcd_io closed, so a later event of the
- * batch reads only that flag). Out of memory, ptr is leaked rather than
- * freed under a pending event. */
+ * batch reads only that flag); at once outside a batch (a role's close on
+ * the main thread). Out of memory, ptr is leaked rather than freed under
+ * a pending event. */
 void pcd_worker_defer_free(struct pcd_worker *worker, void *ptr);
+
+/* For loops that drive a worker's ios themselves (unit tests): a batch
+ * begins; pcd_worker_batch_end frees what was deferred during it. */
+void pcd_worker_batch_begin(struct pcd_worker *worker);
+void pcd_worker_batch_end(struct pcd_worker *worker);
 
 /* Registers io in the worker's epoll set for events. */
 int pcd_worker_watch(struct pcd_worker *worker, struct pcd_io *io, uint32_t events);

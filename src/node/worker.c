@@ -84,6 +84,9 @@ void pcd_worker_release(struct pcd_worker *worker)
 	if (worker->wake_fd > 0)
 		close(worker->wake_fd);
 	worker->epoll_fd = worker->wake_fd = -1;
+	free(worker->deferred);
+	worker->deferred = NULL;
+	worker->deferred_cap = worker->n_deferred = 0;
 }
 
 void pcd_worker_wake(struct pcd_worker *worker)
@@ -95,6 +98,10 @@ void pcd_worker_wake(struct pcd_worker *worker)
 
 void pcd_worker_defer_free(struct pcd_worker *worker, void *ptr)
 {
+	if (!worker->in_batch) {
+		free(ptr);
+		return;
+	}
 	if (worker->n_deferred == worker->deferred_cap) {
 		unsigned cap = worker->deferred_cap ? worker->deferred_cap * 2 : 64;
 		void **grown = realloc(worker->deferred, cap * sizeof(*grown));
@@ -106,8 +113,14 @@ void pcd_worker_defer_free(struct pcd_worker *worker, void *ptr)
 	worker->deferred[worker->n_deferred++] = ptr;
 }
 
-static void release_deferred(struct pcd_worker *worker)
+void pcd_worker_batch_begin(struct pcd_worker *worker)
 {
+	worker->in_batch = true;
+}
+
+void pcd_worker_batch_end(struct pcd_worker *worker)
+{
+	worker->in_batch = false;
 	for (unsigned i = 0; i < worker->n_deferred; i++)
 		free(worker->deferred[i]);
 	worker->n_deferred = 0;
@@ -131,6 +144,7 @@ void *pcd_worker_main(void *arg)
 			        worker->index, strerror(errno));
 			break;
 		}
+		pcd_worker_batch_begin(worker);
 		for (int i = 0; i < n; i++) {
 			struct pcd_io *io = events[i].data.ptr;
 			if (io == NULL)
@@ -138,7 +152,7 @@ void *pcd_worker_main(void *arg)
 			if (!io->closed)  /* ended by an earlier event of this batch */
 				io->on_event(io, worker, events[i].events);
 		}
-		release_deferred(worker);
+		pcd_worker_batch_end(worker);
 		uint64_t now = pcd_mono_ms();
 		if (now >= next_tick) {
 			for (unsigned r = 0; pcd_roles[r] != NULL; r++)
@@ -149,10 +163,6 @@ void *pcd_worker_main(void *arg)
 		}
 		rcu_quiescent_state();
 	}
-	release_deferred(worker);
-	free(worker->deferred);
-	worker->deferred = NULL;
-	worker->deferred_cap = 0;
 	rcu_unregister_thread();
 	return NULL;
 }

@@ -462,7 +462,8 @@ static void directory_verify(void *settings, const struct pc_section_env *env)
 	for (uint32_t i = 0; i < dir->n_entries; i++)
 		verify_entry(env, hosts, &entries[i]);
 	pc_arena_free(scratch);
-	qsort(entries, dir->n_entries, sizeof(*entries), entry_cmp);
+	if (dir->n_entries > 0)
+		qsort(entries, dir->n_entries, sizeof(*entries), entry_cmp);
 	for (uint32_t i = 1; i < dir->n_entries; i++)
 		if (entries[i].name_len == entries[i - 1].name_len &&
 		    memcmp(entries[i].name, entries[i - 1].name, entries[i].name_len) == 0)

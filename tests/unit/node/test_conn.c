@@ -199,11 +199,13 @@ static void pump(struct world *w, int timeout_ms)
 		struct epoll_event events[16];
 		int n =
 		    epoll_wait(w->node.workers[i].epoll_fd, events, 16, i == 0 ? timeout_ms : 0);
+		pcd_worker_batch_begin(&w->node.workers[i]);
 		for (int k = 0; k < n; k++) {
 			struct pcd_io *io = events[k].data.ptr;
-			if (io != NULL)
+			if (io != NULL && !io->closed)
 				io->on_event(io, &w->node.workers[i], events[k].events);
 		}
+		pcd_worker_batch_end(&w->node.workers[i]);
 	}
 }
 
