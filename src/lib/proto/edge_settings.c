@@ -131,12 +131,14 @@ static const struct pc_item edge_items[] = {
 	PC_CUSTOM_AT("access_log", 0, pc_edge_params, access_log, read_path, 1, "path or -",
 	             "one line per request (docs/edge.md); - is stderr", .default_doc = "none"),
 	PC_MS("connect_timeout_ms",  pc_edge_params, connect_timeout_ms,  10, 600000, 2000,
-	      "an upstream that does not accept within this is failed over (502)"),
+	      "an upstream that does not accept within this is failed over to the next "
+	      "(504 when it was the last)"),
 	PC_MS("upstream_timeout_ms", pc_edge_params, upstream_timeout_ms, 10, 3600000, 10000,
-	      "an upstream's response head, or a pause in its body, longer than this: 504"),
+	      "an upstream's response head later than this: 504; a pause this long in its "
+	      "body cuts the clients streaming it"),
 	PC_UINT("max_fetches", pc_edge_params, max_fetches, 1, 1000000, 1000, NULL,
-	        "upstream fetches in flight per worker; beyond, ICP answers MISS_NOFETCH and "
-	        "clients of a miss get 503"),
+	        "upstream fetches in flight per worker: clients of a miss get 503 beyond it, "
+	        "and ICP answers MISS_NOFETCH from 90 % of it"),
 	PC_MS("header_timeout_ms", pc_edge_params, header_timeout_ms, 100, 3600000, 10000,
 	      "a request head must arrive within this: 408"),
 	PC_MS("idle_timeout_ms",   pc_edge_params, idle_timeout_ms,   100, 3600000, 30000,

@@ -28,7 +28,7 @@ struct pc_edge_origin {
 
 struct pc_edge_params {
 	bool enabled;
-	struct pc_addr_list listen; /* empty: the addresses of self's servers */
+	struct pc_addr_list listen; /* required when enabled: the servers' addresses this node is */
 	uint16_t port;
 	struct pc_text_list parents_text, origins_text, directories_text; /* as written */
 	struct pc_hostport *parents; /* in order of preference */
