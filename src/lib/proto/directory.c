@@ -2,6 +2,7 @@
  * their parsing back on the edge. A look-up is one binary search for the
  * exact name, then one per '/' of the name for the prefixes it is under,
  * longest first: no allocation but the answer's JSON. */
+#include "lib/proto/http_msg.h"
 #include "lib/proto/directory.h"
 
 #include <stdio.h>
@@ -129,40 +130,12 @@ unsigned pc_directory_answer(const struct pc_directory_params *dir, const char *
 
 /* ---- HTTP ---- */
 
-static const char *reason(unsigned status)
-{
-	switch (status) {
-	case 200:
-		return "OK";
-	case 400:
-		return "Bad Request";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 408:
-		return "Request Timeout";
-	case 413:
-		return "Content Too Large";
-	case 414:
-		return "URI Too Long";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 501:
-		return "Not Implemented";
-	case 505:
-		return "HTTP Version Not Supported";
-	default:
-		return "Error";
-	}
-}
-
 /* Status line and fields; body_len bytes of JSON follow (or would, for
  * HEAD). */
 static bool append_head(struct pc_buf *out, unsigned status, size_t body_len, long max_age,
                         bool close, const char *date)
 {
-	bool ok = pc_buf_printf(out, "HTTP/1.1 %u %s\r\n", status, reason(status));
+	bool ok = pc_buf_printf(out, "HTTP/1.1 %u %s\r\n", status, pc_http_reason(status));
 	if (date != NULL)
 		ok = ok && pc_buf_printf(out, "Date: %s\r\n", date);
 	if (status == 405)
@@ -191,7 +164,7 @@ static unsigned finish(struct pc_buf *out, unsigned status, struct pc_buf *body,
 unsigned pc_directory_error(unsigned status, bool close, const char *date, struct pc_buf *out)
 {
 	struct pc_buf body = {0};
-	bool ok = append_json(json_pack("{s:s}", "error", reason(status)), &body);
+	bool ok = append_json(json_pack("{s:s}", "error", pc_http_reason(status)), &body);
 	return finish(out, ok ? status : 0, &body, -1, close, date, false);
 }
 

@@ -4,6 +4,7 @@
  * accepts bare LF and obsolete line folding, which let a front end and a
  * back end disagree on where a request ends (request smuggling), and has
  * only one compile-time limit for heads. */
+#include "lib/proto/http_msg.h"
 #include "lib/proto/http_redirect.h"
 
 #include <http_parser.h>
@@ -53,48 +54,6 @@ struct pc_http_session {
 
 static const char ALLOW[] = "GET, HEAD, POST, PUT, DELETE, OPTIONS, PATCH";
 
-static const char *reason_phrase(unsigned status)
-{
-	switch (status) {
-	case 204:
-		return "No Content";
-	case 302:
-		return "Found";
-	case 307:
-		return "Temporary Redirect";
-	case 400:
-		return "Bad Request";
-	case 403:
-		return "Forbidden";
-	case 404:
-		return "Not Found";
-	case 405:
-		return "Method Not Allowed";
-	case 408:
-		return "Request Timeout";
-	case 413:
-		return "Content Too Large";
-	case 414:
-		return "URI Too Long";
-	case 417:
-		return "Expectation Failed";
-	case 421:
-		return "Misdirected Request";
-	case 431:
-		return "Request Header Fields Too Large";
-	case 500:
-		return "Internal Server Error";
-	case 501:
-		return "Not Implemented";
-	case 503:
-		return "Service Unavailable";
-	case 505:
-		return "HTTP Version Not Supported";
-	default:
-		return "Unknown";
-	}
-}
-
 static const char *date_header(pc_http_session *s)
 {
 	uint64_t now_s = s->env->answer.now_ms / 1000;
@@ -113,7 +72,7 @@ static void respond(pc_http_session *s, unsigned status, const char *location, c
 	bool head = s->parser.method == HTTP_HEAD && s->error_status == 0;
 	size_t body_len = message != NULL ? strlen(message) + 10 : 0; /* "peercdn: " ... "\n" */
 	bool ok = pc_buf_printf(s->out, "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: peercdn\r\n", status,
-	                        reason_phrase(status), date_header(s));
+	                        pc_http_reason(status), date_header(s));
 	if (location != NULL)
 		ok = ok && pc_buf_printf(s->out, "Location: %s\r\n", location);
 	if (status == 405 || status == 204)
