@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "ctl/io.h"
 #include "lib/base/buf.h"
 #include "lib/base/err.h"
 #include "lib/base/file.h"
@@ -80,20 +81,6 @@ static int dial(const char *path)
 	return -1;
 }
 
-static bool send_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		data += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* The answer up to its empty line into answer; false when the daemon
  * goes away or stays silent first. */
 static bool read_answer(int fd, struct pc_buf *answer)
@@ -128,8 +115,8 @@ static int exchange(const char *path, const char *line, const char *body, size_t
 		return CONTROL_EXIT_UNREACHABLE;
 	struct pc_buf answer = {0};
 	int status = CONTROL_EXIT_UNREACHABLE;
-	if (!send_all(fd, line, strlen(line)) || (body_len > 0 && !send_all(fd, body, body_len)) ||
-	    !read_answer(fd, &answer)) {
+	if (!ctl_send_all(fd, line, strlen(line)) ||
+	    (body_len > 0 && !ctl_send_all(fd, body, body_len)) || !read_answer(fd, &answer)) {
 		fprintf(stderr, "peercdnctl: %s: the daemon did not answer\n", path);
 		goto out;
 	}

@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "ctl/io.h"
 #include "lib/base/buf.h"
 #include "lib/proto/edge_settings.h"
 
@@ -61,20 +62,6 @@ static int dial(const char *edge, unsigned timeout_s)
 	return fd;
 }
 
-static bool send_all(int fd, const char *data, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		data += n;
-		len -= (size_t)n;
-	}
-	return true;
-}
-
 /* Whether a line of the answer says the URL is held: a 2xx status and
  * "filled" or "cached". */
 static bool line_ok(const char *line)
@@ -103,7 +90,7 @@ static int prefill_edge(const char *edge, const struct pc_buf *urls, unsigned n_
 	                        "Connection: close\r\nUser-Agent: peercdnctl\r\n\r\n",
 	                        edge, urls->len) &&
 	          pc_buf_append(&req, urls->data, urls->len);
-	if (!ok || !send_all(fd, req.data, req.len)) {
+	if (!ok || !ctl_send_all(fd, req.data, req.len)) {
 		fprintf(stderr, "%s: cannot send: %s\n", edge, strerror(errno));
 		goto out;
 	}
