@@ -433,7 +433,7 @@ static void serve(struct edge_client *c)
 		edge_prefill_progress(c);
 		return;
 	}
-	if (!c->head_sent) {
+	if (!c->head_sent && c->head == NULL) { /* set: serve_cached parsed it */
 		struct pcd_head *head = pcd_object_head(c->object);
 		if (head == NULL) {
 			enum pcd_object_state st = pcd_object_state(c->object);
@@ -457,13 +457,17 @@ static void serve(struct edge_client *c)
 		c->head = head;
 		size_t len, meta_len;
 		const char *bytes = pcd_head_bytes(head, &len);
-		const struct edge_meta *meta = pcd_head_meta(head, &meta_len);
-		if (meta_len < sizeof(*meta) ||
+		pcd_head_meta(head, &meta_len);
+		if (meta_len < sizeof(struct edge_meta) ||
 		    pc_http_parse_response(bytes, len, len, c->stored) <= 0) {
 			drop_answer(c);
 			edge_client_respond(c, 502, "a stored head is unreadable");
 			return;
 		}
+	}
+	if (!c->head_sent) {
+		size_t meta_len;
+		const struct edge_meta *meta = pcd_head_meta(c->head, &meta_len);
 		if (c->collapsed && !meta->shared && !meta->error) {
 			/* Another client's private or uncacheable answer: fetch ours. */
 			drop_answer(c);
@@ -749,7 +753,11 @@ static void serve_cached(struct edge_client *c)
 		}
 		enum pc_cache_use use =
 		    usable ? pc_cache_decide(&meta->entry, &c->req_cc, now) : PC_CACHE_MISS;
-		pcd_head_unref(head);
+		if (use == PC_CACHE_FRESH || use == PC_CACHE_STALE ||
+		    use == PC_CACHE_STALE_REVALIDATE)
+			c->head = head; /* parsed into c->stored already: serve uses it */
+		else
+			pcd_head_unref(head);
 		switch (use) {
 		case PC_CACHE_FRESH:
 		case PC_CACHE_STALE:
