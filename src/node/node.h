@@ -18,8 +18,9 @@
 #include "lib/model/model.h"
 #include "lib/policy/answer.h"
 #include "lib/proto/control_settings.h"
-#include "node/reports.h"
 #include "node/role.h"
+
+struct pcd_reports; /* node/reports.h */
 
 enum { PC_MAX_ROLES = 16, PC_MAX_WORKERS = 64 };
 
@@ -81,10 +82,12 @@ struct pcd_node {
 	struct pcd_room rooms[PC_MAX_ROLES]; /* by slot */
 	_Atomic uint64_t reloads, reload_failures;
 	uint64_t started_at_ms;
-	/* The provider-report store (node/reports.h) while the reports role
-	 * runs, else NULL: set before the workers open, cleared after they
-	 * close, so a worker reads it without a barrier. */
+	/* While the reports role runs (node/reports.c), its store and the hook
+	 * every answer calls for a PEER or OUTSIDE decision; else NULL. Set
+	 * before the workers open, cleared after they close, so a worker reads
+	 * them without a barrier. */
 	struct pcd_reports *reports;
+	pc_answer_report_fn *report;
 };
 
 uint64_t pcd_now_ms(void);  /* CLOCK_REALTIME in ms */
@@ -142,7 +145,7 @@ static inline struct pc_answer_ctx pcd_answer_ctx(const struct pcd_node *node,
                                                   const pc_addr *source, uint64_t now_ms)
 {
 	return (struct pc_answer_ctx){
-	    .report = node->reports != NULL ? pcd_reports_decision : NULL,
+	    .report = node->report,
 	    .report_arg = node->reports,
 	    .model = gen->model,
 	    .live = gen->live,

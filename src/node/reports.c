@@ -565,6 +565,7 @@ static int reports_start(struct pcd_room *room)
 	        r->segment, r->segment_size, r->next_serial);
 	room->shared = r;
 	room->node->reports = r;
+	room->node->report = pcd_reports_decision;
 	return 0;
 }
 
@@ -573,6 +574,7 @@ static int reports_start(struct pcd_room *room)
 static void reports_stop(struct pcd_room *room)
 {
 	room->node->reports = NULL;
+	room->node->report = NULL;
 	store_free(room->shared);
 	room->shared = NULL;
 }
