@@ -237,6 +237,18 @@ typedef struct pc_model {
 	 * the CDN's members. The live state keeps servers in slot order, so
 	 * the states of one farm's servers lie together. */
 	uint32_t *server_slot;
+	/* The shortlist's static filter (reach.c): bit sets over slots, 64
+	 * slots a word, n_slot_words words a set: the servers that offer
+	 * each service, that have a tier each grade allows, that have an
+	 * address of each family (IPv4, IPv6). A decision ANDs three words
+	 * and reads only the servers left, and of those only their capacity
+	 * (slot_capacity, [n_servers] in slot order) and live state until
+	 * one becomes a candidate. */
+	uint32_t n_slot_words;
+	uint64_t *service_slots; /* [n_services * n_slot_words] */
+	uint64_t *grade_slots;   /* [n_grades * n_slot_words] */
+	uint64_t *family_slots;  /* [2 * n_slot_words]: IPv4, then IPv6 */
+	uint32_t *slot_capacity;
 	pc_netmap *netmap;        /* client address -> client_net index */
 	pc_strmap *as_by_asn_map; /* key: decimal ASN */
 	pc_strmap *cdn_by_name, *cdn_by_domain, *service_by_name, *tier_by_name, *grade_by_name,

@@ -52,9 +52,53 @@ static int build_farm_first(pc_model *model)
 	return PC_OK;
 }
 
+static uint64_t *slot_sets(pc_model *model, uint32_t n_sets)
+{
+	size_t words = (size_t)n_sets * model->n_slot_words;
+	return pc_arena_alloc(model->arena, (words ? words : 1) * sizeof(uint64_t));
+}
+
+/* The static filter (pc_model.service_slots and the others): what
+ * static_reason in policy.c decides from the model alone, per slot. */
+static int build_slot_sets(pc_model *model)
+{
+	model->n_slot_words = (model->n_servers + 63) / 64;
+	model->service_slots = slot_sets(model, model->n_services);
+	model->grade_slots = slot_sets(model, model->n_grades);
+	model->family_slots = slot_sets(model, 2);
+	model->slot_capacity = pc_arena_alloc(
+	    model->arena, (model->n_servers ? model->n_servers : 1) * sizeof(uint32_t));
+	if (model->service_slots == NULL || model->grade_slots == NULL ||
+	    model->family_slots == NULL || model->slot_capacity == NULL)
+		return PC_ENOMEM;
+	uint32_t words = model->n_slot_words;
+	for (uint32_t c = 0; c < model->n_cdns; c++) {
+		const struct pc_cdn *cdn = &model->cdns[c];
+		for (uint32_t i = 0; i < cdn->servers.count; i++) {
+			const struct pc_cdn_member *member = &cdn->members[i];
+			uint32_t slot = cdn->member_base + i, w = slot / 64;
+			uint64_t bit = 1ULL << (slot % 64);
+			model->slot_capacity[slot] = member->capacity;
+			for (uint32_t s = 0; s < model->n_services && s < PC_MAX_SERVICES; s++)
+				if (member->service_mask >> s & 1)
+					model->service_slots[(size_t)s * words + w] |= bit;
+			for (uint32_t g = 0; g < model->n_grades; g++)
+				if (member->tier < PC_MAX_TIERS &&
+				    model->grades[g].tier_mask >> member->tier & 1)
+					model->grade_slots[(size_t)g * words + w] |= bit;
+			for (uint32_t f = 0; f < 2; f++)
+				if (member->families >> f & 1)
+					model->family_slots[(size_t)f * words + w] |= bit;
+		}
+	}
+	return PC_OK;
+}
+
 int pc_model_reach_build(pc_model *model)
 {
 	int rc = build_farm_first(model);
+	if (rc == PC_OK)
+		rc = build_slot_sets(model);
 	if (rc != PC_OK)
 		return rc;
 	size_t cells = (size_t)model->n_ases * model->n_farm_cells;

@@ -278,8 +278,11 @@ static uint64_t band_top(uint64_t best, uint64_t pct, uint64_t near_band)
  * OUTSIDE leaves them. pool->full_cost is exact up to the farm where the
  * scan stops, and the winner is always nearer than that farm, so the SPILL
  * note of a grade without a distance limit comes out the same. Pruned
- * servers leave no mark without a trace, so one test stands for
- * static_reason's list. Keep the rules here in step with collect's:
+ * servers leave no mark without a trace, so static_reason's list comes
+ * in two parts: what the model alone decides (service, the grade's tier,
+ * family) is the AND of three words of bit sets made at load, so a
+ * server it rules out is never read; avoided and health are tested per
+ * server left. Keep the rules here in step with collect's:
  * test_shortlist and bench/decide compare the two. */
 static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 {
@@ -289,7 +292,7 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 	const struct pc_reach *reach = pc_model_reach(model, d->out->client_as, pool->cdn);
 	if (reach == NULL)
 		return 0; /* no client AS: nothing is reachable, nothing near is full */
-	const struct pc_live_server *states = pc_live_servers(d->live) + cdn->member_base;
+	const struct pc_live_server *states = pc_live_servers(d->live);
 	uint64_t limit = path_limit(d);
 	uint64_t spill_limit = limit + model->params.spill_max_cost;
 	uint64_t watermark =
@@ -297,9 +300,15 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 	uint64_t load_weight = model->params.load_weight;
 	uint64_t pct = model->params.affinity_band;
 	uint64_t near_band = load_weight * pct / 100; /* answer's band at the best's distance */
-	uint64_t service = 1ULL << req->service;
-	uint32_t tier_mask = d->grade->tier_mask;
-	uint8_t families = req->family == PC_AF_NONE ? 0 : req->family == PC_AF_INET ? 1 : 2;
+	/* static_reason's service, tier and family, as bit sets over slots
+	 * (pc_model.service_slots); avoided and health are read per server. */
+	size_t words = model->n_slot_words;
+	const uint64_t *service_set = model->service_slots + req->service * words;
+	const uint64_t *grade_set = model->grade_slots + (size_t)(d->grade - model->grades) * words;
+	const uint64_t *family_set =
+	    req->family == PC_AF_NONE
+	        ? NULL
+	        : model->family_slots + (req->family == PC_AF_INET ? 0 : words);
 	uint32_t want = d->max_answers, n_top = 0, near_load = 0;
 	uint64_t top[PC_MAX_ANSWERS]; /* the want lowest scores so far, ascending */
 	for (uint32_t r = 0; r < cdn->n_farms; r++) {
@@ -312,40 +321,52 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 		    cost > band_top(top[0], pct, near_band))
 			break;
 		uint32_t farm = reach[r].farm;
-		for (uint32_t i = cdn->farm_first[farm]; i < cdn->farm_first[farm + 1]; i++) {
-			const struct pc_cdn_member *member = &cdn->members[i];
-			/* static_reason: service, grade's tier, family, avoided, health */
-			if (!(member->service_mask & service) || member->tier >= PC_MAX_TIERS ||
-			    !(tier_mask >> member->tier & 1) ||
-			    (families != 0 && !(member->families & families)) ||
-			    (req->n_avoid != 0 && avoided(req, member->server)) ||
-			    atomic_load_explicit(&states[i].health, memory_order_relaxed) !=
-			        PC_HEALTH_UP)
-				continue;
-			uint64_t load = atomic_load_explicit(&states[i].load, memory_order_relaxed);
-			if (load * 100 >= (uint64_t)member->capacity * watermark) {
-				near_load += !spill;
-				/* Farms come nearest first: the first is the nearest. */
-				if (!spill && cost < pool->full_cost)
-					pool->full_cost = (uint32_t)cost;
-				continue;
+		uint32_t lo = cdn->member_base + cdn->farm_first[farm];
+		uint32_t last = cdn->member_base + cdn->farm_first[farm + 1] - 1;
+		for (uint32_t w = lo / 64; w <= last / 64; w++) {
+			uint64_t left = service_set[w] & grade_set[w];
+			if (family_set != NULL)
+				left &= family_set[w];
+			if (w == lo / 64)
+				left &= ~0ULL << (lo % 64);
+			if (w == last / 64)
+				left &= ~0ULL >> (63 - last % 64);
+			for (; left != 0; left &= left - 1) {
+				uint32_t slot = w * 64 + (uint32_t)__builtin_ctzll(left);
+				if (atomic_load_explicit(&states[slot].health,
+				                         memory_order_relaxed) != PC_HEALTH_UP ||
+				    (req->n_avoid != 0 &&
+				     avoided(req, cdn->members[slot - cdn->member_base].server)))
+					continue;
+				uint64_t load =
+				    atomic_load_explicit(&states[slot].load, memory_order_relaxed);
+				uint64_t capacity = model->slot_capacity[slot];
+				if (load * 100 >= capacity * watermark) {
+					near_load += !spill;
+					/* Farms come nearest first: the first is the nearest. */
+					if (!spill && cost < pool->full_cost)
+						pool->full_cost = (uint32_t)cost;
+					continue;
+				}
+				uint64_t score = cost + load_weight * load / capacity;
+				if (score >= PC_COST_INFINITE)
+					score = PC_COST_INFINITE - 1;
+				if (n_top == want && score > top[want - 1] &&
+				    score > band_top(top[0], pct, near_band))
+					continue;
+				const struct pc_cdn_member *member =
+				    &cdn->members[slot - cdn->member_base];
+				pool_add(pool, (struct candidate){.server = member->server,
+				                                  .cost = (uint32_t)cost,
+				                                  .score = (uint32_t)score,
+				                                  .name_hash = member->name_hash});
+				if (n_top == want && score >= top[want - 1])
+					continue;
+				uint32_t at = n_top < want ? n_top++ : want - 1;
+				for (; at > 0 && top[at - 1] > score; at--)
+					top[at] = top[at - 1];
+				top[at] = score;
 			}
-			uint64_t score = cost + load_weight * load / member->capacity;
-			if (score >= PC_COST_INFINITE)
-				score = PC_COST_INFINITE - 1;
-			if (n_top == want && score > top[want - 1] &&
-			    score > band_top(top[0], pct, near_band))
-				continue;
-			pool_add(pool, (struct candidate){.server = member->server,
-			                                  .cost = (uint32_t)cost,
-			                                  .score = (uint32_t)score,
-			                                  .name_hash = member->name_hash});
-			if (n_top == want && score >= top[want - 1])
-				continue;
-			uint32_t at = n_top < want ? n_top++ : want - 1;
-			for (; at > 0 && top[at - 1] > score; at--)
-				top[at] = top[at - 1];
-			top[at] = score;
 		}
 	}
 	return near_load;
