@@ -41,6 +41,8 @@ struct decide {
 	pc_decision *out;
 	pc_trace *trace;
 	const struct pc_grade *grade;
+	const struct pc_index_list *primaries;   /* the provider's primary CDNs */
+	const struct pc_index_list *client_cdns; /* the client AS's CDNs, or NULL */
 	uint32_t max_answers;
 	uint32_t preferred_tried; /* CDN tried for the client's preference, or PC_NONE */
 	uint32_t relax;           /* 0, or the enum pc_pass RELAX_* in force (OUTSIDE only) */
@@ -110,12 +112,9 @@ static void sift_down(struct pool *pool, uint32_t i)
 	}
 }
 
-static void pool_add(struct pool *pool, struct candidate c)
+/* pool_add's rare case: the pool is full, keep the best. */
+static void pool_replace_worst(struct pool *pool, struct candidate c)
 {
-	if (pool->count < MAX_CANDIDATES) {
-		pool->items[pool->count++] = c;
-		return;
-	}
 	if (!pool->heap) {
 		for (uint32_t i = pool->count / 2; i-- > 0;)
 			sift_down(pool, i);
@@ -125,6 +124,14 @@ static void pool_add(struct pool *pool, struct candidate c)
 		pool->items[0] = c;
 		sift_down(pool, 0);
 	}
+}
+
+static inline void pool_add(struct pool *pool, struct candidate c)
+{
+	if (pool->count < MAX_CANDIDATES)
+		pool->items[pool->count++] = c;
+	else
+		pool_replace_worst(pool, c);
 }
 
 static const struct candidate *pool_best(const struct pool *pool)
@@ -309,16 +316,18 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 	    req->family == PC_AF_NONE
 	        ? NULL
 	        : model->family_slots + (req->family == PC_AF_INET ? 0 : words);
-	uint32_t want = d->max_answers, n_top = 0, near_load = 0;
+	uint32_t want = d->max_answers, n_top = 0, near_load = 0, n_avoid = req->n_avoid;
 	uint64_t top[PC_MAX_ANSWERS]; /* the want lowest scores so far, ascending */
+	/* A score above bound is never picked: max(top[want - 1],
+	 * band_top(top[0])) once want scores are in, none before. */
+	uint64_t bound = UINT64_MAX;
 	for (uint32_t r = 0; r < cdn->n_farms; r++) {
 		uint64_t cost = reach[r].cost;
 		if (cost == PC_COST_INFINITE || cost > (spill ? spill_limit : limit))
 			break;
 		if (spill && cost <= limit)
 			continue; /* the first pass had these */
-		if (n_top == want && cost > top[want - 1] &&
-		    cost > band_top(top[0], pct, near_band))
+		if (cost > bound)
 			break;
 		uint32_t farm = reach[r].farm;
 		uint32_t lo = cdn->member_base + cdn->farm_first[farm];
@@ -335,7 +344,7 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 				uint32_t slot = w * 64 + (uint32_t)__builtin_ctzll(left);
 				if (atomic_load_explicit(&states[slot].health,
 				                         memory_order_relaxed) != PC_HEALTH_UP ||
-				    (req->n_avoid != 0 &&
+				    (n_avoid != 0 &&
 				     avoided(req, cdn->members[slot - cdn->member_base].server)))
 					continue;
 				uint64_t load =
@@ -348,12 +357,17 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 						pool->full_cost = (uint32_t)cost;
 					continue;
 				}
+				/* score > bound without dividing: the penalty
+				 * load_weight * load / capacity (floored) exceeds
+				 * bound - cost. bound >= cost here (the farm was not
+				 * cut), and a bound at or past the clamp of the
+				 * score below cuts nothing. */
+				if (bound < PC_COST_INFINITE - 1 &&
+				    load_weight * load >= (bound - cost + 1) * capacity)
+					continue;
 				uint64_t score = cost + load_weight * load / capacity;
 				if (score >= PC_COST_INFINITE)
 					score = PC_COST_INFINITE - 1;
-				if (n_top == want && score > top[want - 1] &&
-				    score > band_top(top[0], pct, near_band))
-					continue;
 				const struct pc_cdn_member *member =
 				    &cdn->members[slot - cdn->member_base];
 				pool_add(pool, (struct candidate){.server = member->server,
@@ -366,6 +380,11 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 				for (; at > 0 && top[at - 1] > score; at--)
 					top[at] = top[at - 1];
 				top[at] = score;
+				if (n_top == want) {
+					bound = band_top(top[0], pct, near_band);
+					if (bound < top[want - 1])
+						bound = top[want - 1];
+				}
 			}
 		}
 	}
@@ -510,10 +529,24 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 		flag(d, PC_DF_AFFINITY);
 }
 
+static bool list_holds(const struct pc_index_list *list, uint32_t item)
+{
+	for (uint32_t i = 0; i < list->count; i++)
+		if (list->items[i] == item)
+			return true;
+	return false;
+}
+
+/* pc_model_cdn_has_as and pc_provider_is_primary for the request's client
+ * and provider, from lists found once per decision. */
 static bool client_in(const struct decide *d, uint32_t cdn)
 {
-	return d->out->client_as != PC_NONE &&
-	       pc_model_cdn_has_as(d->model, cdn, d->out->client_as);
+	return d->client_cdns != NULL && list_holds(d->client_cdns, cdn);
+}
+
+static bool is_primary(const struct decide *d, uint32_t cdn)
+{
+	return list_holds(d->primaries, cdn);
 }
 
 static uint32_t other_party(const struct pc_agreement *agreement, uint32_t cdn)
@@ -536,18 +569,17 @@ static bool try_peer(struct decide *d, uint32_t cdn, struct pool *pool)
 {
 	const pc_model *model = d->model;
 	const struct pc_index_list *list = &model->cdns[cdn].agreements;
-	uint32_t provider = d->req->provider, service = d->req->service;
+	uint32_t service = d->req->service;
 	bool with_primary = false, open = false;
 	for (uint32_t i = 0; i < list->count; i++)
-		with_primary |= pc_provider_is_primary(
-		    model, provider, other_party(&model->agreements[list->items[i]], cdn));
+		with_primary |= is_primary(d, other_party(&model->agreements[list->items[i]], cdn));
 	if (!with_primary)
 		return false;
 	trace_add(d, PC_TRACE_BRANCH, PC_BRANCH_PEER, cdn, 0);
 	for (uint32_t i = 0; i < list->count; i++) {
 		uint32_t g = list->items[i];
 		const struct pc_agreement *agreement = &model->agreements[g];
-		if (!pc_provider_is_primary(model, provider, other_party(agreement, cdn)))
+		if (!is_primary(d, other_party(agreement, cdn)))
 			continue;
 		if (!(agreement->service_mask >> service & 1)) {
 			trace_add(d, PC_TRACE_AGREEMENT, g, 2, 0);
@@ -567,7 +599,7 @@ static bool try_peer(struct decide *d, uint32_t cdn, struct pool *pool)
 	for (uint32_t i = 0; i < list->count; i++) {
 		uint32_t g = list->items[i];
 		const struct pc_agreement *agreement = &model->agreements[g];
-		if (!pc_provider_is_primary(model, provider, other_party(agreement, cdn)) ||
+		if (!is_primary(d, other_party(agreement, cdn)) ||
 		    !(agreement->service_mask >> service & 1) || window_full(d, g))
 			continue; /* full ones were traced above */
 		if (pc_live_agreement_try_take(d->live, g, d->req->now_ms)) {
@@ -709,7 +741,7 @@ static bool try_preferred(struct decide *d, struct pool *pool)
 	const pc_model *model = d->model;
 	if (cdn >= model->n_cdns)
 		return false;
-	bool primary = pc_provider_is_primary(model, d->req->provider, cdn);
+	bool primary = is_primary(d, cdn);
 	bool ok = false;
 	enum pc_branch branch = PC_BRANCH_NONE;
 	if (client_in(d, cdn) && primary) {
@@ -758,6 +790,7 @@ static void locate_client(struct decide *d)
 		flag(d, PC_DF_CLIENT_UNKNOWN);
 	const struct pc_index_list *cdns =
 	    out->client_as < model->n_ases ? &model->ases[out->client_as].cdns : NULL;
+	d->client_cdns = cdns;
 	for (uint32_t i = 0; cdns != NULL && i < cdns->count; i++)
 		trace_add(d, PC_TRACE_CLIENT_CDN, cdns->items[i], 0, 0);
 	if (cdns == NULL || cdns->count == 0)
@@ -809,6 +842,7 @@ int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req
 	    .out = out,
 	    .trace = trace,
 	    .grade = &model->grades[provider->grade],
+	    .primaries = &provider->primary_cdns,
 	    .max_answers = req->max_answers == 0 ? 1 : req->max_answers,
 	    .preferred_tried = PC_NONE,
 	};
@@ -823,11 +857,10 @@ int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req
 		return PC_OK;
 
 	/* Claim 1: a client's CDN that is a primary CDN of the provider. */
-	const struct pc_index_list *cdns =
-	    out->client_as < model->n_ases ? &model->ases[out->client_as].cdns : NULL;
+	const struct pc_index_list *cdns = d.client_cdns;
 	for (uint32_t i = 0; cdns != NULL && i < cdns->count; i++) {
 		uint32_t cdn = cdns->items[i];
-		if (cdn == d.preferred_tried || !pc_provider_is_primary(model, req->provider, cdn))
+		if (cdn == d.preferred_tried || !is_primary(&d, cdn))
 			continue;
 		if (try_cdn(&d, PC_BRANCH_PRIMARY, cdn, &pools[0])) {
 			answer(&d, PC_BRANCH_PRIMARY, &pools[0]);
@@ -838,7 +871,7 @@ int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req
 	/* Claim 2: a client's CDN that peers with a primary CDN. */
 	for (uint32_t i = 0; cdns != NULL && i < cdns->count; i++) {
 		uint32_t cdn = cdns->items[i];
-		if (cdn == d.preferred_tried || pc_provider_is_primary(model, req->provider, cdn))
+		if (cdn == d.preferred_tried || is_primary(&d, cdn))
 			continue;
 		if (try_peer(&d, cdn, &pools[0])) {
 			answer(&d, PC_BRANCH_PEER, &pools[0]);
