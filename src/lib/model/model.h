@@ -249,7 +249,16 @@ typedef struct pc_model {
 	uint64_t *grade_slots;   /* [n_grades * n_slot_words] */
 	uint64_t *family_slots;  /* [2 * n_slot_words]: IPv4, then IPv6 */
 	uint32_t *slot_capacity;
-	pc_netmap *netmap;        /* client address -> client_net index */
+	/* Client networks ranked by AS (model.c build_ranks): the netmap
+	 * maps a client address to a rank; net_of_rank[rank] is the
+	 * client_nets index, and the AS comes from rank_first ([n_ases + 2]:
+	 * each AS's first rank, then the out-of-range bucket's, then
+	 * n_client_nets) and rank_block_as (the AS of every 64th rank), both
+	 * small enough to stay cached: pc_model_client_locate. */
+	pc_netmap *netmap; /* client address -> rank */
+	uint32_t *net_of_rank;
+	uint32_t *rank_first;
+	uint32_t *rank_block_as;
 	pc_strmap *as_by_asn_map; /* key: decimal ASN */
 	pc_strmap *cdn_by_name, *cdn_by_domain, *service_by_name, *tier_by_name, *grade_by_name,
 	    *provider_by_name, *agreement_by_name, *server_by_name, *node_by_name;
@@ -285,6 +294,10 @@ uint32_t pc_model_cdn_for_name(const pc_model *model, const char *name, size_t l
 
 /* The client network holding addr, or PC_NONE; matched_len as netmap. */
 uint32_t pc_model_client_net(const pc_model *model, const pc_addr *addr, unsigned *matched_len);
+/* The same with the network's AS (client_nets[net].as), found without
+ * reading the network; false when no network holds addr. */
+bool pc_model_client_locate(const pc_model *model, const pc_addr *addr, uint32_t *net, uint32_t *as,
+                            unsigned *matched_len);
 
 /* Static shortest path cost from AS index from_as to the AS of server;
  * PC_COST_INFINITE when unreachable. */

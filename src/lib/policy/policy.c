@@ -772,14 +772,14 @@ static void locate_client(struct decide *d)
 	const pc_request *req = d->req;
 	pc_decision *out = d->out;
 	unsigned scope = 0;
-	uint32_t net = PC_NONE;
-	if (req->client.family != PC_AF_NONE)
-		net = pc_model_client_net(model, &req->client, &scope);
-	if (net != PC_NONE) {
+	uint32_t net = PC_NONE, as = PC_NONE;
+	if (req->client.family != PC_AF_NONE &&
+	    pc_model_client_locate(model, &req->client, &net, &as, &scope)) {
 		out->client_net = net;
-		out->client_as = model->client_nets[net].as;
+		out->client_as = as;
 		out->client_scope = scope;
 	} else {
+		net = PC_NONE;
 		/* The capturing node stands in for the client: anycast
 		 * already brought the request near it (§3.1.3). */
 		out->client_as = req->node != PC_NONE ? model->nodes[req->node].as : PC_NONE;

@@ -182,6 +182,9 @@ static pc_model *random_model(void)
 		               .bytes = {10, (uint8_t)(i >> 8), (uint8_t)i, 0}},
 		    .prefix_len = 24,
 		    .as = below(N_ASES)};
+	/* An AS out of range (the model API allows it, a config does not):
+	 * such networks rank last, apart (pc_model_client_locate). */
+	m->client_nets[below(N_NETS)].as = PC_NONE;
 	m->n_client_nets = N_NETS;
 
 	m->nodes = alloc(a, 1, sizeof(*m->nodes));
@@ -226,6 +229,27 @@ static void assert_same_both_ways(const pc_model *model, pc_live *live, const pc
 	}
 }
 
+/* pc_model_client_locate finds every network, and its AS, as reading
+ * the network would (the AS comes from the rank tables instead). */
+static void assert_locates_every_net(const pc_model *m)
+{
+	for (uint32_t n = 0; n < m->n_client_nets; n++) {
+		const struct pc_client_net *net = &m->client_nets[n];
+		pc_addr addr = net->prefix;
+		uint32_t found = PC_NONE, as = PC_NONE;
+		unsigned len = 0;
+		assert_true(pc_model_client_locate(m, &addr, &found, &as, &len));
+		assert_int_equal(found, n);
+		assert_int_equal(as, net->as);
+		assert_int_equal(len, net->prefix_len);
+		assert_int_equal(pc_model_client_net(m, &addr, NULL), n);
+	}
+	pc_addr nowhere = {.family = PC_AF_INET, .bytes = {192, 0, 2, 1}};
+	uint32_t found = 7, as = 7;
+	assert_false(pc_model_client_locate(m, &nowhere, &found, &as, NULL));
+	assert_int_equal(pc_model_client_net(m, &nowhere, NULL), PC_NONE);
+}
+
 static pc_request random_request(const pc_model *m, char *object)
 {
 	pc_request req;
@@ -263,6 +287,7 @@ static void test_random_federations(void **state)
 	for (uint32_t seed = 1; seed <= 40; seed++) {
 		rng_state = seed * 0x51ed2701ULL;
 		pc_model *m = random_model();
+		assert_locates_every_net(m);
 		pc_live *live;
 		assert_int_equal(pc_live_new(m, &live), PC_OK);
 		for (uint32_t g = 0; g < m->n_agreements; g++)
@@ -312,6 +337,7 @@ static void test_default_federation(void **state)
 {
 	struct world *w = *state;
 	const pc_model *m = w->model;
+	assert_locates_every_net(m);
 	for (uint32_t round = 0; round < 3; round++) {
 		for (uint32_t s = 0; s < m->n_servers; s++)
 			pc_live_set_load(w->live, s, round * m->servers[s].capacity * 9 / 20);
