@@ -797,6 +797,24 @@ static void locate_client(struct decide *d)
 		flag(d, PC_DF_NO_CLIENT_CDN);
 }
 
+/* The reach rows the branches will read, one random line each of a large
+ * table: asked for together as soon as the client's AS is known, so they
+ * arrive in parallel instead of one CDN's scan after another's. A hint
+ * only; the rows of the client's CDNs matter for PRIMARY and PEER, the
+ * primary CDNs' for OUTSIDE. */
+static void prefetch_reach(const struct decide *d)
+{
+	const pc_model *model = d->model;
+	uint32_t as = d->out->client_as;
+	if (as >= model->n_ases || model->reach == NULL)
+		return;
+	const struct pc_reach *row = &model->reach[(size_t)as * model->n_farm_cells];
+	for (uint32_t i = 0; i < d->primaries->count; i++)
+		__builtin_prefetch(&row[model->cdns[d->primaries->items[i]].farm_base]);
+	for (uint32_t i = 0; d->client_cdns != NULL && i < d->client_cdns->count; i++)
+		__builtin_prefetch(&row[model->cdns[d->client_cdns->items[i]].farm_base]);
+}
+
 static bool valid(const pc_model *model, pc_live *live, const pc_request *req)
 {
 	if (model == NULL || live == NULL || req == NULL || pc_live_model(live) != model)
@@ -852,6 +870,7 @@ int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req
 	locate_client(&d);
 	for (uint32_t i = 0; i < provider->primary_cdns.count; i++)
 		trace_add(&d, PC_TRACE_PRIMARY_CDN, provider->primary_cdns.items[i], 0, 0);
+	prefetch_reach(&d);
 
 	if (try_preferred(&d, &pools[0]))
 		return PC_OK;
