@@ -243,12 +243,16 @@ typedef struct pc_model {
 	 * address of each family (IPv4, IPv6). A decision ANDs three words
 	 * and reads only the servers left, and of those only their capacity
 	 * (slot_capacity, [n_servers] in slot order) and live state until
-	 * one becomes a candidate. */
+	 * one becomes a candidate (slot_pick, 16 bytes a slot). */
 	uint32_t n_slot_words;
 	uint64_t *service_slots; /* [n_services * n_slot_words] */
 	uint64_t *grade_slots;   /* [n_grades * n_slot_words] */
 	uint64_t *family_slots;  /* [2 * n_slot_words]: IPv4, then IPv6 */
 	uint32_t *slot_capacity;
+	struct pc_slot_pick { /* [n_servers]: what a candidate carries */
+		uint64_t name_hash;
+		uint32_t server, unused;
+	} * slot_pick;
 	/* Client networks ranked by AS (model.c build_ranks): the netmap
 	 * maps a client address to a rank; net_of_rank[rank] is the
 	 * client_nets index, and the AS comes from rank_first ([n_ases + 2]:

@@ -68,8 +68,10 @@ static int build_slot_sets(pc_model *model)
 	model->family_slots = slot_sets(model, 2);
 	model->slot_capacity = pc_arena_alloc(
 	    model->arena, (model->n_servers ? model->n_servers : 1) * sizeof(uint32_t));
+	model->slot_pick = pc_arena_alloc(model->arena, (model->n_servers ? model->n_servers : 1) *
+	                                                    sizeof(*model->slot_pick));
 	if (model->service_slots == NULL || model->grade_slots == NULL ||
-	    model->family_slots == NULL || model->slot_capacity == NULL)
+	    model->family_slots == NULL || model->slot_capacity == NULL || model->slot_pick == NULL)
 		return PC_ENOMEM;
 	uint32_t words = model->n_slot_words;
 	for (uint32_t c = 0; c < model->n_cdns; c++) {
@@ -79,6 +81,8 @@ static int build_slot_sets(pc_model *model)
 			uint32_t slot = cdn->member_base + i, w = slot / 64;
 			uint64_t bit = 1ULL << (slot % 64);
 			model->slot_capacity[slot] = member->capacity;
+			model->slot_pick[slot] = (struct pc_slot_pick){
+			    .name_hash = member->name_hash, .server = member->server};
 			for (uint32_t s = 0; s < model->n_services && s < PC_MAX_SERVICES; s++)
 				if (member->service_mask >> s & 1)
 					model->service_slots[(size_t)s * words + w] |= bit;

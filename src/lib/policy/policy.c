@@ -344,8 +344,7 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 				uint32_t slot = w * 64 + (uint32_t)__builtin_ctzll(left);
 				if (atomic_load_explicit(&states[slot].health,
 				                         memory_order_relaxed) != PC_HEALTH_UP ||
-				    (n_avoid != 0 &&
-				     avoided(req, cdn->members[slot - cdn->member_base].server)))
+				    (n_avoid != 0 && avoided(req, model->slot_pick[slot].server)))
 					continue;
 				uint64_t load =
 				    atomic_load_explicit(&states[slot].load, memory_order_relaxed);
@@ -368,12 +367,11 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 				uint64_t score = cost + load_weight * load / capacity;
 				if (score >= PC_COST_INFINITE)
 					score = PC_COST_INFINITE - 1;
-				const struct pc_cdn_member *member =
-				    &cdn->members[slot - cdn->member_base];
-				pool_add(pool, (struct candidate){.server = member->server,
+				const struct pc_slot_pick *pick = &model->slot_pick[slot];
+				pool_add(pool, (struct candidate){.server = pick->server,
 				                                  .cost = (uint32_t)cost,
 				                                  .score = (uint32_t)score,
-				                                  .name_hash = member->name_hash});
+				                                  .name_hash = pick->name_hash});
 				if (n_top == want && score >= top[want - 1])
 					continue;
 				uint32_t at = n_top < want ? n_top++ : want - 1;
