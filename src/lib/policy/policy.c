@@ -273,6 +273,21 @@ static uint64_t band_top(uint64_t best, uint64_t pct, uint64_t near_band)
 	return best + (near_band > farther ? near_band : farther);
 }
 
+/* For collect_near: a server at path cost cost with load < capacity (it
+ * passed the watermark) scores above bound exactly when load_weight *
+ * load >= cut * capacity. Its score is cost + load_weight * load /
+ * capacity (floored), clamped below PC_COST_INFINITE: above bound when the
+ * penalty is at least bound - cost + 1 (bound >= cost, or the farm would
+ * have been cut), never when bound is at or past the clamp. The penalty
+ * is below load_weight, so a cut of load_weight + 1 never holds: it
+ * stands for "no cut" and caps the product. */
+static uint64_t penalty_cut(uint64_t bound, uint64_t cost, uint64_t load_weight)
+{
+	if (bound >= PC_COST_INFINITE - 1 || bound - cost + 1 > load_weight + 1)
+		return load_weight + 1;
+	return bound - cost + 1;
+}
+
 /* The shortlist scan (issue 9): collect's pass for a client AS without
  * measured costs and no trace, reading the CDN's farms nearest first
  * (model->reach) and stopping at the first farm that cannot change the
@@ -299,7 +314,13 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 	const struct pc_reach *reach = pc_model_reach(model, d->out->client_as, pool->cdn);
 	if (reach == NULL)
 		return 0; /* no client AS: nothing is reachable, nothing near is full */
+	/* Locals, so that the stores into the pool cannot make the compiler
+	 * read them again per server. */
 	const struct pc_live_server *states = pc_live_servers(d->live);
+	const uint32_t *capacities = model->slot_capacity;
+	const struct pc_slot_pick *picks = model->slot_pick;
+	const uint32_t *farm_first = cdn->farm_first;
+	uint32_t base = cdn->member_base, n_farms = cdn->n_farms;
 	uint64_t limit = path_limit(d);
 	uint64_t spill_limit = limit + model->params.spill_max_cost;
 	uint64_t watermark =
@@ -321,7 +342,7 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 	/* A score above bound is never picked: max(top[want - 1],
 	 * band_top(top[0])) once want scores are in, none before. */
 	uint64_t bound = UINT64_MAX;
-	for (uint32_t r = 0; r < cdn->n_farms; r++) {
+	for (uint32_t r = 0; r < n_farms; r++) {
 		uint64_t cost = reach[r].cost;
 		if (cost == PC_COST_INFINITE || cost > (spill ? spill_limit : limit))
 			break;
@@ -329,9 +350,9 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 			continue; /* the first pass had these */
 		if (cost > bound)
 			break;
+		uint64_t cut = penalty_cut(bound, cost, load_weight);
 		uint32_t farm = reach[r].farm;
-		uint32_t lo = cdn->member_base + cdn->farm_first[farm];
-		uint32_t last = cdn->member_base + cdn->farm_first[farm + 1] - 1;
+		uint32_t lo = base + farm_first[farm], last = base + farm_first[farm + 1] - 1;
 		for (uint32_t w = lo / 64; w <= last / 64; w++) {
 			uint64_t left = service_set[w] & grade_set[w];
 			if (family_set != NULL)
@@ -344,11 +365,11 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 				uint32_t slot = w * 64 + (uint32_t)__builtin_ctzll(left);
 				if (atomic_load_explicit(&states[slot].health,
 				                         memory_order_relaxed) != PC_HEALTH_UP ||
-				    (n_avoid != 0 && avoided(req, model->slot_pick[slot].server)))
+				    (n_avoid != 0 && avoided(req, picks[slot].server)))
 					continue;
 				uint64_t load =
 				    atomic_load_explicit(&states[slot].load, memory_order_relaxed);
-				uint64_t capacity = model->slot_capacity[slot];
+				uint64_t capacity = capacities[slot];
 				if (load * 100 >= capacity * watermark) {
 					near_load += !spill;
 					/* Farms come nearest first: the first is the nearest. */
@@ -356,18 +377,13 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 						pool->full_cost = (uint32_t)cost;
 					continue;
 				}
-				/* score > bound without dividing: the penalty
-				 * load_weight * load / capacity (floored) exceeds
-				 * bound - cost. bound >= cost here (the farm was not
-				 * cut), and a bound at or past the clamp of the
-				 * score below cuts nothing. */
-				if (bound < PC_COST_INFINITE - 1 &&
-				    load_weight * load >= (bound - cost + 1) * capacity)
+				/* score > bound, without dividing (penalty_cut) */
+				if (load_weight * load >= cut * capacity)
 					continue;
 				uint64_t score = cost + load_weight * load / capacity;
 				if (score >= PC_COST_INFINITE)
 					score = PC_COST_INFINITE - 1;
-				const struct pc_slot_pick *pick = &model->slot_pick[slot];
+				const struct pc_slot_pick *pick = &picks[slot];
 				pool_add(pool, (struct candidate){.server = pick->server,
 				                                  .cost = (uint32_t)cost,
 				                                  .score = (uint32_t)score,
@@ -382,6 +398,7 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 					bound = band_top(top[0], pct, near_band);
 					if (bound < top[want - 1])
 						bound = top[want - 1];
+					cut = penalty_cut(bound, cost, load_weight);
 				}
 			}
 		}
