@@ -93,10 +93,15 @@ struct pc_cdn_member {
 	uint64_t name_hash; /* the server's, for affinity */
 };
 
-/* One farm of a CDN as seen from one AS, in model->reach. */
+/* One farm of a CDN as seen from one AS, in model->reach: 4 bytes, so a
+ * CDN's row is one cache line more often. cost is the static path cost
+ * from the AS when below PC_REACH_FAR; PC_REACH_FAR means "this much or
+ * more, or unreachable": the exact cost is then model->farm_costs' (see
+ * pc_reach_cost). */
+#define PC_REACH_FAR UINT16_MAX
 struct pc_reach {
-	uint32_t cost; /* static path cost from the AS; PC_COST_INFINITE: unreachable */
-	uint32_t farm; /* index into the CDN's farm_as */
+	uint16_t cost;
+	uint16_t farm; /* index into the CDN's farm_as (n_farms < 65536) */
 };
 
 struct pc_service {
@@ -311,6 +316,16 @@ uint32_t pc_model_path_cost(const pc_model *model, uint32_t from_as, uint32_t se
  * (cdns[cdn].n_farms entries; see pc_model.reach); NULL when as or cdn is
  * out of range. */
 const struct pc_reach *pc_model_reach(const pc_model *model, uint32_t as, uint32_t cdn);
+/* The static path cost of one entry of that row (PC_COST_INFINITE:
+ * unreachable). */
+static inline uint32_t pc_reach_cost(const pc_model *model, uint32_t as, uint32_t cdn,
+                                     const struct pc_reach *entry)
+{
+	if (entry->cost != PC_REACH_FAR)
+		return entry->cost;
+	return model->farm_costs[(size_t)as * model->n_farm_cells + model->cdns[cdn].farm_base +
+	                         entry->farm];
+}
 
 /* The anycast addresses cdn gives for role ("dns", "http", ...); an empty
  * list when it gives none or the model knows no such role. */

@@ -18,7 +18,8 @@ static int by_key(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Keys are cost << 32 | farm: ascending cost, ties in farm order. Farms
+/* Keys are cost << 32 | farm: ascending cost, ties in farm order (the
+ * stored cost saturates at PC_REACH_FAR, the order is the exact one). Farms
  * per CDN are few (tens), so insertion sort; qsort for large CDNs. */
 static void sort_keys(uint64_t *keys, uint32_t n)
 {
@@ -125,9 +126,12 @@ int pc_model_reach_build(pc_model *model)
 				keys[f] = (uint64_t)costs[f] << 32 | f;
 			sort_keys(keys, cdn->n_farms);
 			struct pc_reach *out = &model->reach[row + cdn->farm_base];
-			for (uint32_t f = 0; f < cdn->n_farms; f++)
-				out[f] = (struct pc_reach){.cost = (uint32_t)(keys[f] >> 32),
-				                           .farm = (uint32_t)keys[f]};
+			for (uint32_t f = 0; f < cdn->n_farms; f++) {
+				uint64_t cost = keys[f] >> 32;
+				out[f] = (struct pc_reach){
+				    .cost = (uint16_t)(cost < PC_REACH_FAR ? cost : PC_REACH_FAR),
+				    .farm = (uint16_t)keys[f]};
+			}
 		}
 	}
 	free(keys);

@@ -344,6 +344,8 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 	uint64_t bound = UINT64_MAX;
 	for (uint32_t r = 0; r < n_farms; r++) {
 		uint64_t cost = reach[r].cost;
+		if (cost == PC_REACH_FAR) /* far or unreachable: the exact cost */
+			cost = pc_reach_cost(model, d->out->client_as, pool->cdn, &reach[r]);
 		if (cost == PC_COST_INFINITE || cost > (spill ? spill_limit : limit))
 			break;
 		if (spill && cost <= limit)
