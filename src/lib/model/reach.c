@@ -4,7 +4,9 @@
  * instead of scanning every server of the CDN. Part of the immutable model
  * (built by pc_model_finish after the path costs), so it is swapped with
  * the generation; measured costs (live.h) are not in it, and the policy
- * falls back to the full scan for a client AS that has any. */
+ * falls back to the full scan for a client AS that has any. Inside a farm
+ * the scan reads only the servers the request's service, grade and family
+ * allow, from bit sets over slots made here too. */
 #include <stdlib.h>
 
 #include "lib/base/err.h"
