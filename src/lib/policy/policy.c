@@ -311,9 +311,12 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 	const pc_model *model = d->model;
 	const pc_request *req = d->req;
 	const struct pc_cdn *cdn = &model->cdns[pool->cdn];
-	const struct pc_reach *reach = pc_model_reach(model, d->out->client_as, pool->cdn);
-	if (reach == NULL)
+	uint32_t client_as = d->out->client_as;
+	if (client_as >= model->n_ases || model->reach == NULL)
 		return 0; /* no client AS: nothing is reachable, nothing near is full */
+	/* pc_model_reach, without the call */
+	const struct pc_reach *reach =
+	    &model->reach[(size_t)client_as * model->n_farm_cells + cdn->farm_base];
 	/* Locals, so that the stores into the pool cannot make the compiler
 	 * read them again per server. */
 	const struct pc_live_server *states = pc_live_servers(d->live);
@@ -345,7 +348,7 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 	for (uint32_t r = 0; r < n_farms; r++) {
 		uint64_t cost = reach[r].cost;
 		if (cost == PC_REACH_FAR) /* far or unreachable: the exact cost */
-			cost = pc_reach_cost(model, d->out->client_as, pool->cdn, &reach[r]);
+			cost = pc_reach_cost(model, client_as, pool->cdn, &reach[r]);
 		if (cost == PC_COST_INFINITE || cost > (spill ? spill_limit : limit))
 			break;
 		if (spill && cost <= limit)
