@@ -265,6 +265,26 @@ struct query {
  * agree on everything a caller sees. */
 static pc_trace full_trace;
 static uint64_t differential_flags[9]; /* how often each flag was seen: coverage */
+/* Every decision of the differential folded into one number, printed: two
+ * builds that decide alike print the same (a check across versions, where
+ * the differential compares two scans of one build). */
+static uint64_t differential_digest = 0x84222325cbf29ce4ULL;
+
+static void digest_add(uint64_t value)
+{
+	differential_digest = (differential_digest ^ value) * 0x100000001b3ULL;
+}
+
+static void digest_decision(int rc, const pc_decision *d)
+{
+	digest_add((uint64_t)(uint32_t)rc << 32 | d->branch);
+	digest_add((uint64_t)d->flags << 32 | d->cdn);
+	digest_add((uint64_t)d->agreement << 32 | d->path_cost);
+	digest_add((uint64_t)d->client_net << 32 | d->client_as);
+	digest_add((uint64_t)d->client_scope << 32 | d->n_servers);
+	for (uint32_t i = 0; i < d->n_servers; i++)
+		digest_add(d->servers[i]);
+}
 
 static bool same_both_ways(const pc_model *model, pc_live *live, const pc_request *req)
 {
@@ -278,6 +298,7 @@ static bool same_both_ways(const pc_model *model, pc_live *live, const pc_reques
 	            fast.client_scope == full.client_scope;
 	for (uint32_t i = 0; same && i < fast.n_servers; i++)
 		same = fast.servers[i] == full.servers[i];
+	digest_decision(rc_fast, &fast);
 	for (uint32_t bit = 0; bit < 8; bit++)
 		differential_flags[bit] += full.flags >> bit & 1;
 	differential_flags[8] += full.n_servers > 1;
@@ -532,6 +553,10 @@ int main(int argc, char **argv)
 		printf(" %s %" PRIu64, flag_names, differential_flags[bit]);
 	}
 	printf(", several answers %" PRIu64 "\n", differential_flags[8]);
+	if (compared > 0)
+		printf("differential digest: %016" PRIx64
+		       " (the same from builds that decide alike)\n",
+		       differential_digest);
 	printf("ratio decide_vs_1us_target %.2f\n", 1000.0 / decide_ns);
 
 	free(queries);

@@ -28,6 +28,7 @@ struct candidate {
  * (score, cost, server) so the worst is replaced in O(log n). */
 struct pool {
 	uint32_t cdn, count;
+	uint32_t best;      /* index of the best by better(), once count > 0 */
 	uint32_t full_cost; /* nearest path cost of a server pruned for load */
 	uint32_t agreement; /* an exchange's partner: the agreement it serves under */
 	bool heap, spilled;
@@ -112,7 +113,8 @@ static void sift_down(struct pool *pool, uint32_t i)
 	}
 }
 
-/* pool_add's rare case: the pool is full, keep the best. */
+/* pool_add's rare case: the pool is full, keep the best. The heap moves
+ * items, so the best is looked for again. */
 static void pool_replace_worst(struct pool *pool, struct candidate c)
 {
 	if (!pool->heap) {
@@ -124,23 +126,30 @@ static void pool_replace_worst(struct pool *pool, struct candidate c)
 		pool->items[0] = c;
 		sift_down(pool, 0);
 	}
+	pool->best = 0;
+	for (uint32_t i = 1; i < pool->count; i++)
+		if (better(&pool->items[i], &pool->items[pool->best]))
+			pool->best = i;
 }
 
+/* Keeps the best as it goes: the first of the minimum by better(), as a
+ * scan of the items would find it (the order is strict on distinct
+ * servers). */
 static inline void pool_add(struct pool *pool, struct candidate c)
 {
-	if (pool->count < MAX_CANDIDATES)
-		pool->items[pool->count++] = c;
-	else
+	if (pool->count < MAX_CANDIDATES) {
+		pool->items[pool->count] = c;
+		if (pool->count == 0 || better(&c, &pool->items[pool->best]))
+			pool->best = pool->count;
+		pool->count++;
+	} else {
 		pool_replace_worst(pool, c);
+	}
 }
 
 static const struct candidate *pool_best(const struct pool *pool)
 {
-	const struct candidate *best = NULL;
-	for (uint32_t i = 0; i < pool->count; i++)
-		if (best == NULL || better(&pool->items[i], best))
-			best = &pool->items[i];
-	return best;
+	return pool->count > 0 ? &pool->items[pool->best] : NULL;
 }
 
 static bool has_family(const struct pc_cdn_member *member, uint8_t family)
