@@ -238,6 +238,22 @@ static int build_cdn_lists(pc_model *model)
 			b->items[b->count++] = g;
 		}
 	}
+	/* The policy asks of every agreement of a client's CDN whether the
+	 * other party is a primary CDN: one short array instead of a
+	 * pc_agreement each. */
+	for (uint32_t c = 0; c < model->n_cdns; c++) {
+		struct pc_cdn *cdn = &model->cdns[c];
+		uint32_t n = cdn->agreements.count;
+		cdn->partners = pc_arena_alloc(model->arena, (n ? n : 1) * sizeof(uint32_t));
+		if (cdn->partners == NULL)
+			return PC_ENOMEM;
+		for (uint32_t i = 0; i < n; i++) {
+			const struct pc_agreement *agreement =
+			    &model->agreements[cdn->agreements.items[i]];
+			cdn->partners[i] =
+			    agreement->cdn_a == c ? agreement->cdn_b : agreement->cdn_a;
+		}
+	}
 	return PC_OK;
 }
 

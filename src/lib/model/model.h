@@ -73,6 +73,7 @@ struct pc_cdn {
 	uint32_t *farm_first; /* [n_farms + 1]: each farm's first member; the last is the count */
 	uint32_t member_base; /* slot of members[0]: CDNs' members numbered one after another */
 	struct pc_index_list agreements; /* agreement indexes it is party to */
+	uint32_t *partners;              /* parallel to agreements: the other party of each */
 	/* A content exchange (the patent's last section): brokers providers,
 	 * has no footprint and no servers; its providers are served by the
 	 * CDNs it has agreements with (policy.c try_exchange). */

@@ -598,17 +598,18 @@ static bool try_peer(struct decide *d, uint32_t cdn, struct pool *pool)
 {
 	const pc_model *model = d->model;
 	const struct pc_index_list *list = &model->cdns[cdn].agreements;
+	const uint32_t *partners = model->cdns[cdn].partners; /* other_party of each */
 	uint32_t service = d->req->service;
 	bool with_primary = false, open = false;
 	for (uint32_t i = 0; i < list->count; i++)
-		with_primary |= is_primary(d, other_party(&model->agreements[list->items[i]], cdn));
+		with_primary |= is_primary(d, partners[i]);
 	if (!with_primary)
 		return false;
 	trace_add(d, PC_TRACE_BRANCH, PC_BRANCH_PEER, cdn, 0);
 	for (uint32_t i = 0; i < list->count; i++) {
 		uint32_t g = list->items[i];
 		const struct pc_agreement *agreement = &model->agreements[g];
-		if (!is_primary(d, other_party(agreement, cdn)))
+		if (!is_primary(d, partners[i]))
 			continue;
 		if (!(agreement->service_mask >> service & 1)) {
 			trace_add(d, PC_TRACE_AGREEMENT, g, 2, 0);
@@ -627,9 +628,8 @@ static bool try_peer(struct decide *d, uint32_t cdn, struct pool *pool)
 	}
 	for (uint32_t i = 0; i < list->count; i++) {
 		uint32_t g = list->items[i];
-		const struct pc_agreement *agreement = &model->agreements[g];
-		if (!is_primary(d, other_party(agreement, cdn)) ||
-		    !(agreement->service_mask >> service & 1) || window_full(d, g))
+		if (!is_primary(d, partners[i]) ||
+		    !(model->agreements[g].service_mask >> service & 1) || window_full(d, g))
 			continue; /* full ones were traced above */
 		if (pc_live_agreement_try_take(d->live, g, d->req->now_ms)) {
 			trace_add(d, PC_TRACE_AGREEMENT, g, 1, 0);
