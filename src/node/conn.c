@@ -856,6 +856,14 @@ void pcd_conn_resume_read(struct pcd_conn *conn)
 	watch(conn, events_of(conn));
 }
 
+void pcd_conn_watch_drained(struct pcd_conn *conn)
+{
+	conn->over_low = true;
+	/* The engine checks at its next settle: writable at once if the
+	 * output already went. */
+	watch(conn, events_of(conn) | EPOLLOUT);
+}
+
 bool pcd_conn_read_paused(const struct pcd_conn *conn)
 {
 	return conn->read_paused;

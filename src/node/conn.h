@@ -212,6 +212,10 @@ int pcd_conn_send(struct pcd_conn *conn);
 void pcd_conn_pause_read(struct pcd_conn *conn);
 void pcd_conn_resume_read(struct pcd_conn *conn);
 bool pcd_conn_read_paused(const struct pcd_conn *conn);
+/* Arms the protocol's drained: it runs once unsent output is at out_low or
+ * below — soon, from the engine's own event, if it already is. (The engine
+ * arms it by itself whenever it sees output above out_low after a send.) */
+void pcd_conn_watch_drained(struct pcd_conn *conn);
 
 /* pcd_conn_send, and input kept while the protocol was busy (it consumed
  * nothing: a response still streaming) is offered again: the protocol is

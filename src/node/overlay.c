@@ -50,8 +50,15 @@ enum {
 	MAX_SUBS = 512,        /* local subscriptions */
 	MAX_ORIGINS = 1024,    /* routers whose CDN we learnt from their LSAs */
 	MAX_VERDICTS = 1024,   /* health verdicts published per block */
-	OUT_MAX = 8 << 20,     /* unsent bytes on a link beyond which it is dropped */
-	LSA_BUDGET = 512,      /* LSAs taken from one link per second; more are dropped */
+	/* Flow control (docs/overlay.md, "Flow control"): a link whose unsent
+	 * bytes pass LINK_HIGH is full, and while any link is full this router
+	 * reads none of its other links; a full link is free again at
+	 * LINK_LOW. OUT_MAX is the safety net beyond: what arrives on a full
+	 * link's own connection, and window resends, still queue. */
+	LINK_HIGH = 1 << 20,
+	LINK_LOW = 256 << 10,
+	OUT_MAX = 32 << 20, /* unsent bytes on a link beyond which it is cut */
+	LSA_BUDGET = 512,   /* LSAs taken from one link per second; more are dropped */
 	NAME_LEN = 64,
 };
 
@@ -67,6 +74,14 @@ enum refusal {
 };
 static const char *const refusal_names[REFUSED__COUNT] = {"policy",          "cdn",  "lsa", "join",
                                                           "unknown_channel", "flood"};
+
+/* Why we cut a link that was not silent. */
+enum cut {
+	CUT_SLOW,     /* full for longer than slow_link_ms */
+	CUT_OVERFLOW, /* unsent bytes past OUT_MAX */
+	CUT__COUNT,
+};
+static const char *const cut_names[CUT__COUNT] = {"slow", "overflow"};
 
 struct ovl;
 struct ovl_sess;
@@ -92,6 +107,9 @@ struct ovl_link {
 	char cdn[NAME_LEN];
 	uint64_t last_rx, last_tx, next_dial, backoff_ms, resend_at;
 	uint32_t lsa_budget; /* LSAs still taken this second (LSA_BUDGET) */
+	bool full;           /* unsent above LINK_HIGH, not yet back to LINK_LOW */
+	bool peer_held;      /* its last HEARTBEAT said it stopped reading us (F_HELD) */
+	uint64_t full_since;
 	struct pending pending[PENDING_MAX];
 	unsigned n_pending;
 	/* Read by the metrics thread. */
@@ -100,6 +118,8 @@ struct ovl_link {
 	_Atomic uint64_t control_blocks_forwarded; /* of the control groups' channels */
 	_Atomic uint64_t faults[PC_OVL_FAULT__COUNT];
 	_Atomic uint64_t refused[REFUSED__COUNT];
+	_Atomic uint64_t cuts[CUT__COUNT];
+	_Atomic uint64_t fulls; /* times it went above LINK_HIGH */
 };
 
 /* One TCP connection, dialled or accepted. */
@@ -146,6 +166,8 @@ struct ovl {
 	pc_ovchan *chans;
 	struct ovl_sess *adopting; /* the session pcd_conn_adopt's open takes */
 	bool own_dirty;            /* a link went up or down: originate our LSA */
+	unsigned n_full;           /* links full: while > 0 the others are not read */
+	uint64_t last_service;     /* when the timer last ran: a stopped process's gap */
 	uint64_t next_second;
 	struct ovl_origin origins[MAX_ORIGINS];
 	unsigned n_origins;
@@ -172,18 +194,75 @@ struct ovl {
 	struct ovl_route *routes;
 	unsigned n_routes;
 	_Atomic uint64_t unknown_peers, lsas_flooded, lsas_resent, acks_sent;
+	_Atomic uint64_t holds, held; /* times reading was held; whether it is now */
 	_Atomic uint64_t records_applied, records_stale, records_refused, blocks_published;
 	_Atomic uint64_t lsdb_m[9], chan_m[13];
 };
 
 static struct ovl *of_node(struct pcd_node *node);
-
-/* ---- sending ---- */
+static void close_sess(struct ovl_sess *sess, const char *why);
 
 static uint64_t now_mono(void)
 {
 	return pcd_mono_ms();
 }
+
+/* ---- flow control (docs/overlay.md, "Flow control") ---- */
+
+/* While any link is full, the others are not read: what they would bring
+ * would only queue behind it. A full link itself is still read (its acks
+ * and heartbeats; and two routers full toward each other must not wait on
+ * each other). The peers we stop reading hear it at the next tick: their
+ * HEARTBEAT carries F_HELD (service). */
+static void hold_reading(struct ovl *o, bool hold)
+{
+	uint64_t now = now_mono();
+	for (unsigned i = 0; i < o->n_links; i++) {
+		struct ovl_link *link = &o->links[i];
+		if (link->sess == NULL)
+			continue;
+		if (hold && !link->full) {
+			pcd_conn_pause_read(link->sess->conn);
+		} else if (pcd_conn_read_paused(link->sess->conn)) {
+			pcd_conn_resume_read(link->sess->conn);
+			/* Its silence while we did not read is not its fault. */
+			if (link->last_rx < now)
+				link->last_rx = now;
+		}
+		link->last_tx = 0; /* a HEARTBEAT with the news at the next tick */
+	}
+	atomic_store_explicit(&o->held, hold, memory_order_relaxed);
+}
+
+static void link_full(struct ovl_link *link)
+{
+	struct ovl *o = link->o;
+	link->full = true;
+	link->full_since = now_mono();
+	PCD_BUMP(link->fulls);
+	pcd_conn_watch_drained(link->sess->conn);
+	if (pcd_conn_read_paused(link->sess->conn))
+		pcd_conn_resume_read(link->sess->conn);
+	if (o->n_full++ == 0) {
+		PCD_BUMP(o->holds);
+		hold_reading(o, true);
+	}
+}
+
+/* Below LINK_LOW again, or the session gone. */
+static void link_free(struct ovl_link *link)
+{
+	struct ovl *o = link->o;
+	if (!link->full)
+		return;
+	link->full = false;
+	if (--o->n_full == 0)
+		hold_reading(o, false);
+	else if (link->sess != NULL)
+		pcd_conn_pause_read(link->sess->conn);
+}
+
+/* ---- sending ---- */
 
 /* Writes msg on the link's session: counted, sent (or queued for the
  * engine when inside a callback). False when the link has no session or
@@ -201,7 +280,8 @@ static bool send_msg(struct ovl_link *link, struct pc_ovl_msg *msg)
 	    !pc_buf_append(pcd_conn_out(conn), link->o->frame, (size_t)len)) {
 		pcd_log(PCD_LOG_WARNING, "overlay-link-stalled", "neighbour=%s unsent=%zu",
 		        link->node, pcd_conn_unsent(conn));
-		pcd_conn_abort(conn);
+		PCD_BUMP(link->cuts[CUT_OVERFLOW]);
+		close_sess(sess, "overflow");
 		return false;
 	}
 	PCD_BUMP(link->frames_tx);
@@ -210,7 +290,10 @@ static bool send_msg(struct ovl_link *link, struct pc_ovl_msg *msg)
 	                          (uint64_t)len,
 	                      memory_order_relaxed);
 	link->last_tx = now_mono();
-	pcd_conn_send(conn); /* may free the session: nothing below uses it */
+	/* May free the session (then link->sess is no longer it). */
+	if (pcd_conn_send(conn) == 0 && link->sess == sess && !link->full &&
+	    pcd_conn_unsent(conn) > LINK_HIGH)
+		link_full(link);
 	return true;
 }
 
@@ -613,6 +696,8 @@ static void link_up(struct ovl *o, struct ovl_link *link, uint64_t now)
  * new one comes up. */
 static void link_down(struct ovl *o, struct ovl_link *link, const char *why)
 {
+	link_free(link);
+	link->peer_held = false;
 	if (link->sess != NULL) {
 		link->sess->link = NULL;
 		link->sess = NULL;
@@ -679,6 +764,14 @@ static void ovl_free(void *state)
 		link_down(sess->o, sess->link, "closed");
 	pc_ovl_link_wipe(&sess->s);
 	free(sess);
+}
+
+static void ovl_drained(struct pcd_conn *conn, void *state)
+{
+	(void)conn;
+	struct ovl_sess *sess = state;
+	if (sess->link != NULL && sess->link->sess == sess)
+		link_free(sess->link);
 }
 
 static void ovl_end(struct pcd_conn *conn, void *state, enum pcd_conn_end why)
@@ -801,7 +894,10 @@ static void dispatch(struct ovl *o, struct ovl_link *link, const struct pc_ovl_m
 	case PC_OVL_DATA:
 		on_data(o, link, &msg->u.data, now);
 		break;
-	default: /* HELLO and HEARTBEAT: their arrival is all they say */
+	case PC_OVL_HEARTBEAT:
+		link->peer_held = (msg->flags & PC_OVL_F_HELD) != 0;
+		break;
+	default: /* HELLO: its arrival is all it says */
 		break;
 	}
 }
@@ -878,6 +974,8 @@ static const struct pcd_conn_proto ovl_proto = {
     .name = "overlay",
     .max_input = PC_OVL_FRAME_MAX + 1,
     .out_high = OUT_MAX,
+    .out_low = LINK_LOW,
+    .drained = ovl_drained,
     .limits = ovl_limits,
     .open = ovl_open,
     .input = ovl_input,
@@ -1055,8 +1153,6 @@ static void subscribe_loads(struct ovl *o, uint64_t now)
 
 /* ---- the test stream ---- */
 
-enum { TEST_UNSENT_MAX = 1 << 20 }; /* a burst pauses while a link holds this much */
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -1086,17 +1182,11 @@ static void log_block(void *arg, const char *channel, uint32_t source, uint64_t 
 	        sent, age_ns);
 }
 
-/* Whether every up link can take another block (a bench burst must not
- * fill a link's buffer past OUT_MAX, which drops it). */
+/* Whether every up link can take another block: the source's side of
+ * the flow control (a full link holds the publisher as it holds reading). */
 static bool links_drained(const struct ovl *o)
 {
-	for (unsigned i = 0; i < o->n_links; i++) {
-		const struct ovl_link *link = &o->links[i];
-		if (link->up && link->sess != NULL &&
-		    pcd_conn_unsent(link->sess->conn) >= TEST_UNSENT_MAX)
-			return false;
-	}
-	return true;
+	return o->n_full == 0;
 }
 
 /* A bench block of LOAD records about the config's servers, in turn, each
@@ -1227,17 +1317,43 @@ static void service(struct ovl *o, uint64_t now)
 {
 	const struct pcd_generation *gen = pcd_node_generation(o->room->node);
 	const struct pc_overlay_params *p = pcd_room_settings(o->room, gen);
+	/* A gap between ticks far beyond TICK_MS: this process was stopped or
+	 * starved, and could not have read what its peers sent meanwhile. */
+	uint64_t gap = o->last_service != 0 && now > o->last_service + 4 * TICK_MS
+	                   ? now - o->last_service - TICK_MS
+	                   : 0;
+	o->last_service = now;
 	for (unsigned i = 0; i < o->n_links; i++) {
 		struct ovl_link *link = &o->links[i];
 		struct ovl_sess *sess = link->sess;
-		if (sess != NULL && now > link->last_rx + o->dead_ms) {
+		link->last_rx = link->last_rx + gap < now ? link->last_rx + gap : now;
+		/* A link we stopped reading is not silent: we are deaf to it. */
+		bool deaf = sess != NULL && pcd_conn_read_paused(sess->conn);
+		if (sess != NULL && !deaf && now > link->last_rx + o->dead_ms) {
 			close_sess(sess, link->up ? "dead" : "hello-timeout");
 			continue;
 		}
+		/* Full for too long: cut, so that the rest of the tree moves on;
+		 * its subtree re-joins and resumes through the windows. A peer
+		 * that says it is held by a link of its own gets twice as long:
+		 * that link is cut first, and it reads again. */
+		uint64_t bound = (uint64_t)p->slow_link_ms * (link->peer_held ? 2 : 1);
+		if (sess != NULL && link->full && now > link->full_since + gap + bound) {
+			PCD_BUMP(link->cuts[CUT_SLOW]);
+			pcd_log(PCD_LOG_WARNING, "overlay-link-slow",
+			        "neighbour=%s unsent=%zu ms=%llu", link->node,
+			        pcd_conn_unsent(sess->conn),
+			        (unsigned long long)(now - link->full_since));
+			close_sess(sess, "slow");
+			continue;
+		}
+		if (link->full)
+			link->full_since += gap;
 		if (sess == NULL && link->dials && now >= link->next_dial)
 			dial(o, link, now);
 		if (link->up && now >= link->last_tx + o->heartbeat_ms) {
 			struct pc_ovl_msg hb = {.type = PC_OVL_HEARTBEAT,
+			                        .flags = deaf ? PC_OVL_F_HELD : 0,
 			                        .u.heartbeat = {.sent_at = now}};
 			send_msg(link, &hb);
 		}
@@ -1629,6 +1745,30 @@ static void overlay_metrics(const struct pcd_room *room, FILE *out)
 			    "peercdn_overlay_rejected_total{neighbour=\"%s\",reason=\"%s\"} %llu\n",
 			    l->node, refusal_names[r], (unsigned long long)ld(&l->refused[r]));
 	}
+	counter_head(out, "link_cuts_total",
+	             "Links we cut though the peer was not silent: full for longer than "
+	             "slow_link_ms, or past the overflow bound.",
+	             "counter");
+	for (unsigned i = 0; i < o->n_links; i++)
+		for (unsigned c = 0; c < CUT__COUNT; c++)
+			fprintf(out,
+			        "peercdn_overlay_link_cuts_total{neighbour=\"%s\",reason=\"%s\"} "
+			        "%llu\n",
+			        o->links[i].node, cut_names[c],
+			        (unsigned long long)ld(&o->links[i].cuts[c]));
+	counter_head(out, "link_full_total",
+	             "Times a link's unsent output passed the high-water mark (flow control).",
+	             "counter");
+	for (unsigned i = 0; i < o->n_links; i++)
+		fprintf(out, "peercdn_overlay_link_full_total{neighbour=\"%s\"} %llu\n",
+		        o->links[i].node, (unsigned long long)ld(&o->links[i].fulls));
+	counter_head(out, "reading_held_total",
+	             "Times this router stopped reading its other links for a full one.",
+	             "counter");
+	fprintf(out, "peercdn_overlay_reading_held_total %llu\n",
+	        (unsigned long long)ld(&o->holds));
+	counter_head(out, "reading_held", "Whether reading is held now.", "gauge");
+	fprintf(out, "peercdn_overlay_reading_held %llu\n", (unsigned long long)ld(&o->held));
 	counter_head(out, "unknown_peers_total",
 	             "Accepted connections whose first frame named no configured neighbour.",
 	             "counter");

@@ -64,6 +64,9 @@ const char *pc_ovl_type_name(unsigned type);
 enum pc_ovl_flag {
 	PC_OVL_F_RESUME = 0x0001, /* JOIN: last_seq is the last block received; resume after it */
 	PC_OVL_F_END = 0x0002,    /* DATA: the source's last block of this channel */
+	/* HEARTBEAT: the sender has stopped reading this link because another
+	 * of its links is full (docs/overlay.md, "Flow control"). */
+	PC_OVL_F_HELD = 0x0004,
 };
 
 /* HELLO capabilities (bits). Unknown bits are ignored. */

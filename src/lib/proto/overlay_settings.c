@@ -182,6 +182,8 @@ static const struct pc_item overlay_items[] = {
 	      "a HEARTBEAT when nothing else was sent for this long"),
 	PC_MS("dead_ms", pc_overlay_params, dead_ms, 20, 600000, 1000,
 	      "a link silent this long is down"),
+	PC_MS("slow_link_ms", pc_overlay_params, slow_link_ms, 100, 600000, 5000,
+	      "a link whose unsent output stays above the high-water mark this long is cut"),
 	PC_MS("load_every_ms", pc_overlay_params, load_every_ms, 50, 60000, 1000,
 	      "LOAD records are published at least this often (and at every change)"),
 	PC_SECTION("test", test_items, "a numbered test stream (docs/overlay.md, \"The role\")"),
