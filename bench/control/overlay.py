@@ -5,6 +5,7 @@ measured and stopped (by PID) here. One scenario per call:
   overlay.py PEERCDND FEDERATION WORKDIR failover TRIALS
   overlay.py PEERCDND FEDERATION WORKDIR chain BLOCKS BLOCK_BYTES SECONDS GBPS
   overlay.py PEERCDND FEDERATION WORKDIR fanout BLOCKS
+  overlay.py PEERCDND FEDERATION WORKDIR relay BLOCK_BYTES MBYTES
 
 Prints "result KEY VALUE" lines for the script's summary and "check ..."
 lines for what was verified; exits 1 (with "FAIL: ...") when a run measured
@@ -483,6 +484,40 @@ def chain(blocks, block_bytes, seconds, offered_gbps):
           f"(none refused) and forwarded them, CPU {100 * (c1 - c0) / (t1 - t0):.0f} %")
 
 
+def relay(block_bytes, mbytes):
+    """One relay's cost per byte: source -> relay -> sink, only the sink
+    subscribing (so the relay does nothing but relay: no block is logged
+    there), the source publishing as fast as flow control lets it.
+    CPU-seconds of the relay per GB relayed (utime + stime from
+    /proc/PID/stat, 10 ms ticks), and the rate the sink received."""
+    names = ["acme-r1", "acme-r2", "acme-r3"]
+    links = [(names[0], names[1], 10), (names[1], names[2], 10)]
+    configs = overlay_configs({n: ("acme", 100) for n in names}, links)
+    configs[names[2]]["overlay"]["test"] = {"subscribe": [f"{STREAM}@{names[0]}"]}
+    routers = start_routers(configs, links)
+    src, mid, sink = (routers[n] for n in names)
+    time.sleep(1.0)  # the sink's JOIN reaches the source
+    total = max(1, int(mbytes * 1e6 / block_bytes))
+    burst = max(1, int(64e6 / 50 / block_bytes))  # far above what the links take: flow control paces
+    cpu0 = {n: routers[n].cpu_s() for n in names}
+    src.config["overlay"]["test"] = {"channel": STREAM, "interval_ms": 20,
+                                     "block_bytes": block_bytes, "burst": burst, "count": total}
+    src.reload()
+    wait_until(lambda: any(b[0] == total for b in sink.blocks()), 600, "relay blocks arrive")
+    cpu = {n: routers[n].cpu_s() - cpu0[n] for n in names}
+    got = sink.blocks()
+    seqs = [b[0] for b in got]
+    if seqs != list(range(1, total + 1)):
+        fail(f"sink: block sequence has gaps or duplicates ({len(seqs)} of {total})")
+    nbytes = sum(b[1] for b in got)
+    span = (got[-1][3] - got[0][3]) / 1e9
+    print(f"result relay1_gbps {nbytes * 8 / span / 1e9:.2f}")
+    print(f"result relay1_cpu_s_per_gb {cpu[names[1]] / (nbytes / 1e9):.3f}")
+    print(f"result relay1_gbps_per_cpu {nbytes * 8 / 1e9 / max(cpu[names[1]], 1e-9):.2f}")
+    print(f"check relay: {total} blocks of {block_bytes} bytes once, in order; {span:.2f} s; "
+          f"CPU s: " + ", ".join(f"{n} {cpu[n]:.2f}" for n in names), flush=True)
+
+
 # ---- fan-out --------------------------------------------------------------------------
 
 def fanout(blocks):
@@ -557,6 +592,8 @@ try:
         chain(int(ARGS[0]), int(ARGS[1]), float(ARGS[2]), float(ARGS[3]))
     elif SCENARIO == "fanout":
         fanout(int(ARGS[0]))
+    elif SCENARIO == "relay":
+        relay(int(ARGS[0]), float(ARGS[1]))
     else:
         fail(f"unknown scenario {SCENARIO}")
 finally:

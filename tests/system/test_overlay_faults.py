@@ -33,7 +33,6 @@ stream's, and the per-link counters count them alone).
 
 Every process is stopped by PID; every wait is bounded."""
 import hashlib
-import hmac
 import os
 import select
 import signal
@@ -43,6 +42,8 @@ import threading
 import time
 
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+from cryptography.hazmat.primitives.poly1305 import Poly1305
 
 from conftest import free_port
 from test_overlay import (DEADLINE, LINKS, ROUTERS, STREAM, SUBSCRIBERS, blocks, fnv1a,
@@ -128,10 +129,19 @@ class Relay:
         self.listener.close()
 
 
+MAC_LEN = 16
+
+
 def mac(key, data):
-    """HMAC-SHA512-256 as libsodium's crypto_auth_hmacsha512256: HMAC-SHA512
-    truncated to 32 bytes."""
-    return hmac.new(key, data, hashlib.sha512).digest()[:32]
+    """docs/overlay.md, "Authentication": keyed BLAKE2b-128 for a HELLO (seq
+    0, the link key); else Poly1305 under the one-time key that ChaCha20
+    (IETF, block counter 0, nonce 00 00 00 00 || seq) makes from the key."""
+    seq = struct.unpack("!Q", data[16:24])[0]
+    if seq == 0:
+        return hashlib.blake2b(data, digest_size=16, key=key).digest()
+    nonce = bytes(8) + struct.pack("!Q", seq)  # cryptography's: counter, then nonce
+    one_time = Cipher(algorithms.ChaCha20(key, nonce), mode=None).encryptor().update(bytes(32))
+    return Poly1305.generate_tag(one_time, data)
 
 
 def str8(b):
@@ -187,7 +197,7 @@ class FakeRouter:
     def _read_hello(self):
         head = self._read_exact(24)
         length = struct.unpack("!I", head[8:12])[0]
-        rest = self._read_exact(length + 32)
+        rest = self._read_exact(length + MAC_LEN)
         body = head + rest[:length]
         assert head[3] == 1, "the router's first frame is its HELLO"
         assert mac(self.link_key, body) == rest[length:], "its HELLO verifies under the key"

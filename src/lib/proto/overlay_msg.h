@@ -1,6 +1,6 @@
 /* overlay_msg: the wire format of the overlay's virtual links (patent §3.3,
  * claims 5 and 7-10; docs/overlay.md): frames with a fixed header, a body
- * and an HMAC under a per-link, per-session key; the link messages (HELLO,
+ * and a MAC under a per-link, per-session key; the link messages (HELLO,
  * HEARTBEAT, LSA, LSA_ACK, JOIN, PRUNE, DATA) and the control records that
  * DATA blocks of control channels carry (LOAD, POLICY, REPLICA, RESOURCE,
  * REPORT).
@@ -23,8 +23,8 @@
 #define PC_OVL_MAGIC1        0x4f /* 'O' */
 #define PC_OVL_VERSION       1
 #define PC_OVL_HEADER_LEN    24
-#define PC_OVL_MAC_LEN       32 /* crypto_auth_hmacsha512256_BYTES */
-#define PC_OVL_KEY_LEN       32 /* crypto_auth_hmacsha512256_KEYBYTES: a link's key */
+#define PC_OVL_MAC_LEN       16 /* a Poly1305 tag (BLAKE2b-128 for HELLO) */
+#define PC_OVL_KEY_LEN       32 /* a link's key, and each direction's */
 #define PC_OVL_NONCE_LEN     16
 #define PC_OVL_BODY_MAX      262144 /* bytes; a longer length field is absurd */
 #define PC_OVL_FRAME_MIN     (PC_OVL_HEADER_LEN + PC_OVL_MAC_LEN)
@@ -215,8 +215,11 @@ int pc_ovl_encode(const struct pc_ovl_msg *msg, uint8_t *out, size_t out_size);
  * PC_EINVAL   NULL frame (with len > 0) or out. */
 int pc_ovl_decode(const uint8_t *frame, size_t len, struct pc_ovl_msg *out);
 
-/* Sets the MAC of a frame of len bytes (its last PC_OVL_MAC_LEN) under key:
- * HMAC-SHA512-256 of everything before it. */
+/* Sets the MAC of a frame of len bytes (its last PC_OVL_MAC_LEN) under key,
+ * over everything before it: keyed BLAKE2b-128 when the header's seq is 0
+ * (HELLO, the link key), else Poly1305 under the one-time key ChaCha20
+ * makes from key and seq (docs/overlay.md, "Authentication"). A key must
+ * never MAC two different frames with one seq >= 1. */
 void pc_ovl_mac_set(const uint8_t key[PC_OVL_KEY_LEN], uint8_t *frame, size_t len);
 
 /* Whether the frame's MAC verifies under key (constant time). */
