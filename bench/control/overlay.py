@@ -498,7 +498,7 @@ def relay(block_bytes, mbytes):
     src, mid, sink = (routers[n] for n in names)
     time.sleep(1.0)  # the sink's JOIN reaches the source
     total = max(1, int(mbytes * 1e6 / block_bytes))
-    burst = max(1, int(64e6 / 50 / block_bytes))  # far above what the links take: flow control paces
+    burst = max(1, int(10e9 / 8 / 50 / block_bytes))  # 10 Gbit/s offered: flow control paces
     cpu0 = {n: routers[n].cpu_s() for n in names}
     src.config["overlay"]["test"] = {"channel": STREAM, "interval_ms": 20,
                                      "block_bytes": block_bytes, "burst": burst, "count": total}

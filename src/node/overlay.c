@@ -186,6 +186,7 @@ struct ovl {
 	struct ovl_groups *groups;
 	/* Test stream. */
 	uint64_t test_at, test_time; /* test_time: the last bench LOAD record's */
+	uint32_t test_left;          /* blocks of this interval's burst not yet published */
 	uint32_t test_server;
 	uint8_t *frame;   /* PC_OVL_FRAME_MAX bytes: one frame being written */
 	uint8_t *payload; /* PC_OVL_BODY_MAX bytes: one block being built */
@@ -201,6 +202,7 @@ struct ovl {
 
 static struct ovl *of_node(struct pcd_node *node);
 static void close_sess(struct ovl_sess *sess, const char *why);
+static void test_publish(struct ovl *o);
 
 static uint64_t now_mono(void)
 {
@@ -256,9 +258,10 @@ static void link_free(struct ovl_link *link)
 	if (!link->full)
 		return;
 	link->full = false;
-	if (--o->n_full == 0)
+	if (--o->n_full == 0) {
 		hold_reading(o, false);
-	else if (link->sess != NULL)
+		test_publish(o);
+	} else if (link->sess != NULL)
 		pcd_conn_pause_read(link->sess->conn);
 }
 
@@ -696,12 +699,12 @@ static void link_up(struct ovl *o, struct ovl_link *link, uint64_t now)
  * new one comes up. */
 static void link_down(struct ovl *o, struct ovl_link *link, const char *why)
 {
-	link_free(link);
-	link->peer_held = false;
 	if (link->sess != NULL) {
 		link->sess->link = NULL;
 		link->sess = NULL;
 	}
+	link_free(link); /* after: a session being freed is not resumed or paused */
+	link->peer_held = false;
 	if (link->dials)
 		link->next_dial =
 		    now_mono() + link->backoff_ms * (80 + randombytes_uniform(41)) / 100;
@@ -1218,25 +1221,29 @@ static size_t test_load_block(struct ovl *o, uint32_t records)
 	return used;
 }
 
-/* The test stream: every interval, burst blocks (numbered text, stamped
- * and padded to block_bytes, or LOAD records), until block count. */
-static void test_stream(struct ovl *o, const struct pc_overlay_params *p, uint64_t now)
+/* The test stream's blocks still owed this interval, while no link is
+ * full (flow control holds the publisher), for at most half a tick: the
+ * links' input and heartbeats wait for this loop. Called from the timer,
+ * and again when the last full link drains, so a bench source is paced by
+ * its links and not by the tick. */
+static void test_publish(struct ovl *o)
 {
-	if (p->test_channel == NULL || now < o->test_at + p->test_interval_ms)
+	const struct pc_overlay_params *p =
+	    pcd_room_settings(o->room, pcd_node_generation(o->room->node));
+	if (!o->running || p->test_channel == NULL || o->test_left == 0)
 		return;
-	o->test_at = now;
 	const char *channel = p->test_load_records > 0 ? o->load_channel : p->test_channel;
-	/* A burst yields after half a tick: the links' input and heartbeats
-	 * wait for this loop, and a silent link is declared dead. */
 	uint64_t until = mono_ns() + TICK_MS * 500000ull;
-	for (uint32_t b = 0; b < p->test_burst && links_drained(o) && mono_ns() < until; b++) {
+	while (o->test_left > 0 && links_drained(o) && mono_ns() < until) {
 		uint64_t last = 0;
 		uint32_t upstream, n_down;
 		if (pc_ovchan_status(o->chans, channel, &last, &upstream, &n_down) != 0 ||
 		    last == PC_OVCHAN_FRESH)
 			last = 0;
-		if (p->test_count > 0 && last >= p->test_count)
+		if (p->test_count > 0 && last >= p->test_count) {
+			o->test_left = 0;
 			return;
+		}
 		size_t len;
 		if (p->test_load_records > 0) {
 			len = test_load_block(o, p->test_load_records);
@@ -1250,9 +1257,29 @@ static void test_stream(struct ovl *o, const struct pc_overlay_params *p, uint64
 				len = p->test_block_bytes;
 			}
 		}
-		if (pcd_overlay_publish(o->room->node, channel, o->payload, len) != 0)
+		o->test_left--;
+		if (pcd_overlay_publish(o->room->node, channel, o->payload, len) != 0) {
+			o->test_left = 0;
 			return;
+		}
 	}
+}
+
+/* The test stream: every interval, burst blocks (numbered text, stamped
+ * and padded to block_bytes, or LOAD records), until block count. What a
+ * burst could not publish before the next interval is dropped from it,
+ * not owed: the interval and burst set the rate offered. */
+static void test_stream(struct ovl *o, const struct pc_overlay_params *p, uint64_t now)
+{
+	if (p->test_channel == NULL) {
+		o->test_left = 0;
+		return;
+	}
+	if (now < o->test_at + p->test_interval_ms)
+		return;
+	o->test_at = now;
+	o->test_left = p->test_burst > 0 ? p->test_burst : 1;
+	test_publish(o);
 }
 
 /* ---- the other control groups (overlay_groups.c) ---- */
