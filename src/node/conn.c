@@ -319,6 +319,8 @@ static bool conn_read(struct pcd_conn *conn)
 		uint8_t *buf = engine->scratch;
 		size_t room = sizeof(engine->scratch);
 		if (!scratch) {
+			if (engine->proto->read_chunk > room)
+				room = engine->proto->read_chunk;
 			size_t limit =
 			    conn->phase == PHASE_PROXY ? PC_PROXY_V2_MAX : engine->proto->max_input;
 			if (conn->in_len >= limit)

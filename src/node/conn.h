@@ -86,6 +86,11 @@ struct pcd_conn_proto {
 	 * that consumes nothing of max_input bytes is closed. A stream
 	 * protocol that consumes all may leave it 0. */
 	size_t max_input;
+	/* Bytes per recv into the kept input (a frame begun); 0:
+	 * PCD_CONN_READ_CHUNK. A protocol of large frames (the overlay's)
+	 * reads a frame in one or two calls; a protocol with many connections
+	 * keeps it small, as the kept input grows by that much. */
+	size_t read_chunk;
 	/* Unsent output above which the peer is not read; 0: PCD_CONN_OUT_HIGH. */
 	size_t out_high;
 	/* With drained: once unsent output has been above out_low, drained

@@ -188,7 +188,6 @@ struct ovl {
 	uint64_t test_at, test_time; /* test_time: the last bench LOAD record's */
 	uint32_t test_left;          /* blocks of this interval's burst not yet published */
 	uint32_t test_server;
-	uint8_t *frame;   /* PC_OVL_FRAME_MAX bytes: one frame being written */
 	uint8_t *payload; /* PC_OVL_BODY_MAX bytes: one block being built */
 	/* Read by the metrics thread. */
 	pthread_mutex_t routes_lock;
@@ -275,18 +274,22 @@ static bool send_msg(struct ovl_link *link, struct pc_ovl_msg *msg)
 	struct ovl_sess *sess = link->sess;
 	if (sess == NULL)
 		return false;
-	int len = pc_ovl_link_write(&sess->s, msg, link->o->frame, PC_OVL_FRAME_MAX);
-	if (len < 0)
-		return false;
 	struct pcd_conn *conn = sess->conn;
-	if (pcd_conn_unsent(conn) > OUT_MAX ||
-	    !pc_buf_append(pcd_conn_out(conn), link->o->frame, (size_t)len)) {
+	struct pc_buf *out = pcd_conn_out(conn);
+	if (pcd_conn_unsent(conn) > OUT_MAX || !pc_buf_reserve(out, PC_OVL_FRAME_MAX)) {
 		pcd_log(PCD_LOG_WARNING, "overlay-link-stalled", "neighbour=%s unsent=%zu",
 		        link->node, pcd_conn_unsent(conn));
 		PCD_BUMP(link->cuts[CUT_OVERFLOW]);
 		close_sess(sess, "overflow");
 		return false;
 	}
+	/* Encoded in place: a block's payload is copied once, from where it
+	 * was received into what the engine sends. */
+	int len =
+	    pc_ovl_link_write(&sess->s, msg, (uint8_t *)out->data + out->len, out->cap - out->len);
+	if (len < 0)
+		return false;
+	out->len += (size_t)len;
 	PCD_BUMP(link->frames_tx);
 	atomic_store_explicit(&link->bytes_tx,
 	                      atomic_load_explicit(&link->bytes_tx, memory_order_relaxed) +
@@ -976,6 +979,7 @@ static size_t ovl_input(struct pcd_conn *conn, void *state, const uint8_t *in, s
 static const struct pcd_conn_proto ovl_proto = {
     .name = "overlay",
     .max_input = PC_OVL_FRAME_MAX + 1,
+    .read_chunk = 256 * 1024,
     .out_high = OUT_MAX,
     .out_low = LINK_LOW,
     .drained = ovl_drained,
@@ -1546,7 +1550,6 @@ static void overlay_free(struct ovl *o)
 	if (o->links != NULL)
 		sodium_memzero(o->links, o->n_links * sizeof(*o->links));
 	free(o->links);
-	free(o->frame);
 	free(o->payload);
 	free(o->routes);
 	free(o->load_time);
@@ -1580,13 +1583,11 @@ static int overlay_start(struct pcd_room *room)
 	snprintf(o->cdn, sizeof(o->cdn), "%s", m->cdns[self->cdns.items[0]].name);
 	load_channel_of(o->load_channel, sizeof(o->load_channel), o->cdn, o->self);
 	o->links = calloc(p->n_neighbours + 1, sizeof(*o->links));
-	o->frame = malloc(PC_OVL_FRAME_MAX);
 	o->payload = malloc(PC_OVL_BODY_MAX);
 	struct pc_lsdb_params lp = {.self = o->self};
 	struct pc_ovchan_params cp = {.self = o->self};
-	if (o->links == NULL || o->frame == NULL || o->payload == NULL ||
-	    pc_lsdb_new(&lp, &o->lsdb) != 0 || pc_ovchan_new(&cp, &o->chans) != 0 ||
-	    pcd_conn_group_new(&o->group) != 0 ||
+	if (o->links == NULL || o->payload == NULL || pc_lsdb_new(&lp, &o->lsdb) != 0 ||
+	    pc_ovchan_new(&cp, &o->chans) != 0 || pcd_conn_group_new(&o->group) != 0 ||
 	    ovl_groups_new(room->node, o->self, o->cdn, &o->groups) != 0) {
 		overlay_free(o);
 		room->shared = NULL;
