@@ -160,7 +160,7 @@ static const struct pc_item test_items[] = {
 	PC_UINT("block_bytes", pc_overlay_params, test_block_bytes, 0, 200000, 0, NULL,
 	        "pad each test block to this many bytes (bench/control.sh); 0: the short text"),
 	PC_UINT("burst", pc_overlay_params, test_burst, 1, 10000, 1, NULL,
-	        "test blocks published per interval, while no link holds 1 MiB unsent"),
+	        "test blocks published per interval, while no link is full (flow control)"),
 	PC_UINT("count", pc_overlay_params, test_count, 0, UINT32_MAX, 0, NULL,
 	        "the stream stops after this block number; 0: never"),
 	PC_UINT("load_records", pc_overlay_params, test_load_records, 0, 4000, 0, NULL,
