@@ -314,9 +314,10 @@ int pc_ovchan_join(pc_ovchan *t, const pc_lsdb *lsdb, const char *name, uint32_t
 	}
 	struct downstream *d = downstream_of(ch, from);
 	if (d != NULL && from != self &&
-	    (last_seq == PC_OVCHAN_FRESH || (d->epoch != 0 && epoch == d->epoch))) {
-		/* A refresh (or a JOIN that crossed blocks in flight): the
-		 * child keeps its place, and nothing is sent twice. */
+	    (last_seq == PC_OVCHAN_FRESH || (d->epoch != 0 && epoch <= d->epoch))) {
+		/* A refresh, written before the blocks in flight to the child
+		 * (even those of a newer epoch) reached it: the child keeps its
+		 * place, and nothing is sent twice. */
 		d->heard_ms = now_ms;
 		t->stats.refreshes++;
 		return PC_OK;

@@ -800,6 +800,10 @@ static void test_new_epoch_replaces_the_stream(void **state)
 	fw = data_at(t, 300, 2, 0);
 	assert_true(fw.new_epoch);
 	assert_int_equal(fw.n_to, 3);
+	/* 3's refresh, written before epoch 300 reached it, moves nothing. */
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, 200, 3, 0, &j), 0);
+	assert_int_equal(j.n_blocks, 0);
+	assert_int_equal(data_at(t, 300, 3, 0).n_to, 3);
 	pc_ovchan_free(t);
 	pc_lsdb_free(db);
 }
