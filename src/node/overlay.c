@@ -430,8 +430,8 @@ static void send_join(struct ovl *o, uint32_t to, const char *name, uint32_t sou
  * "<provider>/report/<id>"): counted apart from content on each link. */
 static bool control_channel(const char *name)
 {
-	static const char *const groups[] = {"/load/",     "/replica/", "/policy/",
-	                                     "/resource/", "/report/",  NULL};
+	static const char *const groups[] = {"/load/",   "/replica/", "/policy/", "/resource/",
+	                                     "/report/", "/drain/",   NULL};
 	const char *slash = strchr(name, '/');
 	for (const char *const *g = groups; slash != NULL && *g != NULL; g++)
 		if (strncmp(slash, *g, strlen(*g)) == 0)
@@ -1362,6 +1362,13 @@ void pcd_overlay_policy_pushed(struct pcd_node *node, const char *text, size_t l
 	struct ovl *o = of_node(node);
 	if (o != NULL && o->groups != NULL)
 		ovl_groups_policy_pushed(o->groups, text, len);
+}
+
+void pcd_overlay_drain(struct pcd_node *node, const char *server, bool drained)
+{
+	struct ovl *o = of_node(node);
+	if (o != NULL && o->groups != NULL)
+		ovl_groups_drain(o->groups, server, drained);
 }
 
 /* ---- the room ---- */

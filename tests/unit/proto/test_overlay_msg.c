@@ -796,6 +796,9 @@ static void test_link_states(void **state)
 
 /* ---- control records ---- */
 
+static void expect_record_fault(const uint8_t *p, size_t len, int code, uint8_t fault,
+                                size_t want_used);
+
 static int record_round_trip(const struct pc_ovl_record *rec, uint8_t *buf, size_t size,
                              struct pc_ovl_record *out)
 {
@@ -908,6 +911,27 @@ static void test_records(void **state)
 	rec.u.report.agreement = S(""); /* OUTSIDE without an agreement */
 	record_round_trip(&rec, buf, sizeof(buf), &r);
 	assert_int_equal(r.u.report.agreement.len, 0);
+
+	rec = (struct pc_ovl_record){.type = PC_OVL_REC_DRAIN};
+	rec.u.drain = (struct pc_ovl_drain){(uint64_t)1764000000000 << 12 | 0xabc, 1, S("acme-s1")};
+	assert_int_equal(record_round_trip(&rec, buf, sizeof(buf), &r), 4 + 8 + 1 + 1 + 7);
+	assert_int_equal(r.u.drain.version, (uint64_t)1764000000000 << 12 | 0xabc);
+	assert_int_equal(r.u.drain.drained, 1);
+	assert_str(r.u.drain.server, "acme-s1");
+	assert_string_equal(pc_ovl_record_name(PC_OVL_REC_DRAIN), "drain");
+	/* version 0, a state past undrained/drained, a bad name: refused */
+	rec.u.drain.version = 0;
+	assert_int_equal(pc_ovl_record_encode(&rec, buf, sizeof(buf)), PC_EINVAL);
+	rec.u.drain.version = 1;
+	rec.u.drain.drained = 2;
+	assert_int_equal(pc_ovl_record_encode(&rec, buf, sizeof(buf)), PC_EINVAL);
+	rec.u.drain.drained = 0;
+	rec.u.drain.server = S("acme s1");
+	assert_int_equal(pc_ovl_record_encode(&rec, buf, sizeof(buf)), PC_EINVAL);
+	rec.u.drain.server = S("acme-s1");
+	int n = pc_ovl_record_encode(&rec, buf, sizeof(buf));
+	buf[4 + 8] = 2; /* drained */
+	expect_record_fault(buf, (size_t)n, PC_ERANGE, PC_OVL_FAULT_FIELD, (size_t)n);
 }
 
 static void expect_record_fault(const uint8_t *p, size_t len, int code, uint8_t fault,
