@@ -20,7 +20,8 @@
 #    acme-s1 and acme-s2 (tcp every 50 ms, fall 2, rise 2), its verdicts
 #    carried as LOAD records over the overlay. A client loop per redirector
 #    (acme-n2, beta-n2, gamma-n2) and protocol (raw DNS over UDP, raw HTTP
-#    GET answered with a 302) asks, back to back, for objects that named
+#    GET answered with a 302, a raw CDSR request over UDP as docs/cdsr.md
+#    and bench/lib.sh's cdsr_probe send it) asks, back to back, for objects that named
 #    acme-s1 just before it was killed; the figure of a trial is the time
 #    from the SIGKILL to the last answer naming it. A trial fails the run
 #    if an answer still names it 1.9 s after its death or a redirector
@@ -57,7 +58,7 @@
 # per hop; source bytes independent of N.
 #
 # The last line: `ratio failover_p99 VALUE` = 1000 ms (the target) /
-# measured p99 of DNS and HTTP together; above 1.0 means under the target.
+# measured p99 of DNS, HTTP and CDSR together; above 1.0 means under the target.
 BENCH=control
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -115,12 +116,12 @@ p99=$(res "$F" failover_p99_ms)
 echo
 echo "summary ($(nproc) cores, loopback; routers of the release build, one worker each)"
 printf '%-34s %10s %10s %10s  %s\n' failover p50 p99 max "anchor"
-for p in dns http; do
+for p in dns http cdsr; do
 	printf '%-34s %8s ms %8s ms %8s ms  %s\n' "kill -9 -> last $p answer naming it" \
 		"$(res "$F" failover_${p}_p50_ms)" "$(res "$F" failover_${p}_p99_ms)" \
 		"$(res "$F" failover_${p}_max_ms)" "Traffic Control 5-8 s + TTL; gdnsd ~100 s"
 done
-echo "  ($(res "$F" failover_samples) samples: $TRIALS trials x 3 redirectors in 3 CDNs; target p99 < 1000 ms)"
+echo "  ($(res "$F" failover_samples) samples: $TRIALS trials x 3 redirectors in 3 CDNs x 3 protocols; target p99 < 1000 ms)"
 echo "per-hop latency (1 KiB blocks, chain of 5): p50 $(res "$C" hop_p50_us) us, p99 $(res "$C" hop_p99_us) us (target p99 < 1000 us)"
 echo "relay throughput through 5 routers: $(res "$C" relay_gbps) Gbit/s delivered of $(res "$C" relay_offered_gbps) offered" \
 	"($(res "$C" relay_blocks) blocks of $(res "$C" relay_block_bytes) bytes; all 5 routers share $(nproc) cores);" \

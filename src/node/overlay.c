@@ -196,7 +196,7 @@ struct ovl {
 	_Atomic uint64_t unknown_peers, lsas_flooded, lsas_resent, acks_sent;
 	_Atomic uint64_t holds, held; /* times reading was held; whether it is now */
 	_Atomic uint64_t records_applied, records_stale, records_refused, blocks_published;
-	_Atomic uint64_t lsdb_m[9], chan_m[13];
+	_Atomic uint64_t lsdb_m[9], chan_m[17];
 };
 
 static struct ovl *of_node(struct pcd_node *node);
@@ -497,7 +497,7 @@ static void resend_pending(struct ovl *o, struct ovl_link *link, uint64_t now)
 
 /* ---- channels ---- */
 
-static void send_join(struct ovl *o, uint32_t to, const char *name, uint32_t source,
+static void send_join(struct ovl *o, uint32_t to, const char *name, uint32_t source, uint64_t epoch,
                       uint64_t last_seq, bool prune)
 {
 	struct ovl_link *link = up_link(o, to);
@@ -508,7 +508,8 @@ static void send_join(struct ovl *o, uint32_t to, const char *name, uint32_t sou
 	    .flags = !prune && last_seq != PC_OVCHAN_FRESH ? PC_OVL_F_RESUME : 0,
 	    .u.join = {.channel = {name, strlen(name)},
 	               .source = source,
-	               .last_seq = !prune && last_seq != PC_OVCHAN_FRESH ? last_seq : 0},
+	               .last_seq = !prune && last_seq != PC_OVCHAN_FRESH ? last_seq : 0,
+	               .epoch = !prune && last_seq != PC_OVCHAN_FRESH ? epoch : 0},
 	};
 	send_msg(link, &msg);
 }
@@ -518,8 +519,8 @@ static void send_join(struct ovl *o, uint32_t to, const char *name, uint32_t sou
  * "<provider>/report/<id>"): counted apart from content on each link. */
 static bool control_channel(const char *name)
 {
-	static const char *const groups[] = {"/load/",     "/replica/", "/policy/",
-	                                     "/resource/", "/report/",  NULL};
+	static const char *const groups[] = {"/load/",   "/replica/", "/policy/", "/resource/",
+	                                     "/report/", "/drain/",   NULL};
 	const char *slash = strchr(name, '/');
 	for (const char *const *g = groups; slash != NULL && *g != NULL; g++)
 		if (strncmp(slash, *g, strlen(*g)) == 0)
@@ -528,12 +529,13 @@ static bool control_channel(const char *name)
 }
 
 static void send_block(struct ovl *o, struct ovl_link *link, const char *name, uint32_t source,
-                       uint64_t seq, const uint8_t *data, size_t len)
+                       uint64_t epoch, uint64_t seq, const uint8_t *data, size_t len)
 {
 	struct pc_ovl_msg msg = {
 	    .type = PC_OVL_DATA,
 	    .u.data = {.channel = {name, strlen(name)},
 	               .source = source,
+	               .epoch = epoch,
 	               .block_seq = seq,
 	               .payload = data,
 	               .payload_len = len},
@@ -567,7 +569,7 @@ static void forward(struct ovl *o, const char *name, uint32_t source, uint64_t s
 	for (uint32_t i = 0; i < n; i++) {
 		struct ovl_link *link = up_link(o, to[i]);
 		if (link != NULL)
-			send_block(o, link, name, source, seq, data, len);
+			send_block(o, link, name, source, fw->epoch, seq, data, len);
 	}
 	if (local)
 		deliver(o, name, source, seq, data, len);
@@ -578,7 +580,7 @@ static void joined(struct ovl *o, const char *name, uint32_t source, uint32_t fr
                    const struct pc_ovchan_joined *j)
 {
 	uint32_t upstream = j->upstream;
-	uint64_t last_seq = j->last_seq;
+	uint64_t last_seq = j->last_seq, epoch = j->epoch;
 	bool join_upstream = j->join_upstream;
 	struct ovl_link *link = from == o->self ? NULL : up_link(o, from);
 	for (uint32_t i = 0; i < j->n_blocks; i++) {
@@ -586,26 +588,33 @@ static void joined(struct ovl *o, const char *name, uint32_t source, uint32_t fr
 		if (from == o->self)
 			deliver(o, name, source, b->seq, b->data, b->len);
 		else if (link != NULL)
-			send_block(o, link, name, source, b->seq, b->data, b->len);
+			send_block(o, link, name, source, j->blocks_epoch, b->seq, b->data, b->len);
 	}
 	if (join_upstream && upstream != PC_OVERLAY_ROUTER_NONE)
-		send_join(o, upstream, name, source, last_seq, false);
+		send_join(o, upstream, name, source, epoch, last_seq, false);
 }
 
 static void on_reroute(void *arg, const struct pc_ovchan_event *ev)
 {
 	struct ovl *o = arg;
 	if (ev->old_upstream != PC_OVERLAY_ROUTER_NONE && ev->old_upstream != ev->upstream)
-		send_join(o, ev->old_upstream, ev->name, ev->source, 0, true);
+		send_join(o, ev->old_upstream, ev->name, ev->source, 0, 0, true);
 	if (ev->upstream != PC_OVERLAY_ROUTER_NONE)
-		send_join(o, ev->upstream, ev->name, ev->source, ev->last_seq, false);
+		send_join(o, ev->upstream, ev->name, ev->source, ev->epoch, ev->last_seq, false);
+}
+
+/* Soft state: the JOIN repeated to the parent, with what we hold, so a
+ * parent that lost us (restarted, or expired us) takes us back. */
+static void on_refresh(void *arg, const struct pc_ovchan_event *ev)
+{
+	send_join(arg, ev->upstream, ev->name, ev->source, ev->epoch, ev->last_seq, false);
 }
 
 static void on_pruned(void *arg, const struct pc_ovchan_event *ev)
 {
 	struct ovl *o = arg;
 	if (ev->old_upstream != PC_OVERLAY_ROUTER_NONE)
-		send_join(o, ev->old_upstream, ev->name, ev->source, 0, true);
+		send_join(o, ev->old_upstream, ev->name, ev->source, 0, 0, true);
 }
 
 /* A channel may cross a link within a CDN, or a peering link whose two
@@ -640,8 +649,8 @@ static void on_join(struct ovl *o, struct ovl_link *link, const struct pc_ovl_ms
 	}
 	uint64_t last = msg->flags & PC_OVL_F_RESUME ? msg->u.join.last_seq : PC_OVCHAN_FRESH;
 	struct pc_ovchan_joined j;
-	if (pc_ovchan_join(o->chans, o->lsdb, name, msg->u.join.source, link->peer, last, &j) !=
-	    0) {
+	if (pc_ovchan_join(o->chans, o->lsdb, name, msg->u.join.source, link->peer,
+	                   msg->u.join.epoch, last, now, &j) != 0) {
 		PCD_BUMP(link->refused[REFUSED_JOIN]);
 		return;
 	}
@@ -657,14 +666,14 @@ static void on_data(struct ovl *o, struct ovl_link *link, const struct pc_ovl_da
 		return;
 	}
 	struct pc_ovchan_forward fw;
-	if (pc_ovchan_data(o->chans, name, link->peer, d->block_seq, d->payload, d->payload_len,
-	                   now, &fw) != 0)
+	if (pc_ovchan_data(o->chans, name, link->peer, d->epoch, d->block_seq, d->payload,
+	                   d->payload_len, now, &fw) != 0)
 		return;
 	if (fw.verdict == PC_OVCHAN_FORWARD)
 		forward(o, name, d->source, d->block_seq, d->payload, d->payload_len, &fw);
 	else if (fw.verdict == PC_OVCHAN_UNKNOWN) {
 		PCD_BUMP(link->refused[REFUSED_UNKNOWN]);
-		send_join(o, link->peer, name, d->source, 0, true);
+		send_join(o, link->peer, name, d->source, 0, 0, true);
 	}
 }
 
@@ -1314,12 +1323,13 @@ static void mirror_stats(struct ovl *o)
 	for (unsigned i = 0; i < 9; i++)
 		atomic_store_explicit(&o->lsdb_m[i], lv[i], memory_order_relaxed);
 	const struct pc_ovchan_stats *c = pc_ovchan_stats(o->chans);
-	const uint64_t cv[13] = {
+	const uint64_t cv[17] = {
 	    c->joins,         c->prunes,     c->blocks_in,      c->blocks_forwarded,
 	    c->blocks_resent, c->duplicates, c->not_upstream,   c->unknown,
 	    c->gaps,          c->overflows,  c->rejected_joins, c->channels_pruned,
-	    c->reroutes};
-	for (unsigned i = 0; i < 13; i++)
+	    c->reroutes,      c->refreshes,  c->joins_expired,  c->new_epochs,
+	    c->stale_epochs};
+	for (unsigned i = 0; i < 17; i++)
 		atomic_store_explicit(&o->chan_m[i], cv[i], memory_order_relaxed);
 }
 
@@ -1410,6 +1420,7 @@ static void service(struct ovl *o, uint64_t now)
 		copy_routes(o, now);
 		subscribe_loads(o, now);
 	}
+	pc_ovchan_refresh(o->chans, now, on_refresh, o);
 	publish_load(o, now);
 	groups_tick(o, now, second || spf);
 	test_stream(o, p, now);
@@ -1451,7 +1462,7 @@ int pcd_overlay_publish(struct pcd_node *node, const char *channel, const uint8_
 		last = 0;
 	uint64_t now = now_mono();
 	struct pc_ovchan_forward fw;
-	if (pc_ovchan_data(o->chans, channel, o->self, last + 1, payload, len, now, &fw) != 0)
+	if (pc_ovchan_data(o->chans, channel, o->self, 0, last + 1, payload, len, now, &fw) != 0)
 		return -ENOMEM;
 	if (fw.verdict != PC_OVCHAN_FORWARD)
 		return -EINVAL; /* a channel of another source by that name */
@@ -1474,7 +1485,8 @@ int pcd_overlay_subscribe(struct pcd_node *node, const char *channel, uint32_t s
 	if (o->n_subs == MAX_SUBS)
 		return -ENOSPC;
 	struct pc_ovchan_joined j;
-	if (pc_ovchan_join(o->chans, o->lsdb, channel, source, o->self, PC_OVCHAN_FRESH, &j) != 0)
+	if (pc_ovchan_join(o->chans, o->lsdb, channel, source, o->self, 0, PC_OVCHAN_FRESH,
+	                   now_mono(), &j) != 0)
 		return -EINVAL;
 	struct ovl_sub *sub = &o->subs[o->n_subs++];
 	memcpy(sub->channel, channel, len + 1);
@@ -1497,6 +1509,13 @@ void pcd_overlay_policy_pushed(struct pcd_node *node, const char *text, size_t l
 	struct ovl *o = of_node(node);
 	if (o != NULL && o->groups != NULL)
 		ovl_groups_policy_pushed(o->groups, text, len);
+}
+
+void pcd_overlay_drain(struct pcd_node *node, const char *server, bool drained)
+{
+	struct ovl *o = of_node(node);
+	if (o != NULL && o->groups != NULL)
+		ovl_groups_drain(o->groups, server, drained);
 }
 
 /* ---- the room ---- */
@@ -1526,7 +1545,8 @@ static bool overlay_needs_restart(const void *old_settings, const void *new_sett
 {
 	const struct pc_overlay_params *a = old_settings, *b = new_settings;
 	if (a->router_id != b->router_id || a->n_neighbours != b->n_neighbours ||
-	    a->heartbeat_ms != b->heartbeat_ms || a->dead_ms != b->dead_ms)
+	    a->heartbeat_ms != b->heartbeat_ms || a->dead_ms != b->dead_ms ||
+	    a->join_refresh_ms != b->join_refresh_ms)
 		return true;
 	for (uint32_t i = 0; i < a->n_neighbours; i++) {
 		const struct pc_overlay_neighbour *x = &a->neighbours[i], *y = &b->neighbours[i];
@@ -1585,7 +1605,10 @@ static int overlay_start(struct pcd_room *room)
 	o->links = calloc(p->n_neighbours + 1, sizeof(*o->links));
 	o->payload = malloc(PC_OVL_BODY_MAX);
 	struct pc_lsdb_params lp = {.self = o->self};
-	struct pc_ovchan_params cp = {.self = o->self};
+	/* Our channels' epoch: the start time, so our streams after a
+	 * restart replace the old ones at every subscriber. */
+	struct pc_ovchan_params cp = {
+	    .self = o->self, .join_refresh_ms = p->join_refresh_ms, .epoch = pcd_now_ms()};
 	if (o->links == NULL || o->payload == NULL || pc_lsdb_new(&lp, &o->lsdb) != 0 ||
 	    pc_ovchan_new(&cp, &o->chans) != 0 || pcd_conn_group_new(&o->group) != 0 ||
 	    ovl_groups_new(room->node, o->self, o->cdn, &o->groups) != 0) {
@@ -1815,13 +1838,14 @@ static void overlay_metrics(const struct pcd_room *room, FILE *out)
 	        "peercdn_overlay_lsdb_total{event=\"acks_sent\"} %llu\n",
 	        (unsigned long long)ld(&o->lsas_flooded), (unsigned long long)ld(&o->lsas_resent),
 	        (unsigned long long)ld(&o->acks_sent));
-	static const char *const chan_names[13] = {
+	static const char *const chan_names[17] = {
 	    "joins",         "prunes",     "blocks_in",      "blocks_forwarded",
 	    "blocks_resent", "duplicates", "not_upstream",   "unknown",
 	    "gaps",          "overflows",  "rejected_joins", "channels_pruned",
-	    "reroutes"};
+	    "reroutes",      "refreshes",  "joins_expired",  "new_epochs",
+	    "stale_epochs"};
 	counter_head(out, "channel_total", "Channel events (overlay_channel).", "counter");
-	for (unsigned i = 0; i < 13; i++)
+	for (unsigned i = 0; i < 17; i++)
 		fprintf(out, "peercdn_overlay_channel_total{event=\"%s\"} %llu\n", chan_names[i],
 		        (unsigned long long)ld(&o->chan_m[i]));
 	counter_head(out, "records_total", "LOAD records received, by what became of them.",

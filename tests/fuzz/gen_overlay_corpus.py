@@ -46,13 +46,15 @@ def lsa(origin=1, seq=5, age=0, links=((2, 10), (3, 1)), cdn=b"acme", count=None
             b"".join(struct.pack("!II", n, cost) for n, cost in links))
 
 
-def join(channel=b"abc/live", source=2, last=0):
-    return struct.pack("!IQ", source, last) + str8(channel)
+def join(channel=b"abc/live", source=2, last=0, epoch=0):
+    return struct.pack("!IQQ", source, epoch, last) + str8(channel)
 
 
-def data(payload=b"hello", channel=b"acme/load", source=1, block=1, plen=None):
+def data(payload=b"hello", channel=b"acme/load", source=1, block=1, plen=None,
+         epoch=1764000000000):
     n = len(payload) if plen is None else plen
-    return struct.pack("!IQ", source, block) + str8(channel) + struct.pack("!I", n) + payload
+    return (struct.pack("!IQQ", source, epoch, block) + str8(channel) + struct.pack("!I", n) +
+            payload)
 
 
 def record(rtype, body, length=None):
@@ -84,6 +86,10 @@ def resource(services=(b"web", b"live"), prefixes=None):
                   struct.pack("!H", len(pfx)) + b"".join(pfx))
 
 
+def drain(server=b"acme-s1", drained=1, version=(1764000000000 << 12) | 7):
+    return record(6, struct.pack("!QB", version, drained) + str8(server))
+
+
 def report(line=b"ts=2026-11-25T10:00:00.123Z provider=abc branch=PEER", agreement=b"acme-beta"):
     return record(5, struct.pack("!IQ", 4, 17) + str8(b"abc") + str8(agreement) +
                   struct.pack("!H", len(line)) + line)
@@ -103,7 +109,7 @@ def seeds():
     yield "lsa_256", frame(3, lsa(links=[(10 + i, 1 + i) for i in range(256)]))
     yield "lsa_ack", frame(4, struct.pack("!H", 2) + struct.pack("!IIII", 1, 5, 2, 7))
     yield "join", frame(5, join())
-    yield "join_resume", frame(5, join(last=41), flags=1)
+    yield "join_resume", frame(5, join(last=41, epoch=1764000000000), flags=1)
     yield "join_path", frame(5, join(channel=b"abc/sports/hd%20x"))
     yield "prune", frame(6, join())
     yield "prune_last_seq", frame(6, join(last=22))  # found by libFuzzer: PRUNE keeps its bytes
@@ -114,6 +120,7 @@ def seeds():
     yield "data_replica", frame(7, data(replica() + replica(1), channel=b"acme/replica"))
     yield "data_resource", frame(7, data(resource(), channel=b"isp200/resource"))
     yield "data_report", frame(7, data(report() + report(agreement=b""), channel=b"abc/report"))
+    yield "data_drain", frame(7, data(drain() + drain(drained=0), channel=b"acme/load/00000007"))
     yield "data_unknown_record", frame(7, data(record(77, b"xyz") + load()))
     yield "data_record_trailing", frame(7, data(record(3, replica()[4:] + b"\xee")))
     yield "records_raw", load() + policy() + replica() + resource() + report()
@@ -149,6 +156,7 @@ def seeds():
     yield "record_services_over", frame(7, data(resource(services=[b"s"] * 33)))
     yield "record_policy_past", frame(7, data(policy(total=5, offset=3, chunk=b"abc")))
     yield "record_line_nl", frame(7, data(report(line=b"a\nb")))
+    yield "record_drain_bad", frame(7, data(drain(drained=2) + drain(version=0)))
     yield "record_length_over", frame(7, data(record(1, b"\0" * 4, length=40)))
 
 

@@ -273,13 +273,13 @@ def lsa_body(origin, seq, cdn, links):
             b"".join(struct.pack("!II", n, c) for n, c in links))
 
 
-def join_body(source, channel, last=0):
-    return struct.pack("!IQ", source, last) + str8(channel)
+def join_body(source, channel, last=0, epoch=0):
+    return struct.pack("!IQQ", source, epoch, last) + str8(channel)
 
 
-def data_body(source, seq, channel, payload):
-    return (struct.pack("!IQ", source, seq) + str8(channel) + struct.pack("!I", len(payload)) +
-            payload)
+def data_body(source, seq, channel, payload, epoch=1):
+    return (struct.pack("!IQQ", source, epoch, seq) + str8(channel) +
+            struct.pack("!I", len(payload)) + payload)
 
 
 def sent(d, neighbour):

@@ -49,7 +49,7 @@ const char *pc_ovl_record_name(unsigned type)
 	static const char *const names[PC_OVL_REC__COUNT] = {
 	    [PC_OVL_REC_LOAD] = "load",       [PC_OVL_REC_POLICY] = "policy",
 	    [PC_OVL_REC_REPLICA] = "replica", [PC_OVL_REC_RESOURCE] = "resource",
-	    [PC_OVL_REC_REPORT] = "report",
+	    [PC_OVL_REC_REPORT] = "report",   [PC_OVL_REC_DRAIN] = "drain",
 	};
 	return type > 0 && type < PC_OVL_REC__COUNT ? names[type] : "unknown";
 }
@@ -367,11 +367,13 @@ static void write_body(const struct pc_ovl_msg *m, struct writer *w)
 	case PC_OVL_JOIN:
 	case PC_OVL_PRUNE:
 		w_be(w, m->u.join.source, 4);
+		w_be(w, m->u.join.epoch, 8);    /* PRUNE: sent 0, ignored */
 		w_be(w, m->u.join.last_seq, 8); /* PRUNE: sent 0, ignored */
 		w_str8(w, m->u.join.channel);
 		break;
 	case PC_OVL_DATA:
 		w_be(w, m->u.data.source, 4);
+		w_be(w, m->u.data.epoch, 8);
 		w_be(w, m->u.data.block_seq, 8);
 		w_str8(w, m->u.data.channel);
 		w_be(w, m->u.data.payload_len, 4);
@@ -550,6 +552,7 @@ static int decode_body(struct reader *r, struct pc_ovl_msg *out)
 	case PC_OVL_PRUNE: {
 		struct pc_ovl_join *j = &out->u.join;
 		j->source = (uint32_t)r_be(r, 4);
+		j->epoch = r_be(r, 8);
 		j->last_seq = r_be(r, 8);
 		j->channel = r_str(r, 1);
 		if (r->short_)
@@ -563,6 +566,7 @@ static int decode_body(struct reader *r, struct pc_ovl_msg *out)
 	case PC_OVL_DATA: {
 		struct pc_ovl_data *d = &out->u.data;
 		d->source = (uint32_t)r_be(r, 4);
+		d->epoch = r_be(r, 8);
 		d->block_seq = r_be(r, 8);
 		d->channel = r_str(r, 1);
 		d->payload_len = (size_t)r_be(r, 4);
@@ -841,6 +845,9 @@ static bool record_ok(const struct pc_ovl_record *rec)
 		        pc_ovl_name_ok(r->agreement.p, r->agreement.len)) &&
 		       r->line.p != NULL && line_ok(r->line.p, r->line.len);
 	}
+	case PC_OVL_REC_DRAIN:
+		return rec->u.drain.version > 0 && rec->u.drain.drained <= 1 &&
+		       pc_ovl_name_ok(rec->u.drain.server.p, rec->u.drain.server.len);
 	default:
 		return false;
 	}
@@ -909,6 +916,11 @@ int pc_ovl_record_encode(const struct pc_ovl_record *rec, uint8_t *out, size_t o
 		w_str8(&w, rec->u.report.agreement);
 		w_be(&w, rec->u.report.line.len, 2);
 		w_bytes(&w, rec->u.report.line.p, rec->u.report.line.len);
+		break;
+	case PC_OVL_REC_DRAIN:
+		w_be(&w, rec->u.drain.version, 8);
+		w_u8(&w, rec->u.drain.drained);
+		w_str8(&w, rec->u.drain.server);
 		break;
 	}
 	if (w.over)
@@ -983,6 +995,13 @@ static int decode_record_body(struct reader *r, struct pc_ovl_record *out)
 		rep->line = r_str(r, 2);
 		break;
 	}
+	case PC_OVL_REC_DRAIN: {
+		struct pc_ovl_drain *d = &out->u.drain;
+		d->version = r_be(r, 8);
+		d->drained = (uint8_t)r_be(r, 1);
+		d->server = r_str(r, 1);
+		break;
+	}
 	default:
 		return fail(&out->fault, PC_OVL_FAULT_TYPE, PC_ENOTSUP);
 	}
@@ -997,6 +1016,9 @@ static int decode_record_body(struct reader *r, struct pc_ovl_record *out)
 			names = false;
 		if (out->type == PC_OVL_REC_REPORT &&
 		    (out->u.report.origin == 0 || out->u.report.serial == 0))
+			names = false;
+		if (out->type == PC_OVL_REC_DRAIN &&
+		    (out->u.drain.version == 0 || out->u.drain.drained > 1))
 			names = false;
 		if (out->type == PC_OVL_REC_RESOURCE) {
 			const struct pc_ovl_resource *res = &out->u.resource;

@@ -3,7 +3,7 @@
  * and a MAC under a per-link, per-session key; the link messages (HELLO,
  * HEARTBEAT, LSA, LSA_ACK, JOIN, PRUNE, DATA) and the control records that
  * DATA blocks of control channels carry (LOAD, POLICY, REPLICA, RESOURCE,
- * REPORT).
+ * REPORT, DRAIN).
  *
  * Pure: no I/O, no allocation, no globals, no clock; random nonces and
  * times come from the caller. Decoders are total over any input (they never
@@ -154,19 +154,24 @@ struct pc_ovl_lsa_ack {
 struct pc_ovl_ack_entry pc_ovl_ack_at(const struct pc_ovl_lsa_ack *ack, size_t i);
 
 /* JOIN and PRUNE: subscription toward source along the reverse shortest
- * path. last_seq means something only with PC_OVL_F_RESUME (JOIN). */
+ * path. last_seq and epoch mean something only with PC_OVL_F_RESUME
+ * (JOIN). */
 struct pc_ovl_join {
 	struct pc_ovl_str channel; /* "<provider-or-cdn>/<name>" */
 	uint32_t source;           /* the router where the channel enters the overlay */
 	uint64_t last_seq;         /* the last block the joiner holds */
+	uint64_t epoch;            /* the stream last_seq belongs to (see pc_ovl_data) */
 };
 
 struct pc_ovl_data {
 	struct pc_ovl_str channel;
 	uint32_t source;
-	uint64_t block_seq; /* 1.. per channel and source, +1 per block */
+	uint64_t block_seq; /* 1.. per channel, source and epoch, +1 per block */
 	const uint8_t *payload;
 	size_t payload_len; /* <= what fits PC_OVL_BODY_MAX */
+	/* The source's stream: its start time (unix ms). A restarted source
+	 * numbers blocks from 1 again under a higher epoch. */
+	uint64_t epoch;
 };
 
 /* A frame. Decoding fills it with views into the frame; a sender fills it
@@ -302,6 +307,7 @@ enum pc_ovl_record_type {
 	PC_OVL_REC_REPLICA = 3,
 	PC_OVL_REC_RESOURCE = 4,
 	PC_OVL_REC_REPORT = 5,
+	PC_OVL_REC_DRAIN = 6,
 	PC_OVL_REC__COUNT,
 };
 
@@ -381,6 +387,15 @@ struct pc_ovl_report {
 	struct pc_ovl_str line;      /* pc_report_format's line, printable ASCII */
 };
 
+/* An operator drained (or undrained) server: every redirector of its CDN,
+ * and the peers' that hear the CDN's load channels, stop (or resume)
+ * choosing it. The highest version per server wins. */
+struct pc_ovl_drain {
+	uint64_t version; /* 1.. ; the issuer's unix ms << 12 | its router id's low 12 bits */
+	uint8_t drained;  /* 1 drained, 0 undrained */
+	struct pc_ovl_str server;
+};
+
 struct pc_ovl_record {
 	uint8_t type; /* enum pc_ovl_record_type */
 	union {
@@ -389,6 +404,7 @@ struct pc_ovl_record {
 		struct pc_ovl_replica replica;
 		struct pc_ovl_resource resource;
 		struct pc_ovl_report report;
+		struct pc_ovl_drain drain;
 	} u;
 	uint8_t fault; /* decoding only: enum pc_ovl_fault */
 };

@@ -186,6 +186,8 @@ static const struct pc_item overlay_items[] = {
 	      "a link whose unsent output stays above the high-water mark this long is cut"),
 	PC_MS("load_every_ms", pc_overlay_params, load_every_ms, 50, 60000, 1000,
 	      "LOAD records are published at least this often (and at every change)"),
+	PC_MS("join_refresh_ms", pc_overlay_params, join_refresh_ms, 50, 600000, 10000,
+	      "a JOIN is repeated this often; a child silent for 3 of these is pruned"),
 	PC_SECTION("test", test_items, "a numbered test stream (docs/overlay.md, \"The role\")"),
 	PC_END,
 };
