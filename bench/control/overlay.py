@@ -419,6 +419,8 @@ def chain(blocks, block_bytes, seconds, offered_gbps):
     names = [f"acme-c{i}" for i in range(1, 6)]
     links = [(names[i], names[i + 1], 10) for i in range(4)]
     configs = overlay_configs({n: ("acme", 100) for n in names}, links)
+    for cfg in configs.values():  # as in relay(): a starved router must not flap
+        cfg["overlay"].update({"heartbeat_ms": 100, "dead_ms": 1500})
     for n in names[1:]:
         configs[n]["overlay"]["test"] = {"subscribe": [f"{STREAM}@{names[0]}"]}
     routers = start_routers(configs, links)
