@@ -74,76 +74,83 @@ static uint8_t wire_scheme(enum pc_scheme scheme)
 	                                  : PC_CDSR_SCHEME_HTTP;
 }
 
-/* Hint texts are built in one buffer no larger than any response can be:
- * a hint that does not fit there would not fit the response either. */
-struct hint_text {
-	char buf[PC_CDSR_REQUEST_MAX];
-	size_t used;
+/* Hints are written straight into the response. They keep the limits of
+ * the response's hint list, so that the same hints are left out as when
+ * they were collected first: at most PC_CDSR_MAX_HINTS, none empty, and
+ * no more text in all than a request can hold. */
+struct hints {
+	struct pc_cdsr_ok_writer *w;
+	uint32_t n;
+	size_t text;
 };
 
-static void add_hint(struct pc_cdsr_response *resp, struct hint_text *text, uint8_t kind,
-                     const char *parts[], const size_t lens[], int n_parts, bool lower)
+static char *hint_space(struct hints *h, uint8_t kind, size_t len)
 {
-	if (resp->n_hints >= PC_CDSR_MAX_HINTS)
-		return;
-	size_t total = 0;
-	for (int i = 0; i < n_parts; i++)
-		total += lens[i];
-	if (total == 0 || total > UINT16_MAX || total > sizeof(text->buf) - text->used)
-		return;
-	char *start = text->buf + text->used;
-	char *p = start;
-	for (int i = 0; i < n_parts; i++) {
-		for (size_t k = 0; k < lens[i]; k++) {
-			char c = parts[i][k];
-			*p++ = lower && c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-		}
+	if (h->n >= PC_CDSR_MAX_HINTS || len == 0 || len > UINT16_MAX ||
+	    len > PC_CDSR_REQUEST_MAX - h->text)
+		return NULL;
+	h->n++;
+	h->text += len;
+	return (char *)pc_cdsr_ok_option(h->w, kind, len);
+}
+
+static void add_domain(struct hints *h, const struct pc_cdn *cdn)
+{
+	char *p = hint_space(h, PC_CDSR_OPT_HINT_DOMAIN, cdn->domain_len);
+	if (p != NULL)
+		memcpy(p, cdn->domain, cdn->domain_len);
+}
+
+static void copy_lower(char *to, const char *from, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = from[i];
+		to[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 	}
-	text->used += total;
-	resp->hints[resp->n_hints++] =
-	    (struct pc_cdsr_hint){.kind = kind, .text = start, .len = (uint16_t)total};
 }
 
 /* Predictive hints (§4.4): the domains whose hosts this CDSR system
  * serves, then the URL prefixes of the provider's origins and directories
- * under the URL's own host. */
+ * under the URL's own host, in lower case. */
 static void add_hints(const pc_model *model, const pc_url *url, const pc_decision *decision,
-                      struct pc_cdsr_response *resp, struct hint_text *text)
+                      struct hints *h)
 {
 	const struct pc_cdn *own = &model->cdns[url->name.cdn];
 	const struct pc_cdn *serving = &model->cdns[decision->cdn];
-	const char *parts[6];
-	size_t lens[6];
-	parts[0] = own->domain;
-	lens[0] = own->domain_len;
-	add_hint(resp, text, PC_CDSR_OPT_HINT_DOMAIN, parts, lens, 1, false);
-	if (serving != own) {
-		parts[0] = serving->domain;
-		lens[0] = serving->domain_len;
-		add_hint(resp, text, PC_CDSR_OPT_HINT_DOMAIN, parts, lens, 1, false);
-	}
+	add_domain(h, own);
+	if (serving != own)
+		add_domain(h, serving);
 	const struct pc_provider *provider = &model->providers[url->name.provider];
-	/* "http://abc.cdn.acme.net" [":8080"] "/" host "/" */
+	/* "http://abc.cdn.acme.net" [":8080"] "/" host "/": the stem before
+	 * the host is the same in every prefix, lower-cased once into the
+	 * first and copied from there. The authority, port included, is
+	 * everything up to the '/' before the content host (pc_url_parse
+	 * found both). */
 	const char *scheme = pc_redirect_scheme_text(url->scheme);
-	/* The authority, port included, is everything up to the '/' before
-	 * the content host (pc_url_parse found both). */
+	size_t scheme_len = strlen(scheme);
 	size_t authority_len = (size_t)(url->content_host - 1 - url->host);
-	parts[0] = scheme;
-	lens[0] = strlen(scheme);
-	parts[1] = "://";
-	lens[1] = 3;
-	parts[2] = url->host;
-	lens[2] = authority_len;
-	parts[3] = "/";
-	lens[3] = 1;
-	parts[5] = "/";
-	lens[5] = 1;
-	for (uint32_t i = 0; i < provider->n_origin_hosts + provider->n_directory_hosts; i++) {
-		parts[4] = i < provider->n_origin_hosts
-		               ? provider->origin_hosts[i]
-		               : provider->directory_hosts[i - provider->n_origin_hosts];
-		lens[4] = strlen(parts[4]);
-		add_hint(resp, text, PC_CDSR_OPT_HINT_PREFIX, parts, lens, 6, true);
+	size_t stem_len = scheme_len + 3 + authority_len + 1;
+	const char *stem = NULL;
+	uint32_t n_hosts = provider->n_origin_hosts + provider->n_directory_hosts;
+	for (uint32_t i = 0; i < n_hosts; i++) {
+		const char *host = i < provider->n_origin_hosts
+		                       ? provider->origin_hosts[i]
+		                       : provider->directory_hosts[i - provider->n_origin_hosts];
+		size_t host_len = strlen(host);
+		char *p = hint_space(h, PC_CDSR_OPT_HINT_PREFIX, stem_len + host_len + 1);
+		if (p == NULL)
+			continue; /* too long for the hint list, or the answer is full */
+		if (stem != NULL) {
+			memcpy(p, stem, stem_len);
+		} else {
+			copy_lower(p, scheme, scheme_len);
+			memcpy(p + scheme_len, "://", 3);
+			copy_lower(p + scheme_len + 3, url->host, authority_len);
+			p[stem_len - 1] = '/';
+			stem = p;
+		}
+		copy_lower(p + stem_len, host, host_len);
+		p[stem_len + host_len] = '/';
 	}
 }
 
@@ -187,25 +194,28 @@ size_t pc_cdsr_answer(const struct pc_answer_ctx *ctx, const struct pc_cdsr_quer
 	const pc_decision *decision = &res->decision;
 
 	const struct pc_cdn *serving = &model->cdns[decision->cdn];
-	struct pc_cdsr_response resp = {
-	    .version = PC_CDSR_VERSION,
-	    .status = PC_CDSR_OK,
-	    .nonce = req.nonce,
-	    .validity_s = serving->dns_ttl != 0 ? serving->dns_ttl : PC_CDSR_VALIDITY_DEFAULT,
-	    .reason_flags = decision->flags,
-	    .branch = (uint8_t)decision->branch,
-	    .reuse = PC_CDSR_REUSE_HOST,
-	    .scheme = wire_scheme(url.scheme),
-	    .port = target.port,
-	    .server = *target.address,
-	};
-	struct hint_text text;
-	text.used = 0;
-	if (req.flags & PC_CDSR_F_HINTS)
-		add_hints(model, &url, decision, &resp, &text);
-	int len = pc_cdsr_response_write(&resp, req.len, out, out_size);
-	if (len <= 0)
+	/* Only the body: the hints go straight into out (add_hints). */
+	struct pc_cdsr_response resp;
+	resp.version = PC_CDSR_VERSION;
+	resp.status = PC_CDSR_OK;
+	resp.nonce = req.nonce;
+	resp.validity_s = serving->dns_ttl != 0 ? serving->dns_ttl : PC_CDSR_VALIDITY_DEFAULT;
+	resp.reason_flags = decision->flags;
+	resp.branch = (uint8_t)decision->branch;
+	resp.reuse = PC_CDSR_REUSE_HOST;
+	resp.scheme = wire_scheme(url.scheme);
+	resp.port = target.port;
+	resp.server = *target.address;
+	resp.reuse_prefix = NULL;
+	resp.reuse_prefix_len = 0;
+	resp.n_hints = 0;
+	struct pc_cdsr_ok_writer w;
+	if (pc_cdsr_ok_begin(&w, &resp, req.len, out, out_size) != PC_OK)
 		return 0;
+	struct hints h = {&w, 0, 0};
+	if (req.flags & PC_CDSR_F_HINTS)
+		add_hints(model, &url, decision, &h);
+	size_t len = pc_cdsr_ok_end(&w);
 	res->status = out[PC_CDSR_OFF_STATUS];
-	return (size_t)len;
+	return len;
 }
