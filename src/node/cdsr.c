@@ -7,6 +7,7 @@
 
 #include "lib/proto/cdsr_answer.h"
 #include "lib/proto/cdsr_settings.h"
+#include "lib/proto/redirect_hosts.h"
 #include "lib/proto/rrl.h"
 #include "node/net.h"
 #include "node/node.h"
@@ -32,10 +33,16 @@ struct cdsr_worker {
 	struct pcd_udp_batch batch;
 };
 
+/* What the role makes per config generation. */
+struct cdsr_generation {
+	pc_rrl *rrl;              /* requests per client prefix */
+	pc_redirect_hosts *hosts; /* the model's plain URL hosts, parsed once */
+};
+
 /* What a batch of datagrams needs, looked up once per batch. */
 struct udp_call {
 	struct cdsr_worker *cw;
-	pc_rrl *rrl; /* requests per client prefix */
+	const struct cdsr_generation *state;
 };
 
 static size_t answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, size_t len,
@@ -44,7 +51,7 @@ static size_t answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, s
 	const struct udp_call *call = ctx;
 	struct cdsr_worker *cw = call->cw;
 	/* The limit comes before the answer: a flood must not cost decisions. */
-	switch (pc_rrl_check(call->rrl, source, now_ms)) {
+	switch (pc_rrl_check(call->state->rrl, source, now_ms)) {
 	case PC_RRL_PASS:
 		break;
 	case PC_RRL_SLIP: {
@@ -62,7 +69,7 @@ static size_t answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, s
 		return 0;
 	}
 	struct pc_answer_ctx actx = pcd_answer_ctx(cw->room->node, gen, source, now_ms);
-	struct pc_cdsr_query query = {.wire = in, .len = len};
+	struct pc_cdsr_query query = {.wire = in, .len = len, .hosts = call->state->hosts};
 	struct pc_cdsr_result res;
 	size_t n = pc_cdsr_answer(&actx, &query, out, out_size, &res);
 	PCD_BUMP(
@@ -99,17 +106,40 @@ static struct pcd_listen cdsr_listen(const void *settings)
 	return (struct pcd_listen){cdsr->enabled, cdsr->port, &cdsr->listen};
 }
 
+static void cdsr_generation_free(void *state)
+{
+	struct cdsr_generation *cg = state;
+	if (cg == NULL)
+		return;
+	pcd_udp_rrl_free(cg->rrl);
+	pc_redirect_hosts_free(cg->hosts);
+	free(cg);
+}
+
 /* The generation's rate limit per client prefix: every second request
  * over the rate gets RATE_LIMITED (the client backs off), the others are
- * dropped. */
+ * dropped. And its model's hosts. */
 static int cdsr_generation_new(const struct pcd_room *room, const struct pcd_generation *gen,
                                void **state)
 {
 	const struct pc_cdsr_params *cdsr = pcd_room_settings(room, gen);
-	return pcd_udp_rrl_new(
+	struct cdsr_generation *cg = calloc(1, sizeof(*cg));
+	if (cg == NULL)
+		return -ENOMEM;
+	void *rrl = NULL;
+	int err = pcd_udp_rrl_new(
 	    (struct pc_rrl_params){
 	        .rate = cdsr->rate, .slip = 2, .prefix4 = cdsr->prefix4, .prefix6 = cdsr->prefix6},
-	    state);
+	    &rrl);
+	cg->rrl = rrl;
+	if (err == 0)
+		err = pc_redirect_hosts_new(gen->model, &cg->hosts);
+	if (err != 0) {
+		cdsr_generation_free(cg);
+		return err;
+	}
+	*state = cg;
+	return 0;
 }
 
 static int cdsr_open(const struct pcd_room *room, struct pcd_worker *worker, void *state)
@@ -167,7 +197,7 @@ const struct pcd_role pcd_role_cdsr = {
     .listen = cdsr_listen,
     .check_host = cdsr_check_host,
     .generation_new = cdsr_generation_new,
-    .generation_free = pcd_udp_rrl_free,
+    .generation_free = cdsr_generation_free,
     .state_size = sizeof(struct cdsr_worker),
     .open = cdsr_open,
     .close = cdsr_close,

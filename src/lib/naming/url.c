@@ -127,6 +127,12 @@ static int parse_port(const char *s, size_t len, uint16_t *port)
 
 int pc_url_parse(const pc_model *model, const char *url, size_t len, pc_url *out)
 {
+	return pc__url_parse_with(model, url, len, NULL, NULL, out);
+}
+
+int pc__url_parse_with(const pc_model *model, const char *url, size_t len, pc_url_host_fn *known,
+                       const void *arg, pc_url *out)
+{
 	if (model == NULL || out == NULL || (url == NULL && len > 0))
 		return PC_EINVAL;
 	memset(out, 0, sizeof(*out));
@@ -168,9 +174,11 @@ int pc_url_parse(const pc_model *model, const char *url, size_t len, pc_url *out
 		return PC_ESYNTAX;
 	out->host = url + host_start;
 	out->host_len = (uint32_t)(host_end - host_start);
-	int rc = pc__name_parse(model, out->host, out->host_len, false, &out->name);
-	if (rc != PC_OK)
-		return rc;
+	if (known == NULL || !known(arg, out->host, out->host_len, &out->name)) {
+		int rc = pc__name_parse(model, out->host, out->host_len, false, &out->name);
+		if (rc != PC_OK)
+			return rc;
+	}
 	if (out->name.object_len > 0)
 		return PC_ESYNTAX;
 	if (out->name.service == PC_NONE) {

@@ -173,7 +173,8 @@ size_t pc_cdsr_answer(const struct pc_answer_ctx *ctx, const struct pc_cdsr_quer
 		             out, out_size, res);
 
 	pc_url url;
-	enum pc_redirect_outcome outcome = pc_redirect_check(ctx, req.url, req.url_len, &url);
+	enum pc_redirect_outcome outcome =
+	    pc_redirect_check_hosts(ctx, query->hosts, req.url, req.url_len, &url);
 	if (outcome != PC_REDIRECT_OK)
 		return error(&req, outcome_status(outcome), out, out_size, res);
 	/* The smallest answer of the family asked for must fit before the

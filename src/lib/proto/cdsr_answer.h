@@ -17,6 +17,7 @@
 #include "lib/policy/answer.h"
 #include "lib/policy/policy.h"
 #include "lib/proto/cdsr.h"
+#include "lib/proto/redirect_hosts.h"
 
 /* Seconds an answer stays valid when the serving CDN's dns_ttl is 0. DNS
  * answers default to TTL 0 because resolvers cache them for everyone
@@ -30,6 +31,9 @@
 struct pc_cdsr_query {
 	const uint8_t *wire;
 	size_t len;
+	/* ctx->model's plain hosts, parsed at load (lib/proto/redirect_hosts.h);
+	 * NULL: every URL's host is walked. The answer is the same. */
+	const pc_redirect_hosts *hosts;
 };
 
 struct pc_cdsr_result {
