@@ -101,11 +101,37 @@ static void add_domain(struct hints *h, const struct pc_cdn *cdn)
 		memcpy(p, cdn->domain, cdn->domain_len);
 }
 
+/* ASCII upper case to lower, eight bytes at a time (as strmap's hash):
+ * 0x80 marks each byte in 'A'..'Z', shifted to 0x20 and or-ed in. */
+static uint64_t lower8(uint64_t x)
+{
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t t = x & ~high;
+	uint64_t upper = (t + 0x3f3f3f3f3f3f3f3fULL) & ~(t + 0x2525252525252525ULL) & ~x & high;
+	return x | upper >> 2;
+}
+
+/* Lowering is idempotent, so a tail of 8 or more bytes is done as the
+ * last eight, overlapping what is already written. */
 static void copy_lower(char *to, const char *from, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		char c = from[i];
-		to[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	uint64_t x;
+	if (len < 8) {
+		for (size_t i = 0; i < len; i++) {
+			char c = from[i];
+			to[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+		}
+		return;
+	}
+	for (size_t i = 0; i + 8 <= len; i += 8) {
+		memcpy(&x, from + i, 8);
+		x = lower8(x);
+		memcpy(to + i, &x, 8);
+	}
+	if (len % 8 != 0) {
+		memcpy(&x, from + len - 8, 8);
+		x = lower8(x);
+		memcpy(to + len - 8, &x, 8);
 	}
 }
 
@@ -126,7 +152,7 @@ static void add_hints(const pc_model *model, const pc_url *url, const pc_decisio
 	 * first and copied from there. The authority, port included, is
 	 * everything up to the '/' before the content host (pc_url_parse
 	 * found both). */
-	const char *scheme = pc_redirect_scheme_text(url->scheme);
+	const char *scheme = pc_redirect_scheme_text(url->scheme); /* "http" */
 	size_t scheme_len = strlen(scheme);
 	size_t authority_len = (size_t)(url->content_host - 1 - url->host);
 	size_t stem_len = scheme_len + 3 + authority_len + 1;
@@ -143,7 +169,7 @@ static void add_hints(const pc_model *model, const pc_url *url, const pc_decisio
 		if (stem != NULL) {
 			memcpy(p, stem, stem_len);
 		} else {
-			copy_lower(p, scheme, scheme_len);
+			memcpy(p, scheme, scheme_len); /* lower case already */
 			memcpy(p + scheme_len, "://", 3);
 			copy_lower(p + scheme_len + 3, url->host, authority_len);
 			p[stem_len - 1] = '/';
