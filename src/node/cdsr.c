@@ -7,7 +7,6 @@
 
 #include "lib/proto/cdsr_answer.h"
 #include "lib/proto/cdsr_settings.h"
-#include "lib/proto/redirect_hosts.h"
 #include "lib/proto/rrl.h"
 #include "node/net.h"
 #include "node/node.h"
@@ -35,8 +34,8 @@ struct cdsr_worker {
 
 /* What the role makes per config generation. */
 struct cdsr_generation {
-	pc_rrl *rrl;              /* requests per client prefix */
-	pc_redirect_hosts *hosts; /* the model's plain URL hosts, parsed once */
+	pc_rrl *rrl;                /* requests per client prefix */
+	pc_cdsr_prebuilt *prebuilt; /* what the answers need of the model, built once */
 };
 
 /* What a batch of datagrams needs, looked up once per batch. */
@@ -69,7 +68,7 @@ static size_t answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, s
 		return 0;
 	}
 	struct pc_answer_ctx actx = pcd_answer_ctx(cw->room->node, gen, source, now_ms);
-	struct pc_cdsr_query query = {.wire = in, .len = len, .hosts = call->state->hosts};
+	struct pc_cdsr_query query = {.wire = in, .len = len, .prebuilt = call->state->prebuilt};
 	struct pc_cdsr_result res;
 	size_t n = pc_cdsr_answer(&actx, &query, out, out_size, &res);
 	PCD_BUMP(
@@ -112,13 +111,13 @@ static void cdsr_generation_free(void *state)
 	if (cg == NULL)
 		return;
 	pcd_udp_rrl_free(cg->rrl);
-	pc_redirect_hosts_free(cg->hosts);
+	pc_cdsr_prebuilt_free(cg->prebuilt);
 	free(cg);
 }
 
 /* The generation's rate limit per client prefix: every second request
  * over the rate gets RATE_LIMITED (the client backs off), the others are
- * dropped. And its model's hosts. */
+ * dropped. And what the answers need of its model, built once. */
 static int cdsr_generation_new(const struct pcd_room *room, const struct pcd_generation *gen,
                                void **state)
 {
@@ -133,7 +132,7 @@ static int cdsr_generation_new(const struct pcd_room *room, const struct pcd_gen
 	    &rrl);
 	cg->rrl = rrl;
 	if (err == 0)
-		err = pc_redirect_hosts_new(gen->model, &cg->hosts);
+		err = pc_cdsr_prebuilt_new(gen->model, &cg->prebuilt);
 	if (err != 0) {
 		cdsr_generation_free(cg);
 		return err;

@@ -5,8 +5,8 @@
  * client side). Besides not crashing: a response is never larger than its
  * request, always parses back with the request's nonce, and a request
  * that parses writes back to the same fields, and the answer is the same
- * byte for byte with the model's host table (lib/proto/redirect_hosts.h)
- * as with the name walk (each with its own live state, which answers
+ * byte for byte with what is built at load (pc_cdsr_prebuilt: the host
+ * table, the hint blocks) as without (each with its own live state, which answers
  * change). */
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,7 +16,6 @@
 
 #include "lib/proto/cdsr.h"
 #include "lib/proto/cdsr_answer.h"
-#include "lib/proto/redirect_hosts.h"
 #include "lib/model/config.h"
 #include "lib/proto/sections.h"
 
@@ -24,7 +23,7 @@ static pc_config *config;
 static const pc_model *model;
 static pc_live *live;
 static pc_live *live_walk; /* the answers without the host table */
-static pc_redirect_hosts *hosts;
+static pc_cdsr_prebuilt *prebuilt;
 
 static void setup(void)
 {
@@ -34,7 +33,7 @@ static void setup(void)
 		abort();
 	model = pc_config_model(config);
 	if (pc_live_new(model, &live) != 0 || pc_live_new(model, &live_walk) != 0 ||
-	    pc_redirect_hosts_new(model, &hosts) != 0)
+	    pc_cdsr_prebuilt_new(model, &prebuilt) != 0)
 		abort();
 }
 
@@ -71,14 +70,14 @@ static void request_side(uint8_t mode, const uint8_t *wire, size_t len)
 	       (mode & 2) ? (const uint8_t[16]){0x20, 0x01, 0x0d, 0xb8, 0x01}
 	                  : (const uint8_t[16]){127, (uint8_t)(1 + (mode >> 3) % 7), 0, 10},
 	       16);
-	struct pc_cdsr_query query = {.wire = wire, .len = len, .hosts = hosts};
+	struct pc_cdsr_query query = {.wire = wire, .len = len, .prebuilt = prebuilt};
 	struct pc_cdsr_result res;
 	size_t n = pc_cdsr_answer(&ctx, &query, out, sizeof(out), &res);
 	static uint8_t walked[sizeof(out)];
 	struct pc_cdsr_result walked_res;
 	struct pc_answer_ctx walk_ctx = ctx;
 	walk_ctx.live = live_walk;
-	query.hosts = NULL;
+	query.prebuilt = NULL;
 	if (pc_cdsr_answer(&walk_ctx, &query, walked, sizeof(walked), &walked_res) != n ||
 	    memcmp(walked, out, n) != 0 || walked_res.status != res.status)
 		abort();

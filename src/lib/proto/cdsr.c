@@ -411,6 +411,15 @@ uint8_t *pc_cdsr_ok_option(struct pc_cdsr_ok_writer *w, uint16_t type, size_t le
 	return p + 4;
 }
 
+bool pc_cdsr_ok_options(struct pc_cdsr_ok_writer *w, const uint8_t *options, size_t len)
+{
+	if (w->too_small || w->truncated || len > w->room - w->used)
+		return false;
+	memcpy(w->out + w->used, options, len);
+	w->used += len;
+	return true;
+}
+
 size_t pc_cdsr_ok_end(struct pc_cdsr_ok_writer *w)
 {
 	if (!w->too_small) {

@@ -208,6 +208,11 @@ int pc_cdsr_ok_begin(struct pc_cdsr_ok_writer *w, const struct pc_cdsr_response 
  * is refused too, as hints are kept in order. */
 uint8_t *pc_cdsr_ok_option(struct pc_cdsr_ok_writer *w, uint16_t type, size_t len);
 
+/* Appends len bytes of options already in wire form when all of them fit;
+ * false, with nothing written, when they do not (the caller then adds
+ * them one by one, keeping those that fit) or an option was refused. */
+bool pc_cdsr_ok_options(struct pc_cdsr_ok_writer *w, const uint8_t *options, size_t len);
+
 /* Writes opts_len and the TRUNCATED flag; returns the response's length. */
 size_t pc_cdsr_ok_end(struct pc_cdsr_ok_writer *w);
 
