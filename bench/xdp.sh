@@ -59,7 +59,8 @@
 # asks the same question of each, one over CDSR, one over DNS.
 # On veth AF_XDP runs in copy mode and part of the receive work is charged to
 # the sender's CPU (BENCH-NOTES.md): the figures are relative.
-# The last line is `ratio xdp_policy_vs_knot_static VALUE`; ratios are anchor
+# The last line is `ratio xdp_policy_vs_knot_static VALUE` (PARTS=cdsr:
+# `ratio cdsr_xdp_sat_vs_gdnsd_socket VALUE`); ratios are anchor
 # CPU per answer / peercdnd's (above 1.0: peercdnd cheaper).
 
 # Per-server results live in variables named by eval.
