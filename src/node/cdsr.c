@@ -131,7 +131,7 @@ static int cdsr_generation_new(const struct pcd_room *room, const struct pcd_gen
 	        .rate = cdsr->rate, .slip = 2, .prefix4 = cdsr->prefix4, .prefix6 = cdsr->prefix6},
 	    &rrl);
 	cg->rrl = rrl;
-	if (err == 0)
+	if (err == 0 && cdsr->enabled) /* NULL answers the same, only slower */
 		err = pc_cdsr_prebuilt_new(gen->model, &cg->prebuilt);
 	if (err != 0) {
 		cdsr_generation_free(cg);
