@@ -259,21 +259,21 @@ static bool peering(const struct ovl *o, const struct ovl_link *link)
 	return strcmp(link->cdn, o->cdn) != 0;
 }
 
-/* Our LSA as the peering link's neighbour sees it (overlay_border):
- * adjacencies to other CDNs' routers from links[], then summaries. */
+/* Our LSA as the peering link's neighbour sees it (overlay_border): our
+ * adjacency to it from links[] (its two-way check needs it), then
+ * summaries — of our other peering neighbours too, whose LSAs it does not
+ * get either. */
 static uint16_t border_view(struct ovl *o, const struct ovl_link *link,
                             const struct pc_lsa_link *links, uint16_t n_links,
                             struct pc_lsa_link *out)
 {
-	struct pc_lsa_link adjacencies[PC_OVERLAY_MAX_NEIGHBOURS];
+	struct pc_lsa_link adjacency[1];
 	uint16_t n = 0;
-	for (uint16_t i = 0; i < n_links && n < PC_OVERLAY_MAX_NEIGHBOURS; i++) {
-		const char *cdn = origin_cdn(o, links[i].neighbour);
-		if (cdn == NULL || strcmp(cdn, o->cdn) != 0)
-			adjacencies[n++] = links[i];
-	}
-	return ovl_border_view(o->lsdb, o->self, link->peer, link->cdn, adjacencies, n,
-	                       border_cdn_of, o, out, PC_OVERLAY_MAX_NEIGHBOURS);
+	for (uint16_t i = 0; i < n_links && n == 0; i++)
+		if (links[i].neighbour == link->peer)
+			adjacency[n++] = links[i];
+	return ovl_border_view(o->lsdb, o->self, link->peer, link->cdn, adjacency, n, border_cdn_of,
+	                       o, out, PC_OVERLAY_MAX_NEIGHBOURS);
 }
 
 static void origin_learn(struct ovl *o, uint32_t id, const struct pc_ovl_str *cdn)

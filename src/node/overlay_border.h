@@ -2,9 +2,9 @@
  * (docs/overlay.md, "Peering"). A peer CDN needs a route to every router
  * whose channels it joins (every router publishes load), not the topology
  * behind our border: so on a peering link a router sends only its own LSA,
- * as a border view — its peering adjacencies, and for every router it
- * reaches that is not the peer's and not reached through that very peer,
- * a summary link (PC_LSA_SUMMARY) with the cost of its route — and the
+ * as a border view — its adjacency to that neighbour, and for every router
+ * it reaches that is not the peer's and not reached through that very
+ * peer, a summary link (PC_LSA_SUMMARY) with the cost of its route — and the
  * peer's own LSA back; it takes only the neighbour's own LSA. Interior
  * routers' LSAs, and the links among them, stay in their CDN. Private to
  * the overlay role; pure functions of what overlay.c hands in. */
@@ -25,8 +25,8 @@ bool ovl_border_sends(uint32_t self, uint32_t peer, uint32_t origin);
  * it may send (its own); anything else is refused and counted. */
 bool ovl_border_accepts(uint32_t peer, uint32_t origin);
 
-/* Our LSA as router peer of CDN peer_cdn is to see it: adjacencies[] (the
- * up links to routers of other CDNs than ours, as originated) first, then
+/* Our LSA as router peer of CDN peer_cdn is to see it: adjacencies[] (our
+ * link to peer, as originated) first, then
  * summaries of the routes of lsdb's last SPF, nearest first, up to max
  * links in all. Writes out[] and returns how many. */
 uint16_t ovl_border_view(const pc_lsdb *lsdb, uint32_t self, uint32_t peer, const char *peer_cdn,
