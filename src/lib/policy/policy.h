@@ -7,6 +7,8 @@
  * CDN (OUTSIDE). Claims 15-16: candidates matching the request are pruned
  * by health, load, service grade and path cost. Claim 13: when nearer farms
  * are full, spill to farms in nearby ASes. Claim 19: client preferences.
+ * Claim 9: a CDN serving only under an agreement is held to what it offers
+ * us (pc_live_offer: services, footprint, capacity).
  * Affinity: rendezvous hashing of the object over the servers whose score is
  * within the affinity band of the best, so one object keeps going to one
  * server while load allows; a server of the band the live state knows to
