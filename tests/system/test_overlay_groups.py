@@ -67,6 +67,15 @@ def redirected_to(d):
     return names
 
 
+def beta_applied(routers):
+    """Every beta node serves the version just pushed to beta-n1, so none
+    announces the offer of the one before."""
+    version = metric(routers["beta-n1"], "peercdn_overlay_policy_version")
+    for name in ("beta-n2", "beta-n3"):
+        wait_until(lambda: metric(routers[name], "peercdn_overlay_policy_version") == version,
+                   DEADLINE, f"{name} applies beta's push")
+
+
 def group(d, name, result):
     return metric(d, "peercdn_overlay_group_records_total", group=name, result=result)
 
@@ -184,6 +193,7 @@ def test_overlay_groups(daemons, tmp_path):
         text.write_text(yaml.safe_dump(withdrawn))
         out = ctl("-S", routers["beta-n1"].config["control"]["socket"], "push", text)
         assert out.returncode == 0, out.stderr
+        beta_applied(routers)
         wait_until(lambda: metric(acme, "peercdn_overlay_resource_services", cdn="beta") == 1,
                    DEADLINE, "acme hears beta's offer without web")
         wait_until(lambda: redirected_to(acme) and not redirected_to(acme) & BETA_SERVERS,
@@ -205,6 +215,7 @@ def test_overlay_groups(daemons, tmp_path):
         restored.write_text(yaml.safe_dump(beta_cfg))
         out = ctl("-S", routers["beta-n1"].config["control"]["socket"], "push", restored)
         assert out.returncode == 0, out.stderr
+        beta_applied(routers)
         wait_until(lambda: redirected_to(acme) and redirected_to(acme) <= BETA_SERVERS,
                    DEADLINE, "acme sends web to beta again")
 
