@@ -295,7 +295,7 @@ def test_overlay(overlay):
     body = (bytes([4]) + b"acme" + bytes(range(16)) + bytes(16) +
             struct.pack("!III", 3, 200, 1000))
     frame = (b"PO" + bytes([1, 1]) + struct.pack("!HHII", 0, 0, len(body), ids["acme-n1"]) +
-             struct.pack("!Q", 0) + body + bytes(32))
+             struct.pack("!Q", 0) + body + bytes(16))
     with socket.create_connection(target, timeout=5) as s:
         s.sendall(frame)
         s.settimeout(5)

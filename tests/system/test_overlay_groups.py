@@ -7,6 +7,9 @@ their lists; each keeps its own node sections) and by no beta node; each
 CDN learns what its agreement peers offer it (claim 9), and a resource the
 agreement does not allow (gamma's config claims tv for beta-gamma, beta's
 does not) is refused and counted at beta while the overlay keeps working;
+a server drained with peercdnctl on acme-n1 leaves the DNS and HTTP
+answers of acme-n2 and of beta-n2 (acme's agreement peer), not gamma's
+tables, and an undrain given on another acme node brings it back;
 acme's redirectors use beta's offer: a beta client of abc's web is served
 by beta (PEER) until beta's offer to acme withdraws web (a push to beta
 that leaves web out of beta's side of acme-beta), then by acme, and by
@@ -23,7 +26,7 @@ import dns.query
 import yaml
 
 from conftest import PEERCDNCTL, free_port
-from test_overlay import LINKS, ROUTERS, metric, router_configs, wait_until
+from test_overlay import LINKS, ROUTERS, metric, named, router_configs, wait_until
 from test_redirect import exchange, get, header
 from test_reports import row
 from test_health import Server
@@ -74,6 +77,13 @@ def beta_applied(routers):
     for name in ("beta-n2", "beta-n3"):
         wait_until(lambda: metric(routers[name], "peercdn_overlay_policy_version") == version,
                    DEADLINE, f"{name} applies beta's push")
+
+
+def health_of(d, server):
+    out = ctl("-S", d.config["control"]["socket"], "servers")
+    assert out.returncode == 0, out.stderr
+    line = next(x for x in out.stdout.splitlines() if x.split()[0] == server)
+    return dict(f.split("=", 1) for f in line.split()[1:])["health"]
 
 
 def group(d, name, result):
@@ -218,6 +228,47 @@ def test_overlay_groups(daemons, tmp_path):
         beta_applied(routers)
         wait_until(lambda: redirected_to(acme) and redirected_to(acme) <= BETA_SERVERS,
                    DEADLINE, "acme sends web to beta again")
+
+        # --- drains: one command, every redirector of the CDN and its peers ---
+        victim, victim_addr = "acme-s1", "127.1.200.1"
+        askers = [routers["acme-n2"], routers["beta-n2"]]
+        named_it = {}  # per asker, the objects it answers with the victim
+        for d in askers:
+            wait_until(lambda: victim_addr in named(d, [f"d{i}" for i in range(20)]), DEADLINE,
+                       f"{d.node} names {victim}")
+            named_it[d.node] = [f"d{i}" for i in range(20) if victim_addr in named(d, [f"d{i}"])]
+        out = ctl("-S", routers["acme-n1"].config["control"]["socket"], "drain", victim)
+        assert out.returncode == 0 and "health=draining" in out.stdout, out
+        drained_at = time.monotonic()
+        gone = {}
+        while time.monotonic() - drained_at < DEADLINE and len(gone) < len(askers):
+            for d in askers:
+                if d.node not in gone and victim_addr not in named(d, named_it[d.node]):
+                    gone[d.node] = time.monotonic() - drained_at
+        print("drain: out of the answers at " +
+              ", ".join(f"{n} {t * 1000:.0f} ms" for n, t in sorted(gone.items())))
+        assert len(gone) == len(askers), gone
+        for d in askers:
+            assert victim_addr not in named(d, [f"e{i}" for i in range(20)]), d.node
+            assert group(d, "drain", "applied") >= 1, d.node
+        for name in ("acme-n2", "acme-n3", "beta-n1"):
+            assert health_of(routers[name], victim) == "draining", name
+        # gamma has no agreement with acme: acme's drains never reach it.
+        assert group(routers["gamma-n2"], "drain", "applied") == 0
+        # The last word wins wherever it is said: an undrain on acme-n3.
+        out = ctl("-S", routers["acme-n3"].config["control"]["socket"], "undrain", victim)
+        assert out.returncode == 0, out
+        for d in askers:
+            wait_until(lambda: victim_addr in named(d, [f"u{i}" for i in range(40)]), DEADLINE,
+                       f"{d.node} names {victim} again")
+        for name in ("acme-n1", "acme-n2", "beta-n1"):
+            wait_until(lambda: health_of(routers[name], victim) == "up", DEADLINE,
+                       f"{name} undrained")
+        # Re-announced every 2 s: held, not applied again.
+        applied = group(routers["acme-n2"], "drain", "applied")
+        wait_until(lambda: group(routers["acme-n2"], "drain", "stale") > 0, DEADLINE,
+                   "the drains re-announced")
+        assert group(routers["acme-n2"], "drain", "applied") == applied
 
         # The overlay still works everywhere.
         for name, d in routers.items():
