@@ -13,6 +13,7 @@
  * every table live on that thread. The metrics thread reads atomic copies
  * of the counters, and the routes under a lock. */
 #include "node/overlay.h"
+#include "node/overlay_border.h"
 #include "node/overlay_groups.h"
 
 #include <errno.h>
@@ -70,10 +71,11 @@ enum refusal {
 	REFUSED_JOIN,    /* a JOIN the channel table refused */
 	REFUSED_UNKNOWN, /* DATA of a channel nobody here joined */
 	REFUSED_FLOOD,   /* an LSA over the link's budget for this second */
+	REFUSED_BORDER,  /* on a peering link, an LSA not the neighbour's own (overlay_border) */
 	REFUSED__COUNT,
 };
-static const char *const refusal_names[REFUSED__COUNT] = {"policy",          "cdn",  "lsa", "join",
-                                                          "unknown_channel", "flood"};
+static const char *const refusal_names[REFUSED__COUNT] = {
+    "policy", "cdn", "lsa", "join", "unknown_channel", "flood", "border"};
 
 /* Why we cut a link that was not silent. */
 enum cut {
@@ -107,6 +109,7 @@ struct ovl_link {
 	char cdn[NAME_LEN];
 	uint64_t last_rx, last_tx, next_dial, backoff_ms, resend_at;
 	uint32_t lsa_budget; /* LSAs still taken this second (LSA_BUDGET) */
+	uint64_t view_hash;  /* a peering link: the border view our LSA last showed it */
 	bool full;           /* unsent above LINK_HIGH, not yet back to LINK_LOW */
 	bool peer_held;      /* its last HEARTBEAT said it stopped reading us (F_HELD) */
 	uint64_t full_since;
@@ -193,6 +196,8 @@ struct ovl {
 	pthread_mutex_t routes_lock;
 	struct ovl_route *routes;
 	unsigned n_routes;
+	uint32_t *lsa_origins; /* the LSAs held, by origin */
+	unsigned n_lsa_origins;
 	_Atomic uint64_t unknown_peers, lsas_flooded, lsas_resent, acks_sent;
 	_Atomic uint64_t holds, held; /* times reading was held; whether it is now */
 	_Atomic uint64_t records_applied, records_stale, records_refused, blocks_published;
@@ -324,7 +329,40 @@ static const char *origin_cdn(const struct ovl *o, uint32_t id)
 	for (unsigned i = 0; i < o->n_origins; i++)
 		if (o->origins[i].id == id)
 			return o->origins[i].cdn;
+	/* Known only by a border's summary (no LSA of it crosses a peering
+	 * link): the CDN of the config's node whose router id it is. */
+	const pc_model *m = pcd_node_generation(o->room->node)->model;
+	for (uint32_t i = 0; i < m->n_nodes; i++)
+		if (m->nodes[i].cdns.count > 0 && pc_overlay_router_id(m->nodes[i].name) == id)
+			return m->cdns[m->nodes[i].cdns.items[0]].name;
 	return NULL;
+}
+
+static const char *border_cdn_of(void *ctx, uint32_t id)
+{
+	return origin_cdn(ctx, id);
+}
+
+static bool peering(const struct ovl *o, const struct ovl_link *link)
+{
+	return strcmp(link->cdn, o->cdn) != 0;
+}
+
+/* Our LSA as the peering link's neighbour sees it (overlay_border): our
+ * adjacency to it from links[] (its two-way check needs it), then
+ * summaries — of our other peering neighbours too, whose LSAs it does not
+ * get either. */
+static uint16_t border_view(struct ovl *o, const struct ovl_link *link,
+                            const struct pc_lsa_link *links, uint16_t n_links,
+                            struct pc_lsa_link *out)
+{
+	struct pc_lsa_link adjacency[1];
+	uint16_t n = 0;
+	for (uint16_t i = 0; i < n_links && n == 0; i++)
+		if (links[i].neighbour == link->peer)
+			adjacency[n++] = links[i];
+	return ovl_border_view(o->lsdb, o->self, link->peer, link->cdn, adjacency, n, border_cdn_of,
+	                       o, out, PC_OVERLAY_MAX_NEIGHBOURS);
 }
 
 static void origin_learn(struct ovl *o, uint32_t id, const struct pc_ovl_str *cdn)
@@ -384,6 +422,18 @@ static void send_lsa(struct ovl *o, struct ovl_link *link, const struct pc_lsa *
 	uint16_t n = lsa->n_links > PC_OVL_LSA_LINKS_MAX ? PC_OVL_LSA_LINKS_MAX : lsa->n_links;
 	for (uint16_t i = 0; i < n; i++)
 		links[i] = (struct pc_ovl_lsa_link){lsa->links[i].neighbour, lsa->links[i].cost};
+	if (peering(o, link)) { /* only our border view, or the neighbour's own back */
+		if (!ovl_border_sends(o->self, link->peer, lsa->origin))
+			return;
+		if (lsa->origin == o->self) {
+			struct pc_lsa_link view[PC_OVERLAY_MAX_NEIGHBOURS];
+			n = border_view(o, link, lsa->links, lsa->n_links, view);
+			link->view_hash = ovl_border_hash(view, n);
+			for (uint16_t i = 0; i < n; i++)
+				links[i] =
+				    (struct pc_ovl_lsa_link){view[i].neighbour, view[i].cost};
+		}
+	}
 	uint32_t age = lsa->age_ms / 1000 + 1;
 	struct pc_ovl_msg msg = {
 	    .type = PC_OVL_LSA,
@@ -449,6 +499,10 @@ static void on_lsa(struct ovl *o, struct ovl_link *link, const struct pc_ovl_lsa
 	struct pc_ovl_msg ack = {.type = PC_OVL_LSA_ACK, .u.ack = {.count = 1, .entries = &entry}};
 	send_msg(link, &ack);
 	PCD_BUMP(o->acks_sent);
+	if (peering(o, link) && !ovl_border_accepts(link->peer, w->origin)) {
+		PCD_BUMP(link->refused[REFUSED_BORDER]);
+		return;
+	}
 	enum pc_lsdb_verdict verdict;
 	if (pc_lsdb_install(o->lsdb, &lsa, now, &verdict) != 0) {
 		PCD_BUMP(link->refused[REFUSED_LSA]);
@@ -1154,16 +1208,17 @@ static void load_channel_of(char *out, size_t size, const char *cdn, uint32_t ro
 /* Every router of the database gets our subscription to its load channel. */
 static void subscribe_loads(struct ovl *o, uint64_t now)
 {
-	uint32_t n = pc_lsdb_count(o->lsdb);
+	(void)now;
+	uint32_t n = pc_lsdb_route_count(o->lsdb); /* routers behind a border included */
 	for (uint32_t i = 0; i < n; i++) {
-		struct pc_lsa lsa;
-		pc_lsdb_at(o->lsdb, i, now, &lsa);
-		const char *cdn = origin_cdn(o, lsa.origin);
-		if (lsa.origin == o->self || cdn == NULL)
+		struct pc_overlay_route r;
+		pc_lsdb_route_at(o->lsdb, i, &r);
+		const char *cdn = origin_cdn(o, r.destination);
+		if (r.destination == o->self || cdn == NULL)
 			continue;
 		char channel[PC_OVL_CHANNEL_MAX + 1];
-		load_channel_of(channel, sizeof(channel), cdn, lsa.origin);
-		pcd_overlay_subscribe(o->room->node, channel, lsa.origin, apply_load, o);
+		load_channel_of(channel, sizeof(channel), cdn, r.destination);
+		pcd_overlay_subscribe(o->room->node, channel, r.destination, apply_load, o);
 	}
 }
 
@@ -1303,11 +1358,11 @@ static void groups_tick(struct ovl *o, uint64_t now, bool subscribe)
 {
 	struct ovl_router routers[MAX_ORIGINS];
 	unsigned n = 0;
-	uint32_t count = subscribe ? pc_lsdb_count(o->lsdb) : 0;
+	uint32_t count = subscribe ? pc_lsdb_route_count(o->lsdb) : 0;
 	for (uint32_t i = 0; i < count && n < MAX_ORIGINS; i++) {
-		struct pc_lsa lsa;
-		pc_lsdb_at(o->lsdb, i, now, &lsa);
-		routers[n++] = (struct ovl_router){lsa.origin, origin_cdn(o, lsa.origin)};
+		struct pc_overlay_route r;
+		pc_lsdb_route_at(o->lsdb, i, &r);
+		routers[n++] = (struct ovl_router){r.destination, origin_cdn(o, r.destination)};
 	}
 	ovl_groups_tick(o->groups, now, subscribe, routers, n);
 }
@@ -1335,23 +1390,52 @@ static void mirror_stats(struct ovl *o)
 
 static void copy_routes(struct ovl *o, uint64_t now)
 {
-	uint32_t n = pc_lsdb_count(o->lsdb);
+	uint32_t n = pc_lsdb_route_count(o->lsdb), n_lsas = pc_lsdb_count(o->lsdb);
 	struct ovl_route *routes = calloc(n + 1, sizeof(*routes));
-	if (routes == NULL)
+	uint32_t *origins = calloc(n_lsas + 1, sizeof(*origins));
+	if (routes == NULL || origins == NULL) {
+		free(routes);
+		free(origins);
 		return;
+	}
 	unsigned k = 0;
 	for (uint32_t i = 0; i < n; i++) {
+		struct pc_overlay_route r;
+		pc_lsdb_route_at(o->lsdb, i, &r);
+		if (r.destination != o->self)
+			routes[k++] = (struct ovl_route){r.destination, r.parent};
+	}
+	for (uint32_t i = 0; i < n_lsas; i++) {
 		struct pc_lsa lsa;
 		pc_lsdb_at(o->lsdb, i, now, &lsa);
-		struct pc_overlay_route r;
-		if (lsa.origin != o->self && pc_lsdb_route(o->lsdb, lsa.origin, &r) == 0)
-			routes[k++] = (struct ovl_route){lsa.origin, r.parent};
+		origins[i] = lsa.origin;
 	}
 	pthread_mutex_lock(&o->routes_lock);
 	free(o->routes);
 	o->routes = routes;
 	o->n_routes = k;
+	free(o->lsa_origins);
+	o->lsa_origins = origins;
+	o->n_lsa_origins = n_lsas;
 	pthread_mutex_unlock(&o->routes_lock);
+}
+
+/* After an SPF: a peering link whose border view changed (a route behind
+ * us came, went or changed cost) gets it with our next LSA. */
+static void check_views(struct ovl *o, uint64_t now)
+{
+	struct pc_lsa own;
+	if (pc_lsdb_get(o->lsdb, o->self, now, &own) != 0)
+		return;
+	for (unsigned i = 0; i < o->n_links; i++) {
+		struct ovl_link *link = &o->links[i];
+		if (!link->up || !peering(o, link))
+			continue;
+		struct pc_lsa_link view[PC_OVERLAY_MAX_NEIGHBOURS];
+		uint16_t n = border_view(o, link, own.links, own.n_links, view);
+		if (ovl_border_hash(view, n) != link->view_hash)
+			o->own_dirty = true;
+	}
 }
 
 static void service(struct ovl *o, uint64_t now)
@@ -1418,6 +1502,7 @@ static void service(struct ovl *o, uint64_t now)
 	if (spf) {
 		pc_ovchan_reroute(o->chans, o->lsdb, now, on_reroute, o);
 		copy_routes(o, now);
+		check_views(o, now);
 		subscribe_loads(o, now);
 	}
 	pc_ovchan_refresh(o->chans, now, on_refresh, o);
@@ -1572,6 +1657,7 @@ static void overlay_free(struct ovl *o)
 	free(o->links);
 	free(o->payload);
 	free(o->routes);
+	free(o->lsa_origins);
 	free(o->load_time);
 	pthread_mutex_destroy(&o->routes_lock);
 	free(o);
@@ -1866,6 +1952,14 @@ static void overlay_metrics(const struct pcd_room *room, FILE *out)
 	for (unsigned i = 0; i < o->n_routes; i++)
 		fprintf(out, "peercdn_overlay_route_parent{destination=\"%u\"} %u\n",
 		        o->routes[i].destination, o->routes[i].parent);
+	pthread_mutex_unlock(&o->routes_lock);
+	counter_head(out, "lsa_held",
+	             "The routers whose LSA this router holds (1 each); a router behind a "
+	             "peering link's border is routed by the border's summary instead.",
+	             "gauge");
+	pthread_mutex_lock(&o->routes_lock);
+	for (unsigned i = 0; i < o->n_lsa_origins; i++)
+		fprintf(out, "peercdn_overlay_lsa_held{origin=\"%u\"} 1\n", o->lsa_origins[i]);
 	pthread_mutex_unlock(&o->routes_lock);
 	ovl_groups_metrics(o->groups, out);
 }

@@ -691,10 +691,46 @@ static void publish_resources(struct ovl_groups *g, uint64_t now)
 	free(prefixes);
 }
 
+/* The offer of record r in our model's terms, into the live state every
+ * decision reads (pc_live_offer_set; the policy's use: docs/policy.md,
+ * "Offers"). Services by name (each one the agreement covers: checked by
+ * the caller); the footprint's prefixes by the AS of the client network
+ * holding each one's address, those our model does not know left out. */
+static void offer_to_live(struct ovl_groups *g, uint32_t cdn, const struct pc_ovl_resource *r)
+{
+	struct pcd_generation *gen = pcd_node_generation(g->node);
+	const pc_model *m = gen->model;
+	struct pc_live_offer offer = {
+	    .version = r->time_ms, .capacity = r->capacity, .footprint = r->prefix_count > 0};
+	for (size_t i = 0; i < r->service_count; i++) {
+		struct pc_ovl_str name = pc_ovl_resource_service_at(r, i);
+		for (uint32_t v = 0; v < m->n_services && v < 64; v++)
+			if (str_is(&name, m->services[v].name))
+				offer.services |= UINT64_C(1) << v;
+	}
+	uint32_t ases[PC_OVL_PREFIXES_MAX];
+	uint32_t n_ases = 0;
+	for (size_t i = 0; i < r->prefix_count; i++) {
+		struct pc_ovl_prefix p = pc_ovl_resource_prefix_at(r, i);
+		pc_addr addr = {.family = p.family == 6 ? PC_AF_INET6 : PC_AF_INET};
+		memcpy(addr.bytes, p.bytes, sizeof(addr.bytes));
+		unsigned matched = 0;
+		uint32_t net = pc_model_client_net(m, &addr, &matched);
+		if (net == PC_NONE)
+			continue;
+		uint32_t as = m->client_nets[net].as, k = 0;
+		while (k < n_ases && ases[k] != as)
+			k++;
+		if (k == n_ases && as < m->n_ases)
+			ases[n_ases++] = as;
+	}
+	pc_live_offer_set(gen->live, cdn, &offer, ases, n_ases, pcd_now_ms());
+}
+
 /* What a peer announces: it must be the channel's CDN, offering to us,
  * services the agreement covers; anything else is refused and counted.
- * Kept (the newest per CDN) for the metrics and for the policy to use:
- * applying it to decisions is the hook left (docs/overlay.md). */
+ * The newest per CDN is kept for the metrics and in the live state, where
+ * the policy holds the peer's servers to it. */
 static void on_resources(void *arg, const char *channel, uint32_t source, uint64_t seq,
                          const uint8_t *payload, size_t len)
 {
@@ -753,6 +789,8 @@ static void on_resources(void *arg, const char *channel, uint32_t source, uint64
 			slot->prefixes = r->prefix_count;
 		}
 		pthread_mutex_unlock(&g->lock);
+		if (newer)
+			offer_to_live(g, cdn_index(m, owner), r);
 		count(g, G_RESOURCE, newer ? R_APPLIED : R_STALE);
 	}
 }

@@ -21,7 +21,8 @@ stream's, and the per-link counters count them alone).
   an unknown type, and a flood of LSAs and heartbeats. Each is refused and
   counted by reason; the session stays up; the stream goes on. A second
   fake claiming a CDN with no agreement is refused its JOIN and DATA
-  (reason="policy").
+  (reason="policy"), and an LSA it sends that is not its own (reason=
+  "border": only a neighbour's own LSA crosses a peering link).
 - Flow control (docs/overlay.md, "Flow control"), with a stream of 16 KiB
   blocks faster than a stopped reader drains: a subscriber stopped with
   SIGSTOP for two seconds fills its parent's link, which holds reading up
@@ -444,6 +445,12 @@ def test_link_cut_counters_and_hostile_neighbours(faulty):
     stranger.send(5, join_body(ids["acme-n1"], STREAM.encode()))
     stranger.send(7, data_body(STRANGER_ID, 1, b"gamma/policy", b"version 999"))
     wait_until(lambda: rejected(g1, slabel, "policy") >= policy + 2, what="policy refusals")
+    # An LSA that is not the stranger's own — acme-n2's, whose interior
+    # gamma must not learn — is refused at the border, and gamma-n1 holds
+    # no LSA of acme-n2 after it.
+    stranger.send(3, lsa_body(ids["acme-n2"], 7777, b"acme", [(STRANGER_ID, 1)]))
+    wait_until(lambda: rejected(g1, slabel, "border") >= 1, what="a foreign LSA refused")
+    assert f'peercdn_overlay_lsa_held{{origin="{ids["acme-n2"]}"}}' not in g1.metrics()
     assert sent(g1, slabel) == 0, "no block crossed to a CDN without an agreement"
     stranger.close()
     fake.close()

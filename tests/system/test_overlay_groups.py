@@ -9,7 +9,11 @@ agreement does not allow (gamma's config claims tv for beta-gamma, beta's
 does not) is refused and counted at beta while the overlay keeps working;
 a server drained with peercdnctl on acme-n1 leaves the DNS and HTTP
 answers of acme-n2 and of beta-n2 (acme's agreement peer), not gamma's
-tables, and an undrain given on another acme node brings it back.
+tables, and an undrain given on another acme node brings it back;
+acme's redirectors use beta's offer: a beta client of abc's web is served
+by beta (PEER) until beta's offer to acme withdraws web (a push to beta
+that leaves web out of beta's side of acme-beta), then by acme, and by
+beta again once the offer names web again.
 Every process is stopped by PID; every wait is bounded."""
 import copy
 import json
@@ -23,6 +27,7 @@ import yaml
 
 from conftest import PEERCDNCTL, free_port
 from test_overlay import LINKS, ROUTERS, metric, named, router_configs, wait_until
+from test_redirect import exchange, get, header
 from test_reports import row
 from test_health import Server
 
@@ -43,6 +48,35 @@ def servers_of(d):
     out = ctl("-S", d.config["control"]["socket"], "servers")
     assert out.returncode == 0, out.stderr
     return {line.split()[0] for line in out.stdout.splitlines()}
+
+
+BETA_CLIENT = "127.2.0.10"  # AS 200, beta's: PEER for abc while beta offers the service
+BETA_SERVERS = {"127.2.200.1", "127.3.200.1", "127.5.200.1"}
+
+
+def redirected_to(d):
+    """The servers acme-n2's DNS and HTTP redirectors name for a beta client
+    asking for abc's web."""
+    q = dns.message.make_query("ad102.web.abc.cdn.acme.net", "A", use_edns=0)
+    resp = dns.query.udp(q, "127.0.0.1", port=d.config["dns"]["port"], timeout=5,
+                         source=BETA_CLIENT)
+    names = {r.address for rrset in resp.answer for r in rrset if hasattr(r, "address")}
+    raw = exchange(d.config["http"]["port"],
+                   get("/www.abc.com/ad102", host="abc.cdn.acme.net",
+                       extra=b"Connection: close\r\n"), host="127.0.0.1", source=BETA_CLIENT)
+    location = header(raw, "Location")
+    if location:
+        names.add(location.split("/")[2].rsplit(":", 1)[0])
+    return names
+
+
+def beta_applied(routers):
+    """Every beta node serves the version just pushed to beta-n1, so none
+    announces the offer of the one before."""
+    version = metric(routers["beta-n1"], "peercdn_overlay_policy_version")
+    for name in ("beta-n2", "beta-n3"):
+        wait_until(lambda: metric(routers[name], "peercdn_overlay_policy_version") == version,
+                   DEADLINE, f"{name} applies beta's push")
 
 
 def health_of(d, server):
@@ -155,6 +189,45 @@ def test_overlay_groups(daemons, tmp_path):
         # Another CDN's policy never reaches beta.
         assert servers_of(routers["beta-n1"]) == before["beta-n1"]
         assert group(routers["beta-n1"], "policy", "applied") == 0
+
+        # --- offers used (claim 9): beta withdraws web from its offer to acme ---
+        acme = routers["acme-n2"]
+        wait_until(lambda: redirected_to(acme) and redirected_to(acme) <= BETA_SERVERS,
+                   DEADLINE, "acme sends beta's client to beta (PEER)")
+        beta_cfg = yaml.safe_load(routers["beta-n1"].config_path.read_text())
+        withdrawn = copy.deepcopy(beta_cfg)
+        for ag in withdrawn["agreements"]:
+            if ag["name"] == "acme-beta":
+                ag["services"] = ["vod"]
+        text = tmp_path / "beta-withdraws.yaml"
+        text.write_text(yaml.safe_dump(withdrawn))
+        out = ctl("-S", routers["beta-n1"].config["control"]["socket"], "push", text)
+        assert out.returncode == 0, out.stderr
+        beta_applied(routers)
+        wait_until(lambda: metric(acme, "peercdn_overlay_resource_services", cdn="beta") == 1,
+                   DEADLINE, "acme hears beta's offer without web")
+        wait_until(lambda: redirected_to(acme) and not redirected_to(acme) & BETA_SERVERS,
+                   DEADLINE, "acme stops sending web to beta")
+        # Every answer from now on, not one lucky one: a few in a row.
+        for _ in range(5):
+            assert not redirected_to(acme) & BETA_SERVERS
+        # acme's own config never changed: its agreement still covers web.
+        kept = yaml.safe_load(acme.config_path.read_text())
+        assert next(a for a in kept["agreements"] if a["name"] == "acme-beta")["services"] == \
+            ["web", "vod"]
+        # vod is still offered: beta still serves it.
+        q = dns.message.make_query("ad102.vod.abc.cdn.acme.net", "A", use_edns=0)
+        resp = dns.query.udp(q, "127.0.0.1", port=acme.config["dns"]["port"], timeout=5,
+                             source=BETA_CLIENT)
+        assert {r.address for rrset in resp.answer for r in rrset} <= BETA_SERVERS
+        # Restored: back to beta.
+        restored = tmp_path / "beta-restores.yaml"
+        restored.write_text(yaml.safe_dump(beta_cfg))
+        out = ctl("-S", routers["beta-n1"].config["control"]["socket"], "push", restored)
+        assert out.returncode == 0, out.stderr
+        beta_applied(routers)
+        wait_until(lambda: redirected_to(acme) and redirected_to(acme) <= BETA_SERVERS,
+                   DEADLINE, "acme sends web to beta again")
 
         # --- drains: one command, every redirector of the CDN and its peers ---
         victim, victim_addr = "acme-s1", "127.1.200.1"
