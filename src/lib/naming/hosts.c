@@ -177,130 +177,173 @@ void pc_hosts_free(pc_hosts *hosts)
 	free(hosts);
 }
 
-/* A name split the way pc_name_parse's splitter would accept it. */
-struct scan {
-	char low[PC_NAME_MAX];
-	uint8_t start[LABELS_MAX]; /* offsets fit: a name is at most 255 bytes */
-	uint8_t len[LABELS_MAX];
-	size_t n;
+/* Plain name bytes lower-cased, '.' kept, anything else 0. */
+static const uint8_t plain_lower[256] = {
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   45,  46,  0,   48,  49,  50,  51,  52,  53,  54,  55,  56,
+    57,  0,   0,   0,   0,   0,   0,   0,   97,  98,  99,  100, 101, 102, 103, 104, 105, 106, 107,
+    108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 0,   0,   0,   0,
+    95,  0,   97,  98,  99,  100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113,
+    114, 115, 116, 117, 118, 119, 120, 121, 122, 0,   0,   0,   0,   0,
 };
 
-/* Lower-cases and splits a plain name: labels of 1-63 letters, digits, '-'
- * and '_'. False for anything else (the slow path's to judge). */
-static bool scan(const char *name, size_t len, struct scan *s)
+typedef struct pc_host_name scan_t;
+
+bool pc_host_name_split(const char *name, size_t len, struct pc_host_name *s)
 {
 	if (len == 0 || len > PC_NAME_MAX)
 		return false;
 	size_t start = 0;
 	s->n = 0;
 	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i], lower = c | 0x20;
-		if (lower >= 'a' && lower <= 'z') {
-			s->low[i] = (char)lower;
-		} else if ((c >= '0' && c <= '9') || c == '-' || c == '_') {
-			s->low[i] = (char)c;
-		} else if (c == '.') {
+		uint8_t c = plain_lower[(unsigned char)name[i]];
+		s->text[i] = (char)c;
+		if (c == '.') {
 			if (i == start || i - start > LABEL_MAX)
 				return false;
 			s->start[s->n] = (uint8_t)start;
-			s->len[s->n++] = (uint8_t)(i - start);
-			s->low[i] = '.';
+			s->label_len[s->n++] = (uint8_t)(i - start);
 			start = i + 1;
-		} else {
+		} else if (c == 0) {
 			return false;
 		}
 	}
 	if (start == len || len - start > LABEL_MAX)
 		return false;
 	s->start[s->n] = (uint8_t)start;
-	s->len[s->n++] = (uint8_t)(len - start);
+	s->label_len[s->n++] = (uint8_t)(len - start);
+	s->text[len] = '\0';
+	s->len = len;
+	return true;
+}
+
+bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name *s,
+                            size_t *wire_len)
+{
+	size_t at = 0, t = 0;
+	s->n = 0;
+	for (;;) {
+		if (at >= max)
+			return false;
+		uint8_t n = wire[at++];
+		if (n == 0)
+			break;
+		/* A label over 63 (or a pointer), or a name over 255 bytes. */
+		if (n > LABEL_MAX || n > max - at || at + n >= PC_NAME_MAX)
+			return false;
+		if (t > 0)
+			s->text[t++] = '.';
+		s->start[s->n] = (uint8_t)t;
+		s->label_len[s->n++] = n;
+		for (uint8_t i = 0; i < n; i++) {
+			uint8_t c = plain_lower[wire[at + i]];
+			if (c == 0 || c == '.')
+				return false;
+			s->text[t++] = (char)c;
+		}
+		at += n;
+	}
+	if (s->n == 0)
+		return false;
+	s->text[t] = '\0';
+	s->len = t;
+	*wire_len = at;
 	return true;
 }
 
 /* The longest domain that is a suffix of the scanned name: its entry, or
  * NULL. */
-static const struct entry *zone_of(const struct pc_hosts *hosts, const struct scan *s)
+static const struct entry *zone_of(const struct pc_hosts *hosts, const scan_t *s)
 {
 	size_t depth = s->n < hosts->max_depth ? s->n : hosts->max_depth;
 	uint64_t hash[LABELS_MAX + 1];
 	uint64_t h = seeds[K_ZONE];
 	for (size_t d = 1; d <= depth; d++) {
 		size_t i = s->n - d;
-		h = fold(h, s->low + s->start[i], s->len[i]);
+		h = fold(h, s->text + s->start[i], s->label_len[i]);
 		hash[d] = h;
 	}
 	for (size_t d = depth; d > 0; d--) {
 		size_t first = s->start[s->n - d];
 		size_t last = s->n - 1;
-		size_t len = s->start[last] + s->len[last] - first;
-		const struct entry *e = probe(hosts, K_ZONE, hash[d], s->low + first, len);
+		size_t len = s->start[last] + s->label_len[last] - first;
+		const struct entry *e = probe(hosts, K_ZONE, hash[d], s->text + first, len);
 		if (e != NULL)
 			return e;
 	}
 	return NULL;
 }
 
-static uint32_t label_value(const struct pc_hosts *hosts, enum kind kind, const struct scan *s,
-                            size_t i)
+static uint32_t label_value(const struct pc_hosts *hosts, enum kind kind, const scan_t *s, size_t i)
 {
-	const char *label = s->low + s->start[i];
+	const char *label = s->text + s->start[i];
 	const struct entry *e =
-	    probe(hosts, kind, fold(seeds[kind], label, s->len[i]), label, s->len[i]);
+	    probe(hosts, kind, fold(seeds[kind], label, s->label_len[i]), label, s->label_len[i]);
 	return e != NULL ? e->value : PC_NONE;
+}
+
+static size_t codepoint_bytes(const scan_t *s, const struct entry *zone)
+{
+	return zone->depth == s->n ? 0 : s->start[s->n - zone->depth] - 1u;
 }
 
 uint32_t pc_hosts_zone(const pc_hosts *hosts, const char *name, size_t len, size_t *codepoint_len)
 {
-	struct scan s;
-	if (!scan(name, len, &s))
+	scan_t s;
+	if (!pc_host_name_split(name, len, &s))
 		return pc_model_cdn_for_name(hosts->model, name, len, codepoint_len);
 	const struct entry *zone = zone_of(hosts, &s);
 	if (zone == NULL)
 		return PC_NONE;
 	if (codepoint_len != NULL)
-		*codepoint_len = zone->depth == s.n ? 0 : s.start[s.n - zone->depth] - 1u;
+		*codepoint_len = codepoint_bytes(&s, zone);
 	return zone->value;
 }
 
-static bool reserved(const struct scan *s, size_t i)
+static bool reserved(const scan_t *s, size_t i)
 {
-	const char *label = s->low + s->start[i];
-	return s->len[i] >= 2 && (label[0] == 's' || label[0] == 'e') && label[1] == '-';
+	const char *label = s->text + s->start[i];
+	return s->label_len[i] >= 2 && (label[0] == 's' || label[0] == 'e') && label[1] == '-';
 }
 
-int pc__hosts_name_parse(const pc_hosts *hosts, const char *name, size_t len, bool need_service,
-                         pc_name *out)
+int pc_hosts_split_parse(const pc_hosts *hosts, const struct pc_host_name *s, bool need_service,
+                         pc_name *out, uint32_t *zone_out, size_t *codepoint_len)
 {
-	if (hosts == NULL || out == NULL || (name == NULL && len > 0))
-		return PC_EINVAL;
 	const pc_model *model = hosts->model;
-	size_t plain_len = len > 0 && name[len - 1] == '.' ? len - 1 : len;
-	struct scan s;
-	if (!scan(name, plain_len, &s))
-		return pc__name_parse(model, name, len, need_service, out);
-	const struct entry *zone = zone_of(hosts, &s);
-	if (zone == NULL || zone->depth == s.n)
-		return pc__name_parse(model, name, len, need_service, out);
+	const struct entry *zone = zone_of(hosts, s);
+	*zone_out = zone != NULL ? zone->value : PC_NONE;
+	*codepoint_len = zone != NULL ? codepoint_bytes(s, zone) : 0;
+	/* What pc__name_parse finds for a plain name outside every zone, or
+	 * for a zone's own name (no codepoint labels: no customer). */
+	if (zone == NULL) {
+		out->cdn = PC_NONE;
+		return PC_ENOZONE;
+	}
+	if (zone->depth == s->n) {
+		out->cdn = zone->value;
+		return PC_ENOCUSTOMER;
+	}
 	/* The codepoint is labels [0, k). The clear case: the customer is the
 	 * label left of the domain, the service (if any label is left) the one
 	 * left of it, no "s-" or "e-" label. pc__name_parse reads the customer
 	 * as the rightmost provider label and the service as the rightmost
 	 * service label besides it, so both agree there; anything else is
 	 * its to read. */
-	size_t k = s.n - zone->depth;
+	size_t k = s->n - zone->depth;
 	for (size_t i = 0; i < k; i++)
-		if (reserved(&s, i))
-			return pc__name_parse(model, name, len, need_service, out);
-	uint32_t provider = label_value(hosts, K_PROVIDER, &s, k - 1);
-	uint32_t service = k >= 2 ? label_value(hosts, K_SERVICE, &s, k - 2) : PC_NONE;
+		if (reserved(s, i))
+			return pc__name_parse(model, s->text, s->len, need_service, out);
+	uint32_t provider = label_value(hosts, K_PROVIDER, s, k - 1);
+	uint32_t service = k >= 2 ? label_value(hosts, K_SERVICE, s, k - 2) : PC_NONE;
 	if (provider == PC_NONE || (k >= 2 && service == PC_NONE))
-		return pc__name_parse(model, name, len, need_service, out);
+		return pc__name_parse(model, s->text, s->len, need_service, out);
 	out->cdn = zone->value;
 	out->provider = provider;
 	out->signature = PC_SIG_ABSENT;
 	out->encrypted = false;
-	size_t object_len = k >= 3 ? s.start[k - 3] + s.len[k - 3] : 0u;
-	memcpy(out->object, s.low, object_len);
+	size_t object_len = k >= 3 ? s->start[k - 3] + s->label_len[k - 3] : 0u;
+	memcpy(out->object, s->text, object_len);
 	out->object[object_len] = '\0';
 	out->object_len = (uint32_t)object_len;
 	if (service == PC_NONE && need_service) {
@@ -310,6 +353,20 @@ int pc__hosts_name_parse(const pc_hosts *hosts, const char *name, size_t len, bo
 	}
 	out->service = service;
 	return PC_OK;
+}
+
+int pc__hosts_name_parse(const pc_hosts *hosts, const char *name, size_t len, bool need_service,
+                         pc_name *out)
+{
+	if (hosts == NULL || out == NULL || (name == NULL && len > 0))
+		return PC_EINVAL;
+	size_t plain_len = len > 0 && name[len - 1] == '.' ? len - 1 : len;
+	scan_t s;
+	if (!pc_host_name_split(name, plain_len, &s))
+		return pc__name_parse(hosts->model, name, len, need_service, out);
+	uint32_t zone;
+	size_t codepoint_len;
+	return pc_hosts_split_parse(hosts, &s, need_service, out, &zone, &codepoint_len);
 }
 
 int pc_hosts_name_parse(const pc_hosts *hosts, const char *name, size_t len, pc_name *out)

@@ -28,6 +28,32 @@ typedef struct pc_hosts pc_hosts;
 int pc_hosts_new(const pc_model *model, pc_hosts **out);
 void pc_hosts_free(pc_hosts *hosts); /* NULL is fine */
 
+/* A plain name — labels of 1-63 letters, digits, '-' and '_' — split and
+ * lower-cased once for the look-ups below. */
+#define PC_HOST_LABELS_MAX (PC_NAME_MAX / 2 + 1)
+struct pc_host_name {
+	char text[PC_NAME_MAX + 1]; /* lower case, dots between labels, NUL-terminated */
+	size_t len;
+	size_t n; /* labels */
+	uint8_t start[PC_HOST_LABELS_MAX], label_len[PC_HOST_LABELS_MAX];
+};
+
+/* Splits a name in presentation form (no trailing dot). False when it is
+ * not a plain one (out is then undefined). */
+bool pc_host_name_split(const char *name, size_t len, struct pc_host_name *out);
+
+/* Reads a DNS wire name without compression pointers from wire (at most
+ * max bytes): false when it is the root, not plain, or runs past max;
+ * else *wire_len is its length in wire form. */
+bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name *out,
+                            size_t *wire_len);
+
+/* pc__name_parse(model, name->text, ...) on a split name, also giving what
+ * pc_model_cdn_for_name gives for it whatever the result: *zone (PC_NONE:
+ * none) and *codepoint_len. */
+int pc_hosts_split_parse(const pc_hosts *hosts, const struct pc_host_name *name, bool need_service,
+                         pc_name *out, uint32_t *zone, size_t *codepoint_len);
+
 /* pc_model_cdn_for_name(model, name, len, codepoint_len). */
 uint32_t pc_hosts_zone(const pc_hosts *hosts, const char *name, size_t len, size_t *codepoint_len);
 

@@ -643,8 +643,16 @@ struct pc_dns_zones {
 		uint8_t rdata[SOA_RDATA_MAX];
 		uint16_t len; /* 0: left to the libknot path */
 		uint16_t mname_len;
+		uint8_t labels; /* the domain's */
+		/* The whole SOA record of the answer to the apex's own SOA
+		 * query, as direct_soa writes it after that question (its
+		 * names compress into the question only). 0: not made. */
+		uint16_t apex_rr_len;
+		uint8_t apex_rr[2 + 10 + SOA_RDATA_MAX];
 	} * soa; /* per CDN */
 };
+
+static void apex_rr_make(pc_dns_zones *zones, uint32_t zone, const struct pc_dns_params *dns);
 
 int pc_dns_zones_new(const pc_model *model, const struct pc_dns_params *dns, pc_dns_zones **out)
 {
@@ -665,6 +673,12 @@ int pc_dns_zones_new(const pc_model *model, const struct pc_dns_params *dns, pc_
 		size_t mname_len = 0;
 		soa->len = (uint16_t)soa_rdata(model, i, dns, soa->rdata, &mname_len);
 		soa->mname_len = (uint16_t)mname_len;
+		const struct pc_cdn *cdn = &model->cdns[i];
+		soa->labels = 1;
+		for (uint32_t c = 0; c < cdn->domain_len; c++)
+			soa->labels += cdn->domain[c] == '.';
+		if (soa->len > 0)
+			apex_rr_make(zones, i, dns);
 	}
 	*out = zones;
 	return PC_OK;
@@ -699,8 +713,7 @@ struct direct {
 	uint16_t payload;
 	const uint8_t *ecs; /* the client subnet option's data, or NULL */
 	uint16_t ecs_len;
-	char text[KNOT_DNAME_TXT_MAXLEN + 1]; /* the name as plain_text writes it */
-	size_t text_len;
+	struct pc_host_name name; /* the question's, split */
 };
 
 /* libknot's knot_tolower: ASCII letters only. */
@@ -729,33 +742,14 @@ static bool direct_parse(struct direct *d)
 	    knot_wire_get_qdcount(w) != 1 || knot_wire_get_ancount(w) != 0 ||
 	    knot_wire_get_nscount(w) != 0 || knot_wire_get_arcount(w) > 1)
 		return false;
-	size_t at = KNOT_WIRE_HEADER_SIZE, t = 0;
-	unsigned labels = 0;
-	for (;;) {
-		if (at >= len)
-			return false;
-		uint8_t n = w[at++];
-		if (n == 0)
-			break;
-		if (n > KNOT_DNAME_MAXLABELLEN || n > len - at)
-			return false;
-		if (t > 0)
-			d->text[t++] = '.';
-		for (uint8_t i = 0; i < n; i++) {
-			unsigned char ch = w[at + i];
-			if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-			      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_'))
-				return false;
-			d->text[t++] = (char)ch;
-		}
-		at += n;
-		labels++;
-	}
-	if (labels == 0 || at - KNOT_WIRE_HEADER_SIZE > KNOT_DNAME_MAXLEN || len - at < 4)
+	size_t name_len;
+	if (!pc_host_name_from_wire(w + KNOT_WIRE_HEADER_SIZE, len - KNOT_WIRE_HEADER_SIZE,
+	                            &d->name, &name_len))
 		return false;
-	d->text[t] = '\0';
-	d->text_len = t;
-	d->qlabels = labels;
+	size_t at = KNOT_WIRE_HEADER_SIZE + name_len;
+	if (len - at < 4)
+		return false;
+	d->qlabels = (unsigned)d->name.n;
 	d->qtype = get16(w + at);
 	d->qclass = get16(w + at + 2);
 	at += 4;
@@ -904,12 +898,16 @@ static void direct_truncated(struct direct *d)
 static void direct_soa(struct direct *d, const pc_dns_zones *zones, uint32_t zone, bool authority)
 {
 	const struct zone_soa *soa = &zones->soa[zone];
-	const struct pc_cdn *cdn = &zones->model->cdns[zone];
-	unsigned zone_labels = 1;
-	for (uint32_t i = 0; i < cdn->domain_len; i++)
-		zone_labels += cdn->domain[i] == '.';
+	if (!authority && d->qlabels == soa->labels && soa->apex_rr_len > 0) {
+		if (room(d) < soa->apex_rr_len)
+			return direct_truncated(d);
+		memcpy(d->out + d->size, soa->apex_rr, soa->apex_rr_len);
+		d->size += soa->apex_rr_len;
+		d->an++;
+		return;
+	}
 	const uint8_t *owner = d->out + KNOT_WIRE_HEADER_SIZE;
-	for (unsigned i = zone_labels; i < d->qlabels; i++)
+	for (unsigned i = soa->labels; i < d->qlabels; i++)
 		owner += *owner + 1;
 	size_t at = d->size, max = room(d);
 	size_t used = direct_name(d, owner, at, max);
@@ -936,6 +934,31 @@ static void direct_soa(struct direct *d, const pc_dns_zones *zones, uint32_t zon
 		d->an++;
 }
 
+static void apex_rr_make(pc_dns_zones *zones, uint32_t zone, const struct pc_dns_params *dns)
+{
+	struct zone_soa *soa = &zones->soa[zone];
+	const struct pc_cdn *cdn = &zones->model->cdns[zone];
+	uint8_t wire[KNOT_WIRE_HEADER_SIZE + KNOT_DNAME_MAXLEN + 4 + sizeof(soa->apex_rr)];
+	memset(wire, 0, KNOT_WIRE_HEADER_SIZE);
+	size_t name_len =
+	    plain_wire("", cdn->domain, wire + KNOT_WIRE_HEADER_SIZE, KNOT_DNAME_MAXLEN);
+	if (name_len == 0)
+		return; /* left to direct_soa */
+	struct pc_dns_query query = {.dns = dns};
+	struct pc_dns_result res;
+	struct direct d = {.query = &query, .res = &res, .out = wire, .qlabels = soa->labels};
+	d.size = KNOT_WIRE_HEADER_SIZE + name_len + 4;
+	d.limit = sizeof(wire);
+	d.suffix_pos = KNOT_WIRE_HEADER_SIZE;
+	d.suffix_labels = soa->labels;
+	size_t start = d.size;
+	direct_soa(&d, zones, zone, false);
+	if (d.an == 1 && d.size - start <= sizeof(soa->apex_rr)) {
+		memcpy(soa->apex_rr, wire + start, d.size - start);
+		soa->apex_rr_len = (uint16_t)(d.size - start);
+	}
+}
+
 static void direct_nodata(struct direct *d, const pc_dns_zones *zones, uint32_t zone)
 {
 	d->res->cls = PC_DNS_NODATA;
@@ -954,15 +977,14 @@ static bool direct_answer(const pc_dns_zones *zones, const struct pc_answer_ctx 
 	const pc_model *model = answer->model;
 	pc_name name;
 	uint32_t zone;
+	size_t codepoint_len;
 	bool apex = false;
-	if (pc_hosts_name_parse(zones->hosts, d.text, d.text_len, &name) == PC_OK) {
-		zone = name.cdn;
+	if (pc_hosts_split_parse(zones->hosts, &d.name, true, &name, &zone, &codepoint_len) ==
+	    PC_OK) {
 		if ((d.qtype != KNOT_RRTYPE_A && d.qtype != KNOT_RRTYPE_AAAA) ||
 		    !pc_name_signature_ok(model, &name))
 			return false;
 	} else {
-		size_t codepoint_len = 1;
-		zone = pc_hosts_zone(zones->hosts, d.text, d.text_len, &codepoint_len);
 		if (zone == PC_NONE || codepoint_len != 0 || d.qtype != KNOT_RRTYPE_SOA)
 			return false;
 		apex = true;

@@ -56,6 +56,40 @@ static void check_name(const pc_model *model, const pc_hosts *hosts, const char 
 	if (zone_slow != zone_fast || cp_slow != cp_fast)
 		fail_msg("zone of \"%.*s\": walk %u/%zu, table %u/%zu", (int)len, name, zone_slow,
 		         cp_slow, zone_fast, cp_fast);
+	/* The same name in wire form, split from there. */
+	uint8_t wire[300];
+	size_t at = 0, label = 0, wire_len = 0;
+	bool wire_ok = len > 0 && name[len - 1] != '.' && len < 254;
+	for (size_t i = 0; wire_ok && i <= len; i++) {
+		if (i == len || name[i] == '.') {
+			wire_ok = i > label && i - label <= 63;
+			wire[at++] = (uint8_t)(i - label);
+			memcpy(wire + at, name + label, i - label);
+			at += i - label;
+			label = i + 1;
+		}
+	}
+	wire[at++] = 0;
+	struct pc_host_name split;
+	if (wire_ok && pc_host_name_from_wire(wire, at, &split, &wire_len)) {
+		assert_int_equal(wire_len, at);
+		uint32_t zone;
+		size_t cp;
+		pc_name slow, fast;
+		int rc_slow = pc_name_parse(model, name, len, &slow);
+		int rc_fast = pc_hosts_split_parse(hosts, &split, true, &fast, &zone, &cp);
+		if (rc_slow != rc_fast || zone != zone_slow || (zone != PC_NONE && cp != cp_slow))
+			fail_msg("wire \"%.*s\": parse %d zone %u/%zu, split %d zone %u/%zu",
+			         (int)len, name, rc_slow, zone_slow, cp_slow, rc_fast, zone, cp);
+		if (rc_slow == PC_OK &&
+		    (slow.provider != fast.provider || slow.service != fast.service ||
+		     strcmp(slow.object, fast.object) != 0))
+			fail_msg("wire \"%.*s\": parse and split differ", (int)len, name);
+	} else if (wire_ok) {
+		/* Not plain: a byte outside the plain set. */
+		struct pc_host_name text_split;
+		assert_false(pc_host_name_split(name, len, &text_split));
+	}
 	for (int need = 0; need < 2; need++) {
 		pc_name slow, fast;
 		int rc_slow = pc__name_parse(model, name, len, need, &slow);
