@@ -713,7 +713,7 @@ struct direct {
 	uint16_t payload;
 	const uint8_t *ecs; /* the client subnet option's data, or NULL */
 	uint16_t ecs_len;
-	struct pc_host_name name; /* the question's, split */
+	struct pc_host_name *name; /* the question's, split (not zeroed with the rest) */
 };
 
 /* libknot's knot_tolower: ASCII letters only. */
@@ -743,13 +743,13 @@ static bool direct_parse(struct direct *d)
 	    knot_wire_get_nscount(w) != 0 || knot_wire_get_arcount(w) > 1)
 		return false;
 	size_t name_len;
-	if (!pc_host_name_from_wire(w + KNOT_WIRE_HEADER_SIZE, len - KNOT_WIRE_HEADER_SIZE,
-	                            &d->name, &name_len))
+	if (!pc_host_name_from_wire(w + KNOT_WIRE_HEADER_SIZE, len - KNOT_WIRE_HEADER_SIZE, d->name,
+	                            &name_len))
 		return false;
 	size_t at = KNOT_WIRE_HEADER_SIZE + name_len;
 	if (len - at < 4)
 		return false;
-	d->qlabels = (unsigned)d->name.n;
+	d->qlabels = (unsigned)d->name->n;
 	d->qtype = get16(w + at);
 	d->qclass = get16(w + at + 2);
 	at += 4;
@@ -971,7 +971,8 @@ static bool direct_answer(const pc_dns_zones *zones, const struct pc_answer_ctx 
                           const struct pc_dns_query *query, uint8_t *out, size_t out_size,
                           struct pc_dns_result *res, size_t *out_len)
 {
-	struct direct d = {.query = query, .res = res, .out = out};
+	struct pc_host_name qname;
+	struct direct d = {.query = query, .res = res, .out = out, .name = &qname};
 	if (!direct_parse(&d) || d.qclass != KNOT_CLASS_IN)
 		return false;
 	const pc_model *model = answer->model;
@@ -979,7 +980,7 @@ static bool direct_answer(const pc_dns_zones *zones, const struct pc_answer_ctx 
 	uint32_t zone;
 	size_t codepoint_len;
 	bool apex = false;
-	if (pc_hosts_split_parse(zones->hosts, &d.name, true, &name, &zone, &codepoint_len) ==
+	if (pc_hosts_split_parse(zones->hosts, d.name, true, &name, &zone, &codepoint_len) ==
 	    PC_OK) {
 		if ((d.qtype != KNOT_RRTYPE_A && d.qtype != KNOT_RRTYPE_AAAA) ||
 		    !pc_name_signature_ok(model, &name))
