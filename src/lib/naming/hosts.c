@@ -240,8 +240,10 @@ bool pc_host_name_split(const char *name, size_t len, struct pc_host_name *s)
 bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name *s,
                             size_t *wire_len)
 {
-	size_t at = 0, t = 0;
-	s->n = 0;
+	/* Counters in locals: the byte stores into s->text may alias anything. */
+	uint8_t *text = (uint8_t *)s->text;
+	size_t at = 0, t = 0, labels = 0;
+	uint8_t bad = 0;
 	for (;;) {
 		if (at >= max)
 			return false;
@@ -251,24 +253,23 @@ bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name
 		/* A label over 63 (or a pointer), or a name over 255 bytes. */
 		if (n > LABEL_MAX || n > max - at || at + n >= PC_NAME_MAX)
 			return false;
-		if (t > 0)
-			s->text[t++] = '.';
-		s->start[s->n] = (uint8_t)t;
-		s->label_len[s->n++] = n;
-		uint8_t bad = 0;
+		text[t] = '.';
+		t += labels > 0;
+		s->start[labels] = (uint8_t)t;
+		s->label_len[labels++] = n;
+		const uint8_t *in = wire + at;
 		for (uint8_t i = 0; i < n; i++) {
-			uint8_t c = label_lower[wire[at + i]];
+			uint8_t c = label_lower[in[i]];
 			bad |= c;
-			s->text[t + i] = (char)c;
+			text[t + i] = c;
 		}
-		if (bad & 0x80)
-			return false;
 		t += n;
 		at += n;
 	}
-	if (s->n == 0)
+	if (labels == 0 || (bad & 0x80))
 		return false;
-	s->text[t] = '\0';
+	text[t] = '\0';
+	s->n = labels;
 	s->len = t;
 	*wire_len = at;
 	return true;
