@@ -71,6 +71,14 @@ static bool same(const char *a, const char *b, size_t n)
 		if (x != y)
 			return false;
 	}
+	if (n >= 4) {
+		uint32_t x, y;
+		memcpy(&x, a, 4);
+		memcpy(&y, b, 4);
+		if (x != y)
+			return false;
+		a += 4, b += 4, n -= 4;
+	}
 	for (; n > 0; n--)
 		if (*a++ != *b++)
 			return false;
@@ -285,12 +293,12 @@ bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name
 		t += labels > 0;
 		s->start[labels] = (uint8_t)t;
 		s->label_len[labels++] = n;
-		const uint8_t *in = wire + at;
 		uint64_t h = FNV_BASIS;
-		for (uint8_t i = 0; i < n; i++) {
-			uint8_t c = label_lower[in[i]];
+		uint8_t *out = text + t;
+		for (const uint8_t *in = wire + at, *end = in + n; in < end; in++, out++) {
+			uint8_t c = label_lower[*in];
 			bad |= c;
-			text[t + i] = c;
+			*out = c;
 			h = (h ^ c) * FNV_PRIME;
 		}
 		s->hash[labels - 1] = (h ^ n) * FNV_PRIME;
