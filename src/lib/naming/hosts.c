@@ -39,9 +39,8 @@ struct pc_hosts {
 	char *keys;         /* every key, lower case, one block */
 };
 
-/* FNV-1a over one lower-case label, then its length. A name's split
- * computes it for every label as it copies the bytes; the keys are made
- * from label hashes (mix), so no look-up reads a byte twice but to verify. */
+/* FNV-1a over one lower-case label, then its length; keys are mixed from
+ * label hashes, and a look-up hashes only the labels it probes with. */
 #define FNV_BASIS 0xcbf29ce484222325u
 #define FNV_PRIME 0x100000001b3u
 static uint64_t label_hash(const char *label, size_t len)
@@ -256,7 +255,6 @@ bool pc_host_name_split(const char *name, size_t len, struct pc_host_name *s)
 			if (i == start || i - start > LABEL_MAX)
 				return false;
 			s->start[s->n] = (uint8_t)start;
-			s->hash[s->n] = label_hash(s->text + start, i - start);
 			s->label_len[s->n++] = (uint8_t)(i - start);
 			start = i + 1;
 		} else if (c == 0) {
@@ -266,7 +264,6 @@ bool pc_host_name_split(const char *name, size_t len, struct pc_host_name *s)
 	if (start == len || len - start > LABEL_MAX)
 		return false;
 	s->start[s->n] = (uint8_t)start;
-	s->hash[s->n] = label_hash(s->text + start, len - start);
 	s->label_len[s->n++] = (uint8_t)(len - start);
 	s->text[len] = '\0';
 	s->len = len;
@@ -293,15 +290,12 @@ bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name
 		t += labels > 0;
 		s->start[labels] = (uint8_t)t;
 		s->label_len[labels++] = n;
-		uint64_t h = FNV_BASIS;
 		uint8_t *out = text + t;
 		for (const uint8_t *in = wire + at, *end = in + n; in < end; in++, out++) {
 			uint8_t c = label_lower[*in];
 			bad |= c;
 			*out = c;
-			h = (h ^ c) * FNV_PRIME;
 		}
-		s->hash[labels - 1] = (h ^ n) * FNV_PRIME;
 		t += n;
 		at += n;
 	}
@@ -323,7 +317,7 @@ static const struct entry *zone_of(const struct pc_hosts *hosts, const scan_t *s
 	uint64_t h = seeds[K_ZONE];
 	for (size_t d = 1; d <= depth; d++) {
 		size_t i = s->n - d;
-		h = mix(h, s->hash[i]);
+		h = mix(h, label_hash(s->text + s->start[i], s->label_len[i]));
 		hash[d] = h;
 	}
 	for (size_t d = depth; d > 0; d--) {
@@ -341,7 +335,8 @@ static uint32_t label_value(const struct pc_hosts *hosts, enum kind kind, const 
 {
 	const char *label = s->text + s->start[i];
 	const struct entry *e =
-	    probe(hosts, kind, mix(seeds[kind], s->hash[i]), label, s->label_len[i]);
+	    probe(hosts, kind, mix(seeds[kind], label_hash(label, s->label_len[i])), label,
+	          s->label_len[i]);
 	return e != NULL ? e->value : PC_NONE;
 }
 

@@ -36,7 +36,6 @@ struct pc_host_name {
 	size_t len;
 	size_t n; /* labels */
 	uint8_t start[PC_HOST_LABELS_MAX], label_len[PC_HOST_LABELS_MAX];
-	uint64_t hash[PC_HOST_LABELS_MAX]; /* of each label, for the table */
 };
 
 /* Splits a name in presentation form (no trailing dot). False when it is
