@@ -1,7 +1,7 @@
 /* hosts: see hosts.h. One open-addressing table holds three kinds of key:
  * a CDN domain (hashed label by label from the right, so every suffix of a
  * name has its hash after one pass), a provider label and a service label.
- * Keys are stored lower case and compared byte for byte after a hash match. */
+ * Keys are stored lower case and compared with memcmp after a hash match. */
 #include "lib/naming/hosts.h"
 
 #include <stdlib.h>
@@ -39,49 +39,16 @@ struct pc_hosts {
 	char *keys;         /* every key, lower case, one block */
 };
 
-/* FNV-1a over one lower-case label, then its length; keys are mixed from
- * label hashes, and a look-up hashes only the labels it probes with. */
-#define FNV_BASIS 0xcbf29ce484222325u
-#define FNV_PRIME 0x100000001b3u
-static uint64_t label_hash(const char *label, size_t len)
+/* FNV-1a over one lower-case label, then its length: "ab.c" and "a.bc"
+ * fold differently. */
+static uint64_t fold(uint64_t h, const char *label, size_t len)
 {
-	uint64_t h = FNV_BASIS;
 	for (size_t i = 0; i < len; i++) {
 		h ^= (unsigned char)label[i];
-		h *= FNV_PRIME;
+		h *= 0x100000001b3u;
 	}
-	return (h ^ len) * FNV_PRIME;
-}
-
-/* A suffix one label longer, or a kind's key of one label. */
-static uint64_t mix(uint64_t h, uint64_t label)
-{
-	h = (h ^ label) * 0x9e3779b97f4a7c15u;
-	return h ^ h >> 32;
-}
-
-/* Key bytes equal: 8 at a time, the keys being short. */
-static bool same(const char *a, const char *b, size_t n)
-{
-	for (; n >= 8; a += 8, b += 8, n -= 8) {
-		uint64_t x, y;
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
-		if (x != y)
-			return false;
-	}
-	if (n >= 4) {
-		uint32_t x, y;
-		memcpy(&x, a, 4);
-		memcpy(&y, b, 4);
-		if (x != y)
-			return false;
-		a += 4, b += 4, n -= 4;
-	}
-	for (; n > 0; n--)
-		if (*a++ != *b++)
-			return false;
-	return true;
+	h ^= len;
+	return h * 0x100000001b3u;
 }
 
 static size_t slot_of(const struct pc_hosts *hosts, uint64_t hash)
@@ -96,7 +63,8 @@ static const struct entry *probe(const struct pc_hosts *hosts, enum kind kind, u
 		const struct entry *e = &hosts->slots[i];
 		if (e->key == NULL)
 			return NULL;
-		if (e->hash == hash && e->kind == kind && e->len == len && same(e->key, key, len))
+		if (e->hash == hash && e->kind == kind && e->len == len &&
+		    memcmp(e->key, key, len) == 0)
 			return e;
 	}
 }
@@ -110,13 +78,13 @@ static uint64_t domain_hash(const char *text, size_t len, unsigned *depth)
 	*depth = 0;
 	for (size_t i = len; i-- > 0;) {
 		if (text[i] == '.') {
-			h = mix(h, label_hash(text + i + 1, end - i - 1));
+			h = fold(h, text + i + 1, end - i - 1);
 			end = i;
 			++*depth;
 		}
 	}
 	++*depth;
-	return mix(h, label_hash(text, end));
+	return fold(h, text, end);
 }
 
 static void put(struct pc_hosts *hosts, enum kind kind, uint64_t hash, const char *key, size_t len,
@@ -187,15 +155,14 @@ int pc_hosts_new(const pc_model *model, pc_hosts **out)
 		if (len == 0 || len > LABEL_MAX)
 			continue; /* no label matches it */
 		const char *key = keep(&at, model->providers[i].name, len);
-		put(hosts, K_PROVIDER, mix(seeds[K_PROVIDER], label_hash(key, len)), key, len, i,
-		    1);
+		put(hosts, K_PROVIDER, fold(seeds[K_PROVIDER], key, len), key, len, i, 1);
 	}
 	for (uint32_t i = 0; i < model->n_services; i++) {
 		size_t len = strlen(model->services[i].name);
 		if (len == 0 || len > LABEL_MAX)
 			continue;
 		const char *key = keep(&at, model->services[i].name, len);
-		put(hosts, K_SERVICE, mix(seeds[K_SERVICE], label_hash(key, len)), key, len, i, 1);
+		put(hosts, K_SERVICE, fold(seeds[K_SERVICE], key, len), key, len, i, 1);
 	}
 	*out = hosts;
 	return PC_OK;
@@ -290,11 +257,11 @@ bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name
 		t += labels > 0;
 		s->start[labels] = (uint8_t)t;
 		s->label_len[labels++] = n;
-		uint8_t *out = text + t;
-		for (const uint8_t *in = wire + at, *end = in + n; in < end; in++, out++) {
-			uint8_t c = label_lower[*in];
+		const uint8_t *in = wire + at;
+		for (uint8_t i = 0; i < n; i++) {
+			uint8_t c = label_lower[in[i]];
 			bad |= c;
-			*out = c;
+			text[t + i] = c;
 		}
 		t += n;
 		at += n;
@@ -317,7 +284,7 @@ static const struct entry *zone_of(const struct pc_hosts *hosts, const scan_t *s
 	uint64_t h = seeds[K_ZONE];
 	for (size_t d = 1; d <= depth; d++) {
 		size_t i = s->n - d;
-		h = mix(h, label_hash(s->text + s->start[i], s->label_len[i]));
+		h = fold(h, s->text + s->start[i], s->label_len[i]);
 		hash[d] = h;
 	}
 	for (size_t d = depth; d > 0; d--) {
@@ -335,8 +302,7 @@ static uint32_t label_value(const struct pc_hosts *hosts, enum kind kind, const 
 {
 	const char *label = s->text + s->start[i];
 	const struct entry *e =
-	    probe(hosts, kind, mix(seeds[kind], label_hash(label, s->label_len[i])), label,
-	          s->label_len[i]);
+	    probe(hosts, kind, fold(seeds[kind], label, s->label_len[i]), label, s->label_len[i]);
 	return e != NULL ? e->value : PC_NONE;
 }
 
