@@ -7,7 +7,9 @@
  * daemon wraps it, the fuzz target and unit tests call it directly.
  *
  * Wire format is libknot's (Knot DNS): parsing with its compression-loop and
- * bounds checks, writing with name compression and TC handling. */
+ * bounds checks, writing with name compression and TC handling — except for
+ * the common queries, which a direct writer answers without it when the
+ * generation's pc_dns_zones is given (below), with the same bytes. */
 #ifndef PC_LIB_DNS_ANSWER_H
 #define PC_LIB_DNS_ANSWER_H
 
