@@ -761,6 +761,10 @@ static bool direct_parse(struct direct *d)
 		return false;
 	d->edns = true;
 	d->payload = get16(w + at + 3);
+	/* libknot's parser calls an OPT asking for less than 512 malformed
+	 * (a FORMERR): its path's to answer. */
+	if (d->payload < KNOT_WIRE_MIN_PKTSIZE)
+		return false;
 	size_t rdlen = get16(w + at + 9);
 	at += 11;
 	if (len - at != rdlen)
