@@ -10,7 +10,10 @@
 #   BLOCKS [300]       1 KiB blocks for the per-hop latency (50 a second)
 #   BLOCK_BYTES [65536]  block size for the relay throughput
 #   RELAY_SECS [3]     length of the throughput stream
-#   OFFERED_GBPS [1.0] its rate; halved (up to twice) when a relay overruns
+#   OFFERED_GBPS [4.0] its rate, above what 5 routers on 2 cores carry: flow control
+#                      holds the source, so the chain delivers what it carries;
+#                      halved (up to twice) when the chain fails
+#   RELAY_MB [1000]    MB through the one-relay run (source -> relay -> sink)
 #   FANOUT_BLOCKS [200]  blocks per fan-out round
 #   BUILD [build-bench]  release build dir; KEEP [0], ALLOW_DIRTY [0] as in bench/lib.sh
 #
@@ -19,7 +22,8 @@
 #    acme-s1 and acme-s2 (tcp every 50 ms, fall 2, rise 2), its verdicts
 #    carried as LOAD records over the overlay. A client loop per redirector
 #    (acme-n2, beta-n2, gamma-n2) and protocol (raw DNS over UDP, raw HTTP
-#    GET answered with a 302) asks, back to back, for objects that named
+#    GET answered with a 302, a raw CDSR request over UDP as docs/cdsr.md
+#    and bench/lib.sh's cdsr_probe send it) asks, back to back, for objects that named
 #    acme-s1 just before it was killed; the figure of a trial is the time
 #    from the SIGKILL to the last answer naming it. A trial fails the run
 #    if an answer still names it 1.9 s after its death or a redirector
@@ -37,6 +41,11 @@
 #    config's servers on its load channel (overlay.test.load_records);
 #    c2's records_total{result="applied"} over 5 s, and per CPU-second of
 #    c2 (which also forwards them down the chain). None may be refused.
+#    One relay alone: source -> relay -> sink, only the sink subscribing
+#    (the relay logs nothing: the chain's relays also log every block, and
+#    that costs ~15 % of a relay's CPU), the source offering 10 Gbit/s and
+#    held by flow control: CPU-seconds of the relay per GB relayed and the
+#    rate delivered to the sink.
 # 3. Fan-out: source -> hub -> 4 relays -> 16 leaves; N = 1, 4, 16 leaves
 #    subscribe (spread over the relays). The source's bytes sent (the
 #    per-link counters, peercdn_overlay_bytes_total) against N unicast
@@ -51,7 +60,7 @@
 # per hop; source bytes independent of N.
 #
 # The last line: `ratio failover_p99 VALUE` = 1000 ms (the target) /
-# measured p99 of DNS and HTTP together; above 1.0 means under the target.
+# measured p99 of DNS, HTTP and CDSR together; above 1.0 means under the target.
 BENCH=control
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -60,8 +69,9 @@ TRIALS=${TRIALS:-20}
 BLOCKS=${BLOCKS:-300}
 BLOCK_BYTES=${BLOCK_BYTES:-65536}
 RELAY_SECS=${RELAY_SECS:-3}
-OFFERED_GBPS=${OFFERED_GBPS:-1.0}
+OFFERED_GBPS=${OFFERED_GBPS:-4.0}
 FANOUT_BLOCKS=${FANOUT_BLOCKS:-200}
+RELAY_MB=${RELAY_MB:-1000}
 BUILD=${BUILD:-build-bench}
 
 bench_build "$BUILD"
@@ -96,25 +106,30 @@ for try in 1 2 3; do
 done
 grep -v '^result' "$WORK/chain.out"
 
+scenario relay "$WORK/relay.out" 65536 "$RELAY_MB" || { cat "$WORK/relay.out"; die "relay"; }
+grep -v '^result' "$WORK/relay.out"
+
 scenario fanout "$WORK/fanout.out" "$FANOUT_BLOCKS" || { cat "$WORK/fanout.out"; die "fanout"; }
 grep -v '^result' "$WORK/fanout.out"
 
-F=$WORK/failover.out C=$WORK/chain.out O=$WORK/fanout.out
+F=$WORK/failover.out C=$WORK/chain.out O=$WORK/fanout.out R=$WORK/relay.out
 p99=$(res "$F" failover_p99_ms)
 [ -n "$p99" ] || die "no failover figure"
 echo
 echo "summary ($(nproc) cores, loopback; routers of the release build, one worker each)"
 printf '%-34s %10s %10s %10s  %s\n' failover p50 p99 max "anchor"
-for p in dns http; do
+for p in dns http cdsr; do
 	printf '%-34s %8s ms %8s ms %8s ms  %s\n' "kill -9 -> last $p answer naming it" \
 		"$(res "$F" failover_${p}_p50_ms)" "$(res "$F" failover_${p}_p99_ms)" \
 		"$(res "$F" failover_${p}_max_ms)" "Traffic Control 5-8 s + TTL; gdnsd ~100 s"
 done
-echo "  ($(res "$F" failover_samples) samples: $TRIALS trials x 3 redirectors in 3 CDNs; target p99 < 1000 ms)"
+echo "  ($(res "$F" failover_samples) samples: $TRIALS trials x 3 redirectors in 3 CDNs x 3 protocols; target p99 < 1000 ms)"
 echo "per-hop latency (1 KiB blocks, chain of 5): p50 $(res "$C" hop_p50_us) us, p99 $(res "$C" hop_p99_us) us (target p99 < 1000 us)"
 echo "relay throughput through 5 routers: $(res "$C" relay_gbps) Gbit/s delivered of $(res "$C" relay_offered_gbps) offered" \
 	"($(res "$C" relay_blocks) blocks of $(res "$C" relay_block_bytes) bytes; all 5 routers share $(nproc) cores);" \
 	"$(res "$C" relay_gbps_per_cpu) Gbit/s per CPU-second of one relay (target >= 1)"
+echo "one relay (source -> relay -> sink, 64 KiB blocks, $RELAY_MB MB): $(res "$R" relay1_gbps) Gbit/s delivered;" \
+	"$(res "$R" relay1_cpu_s_per_gb) CPU-s of the relay per GB = $(res "$R" relay1_gbps_per_cpu) Gbit/s per CPU-second"
 echo "control records one router applies: $(res "$C" records_per_s) LOAD records/s offered and applied," \
 	"$(res "$C" records_per_cpu_s) per CPU-second"
 printf '%-10s %16s %16s %12s %14s\n' "fan-out N" "source bytes" "N unicast" "tree copies" "unicast copies"

@@ -7,9 +7,12 @@
 #
 # Environment knobs (defaults in brackets):
 #   RUNS [3]          runs per server, query and load; medians reported
-#   SECS [5]          length of each run (kxdpgun -t, udpperf -d)
-#   QPS [100000]      the fixed offered rate (kxdpgun -Q, udpperf --rate)
-#   SAT_QPS [2000000] the "saturating" offered rate (kxdpgun -Q)
+#   SECS [5]          length of each run (kxdpgun -t, cdsrgun -t)
+#   QPS [100000]      the fixed offered rate (kxdpgun -Q, cdsrgun -Q)
+#   SAT_QPS [2000000] the "saturating" offered rate (kxdpgun -Q; cdsrgun -Q 0
+#                     sends whenever a frame is free)
+#   PARTS ["dns cdsr"] dns: peercdnd's DNS, knotd and gdnsd (SOA, policy);
+#                     cdsr: peercdnd's CDSR and gdnsd's policy answer
 #   KEEP [0]          1: keep the temp dir (configs, logs, generator outputs)
 #
 # Network: namespaces pcxb-s<PID> (servers, 198.18.0.1/24 on veth xbs<PID>)
@@ -28,17 +31,21 @@
 #                 ad102.web.abc A 127.2.200.1 (the policy answer, written down).
 #   gdnsd-socket  gdnsd 3.8 on 198.18.0.1:53 (bench/gdnsd, udp_threads 1, plus a
 #                 `nets` entry 198.18.0.0/15 => beta), over its UDP socket.
-#   peercdnd-cdsr peercdnd with cdsr on 198.18.0.1:2554 and
-#                 cdsr.xdp.listen [xbs<PID>@2554], DNS without XDP.
+#   peercdnd-cdsr peercdnd with cdsr on 198.18.0.1:2554 (rate 0: no limit)
+#                 and cdsr.xdp.listen [xbs<PID>@2554], DNS without XDP.
+# peercdnd runs the bench federation (bench/lib.sh bench_federation: no
+# agreement capacity, so every answer takes the branch stated below).
 # Queries: soa "cdn.acme.net. SOA" (static everywhere); policy
 # "ad102.web.abc.cdn.acme.net. A" (peercdnd: a policy decision; knotd: a
 # static record; gdnsd: its geoip plugin); cdsr: a CDSR request for
-# http://abc.cdn.acme.net/www.abc.com/x (udpperf, pad=512), whose answer must
-# be status OK. Before each server's runs dig checks NOERROR and 127.2.200.1
-# (or the CDSR client checks OK); every run checks the answers' rcodes
-# (kxdpgun "responded NOERROR", udpperf "status ok"/"rcode NOERROR") and fails
-# when there were no answers or fewer than 99 % of them were that answer
-# (queries lost are reported beside, not failed).
+# http://abc.cdn.acme.net/www.abc.com/x (padded to 512 bytes, family 4), sent
+# by bench/cdsrgun over AF_XDP, whose answer must be status OK, branch PEER,
+# server 127.2.200.1. Before each server's runs dig checks NOERROR and
+# 127.2.200.1 (or a short cdsrgun run checks the CDSR answer); every run
+# checks the answers' rcodes (kxdpgun "responded NOERROR", cdsrgun "status
+# ok") and fails when there were no answers or fewer than 99 % of them were
+# that answer, and every CDSR run fails unless every OK answer was PEER
+# 127.2.200.1 (cdsrgun's "mix" lines; queries lost are reported, not failed).
 #
 # Measurements, per server and query
 #   cpu/answer  utime+stime of the server process (all threads) from
@@ -46,13 +53,14 @@
 #               NOERROR (or OK) answers, in microseconds; median of RUNS.
 #   replies/s   kxdpgun at SAT_QPS: its "total replies" pps; median of RUNS.
 #               kxdpgun's own CPU (CPU 1) is the limit here, so this bounds
-#               the servers from below more than it ranks them.
-# For CDSR and for gdnsd's CDSR-comparable figure the generator is udpperf
-# (sockets, one thread) at QPS: gdnsd answers the policy query, peercdnd the
-# CDSR request over XDP.
+#               the servers from below more than it ranks them. CDSR:
+#               cdsrgun -Q 0, its answers_per_s (answers in the window).
+# CDSR is compared with gdnsd's policy answer under kxdpgun: the same client
+# asks the same question of each, one over CDSR, one over DNS.
 # On veth AF_XDP runs in copy mode and part of the receive work is charged to
 # the sender's CPU (BENCH-NOTES.md): the figures are relative.
-# The last line is `ratio xdp_policy_vs_knot_static VALUE`; ratios are anchor
+# The last line is `ratio xdp_policy_vs_knot_static VALUE` (PARTS=cdsr:
+# `ratio cdsr_xdp_sat_vs_gdnsd_socket VALUE`); ratios are anchor
 # CPU per answer / peercdnd's (above 1.0: peercdnd cheaper).
 
 # Per-server results live in variables named by eval.
@@ -97,9 +105,11 @@ for t in gdnsd knotd kxdpgun dig ip taskset; do
 	command -v "$t" >/dev/null || die "$t not found"
 done
 PEERCDND=$BUILD/src/node/peercdnd
-UDPPERF=$BUILD/bench/udpperf
+CDSRGUN=$BUILD/bench/cdsrgun
+PARTS=${PARTS:-dns cdsr}
+part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 [ -x "$PEERCDND" ] || die "$PEERCDND not built"
-[ -x "$UDPPERF" ] || die "$UDPPERF not built (meson -Dbench=true)"
+[ -x "$CDSRGUN" ] || die "$CDSRGUN not built (meson -Dbench=true)"
 
 # ---- the network ----------------------------------------------------------------
 ip netns add "$NS_S" || die "ip netns add refused"
@@ -114,8 +124,10 @@ in_c() { ip netns exec "$NS_C" "$@"; }
 
 printf 'cdn.acme.net. SOA\n' >"$WORK/soa.q"
 printf 'ad102.web.abc.cdn.acme.net. A\n' >"$WORK/policy.q"
-printf 'dns ad102.web.abc.cdn.acme.net A\n' >"$WORK/policy.spec"
-printf 'cdsr http://abc.cdn.acme.net/www.abc.com/x pad=512\n' >"$WORK/cdsr.spec"
+CDSR_URL=http://abc.cdn.acme.net/www.abc.com/x
+DST_MAC=$(ip -n "$NS_S" link show dev "$DEV_S" | awk '$1 == "link/ether" { print $2 }')
+[ -n "$DST_MAC" ] || die "no MAC address on $DEV_S"
+bench_federation "$WORK/federation.yaml"
 
 # ---- helpers ------------------------------------------------------------------
 # Waits (bounded, ~10 s) for a DNS server to answer SOA NOERROR.
@@ -155,14 +167,17 @@ gun() { # out-file kind qps
 	RV="${noerror:-0} ${pps:-0} $sent ${replies:-0}"
 }
 
-# udpperf from the client namespace on CPU 1; sets RV to "good sent answered";
-# good is the count of the wanted rcode or status.
-perf() { # out-file spec port want
-	xdp_off_client # kxdpgun leaves its program on the client's veth
-	run_tool "$1" ip netns exec "$NS_C" taskset -c 1 "$UDPPERF" -f "$WORK/$2.spec" -s 8 -q 64 \
-		--rate "$QPS" -d "$SECS" "$SERVER_IP" "$3" || die "udpperf failed: $(tail -3 "$1")"
-	good=$(awk -v w="$4" '$1 " " $2 == w { print $3 }' "$1")
-	RV="${good:-0} $(awk '$1 == "sent" { print $2 }' "$1") $(awk '$1 == "answered" { print $2 }' "$1")"
+# cdsrgun from the client namespace on CPU 1; sets RV to "ok answered sent
+# answers_per_s" and checks the mix (every OK answer PEER 127.2.200.1).
+cdsr_gun() { # out-file qps secs
+	run_tool "$1" ip netns exec "$NS_C" taskset -c 1 "$CDSRGUN" -i "$DEV_C" -s "$CLIENT_IP" \
+		-d "$SERVER_IP" -m "$DST_MAC" -p 2554 -P 512 -t "$3" -Q "$2" "$CDSR_URL" ||
+		die "cdsrgun failed: $(tail -3 "$1")"
+	xdp_off_client # its program would take dig's answers too
+	udp_mix_check "cdsr $(basename "$1")" "$1" PEER "$EXPECT"
+	RV="$(awk '$1 == "status" && $2 == "ok" { n = $3 } END { print n + 0 }' "$1")"
+	RV="$RV $(awk '$1 == "answered" { print $2 }' "$1") $(awk '$1 == "sent" { print $2 }' "$1")"
+	RV="$RV $(awk '$1 == "answers_per_s" { printf "%.0f", $2 }' "$1")"
 }
 
 # What is measured must be what was asked: fails unless there were answers
@@ -207,39 +222,48 @@ measure_gun() { # srv pid kind
 	eval "${srv}_${kind}_cpu=$(median $cr) ${srv}_${kind}_sat=$(median $sr)"
 }
 
-# RUNS udpperf runs at QPS; sets <srv>_<kind>_cpu.
-measure_perf() { # srv pid kind spec port want
-	srv=$1 pid=$2 kind=$3 spec=$4 port=$5 want=$6 cr=""
+# RUNS cdsrgun runs at QPS and RUNS at saturation; sets <srv>_cdsr_cpu and
+# <srv>_cdsr_sat.
+measure_cdsr() { # srv pid
+	srv=$1 pid=$2 cr="" sr=""
 	for i in $(seq 1 "$RUNS"); do
 		t0=$(cpu_ticks "$pid")
-		perf "$WORK/$srv.$kind.perf$i" "$spec" "$port" "$want"
+		cdsr_gun "$WORK/$srv.cdsr.cpu$i" "$QPS" "$SECS"
 		t1=$(cpu_ticks "$pid")
 		# shellcheck disable=SC2086
 		set -- $RV
-		enough "$srv $kind" "$1" "$3"
+		enough "$srv cdsr" "$1" "$2"
 		cost=$(us_per "$t0" "$t1" "$1")
-		echo "$srv $kind (udpperf) at $QPS qps run $i: $1 '$want' of $3 answers, $2 sent; cpu/answer us (total user sys): $cost"
+		echo "$srv cdsr at $QPS qps run $i: $1 ok of $2 answers, $3 sent; cpu/answer us (total user sys): $cost"
 		cr="$cr ${cost%% *}"
 	done
+	for i in $(seq 1 "$RUNS"); do
+		cdsr_gun "$WORK/$srv.cdsr.sat$i" 0 "$SECS"
+		# shellcheck disable=SC2086
+		set -- $RV
+		enough "$srv cdsr saturating" "$1" "$2"
+		echo "$srv cdsr saturating run $i: $4 answers/s ($1 ok of $2 answers, $3 sent)"
+		sr="$sr $4"
+	done
 	# shellcheck disable=SC2086
-	eval "${srv}_${kind}_cpu=$(median $cr)"
+	eval "${srv}_cdsr_cpu=$(median $cr) ${srv}_cdsr_sat=$(median $sr)"
 }
 
 xdp_off() { ip -n "$NS_S" link set dev "$DEV_S" xdp off 2>/dev/null || true; }
 xdp_off_client() { ip -n "$NS_C" link set dev "$DEV_C" xdp off 2>/dev/null || true; }
 
 peercdn_config() { # file dns-xdp(yes/no) cdsr-xdp(yes/no)
-	"$PY" - "$1" "$2" "$3" "$DEV_S" "$SERVER_IP" <<'EOF'
+	"$PY" - "$1" "$2" "$3" "$DEV_S" "$SERVER_IP" "$WORK/federation.yaml" <<'EOF'
 import sys, yaml
-path, dns_xdp, cdsr_xdp, dev, ip = sys.argv[1:]
-d = yaml.safe_load(open("etc/peercdn.yaml"))
+path, dns_xdp, cdsr_xdp, dev, ip, federation = sys.argv[1:]
+d = yaml.safe_load(open(federation))
 d["clients"].append({"prefix": "198.18.0.0/15", "as": 200, "location": "berlin"})
 d["dns"].update(listen=[ip], port=53, workers=1)
 if dns_xdp == "yes":
     d["dns"]["xdp"] = {"listen": [dev + "@53"]}
 for role in ("http", "rtsp"):
     d[role] = {"enabled": False}
-d["cdsr"] = {"enabled": cdsr_xdp == "yes", "listen": [ip], "port": 2554}
+d["cdsr"] = {"enabled": cdsr_xdp == "yes", "listen": [ip], "port": 2554, "rate": 0}
 if cdsr_xdp == "yes":
     d["cdsr"]["xdp"] = {"listen": [dev + "@2554"]}
 d.pop("control", None)
@@ -262,6 +286,7 @@ echo "bench/xdp: $(nproc) cores; servers on CPU 0, generators on CPU 1; veth $DE
 	"$(knotd -V 2>&1 | awk '{ print $NF; exit }'), gdnsd $(gdnsd -V 2>&1 | awk '/version/ { print $NF; exit }')"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 
+if part dns; then
 # ---- peercdnd, DNS over XDP ------------------------------------------------------------
 peercdn_config "$WORK/peercdn-dns.yaml" yes no
 start_server peercdnd-xdp "$WORK/peercdnd-dns.log" "$PEERCDND" -c "$WORK/peercdn-dns.yaml" -n acme-n1
@@ -304,6 +329,7 @@ measure_gun knotd_xdp "$p" soa
 measure_gun knotd_xdp "$p" policy
 stop_server "$p"
 xdp_off # knotd leaves its program attached
+fi
 
 # ---- gdnsd over its socket ---------------------------------------------------------------
 mkdir -p "$WORK/gdnsd/zones" "$WORK/run" "$WORK/state"
@@ -316,27 +342,29 @@ start_server gdnsd-socket "$WORK/gdnsd.log" gdnsd -c "$WORK/gdnsd" start
 p=$SRV_PID
 wait_dns "$p" || die "gdnsd did not answer: $(tail -5 "$WORK/gdnsd.log")"
 check_dns gdnsd-socket
-measure_gun gdnsd_socket "$p" soa
+if part dns; then measure_gun gdnsd_socket "$p" soa; fi
 measure_gun gdnsd_socket "$p" policy
-measure_perf gdnsd_socket "$p" policy_udpperf policy 53 "rcode NOERROR"
 stop_server "$p"
+xdp_off_client
 
 # ---- peercdnd, CDSR over XDP ---------------------------------------------------------------
-peercdn_config "$WORK/peercdn-cdsr.yaml" no yes
-start_server peercdnd-cdsr "$WORK/peercdnd-cdsr.log" "$PEERCDND" -c "$WORK/peercdn-cdsr.yaml" -n acme-n1
-p=$SRV_PID
-wait_dns "$p" || die "peercdnd did not answer: $(tail -5 "$WORK/peercdnd-cdsr.log")"
-grep -q 'msg=xdp-listening role=cdsr' "$WORK/peercdnd-cdsr.log" ||
-	die "peercdnd has no CDSR XDP: $(grep xdp "$WORK/peercdnd-cdsr.log")"
-# The sample: one request, status OK.
-xdp_off_client
-run_tool "$WORK/cdsr.check" ip netns exec "$NS_C" "$UDPPERF" -f "$WORK/cdsr.spec" -s 1 -q 1 --rate 10 -d 1 \
-	"$SERVER_IP" 2554 || die "no CDSR answer: $(cat "$WORK/cdsr.check")"
-grep -q '^status ok ' "$WORK/cdsr.check" || die "CDSR answer not OK: $(cat "$WORK/cdsr.check")"
-echo "check peercdnd-cdsr: $(grep '^status' "$WORK/cdsr.check" | tr '\n' ' ')"
-measure_perf peercdnd_cdsr "$p" cdsr cdsr 2554 "status ok"
-stop_server "$p"
-xdp_off
+if part cdsr; then
+	peercdn_config "$WORK/peercdn-cdsr.yaml" no yes
+	start_server peercdnd-cdsr "$WORK/peercdnd-cdsr.log" "$PEERCDND" -c "$WORK/peercdn-cdsr.yaml" -n acme-n1
+	p=$SRV_PID
+	wait_dns "$p" || die "peercdnd did not answer: $(tail -5 "$WORK/peercdnd-cdsr.log")"
+	grep -q 'msg=xdp-listening role=cdsr' "$WORK/peercdnd-cdsr.log" ||
+		die "peercdnd has no CDSR XDP: $(grep xdp "$WORK/peercdnd-cdsr.log")"
+	# The sample: a short run at 100/s, every answer OK, PEER, 127.2.200.1.
+	cdsr_gun "$WORK/cdsr.check" 100 0.2
+	# shellcheck disable=SC2086
+	set -- $RV
+	enough "peercdnd-cdsr sample" "$1" "$2"
+	echo "check peercdnd-cdsr: $1 of $3 requests answered ok, PEER $EXPECT"
+	measure_cdsr peercdnd_cdsr "$p"
+	stop_server "$p"
+	xdp_off
+fi
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- summary --------------------------------------------------------------------------
@@ -346,15 +374,22 @@ echo "summary (cpu/answer: median of $RUNS x ${SECS}s runs at $QPS qps offered, 
 printf '%-15s %-15s %12s %12s\n' server query cpu/answer replies/s
 for srv in peercdnd_xdp knotd_xdp gdnsd_socket; do
 	for kind in soa policy; do
-		eval "c=\$${srv}_${kind}_cpu s=\$${srv}_${kind}_sat"
-		printf '%-15s %-15s %12s %12s\n' "$srv" "$kind" "$c" "$s"
+		eval "c=\${${srv}_${kind}_cpu:-} s=\${${srv}_${kind}_sat:-}"
+		if [ -n "$c" ]; then printf '%-15s %-15s %12s %12s\n' "$srv" "$kind" "$c" "$s"; fi
 	done
 done
-printf '%-15s %-15s %12s %12s\n' gdnsd_socket policy_udpperf "$gdnsd_socket_policy_udpperf_cpu" -
-printf '%-15s %-15s %12s %12s\n' peercdnd_cdsr cdsr_udpperf "$peercdnd_cdsr_cdsr_cpu" -
+if part cdsr; then
+	printf '%-15s %-15s %12s %12s\n' peercdnd_cdsr cdsr "$peercdnd_cdsr_cdsr_cpu" \
+		"$peercdnd_cdsr_cdsr_sat"
+fi
 echo
-echo "ratios are the anchor's cpu/answer / peercdnd's (above 1.0: peercdnd cheaper)"
+echo "ratios are the anchor's cpu/answer / peercdnd's (above 1.0: peercdnd cheaper);"
+echo "*_sat ratios are peercdnd's answers/s / the anchor's replies/s"
+if part cdsr; then
+	echo "ratio cdsr_xdp_vs_gdnsd_socket $(ratio "$gdnsd_socket_policy_cpu" "$peercdnd_cdsr_cdsr_cpu")"
+	echo "ratio cdsr_xdp_sat_vs_gdnsd_socket $(ratio "$peercdnd_cdsr_cdsr_sat" "$gdnsd_socket_policy_sat")"
+fi
+part dns || exit 0
 echo "ratio xdp_soa_vs_knot_xdp $(ratio "$knotd_xdp_soa_cpu" "$peercdnd_xdp_soa_cpu")"
 echo "ratio xdp_policy_vs_gdnsd_socket $(ratio "$gdnsd_socket_policy_cpu" "$peercdnd_xdp_policy_cpu")"
-echo "ratio cdsr_xdp_vs_gdnsd_socket $(ratio "$gdnsd_socket_policy_udpperf_cpu" "$peercdnd_cdsr_cdsr_cpu")"
 echo "ratio xdp_policy_vs_knot_static $(ratio "$knotd_xdp_policy_cpu" "$peercdnd_xdp_policy_cpu")"

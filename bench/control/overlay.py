@@ -5,6 +5,7 @@ measured and stopped (by PID) here. One scenario per call:
   overlay.py PEERCDND FEDERATION WORKDIR failover TRIALS
   overlay.py PEERCDND FEDERATION WORKDIR chain BLOCKS BLOCK_BYTES SECONDS GBPS
   overlay.py PEERCDND FEDERATION WORKDIR fanout BLOCKS
+  overlay.py PEERCDND FEDERATION WORKDIR relay BLOCK_BYTES MBYTES [log]
 
 Prints "result KEY VALUE" lines for the script's summary and "check ..."
 lines for what was verified; exits 1 (with "FAIL: ...") when a run measured
@@ -274,13 +275,34 @@ def http_query(port, host, path):
     return {m.group(1).decode()} if m else set()
 
 
+def cdsr_query(port, url):
+    """The server address of one CDSR answer (docs/cdsr.md: a version-1
+    request, no options, padded to 512 bytes as clients do; status OK)."""
+    nonce = os.urandom(8)
+    req = b"CDSR" + bytes([1, 0]) + nonce + len(url).to_bytes(2, "big") + url.encode()
+    req += b"\0\0"
+    req += bytes(max(0, 512 - len(req)))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((CLIENT, 0))
+        s.settimeout(2)
+        s.connect(("127.0.0.1", port))
+        s.send(req)
+        r = s.recv(2048)
+    if r[:4] != b"CDSR" or not r[5] & 0x80 or r[6:14] != nonce or r[14] != 0 or r[27] != 4:
+        return set()
+    return {socket.inet_ntoa(r[30:34])}
+
+
 ASKERS = {"acme-n2": "cdn.acme.net", "beta-n2": "cdn.beta.net", "gamma-n2": "cdn.gamma.net"}
+PROTOS = ("dns", "http", "cdsr")
 
 
 def ask(r, proto, obj):
     domain = ASKERS[r.name]
     if proto == "dns":
         return dns_query(r.config["dns"]["port"], f"{obj}.web.abc.{domain}")
+    if proto == "cdsr":
+        return cdsr_query(r.config["cdsr"]["port"], f"http://abc.{domain}/www.abc.com/{obj}")
     return http_query(r.config["http"]["port"], f"abc.{domain}", f"/www.abc.com/{obj}")
 
 
@@ -303,6 +325,7 @@ def failover(trials):
         configs[name]["dns"] = {"enabled": True, "listen": ["127.0.0.1"], "port": free_port(),
                                 "workers": 1}
         configs[name]["http"] = {"enabled": True, "listen": ["127.0.0.1"], "port": free_port()}
+        configs[name]["cdsr"] = {"enabled": True, "listen": ["127.0.0.1"], "port": free_port()}
     configs["acme-n1"]["health"] = {"enabled": True, "mode": "tcp", "interval_ms": 50,
                                     "timeout_ms": 100, "fall": 2, "rise": 2,
                                     "servers": ["acme-s1", "acme-s2"]}
@@ -311,13 +334,13 @@ def failover(trials):
     routers = start_routers(configs, links)
     print(f"check failover: 8 routers up, routes converged; probes on acme-n1 (tcp every 50 ms, "
           f"fall 2), LOAD records over the overlay to {', '.join(ASKERS)}", flush=True)
-    delays = {"dns": [], "http": []}
+    delays = {proto: [] for proto in PROTOS}
     per = {}
     for trial in range(trials):
         # Objects whose answers name the victim, per asker and protocol.
         watch = {}
         for name in ASKERS:
-            for proto in ("dns", "http"):
+            for proto in PROTOS:
                 objs = []
                 deadline = time.monotonic() + 10
                 i = 0
@@ -372,16 +395,16 @@ def failover(trials):
                        routers[name].log().split("msg=overlay-server-down")[-1], 10,
                        f"{name} takes {victim} back")
         time.sleep(0.3)
-        worst = max(max(v[-1] for k, v in per.items() if k[1] == p) for p in ("dns", "http"))
-        print(f"trial {trial + 1}: last answer naming {victim} at "
-              f"{max(delays['dns'][-6:] + delays['http'][-6:]):.0f} ms (worst so far {worst:.0f});"
-              f" {n_answers} answers in the window", flush=True)
-    for proto in ("dns", "http"):
+        worst = max(max(v) for v in per.values())
+        last = max(max(delays[p][-len(ASKERS):]) for p in PROTOS)
+        print(f"trial {trial + 1}: last answer naming {victim} at {last:.0f} ms "
+              f"(worst so far {worst:.0f}); {n_answers} answers in the window", flush=True)
+    for proto in PROTOS:
         v = delays[proto]
         print(f"result failover_{proto}_p50_ms {statistics.median(v):.0f}")
         print(f"result failover_{proto}_p99_ms {pct(v, 99):.0f}")
         print(f"result failover_{proto}_max_ms {max(v):.0f}")
-    allv = delays["dns"] + delays["http"]
+    allv = [d for proto in PROTOS for d in delays[proto]]
     print(f"result failover_p50_ms {statistics.median(allv):.0f}")
     print(f"result failover_p99_ms {pct(allv, 99):.0f}")
     print(f"result failover_samples {len(allv)}")
@@ -396,6 +419,8 @@ def chain(blocks, block_bytes, seconds, offered_gbps):
     names = [f"acme-c{i}" for i in range(1, 6)]
     links = [(names[i], names[i + 1], 10) for i in range(4)]
     configs = overlay_configs({n: ("acme", 100) for n in names}, links)
+    for cfg in configs.values():  # as in relay(): a starved router must not flap
+        cfg["overlay"].update({"heartbeat_ms": 100, "dead_ms": 1500})
     for n in names[1:]:
         configs[n]["overlay"]["test"] = {"subscribe": [f"{STREAM}@{names[0]}"]}
     routers = start_routers(configs, links)
@@ -420,8 +445,8 @@ def chain(blocks, block_bytes, seconds, offered_gbps):
           f"{statistics.median(first_hop) / 1000:.1f} us, p99 {pct(first_hop, 99) / 1000:.1f} us",
           flush=True)
     # 2. Throughput: large blocks at the offered rate (bursts every 20 ms
-    # tick). Paced, because a relay has no backpressure: a downstream link
-    # slower than its upstream fills past 8 MiB and is dropped.
+    # tick; flow control holds the source while a link is full, so an
+    # offer above what the chain carries is delivered at what it carries).
     burst = max(1, round(offered_gbps * 1e9 / 8 * 0.020 / block_bytes))
     total = blocks + burst * max(1, int(seconds * 50))
     cpu0 = {n: routers[n].cpu_s() for n in names}
@@ -481,6 +506,47 @@ def chain(blocks, block_bytes, seconds, offered_gbps):
     print(f"result records_per_cpu_s {(a1 - a0) / max(c1 - c0, 1e-9):.0f}")
     print(f"check records: {recv.name} applied {a1 - a0:.0f} LOAD records in {t1 - t0:.1f} s "
           f"(none refused) and forwarded them, CPU {100 * (c1 - c0) / (t1 - t0):.0f} %")
+
+
+def relay(block_bytes, mbytes, log_relay=False):
+    """One relay's cost per byte: source -> relay -> sink, only the sink
+    subscribing (so the relay does nothing but relay: no block is logged
+    there), the source publishing as fast as flow control lets it.
+    CPU-seconds of the relay per GB relayed (utime + stime from
+    /proc/PID/stat, 10 ms ticks), and the rate the sink received."""
+    names = ["acme-r1", "acme-r2", "acme-r3"]
+    links = [(names[0], names[1], 10), (names[1], names[2], 10)]
+    configs = overlay_configs({n: ("acme", 100) for n in names}, links)
+    for cfg in configs.values():
+        # A throughput run, not a failover one: a router starved for 300 ms
+        # by the rest of a busy machine must not flap its links (a re-join
+        # past the window is a gap, and the run fails).
+        cfg["overlay"].update({"heartbeat_ms": 100, "dead_ms": 1500})
+    configs[names[2]]["overlay"]["test"] = {"subscribe": [f"{STREAM}@{names[0]}"]}
+    if log_relay:  # what the chain's relays do: log every block too
+        configs[names[1]]["overlay"]["test"] = {"subscribe": [f"{STREAM}@{names[0]}"]}
+    routers = start_routers(configs, links)
+    src, mid, sink = (routers[n] for n in names)
+    time.sleep(1.0)  # the sink's JOIN reaches the source
+    total = max(1, int(mbytes * 1e6 / block_bytes))
+    burst = max(1, int(10e9 / 8 / 50 / block_bytes))  # 10 Gbit/s offered: flow control paces
+    cpu0 = {n: routers[n].cpu_s() for n in names}
+    src.config["overlay"]["test"] = {"channel": STREAM, "interval_ms": 20,
+                                     "block_bytes": block_bytes, "burst": burst, "count": total}
+    src.reload()
+    wait_until(lambda: any(b[0] == total for b in sink.blocks()), 600, "relay blocks arrive")
+    cpu = {n: routers[n].cpu_s() - cpu0[n] for n in names}
+    got = sink.blocks()
+    seqs = [b[0] for b in got]
+    if seqs != list(range(1, total + 1)):
+        fail(f"sink: block sequence has gaps or duplicates ({len(seqs)} of {total})")
+    nbytes = sum(b[1] for b in got)
+    span = (got[-1][3] - got[0][3]) / 1e9
+    print(f"result relay1_gbps {nbytes * 8 / span / 1e9:.2f}")
+    print(f"result relay1_cpu_s_per_gb {cpu[names[1]] / (nbytes / 1e9):.3f}")
+    print(f"result relay1_gbps_per_cpu {nbytes * 8 / 1e9 / max(cpu[names[1]], 1e-9):.2f}")
+    print(f"check relay: {total} blocks of {block_bytes} bytes once, in order; {span:.2f} s; "
+          f"CPU s: " + ", ".join(f"{n} {cpu[n]:.2f}" for n in names), flush=True)
 
 
 # ---- fan-out --------------------------------------------------------------------------
@@ -557,6 +623,8 @@ try:
         chain(int(ARGS[0]), int(ARGS[1]), float(ARGS[2]), float(ARGS[3]))
     elif SCENARIO == "fanout":
         fanout(int(ARGS[0]))
+    elif SCENARIO == "relay":
+        relay(int(ARGS[0]), float(ARGS[1]), len(ARGS) > 2 and ARGS[2] == "log")
     else:
         fail(f"unknown scenario {SCENARIO}")
 finally:

@@ -129,6 +129,21 @@ static void print_step(FILE *out, const pc_model *model, const struct pc_trace_s
 		print_server(out, model, step->a);
 		fputs(": in the band and holds the object (a replica): preferred\n", out);
 		break;
+	case PC_TRACE_OFFER:
+		fprintf(out, "    offer     CDN %s: ",
+		        step->a < model->n_cdns ? model->cdns[step->a].name : "-");
+		if (step->b == PC_OFFER_SERVICE)
+			fputs("does not offer us the service (claim 9), skipped\n", out);
+		else if (step->b == PC_OFFER_FOOTPRINT)
+			fputs(
+			    "the client is outside the footprint it offers us (claim 9), skipped\n",
+			    out);
+		else
+			fprintf(out,
+			        "its servers' load %" PRIu32
+			        " reached the capacity it offers us (claim 9), skipped\n",
+			        step->c);
+		break;
 	case PC_TRACE_WINNER:
 		fputs("    winner    ", out);
 		print_server(out, model, step->a);

@@ -39,7 +39,7 @@ static void usage(FILE *out)
 	      "       peercdnctl explain [--config FILE] --client ADDR [--node NAME]\n"
 	      "                          [--prefer CDN] [--avoid SERVER]... [--family 4|6]\n"
 	      "                          [--answers N] [--load SERVER=N]... [--down SERVER]...\n"
-	      "                          [--holds SERVER]... NAME-or-URL\n"
+	      "                          [--holds SERVER]... [--offer OFFER]... NAME-or-URL\n"
 	      "       peercdnctl name [--config FILE] --provider NAME --object TEXT\n"
 	      "                       [--service NAME] [--cdn NAME] [--sign] [--encrypt]\n"
 	      "       peercdnctl prefill --edge ADDR:PORT [--edge ADDR:PORT]... [--timeout S]\n"
@@ -51,7 +51,10 @@ static void usage(FILE *out)
 	      "Without --config the embedded default federation is used.\n"
 	      "explain --load SERVER=N sets the server's load to N in its capacity units\n"
 	      "(servers[].capacity: N >= capacity is overloaded); --down marks it down;\n"
-	      "--holds says the server holds the object (a replica: preferred in the band).\n",
+	      "--holds says the server holds the object (a replica: preferred in the band);\n"
+	      "--offer CDN:SERVICES[:CAPACITY[:ASN,...]] is what a peer CDN offers ours\n"
+	      "(claim 9): services (comma list, - for none), capacity in load units\n"
+	      "(default unlimited), footprint ASNs (default: any client).\n",
 	      out);
 }
 
@@ -194,8 +197,8 @@ struct explain_opts {
 	const char *config, *client, *node, *prefer;
 	const char *avoid[PC_MAX_AVOID];
 	unsigned n_avoid;
-	const char *load[64], *down[64], *holds[64];
-	unsigned n_load, n_down, n_holds;
+	const char *load[64], *down[64], *holds[64], *offer[64];
+	unsigned n_load, n_down, n_holds, n_offer;
 	int family;
 	unsigned answers;
 };
@@ -245,6 +248,55 @@ static int apply_holders(const pc_model *model, pc_live *live, const struct expl
 	return 0;
 }
 
+/* --offer CDN:SERVICES[:CAPACITY[:ASN,...]]: a peer CDN's offer (claim 9)
+ * as the overlay would have brought it, received now. */
+static int apply_offer(const pc_model *model, pc_live *live, const char *spec, uint64_t now)
+{
+	char text[1024];
+	uint32_t ases[256], n_ases = 0;
+	snprintf(text, sizeof(text), "%s", spec);
+	char *save = NULL, *cdn_name = strtok_r(text, ":", &save);
+	char *services = strtok_r(NULL, ":", &save);
+	char *capacity = strtok_r(NULL, ":", &save), *footprint = strtok_r(NULL, ":", &save);
+	if (cdn_name == NULL || services == NULL) {
+		fprintf(stderr, "--offer wants CDN:SERVICES[:CAPACITY[:ASN,...]], got \"%s\"\n",
+		        spec);
+		return -1;
+	}
+	uint32_t cdn = need(pc_model_cdn(model, cdn_name), "CDN", cdn_name);
+	if (cdn == PC_NONE)
+		return -1;
+	struct pc_live_offer offer = {.version = now, .capacity = UINT64_MAX};
+	char *item_save = NULL;
+	for (char *v = strtok_r(services, ",", &item_save); v != NULL && strcmp(v, "-") != 0;
+	     v = strtok_r(NULL, ",", &item_save)) {
+		uint32_t service = need(pc_model_service(model, v), "service", v);
+		if (service == PC_NONE || service >= 64)
+			return -1;
+		offer.services |= UINT64_C(1) << service;
+	}
+	char *end = NULL;
+	if (capacity != NULL && ((offer.capacity = strtoull(capacity, &end, 10)), *end != '\0')) {
+		fprintf(stderr, "--offer: capacity is a number of load units, got \"%s\"\n",
+		        capacity);
+		return -1;
+	}
+	offer.footprint = footprint != NULL;
+	for (char *a = footprint != NULL ? strtok_r(footprint, ",", &item_save) : NULL; a != NULL;
+	     a = strtok_r(NULL, ",", &item_save)) {
+		unsigned long asn = strtoul(a, &end, 10);
+		uint32_t as = *end == '\0' && asn <= UINT32_MAX
+		                  ? pc_model_as_by_asn(model, (uint32_t)asn)
+		                  : PC_NONE;
+		if (as == PC_NONE || n_ases == sizeof(ases) / sizeof(ases[0])) {
+			fprintf(stderr, "--offer: unknown AS \"%s\"\n", a);
+			return -1;
+		}
+		ases[n_ases++] = as;
+	}
+	return pc_live_offer_set(live, cdn, &offer, ases, n_ases, now) == PC_OK ? 0 : -1;
+}
+
 static int build_request(const pc_model *model, const struct explain_opts *o, pc_request *req)
 {
 	pc_request_init(req);
@@ -274,12 +326,19 @@ static int build_request(const pc_model *model, const struct explain_opts *o, pc
 static int cmd_explain(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'},  {"client", required_argument, NULL, 'a'},
-	    {"node", required_argument, NULL, 'n'},    {"prefer", required_argument, NULL, 'p'},
-	    {"avoid", required_argument, NULL, 'v'},   {"family", required_argument, NULL, 'f'},
-	    {"answers", required_argument, NULL, 'k'}, {"load", required_argument, NULL, 'l'},
-	    {"down", required_argument, NULL, 'd'},    {"holds", required_argument, NULL, 'H'},
-	    {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"client", required_argument, NULL, 'a'},
+	    {"node", required_argument, NULL, 'n'},
+	    {"prefer", required_argument, NULL, 'p'},
+	    {"avoid", required_argument, NULL, 'v'},
+	    {"family", required_argument, NULL, 'f'},
+	    {"answers", required_argument, NULL, 'k'},
+	    {"load", required_argument, NULL, 'l'},
+	    {"down", required_argument, NULL, 'd'},
+	    {"holds", required_argument, NULL, 'H'},
+	    {"offer", required_argument, NULL, 'O'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	struct explain_opts o = {.answers = 1};
 	int opt;
@@ -322,6 +381,10 @@ static int cmd_explain(int argc, char **argv)
 			if (o.n_holds < 64)
 				o.holds[o.n_holds++] = optarg;
 			break;
+		case 'O':
+			if (o.n_offer < 64)
+				o.offer[o.n_offer++] = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -356,6 +419,9 @@ static int cmd_explain(int argc, char **argv)
 	    build_request(model, &o, &req) != 0 ||
 	    apply_holders(model, live, &o, name, req.now_ms) != 0)
 		goto out;
+	for (unsigned i = 0; i < o.n_offer; i++)
+		if (apply_offer(model, live, o.offer[i], req.now_ms) != 0)
+			goto out;
 	req.provider = name->provider;
 	req.service = name->service;
 	req.object = name->object;

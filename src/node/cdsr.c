@@ -32,10 +32,16 @@ struct cdsr_worker {
 	struct pcd_udp_batch batch;
 };
 
+/* What the role makes per config generation. */
+struct cdsr_generation {
+	pc_rrl *rrl;                /* requests per client prefix */
+	pc_cdsr_prebuilt *prebuilt; /* what the answers need of the model, built once */
+};
+
 /* What a batch of datagrams needs, looked up once per batch. */
 struct udp_call {
 	struct cdsr_worker *cw;
-	pc_rrl *rrl; /* requests per client prefix */
+	const struct cdsr_generation *state;
 };
 
 static size_t answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, size_t len,
@@ -44,7 +50,7 @@ static size_t answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, s
 	const struct udp_call *call = ctx;
 	struct cdsr_worker *cw = call->cw;
 	/* The limit comes before the answer: a flood must not cost decisions. */
-	switch (pc_rrl_check(call->rrl, source, now_ms)) {
+	switch (pc_rrl_check(call->state->rrl, source, now_ms)) {
 	case PC_RRL_PASS:
 		break;
 	case PC_RRL_SLIP: {
@@ -62,7 +68,7 @@ static size_t answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, s
 		return 0;
 	}
 	struct pc_answer_ctx actx = pcd_answer_ctx(cw->room->node, gen, source, now_ms);
-	struct pc_cdsr_query query = {.wire = in, .len = len};
+	struct pc_cdsr_query query = {.wire = in, .len = len, .prebuilt = call->state->prebuilt};
 	struct pc_cdsr_result res;
 	size_t n = pc_cdsr_answer(&actx, &query, out, out_size, &res);
 	PCD_BUMP(
@@ -99,17 +105,40 @@ static struct pcd_listen cdsr_listen(const void *settings)
 	return (struct pcd_listen){cdsr->enabled, cdsr->port, &cdsr->listen};
 }
 
+static void cdsr_generation_free(void *state)
+{
+	struct cdsr_generation *cg = state;
+	if (cg == NULL)
+		return;
+	pcd_udp_rrl_free(cg->rrl);
+	pc_cdsr_prebuilt_free(cg->prebuilt);
+	free(cg);
+}
+
 /* The generation's rate limit per client prefix: every second request
  * over the rate gets RATE_LIMITED (the client backs off), the others are
- * dropped. */
+ * dropped. And what the answers need of its model, built once. */
 static int cdsr_generation_new(const struct pcd_room *room, const struct pcd_generation *gen,
                                void **state)
 {
 	const struct pc_cdsr_params *cdsr = pcd_room_settings(room, gen);
-	return pcd_udp_rrl_new(
+	struct cdsr_generation *cg = calloc(1, sizeof(*cg));
+	if (cg == NULL)
+		return -ENOMEM;
+	void *rrl = NULL;
+	int err = pcd_udp_rrl_new(
 	    (struct pc_rrl_params){
 	        .rate = cdsr->rate, .slip = 2, .prefix4 = cdsr->prefix4, .prefix6 = cdsr->prefix6},
-	    state);
+	    &rrl);
+	cg->rrl = rrl;
+	if (err == 0 && cdsr->enabled) /* NULL answers the same, only slower */
+		err = pc_cdsr_prebuilt_new(gen->model, &cg->prebuilt);
+	if (err != 0) {
+		cdsr_generation_free(cg);
+		return err;
+	}
+	*state = cg;
+	return 0;
 }
 
 static int cdsr_open(const struct pcd_room *room, struct pcd_worker *worker, void *state)
@@ -167,7 +196,7 @@ const struct pcd_role pcd_role_cdsr = {
     .listen = cdsr_listen,
     .check_host = cdsr_check_host,
     .generation_new = cdsr_generation_new,
-    .generation_free = pcd_udp_rrl_free,
+    .generation_free = cdsr_generation_free,
     .state_size = sizeof(struct cdsr_worker),
     .open = cdsr_open,
     .close = cdsr_close,

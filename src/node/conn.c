@@ -64,6 +64,8 @@ struct pcd_conn {
 	bool ended;        /* end(PEER_CLOSED) ran */
 	bool stalled;      /* the protocol was offered all of in and wants more */
 	bool aborted;      /* to be freed as soon as the engine is in control */
+	bool read_paused;  /* pcd_conn_pause_read: neither read nor fed */
+	bool over_low;     /* unsent rose above the protocol's out_low: drained owed */
 	uint64_t since_ms; /* monotonic: start of the current timeout */
 	uint8_t *in;       /* bytes not consumed yet (and the PROXY header) */
 	size_t in_len, in_cap;
@@ -193,8 +195,8 @@ static void progress(struct pcd_conn *conn)
 
 static bool can_feed(const struct pcd_conn *conn)
 {
-	return conn->phase == PHASE_OPEN && !conn->aborted && conn->pstate != PCD_CONN_CLOSING &&
-	       unsent(conn) < out_high(conn->engine);
+	return conn->phase == PHASE_OPEN && !conn->aborted && !conn->read_paused &&
+	       conn->pstate != PCD_CONN_CLOSING && unsent(conn) < out_high(conn->engine);
 }
 
 /* Whether to read: in the linger (to drop), or when the protocol has
@@ -203,8 +205,8 @@ static bool wants_input(const struct pcd_conn *conn)
 {
 	if (conn->phase == PHASE_LINGER)
 		return true;
-	if (conn->aborted || conn->peer_closed || conn->pstate == PCD_CONN_CLOSING ||
-	    unsent(conn) >= out_high(conn->engine))
+	if (conn->aborted || conn->peer_closed || conn->read_paused ||
+	    conn->pstate == PCD_CONN_CLOSING || unsent(conn) >= out_high(conn->engine))
 		return false;
 	return conn->in_len == 0 || conn->stalled || conn->phase == PHASE_PROXY;
 }
@@ -317,6 +319,8 @@ static bool conn_read(struct pcd_conn *conn)
 		uint8_t *buf = engine->scratch;
 		size_t room = sizeof(engine->scratch);
 		if (!scratch) {
+			if (engine->proto->read_chunk > room)
+				room = engine->proto->read_chunk;
 			size_t limit =
 			    conn->phase == PHASE_PROXY ? PC_PROXY_V2_MAX : engine->proto->max_input;
 			if (conn->in_len >= limit)
@@ -457,6 +461,26 @@ static void end(struct pcd_conn *conn, enum pcd_conn_end why)
 	engine->in_callback--;
 }
 
+/* The protocol's drained, once unsent falls to its out_low after having
+ * been above it. False when the callback aborted conn. */
+static bool drained(struct pcd_conn *conn)
+{
+	struct pcd_conn_engine *engine = conn->engine;
+	if (engine->proto->drained == NULL || conn->phase != PHASE_OPEN)
+		return true;
+	if (unsent(conn) > engine->proto->out_low) {
+		conn->over_low = true;
+		return true;
+	}
+	if (!conn->over_low)
+		return true;
+	conn->over_low = false;
+	engine->in_callback++;
+	engine->proto->drained(conn, conn->state);
+	engine->in_callback--;
+	return !conn->aborted;
+}
+
 /* After anything happened: input waiting behind back-pressure, the end of
  * a closed peer, sending, the close after the last byte, the epoll
  * events. Returns false when conn was freed. Terminates: every round
@@ -474,6 +498,8 @@ static bool settle(struct pcd_conn *conn)
 				goto gone;
 		}
 		if (!flush(conn))
+			goto gone;
+		if (!drained(conn))
 			goto gone;
 		if (conn->phase == PHASE_OPEN && conn->pstate == PCD_CONN_CLOSING &&
 		    unsent(conn) == 0) {
@@ -807,6 +833,42 @@ void pcd_conn_abort(struct pcd_conn *conn)
 	 * connection's), at its next event (writable at once unless its
 	 * buffer is full) or at the next tick. */
 	watch(conn, events_of(conn));
+}
+
+void pcd_conn_pause_read(struct pcd_conn *conn)
+{
+	if (conn->read_paused)
+		return;
+	conn->read_paused = true;
+	watch(conn, events_of(conn));
+}
+
+void pcd_conn_resume_read(struct pcd_conn *conn)
+{
+	if (!conn->read_paused)
+		return;
+	conn->read_paused = false;
+	if (conn->in_len > 0 && !conn->stalled) {
+		/* Input kept when the pause came is offered again from the
+		 * engine's own event (writable at once), never from inside
+		 * another connection's callback. */
+		watch(conn, events_of(conn) | EPOLLOUT);
+		return;
+	}
+	watch(conn, events_of(conn));
+}
+
+void pcd_conn_watch_drained(struct pcd_conn *conn)
+{
+	conn->over_low = true;
+	/* The engine checks at its next settle: writable at once if the
+	 * output already went. */
+	watch(conn, events_of(conn) | EPOLLOUT);
+}
+
+bool pcd_conn_read_paused(const struct pcd_conn *conn)
+{
+	return conn->read_paused;
 }
 
 int pcd_conn_resume(struct pcd_conn *conn)

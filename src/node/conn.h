@@ -86,8 +86,19 @@ struct pcd_conn_proto {
 	 * that consumes nothing of max_input bytes is closed. A stream
 	 * protocol that consumes all may leave it 0. */
 	size_t max_input;
+	/* Bytes per recv into the kept input (a frame begun); 0:
+	 * PCD_CONN_READ_CHUNK. A protocol of large frames (the overlay's)
+	 * reads a frame in one or two calls; a protocol with many connections
+	 * keeps it small, as the kept input grows by that much. */
+	size_t read_chunk;
 	/* Unsent output above which the peer is not read; 0: PCD_CONN_OUT_HIGH. */
 	size_t out_high;
+	/* With drained: once unsent output has been above out_low, drained
+	 * runs when it has fallen to out_low again (the peer is reading): a
+	 * protocol relaying between connections resumes the ones it paused.
+	 * NULL drained: never. */
+	size_t out_low;
+	void (*drained)(struct pcd_conn *conn, void *state);
 	void (*limits)(void *ctx, struct pcd_conn_limits *out);
 	/* A new connection; returns its state, owned by the engine from now on
 	 * and given to free (NULL refuses the connection, counted). NULL open:
@@ -195,6 +206,22 @@ void pcd_conn_abort(struct pcd_conn *conn);
  * is gone (freed, free ran): drop every pointer to it. In a callback it
  * does nothing and returns 0: the engine sends after the callback. */
 int pcd_conn_send(struct pcd_conn *conn);
+/* Flow control between connections (a relay whose downstream cannot keep
+ * up stops reading its upstream): a paused connection is neither read nor
+ * offered its kept input, so the peer's sends back up into its own buffers;
+ * output still goes, and a peer close or reset is still noticed when the
+ * pause ends (EPOLLHUP/ERR are always reported). Resume offers kept input
+ * again from the engine's own event, so it is safe in any callback. The
+ * timeouts still run: an IDLE connection paused longer than the idle
+ * timeout with nothing sent either is closed. */
+void pcd_conn_pause_read(struct pcd_conn *conn);
+void pcd_conn_resume_read(struct pcd_conn *conn);
+bool pcd_conn_read_paused(const struct pcd_conn *conn);
+/* Arms the protocol's drained: it runs once unsent output is at out_low or
+ * below — soon, from the engine's own event, if it already is. (The engine
+ * arms it by itself whenever it sees output above out_low after a send.) */
+void pcd_conn_watch_drained(struct pcd_conn *conn);
+
 /* pcd_conn_send, and input kept while the protocol was busy (it consumed
  * nothing: a response still streaming) is offered again: the protocol is
  * ready for the next pipelined request. */

@@ -126,6 +126,8 @@ int pcd_control_drain(struct pcd_node *node, const char *server, bool drain, FIL
 		fprintf(out, "%s health=%s\n", server, health_name(pc_live_health(gen->live, s)));
 	}
 	pthread_mutex_unlock(&node->reload_lock);
+	if (s != PC_NONE) /* and at every redirector of the server's CDN and its peers */
+		pcd_overlay_drain(node, server, drain);
 	return s != PC_NONE ? 0 : PC_ENOENT;
 }
 

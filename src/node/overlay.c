@@ -13,6 +13,7 @@
  * every table live on that thread. The metrics thread reads atomic copies
  * of the counters, and the routes under a lock. */
 #include "node/overlay.h"
+#include "node/overlay_border.h"
 #include "node/overlay_groups.h"
 
 #include <errno.h>
@@ -50,8 +51,15 @@ enum {
 	MAX_SUBS = 512,        /* local subscriptions */
 	MAX_ORIGINS = 1024,    /* routers whose CDN we learnt from their LSAs */
 	MAX_VERDICTS = 1024,   /* health verdicts published per block */
-	OUT_MAX = 8 << 20,     /* unsent bytes on a link beyond which it is dropped */
-	LSA_BUDGET = 512,      /* LSAs taken from one link per second; more are dropped */
+	/* Flow control (docs/overlay.md, "Flow control"): a link whose unsent
+	 * bytes pass LINK_HIGH is full, and while any link is full this router
+	 * reads none of its other links; a full link is free again at
+	 * LINK_LOW. OUT_MAX is the safety net beyond: what arrives on a full
+	 * link's own connection, and window resends, still queue. */
+	LINK_HIGH = 1 << 20,
+	LINK_LOW = 256 << 10,
+	OUT_MAX = 32 << 20, /* unsent bytes on a link beyond which it is cut */
+	LSA_BUDGET = 512,   /* LSAs taken from one link per second; more are dropped */
 	NAME_LEN = 64,
 };
 
@@ -63,10 +71,19 @@ enum refusal {
 	REFUSED_JOIN,    /* a JOIN the channel table refused */
 	REFUSED_UNKNOWN, /* DATA of a channel nobody here joined */
 	REFUSED_FLOOD,   /* an LSA over the link's budget for this second */
+	REFUSED_BORDER,  /* on a peering link, an LSA not the neighbour's own (overlay_border) */
 	REFUSED__COUNT,
 };
-static const char *const refusal_names[REFUSED__COUNT] = {"policy",          "cdn",  "lsa", "join",
-                                                          "unknown_channel", "flood"};
+static const char *const refusal_names[REFUSED__COUNT] = {
+    "policy", "cdn", "lsa", "join", "unknown_channel", "flood", "border"};
+
+/* Why we cut a link that was not silent. */
+enum cut {
+	CUT_SLOW,     /* full for longer than slow_link_ms */
+	CUT_OVERFLOW, /* unsent bytes past OUT_MAX */
+	CUT__COUNT,
+};
+static const char *const cut_names[CUT__COUNT] = {"slow", "overflow"};
 
 struct ovl;
 struct ovl_sess;
@@ -92,6 +109,10 @@ struct ovl_link {
 	char cdn[NAME_LEN];
 	uint64_t last_rx, last_tx, next_dial, backoff_ms, resend_at;
 	uint32_t lsa_budget; /* LSAs still taken this second (LSA_BUDGET) */
+	uint64_t view_hash;  /* a peering link: the border view our LSA last showed it */
+	bool full;           /* unsent above LINK_HIGH, not yet back to LINK_LOW */
+	bool peer_held;      /* its last HEARTBEAT said it stopped reading us (F_HELD) */
+	uint64_t full_since;
 	struct pending pending[PENDING_MAX];
 	unsigned n_pending;
 	/* Read by the metrics thread. */
@@ -100,6 +121,8 @@ struct ovl_link {
 	_Atomic uint64_t control_blocks_forwarded; /* of the control groups' channels */
 	_Atomic uint64_t faults[PC_OVL_FAULT__COUNT];
 	_Atomic uint64_t refused[REFUSED__COUNT];
+	_Atomic uint64_t cuts[CUT__COUNT];
+	_Atomic uint64_t fulls; /* times it went above LINK_HIGH */
 };
 
 /* One TCP connection, dialled or accepted. */
@@ -146,6 +169,8 @@ struct ovl {
 	pc_ovchan *chans;
 	struct ovl_sess *adopting; /* the session pcd_conn_adopt's open takes */
 	bool own_dirty;            /* a link went up or down: originate our LSA */
+	unsigned n_full;           /* links full: while > 0 the others are not read */
+	uint64_t last_service;     /* when the timer last ran: a stopped process's gap */
 	uint64_t next_second;
 	struct ovl_origin origins[MAX_ORIGINS];
 	unsigned n_origins;
@@ -164,26 +189,87 @@ struct ovl {
 	struct ovl_groups *groups;
 	/* Test stream. */
 	uint64_t test_at, test_time; /* test_time: the last bench LOAD record's */
+	uint32_t test_left;          /* blocks of this interval's burst not yet published */
 	uint32_t test_server;
-	uint8_t *frame;   /* PC_OVL_FRAME_MAX bytes: one frame being written */
 	uint8_t *payload; /* PC_OVL_BODY_MAX bytes: one block being built */
 	/* Read by the metrics thread. */
 	pthread_mutex_t routes_lock;
 	struct ovl_route *routes;
 	unsigned n_routes;
+	uint32_t *lsa_origins; /* the LSAs held, by origin */
+	unsigned n_lsa_origins;
 	_Atomic uint64_t unknown_peers, lsas_flooded, lsas_resent, acks_sent;
+	_Atomic uint64_t holds, held; /* times reading was held; whether it is now */
 	_Atomic uint64_t records_applied, records_stale, records_refused, blocks_published;
-	_Atomic uint64_t lsdb_m[9], chan_m[13];
+	_Atomic uint64_t lsdb_m[9], chan_m[17];
 };
 
 static struct ovl *of_node(struct pcd_node *node);
-
-/* ---- sending ---- */
+static void close_sess(struct ovl_sess *sess, const char *why);
+static void test_publish(struct ovl *o);
 
 static uint64_t now_mono(void)
 {
 	return pcd_mono_ms();
 }
+
+/* ---- flow control (docs/overlay.md, "Flow control") ---- */
+
+/* While any link is full, the others are not read: what they would bring
+ * would only queue behind it. A full link itself is still read (its acks
+ * and heartbeats; and two routers full toward each other must not wait on
+ * each other). The peers we stop reading hear it at the next tick: their
+ * HEARTBEAT carries F_HELD (service). */
+static void hold_reading(struct ovl *o, bool hold)
+{
+	uint64_t now = now_mono();
+	for (unsigned i = 0; i < o->n_links; i++) {
+		struct ovl_link *link = &o->links[i];
+		if (link->sess == NULL)
+			continue;
+		if (hold && !link->full) {
+			pcd_conn_pause_read(link->sess->conn);
+		} else if (pcd_conn_read_paused(link->sess->conn)) {
+			pcd_conn_resume_read(link->sess->conn);
+			/* Its silence while we did not read is not its fault. */
+			if (link->last_rx < now)
+				link->last_rx = now;
+		}
+		link->last_tx = 0; /* a HEARTBEAT with the news at the next tick */
+	}
+	atomic_store_explicit(&o->held, hold, memory_order_relaxed);
+}
+
+static void link_full(struct ovl_link *link)
+{
+	struct ovl *o = link->o;
+	link->full = true;
+	link->full_since = now_mono();
+	PCD_BUMP(link->fulls);
+	pcd_conn_watch_drained(link->sess->conn);
+	if (pcd_conn_read_paused(link->sess->conn))
+		pcd_conn_resume_read(link->sess->conn);
+	if (o->n_full++ == 0) {
+		PCD_BUMP(o->holds);
+		hold_reading(o, true);
+	}
+}
+
+/* Below LINK_LOW again, or the session gone. */
+static void link_free(struct ovl_link *link)
+{
+	struct ovl *o = link->o;
+	if (!link->full)
+		return;
+	link->full = false;
+	if (--o->n_full == 0) {
+		hold_reading(o, false);
+		test_publish(o);
+	} else if (link->sess != NULL)
+		pcd_conn_pause_read(link->sess->conn);
+}
+
+/* ---- sending ---- */
 
 /* Writes msg on the link's session: counted, sent (or queued for the
  * engine when inside a callback). False when the link has no session or
@@ -193,24 +279,32 @@ static bool send_msg(struct ovl_link *link, struct pc_ovl_msg *msg)
 	struct ovl_sess *sess = link->sess;
 	if (sess == NULL)
 		return false;
-	int len = pc_ovl_link_write(&sess->s, msg, link->o->frame, PC_OVL_FRAME_MAX);
-	if (len < 0)
-		return false;
 	struct pcd_conn *conn = sess->conn;
-	if (pcd_conn_unsent(conn) > OUT_MAX ||
-	    !pc_buf_append(pcd_conn_out(conn), link->o->frame, (size_t)len)) {
+	struct pc_buf *out = pcd_conn_out(conn);
+	if (pcd_conn_unsent(conn) > OUT_MAX || !pc_buf_reserve(out, PC_OVL_FRAME_MAX)) {
 		pcd_log(PCD_LOG_WARNING, "overlay-link-stalled", "neighbour=%s unsent=%zu",
 		        link->node, pcd_conn_unsent(conn));
-		pcd_conn_abort(conn);
+		PCD_BUMP(link->cuts[CUT_OVERFLOW]);
+		close_sess(sess, "overflow");
 		return false;
 	}
+	/* Encoded in place: a block's payload is copied once, from where it
+	 * was received into what the engine sends. */
+	int len =
+	    pc_ovl_link_write(&sess->s, msg, (uint8_t *)out->data + out->len, out->cap - out->len);
+	if (len < 0)
+		return false;
+	out->len += (size_t)len;
 	PCD_BUMP(link->frames_tx);
 	atomic_store_explicit(&link->bytes_tx,
 	                      atomic_load_explicit(&link->bytes_tx, memory_order_relaxed) +
 	                          (uint64_t)len,
 	                      memory_order_relaxed);
 	link->last_tx = now_mono();
-	pcd_conn_send(conn); /* may free the session: nothing below uses it */
+	/* May free the session (then link->sess is no longer it). */
+	if (pcd_conn_send(conn) == 0 && link->sess == sess && !link->full &&
+	    pcd_conn_unsent(conn) > LINK_HIGH)
+		link_full(link);
 	return true;
 }
 
@@ -235,7 +329,40 @@ static const char *origin_cdn(const struct ovl *o, uint32_t id)
 	for (unsigned i = 0; i < o->n_origins; i++)
 		if (o->origins[i].id == id)
 			return o->origins[i].cdn;
+	/* Known only by a border's summary (no LSA of it crosses a peering
+	 * link): the CDN of the config's node whose router id it is. */
+	const pc_model *m = pcd_node_generation(o->room->node)->model;
+	for (uint32_t i = 0; i < m->n_nodes; i++)
+		if (m->nodes[i].cdns.count > 0 && pc_overlay_router_id(m->nodes[i].name) == id)
+			return m->cdns[m->nodes[i].cdns.items[0]].name;
 	return NULL;
+}
+
+static const char *border_cdn_of(void *ctx, uint32_t id)
+{
+	return origin_cdn(ctx, id);
+}
+
+static bool peering(const struct ovl *o, const struct ovl_link *link)
+{
+	return strcmp(link->cdn, o->cdn) != 0;
+}
+
+/* Our LSA as the peering link's neighbour sees it (overlay_border): our
+ * adjacency to it from links[] (its two-way check needs it), then
+ * summaries — of our other peering neighbours too, whose LSAs it does not
+ * get either. */
+static uint16_t border_view(struct ovl *o, const struct ovl_link *link,
+                            const struct pc_lsa_link *links, uint16_t n_links,
+                            struct pc_lsa_link *out)
+{
+	struct pc_lsa_link adjacency[1];
+	uint16_t n = 0;
+	for (uint16_t i = 0; i < n_links && n == 0; i++)
+		if (links[i].neighbour == link->peer)
+			adjacency[n++] = links[i];
+	return ovl_border_view(o->lsdb, o->self, link->peer, link->cdn, adjacency, n, border_cdn_of,
+	                       o, out, PC_OVERLAY_MAX_NEIGHBOURS);
 }
 
 static void origin_learn(struct ovl *o, uint32_t id, const struct pc_ovl_str *cdn)
@@ -295,6 +422,18 @@ static void send_lsa(struct ovl *o, struct ovl_link *link, const struct pc_lsa *
 	uint16_t n = lsa->n_links > PC_OVL_LSA_LINKS_MAX ? PC_OVL_LSA_LINKS_MAX : lsa->n_links;
 	for (uint16_t i = 0; i < n; i++)
 		links[i] = (struct pc_ovl_lsa_link){lsa->links[i].neighbour, lsa->links[i].cost};
+	if (peering(o, link)) { /* only our border view, or the neighbour's own back */
+		if (!ovl_border_sends(o->self, link->peer, lsa->origin))
+			return;
+		if (lsa->origin == o->self) {
+			struct pc_lsa_link view[PC_OVERLAY_MAX_NEIGHBOURS];
+			n = border_view(o, link, lsa->links, lsa->n_links, view);
+			link->view_hash = ovl_border_hash(view, n);
+			for (uint16_t i = 0; i < n; i++)
+				links[i] =
+				    (struct pc_ovl_lsa_link){view[i].neighbour, view[i].cost};
+		}
+	}
 	uint32_t age = lsa->age_ms / 1000 + 1;
 	struct pc_ovl_msg msg = {
 	    .type = PC_OVL_LSA,
@@ -360,6 +499,10 @@ static void on_lsa(struct ovl *o, struct ovl_link *link, const struct pc_ovl_lsa
 	struct pc_ovl_msg ack = {.type = PC_OVL_LSA_ACK, .u.ack = {.count = 1, .entries = &entry}};
 	send_msg(link, &ack);
 	PCD_BUMP(o->acks_sent);
+	if (peering(o, link) && !ovl_border_accepts(link->peer, w->origin)) {
+		PCD_BUMP(link->refused[REFUSED_BORDER]);
+		return;
+	}
 	enum pc_lsdb_verdict verdict;
 	if (pc_lsdb_install(o->lsdb, &lsa, now, &verdict) != 0) {
 		PCD_BUMP(link->refused[REFUSED_LSA]);
@@ -408,7 +551,7 @@ static void resend_pending(struct ovl *o, struct ovl_link *link, uint64_t now)
 
 /* ---- channels ---- */
 
-static void send_join(struct ovl *o, uint32_t to, const char *name, uint32_t source,
+static void send_join(struct ovl *o, uint32_t to, const char *name, uint32_t source, uint64_t epoch,
                       uint64_t last_seq, bool prune)
 {
 	struct ovl_link *link = up_link(o, to);
@@ -419,7 +562,8 @@ static void send_join(struct ovl *o, uint32_t to, const char *name, uint32_t sou
 	    .flags = !prune && last_seq != PC_OVCHAN_FRESH ? PC_OVL_F_RESUME : 0,
 	    .u.join = {.channel = {name, strlen(name)},
 	               .source = source,
-	               .last_seq = !prune && last_seq != PC_OVCHAN_FRESH ? last_seq : 0},
+	               .last_seq = !prune && last_seq != PC_OVCHAN_FRESH ? last_seq : 0,
+	               .epoch = !prune && last_seq != PC_OVCHAN_FRESH ? epoch : 0},
 	};
 	send_msg(link, &msg);
 }
@@ -429,8 +573,8 @@ static void send_join(struct ovl *o, uint32_t to, const char *name, uint32_t sou
  * "<provider>/report/<id>"): counted apart from content on each link. */
 static bool control_channel(const char *name)
 {
-	static const char *const groups[] = {"/load/",     "/replica/", "/policy/",
-	                                     "/resource/", "/report/",  NULL};
+	static const char *const groups[] = {"/load/",   "/replica/", "/policy/", "/resource/",
+	                                     "/report/", "/drain/",   NULL};
 	const char *slash = strchr(name, '/');
 	for (const char *const *g = groups; slash != NULL && *g != NULL; g++)
 		if (strncmp(slash, *g, strlen(*g)) == 0)
@@ -439,12 +583,13 @@ static bool control_channel(const char *name)
 }
 
 static void send_block(struct ovl *o, struct ovl_link *link, const char *name, uint32_t source,
-                       uint64_t seq, const uint8_t *data, size_t len)
+                       uint64_t epoch, uint64_t seq, const uint8_t *data, size_t len)
 {
 	struct pc_ovl_msg msg = {
 	    .type = PC_OVL_DATA,
 	    .u.data = {.channel = {name, strlen(name)},
 	               .source = source,
+	               .epoch = epoch,
 	               .block_seq = seq,
 	               .payload = data,
 	               .payload_len = len},
@@ -478,7 +623,7 @@ static void forward(struct ovl *o, const char *name, uint32_t source, uint64_t s
 	for (uint32_t i = 0; i < n; i++) {
 		struct ovl_link *link = up_link(o, to[i]);
 		if (link != NULL)
-			send_block(o, link, name, source, seq, data, len);
+			send_block(o, link, name, source, fw->epoch, seq, data, len);
 	}
 	if (local)
 		deliver(o, name, source, seq, data, len);
@@ -489,7 +634,7 @@ static void joined(struct ovl *o, const char *name, uint32_t source, uint32_t fr
                    const struct pc_ovchan_joined *j)
 {
 	uint32_t upstream = j->upstream;
-	uint64_t last_seq = j->last_seq;
+	uint64_t last_seq = j->last_seq, epoch = j->epoch;
 	bool join_upstream = j->join_upstream;
 	struct ovl_link *link = from == o->self ? NULL : up_link(o, from);
 	for (uint32_t i = 0; i < j->n_blocks; i++) {
@@ -497,26 +642,33 @@ static void joined(struct ovl *o, const char *name, uint32_t source, uint32_t fr
 		if (from == o->self)
 			deliver(o, name, source, b->seq, b->data, b->len);
 		else if (link != NULL)
-			send_block(o, link, name, source, b->seq, b->data, b->len);
+			send_block(o, link, name, source, j->blocks_epoch, b->seq, b->data, b->len);
 	}
 	if (join_upstream && upstream != PC_OVERLAY_ROUTER_NONE)
-		send_join(o, upstream, name, source, last_seq, false);
+		send_join(o, upstream, name, source, epoch, last_seq, false);
 }
 
 static void on_reroute(void *arg, const struct pc_ovchan_event *ev)
 {
 	struct ovl *o = arg;
 	if (ev->old_upstream != PC_OVERLAY_ROUTER_NONE && ev->old_upstream != ev->upstream)
-		send_join(o, ev->old_upstream, ev->name, ev->source, 0, true);
+		send_join(o, ev->old_upstream, ev->name, ev->source, 0, 0, true);
 	if (ev->upstream != PC_OVERLAY_ROUTER_NONE)
-		send_join(o, ev->upstream, ev->name, ev->source, ev->last_seq, false);
+		send_join(o, ev->upstream, ev->name, ev->source, ev->epoch, ev->last_seq, false);
+}
+
+/* Soft state: the JOIN repeated to the parent, with what we hold, so a
+ * parent that lost us (restarted, or expired us) takes us back. */
+static void on_refresh(void *arg, const struct pc_ovchan_event *ev)
+{
+	send_join(arg, ev->upstream, ev->name, ev->source, ev->epoch, ev->last_seq, false);
 }
 
 static void on_pruned(void *arg, const struct pc_ovchan_event *ev)
 {
 	struct ovl *o = arg;
 	if (ev->old_upstream != PC_OVERLAY_ROUTER_NONE)
-		send_join(o, ev->old_upstream, ev->name, ev->source, 0, true);
+		send_join(o, ev->old_upstream, ev->name, ev->source, 0, 0, true);
 }
 
 /* A channel may cross a link within a CDN, or a peering link whose two
@@ -551,8 +703,8 @@ static void on_join(struct ovl *o, struct ovl_link *link, const struct pc_ovl_ms
 	}
 	uint64_t last = msg->flags & PC_OVL_F_RESUME ? msg->u.join.last_seq : PC_OVCHAN_FRESH;
 	struct pc_ovchan_joined j;
-	if (pc_ovchan_join(o->chans, o->lsdb, name, msg->u.join.source, link->peer, last, &j) !=
-	    0) {
+	if (pc_ovchan_join(o->chans, o->lsdb, name, msg->u.join.source, link->peer,
+	                   msg->u.join.epoch, last, now, &j) != 0) {
 		PCD_BUMP(link->refused[REFUSED_JOIN]);
 		return;
 	}
@@ -568,14 +720,14 @@ static void on_data(struct ovl *o, struct ovl_link *link, const struct pc_ovl_da
 		return;
 	}
 	struct pc_ovchan_forward fw;
-	if (pc_ovchan_data(o->chans, name, link->peer, d->block_seq, d->payload, d->payload_len,
-	                   now, &fw) != 0)
+	if (pc_ovchan_data(o->chans, name, link->peer, d->epoch, d->block_seq, d->payload,
+	                   d->payload_len, now, &fw) != 0)
 		return;
 	if (fw.verdict == PC_OVCHAN_FORWARD)
 		forward(o, name, d->source, d->block_seq, d->payload, d->payload_len, &fw);
 	else if (fw.verdict == PC_OVCHAN_UNKNOWN) {
 		PCD_BUMP(link->refused[REFUSED_UNKNOWN]);
-		send_join(o, link->peer, name, d->source, 0, true);
+		send_join(o, link->peer, name, d->source, 0, 0, true);
 	}
 }
 
@@ -617,6 +769,8 @@ static void link_down(struct ovl *o, struct ovl_link *link, const char *why)
 		link->sess->link = NULL;
 		link->sess = NULL;
 	}
+	link_free(link); /* after: a session being freed is not resumed or paused */
+	link->peer_held = false;
 	if (link->dials)
 		link->next_dial =
 		    now_mono() + link->backoff_ms * (80 + randombytes_uniform(41)) / 100;
@@ -679,6 +833,14 @@ static void ovl_free(void *state)
 		link_down(sess->o, sess->link, "closed");
 	pc_ovl_link_wipe(&sess->s);
 	free(sess);
+}
+
+static void ovl_drained(struct pcd_conn *conn, void *state)
+{
+	(void)conn;
+	struct ovl_sess *sess = state;
+	if (sess->link != NULL && sess->link->sess == sess)
+		link_free(sess->link);
 }
 
 static void ovl_end(struct pcd_conn *conn, void *state, enum pcd_conn_end why)
@@ -801,7 +963,10 @@ static void dispatch(struct ovl *o, struct ovl_link *link, const struct pc_ovl_m
 	case PC_OVL_DATA:
 		on_data(o, link, &msg->u.data, now);
 		break;
-	default: /* HELLO and HEARTBEAT: their arrival is all they say */
+	case PC_OVL_HEARTBEAT:
+		link->peer_held = (msg->flags & PC_OVL_F_HELD) != 0;
+		break;
+	default: /* HELLO: its arrival is all it says */
 		break;
 	}
 }
@@ -877,7 +1042,10 @@ static size_t ovl_input(struct pcd_conn *conn, void *state, const uint8_t *in, s
 static const struct pcd_conn_proto ovl_proto = {
     .name = "overlay",
     .max_input = PC_OVL_FRAME_MAX + 1,
+    .read_chunk = 256 * 1024,
     .out_high = OUT_MAX,
+    .out_low = LINK_LOW,
+    .drained = ovl_drained,
     .limits = ovl_limits,
     .open = ovl_open,
     .input = ovl_input,
@@ -1040,22 +1208,21 @@ static void load_channel_of(char *out, size_t size, const char *cdn, uint32_t ro
 /* Every router of the database gets our subscription to its load channel. */
 static void subscribe_loads(struct ovl *o, uint64_t now)
 {
-	uint32_t n = pc_lsdb_count(o->lsdb);
+	(void)now;
+	uint32_t n = pc_lsdb_route_count(o->lsdb); /* routers behind a border included */
 	for (uint32_t i = 0; i < n; i++) {
-		struct pc_lsa lsa;
-		pc_lsdb_at(o->lsdb, i, now, &lsa);
-		const char *cdn = origin_cdn(o, lsa.origin);
-		if (lsa.origin == o->self || cdn == NULL)
+		struct pc_overlay_route r;
+		pc_lsdb_route_at(o->lsdb, i, &r);
+		const char *cdn = origin_cdn(o, r.destination);
+		if (r.destination == o->self || cdn == NULL)
 			continue;
 		char channel[PC_OVL_CHANNEL_MAX + 1];
-		load_channel_of(channel, sizeof(channel), cdn, lsa.origin);
-		pcd_overlay_subscribe(o->room->node, channel, lsa.origin, apply_load, o);
+		load_channel_of(channel, sizeof(channel), cdn, r.destination);
+		pcd_overlay_subscribe(o->room->node, channel, r.destination, apply_load, o);
 	}
 }
 
 /* ---- the test stream ---- */
-
-enum { TEST_UNSENT_MAX = 1 << 20 }; /* a burst pauses while a link holds this much */
 
 static uint64_t mono_ns(void)
 {
@@ -1086,17 +1253,11 @@ static void log_block(void *arg, const char *channel, uint32_t source, uint64_t 
 	        sent, age_ns);
 }
 
-/* Whether every up link can take another block (a bench burst must not
- * fill a link's buffer past OUT_MAX, which drops it). */
+/* Whether every up link can take another block: the source's side of
+ * the flow control (a full link holds the publisher as it holds reading). */
 static bool links_drained(const struct ovl *o)
 {
-	for (unsigned i = 0; i < o->n_links; i++) {
-		const struct ovl_link *link = &o->links[i];
-		if (link->up && link->sess != NULL &&
-		    pcd_conn_unsent(link->sess->conn) >= TEST_UNSENT_MAX)
-			return false;
-	}
-	return true;
+	return o->n_full == 0;
 }
 
 /* A bench block of LOAD records about the config's servers, in turn, each
@@ -1128,25 +1289,29 @@ static size_t test_load_block(struct ovl *o, uint32_t records)
 	return used;
 }
 
-/* The test stream: every interval, burst blocks (numbered text, stamped
- * and padded to block_bytes, or LOAD records), until block count. */
-static void test_stream(struct ovl *o, const struct pc_overlay_params *p, uint64_t now)
+/* The test stream's blocks still owed this interval, while no link is
+ * full (flow control holds the publisher), for at most half a tick: the
+ * links' input and heartbeats wait for this loop. Called from the timer,
+ * and again when the last full link drains, so a bench source is paced by
+ * its links and not by the tick. */
+static void test_publish(struct ovl *o)
 {
-	if (p->test_channel == NULL || now < o->test_at + p->test_interval_ms)
+	const struct pc_overlay_params *p =
+	    pcd_room_settings(o->room, pcd_node_generation(o->room->node));
+	if (!o->running || p->test_channel == NULL || o->test_left == 0)
 		return;
-	o->test_at = now;
 	const char *channel = p->test_load_records > 0 ? o->load_channel : p->test_channel;
-	/* A burst yields after half a tick: the links' input and heartbeats
-	 * wait for this loop, and a silent link is declared dead. */
 	uint64_t until = mono_ns() + TICK_MS * 500000ull;
-	for (uint32_t b = 0; b < p->test_burst && links_drained(o) && mono_ns() < until; b++) {
+	while (o->test_left > 0 && links_drained(o) && mono_ns() < until) {
 		uint64_t last = 0;
 		uint32_t upstream, n_down;
 		if (pc_ovchan_status(o->chans, channel, &last, &upstream, &n_down) != 0 ||
 		    last == PC_OVCHAN_FRESH)
 			last = 0;
-		if (p->test_count > 0 && last >= p->test_count)
+		if (p->test_count > 0 && last >= p->test_count) {
+			o->test_left = 0;
 			return;
+		}
 		size_t len;
 		if (p->test_load_records > 0) {
 			len = test_load_block(o, p->test_load_records);
@@ -1160,9 +1325,29 @@ static void test_stream(struct ovl *o, const struct pc_overlay_params *p, uint64
 				len = p->test_block_bytes;
 			}
 		}
-		if (pcd_overlay_publish(o->room->node, channel, o->payload, len) != 0)
+		o->test_left--;
+		if (pcd_overlay_publish(o->room->node, channel, o->payload, len) != 0) {
+			o->test_left = 0;
 			return;
+		}
 	}
+}
+
+/* The test stream: every interval, burst blocks (numbered text, stamped
+ * and padded to block_bytes, or LOAD records), until block count. What a
+ * burst could not publish before the next interval is dropped from it,
+ * not owed: the interval and burst set the rate offered. */
+static void test_stream(struct ovl *o, const struct pc_overlay_params *p, uint64_t now)
+{
+	if (p->test_channel == NULL) {
+		o->test_left = 0;
+		return;
+	}
+	if (now < o->test_at + p->test_interval_ms)
+		return;
+	o->test_at = now;
+	o->test_left = p->test_burst > 0 ? p->test_burst : 1;
+	test_publish(o);
 }
 
 /* ---- the other control groups (overlay_groups.c) ---- */
@@ -1173,11 +1358,11 @@ static void groups_tick(struct ovl *o, uint64_t now, bool subscribe)
 {
 	struct ovl_router routers[MAX_ORIGINS];
 	unsigned n = 0;
-	uint32_t count = subscribe ? pc_lsdb_count(o->lsdb) : 0;
+	uint32_t count = subscribe ? pc_lsdb_route_count(o->lsdb) : 0;
 	for (uint32_t i = 0; i < count && n < MAX_ORIGINS; i++) {
-		struct pc_lsa lsa;
-		pc_lsdb_at(o->lsdb, i, now, &lsa);
-		routers[n++] = (struct ovl_router){lsa.origin, origin_cdn(o, lsa.origin)};
+		struct pc_overlay_route r;
+		pc_lsdb_route_at(o->lsdb, i, &r);
+		routers[n++] = (struct ovl_router){r.destination, origin_cdn(o, r.destination)};
 	}
 	ovl_groups_tick(o->groups, now, subscribe, routers, n);
 }
@@ -1193,51 +1378,107 @@ static void mirror_stats(struct ovl *o)
 	for (unsigned i = 0; i < 9; i++)
 		atomic_store_explicit(&o->lsdb_m[i], lv[i], memory_order_relaxed);
 	const struct pc_ovchan_stats *c = pc_ovchan_stats(o->chans);
-	const uint64_t cv[13] = {
+	const uint64_t cv[17] = {
 	    c->joins,         c->prunes,     c->blocks_in,      c->blocks_forwarded,
 	    c->blocks_resent, c->duplicates, c->not_upstream,   c->unknown,
 	    c->gaps,          c->overflows,  c->rejected_joins, c->channels_pruned,
-	    c->reroutes};
-	for (unsigned i = 0; i < 13; i++)
+	    c->reroutes,      c->refreshes,  c->joins_expired,  c->new_epochs,
+	    c->stale_epochs};
+	for (unsigned i = 0; i < 17; i++)
 		atomic_store_explicit(&o->chan_m[i], cv[i], memory_order_relaxed);
 }
 
 static void copy_routes(struct ovl *o, uint64_t now)
 {
-	uint32_t n = pc_lsdb_count(o->lsdb);
+	uint32_t n = pc_lsdb_route_count(o->lsdb), n_lsas = pc_lsdb_count(o->lsdb);
 	struct ovl_route *routes = calloc(n + 1, sizeof(*routes));
-	if (routes == NULL)
+	uint32_t *origins = calloc(n_lsas + 1, sizeof(*origins));
+	if (routes == NULL || origins == NULL) {
+		free(routes);
+		free(origins);
 		return;
+	}
 	unsigned k = 0;
 	for (uint32_t i = 0; i < n; i++) {
+		struct pc_overlay_route r;
+		pc_lsdb_route_at(o->lsdb, i, &r);
+		if (r.destination != o->self)
+			routes[k++] = (struct ovl_route){r.destination, r.parent};
+	}
+	for (uint32_t i = 0; i < n_lsas; i++) {
 		struct pc_lsa lsa;
 		pc_lsdb_at(o->lsdb, i, now, &lsa);
-		struct pc_overlay_route r;
-		if (lsa.origin != o->self && pc_lsdb_route(o->lsdb, lsa.origin, &r) == 0)
-			routes[k++] = (struct ovl_route){lsa.origin, r.parent};
+		origins[i] = lsa.origin;
 	}
 	pthread_mutex_lock(&o->routes_lock);
 	free(o->routes);
 	o->routes = routes;
 	o->n_routes = k;
+	free(o->lsa_origins);
+	o->lsa_origins = origins;
+	o->n_lsa_origins = n_lsas;
 	pthread_mutex_unlock(&o->routes_lock);
+}
+
+/* After an SPF: a peering link whose border view changed (a route behind
+ * us came, went or changed cost) gets it with our next LSA. */
+static void check_views(struct ovl *o, uint64_t now)
+{
+	struct pc_lsa own;
+	if (pc_lsdb_get(o->lsdb, o->self, now, &own) != 0)
+		return;
+	for (unsigned i = 0; i < o->n_links; i++) {
+		struct ovl_link *link = &o->links[i];
+		if (!link->up || !peering(o, link))
+			continue;
+		struct pc_lsa_link view[PC_OVERLAY_MAX_NEIGHBOURS];
+		uint16_t n = border_view(o, link, own.links, own.n_links, view);
+		if (ovl_border_hash(view, n) != link->view_hash)
+			o->own_dirty = true;
+	}
 }
 
 static void service(struct ovl *o, uint64_t now)
 {
 	const struct pcd_generation *gen = pcd_node_generation(o->room->node);
 	const struct pc_overlay_params *p = pcd_room_settings(o->room, gen);
+	/* A gap between ticks far beyond TICK_MS: this process was stopped or
+	 * starved, and could not have read what its peers sent meanwhile. */
+	uint64_t gap = o->last_service != 0 && now > o->last_service + 4 * TICK_MS
+	                   ? now - o->last_service - TICK_MS
+	                   : 0;
+	o->last_service = now;
 	for (unsigned i = 0; i < o->n_links; i++) {
 		struct ovl_link *link = &o->links[i];
 		struct ovl_sess *sess = link->sess;
-		if (sess != NULL && now > link->last_rx + o->dead_ms) {
+		link->last_rx = link->last_rx + gap < now ? link->last_rx + gap : now;
+		/* A link we stopped reading is not silent: we are deaf to it. */
+		bool deaf = sess != NULL && pcd_conn_read_paused(sess->conn);
+		if (sess != NULL && !deaf && now > link->last_rx + o->dead_ms) {
 			close_sess(sess, link->up ? "dead" : "hello-timeout");
 			continue;
 		}
+		/* Full for too long: cut, so that the rest of the tree moves on;
+		 * its subtree re-joins and resumes through the windows. A peer
+		 * that says it is held by a link of its own gets twice as long:
+		 * that link is cut first, and it reads again. */
+		uint64_t bound = (uint64_t)p->slow_link_ms * (link->peer_held ? 2 : 1);
+		if (sess != NULL && link->full && now > link->full_since + gap + bound) {
+			PCD_BUMP(link->cuts[CUT_SLOW]);
+			pcd_log(PCD_LOG_WARNING, "overlay-link-slow",
+			        "neighbour=%s unsent=%zu ms=%llu", link->node,
+			        pcd_conn_unsent(sess->conn),
+			        (unsigned long long)(now - link->full_since));
+			close_sess(sess, "slow");
+			continue;
+		}
+		if (link->full)
+			link->full_since += gap;
 		if (sess == NULL && link->dials && now >= link->next_dial)
 			dial(o, link, now);
 		if (link->up && now >= link->last_tx + o->heartbeat_ms) {
 			struct pc_ovl_msg hb = {.type = PC_OVL_HEARTBEAT,
+			                        .flags = deaf ? PC_OVL_F_HELD : 0,
 			                        .u.heartbeat = {.sent_at = now}};
 			send_msg(link, &hb);
 		}
@@ -1261,8 +1502,10 @@ static void service(struct ovl *o, uint64_t now)
 	if (spf) {
 		pc_ovchan_reroute(o->chans, o->lsdb, now, on_reroute, o);
 		copy_routes(o, now);
+		check_views(o, now);
 		subscribe_loads(o, now);
 	}
+	pc_ovchan_refresh(o->chans, now, on_refresh, o);
 	publish_load(o, now);
 	groups_tick(o, now, second || spf);
 	test_stream(o, p, now);
@@ -1304,7 +1547,7 @@ int pcd_overlay_publish(struct pcd_node *node, const char *channel, const uint8_
 		last = 0;
 	uint64_t now = now_mono();
 	struct pc_ovchan_forward fw;
-	if (pc_ovchan_data(o->chans, channel, o->self, last + 1, payload, len, now, &fw) != 0)
+	if (pc_ovchan_data(o->chans, channel, o->self, 0, last + 1, payload, len, now, &fw) != 0)
 		return -ENOMEM;
 	if (fw.verdict != PC_OVCHAN_FORWARD)
 		return -EINVAL; /* a channel of another source by that name */
@@ -1327,7 +1570,8 @@ int pcd_overlay_subscribe(struct pcd_node *node, const char *channel, uint32_t s
 	if (o->n_subs == MAX_SUBS)
 		return -ENOSPC;
 	struct pc_ovchan_joined j;
-	if (pc_ovchan_join(o->chans, o->lsdb, channel, source, o->self, PC_OVCHAN_FRESH, &j) != 0)
+	if (pc_ovchan_join(o->chans, o->lsdb, channel, source, o->self, 0, PC_OVCHAN_FRESH,
+	                   now_mono(), &j) != 0)
 		return -EINVAL;
 	struct ovl_sub *sub = &o->subs[o->n_subs++];
 	memcpy(sub->channel, channel, len + 1);
@@ -1350,6 +1594,13 @@ void pcd_overlay_policy_pushed(struct pcd_node *node, const char *text, size_t l
 	struct ovl *o = of_node(node);
 	if (o != NULL && o->groups != NULL)
 		ovl_groups_policy_pushed(o->groups, text, len);
+}
+
+void pcd_overlay_drain(struct pcd_node *node, const char *server, bool drained)
+{
+	struct ovl *o = of_node(node);
+	if (o != NULL && o->groups != NULL)
+		ovl_groups_drain(o->groups, server, drained);
 }
 
 /* ---- the room ---- */
@@ -1379,7 +1630,8 @@ static bool overlay_needs_restart(const void *old_settings, const void *new_sett
 {
 	const struct pc_overlay_params *a = old_settings, *b = new_settings;
 	if (a->router_id != b->router_id || a->n_neighbours != b->n_neighbours ||
-	    a->heartbeat_ms != b->heartbeat_ms || a->dead_ms != b->dead_ms)
+	    a->heartbeat_ms != b->heartbeat_ms || a->dead_ms != b->dead_ms ||
+	    a->join_refresh_ms != b->join_refresh_ms)
 		return true;
 	for (uint32_t i = 0; i < a->n_neighbours; i++) {
 		const struct pc_overlay_neighbour *x = &a->neighbours[i], *y = &b->neighbours[i];
@@ -1403,9 +1655,9 @@ static void overlay_free(struct ovl *o)
 	if (o->links != NULL)
 		sodium_memzero(o->links, o->n_links * sizeof(*o->links));
 	free(o->links);
-	free(o->frame);
 	free(o->payload);
 	free(o->routes);
+	free(o->lsa_origins);
 	free(o->load_time);
 	pthread_mutex_destroy(&o->routes_lock);
 	free(o);
@@ -1437,13 +1689,14 @@ static int overlay_start(struct pcd_room *room)
 	snprintf(o->cdn, sizeof(o->cdn), "%s", m->cdns[self->cdns.items[0]].name);
 	load_channel_of(o->load_channel, sizeof(o->load_channel), o->cdn, o->self);
 	o->links = calloc(p->n_neighbours + 1, sizeof(*o->links));
-	o->frame = malloc(PC_OVL_FRAME_MAX);
 	o->payload = malloc(PC_OVL_BODY_MAX);
 	struct pc_lsdb_params lp = {.self = o->self};
-	struct pc_ovchan_params cp = {.self = o->self};
-	if (o->links == NULL || o->frame == NULL || o->payload == NULL ||
-	    pc_lsdb_new(&lp, &o->lsdb) != 0 || pc_ovchan_new(&cp, &o->chans) != 0 ||
-	    pcd_conn_group_new(&o->group) != 0 ||
+	/* Our channels' epoch: the start time, so our streams after a
+	 * restart replace the old ones at every subscriber. */
+	struct pc_ovchan_params cp = {
+	    .self = o->self, .join_refresh_ms = p->join_refresh_ms, .epoch = pcd_now_ms()};
+	if (o->links == NULL || o->payload == NULL || pc_lsdb_new(&lp, &o->lsdb) != 0 ||
+	    pc_ovchan_new(&cp, &o->chans) != 0 || pcd_conn_group_new(&o->group) != 0 ||
 	    ovl_groups_new(room->node, o->self, o->cdn, &o->groups) != 0) {
 		overlay_free(o);
 		room->shared = NULL;
@@ -1629,6 +1882,30 @@ static void overlay_metrics(const struct pcd_room *room, FILE *out)
 			    "peercdn_overlay_rejected_total{neighbour=\"%s\",reason=\"%s\"} %llu\n",
 			    l->node, refusal_names[r], (unsigned long long)ld(&l->refused[r]));
 	}
+	counter_head(out, "link_cuts_total",
+	             "Links we cut though the peer was not silent: full for longer than "
+	             "slow_link_ms, or past the overflow bound.",
+	             "counter");
+	for (unsigned i = 0; i < o->n_links; i++)
+		for (unsigned c = 0; c < CUT__COUNT; c++)
+			fprintf(out,
+			        "peercdn_overlay_link_cuts_total{neighbour=\"%s\",reason=\"%s\"} "
+			        "%llu\n",
+			        o->links[i].node, cut_names[c],
+			        (unsigned long long)ld(&o->links[i].cuts[c]));
+	counter_head(out, "link_full_total",
+	             "Times a link's unsent output passed the high-water mark (flow control).",
+	             "counter");
+	for (unsigned i = 0; i < o->n_links; i++)
+		fprintf(out, "peercdn_overlay_link_full_total{neighbour=\"%s\"} %llu\n",
+		        o->links[i].node, (unsigned long long)ld(&o->links[i].fulls));
+	counter_head(out, "reading_held_total",
+	             "Times this router stopped reading its other links for a full one.",
+	             "counter");
+	fprintf(out, "peercdn_overlay_reading_held_total %llu\n",
+	        (unsigned long long)ld(&o->holds));
+	counter_head(out, "reading_held", "Whether reading is held now.", "gauge");
+	fprintf(out, "peercdn_overlay_reading_held %llu\n", (unsigned long long)ld(&o->held));
 	counter_head(out, "unknown_peers_total",
 	             "Accepted connections whose first frame named no configured neighbour.",
 	             "counter");
@@ -1647,13 +1924,14 @@ static void overlay_metrics(const struct pcd_room *room, FILE *out)
 	        "peercdn_overlay_lsdb_total{event=\"acks_sent\"} %llu\n",
 	        (unsigned long long)ld(&o->lsas_flooded), (unsigned long long)ld(&o->lsas_resent),
 	        (unsigned long long)ld(&o->acks_sent));
-	static const char *const chan_names[13] = {
+	static const char *const chan_names[17] = {
 	    "joins",         "prunes",     "blocks_in",      "blocks_forwarded",
 	    "blocks_resent", "duplicates", "not_upstream",   "unknown",
 	    "gaps",          "overflows",  "rejected_joins", "channels_pruned",
-	    "reroutes"};
+	    "reroutes",      "refreshes",  "joins_expired",  "new_epochs",
+	    "stale_epochs"};
 	counter_head(out, "channel_total", "Channel events (overlay_channel).", "counter");
-	for (unsigned i = 0; i < 13; i++)
+	for (unsigned i = 0; i < 17; i++)
 		fprintf(out, "peercdn_overlay_channel_total{event=\"%s\"} %llu\n", chan_names[i],
 		        (unsigned long long)ld(&o->chan_m[i]));
 	counter_head(out, "records_total", "LOAD records received, by what became of them.",
@@ -1674,6 +1952,14 @@ static void overlay_metrics(const struct pcd_room *room, FILE *out)
 	for (unsigned i = 0; i < o->n_routes; i++)
 		fprintf(out, "peercdn_overlay_route_parent{destination=\"%u\"} %u\n",
 		        o->routes[i].destination, o->routes[i].parent);
+	pthread_mutex_unlock(&o->routes_lock);
+	counter_head(out, "lsa_held",
+	             "The routers whose LSA this router holds (1 each); a router behind a "
+	             "peering link's border is routed by the border's summary instead.",
+	             "gauge");
+	pthread_mutex_lock(&o->routes_lock);
+	for (unsigned i = 0; i < o->n_lsa_origins; i++)
+		fprintf(out, "peercdn_overlay_lsa_held{origin=\"%u\"} 1\n", o->lsa_origins[i]);
 	pthread_mutex_unlock(&o->routes_lock);
 	ovl_groups_metrics(o->groups, out);
 }

@@ -9,6 +9,7 @@
 #ifndef PC_NODE_OVERLAY_H
 #define PC_NODE_OVERLAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,5 +42,9 @@ void pcd_overlay_replica(struct pcd_node *node, uint64_t key, const char *server
 /* A config was pushed to this node and applied: published as the next
  * policy version to every router of the CDN, which apply it the same way. */
 void pcd_overlay_policy_pushed(struct pcd_node *node, const char *text, size_t len);
+/* An operator drained (or undrained) server on this node: every
+ * redirector of its CDN, and of the CDN's agreement peers, stops (or
+ * resumes) choosing it; the last command wins, wherever it was given. */
+void pcd_overlay_drain(struct pcd_node *node, const char *server, bool drained);
 
 #endif

@@ -6,6 +6,7 @@
  *   policy     <cdn>/policy/<id>             within the CDN only
  *   resources  <cdn>/resource/<peer>/<id>    to the peer of an agreement only
  *   reports    <provider>/report/<id>        to the provider's primary CDNs
+ *   drains     <cdn>/drain/<id>              within the CDN and to agreement peers
  *
  * <id> is the publishing router's id in 8 hex digits: a channel has one
  * source, so every router publishes on its own channel and subscribers
@@ -43,10 +44,14 @@ enum {
 	RESOURCE_EVERY_MS = 2000, /* RESOURCE records are re-announced this often */
 	POLICY_EVERY_MS = 5000,   /* and the last version pushed here */
 	MAX_RESOURCES = 64,       /* (CDN, peer) pairs remembered */
+	DRAIN_QUEUE = 256,        /* operators' drains awaiting the next tick */
+	MAX_DRAINS = 1024,        /* servers whose last drain or undrain is remembered */
+	DRAIN_EVERY_MS = 2000,    /* the drains held are re-announced this often */
 };
 
-enum group { G_REPLICA, G_POLICY, G_RESOURCE, G_REPORT, G__COUNT };
-static const char *const group_names[G__COUNT] = {"replica", "policy", "resource", "report"};
+enum group { G_REPLICA, G_POLICY, G_RESOURCE, G_REPORT, G_DRAIN, G__COUNT };
+static const char *const group_names[G__COUNT] = {"replica", "policy", "resource", "report",
+                                                  "drain"};
 
 enum result {
 	R_PUBLISHED, /* records sent */
@@ -69,6 +74,18 @@ struct queued_report {
 	uint64_t serial;
 	size_t len;
 	char line[]; /* len bytes */
+};
+
+struct queued_drain {
+	char server[NAME_LEN];
+	bool drained;
+};
+
+/* The last word on a server's drain, from whichever router said it. */
+struct drain {
+	char server[NAME_LEN];
+	uint64_t version; /* pc_ovl_drain's: the highest wins */
+	bool drained;
 };
 
 /* What a peer CDN offers us (claim 9), the newest announcement. */
@@ -116,6 +133,13 @@ struct ovl_groups {
 	uint64_t resource_at;
 	struct resource resources[MAX_RESOURCES];
 	unsigned n_resources;
+	/* Drains: the operators' commands (any thread), and the table of the
+	 * last word per server (worker 0). */
+	struct queued_drain drain_queue[DRAIN_QUEUE];
+	unsigned drain_queued;
+	struct drain *drains;
+	unsigned n_drains;
+	uint64_t drain_at, drain_gen;
 	/* Read by the metrics thread. */
 	_Atomic uint64_t counts[G__COUNT][R__COUNT];
 };
@@ -667,10 +691,46 @@ static void publish_resources(struct ovl_groups *g, uint64_t now)
 	free(prefixes);
 }
 
+/* The offer of record r in our model's terms, into the live state every
+ * decision reads (pc_live_offer_set; the policy's use: docs/policy.md,
+ * "Offers"). Services by name (each one the agreement covers: checked by
+ * the caller); the footprint's prefixes by the AS of the client network
+ * holding each one's address, those our model does not know left out. */
+static void offer_to_live(struct ovl_groups *g, uint32_t cdn, const struct pc_ovl_resource *r)
+{
+	struct pcd_generation *gen = pcd_node_generation(g->node);
+	const pc_model *m = gen->model;
+	struct pc_live_offer offer = {
+	    .version = r->time_ms, .capacity = r->capacity, .footprint = r->prefix_count > 0};
+	for (size_t i = 0; i < r->service_count; i++) {
+		struct pc_ovl_str name = pc_ovl_resource_service_at(r, i);
+		for (uint32_t v = 0; v < m->n_services && v < 64; v++)
+			if (str_is(&name, m->services[v].name))
+				offer.services |= UINT64_C(1) << v;
+	}
+	uint32_t ases[PC_OVL_PREFIXES_MAX];
+	uint32_t n_ases = 0;
+	for (size_t i = 0; i < r->prefix_count; i++) {
+		struct pc_ovl_prefix p = pc_ovl_resource_prefix_at(r, i);
+		pc_addr addr = {.family = p.family == 6 ? PC_AF_INET6 : PC_AF_INET};
+		memcpy(addr.bytes, p.bytes, sizeof(addr.bytes));
+		unsigned matched = 0;
+		uint32_t net = pc_model_client_net(m, &addr, &matched);
+		if (net == PC_NONE)
+			continue;
+		uint32_t as = m->client_nets[net].as, k = 0;
+		while (k < n_ases && ases[k] != as)
+			k++;
+		if (k == n_ases && as < m->n_ases)
+			ases[n_ases++] = as;
+	}
+	pc_live_offer_set(gen->live, cdn, &offer, ases, n_ases, pcd_now_ms());
+}
+
 /* What a peer announces: it must be the channel's CDN, offering to us,
  * services the agreement covers; anything else is refused and counted.
- * Kept (the newest per CDN) for the metrics and for the policy to use:
- * applying it to decisions is the hook left (docs/overlay.md). */
+ * The newest per CDN is kept for the metrics and in the live state, where
+ * the policy holds the peer's servers to it. */
 static void on_resources(void *arg, const char *channel, uint32_t source, uint64_t seq,
                          const uint8_t *payload, size_t len)
 {
@@ -729,6 +789,8 @@ static void on_resources(void *arg, const char *channel, uint32_t source, uint64
 			slot->prefixes = r->prefix_count;
 		}
 		pthread_mutex_unlock(&g->lock);
+		if (newer)
+			offer_to_live(g, cdn_index(m, owner), r);
 		count(g, G_RESOURCE, newer ? R_APPLIED : R_STALE);
 	}
 }
@@ -889,6 +951,167 @@ static void on_reports(void *arg, const char *channel, uint32_t source, uint64_t
 	}
 }
 
+/* ---- drains ---- */
+
+/* An operator's drain (pcd_control_drain, docs/control.md) goes to every
+ * redirector of the server's CDN and of its agreement peers: versioned
+ * (wall ms << 12 | our id's low 12 bits, above any version we hold for
+ * the server, so the command is the newest word), the highest version per
+ * server wins everywhere, and every router re-announces what it holds
+ * about its CDN's servers every DRAIN_EVERY_MS, so a router that joins
+ * later (or restarted) learns it, and it outlives the router that issued
+ * it. The table outlives config generations: a reload re-applies it. */
+
+void ovl_groups_drain(struct ovl_groups *g, const char *server, bool drained)
+{
+	pthread_mutex_lock(&g->lock);
+	if (g->drain_queued == DRAIN_QUEUE) {
+		count(g, G_DRAIN, R_DROPPED);
+	} else {
+		struct queued_drain *q = &g->drain_queue[g->drain_queued++];
+		snprintf(q->server, sizeof(q->server), "%s", server);
+		q->drained = drained;
+	}
+	pthread_mutex_unlock(&g->lock);
+}
+
+static struct drain *drain_of(struct ovl_groups *g, const char *server)
+{
+	for (unsigned i = 0; i < g->n_drains; i++)
+		if (strcmp(g->drains[i].server, server) == 0)
+			return &g->drains[i];
+	return NULL;
+}
+
+/* Drained: out of every answer; undrained: back, unless it went down
+ * meanwhile (a probe's DOWN stays, as for a local undrain). */
+static void drain_apply(const struct pcd_generation *gen, const struct drain *d)
+{
+	uint32_t s = pc_model_server(gen->model, d->server);
+	if (s == PC_NONE)
+		return;
+	if (d->drained)
+		pc_live_set_health(gen->live, s, PC_HEALTH_DRAINING);
+	else
+		pc_live_health_change(gen->live, s, PC_HEALTH_DRAINING, PC_HEALTH_UP);
+}
+
+/* Takes (server, version, drained) if newer than what we hold. */
+static bool drain_set(struct ovl_groups *g, const char *server, uint64_t version, bool drained)
+{
+	struct drain *d = drain_of(g, server);
+	if (d != NULL && d->version >= version)
+		return false;
+	if (d == NULL) {
+		if (g->n_drains == MAX_DRAINS)
+			return false;
+		d = &g->drains[g->n_drains++];
+		snprintf(d->server, sizeof(d->server), "%s", server);
+	}
+	d->version = version;
+	d->drained = drained;
+	drain_apply(pcd_node_generation(g->node), d);
+	return true;
+}
+
+static void publish_drains(struct ovl_groups *g, uint64_t now)
+{
+	struct queued_drain queued[DRAIN_QUEUE];
+	pthread_mutex_lock(&g->lock);
+	unsigned n = g->drain_queued;
+	memcpy(queued, g->drain_queue, n * sizeof(queued[0]));
+	g->drain_queued = 0;
+	pthread_mutex_unlock(&g->lock);
+	const struct pcd_generation *gen = pcd_node_generation(g->node);
+	if (gen->number != g->drain_gen) { /* a new live state: the drains again */
+		g->drain_gen = gen->number;
+		for (unsigned i = 0; i < g->n_drains; i++)
+			drain_apply(gen, &g->drains[i]);
+	}
+	bool announce = n > 0 || now >= g->drain_at + DRAIN_EVERY_MS;
+	for (unsigned i = 0; i < n; i++) {
+		const struct drain *held = drain_of(g, queued[i].server);
+		uint64_t version = pcd_now_ms() << 12 | (g->self & 0xfffu);
+		if (held != NULL && held->version >= version)
+			version = held->version + 1;
+		if (!drain_set(g, queued[i].server, version, queued[i].drained))
+			count(g, G_DRAIN, R_DROPPED); /* the table is full */
+	}
+	if (!announce)
+		return;
+	g->drain_at = now;
+	char channel[PC_OVL_CHANNEL_MAX + 1];
+	snprintf(channel, sizeof(channel), "%s/drain/%s", g->cdn, g->hex);
+	size_t used = 0;
+	unsigned records = 0;
+	for (unsigned i = 0; i < g->n_drains; i++) {
+		const struct drain *d = &g->drains[i];
+		uint32_t s = pc_model_server(gen->model, d->server);
+		if (s == PC_NONE ||
+		    strcmp(gen->model->cdns[gen->model->servers[s].cdn].name, g->cdn) != 0)
+			continue; /* a CDN speaks for its own servers only */
+		struct pc_ovl_record rec = {
+		    .type = PC_OVL_REC_DRAIN,
+		    .u.drain = {.version = d->version,
+		                .drained = d->drained,
+		                .server = {d->server, strlen(d->server)}},
+		};
+		int len = pc_ovl_record_encode(&rec, g->payload + used, BLOCK_MAX - used);
+		if (len < 0)
+			break; /* the rest at the next announcement: MAX_DRAINS fit a block */
+		used += (size_t)len;
+		records++;
+	}
+	publish(g, G_DRAIN, channel, used, records);
+}
+
+/* Another router's drains: only about servers of the channel's CDN. */
+static void on_drains(void *arg, const char *channel, uint32_t source, uint64_t seq,
+                      const uint8_t *payload, size_t len)
+{
+	(void)seq;
+	struct ovl_groups *g = arg;
+	const pc_model *m = model_of(g);
+	char owner[NAME_LEN];
+	const char *kind, *rest;
+	size_t kind_len;
+	if (!channel_parts(channel, owner, &kind, &kind_len, &rest))
+		return;
+	for (size_t at = 0; at < len;) {
+		struct pc_ovl_record rec;
+		size_t used = 0;
+		int rc = pc_ovl_record_decode(payload + at, len - at, &rec, &used);
+		if (used == 0) {
+			count(g, G_DRAIN, R_REFUSED);
+			return;
+		}
+		at += used;
+		if (rc != PC_OK || rec.type != PC_OVL_REC_DRAIN) {
+			count(g, G_DRAIN, R_REFUSED);
+			continue;
+		}
+		char name[NAME_LEN];
+		copy_str(name, sizeof(name), &rec.u.drain.server);
+		uint32_t s = pc_model_server(m, name);
+		if (s == PC_NONE) {
+			count(g, G_DRAIN, R_REFUSED);
+			continue;
+		}
+		if (strcmp(m->cdns[m->servers[s].cdn].name, owner) != 0) {
+			count(g, G_DRAIN, R_POLICY); /* a CDN speaking for another's server */
+			continue;
+		}
+		if (!drain_set(g, name, rec.u.drain.version, rec.u.drain.drained)) {
+			count(g, G_DRAIN, R_STALE);
+			continue;
+		}
+		pcd_log(PCD_LOG_INFO,
+		        rec.u.drain.drained ? "overlay-server-drained" : "overlay-server-undrained",
+		        "server=%s from=%u version=%" PRIu64, name, source, rec.u.drain.version);
+		count(g, G_DRAIN, R_APPLIED);
+	}
+}
+
 /* ---- subscriptions ---- */
 
 static void subscribe(struct ovl_groups *g, const char *channel, uint32_t source,
@@ -915,6 +1138,8 @@ static void subscribe_all(struct ovl_groups *g, const struct ovl_router *routers
 		if (same || peer) {
 			snprintf(channel, sizeof(channel), "%s/replica/%08x", r->cdn, r->id);
 			subscribe(g, channel, r->id, on_replicas);
+			snprintf(channel, sizeof(channel), "%s/drain/%08x", r->cdn, r->id);
+			subscribe(g, channel, r->id, on_drains);
 		}
 		if (peer) {
 			snprintf(channel, sizeof(channel), "%s/resource/%s/%08x", r->cdn, g->cdn,
@@ -955,7 +1180,7 @@ bool ovl_groups_peering_allowed(struct ovl_groups *g, const char *link_cdn, cons
 		return (strcmp(owner, g->cdn) == 0 || strcmp(owner, link_cdn) == 0) &&
 		       peer_len == strlen(other) && memcmp(rest, other, peer_len) == 0;
 	}
-	if (kind_is(kind, kind_len, "replica"))
+	if (kind_is(kind, kind_len, "replica") || kind_is(kind, kind_len, "drain"))
 		return strcmp(owner, g->cdn) == 0 || strcmp(owner, link_cdn) == 0;
 	if (cdn_index(m, owner) != PC_NONE)
 		return true;
@@ -981,7 +1206,8 @@ int ovl_groups_new(struct pcd_node *node, uint32_t self, const char *cdn, struct
 	g->payload = malloc(BLOCK_MAX);
 	g->replicas = calloc(REPLICA_QUEUE, sizeof(*g->replicas));
 	g->reports = calloc(REPORT_QUEUE, sizeof(*g->reports));
-	if (g->payload == NULL || g->replicas == NULL || g->reports == NULL) {
+	g->drains = calloc(MAX_DRAINS, sizeof(*g->drains));
+	if (g->payload == NULL || g->replicas == NULL || g->reports == NULL || g->drains == NULL) {
 		ovl_groups_free(g);
 		return -ENOMEM;
 	}
@@ -1009,6 +1235,7 @@ void ovl_groups_free(struct ovl_groups *g)
 	for (unsigned i = 0; i < g->report_count; i++)
 		free(g->reports[(g->report_head + i) % REPORT_QUEUE]);
 	free(g->reports);
+	free(g->drains);
 	free(g->replicas);
 	free(g->payload);
 	free(g->out_text);
@@ -1044,12 +1271,13 @@ void ovl_groups_tick(struct ovl_groups *g, uint64_t now_mono, bool subscribe_now
 	publish_policy(g, now_mono);
 	publish_resources(g, now_mono);
 	publish_reports(g);
+	publish_drains(g, now_mono);
 }
 
 void ovl_groups_metrics(struct ovl_groups *g, FILE *out)
 {
 	fputs("# HELP peercdn_overlay_group_records_total Control records of the replica, policy, "
-	      "resource and report groups, by what became of them.\n"
+	      "resource, report and drain groups, by what became of them.\n"
 	      "# TYPE peercdn_overlay_group_records_total counter\n",
 	      out);
 	for (unsigned gr = 0; gr < G__COUNT; gr++)

@@ -1,7 +1,8 @@
 /* overlay_groups: the overlay's control groups other than load and health
  * (docs/overlay.md, "The role"; issue 11 item 3): replicas, policy
- * versions, the resources a CDN offers its peers (claim 9) and provider
- * reports (claim 3), each a small block of its own here. overlay.c owns
+ * versions, the resources a CDN offers its peers (claim 9), provider
+ * reports (claim 3) and operators' drains, each a small block of its own
+ * here. overlay.c owns
  * the links and channels and calls in: once per tick, and to ask whether
  * a channel may cross a peering link. Private to the overlay role.
  *
@@ -54,6 +55,9 @@ bool ovl_groups_peering_allowed(struct ovl_groups *g, const char *link_cdn, cons
  * server; a config pushed here and applied (the node's own push). */
 void ovl_groups_replica(struct ovl_groups *g, uint64_t key, const char *server);
 void ovl_groups_policy_pushed(struct ovl_groups *g, const char *text, size_t len);
+/* An operator drained (or undrained) server here: carried to every router
+ * of the CDN and of its agreement peers (any thread). */
+void ovl_groups_drain(struct ovl_groups *g, const char *server, bool drained);
 
 void ovl_groups_metrics(struct ovl_groups *g, FILE *out);
 

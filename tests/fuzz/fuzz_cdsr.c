@@ -4,7 +4,10 @@
  * from its bits); odd, a response through pc_cdsr_response_parse (the
  * client side). Besides not crashing: a response is never larger than its
  * request, always parses back with the request's nonce, and a request
- * that parses writes back to the same fields. */
+ * that parses writes back to the same fields, and the answer is the same
+ * byte for byte with what is built at load (pc_cdsr_prebuilt: the host
+ * table, the hint blocks) as without (each with its own live state, which answers
+ * change). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +22,8 @@
 static pc_config *config;
 static const pc_model *model;
 static pc_live *live;
+static pc_live *live_walk; /* the answers without the host table */
+static pc_cdsr_prebuilt *prebuilt;
 
 static void setup(void)
 {
@@ -27,7 +32,8 @@ static void setup(void)
 	                                        &opts, NULL, NULL, &config) != 0)
 		abort();
 	model = pc_config_model(config);
-	if (pc_live_new(model, &live) != 0)
+	if (pc_live_new(model, &live) != 0 || pc_live_new(model, &live_walk) != 0 ||
+	    pc_cdsr_prebuilt_new(model, &prebuilt) != 0)
 		abort();
 }
 
@@ -64,9 +70,17 @@ static void request_side(uint8_t mode, const uint8_t *wire, size_t len)
 	       (mode & 2) ? (const uint8_t[16]){0x20, 0x01, 0x0d, 0xb8, 0x01}
 	                  : (const uint8_t[16]){127, (uint8_t)(1 + (mode >> 3) % 7), 0, 10},
 	       16);
-	struct pc_cdsr_query query = {.wire = wire, .len = len};
+	struct pc_cdsr_query query = {.wire = wire, .len = len, .prebuilt = prebuilt};
 	struct pc_cdsr_result res;
 	size_t n = pc_cdsr_answer(&ctx, &query, out, sizeof(out), &res);
+	static uint8_t walked[sizeof(out)];
+	struct pc_cdsr_result walked_res;
+	struct pc_answer_ctx walk_ctx = ctx;
+	walk_ctx.live = live_walk;
+	query.prebuilt = NULL;
+	if (pc_cdsr_answer(&walk_ctx, &query, walked, sizeof(walked), &walked_res) != n ||
+	    memcmp(walked, out, n) != 0 || walked_res.status != res.status)
+		abort();
 	if (n == 0) {
 		/* Only what is not a request, or too short for a header. */
 		if (res.status != PC_CDSR_DROPPED || (req.header_ok && len >= PC_CDSR_HEADER_LEN))

@@ -3,14 +3,26 @@
 every type, control-record payloads of every record type, options (padding,
 unknown, critical), and broken frames of every fault the decoder names
 (short, magic, version, length, type, name, count, field, option). Frames
-carry an HMAC-SHA512-256 under the docs' example key 00..1f."""
+carry the MAC of docs/overlay.md, "Authentication" (keyed BLAKE2b-128 at
+seq 0, else Poly1305 under a ChaCha20 one-time key) under the docs'
+example key 00..1f."""
 import hashlib
-import hmac
 import pathlib
 import struct
 import sys
 
 KEY = bytes(range(32))
+
+
+def mac(key, data):
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+    from cryptography.hazmat.primitives.poly1305 import Poly1305
+    seq = struct.unpack("!Q", data[16:24])[0]
+    if seq == 0:
+        return hashlib.blake2b(data, digest_size=16, key=key).digest()
+    nonce = bytes(8) + struct.pack("!Q", seq)  # block counter 0, then 00 00 00 00 || seq
+    one_time = Cipher(algorithms.ChaCha20(key, nonce), mode=None).encryptor().update(bytes(32))
+    return Poly1305.generate_tag(one_time, data)
 
 
 def str8(s):
@@ -21,7 +33,7 @@ def frame(ftype, body, sender=1, seq=1, flags=0, length=None, magic=b"PO", versi
           reserved=0):
     n = len(body) if length is None else length
     head = magic + struct.pack("!BBHHIIQ", version, ftype, flags, reserved, n, sender, seq)
-    return head + body + hmac.new(KEY, head + body, hashlib.sha512).digest()[:32]
+    return head + body + mac(KEY, head + body)
 
 
 def hello(cdn=b"acme", nonce=bytes(range(0xa0, 0xb0)), peer=bytes(16), hb=200, dead=1000):
@@ -34,13 +46,15 @@ def lsa(origin=1, seq=5, age=0, links=((2, 10), (3, 1)), cdn=b"acme", count=None
             b"".join(struct.pack("!II", n, cost) for n, cost in links))
 
 
-def join(channel=b"abc/live", source=2, last=0):
-    return struct.pack("!IQ", source, last) + str8(channel)
+def join(channel=b"abc/live", source=2, last=0, epoch=0):
+    return struct.pack("!IQQ", source, epoch, last) + str8(channel)
 
 
-def data(payload=b"hello", channel=b"acme/load", source=1, block=1, plen=None):
+def data(payload=b"hello", channel=b"acme/load", source=1, block=1, plen=None,
+         epoch=1764000000000):
     n = len(payload) if plen is None else plen
-    return struct.pack("!IQ", source, block) + str8(channel) + struct.pack("!I", n) + payload
+    return (struct.pack("!IQQ", source, epoch, block) + str8(channel) + struct.pack("!I", n) +
+            payload)
 
 
 def record(rtype, body, length=None):
@@ -72,6 +86,10 @@ def resource(services=(b"web", b"live"), prefixes=None):
                   struct.pack("!H", len(pfx)) + b"".join(pfx))
 
 
+def drain(server=b"acme-s1", drained=1, version=(1764000000000 << 12) | 7):
+    return record(6, struct.pack("!QB", version, drained) + str8(server))
+
+
 def report(line=b"ts=2026-11-25T10:00:00.123Z provider=abc branch=PEER", agreement=b"acme-beta"):
     return record(5, struct.pack("!IQ", 4, 17) + str8(b"abc") + str8(agreement) +
                   struct.pack("!H", len(line)) + line)
@@ -91,7 +109,7 @@ def seeds():
     yield "lsa_256", frame(3, lsa(links=[(10 + i, 1 + i) for i in range(256)]))
     yield "lsa_ack", frame(4, struct.pack("!H", 2) + struct.pack("!IIII", 1, 5, 2, 7))
     yield "join", frame(5, join())
-    yield "join_resume", frame(5, join(last=41), flags=1)
+    yield "join_resume", frame(5, join(last=41, epoch=1764000000000), flags=1)
     yield "join_path", frame(5, join(channel=b"abc/sports/hd%20x"))
     yield "prune", frame(6, join())
     yield "prune_last_seq", frame(6, join(last=22))  # found by libFuzzer: PRUNE keeps its bytes
@@ -102,6 +120,7 @@ def seeds():
     yield "data_replica", frame(7, data(replica() + replica(1), channel=b"acme/replica"))
     yield "data_resource", frame(7, data(resource(), channel=b"isp200/resource"))
     yield "data_report", frame(7, data(report() + report(agreement=b""), channel=b"abc/report"))
+    yield "data_drain", frame(7, data(drain() + drain(drained=0), channel=b"acme/load/00000007"))
     yield "data_unknown_record", frame(7, data(record(77, b"xyz") + load()))
     yield "data_record_trailing", frame(7, data(record(3, replica()[4:] + b"\xee")))
     yield "records_raw", load() + policy() + replica() + resource() + report()
@@ -137,6 +156,7 @@ def seeds():
     yield "record_services_over", frame(7, data(resource(services=[b"s"] * 33)))
     yield "record_policy_past", frame(7, data(policy(total=5, offset=3, chunk=b"abc")))
     yield "record_line_nl", frame(7, data(report(line=b"a\nb")))
+    yield "record_drain_bad", frame(7, data(drain(drained=2) + drain(version=0)))
     yield "record_length_over", frame(7, data(record(1, b"\0" * 4, length=40)))
 
 

@@ -88,6 +88,34 @@ def test_explain_prunes_down_and_loaded_servers(ctl):
     assert answer(out)[2] not in ("acme-s1", "acme-s2", "acme-core")
 
 
+@pytest.mark.parametrize("offer,client,reason", [
+    ("beta:vod", "127.2.0.10", "does not offer us the service"),
+    ("beta:web,vod:5000:200", "127.3.0.10", "outside the footprint"),
+    ("beta:web:100", "127.2.0.10", "load 110 reached the capacity"),
+])
+def test_explain_offer_moves_peer(ctl, offer, client, reason):
+    """Claim 9: beta's offer to acme, as the overlay would bring it, keeps
+    beta out of PEER; without it (or with one that allows) PEER at beta."""
+    target = "ad102.web.abc.cdn.acme.net"
+    loads = ["--load", "beta-s1=60", "--load", "beta-s2=50"]
+    before = ctl("explain", "--client", client, *loads, target, check=0).stdout
+    assert answer(before)[:2] == ("PEER", "beta"), before
+    out = ctl("explain", "--client", client, *loads, "--offer", offer, target, check=0).stdout
+    assert answer(out)[:2] == ("OUTSIDE", "acme"), out
+    assert re.search(r"^ +offer +CDN beta: .*" + reason, out, re.M), out
+    assert re.search(r"^ +flags .*OFFER", out, re.M), out
+    allows = ctl("explain", "--client", "127.2.0.10", *loads, "--offer", "beta:web,vod:500:200",
+                 target, check=0).stdout
+    assert answer(allows)[:2] == ("PEER", "beta"), allows
+
+
+def test_explain_bad_offer(ctl):
+    proc = ctl("explain", "--client", "127.2.0.10", "--offer", "beta:nosuch",
+               "ad102.web.abc.cdn.acme.net")
+    assert proc.returncode == 1
+    assert "nosuch" in proc.stderr
+
+
 def test_explain_bad_name(ctl):
     proc = ctl("explain", "--client", "127.1.0.10", "ad102.web.nobody.cdn.acme.net")
     assert proc.returncode == 1

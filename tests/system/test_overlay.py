@@ -2,7 +2,9 @@
 beta, gamma of etc/peercdn.yaml, with more nodes) joined by virtual links,
 two of them peering links (acme-n3 to beta-n1, beta-n3 to gamma-n1, with an
 agreement beta-gamma added to acme-beta). Checks: every link comes up and
-every router's routes lead, hop by hop, to every other router; a server
+every router's routes lead, hop by hop, to every other router, while a
+CDN holds no LSA of another CDN's interior routers (only its own and its
+peers' borders', whose summaries route the rest); a server
 killed (probed by acme-n1's health role) leaves the DNS and HTTP answers of
 routers in the other two CDNs (the delay is printed, a generous deadline
 asserted) and comes back; a router on a stream's path killed mid-stream,
@@ -125,6 +127,12 @@ def links_up(d):
     return sum(v for k, v in d.metrics().items() if k.startswith("peercdn_overlay_link_up{"))
 
 
+def lsas_held(d):
+    """The routers whose LSA d holds."""
+    return {int(m.group(1)) for key in d.metrics()
+            if (m := re.match(r'peercdn_overlay_lsa_held\{origin="(\d+)"\}', key))}
+
+
 def routes(d):
     out = {}
     for key, value in d.metrics().items():
@@ -204,6 +212,25 @@ def test_overlay(overlay):
     # The stream's path: beta-n1 reaches acme-n1 through acme-n3.
     assert routes(routers["beta-n3"])[ids["acme-n1"]] == ids["beta-n2"]
 
+    # LSAs filtered at peering links (docs/overlay.md, "Peering"): a CDN
+    # holds the LSAs of its own routers and of the border routers it peers
+    # with, no other CDN's interior; it still routes to every router (above)
+    # through the borders' summaries.
+    borders = {"acme": {"beta-n1"}, "beta": {"acme-n3", "gamma-n1"}, "gamma": {"beta-n3"}}
+    for name, d in routers.items():
+        cdn = ROUTERS[name][0]
+        want = {ids[n] for n, (c, _) in ROUTERS.items() if c == cdn} | \
+            {ids[n] for n in borders[cdn]}
+        wait_until(lambda: lsas_held(d) == want, what=f"{name} holds its CDN's and borders' LSAs")
+        assert set(routes(d)) == {ids[n] for n in ROUTERS} - {ids[name]}, name
+    for name in ("beta-n1", "beta-n2", "beta-n3"):
+        held = lsas_held(routers[name])
+        assert ids["acme-n1"] not in held and ids["acme-n2"] not in held, name
+        assert ids["gamma-n2"] not in held, name
+    for name in ("acme-n3", "beta-n1", "beta-n3", "gamma-n1"):  # borders refuse nothing
+        assert all(v == 0 for k, v in routers[name].metrics().items()
+                   if k.startswith("peercdn_overlay_rejected_total{") and 'reason="border"' in k)
+
     # --- a dead server leaves the other CDNs' answers within the deadline ---
     objects = [f"obj{i}" for i in range(6)]
     victim, victim_addr = "acme-s1", "127.1.200.1"
@@ -268,7 +295,7 @@ def test_overlay(overlay):
     body = (bytes([4]) + b"acme" + bytes(range(16)) + bytes(16) +
             struct.pack("!III", 3, 200, 1000))
     frame = (b"PO" + bytes([1, 1]) + struct.pack("!HHII", 0, 0, len(body), ids["acme-n1"]) +
-             struct.pack("!Q", 0) + body + bytes(32))
+             struct.pack("!Q", 0) + body + bytes(16))
     with socket.create_connection(target, timeout=5) as s:
         s.sendall(frame)
         s.settimeout(5)

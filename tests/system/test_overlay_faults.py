@@ -21,11 +21,19 @@ stream's, and the per-link counters count them alone).
   an unknown type, and a flood of LSAs and heartbeats. Each is refused and
   counted by reason; the session stays up; the stream goes on. A second
   fake claiming a CDN with no agreement is refused its JOIN and DATA
-  (reason="policy").
+  (reason="policy"), and an LSA it sends that is not its own (reason=
+  "border": only a neighbour's own LSA crosses a peering link).
+- Flow control (docs/overlay.md, "Flow control"), with a stream of 16 KiB
+  blocks faster than a stopped reader drains: a subscriber stopped with
+  SIGSTOP for two seconds fills its parent's link, which holds reading up
+  the tree to the source; after SIGCONT every subscriber's sequence has no
+  gap and no duplicate and no link was cut. Then a fake neighbour of
+  beta-n2 joins the stream and stops reading while it keeps sending
+  heartbeats: beta-n2 cuts it after slow_link_ms (reason="slow") and the
+  real subscribers go on, with no gap, no duplicate and no link cut.
 
 Every process is stopped by PID; every wait is bounded."""
 import hashlib
-import hmac
 import os
 import select
 import signal
@@ -35,6 +43,8 @@ import threading
 import time
 
 import pytest
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+from cryptography.hazmat.primitives.poly1305 import Poly1305
 
 from conftest import free_port
 from test_overlay import (DEADLINE, LINKS, ROUTERS, STREAM, SUBSCRIBERS, blocks, fnv1a,
@@ -120,10 +130,19 @@ class Relay:
         self.listener.close()
 
 
+MAC_LEN = 16
+
+
 def mac(key, data):
-    """HMAC-SHA512-256 as libsodium's crypto_auth_hmacsha512256: HMAC-SHA512
-    truncated to 32 bytes."""
-    return hmac.new(key, data, hashlib.sha512).digest()[:32]
+    """docs/overlay.md, "Authentication": keyed BLAKE2b-128 for a HELLO (seq
+    0, the link key); else Poly1305 under the one-time key that ChaCha20
+    (IETF, block counter 0, nonce 00 00 00 00 || seq) makes from the key."""
+    seq = struct.unpack("!Q", data[16:24])[0]
+    if seq == 0:
+        return hashlib.blake2b(data, digest_size=16, key=key).digest()
+    nonce = bytes(8) + struct.pack("!Q", seq)  # cryptography's: counter, then nonce
+    one_time = Cipher(algorithms.ChaCha20(key, nonce), mode=None).encryptor().update(bytes(32))
+    return Poly1305.generate_tag(one_time, data)
 
 
 def str8(b):
@@ -146,6 +165,7 @@ class FakeRouter:
         self.sent = []  # every frame we sent, for replay
         self.stopping = False
         self.closed = False
+        self.reading = True  # False: a slow reader, heartbeats still going
         self.send_key = None
         self._send_raw(self.frame(1, self.hello_body(bytes(16)), key=self.link_key, seq=0))
         peer_nonce = self._read_hello()
@@ -178,7 +198,7 @@ class FakeRouter:
     def _read_hello(self):
         head = self._read_exact(24)
         length = struct.unpack("!I", head[8:12])[0]
-        rest = self._read_exact(length + 32)
+        rest = self._read_exact(length + MAC_LEN)
         body = head + rest[:length]
         assert head[3] == 1, "the router's first frame is its HELLO"
         assert mac(self.link_key, body) == rest[length:], "its HELLO verifies under the key"
@@ -230,6 +250,9 @@ class FakeRouter:
     def _drain(self):
         self.sock.settimeout(0.2)
         while not self.stopping:
+            if not self.reading:
+                time.sleep(0.05)
+                continue
             try:
                 if not self.sock.recv(1 << 16):
                     self.closed = True
@@ -251,13 +274,13 @@ def lsa_body(origin, seq, cdn, links):
             b"".join(struct.pack("!II", n, c) for n, c in links))
 
 
-def join_body(source, channel, last=0):
-    return struct.pack("!IQ", source, last) + str8(channel)
+def join_body(source, channel, last=0, epoch=0):
+    return struct.pack("!IQQ", source, epoch, last) + str8(channel)
 
 
-def data_body(source, seq, channel, payload):
-    return (struct.pack("!IQ", source, seq) + str8(channel) + struct.pack("!I", len(payload)) +
-            payload)
+def data_body(source, seq, channel, payload, epoch=1):
+    return (struct.pack("!IQQ", source, epoch, seq) + str8(channel) +
+            struct.pack("!I", len(payload)) + payload)
 
 
 def sent(d, neighbour):
@@ -422,6 +445,12 @@ def test_link_cut_counters_and_hostile_neighbours(faulty):
     stranger.send(5, join_body(ids["acme-n1"], STREAM.encode()))
     stranger.send(7, data_body(STRANGER_ID, 1, b"gamma/policy", b"version 999"))
     wait_until(lambda: rejected(g1, slabel, "policy") >= policy + 2, what="policy refusals")
+    # An LSA that is not the stranger's own — acme-n2's, whose interior
+    # gamma must not learn — is refused at the border, and gamma-n1 holds
+    # no LSA of acme-n2 after it.
+    stranger.send(3, lsa_body(ids["acme-n2"], 7777, b"acme", [(STRANGER_ID, 1)]))
+    wait_until(lambda: rejected(g1, slabel, "border") >= 1, what="a foreign LSA refused")
+    assert f'peercdn_overlay_lsa_held{{origin="{ids["acme-n2"]}"}}' not in g1.metrics()
     assert sent(g1, slabel) == 0, "no block crossed to a CDN without an agreement"
     stranger.close()
     fake.close()
@@ -465,3 +494,98 @@ def test_link_cut_counters_and_hostile_neighbours(faulty):
     print("per-link blocks: " + ", ".join(
         f"{x}>{y} {sent(routers[x], y):.0f}" for a, b, _ in LINKS for x, y in ((a, b), (b, a))
         if sent(routers[x], y)) + f" (published {published})")
+
+
+PRESSED_SLOW_MS = 2500  # slow_link_ms: longer than the stop below, shorter than the deadline
+
+
+@pytest.fixture
+def pressed(daemons):
+    configs, ports = router_configs(free_port())
+    del configs["acme-n1"]["health"]
+    for cfg in configs.values():
+        # Longer than the stop: the stopped router's neighbours must not call it dead.
+        cfg["overlay"].update({"dead_ms": 3000, "slow_link_ms": PRESSED_SLOW_MS})
+    # About 13 MB/s offered: two seconds of it are more than the loopback
+    # socket buffers between a stopped reader and its parent hold.
+    configs["acme-n1"]["overlay"]["test"].update({"block_bytes": 16384, "burst": 16})
+    configs["beta-n2"]["overlay"]["neighbours"].append(
+        {"node": str(FAKE_ID), "address": "127.0.0.1:9", "key": FAKE_KEY, "cost": 10})
+    routers = {name: daemons(cfg, name=name, node=name) for name, cfg in configs.items()}
+    yield routers, ports
+    for d in routers.values():
+        if d.proc is not None and d.proc.poll() is None:
+            d.signal(signal.SIGCONT)
+
+
+def downs(routers):
+    return {(name, a): metric(d, "peercdn_overlay_link_transitions_total", neighbour=a, to="down")
+            for name, d in routers.items() for a in neighbours_of(name)}
+
+
+def neighbours_of(name):
+    return [b if a == name else a for a, b, _ in LINKS if name in (a, b)]
+
+
+def test_flow_control_stopped_and_slow_readers(pressed):
+    routers, ports = pressed
+    ids = {name: fnv1a(name) for name in ROUTERS}
+    degree = {name: sum(name in (a, b) for a, b, _ in LINKS) for name in ROUTERS}
+    for name, d in routers.items():
+        wait_until(lambda: links_up(d) == degree[name], what=f"{name}'s links up")
+    for name in SUBSCRIBERS:
+        wait_until(lambda: len(blocks(routers[name])) >= 30, what=f"{name} receives the stream")
+    before_downs = downs(routers)
+
+    # --- a subscriber stopped mid-stream: its parent's link fills and holds the tree ---
+    g1, g2 = routers["gamma-n1"], routers["gamma-n2"]
+    full_before = metric(g1, "peercdn_overlay_link_full_total", neighbour="gamma-n2")
+    g2.signal(signal.SIGSTOP)
+    try:
+        time.sleep(2.0)
+    finally:
+        g2.signal(signal.SIGCONT)
+    n = {name: len(blocks(routers[name])) for name in SUBSCRIBERS}
+    for name in SUBSCRIBERS:
+        wait_until(lambda: len(blocks(routers[name])) >= n[name] + 200, timeout=30,
+                   what=f"{name} receives the stream after the stop")
+        no_gap_no_duplicate(name, blocks(routers[name]))
+    assert metric(g1, "peercdn_overlay_link_full_total", neighbour="gamma-n2") > full_before
+    assert metric(g1, "peercdn_overlay_reading_held_total") >= 1
+    assert downs(routers) == before_downs, "no link went down"
+    for name, d in routers.items():
+        for a in neighbours_of(name):
+            for reason in ("slow", "overflow"):
+                assert metric(d, "peercdn_overlay_link_cuts_total", neighbour=a,
+                              reason=reason) == 0, (name, a, reason)
+    print(f"\nstopped 2 s: gamma-n1 held its reading "
+          f"{metric(g1, 'peercdn_overlay_reading_held_total'):.0f} times; "
+          + ", ".join(f"{x} {len(blocks(routers[x]))} blocks" for x in SUBSCRIBERS))
+
+    # --- a neighbour that joins and stops reading, heartbeats still going: cut as slow ---
+    b2 = routers["beta-n2"]
+    fake = FakeRouter(ports["beta-n2"], FAKE_ID, ids["beta-n2"], FAKE_KEY, "beta")
+    try:
+        wait_until(lambda: metric(b2, "peercdn_overlay_link_up", neighbour=str(FAKE_ID),
+                                  id=str(FAKE_ID)) == 1, what="the fake's link up")
+        fake.send(5, join_body(ids["acme-n1"], STREAM.encode()))
+        wait_until(lambda: sent(b2, str(FAKE_ID)) >= 10, what="the fake receives the stream")
+        fake.reading = False
+        cut_at = time.monotonic()
+        wait_until(lambda: metric(b2, "peercdn_overlay_link_cuts_total", neighbour=str(FAKE_ID),
+                                  reason="slow") == 1,
+                   timeout=PRESSED_SLOW_MS / 1000 + 20, what="beta-n2 cuts the slow reader")
+        print(f"slow reader cut {(time.monotonic() - cut_at) * 1000:.0f} ms after it stopped "
+              f"reading (slow_link_ms {PRESSED_SLOW_MS})")
+    finally:
+        fake.close()
+    n = {name: len(blocks(routers[name])) for name in SUBSCRIBERS}
+    for name in SUBSCRIBERS:
+        wait_until(lambda: len(blocks(routers[name])) >= n[name] + 200, timeout=30,
+                   what=f"{name} receives the stream after the cut")
+        no_gap_no_duplicate(name, blocks(routers[name]))
+    assert metric(b2, "peercdn_overlay_reading_held_total") >= 1
+    assert downs(routers) == before_downs, "no real link went down"
+    for name, d in routers.items():
+        for a in neighbours_of(name):
+            assert metric(d, "peercdn_overlay_link_cuts_total", neighbour=a, reason="slow") == 0

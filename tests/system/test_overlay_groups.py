@@ -6,7 +6,14 @@ peercdnctl to one acme node is applied by every acme node (a new server in
 their lists; each keeps its own node sections) and by no beta node; each
 CDN learns what its agreement peers offer it (claim 9), and a resource the
 agreement does not allow (gamma's config claims tv for beta-gamma, beta's
-does not) is refused and counted at beta while the overlay keeps working.
+does not) is refused and counted at beta while the overlay keeps working;
+a server drained with peercdnctl on acme-n1 leaves the DNS and HTTP
+answers of acme-n2 and of beta-n2 (acme's agreement peer), not gamma's
+tables, and an undrain given on another acme node brings it back;
+acme's redirectors use beta's offer: a beta client of abc's web is served
+by beta (PEER) until beta's offer to acme withdraws web (a push to beta
+that leaves web out of beta's side of acme-beta), then by acme, and by
+beta again once the offer names web again.
 Every process is stopped by PID; every wait is bounded."""
 import copy
 import json
@@ -19,7 +26,8 @@ import dns.query
 import yaml
 
 from conftest import PEERCDNCTL, free_port
-from test_overlay import LINKS, ROUTERS, metric, router_configs, wait_until
+from test_overlay import LINKS, ROUTERS, metric, named, router_configs, wait_until
+from test_redirect import exchange, get, header
 from test_reports import row
 from test_health import Server
 
@@ -40,6 +48,42 @@ def servers_of(d):
     out = ctl("-S", d.config["control"]["socket"], "servers")
     assert out.returncode == 0, out.stderr
     return {line.split()[0] for line in out.stdout.splitlines()}
+
+
+BETA_CLIENT = "127.2.0.10"  # AS 200, beta's: PEER for abc while beta offers the service
+BETA_SERVERS = {"127.2.200.1", "127.3.200.1", "127.5.200.1"}
+
+
+def redirected_to(d):
+    """The servers acme-n2's DNS and HTTP redirectors name for a beta client
+    asking for abc's web."""
+    q = dns.message.make_query("ad102.web.abc.cdn.acme.net", "A", use_edns=0)
+    resp = dns.query.udp(q, "127.0.0.1", port=d.config["dns"]["port"], timeout=5,
+                         source=BETA_CLIENT)
+    names = {r.address for rrset in resp.answer for r in rrset if hasattr(r, "address")}
+    raw = exchange(d.config["http"]["port"],
+                   get("/www.abc.com/ad102", host="abc.cdn.acme.net",
+                       extra=b"Connection: close\r\n"), host="127.0.0.1", source=BETA_CLIENT)
+    location = header(raw, "Location")
+    if location:
+        names.add(location.split("/")[2].rsplit(":", 1)[0])
+    return names
+
+
+def beta_applied(routers):
+    """Every beta node serves the version just pushed to beta-n1, so none
+    announces the offer of the one before."""
+    version = metric(routers["beta-n1"], "peercdn_overlay_policy_version")
+    for name in ("beta-n2", "beta-n3"):
+        wait_until(lambda: metric(routers[name], "peercdn_overlay_policy_version") == version,
+                   DEADLINE, f"{name} applies beta's push")
+
+
+def health_of(d, server):
+    out = ctl("-S", d.config["control"]["socket"], "servers")
+    assert out.returncode == 0, out.stderr
+    line = next(x for x in out.stdout.splitlines() if x.split()[0] == server)
+    return dict(f.split("=", 1) for f in line.split()[1:])["health"]
 
 
 def group(d, name, result):
@@ -145,6 +189,86 @@ def test_overlay_groups(daemons, tmp_path):
         # Another CDN's policy never reaches beta.
         assert servers_of(routers["beta-n1"]) == before["beta-n1"]
         assert group(routers["beta-n1"], "policy", "applied") == 0
+
+        # --- offers used (claim 9): beta withdraws web from its offer to acme ---
+        acme = routers["acme-n2"]
+        wait_until(lambda: redirected_to(acme) and redirected_to(acme) <= BETA_SERVERS,
+                   DEADLINE, "acme sends beta's client to beta (PEER)")
+        beta_cfg = yaml.safe_load(routers["beta-n1"].config_path.read_text())
+        withdrawn = copy.deepcopy(beta_cfg)
+        for ag in withdrawn["agreements"]:
+            if ag["name"] == "acme-beta":
+                ag["services"] = ["vod"]
+        text = tmp_path / "beta-withdraws.yaml"
+        text.write_text(yaml.safe_dump(withdrawn))
+        out = ctl("-S", routers["beta-n1"].config["control"]["socket"], "push", text)
+        assert out.returncode == 0, out.stderr
+        beta_applied(routers)
+        wait_until(lambda: metric(acme, "peercdn_overlay_resource_services", cdn="beta") == 1,
+                   DEADLINE, "acme hears beta's offer without web")
+        wait_until(lambda: redirected_to(acme) and not redirected_to(acme) & BETA_SERVERS,
+                   DEADLINE, "acme stops sending web to beta")
+        # Every answer from now on, not one lucky one: a few in a row.
+        for _ in range(5):
+            assert not redirected_to(acme) & BETA_SERVERS
+        # acme's own config never changed: its agreement still covers web.
+        kept = yaml.safe_load(acme.config_path.read_text())
+        assert next(a for a in kept["agreements"] if a["name"] == "acme-beta")["services"] == \
+            ["web", "vod"]
+        # vod is still offered: beta still serves it.
+        q = dns.message.make_query("ad102.vod.abc.cdn.acme.net", "A", use_edns=0)
+        resp = dns.query.udp(q, "127.0.0.1", port=acme.config["dns"]["port"], timeout=5,
+                             source=BETA_CLIENT)
+        assert {r.address for rrset in resp.answer for r in rrset} <= BETA_SERVERS
+        # Restored: back to beta.
+        restored = tmp_path / "beta-restores.yaml"
+        restored.write_text(yaml.safe_dump(beta_cfg))
+        out = ctl("-S", routers["beta-n1"].config["control"]["socket"], "push", restored)
+        assert out.returncode == 0, out.stderr
+        beta_applied(routers)
+        wait_until(lambda: redirected_to(acme) and redirected_to(acme) <= BETA_SERVERS,
+                   DEADLINE, "acme sends web to beta again")
+
+        # --- drains: one command, every redirector of the CDN and its peers ---
+        victim, victim_addr = "acme-s1", "127.1.200.1"
+        askers = [routers["acme-n2"], routers["beta-n2"]]
+        named_it = {}  # per asker, the objects it answers with the victim
+        for d in askers:
+            wait_until(lambda: victim_addr in named(d, [f"d{i}" for i in range(20)]), DEADLINE,
+                       f"{d.node} names {victim}")
+            named_it[d.node] = [f"d{i}" for i in range(20) if victim_addr in named(d, [f"d{i}"])]
+        out = ctl("-S", routers["acme-n1"].config["control"]["socket"], "drain", victim)
+        assert out.returncode == 0 and "health=draining" in out.stdout, out
+        drained_at = time.monotonic()
+        gone = {}
+        while time.monotonic() - drained_at < DEADLINE and len(gone) < len(askers):
+            for d in askers:
+                if d.node not in gone and victim_addr not in named(d, named_it[d.node]):
+                    gone[d.node] = time.monotonic() - drained_at
+        print("drain: out of the answers at " +
+              ", ".join(f"{n} {t * 1000:.0f} ms" for n, t in sorted(gone.items())))
+        assert len(gone) == len(askers), gone
+        for d in askers:
+            assert victim_addr not in named(d, [f"e{i}" for i in range(20)]), d.node
+            assert group(d, "drain", "applied") >= 1, d.node
+        for name in ("acme-n2", "acme-n3", "beta-n1"):
+            assert health_of(routers[name], victim) == "draining", name
+        # gamma has no agreement with acme: acme's drains never reach it.
+        assert group(routers["gamma-n2"], "drain", "applied") == 0
+        # The last word wins wherever it is said: an undrain on acme-n3.
+        out = ctl("-S", routers["acme-n3"].config["control"]["socket"], "undrain", victim)
+        assert out.returncode == 0, out
+        for d in askers:
+            wait_until(lambda: victim_addr in named(d, [f"u{i}" for i in range(40)]), DEADLINE,
+                       f"{d.node} names {victim} again")
+        for name in ("acme-n1", "acme-n2", "beta-n1"):
+            wait_until(lambda: health_of(routers[name], victim) == "up", DEADLINE,
+                       f"{name} undrained")
+        # Re-announced every 2 s: held, not applied again.
+        applied = group(routers["acme-n2"], "drain", "applied")
+        wait_until(lambda: group(routers["acme-n2"], "drain", "stale") > 0, DEADLINE,
+                   "the drains re-announced")
+        assert group(routers["acme-n2"], "drain", "applied") == applied
 
         # The overlay still works everywhere.
         for name, d in routers.items():

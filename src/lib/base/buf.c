@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static bool reserve(struct pc_buf *buf, size_t extra)
+bool pc_buf_reserve(struct pc_buf *buf, size_t extra)
 {
 	if (buf->cap - buf->len >= extra)
 		return true;
@@ -28,7 +28,7 @@ bool pc_buf_append(struct pc_buf *buf, const void *bytes, size_t len)
 {
 	if (len == 0)
 		return true;
-	if (!reserve(buf, len))
+	if (!pc_buf_reserve(buf, len))
 		return false;
 	memcpy(buf->data + buf->len, bytes, len);
 	buf->len += len;
@@ -49,7 +49,7 @@ bool pc_buf_printf(struct pc_buf *buf, const char *fmt, ...)
 			buf->len += (size_t)n;
 			return true;
 		}
-		if (!reserve(buf, (size_t)n + 1))
+		if (!pc_buf_reserve(buf, (size_t)n + 1))
 			return false;
 	}
 	return false;

@@ -13,6 +13,10 @@ struct pc_buf {
 
 /* Appends len bytes; false when memory runs out (the buffer is unchanged). */
 bool pc_buf_append(struct pc_buf *buf, const void *bytes, size_t len);
+/* Room for extra more bytes at data + len, len unchanged: for a writer
+ * that encodes in place and then adds what it wrote to len. False when
+ * memory runs out (the buffer is unchanged). */
+bool pc_buf_reserve(struct pc_buf *buf, size_t extra);
 /* Appends formatted text (no NUL kept); false when memory runs out. */
 bool pc_buf_printf(struct pc_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Drops the first n bytes. */

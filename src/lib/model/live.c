@@ -1,6 +1,6 @@
 /* The live state of one model generation: per-server load and health,
- * per-agreement usage windows, measured AS path costs and which servers
- * hold which objects, all in C11
+ * per-agreement usage windows, measured AS path costs, which servers
+ * hold which objects and what peer CDNs offer, all in C11
  * atomics so that decisions on any number of threads read them without a
  * lock while control threads write them. */
 #include "lib/model/live.h"
@@ -19,8 +19,18 @@ struct agreement_usage {
 	_Atomic uint64_t total;
 };
 
+/* One CDN's offer (live.h). version 0: none received. The footprint is a
+ * bitmap over the model's AS indexes, allocated with the CDN's first
+ * footprint and kept until pc_live_free, so a reader never sees it go. */
+struct offer {
+	_Atomic uint64_t version, received_ms, services, capacity;
+	_Atomic bool footprint;
+	_Atomic uint64_t *_Atomic ases;
+};
+
 struct pc_live {
 	const pc_model *model;
+	struct offer *offers;               /* [n_cdns] */
 	struct pc_live_server *servers;     /* [n_servers] in slot order (model->server_slot) */
 	struct agreement_usage *agreements; /* [n_agreements] */
 	/* [as * n_server_ases + server_as column]: PC_COST_STATIC = no measurement. */
@@ -51,8 +61,9 @@ int pc_live_new(const pc_model *model, pc_live **out)
 	live->as_measured = calloc((size_t)model->n_ases + 1, sizeof(*live->as_measured));
 	live->replicas =
 	    calloc((size_t)PC_REPLICA_BUCKETS * PC_REPLICA_WAYS, sizeof(*live->replicas));
-	if (live->servers == NULL || live->agreements == NULL || live->costs == NULL ||
-	    live->as_measured == NULL || live->replicas == NULL) {
+	live->offers = calloc((size_t)model->n_cdns + 1, sizeof(*live->offers));
+	if (live->offers == NULL || live->servers == NULL || live->agreements == NULL ||
+	    live->costs == NULL || live->as_measured == NULL || live->replicas == NULL) {
 		pc_live_free(live);
 		return PC_ENOMEM;
 	}
@@ -70,6 +81,15 @@ int pc_live_new(const pc_model *model, pc_live **out)
 		atomic_init(&live->as_measured[a], false);
 	for (size_t i = 0; i < (size_t)PC_REPLICA_BUCKETS * PC_REPLICA_WAYS; i++)
 		atomic_init(&live->replicas[i], 0);
+	for (uint32_t c = 0; c < model->n_cdns; c++) {
+		struct offer *o = &live->offers[c];
+		atomic_init(&o->version, 0);
+		atomic_init(&o->received_ms, 0);
+		atomic_init(&o->services, 0);
+		atomic_init(&o->capacity, 0);
+		atomic_init(&o->footprint, false);
+		atomic_init(&o->ases, NULL);
+	}
 	*out = live;
 	return PC_OK;
 }
@@ -83,6 +103,9 @@ void pc_live_free(pc_live *live)
 	free(live->costs);
 	free(live->as_measured);
 	free(live->replicas);
+	for (uint32_t c = 0; live->offers != NULL && c < live->model->n_cdns; c++)
+		free((void *)atomic_load(&live->offers[c].ases));
+	free(live->offers);
 	free(live);
 }
 
@@ -398,6 +421,147 @@ static void carry_costs(pc_live *fresh, const pc_live *old)
 	free(old_as);
 }
 
+/* ---- offers (claim 9) ---- */
+
+static size_t footprint_words(const pc_model *model)
+{
+	return ((size_t)model->n_ases + 63) / 64 + 1;
+}
+
+/* cdn's footprint bitmap, allocated on first use; NULL when out of memory. */
+static _Atomic uint64_t *footprint_of(pc_live *live, struct offer *o)
+{
+	_Atomic uint64_t *bits = atomic_load(&o->ases);
+	if (bits != NULL)
+		return bits;
+	size_t words = footprint_words(live->model);
+	_Atomic uint64_t *fresh = malloc(words * sizeof(*fresh));
+	if (fresh == NULL)
+		return NULL;
+	for (size_t i = 0; i < words; i++)
+		atomic_init(&fresh[i], 0);
+	if (!atomic_compare_exchange_strong(&o->ases, &bits, fresh)) {
+		free((void *)fresh);
+		return bits;
+	}
+	return fresh;
+}
+
+int pc_live_offer_set(pc_live *live, uint32_t cdn, const struct pc_live_offer *offer,
+                      const uint32_t *ases, uint32_t n_ases, uint64_t now_ms)
+{
+	const pc_model *model = live->model;
+	if (cdn >= model->n_cdns || offer == NULL || (n_ases > 0 && ases == NULL))
+		return PC_EINVAL;
+	for (uint32_t i = 0; i < n_ases; i++)
+		if (ases[i] >= model->n_ases)
+			return PC_EINVAL;
+	struct offer *o = &live->offers[cdn];
+	if (offer->version <= atomic_load_explicit(&o->version, memory_order_relaxed))
+		return PC_EEXIST;
+	if (offer->footprint) {
+		_Atomic uint64_t *bits = footprint_of(live, o);
+		size_t words = footprint_words(model);
+		uint64_t *next = calloc(words, sizeof(*next));
+		if (bits == NULL || next == NULL) {
+			free(next);
+			return PC_ENOMEM;
+		}
+		for (uint32_t i = 0; i < n_ases; i++)
+			next[ases[i] / 64] |= UINT64_C(1) << (ases[i] % 64);
+		/* Word by word: a reader sees each word old or new. */
+		for (size_t w = 0; w < words; w++)
+			atomic_store_explicit(&bits[w], next[w], memory_order_relaxed);
+		free(next);
+	}
+	atomic_store_explicit(&o->services, offer->services, memory_order_relaxed);
+	atomic_store_explicit(&o->capacity, offer->capacity, memory_order_relaxed);
+	atomic_store_explicit(&o->footprint, offer->footprint, memory_order_relaxed);
+	atomic_store_explicit(&o->received_ms, now_ms, memory_order_relaxed);
+	atomic_store_explicit(&o->version, offer->version, memory_order_release);
+	return PC_OK;
+}
+
+bool pc_live_offer(const pc_live *live, uint32_t cdn, uint64_t now_ms, struct pc_live_offer *out)
+{
+	if (cdn >= live->model->n_cdns)
+		return false;
+	struct offer *o = &live->offers[cdn];
+	uint64_t version = atomic_load_explicit(&o->version, memory_order_acquire);
+	if (version == 0)
+		return false;
+	uint64_t received = atomic_load_explicit(&o->received_ms, memory_order_relaxed);
+	if (now_ms >= received + PC_OFFER_TTL_MS)
+		return false;
+	*out = (struct pc_live_offer){
+	    .version = version,
+	    .services = atomic_load_explicit(&o->services, memory_order_relaxed),
+	    .capacity = atomic_load_explicit(&o->capacity, memory_order_relaxed),
+	    .footprint = atomic_load_explicit(&o->footprint, memory_order_relaxed),
+	};
+	return true;
+}
+
+bool pc_live_offer_covers(const pc_live *live, uint32_t cdn, uint32_t as)
+{
+	if (cdn >= live->model->n_cdns || as >= live->model->n_ases)
+		return false;
+	_Atomic uint64_t *bits =
+	    atomic_load_explicit(&live->offers[cdn].ases, memory_order_acquire);
+	return bits != NULL &&
+	       (atomic_load_explicit(&bits[as / 64], memory_order_relaxed) >> (as % 64) & 1);
+}
+
+uint64_t pc_live_cdn_load(const pc_live *live, uint32_t cdn)
+{
+	if (cdn >= live->model->n_cdns)
+		return 0;
+	const struct pc_cdn *c = &live->model->cdns[cdn];
+	uint64_t sum = 0;
+	for (uint32_t i = 0; i < c->servers.count; i++)
+		sum += atomic_load_explicit(&live->servers[c->member_base + i].load,
+		                            memory_order_relaxed);
+	return sum;
+}
+
+/* Services map by name, footprints by ASN; the time received carries, so
+ * an offer expires when it would have without the reload. */
+static void carry_offers(pc_live *fresh, const pc_live *old)
+{
+	const pc_model *fm = fresh->model, *om = old->model;
+	uint32_t *ases = calloc((size_t)fm->n_ases + 1, sizeof(*ases));
+	if (ases == NULL)
+		return;
+	for (uint32_t c = 0; c < fm->n_cdns; c++) {
+		uint32_t oc = pc_model_cdn(om, fm->cdns[c].name);
+		struct pc_live_offer offer;
+		const struct offer *from = oc != PC_NONE ? &old->offers[oc] : NULL;
+		if (from == NULL || atomic_load(&from->version) == 0)
+			continue;
+		offer = (struct pc_live_offer){
+		    .version = atomic_load(&from->version),
+		    .capacity = atomic_load(&from->capacity),
+		    .footprint = atomic_load(&from->footprint),
+		};
+		uint64_t services = atomic_load(&from->services);
+		for (uint32_t v = 0; v < om->n_services && v < 64; v++) {
+			uint32_t to = pc_model_service(fm, om->services[v].name);
+			if ((services >> v & 1) && to != PC_NONE && to < 64)
+				offer.services |= UINT64_C(1) << to;
+		}
+		uint32_t n = 0;
+		for (uint32_t a = 0; offer.footprint && a < om->n_ases; a++) {
+			uint32_t to = pc_live_offer_covers(old, oc, a)
+			                  ? pc_model_as_by_asn(fm, om->ases[a].asn)
+			                  : PC_NONE;
+			if (to != PC_NONE && n < fm->n_ases)
+				ases[n++] = to;
+		}
+		pc_live_offer_set(fresh, c, &offer, ases, n, atomic_load(&from->received_ms));
+	}
+	free(ases);
+}
+
 void pc_live_carry(pc_live *fresh, const pc_live *old)
 {
 	if (fresh == NULL || old == NULL)
@@ -425,4 +589,5 @@ void pc_live_carry(pc_live *fresh, const pc_live *old)
 	}
 	carry_costs(fresh, old);
 	carry_replicas(fresh, old);
+	carry_offers(fresh, old);
 }

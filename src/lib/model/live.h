@@ -1,6 +1,6 @@
 /* live: the state that changes while a model generation serves — server
  * load and health, per-agreement usage, measured AS path costs, which
- * servers hold which objects. Writers
+ * servers hold which objects, what peer CDNs offer. Writers
  * (control threads, overlay, health checks) and readers (every decision)
  * touch only C11 atomics with relaxed ordering: a decision may see a value
  * a moment old, never a torn one, and never waits. One pc_live belongs to
@@ -26,7 +26,8 @@ void pc_live_free(pc_live *live); /* NULL is fine */
 /* After a reload: copy load and health of servers, and the window and
  * total of agreements, that keep their names from old into fresh, and the
  * measured costs between ASes that keep their ASNs, and the replicas of
- * servers that keep their names. Not for the hot path:
+ * servers that keep their names, and the offers of CDNs that keep their
+ * names (services by name, footprints by ASN). Not for the hot path:
  * it may allocate (and silently carries less when that fails). */
 void pc_live_carry(pc_live *fresh, const pc_live *old);
 
@@ -118,6 +119,41 @@ void pc_live_replica_add(pc_live *live, uint64_t key, uint32_t server, uint64_t 
  * indexes, no duplicates); returns how many. Any thread. */
 uint32_t pc_live_replicas(const pc_live *live, uint64_t key, uint64_t now_ms, uint32_t *out,
                           uint32_t max);
+
+/* Offers (claim 9): what a peer CDN announces it offers this node's CDN
+ * (RESOURCE records over the overlay, docs/overlay.md), kept per offering
+ * CDN so that the policy can respect them when it sends clients to that
+ * CDN's servers under an agreement (docs/policy.md, "Offers"). An offer is
+ * in force for PC_OFFER_TTL_MS after it was last received (peers re-announce
+ * every 2 s); after that, or before any, the agreement alone decides.
+ * Fields are separate atomics: a decision may see an offer halfway through
+ * an update (new services with the old capacity), each field whole. */
+enum { PC_OFFER_TTL_MS = 10000 };
+
+struct pc_live_offer {
+	uint64_t version;  /* the announcement's time, unix ms: only a newer one replaces */
+	uint64_t services; /* a bit per service index of the model */
+	uint64_t capacity; /* load units the peer offers in all */
+	bool footprint;    /* true: only clients of the ASes given to set are sent */
+};
+
+/* Sets cdn's offer, received at now_ms (the clock decisions pass as
+ * pc_request.now_ms), with the n_ases AS indexes of its footprint when
+ * offer->footprint. PC_OK; PC_EEXIST when the version is not newer than the
+ * one held (nothing changes); PC_EINVAL for a CDN or AS out of range;
+ * PC_ENOMEM. Not for the hot path (the first footprint of a CDN allocates);
+ * one writer at a time. */
+int pc_live_offer_set(pc_live *live, uint32_t cdn, const struct pc_live_offer *offer,
+                      const uint32_t *ases, uint32_t n_ases, uint64_t now_ms);
+/* The offer of cdn in force at now_ms into *out: false when none was
+ * received or the last is older than PC_OFFER_TTL_MS. Any thread. */
+bool pc_live_offer(const pc_live *live, uint32_t cdn, uint64_t now_ms, struct pc_live_offer *out);
+/* Whether the footprint of cdn's offer holds AS index as (read it only
+ * when pc_live_offer says footprint). Any thread. */
+bool pc_live_offer_covers(const pc_live *live, uint32_t cdn, uint32_t as);
+/* The sum of the loads of cdn's servers, load units. Any thread: one
+ * relaxed load per server, not for every decision. */
+uint64_t pc_live_cdn_load(const pc_live *live, uint32_t cdn);
 
 const pc_model *pc_live_model(const pc_live *live);
 

@@ -34,6 +34,7 @@ enum byte_class {
 	D_QUERY = 1 << 2,
 	D_FRAGMENT = 1 << 3,
 	URI_BYTE = 1 << 4,
+	PERCENT = 1 << 5, /* '%': an escape to check */
 };
 
 /* clang-format off */
@@ -49,16 +50,11 @@ static const uint8_t byte_class[256] = {
     ['4'] = U, ['5'] = U, ['6'] = U, ['7'] = U, ['8'] = U, ['9'] = U, ['-'] = U, ['.'] = U,
     ['_'] = U, ['~'] = U, ['['] = U, [']'] = U, ['@'] = U, ['!'] = U, ['$'] = U, ['&'] = U,
     ['\''] = U, ['('] = U, [')'] = U, ['*'] = U, ['+'] = U, [','] = U, [';'] = U, ['='] = U,
-    ['%'] = U,
+    ['%'] = U | PERCENT,
     [':'] = U | D_COLON, ['/'] = U | D_SLASH, ['?'] = U | D_QUERY, ['#'] = U | D_FRAGMENT,
 };
 #undef U
 /* clang-format on */
-
-static bool uri_byte(unsigned char c)
-{
-	return byte_class[c] & URI_BYTE;
-}
 
 static bool scheme_is(const char *s, size_t len, const char *name)
 {
@@ -127,6 +123,12 @@ static int parse_port(const char *s, size_t len, uint16_t *port)
 
 int pc_url_parse(const pc_model *model, const char *url, size_t len, pc_url *out)
 {
+	return pc__url_parse_with(model, url, len, NULL, NULL, out);
+}
+
+int pc__url_parse_with(const pc_model *model, const char *url, size_t len, pc_url_host_fn *known,
+                       const void *arg, pc_url *out)
+{
 	if (model == NULL || out == NULL || (url == NULL && len > 0))
 		return PC_EINVAL;
 	memset(out, 0, sizeof(*out));
@@ -134,9 +136,9 @@ int pc_url_parse(const pc_model *model, const char *url, size_t len, pc_url *out
 	if (len > PC_URL_MAX)
 		return PC_ERANGE;
 	for (size_t i = 0; i < len; i++) {
-		if (!uri_byte((unsigned char)url[i]))
-			return PC_ESYNTAX;
-		if (url[i] == '%' && !good_escape(url + i, len - i))
+		uint8_t cls = byte_class[(unsigned char)url[i]];
+		if ((cls & (URI_BYTE | PERCENT)) != URI_BYTE &&
+		    (!(cls & URI_BYTE) || !good_escape(url + i, len - i)))
 			return PC_ESYNTAX;
 	}
 
@@ -155,10 +157,12 @@ int pc_url_parse(const pc_model *model, const char *url, size_t len, pc_url *out
 	/* Authority: host[:port]. No userinfo: "http://www.foo.com@evil/" must
 	 * not read as anything but an error. */
 	size_t host_start = scheme_len + 3;
-	size_t auth_end = find_any(url, host_start, len, D_SLASH | D_QUERY | D_FRAGMENT);
+	size_t host_end = find_any(url, host_start, len, D_COLON | D_SLASH | D_QUERY | D_FRAGMENT);
+	size_t auth_end = host_end < len && url[host_end] == ':'
+	                      ? find_any(url, host_end, len, D_SLASH | D_QUERY | D_FRAGMENT)
+	                      : host_end;
 	if (memchr(url + host_start, '@', auth_end - host_start) != NULL)
 		return PC_ESYNTAX;
-	size_t host_end = find_any(url, host_start, auth_end, D_COLON);
 	if (host_end < auth_end) {
 		int rc = parse_port(url + host_end + 1, auth_end - host_end - 1, &out->port);
 		if (rc != PC_OK)
@@ -168,9 +172,11 @@ int pc_url_parse(const pc_model *model, const char *url, size_t len, pc_url *out
 		return PC_ESYNTAX;
 	out->host = url + host_start;
 	out->host_len = (uint32_t)(host_end - host_start);
-	int rc = pc__name_parse(model, out->host, out->host_len, false, &out->name);
-	if (rc != PC_OK)
-		return rc;
+	if (known == NULL || !known(arg, out->host, out->host_len, &out->name)) {
+		int rc = pc__name_parse(model, out->host, out->host_len, false, &out->name);
+		if (rc != PC_OK)
+			return rc;
+	}
 	if (out->name.object_len > 0)
 		return PC_ESYNTAX;
 	if (out->name.service == PC_NONE) {

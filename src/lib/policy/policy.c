@@ -420,6 +420,37 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 	return near_load;
 }
 
+/* Claim 9: a CDN that serves here only under an agreement (not a primary
+ * CDN of the provider: PEER, or an exchange's partner) is held to what it
+ * offers us, when an offer is in force (pc_live_offer; none: the agreement
+ * alone decides). Returns whether the offer keeps cdn out of this decision:
+ * a service it does not offer, a client outside the footprint it offers,
+ * or its servers' summed load at the capacity it offers (docs/policy.md,
+ * "Offers"). */
+static bool offer_refuses(struct decide *d, uint32_t cdn)
+{
+	struct pc_live_offer offer;
+	if (!pc_live_offer(d->live, cdn, d->req->now_ms, &offer) ||
+	    pc_provider_is_primary(d->model, d->req->provider, cdn))
+		return false;
+	enum pc_offer_refusal why;
+	uint64_t load = 0;
+	if (!(offer.services >> d->req->service & 1)) {
+		why = PC_OFFER_SERVICE;
+	} else if (offer.footprint && (d->out->client_as == PC_NONE ||
+	                               !pc_live_offer_covers(d->live, cdn, d->out->client_as))) {
+		why = PC_OFFER_FOOTPRINT;
+	} else {
+		load = pc_live_cdn_load(d->live, cdn);
+		if (load < offer.capacity)
+			return false;
+		why = PC_OFFER_CAPACITY;
+	}
+	trace_add(d, PC_TRACE_OFFER, cdn, why, load > UINT32_MAX ? UINT32_MAX : (uint32_t)load);
+	flag(d, PC_DF_OFFER);
+	return true;
+}
+
 /* Collects a CDN's survivors into pool, spilling to farther farms when
  * every nearer server that could serve was full (claim 13: "redirection in
  * remote autonomous systems to load balance server farms in nearby
@@ -438,6 +469,8 @@ static bool try_cdn(struct decide *d, enum pc_branch branch, uint32_t cdn, struc
 	pool->agreement = PC_NONE;
 	if (branch != PC_BRANCH_NONE)
 		trace_add(d, PC_TRACE_BRANCH, branch, cdn, 0);
+	if (offer_refuses(d, cdn))
+		return false;
 	uint32_t near_load = collect(d, pool, false);
 	if (pool->count == 0 && near_load > 0 && path_limit(d) != PC_COST_INFINITE &&
 	    d->model->params.spill_max_cost > 0) {
@@ -976,7 +1009,7 @@ int pc_decision_flags_format(uint32_t flags, char *out, size_t out_size)
 {
 	static const char *const names[] = {
 	    "CLIENT_UNKNOWN", "NO_CLIENT_CDN", "SPILL",   "FALLBACK", "PREFERRED",
-	    "AGREEMENT_FULL", "AFFINITY",      "RELAXED", "REPLICA",
+	    "AGREEMENT_FULL", "AFFINITY",      "RELAXED", "REPLICA",  "OFFER",
 	};
 	if (out == NULL || out_size == 0)
 		return PC_ESPACE;

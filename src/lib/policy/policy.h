@@ -7,6 +7,8 @@
  * CDN (OUTSIDE). Claims 15-16: candidates matching the request are pruned
  * by health, load, service grade and path cost. Claim 13: when nearer farms
  * are full, spill to farms in nearby ASes. Claim 19: client preferences.
+ * Claim 9: a CDN serving only under an agreement is held to what it offers
+ * us (pc_live_offer: services, footprint, capacity).
  * Affinity: rendezvous hashing of the object over the servers whose score is
  * within the affinity band of the best, so one object keeps going to one
  * server while load allows; a server of the band the live state knows to
@@ -44,6 +46,7 @@ enum pc_decision_flag {
 	PC_DF_AFFINITY = 1 << 6,       /* chosen by object hash within the band */
 	PC_DF_RELAXED = 1 << 7, /* OUTSIDE had to relax the grade's limits (PC_PASS_RELAX_*) */
 	PC_DF_REPLICA = 1 << 8, /* the winner is in the band and known to hold the object */
+	PC_DF_OFFER = 1 << 9,   /* claim 9: a peer CDN's offer kept its servers out */
 };
 
 typedef struct pc_request {
@@ -92,6 +95,15 @@ enum pc_trace_kind {
 	PC_TRACE_NOTE,        /* a = enum pc_decision_flag that was set */
 	PC_TRACE_PASS,        /* a = enum pc_pass starting, b and c its range (see there) */
 	PC_TRACE_REPLICA,     /* a = a server in the affinity band known to hold the object */
+	PC_TRACE_OFFER, /* a = CDN kept out by its offer, b = enum pc_offer_refusal, c = its load */
+};
+
+/* Why a peer CDN's offer (claim 9, pc_live_offer) kept it out of a decision
+ * that would have sent the client to it under an agreement. */
+enum pc_offer_refusal {
+	PC_OFFER_SERVICE = 1, /* the service is not among those it offers */
+	PC_OFFER_FOOTPRINT,   /* the client's AS is outside the footprint it offers */
+	PC_OFFER_CAPACITY,    /* its servers' load reached the capacity it offers */
 };
 
 /* A CDN's servers are scanned once; a second pass over them is traced as

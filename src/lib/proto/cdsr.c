@@ -320,18 +320,114 @@ int pc_cdsr_request_write(const struct pc_cdsr_request *req, size_t pad_to, uint
 
 /* Responses. */
 
-static bool put_header(struct writer *w, uint8_t version, uint8_t flags, uint64_t nonce,
-                       uint8_t status)
+static void be16(uint8_t *p, uint16_t v)
 {
-	return put_u32(w, PC_CDSR_MAGIC) && put_u8(w, version) &&
-	       put_u8(w, flags | PC_CDSR_F_RESPONSE) && put_u64(w, nonce) && put_u8(w, status) &&
-	       put_u8(w, PC_CDSR_VERSION);
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void be32(uint8_t *p, uint32_t v)
+{
+	be16(p, (uint16_t)(v >> 16));
+	be16(p + 2, (uint16_t)v);
+}
+
+/* The caller has checked that PC_CDSR_HEADER_LEN bytes fit. */
+static void header_at(uint8_t *out, uint8_t version, uint64_t nonce, uint8_t status)
+{
+	be32(out, PC_CDSR_MAGIC);
+	out[PC_CDSR_OFF_VERSION] = version;
+	out[PC_CDSR_OFF_FLAGS] = PC_CDSR_F_RESPONSE;
+	be32(out + PC_CDSR_OFF_NONCE, (uint32_t)(nonce >> 32));
+	be32(out + PC_CDSR_OFF_NONCE + 4, (uint32_t)nonce);
+	out[PC_CDSR_OFF_STATUS] = status;
+	out[PC_CDSR_OFF_MAXVERSION] = PC_CDSR_VERSION;
 }
 
 /* The fixed body of an OK answer: validity ... address, and opts_len. */
 static size_t body_len(const pc_addr *server)
 {
 	return 14 + addr_len(server->family) + 2;
+}
+
+int pc_cdsr_ok_begin(struct pc_cdsr_ok_writer *w, const struct pc_cdsr_response *resp, size_t limit,
+                     uint8_t *out, size_t out_size)
+{
+	if (w == NULL || resp == NULL || out == NULL || resp->version == 0)
+		return PC_EINVAL;
+	size_t room = limit < out_size ? limit : out_size;
+	if (room < PC_CDSR_HEADER_LEN)
+		return PC_ESPACE;
+	size_t alen = addr_len(resp->server.family);
+	if (alen == 0 || resp->scheme < PC_CDSR_SCHEME_HTTP || resp->scheme > PC_CDSR_SCHEME_RTSP ||
+	    resp->reuse > PC_CDSR_REUSE_PREFIX ||
+	    (resp->reuse == PC_CDSR_REUSE_PREFIX && resp->reuse_prefix == NULL &&
+	     resp->reuse_prefix_len > 0))
+		return PC_EINVAL;
+	*w = (struct pc_cdsr_ok_writer){.out = out, .room = room};
+	size_t fixed = PC_CDSR_HEADER_LEN + body_len(&resp->server);
+	if (room < fixed) {
+		header_at(out, resp->version, resp->nonce, PC_CDSR_TOO_SMALL);
+		w->used = PC_CDSR_HEADER_LEN;
+		w->too_small = true;
+		return PC_OK;
+	}
+	uint8_t reuse = resp->reuse;
+	size_t prefix_len = resp->reuse_prefix_len;
+	if (reuse == PC_CDSR_REUSE_PREFIX && 4 + prefix_len > room - fixed)
+		reuse = PC_CDSR_REUSE_URL; /* narrower is always safe */
+	header_at(out, resp->version, resp->nonce, PC_CDSR_OK);
+	uint8_t *body = out + PC_CDSR_HEADER_LEN;
+	be32(body, resp->validity_s);
+	be32(body + 4, resp->reason_flags);
+	body[8] = resp->branch;
+	body[9] = reuse;
+	body[10] = resp->scheme;
+	body[11] = resp->server.family;
+	be16(body + 12, resp->port);
+	memcpy(body + 14, resp->server.bytes, alen);
+	w->opts_at = fixed - 2;
+	w->used = fixed;
+	if (reuse == PC_CDSR_REUSE_PREFIX) {
+		uint8_t *value = pc_cdsr_ok_option(w, PC_CDSR_OPT_REUSE_PREFIX, prefix_len);
+		if (prefix_len > 0)
+			memcpy(value, resp->reuse_prefix, prefix_len);
+	}
+	return PC_OK;
+}
+
+uint8_t *pc_cdsr_ok_option(struct pc_cdsr_ok_writer *w, uint16_t type, size_t len)
+{
+	if (w->too_small || w->truncated || len > UINT16_MAX)
+		return NULL;
+	if (4 + len > w->room - w->used) {
+		w->truncated = true; /* and no later option either: they go in order */
+		return NULL;
+	}
+	uint8_t *p = w->out + w->used;
+	be16(p, type);
+	be16(p + 2, (uint16_t)len);
+	w->used += 4 + len;
+	return p + 4;
+}
+
+bool pc_cdsr_ok_options(struct pc_cdsr_ok_writer *w, const uint8_t *options, size_t len)
+{
+	if (w->too_small || w->truncated || len > w->room - w->used)
+		return false;
+	memcpy(w->out + w->used, options, len);
+	w->used += len;
+	return true;
+}
+
+size_t pc_cdsr_ok_end(struct pc_cdsr_ok_writer *w)
+{
+	if (!w->too_small) {
+		be16(w->out + w->opts_at, (uint16_t)(w->used - w->opts_at - 2));
+		if (w->truncated)
+			w->out[PC_CDSR_OFF_FLAGS] |= PC_CDSR_F_TRUNCATED;
+	}
+	return w->used;
 }
 
 int pc_cdsr_response_write(const struct pc_cdsr_response *resp, size_t limit, uint8_t *out,
@@ -343,17 +439,11 @@ int pc_cdsr_response_write(const struct pc_cdsr_response *resp, size_t limit, ui
 	size_t room = limit < out_size ? limit : out_size;
 	if (room < PC_CDSR_HEADER_LEN)
 		return PC_ESPACE;
-	uint8_t flags = 0; /* RESPONSE is added by put_header */
-	struct writer w = {out, room};
 	if (resp->status != PC_CDSR_OK) {
-		put_header(&w, resp->version, flags, resp->nonce, resp->status);
+		header_at(out, resp->version, resp->nonce, resp->status);
 		return PC_CDSR_HEADER_LEN;
 	}
-	if (addr_len(resp->server.family) == 0 || resp->scheme < PC_CDSR_SCHEME_HTTP ||
-	    resp->scheme > PC_CDSR_SCHEME_RTSP || resp->reuse > PC_CDSR_REUSE_PREFIX ||
-	    resp->n_hints > PC_CDSR_MAX_HINTS ||
-	    (resp->reuse == PC_CDSR_REUSE_PREFIX && resp->reuse_prefix == NULL &&
-	     resp->reuse_prefix_len > 0))
+	if (resp->n_hints > PC_CDSR_MAX_HINTS)
 		return PC_EINVAL;
 	for (uint32_t i = 0; i < resp->n_hints; i++) {
 		const struct pc_cdsr_hint *hint = &resp->hints[i];
@@ -362,45 +452,18 @@ int pc_cdsr_response_write(const struct pc_cdsr_response *resp, size_t limit, ui
 		    (hint->text == NULL && hint->len > 0))
 			return PC_EINVAL;
 	}
-	size_t fixed = PC_CDSR_HEADER_LEN + body_len(&resp->server);
-	if (room < fixed) {
-		put_header(&w, resp->version, flags, resp->nonce, PC_CDSR_TOO_SMALL);
-		return PC_CDSR_HEADER_LEN;
+	struct pc_cdsr_ok_writer w;
+	int rc = pc_cdsr_ok_begin(&w, resp, limit, out, out_size);
+	if (rc != PC_OK)
+		return rc;
+	for (uint32_t i = 0; i < resp->n_hints; i++) {
+		uint8_t *value = pc_cdsr_ok_option(&w, resp->hints[i].kind, resp->hints[i].len);
+		if (value == NULL)
+			break;
+		if (resp->hints[i].len > 0)
+			memcpy(value, resp->hints[i].text, resp->hints[i].len);
 	}
-	/* Decide what fits before writing: opts_len comes first. */
-	size_t left = room - fixed, opts_len = 0;
-	uint8_t reuse = resp->reuse;
-	if (reuse == PC_CDSR_REUSE_PREFIX) {
-		size_t need = 4 + (size_t)resp->reuse_prefix_len;
-		if (need <= left) {
-			opts_len += need;
-			left -= need;
-		} else {
-			reuse = PC_CDSR_REUSE_URL; /* narrower is always safe */
-		}
-	}
-	uint32_t n_hints = 0;
-	while (n_hints < resp->n_hints && 4 + (size_t)resp->hints[n_hints].len <= left) {
-		opts_len += 4 + (size_t)resp->hints[n_hints].len;
-		left -= 4 + (size_t)resp->hints[n_hints].len;
-		n_hints++;
-	}
-	if (n_hints < resp->n_hints)
-		flags |= PC_CDSR_F_TRUNCATED;
-	bool ok = put_header(&w, resp->version, flags, resp->nonce, PC_CDSR_OK) &&
-	          put_u32(&w, resp->validity_s) && put_u32(&w, resp->reason_flags) &&
-	          put_u8(&w, resp->branch) && put_u8(&w, reuse) && put_u8(&w, resp->scheme) &&
-	          put_u8(&w, resp->server.family) && put_u16(&w, resp->port) &&
-	          put_bytes(&w, resp->server.bytes, addr_len(resp->server.family)) &&
-	          put_u16(&w, (uint16_t)opts_len);
-	if (ok && reuse == PC_CDSR_REUSE_PREFIX)
-		ok = put_option(&w, PC_CDSR_OPT_REUSE_PREFIX, resp->reuse_prefix,
-		                resp->reuse_prefix_len);
-	for (uint32_t i = 0; ok && i < n_hints; i++)
-		ok = put_option(&w, resp->hints[i].kind, resp->hints[i].text, resp->hints[i].len);
-	if (!ok) /* cannot happen: every size was checked above */
-		return PC_ESPACE;
-	return (int)(room - w.left);
+	return (int)pc_cdsr_ok_end(&w);
 }
 
 int pc_cdsr_error_write(const uint8_t *request, size_t len, uint8_t status, uint8_t *out,

@@ -179,6 +179,43 @@ size_t pc_cdsr_pad_length(size_t len);
 int pc_cdsr_response_write(const struct pc_cdsr_response *resp, size_t limit, uint8_t *out,
                            size_t out_size);
 
+/* An OK response written in place, for a responder that makes its hint
+ * texts straight into the datagram instead of collecting them in a
+ * pc_cdsr_response first (the same bytes pc_cdsr_response_write writes;
+ * it is built on these). Fields are the writer's own. */
+struct pc_cdsr_ok_writer {
+	uint8_t *out;
+	size_t room;    /* min(limit, out_size) */
+	size_t used;    /* bytes written */
+	size_t opts_at; /* where opts_len goes */
+	bool too_small; /* the body did not fit: a TOO_SMALL header was written */
+	bool truncated; /* an option did not fit: it and every later one left out */
+};
+
+/* Writes the header and body of an OK response from resp (its hints are
+ * not read; its reuse prefix is written, or the scope narrowed to
+ * PC_CDSR_REUSE_URL when it does not fit) within limit and out_size.
+ * When even the body does not fit, a TOO_SMALL header is written instead
+ * and every option is refused. Returns PC_OK, PC_ESPACE (not even a
+ * header fits: drop the request) or PC_EINVAL (bad family, scheme or
+ * reuse). */
+int pc_cdsr_ok_begin(struct pc_cdsr_ok_writer *w, const struct pc_cdsr_response *resp, size_t limit,
+                     uint8_t *out, size_t out_size);
+
+/* Adds an option of len bytes (at most UINT16_MAX) and returns where its
+ * value goes, for the caller to fill with exactly len bytes; or NULL when
+ * it does not fit: the response is then TRUNCATED and every later option
+ * is refused too, as hints are kept in order. */
+uint8_t *pc_cdsr_ok_option(struct pc_cdsr_ok_writer *w, uint16_t type, size_t len);
+
+/* Appends len bytes of options already in wire form when all of them fit;
+ * false, with nothing written, when they do not (the caller then adds
+ * them one by one, keeping those that fit) or an option was refused. */
+bool pc_cdsr_ok_options(struct pc_cdsr_ok_writer *w, const uint8_t *options, size_t len);
+
+/* Writes opts_len and the TRUNCATED flag; returns the response's length. */
+size_t pc_cdsr_ok_end(struct pc_cdsr_ok_writer *w);
+
 /* Writes an error header (status other than OK) answering the raw request
  * datagram, within its length: what a responder sends for a request it
  * will not parse further (RATE_LIMITED) or could not (BAD_REQUEST,

@@ -5,8 +5,10 @@
  * be answered. */
 #include "lib/proto/cdsr_answer.h"
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "lib/base/arena.h"
 #include "lib/base/err.h"
 #include "lib/naming/naming.h"
 #include "lib/proto/redirect.h"
@@ -74,76 +76,273 @@ static uint8_t wire_scheme(enum pc_scheme scheme)
 	                                  : PC_CDSR_SCHEME_HTTP;
 }
 
-/* Hint texts are built in one buffer no larger than any response can be:
- * a hint that does not fit there would not fit the response either. */
-struct hint_text {
-	char buf[PC_CDSR_REQUEST_MAX];
-	size_t used;
+/* Hints are written straight into the response. They keep the limits of
+ * the response's hint list, so that the same hints are left out as when
+ * they were collected first: at most PC_CDSR_MAX_HINTS, none empty, and
+ * no more text in all than a request can hold. */
+struct hints {
+	struct pc_cdsr_ok_writer *w;
+	uint32_t n;
+	size_t text;
 };
 
-static void add_hint(struct pc_cdsr_response *resp, struct hint_text *text, uint8_t kind,
-                     const char *parts[], const size_t lens[], int n_parts, bool lower)
+static char *hint_space(struct hints *h, uint8_t kind, size_t len)
 {
-	if (resp->n_hints >= PC_CDSR_MAX_HINTS)
-		return;
-	size_t total = 0;
-	for (int i = 0; i < n_parts; i++)
-		total += lens[i];
-	if (total == 0 || total > UINT16_MAX || total > sizeof(text->buf) - text->used)
-		return;
-	char *start = text->buf + text->used;
-	char *p = start;
-	for (int i = 0; i < n_parts; i++) {
-		for (size_t k = 0; k < lens[i]; k++) {
-			char c = parts[i][k];
-			*p++ = lower && c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	if (h->n >= PC_CDSR_MAX_HINTS || len == 0 || len > UINT16_MAX ||
+	    len > PC_CDSR_REQUEST_MAX - h->text)
+		return NULL;
+	h->n++;
+	h->text += len;
+	return (char *)pc_cdsr_ok_option(h->w, kind, len);
+}
+
+static void add_domain(struct hints *h, const struct pc_cdn *cdn)
+{
+	char *p = hint_space(h, PC_CDSR_OPT_HINT_DOMAIN, cdn->domain_len);
+	if (p != NULL)
+		memcpy(p, cdn->domain, cdn->domain_len);
+}
+
+/* ASCII upper case to lower, eight bytes at a time (as strmap's hash):
+ * 0x80 marks each byte in 'A'..'Z', shifted to 0x20 and or-ed in. */
+static uint64_t lower8(uint64_t x)
+{
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t t = x & ~high;
+	uint64_t upper = (t + 0x3f3f3f3f3f3f3f3fULL) & ~(t + 0x2525252525252525ULL) & ~x & high;
+	return x | upper >> 2;
+}
+
+/* Lowering is idempotent, so a tail of 8 or more bytes is done as the
+ * last eight, overlapping what is already written. */
+static void copy_lower(char *to, const char *from, size_t len)
+{
+	uint64_t x;
+	if (len < 8) {
+		for (size_t i = 0; i < len; i++) {
+			char c = from[i];
+			to[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 		}
+		return;
 	}
-	text->used += total;
-	resp->hints[resp->n_hints++] =
-	    (struct pc_cdsr_hint){.kind = kind, .text = start, .len = (uint16_t)total};
+	for (size_t i = 0; i + 8 <= len; i += 8) {
+		memcpy(&x, from + i, 8);
+		x = lower8(x);
+		memcpy(to + i, &x, 8);
+	}
+	if (len % 8 != 0) {
+		memcpy(&x, from + len - 8, 8);
+		x = lower8(x);
+		memcpy(to + len - 8, &x, 8);
+	}
+}
+
+/* Whether text, lowered, is lower (already lower case). */
+static bool equal_lower(const char *text, const char *lower, size_t len)
+{
+	uint64_t x, y;
+	if (len < 8) {
+		for (size_t i = 0; i < len; i++) {
+			char c = text[i];
+			if ((c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c) != lower[i])
+				return false;
+		}
+		return true;
+	}
+	for (size_t i = 0; i + 8 <= len; i += 8) {
+		memcpy(&x, text + i, 8);
+		memcpy(&y, lower + i, 8);
+		if (lower8(x) != y)
+			return false;
+	}
+	memcpy(&x, text + len - 8, 8);
+	memcpy(&y, lower + len - 8, 8);
+	return lower8(x) == y;
+}
+
+/* The prefix hints of one plain host and scheme, as options in wire form:
+ * what add_hints writes one by one for a URL whose authority is host. */
+struct hint_block {
+	const char *host; /* "<customer>.<CDN domain>", lower case; NULL: no block */
+	size_t host_len;
+	const uint8_t *options;
+	size_t len;  /* bytes of options */
+	uint32_t n;  /* hints in it */
+	size_t text; /* their text, without the option headers */
+};
+
+#define N_SCHEMES 3 /* PC_CDSR_SCHEME_HTTP .. PC_CDSR_SCHEME_RTSP */
+
+struct pc_cdsr_prebuilt {
+	pc_redirect_hosts *hosts;
+	pc_arena *arena; /* hosts and options of the blocks */
+	uint32_t n_cdns, n_providers;
+	struct hint_block *blocks; /* [(cdn * n_providers + provider) * N_SCHEMES + scheme - 1] */
+};
+
+static const char *provider_host(const struct pc_provider *provider, uint32_t i)
+{
+	return i < provider->n_origin_hosts
+	           ? provider->origin_hosts[i]
+	           : provider->directory_hosts[i - provider->n_origin_hosts];
+}
+
+static int build_block(pc_arena *arena, const pc_model *model, uint32_t c, uint32_t p,
+                       enum pc_scheme scheme, struct hint_block *b)
+{
+	const struct pc_cdn *cdn = &model->cdns[c];
+	const struct pc_provider *provider = &model->providers[p];
+	size_t customer_len = strlen(provider->name);
+	size_t host_len = customer_len + 1 + cdn->domain_len;
+	const char *scheme_text = pc_redirect_scheme_text(scheme);
+	size_t scheme_len = strlen(scheme_text);
+	size_t stem_len = scheme_len + 3 + host_len + 1;
+	uint32_t n_hosts = provider->n_origin_hosts + provider->n_directory_hosts;
+	size_t len = 0, text = 0;
+	for (uint32_t i = 0; i < n_hosts; i++) {
+		size_t hint_len = stem_len + strlen(provider_host(provider, i)) + 1;
+		len += 4 + hint_len;
+		text += hint_len;
+	}
+	if (text > PC_CDSR_REQUEST_MAX)
+		return PC_OK; /* more than any answer holds: left to add_hints */
+	char *host = pc_arena_alloc(arena, host_len);
+	uint8_t *options = pc_arena_alloc(arena, len > 0 ? len : 1);
+	if (host == NULL || options == NULL)
+		return PC_ENOMEM;
+	copy_lower(host, provider->name, customer_len);
+	host[customer_len] = '.';
+	memcpy(host + customer_len + 1, cdn->domain, cdn->domain_len);
+	uint8_t *o = options;
+	for (uint32_t i = 0; i < n_hosts; i++) {
+		const char *origin = provider_host(provider, i);
+		size_t origin_len = strlen(origin), hint_len = stem_len + origin_len + 1;
+		o[0] = 0;
+		o[1] = PC_CDSR_OPT_HINT_PREFIX;
+		o[2] = (uint8_t)(hint_len >> 8);
+		o[3] = (uint8_t)hint_len;
+		char *t = (char *)o + 4;
+		memcpy(t, scheme_text, scheme_len);
+		memcpy(t + scheme_len, "://", 3);
+		memcpy(t + scheme_len + 3, host, host_len);
+		t[stem_len - 1] = '/';
+		copy_lower(t + stem_len, origin, origin_len);
+		t[stem_len + origin_len] = '/';
+		o += 4 + hint_len;
+	}
+	*b = (struct hint_block){host, host_len, options, len, n_hosts, text};
+	return PC_OK;
+}
+
+int pc_cdsr_prebuilt_new(const pc_model *model, pc_cdsr_prebuilt **out)
+{
+	*out = NULL;
+	pc_cdsr_prebuilt *pb = calloc(1, sizeof(*pb));
+	if (pb == NULL)
+		return PC_ENOMEM;
+	pb->n_cdns = model->n_cdns;
+	pb->n_providers = model->n_providers;
+	size_t n_blocks = (size_t)model->n_cdns * model->n_providers * N_SCHEMES;
+	pb->blocks = calloc(n_blocks > 0 ? n_blocks : 1, sizeof(*pb->blocks));
+	pb->arena = pc_arena_new();
+	int rc = pb->blocks != NULL && pb->arena != NULL ? pc_redirect_hosts_new(model, &pb->hosts)
+	                                                 : PC_ENOMEM;
+	static const enum pc_scheme schemes[N_SCHEMES] = {PC_SCHEME_HTTP, PC_SCHEME_HTTPS,
+	                                                  PC_SCHEME_RTSP};
+	for (uint32_t c = 0; rc == PC_OK && c < model->n_cdns; c++) {
+		if (!pc_model_node_serves(model, model->self_node, c))
+			continue; /* never answered here */
+		for (uint32_t p = 0; rc == PC_OK && p < model->n_providers; p++)
+			for (unsigned k = 0; rc == PC_OK && k < N_SCHEMES; k++)
+				rc = build_block(
+				    pb->arena, model, c, p, schemes[k],
+				    &pb->blocks[((size_t)c * pb->n_providers + p) * N_SCHEMES +
+				                wire_scheme(schemes[k]) - 1]);
+	}
+	if (rc != PC_OK) {
+		pc_cdsr_prebuilt_free(pb);
+		return rc;
+	}
+	*out = pb;
+	return PC_OK;
+}
+
+void pc_cdsr_prebuilt_free(pc_cdsr_prebuilt *prebuilt)
+{
+	if (prebuilt == NULL)
+		return;
+	pc_redirect_hosts_free(prebuilt->hosts);
+	pc_arena_free(prebuilt->arena);
+	free(prebuilt->blocks);
+	free(prebuilt);
+}
+
+/* The block for url when its authority is a plain host (no port), else
+ * NULL. */
+static const struct hint_block *find_block(const pc_cdsr_prebuilt *pb, const pc_url *url,
+                                           size_t authority_len)
+{
+	if (pb == NULL || url->name.cdn >= pb->n_cdns || url->name.provider >= pb->n_providers)
+		return NULL;
+	const struct hint_block *b =
+	    &pb->blocks[((size_t)url->name.cdn * pb->n_providers + url->name.provider) * N_SCHEMES +
+	                wire_scheme(url->scheme) - 1];
+	if (b->host == NULL || b->host_len != authority_len ||
+	    !equal_lower(url->host, b->host, authority_len))
+		return NULL;
+	return b;
 }
 
 /* Predictive hints (§4.4): the domains whose hosts this CDSR system
  * serves, then the URL prefixes of the provider's origins and directories
- * under the URL's own host. */
-static void add_hints(const pc_model *model, const pc_url *url, const pc_decision *decision,
-                      struct pc_cdsr_response *resp, struct hint_text *text)
+ * under the URL's own host, in lower case. */
+static void add_hints(const pc_model *model, const pc_cdsr_prebuilt *prebuilt, const pc_url *url,
+                      const pc_decision *decision, struct hints *h)
 {
 	const struct pc_cdn *own = &model->cdns[url->name.cdn];
 	const struct pc_cdn *serving = &model->cdns[decision->cdn];
-	const char *parts[6];
-	size_t lens[6];
-	parts[0] = own->domain;
-	lens[0] = own->domain_len;
-	add_hint(resp, text, PC_CDSR_OPT_HINT_DOMAIN, parts, lens, 1, false);
-	if (serving != own) {
-		parts[0] = serving->domain;
-		lens[0] = serving->domain_len;
-		add_hint(resp, text, PC_CDSR_OPT_HINT_DOMAIN, parts, lens, 1, false);
-	}
+	add_domain(h, own);
+	if (serving != own)
+		add_domain(h, serving);
 	const struct pc_provider *provider = &model->providers[url->name.provider];
-	/* "http://abc.cdn.acme.net" [":8080"] "/" host "/" */
-	const char *scheme = pc_redirect_scheme_text(url->scheme);
-	/* The authority, port included, is everything up to the '/' before
-	 * the content host (pc_url_parse found both). */
+	/* "http://abc.cdn.acme.net" [":8080"] "/" host "/": the stem before
+	 * the host is the same in every prefix, lower-cased once into the
+	 * first and copied from there. The authority, port included, is
+	 * everything up to the '/' before the content host (pc_url_parse
+	 * found both). */
+	const char *scheme = pc_redirect_scheme_text(url->scheme); /* "http" */
+	size_t scheme_len = strlen(scheme);
 	size_t authority_len = (size_t)(url->content_host - 1 - url->host);
-	parts[0] = scheme;
-	lens[0] = strlen(scheme);
-	parts[1] = "://";
-	lens[1] = 3;
-	parts[2] = url->host;
-	lens[2] = authority_len;
-	parts[3] = "/";
-	lens[3] = 1;
-	parts[5] = "/";
-	lens[5] = 1;
-	for (uint32_t i = 0; i < provider->n_origin_hosts + provider->n_directory_hosts; i++) {
-		parts[4] = i < provider->n_origin_hosts
-		               ? provider->origin_hosts[i]
-		               : provider->directory_hosts[i - provider->n_origin_hosts];
-		lens[4] = strlen(parts[4]);
-		add_hint(resp, text, PC_CDSR_OPT_HINT_PREFIX, parts, lens, 6, true);
+	size_t stem_len = scheme_len + 3 + authority_len + 1;
+	const char *stem = NULL;
+	/* Written at once when they were built at load and all fit, within
+	 * the hint list's limits as one by one. */
+	const struct hint_block *block = find_block(prebuilt, url, authority_len);
+	if (block != NULL && h->n + block->n <= PC_CDSR_MAX_HINTS &&
+	    h->text + block->text <= PC_CDSR_REQUEST_MAX &&
+	    pc_cdsr_ok_options(h->w, block->options, block->len)) {
+		h->n += block->n;
+		h->text += block->text;
+		return;
+	}
+	uint32_t n_hosts = provider->n_origin_hosts + provider->n_directory_hosts;
+	for (uint32_t i = 0; i < n_hosts; i++) {
+		const char *host = provider_host(provider, i);
+		size_t host_len = strlen(host);
+		char *p = hint_space(h, PC_CDSR_OPT_HINT_PREFIX, stem_len + host_len + 1);
+		if (p == NULL)
+			continue; /* too long for the hint list, or the answer is full */
+		if (stem != NULL) {
+			memcpy(p, stem, stem_len);
+		} else {
+			memcpy(p, scheme, scheme_len); /* lower case already */
+			memcpy(p + scheme_len, "://", 3);
+			copy_lower(p + scheme_len + 3, url->host, authority_len);
+			p[stem_len - 1] = '/';
+			stem = p;
+		}
+		copy_lower(p + stem_len, host, host_len);
+		p[stem_len + host_len] = '/';
 	}
 }
 
@@ -166,7 +365,9 @@ size_t pc_cdsr_answer(const struct pc_answer_ctx *ctx, const struct pc_cdsr_quer
 		             out, out_size, res);
 
 	pc_url url;
-	enum pc_redirect_outcome outcome = pc_redirect_check(ctx, req.url, req.url_len, &url);
+	enum pc_redirect_outcome outcome =
+	    pc_redirect_check_hosts(ctx, query->prebuilt != NULL ? query->prebuilt->hosts : NULL,
+	                            req.url, req.url_len, &url);
 	if (outcome != PC_REDIRECT_OK)
 		return error(&req, outcome_status(outcome), out, out_size, res);
 	/* The smallest answer of the family asked for must fit before the
@@ -187,25 +388,28 @@ size_t pc_cdsr_answer(const struct pc_answer_ctx *ctx, const struct pc_cdsr_quer
 	const pc_decision *decision = &res->decision;
 
 	const struct pc_cdn *serving = &model->cdns[decision->cdn];
-	struct pc_cdsr_response resp = {
-	    .version = PC_CDSR_VERSION,
-	    .status = PC_CDSR_OK,
-	    .nonce = req.nonce,
-	    .validity_s = serving->dns_ttl != 0 ? serving->dns_ttl : PC_CDSR_VALIDITY_DEFAULT,
-	    .reason_flags = decision->flags,
-	    .branch = (uint8_t)decision->branch,
-	    .reuse = PC_CDSR_REUSE_HOST,
-	    .scheme = wire_scheme(url.scheme),
-	    .port = target.port,
-	    .server = *target.address,
-	};
-	struct hint_text text;
-	text.used = 0;
-	if (req.flags & PC_CDSR_F_HINTS)
-		add_hints(model, &url, decision, &resp, &text);
-	int len = pc_cdsr_response_write(&resp, req.len, out, out_size);
-	if (len <= 0)
+	/* Only the body: the hints go straight into out (add_hints). */
+	struct pc_cdsr_response resp;
+	resp.version = PC_CDSR_VERSION;
+	resp.status = PC_CDSR_OK;
+	resp.nonce = req.nonce;
+	resp.validity_s = serving->dns_ttl != 0 ? serving->dns_ttl : PC_CDSR_VALIDITY_DEFAULT;
+	resp.reason_flags = decision->flags;
+	resp.branch = (uint8_t)decision->branch;
+	resp.reuse = PC_CDSR_REUSE_HOST;
+	resp.scheme = wire_scheme(url.scheme);
+	resp.port = target.port;
+	resp.server = *target.address;
+	resp.reuse_prefix = NULL;
+	resp.reuse_prefix_len = 0;
+	resp.n_hints = 0;
+	struct pc_cdsr_ok_writer w;
+	if (pc_cdsr_ok_begin(&w, &resp, req.len, out, out_size) != PC_OK)
 		return 0;
+	struct hints h = {&w, 0, 0};
+	if (req.flags & PC_CDSR_F_HINTS)
+		add_hints(model, query->prebuilt, &url, decision, &h);
+	size_t len = pc_cdsr_ok_end(&w);
 	res->status = out[PC_CDSR_OFF_STATUS];
-	return (size_t)len;
+	return len;
 }

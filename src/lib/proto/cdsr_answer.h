@@ -17,6 +17,7 @@
 #include "lib/policy/answer.h"
 #include "lib/policy/policy.h"
 #include "lib/proto/cdsr.h"
+#include "lib/proto/redirect_hosts.h"
 
 /* Seconds an answer stays valid when the serving CDN's dns_ttl is 0. DNS
  * answers default to TTL 0 because resolvers cache them for everyone
@@ -30,7 +31,22 @@
 struct pc_cdsr_query {
 	const uint8_t *wire;
 	size_t len;
+	/* What was built for ctx->model at load (pc_cdsr_prebuilt_new); NULL:
+	 * everything per answer. The answer is the same either way. */
+	const struct pc_cdsr_prebuilt *prebuilt;
 };
+
+/* What an answer needs that depends on the model only, built once per
+ * model: the names of its plain URL hosts (lib/proto/redirect_hosts.h),
+ * and the prefix hints of each plain host ("<customer>.<CDN domain>")
+ * per scheme, in wire form, for the CDNs the model's own node serves.
+ * Immutable: any number of threads may read it. */
+typedef struct pc_cdsr_prebuilt pc_cdsr_prebuilt;
+
+/* Returns PC_OK or PC_ENOMEM; *out is freed with pc_cdsr_prebuilt_free and
+ * keeps no pointer into model. */
+int pc_cdsr_prebuilt_new(const pc_model *model, pc_cdsr_prebuilt **out);
+void pc_cdsr_prebuilt_free(pc_cdsr_prebuilt *prebuilt); /* NULL is fine */
 
 struct pc_cdsr_result {
 	uint8_t status; /* enum pc_cdsr_status sent, or PC_CDSR_DROPPED */

@@ -4,7 +4,10 @@
  * subscriber is a downstream entry whose neighbour is self, so forwarding,
  * re-joins and pruning treat it like any neighbour. Each downstream entry
  * remembers the highest sequence sent to it, which is what makes "each
- * block at most once per link" hold across re-joins and reroutes. */
+ * block at most once per link" hold across re-joins and reroutes; it
+ * also remembers the epoch that sequence counts in, so a downstream that
+ * already follows a restarted source's new stream is not sent the old one,
+ * and one still on the old stream gets the new one from its start. */
 #include "lib/proto/overlay_channel.h"
 
 #include <stdlib.h>
@@ -14,7 +17,9 @@
 
 struct downstream {
 	uint32_t neighbour;
+	uint64_t epoch;    /* of sent_seq; 0: not known yet (a fresh join before any block) */
 	uint64_t sent_seq; /* every block up to this one was sent (or the joiner had it) */
+	uint64_t heard_ms; /* its last JOIN: soft state, dropped after the misses */
 };
 
 struct stored {
@@ -26,8 +31,10 @@ struct stored {
 struct channel {
 	char name[PC_OVCHAN_NAME_MAX + 1];
 	uint32_t hash, source, upstream;
-	bool have_seq, idle;
+	bool have_seq, have_epoch, idle;
+	uint64_t epoch; /* the stream last_seq and the window belong to */
 	uint64_t last_seq, idle_since_ms, last_data_ms;
+	uint64_t refresh_at_ms; /* our JOIN upstream is due again */
 	uint32_t n_down;
 	struct downstream *down; /* [max_downstream + 1]: the neighbours and self */
 	struct stored *ring;     /* [window_blocks], allocated with the first block */
@@ -63,6 +70,8 @@ int pc_ovchan_new(const struct pc_ovchan_params *params, pc_ovchan **out)
 		p->window_bytes = (size_t)4 << 20;
 	if (p->prune_hold_ms == 0)
 		p->prune_hold_ms = 2000;
+	if (p->join_refresh_ms == 0)
+		p->join_refresh_ms = 10000;
 	t->channels = calloc(p->max_channels, sizeof(*t->channels));
 	t->to = calloc(p->max_downstream, sizeof(*t->to));
 	t->resend = calloc(p->window_blocks, sizeof(*t->resend));
@@ -219,16 +228,31 @@ static void downstream_remove(struct channel *ch, struct downstream *d, uint64_t
 	}
 }
 
-/* Fills out with the window's blocks after last_seq and says whether the
- * joiner's next block is gone; returns the highest sequence the joiner
- * then has (or was sent). */
-static uint64_t resend_after(pc_ovchan *t, struct channel *ch, uint64_t last_seq,
-                             struct pc_ovchan_joined *out)
+/* Sets a joiner's position from what it holds (last_seq of epoch) and
+ * fills out with the window's blocks it lacks, saying whether its next
+ * block is gone. */
+static void position(pc_ovchan *t, struct channel *ch, struct downstream *d, uint64_t epoch,
+                     uint64_t last_seq, struct pc_ovchan_joined *out)
 {
-	if (last_seq == PC_OVCHAN_FRESH)
-		return ch->have_seq ? ch->last_seq : 0;
+	out->blocks_epoch = ch->epoch;
+	if (last_seq == PC_OVCHAN_FRESH) {
+		d->epoch = ch->have_epoch ? ch->epoch : 0;
+		d->sent_seq = ch->have_seq ? ch->last_seq : 0;
+		return;
+	}
+	if (!ch->have_epoch || epoch > ch->epoch) {
+		/* The joiner is ahead of us (a newer stream we have not seen
+		 * yet): nothing here for it. */
+		d->epoch = epoch;
+		d->sent_seq = last_seq;
+		return;
+	}
+	if (epoch < ch->epoch)
+		last_seq = 0; /* the source restarted: the new stream from its start */
+	d->epoch = ch->epoch;
+	d->sent_seq = last_seq;
 	if (!ch->have_seq || last_seq >= ch->last_seq)
-		return last_seq; /* nothing here the joiner lacks */
+		return; /* nothing here the joiner lacks */
 	uint64_t oldest = ch->count > 0 ? stored_at(ch, t, 0)->seq : ch->last_seq + 1;
 	out->overflow = last_seq + 1 < oldest;
 	for (uint32_t i = 0; i < ch->count; i++) {
@@ -237,11 +261,12 @@ static uint64_t resend_after(pc_ovchan *t, struct channel *ch, uint64_t last_seq
 			t->resend[out->n_blocks++] =
 			    (struct pc_ovchan_block){.seq = s->seq, .data = s->data, .len = s->len};
 	}
-	return ch->last_seq;
+	d->sent_seq = ch->last_seq;
 }
 
 int pc_ovchan_join(pc_ovchan *t, const pc_lsdb *lsdb, const char *name, uint32_t source,
-                   uint32_t from, uint64_t last_seq, struct pc_ovchan_joined *out)
+                   uint32_t from, uint64_t epoch, uint64_t last_seq, uint64_t now_ms,
+                   struct pc_ovchan_joined *out)
 {
 	*out = (struct pc_ovchan_joined){.blocks = t->resend, .upstream = PC_OVERLAY_ROUTER_NONE};
 	size_t len;
@@ -265,8 +290,20 @@ int pc_ovchan_join(pc_ovchan *t, const pc_lsdb *lsdb, const char *name, uint32_t
 		if (ch == NULL)
 			return PC_ENOMEM;
 		created = true;
-		if (last_seq != PC_OVCHAN_FRESH) {
+		ch->refresh_at_ms = now_ms + t->params.join_refresh_ms;
+		if (source == self) {
+			/* Our own stream: a joiner of our epoch resumes in it (the
+			 * window was pruned), any other starts it from block 1. */
+			ch->have_epoch = true;
+			ch->epoch = t->params.epoch;
+			if (last_seq != PC_OVCHAN_FRESH && epoch == t->params.epoch) {
+				ch->have_seq = true;
+				ch->last_seq = last_seq;
+			}
+		} else if (last_seq != PC_OVCHAN_FRESH) {
 			/* We hold nothing up to last_seq and will not be sent it. */
+			ch->have_epoch = true;
+			ch->epoch = epoch;
 			ch->have_seq = true;
 			ch->last_seq = last_seq;
 		}
@@ -276,6 +313,15 @@ int pc_ovchan_join(pc_ovchan *t, const pc_lsdb *lsdb, const char *name, uint32_t
 		return PC_EINVAL;
 	}
 	struct downstream *d = downstream_of(ch, from);
+	if (d != NULL && from != self &&
+	    (last_seq == PC_OVCHAN_FRESH || (d->epoch != 0 && epoch <= d->epoch))) {
+		/* A refresh, written before the blocks in flight to the child
+		 * (even those of a newer epoch) reached it: the child keeps its
+		 * place, and nothing is sent twice. */
+		d->heard_ms = now_ms;
+		t->stats.refreshes++;
+		return PC_OK;
+	}
 	if (d == NULL) {
 		uint32_t neighbours = ch->n_down - (downstream_of(ch, self) != NULL);
 		if (from != self && neighbours >= t->params.max_downstream) {
@@ -285,7 +331,8 @@ int pc_ovchan_join(pc_ovchan *t, const pc_lsdb *lsdb, const char *name, uint32_t
 		d = &ch->down[ch->n_down++];
 		d->neighbour = from;
 	}
-	d->sent_seq = resend_after(t, ch, last_seq, out);
+	position(t, ch, d, epoch, last_seq, out);
+	d->heard_ms = now_ms;
 	ch->idle = false;
 	t->stats.joins++;
 	if (from != self)
@@ -296,6 +343,7 @@ int pc_ovchan_join(pc_ovchan *t, const pc_lsdb *lsdb, const char *name, uint32_t
 		out->join_upstream = true;
 		out->upstream = ch->upstream;
 		out->last_seq = last_seq;
+		out->epoch = last_seq == PC_OVCHAN_FRESH ? 0 : epoch;
 	}
 	return PC_OK;
 }
@@ -311,11 +359,13 @@ int pc_ovchan_prune(pc_ovchan *t, const char *name, uint32_t from, uint64_t now_
 	return PC_OK;
 }
 
-int pc_ovchan_data(pc_ovchan *t, const char *name, uint32_t from, uint64_t seq, const uint8_t *data,
-                   size_t len, uint64_t now_ms, struct pc_ovchan_forward *out)
+int pc_ovchan_data(pc_ovchan *t, const char *name, uint32_t from, uint64_t epoch, uint64_t seq,
+                   const uint8_t *data, size_t len, uint64_t now_ms, struct pc_ovchan_forward *out)
 {
 	*out = (struct pc_ovchan_forward){.to = t->to};
 	uint32_t self = t->params.self;
+	if (from == self)
+		epoch = t->params.epoch;
 	if (seq == 0 || seq == PC_OVCHAN_FRESH)
 		return PC_EINVAL;
 	uint32_t i = find(t, name);
@@ -330,6 +380,8 @@ int pc_ovchan_data(pc_ovchan *t, const char *name, uint32_t from, uint64_t seq, 
 		ch = channel_new(t, name, name_len, self, PC_OVERLAY_ROUTER_NONE);
 		if (ch == NULL)
 			return PC_ENOMEM;
+		ch->have_epoch = true;
+		ch->epoch = epoch;
 		ch->idle = true;
 		ch->idle_since_ms = now_ms;
 	}
@@ -344,6 +396,22 @@ int pc_ovchan_data(pc_ovchan *t, const char *name, uint32_t from, uint64_t seq, 
 		out->verdict = PC_OVCHAN_NOT_UPSTREAM;
 		return PC_OK;
 	}
+	if (ch->have_epoch && epoch < ch->epoch) {
+		t->stats.stale_epochs++;
+		out->verdict = PC_OVCHAN_STALE;
+		return PC_OK;
+	}
+	if (!ch->have_epoch || epoch > ch->epoch) {
+		/* The source restarted (or this is the first block we see): its
+		 * stream replaces what we held, whose numbers mean nothing now. */
+		out->new_epoch = ch->have_epoch;
+		t->stats.new_epochs += ch->have_epoch;
+		while (ch->count > 0)
+			drop_oldest(t, ch);
+		ch->have_epoch = true;
+		ch->epoch = epoch;
+		ch->have_seq = false;
+	}
 	if (ch->have_seq && seq <= ch->last_seq) {
 		t->stats.duplicates++;
 		out->verdict = PC_OVCHAN_DUPLICATE;
@@ -352,6 +420,7 @@ int pc_ovchan_data(pc_ovchan *t, const char *name, uint32_t from, uint64_t seq, 
 	int rc = window_put(t, ch, seq, data, len);
 	if (rc < 0)
 		return rc;
+	out->epoch = epoch;
 	out->gap = ch->have_seq && seq > ch->last_seq + 1;
 	t->stats.gaps += out->gap;
 	ch->have_seq = true;
@@ -359,6 +428,12 @@ int pc_ovchan_data(pc_ovchan *t, const char *name, uint32_t from, uint64_t seq, 
 	ch->last_data_ms = now_ms;
 	for (uint32_t k = 0; k < ch->n_down; k++) {
 		struct downstream *d = &ch->down[k];
+		if (d->epoch > epoch)
+			continue; /* it follows a newer stream than this one */
+		if (d->epoch < epoch) {
+			d->epoch = epoch; /* the source restarted: the new stream from here */
+			d->sent_seq = 0;
+		}
 		if (d->sent_seq >= seq)
 			continue; /* it had this one: a re-join from ahead of us */
 		d->sent_seq = seq;
@@ -379,7 +454,8 @@ static struct pc_ovchan_event event_of(const struct channel *ch)
 	                                .source = ch->source,
 	                                .upstream = ch->upstream,
 	                                .old_upstream = PC_OVERLAY_ROUTER_NONE,
-	                                .last_seq = ch->have_seq ? ch->last_seq : PC_OVCHAN_FRESH};
+	                                .last_seq = ch->have_seq ? ch->last_seq : PC_OVCHAN_FRESH,
+	                                .epoch = ch->have_seq ? ch->epoch : 0};
 }
 
 uint32_t pc_ovchan_reroute(pc_ovchan *t, const pc_lsdb *lsdb, uint64_t now_ms, pc_ovchan_emit *emit,
@@ -402,6 +478,7 @@ uint32_t pc_ovchan_reroute(pc_ovchan *t, const pc_lsdb *lsdb, uint64_t now_ms, p
 		ev.old_upstream = ch->upstream;
 		ev.upstream = up;
 		ch->upstream = up;
+		ch->refresh_at_ms = now_ms + t->params.join_refresh_ms;
 		changed++;
 		emit(arg, &ev);
 	}
@@ -418,12 +495,29 @@ void pc_ovchan_neighbour_down(pc_ovchan *t, uint32_t neighbour, uint64_t now_ms)
 	}
 }
 
+/* Drops ch's downstream neighbours whose JOIN was not repeated for the
+ * misses: a child that left without a PRUNE (or whose PRUNE was lost). */
+static void expire_downstream(pc_ovchan *t, struct channel *ch, uint64_t now_ms)
+{
+	uint64_t limit = (uint64_t)PC_OVCHAN_REFRESH_MISSES * t->params.join_refresh_ms;
+	for (uint32_t k = 0; k < ch->n_down;) {
+		struct downstream *d = &ch->down[k];
+		if (d->neighbour != t->params.self && now_ms >= d->heard_ms + limit) {
+			downstream_remove(ch, d, now_ms);
+			t->stats.joins_expired++;
+		} else {
+			k++;
+		}
+	}
+}
+
 uint32_t pc_ovchan_tick(pc_ovchan *t, uint64_t now_ms, pc_ovchan_emit *emit, void *arg)
 {
 	uint32_t pruned = 0;
 	uint64_t hold = t->params.prune_hold_ms;
 	for (uint32_t i = 0; i < t->n_channels;) {
 		struct channel *ch = t->channels[i];
+		expire_downstream(t, ch, now_ms);
 		bool expired = ch->idle && now_ms >= ch->idle_since_ms + hold;
 		/* A source's window outlives its subscribers while it publishes,
 		 * so one that re-joins after a failure finds its blocks. */
@@ -442,6 +536,22 @@ uint32_t pc_ovchan_tick(pc_ovchan *t, uint64_t now_ms, pc_ovchan_emit *emit, voi
 	}
 	t->stats.channels_pruned += pruned;
 	return pruned;
+}
+
+uint32_t pc_ovchan_refresh(pc_ovchan *t, uint64_t now_ms, pc_ovchan_emit *emit, void *arg)
+{
+	uint32_t due = 0;
+	for (uint32_t i = 0; i < t->n_channels; i++) {
+		struct channel *ch = t->channels[i];
+		if (ch->source == t->params.self || ch->upstream == PC_OVERLAY_ROUTER_NONE ||
+		    ch->n_down == 0 || now_ms < ch->refresh_at_ms)
+			continue;
+		ch->refresh_at_ms = now_ms + t->params.join_refresh_ms;
+		struct pc_ovchan_event ev = event_of(ch);
+		due++;
+		emit(arg, &ev);
+	}
+	return due;
 }
 
 int pc_ovchan_status(const pc_ovchan *t, const char *name, uint64_t *last_seq, uint32_t *upstream,

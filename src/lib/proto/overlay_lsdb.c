@@ -165,7 +165,8 @@ static int copy_links(pc_lsdb *db, const struct pc_lsa *lsa, struct pc_lsa_link 
 	for (uint16_t i = 0; i < lsa->n_links; i++) {
 		const struct pc_lsa_link *l = &links[i];
 		if (l->neighbour == PC_OVERLAY_ROUTER_NONE || l->neighbour == lsa->origin ||
-		    l->cost == 0 || l->cost > PC_LSA_COST_MAX ||
+		    (l->cost & ~PC_LSA_SUMMARY) == 0 ||
+		    (l->cost & ~PC_LSA_SUMMARY) > PC_LSA_COST_MAX ||
 		    (i > 0 && links[i - 1].neighbour == l->neighbour)) {
 			free(links);
 			db->stats.rejected_malformed++;
@@ -393,7 +394,10 @@ static uint32_t cost_to(const struct lsa_entry *e, uint32_t neighbour)
 		else
 			hi = mid;
 	}
-	return lo < e->n_links && e->links[lo].neighbour == neighbour ? e->links[lo].cost : 0;
+	return lo < e->n_links && e->links[lo].neighbour == neighbour &&
+	               !(e->links[lo].cost & PC_LSA_SUMMARY)
+	           ? e->links[lo].cost
+	           : 0;
 }
 
 /* The two-way adjacency: an edge i -> j only when both list each other.
@@ -405,6 +409,8 @@ static void build_edges(pc_lsdb *db)
 		const struct lsa_entry *e = &db->entries[i];
 		db->edge_start[i] = n;
 		for (uint16_t k = 0; k < e->n_links; k++) {
+			if (e->links[k].cost & PC_LSA_SUMMARY)
+				continue; /* reachability, not an adjacency */
 			bool found;
 			uint32_t j = find(db, e->links[k].neighbour, &found);
 			if (!found)
@@ -463,6 +469,75 @@ static uint32_t parent_of(const pc_lsdb *db, uint32_t x)
 	return UINT32_MAX; /* not reached: some neighbour lies on the path */
 }
 
+static int route_cmp(const void *a, const void *b)
+{
+	const struct route *x = a, *y = b;
+	return x->destination < y->destination ? -1 : x->destination > y->destination;
+}
+
+/* The route to destination among the first n routes (ascending). */
+static const struct route *known_route(const pc_lsdb *db, uint32_t n, uint32_t destination)
+{
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (db->routes[mid].destination < destination)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && db->routes[lo].destination == destination ? &db->routes[lo] : NULL;
+}
+
+/* The routers only summaries name (see pc_lsdb_spf), after the routes of
+ * the LSAs' origins, which are ascending. Each summary link is a
+ * candidate; the best per router is kept in place, so the pass costs one
+ * scan of the stubs found so far per candidate — summaries are what
+ * border routers advertise across peering links, a few per border. */
+static void add_summaries(pc_lsdb *db)
+{
+	uint32_t n_known = db->n_routes;
+	for (uint32_t i = 0; i < db->n_entries; i++) {
+		const struct lsa_entry *e = &db->entries[i];
+		const struct route *via = NULL;
+		for (uint16_t k = 0; k < e->n_links; k++) {
+			const struct pc_lsa_link *l = &e->links[k];
+			bool found;
+			if (!(l->cost & PC_LSA_SUMMARY) || l->neighbour == db->params.self)
+				continue;
+			find(db, l->neighbour, &found);
+			if (found)
+				continue;
+			if (via == NULL && (via = known_route(db, n_known, e->origin)) == NULL)
+				break; /* we do not reach the summarising router */
+			if (via->parent == PC_OVERLAY_ROUTER_NONE)
+				break; /* ours: we summarise, we do not route by it */
+			uint64_t cost = via->cost + (l->cost & ~PC_LSA_SUMMARY);
+			struct route *r = NULL;
+			for (uint32_t j = n_known; j < db->n_routes && r == NULL; j++)
+				if (db->routes[j].destination == l->neighbour)
+					r = &db->routes[j];
+			if (r == NULL) {
+				if (db->n_routes == db->params.max_routers) {
+					db->stats.summaries_dropped++;
+					continue;
+				}
+				r = &db->routes[db->n_routes++];
+				*r =
+				    (struct route){.destination = l->neighbour, .cost = UINT64_MAX};
+			}
+			/* Entries are ascending by origin: at equal cost the first
+			 * summarising router, the lowest id, stays. */
+			if (cost < r->cost) {
+				r->cost = cost;
+				r->parent = via->parent;
+			}
+		}
+	}
+	if (db->n_routes > n_known)
+		qsort(db->routes, db->n_routes, sizeof(db->routes[0]), route_cmp);
+}
+
 int pc_lsdb_spf(pc_lsdb *db)
 {
 	db->stats.spf_runs++;
@@ -494,21 +569,13 @@ int pc_lsdb_spf(pc_lsdb *db)
 		}
 		r->n_children = n_children - r->children_at;
 	}
+	add_summaries(db);
 	return PC_OK;
 }
 
 static const struct route *route_of(const pc_lsdb *db, uint32_t destination)
 {
-	uint32_t lo = 0, hi = db->n_routes;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (db->routes[mid].destination < destination)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < db->n_routes && db->routes[lo].destination == destination ? &db->routes[lo]
-	                                                                      : NULL;
+	return known_route(db, db->n_routes, destination);
 }
 
 int pc_lsdb_route(const pc_lsdb *db, uint32_t destination, struct pc_overlay_route *out)
@@ -522,6 +589,16 @@ int pc_lsdb_route(const pc_lsdb *db, uint32_t destination, struct pc_overlay_rou
 	                                 .n_children = r->n_children,
 	                                 .children = &db->children[r->children_at]};
 	return PC_OK;
+}
+
+uint32_t pc_lsdb_route_count(const pc_lsdb *db)
+{
+	return db->n_routes;
+}
+
+void pc_lsdb_route_at(const pc_lsdb *db, uint32_t i, struct pc_overlay_route *out)
+{
+	pc_lsdb_route(db, db->routes[i].destination, out);
 }
 
 uint32_t pc_lsdb_parent(const pc_lsdb *db, uint32_t destination)

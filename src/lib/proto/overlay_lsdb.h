@@ -20,6 +20,10 @@
 
 #define PC_OVERLAY_ROUTER_NONE 0u
 #define PC_LSA_COST_MAX        0xffffffu /* a link costs 1..this */
+/* OR-ed into a link's cost: not an adjacency but a summary — the origin, a
+ * border router, reaches that router at that cost through routers it does
+ * not advertise across a peering link (docs/overlay.md, "Peering"). */
+#define PC_LSA_SUMMARY 0x80000000u
 
 typedef struct pc_lsdb pc_lsdb;
 
@@ -63,6 +67,7 @@ struct pc_lsdb_stats {
 	uint64_t rejected_malformed; /* origin 0, self-link, repeated neighbour, bad cost */
 	uint64_t rejected_links;     /* more links than max_neighbours */
 	uint64_t rejected_full;      /* a new origin beyond max_routers */
+	uint64_t summaries_dropped;  /* summarised routers beyond max_routers, at an SPF */
 	uint64_t spf_runs;
 };
 
@@ -101,10 +106,14 @@ bool pc_lsdb_dirty(const pc_lsdb *lsdb);
 
 /* Recomputes every route from the database, wholesale: one Dijkstra per
  * origin over the links both ends report (the two-way check), toward that
- * origin. Between equal-cost paths the next hop is the lowest router id,
- * the same rule on every router, so a router's view of its neighbours'
- * parents agrees with theirs when the databases agree. Routes stay as
- * computed until the next call. PC_ENOMEM. */
+ * origin. A router no LSA describes but some LSA's summary link names
+ * gets a route too: through the summarising router whose route cost plus
+ * summary cost is lowest (ties: lowest id), with that router's parent and
+ * no children; such routes, and all, are at most max_routers. Summary links
+ * to routers that have an LSA here are ignored: their own LSA routes them. Between equal-cost paths
+ * the next hop is the lowest router id, the same rule on every router, so a router's view of its
+ * neighbours' parents agrees with theirs when the databases agree. Routes stay as computed until
+ * the next call. PC_ENOMEM. */
 int pc_lsdb_spf(pc_lsdb *lsdb);
 
 /* The route toward destination (as a unicast target or a multicast source)
@@ -120,6 +129,11 @@ struct pc_overlay_route {
 /* PC_ENOENT when destination is unknown or unreachable. *out's children
  * stay valid until the next pc_lsdb_spf. */
 int pc_lsdb_route(const pc_lsdb *lsdb, uint32_t destination, struct pc_overlay_route *out);
+
+/* The routes of the last pc_lsdb_spf, ascending by destination (ours
+ * included): i < pc_lsdb_route_count(). *out as pc_lsdb_route's. */
+uint32_t pc_lsdb_route_count(const pc_lsdb *lsdb);
+void pc_lsdb_route_at(const pc_lsdb *lsdb, uint32_t i, struct pc_overlay_route *out);
 
 /* The parent toward destination, or NONE (unreachable, or us). */
 uint32_t pc_lsdb_parent(const pc_lsdb *lsdb, uint32_t destination);

@@ -1,9 +1,9 @@
 /* overlay_msg: the wire format of the overlay's virtual links (patent §3.3,
  * claims 5 and 7-10; docs/overlay.md): frames with a fixed header, a body
- * and an HMAC under a per-link, per-session key; the link messages (HELLO,
+ * and a MAC under a per-link, per-session key; the link messages (HELLO,
  * HEARTBEAT, LSA, LSA_ACK, JOIN, PRUNE, DATA) and the control records that
  * DATA blocks of control channels carry (LOAD, POLICY, REPLICA, RESOURCE,
- * REPORT).
+ * REPORT, DRAIN).
  *
  * Pure: no I/O, no allocation, no globals, no clock; random nonces and
  * times come from the caller. Decoders are total over any input (they never
@@ -23,8 +23,8 @@
 #define PC_OVL_MAGIC1        0x4f /* 'O' */
 #define PC_OVL_VERSION       1
 #define PC_OVL_HEADER_LEN    24
-#define PC_OVL_MAC_LEN       32 /* crypto_auth_hmacsha512256_BYTES */
-#define PC_OVL_KEY_LEN       32 /* crypto_auth_hmacsha512256_KEYBYTES: a link's key */
+#define PC_OVL_MAC_LEN       16 /* a Poly1305 tag (BLAKE2b-128 for HELLO) */
+#define PC_OVL_KEY_LEN       32 /* a link's key, and each direction's */
 #define PC_OVL_NONCE_LEN     16
 #define PC_OVL_BODY_MAX      262144 /* bytes; a longer length field is absurd */
 #define PC_OVL_FRAME_MIN     (PC_OVL_HEADER_LEN + PC_OVL_MAC_LEN)
@@ -64,6 +64,9 @@ const char *pc_ovl_type_name(unsigned type);
 enum pc_ovl_flag {
 	PC_OVL_F_RESUME = 0x0001, /* JOIN: last_seq is the last block received; resume after it */
 	PC_OVL_F_END = 0x0002,    /* DATA: the source's last block of this channel */
+	/* HEARTBEAT: the sender has stopped reading this link because another
+	 * of its links is full (docs/overlay.md, "Flow control"). */
+	PC_OVL_F_HELD = 0x0004,
 };
 
 /* HELLO capabilities (bits). Unknown bits are ignored. */
@@ -151,19 +154,24 @@ struct pc_ovl_lsa_ack {
 struct pc_ovl_ack_entry pc_ovl_ack_at(const struct pc_ovl_lsa_ack *ack, size_t i);
 
 /* JOIN and PRUNE: subscription toward source along the reverse shortest
- * path. last_seq means something only with PC_OVL_F_RESUME (JOIN). */
+ * path. last_seq and epoch mean something only with PC_OVL_F_RESUME
+ * (JOIN). */
 struct pc_ovl_join {
 	struct pc_ovl_str channel; /* "<provider-or-cdn>/<name>" */
 	uint32_t source;           /* the router where the channel enters the overlay */
 	uint64_t last_seq;         /* the last block the joiner holds */
+	uint64_t epoch;            /* the stream last_seq belongs to (see pc_ovl_data) */
 };
 
 struct pc_ovl_data {
 	struct pc_ovl_str channel;
 	uint32_t source;
-	uint64_t block_seq; /* 1.. per channel and source, +1 per block */
+	uint64_t block_seq; /* 1.. per channel, source and epoch, +1 per block */
 	const uint8_t *payload;
 	size_t payload_len; /* <= what fits PC_OVL_BODY_MAX */
+	/* The source's stream: its start time (unix ms). A restarted source
+	 * numbers blocks from 1 again under a higher epoch. */
+	uint64_t epoch;
 };
 
 /* A frame. Decoding fills it with views into the frame; a sender fills it
@@ -212,8 +220,11 @@ int pc_ovl_encode(const struct pc_ovl_msg *msg, uint8_t *out, size_t out_size);
  * PC_EINVAL   NULL frame (with len > 0) or out. */
 int pc_ovl_decode(const uint8_t *frame, size_t len, struct pc_ovl_msg *out);
 
-/* Sets the MAC of a frame of len bytes (its last PC_OVL_MAC_LEN) under key:
- * HMAC-SHA512-256 of everything before it. */
+/* Sets the MAC of a frame of len bytes (its last PC_OVL_MAC_LEN) under key,
+ * over everything before it: keyed BLAKE2b-128 when the header's seq is 0
+ * (HELLO, the link key), else Poly1305 under the one-time key ChaCha20
+ * makes from key and seq (docs/overlay.md, "Authentication"). A key must
+ * never MAC two different frames with one seq >= 1. */
 void pc_ovl_mac_set(const uint8_t key[PC_OVL_KEY_LEN], uint8_t *frame, size_t len);
 
 /* Whether the frame's MAC verifies under key (constant time). */
@@ -296,6 +307,7 @@ enum pc_ovl_record_type {
 	PC_OVL_REC_REPLICA = 3,
 	PC_OVL_REC_RESOURCE = 4,
 	PC_OVL_REC_REPORT = 5,
+	PC_OVL_REC_DRAIN = 6,
 	PC_OVL_REC__COUNT,
 };
 
@@ -375,6 +387,15 @@ struct pc_ovl_report {
 	struct pc_ovl_str line;      /* pc_report_format's line, printable ASCII */
 };
 
+/* An operator drained (or undrained) server: every redirector of its CDN,
+ * and the peers' that hear the CDN's load channels, stop (or resume)
+ * choosing it. The highest version per server wins. */
+struct pc_ovl_drain {
+	uint64_t version; /* 1.. ; the issuer's unix ms << 12 | its router id's low 12 bits */
+	uint8_t drained;  /* 1 drained, 0 undrained */
+	struct pc_ovl_str server;
+};
+
 struct pc_ovl_record {
 	uint8_t type; /* enum pc_ovl_record_type */
 	union {
@@ -383,6 +404,7 @@ struct pc_ovl_record {
 		struct pc_ovl_replica replica;
 		struct pc_ovl_resource resource;
 		struct pc_ovl_report report;
+		struct pc_ovl_drain drain;
 	} u;
 	uint8_t fault; /* decoding only: enum pc_ovl_fault */
 };

@@ -37,7 +37,9 @@ struct pc_overlay_params {
 	struct pc_overlay_neighbour *neighbours;
 	uint32_t n_neighbours;
 	uint32_t heartbeat_ms, dead_ms;
+	uint32_t slow_link_ms;  /* a link full this long is cut (docs/overlay.md, "Flow control") */
 	uint32_t load_every_ms; /* LOAD records are published at least this often */
+	uint32_t join_refresh_ms; /* JOINs are repeated this often (soft state) */
 	/* Test hook: publish a numbered block on this channel every interval
 	 * (NULL: none), and log the blocks of subscribed test channels. */
 	const char *test_channel;

@@ -29,7 +29,7 @@
 /* The daemon's role table; this program runs no roles. */
 const struct pcd_role *const pcd_roles[] = {NULL};
 
-enum { OUT_HIGH = 64 * 1024, KEPT_MAX = 4096, POLL_ROUNDS = 2000, POLL_MS = 5 };
+enum { OUT_HIGH = 64 * 1024, OUT_LOW = 4096, KEPT_MAX = 4096, POLL_ROUNDS = 2000, POLL_MS = 5 };
 
 struct test_ctx {
 	struct pcd_conn_limits limits;
@@ -39,7 +39,8 @@ struct test_ctx {
 	size_t reply_size; /* bytes per answer; 0: echo the frame */
 	bool refuse, small_sndbuf, stream_after_peer_close;
 	bool by_ref; /* answer "<" + reply_size bytes by reference + ">" */
-	unsigned opened, freed, frames, ends[2], released;
+	unsigned opened, freed, frames, ends[2], released, drained;
+	unsigned pause_at; /* pcd_conn_pause_read in the input callback of this frame */
 	struct pcd_conn *last;
 	pc_addr last_source;
 };
@@ -104,7 +105,15 @@ static size_t t_input(struct pcd_conn *conn, void *state, const uint8_t *in, siz
 		}
 	}
 	pcd_conn_set_state(conn, n > 0 && in[2] == 'c' ? PCD_CONN_CLOSING : PCD_CONN_IDLE);
+	if (t->frames == t->pause_at)
+		pcd_conn_pause_read(conn);
 	return 2 + n;
+}
+
+static void t_drained(struct pcd_conn *conn, void *state)
+{
+	(void)conn;
+	((struct test_conn *)state)->ctx->drained++;
 }
 
 static void t_end(struct pcd_conn *conn, void *state, enum pcd_conn_end why)
@@ -128,6 +137,8 @@ static const struct pcd_conn_proto test_proto = {
     .name = "test",
     .max_input = KEPT_MAX,
     .out_high = OUT_HIGH,
+    .out_low = OUT_LOW,
+    .drained = t_drained,
     .limits = t_limits,
     .open = t_open,
     .input = t_input,
@@ -413,6 +424,102 @@ static void test_backpressure_partial_writes(void **state)
 	assert_int_equal(pcd_conn_unsent(conn), 0);
 	close(peer);
 	PUMP_UNTIL(w, pcd_conn_count(w->engine[0]) == 0);
+	world_free(w);
+}
+
+/* Reading paused (a relay's downstream is full): nothing is read or fed,
+ * output still goes; a pause from the input callback leaves the frames
+ * already received kept, and the resume feeds them from the engine's own
+ * event. drained runs once the output falls back to out_low. */
+static void test_pause_resume_read(void **state)
+{
+	(void)state;
+	struct world *w = world_new();
+	struct pcd_conn *conn;
+	int peer = adopt_pair(w, 0, &conn);
+	pcd_conn_pause_read(conn);
+	assert_true(pcd_conn_read_paused(conn));
+	put_frame(peer, "a");
+	put_frame(peer, "b");
+	for (int i = 0; i < 20; i++)
+		pump(w, 1);
+	assert_int_equal(w->ctx[0].frames, 0);
+	pcd_conn_resume_read(conn);
+	assert_false(pcd_conn_read_paused(conn));
+	PUMP_UNTIL(w, w->ctx[0].frames == 2);
+	int eof;
+	char got[16];
+	assert_int_equal(take(w, peer, got, 6, &eof), 6);
+	assert_memory_equal(got,
+	                    "\x00\x01"
+	                    "a"
+	                    "\x00\x01"
+	                    "b",
+	                    6);
+	/* Paused by the protocol after the third frame of one write: the
+	 * other two stay kept, unfed, until the resume. */
+	w->ctx[0].pause_at = 3;
+	put(peer,
+	    "\x00\x01"
+	    "x"
+	    "\x00\x01"
+	    "y"
+	    "\x00\x01"
+	    "z",
+	    9);
+	PUMP_UNTIL(w, w->ctx[0].frames == 3);
+	for (int i = 0; i < 20; i++)
+		pump(w, 1);
+	assert_int_equal(w->ctx[0].frames, 3);
+	assert_true(pcd_conn_read_paused(conn));
+	/* The answer to the frame fed before the pause was still sent. */
+	assert_int_equal(take(w, peer, got, 3, &eof), 3);
+	assert_memory_equal(got,
+	                    "\x00\x01"
+	                    "x",
+	                    3);
+	pcd_conn_resume_read(conn);
+	PUMP_UNTIL(w, w->ctx[0].frames == 5);
+	assert_int_equal(take(w, peer, got, 6, &eof), 6);
+	assert_memory_equal(got,
+	                    "\x00\x01"
+	                    "y"
+	                    "\x00\x01"
+	                    "z",
+	                    6);
+	assert_int_equal(w->ctx[0].drained, 0); /* never above out_low */
+	close(peer);
+	PUMP_UNTIL(w, pcd_conn_count(w->engine[0]) == 0);
+	world_free(w);
+}
+
+static void test_drained_after_backlog(void **state)
+{
+	(void)state;
+	struct world *w = world_new();
+	w->ctx[0].reply_size = 48 * 1024;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+	int small = 8192;
+	assert_int_equal(setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small)), 0);
+	struct pcd_conn *conn;
+	assert_int_equal(pcd_conn_adopt(w->engine[0], sv[0], NULL, &conn), 0);
+	put_frame(sv[1], "q");
+	PUMP_UNTIL(w, w->ctx[0].frames == 1);
+	for (int i = 0; i < 10; i++)
+		pump(w, 1);
+	assert_true(pcd_conn_unsent(conn) > OUT_LOW);
+	assert_int_equal(w->ctx[0].drained, 0);
+	int eof;
+	assert_int_equal(take(w, sv[1], NULL, 48 * 1024, &eof), 48 * 1024);
+	PUMP_UNTIL(w, w->ctx[0].drained == 1);
+	assert_int_equal(pcd_conn_unsent(conn), 0);
+	/* Armed by the protocol when the output already went: at once. */
+	pcd_conn_watch_drained(conn);
+	PUMP_UNTIL(w, w->ctx[0].drained == 2);
+	close(sv[1]);
+	PUMP_UNTIL(w, pcd_conn_count(w->engine[0]) == 0);
+	assert_int_equal(w->ctx[0].drained, 2);
 	world_free(w);
 }
 
@@ -764,6 +871,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_framed_input_kept_across_reads),
 	    cmocka_unit_test(test_backpressure_partial_writes),
+	    cmocka_unit_test(test_pause_resume_read),
+	    cmocka_unit_test(test_drained_after_backlog),
 	    cmocka_unit_test(test_output_by_reference),
 	    cmocka_unit_test(test_peer_reset_mid_response),
 	    cmocka_unit_test(test_half_close_with_pending_input),

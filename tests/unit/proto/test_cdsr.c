@@ -936,6 +936,70 @@ static void test_spec_example(void **state)
 	assert_memory_equal(env->out + 36, want_resp + 36, 16);
 }
 
+/* What is built at load changes no byte: every answer, hinted or not, at
+ * every request size from too small to roomy (so that hints are cut at
+ * each place), for plain hosts in any case, with a port, with a service
+ * label, from a PEER and a PRIMARY client, is the same with
+ * pc_cdsr_prebuilt as without (each with its own live state). */
+static void test_prebuilt_changes_nothing(void **state)
+{
+	struct env *env = env_of(state);
+	pc_cdsr_prebuilt *prebuilt = NULL;
+	assert_int_equal(pc_cdsr_prebuilt_new(env->model, &prebuilt), PC_OK);
+	pc_live *live_built = NULL, *live_walk = NULL; /* fresh, alike */
+	assert_int_equal(pc_live_new(env->model, &live_built), PC_OK);
+	assert_int_equal(pc_live_new(env->model, &live_walk), PC_OK);
+	static const char *const urls[] = {
+	    ABC_URL,
+	    "HTTP://ABC.CDN.ACME.NET/WWW.ABC.COM/x",
+	    "https://abc.cdn.acme.net:8443/cdn.abc.com/y",
+	    "rtsp://Abc.Cdn.Acme.Net/www.abc.com/live",
+	    "http://web.abc.cdn.acme.net/www.abc.com/x",
+	    FOO_URL,
+	};
+	static const char *const clients[] = {"127.1.0.10", "127.2.0.10"};
+	unsigned answered = 0, truncated = 0;
+	for (size_t u = 0; u < sizeof(urls) / sizeof(urls[0]); u++) {
+		for (size_t pad = 0; pad <= 300; pad++) {
+			struct pc_cdsr_request req;
+			request_init(&req, urls[u]);
+			req.flags = PC_CDSR_F_HINTS;
+			req.family = PC_AF_INET;
+			write_request(env, &req, pad);
+			for (size_t c = 0; c < 2; c++) {
+				struct pc_answer_ctx ctx = {.model = env->model,
+				                            .live = live_built,
+				                            .node = env->model->self_node,
+				                            .source = addr(clients[c]),
+				                            .now_ms = NOW_MS};
+				struct pc_cdsr_query query = {env->req, env->req_len, prebuilt};
+				uint8_t built[sizeof(env->out)], walked[sizeof(env->out)];
+				struct pc_cdsr_result res_built, res_walked;
+				size_t n =
+				    pc_cdsr_answer(&ctx, &query, built, sizeof(built), &res_built);
+				ctx.live = live_walk;
+				query.prebuilt = NULL;
+				assert_int_equal(pc_cdsr_answer(&ctx, &query, walked,
+				                                sizeof(walked), &res_walked),
+				                 n);
+				assert_memory_equal(built, walked, n);
+				assert_int_equal(res_built.status, res_walked.status);
+				if (n > PC_CDSR_HEADER_LEN && res_built.status == PC_CDSR_OK)
+					answered++;
+				if (n > PC_CDSR_OFF_FLAGS &&
+				    (built[PC_CDSR_OFF_FLAGS] & PC_CDSR_F_TRUNCATED))
+					truncated++;
+			}
+		}
+	}
+	/* Both sides of the cut were reached. */
+	assert_true(answered > 1000);
+	assert_true(truncated > 100);
+	pc_live_free(live_built);
+	pc_live_free(live_walk);
+	pc_cdsr_prebuilt_free(prebuilt);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -958,6 +1022,7 @@ int main(void)
 	    cmocka_unit_test(test_url_errors),
 	    cmocka_unit_test(test_no_server),
 	    cmocka_unit_test(test_spec_example),
+	    cmocka_unit_test(test_prebuilt_changes_nothing),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -15,6 +15,7 @@
 #include "lib/proto/overlay_lsdb.h"
 
 #define CH "acme/live1"
+#define EP 7 /* the epoch of every source here, unless a test says */
 
 struct edge {
 	uint32_t a, b, cost;
@@ -56,7 +57,8 @@ static pc_ovchan *table_new(uint32_t self, uint32_t window_blocks, size_t window
 	                                  .max_downstream = 4,
 	                                  .window_blocks = window_blocks,
 	                                  .window_bytes = window_bytes,
-	                                  .prune_hold_ms = 2000};
+	                                  .prune_hold_ms = 2000,
+	                                  .epoch = EP};
 	pc_ovchan *t = NULL;
 	assert_int_equal(pc_ovchan_new(&params, &t), 0);
 	return t;
@@ -76,7 +78,7 @@ static struct pc_ovchan_forward data(pc_ovchan *t, uint32_t from, uint64_t seq)
 	uint8_t payload[8];
 	memset(payload, (int)seq, sizeof(payload));
 	struct pc_ovchan_forward fw;
-	assert_int_equal(pc_ovchan_data(t, CH, from, seq, payload, sizeof(payload), 0, &fw), 0);
+	assert_int_equal(pc_ovchan_data(t, CH, from, EP, seq, payload, sizeof(payload), 0, &fw), 0);
 	return fw;
 }
 
@@ -102,12 +104,12 @@ static void test_join_forward_prune(void **state)
 	pc_lsdb *db = star(2);
 	pc_ovchan *t = table_new(2, 0, 0);
 	struct pc_ovchan_joined j;
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, PC_OVCHAN_FRESH, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, EP, PC_OVCHAN_FRESH, 0, &j), 0);
 	assert_true(j.join_upstream);
 	assert_int_equal(j.upstream, 1);
 	assert_int_equal(j.last_seq, PC_OVCHAN_FRESH);
 	assert_int_equal(j.n_blocks, 0);
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, PC_OVCHAN_FRESH, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, EP, PC_OVCHAN_FRESH, 0, &j), 0);
 	assert_false(j.join_upstream); /* already joined upstream */
 
 	struct pc_ovchan_forward fw = data(t, 1, 1);
@@ -151,9 +153,9 @@ static void test_rejoin_within_hold_keeps_channel(void **state)
 	pc_lsdb *db = star(2);
 	pc_ovchan *t = table_new(2, 0, 0);
 	struct pc_ovchan_joined j;
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, PC_OVCHAN_FRESH, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, EP, PC_OVCHAN_FRESH, 0, &j), 0);
 	pc_ovchan_neighbour_down(t, 3, 0);
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, PC_OVCHAN_FRESH, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, EP, PC_OVCHAN_FRESH, 0, &j), 0);
 	assert_false(j.join_upstream);
 	struct events ev = {0};
 	assert_int_equal(pc_ovchan_tick(t, 10000, collect, &ev), 0);
@@ -167,7 +169,7 @@ static void test_drops_duplicates_and_strangers(void **state)
 	pc_lsdb *db = star(2);
 	pc_ovchan *t = table_new(2, 0, 0);
 	struct pc_ovchan_joined j;
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, PC_OVCHAN_FRESH, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, EP, PC_OVCHAN_FRESH, 0, &j), 0);
 	assert_int_equal(data(t, 1, 1).verdict, PC_OVCHAN_FORWARD);
 	assert_int_equal(data(t, 1, 1).verdict, PC_OVCHAN_DUPLICATE);
 	assert_int_equal(data(t, 4, 2).verdict, PC_OVCHAN_NOT_UPSTREAM);
@@ -178,12 +180,13 @@ static void test_drops_duplicates_and_strangers(void **state)
 	assert_true(fw.gap);
 	assert_int_equal(data(t, 1, 3).verdict, PC_OVCHAN_DUPLICATE); /* late: seq <= last */
 	uint8_t b = 0;
-	assert_int_equal(pc_ovchan_data(t, CH, 1, 0, &b, 1, 0, &fw), PC_EINVAL);
+	assert_int_equal(pc_ovchan_data(t, CH, 1, EP, 0, &b, 1, 0, &fw), PC_EINVAL);
 	/* Our parent joining us would make a loop; a bad name is refused. */
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 1, PC_OVCHAN_FRESH, &j), PC_EINVAL);
-	assert_int_equal(pc_ovchan_join(t, db, "nochannel", 1, 3, 0, &j), PC_EINVAL);
-	assert_int_equal(pc_ovchan_join(t, db, "acme/", 1, 3, 0, &j), PC_EINVAL);
-	assert_int_equal(pc_ovchan_join(t, db, CH, 5, 3, 0, &j), PC_EINVAL); /* another source */
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 1, EP, PC_OVCHAN_FRESH, 0, &j), PC_EINVAL);
+	assert_int_equal(pc_ovchan_join(t, db, "nochannel", 1, 3, EP, 0, 0, &j), PC_EINVAL);
+	assert_int_equal(pc_ovchan_join(t, db, "acme/", 1, 3, EP, 0, 0, &j), PC_EINVAL);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 5, 3, EP, 0, 0, &j),
+	                 PC_EINVAL); /* another source */
 	const struct pc_ovchan_stats *st = pc_ovchan_stats(t);
 	assert_int_equal(st->duplicates, 2);
 	assert_int_equal(st->not_upstream, 3);
@@ -204,10 +207,10 @@ static void test_downstream_bound(void **state)
 	pc_ovchan *t = table_new(2, 0, 0); /* 4 downstream neighbours */
 	struct pc_ovchan_joined j;
 	for (uint32_t n = 3; n <= 6; n++)
-		assert_int_equal(pc_ovchan_join(t, db, CH, 1, n, PC_OVCHAN_FRESH, &j), 0);
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 7, PC_OVCHAN_FRESH, &j), PC_ENOSPC);
+		assert_int_equal(pc_ovchan_join(t, db, CH, 1, n, EP, PC_OVCHAN_FRESH, 0, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 7, EP, PC_OVCHAN_FRESH, 0, &j), PC_ENOSPC);
 	/* The local subscriber does not count against neighbours. */
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 2, PC_OVCHAN_FRESH, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 2, EP, PC_OVCHAN_FRESH, 0, &j), 0);
 	struct pc_ovchan_forward fw = data(t, 1, 1);
 	assert_int_equal(fw.n_to, 4);
 	assert_true(fw.deliver);
@@ -221,11 +224,11 @@ static void test_rejoin_gets_exactly_the_missing(void **state)
 	pc_lsdb *db = star(2);
 	pc_ovchan *t = table_new(2, 8, 0);
 	struct pc_ovchan_joined j;
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, PC_OVCHAN_FRESH, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, EP, PC_OVCHAN_FRESH, 0, &j), 0);
 	for (uint64_t s = 1; s <= 5; s++)
 		assert_int_equal(data(t, 1, s).n_to, 1);
 	/* 4 joins having 2: it gets 3, 4, 5 and then 6 once. */
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, 2, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, EP, 2, 0, &j), 0);
 	assert_false(j.overflow);
 	assert_int_equal(j.n_blocks, 3);
 	for (uint32_t i = 0; i < 3; i++) {
@@ -236,17 +239,17 @@ static void test_rejoin_gets_exactly_the_missing(void **state)
 	struct pc_ovchan_forward fw = data(t, 1, 6);
 	assert_int_equal(fw.n_to, 2);
 	/* 3 re-joins (its link was reset) having 6: nothing to resend. */
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, 6, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, EP, 6, 0, &j), 0);
 	assert_int_equal(j.n_blocks, 0);
 	/* 5 joins ahead of us (it had a faster parent): nothing until 8. */
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 5, 7, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 5, EP, 7, 0, &j), 0);
 	assert_int_equal(j.n_blocks, 0);
 	fw = data(t, 1, 7);
 	assert_int_equal(fw.n_to, 2);
 	fw = data(t, 1, 8);
 	assert_int_equal(fw.n_to, 3);
 	/* A fresh join gets none of the window, only what comes next. */
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 2, PC_OVCHAN_FRESH, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 2, EP, PC_OVCHAN_FRESH, 0, &j), 0);
 	assert_int_equal(j.n_blocks, 0);
 	assert_true(data(t, 1, 9).deliver);
 	assert_int_equal(pc_ovchan_stats(t)->blocks_resent, 3);
@@ -263,10 +266,10 @@ static void test_new_channel_starts_at_joiner(void **state)
 	 * nothing before it, so 4 joining with 2 restarts, and a stale 4 from
 	 * upstream is a duplicate. */
 	struct pc_ovchan_joined j;
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, 5, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, EP, 5, 0, &j), 0);
 	assert_true(j.join_upstream);
 	assert_int_equal(j.last_seq, 5);
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, 2, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, EP, 2, 0, &j), 0);
 	assert_true(j.overflow);
 	assert_int_equal(j.n_blocks, 0);
 	assert_int_equal(data(t, 1, 4).verdict, PC_OVCHAN_DUPLICATE);
@@ -283,13 +286,13 @@ static void test_window_overflow(void **state)
 	pc_lsdb *db = star(2);
 	pc_ovchan *t = table_new(2, 4, 0);
 	struct pc_ovchan_joined j;
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, PC_OVCHAN_FRESH, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, EP, PC_OVCHAN_FRESH, 0, &j), 0);
 	for (uint64_t s = 1; s <= 10; s++)
 		data(t, 1, s);
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, 6, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, EP, 6, 0, &j), 0);
 	assert_false(j.overflow); /* 7..10 are all held */
 	assert_int_equal(j.n_blocks, 4);
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 5, 3, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 5, EP, 3, 0, &j), 0);
 	assert_true(j.overflow); /* 4..6 are gone: the subscriber restarts */
 	assert_int_equal(j.n_blocks, 4);
 	assert_int_equal(j.blocks[0].seq, 7);
@@ -298,10 +301,10 @@ static void test_window_overflow(void **state)
 
 	/* The byte bound: 20 bytes hold two blocks of 8. */
 	t = table_new(2, 0, 20);
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, PC_OVCHAN_FRESH, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, EP, PC_OVCHAN_FRESH, 0, &j), 0);
 	for (uint64_t s = 1; s <= 5; s++)
 		data(t, 1, s);
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, 0, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, EP, 0, 0, &j), 0);
 	assert_true(j.overflow);
 	assert_int_equal(j.n_blocks, 2);
 	assert_int_equal(j.blocks[0].seq, 4);
@@ -322,7 +325,7 @@ static void test_source_window_and_local(void **state)
 	assert_int_equal(fw.n_to, 0);
 	data(t, 1, 2);
 	struct pc_ovchan_joined j;
-	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 2, 0, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 2, EP, 0, 0, &j), 0);
 	assert_false(j.join_upstream); /* we are the source */
 	assert_false(j.overflow);
 	assert_int_equal(j.n_blocks, 2);
@@ -331,7 +334,7 @@ static void test_source_window_and_local(void **state)
 	pc_ovchan_neighbour_down(t, 2, 0);
 	struct events ev = {0};
 	uint8_t b = 0;
-	assert_int_equal(pc_ovchan_data(t, CH, 1, 3, &b, 1, 1900, &fw), 0);
+	assert_int_equal(pc_ovchan_data(t, CH, 1, EP, 3, &b, 1, 1900, &fw), 0);
 	assert_int_equal(pc_ovchan_tick(t, 2500, collect, &ev), 0);
 	assert_int_equal(pc_ovchan_tick(t, 3900, collect, &ev), 1);
 	pc_ovchan_free(t);
@@ -347,9 +350,9 @@ static void test_reroute(void **state)
 	pc_lsdb *db = db_of(40, routers, 4, edges, 4);
 	pc_ovchan *t = table_new(40, 0, 0);
 	struct pc_ovchan_joined j;
-	assert_int_equal(pc_ovchan_join(t, db, CH, 10, 40, PC_OVCHAN_FRESH, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 10, 40, EP, PC_OVCHAN_FRESH, 0, &j), 0);
 	assert_int_equal(j.upstream, 20);
-	assert_int_equal(pc_ovchan_join(t, db, CH, 10, 30, PC_OVCHAN_FRESH, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 10, 30, EP, PC_OVCHAN_FRESH, 0, &j), 0);
 	assert_true(data(t, 20, 1).deliver);
 	assert_true(data(t, 20, 2).deliver);
 	struct events ev = {0};
@@ -488,7 +491,7 @@ static void sim_deliver_data(struct sim *s, uint32_t at, uint32_t from, uint64_t
 {
 	uint8_t payload = (uint8_t)seq;
 	struct pc_ovchan_forward fw;
-	assert_int_equal(pc_ovchan_data(s->t[at], CH, from, seq, &payload, 1, s->now, &fw), 0);
+	assert_int_equal(pc_ovchan_data(s->t[at], CH, from, EP, seq, &payload, 1, s->now, &fw), 0);
 	if (fw.verdict != PC_OVCHAN_FORWARD)
 		return;
 	for (uint32_t k = 0; k < fw.n_to; k++)
@@ -512,8 +515,9 @@ static void sim_run_until(struct sim *s, uint32_t source, uint32_t stop_at)
 			sim_deliver_data(s, to, m.from, m.seq);
 		} else if (m.type == JOIN) {
 			struct pc_ovchan_joined j;
-			assert_int_equal(
-			    pc_ovchan_join(s->t[to], s->db[to], CH, source, m.from, m.seq, &j), 0);
+			assert_int_equal(pc_ovchan_join(s->t[to], s->db[to], CH, source, m.from, EP,
+			                                m.seq, s->now, &j),
+			                 0);
 			assert_false(j.overflow);
 			for (uint32_t k = 0; k < j.n_blocks; k++)
 				sim_send(s, DATA, m.to, m.from, j.blocks[k].seq);
@@ -534,7 +538,8 @@ static void sim_subscribe(struct sim *s, uint32_t id, uint32_t source)
 {
 	uint32_t i = sim_index(s, id);
 	struct pc_ovchan_joined j;
-	assert_int_equal(pc_ovchan_join(s->t[i], s->db[i], CH, source, id, PC_OVCHAN_FRESH, &j), 0);
+	assert_int_equal(
+	    pc_ovchan_join(s->t[i], s->db[i], CH, source, id, EP, PC_OVCHAN_FRESH, s->now, &j), 0);
 	if (j.join_upstream && j.upstream != PC_OVERLAY_ROUTER_NONE)
 		sim_send(s, JOIN, id, j.upstream, j.last_seq);
 	sim_run(s, source);
@@ -642,6 +647,199 @@ static void test_link_cut_mid_stream(void **state)
 	free(s);
 }
 
+/* ---- soft state: JOIN refreshes and their expiry (fake clock) ---- */
+
+static pc_ovchan *table_refreshing(uint32_t self, uint32_t refresh_ms)
+{
+	struct pc_ovchan_params params = {.self = self,
+	                                  .max_channels = 8,
+	                                  .max_downstream = 4,
+	                                  .prune_hold_ms = 2000,
+	                                  .join_refresh_ms = refresh_ms,
+	                                  .epoch = EP};
+	pc_ovchan *t = NULL;
+	assert_int_equal(pc_ovchan_new(&params, &t), 0);
+	return t;
+}
+
+static struct pc_ovchan_forward data_at(pc_ovchan *t, uint64_t epoch, uint64_t seq, uint64_t now)
+{
+	uint8_t b = (uint8_t)seq;
+	struct pc_ovchan_forward fw;
+	assert_int_equal(pc_ovchan_data(t, CH, 1, epoch, seq, &b, 1, now, &fw), 0);
+	return fw;
+}
+
+static void test_refresh_is_due_every_interval(void **state)
+{
+	(void)state;
+	pc_lsdb *db = star(2);
+	pc_ovchan *t = table_refreshing(2, 1000);
+	struct pc_ovchan_joined j;
+	struct events ev = {0};
+	/* Nothing joined: nothing to refresh. */
+	assert_int_equal(pc_ovchan_refresh(t, 5000, collect, &ev), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, EP, PC_OVCHAN_FRESH, 100, &j), 0);
+	assert_true(j.join_upstream);
+	assert_int_equal(pc_ovchan_refresh(t, 1099, collect, &ev), 0);
+	assert_int_equal(pc_ovchan_refresh(t, 1100, collect, &ev), 1);
+	assert_int_equal(ev.ev[0].upstream, 1);
+	assert_int_equal(ev.ev[0].last_seq, PC_OVCHAN_FRESH);
+	assert_int_equal(pc_ovchan_refresh(t, 1500, collect, &ev), 0);
+	for (uint64_t s = 1; s <= 3; s++)
+		data_at(t, EP, s, 1600);
+	/* Each refresh says what we hold, so a parent that lost us resumes. */
+	assert_int_equal(pc_ovchan_refresh(t, 2100, collect, &ev), 1);
+	assert_int_equal(ev.ev[1].last_seq, 3);
+	assert_int_equal(ev.ev[1].epoch, EP);
+	assert_string_equal(ev.names[1], CH);
+	/* A reroute's JOIN restarts the timer. */
+	pc_lsdb *db3 = db_of(2, star_routers, 5,
+	                     (const struct edge[]){{1, 3, 1}, {2, 3, 1}, {2, 4, 1}, {2, 5, 1}}, 4);
+	assert_int_equal(pc_ovchan_prune(t, CH, 3, 2200), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, EP, 3, 2200, &j), 0);
+	assert_int_equal(pc_ovchan_reroute(t, db3, 2500, collect, &ev), 1);
+	assert_int_equal(ev.ev[2].upstream, 3);
+	assert_int_equal(pc_ovchan_refresh(t, 3100, collect, &ev), 0);
+	assert_int_equal(pc_ovchan_refresh(t, 3500, collect, &ev), 1);
+	assert_int_equal(ev.ev[3].upstream, 3);
+	/* Nobody left below us: no more refreshes. */
+	assert_int_equal(pc_ovchan_prune(t, CH, 4, 3600), 0);
+	assert_int_equal(pc_ovchan_refresh(t, 9000, collect, &ev), 0);
+	assert_int_equal(ev.n, 4);
+	pc_ovchan_free(t);
+	pc_lsdb_free(db3);
+	pc_lsdb_free(db);
+}
+
+static void test_silent_child_expires(void **state)
+{
+	(void)state;
+	pc_lsdb *db = star(2);
+	pc_ovchan *t = table_refreshing(2, 1000);
+	struct pc_ovchan_joined j;
+	struct events ev = {0};
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, EP, PC_OVCHAN_FRESH, 0, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, EP, PC_OVCHAN_FRESH, 0, &j), 0);
+	for (uint64_t s = 1; s <= 5; s++)
+		assert_int_equal(data_at(t, EP, s, 100 * s).n_to, 2);
+	/* 4 refreshes with a last_seq behind what is in flight to it: it keeps
+	 * its place, nothing is resent, and block 6 goes to it once. */
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, EP, 2, 2500, &j), 0);
+	assert_int_equal(j.n_blocks, 0);
+	assert_false(j.join_upstream);
+	assert_int_equal(pc_ovchan_stats(t)->refreshes, 1);
+	assert_int_equal(pc_ovchan_stats(t)->blocks_resent, 0);
+	assert_int_equal(data_at(t, EP, 5, 2600).verdict, PC_OVCHAN_DUPLICATE);
+	assert_int_equal(data_at(t, EP, 6, 2600).n_to, 2);
+	/* 3 was last heard at 0: three intervals later it is dropped. */
+	assert_int_equal(pc_ovchan_tick(t, 2999, collect, &ev), 0);
+	assert_int_equal(pc_ovchan_stats(t)->joins_expired, 0);
+	assert_int_equal(pc_ovchan_tick(t, 3000, collect, &ev), 0);
+	assert_int_equal(pc_ovchan_stats(t)->joins_expired, 1);
+	struct pc_ovchan_forward fw = data_at(t, EP, 7, 3100);
+	assert_int_equal(fw.n_to, 1);
+	assert_int_equal(fw.to[0], 4);
+	/* 4, heard at 2500, goes at 5500; the channel then lingers for the
+	 * hold time and is pruned upstream. */
+	assert_int_equal(pc_ovchan_tick(t, 5499, collect, &ev), 0);
+	assert_int_equal(pc_ovchan_tick(t, 5500, collect, &ev), 0);
+	assert_int_equal(pc_ovchan_stats(t)->joins_expired, 2);
+	assert_int_equal(data_at(t, EP, 8, 5600).n_to, 0);
+	assert_int_equal(pc_ovchan_tick(t, 7500, collect, &ev), 1);
+	assert_int_equal(ev.ev[0].old_upstream, 1);
+	/* The local subscriber is no soft state: it stays until it leaves. */
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 2, EP, PC_OVCHAN_FRESH, 8000, &j), 0);
+	assert_int_equal(pc_ovchan_tick(t, 60000, collect, &ev), 0);
+	assert_true(data_at(t, EP, 9, 60000).deliver);
+	pc_ovchan_free(t);
+	pc_lsdb_free(db);
+}
+
+/* ---- epochs: a restarted source is a new stream ---- */
+
+static void test_new_epoch_replaces_the_stream(void **state)
+{
+	(void)state;
+	pc_lsdb *db = star(2);
+	pc_ovchan *t = table_refreshing(2, 1000);
+	struct pc_ovchan_joined j;
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, 0, PC_OVCHAN_FRESH, 0, &j), 0);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 2, 0, PC_OVCHAN_FRESH, 0, &j), 0);
+	for (uint64_t s = 1; s <= 5; s++)
+		assert_int_equal(data_at(t, 100, s, 0).n_to, 1);
+	/* The source restarted and numbers from 1 again: taken, and passed on. */
+	struct pc_ovchan_forward fw = data_at(t, 200, 1, 0);
+	assert_int_equal(fw.verdict, PC_OVCHAN_FORWARD);
+	assert_true(fw.new_epoch);
+	assert_false(fw.gap);
+	assert_true(fw.deliver);
+	assert_int_equal(fw.n_to, 1);
+	assert_int_equal(fw.epoch, 200);
+	assert_int_equal(pc_ovchan_stats(t)->new_epochs, 1);
+	assert_int_equal(data_at(t, 200, 2, 0).n_to, 1);
+	assert_int_equal(data_at(t, 200, 2, 0).verdict, PC_OVCHAN_DUPLICATE);
+	/* The old stream, late from a window somewhere: dropped. */
+	assert_int_equal(data_at(t, 100, 6, 0).verdict, PC_OVCHAN_STALE);
+	assert_int_equal(pc_ovchan_stats(t)->stale_epochs, 1);
+	/* A child still on the old stream re-joins: it gets the new one from
+	 * its first block, not from its old position. */
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 4, 100, 5, 0, &j), 0);
+	assert_int_equal(j.n_blocks, 2);
+	assert_int_equal(j.blocks_epoch, 200);
+	assert_int_equal(j.blocks[0].seq, 1);
+	assert_false(j.overflow);
+	/* A child already on a newer stream than ours gets nothing of ours. */
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 5, 300, 1, 0, &j), 0);
+	assert_int_equal(j.n_blocks, 0);
+	fw = data_at(t, 200, 3, 0);
+	assert_int_equal(fw.n_to, 2);
+	for (uint32_t i = 0; i < fw.n_to; i++)
+		assert_int_not_equal(fw.to[i], 5);
+	/* ... until ours catches up: 5 gets block 2 of epoch 300, not 1. */
+	fw = data_at(t, 300, 2, 0);
+	assert_true(fw.new_epoch);
+	assert_int_equal(fw.n_to, 3);
+	/* 3's refresh, written before epoch 300 reached it, moves nothing. */
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 3, 200, 3, 0, &j), 0);
+	assert_int_equal(j.n_blocks, 0);
+	assert_int_equal(data_at(t, 300, 3, 0).n_to, 3);
+	pc_ovchan_free(t);
+	pc_lsdb_free(db);
+}
+
+static void test_restarted_source_starts_at_one(void **state)
+{
+	(void)state;
+	pc_lsdb *db = star(1);
+	pc_ovchan *t = table_refreshing(1, 1000); /* the source, epoch EP */
+	struct pc_ovchan_joined j;
+	/* Its child re-joins with the old stream's position before the source
+	 * publishes anything: the child will get the new stream from 1. */
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 2, EP - 1, 900, 0, &j), 0);
+	assert_false(j.join_upstream);
+	uint64_t last;
+	uint32_t up, n_down;
+	assert_int_equal(pc_ovchan_status(t, CH, &last, &up, &n_down), 0);
+	assert_int_equal(last, PC_OVCHAN_FRESH);
+	uint8_t b = 1;
+	struct pc_ovchan_forward fw;
+	assert_int_equal(pc_ovchan_data(t, CH, 1, 12345, 1, &b, 1, 0, &fw), 0);
+	assert_int_equal(fw.verdict, PC_OVCHAN_FORWARD);
+	assert_int_equal(fw.epoch, EP); /* the table's, whatever the caller says */
+	assert_int_equal(fw.n_to, 1);
+	pc_ovchan_free(t);
+
+	/* The same source, its channel pruned but not restarted: a child of
+	 * its own epoch resumes where it was. */
+	t = table_refreshing(1, 1000);
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 2, EP, 900, 0, &j), 0);
+	assert_int_equal(pc_ovchan_status(t, CH, &last, &up, &n_down), 0);
+	assert_int_equal(last, 900);
+	pc_ovchan_free(t);
+	pc_lsdb_free(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -656,6 +854,10 @@ int main(void)
 	    cmocka_unit_test(test_reroute),
 	    cmocka_unit_test(test_router_dies_mid_stream),
 	    cmocka_unit_test(test_link_cut_mid_stream),
+	    cmocka_unit_test(test_refresh_is_due_every_interval),
+	    cmocka_unit_test(test_silent_child_expires),
+	    cmocka_unit_test(test_new_epoch_replaces_the_stream),
+	    cmocka_unit_test(test_restarted_source_starts_at_one),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

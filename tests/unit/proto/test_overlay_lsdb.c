@@ -265,6 +265,94 @@ static void test_two_way_check(void **state)
 	pc_lsdb_free(db);
 }
 
+/* A border's summary links (PC_LSA_SUMMARY): 1 - 2 are ours, 2 - 3 a
+ * peering link; 3 advertises only itself, its adjacency to 2 and the
+ * routers 4 (cost 5) and 5 (cost 7) behind it, whose LSAs never reach us.
+ * 6 is summarised by 3 at 20 and by 2 at 4: the cheaper path wins. */
+static void test_summaries(void **state)
+{
+	(void)state;
+	pc_lsdb *db = db_new(1, 0, 0);
+	struct pc_lsa_link l1[] = {{2, 1}};
+	struct pc_lsa_link l2[] = {{1, 1}, {3, 10}, {6, 3 | PC_LSA_SUMMARY}};
+	struct pc_lsa_link l3[] = {{2, 10},
+	                           {4, 5 | PC_LSA_SUMMARY},
+	                           {5, 7 | PC_LSA_SUMMARY},
+	                           {6, 20 | PC_LSA_SUMMARY},
+	                           {1, 1 | PC_LSA_SUMMARY}};
+	assert_int_equal(pc_lsdb_originate(db, l1, 1, 0, NULL), 0);
+	enum pc_lsdb_verdict v;
+	struct pc_lsa lsa2 = {.origin = 2, .seq = 1, .n_links = 3, .links = l2};
+	struct pc_lsa lsa3 = {.origin = 3, .seq = 1, .n_links = 5, .links = l3};
+	assert_int_equal(pc_lsdb_install(db, &lsa2, 0, &v), 0);
+	assert_int_equal(pc_lsdb_install(db, &lsa3, 0, &v), 0);
+	assert_int_equal(pc_lsdb_spf(db), 0);
+	struct pc_overlay_route r;
+	assert_int_equal(pc_lsdb_route(db, 3, &r), 0);
+	assert_int_equal(r.parent, 2);
+	assert_int_equal(r.cost, 11);
+	assert_int_equal(pc_lsdb_route(db, 4, &r), 0);
+	assert_int_equal(r.parent, 2);
+	assert_int_equal(r.cost, 16);
+	assert_int_equal(r.n_children, 0);
+	assert_int_equal(pc_lsdb_route(db, 5, &r), 0);
+	assert_int_equal(r.cost, 18);
+	assert_int_equal(pc_lsdb_route(db, 6, &r), 0);
+	assert_int_equal(r.parent, 2);
+	assert_int_equal(r.cost, 4);
+	assert_int_equal(pc_lsdb_parent(db, 5), 2);
+	/* Every route in order, summarised ones included; ourselves once. */
+	assert_int_equal(pc_lsdb_route_count(db), 6);
+	for (uint32_t i = 0; i < 6; i++) {
+		pc_lsdb_route_at(db, i, &r);
+		assert_int_equal(r.destination, i + 1);
+	}
+	/* A summary is no adjacency: 3 summarising 1 gives 2 no edge to 1's
+	 * side, and 4 is not reached through a link 3 does not list. Once 4's
+	 * own LSA arrives (adjacent to nobody here) it is routed by it:
+	 * unreachable, the summary ignored. */
+	struct pc_lsa_link l4[] = {{3, 1}};
+	struct pc_lsa lsa4 = {.origin = 4, .seq = 1, .n_links = 1, .links = l4};
+	assert_int_equal(pc_lsdb_install(db, &lsa4, 0, &v), 0);
+	assert_int_equal(pc_lsdb_spf(db), 0);
+	assert_int_equal(pc_lsdb_route(db, 4, &r), PC_ENOENT);
+	assert_int_equal(pc_lsdb_route(db, 5, &r), 0);
+	/* 3 gone: what it summarised goes with it. */
+	struct pc_lsa_link l2b[] = {{1, 1}};
+	lsa2 = (struct pc_lsa){.origin = 2, .seq = 2, .n_links = 1, .links = l2b};
+	assert_int_equal(pc_lsdb_install(db, &lsa2, 0, &v), 0);
+	assert_int_equal(pc_lsdb_spf(db), 0);
+	assert_int_equal(pc_lsdb_route(db, 5, &r), PC_ENOENT);
+	assert_int_equal(pc_lsdb_route(db, 6, &r), PC_ENOENT);
+	/* A summary cost out of range is malformed, as a link's. */
+	struct pc_lsa_link bad[] = {{2, PC_LSA_SUMMARY}};
+	struct pc_lsa lsa9 = {.origin = 9, .seq = 1, .n_links = 1, .links = bad};
+	assert_int_equal(pc_lsdb_install(db, &lsa9, 0, &v), PC_ESYNTAX);
+	pc_lsdb_free(db);
+}
+
+/* Summarised routers count toward max_routers. */
+static void test_summaries_bounded(void **state)
+{
+	(void)state;
+	pc_lsdb *db = db_new(1, 4, 0);
+	struct pc_lsa_link l1[] = {{2, 1}};
+	struct pc_lsa_link l2[] = {
+	    {1, 1}, {10, 1 | PC_LSA_SUMMARY}, {11, 2 | PC_LSA_SUMMARY}, {12, 3 | PC_LSA_SUMMARY}};
+	assert_int_equal(pc_lsdb_originate(db, l1, 1, 0, NULL), 0);
+	enum pc_lsdb_verdict v;
+	struct pc_lsa lsa2 = {.origin = 2, .seq = 1, .n_links = 4, .links = l2};
+	assert_int_equal(pc_lsdb_install(db, &lsa2, 0, &v), 0);
+	assert_int_equal(pc_lsdb_spf(db), 0);
+	assert_int_equal(pc_lsdb_route_count(db), 4);
+	assert_int_equal(pc_lsdb_stats(db)->summaries_dropped, 1);
+	struct pc_overlay_route r;
+	assert_int_equal(pc_lsdb_route(db, 10, &r), 0);
+	assert_int_equal(pc_lsdb_route(db, 11, &r), 0);
+	assert_int_equal(pc_lsdb_route(db, 12, &r), PC_ENOENT);
+	pc_lsdb_free(db);
+}
+
 static void test_spf_known_answers(void **state)
 {
 	(void)state;
@@ -476,6 +564,8 @@ int main(void)
 	    cmocka_unit_test(test_own_lsa),
 	    cmocka_unit_test(test_bounds_and_malformed),
 	    cmocka_unit_test(test_two_way_check),
+	    cmocka_unit_test(test_summaries),
+	    cmocka_unit_test(test_summaries_bounded),
 	    cmocka_unit_test(test_spf_known_answers),
 	    cmocka_unit_test(test_ties_lowest_id),
 	    cmocka_unit_test(test_figure20_parents_children),

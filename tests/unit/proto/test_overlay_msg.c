@@ -150,6 +150,7 @@ static void test_doc_examples(void **state)
 	struct pc_ovl_msg d = {.type = PC_OVL_DATA};
 	d.u.data.channel = S("acme/load");
 	d.u.data.source = 1;
+	d.u.data.epoch = 1764000000000; /* 2025-11-24T16:00:00Z */
 	d.u.data.block_seq = 1;
 	d.u.data.payload = (const uint8_t *)"hello";
 	d.u.data.payload_len = 5;
@@ -161,6 +162,7 @@ static void test_doc_examples(void **state)
 	assert_int_equal(r.type, PC_OVL_DATA);
 	assert_int_equal(r.seq, 1);
 	assert_str(r.u.data.channel, "acme/load");
+	assert_int_equal(r.u.data.epoch, 1764000000000);
 	assert_int_equal(r.u.data.payload_len, 5);
 	assert_memory_equal(r.u.data.payload, "hello", 5);
 }
@@ -251,12 +253,13 @@ static void test_round_trip_frames(void **state)
 	}
 
 	m = (struct pc_ovl_msg){.type = PC_OVL_JOIN, .flags = PC_OVL_F_RESUME};
-	m.u.join = (struct pc_ovl_join){S("abc/Channel12"), 3, 123456};
+	m.u.join = (struct pc_ovl_join){S("abc/Channel12"), 3, 123456, 1764000000123};
 	round_trip(&m, f, sizeof(f), &r);
 	assert_int_equal(r.flags, PC_OVL_F_RESUME);
 	assert_str(r.u.join.channel, "abc/Channel12");
 	assert_int_equal(r.u.join.source, 3);
 	assert_int_equal(r.u.join.last_seq, 123456);
+	assert_int_equal(r.u.join.epoch, 1764000000123);
 
 	m.type = PC_OVL_PRUNE;
 	m.flags = 0;
@@ -269,11 +272,12 @@ static void test_round_trip_frames(void **state)
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(i * 7);
 	m = (struct pc_ovl_msg){.type = PC_OVL_DATA, .flags = PC_OVL_F_END};
-	m.u.data =
-	    (struct pc_ovl_data){S("acme/policy"), 9, (uint64_t)1 << 40, payload, sizeof(payload)};
+	m.u.data = (struct pc_ovl_data){S("acme/policy"), 9, (uint64_t)1 << 40, payload,
+	                                sizeof(payload),  42};
 	round_trip(&m, f, sizeof(f), &r);
 	assert_int_equal(r.flags, PC_OVL_F_END);
 	assert_int_equal(r.u.data.block_seq, (uint64_t)1 << 40);
+	assert_int_equal(r.u.data.epoch, 42);
 	assert_int_equal(r.u.data.payload_len, sizeof(payload));
 	assert_memory_equal(r.u.data.payload, payload, sizeof(payload));
 	m.u.data.payload_len = 0;
@@ -312,7 +316,7 @@ static void test_encode_refuses(void **state)
 	assert_int_equal(pc_ovl_encode(&m, f, sizeof(f)), PC_ERANGE);
 
 	m = (struct pc_ovl_msg){.type = PC_OVL_DATA, .sender = 1};
-	m.u.data = (struct pc_ovl_data){S("acme"), 1, 1, NULL, 0}; /* no '/' */
+	m.u.data = (struct pc_ovl_data){S("acme"), 1, 1, NULL, 0, 1}; /* no '/' */
 	assert_int_equal(pc_ovl_encode(&m, f, sizeof(f)), PC_EINVAL);
 	m.u.data.channel = S("acme/x");
 	m.u.data.block_seq = 0;
@@ -323,7 +327,7 @@ static void test_encode_refuses(void **state)
 	m.u.data.payload_len = PC_OVL_BODY_MAX; /* the payload fits, the body does not */
 	static uint8_t huge[PC_OVL_FRAME_MAX + 64];
 	assert_int_equal(pc_ovl_encode(&m, huge, sizeof(huge)), PC_ERANGE);
-	m.u.data.payload_len = PC_OVL_BODY_MAX - 4 - 8 - 1 - 6 - 4;
+	m.u.data.payload_len = PC_OVL_BODY_MAX - 4 - 8 - 8 - 1 - 6 - 4;
 	assert_int_equal(pc_ovl_encode(&m, huge, sizeof(huge)), PC_OVL_FRAME_MAX);
 }
 
@@ -332,7 +336,7 @@ static void test_encode_refuses(void **state)
 static int encode_join(uint8_t *f, size_t size)
 {
 	struct pc_ovl_msg m = {.type = PC_OVL_JOIN, .sender = 3, .seq = 4};
-	m.u.join = (struct pc_ovl_join){S("abc/live"), 2, 0};
+	m.u.join = (struct pc_ovl_join){S("abc/live"), 2, 0, 0};
 	return pc_ovl_encode(&m, f, size);
 }
 
@@ -448,7 +452,7 @@ static void test_decode_rejections(void **state)
 /* A JOIN for channel, written by hand (the encoder refuses bad names). */
 static size_t join_with_channel(uint8_t *f, const char *channel, size_t channel_len)
 {
-	size_t body = 4 + 8 + 1 + channel_len;
+	size_t body = 4 + 8 + 8 + 1 + channel_len;
 	memset(f, 0, PC_OVL_HEADER_LEN);
 	f[0] = PC_OVL_MAGIC0;
 	f[1] = PC_OVL_MAGIC1;
@@ -457,10 +461,10 @@ static size_t join_with_channel(uint8_t *f, const char *channel, size_t channel_
 	set_length(f, body);
 	f[PC_OVL_OFF_SENDER + 3] = 1;
 	uint8_t *b = f + PC_OVL_HEADER_LEN;
-	memset(b, 0, 12);
+	memset(b, 0, 20);
 	b[3] = 2; /* source */
-	b[12] = (uint8_t)channel_len;
-	memcpy(b + 13, channel, channel_len);
+	b[20] = (uint8_t)channel_len;
+	memcpy(b + 21, channel, channel_len);
 	memset(b + body, 0, PC_OVL_MAC_LEN);
 	return PC_OVL_HEADER_LEN + body + PC_OVL_MAC_LEN;
 }
@@ -495,7 +499,7 @@ static void test_channel_names(void **state)
 	assert_int_equal(pc_ovl_decode(f, join_with_channel(f, longest, PC_OVL_CHANNEL_MAX), &m),
 	                 PC_OK);
 	struct pc_ovl_msg j = {.type = PC_OVL_JOIN, .sender = 1};
-	j.u.join = (struct pc_ovl_join){{longest, PC_OVL_CHANNEL_MAX + 1}, 1, 0};
+	j.u.join = (struct pc_ovl_join){{longest, PC_OVL_CHANNEL_MAX + 1}, 1, 0, 0};
 	assert_int_equal(pc_ovl_encode(&j, f, sizeof(f)), PC_EINVAL);
 	longest[PC_OVL_NAME_MAX] = 'x';
 	longest[PC_OVL_NAME_MAX + 1] = '/';
@@ -562,9 +566,9 @@ static void test_counts_and_fields(void **state)
 
 	/* DATA: a payload length past the body */
 	m = (struct pc_ovl_msg){.type = PC_OVL_DATA, .sender = 1};
-	m.u.data = (struct pc_ovl_data){S("a/b"), 1, 1, (const uint8_t *)"xyz", 3};
+	m.u.data = (struct pc_ovl_data){S("a/b"), 1, 1, (const uint8_t *)"xyz", 3, 1};
 	n = pc_ovl_encode(&m, f, sizeof(f));
-	size_t len_at = PC_OVL_HEADER_LEN + 4 + 8 + 1 + 3;
+	size_t len_at = PC_OVL_HEADER_LEN + 4 + 8 + 8 + 1 + 3;
 	f[len_at + 3] = 4;
 	expect_fault(f, (size_t)n, PC_ESYNTAX, PC_OVL_FAULT_SHORT);
 	f[len_at] = 0xff;
@@ -649,7 +653,7 @@ static void test_link_session(void **state)
 
 	uint8_t f1[256], f2[256], bad[256];
 	struct pc_ovl_msg m = {.type = PC_OVL_JOIN}, r;
-	m.u.join = (struct pc_ovl_join){S("abc/live"), 1, 0};
+	m.u.join = (struct pc_ovl_join){S("abc/live"), 1, 0, 0};
 	int n1 = pc_ovl_link_write(&b, &m, f1, sizeof(f1));
 	int n2 = pc_ovl_link_write(&b, &m, f2, sizeof(f2));
 	assert_int_equal(m.seq, 2);
@@ -792,6 +796,9 @@ static void test_link_states(void **state)
 
 /* ---- control records ---- */
 
+static void expect_record_fault(const uint8_t *p, size_t len, int code, uint8_t fault,
+                                size_t want_used);
+
 static int record_round_trip(const struct pc_ovl_record *rec, uint8_t *buf, size_t size,
                              struct pc_ovl_record *out)
 {
@@ -904,6 +911,27 @@ static void test_records(void **state)
 	rec.u.report.agreement = S(""); /* OUTSIDE without an agreement */
 	record_round_trip(&rec, buf, sizeof(buf), &r);
 	assert_int_equal(r.u.report.agreement.len, 0);
+
+	rec = (struct pc_ovl_record){.type = PC_OVL_REC_DRAIN};
+	rec.u.drain = (struct pc_ovl_drain){(uint64_t)1764000000000 << 12 | 0xabc, 1, S("acme-s1")};
+	assert_int_equal(record_round_trip(&rec, buf, sizeof(buf), &r), 4 + 8 + 1 + 1 + 7);
+	assert_int_equal(r.u.drain.version, (uint64_t)1764000000000 << 12 | 0xabc);
+	assert_int_equal(r.u.drain.drained, 1);
+	assert_str(r.u.drain.server, "acme-s1");
+	assert_string_equal(pc_ovl_record_name(PC_OVL_REC_DRAIN), "drain");
+	/* version 0, a state past undrained/drained, a bad name: refused */
+	rec.u.drain.version = 0;
+	assert_int_equal(pc_ovl_record_encode(&rec, buf, sizeof(buf)), PC_EINVAL);
+	rec.u.drain.version = 1;
+	rec.u.drain.drained = 2;
+	assert_int_equal(pc_ovl_record_encode(&rec, buf, sizeof(buf)), PC_EINVAL);
+	rec.u.drain.drained = 0;
+	rec.u.drain.server = S("acme s1");
+	assert_int_equal(pc_ovl_record_encode(&rec, buf, sizeof(buf)), PC_EINVAL);
+	rec.u.drain.server = S("acme-s1");
+	int n = pc_ovl_record_encode(&rec, buf, sizeof(buf));
+	buf[4 + 8] = 2; /* drained */
+	expect_record_fault(buf, (size_t)n, PC_ERANGE, PC_OVL_FAULT_FIELD, (size_t)n);
 }
 
 static void expect_record_fault(const uint8_t *p, size_t len, int code, uint8_t fault,

@@ -15,8 +15,10 @@
 #include <sodium.h>
 
 #include "fixture.h"
+#include "lib/base/err.h"
 #include "lib/model/config.h"
 #include "lib/proto/http_redirect.h"
+#include "lib/proto/redirect_hosts.h"
 #include "lib/proto/proxy.h"
 #include "lib/proto/rtsp_redirect.h"
 
@@ -445,6 +447,87 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The host table answers what the name walk answers: for every plain host
+ * of the model, in any case, and for URLs whose host it does not hold
+ * (the walk then runs: same outcome, same URL). */
+static void check_same_url(const pc_redirect_hosts *hosts, const char *url)
+{
+	struct pc_answer_ctx ctx = {.model = model, .live = live, .node = model->self_node};
+	pc_url walked, looked_up;
+	memset(&walked, 0, sizeof(walked));
+	memset(&looked_up, 0, sizeof(looked_up));
+	enum pc_redirect_outcome a = pc_redirect_check(&ctx, url, strlen(url), &walked);
+	enum pc_redirect_outcome b =
+	    pc_redirect_check_hosts(&ctx, hosts, url, strlen(url), &looked_up);
+	assert_int_equal(a, b);
+	if (a != PC_REDIRECT_OK)
+		return;
+	assert_int_equal(walked.name.cdn, looked_up.name.cdn);
+	assert_int_equal(walked.name.provider, looked_up.name.provider);
+	assert_int_equal(walked.name.service, looked_up.name.service);
+	assert_int_equal(walked.name.signature, looked_up.name.signature);
+	assert_int_equal(walked.name.encrypted, looked_up.name.encrypted);
+	assert_string_equal(walked.name.object, looked_up.name.object);
+	assert_int_equal(walked.form, looked_up.form);
+}
+
+static void test_host_table_is_the_walk(void **state)
+{
+	(void)state;
+	pc_redirect_hosts *hosts = NULL;
+	assert_int_equal(pc_redirect_hosts_new(model, &hosts), PC_OK);
+	unsigned hits = 0;
+	for (uint32_t c = 0; c < model->n_cdns; c++) {
+		for (uint32_t p = 0; p < model->n_providers; p++) {
+			for (uint32_t s = 0; s <= model->n_services; s++) {
+				char host[300];
+				if (s < model->n_services)
+					snprintf(host, sizeof(host), "%s.%s.%s",
+					         model->services[s].name, model->providers[p].name,
+					         model->cdns[c].domain);
+				else
+					snprintf(host, sizeof(host), "%s.%s",
+					         model->providers[p].name, model->cdns[c].domain);
+				for (char *k = host; *k != '\0'; k += 2) /* mixed case */
+					if (*k >= 'a' && *k <= 'z')
+						*k = (char)(*k - 'a' + 'A');
+				pc_name walked, found;
+				int rc = pc__name_parse(model, host, strlen(host), false, &walked);
+				if (!pc_redirect_hosts_find(hosts, host, strlen(host), &found)) {
+					/* only what the walk refuses or gives objects for */
+					assert_true(rc != PC_OK || walked.object_len > 0);
+					continue;
+				}
+				hits++;
+				assert_int_equal(rc, PC_OK);
+				assert_int_equal(found.cdn, walked.cdn);
+				assert_int_equal(found.provider, walked.provider);
+				assert_int_equal(found.service, walked.service);
+				assert_int_equal(found.signature, walked.signature);
+				assert_int_equal(found.object_len, 0);
+			}
+		}
+	}
+	assert_true(hits >= model->n_cdns * model->n_providers);
+	static const char *const urls[] = {
+	    "http://abc.cdn.acme.net/www.abc.com/x",
+	    "HTTP://ABC.CDN.ACME.NET:8080/WWW.ABC.COM/x",
+	    "http://web.abc.cdn.acme.net/www.abc.com/x",
+	    "http://abc.web.cdn.acme.net/www.abc.com/x",
+	    "http://abc.cdn.acme.net./www.abc.com/x",
+	    "http://x.abc.cdn.acme.net/www.abc.com/x",
+	    "http://s-abcdef.abc.cdn.acme.net/www.abc.com/x",
+	    "http://abc.cdn.beta.net/www.abc.com/x",
+	    "http://abc.cdn.nowhere.net/www.abc.com/x",
+	    "http://abc.cdn.acme.net/www.evil.com/x",
+	    "rtsp://abc.cdn.acme.net/www.abc.com/live",
+	};
+	for (size_t i = 0; i < sizeof(urls) / sizeof(urls[0]); i++)
+		check_same_url(hosts, urls[i]);
+	assert_false(pc_redirect_hosts_find(NULL, "abc.cdn.acme.net", 16, &(pc_name){0}));
+	pc_redirect_hosts_free(hosts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -460,6 +543,7 @@ int main(void)
 	    cmocka_unit_test(test_rtsp_bad_requests),
 	    cmocka_unit_test(test_proxy_v2),
 	    cmocka_unit_test(test_location_ipv6_and_default_port),
+	    cmocka_unit_test(test_host_table_is_the_walk),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
