@@ -427,11 +427,13 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
  * a service it does not offer, a client outside the footprint it offers,
  * or its servers' summed load at the capacity it offers (docs/policy.md,
  * "Offers"). */
+static bool is_primary(const struct decide *d, uint32_t cdn);
+
 static bool offer_refuses(struct decide *d, uint32_t cdn)
 {
 	struct pc_live_offer offer;
-	if (!pc_live_offer(d->live, cdn, d->req->now_ms, &offer) ||
-	    pc_provider_is_primary(d->model, d->req->provider, cdn))
+	/* A primary CDN first: the common case reads no live offer. */
+	if (is_primary(d, cdn) || !pc_live_offer(d->live, cdn, d->req->now_ms, &offer))
 		return false;
 	enum pc_offer_refusal why;
 	uint64_t load = 0;
