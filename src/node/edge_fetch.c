@@ -28,6 +28,7 @@
 #include "node/edge_internal.h"
 #include "node/log.h"
 #include "node/net.h"
+#include "node/overlay.h"
 
 enum {
 	MAX_UPSTREAMS = 9, /* parents, then the origin */
@@ -242,6 +243,35 @@ static bool build_request(struct edge_fetch *f, bool to_parent)
 	if (ok && f->body != NULL)
 		ok = pc_buf_append(r, f->body, f->body_len);
 	return ok;
+}
+
+/* ---- the cache-miss tree (docs/edge.md, "The cache-miss tree") ---- */
+
+/* The first upstream of a provider's miss: this router's next hop toward
+ * the first of the provider's injection points that the overlay routes
+ * (the route view, published by worker 0 after every SPF), at the edge
+ * edge.tree names for it. False when the node runs no overlay, the
+ * provider has no injection point, this router is the first one routed
+ * (the root: its parents, then the origin), or the hop has no edge. */
+static bool tree_hop(struct edge_worker *ew, const struct pc_edge_params *params, uint32_t provider,
+                     struct pc_hostport *out)
+{
+	for (uint32_t i = 0; i < params->n_injections; i++) {
+		const struct pc_edge_injection *inj = &params->injections[i];
+		if (inj->provider != provider)
+			continue;
+		struct pcd_overlay_hop hop;
+		int err = pcd_overlay_route_to(ew->room->node, inj->router, &hop);
+		if (err == -EEXIST)
+			return false; /* the root */
+		if (err != 0)
+			continue; /* not routed (dead, unknown, or no overlay): the next one */
+		if (!hop.has_edge)
+			return false;
+		*out = hop.edge;
+		return true;
+	}
+	return false;
 }
 
 /* ---- outcomes ---- */
@@ -905,6 +935,12 @@ struct edge_fetch *edge_fetch_start(struct edge_worker *ew, const struct edge_fe
 	}
 	for (unsigned i = 0; i < req->n_upstreams && f->n_upstreams < MAX_UPSTREAMS; i++)
 		f->upstreams[f->n_upstreams++] = req->upstreams[i];
+	struct pc_hostport tree_parent;
+	if (req->upstreams == NULL &&
+	    tree_hop(ew, params, (uint32_t)(f->counters - ew->providers), &tree_parent)) {
+		f->upstreams[f->n_upstreams] = tree_parent;
+		f->to_parent[f->n_upstreams++] = true;
+	}
 	for (uint32_t i = 0;
 	     req->upstreams == NULL && i < params->n_parents && f->n_upstreams < MAX_UPSTREAMS - 1;
 	     i++) {

@@ -25,6 +25,9 @@ enum {
 	EDGE_MAX_PROVIDERS = 64,
 	EDGE_METHOD_MAX = 31, /* the longest method name forwarded */
 	EDGE_META_VERSION = 3,
+	/* Via entries a request may carry (docs/edge.md, "The cache-miss
+	 * tree"): 508 beyond. */
+	EDGE_VIA_MAX = 16,
 };
 
 /* How a request was answered, for metrics and the access log. */
