@@ -452,6 +452,9 @@ void edge_channel_tick(struct edge_worker *ew)
 			continue;
 		int err = pcd_overlay_subscribe(ew->room->node, name, inj->router, on_block, sub);
 		sub->subscribed = err == 0 || err == -EEXIST;
+		if (sub->subscribed)
+			pcd_log(PCD_LOG_INFO, "edge-prefill-channel-subscribed",
+			        "channel=%s source=%u", name, inj->router);
 	}
 }
 
