@@ -196,3 +196,26 @@ def test_cache_miss_tree_and_prefill_channel(tree, origin, ctl):
                timeout=DEADLINE, what="beta-n3 re-routed")
     alive = {n: d for n, d in routers.items() if n != "beta-n2"}
     miss_climbs(alive, edges, origin, f"/tree2.bin?size=20000&{FRESH}", AFTER)
+
+
+def test_tree_keys_are_checked(ctl, tmp_path):
+    """edge.injection names a provider and a node, edge.tree a node and an
+    address; each mistake is reported with the others."""
+    import yaml
+    from conftest import default_config
+    cfg = default_config()
+    cfg["edge"] = {"enabled": True, "listen": ["127.1.200.1"],
+                   "injection": ["nobody=acme-n1", "abc", "abc=acme-n1"],
+                   "tree": ["acme-n2=127.0.0.1", "acme-n3=127.0.0.1:8080"]}
+    path = tmp_path / "tree.yaml"
+    path.write_text(yaml.safe_dump(cfg))
+    err = ctl("check", path, check=1).stderr
+    assert "not PROVIDER=NODE" in err and "not NODE=ADDRESS:PORT" in err, err
+    cfg["edge"]["injection"] = ["nobody=acme-n1", "abc=acme-n1"]
+    cfg["edge"]["tree"] = ["acme-n3=127.0.0.1:8080"]
+    path.write_text(yaml.safe_dump(cfg))
+    err = ctl("check", path, check=1).stderr
+    assert "edge.injection: nobody is not a provider" in err, err
+    cfg["edge"]["injection"] = ["abc=acme-n1"]
+    path.write_text(yaml.safe_dump(cfg))
+    ctl("check", path, check=0)
