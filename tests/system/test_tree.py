@@ -99,6 +99,23 @@ def channel(d, event):
     return d.metrics().get(f'peercdn_edge_prefill_channel_total{{event="{event}"}}', 0.0)
 
 
+def content_blocks(d):
+    """Content blocks d sent, per neighbour (the pre-fill channel is the only
+    content channel here)."""
+    out = {}
+    pattern = r'peercdn_overlay_blocks_sent_total\{neighbour="([\w-]+)",kind="content"\}'
+    for k, v in d.metrics().items():
+        m = re.match(pattern, k)
+        if m:
+            out[m.group(1)] = v
+    return out
+
+
+def root_bytes(d):
+    return sum(v for k, v in d.metrics().items()
+               if k.startswith("peercdn_overlay_bytes_total{") and 'direction="sent"' in k)
+
+
 def via_nodes(resp):
     return re.findall(r"\(peercdn ([\w-]+)\)", resp.get("Via") or "")
 
@@ -149,6 +166,8 @@ def test_cache_miss_tree_and_prefill_channel(tree, origin, ctl):
 
     def everyone_stored():
         return all(channel(routers[n], "objects_stored") >= 1 for n in others)
+    blocks_before = {n: content_blocks(d) for n, d in routers.items()}
+    bytes_before = root_bytes(routers[ROOT])
     # A join travels up hop by hop; a pre-fill sent before a subscriber's
     # join reached the tree misses it, so a bounded second send may be needed.
     for attempt in range(3):
@@ -169,6 +188,15 @@ def test_cache_miss_tree_and_prefill_channel(tree, origin, ctl):
     for n in others:
         assert channel(routers[n], "objects_dropped") == 0, n
         assert channel(routers[n], "blocks_bad") == 0, n
+    # Each block crossed each link of the tree once: the injection point
+    # sent the object once per tree link of its own (2), not once per edge (7).
+    sent = {n: {k: v - blocks_before[n].get(k, 0) for k, v in content_blocks(d).items()}
+            for n, d in routers.items()}
+    assert all(v <= 3 * (attempt + 1) for links in sent.values() for v in links.values()), sent
+    assert sum(sent[ROOT].values()) == 3 * 2 * (attempt + 1), sent[ROOT]
+    assert sum(sum(links.values()) for links in sent.values()) == 3 * 7 * (attempt + 1), sent
+    print(f"prefill: the injection point sent {root_bytes(routers[ROOT]) - bytes_before:.0f} "
+          f"bytes for a {size}-byte object to 7 edges")
     for n in ROUTERS:
         r = get(edges, n, path)
         assert r.status == 200 and r.cache.startswith("HIT"), (n, r.cache)
