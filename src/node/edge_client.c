@@ -39,8 +39,8 @@ const char *const edge_result_names[EDGE__RESULTS] = {
 };
 /* The upstream failures are one metric with a reason label. */
 const char *const edge_counter_names[EC__COUNT] = {
-    "connect",    "reset",       "timeout",         "bad_response",
-    "short_body", "no_upstream", "aborted_clients", "refused_requests",
+    "connect", "reset",       "timeout",         "bad_response",     "short_body",
+    "loop",    "no_upstream", "aborted_clients", "refused_requests",
 };
 static const char *const x_cache[EDGE__RESULTS] = {
     "HIT", "MISS", "REVALIDATED", "STALE", "PASS", "ERROR",

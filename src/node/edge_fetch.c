@@ -605,6 +605,21 @@ static bool on_head(struct edge_fetch *f, const struct pc_http_head *resp)
 	pc_http_chunked_init(&f->chunked);
 	f->keep_alive = resp->version_minor >= 1 && f->framing != PC_HTTP_BODY_CLOSE &&
 	                !pc_http_field_has_token(resp, "connection", "close");
+	/* A parent met a loop (508: an edge of the tree twice on the path,
+	 * while routes changed): the next upstream, as when a parent is down,
+	 * before any byte of the answer is used. */
+	if (resp->status == 508 && f->next_upstream > 0 && f->to_parent[f->next_upstream - 1] &&
+	    f->next_upstream < f->n_upstreams) {
+		free(req);
+		struct edge_upconn *up = f->up;
+		f->up = NULL;
+		up->fetch = NULL;
+		pcd_conn_abort(up->conn);
+		PCD_BUMP(ew->misc[EC_UPSTREAM_LOOP]);
+		if (!try_next(f))
+			fetch_fail(f, EC_UPSTREAM_CONNECT, 502);
+		return false;
+	}
 	invalidate(f, req, resp);
 	int64_t response_time = now_s();
 

@@ -87,6 +87,7 @@ enum edge_counter {
 	EC_UPSTREAM_TIMEOUT,
 	EC_UPSTREAM_BAD,   /* a malformed head, bad framing, a broken chunk */
 	EC_UPSTREAM_SHORT, /* a body that ended before its length */
+	EC_UPSTREAM_LOOP,  /* a parent answered 508: the next upstream was tried */
 	EC_NO_UPSTREAM,    /* no parent and no origin address for a host */
 	EC_ABORTED_CLIENTS,
 	EC_REFUSED, /* not a URL of a configured provider */
