@@ -266,7 +266,8 @@ static bool send_object(struct edge_worker *ew, uint32_t provider, const char *k
 			memcpy(at + head_len, meta, meta_len);
 			at += head_len + meta_len;
 		}
-		for (size_t done = 0; done < chunk;) {
+		size_t done = 0;
+		while (done < chunk) {
 			struct iovec iov[16];
 			int n = pcd_object_body(object, offset + done, iov, 16);
 			if (n <= 0)
@@ -279,6 +280,7 @@ static bool send_object(struct edge_worker *ew, uint32_t provider, const char *k
 			}
 		}
 		ok =
+		    done == chunk && /* a complete object: every byte is there */
 		    pcd_overlay_publish(ew->room->node, name, p, BLOCK_HEADER + fixed + chunk) == 0;
 		if (ok)
 			bump(ch, EDGE_CH_BLOCKS_SENT);
