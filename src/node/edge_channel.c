@@ -28,31 +28,15 @@
 #include <sys/uio.h>
 
 #include "lib/proto/overlay_msg.h"
+#include "lib/proto/prefill_block.h"
 #include "node/edge_internal.h"
 #include "node/log.h"
 #include "node/overlay.h"
 
 enum {
 	BLOCK_MAX = PC_OVL_BODY_MAX - 512, /* what pcd_overlay_publish takes */
-	BLOCK_HEADER = 32,                 /* magic to offset (below) */
 	MAX_SUBS = 64,                     /* (provider, injection point) pairs */
 	QUEUE_MAX = 4096,                  /* objects waiting for worker 0 */
-	F_FIRST = 1,
-	F_LAST = 2,
-};
-
-/* A block: "PF", version 1, flags; key, head and meta lengths (u32, the
- * head and meta 0 but in the first block), the body's total length and
- * this chunk's offset (u64), all big-endian; then the key, the head, the
- * meta and the chunk. */
-struct block {
-	uint8_t flags;
-	uint32_t key_len, head_len, meta_len;
-	uint64_t total, offset;
-	const char *key, *head;
-	const void *meta;
-	const char *chunk;
-	size_t chunk_len;
 };
 
 /* One subscription: a provider's channel from one injection point, and
@@ -92,47 +76,6 @@ const char *const edge_channel_counter_names[EDGE_CH__COUNT] = {
 static void bump(struct edge_channels *ch, enum edge_channel_counter c)
 {
 	atomic_fetch_add_explicit(&ch->m[c], 1, memory_order_relaxed);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 3; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static void put64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-static uint64_t get(const uint8_t *p, int n)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static bool block_parse(const uint8_t *p, size_t len, struct block *b)
-{
-	if (len < BLOCK_HEADER || p[0] != 'P' || p[1] != 'F' || p[2] != 1)
-		return false;
-	b->flags = p[3];
-	b->key_len = (uint32_t)get(p + 4, 4);
-	b->head_len = (uint32_t)get(p + 8, 4);
-	b->meta_len = (uint32_t)get(p + 12, 4);
-	b->total = get(p + 16, 8);
-	b->offset = get(p + 24, 8);
-	size_t fixed = (size_t)b->key_len + b->head_len + b->meta_len;
-	if (b->key_len == 0 || b->key_len > EDGE_KEY_MAX || fixed > len - BLOCK_HEADER)
-		return false;
-	b->key = (const char *)p + BLOCK_HEADER;
-	b->head = b->key + b->key_len;
-	b->meta = b->head + b->head_len;
-	b->chunk = (const char *)b->meta + b->meta_len;
-	b->chunk_len = len - BLOCK_HEADER - fixed;
-	return b->offset <= b->total && b->chunk_len <= b->total - b->offset;
 }
 
 /* The channel of provider: "<provider>/prefill". */
@@ -240,51 +183,48 @@ static bool send_object(struct edge_worker *ew, uint32_t provider, const char *k
 	          meta != NULL && meta_len >= sizeof(*meta) && meta->version == EDGE_META_VERSION &&
 	          !meta->error && !meta->vary_stub && meta->vary_len == 0 && meta->shared &&
 	          total <= EDGE_CHANNEL_OBJECT_MAX &&
-	          BLOCK_HEADER + key_len + head_len + meta_len < BLOCK_MAX - 1024 &&
+	          PC_PREFILL_HEADER + key_len + head_len + meta_len < BLOCK_MAX - 1024 &&
 	          (ch->payload != NULL || (ch->payload = malloc(BLOCK_MAX)) != NULL);
 	uint64_t offset = 0;
 	bool first = true;
 	while (ok && (first || offset < total)) {
-		uint8_t *p = ch->payload;
-		size_t fixed = key_len + (first ? head_len + meta_len : 0);
-		size_t room = BLOCK_MAX - BLOCK_HEADER - fixed;
-		size_t chunk = total - offset < room ? (size_t)(total - offset) : room;
-		p[0] = 'P';
-		p[1] = 'F';
-		p[2] = 1;
-		p[3] = (uint8_t)((first ? F_FIRST : 0) | (offset + chunk == total ? F_LAST : 0));
-		put32(p + 4, (uint32_t)key_len);
-		put32(p + 8, first ? (uint32_t)head_len : 0);
-		put32(p + 12, first ? (uint32_t)meta_len : 0);
-		put64(p + 16, total);
-		put64(p + 24, offset);
-		uint8_t *at = p + BLOCK_HEADER;
-		memcpy(at, key, key_len);
-		at += key_len;
-		if (first) {
-			memcpy(at, head_bytes, head_len);
-			memcpy(at + head_len, meta, meta_len);
-			at += head_len + meta_len;
-		}
+		size_t fixed = PC_PREFILL_HEADER + key_len + (first ? head_len + meta_len : 0);
+		size_t room = BLOCK_MAX - fixed;
+		struct pc_prefill_block b = {
+		    .key = key,
+		    .key_len = (uint32_t)key_len,
+		    .head = first ? head_bytes : NULL,
+		    .head_len = first ? (uint32_t)head_len : 0,
+		    .meta = first ? meta : NULL,
+		    .meta_len = first ? (uint32_t)meta_len : 0,
+		    .total = total,
+		    .offset = offset,
+		    .chunk_len = total - offset < room ? (size_t)(total - offset) : room,
+		};
+		b.flags = (uint8_t)((first ? PC_PREFILL_FIRST : 0) |
+		                    (offset + b.chunk_len == total ? PC_PREFILL_LAST : 0));
+		int n = pc_prefill_block_write(&b, ch->payload, BLOCK_MAX);
+		uint8_t *at = ch->payload + (n > 0 ? n : 0);
 		size_t done = 0;
-		while (done < chunk) {
+		while (n > 0 && done < b.chunk_len) { /* the chunk, from the object's blocks */
 			struct iovec iov[16];
-			int n = pcd_object_body(object, offset + done, iov, 16);
-			if (n <= 0)
+			int k = pcd_object_body(object, offset + done, iov, 16);
+			if (k <= 0)
 				break;
-			for (int i = 0; i < n && done < chunk; i++) {
-				size_t take =
-				    iov[i].iov_len < chunk - done ? iov[i].iov_len : chunk - done;
+			for (int i = 0; i < k && done < b.chunk_len; i++) {
+				size_t take = iov[i].iov_len < b.chunk_len - done
+				                  ? iov[i].iov_len
+				                  : b.chunk_len - done;
 				memcpy(at + done, iov[i].iov_base, take);
 				done += take;
 			}
 		}
-		ok =
-		    done == chunk && /* a complete object: every byte is there */
-		    pcd_overlay_publish(ew->room->node, name, p, BLOCK_HEADER + fixed + chunk) == 0;
+		ok = n > 0 && done == b.chunk_len && /* a complete object: every byte is there */
+		     pcd_overlay_publish(ew->room->node, name, ch->payload,
+		                         (size_t)n + b.chunk_len) == 0;
 		if (ok)
 			bump(ch, EDGE_CH_BLOCKS_SENT);
-		offset += chunk;
+		offset += b.chunk_len;
 		first = false;
 	}
 	pcd_head_unref(head);
@@ -351,18 +291,18 @@ static void on_block(void *arg, const char *channel, uint32_t source, uint64_t s
 	struct edge_channels *ch = sub->ch;
 	struct edge_worker *ew = ch->shared->workers[0];
 	bump(ch, EDGE_CH_BLOCKS_RECEIVED);
-	struct block b;
-	if (ew == NULL || !block_parse(payload, len, &b)) {
+	struct pc_prefill_block b;
+	if (ew == NULL || pc_prefill_block_parse(payload, len, EDGE_KEY_MAX, &b) != 0) {
 		bump(ch, EDGE_CH_BLOCKS_BAD);
 		return;
 	}
-	if (b.flags & F_FIRST) {
+	if (b.flags & PC_PREFILL_FIRST) {
 		if (sub->object != NULL)
 			bump(ch, EDGE_CH_OBJECTS_DROPPED); /* its last block never came */
 		sub_drop(sub);
 		const struct edge_meta *meta = b.meta;
 		struct edge_meta aligned;
-		if (b.offset != 0 || b.meta_len < sizeof(aligned) || b.head_len == 0) {
+		if (b.meta_len < sizeof(aligned) || b.head_len == 0) {
 			bump(ch, EDGE_CH_BLOCKS_BAD);
 			return;
 		}
@@ -403,7 +343,7 @@ static void on_block(void *arg, const char *channel, uint32_t source, uint64_t s
 		return;
 	}
 	sub->next += b.chunk_len;
-	if (!(b.flags & F_LAST))
+	if (!(b.flags & PC_PREFILL_LAST))
 		return;
 	if (sub->next != sub->total) {
 		bump(ch, EDGE_CH_OBJECTS_DROPPED);
