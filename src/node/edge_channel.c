@@ -1,9 +1,9 @@
 /* edge_channel: pre-fill by reliable hop-by-hop multicast (docs/prefill.md,
  * "Down a provider's channel"). At a provider's injection point a
  * pre-fill in channel mode stores each object as usual, then worker 0
- * publishes it on the overlay channel "<provider>/prefill" as blocks that
- * each carry the object's key, the first its stored head and meta, and a
- * chunk of the body. Every other edge with an overlay subscribes to that
+ * publishes it on the overlay channel "<provider>/prefill/<router id>" as
+ * blocks that each carry the object's key, the first its stored head and
+ * meta, and a chunk of the body. Every other edge with an overlay subscribes to that
  * channel of each of the provider's injection points, rebuilds each
  * object from its blocks and stores it, so every edge of the provider's
  * tree holds it, and reports the replica as a fill would (edge_filled).
@@ -78,14 +78,17 @@ static void bump(struct edge_channels *ch, enum edge_channel_counter c)
 	atomic_fetch_add_explicit(&ch->m[c], 1, memory_order_relaxed);
 }
 
-/* The channel of provider: "<provider>/prefill". */
-static bool channel_name(const struct edge_shared *shared, const pc_model *m, uint32_t provider,
-                         char *out, size_t size)
+/* The channel of provider from the injection point source:
+ * "<provider>/prefill/<source, 8 hex digits>". A channel name has one
+ * source (a relay of two injection points' channels must tell them apart),
+ * as the load channels' names do (docs/overlay.md). */
+static bool channel_name(const pc_model *m, uint32_t provider, uint32_t source, char *out,
+                         size_t size)
 {
-	(void)shared;
-	if (provider >= m->n_providers)
+	if (provider >= m->n_providers || source == 0)
 		return false;
-	return (size_t)snprintf(out, size, "%s/prefill", m->providers[provider].name) < size;
+	return (size_t)snprintf(out, size, "%s/prefill/%08x", m->providers[provider].name, source) <
+	       size;
 }
 
 /* ---- sending (the injection point) ---- */
@@ -171,7 +174,7 @@ static bool send_object(struct edge_worker *ew, uint32_t provider, const char *k
 	struct edge_channels *ch = ew->shared->channels;
 	const pc_model *m = pcd_node_generation(ew->room->node)->model;
 	char name[PC_OVL_CHANNEL_MAX + 1];
-	if (!channel_name(ew->shared, m, provider, name, sizeof(name)))
+	if (!channel_name(m, provider, pcd_overlay_self(ew->room->node), name, sizeof(name)))
 		return false;
 	struct pcd_object *object = pcd_store_lookup(ew->shared->store, key, key_len);
 	struct pcd_head *head = object != NULL ? pcd_object_head(object) : NULL;
@@ -390,7 +393,7 @@ void edge_channel_tick(struct edge_worker *ew)
 		}
 		char name[PC_OVL_CHANNEL_MAX + 1];
 		if (sub->subscribed ||
-		    !channel_name(ch->shared, m, inj->provider, name, sizeof(name)))
+		    !channel_name(m, inj->provider, inj->router, name, sizeof(name)))
 			continue;
 		int err = pcd_overlay_subscribe(ew->room->node, name, inj->router, on_block, sub);
 		sub->subscribed = err == 0 || err == -EEXIST;

@@ -29,10 +29,12 @@ from test_overlay import (ROUTERS, fnv1a, http_names, router_configs, routes,  #
 
 DEADLINE = 10.0  # s: generous; convergence takes well under a second here
 ROOT = "acme-n1"  # abc's injection point
+STANDBY = "acme-n2"  # abc's second injection point: the root while acme-n1 is down
 LEAF = "gamma-n2"
 # The tree toward acme-n1 while every router lives (test_overlay's costs).
 PATH = ["gamma-n2", "gamma-n1", "beta-n3", "beta-n2", "beta-n1", "acme-n3", "acme-n1"]
 AFTER = ["gamma-n2", "gamma-n1", "beta-n3", "beta-n1", "acme-n3", "acme-n1"]  # beta-n2 dead
+STANDBY_PATH = ["gamma-n2", "gamma-n1", "beta-n3", "beta-n1", "acme-n3", "acme-n2"]
 FRESH = "cc=max-age%3D600"
 
 
@@ -66,7 +68,7 @@ def tree(daemons, origin):
         cfg["edge"] = {
             "enabled": True, "listen": [edges[name][0]], "port": edges[name][1],
             "origins": [f"{ABC}={origin.address}"],
-            "injection": [f"abc={ROOT}"],
+            "injection": [f"abc={ROOT}", f"abc={STANDBY}"],
             "tree": [f"{n}={edges[n][0]}:{edges[n][1]}" for n in neighbours],
             "memory_mb": 64, "max_object_mb": 16, "disk_path": "",
             "connect_timeout_ms": 1000, "upstream_timeout_ms": 5000,
@@ -118,6 +120,13 @@ def root_bytes(d):
 
 def via_nodes(resp):
     return re.findall(r"\(peercdn ([\w-]+)\)", resp.get("Via") or "")
+
+
+def kill(d):
+    d.proc.kill()
+    d.proc.wait(timeout=10)
+    d.proc = None  # killed on purpose: the fixture expects no exit status
+    d._log.close()
 
 
 def miss_climbs(routers, edges, origin, path, hops):
@@ -215,15 +224,20 @@ def test_cache_miss_tree_and_prefill_channel(tree, origin, ctl):
     assert others_named - holders, others_named
 
     # --- the interior router beta-n2 dies: the next miss goes around -----
-    dead = routers["beta-n2"]
-    dead.proc.kill()
-    dead.proc.wait(timeout=10)
-    dead.proc = None  # killed on purpose: the fixture expects no exit status
-    dead._log.close()
+    kill(routers["beta-n2"])
     wait_until(lambda: routes(routers["beta-n3"]).get(ids[ROOT]) == ids["beta-n1"],
                timeout=DEADLINE, what="beta-n3 re-routed")
     alive = {n: d for n, d in routers.items() if n != "beta-n2"}
     miss_climbs(alive, edges, origin, f"/tree2.bin?size=20000&{FRESH}", AFTER)
+
+    # --- the injection point itself dies: the standby is the root --------
+    kill(routers[ROOT])
+    del alive[ROOT]
+    wait_until(lambda: ids[ROOT] not in routes(routers["acme-n3"]), timeout=DEADLINE,
+               what="acme-n1 unreachable")
+    wait_until(lambda: all(ids[ROOT] not in routes(d) for d in alive.values()),
+               timeout=DEADLINE, what="every router lost its route to acme-n1")
+    miss_climbs(alive, edges, origin, f"/tree3.bin?size=20000&{FRESH}", STANDBY_PATH)
 
 
 def test_tree_keys_are_checked(ctl, tmp_path):
