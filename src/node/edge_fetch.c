@@ -1,5 +1,6 @@
 /* edge_fetch: the edge's upstream side. A fetch sends one request to an
- * upstream — the parents in their order, then the origin's address — and
+ * upstream — the next hop of the provider's cache-miss tree on the
+ * overlay, the parents in their order, then the origin's address — and
  * fills an object of the store with the response as it arrives: the head
  * once it is whole (what RFC 9111 lets a shared cache keep of it), the
  * body block by block, waking the workers whose clients stream it. A
@@ -31,7 +32,7 @@
 #include "node/overlay.h"
 
 enum {
-	MAX_UPSTREAMS = 9, /* parents, then the origin */
+	MAX_UPSTREAMS = 9, /* the tree's next hop and parents (8 at most), then the origin */
 	POOL_MAX = 64,     /* idle upstream connections per worker */
 	UP_MAX_INPUT = 2 * 65536,
 };
