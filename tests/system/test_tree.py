@@ -241,23 +241,27 @@ def test_cache_miss_tree_and_prefill_channel(tree, origin, ctl):
 
 
 def test_tree_keys_are_checked(ctl, tmp_path):
-    """edge.injection names a provider and a node, edge.tree a node and an
-    address; each mistake is reported with the others."""
+    """edge.injection names a provider and a node (or a router id), edge.tree
+    a node and an address; each mistake is reported with the others."""
     import yaml
     from conftest import default_config
     cfg = default_config()
     cfg["edge"] = {"enabled": True, "listen": ["127.1.200.1"],
                    "injection": ["nobody=acme-n1", "abc", "abc=acme-n1"],
-                   "tree": ["acme-n2=127.0.0.1", "acme-n3=127.0.0.1:8080"]}
+                   "tree": ["beta-n1=127.0.0.1", "gamma-n1=127.0.0.1:8080"]}
     path = tmp_path / "tree.yaml"
     path.write_text(yaml.safe_dump(cfg))
     err = ctl("check", path, check=1).stderr
     assert "not PROVIDER=NODE" in err and "not NODE=ADDRESS:PORT" in err, err
-    cfg["edge"]["injection"] = ["nobody=acme-n1", "abc=acme-n1"]
-    cfg["edge"]["tree"] = ["acme-n3=127.0.0.1:8080"]
+    cfg["edge"]["injection"] = ["nobody=acme-n1", "abc=acme-n9", "abc=acme-n1"]
+    cfg["edge"]["tree"] = ["beta-n1=127.0.0.1:8080", "acme-n8=127.0.0.1:8080"]
     path.write_text(yaml.safe_dump(cfg))
     err = ctl("check", path, check=1).stderr
     assert "edge.injection: nobody is not a provider" in err, err
-    cfg["edge"]["injection"] = ["abc=acme-n1"]
+    assert "edge.injection: acme-n9 is no node and no router id" in err, err
+    assert "edge.tree: acme-n8 is no node and no router id" in err, err
+    assert "beta-n1" not in err, err
+    cfg["edge"]["injection"] = ["abc=acme-n1", "abc=1287554398"]  # a name, or a router id
+    cfg["edge"]["tree"] = ["beta-n1=127.0.0.1:8080"]
     path.write_text(yaml.safe_dump(cfg))
     ctl("check", path, check=0)

@@ -152,8 +152,9 @@ static const struct pc_item edge_items[] = {
 	         .check = origin_check, .type_doc = "list of HOST=ADDRESS:PORT"),
 	PC_TEXTS("injection", pc_edge_params, injection_text,
 	         "each provider's injection points on the overlay, the roots of its cache-miss "
-	         "tree, as PROVIDER=NODE, in order: a miss goes to the next hop toward the first "
-	         "one routed (docs/edge.md, \"The cache-miss tree\")",
+	         "tree, as PROVIDER=NODE (a node's name or a router id), in order: a miss goes "
+	         "to the next hop toward the first one routed (docs/edge.md, \"The cache-miss "
+	         "tree\")",
 	         .check = injection_check, .type_doc = "list of PROVIDER=NODE"),
 	PC_TEXTS("tree", pc_edge_params, tree_text,
 	         "the edges of this node's overlay neighbours, as NODE=ADDRESS:PORT: where a miss "
@@ -216,15 +217,42 @@ static uint32_t provider_index(const pc_model *m, const char *name, size_t len)
 	return PC_NONE;
 }
 
+/* NODE as edge.injection and edge.tree write it: a node of the model
+ * (its router id, as the overlay derives it), or a router id in decimal,
+ * as overlay.neighbours takes them; 0 when it is neither. */
+static uint32_t router_of(const pc_model *m, const char *text, size_t len)
+{
+	for (uint32_t i = 0; i < m->n_nodes; i++)
+		if (m->nodes[i].name != NULL && strlen(m->nodes[i].name) == len &&
+		    strncmp(m->nodes[i].name, text, len) == 0)
+			return pc_overlay_router_id(m->nodes[i].name);
+	uint64_t id;
+	if (pc__parse_u64(text, len, &id) && id > 0 && id <= UINT32_MAX)
+		return (uint32_t)id;
+	return 0;
+}
+
 static void edge_verify(void *settings, const struct pc_section_env *env)
 {
 	const struct pc_edge_params *p = settings;
 	for (uint32_t i = 0; i < p->injection_text.count; i++) {
 		const char *text = p->injection_text.items[i];
 		const char *eq = strchr(text, '=');
-		if (eq != NULL && provider_index(env->model, text, (size_t)(eq - text)) == PC_NONE)
+		if (eq == NULL)
+			continue; /* the item's check said so */
+		if (provider_index(env->model, text, (size_t)(eq - text)) == PC_NONE)
 			pc_section_error(env, 0, 0, "edge.injection: %.*s is not a provider",
 			                 (int)(eq - text), text);
+		if (router_of(env->model, eq + 1, strlen(eq + 1)) == 0)
+			pc_section_error(
+			    env, 0, 0, "edge.injection: %.60s is no node and no router id", eq + 1);
+	}
+	for (uint32_t i = 0; i < p->tree_text.count; i++) {
+		const char *text = p->tree_text.items[i];
+		const char *eq = strchr(text, '=');
+		if (eq != NULL && router_of(env->model, text, (size_t)(eq - text)) == 0)
+			pc_section_error(env, 0, 0, "edge.tree: %.*s is no node and no router id",
+			                 (int)(eq - text < 60 ? eq - text : 60), text);
 	}
 }
 
@@ -275,19 +303,17 @@ static int edge_finish(void *settings, const struct pc_section_env *env)
 	p->injections = pc_arena_alloc(env->arena, (p->n_injections + 1) * sizeof(*p->injections));
 	if (p->tree == NULL || p->injections == NULL)
 		return PC_ENOMEM;
-	char name[64];
-	for (uint32_t i = 0; i < p->n_tree; i++) { /* checked: NODE=ADDRESS:PORT */
+	for (uint32_t i = 0; i < p->n_tree; i++) { /* checked and verified */
 		const char *text = p->tree_text.items[i];
 		const char *eq = strchr(text, '=');
-		snprintf(name, sizeof(name), "%.*s", (int)(eq - text), text);
-		p->tree[i].router = pc_overlay_router_id(name);
+		p->tree[i].router = router_of(env->model, text, (size_t)(eq - text));
 		pc_hostport_parse(eq + 1, &p->tree[i].at);
 	}
 	for (uint32_t i = 0; i < p->n_injections; i++) { /* checked, and verified */
 		const char *text = p->injection_text.items[i];
 		const char *eq = strchr(text, '=');
 		p->injections[i].provider = provider_index(env->model, text, (size_t)(eq - text));
-		p->injections[i].router = pc_overlay_router_id(eq + 1);
+		p->injections[i].router = router_of(env->model, eq + 1, strlen(eq + 1));
 	}
 	p->directories =
 	    pc_arena_alloc(env->arena, (p->n_directories + 1) * sizeof(*p->directories));
