@@ -84,6 +84,7 @@ enum pc_ts_flag {
 	PC_TS_F_PROGRAM = 1u << 9,       /* the program (PAT or PMT) is new or changed */
 	PC_TS_F_NULL = 1u << 10,         /* a null packet (PID 0x1fff) */
 	PC_TS_F_DUPLICATE = 1u << 11,    /* a repeated packet (same counter, allowed once) */
+	PC_TS_F_SECTION = 1u << 12,      /* it completed a valid PAT or the program's PMT */
 };
 
 struct pc_ts_packet_info {
