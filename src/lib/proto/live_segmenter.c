@@ -37,7 +37,10 @@ struct pc_live_seg {
 	uint64_t seq;       /* of the open segment, or the next one */
 	bool discontinuity; /* of the open or next segment */
 	bool random_access;
-	uint64_t start_t, start_pts; /* lead stream's timeline (DTS, else PTS) */
+	/* The lead stream's timeline: DTS (else PTS) to find jumps and the
+	 * frame interval, since it never goes back; PTS to measure segments,
+	 * since a random-access picture's PTS is when the segment shows. */
+	uint64_t start_pts, end_pts; /* the segment's first PES's, its latest */
 	bool have_last;
 	uint64_t last_t, frame_ticks;
 	/* the lead stream's last PES start in buf */
@@ -171,9 +174,18 @@ static void open_at(pc_live_seg *s, size_t off, bool random_access)
 	s->random_access = random_access;
 	if (s->cand && s->cand_off >= off) {
 		s->cand_off = s->cand_off - off + head;
-		s->start_t = s->cand_t;
 		s->start_pts = s->cand_pts;
+		s->end_pts = s->cand_pts;
 	}
+}
+
+/* How far b is after a; 0 when it is before (a picture shown before the
+ * random-access picture that started the segment, in decoding order after
+ * it: B-frames, or an open GOP's leading pictures). */
+static uint64_t after(uint64_t a, uint64_t b)
+{
+	uint64_t d = pc_ts_pts_diff(a, b);
+	return d >= (UINT64_C(1) << (PC_TS_PTS_BITS - 1)) ? 0 : d;
 }
 
 static uint32_t ticks_ms(uint64_t ticks)
@@ -210,7 +222,7 @@ static uint64_t tail_ticks(const pc_live_seg *s)
 {
 	if (!s->have_last)
 		return 0;
-	return pc_ts_pts_diff(s->start_t, s->last_t) + s->frame_ticks;
+	return after(s->start_pts, s->end_pts) + s->frame_ticks;
 }
 
 /* Forgets the open segment (its sequence number is spent: the caller may
@@ -330,7 +342,10 @@ static int lead_start(pc_live_seg *s, const struct pc_ts_packet_info *info, size
 		s->discontinuity = true;
 		return 1;
 	}
-	uint64_t dur = timed ? pc_ts_pts_diff(s->start_t, t) : 0;
+	uint64_t dur = timed ? after(s->start_pts, s->cand_pts) : 0;
+	if (timed && after(s->end_pts, s->cand_pts) > 0 &&
+	    after(s->end_pts, s->cand_pts) < JUMP_TICKS)
+		s->end_pts = s->cand_pts;
 	if (off > header_len(s) && rap && dur >= (uint64_t)s->params.target_ms * MS_TICKS) {
 		hand_out(s, off, dur, true, true, out);
 		return 1;
@@ -358,7 +373,7 @@ static int lead_late_rap(pc_live_seg *s, struct pc_live_segment *out)
 		s->random_access = true; /* a forced cut that was one after all */
 		return 0;
 	}
-	uint64_t dur = pc_ts_pts_diff(s->start_t, s->cand_t);
+	uint64_t dur = after(s->start_pts, s->cand_pts);
 	if (dur >= (uint64_t)s->params.target_ms * MS_TICKS) {
 		hand_out(s, s->cand_off, dur, true, true, out);
 		return 1;
