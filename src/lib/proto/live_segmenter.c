@@ -18,6 +18,10 @@
 #define BUF_FIRST       (64 * 1024) /* bytes */
 #define JUMP_TICKS      (UINT64_C(10) * PC_TS_CLOCK_HZ)
 #define MS_TICKS        90
+/* Bytes the buffer holds past segment_max: the packets from the lead
+ * stream's last PES start, which may go to the next segment, while the
+ * reader looks for its first picture (mpegts.c's SCAN_MAX and a few). */
+#define CARRY_SLACK (64 * 1024 + 16 * PC_TS_PACKET)
 
 struct psi_copy {
 	unsigned n;
@@ -115,8 +119,8 @@ static bool reserve(pc_live_seg *s, size_t need)
 	size_t cap = s->cap ? s->cap : BUF_FIRST;
 	while (cap < need)
 		cap *= 2;
-	if (cap > s->params.segment_max)
-		cap = s->params.segment_max;
+	if (cap > s->params.segment_max + CARRY_SLACK)
+		cap = s->params.segment_max + CARRY_SLACK;
 	uint8_t *p = realloc(s->buf, cap);
 	if (p == NULL)
 		return false;
@@ -196,10 +200,24 @@ static uint32_t ticks_ms(uint64_t ticks)
 
 /* Hands out buf[0..end) as the open segment, lasting ticks; what follows
  * end opens the next segment (next_open) or waits for a random-access
- * point, at the next call. */
-static void hand_out(pc_live_seg *s, size_t end, uint64_t ticks, bool next_open, bool next_rap,
-                     struct pc_live_segment *out)
+ * point, at the next call. Returns 1, or PC_ERANGE when the segment is
+ * over segment_max: then it is dropped, its number spent, and the next
+ * follows a discontinuity. */
+static int hand_out(pc_live_seg *s, size_t end, uint64_t ticks, bool next_open, bool next_rap,
+                    struct pc_live_segment *out)
 {
+	s->handed_out = true;
+	s->carry = end;
+	s->next_open = next_open;
+	s->next_rap = next_rap;
+	if (end > s->params.segment_max) {
+		s->stats.oversize++;
+		s->seq++;
+		if (!s->discontinuity)
+			s->stats.discontinuities++;
+		s->discontinuity = true;
+		return PC_ERANGE;
+	}
 	out->data = s->buf;
 	out->len = end;
 	out->seq = s->seq++;
@@ -210,10 +228,7 @@ static void hand_out(pc_live_seg *s, size_t end, uint64_t ticks, bool next_open,
 	out->random_access = s->random_access;
 	s->discontinuity = false;
 	s->stats.segments++;
-	s->handed_out = true;
-	s->carry = end;
-	s->next_open = next_open;
-	s->next_rap = next_rap;
+	return 1;
 }
 
 /* Ends the open segment where the stream stops or breaks: its duration up
@@ -283,7 +298,8 @@ static void psi_keep(struct psi_copy *next, struct psi_copy *cur,
 /* Appends a packet; false when the segment would pass segment_max. */
 static bool append(pc_live_seg *s, const uint8_t *pkt)
 {
-	if (s->len + PC_TS_PACKET > s->params.segment_max || !reserve(s, s->len + PC_TS_PACKET))
+	if (s->len + PC_TS_PACKET > s->params.segment_max + CARRY_SLACK ||
+	    !reserve(s, s->len + PC_TS_PACKET))
 		return false;
 	memcpy(s->buf + s->len, pkt, PC_TS_PACKET);
 	renumber(s, s->buf + s->len);
@@ -336,24 +352,22 @@ static int lead_start(pc_live_seg *s, const struct pc_ts_packet_info *info, size
 		return 0;
 	}
 	if (jump) {
-		hand_out(s, off, tail, rap, rap, out);
+		int rc = hand_out(s, off, tail, rap, rap, out);
 		if (!s->discontinuity)
 			s->stats.discontinuities++;
 		s->discontinuity = true;
-		return 1;
+		return rc;
 	}
 	uint64_t dur = timed ? after(s->start_pts, s->cand_pts) : 0;
 	if (timed && after(s->end_pts, s->cand_pts) > 0 &&
 	    after(s->end_pts, s->cand_pts) < JUMP_TICKS)
 		s->end_pts = s->cand_pts;
 	if (off > header_len(s) && rap && dur >= (uint64_t)s->params.target_ms * MS_TICKS) {
-		hand_out(s, off, dur, true, true, out);
-		return 1;
+		return hand_out(s, off, dur, true, true, out);
 	}
 	if (off > header_len(s) && dur >= (uint64_t)s->params.max_ms * MS_TICKS) {
 		s->stats.forced++;
-		hand_out(s, off, dur, true, false, out);
-		return 1;
+		return hand_out(s, off, dur, true, false, out);
 	}
 	return 0;
 }
@@ -375,8 +389,7 @@ static int lead_late_rap(pc_live_seg *s, struct pc_live_segment *out)
 	}
 	uint64_t dur = after(s->start_pts, s->cand_pts);
 	if (dur >= (uint64_t)s->params.target_ms * MS_TICKS) {
-		hand_out(s, s->cand_off, dur, true, true, out);
-		return 1;
+		return hand_out(s, s->cand_off, dur, true, true, out);
 	}
 	return 0;
 }
@@ -402,8 +415,7 @@ static int packet(pc_live_seg *s, const struct pc_ts_packet_info *info, struct p
 		s->lead_pid = lead;
 		s->cand = false;
 		if (was_open) {
-			hand_out(s, s->len, tail, false, false, out);
-			rc = 1;
+			rc = hand_out(s, s->len, tail, false, false, out);
 		} else {
 			s->open = false;
 			s->len = 0;
@@ -440,11 +452,18 @@ static int packet(pc_live_seg *s, const struct pc_ts_packet_info *info, struct p
 		s->stats.skipped_packets++;
 		return 0;
 	}
+	int rc = 0;
 	if (start)
-		return lead_start(s, info, off, out);
-	if (lead && (info->flags & PC_TS_F_RAP))
-		return lead_late_rap(s, out);
-	return 0;
+		rc = lead_start(s, info, off, out);
+	else if (lead && (info->flags & PC_TS_F_RAP))
+		rc = lead_late_rap(s, out);
+	if (rc == 0 && s->open &&
+	    (s->cand && s->cand_open ? s->cand_off : s->len) > s->params.segment_max) {
+		s->stats.oversize++;
+		drop(s);
+		return PC_ERANGE;
+	}
+	return rc;
 }
 
 int pc_live_seg_feed(pc_live_seg *s, const uint8_t *data, size_t len, size_t *used,
@@ -475,6 +494,5 @@ int pc_live_seg_finish(pc_live_seg *s, struct pc_live_segment *out)
 		s->open = false;
 		return 0;
 	}
-	hand_out(s, s->len, tail_ticks(s), false, false, out);
-	return 1;
+	return hand_out(s, s->len, tail_ticks(s), false, false, out);
 }

@@ -8,9 +8,10 @@
  * stream's PTS (a wrap at 2^33 is handled).
  *
  * Pure: no I/O, no clock. The segment is built in one buffer that grows up
- * to the caller's limit (segment_max bytes) and no further; a segment over
- * the limit is dropped and reported, and the stream resumes at the next
- * random-access point with a discontinuity. */
+ * to the caller's limit (segment_max bytes, plus 64 KiB and a few packets
+ * for the start of the next segment) and no further; a segment over the
+ * limit is dropped and reported, and the stream goes on with a
+ * discontinuity. */
 #ifndef PC_LIB_LIVE_SEGMENTER_H
 #define PC_LIB_LIVE_SEGMENTER_H
 
@@ -60,15 +61,16 @@ void pc_live_seg_free(pc_live_seg *s);
  * none, until it returns 0), 0 when all len bytes were taken, or a
  * negative code: the reader's (PC_ESYNTAX lost sync, PC_ENOTSUP; the
  * stream is then broken and the segmenter keeps failing until
- * pc_live_seg_new again), PC_ERANGE for a segment over segment_max (that
- * segment is dropped, the stream goes on: call again with the rest), or
- * PC_ENOMEM (growing the buffer; retry with the rest). *used is set in
- * every case. */
+ * pc_live_seg_new again), or PC_ERANGE for a segment over segment_max, or
+ * when growing the buffer failed (that segment is dropped, its sequence
+ * number spent, the stream goes on: call again with the rest). *used is
+ * set in every case. */
 int pc_live_seg_feed(pc_live_seg *s, const uint8_t *data, size_t len, size_t *used,
                      struct pc_live_segment *out);
 
 /* End of stream: returns 1 with the last, open segment (its duration up to
- * its last PES plus one frame interval), or 0 when there is none. */
+ * its last PES plus one frame interval), 0 when there is none, or
+ * PC_ERANGE when it is over segment_max. */
 int pc_live_seg_finish(pc_live_seg *s, struct pc_live_segment *out);
 
 /* The segment being built: those of its bytes so far that are sure to stay
