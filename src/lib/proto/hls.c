@@ -209,7 +209,7 @@ int pc_hls_parse(const char *text, size_t len, struct pc_hls_playlist *pl,
 				return fail(fault, line_no, "bad number", PC_ESYNTAX);
 			pl->discontinuity_sequence = num;
 			seen |= SEEN_DISC_SEQUENCE;
-		} else if (n == 21 && has_prefix(p, n, "#EXT-X-DISCONTINUITY")) {
+		} else if (n == 20 && memcmp(p, "#EXT-X-DISCONTINUITY", 20) == 0) {
 			pending_disc = true;
 		} else if (has_prefix(p, n, "#EXT-X-VERSION:")) {
 			if (seen & SEEN_VERSION)
