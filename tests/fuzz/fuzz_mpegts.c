@@ -78,7 +78,8 @@ static uint64_t run(const uint8_t *data, size_t size, size_t chunk)
 			pc_live_seg_pending(s, &p, &pending_len, &seq);
 			if (pending_len > SEGMENT_MAX)
 				abort();
-			memcpy(pending, p, pending_len);
+			if (pending_len > 0)
+				memcpy(pending, p, pending_len);
 			pending_seq = seq;
 		} while (rc != 0);
 		off += piece;
