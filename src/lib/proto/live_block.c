@@ -98,3 +98,15 @@ int pc_live_block_decode(const uint8_t *p, size_t len, struct pc_live_block *b)
 	b->ts_len = len - PC_LIVE_BLOCK_HEADER_LEN;
 	return fields_ok(b) ? 0 : PC_ESYNTAX;
 }
+
+enum pc_live_block_step pc_live_block_step(const struct pc_live_block *prev,
+                                           const struct pc_live_block *next)
+{
+	bool open = prev != NULL && prev->ts_len > 0 && !(prev->flags & PC_LIVE_SEG_END);
+	if (next->flags & PC_LIVE_SEG_START)
+		return open ? PC_LIVE_STEP_ABANDON : PC_LIVE_STEP_START;
+	if (open && next->ts_len > 0 && next->segment_seq == prev->segment_seq &&
+	    next->index == prev->index + 1)
+		return PC_LIVE_STEP_CONTINUE;
+	return PC_LIVE_STEP_SKIP;
+}

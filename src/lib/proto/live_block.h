@@ -49,4 +49,17 @@ int pc_live_block_encode(const struct pc_live_block *b, uint8_t *out, size_t cap
  * Returns 0 or PC_ESYNTAX (PC_ENOTSUP for another version). */
 int pc_live_block_decode(const uint8_t *p, size_t len, struct pc_live_block *b);
 
+/* What an edge does with the next block of a channel (blocks come in
+ * channel order, each once) given the one before it; prev NULL for the
+ * first block it sees (a late joiner, or after a reroute). */
+enum pc_live_block_step {
+	PC_LIVE_STEP_CONTINUE, /* next is the following block of prev's open segment */
+	PC_LIVE_STEP_START,    /* prev's segment was complete (or none); next starts one */
+	PC_LIVE_STEP_ABANDON,  /* prev's segment is incomplete: drop it; next starts one */
+	PC_LIVE_STEP_SKIP,     /* next starts no segment and continues none: drop it
+	                        * (and prev's incomplete segment), wait for a start */
+};
+enum pc_live_block_step pc_live_block_step(const struct pc_live_block *prev,
+                                           const struct pc_live_block *next);
+
 #endif

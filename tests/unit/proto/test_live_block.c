@@ -201,12 +201,52 @@ static void test_strict_decode(void **state)
 	assert_int_equal(pc_live_block_encode(&e, out, sizeof(out)), PC_EINVAL);
 }
 
+static void test_step(void **state)
+{
+	(void)state;
+	uint8_t pat[188];
+	pat_packet(pat);
+	struct pc_live_block start = {
+	    .flags = PC_LIVE_SEG_START, .segment_seq = 5, .ts = pat, .ts_len = 188};
+	struct pc_live_block mid = {.index = 1, .segment_seq = 5, .ts = pat, .ts_len = 188};
+	struct pc_live_block end = {.flags = PC_LIVE_SEG_END,
+	                            .index = 2,
+	                            .segment_seq = 5,
+	                            .duration_ms = 1000,
+	                            .ts = pat,
+	                            .ts_len = 188};
+	struct pc_live_block whole = {.flags = PC_LIVE_SEG_START | PC_LIVE_SEG_END,
+	                              .segment_seq = 6,
+	                              .duration_ms = 1000,
+	                              .ts = pat,
+	                              .ts_len = 188};
+	struct pc_live_block eos = {.flags = PC_LIVE_END_OF_STREAM, .segment_seq = 7};
+	/* a late joiner waits for a segment's start */
+	assert_int_equal(pc_live_block_step(NULL, &mid), PC_LIVE_STEP_SKIP);
+	assert_int_equal(pc_live_block_step(NULL, &end), PC_LIVE_STEP_SKIP);
+	assert_int_equal(pc_live_block_step(NULL, &start), PC_LIVE_STEP_START);
+	assert_int_equal(pc_live_block_step(&start, &mid), PC_LIVE_STEP_CONTINUE);
+	assert_int_equal(pc_live_block_step(&mid, &end), PC_LIVE_STEP_CONTINUE);
+	assert_int_equal(pc_live_block_step(&end, &whole), PC_LIVE_STEP_START);
+	assert_int_equal(pc_live_block_step(&whole, &eos), PC_LIVE_STEP_SKIP);
+	assert_int_equal(pc_live_block_step(&eos, &start), PC_LIVE_STEP_START);
+	/* a missing block, or another segment's, breaks the open one */
+	assert_int_equal(pc_live_block_step(&start, &end), PC_LIVE_STEP_SKIP);
+	assert_int_equal(pc_live_block_step(&start, &whole), PC_LIVE_STEP_ABANDON);
+	mid.segment_seq = 4;
+	assert_int_equal(pc_live_block_step(&start, &mid), PC_LIVE_STEP_SKIP);
+	/* after a complete segment, only a start */
+	mid.segment_seq = 6;
+	assert_int_equal(pc_live_block_step(&end, &mid), PC_LIVE_STEP_SKIP);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_doc_examples),
 	    cmocka_unit_test(test_round_trip_many_packets),
 	    cmocka_unit_test(test_strict_decode),
+	    cmocka_unit_test(test_step),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
