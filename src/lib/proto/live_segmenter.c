@@ -14,7 +14,7 @@
 
 #include "lib/base/err.h"
 
-#define PSI_PACKETS_MAX 4           /* packets of one PAT or PMT section kept */
+#define PSI_PACKETS_MAX 6           /* packets of a PAT or PMT section: 1024 bytes and a pointer */
 #define BUF_FIRST       (64 * 1024) /* bytes */
 #define JUMP_TICKS      (UINT64_C(10) * PC_TS_CLOCK_HZ)
 #define MS_TICKS        90

@@ -174,6 +174,8 @@ static bool section_ok(pc_ts_reader *r, const struct section *s, uint8_t table_i
 	return (b[5] & 0x01) != 0; /* a "next" table is not in force yet */
 }
 
+/* The PAT just completed: PC_TS_F_SECTION if it is valid, with
+ * PC_TS_F_PROGRAM if it names another program. */
 static unsigned parse_pat(pc_ts_reader *r)
 {
 	const struct section *s = &r->pat;
@@ -185,6 +187,7 @@ static unsigned parse_pat(pc_ts_reader *r)
 		r->stats.psi_errors++;
 		return 0;
 	}
+	unsigned program = 0;
 	for (size_t off = 8; off + 4 <= end; off += 4) {
 		uint16_t number = (uint16_t)(b[off] << 8 | b[off + 1]);
 		uint16_t pid = pid13(b + off + 2);
@@ -194,17 +197,20 @@ static unsigned parse_pat(pc_ts_reader *r)
 			r->stats.psi_errors++;
 			return 0;
 		}
-		if (pid == r->pmt_pid && number == r->program_number)
-			return 0;
-		r->pmt_pid = pid;
-		r->program_number = number;
-		r->have_program = false;
-		r->pmt.active = false;
-		return PC_TS_F_PROGRAM;
+		if (pid != r->pmt_pid || number != r->program_number) {
+			r->pmt_pid = pid;
+			r->program_number = number;
+			r->have_program = false;
+			r->pmt.active = false;
+			program = PC_TS_F_PROGRAM;
+		}
+		break;
 	}
-	return 0;
+	return PC_TS_F_SECTION | program;
 }
 
+/* The PMT just completed: PC_TS_F_SECTION if it is valid and of the
+ * program, with PC_TS_F_PROGRAM if the program changed. */
 static unsigned parse_pmt(pc_ts_reader *r)
 {
 	const struct section *s = &r->pmt;
@@ -250,11 +256,11 @@ static unsigned parse_pmt(pc_ts_reader *r)
 		return 0;
 	}
 	if (r->have_program && memcmp(&p, &r->program, sizeof(p)) == 0)
-		return 0;
+		return PC_TS_F_SECTION;
 	r->program = p;
 	r->have_program = true;
 	memset(r->scan, 0, sizeof(r->scan));
-	return PC_TS_F_PROGRAM;
+	return PC_TS_F_SECTION | PC_TS_F_PROGRAM;
 }
 
 /* Adds payload bytes to a section; returns true when it is complete. A
@@ -532,22 +538,16 @@ int pc_ts_reader_packet(pc_ts_reader *r, const uint8_t *pkt, struct pc_ts_packet
 		info->flags |= PC_TS_F_PAT;
 		if (cc_error)
 			r->pat.active = false;
-		if (payload && psi_packet(r, &r->pat, p, n, unit_start)) {
-			info->flags |= PC_TS_F_SECTION;
+		if (payload && psi_packet(r, &r->pat, p, n, unit_start))
 			info->flags |= parse_pat(r);
-		}
 		return 0;
 	}
 	if (pid == r->pmt_pid) {
 		info->flags |= PC_TS_F_PMT;
 		if (cc_error)
 			r->pmt.active = false;
-		if (payload && psi_packet(r, &r->pmt, p, n, unit_start)) {
-			unsigned changed = parse_pmt(r);
-			if (r->have_program)
-				info->flags |= PC_TS_F_SECTION;
-			info->flags |= changed;
-		}
+		if (payload && psi_packet(r, &r->pmt, p, n, unit_start))
+			info->flags |= parse_pmt(r);
 		return 0;
 	}
 	if (!r->have_program)

@@ -340,6 +340,34 @@ static void test_lost_sync(void **state)
 	assert_null(pc_live_seg_new(&bad));
 }
 
+/* A PAT that fails its CRC is counted and not re-inserted: every segment
+ * begins with the last good one. */
+static void test_bad_pat_not_reinserted(void **state)
+{
+	(void)state;
+	struct ts_file f = load(LIVE_DIR "av.ts");
+	uint8_t good[188];
+	size_t first = 0;
+	while (pid_of(f.data + first) != 0)
+		first += 188;
+	memcpy(good, f.data + first, 188);
+	unsigned broken = 0;
+	for (size_t off = 188 * 50; off < f.len; off += 188)
+		if (pid_of(f.data + off) == 0) {
+			f.data[off + 5 + 3 + 12 - 1] ^= 0xff; /* the CRC's last byte */
+			broken++;
+		}
+	assert_true(broken > 0);
+	struct run run = segment(f.data, f.len, 1000, &one_second);
+	assert_int_equal(run.n, 4);
+	for (unsigned i = 0; i < run.n; i++) {
+		assert_memory_equal(run.seg[i].data, good, 3);
+		assert_memory_equal(run.seg[i].data + 4, good + 4, 184);
+	}
+	run_free(&run);
+	free(f.data);
+}
+
 /* Every segment decodes on its own: ffprobe reads it with no error and
  * finds its 25 video frames. */
 static void test_segments_decode(void **state)
@@ -377,11 +405,17 @@ static void test_segments_decode(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_cuts_at_keyframes), cmocka_unit_test(test_nothing_lost),
-	    cmocka_unit_test(test_any_split),         cmocka_unit_test(test_target_and_forced),
-	    cmocka_unit_test(test_pts_wrap),          cmocka_unit_test(test_audio_only),
-	    cmocka_unit_test(test_oversize),          cmocka_unit_test(test_pts_jump),
-	    cmocka_unit_test(test_lost_sync),         cmocka_unit_test(test_segments_decode),
+	    cmocka_unit_test(test_cuts_at_keyframes),
+	    cmocka_unit_test(test_nothing_lost),
+	    cmocka_unit_test(test_any_split),
+	    cmocka_unit_test(test_target_and_forced),
+	    cmocka_unit_test(test_pts_wrap),
+	    cmocka_unit_test(test_audio_only),
+	    cmocka_unit_test(test_oversize),
+	    cmocka_unit_test(test_pts_jump),
+	    cmocka_unit_test(test_lost_sync),
+	    cmocka_unit_test(test_segments_decode),
+	    cmocka_unit_test(test_bad_pat_not_reinserted),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -344,6 +344,13 @@ static void test_bad_psi(void **state)
 	struct tally t = read_split(r, f.data, f.len, f.len);
 	assert_int_equal(t.rc, 0);
 	assert_null(pc_ts_reader_program(r));
+	/* and none of them is taken for a good section */
+	pc_ts_reader_reset(r);
+	for (size_t off = 0; off < f.len; off += PC_TS_PACKET) {
+		struct pc_ts_packet_info info;
+		assert_int_equal(pc_ts_reader_packet(r, f.data + off, &info), 0);
+		assert_false(info.flags & PC_TS_F_SECTION);
+	}
 	assert_int_equal(pc_ts_reader_stats(r)->psi_errors, pats);
 	assert_int_equal(t.raps, 0);
 	pc_ts_reader_free(r);
