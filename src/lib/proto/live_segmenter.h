@@ -77,8 +77,10 @@ int pc_live_seg_finish(pc_live_seg *s, struct pc_live_segment *out);
  * in it (PAT and PMT first; not the packets from a PES start whose being a
  * random-access point is still unknown), and its sequence number, so the
  * caller may send blocks of it before it closes. *len is 0 while no
- * segment is open. The bytes stay valid until the next call that changes
- * the segmenter; the segment, when it closes, begins with the same bytes. */
+ * segment is open, and just after one closed until the next call. The
+ * bytes stay valid until the next call that changes the segmenter; the
+ * segment, when it closes, begins with the same bytes (unless it is
+ * dropped as oversize, its number then spent). */
 void pc_live_seg_pending(const pc_live_seg *s, const uint8_t **data, size_t *len, uint64_t *seq);
 
 const struct pc_live_seg_stats *pc_live_seg_stats(const pc_live_seg *s);
