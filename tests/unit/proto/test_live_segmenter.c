@@ -215,6 +215,44 @@ static void test_any_split(void **state)
 	free(f.data);
 }
 
+/* Clears every adaptation field's random_access_indicator. */
+static void clear_rai(uint8_t *p, size_t len)
+{
+	for (size_t off = 0; off + 188 <= len; off += 188)
+		if ((p[off + 3] & 0x20) && p[off + 4] > 0)
+			p[off + 5] &= (uint8_t)~0x40;
+}
+
+/* Without the adaptation field's flag, the reader learns of each keyframe
+ * from its IDR NAL, past the PES's first packet (x264's SEI comes first):
+ * the cuts, made late at the remembered PES start, are the same. */
+static void check_late_cuts(const char *name, size_t chunk)
+{
+	struct ts_file f = load(name);
+	struct run flagged = segment(f.data, f.len, f.len, &one_second);
+	clear_rai(f.data, f.len);
+	struct run late = segment(f.data, f.len, chunk, &one_second);
+	assert_int_equal(late.n, flagged.n);
+	for (unsigned i = 0; i < late.n; i++) {
+		clear_rai(flagged.seg[i].data, flagged.seg[i].len);
+		assert_int_equal(late.seg[i].len, flagged.seg[i].len);
+		assert_memory_equal(late.seg[i].data, flagged.seg[i].data, late.seg[i].len);
+		assert_int_equal(late.seg[i].ms, flagged.seg[i].ms);
+		assert_true(late.seg[i].rap);
+	}
+	run_free(&late);
+	run_free(&flagged);
+	free(f.data);
+}
+
+static void test_late_random_access(void **state)
+{
+	(void)state;
+	check_late_cuts(LIVE_DIR "av.ts", 1);
+	check_late_cuts(LIVE_DIR "av.ts", 4096);
+	check_late_cuts(LIVE_DIR "hevc.ts", 500);
+}
+
 static void test_target_and_forced(void **state)
 {
 	(void)state;
@@ -416,6 +454,7 @@ int main(void)
 	    cmocka_unit_test(test_lost_sync),
 	    cmocka_unit_test(test_segments_decode),
 	    cmocka_unit_test(test_bad_pat_not_reinserted),
+	    cmocka_unit_test(test_late_random_access),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
