@@ -119,6 +119,12 @@ def hls_seeds(d, tmp):
             "-g", "10", "-f", "hls", "-hls_time", "1", "-hls_list_size", "0",
             "-hls_segment_filename", str(tmp / "seg%03d.ts")], tmp / "index.m3u8")
     write(d, "ffmpeg", (tmp / "index.m3u8").read_bytes())
+    # live: a sliding window, PROGRAM-DATE-TIME between EXTINF and URI
+    ffmpeg(["-f", "lavfi", "-i", "testsrc=size=64x48:rate=10", "-t", "7", "-c:v", "libx264",
+            "-g", "13", "-f", "hls", "-hls_time", "1", "-hls_list_size", "3", "-hls_flags",
+            "delete_segments+program_date_time+independent_segments",
+            "-hls_segment_filename", str(tmp / "s%d.ts")], tmp / "live.m3u8")
+    write(d, "ffmpeg_live", (tmp / "live.m3u8").read_bytes())
 
 
 def block(flags, index, seq, ms, ts=b"", version=1):
