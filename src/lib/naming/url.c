@@ -10,6 +10,7 @@
 
 #include "lib/base/err.h"
 #include "lib/base/hex.h"
+#include "lib/naming/hosts.h"
 
 /* "%XX" with two hex digits (RFC 3986 §2.1), not an escaped control
  * character: a decoded NUL or CR LF has no business in a CDN URL and is
@@ -123,11 +124,11 @@ static int parse_port(const char *s, size_t len, uint16_t *port)
 
 int pc_url_parse(const pc_model *model, const char *url, size_t len, pc_url *out)
 {
-	return pc__url_parse_with(model, url, len, NULL, NULL, out);
+	return pc__url_parse_hosts(model, NULL, url, len, out);
 }
 
-int pc__url_parse_with(const pc_model *model, const char *url, size_t len, pc_url_host_fn *known,
-                       const void *arg, pc_url *out)
+int pc__url_parse_hosts(const pc_model *model, const struct pc_hosts *hosts, const char *url,
+                        size_t len, pc_url *out)
 {
 	if (model == NULL || out == NULL || (url == NULL && len > 0))
 		return PC_EINVAL;
@@ -172,11 +173,11 @@ int pc__url_parse_with(const pc_model *model, const char *url, size_t len, pc_ur
 		return PC_ESYNTAX;
 	out->host = url + host_start;
 	out->host_len = (uint32_t)(host_end - host_start);
-	if (known == NULL || !known(arg, out->host, out->host_len, &out->name)) {
-		int rc = pc__name_parse(model, out->host, out->host_len, false, &out->name);
-		if (rc != PC_OK)
-			return rc;
-	}
+	int rc = hosts != NULL
+	             ? pc__hosts_name_parse(hosts, out->host, out->host_len, false, &out->name)
+	             : pc__name_parse(model, out->host, out->host_len, false, &out->name);
+	if (rc != PC_OK)
+		return rc;
 	if (out->name.object_len > 0)
 		return PC_ESYNTAX;
 	if (out->name.service == PC_NONE) {

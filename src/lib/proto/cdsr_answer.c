@@ -174,7 +174,6 @@ struct hint_block {
 #define N_SCHEMES 3 /* PC_CDSR_SCHEME_HTTP .. PC_CDSR_SCHEME_RTSP */
 
 struct pc_cdsr_prebuilt {
-	pc_redirect_hosts *hosts;
 	pc_arena *arena; /* hosts and options of the blocks */
 	uint32_t n_cdns, n_providers;
 	struct hint_block *blocks; /* [(cdn * n_providers + provider) * N_SCHEMES + scheme - 1] */
@@ -245,8 +244,7 @@ int pc_cdsr_prebuilt_new(const pc_model *model, pc_cdsr_prebuilt **out)
 	size_t n_blocks = (size_t)model->n_cdns * model->n_providers * N_SCHEMES;
 	pb->blocks = calloc(n_blocks > 0 ? n_blocks : 1, sizeof(*pb->blocks));
 	pb->arena = pc_arena_new();
-	int rc = pb->blocks != NULL && pb->arena != NULL ? pc_redirect_hosts_new(model, &pb->hosts)
-	                                                 : PC_ENOMEM;
+	int rc = pb->blocks != NULL && pb->arena != NULL ? PC_OK : PC_ENOMEM;
 	static const enum pc_scheme schemes[N_SCHEMES] = {PC_SCHEME_HTTP, PC_SCHEME_HTTPS,
 	                                                  PC_SCHEME_RTSP};
 	for (uint32_t c = 0; rc == PC_OK && c < model->n_cdns; c++) {
@@ -271,7 +269,6 @@ void pc_cdsr_prebuilt_free(pc_cdsr_prebuilt *prebuilt)
 {
 	if (prebuilt == NULL)
 		return;
-	pc_redirect_hosts_free(prebuilt->hosts);
 	pc_arena_free(prebuilt->arena);
 	free(prebuilt->blocks);
 	free(prebuilt);
@@ -365,9 +362,7 @@ size_t pc_cdsr_answer(const struct pc_answer_ctx *ctx, const struct pc_cdsr_quer
 		             out, out_size, res);
 
 	pc_url url;
-	enum pc_redirect_outcome outcome =
-	    pc_redirect_check_hosts(ctx, query->prebuilt != NULL ? query->prebuilt->hosts : NULL,
-	                            req.url, req.url_len, &url);
+	enum pc_redirect_outcome outcome = pc_redirect_check(ctx, req.url, req.url_len, &url);
 	if (outcome != PC_REDIRECT_OK)
 		return error(&req, outcome_status(outcome), out, out_size, res);
 	/* The smallest answer of the family asked for must fit before the
