@@ -173,9 +173,8 @@ int pc__url_parse_hosts(const pc_model *model, const struct pc_hosts *hosts, con
 		return PC_ESYNTAX;
 	out->host = url + host_start;
 	out->host_len = (uint32_t)(host_end - host_start);
-	int rc = hosts != NULL
-	             ? pc__hosts_name_parse(hosts, out->host, out->host_len, false, &out->name)
-	             : pc__name_parse(model, out->host, out->host_len, false, &out->name);
+	int rc = hosts != NULL ? pc__hosts_url_name(hosts, out->host, out->host_len, &out->name)
+	                       : pc__name_parse(model, out->host, out->host_len, false, &out->name);
 	if (rc != PC_OK)
 		return rc;
 	if (out->name.object_len > 0)
