@@ -36,10 +36,11 @@ enum byte_class {
 	D_FRAGMENT = 1 << 3,
 	URI_BYTE = 1 << 4,
 	PERCENT = 1 << 5, /* '%': an escape to check */
+	PLAIN = 1 << 6,   /* URI_BYTE but '%': nothing more to check */
 };
 
 /* clang-format off */
-#define U URI_BYTE
+#define U (URI_BYTE | PLAIN)
 static const uint8_t byte_class[256] = {
     ['a'] = U, ['b'] = U, ['c'] = U, ['d'] = U, ['e'] = U, ['f'] = U, ['g'] = U, ['h'] = U,
     ['i'] = U, ['j'] = U, ['k'] = U, ['l'] = U, ['m'] = U, ['n'] = U, ['o'] = U, ['p'] = U,
@@ -51,7 +52,7 @@ static const uint8_t byte_class[256] = {
     ['4'] = U, ['5'] = U, ['6'] = U, ['7'] = U, ['8'] = U, ['9'] = U, ['-'] = U, ['.'] = U,
     ['_'] = U, ['~'] = U, ['['] = U, [']'] = U, ['@'] = U, ['!'] = U, ['$'] = U, ['&'] = U,
     ['\''] = U, ['('] = U, [')'] = U, ['*'] = U, ['+'] = U, [','] = U, [';'] = U, ['='] = U,
-    ['%'] = U | PERCENT,
+    ['%'] = URI_BYTE | PERCENT,
     [':'] = U | D_COLON, ['/'] = U | D_SLASH, ['?'] = U | D_QUERY, ['#'] = U | D_FRAGMENT,
 };
 #undef U
@@ -136,7 +137,12 @@ int pc__url_parse_hosts(const pc_model *model, const struct pc_hosts *hosts, con
 	out->name.cdn = out->name.provider = out->name.service = PC_NONE;
 	if (len > PC_URL_MAX)
 		return PC_ERANGE;
-	for (size_t i = 0; i < len; i++) {
+	/* Most URLs have no escape: one AND per byte says so, and only a URL
+	 * with a '%' or a refused byte is looked at byte by byte. */
+	unsigned all = PLAIN;
+	for (size_t i = 0; i < len; i++)
+		all &= byte_class[(unsigned char)url[i]];
+	for (size_t i = 0; !(all & PLAIN) && i < len; i++) {
 		uint8_t cls = byte_class[(unsigned char)url[i]];
 		if ((cls & (URI_BYTE | PERCENT)) != URI_BYTE &&
 		    (!(cls & URI_BYTE) || !good_escape(url + i, len - i)))
