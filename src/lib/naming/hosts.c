@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/base/ascii.h"
 #include "lib/base/err.h"
 
 #define LABEL_MAX  63
@@ -99,15 +100,6 @@ static uint64_t domain_hash(const char *text, size_t len, unsigned *depth)
 	return fold(h, text, end);
 }
 
-/* Eight ASCII bytes with 'A'-'Z' lowered, the rest as they were. */
-static uint64_t lower8(uint64_t x)
-{
-	const uint64_t high = 0x8080808080808080u;
-	uint64_t t = x & ~high;
-	uint64_t upper = (t + 0x3f3f3f3f3f3f3f3fu) & ~(t + 0x2525252525252525u) & ~x & high;
-	return x | upper >> 2;
-}
-
 /* A host's hash, eight bytes at a time, lowering it into lower (len
  * bytes written; the tail read without reading past len). */
 static uint64_t host_hash(const char *host, size_t len, char *lower)
@@ -116,7 +108,7 @@ static uint64_t host_hash(const char *host, size_t len, char *lower)
 	size_t i = 0;
 	for (; i + 8 <= len; i += 8) {
 		memcpy(&w, host + i, 8);
-		w = lower8(w);
+		w = pc_ascii_lower8(w);
 		memcpy(lower + i, &w, 8);
 		h = (h ^ w) * 0x9e3779b97f4a7c15u;
 		h ^= h >> 32;
@@ -124,7 +116,7 @@ static uint64_t host_hash(const char *host, size_t len, char *lower)
 	if (i < len) {
 		w = 0;
 		memcpy(&w, host + i, len - i);
-		w = lower8(w);
+		w = pc_ascii_lower8(w);
 		memcpy(lower + i, &w, len - i);
 		h = (h ^ w) * 0x9e3779b97f4a7c15u;
 		h ^= h >> 32;

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "lib/base/err.h"
+#include "lib/base/ascii.h"
 #include "lib/base/hex.h"
 #include "lib/naming/hosts.h"
 
@@ -37,6 +38,7 @@ enum byte_class {
 	URI_BYTE = 1 << 4,
 	PERCENT = 1 << 5, /* '%': an escape to check */
 	PLAIN = 1 << 6,   /* URI_BYTE but '%': nothing more to check */
+	D_AT = 1 << 7,    /* '@': userinfo, refused in an authority */
 };
 
 /* clang-format off */
@@ -50,7 +52,7 @@ static const uint8_t byte_class[256] = {
     ['O'] = U, ['P'] = U, ['Q'] = U, ['R'] = U, ['S'] = U, ['T'] = U, ['U'] = U, ['V'] = U,
     ['W'] = U, ['X'] = U, ['Y'] = U, ['Z'] = U, ['0'] = U, ['1'] = U, ['2'] = U, ['3'] = U,
     ['4'] = U, ['5'] = U, ['6'] = U, ['7'] = U, ['8'] = U, ['9'] = U, ['-'] = U, ['.'] = U,
-    ['_'] = U, ['~'] = U, ['['] = U, [']'] = U, ['@'] = U, ['!'] = U, ['$'] = U, ['&'] = U,
+    ['_'] = U, ['~'] = U, ['['] = U, [']'] = U, ['@'] = U | D_AT, ['!'] = U, ['$'] = U, ['&'] = U,
     ['\''] = U, ['('] = U, [')'] = U, ['*'] = U, ['+'] = U, [','] = U, [';'] = U, ['='] = U,
     ['%'] = URI_BYTE | PERCENT,
     [':'] = U | D_COLON, ['/'] = U | D_SLASH, ['?'] = U | D_QUERY, ['#'] = U | D_FRAGMENT,
@@ -58,9 +60,24 @@ static const uint8_t byte_class[256] = {
 #undef U
 /* clang-format on */
 
-static bool scheme_is(const char *s, size_t len, const char *name)
+/* The scheme (RFC 3986 §3.1: case-insensitive), from its first four
+ * bytes lowered at once: "http", "https" or "rtsp". */
+static bool read_scheme(const char *s, size_t len, enum pc_scheme *scheme)
 {
-	return len == strlen(name) && strncasecmp(s, name, len) == 0;
+	if (len != 4 && len != 5)
+		return false;
+	uint32_t word;
+	memcpy(&word, s, 4);
+	word = (uint32_t)pc_ascii_lower8(word);
+	if (len == 4 && memcmp(&word, "http", 4) == 0)
+		*scheme = PC_SCHEME_HTTP;
+	else if (len == 5 && memcmp(&word, "http", 4) == 0 && (s[4] | 0x20) == 's')
+		*scheme = PC_SCHEME_HTTPS;
+	else if (len == 4 && memcmp(&word, "rtsp", 4) == 0)
+		*scheme = PC_SCHEME_RTSP;
+	else
+		return false;
+	return true;
 }
 
 /* The first of the delimiters at or after from, else len. */
@@ -152,24 +169,20 @@ int pc__url_parse_hosts(const pc_model *model, const struct pc_hosts *hosts, con
 	size_t scheme_len = find_any(url, 0, len, D_COLON | D_SLASH | D_QUERY | D_FRAGMENT);
 	if (scheme_len + 3 > len || memcmp(url + scheme_len, "://", 3) != 0)
 		return PC_ESYNTAX;
-	if (scheme_is(url, scheme_len, "http"))
-		out->scheme = PC_SCHEME_HTTP;
-	else if (scheme_is(url, scheme_len, "https"))
-		out->scheme = PC_SCHEME_HTTPS;
-	else if (scheme_is(url, scheme_len, "rtsp"))
-		out->scheme = PC_SCHEME_RTSP;
-	else
+	if (!read_scheme(url, scheme_len, &out->scheme))
 		return PC_ESYNTAX;
 
 	/* Authority: host[:port]. No userinfo: "http://www.foo.com@evil/" must
 	 * not read as anything but an error. */
 	size_t host_start = scheme_len + 3;
-	size_t host_end = find_any(url, host_start, len, D_COLON | D_SLASH | D_QUERY | D_FRAGMENT);
+	size_t host_end =
+	    find_any(url, host_start, len, D_COLON | D_SLASH | D_QUERY | D_FRAGMENT | D_AT);
+	if (host_end < len && url[host_end] == '@')
+		return PC_ESYNTAX;
+	/* A '@' after the ':' fails the port's digits below. */
 	size_t auth_end = host_end < len && url[host_end] == ':'
 	                      ? find_any(url, host_end, len, D_SLASH | D_QUERY | D_FRAGMENT)
 	                      : host_end;
-	if (memchr(url + host_start, '@', auth_end - host_start) != NULL)
-		return PC_ESYNTAX;
 	if (host_end < auth_end) {
 		int rc = parse_port(url + host_end + 1, auth_end - host_end - 1, &out->port);
 		if (rc != PC_OK)
@@ -231,10 +244,7 @@ int pc__url_parse_hosts(const pc_model *model, const struct pc_hosts *hosts, con
 	 * paths are case-sensitive). */
 	if (ch_len + out->path_len > PC_NAME_MAX)
 		return PC_ERANGE;
-	for (size_t i = 0; i < ch_len; i++) {
-		char c = out->content_host[i];
-		out->name.object[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-	}
+	pc_ascii_copy_lower(out->name.object, out->content_host, ch_len);
 	memcpy(out->name.object + ch_len, out->path, out->path_len);
 	out->name.object_len = (uint32_t)(ch_len + out->path_len);
 	out->name.object[out->name.object_len] = '\0';

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/base/arena.h"
+#include "lib/base/ascii.h"
 #include "lib/base/err.h"
 #include "lib/naming/naming.h"
 #include "lib/proto/redirect.h"
@@ -103,40 +104,6 @@ static void add_domain(struct hints *h, const struct pc_cdn *cdn)
 		memcpy(p, cdn->domain, cdn->domain_len);
 }
 
-/* ASCII upper case to lower, eight bytes at a time (as strmap's hash):
- * 0x80 marks each byte in 'A'..'Z', shifted to 0x20 and or-ed in. */
-static uint64_t lower8(uint64_t x)
-{
-	const uint64_t high = 0x8080808080808080ULL;
-	uint64_t t = x & ~high;
-	uint64_t upper = (t + 0x3f3f3f3f3f3f3f3fULL) & ~(t + 0x2525252525252525ULL) & ~x & high;
-	return x | upper >> 2;
-}
-
-/* Lowering is idempotent, so a tail of 8 or more bytes is done as the
- * last eight, overlapping what is already written. */
-static void copy_lower(char *to, const char *from, size_t len)
-{
-	uint64_t x;
-	if (len < 8) {
-		for (size_t i = 0; i < len; i++) {
-			char c = from[i];
-			to[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-		}
-		return;
-	}
-	for (size_t i = 0; i + 8 <= len; i += 8) {
-		memcpy(&x, from + i, 8);
-		x = lower8(x);
-		memcpy(to + i, &x, 8);
-	}
-	if (len % 8 != 0) {
-		memcpy(&x, from + len - 8, 8);
-		x = lower8(x);
-		memcpy(to + len - 8, &x, 8);
-	}
-}
-
 /* Whether text, lowered, is lower (already lower case). */
 static bool equal_lower(const char *text, const char *lower, size_t len)
 {
@@ -152,12 +119,12 @@ static bool equal_lower(const char *text, const char *lower, size_t len)
 	for (size_t i = 0; i + 8 <= len; i += 8) {
 		memcpy(&x, text + i, 8);
 		memcpy(&y, lower + i, 8);
-		if (lower8(x) != y)
+		if (pc_ascii_lower8(x) != y)
 			return false;
 	}
 	memcpy(&x, text + len - 8, 8);
 	memcpy(&y, lower + len - 8, 8);
-	return lower8(x) == y;
+	return pc_ascii_lower8(x) == y;
 }
 
 /* The prefix hints of one plain host and scheme, as options in wire form:
@@ -209,7 +176,7 @@ static int build_block(pc_arena *arena, const pc_model *model, uint32_t c, uint3
 	uint8_t *options = pc_arena_alloc(arena, len > 0 ? len : 1);
 	if (host == NULL || options == NULL)
 		return PC_ENOMEM;
-	copy_lower(host, provider->name, customer_len);
+	pc_ascii_copy_lower(host, provider->name, customer_len);
 	host[customer_len] = '.';
 	memcpy(host + customer_len + 1, cdn->domain, cdn->domain_len);
 	uint8_t *o = options;
@@ -225,7 +192,7 @@ static int build_block(pc_arena *arena, const pc_model *model, uint32_t c, uint3
 		memcpy(t + scheme_len, "://", 3);
 		memcpy(t + scheme_len + 3, host, host_len);
 		t[stem_len - 1] = '/';
-		copy_lower(t + stem_len, origin, origin_len);
+		pc_ascii_copy_lower(t + stem_len, origin, origin_len);
 		t[stem_len + origin_len] = '/';
 		o += 4 + hint_len;
 	}
@@ -334,11 +301,11 @@ static void add_hints(const pc_model *model, const pc_cdsr_prebuilt *prebuilt, c
 		} else {
 			memcpy(p, scheme, scheme_len); /* lower case already */
 			memcpy(p + scheme_len, "://", 3);
-			copy_lower(p + scheme_len + 3, url->host, authority_len);
+			pc_ascii_copy_lower(p + scheme_len + 3, url->host, authority_len);
 			p[stem_len - 1] = '/';
 			stem = p;
 		}
-		copy_lower(p + stem_len, host, host_len);
+		pc_ascii_copy_lower(p + stem_len, host, host_len);
 		p[stem_len + host_len] = '/';
 	}
 }
