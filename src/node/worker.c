@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -39,6 +40,14 @@ static uint64_t tick_clock_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* epoll_wait(2) without glibc's cancellation-point wrapper (see
+ * node/udp.c): epoll_pwait with no signal mask is the same call, and the
+ * one every architecture has. */
+static int wait_events(int epoll_fd, struct epoll_event *events, int max, int timeout_ms)
+{
+	return (int)syscall(SYS_epoll_pwait, epoll_fd, events, max, timeout_ms, NULL, 8);
 }
 
 int pcd_worker_watch(struct pcd_worker *worker, struct pcd_io *io, uint32_t events)
@@ -148,7 +157,7 @@ void *pcd_worker_main(void *arg)
 	rcu_register_thread();
 	while (!atomic_load(&node->stopping)) {
 		rcu_thread_offline();
-		int n = epoll_wait(worker->epoll_fd, events, MAX_EVENTS, 1000);
+		int n = wait_events(worker->epoll_fd, events, MAX_EVENTS, 1000);
 		rcu_thread_online();
 		if (n < 0 && errno != EINTR) {
 			pcd_log(PCD_LOG_ERROR, "epoll-failed", "worker=%u error=\"%s\"",
