@@ -150,8 +150,18 @@ int pc__url_parse_hosts(const pc_model *model, const struct pc_hosts *hosts, con
 {
 	if (model == NULL || out == NULL || (url == NULL && len > 0))
 		return PC_EINVAL;
-	memset(out, 0, sizeof(*out));
+	/* Every field but the object's bytes past its terminator (not the
+	 * whole 300-byte struct: this runs per request). */
+	out->scheme = 0;
+	out->port = 0;
+	out->form = 0;
 	out->name.cdn = out->name.provider = out->name.service = PC_NONE;
+	out->name.signature = PC_SIG_ABSENT;
+	out->name.encrypted = false;
+	out->name.object[0] = '\0';
+	out->name.object_len = 0;
+	out->host = out->content_host = out->path = out->query = NULL;
+	out->host_len = out->content_host_len = out->path_len = out->query_len = 0;
 	if (len > PC_URL_MAX)
 		return PC_ERANGE;
 	/* Most URLs have no escape: one AND per byte says so, and only a URL
