@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "lib/model/config.h"
+#include "lib/naming/hosts.h"
 #include "lib/proto/sections.h"
 #include "lib/proto/dns_answer.h"
 
@@ -19,6 +20,7 @@ static const pc_model *model;
 static pc_live *live, *live_knot;
 static pc_dns_scratch *scratch;
 static pc_dns_zones *zones;
+static pc_hosts *hosts;
 
 static void setup(void)
 {
@@ -29,7 +31,8 @@ static void setup(void)
 	model = pc_config_model(config);
 	if (pc_live_new(model, &live) != 0 || pc_live_new(model, &live_knot) != 0 ||
 	    pc_dns_scratch_new(&scratch) != 0 ||
-	    pc_dns_zones_new(model, pc_dns_settings(config), &zones) != 0)
+	    pc_dns_zones_new(model, pc_dns_settings(config), &zones) != 0 ||
+	    pc_hosts_new(model, &hosts) != 0)
 		abort();
 }
 
@@ -64,6 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t knot_len = pc_dns_answer(scratch, &knot_ctx, &query, knot_out, out_size, &knot_res);
 	struct pc_dns_result res;
 	query.zones = zones;
+	ctx.hosts = hosts;
 	size_t len = pc_dns_answer(scratch, &ctx, &query, out, out_size, &res);
 	if (len != knot_len || memcmp(out, knot_out, len) != 0 || res.cls != knot_res.cls ||
 	    res.rcode != knot_res.rcode || res.truncated != knot_res.truncated ||

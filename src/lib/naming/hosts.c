@@ -1,18 +1,23 @@
-/* hosts: see hosts.h. One open-addressing table holds three kinds of key:
+/* hosts: see hosts.h. One open-addressing table holds four kinds of key:
  * a CDN domain (hashed label by label from the right, so every suffix of a
- * name has its hash after one pass), a provider label and a service label.
- * Keys are stored lower case and compared with memcmp after a hash match. */
+ * name has its hash after one pass), a provider label, a service label,
+ * and a whole plain URL host ("<customer>.<domain>", "<service>.<customer>.
+ * <domain>", hashed eight bytes at a time, with the name the walk gave for
+ * it at build time). Keys are stored lower case and compared with memcmp
+ * after a hash match. */
 #include "lib/naming/hosts.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/base/ascii.h"
 #include "lib/base/err.h"
 
 #define LABEL_MAX  63
 #define LABELS_MAX (PC_NAME_MAX / 2 + 1)
 
-enum kind { K_ZONE = 1, K_PROVIDER, K_SERVICE };
+enum kind { K_ZONE = 1, K_PROVIDER, K_SERVICE, K_HOST };
 
 /* Seeds per kind, so a label that is both a provider and a one-label
  * domain gives two different hashes. */
@@ -20,23 +25,31 @@ static const uint64_t seeds[] = {
     [K_ZONE] = 0xcbf29ce484222325u,
     [K_PROVIDER] = 0x84222325cbf29ce4u,
     [K_SERVICE] = 0x9ce484222325cbf2u,
+    [K_HOST] = 0x2325cbf29ce48422u,
 };
 
 struct entry {
 	uint64_t hash;
 	const char *key; /* lower case; NULL: an empty slot */
-	uint32_t value;  /* CDN, provider or service index */
+	uint32_t value;  /* CDN, provider or service index; a host's into names */
 	uint16_t len;
 	uint8_t kind;
 	uint8_t depth; /* a domain's labels */
+};
+
+struct host_name {
+	uint32_t cdn, provider, service;
 };
 
 struct pc_hosts {
 	const pc_model *model;
 	struct entry *slots;
 	size_t mask;
-	unsigned max_depth; /* labels of the longest domain */
-	char *keys;         /* every key, lower case, one block */
+	unsigned max_depth;      /* labels of the longest domain */
+	char *keys;              /* every label and domain key, lower case, one block */
+	char *host_keys;         /* every host key, one block */
+	struct host_name *names; /* of the K_HOST entries */
+	uint32_t n_names;
 };
 
 /* FNV-1a over one lower-case label, then its length: "ab.c" and "a.bc"
@@ -87,6 +100,30 @@ static uint64_t domain_hash(const char *text, size_t len, unsigned *depth)
 	return fold(h, text, end);
 }
 
+/* A host's hash, eight bytes at a time, lowering it into lower (len
+ * bytes written; the tail read without reading past len). */
+static uint64_t host_hash(const char *host, size_t len, char *lower)
+{
+	uint64_t h = seeds[K_HOST], w;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, host + i, 8);
+		w = pc_ascii_lower8(w);
+		memcpy(lower + i, &w, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15u;
+		h ^= h >> 32;
+	}
+	if (i < len) {
+		w = 0;
+		memcpy(&w, host + i, len - i);
+		w = pc_ascii_lower8(w);
+		memcpy(lower + i, &w, len - i);
+		h = (h ^ w) * 0x9e3779b97f4a7c15u;
+		h ^= h >> 32;
+	}
+	return h ^ len;
+}
+
 static void put(struct pc_hosts *hosts, enum kind kind, uint64_t hash, const char *key, size_t len,
                 uint32_t value, unsigned depth)
 {
@@ -111,6 +148,66 @@ static const char *keep(char **at, const char *name, size_t len)
 	return key;
 }
 
+/* The plain URL hosts of model, "[<service>.]<customer>.<domain>", each
+ * with what pc__name_parse(..., false, ...) gives for it, when that is a
+ * plain name (no object, signature or encryption). host_keys and names
+ * must hold n_hosts(model) entries. */
+static size_t host_bytes(const pc_model *model, size_t *n)
+{
+	size_t bytes = 0;
+	*n = 0;
+	for (uint32_t c = 0; c < model->n_cdns; c++)
+		for (uint32_t p = 0; p < model->n_providers; p++)
+			for (uint32_t s = 0; s <= model->n_services; s++) {
+				size_t len = strlen(model->providers[p].name) + 1 +
+				             model->cdns[c].domain_len;
+				if (s < model->n_services)
+					len += strlen(model->services[s].name) + 1;
+				if (len <= PC_NAME_MAX) {
+					bytes += len;
+					++*n;
+				}
+			}
+	return bytes;
+}
+
+static void put_hosts(struct pc_hosts *hosts)
+{
+	const pc_model *model = hosts->model;
+	char host[PC_NAME_MAX + 8];
+	char *at = hosts->host_keys;
+	for (uint32_t c = 0; c < model->n_cdns; c++) {
+		const struct pc_cdn *cdn = &model->cdns[c];
+		for (uint32_t p = 0; p < model->n_providers; p++) {
+			const char *customer = model->providers[p].name;
+			for (uint32_t s = 0; s <= model->n_services; s++) {
+				const char *service =
+				    s < model->n_services ? model->services[s].name : NULL;
+				int n = service != NULL
+				            ? snprintf(host, sizeof(host), "%s.%s.%.*s", service,
+				                       customer, (int)cdn->domain_len, cdn->domain)
+				            : snprintf(host, sizeof(host), "%s.%.*s", customer,
+				                       (int)cdn->domain_len, cdn->domain);
+				if (n <= 0 || (size_t)n > PC_NAME_MAX)
+					continue;
+				size_t len = (size_t)n;
+				pc_name name;
+				if (pc__name_parse(model, host, len, false, &name) != PC_OK ||
+				    name.object_len != 0 || name.signature != PC_SIG_ABSENT ||
+				    name.encrypted)
+					continue;
+				uint64_t hash = host_hash(host, len, at);
+				if (probe(hosts, K_HOST, hash, at, len) != NULL)
+					continue;
+				hosts->names[hosts->n_names] =
+				    (struct host_name){name.cdn, name.provider, name.service};
+				put(hosts, K_HOST, hash, at, len, hosts->n_names++, 0);
+				at += len;
+			}
+		}
+	}
+}
+
 int pc_hosts_new(const pc_model *model, pc_hosts **out)
 {
 	if (model == NULL || out == NULL)
@@ -123,6 +220,9 @@ int pc_hosts_new(const pc_model *model, pc_hosts **out)
 		key_bytes += strlen(model->providers[i].name);
 	for (uint32_t i = 0; i < model->n_services; i++)
 		key_bytes += strlen(model->services[i].name);
+	size_t n_hosts;
+	size_t host_key_bytes = host_bytes(model, &n_hosts);
+	n_keys += n_hosts;
 	size_t n_slots = 16;
 	while (n_slots < 2 * n_keys)
 		n_slots *= 2;
@@ -131,7 +231,10 @@ int pc_hosts_new(const pc_model *model, pc_hosts **out)
 		return PC_ENOMEM;
 	hosts->slots = calloc(n_slots, sizeof(*hosts->slots));
 	hosts->keys = malloc(key_bytes + 1);
-	if (hosts->slots == NULL || hosts->keys == NULL) {
+	hosts->host_keys = malloc(host_key_bytes + 1);
+	hosts->names = malloc((n_hosts + 1) * sizeof(*hosts->names));
+	if (hosts->slots == NULL || hosts->keys == NULL || hosts->host_keys == NULL ||
+	    hosts->names == NULL) {
 		pc_hosts_free(hosts);
 		return PC_ENOMEM;
 	}
@@ -164,6 +267,7 @@ int pc_hosts_new(const pc_model *model, pc_hosts **out)
 		const char *key = keep(&at, model->services[i].name, len);
 		put(hosts, K_SERVICE, fold(seeds[K_SERVICE], key, len), key, len, i, 1);
 	}
+	put_hosts(hosts);
 	*out = hosts;
 	return PC_OK;
 }
@@ -174,6 +278,8 @@ void pc_hosts_free(pc_hosts *hosts)
 		return;
 	free(hosts->slots);
 	free(hosts->keys);
+	free(hosts->host_keys);
+	free(hosts->names);
 	free(hosts);
 }
 
@@ -395,4 +501,25 @@ int pc__hosts_name_parse(const pc_hosts *hosts, const char *name, size_t len, bo
 int pc_hosts_name_parse(const pc_hosts *hosts, const char *name, size_t len, pc_name *out)
 {
 	return pc__hosts_name_parse(hosts, name, len, true, out);
+}
+
+int pc__hosts_url_name(const pc_hosts *hosts, const char *host, size_t len, pc_name *out)
+{
+	if (hosts != NULL && len > 0 && len <= PC_NAME_MAX && host != NULL && out != NULL) {
+		char lower[PC_NAME_MAX + 1];
+		const struct entry *e =
+		    probe(hosts, K_HOST, host_hash(host, len, lower), lower, len);
+		if (e != NULL) {
+			const struct host_name *name = &hosts->names[e->value];
+			out->cdn = name->cdn;
+			out->provider = name->provider;
+			out->service = name->service;
+			out->signature = PC_SIG_ABSENT;
+			out->encrypted = false;
+			out->object[0] = '\0';
+			out->object_len = 0;
+			return PC_OK;
+		}
+	}
+	return pc__hosts_name_parse(hosts, host, len, false, out);
 }

@@ -4,6 +4,10 @@
  * a few hash probes instead of the suffix walk and label look-ups of
  * pc_name_parse.
  *
+ * A redirector's URL host is nearly always a plain "<customer>.<domain>" or
+ * "<service>.<customer>.<domain>": those are keys of their own, holding the
+ * walk's answer taken at build time.
+ *
  * Results are exactly pc_model_cdn_for_name's and pc_name_parse's for every
  * input: a name the table cannot settle on its own (a signature or an "e-"
  * label, a service that is not the label left of the customer, a byte
@@ -64,5 +68,10 @@ int pc_hosts_name_parse(const pc_hosts *hosts, const char *name, size_t len, pc_
  * (a URL's host names no service: need_service false). */
 int pc__hosts_name_parse(const pc_hosts *hosts, const char *name, size_t len, bool need_service,
                          pc_name *out);
+
+/* Library-internal: pc__name_parse(model, host, len, false, out) for a
+ * URL's host — a plain "[<service>.]<customer>.<domain>" (any case) in one
+ * probe of the whole host, anything else as pc__hosts_name_parse. */
+int pc__hosts_url_name(const pc_hosts *hosts, const char *host, size_t len, pc_name *out);
 
 #endif

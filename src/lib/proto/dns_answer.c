@@ -638,7 +638,6 @@ static size_t udp_limit(const struct ctx *c, size_t out_size)
 
 struct pc_dns_zones {
 	const pc_model *model;
-	pc_hosts *hosts;
 	struct zone_soa {
 		uint8_t rdata[SOA_RDATA_MAX];
 		uint16_t len; /* 0: left to the libknot path */
@@ -663,10 +662,9 @@ int pc_dns_zones_new(const pc_model *model, const struct pc_dns_params *dns, pc_
 		return PC_ENOMEM;
 	zones->model = model;
 	zones->soa = calloc(model->n_cdns > 0 ? model->n_cdns : 1, sizeof(*zones->soa));
-	int rc = zones->soa == NULL ? PC_ENOMEM : pc_hosts_new(model, &zones->hosts);
-	if (rc != PC_OK) {
+	if (zones->soa == NULL) {
 		pc_dns_zones_free(zones);
-		return rc;
+		return PC_ENOMEM;
 	}
 	for (uint32_t i = 0; i < model->n_cdns; i++) {
 		struct zone_soa *soa = &zones->soa[i];
@@ -688,7 +686,6 @@ void pc_dns_zones_free(pc_dns_zones *zones)
 {
 	if (zones == NULL)
 		return;
-	pc_hosts_free(zones->hosts);
 	free(zones->soa);
 	free(zones);
 }
@@ -977,14 +974,14 @@ static bool direct_answer(const pc_dns_zones *zones, const struct pc_answer_ctx 
 {
 	struct pc_host_name qname;
 	struct direct d = {.query = query, .res = res, .out = out, .name = &qname};
-	if (!direct_parse(&d) || d.qclass != KNOT_CLASS_IN)
+	if (answer->hosts == NULL || !direct_parse(&d) || d.qclass != KNOT_CLASS_IN)
 		return false;
 	const pc_model *model = answer->model;
 	pc_name name;
 	uint32_t zone;
 	size_t codepoint_len;
 	bool apex = false;
-	if (pc_hosts_split_parse(zones->hosts, d.name, true, &name, &zone, &codepoint_len) ==
+	if (pc_hosts_split_parse(answer->hosts, d.name, true, &name, &zone, &codepoint_len) ==
 	    PC_OK) {
 		if ((d.qtype != KNOT_RRTYPE_A && d.qtype != KNOT_RRTYPE_AAAA) ||
 		    !pc_name_signature_ok(model, &name))

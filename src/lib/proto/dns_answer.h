@@ -29,8 +29,8 @@ int pc_dns_scratch_new(pc_dns_scratch **out);
 void pc_dns_scratch_free(pc_dns_scratch *scratch); /* NULL is fine */
 
 /* What a generation's answers share, built once per config generation
- * (the DNS role's generation state): the host table (lib/naming/hosts.h)
- * and every zone's SOA rdata. With it pc_dns_answer writes the common
+ * (the DNS role's generation state): every zone's SOA rdata. With it and
+ * the generation's host table (ctx->hosts) pc_dns_answer writes the common
  * queries — a codepoint's A or AAAA, a zone's SOA, with or without EDNS
  * and a client subnet — straight to the wire, byte for byte what the
  * libknot path writes, and leaves every other query to that path. It
@@ -65,7 +65,7 @@ struct pc_dns_query {
 	size_t len;
 	bool tcp;                        /* no 512/EDNS size limit, no TC */
 	const struct pc_dns_params *dns; /* the DNS role's settings (pc_dns_settings) */
-	const pc_dns_zones *zones;       /* NULL: every query through libknot */
+	const pc_dns_zones *zones;       /* NULL (or no ctx->hosts): all through libknot */
 };
 
 struct pc_dns_result {

@@ -14,6 +14,7 @@
 
 #include "fixture.h"
 #include "lib/model/config.h"
+#include "lib/naming/hosts.h"
 #include "lib/proto/dns_answer.h"
 
 struct env {
@@ -443,6 +444,8 @@ static void test_direct_writer_matches_libknot(void **state)
 	assert_int_equal(pc_live_new(model, &live_knot), 0);
 	assert_int_equal(pc_live_new(model, &live_direct), 0);
 	assert_int_equal(pc_dns_zones_new(model, dns, &zones), 0);
+	pc_hosts *hosts = NULL;
+	assert_int_equal(pc_hosts_new(model, &hosts), 0);
 	static const struct {
 		const char *name;
 		uint16_t qtype;
@@ -479,6 +482,7 @@ static void test_direct_writer_matches_libknot(void **state)
 			size_t knot_len = pc_dns_answer(env->scratch, &ctx, &query, knot_out,
 			                                tcp ? sizeof(knot_out) : 1232, &knot_res);
 			ctx.live = live_direct;
+			ctx.hosts = hosts;
 			query.zones = zones;
 			/* The scratch is the libknot path's only: without one, a
 			 * query that should go direct and did not would crash. */
@@ -497,6 +501,7 @@ static void test_direct_writer_matches_libknot(void **state)
 		}
 	}
 	pc_dns_zones_free(zones);
+	pc_hosts_free(hosts);
 	pc_live_free(live_direct);
 	pc_live_free(live_knot);
 	fixture_free(model);
