@@ -305,7 +305,10 @@ static void on_block(void *arg, const char *channel, uint32_t source, uint64_t s
 		sub_drop(sub);
 		const struct edge_meta *meta = b.meta;
 		struct edge_meta aligned;
-		if (b.meta_len < sizeof(aligned) || b.head_len == 0) {
+		/* The bound the sender keeps, kept here too: the object grows
+		 * outside the store until its last block, to what total says. */
+		if (b.meta_len < sizeof(aligned) || b.head_len == 0 ||
+		    b.total > EDGE_CHANNEL_OBJECT_MAX) {
 			bump(ch, EDGE_CH_BLOCKS_BAD);
 			return;
 		}
