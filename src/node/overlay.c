@@ -1628,6 +1628,12 @@ uint32_t pcd_overlay_self(struct pcd_node *node)
 	return o != NULL && o->running ? o->self : 0;
 }
 
+bool pcd_overlay_held(struct pcd_node *node)
+{
+	struct ovl *o = of_node(node);
+	return o != NULL && o->running && o->n_full > 0;
+}
+
 int pcd_overlay_publish(struct pcd_node *node, const char *channel, const uint8_t *payload,
                         size_t len)
 {
