@@ -241,7 +241,11 @@ void edge_channel_woken(struct edge_worker *ew)
 	struct edge_channels *ch = ew->shared->channels;
 	if (ew->worker->index != 0 || ch == NULL)
 		return;
-	for (;;) {
+	/* Flow control's publisher side: while a link is full the rest
+	 * waits (for edge_channel_tick), so the objects queued do not pile
+	 * up on it past what it holds before it is cut; one object, at most
+	 * EDGE_CHANNEL_OBJECT_MAX, fits. */
+	while (!pcd_overlay_held(ew->room->node)) {
 		pthread_mutex_lock(&ch->lock);
 		struct queued q = {0};
 		if (ch->n_queued > 0) {
@@ -305,7 +309,10 @@ static void on_block(void *arg, const char *channel, uint32_t source, uint64_t s
 		sub_drop(sub);
 		const struct edge_meta *meta = b.meta;
 		struct edge_meta aligned;
-		if (b.meta_len < sizeof(aligned) || b.head_len == 0) {
+		/* The bound the sender keeps, kept here too: the object grows
+		 * outside the store until its last block, to what total says. */
+		if (b.meta_len < sizeof(aligned) || b.head_len == 0 ||
+		    b.total > EDGE_CHANNEL_OBJECT_MAX) {
 			bump(ch, EDGE_CH_BLOCKS_BAD);
 			return;
 		}
@@ -364,14 +371,16 @@ static void on_block(void *arg, const char *channel, uint32_t source, uint64_t s
 	sub->key = NULL;
 }
 
-/* Worker 0, once a second: a subscription to each provider's channel of
- * each of its injection points but this router, until the overlay takes
- * it (it runs on this worker too, and may open after the edge). */
+/* Worker 0, once a second: the objects still queued (held back while a
+ * link was full), and a subscription to each provider's channel of each
+ * of its injection points but this router, until the overlay takes it
+ * (it runs on this worker too, and may open after the edge). */
 void edge_channel_tick(struct edge_worker *ew)
 {
 	struct edge_channels *ch = ew->shared->channels;
 	if (ew->worker->index != 0 || ch == NULL)
 		return;
+	edge_channel_woken(ew);
 	const struct pc_edge_params *params = edge_params(ew);
 	const pc_model *m = pcd_node_generation(ew->room->node)->model;
 	uint32_t self = pcd_overlay_self(ew->room->node); /* this thread's to ask */

@@ -207,7 +207,7 @@ struct ovl {
 	_Atomic uint64_t unknown_peers, lsas_flooded, lsas_resent, acks_sent;
 	_Atomic uint64_t holds, held; /* times reading was held; whether it is now */
 	_Atomic uint64_t records_applied, records_stale, records_refused, blocks_published;
-	_Atomic uint64_t lsdb_m[9], chan_m[17];
+	_Atomic uint64_t lsdb_m[9], chan_m[18];
 };
 
 static struct ovl *of_node(struct pcd_node *node);
@@ -1386,13 +1386,13 @@ static void mirror_stats(struct ovl *o)
 	for (unsigned i = 0; i < 9; i++)
 		atomic_store_explicit(&o->lsdb_m[i], lv[i], memory_order_relaxed);
 	const struct pc_ovchan_stats *c = pc_ovchan_stats(o->chans);
-	const uint64_t cv[17] = {
+	const uint64_t cv[18] = {
 	    c->joins,         c->prunes,     c->blocks_in,      c->blocks_forwarded,
 	    c->blocks_resent, c->duplicates, c->not_upstream,   c->unknown,
 	    c->gaps,          c->overflows,  c->rejected_joins, c->channels_pruned,
 	    c->reroutes,      c->refreshes,  c->joins_expired,  c->new_epochs,
-	    c->stale_epochs};
-	for (unsigned i = 0; i < 17; i++)
+	    c->stale_epochs,  c->epochs_raised};
+	for (unsigned i = 0; i < 18; i++)
 		atomic_store_explicit(&o->chan_m[i], cv[i], memory_order_relaxed);
 }
 
@@ -1626,6 +1626,12 @@ uint32_t pcd_overlay_self(struct pcd_node *node)
 {
 	struct ovl *o = of_node(node);
 	return o != NULL && o->running ? o->self : 0;
+}
+
+bool pcd_overlay_held(struct pcd_node *node)
+{
+	struct ovl *o = of_node(node);
+	return o != NULL && o->running && o->n_full > 0;
 }
 
 int pcd_overlay_publish(struct pcd_node *node, const char *channel, const uint8_t *payload,
@@ -2021,14 +2027,14 @@ static void overlay_metrics(const struct pcd_room *room, FILE *out)
 	        "peercdn_overlay_lsdb_total{event=\"acks_sent\"} %llu\n",
 	        (unsigned long long)ld(&o->lsas_flooded), (unsigned long long)ld(&o->lsas_resent),
 	        (unsigned long long)ld(&o->acks_sent));
-	static const char *const chan_names[17] = {
+	static const char *const chan_names[18] = {
 	    "joins",         "prunes",     "blocks_in",      "blocks_forwarded",
 	    "blocks_resent", "duplicates", "not_upstream",   "unknown",
 	    "gaps",          "overflows",  "rejected_joins", "channels_pruned",
 	    "reroutes",      "refreshes",  "joins_expired",  "new_epochs",
-	    "stale_epochs"};
+	    "stale_epochs",  "epochs_raised"};
 	counter_head(out, "channel_total", "Channel events (overlay_channel).", "counter");
-	for (unsigned i = 0; i < 17; i++)
+	for (unsigned i = 0; i < 18; i++)
 		fprintf(out, "peercdn_overlay_channel_total{event=\"%s\"} %llu\n", chan_names[i],
 		        (unsigned long long)ld(&o->chan_m[i]));
 	counter_head(out, "records_total", "LOAD records received, by what became of them.",

@@ -29,6 +29,12 @@ uint32_t pcd_overlay_self(struct pcd_node *node);
 int pcd_overlay_publish(struct pcd_node *node, const char *channel, const uint8_t *payload,
                         size_t len);
 
+/* Whether a publisher should wait before its next block: a link is full
+ * (docs/overlay.md, "Flow control"), and what it publishes would only
+ * queue behind it. Worker 0 (the overlay's thread); false when the
+ * overlay does not run. */
+bool pcd_overlay_held(struct pcd_node *node);
+
 /* Subscribes fn(arg) to channel of source (a router id): joined now and
  * again after every reroute, resuming from the last block delivered.
  * Returns 0, -EEXIST (already), -ENOENT, -EINVAL, -ENOSPC. */
