@@ -23,6 +23,7 @@
 #include "node/log.h"
 #include "node/net.h"
 #include "node/edge_client.h"
+#include "node/live.h"
 
 extern const struct pcd_role pcd_role_edge;
 
@@ -171,7 +172,9 @@ static int edge_start(struct pcd_room *room)
 	    .disk_path = params->disk_path,
 	    .disk_bytes = (uint64_t)params->disk_mb << 20,
 	};
-	int err = pcd_conn_group_new(&shared->clients);
+	int err = live_hub_new(room->node, shared, &shared->live);
+	if (err == 0)
+		err = pcd_conn_group_new(&shared->clients);
 	if (err == 0)
 		err = pcd_conn_group_new(&shared->upstreams);
 	if (err == 0 && (err = pcd_store_new(&sp, &shared->store)) != 0)
@@ -208,6 +211,7 @@ static void edge_stop(struct pcd_room *room)
 	if (shared->access_log != NULL && shared->access_log != stderr)
 		fclose(shared->access_log);
 	pcd_store_free(shared->store);
+	live_hub_free(shared->live);
 	pcd_conn_group_free(shared->clients);
 	pcd_conn_group_free(shared->upstreams);
 	pthread_mutex_destroy(&shared->log_lock);
@@ -224,6 +228,7 @@ static void on_wake(struct pcd_io *io, struct pcd_worker *worker, uint32_t event
 	eventfd_t value;
 	(void)eventfd_read(io->fd, &value);
 	edge_clients_woken(ew);
+	live_woken(ew);
 }
 
 static int edge_open(const struct pcd_room *room, struct pcd_worker *worker, void *state)
@@ -262,13 +267,16 @@ static void edge_tick(const struct pcd_room *room, void *state, uint64_t now_ms)
 	struct edge_worker *ew = state;
 	pcd_conn_room_tick(room, state, now_ms);
 	edge_fetch_tick(ew, now_ms);
+	live_tick(ew, now_ms);
 }
 
 static void edge_close(const struct pcd_room *room, void *state)
 {
 	struct edge_worker *ew = state;
-	if (ew->shared != NULL && ew->worker != NULL)
+	if (ew->shared != NULL && ew->worker != NULL) {
+		live_close(ew);
 		ew->shared->workers[ew->worker->index] = NULL;
+	}
 	/* Clients first (their fetches detach), then what is left upstream. */
 	if (ew->conn.engine != NULL)
 		pcd_conn_room_close(room, state);
@@ -354,6 +362,8 @@ static void edge_metrics(const struct pcd_room *room, FILE *out)
 	pcd_role_metrics_counters(out, room, pcd_conn_counter_names, PCD_CONN__COUNTER_COUNT,
 	                          offsetof(struct edge_worker, counters));
 	struct edge_shared *shared = room->shared;
+	if (shared != NULL)
+		live_metrics(shared->live, out);
 	if (shared != NULL && shared->store != NULL) {
 		struct pcd_store_stats st;
 		pcd_store_stats(shared->store, &st);

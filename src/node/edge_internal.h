@@ -103,6 +103,7 @@ struct edge_shared {
 	struct pcd_store *store;
 	struct edge_worker *workers[PC_MAX_WORKERS]; /* by worker index */
 	FILE *access_log;                            /* NULL: none */
+	struct live_hub *live;                       /* live streams (node/live.h) */
 	pthread_mutex_t log_lock;
 };
 
