@@ -127,6 +127,18 @@ static struct live_chan *find_chan(struct live_hub *hub, const char *name)
 	return NULL;
 }
 
+/* The hub's channel of an overlay channel "<stream>/<source id>". */
+static struct live_chan *chan_of_overlay(struct live_hub *hub, const char *channel)
+{
+	const char *slash = strrchr(channel, '/');
+	size_t len = slash != NULL ? (size_t)(slash - channel) : 0;
+	for (int i = 0; i < MAX_CHANNELS; i++)
+		if (hub->chans[i].used && strlen(hub->chans[i].name) == len &&
+		    memcmp(hub->chans[i].name, channel, len) == 0)
+			return &hub->chans[i];
+	return NULL;
+}
+
 static struct live_seg *seg_at(struct live_chan *ch, uint64_t seq)
 {
 	return &ch->segs[seq % MAX_SEGS];
@@ -395,7 +407,7 @@ static void on_block(void *arg, const char *channel, uint32_t source, uint64_t s
 	struct live_hub *hub = arg;
 	uint64_t mask = 0;
 	pthread_mutex_lock(&hub->lock);
-	struct live_chan *ch = find_chan(hub, channel);
+	struct live_chan *ch = chan_of_overlay(hub, channel);
 	if (ch != NULL && ch->subscribed && ch->sub_source == source) {
 		live_count(hub, LC_BLOCKS_RECEIVED);
 		ch->last_block_ms = pcd_mono_ms();
@@ -445,7 +457,6 @@ static void manage(struct live_hub *hub, const struct pc_edge_params *params, ui
 	const pc_model *m = pcd_node_generation(hub->node)->model;
 	for (int i = 0; i < MAX_CHANNELS; i++) {
 		enum action act = ACT_NONE;
-		char name[LIVE_CHANNEL_MAX + 1];
 		uint32_t old_source = 0, new_source = 0;
 		pthread_mutex_lock(&hub->lock);
 		struct live_chan *ch = &hub->chans[i];
@@ -481,10 +492,15 @@ static void manage(struct live_hub *hub, const struct pc_edge_params *params, ui
 		} else if (!wanted && ch->players == 0) {
 			chan_clear(ch); /* nobody wants it and nothing comes: forget it */
 		}
-		memcpy(name, ch->name, sizeof(name));
+		char stream[LIVE_CHANNEL_MAX + 1];
+		memcpy(stream, ch->name, sizeof(stream));
 		pthread_mutex_unlock(&hub->lock);
+		/* On the overlay each injection point's stream is its own channel,
+		 * "<stream>/<source id>" (a channel name has one source). */
+		char name[LIVE_CHANNEL_MAX + 16];
 		/* Outside the lock: subscribing delivers the window at once. */
 		if (act == ACT_SWITCH || act == ACT_LEAVE) {
+			snprintf(name, sizeof(name), "%s/%08" PRIx32, stream, old_source);
 			pcd_overlay_unsubscribe(hub->node, name, old_source);
 			live_count(hub, LC_UNSUBSCRIBES);
 		}
@@ -495,6 +511,7 @@ static void manage(struct live_hub *hub, const struct pc_edge_params *params, ui
 			        new_source);
 		}
 		if (act == ACT_SUBSCRIBE || act == ACT_SWITCH) {
+			snprintf(name, sizeof(name), "%s/%08" PRIx32, stream, new_source);
 			int rc = pcd_overlay_subscribe(hub->node, name, new_source, on_block, hub);
 			if (rc == 0 || rc == -EEXIST)
 				live_count(hub, LC_SUBSCRIBES);
@@ -653,7 +670,7 @@ static bool feed(struct live_conn *lc, size_t max_unsent)
 		while (lc->seg < ch->next) {
 			const struct live_seg *s = seg_at(ch, lc->seg);
 			size_t n = s->len - lc->off;
-			if (n > 0 && pcd_conn_unsent(c->conn) + n > max_unsent) {
+			if (n > 0 && pcd_conn_unsent(c->conn) > max_unsent) {
 				shed = true;
 				break;
 			}
@@ -918,7 +935,9 @@ void live_close(struct edge_worker *ew)
 	for (int i = 0; i < MAX_CHANNELS; i++) {
 		struct live_chan *ch = &hub->chans[i];
 		if (ch->used && ch->subscribed) {
-			pcd_overlay_unsubscribe(hub->node, ch->name, ch->sub_source);
+			char name[LIVE_CHANNEL_MAX + 16];
+			snprintf(name, sizeof(name), "%s/%08" PRIx32, ch->name, ch->sub_source);
+			pcd_overlay_unsubscribe(hub->node, name, ch->sub_source);
 			ch->subscribed = false;
 		}
 	}

@@ -24,6 +24,7 @@
 #include "node/live.h"
 #include "node/live_internal.h"
 #include "node/log.h"
+#include "node/overlay.h"
 
 enum {
 	TS_PACKET = 188,
@@ -365,6 +366,7 @@ static void refuse(struct edge_client *c, enum live_counter counter, unsigned st
                    const char *why)
 {
 	live_count(live_hub_of(c), counter);
+	c->keep_alive = false; /* its body is not read: nothing after it can be */
 	pcd_log(PCD_LOG_INFO, "live-ingest-refused", "status=%u why=\"%s\"", status, why);
 	edge_client_respond(c, status, why);
 }
@@ -411,8 +413,11 @@ void live_ingest_begin(struct edge_client *c, bool chunked, uint64_t body_len)
 		return;
 	}
 	lc->in = in;
-	snprintf(in->channel, sizeof(in->channel), "%s/live/%.*s", m->providers[provider].name,
-	         (int)name_len, name);
+	/* A channel name has one source on the overlay: a redundant encoder's
+	 * stream at another injection point is another channel. */
+	snprintf(in->channel, sizeof(in->channel), "%s/live/%.*s/%08" PRIx32,
+	         m->providers[provider].name, (int)name_len, name,
+	         pcd_overlay_self(c->ew->room->node));
 	in->chunked = chunked;
 	pc_http_chunked_init(&in->chunks);
 	in->left = body_len;
