@@ -64,6 +64,7 @@ struct live_chan {
 	unsigned n_sources, cur;
 	bool subscribed, ended;
 	uint32_t sub_source;
+	uint64_t last_seq; /* the overlay's block number last taken; 0: none since subscribing */
 	uint64_t last_block_ms;
 };
 
@@ -403,13 +404,17 @@ static void take_block(struct live_hub *hub, struct live_chan *ch, const uint8_t
 static void on_block(void *arg, const char *channel, uint32_t source, uint64_t seq,
                      const uint8_t *payload, size_t len)
 {
-	(void)seq;
 	struct live_hub *hub = arg;
 	uint64_t mask = 0;
 	pthread_mutex_lock(&hub->lock);
 	struct live_chan *ch = chan_of_overlay(hub, channel);
 	if (ch != NULL && ch->subscribed && ch->sub_source == source) {
 		live_count(hub, LC_BLOCKS_RECEIVED);
+		/* The overlay promises each block once, in order, across
+		 * reroutes: anything else is counted (tests assert none). */
+		if (ch->last_seq != 0 && seq != ch->last_seq + 1)
+			live_count(hub, LC_BLOCK_GAPS);
+		ch->last_seq = seq;
 		ch->last_block_ms = pcd_mono_ms();
 		take_block(hub, ch, payload, len);
 		mask = ch->worker_mask;
@@ -472,6 +477,7 @@ static void manage(struct live_hub *hub, const struct pc_edge_params *params, ui
 			new_source = ch->sources[ch->cur % ch->n_sources];
 			ch->subscribed = true;
 			ch->sub_source = new_source;
+			ch->last_seq = 0;
 			ch->last_block_ms = now;
 			ch->ended = false;
 		} else if (wanted && ch->subscribed && ch->n_sources > 1 &&
@@ -481,6 +487,7 @@ static void manage(struct live_hub *hub, const struct pc_edge_params *params, ui
 			ch->cur = (ch->cur + 1) % ch->n_sources;
 			new_source = ch->sources[ch->cur];
 			ch->sub_source = new_source;
+			ch->last_seq = 0;
 			ch->last_block_ms = now;
 			ch->ended = false;
 			seg_close(hub, ch, 0);

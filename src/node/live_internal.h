@@ -52,6 +52,7 @@ enum live_counter {
 	LC_SUBSCRIBES,
 	LC_UNSUBSCRIBES,
 	LC_FAILOVERS, /* switched to the next injection point */
+	LC_BLOCK_GAPS, /* a block's number not the last + 1 in one subscription */
 	LC__COUNT
 };
 

@@ -163,6 +163,10 @@ def test_live_plays_in_peer_cdns(daemons):
             assert got >= 200_000
         got, err = frames(edge_url(beta, f"/{ABC}/live/news.ts"))
         assert len(got) >= 25, err
+        # Every edge's block sequence had no gap and no duplicate, across
+        # the reroute too.
+        for d in (beta, gamma):
+            assert live(d, "blocks_received") > 0 and live(d, "block_gaps") == 0, d.name
     finally:
         stop(encoder)
     assert live(ingest, "ingest_started") == 1
