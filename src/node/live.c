@@ -30,12 +30,15 @@ enum {
 	HLS_MIN_SEGS = 2,    /* segments a playlist needs before it is served */
 };
 
-static const char *const counter_names[LC__COUNT] = {
-    "ingest_started", "ingest_ended", "ingest_forbidden", "ingest_malformed", "ingest_timeouts",
-    "blocks_queued",  "blocks_shed",  "blocks_published", "blocks_received",  "blocks_skipped",
-    "segments",       "players",      "players_shed",     "playlists",        "segment_gets",
-    "not_found",      "not_covered",  "subscribes",       "unsubscribes",     "failovers",
+static const char *const counter_names[] = {
+    "ingest_started", "ingest_ended",    "ingest_forbidden", "ingest_malformed", "ingest_timeouts",
+    "blocks_queued",  "blocks_shed",     "blocks_published", "blocks_received",  "blocks_skipped",
+    "segments",       "players",         "players_shed",     "playlists",        "segment_gets",
+    "not_found",      "not_covered",     "subscribes",       "unsubscribes",     "failovers",
+    "block_gaps",     "hls_segments_in", "hls_playlists_in", "hls_missing",
 };
+_Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == LC__COUNT,
+               "a name for each live counter");
 
 struct live_seg {
 	uint8_t *data;
@@ -74,6 +77,18 @@ struct live_msg {
 	size_t len;
 };
 
+struct live_pending {
+	char key[LIVE_CHANNEL_MAX + 1];
+	uint8_t *data;
+	size_t len;
+	uint64_t order;
+};
+
+struct live_hls_stream {
+	char channel[LIVE_CHANNEL_MAX + 16];
+	uint64_t next; /* media sequence number */
+};
+
 struct live_hub {
 	struct pcd_node *node;
 	struct edge_shared *shared;
@@ -84,6 +99,10 @@ struct live_hub {
 	size_t ring_bytes; /* worker 0 copies the settings here at each tick */
 	uint32_t linger_ms, failover_ms;
 	struct live_conn *conns[PC_MAX_WORKERS]; /* each worker's own */
+	struct live_pending pending[LIVE_HLS_PENDING];
+	uint64_t pending_order;
+	struct live_hls_stream hls[LIVE_HLS_STREAMS];
+	unsigned hls_next; /* the slot a new stream takes when all are used */
 	_Atomic uint64_t counters[LC__COUNT];
 };
 
@@ -210,6 +229,8 @@ void live_hub_free(struct live_hub *hub)
 		chan_clear(&hub->chans[i]);
 	for (unsigned i = 0; i < hub->box_n; i++)
 		free(hub->box[(hub->box_head + i) % MAILBOX].payload);
+	for (unsigned i = 0; i < LIVE_HLS_PENDING; i++)
+		free(hub->pending[i].data);
 	pthread_mutex_destroy(&hub->lock);
 	free(hub);
 }
@@ -270,6 +291,74 @@ void live_client_free(struct edge_client *c)
 		live_ingest_free(lc->in);
 	}
 	free(lc);
+}
+
+/* ---- HLS ingest's segments ---- */
+
+void live_hls_store(struct live_hub *hub, const char *key, uint8_t *data, size_t len)
+{
+	pthread_mutex_lock(&hub->lock);
+	struct live_pending *slot = &hub->pending[0];
+	for (unsigned i = 0; i < LIVE_HLS_PENDING; i++) {
+		struct live_pending *p = &hub->pending[i];
+		if (p->data != NULL && strcmp(p->key, key) == 0) {
+			slot = p; /* sent again: the newer wins */
+			break;
+		}
+		if (p->data == NULL || (slot->data != NULL && p->order < slot->order))
+			slot = p;
+	}
+	uint8_t *old = slot->data;
+	snprintf(slot->key, sizeof(slot->key), "%s", key);
+	slot->data = data;
+	slot->len = len;
+	slot->order = ++hub->pending_order;
+	pthread_mutex_unlock(&hub->lock);
+	free(old);
+}
+
+uint8_t *live_hls_take(struct live_hub *hub, const char *key, size_t *len)
+{
+	uint8_t *data = NULL;
+	pthread_mutex_lock(&hub->lock);
+	for (unsigned i = 0; i < LIVE_HLS_PENDING; i++) {
+		struct live_pending *p = &hub->pending[i];
+		if (p->data != NULL && strcmp(p->key, key) == 0) {
+			data = p->data;
+			*len = p->len;
+			p->data = NULL;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&hub->lock);
+	return data;
+}
+
+/* The stream's slot, made when missing (the oldest made goes). Lock held. */
+static struct live_hls_stream *hls_stream(struct live_hub *hub, const char *channel)
+{
+	for (unsigned i = 0; i < LIVE_HLS_STREAMS; i++)
+		if (strcmp(hub->hls[i].channel, channel) == 0)
+			return &hub->hls[i];
+	struct live_hls_stream *st = &hub->hls[hub->hls_next++ % LIVE_HLS_STREAMS];
+	snprintf(st->channel, sizeof(st->channel), "%s", channel);
+	st->next = 0;
+	return st;
+}
+
+uint64_t live_hls_next(struct live_hub *hub, const char *channel)
+{
+	pthread_mutex_lock(&hub->lock);
+	uint64_t next = hls_stream(hub, channel)->next;
+	pthread_mutex_unlock(&hub->lock);
+	return next;
+}
+
+void live_hls_set_next(struct live_hub *hub, const char *channel, uint64_t next)
+{
+	pthread_mutex_lock(&hub->lock);
+	hls_stream(hub, channel)->next = next;
+	pthread_mutex_unlock(&hub->lock);
 }
 
 /* ---- the mailbox: any worker to worker 0 ---- */

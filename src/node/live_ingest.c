@@ -36,8 +36,24 @@ enum {
 	KEY_MAX = 256,
 };
 
+enum mode {
+	MODE_TS,       /* POST: a stream to cut into segments */
+	MODE_SEGMENT,  /* PUT of an HLS segment: kept until its playlist comes */
+	MODE_PLAYLIST, /* PUT of an HLS playlist: publishes the segments it names */
+};
+
+enum {
+	SEGMENT_MAX = 32 << 20, /* an HLS segment PUT */
+	PLAYLIST_MAX = 256 << 10,
+};
+
 struct live_ingest {
 	char channel[LIVE_CHANNEL_MAX + 1];
+	enum mode mode;
+	char file_key[LIVE_CHANNEL_MAX + 1]; /* MODE_SEGMENT: "<provider>/<file>" */
+	char provider[LIVE_CHANNEL_MAX + 1];
+	uint8_t *body; /* HLS: the body so far */
+	size_t body_len, body_cap;
 	bool chunked, done;
 	struct pc_http_chunked chunks;
 	uint64_t left; /* body bytes still to come (a length) */
@@ -62,6 +78,8 @@ uint64_t live_ingest_last_rx(const struct live_ingest *in)
 
 void live_ingest_free(struct live_ingest *in)
 {
+	if (in != NULL)
+		free(in->body);
 	free(in);
 }
 
@@ -343,19 +361,30 @@ static bool authorised(const struct edge_client *c, const char *key)
 	return sodium_memcmp(mac, want, sizeof(mac)) == 0;
 }
 
-/* "/live/<name>[.ts]" -> the name; false when it is not one. */
-static bool ingest_name(const struct edge_client *c, const char **name, size_t *len)
+static bool ends_with(const char *p, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+	return n > k && memcmp(p + n - k, suffix, k) == 0;
+}
+
+/* "/live/<name>[.ts|.m3u8]" -> the name (<name> with suffix kept: the
+ * file, for an HLS segment); false when it is not one. */
+static bool ingest_name(const struct edge_client *c, enum mode mode, const char **name, size_t *len)
 {
 	const char *p = c->path + 6;
 	size_t n = c->path_len - 6;
 	const char *q = memchr(p, '?', n);
 	if (q != NULL)
 		n = (size_t)(q - p);
-	if (n > 3 && memcmp(p + n - 3, ".ts", 3) == 0)
+	if (mode == MODE_TS && ends_with(p, n, ".ts"))
 		n -= 3;
+	else if (mode == MODE_PLAYLIST)
+		n -= 5;
 	for (size_t i = 0; i < n; i++)
-		if (!(p[i] == '-' || p[i] == '_' || (p[i] >= 'a' && p[i] <= 'z') ||
-		      (p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9')))
+		if (mode == MODE_SEGMENT && p[i] == '.')
+			continue;
+		else if (!(p[i] == '-' || p[i] == '_' || (p[i] >= 'a' && p[i] <= 'z') ||
+		           (p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9')))
 			return false;
 	*name = p;
 	*len = n;
@@ -383,7 +412,13 @@ void live_ingest_begin(struct edge_client *c, bool chunked, uint64_t body_len)
 		refuse(c, LC_NOT_FOUND, 404, "live ingest is off on this edge");
 		return;
 	}
-	if (!ingest_name(c, &name, &name_len)) {
+	/* POST: MPEG-TS; PUT: HLS (docs/live.md, "Ingest"). */
+	const char *q = memchr(c->path, '?', c->path_len);
+	size_t path_len = q != NULL ? (size_t)(q - c->path) : c->path_len;
+	enum mode mode = !edge_method_is(c->req, "PUT")          ? MODE_TS
+	                 : ends_with(c->path, path_len, ".m3u8") ? MODE_PLAYLIST
+	                                                         : MODE_SEGMENT;
+	if (!ingest_name(c, mode, &name, &name_len)) {
 		refuse(c, LC_INGEST_MALFORMED, 400, "not /<origin host>/live/<name>[.ts]");
 		return;
 	}
@@ -418,6 +453,15 @@ void live_ingest_begin(struct edge_client *c, bool chunked, uint64_t body_len)
 	snprintf(in->channel, sizeof(in->channel), "%s/live/%.*s/%08" PRIx32,
 	         m->providers[provider].name, (int)name_len, name,
 	         pcd_overlay_self(c->ew->room->node));
+	in->mode = mode;
+	snprintf(in->provider, sizeof(in->provider), "%s", m->providers[provider].name);
+	if (snprintf(in->file_key, sizeof(in->file_key), "%s/%.*s", in->provider, (int)name_len,
+	             name) >= (int)sizeof(in->file_key)) {
+		in->done = true;
+		live_client_free(c);
+		refuse(c, LC_INGEST_MALFORMED, 400, "a name too long");
+		return;
+	}
 	in->chunked = chunked;
 	pc_http_chunked_init(&in->chunks);
 	in->left = body_len;
@@ -427,8 +471,12 @@ void live_ingest_begin(struct edge_client *c, bool chunked, uint64_t body_len)
 	in->last_rx_ms = pcd_mono_ms();
 	c->keep_alive = false; /* one stream a connection */
 	c->result = EDGE_PASS;
-	live_count(hub, LC_INGEST_STARTED);
-	pcd_log(PCD_LOG_INFO, "live-ingest", "channel=%s", in->channel);
+	if (mode == MODE_TS) {
+		live_count(hub, LC_INGEST_STARTED);
+		pcd_log(PCD_LOG_INFO, "live-ingest", "channel=%s", in->channel);
+	} else {
+		in->done = true; /* a file, not a stream: no end of stream when it goes */
+	}
 	pcd_conn_set_state(c->conn, PCD_CONN_IDLE);
 }
 
@@ -453,12 +501,196 @@ static void done(struct edge_client *c, unsigned status, const char *why)
 {
 	struct live_hub *hub = live_hub_of(c);
 	struct live_conn *lc = c->live;
-	if (status != 200)
+	if (status >= 400)
 		live_count(hub, LC_INGEST_MALFORMED);
 	live_ingest_finish(hub, lc->in);
 	live_client_free(c);
 	c->keep_alive = false;
 	edge_client_respond(c, status, why);
+}
+
+/* ---- HLS ingest ---- */
+
+static int feed(struct live_hub *hub, struct live_ingest *in, const uint8_t *data, size_t len,
+                uint64_t now)
+{
+	if (in->mode == MODE_TS)
+		return feed_ts(hub, in, data, len, now);
+	size_t max = in->mode == MODE_SEGMENT ? SEGMENT_MAX : PLAYLIST_MAX;
+	if (in->body_len + len > max)
+		return PC_ERANGE;
+	if (in->body_len + len > in->body_cap) {
+		size_t cap = in->body_cap ? in->body_cap : 65536;
+		while (cap < in->body_len + len)
+			cap *= 2;
+		uint8_t *p = realloc(in->body, cap);
+		if (p == NULL)
+			return PC_ERANGE;
+		in->body = p;
+		in->body_cap = cap;
+	}
+	memcpy(in->body + in->body_len, data, len);
+	in->body_len += len;
+	in->bytes += len;
+	return 0;
+}
+
+/* A segment PUT whole: every packet checked, then kept for its playlist. */
+static void hls_segment_done(struct edge_client *c)
+{
+	struct live_hub *hub = live_hub_of(c);
+	struct live_ingest *in = c->live->in;
+	bool ok = in->body_len > 0 && in->body_len % TS_PACKET == 0;
+	for (size_t i = 0; ok && i < in->body_len; i += TS_PACKET)
+		ok = in->body[i] == 0x47;
+	if (!ok) {
+		done(c, 400, "an HLS segment that is not MPEG-TS");
+		return;
+	}
+	live_hls_store(hub, in->file_key, in->body, in->body_len);
+	in->body = NULL;
+	live_count(hub, LC_HLS_SEGMENTS_IN);
+	done(c, 201, "segment kept");
+}
+
+/* Publishes one whole segment as blocks: START on the first, END (with
+ * its duration) on the last. */
+static void publish_segment(struct live_hub *hub, const char *channel, const uint8_t *data,
+                            size_t len, uint32_t duration_ms, uint64_t number)
+{
+	enum { PER_BLOCK = (LIVE_BLOCK_MAX - LIVE_BLOCK_HEAD) / TS_PACKET * TS_PACKET };
+	uint8_t *block = malloc(LIVE_BLOCK_MAX);
+	if (block == NULL) {
+		live_count(hub, LC_BLOCKS_SHED);
+		return;
+	}
+	for (size_t off = 0; off < len;) {
+		size_t n = len - off < PER_BLOCK ? len - off : PER_BLOCK;
+		memset(block, 0, LIVE_BLOCK_HEAD);
+		block[0] = 1;
+		block[1] =
+		    (uint8_t)((off == 0 ? LIVE_F_START : 0) | (off + n == len ? LIVE_F_END : 0));
+		if (off + n == len)
+			put32(block + 4, duration_ms);
+		put32(block + 8, (uint32_t)(number >> 32));
+		put32(block + 12, (uint32_t)number);
+		memcpy(block + LIVE_BLOCK_HEAD, data + off, n);
+		live_post_block(hub, channel, block, LIVE_BLOCK_HEAD + n);
+		off += n;
+	}
+	free(block);
+}
+
+/* "#EXTINF:<seconds>[.<fraction>]," -> ms; false when malformed. */
+static bool extinf_ms(const char *p, size_t len, uint32_t *ms)
+{
+	uint64_t whole = 0, frac = 0, scale = 1000;
+	size_t i = 0;
+	if (i == len || p[i] < '0' || p[i] > '9')
+		return false;
+	while (i < len && p[i] >= '0' && p[i] <= '9' && whole < 1000000)
+		whole = whole * 10 + (uint64_t)(p[i++] - '0');
+	if (i < len && p[i] == '.')
+		for (i++; i < len && p[i] >= '0' && p[i] <= '9'; i++)
+			if (scale > 1) {
+				scale /= 10;
+				frac += (uint64_t)(p[i] - '0') * scale;
+			}
+	if (i == len || p[i] != ',' || whole >= 1000000)
+		return false;
+	*ms = (uint32_t)(whole * 1000 + frac);
+	return true;
+}
+
+/* A playlist PUT whole: the segments it names after the last published go
+ * out in order (RFC 8216 §4.3.2.2: a segment's number is the media
+ * sequence plus its position); #EXT-X-ENDLIST ends the stream. */
+static void hls_playlist_done(struct edge_client *c)
+{
+	struct live_hub *hub = live_hub_of(c);
+	struct live_ingest *in = c->live->in;
+	const char *text = (const char *)in->body, *end = text + in->body_len;
+	if (in->body_len < 7 || memcmp(text, "#EXTM3U", 7) != 0) {
+		done(c, 400, "not an M3U8 playlist");
+		return;
+	}
+	struct entry {
+		const char *uri;
+		size_t uri_len;
+		uint32_t ms;
+	} segs[64];
+	unsigned n = 0;
+	uint64_t media_seq = 0;
+	bool ended = false, want_uri = false, ok = true;
+	uint32_t ms = 0;
+	for (const char *line = text; ok && line < end;) {
+		const char *nl = memchr(line, '\n', (size_t)(end - line));
+		const char *stop = nl != NULL ? nl : end;
+		size_t len = (size_t)(stop - line);
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		if (len > 22 && memcmp(line, "#EXT-X-MEDIA-SEQUENCE:", 22) == 0) {
+			media_seq = 0;
+			for (size_t i = 22; i < len && ok; i++) {
+				ok =
+				    line[i] >= '0' && line[i] <= '9' && media_seq < UINT64_MAX / 10;
+				media_seq = media_seq * 10 + (uint64_t)(line[i] - '0');
+			}
+		} else if (len > 8 && memcmp(line, "#EXTINF:", 8) == 0) {
+			ok = !want_uri && extinf_ms(line + 8, len - 8, &ms);
+			want_uri = true;
+		} else if (len == 14 && memcmp(line, "#EXT-X-ENDLIST", 14) == 0) {
+			ended = true;
+		} else if (len > 0 && line[0] != '#') {
+			ok = want_uri;
+			if (ok && n < sizeof(segs) / sizeof(segs[0]))
+				segs[n++] = (struct entry){line, len, ms};
+			want_uri = false;
+		}
+		line = stop + 1;
+	}
+	if (!ok || want_uri) {
+		done(c, 400, "a malformed M3U8 playlist");
+		return;
+	}
+	live_count(hub, LC_HLS_PLAYLISTS_IN);
+	/* In order: a segment named but not here yet (its PUT, on another
+	 * connection, may finish after the playlist's) stops the run, and the
+	 * next playlist takes it up; one that left the list unseen is lost. */
+	uint64_t from = live_hls_next(hub, in->channel);
+	if (from != 0 && from < media_seq) /* 0: a stream not seen yet */
+		for (uint64_t k = from; k < media_seq; k++)
+			live_count(hub, LC_HLS_MISSING);
+	uint64_t next = from > media_seq ? from : media_seq;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t number = media_seq + i;
+		if (number < next)
+			continue; /* published from an earlier playlist */
+		/* The URI's last segment is the file PUT next to the playlist. */
+		const char *file = segs[i].uri;
+		size_t file_len = segs[i].uri_len;
+		for (size_t k = 0; k < segs[i].uri_len; k++)
+			if (segs[i].uri[k] == '/') {
+				file = segs[i].uri + k + 1;
+				file_len = segs[i].uri_len - k - 1;
+			}
+		char key[LIVE_CHANNEL_MAX + 1];
+		int kn = snprintf(key, sizeof(key), "%s/%.*s", in->provider, (int)file_len, file);
+		size_t len;
+		uint8_t *data =
+		    kn > 0 && (size_t)kn < sizeof(key) ? live_hls_take(hub, key, &len) : NULL;
+		if (data == NULL)
+			break;
+		publish_segment(hub, in->channel, data, len, segs[i].ms, number + 1);
+		free(data);
+		next = number + 1;
+	}
+	live_hls_set_next(hub, in->channel, next);
+	if (ended) {
+		uint8_t eos[LIVE_BLOCK_HEAD] = {1, LIVE_F_EOS};
+		live_post_block(hub, in->channel, eos, sizeof(eos));
+	}
+	done(c, 201, "playlist read");
 }
 
 size_t live_input(struct edge_client *c, const uint8_t *bytes, size_t len)
@@ -483,20 +715,26 @@ size_t live_input(struct edge_client *c, const uint8_t *bytes, size_t len)
 			}
 			used += n;
 			if (data_len > 0)
-				err = feed_ts(hub, in, (const uint8_t *)data, data_len, now);
+				err = feed(hub, in, (const uint8_t *)data, data_len, now);
 			end = r == 1;
 			if (n == 0 && r == 0)
 				break;
 		}
 	} else {
 		size_t n = len < in->left ? len : (size_t)in->left;
-		err = feed_ts(hub, in, bytes, n, now);
+		err = feed(hub, in, bytes, n, now);
 		used = n;
 		in->left -= n;
 		end = in->left == 0;
 	}
-	if (err != 0)
+	if (err == PC_ERANGE)
+		done(c, 413, "an HLS segment or playlist over what the edge keeps");
+	else if (err != 0)
 		done(c, 400, "the body is not an MPEG-TS stream this edge can segment");
+	else if (end && in->mode == MODE_SEGMENT)
+		hls_segment_done(c);
+	else if (end && in->mode == MODE_PLAYLIST)
+		hls_playlist_done(c);
 	else if (end && !in->seg_open)
 		done(c, 400, "no PAT, PMT and random access point in the stream");
 	else if (end)

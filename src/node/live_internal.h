@@ -51,8 +51,11 @@ enum live_counter {
 	LC_NOT_COVERED, /* 403: the provider's agreements do not cover live here */
 	LC_SUBSCRIBES,
 	LC_UNSUBSCRIBES,
-	LC_FAILOVERS, /* switched to the next injection point */
-	LC_BLOCK_GAPS, /* a block's number not the last + 1 in one subscription */
+	LC_FAILOVERS,        /* switched to the next injection point */
+	LC_BLOCK_GAPS,       /* a block's number not the last + 1 in one subscription */
+	LC_HLS_SEGMENTS_IN,  /* HLS ingest: segments PUT and kept */
+	LC_HLS_PLAYLISTS_IN, /* HLS ingest: playlists PUT and read */
+	LC_HLS_MISSING,      /* a playlist named a segment not PUT (or dropped) */
 	LC__COUNT
 };
 
@@ -85,6 +88,19 @@ void live_count(struct live_hub *hub, enum live_counter counter);
  * mailbox sheds it (counted). Any thread. */
 void live_post_block(struct live_hub *hub, const char *channel, const uint8_t *payload, size_t len);
 struct live_hub *live_hub_of(const struct edge_client *c);
+
+/* HLS ingest (live_ingest.c): segments PUT before the playlist that
+ * names them wait in the hub, node-wide (each PUT is its own connection,
+ * on any worker), at most LIVE_HLS_PENDING, the oldest dropped. key:
+ * "<provider>/<file>". store takes data (malloc'd); take gives it back,
+ * or NULL. */
+enum { LIVE_HLS_PENDING = 32, LIVE_HLS_STREAMS = 32 };
+void live_hls_store(struct live_hub *hub, const char *key, uint8_t *data, size_t len);
+uint8_t *live_hls_take(struct live_hub *hub, const char *key, size_t *len);
+/* The media sequence number of the next segment to publish on channel
+ * (0 for a channel not seen), and setting it. */
+uint64_t live_hls_next(struct live_hub *hub, const char *channel);
+void live_hls_set_next(struct live_hub *hub, const char *channel, uint64_t next);
 
 /* live_ingest.c, for live.c */
 struct live_ingest;

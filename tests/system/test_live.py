@@ -92,6 +92,19 @@ def push(d, seconds=60, key=KEY):
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def push_hls(d, seconds=60, name="hlsnews"):
+    """ffmpeg's HLS muxer PUTs segments and playlists to d's edge."""
+    return subprocess.Popen(
+        ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-re",
+         "-f", "lavfi", "-i", f"testsrc=size=320x240:rate=25:duration={seconds}",
+         "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
+         "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-b:v", "300k",
+         "-c:a", "aac", "-b:a", "64k", "-f", "hls", "-hls_time", "1", "-hls_list_size", "5",
+         "-method", "PUT", "-headers", f"X-Live-Key: {KEY}\r\n",
+         edge_url(d, f"/{ABC}/live/{name}.m3u8")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
 def stop(proc):
     if proc.poll() is None:
         proc.kill()
@@ -224,6 +237,30 @@ def test_live_refusals(daemons):
     finally:
         stop(encoder)
     assert ingest.proc.poll() is None and beta.proc.poll() is None
+
+
+def test_live_hls_ingest(daemons):
+    routers = start(daemons, live_configs())
+    ingest, beta = routers["acme-n2"], routers["beta-n3"]
+    head = f"PUT /{ABC}/live/bad.m3u8 HTTP/1.1\r\nHost: e\r\nX-Live-Key: {KEY}\r\n"
+    # A malformed playlist and a segment that is not MPEG-TS: 400, counted.
+    body = b"#EXTM3U\n#EXTINF:x,\nbad0.ts\n"
+    raw = request(ingest, (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body)
+    assert status(raw) == 400, raw
+    raw = request(ingest, (head.replace("bad.m3u8", "bad0.ts") +
+                           "Content-Length: 188\r\n\r\n").encode() + b"\0" * 188)
+    assert status(raw) == 400, raw
+    assert live(ingest, "ingest_malformed") == 2
+    encoder = push_hls(ingest)
+    try:
+        wait_until(lambda: live(ingest, "hls_playlists_in") >= 2, what="playlists PUT")
+        got, err = frames(edge_url(beta, f"/{ABC}/live/hlsnews.m3u8"))
+        assert len(got) >= 25 and "I" in got, err
+        got, err = frames(edge_url(beta, f"/{ABC}/live/hlsnews.ts"))
+        assert len(got) >= 25, err
+        assert live(ingest, "hls_missing") == 0 and live(beta, "block_gaps") == 0
+    finally:
+        stop(encoder)
 
 
 def test_live_failover_to_second_injection_point(daemons):
