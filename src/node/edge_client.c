@@ -947,6 +947,9 @@ static void directory_answered(struct edge_client *c)
 	           pc_directory_answer_parse(json, json_len, answer) != 0) {
 		refuse = 502;
 		why = "the directory did not answer";
+	} else if (answer->mode == PC_DIR_CHANNEL && live_directory_play(c, answer->target)) {
+		free(answer); /* a provider's live stream (docs/live.md) */
+		return;
 	} else if (answer->mode != PC_DIR_ORIGIN) {
 		refuse = 501;
 		why = "the name is a channel or a cascaded feed: the overlay serves those";

@@ -703,7 +703,7 @@ static int chan_slot(struct live_hub *hub, uint32_t provider, const char *channe
 /* Writes the playlist of ch (at least HLS_MIN_SEGS complete segments)
  * into out; false when there are not enough yet. Lock held. */
 static bool playlist(struct live_chan *ch, const char *name, size_t name_len, uint32_t window,
-                     struct pc_buf *out)
+                     const char *host, struct pc_buf *out)
 {
 	uint64_t last = ch->open ? ch->next - 1 : ch->next; /* complete: [first, last) */
 	if (last < ch->first || last - ch->first < HLS_MIN_SEGS)
@@ -722,10 +722,14 @@ static bool playlist(struct live_chan *ch, const char *name, size_t name_len, ui
 	for (uint64_t s = from; ok && s < last; s++) {
 		const struct live_seg *seg = seg_at(ch, s);
 		uint32_t d = seg->duration_ms ? seg->duration_ms : 1000;
-		ok = pc_buf_printf(out,
-		                   "%s#EXTINF:%" PRIu32 ".%03" PRIu32 ",\n%.*s/%" PRIu64 ".ts\n",
-		                   seg->discontinuity && s != from ? "#EXT-X-DISCONTINUITY\n" : "",
-		                   d / 1000, d % 1000, (int)name_len, name, s);
+		/* Absolute in the CDN form when the provider has an origin
+		 * host: a playlist reached through a directory name resolves
+		 * them too. */
+		ok = pc_buf_printf(
+		    out, "%s#EXTINF:%" PRIu32 ".%03" PRIu32 ",\n%s%s%s%.*s/%" PRIu64 ".ts\n",
+		    seg->discontinuity && s != from ? "#EXT-X-DISCONTINUITY\n" : "", d / 1000,
+		    d % 1000, host ? "/" : "", host ? host : "", host ? "/live/" : "",
+		    (int)name_len, name, s);
 	}
 	return ok;
 }
@@ -739,7 +743,12 @@ static bool try_playlist(struct edge_client *c, int slot, const char *name, size
 	pthread_mutex_lock(&hub->lock);
 	struct live_chan *ch = &hub->chans[slot];
 	ch->wanted_ms = pcd_mono_ms();
-	bool ready = playlist(ch, name, name_len, edge_params(c->ew)->live_window, &text);
+	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
+	const char *host =
+	    ch->provider < m->n_providers && m->providers[ch->provider].n_origin_hosts
+	        ? m->providers[ch->provider].origin_hosts[0]
+	        : NULL;
+	bool ready = playlist(ch, name, name_len, edge_params(c->ew)->live_window, host, &text);
 	pthread_mutex_unlock(&hub->lock);
 	if (ready) {
 		live_count(hub, LC_PLAYLISTS);
@@ -828,19 +837,13 @@ static void begin_stream(struct edge_client *c, uint32_t provider, const char *c
 	feed(lc, (size_t)edge_params(c->ew)->live_player_buffer_kb << 10);
 }
 
-void live_play_begin(struct edge_client *c)
+/* A live request of provider's stream name: rest is what follows the
+ * name (".ts", ".m3u8", "/<n>.ts"). */
+static void play(struct edge_client *c, uint32_t provider, const char *name, size_t name_len,
+                 const char *rest, size_t rest_len)
 {
 	struct live_hub *hub = live_hub_of(c);
 	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
-	uint32_t provider = (uint32_t)(c->counters - c->ew->providers);
-	const char *name;
-	size_t name_len;
-	if (hub == NULL || provider >= m->n_providers ||
-	    !stream_name(c->path, c->path_len, &name, &name_len)) {
-		live_count(hub, LC_NOT_FOUND);
-		edge_client_respond(c, 404, "not a live stream");
-		return;
-	}
 	bool covered = false;
 	if (m->self_node < m->n_nodes) {
 		const struct pc_index_list *cdns = &m->nodes[m->self_node].cdns;
@@ -855,11 +858,6 @@ void live_play_begin(struct edge_client *c)
 	char channel[LIVE_CHANNEL_MAX + 1];
 	snprintf(channel, sizeof(channel), "%s/live/%.*s", m->providers[provider].name,
 	         (int)name_len, name);
-	const char *rest = name + name_len;
-	size_t rest_len = c->path_len - (size_t)(rest - c->path);
-	const char *q = memchr(rest, '?', rest_len);
-	if (q != NULL)
-		rest_len = (size_t)(q - rest);
 	if (rest_len == 3 && memcmp(rest, ".ts", 3) == 0) {
 		begin_stream(c, provider, channel);
 		return;
@@ -889,6 +887,8 @@ void live_play_begin(struct edge_client *c)
 		pthread_mutex_unlock(&hub->lock);
 		lc->chan = slot;
 		lc->deadline_ms = pcd_mono_ms() + HLS_WAIT_MS;
+		memcpy(lc->stream, name, name_len);
+		lc->stream[name_len] = '\0';
 		wake_worker(hub, 0);
 		return;
 	}
@@ -922,6 +922,57 @@ void live_play_begin(struct edge_client *c)
 	live_count(hub, LC_SEGMENT_GETS);
 	answer_body(c, "video/mp2t", copy, len);
 	free(copy);
+}
+
+void live_play_begin(struct edge_client *c)
+{
+	struct live_hub *hub = live_hub_of(c);
+	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
+	uint32_t provider = (uint32_t)(c->counters - c->ew->providers);
+	const char *name;
+	size_t name_len;
+	if (hub == NULL || provider >= m->n_providers ||
+	    !stream_name(c->path, c->path_len, &name, &name_len)) {
+		live_count(hub, LC_NOT_FOUND);
+		edge_client_respond(c, 404, "not a live stream");
+		return;
+	}
+	const char *rest = name + name_len;
+	size_t rest_len = c->path_len - (size_t)(rest - c->path);
+	const char *q = memchr(rest, '?', rest_len);
+	if (q != NULL)
+		rest_len = (size_t)(q - rest);
+	play(c, provider, name, name_len, rest, rest_len);
+}
+
+bool live_directory_play(struct edge_client *c, const char *channel)
+{
+	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
+	const char *slash = strchr(channel, '/');
+	if (slash == NULL || live_hub_of(c) == NULL)
+		return false;
+	uint32_t provider = PC_NONE;
+	for (uint32_t p = 0; p < m->n_providers; p++)
+		if (strlen(m->providers[p].name) == (size_t)(slash - channel) &&
+		    memcmp(m->providers[p].name, channel, (size_t)(slash - channel)) == 0)
+			provider = p;
+	const char *name = slash + 1;
+	size_t name_len = strlen(name);
+	size_t ok = 0;
+	while (ok < name_len &&
+	       (name[ok] == '-' || name[ok] == '_' || (name[ok] >= 'a' && name[ok] <= 'z') ||
+	        (name[ok] >= 'A' && name[ok] <= 'Z') || (name[ok] >= '0' && name[ok] <= '9')))
+		ok++;
+	if (provider == PC_NONE || ok != name_len || name_len == 0 || name_len > LIVE_NAME_MAX)
+		return false; /* a CDN's channel, or not a stream's name */
+	c->counters =
+	    &c->ew->providers[provider < EDGE_MAX_PROVIDERS ? provider : EDGE_MAX_PROVIDERS];
+	/* The name the player asked for says the form. */
+	const char *q = memchr(c->key, '?', c->key_len);
+	size_t asked = q != NULL ? (size_t)(q - c->key) : c->key_len;
+	bool hls = asked > 5 && memcmp(c->key + asked - 5, ".m3u8", 5) == 0;
+	play(c, provider, name, name_len, hls ? ".m3u8" : ".ts", hls ? 5 : 3);
+	return true;
 }
 
 bool live_is_ingest(const struct edge_client *c)
@@ -960,9 +1011,9 @@ void live_woken(struct edge_worker *ew)
 			if (feed(lc, max_unsent))
 				edge_client_kick(c);
 		} else if (lc->kind == LIVE_HLS_WAIT) {
-			const char *name;
-			size_t name_len;
-			stream_name(c->path, c->path_len, &name, &name_len);
+			char name[LIVE_NAME_MAX + 1];
+			memcpy(name, lc->stream, sizeof(name));
+			size_t name_len = strlen(name);
 			int slot = lc->chan;
 			uint64_t deadline = lc->deadline_ms;
 			player_leave(lc);
@@ -982,6 +1033,7 @@ void live_woken(struct edge_worker *ew)
 				pthread_mutex_unlock(&hub->lock);
 				again->chan = slot;
 				again->deadline_ms = deadline;
+				memcpy(again->stream, name, sizeof(again->stream));
 			}
 		}
 	}

@@ -45,6 +45,11 @@ bool live_is_ingest(const struct edge_client *c);
 size_t live_input(struct edge_client *c, const uint8_t *in, size_t len);
 /* A GET or HEAD of a live path: a stream, a playlist or a segment. */
 void live_play_begin(struct edge_client *c);
+/* The directory answered a name c asked for with channel ("<provider>/
+ * <name>"): served as that provider's live stream <name>, as HLS when the
+ * name asked for ends in ".m3u8", else as progressive MPEG-TS. False
+ * (nothing done) when channel is not a provider's stream. */
+bool live_directory_play(struct edge_client *c, const char *channel);
 /* The client closed its side while c->live holds the connection. */
 void live_end(struct edge_client *c);
 /* The connection is going away. */

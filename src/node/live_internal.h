@@ -72,11 +72,12 @@ struct live_conn {
 	unsigned worker;
 	struct live_conn *prev, *next; /* the worker's list */
 	enum live_kind kind;
-	int chan;               /* players: the hub's channel slot */
-	uint64_t seg;           /* players: the segment being sent */
-	size_t off;             /* and the bytes of it sent */
-	uint64_t deadline_ms;   /* HLS_WAIT: 504 after this */
-	struct live_ingest *in; /* INGEST */
+	int chan;                       /* players: the hub's channel slot */
+	uint64_t seg;                   /* players: the segment being sent */
+	size_t off;                     /* and the bytes of it sent */
+	uint64_t deadline_ms;           /* HLS_WAIT: 504 after this */
+	char stream[LIVE_NAME_MAX + 1]; /* HLS_WAIT: the stream's name */
+	struct live_ingest *in;         /* INGEST */
 };
 
 /* Links a new connection into its worker's list (c->live). */

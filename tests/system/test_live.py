@@ -3,7 +3,8 @@ in three CDNs: stock ffmpeg pushes a lavfi testsrc+sine stream (MPEG-TS
 over a chunked POST) into an acme edge (acme-n1); ffprobe reads its frames
 from an edge in beta (beta-n3) and one in gamma (gamma-n2), as progressive
 MPEG-TS and over HLS, each through its router's subscription to the
-channel; a relay on the path (beta-n2) killed mid-stream, the player at
+channel, and through the directory's `channel` answer for an indirect
+name (cdn.abc.com/news); a relay on the path (beta-n2) killed mid-stream, the player at
 beta-n3 goes on; foo's live channel is refused at gamma (the beta-gamma
 agreement does not cover live). Refusals: a wrong key (403), a body that is
 not MPEG-TS (400), a stalled encoder (timed out, the channel ends), a
@@ -63,6 +64,13 @@ def live_configs(ingest_timeout_ms=2000):
                      "sources": ["abc=acme-n1,acme-n2"], "ingest_timeout_ms": ingest_timeout_ms,
                      "player_buffer_kb": 64, "linger_ms": 2000, "failover_ms": 2000},
         }
+    # beta-n3 runs a directory: abc's indirect names answer the channel.
+    port = free_port(EDGES["beta-n3"])
+    configs["beta-n3"]["directory"] = {
+        "enabled": True, "listen": [EDGES["beta-n3"]], "port": port,
+        "entries": [{"name": "cdn.abc.com/news", "channel": "abc/news"},
+                    {"name": "cdn.abc.com/news.m3u8", "channel": "abc/news"}]}
+    configs["beta-n3"]["edge"]["directories"] = [f"{EDGES['beta-n3']}:{port}"]
     return configs
 
 
@@ -157,6 +165,11 @@ def test_live_plays_in_peer_cdns(daemons):
             assert len(got) >= 25 and "I" in got, (d.name, err)
             assert live(d, "subscribes") >= 1 and live(d, "segments") >= 2
             assert live(d, "not_covered") == 0
+        # An indirect name the directory answers with the channel.
+        got, err = frames(edge_url(beta, "/cdn.abc.com/news"))
+        assert len(got) >= 25, err
+        got, err = frames(edge_url(beta, "/cdn.abc.com/news.m3u8"))
+        assert len(got) >= 25, err
         # foo's channels may not be delivered into gamma: refused at the edge.
         raw = request(gamma, f"GET /www.foo.com/live/x.ts HTTP/1.1\r\nHost: e\r\n"
                              "Connection: close\r\n\r\n".encode())
