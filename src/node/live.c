@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 
 #include "lib/base/buf.h"
 #include "lib/proto/edge_route.h"
@@ -736,26 +737,43 @@ static bool playlist(struct live_chan *ch, const char *name, size_t name_len, ui
 
 /* Answers a waiting or new playlist request when its channel has enough
  * segments: true when answered. */
-static bool try_playlist(struct edge_client *c, int slot, const char *name, size_t name_len)
+/* The playlist of the channel in slot into text (the caller frees it),
+ * when it has enough segments; the channel counts as asked for. */
+static bool make_playlist(struct edge_client *c, int slot, const char *name, size_t name_len,
+                          struct pc_buf *text)
 {
 	struct live_hub *hub = live_hub_of(c);
-	struct pc_buf text = {0};
+	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
 	pthread_mutex_lock(&hub->lock);
 	struct live_chan *ch = &hub->chans[slot];
 	ch->wanted_ms = pcd_mono_ms();
-	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
 	const char *host =
 	    ch->provider < m->n_providers && m->providers[ch->provider].n_origin_hosts
 	        ? m->providers[ch->provider].origin_hosts[0]
 	        : NULL;
-	bool ready = playlist(ch, name, name_len, edge_params(c->ew)->live_window, host, &text);
+	bool ready = playlist(ch, name, name_len, edge_params(c->ew)->live_window, host, text);
 	pthread_mutex_unlock(&hub->lock);
-	if (ready) {
-		live_count(hub, LC_PLAYLISTS);
-		answer_body(c, "application/vnd.apple.mpegurl", text.data, text.len);
-	}
-	pc_buf_free(&text);
 	return ready;
+}
+
+static void send_playlist(struct edge_client *c, struct pc_buf *text)
+{
+	live_count(live_hub_of(c), LC_PLAYLISTS);
+	answer_body(c, "application/vnd.apple.mpegurl", text->data, text->len);
+	pc_buf_free(text);
+}
+
+/* Answers a new playlist request when its channel has enough segments:
+ * true when answered. */
+static bool try_playlist(struct edge_client *c, int slot, const char *name, size_t name_len)
+{
+	struct pc_buf text = {0};
+	if (!make_playlist(c, slot, name, name_len, &text)) {
+		pc_buf_free(&text);
+		return false;
+	}
+	send_playlist(c, &text);
+	return true;
 }
 
 /* Copies what the player has not had yet into its output; sheds it when
@@ -834,7 +852,12 @@ static void begin_stream(struct edge_client *c, uint32_t provider, const char *c
 		return;
 	}
 	pcd_conn_set_state(c->conn, PCD_CONN_IDLE);
-	feed(lc, (size_t)edge_params(c->ew)->live_player_buffer_kb << 10);
+	/* The kernel's buffer too is the player's: bounded the same, so a
+	 * player that stops reading is noticed (and shed) within about three
+	 * times player_buffer_kb (Linux doubles the value given). */
+	int sndbuf = (int)edge_params(c->ew)->live_player_buffer_kb << 10;
+	setsockopt(pcd_conn_fd(c->conn), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	feed(lc, (size_t)sndbuf);
 }
 
 /* A live request of provider's stream name: rest is what follows the
@@ -1011,30 +1034,18 @@ void live_woken(struct edge_worker *ew)
 			if (feed(lc, max_unsent))
 				edge_client_kick(c);
 		} else if (lc->kind == LIVE_HLS_WAIT) {
-			char name[LIVE_NAME_MAX + 1];
-			memcpy(name, lc->stream, sizeof(name));
-			size_t name_len = strlen(name);
-			int slot = lc->chan;
-			uint64_t deadline = lc->deadline_ms;
+			/* Still registered while it asks: the channel cannot be
+			 * forgotten meanwhile. */
+			struct pc_buf text = {0};
+			if (!make_playlist(c, lc->chan, lc->stream, strlen(lc->stream), &text)) {
+				pc_buf_free(&text);
+				continue;
+			}
 			player_leave(lc);
 			conn_unlink(lc);
 			c->live = NULL;
 			free(lc);
-			if (!try_playlist(c, slot, name, name_len)) {
-				/* Back to waiting (the slot may be forgotten only
-				 * with no players: it had us). */
-				struct live_conn *again = live_conn_new(c, LIVE_HLS_WAIT);
-				if (again == NULL) {
-					edge_client_respond(c, 503, "out of memory");
-					continue;
-				}
-				pthread_mutex_lock(&hub->lock);
-				hub->chans[slot].players++;
-				pthread_mutex_unlock(&hub->lock);
-				again->chan = slot;
-				again->deadline_ms = deadline;
-				memcpy(again->stream, name, sizeof(again->stream));
-			}
+			send_playlist(c, &text);
 		}
 	}
 }
@@ -1051,6 +1062,8 @@ void live_tick(struct edge_worker *ew, uint64_t now_ms)
 		hub->ring_bytes = (size_t)params->live_ring_kb << 10;
 		hub->linger_ms = params->live_linger_ms;
 		hub->failover_ms = params->live_failover_ms;
+		for (int i = 0; i < MAX_CHANNELS; i++)
+			hub->chans[i].n_sources = 0; /* read again: a reload may change them */
 		pthread_mutex_unlock(&hub->lock);
 		drain_mailbox(hub);
 		manage(hub, params, now_ms);
