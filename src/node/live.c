@@ -14,6 +14,7 @@
 #include "lib/base/buf.h"
 #include "lib/proto/edge_route.h"
 #include "lib/proto/http_msg.h"
+#include "lib/proto/live_block.h"
 #include "lib/proto/overlay_lsdb.h"
 #include "node/edge_client.h"
 #include "node/edge_internal.h"
@@ -69,6 +70,8 @@ struct live_chan {
 	bool subscribed, ended;
 	uint32_t sub_source;
 	uint64_t last_seq; /* the overlay's block number last taken; 0: none since subscribing */
+	struct pc_live_block prev; /* the last block taken (its ts not kept) */
+	bool has_prev;
 	uint64_t last_block_ms;
 };
 
@@ -133,11 +136,6 @@ static void wake_mask(struct live_hub *hub, uint64_t mask)
 		mask &= mask - 1;
 		wake_worker(hub, w);
 	}
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static struct live_chan *find_chan(struct live_hub *hub, const char *name)
@@ -440,47 +438,73 @@ static void seg_close(struct live_hub *hub, struct live_chan *ch, uint32_t durat
 	live_count(hub, LC_SEGMENTS);
 }
 
-/* One block of a channel into its ring. Called with the lock held. */
+/* Opens the next segment of the ring. */
+static void seg_open(struct live_chan *ch, bool discontinuity)
+{
+	if (ch->next - ch->first == MAX_SEGS)
+		drop_oldest(ch);
+	struct live_seg *s = seg_at(ch, ch->next++);
+	*s = (struct live_seg){.discontinuity = discontinuity || ch->discont};
+	ch->discont = false;
+	ch->open = true;
+}
+
+/* One block of a channel into its ring (lib/proto/live_block: what to do
+ * with it given the one before). Called with the lock held. */
 static void take_block(struct live_hub *hub, struct live_chan *ch, const uint8_t *payload,
                        size_t len)
 {
-	if (len < LIVE_BLOCK_HEAD || payload[0] != 1) {
+	struct pc_live_block b;
+	if (pc_live_block_decode(payload, len, &b) != 0) {
 		live_count(hub, LC_BLOCKS_SKIPPED);
 		return;
 	}
-	uint8_t flags = payload[1];
-	const uint8_t *data = payload + LIVE_BLOCK_HEAD;
-	size_t n = len - LIVE_BLOCK_HEAD;
-	if (flags & LIVE_F_START) {
-		if (ch->open) { /* a new stream (a restarted or another source) */
-			seg_close(hub, ch, 0);
-			ch->discont = true;
-		}
-		if (ch->next - ch->first == MAX_SEGS)
-			drop_oldest(ch);
-		struct live_seg *s = seg_at(ch, ch->next++);
-		*s = (struct live_seg){.discontinuity = ch->discont};
-		ch->discont = false;
-		ch->open = true;
-	}
-	if (!ch->open) { /* joined in the middle of a segment: wait for the next */
-		if (!(flags & LIVE_F_EOS))
-			live_count(hub, LC_BLOCKS_SKIPPED);
-	} else {
-		struct live_seg *s = seg_at(ch, ch->next - 1);
-		if (!seg_append(s, data, n)) {
-			ch->open = false; /* cut: the rest of it is skipped */
-			s->complete = true;
-		} else {
-			ch->bytes += n;
-		}
-		if (flags & LIVE_F_END)
-			seg_close(hub, ch, get32(payload + 4));
-	}
-	if (flags & LIVE_F_EOS) {
+	if (b.ts_len == 0) { /* an end-of-stream mark alone */
 		seg_close(hub, ch, 0);
 		ch->ended = true;
 		ch->discont = true;
+		ch->has_prev = false;
+		return;
+	}
+	switch (pc_live_block_step(ch->has_prev ? &ch->prev : NULL, &b)) {
+	case PC_LIVE_STEP_ABANDON:
+		/* Its players have part of it; a playlist lists it cut short,
+		 * and what follows as a discontinuity. */
+		seg_close(hub, ch, 0);
+		seg_open(ch, true);
+		break;
+	case PC_LIVE_STEP_START:
+		seg_close(hub, ch, 0); /* none open unless the source changed */
+		seg_open(ch, b.flags & PC_LIVE_DISCONTINUITY);
+		break;
+	case PC_LIVE_STEP_CONTINUE:
+		break;
+	case PC_LIVE_STEP_SKIP:
+	default:
+		seg_close(hub, ch, 0);
+		live_count(hub, LC_BLOCKS_SKIPPED);
+		ch->has_prev = false;
+		return;
+	}
+	ch->prev = b;
+	ch->prev.ts = NULL;
+	ch->has_prev = true;
+	if (ch->open) {
+		struct live_seg *s = seg_at(ch, ch->next - 1);
+		if (!seg_append(s, b.ts, b.ts_len)) {
+			seg_close(hub, ch, 0); /* cut: the rest of it is skipped */
+			ch->has_prev = false;
+		} else {
+			ch->bytes += b.ts_len;
+		}
+		if (b.flags & PC_LIVE_SEG_END)
+			seg_close(hub, ch, b.duration_ms);
+	}
+	if (b.flags & PC_LIVE_END_OF_STREAM) {
+		seg_close(hub, ch, 0);
+		ch->ended = true;
+		ch->discont = true;
+		ch->has_prev = false;
 	}
 	/* Bounded in bytes: the oldest go, never the one arriving. */
 	while (ch->bytes > hub->ring_bytes && ch->next - ch->first > 1)
@@ -568,6 +592,7 @@ static void manage(struct live_hub *hub, const struct pc_edge_params *params, ui
 			ch->subscribed = true;
 			ch->sub_source = new_source;
 			ch->last_seq = 0;
+			ch->has_prev = false;
 			ch->last_block_ms = now;
 			ch->ended = false;
 		} else if (wanted && ch->subscribed && ch->n_sources > 1 &&
@@ -578,6 +603,7 @@ static void manage(struct live_hub *hub, const struct pc_edge_params *params, ui
 			new_source = ch->sources[ch->cur];
 			ch->sub_source = new_source;
 			ch->last_seq = 0;
+			ch->has_prev = false;
 			ch->last_block_ms = now;
 			ch->ended = false;
 			seg_close(hub, ch, 0);

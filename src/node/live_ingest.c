@@ -1,15 +1,12 @@
-/* live_ingest: a provider's encoder pushing MPEG-TS into the edge
- * (docs/live.md, "Ingest"): the request's key checked, the body (chunked,
- * as ffmpeg's -method POST sends it, or with a length) read as it comes,
- * each TS packet checked, the stream cut into segments at the first video
- * random access point segment_ms after the last cut, each segment led by
- * the PAT and PMT, and handed to worker 0 as live blocks
- * (live_internal.h) to publish on "<provider>/live/<name>".
- *
- * The TS reading here is the least a segmenter needs (sync, PAT, PMT, the
- * random access indicator, PES PTS); lib/proto/mpegts (issue 12's format
- * work) is to replace it. */
+/* live_ingest: a provider's encoder pushing into the edge (docs/live.md,
+ * "Ingest"): the request's key checked; MPEG-TS (POST) read as it comes
+ * and cut by the library's segmenter (lib/proto/live_segmenter), each
+ * segment sent as live blocks (lib/proto/live_block) — blocks of the open
+ * segment as its bytes grow, the rest when it closes — to worker 0, which
+ * publishes them on "<provider>/live/<name>/<router id>"; HLS (PUT)
+ * segments kept until the playlist (lib/proto/hls) that names them. */
 #include <errno.h>
+#include <assert.h>
 #include <inttypes.h>
 #include <sodium.h>
 #include <stdlib.h>
@@ -18,7 +15,10 @@
 
 #include "lib/base/err.h"
 #include "lib/base/hex.h"
+#include "lib/proto/hls.h"
 #include "lib/proto/http_msg.h"
+#include "lib/proto/live_block.h"
+#include "lib/proto/live_segmenter.h"
 #include "node/edge_client.h"
 #include "node/edge_internal.h"
 #include "node/live.h"
@@ -28,23 +28,20 @@
 
 enum {
 	TS_PACKET = 188,
-	NO_PID = -1,
 	/* A stream that shows no PAT, PMT and random access point within
 	 * this many bytes is not one we can segment: 400. */
 	FIRST_CUT_MAX = 4 << 20,
-	FLUSH_BYTES = 8 * TS_PACKET, /* a partial block goes out at the end of a read */
-	KEY_MAX = 256,
+	EARLY_PACKETS = 8,      /* pending packets worth a block before the segment closes */
+	BLOCK_PACKETS = 512,    /* at most, a block (PC_LIVE_BLOCK_PACKETS_MAX) */
+	SEGMENT_MAX = 32 << 20, /* an HLS segment PUT, or a segment the segmenter builds */
+	PLAYLIST_MAX = PC_HLS_PLAYLIST_MAX,
+	PLAYLIST_SEGS = 256,
 };
 
 enum mode {
 	MODE_TS,       /* POST: a stream to cut into segments */
 	MODE_SEGMENT,  /* PUT of an HLS segment: kept until its playlist comes */
 	MODE_PLAYLIST, /* PUT of an HLS playlist: publishes the segments it names */
-};
-
-enum {
-	SEGMENT_MAX = 32 << 20, /* an HLS segment PUT */
-	PLAYLIST_MAX = 256 << 10,
 };
 
 struct live_ingest {
@@ -57,18 +54,15 @@ struct live_ingest {
 	bool chunked, done;
 	struct pc_http_chunked chunks;
 	uint64_t left; /* body bytes still to come (a length) */
-	uint8_t pkt[TS_PACKET];
-	size_t pkt_len;
-	uint8_t pat[TS_PACKET], pmt[TS_PACKET];
-	bool have_pat, have_pmt;
-	int pmt_pid, video_pid, first_pid;
-	bool seg_open, seg_pts_ok;
-	uint64_t seg_number, seg_pts, seg_start_ms;
-	uint32_t segment_ms;
-	uint8_t block[LIVE_BLOCK_MAX];
-	size_t block_len;
-	uint8_t block_flags;
+	pc_live_seg *seg;
+	/* The open segment's blocks sent so far. */
+	bool open;
+	uint64_t open_seq;
+	size_t sent;       /* its bytes sent */
+	uint16_t index;    /* its next block's index */
+	uint64_t next_seq; /* the segment after the last one closed */
 	uint64_t bytes, last_rx_ms;
+	uint8_t block[PC_LIVE_BLOCK_MAX];
 };
 
 uint64_t live_ingest_last_rx(const struct live_ingest *in)
@@ -78,199 +72,127 @@ uint64_t live_ingest_last_rx(const struct live_ingest *in)
 
 void live_ingest_free(struct live_ingest *in)
 {
-	if (in != NULL)
+	if (in != NULL) {
 		free(in->body);
+		pc_live_seg_free(in->seg);
+	}
 	free(in);
 }
 
 /* ---- blocks ---- */
 
-static void put32(uint8_t *p, uint32_t v)
+/* Sends data[0..len) (whole packets) as blocks of segment seq from block
+ * index *index on; flags go on the first (START, RANDOM_ACCESS,
+ * DISCONTINUITY) and last (END, END_OF_STREAM, with duration_ms). */
+static void send_blocks(struct live_hub *hub, struct live_ingest *in, uint64_t seq, uint16_t *index,
+                        const uint8_t *data, size_t len, unsigned first_flags, unsigned last_flags,
+                        uint32_t duration_ms)
 {
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void flush(struct live_hub *hub, struct live_ingest *in, uint8_t flags, uint32_t duration)
-{
-	flags |= in->block_flags;
-	if (in->block_len == LIVE_BLOCK_HEAD && flags == 0)
-		return;
-	uint8_t *h = in->block;
-	memset(h, 0, LIVE_BLOCK_HEAD);
-	h[0] = 1;
-	h[1] = flags;
-	put32(h + 4, duration);
-	put32(h + 8, (uint32_t)(in->seg_number >> 32));
-	put32(h + 12, (uint32_t)in->seg_number);
-	live_post_block(hub, in->channel, in->block, in->block_len);
-	in->block_len = LIVE_BLOCK_HEAD;
-	in->block_flags = 0;
-}
-
-static void append(struct live_hub *hub, struct live_ingest *in, const uint8_t *pkt)
-{
-	if (in->block_len + TS_PACKET > LIVE_BLOCK_MAX)
-		flush(hub, in, 0, 0);
-	memcpy(in->block + in->block_len, pkt, TS_PACKET);
-	in->block_len += TS_PACKET;
-}
-
-static uint32_t seg_duration(const struct live_ingest *in, bool pts_ok, uint64_t pts, uint64_t now)
-{
-	if (pts_ok && in->seg_pts_ok) {
-		uint64_t d = (pts - in->seg_pts) & ((UINT64_C(1) << 33) - 1); /* 33-bit wrap */
-		return (uint32_t)(d / 90);
+	for (size_t off = 0; off < len;) {
+		size_t n = len - off;
+		if (n > (size_t)BLOCK_PACKETS * TS_PACKET)
+			n = (size_t)BLOCK_PACKETS * TS_PACKET;
+		bool last = off + n == len;
+		struct pc_live_block b = {
+		    .flags = (*index == 0 ? first_flags : 0) | (last ? last_flags : 0),
+		    .index = *index,
+		    .segment_seq = seq,
+		    .duration_ms = last && (last_flags & PC_LIVE_SEG_END) ? duration_ms : 0,
+		    .ts = data + off,
+		    .ts_len = n,
+		};
+		if (b.flags & PC_LIVE_SEG_END && b.duration_ms == 0)
+			b.duration_ms = 1; /* the codec wants one with SEG_END */
+		int w = pc_live_block_encode(&b, in->block, sizeof(in->block));
+		if (w > 0)
+			live_post_block(hub, in->channel, in->block, (size_t)w);
+		else
+			live_count(hub, LC_BLOCKS_SHED);
+		(*index)++;
+		off += n;
 	}
-	return (uint32_t)(now - in->seg_start_ms);
 }
 
-static void start_segment(struct live_hub *hub, struct live_ingest *in, bool pts_ok, uint64_t pts,
-                          uint64_t now)
+/* The end of stream alone, after segment seq - 1. */
+static void send_eos(struct live_hub *hub, struct live_ingest *in, uint64_t seq)
 {
-	if (in->seg_open)
-		flush(hub, in, LIVE_F_END, seg_duration(in, pts_ok, pts, now));
-	in->seg_open = true;
-	in->seg_number++;
-	in->seg_pts = pts;
-	in->seg_pts_ok = pts_ok;
-	in->seg_start_ms = now;
-	in->block_flags = LIVE_F_START;
-	/* A player may start here: the tables first. */
-	append(hub, in, in->pat);
-	append(hub, in, in->pmt);
+	struct pc_live_block b = {.flags = PC_LIVE_END_OF_STREAM, .segment_seq = seq};
+	int w = pc_live_block_encode(&b, in->block, sizeof(in->block));
+	if (w > 0)
+		live_post_block(hub, in->channel, in->block, (size_t)w);
 }
 
-/* ---- TS ---- */
-
-/* The section of a PSI packet's payload (after its pointer field), and
- * its length up to the CRC; false when it does not fit the packet. */
-static bool section(const uint8_t *pl, size_t pl_len, const uint8_t **s, size_t *len)
+/* A segment closed: what of it was not sent yet goes, ending it. */
+static void closed(struct live_hub *hub, struct live_ingest *in, const struct pc_live_segment *sg,
+                   unsigned last_flags)
 {
-	if (pl_len < 1 || (size_t)pl[0] + 1 + 3 > pl_len)
-		return false;
-	*s = pl + 1 + pl[0];
-	size_t room = pl_len - 1 - pl[0];
-	size_t sec_len = (size_t)((*s)[1] & 0x0f) << 8 | (*s)[2];
-	if (sec_len + 3 > room || sec_len < 9)
-		return false;
-	*len = 3 + sec_len - 4;
-	return true;
+	uint16_t index = 0;
+	size_t from = 0;
+	if (in->open && in->open_seq == sg->seq && in->sent <= sg->len) {
+		index = in->index;
+		from = in->sent;
+	}
+	unsigned first = PC_LIVE_SEG_START | (sg->random_access ? PC_LIVE_RANDOM_ACCESS : 0) |
+	                 (sg->discontinuity ? PC_LIVE_DISCONTINUITY : 0);
+	send_blocks(hub, in, sg->seq, &index, sg->data + from, sg->len - from, first,
+	            PC_LIVE_SEG_END | last_flags, sg->duration_ms);
+	in->open = false;
+	in->next_seq = sg->seq + 1;
 }
 
-static bool is_video(uint8_t stream_type)
+/* Blocks of the open segment as its sure bytes grow, so progressive
+ * players lag the encoder by a block, not a segment. The last packet is
+ * kept back: the closing block must hold one. An early start block cannot
+ * say what the segmenter says only at the close (random access,
+ * discontinuity): it carries neither. */
+static void send_early(struct live_hub *hub, struct live_ingest *in)
 {
-	return stream_type == 0x01 || stream_type == 0x02 || stream_type == 0x10 ||
-	       stream_type == 0x1b || stream_type == 0x24 || stream_type == 0x42;
-}
-
-static void read_pat(struct live_ingest *in, const uint8_t *pl, size_t pl_len)
-{
-	const uint8_t *s;
+	const uint8_t *data;
 	size_t len;
-	if (!section(pl, pl_len, &s, &len) || s[0] != 0x00)
+	uint64_t seq;
+	pc_live_seg_pending(in->seg, &data, &len, &seq);
+	if (len == 0)
 		return;
-	for (size_t i = 8; i + 4 <= len; i += 4) {
-		unsigned program = (unsigned)s[i] << 8 | s[i + 1];
-		if (program != 0) {
-			in->pmt_pid = (int)(((unsigned)s[i + 2] & 0x1f) << 8 | s[i + 3]);
-			return;
-		}
+	if (!in->open || in->open_seq != seq) {
+		in->open = true;
+		in->open_seq = seq;
+		in->sent = 0;
+		in->index = 0;
 	}
-}
-
-static void read_pmt(struct live_ingest *in, const uint8_t *pl, size_t pl_len)
-{
-	const uint8_t *s;
-	size_t len;
-	if (!section(pl, pl_len, &s, &len) || s[0] != 0x02 || len < 12)
+	size_t ready = len / TS_PACKET * TS_PACKET;
+	if (ready < TS_PACKET || ready - TS_PACKET < in->sent + EARLY_PACKETS * TS_PACKET)
 		return;
-	size_t i = 12 + ((size_t)(s[10] & 0x0f) << 8 | s[11]);
-	in->video_pid = in->first_pid = NO_PID;
-	while (i + 5 <= len) {
-		int pid = (int)(((unsigned)s[i + 1] & 0x1f) << 8 | s[i + 2]);
-		if (in->first_pid == NO_PID)
-			in->first_pid = pid;
-		if (in->video_pid == NO_PID && is_video(s[i]))
-			in->video_pid = pid;
-		i += 5 + ((size_t)(s[i + 3] & 0x0f) << 8 | s[i + 4]);
-	}
+	ready -= TS_PACKET;
+	send_blocks(hub, in, seq, &in->index, data + in->sent, ready - in->sent, PC_LIVE_SEG_START,
+	            0, 0);
+	in->sent = ready;
 }
 
-/* The PTS of a PES header at pl, in 90 kHz units. */
-static bool pes_pts(const uint8_t *pl, size_t len, uint64_t *pts)
-{
-	if (len < 14 || pl[0] != 0 || pl[1] != 0 || pl[2] != 1 || !(pl[7] & 0x80))
-		return false;
-	*pts = (uint64_t)(pl[9] >> 1 & 7) << 30 | (uint64_t)pl[10] << 22 |
-	       (uint64_t)(pl[11] >> 1) << 15 | (uint64_t)pl[12] << 7 | (uint64_t)(pl[13] >> 1);
-	return true;
-}
-
-/* One packet: PC_ESYNTAX when it is not MPEG-TS. */
-static int packet(struct live_hub *hub, struct live_ingest *in, const uint8_t *p, uint64_t now)
-{
-	if (p[0] != 0x47)
-		return PC_ESYNTAX;
-	int pid = (int)(((unsigned)p[1] & 0x1f) << 8 | p[2]);
-	bool pusi = p[1] & 0x40;
-	unsigned afc = p[3] >> 4 & 3;
-	if (afc == 0)
-		return PC_ESYNTAX; /* reserved */
-	size_t off = 4;
-	bool rai = false;
-	if (afc & 2) {
-		if (p[4] > 183)
-			return PC_ESYNTAX;
-		rai = p[4] > 0 && (p[5] & 0x40);
-		off = 5 + (size_t)p[4];
-	}
-	const uint8_t *pl = p + off;
-	size_t pl_len = (afc & 1) ? TS_PACKET - off : 0;
-	if (pid == 0 && pusi) {
-		memcpy(in->pat, p, TS_PACKET);
-		in->have_pat = true;
-		read_pat(in, pl, pl_len);
-	} else if (pid == in->pmt_pid && pusi) {
-		memcpy(in->pmt, p, TS_PACKET);
-		read_pmt(in, pl, pl_len);
-		in->have_pmt = in->first_pid != NO_PID;
-	}
-	int key_pid = in->video_pid != NO_PID ? in->video_pid : in->first_pid;
-	if (pid == key_pid && pid != NO_PID && pusi && rai && in->have_pat && in->have_pmt) {
-		uint64_t pts = 0;
-		bool pts_ok = pes_pts(pl, pl_len, &pts);
-		if (!in->seg_open || seg_duration(in, pts_ok, pts, now) >= in->segment_ms)
-			start_segment(hub, in, pts_ok, pts, now);
-	}
-	if (in->seg_open)
-		append(hub, in, p);
-	return 0;
-}
-
-/* Body bytes: whole packets, the rest kept for the next read. */
-static int feed_ts(struct live_hub *hub, struct live_ingest *in, const uint8_t *data, size_t len,
-                   uint64_t now)
+/* Body bytes of a TS ingest: PC_ESYNTAX or PC_ENOTSUP when they are not
+ * a stream we take. */
+static int feed_ts(struct live_hub *hub, struct live_ingest *in, const uint8_t *data, size_t len)
 {
 	in->bytes += len;
-	while (len > 0) {
-		size_t n = TS_PACKET - in->pkt_len;
-		if (n > len)
-			n = len;
-		memcpy(in->pkt + in->pkt_len, data, n);
-		in->pkt_len += n;
-		data += n;
-		len -= n;
-		if (in->pkt_len < TS_PACKET)
-			break;
-		in->pkt_len = 0;
-		int err = packet(hub, in, in->pkt, now);
-		if (err != 0)
-			return err;
+	for (;;) {
+		size_t used;
+		struct pc_live_segment sg;
+		int r = pc_live_seg_feed(in->seg, data, len, &used, &sg);
+		data += used;
+		len -= used;
+		if (r == 1) {
+			closed(hub, in, &sg, 0);
+			continue;
+		}
+		if (r == PC_ERANGE) { /* dropped (counted by the segmenter); the stream goes on */
+			in->open = false;
+			continue;
+		}
+		if (r < 0)
+			return r;
+		break;
 	}
-	if (!in->seg_open && in->bytes > FIRST_CUT_MAX)
+	send_early(hub, in);
+	if (pc_live_seg_stats(in->seg)->segments == 0 && !in->open && in->bytes > FIRST_CUT_MAX)
 		return PC_ESYNTAX;
 	return 0;
 }
@@ -465,10 +387,23 @@ void live_ingest_begin(struct edge_client *c, bool chunked, uint64_t body_len)
 	in->chunked = chunked;
 	pc_http_chunked_init(&in->chunks);
 	in->left = body_len;
-	in->pmt_pid = in->video_pid = in->first_pid = NO_PID;
-	in->segment_ms = params->live_segment_ms;
-	in->block_len = LIVE_BLOCK_HEAD;
 	in->last_rx_ms = pcd_mono_ms();
+	if (mode == MODE_TS) {
+		/* A forced cut (no key frame) at four times the target. */
+		struct pc_live_seg_params sp = {
+		    .target_ms = params->live_segment_ms,
+		    .max_ms = params->live_segment_ms * 4,
+		    .segment_max = SEGMENT_MAX,
+		    .first_seq = 1,
+		};
+		in->seg = pc_live_seg_new(&sp);
+		if (in->seg == NULL) {
+			in->done = true;
+			live_client_free(c);
+			edge_client_respond(c, 503, "out of memory");
+			return;
+		}
+	}
 	c->keep_alive = false; /* one stream a connection */
 	c->result = EDGE_PASS;
 	if (mode == MODE_TS) {
@@ -485,15 +420,15 @@ void live_ingest_finish(struct live_hub *hub, struct live_ingest *in)
 	if (in->done)
 		return;
 	in->done = true;
-	uint64_t now = pcd_mono_ms();
-	if (in->seg_open)
-		flush(hub, in, LIVE_F_END, (uint32_t)(now - in->seg_start_ms));
-	in->seg_open = false;
-	if (in->seg_number > 0) /* something was published: its end too */
-		flush(hub, in, LIVE_F_EOS, 0);
+	struct pc_live_segment sg;
+	int r = in->seg != NULL ? pc_live_seg_finish(in->seg, &sg) : 0;
+	if (r == 1)
+		closed(hub, in, &sg, PC_LIVE_END_OF_STREAM);
+	else if (in->next_seq > 0 || in->open) /* something was published: its end too */
+		send_eos(hub, in, in->open ? in->open_seq : in->next_seq);
 	live_count(hub, LC_INGEST_ENDED);
 	pcd_log(PCD_LOG_INFO, "live-ingest-ended", "channel=%s bytes=%" PRIu64 " segments=%" PRIu64,
-	        in->channel, in->bytes, in->seg_number);
+	        in->channel, in->bytes, in->seg ? pc_live_seg_stats(in->seg)->segments : 0);
 }
 
 /* The ingest is over: ended (answered 200) or failed (400). */
@@ -511,11 +446,10 @@ static void done(struct edge_client *c, unsigned status, const char *why)
 
 /* ---- HLS ingest ---- */
 
-static int feed(struct live_hub *hub, struct live_ingest *in, const uint8_t *data, size_t len,
-                uint64_t now)
+static int feed(struct live_hub *hub, struct live_ingest *in, const uint8_t *data, size_t len)
 {
 	if (in->mode == MODE_TS)
-		return feed_ts(hub, in, data, len, now);
+		return feed_ts(hub, in, data, len);
 	size_t max = in->mode == MODE_SEGMENT ? SEGMENT_MAX : PLAYLIST_MAX;
 	if (in->body_len + len > max)
 		return PC_ERANGE;
@@ -553,118 +487,36 @@ static void hls_segment_done(struct edge_client *c)
 	done(c, 201, "segment kept");
 }
 
-/* Publishes one whole segment as blocks: START on the first, END (with
- * its duration) on the last. */
-static void publish_segment(struct live_hub *hub, const char *channel, const uint8_t *data,
-                            size_t len, uint32_t duration_ms, uint64_t number)
-{
-	enum { PER_BLOCK = (LIVE_BLOCK_MAX - LIVE_BLOCK_HEAD) / TS_PACKET * TS_PACKET };
-	uint8_t *block = malloc(LIVE_BLOCK_MAX);
-	if (block == NULL) {
-		live_count(hub, LC_BLOCKS_SHED);
-		return;
-	}
-	for (size_t off = 0; off < len;) {
-		size_t n = len - off < PER_BLOCK ? len - off : PER_BLOCK;
-		memset(block, 0, LIVE_BLOCK_HEAD);
-		block[0] = 1;
-		block[1] =
-		    (uint8_t)((off == 0 ? LIVE_F_START : 0) | (off + n == len ? LIVE_F_END : 0));
-		if (off + n == len)
-			put32(block + 4, duration_ms);
-		put32(block + 8, (uint32_t)(number >> 32));
-		put32(block + 12, (uint32_t)number);
-		memcpy(block + LIVE_BLOCK_HEAD, data + off, n);
-		live_post_block(hub, channel, block, LIVE_BLOCK_HEAD + n);
-		off += n;
-	}
-	free(block);
-}
-
-/* "#EXTINF:<seconds>[.<fraction>]," -> ms; false when malformed. */
-static bool extinf_ms(const char *p, size_t len, uint32_t *ms)
-{
-	uint64_t whole = 0, frac = 0, scale = 1000;
-	size_t i = 0;
-	if (i == len || p[i] < '0' || p[i] > '9')
-		return false;
-	while (i < len && p[i] >= '0' && p[i] <= '9' && whole < 1000000)
-		whole = whole * 10 + (uint64_t)(p[i++] - '0');
-	if (i < len && p[i] == '.')
-		for (i++; i < len && p[i] >= '0' && p[i] <= '9'; i++)
-			if (scale > 1) {
-				scale /= 10;
-				frac += (uint64_t)(p[i] - '0') * scale;
-			}
-	if (i == len || p[i] != ',' || whole >= 1000000)
-		return false;
-	*ms = (uint32_t)(whole * 1000 + frac);
-	return true;
-}
-
-/* A playlist PUT whole: the segments it names after the last published go
- * out in order (RFC 8216 §4.3.2.2: a segment's number is the media
- * sequence plus its position); #EXT-X-ENDLIST ends the stream. */
+/* A playlist PUT whole (lib/proto/hls): the segments it names after the
+ * last published go out in order, each as blocks with its EXTINF
+ * duration. The first one not PUT yet stops the run (its PUT, on another
+ * connection, may finish after the playlist's) and the next playlist takes
+ * it up; one that left the list unseen is counted missing.
+ * #EXT-X-ENDLIST ends the stream. */
 static void hls_playlist_done(struct edge_client *c)
 {
 	struct live_hub *hub = live_hub_of(c);
 	struct live_ingest *in = c->live->in;
-	const char *text = (const char *)in->body, *end = text + in->body_len;
-	if (in->body_len < 7 || memcmp(text, "#EXTM3U", 7) != 0) {
-		done(c, 400, "not an M3U8 playlist");
-		return;
-	}
-	struct entry {
-		const char *uri;
-		size_t uri_len;
-		uint32_t ms;
-	} segs[64];
-	unsigned n = 0;
-	uint64_t media_seq = 0;
-	bool ended = false, want_uri = false, ok = true;
-	uint32_t ms = 0;
-	for (const char *line = text; ok && line < end;) {
-		const char *nl = memchr(line, '\n', (size_t)(end - line));
-		const char *stop = nl != NULL ? nl : end;
-		size_t len = (size_t)(stop - line);
-		if (len > 0 && line[len - 1] == '\r')
-			len--;
-		if (len > 22 && memcmp(line, "#EXT-X-MEDIA-SEQUENCE:", 22) == 0) {
-			media_seq = 0;
-			for (size_t i = 22; i < len && ok; i++) {
-				ok =
-				    line[i] >= '0' && line[i] <= '9' && media_seq < UINT64_MAX / 10;
-				media_seq = media_seq * 10 + (uint64_t)(line[i] - '0');
-			}
-		} else if (len > 8 && memcmp(line, "#EXTINF:", 8) == 0) {
-			ok = !want_uri && extinf_ms(line + 8, len - 8, &ms);
-			want_uri = true;
-		} else if (len == 14 && memcmp(line, "#EXT-X-ENDLIST", 14) == 0) {
-			ended = true;
-		} else if (len > 0 && line[0] != '#') {
-			ok = want_uri;
-			if (ok && n < sizeof(segs) / sizeof(segs[0]))
-				segs[n++] = (struct entry){line, len, ms};
-			want_uri = false;
-		}
-		line = stop + 1;
-	}
-	if (!ok || want_uri) {
-		done(c, 400, "a malformed M3U8 playlist");
+	static_assert(PLAYLIST_SEGS * sizeof(struct pc_hls_segment) < 32768, "stack");
+	struct pc_hls_segment segs[PLAYLIST_SEGS];
+	struct pc_hls_playlist pl;
+	struct pc_hls_fault fault = {0};
+	int err =
+	    pc_hls_parse((const char *)in->body, in->body_len, &pl, segs, PLAYLIST_SEGS, &fault);
+	if (err != 0) {
+		pcd_log(PCD_LOG_INFO, "live-playlist-refused", "line=%u why=\"%s\"", fault.line,
+		        fault.why ? fault.why : pc_strerror(err));
+		done(c, 400, "a malformed or unsupported HLS playlist");
 		return;
 	}
 	live_count(hub, LC_HLS_PLAYLISTS_IN);
-	/* In order: a segment named but not here yet (its PUT, on another
-	 * connection, may finish after the playlist's) stops the run, and the
-	 * next playlist takes it up; one that left the list unseen is lost. */
 	uint64_t from = live_hls_next(hub, in->channel);
-	if (from != 0 && from < media_seq) /* 0: a stream not seen yet */
-		for (uint64_t k = from; k < media_seq; k++)
+	if (from != 0 && from < pl.media_sequence) /* 0: a stream not seen yet */
+		for (uint64_t k = from; k < pl.media_sequence; k++)
 			live_count(hub, LC_HLS_MISSING);
-	uint64_t next = from > media_seq ? from : media_seq;
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t number = media_seq + i;
-		if (number < next)
+	uint64_t next = from > pl.media_sequence ? from : pl.media_sequence;
+	for (size_t i = 0; i < pl.n_segments; i++) {
+		if (segs[i].seq < next)
 			continue; /* published from an earlier playlist */
 		/* The URI's last segment is the file PUT next to the playlist. */
 		const char *file = segs[i].uri;
@@ -681,15 +533,19 @@ static void hls_playlist_done(struct edge_client *c)
 		    kn > 0 && (size_t)kn < sizeof(key) ? live_hls_take(hub, key, &len) : NULL;
 		if (data == NULL)
 			break;
-		publish_segment(hub, in->channel, data, len, segs[i].ms, number + 1);
+		uint16_t index = 0;
+		bool last = pl.endlist && i + 1 == pl.n_segments;
+		send_blocks(hub, in, segs[i].seq + 1, &index, data, len,
+		            PC_LIVE_SEG_START | PC_LIVE_RANDOM_ACCESS |
+		                (segs[i].discontinuity ? PC_LIVE_DISCONTINUITY : 0),
+		            PC_LIVE_SEG_END | (last ? PC_LIVE_END_OF_STREAM : 0),
+		            segs[i].duration_ms);
 		free(data);
-		next = number + 1;
+		next = segs[i].seq + 1;
 	}
 	live_hls_set_next(hub, in->channel, next);
-	if (ended) {
-		uint8_t eos[LIVE_BLOCK_HEAD] = {1, LIVE_F_EOS};
-		live_post_block(hub, in->channel, eos, sizeof(eos));
-	}
+	if (pl.endlist && next != pl.media_sequence + pl.n_segments)
+		send_eos(hub, in, next + 1); /* ended without its last segments */
 	done(c, 201, "playlist read");
 }
 
@@ -715,14 +571,14 @@ size_t live_input(struct edge_client *c, const uint8_t *bytes, size_t len)
 			}
 			used += n;
 			if (data_len > 0)
-				err = feed(hub, in, (const uint8_t *)data, data_len, now);
+				err = feed(hub, in, (const uint8_t *)data, data_len);
 			end = r == 1;
 			if (n == 0 && r == 0)
 				break;
 		}
 	} else {
 		size_t n = len < in->left ? len : (size_t)in->left;
-		err = feed(hub, in, bytes, n, now);
+		err = feed(hub, in, bytes, n);
 		used = n;
 		in->left -= n;
 		end = in->left == 0;
@@ -735,12 +591,10 @@ size_t live_input(struct edge_client *c, const uint8_t *bytes, size_t len)
 		hls_segment_done(c);
 	else if (end && in->mode == MODE_PLAYLIST)
 		hls_playlist_done(c);
-	else if (end && !in->seg_open)
+	else if (end && pc_live_seg_stats(in->seg)->segments == 0 && !in->open)
 		done(c, 400, "no PAT, PMT and random access point in the stream");
 	else if (end)
 		done(c, 200, "stream ended");
-	else if (in->block_len - LIVE_BLOCK_HEAD >= FLUSH_BYTES)
-		flush(hub, in, 0, 0);
 	c->in_input = false;
 	return err != 0 ? len : used;
 }

@@ -10,23 +10,9 @@
 
 #include "node/live.h"
 
-/* The payload of a live block (until lib/proto/live_block lands): a
- * LIVE_BLOCK_HEAD-byte header, then whole 188-byte TS packets.
- *   0  u8   version (1)
- *   1  u8   flags: LIVE_F_*
- *   2  u16  0
- *   4  u32  the segment's duration in ms (with LIVE_F_END), else 0
- *   8  u64  the source's segment number (informational)
- * All big-endian. A segment is the blocks from one with START to one with
- * END; the first packets of a segment are the PAT and the PMT, and its
- * first video packet starts a random access point, so a player may begin
- * at any segment. */
+/* A live channel's blocks are lib/proto/live_block's (docs/live.md,
+ * "Blocks"). */
 enum {
-	LIVE_BLOCK_HEAD = 16,
-	LIVE_BLOCK_MAX = 65536, /* payload bytes, header included */
-	LIVE_F_START = 1,
-	LIVE_F_END = 2,
-	LIVE_F_EOS = 4,     /* the stream ended (the encoder closed or stalled) */
 	LIVE_NAME_MAX = 64, /* the <name> of a stream */
 	LIVE_CHANNEL_MAX = 255,
 };
