@@ -10,7 +10,8 @@ agreement does not cover live). Refusals: a wrong key (403), a body that is
 not MPEG-TS (400), a stalled encoder (timed out, the channel ends), a
 player that does not read (shed): each counted, nothing else disturbed.
 Failover: two encoders push the same channel into acme-n1 and acme-n2; the
-first killed, beta-n3's player switches to the second.
+first killed, beta-n3's player switches to the second; the first back and
+the second's router killed, the edge moves back on the silence.
 
 Every process is stopped by PID (the daemons fixture; ffmpeg and ffprobe
 here), every wait bounded."""
@@ -301,6 +302,25 @@ def test_live_failover_to_second_injection_point(daemons):
                 got_bytes += len(chunk)
         got, err = frames(edge_url(beta, f"/{ABC}/live/news.ts"))
         assert len(got) >= 25, err
+        # The first encoder comes back; the second injection point's router
+        # dies: its channel goes silent and the edge moves back.
+        encoders.append(push(first))
+        wait_until(lambda: live(first, "ingest_started") == 2, what="the first back")
+        with socket.create_connection((e["listen"][0], e["port"]), timeout=10) as s:
+            s.sendall(f"GET /{ABC}/live/news.ts HTTP/1.1\r\nHost: e\r\n\r\n".encode())
+            assert status(s.recv(65536)) == 200
+            second.stop()
+            deadline, got_bytes = time.monotonic() + DEADLINE, 0
+            while live(beta, "failovers") < 2 and time.monotonic() < deadline:
+                chunk = s.recv(65536)  # a player reading: the channel stays wanted
+                assert chunk, "the stream ended"
+            assert live(beta, "failovers") >= 2, "no failover on silence"
+            assert beta.metrics()[source] == primary
+            while got_bytes < 100_000 and time.monotonic() < deadline:
+                chunk = s.recv(65536)
+                assert chunk, "the stream ended"
+                got_bytes += len(chunk)
+        assert live(beta, "block_gaps") == 0
     finally:
         for enc in encoders:
             stop(enc)
