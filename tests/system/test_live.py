@@ -175,6 +175,10 @@ def test_live_plays_in_peer_cdns(daemons):
         raw = request(gamma, f"GET /www.foo.com/live/x.ts HTTP/1.1\r\nHost: e\r\n"
                              "Connection: close\r\n\r\n".encode())
         assert status(raw) == 403 and live(gamma, "not_covered") == 1
+        # Gamma's players are gone: after the linger its router leaves the
+        # channel (and the branch is pruned).
+        wait_until(lambda: live(gamma, "unsubscribes") >= 1, what="gamma leaves the channel")
+        wait_until(lambda: segments(gamma) == 0, what="gamma forgets the channel")
         # A relay on the stream's path dies mid-stream: the player goes on.
         e = beta.config["edge"]
         with socket.create_connection((e["listen"][0], e["port"]), timeout=10) as s:
