@@ -413,6 +413,10 @@ void live_ingest_begin(struct edge_client *c, bool chunked, uint64_t body_len)
 		in->done = true; /* a file, not a stream: no end of stream when it goes */
 	}
 	pcd_conn_set_state(c->conn, PCD_CONN_IDLE);
+	if (!chunked && body_len == 0) { /* no body will come to end it: judge it now */
+		live_input(c, NULL, 0);
+		c->in_input = true; /* still in the client's input callback */
+	}
 }
 
 void live_ingest_finish(struct live_hub *hub, struct live_ingest *in)
@@ -448,6 +452,8 @@ static void done(struct edge_client *c, unsigned status, const char *why)
 
 static int feed(struct live_hub *hub, struct live_ingest *in, const uint8_t *data, size_t len)
 {
+	if (len == 0)
+		return 0;
 	if (in->mode == MODE_TS)
 		return feed_ts(hub, in, data, len);
 	size_t max = in->mode == MODE_SEGMENT ? SEGMENT_MAX : PLAYLIST_MAX;
@@ -501,8 +507,9 @@ static void hls_playlist_done(struct edge_client *c)
 	struct pc_hls_segment segs[PLAYLIST_SEGS];
 	struct pc_hls_playlist pl;
 	struct pc_hls_fault fault = {0};
-	int err =
-	    pc_hls_parse((const char *)in->body, in->body_len, &pl, segs, PLAYLIST_SEGS, &fault);
+	int err = in->body_len == 0 ? PC_ESYNTAX
+	                            : pc_hls_parse((const char *)in->body, in->body_len, &pl, segs,
+	                                           PLAYLIST_SEGS, &fault);
 	if (err != 0) {
 		pcd_log(PCD_LOG_INFO, "live-playlist-refused", "line=%u why=\"%s\"", fault.line,
 		        fault.why ? fault.why : pc_strerror(err));

@@ -15,6 +15,8 @@ the second's router killed, the edge moves back on the silence.
 
 Every process is stopped by PID (the daemons fixture; ffmpeg and ffprobe
 here), every wait bounded."""
+import hashlib
+import hmac
 import shutil
 import socket
 import subprocess
@@ -220,11 +222,19 @@ def test_live_refusals(daemons):
                            "Host: e\r\nContent-Length: 0\r\n\r\n").encode())
     assert status(raw) == 403
     assert live(ingest, "ingest_forbidden") == 4
+    # A good signature passes (and the empty stream is then 400, not 403).
+    expires = int(time.time()) + 60
+    msg = f"www.abc.com/live/news.ts?expires={expires}".encode()
+    sig = hmac.new(KEY.encode(), msg, hashlib.sha256).hexdigest()
+    raw = request(ingest, (f"POST /{ABC}/live/news.ts?expires={expires}&sig={sig} HTTP/1.1\r\n"
+                           "Host: e\r\nContent-Length: 0\r\n\r\n").encode())
+    assert status(raw) == 400, raw
+    assert live(ingest, "ingest_forbidden") == 4 and live(ingest, "ingest_started") == 1
     # Not MPEG-TS: 400, counted.
     raw = request(ingest, (head + f"X-Live-Key: {KEY}\r\nContent-Length: 1880\r\n\r\n").encode()
                   + b"GET / HTTP/1.1\r\n" * 117 + b"xxxx" + b"\0" * 4)
     assert status(raw) == 400, raw
-    assert live(ingest, "ingest_malformed") == 1
+    assert live(ingest, "ingest_malformed") == 2
     # Not at an injection point of abc's CDN: beta's edge does not ingest.
     raw = request(beta, (head + f"X-Live-Key: {KEY}\r\nContent-Length: 0\r\n\r\n").encode())
     assert status(raw) == 404
