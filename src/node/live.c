@@ -58,6 +58,7 @@ struct live_chan {
 	struct live_seg segs[MAX_SEGS];
 	uint64_t first, next;
 	bool open, discont;
+	uint64_t discont_gone; /* discontinuities of segments no longer held */
 	size_t bytes;
 	/* Who wants it: progressive players and waiting playlists, the last
 	 * request or leave (mono ms), the workers with players. */
@@ -166,6 +167,7 @@ static struct live_seg *seg_at(struct live_chan *ch, uint64_t seq)
 static void drop_oldest(struct live_chan *ch)
 {
 	struct live_seg *s = seg_at(ch, ch->first);
+	ch->discont_gone += s->discontinuity;
 	ch->bytes -= s->len;
 	free(s->data);
 	*s = (struct live_seg){0};
@@ -742,10 +744,16 @@ static bool playlist(struct live_chan *ch, const char *name, size_t name_len, ui
 		if (d > target)
 			target = d;
 	}
+	/* RFC 8216 §4.3.3.3: the discontinuities that slid out of the window. */
+	uint64_t dseq = ch->discont_gone;
+	for (uint64_t s = ch->first; s < from; s++)
+		dseq += seg_at(ch, s)->discontinuity;
 	bool ok = pc_buf_printf(out,
 	                        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:%" PRIu32
 	                        "\n#EXT-X-MEDIA-SEQUENCE:%" PRIu64 "\n",
 	                        target, from);
+	if (ok && dseq > 0)
+		ok = pc_buf_printf(out, "#EXT-X-DISCONTINUITY-SEQUENCE:%" PRIu64 "\n", dseq);
 	for (uint64_t s = from; ok && s < last; s++) {
 		const struct live_seg *seg = seg_at(ch, s);
 		uint32_t d = seg->duration_ms ? seg->duration_ms : 1000;
@@ -754,9 +762,9 @@ static bool playlist(struct live_chan *ch, const char *name, size_t name_len, ui
 		 * them too. */
 		ok = pc_buf_printf(
 		    out, "%s#EXTINF:%" PRIu32 ".%03" PRIu32 ",\n%s%s%s%.*s/%" PRIu64 ".ts\n",
-		    seg->discontinuity && s != from ? "#EXT-X-DISCONTINUITY\n" : "", d / 1000,
-		    d % 1000, host ? "/" : "", host ? host : "", host ? "/live/" : "",
-		    (int)name_len, name, s);
+		    seg->discontinuity ? "#EXT-X-DISCONTINUITY\n" : "", d / 1000, d % 1000,
+		    host ? "/" : "", host ? host : "", host ? "/live/" : "", (int)name_len, name,
+		    s);
 	}
 	return ok;
 }
