@@ -11,7 +11,8 @@
  * answer, under the default acme-beta agreement's 1 000 decisions a
  * second, so every answer takes that branch; the program prints the
  * branches it got and fails unless all were PEER. -w: without what is
- * built at load (pc_cdsr_prebuilt), for the before/after of it. */
+ * built at load (pc_cdsr_prebuilt, the host table pc_hosts), for the
+ * before/after of it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "lib/base/file.h"
 #include "lib/model/config.h"
 #include "lib/model/live.h"
+#include "lib/naming/hosts.h"
 #include "lib/policy/affinity.h"
 #include "lib/proto/cdsr_answer.h"
 #include "lib/proto/sections.h"
@@ -64,8 +66,10 @@ int main(int argc, char **argv)
 	pc_live *live = NULL;
 	pc_affinity *affinity = NULL;
 	pc_cdsr_prebuilt *prebuilt = NULL;
+	pc_hosts *hosts = NULL;
 	if (pc_live_new(model, &live) != 0 || pc_affinity_new(1 << 16, 300, &affinity) != 0 ||
-	    (prebuild && pc_cdsr_prebuilt_new(model, &prebuilt) != 0))
+	    (prebuild &&
+	     (pc_cdsr_prebuilt_new(model, &prebuilt) != 0 || pc_hosts_new(model, &hosts) != 0)))
 		return 1;
 
 	struct pc_cdsr_request req = {.version = PC_CDSR_VERSION,
@@ -82,6 +86,7 @@ int main(int argc, char **argv)
 	struct pc_answer_ctx ctx = {.model = model,
 	                            .live = live,
 	                            .affinity = affinity,
+	                            .hosts = hosts,
 	                            .node = model->self_node,
 	                            .source = client,
 	                            .now_ms = 1764000000000ULL};
@@ -98,6 +103,7 @@ int main(int argc, char **argv)
 	       bytes, branches[1], branches[2], branches[3], branches[0] + branches[4],
 	       prebuild ? "yes" : "no");
 	pc_cdsr_prebuilt_free(prebuilt);
+	pc_hosts_free(hosts);
 	pc_affinity_free(affinity);
 	pc_live_free(live);
 	pc_config_free(config);

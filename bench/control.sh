@@ -100,14 +100,14 @@ for try in 1 2 3; do
 		break
 	fi
 	grep -v '^result' "$WORK/chain.out"
-
-scenario relay "$WORK/relay.out" 65536 "$RELAY_MB" || { cat "$WORK/relay.out"; die "relay"; }
-grep -v '^result' "$WORK/relay.out"
 	[ "$try" -lt 3 ] || die "chain: failed at $rate Gbit/s offered"
 	echo "chain: failed at $rate Gbit/s offered (a relay overran its downstream link); halving"
 	rate=$(awk -v r="$rate" 'BEGIN { printf "%.3f", r / 2 }')
 done
 grep -v '^result' "$WORK/chain.out"
+
+scenario relay "$WORK/relay.out" 65536 "$RELAY_MB" || { cat "$WORK/relay.out"; die "relay"; }
+grep -v '^result' "$WORK/relay.out"
 
 scenario fanout "$WORK/fanout.out" "$FANOUT_BLOCKS" || { cat "$WORK/fanout.out"; die "fanout"; }
 grep -v '^result' "$WORK/fanout.out"

@@ -56,6 +56,10 @@
 # KVM guest exposes no counters (perf prints "<not supported>"), which the
 # script checks and reports.
 #
+# For peercdnd each run also prints the inclusive count of the role's answer
+# function (pc_dns_answer, pc_cdsr_answer) per answer: the part of the figure
+# that does not depend on how many datagrams each wake-up finds.
+#
 # The last lines are `ratio NAME VALUE`, gdnsd's Ir per answer / peercdnd's
 # (above 1.0: peercdnd cheaper): dns_policy_insn, dns_soa_insn, cdsr_insn.
 # Every process started here is killed by PID on exit.
@@ -249,6 +253,17 @@ run_kind() { # server pid port kind
 				sub(/ *\[.*$/, "", fn)
 				printf "  %s: %6.0f Ir/answer  %s (%s)\n", tag, ir / n, fn, lib; shown++ }' |
 		tee -a "$WORK/top.txt"
+	# peercdnd: the answer function alone, inclusive (what one answer costs
+	# whatever the batch sizes the kernel handed over; the total above also
+	# holds the per-wake-up socket loop, which moves with them)
+	if [ "$srv" = peercdnd ]; then
+		fn=pc_dns_answer
+		[ "$kind" = cdsr ] && fn=pc_cdsr_answer
+		callgrind_annotate --inclusive=yes --threshold=100 "$RV_DUMP" 2>/dev/null |
+			awk -v n="$answers" -v fn="$fn" -v tag="$srv $kind" '
+				$0 ~ ":" fn " " { ir = $1; gsub(",", "", ir)
+					printf "%s: %s inclusive %.0f Ir/answer\n", tag, fn, ir / n; exit }'
+	fi
 }
 
 echo "bench/instructions: $(valgrind --version), N=$N at $RATE/s, warm-up $WARM," \

@@ -5,7 +5,7 @@
  *   peercdnctl explain [options] NAME-or-URL
  *                                     print a policy decision and why
  *   peercdnctl name [options]         make (signed, encrypted) names
- *   peercdnctl prefill --edge ADDR:PORT... URL...
+ *   peercdnctl prefill [--channel] --edge ADDR:PORT... URL...
  *                                     have edges fetch objects before clients ask
  *   peercdnctl [-S SOCKET] status|servers|reload|load|drain|undrain|push ...
  *                                     ask a running peercdnd (control.c)
@@ -42,8 +42,8 @@ static void usage(FILE *out)
 	      "                          [--holds SERVER]... [--offer OFFER]... NAME-or-URL\n"
 	      "       peercdnctl name [--config FILE] --provider NAME --object TEXT\n"
 	      "                       [--service NAME] [--cdn NAME] [--sign] [--encrypt]\n"
-	      "       peercdnctl prefill --edge ADDR:PORT [--edge ADDR:PORT]... [--timeout S]\n"
-	      "                          URL... (- reads URLs from stdin)\n"
+	      "       peercdnctl prefill [--channel] --edge ADDR:PORT [--edge ADDR:PORT]...\n"
+	      "                          [--timeout S] URL... (- reads URLs from stdin)\n"
 	      "       peercdnctl reports [--path DIR] [--provider NAME] [--since TIME] [--json]\n"
 	      "       peercdnctl [-S SOCKET] status|servers|reload\n"
 	      "       peercdnctl [-S SOCKET] load SERVER N | drain SERVER | undrain SERVER\n"

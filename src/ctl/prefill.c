@@ -1,5 +1,8 @@
-/* prefill: `peercdnctl prefill [--edge ADDR:PORT]... [--timeout S] URL...`.
- * For each edge, one POST /.peercdn/prefill with the URLs as a
+/* prefill: `peercdnctl prefill [--channel] [--edge ADDR:PORT]... [--timeout S]
+ * URL...`. For each edge, one POST /.peercdn/prefill (with --channel,
+ * /.peercdn/prefill?mode=channel: the edge, a provider's injection point,
+ * also sends each object down the provider's channel to every edge of its
+ * tree, docs/prefill.md) with the URLs as a
  * text/uri-list body; the edge answers when every URL has ended, a line
  * per URL ("<status> <outcome> <url>"), which is printed after the edge's
  * address. A blocking client: one edge after the other, each with its own
@@ -25,8 +28,8 @@ enum { MAX_EDGES = 64, DEFAULT_TIMEOUT_S = 300 };
 
 static void usage(FILE *out)
 {
-	fputs("usage: peercdnctl prefill --edge ADDR:PORT [--edge ADDR:PORT]... [--timeout S]\n"
-	      "                          URL... (or - : the URLs from stdin, one a line)\n",
+	fputs("usage: peercdnctl prefill [--channel] --edge ADDR:PORT [--edge ADDR:PORT]...\n"
+	      "                          [--timeout S] URL... (or - : the URLs from stdin)\n",
 	      out);
 }
 
@@ -63,7 +66,7 @@ static int dial(const char *edge, unsigned timeout_s)
 }
 
 /* Whether a line of the answer says the URL is held: a 2xx status and
- * "filled" or "cached". */
+ * "filled" or "cached", or (channel mode) "sent". */
 static bool line_ok(const char *line)
 {
 	unsigned status;
@@ -71,13 +74,14 @@ static bool line_ok(const char *line)
 	if (sscanf(line, "%u %31s", &status, outcome) != 2)
 		return false;
 	return status >= 200 && status < 300 &&
-	       (strcmp(outcome, "filled") == 0 || strcmp(outcome, "cached") == 0);
+	       (strcmp(outcome, "filled") == 0 || strcmp(outcome, "cached") == 0 ||
+	        strcmp(outcome, "sent") == 0);
 }
 
 /* One edge: the POST, the answer printed. Returns 0 when every URL is
  * held, 1 otherwise. */
 static int prefill_edge(const char *edge, const struct pc_buf *urls, unsigned n_urls,
-                        unsigned timeout_s)
+                        unsigned timeout_s, bool channel)
 {
 	int fd = dial(edge, timeout_s);
 	if (fd < 0)
@@ -85,10 +89,10 @@ static int prefill_edge(const char *edge, const struct pc_buf *urls, unsigned n_
 	struct pc_buf req = {0}, resp = {0};
 	int status = 1;
 	bool ok = pc_buf_printf(&req,
-	                        "POST /.peercdn/prefill HTTP/1.1\r\nHost: %s\r\n"
+	                        "POST /.peercdn/prefill%s HTTP/1.1\r\nHost: %s\r\n"
 	                        "Content-Type: text/uri-list\r\nContent-Length: %zu\r\n"
 	                        "Connection: close\r\nUser-Agent: peercdnctl\r\n\r\n",
-	                        edge, urls->len) &&
+	                        channel ? "?mode=channel" : "", edge, urls->len) &&
 	          pc_buf_append(&req, urls->data, urls->len);
 	if (!ok || !ctl_send_all(fd, req.data, req.len)) {
 		fprintf(stderr, "%s: cannot send: %s\n", edge, strerror(errno));
@@ -153,11 +157,13 @@ int prefill_main(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"edge", required_argument, NULL, 'e'},
 	    {"timeout", required_argument, NULL, 't'},
+	    {"channel", no_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *edges[MAX_EDGES];
 	unsigned n_edges = 0, timeout_s = DEFAULT_TIMEOUT_S;
+	bool channel = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "e:t:", longopts, NULL)) != -1) {
 		switch (opt) {
@@ -170,6 +176,9 @@ int prefill_main(int argc, char **argv)
 			break;
 		case 't':
 			timeout_s = (unsigned)atoi(optarg);
+			break;
+		case 'c':
+			channel = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -206,7 +215,7 @@ int prefill_main(int argc, char **argv)
 	}
 	status = 0;
 	for (unsigned e = 0; e < n_edges; e++)
-		if (prefill_edge(edges[e], &urls, n_urls, timeout_s) != 0)
+		if (prefill_edge(edges[e], &urls, n_urls, timeout_s, channel) != 0)
 			status = 1;
 out:
 	pc_buf_free(&urls);

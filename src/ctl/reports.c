@@ -74,8 +74,8 @@ static struct row *row_of(struct sums *s, const char *provider, const char *agre
 	}
 	struct row *row = &s->rows[s->n++];
 	memset(row, 0, sizeof(*row));
-	strcpy(row->provider, provider);
-	strcpy(row->agreement, agreement);
+	snprintf(row->provider, sizeof(row->provider), "%s", provider);
+	snprintf(row->agreement, sizeof(row->agreement), "%s", agreement);
 	return row;
 }
 
@@ -111,8 +111,10 @@ static void add(struct sums *s, const struct pc_report_record *rec, const char *
 	unsigned i = 0;
 	while (i < row->n_cdns && strcmp(row->cdns[i].name, cdn) != 0)
 		i++;
-	if (i == row->n_cdns && row->n_cdns < MAX_CDNS)
-		strcpy(row->cdns[row->n_cdns++].name, cdn);
+	if (i == row->n_cdns && row->n_cdns < MAX_CDNS) {
+		snprintf(row->cdns[row->n_cdns].name, sizeof(row->cdns[0].name), "%s", cdn);
+		row->n_cdns++;
+	}
 	if (i < row->n_cdns)
 		row->cdns[i].requests++;
 }

@@ -64,18 +64,26 @@ static void count_result(struct dns_worker *dw, const struct pc_dns_result *res)
 
 /* ---- UDP ---- */
 
+/* The role's per-generation state: its rate limit, and the zones the
+ * direct answer writer reads (lib/proto/dns_answer.h). */
+struct dns_generation {
+	pc_rrl *rrl;
+	pc_dns_zones *zones;
+};
+
 /* What a batch of datagrams needs, looked up once per batch. */
 struct udp_call {
 	struct dns_worker *dw;
 	const struct pc_dns_params *dns;
-	pc_rrl *rrl;
+	const struct dns_generation *state;
 };
 
 static size_t udp_answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, size_t len,
                          const pc_addr *source, uint64_t now_ms, uint8_t *out, size_t out_size)
 {
 	struct udp_call *call = ctx;
-	struct pc_dns_query query = {.wire = in, .len = len, .dns = call->dns};
+	struct pc_dns_query query = {
+	    .wire = in, .len = len, .dns = call->dns, .zones = call->state->zones};
 	/* Dropped whatever it holds: no token spent, counted as dropped. */
 	if (pc_dns_ignored(in, len)) {
 		PCD_BUMP(call->dw->counters.by_class[PC_DNS_DROPPED]);
@@ -84,7 +92,7 @@ static size_t udp_answer(void *ctx, struct pcd_generation *gen, const uint8_t *i
 	/* The limit comes before the answer, as in the CDSR role: a flood must
 	 * not spend decisions, agreement capacity or the affinity memory. A
 	 * slipped or dropped query is counted as such, not by outcome. */
-	switch (pc_rrl_check(call->rrl, source, now_ms)) {
+	switch (pc_rrl_check(call->state->rrl, source, now_ms)) {
 	case PC_RRL_PASS:
 		break;
 	case PC_RRL_SLIP: {
@@ -161,8 +169,12 @@ static size_t tcp_input(struct pcd_conn *conn, void *state, const uint8_t *in, s
 	struct pcd_generation *gen = pcd_node_generation(dw->room->node);
 	struct pc_answer_ctx actx =
 	    pcd_answer_ctx(dw->room->node, gen, pcd_conn_source(conn), pcd_now_ms());
-	struct pc_dns_query query = {
-	    .wire = in + 2, .len = msg_len, .tcp = true, .dns = pcd_room_settings(dw->room, gen)};
+	const struct dns_generation *dg = pcd_room_generation_state(dw->room, gen);
+	struct pc_dns_query query = {.wire = in + 2,
+	                             .len = msg_len,
+	                             .tcp = true,
+	                             .dns = pcd_room_settings(dw->room, gen),
+	                             .zones = dg->zones};
 	struct pc_dns_result res;
 	size_t answer_len =
 	    pc_dns_answer(dw->scratch, &actx, &query, dw->tcp_answer + 2, TCP_MSG, &res);
@@ -199,15 +211,36 @@ static bool dns_needs_restart(const void *old_settings, const void *new_settings
 	       ((const struct pc_dns_params *)new_settings)->workers;
 }
 
+static void dns_generation_free(void *state)
+{
+	struct dns_generation *dg = state;
+	if (dg == NULL)
+		return;
+	pcd_udp_rrl_free(dg->rrl);
+	pc_dns_zones_free(dg->zones);
+	free(dg);
+}
+
 static int dns_generation_new(const struct pcd_room *room, const struct pcd_generation *gen,
                               void **state)
 {
 	const struct pc_dns_params *dns = pcd_room_settings(room, gen);
-	return pcd_udp_rrl_new((struct pc_rrl_params){.rate = dns->rrl_rate,
-	                                              .slip = dns->rrl_slip,
-	                                              .prefix4 = dns->rrl_prefix4,
-	                                              .prefix6 = dns->rrl_prefix6},
-	                       state);
+	struct dns_generation *dg = calloc(1, sizeof(*dg));
+	if (dg == NULL)
+		return -ENOMEM;
+	int err = pcd_udp_rrl_new((struct pc_rrl_params){.rate = dns->rrl_rate,
+	                                                 .slip = dns->rrl_slip,
+	                                                 .prefix4 = dns->rrl_prefix4,
+	                                                 .prefix6 = dns->rrl_prefix6},
+	                          (void **)&dg->rrl);
+	if (err == 0 && pc_dns_zones_new(gen->model, dns, &dg->zones) != 0)
+		err = -ENOMEM;
+	if (err != 0) {
+		dns_generation_free(dg);
+		return err;
+	}
+	*state = dg;
+	return 0;
 }
 
 /* One UDP socket and one TCP listener per address, on one port. */
@@ -290,7 +323,7 @@ const struct pcd_role pcd_role_dns = {
     .needs_restart = dns_needs_restart,
     .check_host = dns_check_host,
     .generation_new = dns_generation_new,
-    .generation_free = pcd_udp_rrl_free,
+    .generation_free = dns_generation_free,
     .start = pcd_conn_room_start,
     .stop = pcd_conn_room_stop,
     .state_size = sizeof(struct dns_worker),

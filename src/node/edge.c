@@ -177,6 +177,8 @@ static int edge_start(struct pcd_room *room)
 		err = pcd_conn_group_new(&shared->clients);
 	if (err == 0)
 		err = pcd_conn_group_new(&shared->upstreams);
+	if (err == 0)
+		err = edge_channels_new(shared, &shared->channels);
 	if (err == 0 && (err = pcd_store_new(&sp, &shared->store)) != 0)
 		pcd_log(PCD_LOG_ERROR, "edge-store-failed", "disk_path=%s error=\"%s\"",
 		        params->disk_path ? params->disk_path : "-", pc_strerror(err));
@@ -210,6 +212,7 @@ static void edge_stop(struct pcd_room *room)
 		return;
 	if (shared->access_log != NULL && shared->access_log != stderr)
 		fclose(shared->access_log);
+	edge_channels_free(shared->channels); /* its objects first: they are the store's */
 	pcd_store_free(shared->store);
 	live_hub_free(shared->live);
 	pcd_conn_group_free(shared->clients);
@@ -228,6 +231,7 @@ static void on_wake(struct pcd_io *io, struct pcd_worker *worker, uint32_t event
 	eventfd_t value;
 	(void)eventfd_read(io->fd, &value);
 	edge_clients_woken(ew);
+	edge_channel_woken(ew);
 	live_woken(ew);
 }
 
@@ -267,6 +271,7 @@ static void edge_tick(const struct pcd_room *room, void *state, uint64_t now_ms)
 	struct edge_worker *ew = state;
 	pcd_conn_room_tick(room, state, now_ms);
 	edge_fetch_tick(ew, now_ms);
+	edge_channel_tick(ew);
 	live_tick(ew, now_ms);
 }
 
@@ -362,6 +367,16 @@ static void edge_metrics(const struct pcd_room *room, FILE *out)
 	pcd_role_metrics_counters(out, room, pcd_conn_counter_names, PCD_CONN__COUNTER_COUNT,
 	                          offsetof(struct edge_worker, counters));
 	struct edge_shared *shared = room->shared;
+	if (shared != NULL) {
+		fprintf(out, "# HELP peercdn_edge_prefill_channel_total Pre-fill down a provider's "
+		             "channel (docs/prefill.md), by event.\n"
+		             "# TYPE peercdn_edge_prefill_channel_total counter\n");
+		for (int i = 0; i < EDGE_CH__COUNT; i++)
+			fprintf(
+			    out, "peercdn_edge_prefill_channel_total{event=\"%s\"} %" PRIu64 "\n",
+			    edge_channel_counter_names[i],
+			    edge_channel_counter(shared->channels, (enum edge_channel_counter)i));
+	}
 	if (shared != NULL)
 		live_metrics(shared->live, out);
 	if (shared != NULL && shared->store != NULL) {

@@ -40,8 +40,8 @@ const char *const edge_result_names[EDGE__RESULTS] = {
 };
 /* The upstream failures are one metric with a reason label. */
 const char *const edge_counter_names[EC__COUNT] = {
-    "connect",    "reset",       "timeout",         "bad_response",
-    "short_body", "no_upstream", "aborted_clients", "refused_requests",
+    "connect", "reset",       "timeout",         "bad_response",     "short_body",
+    "loop",    "no_upstream", "aborted_clients", "refused_requests",
 };
 static const char *const x_cache[EDGE__RESULTS] = {
     "HIT", "MISS", "REVALIDATED", "STALE", "PASS", "ERROR",
@@ -655,6 +655,29 @@ static bool looped(struct edge_client *c)
 	return false;
 }
 
+/* Whether the request passed more proxies than any tree of edges has
+ * hops (EDGE_VIA_MAX): a loop the Via check cannot see (a path that went
+ * round through other edges while routes changed), or a forged chain.
+ * Counts the entries of every Via field, commas outside comments. */
+static bool too_many_hops(struct edge_client *c)
+{
+	unsigned hops = 0;
+	for (unsigned i = 0; i < c->req->n_fields; i++) {
+		const struct pc_http_field *f = &c->req->fields[i];
+		if (!field_is(f, "via"))
+			continue;
+		unsigned depth = 0;
+		hops++;
+		for (size_t k = 0; k < f->value_len; k++) {
+			char ch = f->value[k];
+			depth += ch == '(';
+			depth -= ch == ')' && depth > 0;
+			hops += ch == ',' && depth == 0;
+		}
+	}
+	return hops > EDGE_VIA_MAX;
+}
+
 bool edge_method_is(const struct pc_http_head *req, const char *m)
 {
 	return req->method_len == strlen(m) && memcmp(req->method, m, req->method_len) == 0;
@@ -1200,6 +1223,10 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 	if (refuse == 0 && !prefill && looped(c)) {
 		refuse = 508;
 		why = "this edge is already on the request's path";
+	}
+	if (refuse == 0 && !prefill && too_many_hops(c)) {
+		refuse = 508;
+		why = "the request passed more proxies than a tree has hops";
 	}
 	if (refuse != 0) {
 		edge_client_respond(c, refuse, why);

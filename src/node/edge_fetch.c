@@ -1,5 +1,6 @@
 /* edge_fetch: the edge's upstream side. A fetch sends one request to an
- * upstream — the parents in their order, then the origin's address — and
+ * upstream — the next hop of the provider's cache-miss tree on the
+ * overlay, the parents in their order, then the origin's address — and
  * fills an object of the store with the response as it arrives: the head
  * once it is whole (what RFC 9111 lets a shared cache keep of it), the
  * body block by block, waking the workers whose clients stream it. A
@@ -28,9 +29,10 @@
 #include "node/edge_internal.h"
 #include "node/log.h"
 #include "node/net.h"
+#include "node/overlay.h"
 
 enum {
-	MAX_UPSTREAMS = 9, /* parents, then the origin */
+	MAX_UPSTREAMS = 9, /* the tree's next hop and parents (8 at most), then the origin */
 	POOL_MAX = 64,     /* idle upstream connections per worker */
 	UP_MAX_INPUT = 2 * 65536,
 };
@@ -242,6 +244,35 @@ static bool build_request(struct edge_fetch *f, bool to_parent)
 	if (ok && f->body != NULL)
 		ok = pc_buf_append(r, f->body, f->body_len);
 	return ok;
+}
+
+/* ---- the cache-miss tree (docs/edge.md, "The cache-miss tree") ---- */
+
+/* The first upstream of a provider's miss: this router's next hop toward
+ * the first of the provider's injection points that the overlay routes
+ * (the route view, published by worker 0 after every SPF), at the edge
+ * edge.tree names for it. False when the node runs no overlay, the
+ * provider has no injection point, this router is the first one routed
+ * (the root: its parents, then the origin), or the hop has no edge. */
+static bool tree_hop(struct edge_worker *ew, const struct pc_edge_params *params, uint32_t provider,
+                     struct pc_hostport *out)
+{
+	for (uint32_t i = 0; i < params->n_injections; i++) {
+		const struct pc_edge_injection *inj = &params->injections[i];
+		if (inj->provider != provider)
+			continue;
+		struct pcd_overlay_hop hop;
+		int err = pcd_overlay_route_to(ew->room->node, inj->router, &hop);
+		if (err == -EEXIST)
+			return false; /* the root */
+		if (err != 0)
+			continue; /* not routed (dead, unknown, or no overlay): the next one */
+		if (!hop.has_edge)
+			return false;
+		*out = hop.edge;
+		return true;
+	}
+	return false;
 }
 
 /* ---- outcomes ---- */
@@ -575,6 +606,21 @@ static bool on_head(struct edge_fetch *f, const struct pc_http_head *resp)
 	pc_http_chunked_init(&f->chunked);
 	f->keep_alive = resp->version_minor >= 1 && f->framing != PC_HTTP_BODY_CLOSE &&
 	                !pc_http_field_has_token(resp, "connection", "close");
+	/* A parent met a loop (508: an edge of the tree twice on the path,
+	 * while routes changed): the next upstream, as when a parent is down,
+	 * before any byte of the answer is used. */
+	if (resp->status == 508 && f->next_upstream > 0 && f->to_parent[f->next_upstream - 1] &&
+	    f->next_upstream < f->n_upstreams) {
+		free(req);
+		struct edge_upconn *up = f->up;
+		f->up = NULL;
+		up->fetch = NULL;
+		pcd_conn_abort(up->conn);
+		PCD_BUMP(ew->misc[EC_UPSTREAM_LOOP]);
+		if (!try_next(f))
+			fetch_fail(f, EC_UPSTREAM_CONNECT, 502);
+		return false;
+	}
 	invalidate(f, req, resp);
 	int64_t response_time = now_s();
 
@@ -905,6 +951,12 @@ struct edge_fetch *edge_fetch_start(struct edge_worker *ew, const struct edge_fe
 	}
 	for (unsigned i = 0; i < req->n_upstreams && f->n_upstreams < MAX_UPSTREAMS; i++)
 		f->upstreams[f->n_upstreams++] = req->upstreams[i];
+	struct pc_hostport tree_parent;
+	if (req->upstreams == NULL &&
+	    tree_hop(ew, params, (uint32_t)(f->counters - ew->providers), &tree_parent)) {
+		f->upstreams[f->n_upstreams] = tree_parent;
+		f->to_parent[f->n_upstreams++] = true;
+	}
 	for (uint32_t i = 0;
 	     req->upstreams == NULL && i < params->n_parents && f->n_upstreams < MAX_UPSTREAMS - 1;
 	     i++) {

@@ -25,6 +25,9 @@ enum {
 	EDGE_MAX_PROVIDERS = 64,
 	EDGE_METHOD_MAX = 31, /* the longest method name forwarded */
 	EDGE_META_VERSION = 3,
+	/* Via entries a request may carry (docs/edge.md, "The cache-miss
+	 * tree"): 508 beyond. */
+	EDGE_VIA_MAX = 16,
 };
 
 /* How a request was answered, for metrics and the access log. */
@@ -84,6 +87,7 @@ enum edge_counter {
 	EC_UPSTREAM_TIMEOUT,
 	EC_UPSTREAM_BAD,   /* a malformed head, bad framing, a broken chunk */
 	EC_UPSTREAM_SHORT, /* a body that ended before its length */
+	EC_UPSTREAM_LOOP,  /* a parent answered 508: the next upstream was tried */
 	EC_NO_UPSTREAM,    /* no parent and no origin address for a host */
 	EC_ABORTED_CLIENTS,
 	EC_REFUSED, /* not a URL of a configured provider */
@@ -91,8 +95,25 @@ enum edge_counter {
 };
 extern const char *const edge_counter_names[EC__COUNT];
 
+/* The pre-fill channel's counters (edge_channel.c). */
+enum edge_channel_counter {
+	EDGE_CH_OBJECTS_SENT,
+	EDGE_CH_BLOCKS_SENT,
+	EDGE_CH_OBJECTS_SKIPPED, /* queued, but not sendable (gone, an error, Vary, too large) */
+	EDGE_CH_BLOCKS_RECEIVED,
+	EDGE_CH_OBJECTS_STORED,
+	EDGE_CH_OBJECTS_DROPPED, /* a block missing: not stored */
+	EDGE_CH_BLOCKS_BAD,
+	EDGE_CH__COUNT
+};
+extern const char *const edge_channel_counter_names[EDGE_CH__COUNT];
+/* The largest object a channel pre-fill sends: well under what a link
+ * queues before it is cut (docs/prefill.md). */
+#define EDGE_CHANNEL_OBJECT_MAX ((uint64_t)16 << 20)
+
 struct edge_shared;
 struct edge_worker;
+struct edge_channels;
 struct edge_client;
 struct edge_fetch;
 
@@ -103,6 +124,7 @@ struct edge_shared {
 	struct pcd_store *store;
 	struct edge_worker *workers[PC_MAX_WORKERS]; /* by worker index */
 	FILE *access_log;                            /* NULL: none */
+	struct edge_channels *channels;              /* the pre-fill channel (edge_channel.c) */
 	struct live_hub *live;                       /* live streams (node/live.h) */
 	pthread_mutex_t log_lock;
 };
@@ -209,6 +231,22 @@ void edge_fetch_tick(struct edge_worker *ew, uint64_t now_ms);
 void edge_fetch_close_all(struct edge_worker *ew);
 /* The upstream engine's protocol. */
 extern const struct pcd_conn_proto edge_upstream_proto;
+
+/* ---- edge_channel.c: pre-fill down a provider's channel ---- */
+
+int edge_channels_new(struct edge_shared *shared, struct edge_channels **out);
+void edge_channels_free(struct edge_channels *ch); /* NULL is fine */
+/* Whether this router is an injection point of provider (the view says
+ * so once the overlay has run an SPF). Any worker. */
+bool edge_channel_root(struct edge_worker *ew, uint32_t provider);
+/* Queues the stored object under key for provider's channel and wakes
+ * worker 0, which sends it. Any worker. False when the queue is full. */
+bool edge_channel_send(struct edge_worker *ew, uint32_t provider, const char *key, size_t key_len);
+/* Worker 0's: on its wake-up (sends what is queued), and once a second
+ * (subscribes to the providers' channels). No-ops elsewhere. */
+void edge_channel_woken(struct edge_worker *ew);
+void edge_channel_tick(struct edge_worker *ew);
+uint64_t edge_channel_counter(const struct edge_channels *ch, enum edge_channel_counter c);
 
 /* Sets a failed shared fill's answer: an error head and body of the
  * edge's own, the object finished and taken out of the index. */

@@ -39,6 +39,9 @@
 
 enum { PREFILL_MAX_URLS = 1024 };
 static const char prefill_path[] = "/.peercdn/prefill";
+/* Channel mode (edge_channel.c): stored here, then sent down the
+ * provider's channel to every edge of its tree. */
+static const char channel_query[] = "?mode=channel";
 
 enum prefill_outcome {
 	PF_PENDING,     /* not started yet */
@@ -49,9 +52,10 @@ enum prefill_outcome {
 	PF_FAILED,      /* the upstream failed (status: the edge's error answer) */
 	PF_REFUSED,     /* not a URL of a provider of this CDN, or malformed */
 	PF_BUSY,        /* never started: fetches stayed at max_fetches */
+	PF_SENT,        /* channel mode: stored here and queued down the provider's channel */
 };
 static const char *const prefill_names[] = {
-    "pending", "filling", "filled", "cached", "uncacheable", "failed", "refused", "busy",
+    "pending", "filling", "filled", "cached", "uncacheable", "failed", "refused", "busy", "sent",
 };
 
 struct prefill_item {
@@ -62,20 +66,42 @@ struct prefill_item {
 	struct pcd_object *object; /* while PF_FILLING: a reference */
 	enum prefill_outcome outcome;
 	unsigned status;
+	uint32_t provider; /* its counters' index, once routed */
 };
 
 struct edge_prefill {
 	char *text;      /* the request body, copied: the items point into it */
 	uint32_t holder; /* 1 + the model server addressed, or 0 */
+	bool channel;    /* ?mode=channel */
 	unsigned n, next, filling;
 	struct pc_http_head head; /* a GET made up for the URL being routed */
 	struct prefill_item items[];
 };
 
+static bool is_channel_mode(const struct pc_http_head *req)
+{
+	size_t n = sizeof(prefill_path) - 1, q = sizeof(channel_query) - 1;
+	return req->target_len == n + q && memcmp(req->target + n, channel_query, q) == 0;
+}
+
 bool edge_prefill_target(const struct pc_http_head *req)
 {
-	return req->target_len == sizeof(prefill_path) - 1 &&
-	       memcmp(req->target, prefill_path, sizeof(prefill_path) - 1) == 0;
+	size_t n = sizeof(prefill_path) - 1;
+	return req->target_len >= n && memcmp(req->target, prefill_path, n) == 0 &&
+	       (req->target_len == n || is_channel_mode(req));
+}
+
+/* Channel mode: an item held here goes down its provider's channel. */
+static void to_channel(struct edge_client *c, struct prefill_item *item)
+{
+	if (!c->prefill->channel || (item->outcome != PF_FILLED && item->outcome != PF_CACHED))
+		return;
+	if (edge_channel_send(c->ew, item->provider, item->key, item->key_len)) {
+		item->outcome = PF_SENT;
+	} else {
+		item->outcome = PF_BUSY;
+		item->status = 503;
+	}
 }
 
 /* 1 + the model server one of whose addresses c's connection came to
@@ -172,6 +198,12 @@ static bool prefill_start(struct edge_client *c, struct prefill_item *item)
 		return true;
 	}
 	item->key_len = c->key_len;
+	item->provider = (uint32_t)(c->counters - ew->providers);
+	if (job->channel && !edge_channel_root(ew, item->provider)) {
+		pc_buf_free(&get);
+		item->status = 409; /* sent from anywhere else, no edge would listen */
+		return true;
+	}
 	struct edge_fetch_request req = {.key = item->key,
 	                                 .key_len = item->key_len,
 	                                 .host = item->key,
@@ -198,6 +230,7 @@ static bool prefill_start(struct edge_client *c, struct prefill_item *item)
 			item->outcome = PF_CACHED;
 			item->status = meta->entry.status;
 			edge_filled(ew, item->key, item->key_len, job->holder);
+			to_channel(c, item);
 		}
 		pcd_head_unref(head);
 		if (fresh) {
@@ -262,8 +295,10 @@ static void prefill_ended(struct edge_client *c, struct prefill_item *item)
 		}
 		pcd_head_unref(head);
 	}
-	if (item->outcome == PF_FILLED)
+	if (item->outcome == PF_FILLED) {
 		edge_filled(c->ew, item->key, item->key_len, job->holder);
+		to_channel(c, item);
+	}
 	pcd_object_unref(object);
 	item->object = NULL;
 	job->filling--;
@@ -403,6 +438,7 @@ void edge_prefill_begin(struct edge_client *c)
 		at = end + 1;
 	}
 	job->holder = edge_addressed_server(c);
+	job->channel = is_channel_mode(c->req);
 	c->prefill = job;
 	c->result = EDGE_PASS;
 	edge_prefill_progress(c);

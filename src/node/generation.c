@@ -53,6 +53,7 @@ void pcd_generation_free(struct pcd_generation *gen)
 		return;
 	pcd_rooms_generation_free(gen);
 	pc_affinity_free(gen->affinity);
+	pc_hosts_free(gen->hosts);
 	pc_live_free(gen->live);
 	pc_config_free(gen->config);
 	free(gen);
@@ -80,6 +81,7 @@ struct pcd_generation *pcd_generation_new(struct pcd_node *node, pc_config *conf
 		affinity_slots = (size_t)1 << 20;
 	if (pc_live_new(gen->model, &gen->live) != PC_OK ||
 	    pc_affinity_new(affinity_slots, 300, &gen->affinity) != PC_OK ||
+	    pc_hosts_new(gen->model, &gen->hosts) != PC_OK ||
 	    pcd_rooms_generation_new(node, gen) != 0) {
 		pcd_generation_free(gen);
 		return NULL;

@@ -16,6 +16,7 @@
 #include "lib/model/config.h"
 #include "lib/model/live.h"
 #include "lib/model/model.h"
+#include "lib/naming/hosts.h"
 #include "lib/policy/answer.h"
 #include "lib/proto/control_settings.h"
 #include "node/role.h"
@@ -39,6 +40,7 @@ struct pcd_generation {
 	/* Shared by every role's answers. */
 	pc_live *live;
 	struct pc_affinity *affinity; /* server indexes: one table per model */
+	pc_hosts *hosts;              /* the model's names: DNS and URL hosts alike */
 	uint64_t loaded_at_ms;
 	uint64_t number; /* 1 for the first load, +1 per reload */
 };
@@ -150,6 +152,7 @@ static inline struct pc_answer_ctx pcd_answer_ctx(const struct pcd_node *node,
 	    .model = gen->model,
 	    .live = gen->live,
 	    .affinity = gen->affinity,
+	    .hosts = gen->hosts,
 	    .node = gen->model->self_node,
 	    .source = *source,
 	    .now_ms = now_ms,

@@ -29,6 +29,7 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
+#include <urcu-qsbr.h>
 
 #include "lib/base/err.h"
 #include "lib/model/live.h"
@@ -151,6 +152,8 @@ struct ovl_route {
 	uint32_t destination, parent;
 };
 
+struct ovl_view; /* the route view: its own block below */
+
 /* Node-wide (room->shared); everything but the counters belongs to worker 0. */
 struct ovl {
 	const struct pcd_room *room;
@@ -187,6 +190,9 @@ struct ovl {
 	uint64_t load_gen;
 	/* The other control groups (overlay_groups.c). */
 	struct ovl_groups *groups;
+	/* The route view other threads read (RCU); the generation it was made for. */
+	struct ovl_view *view;
+	uint64_t view_gen;
 	/* Test stream. */
 	uint64_t test_at, test_time; /* test_time: the last bench LOAD record's */
 	uint32_t test_left;          /* blocks of this interval's burst not yet published */
@@ -201,10 +207,12 @@ struct ovl {
 	_Atomic uint64_t unknown_peers, lsas_flooded, lsas_resent, acks_sent;
 	_Atomic uint64_t holds, held; /* times reading was held; whether it is now */
 	_Atomic uint64_t records_applied, records_stale, records_refused, blocks_published;
-	_Atomic uint64_t lsdb_m[9], chan_m[17];
+	_Atomic uint64_t lsdb_m[9], chan_m[18];
 };
 
 static struct ovl *of_node(struct pcd_node *node);
+static void view_publish(struct ovl *o, uint64_t gen_number);
+static void view_retire(struct ovl *o);
 static void close_sess(struct ovl_sess *sess, const char *why);
 static void test_publish(struct ovl *o);
 
@@ -1378,13 +1386,13 @@ static void mirror_stats(struct ovl *o)
 	for (unsigned i = 0; i < 9; i++)
 		atomic_store_explicit(&o->lsdb_m[i], lv[i], memory_order_relaxed);
 	const struct pc_ovchan_stats *c = pc_ovchan_stats(o->chans);
-	const uint64_t cv[17] = {
+	const uint64_t cv[18] = {
 	    c->joins,         c->prunes,     c->blocks_in,      c->blocks_forwarded,
 	    c->blocks_resent, c->duplicates, c->not_upstream,   c->unknown,
 	    c->gaps,          c->overflows,  c->rejected_joins, c->channels_pruned,
 	    c->reroutes,      c->refreshes,  c->joins_expired,  c->new_epochs,
-	    c->stale_epochs};
-	for (unsigned i = 0; i < 17; i++)
+	    c->stale_epochs,  c->epochs_raised};
+	for (unsigned i = 0; i < 18; i++)
 		atomic_store_explicit(&o->chan_m[i], cv[i], memory_order_relaxed);
 }
 
@@ -1502,9 +1510,12 @@ static void service(struct ovl *o, uint64_t now)
 	if (spf) {
 		pc_ovchan_reroute(o->chans, o->lsdb, now, on_reroute, o);
 		copy_routes(o, now);
+		view_publish(o, gen->number);
 		check_views(o, now);
 		subscribe_loads(o, now);
 	}
+	if (!spf && gen->number != o->view_gen)
+		view_publish(o, gen->number); /* edge.tree may have changed */
 	pc_ovchan_refresh(o->chans, now, on_refresh, o);
 	publish_load(o, now);
 	groups_tick(o, now, second || spf);
@@ -1524,12 +1535,103 @@ static void on_timer(struct pcd_io *io, struct pcd_worker *worker, uint32_t even
 	service(o, now_mono());
 }
 
+/* ---- the route view (docs/overlay.md, "The route view") ----
+ *
+ * Built on worker 0 after every SPF from the routes just computed, read
+ * by any worker without a lock: a reader copies its entry out while
+ * online, and a replaced view is freed by call_rcu once every worker has
+ * passed a quiescent state (worker 0 is itself a reader and may not wait
+ * for a grace period, so it hands the old view over instead). */
+struct ovl_view {
+	struct rcu_head rcu;
+	uint32_t self, n;
+	struct ovl_view_entry {
+		uint32_t source;
+		struct pcd_overlay_hop hop;
+	} entries[]; /* ascending by source */
+};
+
+static void view_free_rcu(struct rcu_head *head)
+{
+	free(caa_container_of(head, struct ovl_view, rcu));
+}
+
+static void view_publish(struct ovl *o, uint64_t gen_number)
+{
+	const struct pcd_generation *gen = pcd_node_generation(o->room->node);
+	const struct pc_edge_params *edge = pc_edge_settings(gen->config);
+	uint32_t n = pc_lsdb_route_count(o->lsdb);
+	struct ovl_view *view = calloc(1, sizeof(*view) + (n + 1) * sizeof(view->entries[0]));
+	if (view == NULL)
+		return; /* the old view stays: a hop a moment old, and the Via check */
+	view->self = o->self;
+	for (uint32_t i = 0; i < n; i++) {
+		struct pc_overlay_route r;
+		pc_lsdb_route_at(o->lsdb, i, &r);
+		if (r.destination == o->self || r.parent == PC_OVERLAY_ROUTER_NONE)
+			continue;
+		struct ovl_view_entry *e = &view->entries[view->n++];
+		e->source = r.destination;
+		e->hop.next_hop = r.parent;
+		e->hop.cost = r.cost;
+		const struct pc_hostport *at =
+		    edge != NULL ? pc_edge_tree_find(edge, r.parent) : NULL;
+		if (at != NULL) {
+			e->hop.has_edge = true;
+			e->hop.edge = *at;
+		}
+	}
+	o->view_gen = gen_number;
+	struct ovl_view *old = rcu_xchg_pointer(&o->view, view);
+	if (old != NULL)
+		call_rcu(&old->rcu, view_free_rcu);
+}
+
+/* At stop, every worker closed: the last view, and every one handed to call_rcu. */
+static void view_retire(struct ovl *o)
+{
+	struct ovl_view *old = rcu_xchg_pointer(&o->view, NULL);
+	if (old != NULL)
+		call_rcu(&old->rcu, view_free_rcu);
+	rcu_barrier();
+}
+
+int pcd_overlay_route_to(struct pcd_node *node, uint32_t source, struct pcd_overlay_hop *out)
+{
+	struct ovl *o = of_node(node);
+	if (o == NULL)
+		return -ENOENT;
+	const struct ovl_view *view = rcu_dereference(o->view);
+	if (view == NULL)
+		return -ENOENT;
+	if (source == view->self)
+		return -EEXIST;
+	uint32_t lo = 0, hi = view->n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (view->entries[mid].source < source)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == view->n || view->entries[lo].source != source)
+		return -ENOENT;
+	*out = view->entries[lo].hop;
+	return 0;
+}
+
 /* ---- the API for other roles ---- */
 
 uint32_t pcd_overlay_self(struct pcd_node *node)
 {
 	struct ovl *o = of_node(node);
 	return o != NULL && o->running ? o->self : 0;
+}
+
+bool pcd_overlay_held(struct pcd_node *node)
+{
+	struct ovl *o = of_node(node);
+	return o != NULL && o->running && o->n_full > 0;
 }
 
 int pcd_overlay_publish(struct pcd_node *node, const char *channel, const uint8_t *payload,
@@ -1662,6 +1764,7 @@ static void overlay_free(struct ovl *o)
 {
 	if (o == NULL)
 		return;
+	view_retire(o);
 	ovl_groups_free(o->groups);
 	pc_lsdb_free(o->lsdb);
 	pc_ovchan_free(o->chans);
@@ -1939,14 +2042,14 @@ static void overlay_metrics(const struct pcd_room *room, FILE *out)
 	        "peercdn_overlay_lsdb_total{event=\"acks_sent\"} %llu\n",
 	        (unsigned long long)ld(&o->lsas_flooded), (unsigned long long)ld(&o->lsas_resent),
 	        (unsigned long long)ld(&o->acks_sent));
-	static const char *const chan_names[17] = {
+	static const char *const chan_names[18] = {
 	    "joins",         "prunes",     "blocks_in",      "blocks_forwarded",
 	    "blocks_resent", "duplicates", "not_upstream",   "unknown",
 	    "gaps",          "overflows",  "rejected_joins", "channels_pruned",
 	    "reroutes",      "refreshes",  "joins_expired",  "new_epochs",
-	    "stale_epochs"};
+	    "stale_epochs",  "epochs_raised"};
 	counter_head(out, "channel_total", "Channel events (overlay_channel).", "counter");
-	for (unsigned i = 0; i < 17; i++)
+	for (unsigned i = 0; i < 18; i++)
 		fprintf(out, "peercdn_overlay_channel_total{event=\"%s\"} %llu\n", chan_names[i],
 		        (unsigned long long)ld(&o->chan_m[i]));
 	counter_head(out, "records_total", "LOAD records received, by what became of them.",

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lib/proto/edge_settings.h"
 #include "node/node.h"
 
 /* A block of a subscribed channel, in sequence order: each block once. */
@@ -27,6 +28,12 @@ uint32_t pcd_overlay_self(struct pcd_node *node);
  * payload over what a frame holds) or -ENOMEM. */
 int pcd_overlay_publish(struct pcd_node *node, const char *channel, const uint8_t *payload,
                         size_t len);
+
+/* Whether a publisher should wait before its next block: a link is full
+ * (docs/overlay.md, "Flow control"), and what it publishes would only
+ * queue behind it. Worker 0 (the overlay's thread); false when the
+ * overlay does not run. */
+bool pcd_overlay_held(struct pcd_node *node);
 
 /* Subscribes fn(arg) to channel of source (a router id): joined now and
  * again after every reroute, resuming from the last block delivered.
@@ -51,5 +58,26 @@ void pcd_overlay_policy_pushed(struct pcd_node *node, const char *text, size_t l
  * redirector of its CDN, and of the CDN's agreement peers, stops (or
  * resumes) choosing it; the last command wins, wherever it was given. */
 void pcd_overlay_drain(struct pcd_node *node, const char *server, bool drained);
+
+/* ---- The route view (docs/overlay.md, "The route view") ----
+ *
+ * What other threads may read of the overlay's routes: after every SPF
+ * (and after a reload), worker 0 publishes an immutable table of every
+ * reachable router with this router's next hop toward it and that next
+ * hop's edge (edge.tree), swapped in under RCU and freed (call_rcu) once
+ * every worker has passed a quiescent state. The edge climbs it for a
+ * provider's cache-miss tree (docs/edge.md, "The cache-miss tree"). */
+struct pcd_overlay_hop {
+	uint32_t next_hop; /* our neighbour toward the source */
+	uint64_t cost;     /* our distance to the source: strictly more than next_hop's */
+	bool has_edge;     /* edge.tree names the next hop's edge */
+	struct pc_hostport edge;
+};
+
+/* The hop toward source (a router id) as of the last SPF, copied into
+ * *out. Any worker thread (an online RCU reader). Returns 0, -EEXIST
+ * (source is this router), or -ENOENT (the overlay does not run, or has
+ * no route to source). */
+int pcd_overlay_route_to(struct pcd_node *node, uint32_t source, struct pcd_overlay_hop *out);
 
 #endif

@@ -205,6 +205,47 @@ static bool channel_parts(const char *channel, char owner[NAME_LEN], const char 
 	return true;
 }
 
+/* The next record of type in a block's payload from *at, or false at its
+ * end. One that does not decode, or of another type, is counted refused
+ * and skipped; one whose length cannot be told refuses the rest. */
+static bool next_record(struct ovl_groups *g, enum group group, uint8_t type,
+                        const uint8_t *payload, size_t len, size_t *at, struct pc_ovl_record *rec)
+{
+	while (*at < len) {
+		size_t used = 0;
+		int rc = pc_ovl_record_decode(payload + *at, len - *at, rec, &used);
+		if (used == 0) {
+			count(g, group, R_REFUSED);
+			return false;
+		}
+		*at += used;
+		if (rc == PC_OK && rec->type == type)
+			return true;
+		count(g, group, R_REFUSED);
+	}
+	return false;
+}
+
+/* The model server a record of owner's channel names, copied into name:
+ * PC_NONE, counted, when it is no server (refused) or another CDN's
+ * (policy: a CDN speaking for another's server). */
+static uint32_t owned_server(struct ovl_groups *g, enum group group, const pc_model *m,
+                             const char *owner, const struct pc_ovl_str *server,
+                             char name[NAME_LEN])
+{
+	copy_str(name, NAME_LEN, server);
+	uint32_t s = server->len < NAME_LEN ? pc_model_server(m, name) : PC_NONE;
+	if (s == PC_NONE) {
+		count(g, group, R_REFUSED);
+		return PC_NONE;
+	}
+	if (strcmp(m->cdns[m->servers[s].cdn].name, owner) != 0) {
+		count(g, group, R_POLICY);
+		return PC_NONE;
+	}
+	return s;
+}
+
 static bool kind_is(const char *kind, size_t len, const char *want)
 {
 	return len == strlen(want) && memcmp(kind, want, len) == 0;
@@ -288,30 +329,14 @@ static void on_replicas(void *arg, const char *channel, uint32_t source, uint64_
 	if (!channel_parts(channel, owner, &kind, &kind_len, &rest))
 		return;
 	uint64_t now = pcd_now_ms();
-	for (size_t at = 0; at < len;) {
-		struct pc_ovl_record rec;
-		size_t used = 0;
-		int rc = pc_ovl_record_decode(payload + at, len - at, &rec, &used);
-		if (used == 0) {
-			count(g, G_REPLICA, R_REFUSED);
-			return;
-		}
-		at += used;
-		if (rc != PC_OK || rec.type != PC_OVL_REC_REPLICA) {
-			count(g, G_REPLICA, R_REFUSED);
-			continue;
-		}
+	struct pc_ovl_record rec;
+	for (size_t at = 0;
+	     next_record(g, G_REPLICA, PC_OVL_REC_REPLICA, payload, len, &at, &rec);) {
 		char name[NAME_LEN];
-		copy_str(name, sizeof(name), &rec.u.replica.server);
-		uint32_t s = pc_model_server(gen->model, name);
-		if (s == PC_NONE) {
-			count(g, G_REPLICA, R_REFUSED);
+		uint32_t s =
+		    owned_server(g, G_REPLICA, gen->model, owner, &rec.u.replica.server, name);
+		if (s == PC_NONE)
 			continue;
-		}
-		if (strcmp(gen->model->cdns[gen->model->servers[s].cdn].name, owner) != 0) {
-			count(g, G_REPLICA, R_POLICY); /* a CDN speaking for another's server */
-			continue;
-		}
 		if (rec.u.replica.op != PC_OVL_REPLICA_ADD) {
 			count(g, G_REPLICA, R_STALE); /* the table forgets by age only */
 			continue;
@@ -600,21 +625,9 @@ static void on_policy(void *arg, const char *channel, uint32_t source, uint64_t 
 	(void)channel;
 	(void)seq;
 	struct ovl_groups *g = arg;
-	for (size_t at = 0; at < len;) {
-		struct pc_ovl_record rec;
-		size_t used = 0;
-		int rc = pc_ovl_record_decode(payload + at, len - at, &rec, &used);
-		if (used == 0) {
-			count(g, G_POLICY, R_REFUSED);
-			return;
-		}
-		at += used;
-		if (rc != PC_OK || rec.type != PC_OVL_REC_POLICY) {
-			count(g, G_POLICY, R_REFUSED);
-			continue;
-		}
+	struct pc_ovl_record rec;
+	for (size_t at = 0; next_record(g, G_POLICY, PC_OVL_REC_POLICY, payload, len, &at, &rec);)
 		policy_chunk(g, source, &rec.u.policy);
-	}
 }
 
 /* ---- resources (claim 9) ---- */
@@ -745,19 +758,9 @@ static void on_resources(void *arg, const char *channel, uint32_t source, uint64
 	if (!channel_parts(channel, owner, &kind, &kind_len, &rest))
 		return;
 	uint32_t ag = agreement_between(m, owner, g->cdn);
-	for (size_t at = 0; at < len;) {
-		struct pc_ovl_record rec;
-		size_t used = 0;
-		int rc = pc_ovl_record_decode(payload + at, len - at, &rec, &used);
-		if (used == 0) {
-			count(g, G_RESOURCE, R_REFUSED);
-			return;
-		}
-		at += used;
-		if (rc != PC_OK || rec.type != PC_OVL_REC_RESOURCE) {
-			count(g, G_RESOURCE, R_REFUSED);
-			continue;
-		}
+	struct pc_ovl_record rec;
+	for (size_t at = 0;
+	     next_record(g, G_RESOURCE, PC_OVL_REC_RESOURCE, payload, len, &at, &rec);) {
 		const struct pc_ovl_resource *r = &rec.u.resource;
 		bool allowed = ag != PC_NONE && str_is(&r->cdn, owner) && str_is(&r->peer, g->cdn);
 		for (size_t i = 0; allowed && i < r->service_count; i++) {
@@ -932,22 +935,14 @@ static void on_reports(void *arg, const char *channel, uint32_t source, uint64_t
 	if (store == NULL || !channel_parts(channel, owner, &kind, &kind_len, &rest))
 		return;
 	origin_name(m, source, origin);
-	for (size_t at = 0; at < len;) {
-		struct pc_ovl_record rec;
-		size_t used = 0;
-		int rc = pc_ovl_record_decode(payload + at, len - at, &rec, &used);
-		if (used == 0) {
-			count(g, G_REPORT, R_REFUSED);
-			return;
-		}
-		at += used;
-		if (rc != PC_OK || rec.type != PC_OVL_REC_REPORT || rec.u.report.origin != source ||
-		    !str_is(&rec.u.report.provider, owner)) {
+	struct pc_ovl_record rec;
+	for (size_t at = 0; next_record(g, G_REPORT, PC_OVL_REC_REPORT, payload, len, &at, &rec);) {
+		if (rec.u.report.origin != source || !str_is(&rec.u.report.provider, owner)) {
 			count(g, G_REPORT, R_REFUSED);
 			continue;
 		}
-		rc = pcd_reports_receive(store, origin, strlen(origin), rec.u.report.serial,
-		                         rec.u.report.line.p, rec.u.report.line.len);
+		int rc = pcd_reports_receive(store, origin, strlen(origin), rec.u.report.serial,
+		                             rec.u.report.line.p, rec.u.report.line.len);
 		count(g, G_REPORT, rc == 0 ? R_APPLIED : rc == -ENOSPC ? R_DROPPED : R_REFUSED);
 	}
 }
@@ -1078,30 +1073,11 @@ static void on_drains(void *arg, const char *channel, uint32_t source, uint64_t 
 	size_t kind_len;
 	if (!channel_parts(channel, owner, &kind, &kind_len, &rest))
 		return;
-	for (size_t at = 0; at < len;) {
-		struct pc_ovl_record rec;
-		size_t used = 0;
-		int rc = pc_ovl_record_decode(payload + at, len - at, &rec, &used);
-		if (used == 0) {
-			count(g, G_DRAIN, R_REFUSED);
-			return;
-		}
-		at += used;
-		if (rc != PC_OK || rec.type != PC_OVL_REC_DRAIN) {
-			count(g, G_DRAIN, R_REFUSED);
-			continue;
-		}
+	struct pc_ovl_record rec;
+	for (size_t at = 0; next_record(g, G_DRAIN, PC_OVL_REC_DRAIN, payload, len, &at, &rec);) {
 		char name[NAME_LEN];
-		copy_str(name, sizeof(name), &rec.u.drain.server);
-		uint32_t s = pc_model_server(m, name);
-		if (s == PC_NONE) {
-			count(g, G_DRAIN, R_REFUSED);
+		if (owned_server(g, G_DRAIN, m, owner, &rec.u.drain.server, name) == PC_NONE)
 			continue;
-		}
-		if (strcmp(m->cdns[m->servers[s].cdn].name, owner) != 0) {
-			count(g, G_DRAIN, R_POLICY); /* a CDN speaking for another's server */
-			continue;
-		}
 		if (!drain_set(g, name, rec.u.drain.version, rec.u.drain.drained)) {
 			count(g, G_DRAIN, R_STALE);
 			continue;

@@ -5,15 +5,16 @@
  * client side). Besides not crashing: a response is never larger than its
  * request, always parses back with the request's nonce, and a request
  * that parses writes back to the same fields, and the answer is the same
- * byte for byte with what is built at load (pc_cdsr_prebuilt: the host
- * table, the hint blocks) as without (each with its own live state, which answers
- * change). */
+ * byte for byte with what is built at load (the generation's host
+ * table, pc_hosts, and pc_cdsr_prebuilt's hint blocks) as without (each
+ * with its own live state, which answers change). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "lib/naming/hosts.h"
 #include "lib/proto/cdsr.h"
 #include "lib/proto/cdsr_answer.h"
 #include "lib/model/config.h"
@@ -24,6 +25,7 @@ static const pc_model *model;
 static pc_live *live;
 static pc_live *live_walk; /* the answers without the host table */
 static pc_cdsr_prebuilt *prebuilt;
+static pc_hosts *hosts;
 
 static void setup(void)
 {
@@ -33,7 +35,7 @@ static void setup(void)
 		abort();
 	model = pc_config_model(config);
 	if (pc_live_new(model, &live) != 0 || pc_live_new(model, &live_walk) != 0 ||
-	    pc_cdsr_prebuilt_new(model, &prebuilt) != 0)
+	    pc_cdsr_prebuilt_new(model, &prebuilt) != 0 || pc_hosts_new(model, &hosts) != 0)
 		abort();
 }
 
@@ -62,6 +64,7 @@ static void request_side(uint8_t mode, const uint8_t *wire, size_t len)
 	struct pc_answer_ctx ctx = {
 	    .model = model,
 	    .live = live,
+	    .hosts = hosts,
 	    .node = (mode & 4) ? PC_NONE : model->self_node,
 	    .now_ms = 1764000000000ULL,
 	};
@@ -77,6 +80,7 @@ static void request_side(uint8_t mode, const uint8_t *wire, size_t len)
 	struct pc_cdsr_result walked_res;
 	struct pc_answer_ctx walk_ctx = ctx;
 	walk_ctx.live = live_walk;
+	walk_ctx.hosts = NULL;
 	query.prebuilt = NULL;
 	if (pc_cdsr_answer(&walk_ctx, &query, walked, sizeof(walked), &walked_res) != n ||
 	    memcmp(walked, out, n) != 0 || walked_res.status != res.status)

@@ -1,6 +1,9 @@
 /* libFuzzer target: the DNS role's query path, from raw packet to response,
  * over the embedded default federation. Besides not crashing, a response
- * must fit the buffer, echo the query's ID and have QR set. */
+ * must fit the buffer, echo the query's ID and have QR set; and the direct
+ * writer (with the generation's pc_dns_zones) must answer exactly what the
+ * libknot path answers: the same bytes, the same result. Each path has its
+ * own live state, so agreement usage moves alike in both. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,13 +11,16 @@
 #include <sodium.h>
 
 #include "lib/model/config.h"
+#include "lib/naming/hosts.h"
 #include "lib/proto/sections.h"
 #include "lib/proto/dns_answer.h"
 
 static pc_config *config;
 static const pc_model *model;
-static pc_live *live;
+static pc_live *live, *live_knot;
 static pc_dns_scratch *scratch;
+static pc_dns_zones *zones;
+static pc_hosts *hosts;
 
 static void setup(void)
 {
@@ -23,7 +29,10 @@ static void setup(void)
 	                                        &opts, NULL, NULL, &config) != 0)
 		abort();
 	model = pc_config_model(config);
-	if (pc_live_new(model, &live) != 0 || pc_dns_scratch_new(&scratch) != 0)
+	if (pc_live_new(model, &live) != 0 || pc_live_new(model, &live_knot) != 0 ||
+	    pc_dns_scratch_new(&scratch) != 0 ||
+	    pc_dns_zones_new(model, pc_dns_settings(config), &zones) != 0 ||
+	    pc_hosts_new(model, &hosts) != 0)
 		abort();
 }
 
@@ -31,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (model == NULL)
 		setup();
-	static uint8_t out[65535];
+	static uint8_t out[65535], knot_out[65535];
 	/* The first byte picks UDP or TCP and the client family. */
 	uint8_t mode = size > 0 ? data[0] : 0;
 	struct pc_answer_ctx ctx = {
@@ -51,9 +60,27 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    .tcp = mode & 1,
 	    .dns = pc_dns_settings(config),
 	};
+	size_t out_size = (mode & 1) ? sizeof(out) : 1232;
+	struct pc_dns_result knot_res;
+	struct pc_answer_ctx knot_ctx = ctx;
+	knot_ctx.live = live_knot;
+	size_t knot_len = pc_dns_answer(scratch, &knot_ctx, &query, knot_out, out_size, &knot_res);
 	struct pc_dns_result res;
-	size_t len =
-	    pc_dns_answer(scratch, &ctx, &query, out, (mode & 1) ? sizeof(out) : 1232, &res);
+	query.zones = zones;
+	ctx.hosts = hosts;
+	size_t len = pc_dns_answer(scratch, &ctx, &query, out, out_size, &res);
+	if (len != knot_len || memcmp(out, knot_out, len) != 0 || res.cls != knot_res.cls ||
+	    res.rcode != knot_res.rcode || res.truncated != knot_res.truncated ||
+	    res.ecs != knot_res.ecs || res.decided != knot_res.decided ||
+	    res.question_end != knot_res.question_end)
+		abort();
+	if (res.decided && (res.decision.branch != knot_res.decision.branch ||
+	                    res.decision.cdn != knot_res.decision.cdn ||
+	                    res.decision.n_servers != knot_res.decision.n_servers ||
+	                    memcmp(res.decision.servers, knot_res.decision.servers,
+	                           res.decision.n_servers * sizeof(res.decision.servers[0])) != 0 ||
+	                    res.decision.client_scope != knot_res.decision.client_scope))
+		abort();
 	if (len > 0) {
 		if (len < 12 || len > ((mode & 1) ? sizeof(out) : 1232u))
 			abort();

@@ -95,11 +95,32 @@ def main(out_dir):
         "small_payload": query("cdn.acme.net", "NS", payload=100),
         "ns_host": query("ns1.cdn.acme.net"),
         "class_ch": query("cdn.acme.net", "TXT")[:-2] + b"\0\3",
+        # The direct writer's shapes (dns_answer.c), which the target
+        # compares with the libknot path byte for byte.
+        "soa_apex_ecs": query("cdn.acme.net", "SOA", ecs=("127.2.0.0", 24)),
+        "soa_apex_mixed_noedns": query("CDN.Acme.NET", "SOA", edns=None),
+        "soa_apex_payload_600": query("cdn.acme.net", "SOA", payload=600),
+        "aaaa_nodata_ecs": query("Ad102.X.web.abc.CDN.acme.net", "AAAA", ecs=("127.2.0.0", 24)),
+        "aaaa_nodata_noedns": query("ad102.web.abc.cdn.acme.net", "AAAA", edns=None),
+        "a_all_flags": query("ad102.web.abc.cdn.acme.net", flags=0x0370),
+        "a_rcode_bits": query("ad102.web.abc.cdn.acme.net", flags=0x010f),
+        "a_ecs_17": query("ad102.web.abc.cdn.acme.net", ecs=("127.2.0.0", 17)),
+        "a_ecs_32": query("ad102.web.abc.cdn.acme.net", ecs=("127.2.0.10", 32)),
+        "aaaa_ecs_56": query("ad102.web.abc.cdn.acme.net", "AAAA", ecs=("2001:db8:200::", 56)),
+        "a_ecs_v6_client": query("ad102.web.abc.cdn.acme.net", ecs=("2001:db8:200::", 48)),
+        "a_no_object": query("web.abc.cdn.acme.net"),
+        "a_customer_only": query("abc.cdn.acme.net"),
+        "a_vod_nbc": query("movie.vod.nbc.cdn.acme.net", payload=512),
+        "a_long_name": query(".".join(["x" * 60] * 3) + ".ad.web.abc.cdn.acme.net"),
+        "a_tv_rtsp_ecs": query("chan4.abc.tv.cdn.acme.net", ecs=("127.5.0.0", 24)),
     }
     for name, wire in {**good, **MALFORMED}.items():
         (out / f"udp4_{name}").write_bytes(b"\0" + wire)
     (out / "tcp4_a_abc").write_bytes(b"\1" + good["a_abc"])
     (out / "udp6_a_abc").write_bytes(b"\2" + good["aaaa_abc"])
+    (out / "tcp4_soa_apex_ecs").write_bytes(b"\1" + good["soa_apex_ecs"])
+    (out / "tcp6_a_ecs_32").write_bytes(b"\3" + good["a_ecs_32"])
+    (out / "udp6_a_no_edns").write_bytes(b"\2" + plain)
     return MALFORMED
 
 

@@ -42,6 +42,43 @@ def write(d, name, data):
     (d / name).write_bytes(data)
 
 
+def crc32_mpeg(data):
+    crc = 0xffffffff
+    for b in data:
+        crc ^= b << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04c11db7 if crc & 0x80000000 else crc << 1) & 0xffffffff
+    return crc
+
+
+def ts_packet(pid, unit_start, cc, payload):
+    head = bytes([0x47, (0x40 if unit_start else 0) | pid >> 8, pid & 0xff, 0x10 | cc % 16])
+    return head + payload + b"\xff" * (P - 4 - len(payload))
+
+
+def psi(pid, body):
+    body = bytearray(body)
+    body[1] = 0xb0 | (len(body) + 1) >> 8
+    body[2] = (len(body) + 1) & 0xff
+    return ts_packet(pid, True, 0, b"\x00" + bytes(body) + struct.pack("!I", crc32_mpeg(body)))
+
+
+def full_buffer_seed(d, segment_max=24 * 1024):
+    """A video PES whose random-access picture shows only in its last
+    packet, after audio packets that fill the segmenter's buffer (fuzz_mpegts'
+    segment_max and its 64 KiB and 16 packets of slack): opening that
+    segment behind a PAT and PMT once wrote past the buffer."""
+    pat = bytes([0x00, 0, 0, 0, 1, 0xc1, 0, 0, 0, 1, 0xe1, 0x00])
+    pmt = bytes([0x02, 0, 0, 0, 1, 0xc1, 0, 0, 0xe1, 0x01, 0xf0, 0,
+                 0x1b, 0xe1, 0x01, 0xf0, 0, 0x0f, 0xe1, 0x02, 0xf0, 0])
+    pes = bytes([0, 0, 1, 0xe0, 0, 0, 0x80, 0x80, 5, 0x21, 0, 1, 0, 1, 0, 0, 0, 1, 0x09, 0xf0])
+    kept = (segment_max + 64 * 1024 + 16 * P) // P
+    out = [psi(0x000, pat), psi(0x100, pmt), ts_packet(0x101, True, 0, pes)]
+    out += [ts_packet(0x102, False, i, b"\x12\x34") for i in range(kept - 2)]
+    out.append(ts_packet(0x101, False, 1, bytes([0, 0, 0, 1, 0x65])))
+    write(d, "late_rap_full_buffer", b"".join(out))
+
+
 def ts_seeds(d, tmp):
     vid = ["-f", "lavfi", "-i", "testsrc=size=64x48:rate=10"]
     aud = ["-f", "lavfi", "-i", "sine=sample_rate=8000"]
@@ -155,6 +192,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         tmp = pathlib.Path(tmp)
         ts_seeds(root / "fuzz_mpegts", tmp)
+        full_buffer_seed(root / "fuzz_mpegts")
         hls_seeds(root / "fuzz_hls", tmp)
     block_seeds(root / "fuzz_live_block")
 

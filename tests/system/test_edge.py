@@ -476,6 +476,32 @@ def test_three_level_tree_fetches_once_per_level(daemons, tmp_path, origin):
     assert metric(e1, "peercdn_edge_upstream_fetches_total") == 2
 
 
+def test_parents_in_a_loop_end_at_the_origin(daemons, tmp_path, origin):
+    """Two edges that name each other as parents (a loop a change of the
+    overlay's routes can make for a moment, docs/edge.md, "The cache-miss
+    tree"): the second hop finds itself in Via and answers 508, and the
+    edge that asked goes on to its next upstream, the origin, so the
+    client gets the object and the origin is asked once. A request with
+    more Via entries than a tree has hops is refused."""
+    c1 = edge_config(tmp_path, "edge1", EDGE1, origin)
+    c2 = edge_config(tmp_path, "edge2", EDGE2, origin)
+    c1["edge"]["parents"] = [f"{EDGE2}:{c2['edge']['port']}"]
+    c2["edge"]["parents"] = [f"{EDGE1}:{c1['edge']['port']}"]
+    e1 = daemons(c1, name="edge1", node="acme-n1")
+    e2 = daemons(c2, name="edge2", node="acme-n1")
+    path = "/loop.bin" + q(size=3000, cc="max-age=600")
+    r = fetch(e1, cdn(path))
+    assert r.status == 200 and r.body == body_for(ABC, "/loop.bin", 3000), r
+    assert origin.count("/loop.bin") == 1
+    assert metric(e2, "peercdn_edge_upstream_errors_total", reason="loop") == 1
+    assert metric(e1, "peercdn_edge_requests_total", result="error") == 1  # its 508 to e2
+    assert fetch(e2, cdn(path)).cache.startswith("HIT")
+    vias = [("Via", ", ".join(f"1.1 proxy{i} (x, y)" for i in range(17)))]
+    assert fetch(e1, cdn(path), headers=vias).status == 508
+    vias = [("Via", ", ".join(f"1.1 proxy{i} (x, y)" for i in range(16)))]
+    assert fetch(e1, cdn(path), headers=vias).status == 200
+
+
 # --- origins that break: never cached, never served short ------------------
 
 def assert_not_served_short(r, expected):

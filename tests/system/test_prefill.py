@@ -135,3 +135,21 @@ def test_prefill_only_from_control_allow(node, origin):
     raw = exchange(B, port, head + body, source="127.0.0.1")[0]
     [resp] = parse_responses(raw)
     assert resp.status == 200 and resp.body.split() == [b"200", b"filled", body.strip()], resp
+
+
+def test_channel_prefill_only_at_an_injection_point(node, origin, ctl):
+    """--channel at an edge that is no injection point of the provider (here:
+    no overlay at all) is refused per URL with 409, nothing is fetched, and
+    the command fails; an unknown mode of the path is no pre-fill at all.
+    The channel itself is tested over an overlay in test_tree.py."""
+    port = node.config["edge"]["port"]
+    url = f"http://abc.cdn.acme.net/{ABC}/chan-1{FRESH}"
+    out = ctl("prefill", "--channel", "--edge", f"{A}:{port}", url, check=1).stdout
+    assert out.split() == [f"{A}:{port}", "409", "refused", url], out
+    assert origin.count("/chan-1") == 0
+    body = f"{url}\r\n".encode()
+    head = (f"POST /.peercdn/prefill?mode=other HTTP/1.1\r\nHost: {A}\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+    [resp] = parse_responses(exchange(A, port, head + body, source="127.0.0.1")[0])
+    assert resp.status == 404, resp  # routed as a URL: no provider's origin host
+    assert origin.count("/chan-1") == 0

@@ -238,19 +238,83 @@ static int build_cdn_lists(pc_model *model)
 			b->items[b->count++] = g;
 		}
 	}
+	/* The policy asks of every agreement of a client's CDN whether the
+	 * other party is a primary CDN: one short array instead of a
+	 * pc_agreement each. */
+	for (uint32_t c = 0; c < model->n_cdns; c++) {
+		struct pc_cdn *cdn = &model->cdns[c];
+		uint32_t n = cdn->agreements.count;
+		cdn->partners = pc_arena_alloc(model->arena, (n ? n : 1) * sizeof(uint32_t));
+		if (cdn->partners == NULL)
+			return PC_ENOMEM;
+		for (uint32_t i = 0; i < n; i++) {
+			const struct pc_agreement *agreement =
+			    &model->agreements[cdn->agreements.items[i]];
+			cdn->partners[i] =
+			    agreement->cdn_a == c ? agreement->cdn_b : agreement->cdn_a;
+		}
+	}
+	return PC_OK;
+}
+
+enum { RANK_BLOCK_SHIFT = 6 }; /* pc_model.rank_block_as: one AS per 64 ranks */
+
+/* Client networks ranked by AS (then by index): the netmap gives a
+ * network's rank, the rank its AS through two small tables (as_of_rank)
+ * and its index through net_of_rank, so the look-up a decision waits on
+ * reads no pc_client_net (issue 9). Networks whose AS is out of range
+ * rank last, in a bucket of their own (n_ases). */
+static int build_ranks(pc_model *model)
+{
+	uint32_t n = model->n_client_nets, n_ases = model->n_ases;
+	uint32_t n_blocks = (n >> RANK_BLOCK_SHIFT) + 1;
+	model->net_of_rank = pc_arena_alloc(model->arena, (n ? n : 1) * sizeof(uint32_t));
+	model->rank_first = pc_arena_alloc(model->arena, ((size_t)n_ases + 2) * sizeof(uint32_t));
+	model->rank_block_as =
+	    pc_arena_alloc(model->arena, ((size_t)n_blocks + 1) * sizeof(uint32_t));
+	if (model->net_of_rank == NULL || model->rank_first == NULL || model->rank_block_as == NULL)
+		return PC_ENOMEM;
+	/* A counting sort: rank_first[b + 1] counts bucket b, then sums. */
+	uint32_t *first = model->rank_first;
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t as = model->client_nets[i].as;
+		first[(as < n_ases ? as : n_ases) + 1]++;
+	}
+	for (uint32_t b = 1; b <= n_ases + 1; b++)
+		first[b] += first[b - 1];
+	uint32_t *next = malloc(((size_t)n_ases + 1) * sizeof(uint32_t));
+	if (next == NULL)
+		return PC_ENOMEM;
+	memcpy(next, first, ((size_t)n_ases + 1) * sizeof(uint32_t));
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t as = model->client_nets[i].as;
+		model->net_of_rank[next[as < n_ases ? as : n_ases]++] = i;
+	}
+	free(next);
+	uint32_t bucket = 0;
+	for (uint32_t k = 0; k < n_blocks; k++) {
+		uint32_t rank = k << RANK_BLOCK_SHIFT;
+		while (bucket < n_ases && first[bucket + 1] <= rank)
+			bucket++;
+		model->rank_block_as[k] = bucket;
+	}
+	model->rank_block_as[n_blocks] = n_ases;
 	return PC_OK;
 }
 
 static int build_netmap(pc_model *model)
 {
-	pc_netmap_builder *builder;
-	int rc = pc_netmap_builder_new(&builder);
+	int rc = build_ranks(model);
 	if (rc != PC_OK)
 		return rc;
-	for (uint32_t i = 0; i < model->n_client_nets && rc == PC_OK; i++) {
-		const struct pc_client_net *net = &model->client_nets[i];
+	pc_netmap_builder *builder;
+	rc = pc_netmap_builder_new(&builder);
+	if (rc != PC_OK)
+		return rc;
+	for (uint32_t r = 0; r < model->n_client_nets && rc == PC_OK; r++) {
+		const struct pc_client_net *net = &model->client_nets[model->net_of_rank[r]];
 		rc = pc_netmap_builder_add(builder, net->prefix.family, net->prefix.bytes,
-		                           net->prefix_len, i);
+		                           net->prefix_len, r);
 	}
 	if (rc == PC_OK)
 		rc = pc_netmap_build(builder, &model->netmap);
@@ -390,22 +454,49 @@ uint32_t pc_model_cdn_for_name(const pc_model *model, const char *name, size_t l
 	return PC_NONE;
 }
 
-uint32_t pc_model_client_net(const pc_model *model, const pc_addr *addr, unsigned *matched_len)
+/* The AS bucket of a rank: the last with rank_first <= rank, between the
+ * buckets of its block's first rank and of the next block's. */
+static uint32_t as_of_rank(const pc_model *model, uint32_t rank)
 {
-	uint32_t value;
+	uint32_t block = rank >> RANK_BLOCK_SHIFT;
+	uint32_t lo = model->rank_block_as[block], hi = model->rank_block_as[block + 1];
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo + 1) / 2;
+		if (model->rank_first[mid] <= rank)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+bool pc_model_client_locate(const pc_model *model, const pc_addr *addr, uint32_t *net, uint32_t *as,
+                            unsigned *matched_len)
+{
+	uint32_t rank;
 	unsigned len = 0;
 	bool hit = false;
 	if (model->netmap == NULL)
-		return PC_NONE;
+		return false;
 	if (addr->family == PC_AF_INET)
-		hit = pc_netmap_lookup4(model->netmap, addr->bytes, &value, &len);
+		hit = pc_netmap_lookup4(model->netmap, addr->bytes, &rank, &len);
 	else if (addr->family == PC_AF_INET6)
-		hit = pc_netmap_lookup6(model->netmap, addr->bytes, &value, &len);
+		hit = pc_netmap_lookup6(model->netmap, addr->bytes, &rank, &len);
 	if (!hit)
-		return PC_NONE;
+		return false;
+	/* Nothing below waits for this load: the caller stores it. */
+	*net = model->net_of_rank[rank];
+	uint32_t bucket = as_of_rank(model, rank);
+	*as = bucket < model->n_ases ? bucket : model->client_nets[*net].as;
 	if (matched_len != NULL)
 		*matched_len = len;
-	return value;
+	return true;
+}
+
+uint32_t pc_model_client_net(const pc_model *model, const pc_addr *addr, unsigned *matched_len)
+{
+	uint32_t net, as;
+	return pc_model_client_locate(model, addr, &net, &as, matched_len) ? net : PC_NONE;
 }
 
 bool pc_model_cdn_has_as(const pc_model *model, uint32_t cdn, uint32_t as)

@@ -73,6 +73,7 @@ struct pc_cdn {
 	uint32_t *farm_first; /* [n_farms + 1]: each farm's first member; the last is the count */
 	uint32_t member_base; /* slot of members[0]: CDNs' members numbered one after another */
 	struct pc_index_list agreements; /* agreement indexes it is party to */
+	uint32_t *partners;              /* parallel to agreements: the other party of each */
 	/* A content exchange (the patent's last section): brokers providers,
 	 * has no footprint and no servers; its providers are served by the
 	 * CDNs it has agreements with (policy.c try_exchange). */
@@ -93,10 +94,15 @@ struct pc_cdn_member {
 	uint64_t name_hash; /* the server's, for affinity */
 };
 
-/* One farm of a CDN as seen from one AS, in model->reach. */
+/* One farm of a CDN as seen from one AS, in model->reach: 4 bytes, so a
+ * CDN's row is one cache line more often. cost is the static path cost
+ * from the AS when below PC_REACH_FAR; PC_REACH_FAR means "this much or
+ * more, or unreachable": the exact cost is then model->farm_costs' (see
+ * pc_reach_cost). */
+#define PC_REACH_FAR UINT16_MAX
 struct pc_reach {
-	uint32_t cost; /* static path cost from the AS; PC_COST_INFINITE: unreachable */
-	uint32_t farm; /* index into the CDN's farm_as */
+	uint16_t cost;
+	uint16_t farm; /* index into the CDN's farm_as (n_farms < 65536) */
 };
 
 struct pc_service {
@@ -237,7 +243,32 @@ typedef struct pc_model {
 	 * the CDN's members. The live state keeps servers in slot order, so
 	 * the states of one farm's servers lie together. */
 	uint32_t *server_slot;
-	pc_netmap *netmap;        /* client address -> client_net index */
+	/* The shortlist's static filter (reach.c): bit sets over slots, 64
+	 * slots a word, n_slot_words words a set: the servers that offer
+	 * each service, that have a tier each grade allows, that have an
+	 * address of each family (IPv4, IPv6). A decision ANDs three words
+	 * and reads only the servers left, and of those only their capacity
+	 * (slot_capacity, [n_servers] in slot order) and live state until
+	 * one becomes a candidate (slot_pick, 16 bytes a slot). */
+	uint32_t n_slot_words;
+	uint64_t *service_slots; /* [n_services * n_slot_words] */
+	uint64_t *grade_slots;   /* [n_grades * n_slot_words] */
+	uint64_t *family_slots;  /* [2 * n_slot_words]: IPv4, then IPv6 */
+	uint32_t *slot_capacity;
+	struct pc_slot_pick { /* [n_servers]: what a candidate carries */
+		uint64_t name_hash;
+		uint32_t server, unused;
+	} * slot_pick;
+	/* Client networks ranked by AS (model.c build_ranks): the netmap
+	 * maps a client address to a rank; net_of_rank[rank] is the
+	 * client_nets index, and the AS comes from rank_first ([n_ases + 2]:
+	 * each AS's first rank, then the out-of-range bucket's, then
+	 * n_client_nets) and rank_block_as (the AS of every 64th rank), both
+	 * small enough to stay cached: pc_model_client_locate. */
+	pc_netmap *netmap; /* client address -> rank */
+	uint32_t *net_of_rank;
+	uint32_t *rank_first;
+	uint32_t *rank_block_as;
 	pc_strmap *as_by_asn_map; /* key: decimal ASN */
 	pc_strmap *cdn_by_name, *cdn_by_domain, *service_by_name, *tier_by_name, *grade_by_name,
 	    *provider_by_name, *agreement_by_name, *server_by_name, *node_by_name;
@@ -273,6 +304,10 @@ uint32_t pc_model_cdn_for_name(const pc_model *model, const char *name, size_t l
 
 /* The client network holding addr, or PC_NONE; matched_len as netmap. */
 uint32_t pc_model_client_net(const pc_model *model, const pc_addr *addr, unsigned *matched_len);
+/* The same with the network's AS (client_nets[net].as), found without
+ * reading the network; false when no network holds addr. */
+bool pc_model_client_locate(const pc_model *model, const pc_addr *addr, uint32_t *net, uint32_t *as,
+                            unsigned *matched_len);
 
 /* Static shortest path cost from AS index from_as to the AS of server;
  * PC_COST_INFINITE when unreachable. */
@@ -282,6 +317,16 @@ uint32_t pc_model_path_cost(const pc_model *model, uint32_t from_as, uint32_t se
  * (cdns[cdn].n_farms entries; see pc_model.reach); NULL when as or cdn is
  * out of range. */
 const struct pc_reach *pc_model_reach(const pc_model *model, uint32_t as, uint32_t cdn);
+/* The static path cost of one entry of that row (PC_COST_INFINITE:
+ * unreachable). */
+static inline uint32_t pc_reach_cost(const pc_model *model, uint32_t as, uint32_t cdn,
+                                     const struct pc_reach *entry)
+{
+	if (entry->cost != PC_REACH_FAR)
+		return entry->cost;
+	return model->farm_costs[(size_t)as * model->n_farm_cells + model->cdns[cdn].farm_base +
+	                         entry->farm];
+}
 
 /* The anycast addresses cdn gives for role ("dns", "http", ...); an empty
  * list when it gives none or the model knows no such role. */

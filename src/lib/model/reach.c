@@ -4,7 +4,9 @@
  * instead of scanning every server of the CDN. Part of the immutable model
  * (built by pc_model_finish after the path costs), so it is swapped with
  * the generation; measured costs (live.h) are not in it, and the policy
- * falls back to the full scan for a client AS that has any. */
+ * falls back to the full scan for a client AS that has any. Inside a farm
+ * the scan reads only the servers the request's service, grade and family
+ * allow, from bit sets over slots made here too. */
 #include <stdlib.h>
 
 #include "lib/base/err.h"
@@ -18,7 +20,8 @@ static int by_key(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Keys are cost << 32 | farm: ascending cost, ties in farm order. Farms
+/* Keys are cost << 32 | farm: ascending cost, ties in farm order (the
+ * stored cost saturates at PC_REACH_FAR, the order is the exact one). Farms
  * per CDN are few (tens), so insertion sort; qsort for large CDNs. */
 static void sort_keys(uint64_t *keys, uint32_t n)
 {
@@ -52,9 +55,57 @@ static int build_farm_first(pc_model *model)
 	return PC_OK;
 }
 
+static uint64_t *slot_sets(pc_model *model, uint32_t n_sets)
+{
+	size_t words = (size_t)n_sets * model->n_slot_words;
+	return pc_arena_alloc(model->arena, (words ? words : 1) * sizeof(uint64_t));
+}
+
+/* The static filter (pc_model.service_slots and the others): what
+ * static_reason in policy.c decides from the model alone, per slot. */
+static int build_slot_sets(pc_model *model)
+{
+	model->n_slot_words = (model->n_servers + 63) / 64;
+	model->service_slots = slot_sets(model, model->n_services);
+	model->grade_slots = slot_sets(model, model->n_grades);
+	model->family_slots = slot_sets(model, 2);
+	model->slot_capacity = pc_arena_alloc(
+	    model->arena, (model->n_servers ? model->n_servers : 1) * sizeof(uint32_t));
+	model->slot_pick = pc_arena_alloc(model->arena, (model->n_servers ? model->n_servers : 1) *
+	                                                    sizeof(*model->slot_pick));
+	if (model->service_slots == NULL || model->grade_slots == NULL ||
+	    model->family_slots == NULL || model->slot_capacity == NULL || model->slot_pick == NULL)
+		return PC_ENOMEM;
+	uint32_t words = model->n_slot_words;
+	for (uint32_t c = 0; c < model->n_cdns; c++) {
+		const struct pc_cdn *cdn = &model->cdns[c];
+		for (uint32_t i = 0; i < cdn->servers.count; i++) {
+			const struct pc_cdn_member *member = &cdn->members[i];
+			uint32_t slot = cdn->member_base + i, w = slot / 64;
+			uint64_t bit = 1ULL << (slot % 64);
+			model->slot_capacity[slot] = member->capacity;
+			model->slot_pick[slot] = (struct pc_slot_pick){
+			    .name_hash = member->name_hash, .server = member->server};
+			for (uint32_t s = 0; s < model->n_services && s < PC_MAX_SERVICES; s++)
+				if (member->service_mask >> s & 1)
+					model->service_slots[(size_t)s * words + w] |= bit;
+			for (uint32_t g = 0; g < model->n_grades; g++)
+				if (member->tier < PC_MAX_TIERS &&
+				    model->grades[g].tier_mask >> member->tier & 1)
+					model->grade_slots[(size_t)g * words + w] |= bit;
+			for (uint32_t f = 0; f < 2; f++)
+				if (member->families >> f & 1)
+					model->family_slots[(size_t)f * words + w] |= bit;
+		}
+	}
+	return PC_OK;
+}
+
 int pc_model_reach_build(pc_model *model)
 {
 	int rc = build_farm_first(model);
+	if (rc == PC_OK)
+		rc = build_slot_sets(model);
 	if (rc != PC_OK)
 		return rc;
 	size_t cells = (size_t)model->n_ases * model->n_farm_cells;
@@ -77,9 +128,12 @@ int pc_model_reach_build(pc_model *model)
 				keys[f] = (uint64_t)costs[f] << 32 | f;
 			sort_keys(keys, cdn->n_farms);
 			struct pc_reach *out = &model->reach[row + cdn->farm_base];
-			for (uint32_t f = 0; f < cdn->n_farms; f++)
-				out[f] = (struct pc_reach){.cost = (uint32_t)(keys[f] >> 32),
-				                           .farm = (uint32_t)keys[f]};
+			for (uint32_t f = 0; f < cdn->n_farms; f++) {
+				uint64_t cost = keys[f] >> 32;
+				out[f] = (struct pc_reach){
+				    .cost = (uint16_t)(cost < PC_REACH_FAR ? cost : PC_REACH_FAR),
+				    .farm = (uint16_t)keys[f]};
+			}
 		}
 	}
 	free(keys);

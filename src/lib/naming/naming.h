@@ -108,14 +108,12 @@ typedef struct pc_url {
  * object labels (PC_ESYNTAX): the object is in the path. */
 int pc_url_parse(const pc_model *model, const char *url, size_t len, pc_url *out);
 
-/* Library-internal (lib/proto/redirect_hosts): what pc__name_parse(model,
- * host, host_len, false, out) gives for a host the caller has parsed
- * before, filled into out; false when it has not (the walk runs). */
-typedef bool pc_url_host_fn(const void *arg, const char *host, size_t host_len, pc_name *out);
-
-/* pc_url_parse with known asked first for the host's name (NULL: never). */
-int pc__url_parse_with(const pc_model *model, const char *url, size_t len, pc_url_host_fn *known,
-                       const void *arg, pc_url *out);
+/* Library-internal: pc_url_parse with the host's name read from hosts
+ * (lib/naming/hosts.h, the generation's table; NULL: the name walk). The
+ * result is the same either way. */
+struct pc_hosts;
+int pc__url_parse_hosts(const pc_model *model, const struct pc_hosts *hosts, const char *url,
+                        size_t len, pc_url *out);
 
 /* Name generation for providers (the CLI's `peercdnctl name`). Builds
  * "<object>.<service>.<customer>.<domain>", optionally encrypting the

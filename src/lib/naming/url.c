@@ -9,7 +9,9 @@
 #include <strings.h>
 
 #include "lib/base/err.h"
+#include "lib/base/ascii.h"
 #include "lib/base/hex.h"
+#include "lib/naming/hosts.h"
 
 /* "%XX" with two hex digits (RFC 3986 §2.1), not an escaped control
  * character: a decoded NUL or CR LF has no business in a CDN URL and is
@@ -35,10 +37,12 @@ enum byte_class {
 	D_FRAGMENT = 1 << 3,
 	URI_BYTE = 1 << 4,
 	PERCENT = 1 << 5, /* '%': an escape to check */
+	PLAIN = 1 << 6,   /* URI_BYTE but '%': nothing more to check */
+	D_AT = 1 << 7,    /* '@': userinfo, refused in an authority */
 };
 
 /* clang-format off */
-#define U URI_BYTE
+#define U (URI_BYTE | PLAIN)
 static const uint8_t byte_class[256] = {
     ['a'] = U, ['b'] = U, ['c'] = U, ['d'] = U, ['e'] = U, ['f'] = U, ['g'] = U, ['h'] = U,
     ['i'] = U, ['j'] = U, ['k'] = U, ['l'] = U, ['m'] = U, ['n'] = U, ['o'] = U, ['p'] = U,
@@ -48,17 +52,32 @@ static const uint8_t byte_class[256] = {
     ['O'] = U, ['P'] = U, ['Q'] = U, ['R'] = U, ['S'] = U, ['T'] = U, ['U'] = U, ['V'] = U,
     ['W'] = U, ['X'] = U, ['Y'] = U, ['Z'] = U, ['0'] = U, ['1'] = U, ['2'] = U, ['3'] = U,
     ['4'] = U, ['5'] = U, ['6'] = U, ['7'] = U, ['8'] = U, ['9'] = U, ['-'] = U, ['.'] = U,
-    ['_'] = U, ['~'] = U, ['['] = U, [']'] = U, ['@'] = U, ['!'] = U, ['$'] = U, ['&'] = U,
+    ['_'] = U, ['~'] = U, ['['] = U, [']'] = U, ['@'] = U | D_AT, ['!'] = U, ['$'] = U, ['&'] = U,
     ['\''] = U, ['('] = U, [')'] = U, ['*'] = U, ['+'] = U, [','] = U, [';'] = U, ['='] = U,
-    ['%'] = U | PERCENT,
+    ['%'] = URI_BYTE | PERCENT,
     [':'] = U | D_COLON, ['/'] = U | D_SLASH, ['?'] = U | D_QUERY, ['#'] = U | D_FRAGMENT,
 };
 #undef U
 /* clang-format on */
 
-static bool scheme_is(const char *s, size_t len, const char *name)
+/* The scheme (RFC 3986 §3.1: case-insensitive), from its first four
+ * bytes lowered at once: "http", "https" or "rtsp". */
+static bool read_scheme(const char *s, size_t len, enum pc_scheme *scheme)
 {
-	return len == strlen(name) && strncasecmp(s, name, len) == 0;
+	if (len != 4 && len != 5)
+		return false;
+	uint32_t word;
+	memcpy(&word, s, 4);
+	word = (uint32_t)pc_ascii_lower8(word);
+	if (len == 4 && memcmp(&word, "http", 4) == 0)
+		*scheme = PC_SCHEME_HTTP;
+	else if (len == 5 && memcmp(&word, "http", 4) == 0 && (s[4] | 0x20) == 's')
+		*scheme = PC_SCHEME_HTTPS;
+	else if (len == 4 && memcmp(&word, "rtsp", 4) == 0)
+		*scheme = PC_SCHEME_RTSP;
+	else
+		return false;
+	return true;
 }
 
 /* The first of the delimiters at or after from, else len. */
@@ -123,19 +142,42 @@ static int parse_port(const char *s, size_t len, uint16_t *port)
 
 int pc_url_parse(const pc_model *model, const char *url, size_t len, pc_url *out)
 {
-	return pc__url_parse_with(model, url, len, NULL, NULL, out);
+	return pc__url_parse_hosts(model, NULL, url, len, out);
 }
 
-int pc__url_parse_with(const pc_model *model, const char *url, size_t len, pc_url_host_fn *known,
-                       const void *arg, pc_url *out)
+int pc__url_parse_hosts(const pc_model *model, const struct pc_hosts *hosts, const char *url,
+                        size_t len, pc_url *out)
 {
 	if (model == NULL || out == NULL || (url == NULL && len > 0))
 		return PC_EINVAL;
-	memset(out, 0, sizeof(*out));
+	/* Every field but the object's bytes past its terminator (not the
+	 * whole 300-byte struct: this runs per request). */
+	out->scheme = 0;
+	out->port = 0;
+	out->form = 0;
 	out->name.cdn = out->name.provider = out->name.service = PC_NONE;
+	out->name.signature = PC_SIG_ABSENT;
+	out->name.encrypted = false;
+	out->name.object[0] = '\0';
+	out->name.object_len = 0;
+	out->host = out->content_host = out->path = out->query = NULL;
+	out->host_len = out->content_host_len = out->path_len = out->query_len = 0;
 	if (len > PC_URL_MAX)
 		return PC_ERANGE;
-	for (size_t i = 0; i < len; i++) {
+	/* Most URLs have no escape: one AND per byte says so, and only a URL
+	 * with a '%' or a refused byte is looked at byte by byte. */
+	unsigned all = PLAIN, all2 = PLAIN, all3 = PLAIN, all4 = PLAIN;
+	size_t i = 0;
+	for (; i + 4 <= len; i += 4) { /* four chains, not one */
+		all &= byte_class[(unsigned char)url[i]];
+		all2 &= byte_class[(unsigned char)url[i + 1]];
+		all3 &= byte_class[(unsigned char)url[i + 2]];
+		all4 &= byte_class[(unsigned char)url[i + 3]];
+	}
+	for (; i < len; i++)
+		all &= byte_class[(unsigned char)url[i]];
+	all &= all2 & all3 & all4;
+	for (size_t i = 0; !(all & PLAIN) && i < len; i++) {
 		uint8_t cls = byte_class[(unsigned char)url[i]];
 		if ((cls & (URI_BYTE | PERCENT)) != URI_BYTE &&
 		    (!(cls & URI_BYTE) || !good_escape(url + i, len - i)))
@@ -145,24 +187,20 @@ int pc__url_parse_with(const pc_model *model, const char *url, size_t len, pc_ur
 	size_t scheme_len = find_any(url, 0, len, D_COLON | D_SLASH | D_QUERY | D_FRAGMENT);
 	if (scheme_len + 3 > len || memcmp(url + scheme_len, "://", 3) != 0)
 		return PC_ESYNTAX;
-	if (scheme_is(url, scheme_len, "http"))
-		out->scheme = PC_SCHEME_HTTP;
-	else if (scheme_is(url, scheme_len, "https"))
-		out->scheme = PC_SCHEME_HTTPS;
-	else if (scheme_is(url, scheme_len, "rtsp"))
-		out->scheme = PC_SCHEME_RTSP;
-	else
+	if (!read_scheme(url, scheme_len, &out->scheme))
 		return PC_ESYNTAX;
 
 	/* Authority: host[:port]. No userinfo: "http://www.foo.com@evil/" must
 	 * not read as anything but an error. */
 	size_t host_start = scheme_len + 3;
-	size_t host_end = find_any(url, host_start, len, D_COLON | D_SLASH | D_QUERY | D_FRAGMENT);
+	size_t host_end =
+	    find_any(url, host_start, len, D_COLON | D_SLASH | D_QUERY | D_FRAGMENT | D_AT);
+	if (host_end < len && url[host_end] == '@')
+		return PC_ESYNTAX;
+	/* A '@' after the ':' fails the port's digits below. */
 	size_t auth_end = host_end < len && url[host_end] == ':'
 	                      ? find_any(url, host_end, len, D_SLASH | D_QUERY | D_FRAGMENT)
 	                      : host_end;
-	if (memchr(url + host_start, '@', auth_end - host_start) != NULL)
-		return PC_ESYNTAX;
 	if (host_end < auth_end) {
 		int rc = parse_port(url + host_end + 1, auth_end - host_end - 1, &out->port);
 		if (rc != PC_OK)
@@ -172,11 +210,10 @@ int pc__url_parse_with(const pc_model *model, const char *url, size_t len, pc_ur
 		return PC_ESYNTAX;
 	out->host = url + host_start;
 	out->host_len = (uint32_t)(host_end - host_start);
-	if (known == NULL || !known(arg, out->host, out->host_len, &out->name)) {
-		int rc = pc__name_parse(model, out->host, out->host_len, false, &out->name);
-		if (rc != PC_OK)
-			return rc;
-	}
+	int rc = hosts != NULL ? pc__hosts_url_name(hosts, out->host, out->host_len, &out->name)
+	                       : pc__name_parse(model, out->host, out->host_len, false, &out->name);
+	if (rc != PC_OK)
+		return rc;
 	if (out->name.object_len > 0)
 		return PC_ESYNTAX;
 	if (out->name.service == PC_NONE) {
@@ -225,10 +262,7 @@ int pc__url_parse_with(const pc_model *model, const char *url, size_t len, pc_ur
 	 * paths are case-sensitive). */
 	if (ch_len + out->path_len > PC_NAME_MAX)
 		return PC_ERANGE;
-	for (size_t i = 0; i < ch_len; i++) {
-		char c = out->content_host[i];
-		out->name.object[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-	}
+	pc_ascii_copy_lower(out->name.object, out->content_host, ch_len);
 	memcpy(out->name.object + ch_len, out->path, out->path_len);
 	out->name.object_len = (uint32_t)(ch_len + out->path_len);
 	out->name.object[out->name.object_len] = '\0';

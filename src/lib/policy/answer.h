@@ -22,6 +22,7 @@
  * by the caller (on its stack, per request or per batch) and only read
  * here; the pointers are borrowed from the model generation. */
 struct pc_answer_ctx;
+struct pc_hosts; /* lib/naming/hosts.h */
 
 /* Claim 3: told of every PEER and OUTSIDE decision whose answer sends the
  * client to decision->servers[0] (the same answers the affinity memory
@@ -33,7 +34,10 @@ typedef void pc_answer_report_fn(void *arg, const struct pc_answer_ctx *ctx, con
 struct pc_answer_ctx {
 	const pc_model *model;
 	pc_live *live;
-	pc_affinity *affinity;       /* where objects were sent recently; NULL: no memory */
+	pc_affinity *affinity; /* where objects were sent recently; NULL: no memory */
+	/* The model's names (lib/naming/hosts.h), built with the generation:
+	 * how every role reads a host name. NULL: the name walk, same results. */
+	const struct pc_hosts *hosts;
 	uint32_t node;               /* capturing node (model->self_node), or PC_NONE: all CDNs */
 	pc_addr source;              /* the client as the role sees it (PROXY v2 applied) */
 	uint64_t now_ms;             /* wall clock: agreements, affinity, Date headers */

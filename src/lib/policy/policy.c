@@ -28,6 +28,7 @@ struct candidate {
  * (score, cost, server) so the worst is replaced in O(log n). */
 struct pool {
 	uint32_t cdn, count;
+	uint32_t best;      /* index of the best by better(), once count > 0 */
 	uint32_t full_cost; /* nearest path cost of a server pruned for load */
 	uint32_t agreement; /* an exchange's partner: the agreement it serves under */
 	bool heap, spilled;
@@ -41,6 +42,8 @@ struct decide {
 	pc_decision *out;
 	pc_trace *trace;
 	const struct pc_grade *grade;
+	const struct pc_index_list *primaries;   /* the provider's primary CDNs */
+	const struct pc_index_list *client_cdns; /* the client AS's CDNs, or NULL */
 	uint32_t max_answers;
 	uint32_t preferred_tried; /* CDN tried for the client's preference, or PC_NONE */
 	uint32_t relax;           /* 0, or the enum pc_pass RELAX_* in force (OUTSIDE only) */
@@ -110,12 +113,10 @@ static void sift_down(struct pool *pool, uint32_t i)
 	}
 }
 
-static void pool_add(struct pool *pool, struct candidate c)
+/* pool_add's rare case: the pool is full, keep the best. The heap moves
+ * items, so the best is looked for again. */
+static void pool_replace_worst(struct pool *pool, struct candidate c)
 {
-	if (pool->count < MAX_CANDIDATES) {
-		pool->items[pool->count++] = c;
-		return;
-	}
 	if (!pool->heap) {
 		for (uint32_t i = pool->count / 2; i-- > 0;)
 			sift_down(pool, i);
@@ -125,15 +126,30 @@ static void pool_add(struct pool *pool, struct candidate c)
 		pool->items[0] = c;
 		sift_down(pool, 0);
 	}
+	pool->best = 0;
+	for (uint32_t i = 1; i < pool->count; i++)
+		if (better(&pool->items[i], &pool->items[pool->best]))
+			pool->best = i;
+}
+
+/* Keeps the best as it goes: the first of the minimum by better(), as a
+ * scan of the items would find it (the order is strict on distinct
+ * servers). */
+static inline void pool_add(struct pool *pool, struct candidate c)
+{
+	if (pool->count < MAX_CANDIDATES) {
+		pool->items[pool->count] = c;
+		if (pool->count == 0 || better(&c, &pool->items[pool->best]))
+			pool->best = pool->count;
+		pool->count++;
+	} else {
+		pool_replace_worst(pool, c);
+	}
 }
 
 static const struct candidate *pool_best(const struct pool *pool)
 {
-	const struct candidate *best = NULL;
-	for (uint32_t i = 0; i < pool->count; i++)
-		if (best == NULL || better(&pool->items[i], best))
-			best = &pool->items[i];
-	return best;
+	return pool->count > 0 ? &pool->items[pool->best] : NULL;
 }
 
 static bool has_family(const struct pc_cdn_member *member, uint8_t family)
@@ -266,6 +282,21 @@ static uint64_t band_top(uint64_t best, uint64_t pct, uint64_t near_band)
 	return best + (near_band > farther ? near_band : farther);
 }
 
+/* For collect_near: a server at path cost cost with load < capacity (it
+ * passed the watermark) scores above bound exactly when load_weight *
+ * load >= cut * capacity. Its score is cost + load_weight * load /
+ * capacity (floored), clamped below PC_COST_INFINITE: above bound when the
+ * penalty is at least bound - cost + 1 (bound >= cost, or the farm would
+ * have been cut), never when bound is at or past the clamp. The penalty
+ * is below load_weight, so a cut of load_weight + 1 never holds: it
+ * stands for "no cut" and caps the product. */
+static uint64_t penalty_cut(uint64_t bound, uint64_t cost, uint64_t load_weight)
+{
+	if (bound >= PC_COST_INFINITE - 1 || bound - cost + 1 > load_weight + 1)
+		return load_weight + 1;
+	return bound - cost + 1;
+}
+
 /* The shortlist scan (issue 9): collect's pass for a client AS without
  * measured costs and no trace, reading the CDN's farms nearest first
  * (model->reach) and stopping at the first farm that cannot change the
@@ -278,18 +309,30 @@ static uint64_t band_top(uint64_t best, uint64_t pct, uint64_t near_band)
  * OUTSIDE leaves them. pool->full_cost is exact up to the farm where the
  * scan stops, and the winner is always nearer than that farm, so the SPILL
  * note of a grade without a distance limit comes out the same. Pruned
- * servers leave no mark without a trace, so one test stands for
- * static_reason's list. Keep the rules here in step with collect's:
+ * servers leave no mark without a trace, so static_reason's list comes
+ * in two parts: what the model alone decides (service, the grade's tier,
+ * family) is the AND of three words of bit sets made at load, so a
+ * server it rules out is never read; avoided and health are tested per
+ * server left. Keep the rules here in step with collect's:
  * test_shortlist and bench/decide compare the two. */
 static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 {
 	const pc_model *model = d->model;
 	const pc_request *req = d->req;
 	const struct pc_cdn *cdn = &model->cdns[pool->cdn];
-	const struct pc_reach *reach = pc_model_reach(model, d->out->client_as, pool->cdn);
-	if (reach == NULL)
+	uint32_t client_as = d->out->client_as;
+	if (client_as >= model->n_ases || model->reach == NULL)
 		return 0; /* no client AS: nothing is reachable, nothing near is full */
-	const struct pc_live_server *states = pc_live_servers(d->live) + cdn->member_base;
+	/* pc_model_reach, without the call */
+	const struct pc_reach *reach =
+	    &model->reach[(size_t)client_as * model->n_farm_cells + cdn->farm_base];
+	/* Locals, so that the stores into the pool cannot make the compiler
+	 * read them again per server. */
+	const struct pc_live_server *states = pc_live_servers(d->live);
+	const uint32_t *capacities = model->slot_capacity;
+	const struct pc_slot_pick *picks = model->slot_pick;
+	const uint32_t *farm_first = cdn->farm_first;
+	uint32_t base = cdn->member_base, n_farms = cdn->n_farms;
 	uint64_t limit = path_limit(d);
 	uint64_t spill_limit = limit + model->params.spill_max_cost;
 	uint64_t watermark =
@@ -297,55 +340,81 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 	uint64_t load_weight = model->params.load_weight;
 	uint64_t pct = model->params.affinity_band;
 	uint64_t near_band = load_weight * pct / 100; /* answer's band at the best's distance */
-	uint64_t service = 1ULL << req->service;
-	uint32_t tier_mask = d->grade->tier_mask;
-	uint8_t families = req->family == PC_AF_NONE ? 0 : req->family == PC_AF_INET ? 1 : 2;
-	uint32_t want = d->max_answers, n_top = 0, near_load = 0;
+	/* static_reason's service, tier and family, as bit sets over slots
+	 * (pc_model.service_slots); avoided and health are read per server. */
+	size_t words = model->n_slot_words;
+	const uint64_t *service_set = model->service_slots + req->service * words;
+	const uint64_t *grade_set = model->grade_slots + (size_t)(d->grade - model->grades) * words;
+	const uint64_t *family_set =
+	    req->family == PC_AF_NONE
+	        ? NULL
+	        : model->family_slots + (req->family == PC_AF_INET ? 0 : words);
+	uint32_t want = d->max_answers, n_top = 0, near_load = 0, n_avoid = req->n_avoid;
 	uint64_t top[PC_MAX_ANSWERS]; /* the want lowest scores so far, ascending */
-	for (uint32_t r = 0; r < cdn->n_farms; r++) {
+	/* A score above bound is never picked: max(top[want - 1],
+	 * band_top(top[0])) once want scores are in, none before. */
+	uint64_t bound = UINT64_MAX;
+	for (uint32_t r = 0; r < n_farms; r++) {
 		uint64_t cost = reach[r].cost;
+		if (cost == PC_REACH_FAR) /* far or unreachable: the exact cost */
+			cost = pc_reach_cost(model, client_as, pool->cdn, &reach[r]);
 		if (cost == PC_COST_INFINITE || cost > (spill ? spill_limit : limit))
 			break;
 		if (spill && cost <= limit)
 			continue; /* the first pass had these */
-		if (n_top == want && cost > top[want - 1] &&
-		    cost > band_top(top[0], pct, near_band))
+		if (cost > bound)
 			break;
+		uint64_t cut = penalty_cut(bound, cost, load_weight);
 		uint32_t farm = reach[r].farm;
-		for (uint32_t i = cdn->farm_first[farm]; i < cdn->farm_first[farm + 1]; i++) {
-			const struct pc_cdn_member *member = &cdn->members[i];
-			/* static_reason: service, grade's tier, family, avoided, health */
-			if (!(member->service_mask & service) || member->tier >= PC_MAX_TIERS ||
-			    !(tier_mask >> member->tier & 1) ||
-			    (families != 0 && !(member->families & families)) ||
-			    (req->n_avoid != 0 && avoided(req, member->server)) ||
-			    atomic_load_explicit(&states[i].health, memory_order_relaxed) !=
-			        PC_HEALTH_UP)
-				continue;
-			uint64_t load = atomic_load_explicit(&states[i].load, memory_order_relaxed);
-			if (load * 100 >= (uint64_t)member->capacity * watermark) {
-				near_load += !spill;
-				/* Farms come nearest first: the first is the nearest. */
-				if (!spill && cost < pool->full_cost)
-					pool->full_cost = (uint32_t)cost;
-				continue;
+		uint32_t lo = base + farm_first[farm], last = base + farm_first[farm + 1] - 1;
+		for (uint32_t w = lo / 64; w <= last / 64; w++) {
+			uint64_t left = service_set[w] & grade_set[w];
+			if (family_set != NULL)
+				left &= family_set[w];
+			if (w == lo / 64)
+				left &= ~0ULL << (lo % 64);
+			if (w == last / 64)
+				left &= ~0ULL >> (63 - last % 64);
+			for (; left != 0; left &= left - 1) {
+				uint32_t slot = w * 64 + (uint32_t)__builtin_ctzll(left);
+				if (atomic_load_explicit(&states[slot].health,
+				                         memory_order_relaxed) != PC_HEALTH_UP ||
+				    (n_avoid != 0 && avoided(req, picks[slot].server)))
+					continue;
+				uint64_t load =
+				    atomic_load_explicit(&states[slot].load, memory_order_relaxed);
+				uint64_t capacity = capacities[slot];
+				if (load * 100 >= capacity * watermark) {
+					near_load += !spill;
+					/* Farms come nearest first: the first is the nearest. */
+					if (!spill && cost < pool->full_cost)
+						pool->full_cost = (uint32_t)cost;
+					continue;
+				}
+				/* score > bound, without dividing (penalty_cut) */
+				if (load_weight * load >= cut * capacity)
+					continue;
+				uint64_t score = cost + load_weight * load / capacity;
+				if (score >= PC_COST_INFINITE)
+					score = PC_COST_INFINITE - 1;
+				const struct pc_slot_pick *pick = &picks[slot];
+				pool_add(pool, (struct candidate){.server = pick->server,
+				                                  .cost = (uint32_t)cost,
+				                                  .score = (uint32_t)score,
+				                                  .name_hash = pick->name_hash});
+				if (n_top == want && score >= top[want - 1])
+					continue;
+				uint32_t at = n_top < want ? n_top++ : want - 1;
+				for (; at > 0 && top[at - 1] > score; at--)
+					top[at] = top[at - 1];
+				top[at] = score;
+				if (n_top == want) {
+					bound = band_top(top[0], pct, near_band);
+					if (bound < top[want - 1])
+						bound = top[want - 1];
+					cut = penalty_cut(bound, cost, load_weight);
+				}
 			}
-			uint64_t score = cost + load_weight * load / member->capacity;
-			if (score >= PC_COST_INFINITE)
-				score = PC_COST_INFINITE - 1;
-			if (n_top == want && score > top[want - 1] &&
-			    score > band_top(top[0], pct, near_band))
-				continue;
-			pool_add(pool, (struct candidate){.server = member->server,
-			                                  .cost = (uint32_t)cost,
-			                                  .score = (uint32_t)score,
-			                                  .name_hash = member->name_hash});
-			if (n_top == want && score >= top[want - 1])
-				continue;
-			uint32_t at = n_top < want ? n_top++ : want - 1;
-			for (; at > 0 && top[at - 1] > score; at--)
-				top[at] = top[at - 1];
-			top[at] = score;
 		}
 	}
 	return near_load;
@@ -358,11 +427,13 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
  * a service it does not offer, a client outside the footprint it offers,
  * or its servers' summed load at the capacity it offers (docs/policy.md,
  * "Offers"). */
+static bool is_primary(const struct decide *d, uint32_t cdn);
+
 static bool offer_refuses(struct decide *d, uint32_t cdn)
 {
 	struct pc_live_offer offer;
-	if (!pc_live_offer(d->live, cdn, d->req->now_ms, &offer) ||
-	    pc_provider_is_primary(d->model, d->req->provider, cdn))
+	/* A primary CDN first: the common case reads no live offer. */
+	if (is_primary(d, cdn) || !pc_live_offer(d->live, cdn, d->req->now_ms, &offer))
 		return false;
 	enum pc_offer_refusal why;
 	uint64_t load = 0;
@@ -522,10 +593,24 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 		flag(d, PC_DF_AFFINITY);
 }
 
+static bool list_holds(const struct pc_index_list *list, uint32_t item)
+{
+	for (uint32_t i = 0; i < list->count; i++)
+		if (list->items[i] == item)
+			return true;
+	return false;
+}
+
+/* pc_model_cdn_has_as and pc_provider_is_primary for the request's client
+ * and provider, from lists found once per decision. */
 static bool client_in(const struct decide *d, uint32_t cdn)
 {
-	return d->out->client_as != PC_NONE &&
-	       pc_model_cdn_has_as(d->model, cdn, d->out->client_as);
+	return d->client_cdns != NULL && list_holds(d->client_cdns, cdn);
+}
+
+static bool is_primary(const struct decide *d, uint32_t cdn)
+{
+	return list_holds(d->primaries, cdn);
 }
 
 static uint32_t other_party(const struct pc_agreement *agreement, uint32_t cdn)
@@ -548,18 +633,18 @@ static bool try_peer(struct decide *d, uint32_t cdn, struct pool *pool)
 {
 	const pc_model *model = d->model;
 	const struct pc_index_list *list = &model->cdns[cdn].agreements;
-	uint32_t provider = d->req->provider, service = d->req->service;
+	const uint32_t *partners = model->cdns[cdn].partners; /* other_party of each */
+	uint32_t service = d->req->service;
 	bool with_primary = false, open = false;
 	for (uint32_t i = 0; i < list->count; i++)
-		with_primary |= pc_provider_is_primary(
-		    model, provider, other_party(&model->agreements[list->items[i]], cdn));
+		with_primary |= is_primary(d, partners[i]);
 	if (!with_primary)
 		return false;
 	trace_add(d, PC_TRACE_BRANCH, PC_BRANCH_PEER, cdn, 0);
 	for (uint32_t i = 0; i < list->count; i++) {
 		uint32_t g = list->items[i];
 		const struct pc_agreement *agreement = &model->agreements[g];
-		if (!pc_provider_is_primary(model, provider, other_party(agreement, cdn)))
+		if (!is_primary(d, partners[i]))
 			continue;
 		if (!(agreement->service_mask >> service & 1)) {
 			trace_add(d, PC_TRACE_AGREEMENT, g, 2, 0);
@@ -578,9 +663,8 @@ static bool try_peer(struct decide *d, uint32_t cdn, struct pool *pool)
 	}
 	for (uint32_t i = 0; i < list->count; i++) {
 		uint32_t g = list->items[i];
-		const struct pc_agreement *agreement = &model->agreements[g];
-		if (!pc_provider_is_primary(model, provider, other_party(agreement, cdn)) ||
-		    !(agreement->service_mask >> service & 1) || window_full(d, g))
+		if (!is_primary(d, partners[i]) ||
+		    !(model->agreements[g].service_mask >> service & 1) || window_full(d, g))
 			continue; /* full ones were traced above */
 		if (pc_live_agreement_try_take(d->live, g, d->req->now_ms)) {
 			trace_add(d, PC_TRACE_AGREEMENT, g, 1, 0);
@@ -721,7 +805,7 @@ static bool try_preferred(struct decide *d, struct pool *pool)
 	const pc_model *model = d->model;
 	if (cdn >= model->n_cdns)
 		return false;
-	bool primary = pc_provider_is_primary(model, d->req->provider, cdn);
+	bool primary = is_primary(d, cdn);
 	bool ok = false;
 	enum pc_branch branch = PC_BRANCH_NONE;
 	if (client_in(d, cdn) && primary) {
@@ -752,14 +836,14 @@ static void locate_client(struct decide *d)
 	const pc_request *req = d->req;
 	pc_decision *out = d->out;
 	unsigned scope = 0;
-	uint32_t net = PC_NONE;
-	if (req->client.family != PC_AF_NONE)
-		net = pc_model_client_net(model, &req->client, &scope);
-	if (net != PC_NONE) {
+	uint32_t net = PC_NONE, as = PC_NONE;
+	if (req->client.family != PC_AF_NONE &&
+	    pc_model_client_locate(model, &req->client, &net, &as, &scope)) {
 		out->client_net = net;
-		out->client_as = model->client_nets[net].as;
+		out->client_as = as;
 		out->client_scope = scope;
 	} else {
+		net = PC_NONE;
 		/* The capturing node stands in for the client: anycast
 		 * already brought the request near it (§3.1.3). */
 		out->client_as = req->node != PC_NONE ? model->nodes[req->node].as : PC_NONE;
@@ -770,10 +854,29 @@ static void locate_client(struct decide *d)
 		flag(d, PC_DF_CLIENT_UNKNOWN);
 	const struct pc_index_list *cdns =
 	    out->client_as < model->n_ases ? &model->ases[out->client_as].cdns : NULL;
+	d->client_cdns = cdns;
 	for (uint32_t i = 0; cdns != NULL && i < cdns->count; i++)
 		trace_add(d, PC_TRACE_CLIENT_CDN, cdns->items[i], 0, 0);
 	if (cdns == NULL || cdns->count == 0)
 		flag(d, PC_DF_NO_CLIENT_CDN);
+}
+
+/* The reach rows the branches will read, one random line each of a large
+ * table: asked for together as soon as the client's AS is known, so they
+ * arrive in parallel instead of one CDN's scan after another's. A hint
+ * only; the rows of the client's CDNs matter for PRIMARY and PEER, the
+ * primary CDNs' for OUTSIDE. */
+static void prefetch_reach(const struct decide *d)
+{
+	const pc_model *model = d->model;
+	uint32_t as = d->out->client_as;
+	if (as >= model->n_ases || model->reach == NULL)
+		return;
+	const struct pc_reach *row = &model->reach[(size_t)as * model->n_farm_cells];
+	for (uint32_t i = 0; i < d->primaries->count; i++)
+		__builtin_prefetch(&row[model->cdns[d->primaries->items[i]].farm_base]);
+	for (uint32_t i = 0; d->client_cdns != NULL && i < d->client_cdns->count; i++)
+		__builtin_prefetch(&row[model->cdns[d->client_cdns->items[i]].farm_base]);
 }
 
 static bool valid(const pc_model *model, pc_live *live, const pc_request *req)
@@ -821,6 +924,7 @@ int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req
 	    .out = out,
 	    .trace = trace,
 	    .grade = &model->grades[provider->grade],
+	    .primaries = &provider->primary_cdns,
 	    .max_answers = req->max_answers == 0 ? 1 : req->max_answers,
 	    .preferred_tried = PC_NONE,
 	};
@@ -830,16 +934,16 @@ int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req
 	locate_client(&d);
 	for (uint32_t i = 0; i < provider->primary_cdns.count; i++)
 		trace_add(&d, PC_TRACE_PRIMARY_CDN, provider->primary_cdns.items[i], 0, 0);
+	prefetch_reach(&d);
 
 	if (try_preferred(&d, &pools[0]))
 		return PC_OK;
 
 	/* Claim 1: a client's CDN that is a primary CDN of the provider. */
-	const struct pc_index_list *cdns =
-	    out->client_as < model->n_ases ? &model->ases[out->client_as].cdns : NULL;
+	const struct pc_index_list *cdns = d.client_cdns;
 	for (uint32_t i = 0; cdns != NULL && i < cdns->count; i++) {
 		uint32_t cdn = cdns->items[i];
-		if (cdn == d.preferred_tried || !pc_provider_is_primary(model, req->provider, cdn))
+		if (cdn == d.preferred_tried || !is_primary(&d, cdn))
 			continue;
 		if (try_cdn(&d, PC_BRANCH_PRIMARY, cdn, &pools[0])) {
 			answer(&d, PC_BRANCH_PRIMARY, &pools[0]);
@@ -850,7 +954,7 @@ int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req
 	/* Claim 2: a client's CDN that peers with a primary CDN. */
 	for (uint32_t i = 0; cdns != NULL && i < cdns->count; i++) {
 		uint32_t cdn = cdns->items[i];
-		if (cdn == d.preferred_tried || pc_provider_is_primary(model, req->provider, cdn))
+		if (cdn == d.preferred_tried || is_primary(&d, cdn))
 			continue;
 		if (try_peer(&d, cdn, &pools[0])) {
 			answer(&d, PC_BRANCH_PEER, &pools[0]);

@@ -203,7 +203,14 @@ int pc_cdsr_request_parse(const uint8_t *wire, size_t len, struct pc_cdsr_reques
 {
 	if (out == NULL)
 		return PC_EINVAL;
-	memset(out, 0, sizeof(*out));
+	/* Every field but avoid[], whose entries are set as they are read
+	 * (n_avoid of them): the struct is mostly that array. */
+	out->version = out->flags = out->family = 0;
+	out->nonce = 0;
+	out->url = out->prefer_cdn = NULL;
+	out->url_len = out->prefer_cdn_len = 0;
+	out->n_avoid = 0;
+	out->header_ok = false;
 	if (wire == NULL && len > 0)
 		return PC_EINVAL;
 	out->len = len;

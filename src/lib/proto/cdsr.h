@@ -106,7 +106,7 @@ struct pc_cdsr_request {
 	uint16_t url_len;
 	const char *prefer_cdn; /* NULL for none */
 	uint16_t prefer_cdn_len;
-	struct pc_cdsr_avoid avoid[PC_CDSR_MAX_AVOID];
+	struct pc_cdsr_avoid avoid[PC_CDSR_MAX_AVOID]; /* parsed: only [0, n_avoid) is set */
 	uint32_t n_avoid;
 	uint8_t family; /* PC_AF_INET / PC_AF_INET6 wanted; PC_AF_NONE = any */
 	/* Set by parsing only. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/base/arena.h"
+#include "lib/base/ascii.h"
 #include "lib/base/err.h"
 #include "lib/naming/naming.h"
 #include "lib/proto/redirect.h"
@@ -103,40 +104,6 @@ static void add_domain(struct hints *h, const struct pc_cdn *cdn)
 		memcpy(p, cdn->domain, cdn->domain_len);
 }
 
-/* ASCII upper case to lower, eight bytes at a time (as strmap's hash):
- * 0x80 marks each byte in 'A'..'Z', shifted to 0x20 and or-ed in. */
-static uint64_t lower8(uint64_t x)
-{
-	const uint64_t high = 0x8080808080808080ULL;
-	uint64_t t = x & ~high;
-	uint64_t upper = (t + 0x3f3f3f3f3f3f3f3fULL) & ~(t + 0x2525252525252525ULL) & ~x & high;
-	return x | upper >> 2;
-}
-
-/* Lowering is idempotent, so a tail of 8 or more bytes is done as the
- * last eight, overlapping what is already written. */
-static void copy_lower(char *to, const char *from, size_t len)
-{
-	uint64_t x;
-	if (len < 8) {
-		for (size_t i = 0; i < len; i++) {
-			char c = from[i];
-			to[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-		}
-		return;
-	}
-	for (size_t i = 0; i + 8 <= len; i += 8) {
-		memcpy(&x, from + i, 8);
-		x = lower8(x);
-		memcpy(to + i, &x, 8);
-	}
-	if (len % 8 != 0) {
-		memcpy(&x, from + len - 8, 8);
-		x = lower8(x);
-		memcpy(to + len - 8, &x, 8);
-	}
-}
-
 /* Whether text, lowered, is lower (already lower case). */
 static bool equal_lower(const char *text, const char *lower, size_t len)
 {
@@ -152,12 +119,12 @@ static bool equal_lower(const char *text, const char *lower, size_t len)
 	for (size_t i = 0; i + 8 <= len; i += 8) {
 		memcpy(&x, text + i, 8);
 		memcpy(&y, lower + i, 8);
-		if (lower8(x) != y)
+		if (pc_ascii_lower8(x) != y)
 			return false;
 	}
 	memcpy(&x, text + len - 8, 8);
 	memcpy(&y, lower + len - 8, 8);
-	return lower8(x) == y;
+	return pc_ascii_lower8(x) == y;
 }
 
 /* The prefix hints of one plain host and scheme, as options in wire form:
@@ -174,7 +141,6 @@ struct hint_block {
 #define N_SCHEMES 3 /* PC_CDSR_SCHEME_HTTP .. PC_CDSR_SCHEME_RTSP */
 
 struct pc_cdsr_prebuilt {
-	pc_redirect_hosts *hosts;
 	pc_arena *arena; /* hosts and options of the blocks */
 	uint32_t n_cdns, n_providers;
 	struct hint_block *blocks; /* [(cdn * n_providers + provider) * N_SCHEMES + scheme - 1] */
@@ -210,7 +176,7 @@ static int build_block(pc_arena *arena, const pc_model *model, uint32_t c, uint3
 	uint8_t *options = pc_arena_alloc(arena, len > 0 ? len : 1);
 	if (host == NULL || options == NULL)
 		return PC_ENOMEM;
-	copy_lower(host, provider->name, customer_len);
+	pc_ascii_copy_lower(host, provider->name, customer_len);
 	host[customer_len] = '.';
 	memcpy(host + customer_len + 1, cdn->domain, cdn->domain_len);
 	uint8_t *o = options;
@@ -226,7 +192,7 @@ static int build_block(pc_arena *arena, const pc_model *model, uint32_t c, uint3
 		memcpy(t + scheme_len, "://", 3);
 		memcpy(t + scheme_len + 3, host, host_len);
 		t[stem_len - 1] = '/';
-		copy_lower(t + stem_len, origin, origin_len);
+		pc_ascii_copy_lower(t + stem_len, origin, origin_len);
 		t[stem_len + origin_len] = '/';
 		o += 4 + hint_len;
 	}
@@ -245,8 +211,7 @@ int pc_cdsr_prebuilt_new(const pc_model *model, pc_cdsr_prebuilt **out)
 	size_t n_blocks = (size_t)model->n_cdns * model->n_providers * N_SCHEMES;
 	pb->blocks = calloc(n_blocks > 0 ? n_blocks : 1, sizeof(*pb->blocks));
 	pb->arena = pc_arena_new();
-	int rc = pb->blocks != NULL && pb->arena != NULL ? pc_redirect_hosts_new(model, &pb->hosts)
-	                                                 : PC_ENOMEM;
+	int rc = pb->blocks != NULL && pb->arena != NULL ? PC_OK : PC_ENOMEM;
 	static const enum pc_scheme schemes[N_SCHEMES] = {PC_SCHEME_HTTP, PC_SCHEME_HTTPS,
 	                                                  PC_SCHEME_RTSP};
 	for (uint32_t c = 0; rc == PC_OK && c < model->n_cdns; c++) {
@@ -271,7 +236,6 @@ void pc_cdsr_prebuilt_free(pc_cdsr_prebuilt *prebuilt)
 {
 	if (prebuilt == NULL)
 		return;
-	pc_redirect_hosts_free(prebuilt->hosts);
 	pc_arena_free(prebuilt->arena);
 	free(prebuilt->blocks);
 	free(prebuilt);
@@ -337,11 +301,11 @@ static void add_hints(const pc_model *model, const pc_cdsr_prebuilt *prebuilt, c
 		} else {
 			memcpy(p, scheme, scheme_len); /* lower case already */
 			memcpy(p + scheme_len, "://", 3);
-			copy_lower(p + scheme_len + 3, url->host, authority_len);
+			pc_ascii_copy_lower(p + scheme_len + 3, url->host, authority_len);
 			p[stem_len - 1] = '/';
 			stem = p;
 		}
-		copy_lower(p + stem_len, host, host_len);
+		pc_ascii_copy_lower(p + stem_len, host, host_len);
 		p[stem_len + host_len] = '/';
 	}
 }
@@ -365,9 +329,7 @@ size_t pc_cdsr_answer(const struct pc_answer_ctx *ctx, const struct pc_cdsr_quer
 		             out, out_size, res);
 
 	pc_url url;
-	enum pc_redirect_outcome outcome =
-	    pc_redirect_check_hosts(ctx, query->prebuilt != NULL ? query->prebuilt->hosts : NULL,
-	                            req.url, req.url_len, &url);
+	enum pc_redirect_outcome outcome = pc_redirect_check(ctx, req.url, req.url_len, &url);
 	if (outcome != PC_REDIRECT_OK)
 		return error(&req, outcome_status(outcome), out, out_size, res);
 	/* The smallest answer of the family asked for must fit before the

@@ -17,7 +17,6 @@
 #include "lib/policy/answer.h"
 #include "lib/policy/policy.h"
 #include "lib/proto/cdsr.h"
-#include "lib/proto/redirect_hosts.h"
 
 /* Seconds an answer stays valid when the serving CDN's dns_ttl is 0. DNS
  * answers default to TTL 0 because resolvers cache them for everyone
@@ -37,9 +36,9 @@ struct pc_cdsr_query {
 };
 
 /* What an answer needs that depends on the model only, built once per
- * model: the names of its plain URL hosts (lib/proto/redirect_hosts.h),
- * and the prefix hints of each plain host ("<customer>.<CDN domain>")
- * per scheme, in wire form, for the CDNs the model's own node serves.
+ * model: the prefix hints of each plain host ("<customer>.<CDN domain>")
+ * per scheme, in wire form, for the CDNs the model's own node serves
+ * (the URL's host is read with ctx->hosts, which every role shares).
  * Immutable: any number of threads may read it. */
 typedef struct pc_cdsr_prebuilt pc_cdsr_prebuilt;
 

@@ -11,11 +11,12 @@
 #include <libknot/libknot.h>
 
 #include "lib/base/err.h"
+#include "lib/naming/hosts.h"
 #include "lib/naming/naming.h"
 
 /* A query's parsed packet, the response's packet and their record arrays
  * fit comfortably; libknot gets them from this bump allocator. */
-enum { SCRATCH_BYTES = 512 * 1024, QUERY_MAX = 65535 };
+enum { SCRATCH_BYTES = 512 * 1024, QUERY_MAX = 65535, SOA_RDATA_MAX = 2 * KNOT_DNAME_MAXLEN + 20 };
 
 struct pc_dns_scratch {
 	knot_mm_t mm;
@@ -184,9 +185,9 @@ static size_t plain_wire(const char *prefix, const char *text, uint8_t *out, siz
 	return at;
 }
 
-static size_t ns_name(struct ctx *c, uint32_t i, uint8_t *out, size_t size)
+static size_t ns_name(const pc_model *model, uint32_t zone, uint32_t i, uint8_t *out, size_t size)
 {
-	const struct pc_cdn *cdn = &c->model->cdns[c->zone];
+	const struct pc_cdn *cdn = &model->cdns[zone];
 	size_t len = cdn->n_ns_names > 0 ? plain_wire("", cdn->ns_names[i], out, size)
 	                                 : plain_wire("ns1.", cdn->domain, out, size);
 	if (len > 0)
@@ -201,27 +202,46 @@ static size_t ns_name(struct ctx *c, uint32_t i, uint8_t *out, size_t size)
 	return knot_dname_size(out);
 }
 
-static int put_soa(struct ctx *c, knot_section_t section)
+/* The SOA rdata of a zone, uncompressed: MNAME, RNAME, five numbers.
+ * Returns the length (0 when a name does not convert); *mname_len the
+ * MNAME's. rdata has SOA_RDATA_MAX bytes. */
+static size_t soa_rdata(const pc_model *model, uint32_t zone, const struct pc_dns_params *dns,
+                        uint8_t *rdata, size_t *mname_len)
 {
-	const struct pc_dns_params *dns = c->query->dns;
-	uint8_t rdata[2 * KNOT_DNAME_MAXLEN + 20];
-	size_t mname = ns_name(c, 0, rdata, KNOT_DNAME_MAXLEN);
+	size_t mname = ns_name(model, zone, 0, rdata, KNOT_DNAME_MAXLEN);
 	if (mname == 0)
-		return KNOT_EINVAL;
+		return 0;
 	if (plain_wire("", dns->hostmaster, rdata + mname, KNOT_DNAME_MAXLEN) == 0) {
 		char rname_text[KNOT_DNAME_TXT_MAXLEN + 1];
 		snprintf(rname_text, sizeof(rname_text), "%s.", dns->hostmaster);
 		if (knot_dname_from_str(rdata + mname, rname_text, KNOT_DNAME_MAXLEN) == NULL)
-			return KNOT_EINVAL;
+			return 0;
 	}
 	size_t len = mname + knot_dname_size(rdata + mname);
 	uint32_t fields[5] = {dns->soa_serial, 3600, 600, 86400, dns->soa_minimum};
 	for (int i = 0; i < 5; i++, len += 4)
 		knot_wire_write_u32(rdata + len, fields[i]);
+	*mname_len = mname;
+	return len;
+}
+
+/* RFC 2308: the SOA of a negative answer carries the negative TTL. */
+static uint32_t soa_ttl(const struct pc_dns_params *dns, bool authority)
+{
+	return authority ? dns->soa_minimum : 3600;
+}
+
+static int put_soa(struct ctx *c, knot_section_t section)
+{
+	uint8_t rdata[SOA_RDATA_MAX];
+	size_t mname_len;
+	size_t len = soa_rdata(c->model, c->zone, c->query->dns, rdata, &mname_len);
+	if (len == 0)
+		return KNOT_EINVAL;
 	knot_pkt_begin(c->r, section);
-	/* RFC 2308: the SOA of a negative answer carries the negative TTL. */
-	uint32_t ttl = section == KNOT_AUTHORITY ? dns->soa_minimum : 3600;
-	return put_record(c, apex_dname(c), KNOT_RRTYPE_SOA, ttl, rdata, (uint16_t)len, 0);
+	return put_record(c, apex_dname(c), KNOT_RRTYPE_SOA,
+	                  soa_ttl(c->query->dns, section == KNOT_AUTHORITY), rdata, (uint16_t)len,
+	                  0);
 }
 
 static int put_addresses(struct ctx *c, const knot_dname_t *owner, uint16_t hint,
@@ -269,7 +289,7 @@ static void answer_apex(struct ctx *c, uint16_t qtype)
 		knot_pkt_begin(c->r, KNOT_ANSWER);
 		for (uint32_t i = 0; i < n; i++) {
 			uint8_t rdata[KNOT_DNAME_MAXLEN];
-			size_t len = ns_name(c, i, rdata, sizeof(rdata));
+			size_t len = ns_name(c->model, c->zone, i, rdata, sizeof(rdata));
 			if (len > 0 && put_record(c, owner, KNOT_RRTYPE_NS, 3600, rdata,
 			                          (uint16_t)len, KNOT_COMPR_HINT_QNAME) != KNOT_EOK)
 				return;
@@ -279,7 +299,7 @@ static void answer_apex(struct ctx *c, uint16_t qtype)
 		for (uint32_t i = 0; i < n; i++) {
 			uint8_t name[KNOT_DNAME_MAXLEN];
 			uint32_t written = 0;
-			if (ns_name(c, i, name, sizeof(name)) == 0 ||
+			if (ns_name(c->model, c->zone, i, name, sizeof(name)) == 0 ||
 			    knot_dname_in_bailiwick(name, apex_dname(c)) < 0)
 				continue;
 			const struct pc_addr_list *glue = pc_cdn_anycast(c->model, cdn, "dns");
@@ -344,6 +364,97 @@ static bool sends_to_servers(const struct pc_answer_ctx *ctx, const pc_request *
 	return answer_mode(ctx->model, decision->cdn, req->service) == PC_DNS_MODE_SERVER;
 }
 
+/* The object decision for a codepoint's A or AAAA query (its signature
+ * admitted); client: an EDNS client subnet's address, or NULL for the
+ * packet's source. Returns PC_OK with res->decision and *mode for an
+ * answer; PC_ENOSERVER with res->decided for a NODATA (servers exist, none
+ * with an address of this family); anything else is a SERVFAIL. The one
+ * decision of both writers (libknot's and the direct one). */
+static int decide_codepoint(const struct pc_answer_ctx *answer, const struct pc_dns_params *dns,
+                            const pc_name *name, uint16_t qtype, const pc_addr *client,
+                            struct pc_dns_result *res, uint8_t *mode)
+{
+	const pc_model *model = answer->model;
+	pc_request req;
+	pc_answer_request_init(answer, &req);
+	if (client != NULL)
+		req.client = *client;
+	req.provider = name->provider;
+	req.service = name->service;
+	req.object = name->object;
+	req.object_len = name->object_len;
+	req.family = qtype == KNOT_RRTYPE_A ? PC_AF_INET : PC_AF_INET6;
+	req.max_answers = dns->max_answers;
+
+	pc_decision *decision = &res->decision;
+	int rc = pc_answer_decide(answer, &req, decision, sends_to_servers, NULL);
+	if (rc == PC_ENOSERVER) {
+		/* None with an address of this family: a redirector answer does
+		 * not care, a server answer is NODATA when servers of the other
+		 * family exist. Neither names a server: nothing to remember. */
+		req.family = PC_AF_NONE;
+		rc = pc_answer_decide(answer, &req, decision, NULL, NULL);
+		if (rc == PC_OK &&
+		    answer_mode(model, decision->cdn, name->service) == PC_DNS_MODE_SERVER) {
+			res->decided = true;
+			return PC_ENOSERVER;
+		}
+	}
+	if (rc != PC_OK)
+		return rc == PC_ENOSERVER ? PC_EINVAL : rc;
+	*mode = answer_mode(model, decision->cdn, name->service);
+	res->decided = true;
+	return PC_OK;
+}
+
+/* Receives the addresses of an answer in order; false stops them. */
+typedef bool (*put_address_fn)(void *arg, const pc_addr *addr);
+
+/* The addresses an answer in mode gives for a decision, of one family. */
+static void answer_addresses(const pc_model *model, const pc_decision *decision, uint8_t mode,
+                             uint32_t service, uint8_t family, put_address_fn put, void *arg)
+{
+	const struct pc_cdn *serving = &model->cdns[decision->cdn];
+	const struct pc_addr_list *list;
+	if (mode == PC_DNS_MODE_SERVER) {
+		for (uint32_t i = 0; i < decision->n_servers; i++) {
+			const struct pc_server *server = &model->servers[decision->servers[i]];
+			/* One address per server, so answers name distinct servers. */
+			for (uint32_t a = 0; a < server->addresses.count; a++) {
+				if (server->addresses.items[a].family != family)
+					continue;
+				if (!put(arg, &server->addresses.items[a]))
+					return;
+				break;
+			}
+		}
+		return;
+	}
+	if (mode == PC_DNS_MODE_REDIRECTOR)
+		list = &serving->redirectors;
+	else
+		list = pc_cdn_anycast(
+		    model, serving,
+		    model->services[service].scheme_mask == PC_SCHEME_RTSP ? "rtsp" : "http");
+	for (uint32_t i = 0; i < list->count; i++)
+		if (list->items[i].family == family && !put(arg, &list->items[i]))
+			return;
+}
+
+struct knot_addresses {
+	struct ctx *c;
+	uint16_t qtype;
+	uint32_t written;
+};
+
+static bool put_knot_address(void *arg, const pc_addr *addr)
+{
+	struct knot_addresses *a = arg;
+	struct pc_addr_list one = {(pc_addr *)addr, 1};
+	return put_addresses(a->c, knot_pkt_qname(a->c->q), KNOT_COMPR_HINT_QNAME, &one, a->qtype,
+	                     a->c->ttl, &a->written) == KNOT_EOK;
+}
+
 static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 {
 	const pc_model *model = c->model;
@@ -380,71 +491,30 @@ static void answer_codepoint(struct ctx *c, const pc_name *name, uint16_t qtype)
 		return;
 	}
 
-	pc_request req;
-	pc_answer_request_init(c->answer, &req);
+	pc_addr client, *ecs_client = NULL;
 	if (c->res->ecs && c->ecs.source_len > 0) {
-		memset(&req.client, 0, sizeof(req.client));
-		req.client.family =
-		    c->ecs.family == KNOT_ADDR_FAMILY_IPV4 ? PC_AF_INET : PC_AF_INET6;
-		memcpy(req.client.bytes, c->ecs.address, (c->ecs.source_len + 7) / 8);
+		memset(&client, 0, sizeof(client));
+		client.family = c->ecs.family == KNOT_ADDR_FAMILY_IPV4 ? PC_AF_INET : PC_AF_INET6;
+		memcpy(client.bytes, c->ecs.address, (c->ecs.source_len + 7) / 8);
+		ecs_client = &client;
 	}
-	req.provider = name->provider;
-	req.service = name->service;
-	req.object = name->object;
-	req.object_len = name->object_len;
-	req.family = qtype == KNOT_RRTYPE_A ? PC_AF_INET : PC_AF_INET6;
-	req.max_answers = c->query->dns->max_answers;
-
-	pc_decision *decision = &c->res->decision;
 	uint8_t mode = PC_DNS_MODE_SERVER;
-	int rc = pc_answer_decide(c->answer, &req, decision, sends_to_servers, NULL);
+	int rc = decide_codepoint(c->answer, c->query->dns, name, qtype, ecs_client, c->res, &mode);
 	if (rc == PC_ENOSERVER) {
-		/* None with an address of this family: a redirector answer does
-		 * not care, a server answer is NODATA when servers of the other
-		 * family exist. Neither names a server: nothing to remember. */
-		req.family = PC_AF_NONE;
-		rc = pc_answer_decide(c->answer, &req, decision, NULL, NULL);
-		if (rc == PC_OK &&
-		    answer_mode(model, decision->cdn, name->service) == PC_DNS_MODE_SERVER) {
-			c->res->decided = true;
-			negative(c, PC_DNS_NODATA);
-			return;
-		}
+		negative(c, PC_DNS_NODATA);
+		return;
 	}
 	if (rc != PC_OK) {
 		c->res->cls = PC_DNS_SERVFAIL;
 		knot_wire_set_rcode(c->r->wire, KNOT_RCODE_SERVFAIL);
 		return;
 	}
-	mode = answer_mode(model, decision->cdn, name->service);
-	c->res->decided = true;
 	c->res->cls = PC_DNS_ANSWER;
 	knot_pkt_begin(c->r, KNOT_ANSWER);
-	const struct pc_cdn *serving = &model->cdns[decision->cdn];
-	if (mode == PC_DNS_MODE_SERVER) {
-		for (uint32_t i = 0; i < decision->n_servers; i++) {
-			const struct pc_server *server = &model->servers[decision->servers[i]];
-			/* One address per server, so answers name distinct servers. */
-			for (uint32_t a = 0; a < server->addresses.count; a++) {
-				if (server->addresses.items[a].family !=
-				    (qtype == KNOT_RRTYPE_A ? PC_AF_INET : PC_AF_INET6))
-					continue;
-				struct pc_addr_list one = {&server->addresses.items[a], 1};
-				if (put_addresses(c, owner, hint, &one, qtype, c->ttl, &written) !=
-				    KNOT_EOK)
-					return;
-				break;
-			}
-		}
-	} else if (mode == PC_DNS_MODE_REDIRECTOR) {
-		put_addresses(c, owner, hint, &serving->redirectors, qtype, c->ttl, &written);
-	} else {
-		const char *role =
-		    model->services[name->service].scheme_mask == PC_SCHEME_RTSP ? "rtsp" : "http";
-		put_addresses(c, owner, hint, pc_cdn_anycast(model, serving, role), qtype, c->ttl,
-		              &written);
-	}
-	if (written == 0 && !c->res->truncated)
+	struct knot_addresses a = {c, qtype, 0};
+	answer_addresses(model, &c->res->decision, mode, name->service,
+	                 qtype == KNOT_RRTYPE_A ? PC_AF_INET : PC_AF_INET6, put_knot_address, &a);
+	if (a.written == 0 && !c->res->truncated)
 		negative(c, PC_DNS_NODATA);
 }
 
@@ -556,6 +626,458 @@ static size_t udp_limit(const struct ctx *c, size_t out_size)
 	return limit < out_size ? limit : out_size;
 }
 
+/* ---- the direct writer: the common queries without libknot ----
+ *
+ * A query of the one shape nearly every resolver sends — QUERY, one
+ * question of a plain name in class IN, no records but at most one OPT
+ * whose only option is a client subnet — for a codepoint's A or AAAA or a
+ * zone apex's SOA is parsed and answered here, byte for byte what the
+ * libknot path below writes for it (the fuzz target compares the two on
+ * every input). Anything else, or anything odd, goes to that path before
+ * any decision is made. */
+
+struct pc_dns_zones {
+	const pc_model *model;
+	struct zone_soa {
+		uint8_t rdata[SOA_RDATA_MAX];
+		uint16_t len; /* 0: left to the libknot path */
+		uint16_t mname_len;
+		uint8_t labels; /* the domain's */
+		/* The whole SOA record of the answer to the apex's own SOA
+		 * query, as direct_soa writes it after that question (its
+		 * names compress into the question only). 0: not made. */
+		uint16_t apex_rr_len;
+		uint8_t apex_rr[2 + 10 + SOA_RDATA_MAX];
+	} * soa; /* per CDN */
+};
+
+static void apex_rr_make(pc_dns_zones *zones, uint32_t zone, const struct pc_dns_params *dns);
+
+int pc_dns_zones_new(const pc_model *model, const struct pc_dns_params *dns, pc_dns_zones **out)
+{
+	if (model == NULL || dns == NULL || out == NULL)
+		return PC_EINVAL;
+	pc_dns_zones *zones = calloc(1, sizeof(*zones));
+	if (zones == NULL)
+		return PC_ENOMEM;
+	zones->model = model;
+	zones->soa = calloc(model->n_cdns > 0 ? model->n_cdns : 1, sizeof(*zones->soa));
+	if (zones->soa == NULL) {
+		pc_dns_zones_free(zones);
+		return PC_ENOMEM;
+	}
+	for (uint32_t i = 0; i < model->n_cdns; i++) {
+		struct zone_soa *soa = &zones->soa[i];
+		size_t mname_len = 0;
+		soa->len = (uint16_t)soa_rdata(model, i, dns, soa->rdata, &mname_len);
+		soa->mname_len = (uint16_t)mname_len;
+		const struct pc_cdn *cdn = &model->cdns[i];
+		soa->labels = 1;
+		for (uint32_t c = 0; c < cdn->domain_len; c++)
+			soa->labels += cdn->domain[c] == '.';
+		if (soa->len > 0)
+			apex_rr_make(zones, i, dns);
+	}
+	*out = zones;
+	return PC_OK;
+}
+
+void pc_dns_zones_free(pc_dns_zones *zones)
+{
+	if (zones == NULL)
+		return;
+	free(zones->soa);
+	free(zones);
+}
+
+struct direct {
+	const struct pc_dns_query *query;
+	struct pc_dns_result *res;
+	uint8_t *out;
+	size_t size;  /* written so far */
+	size_t limit; /* the response's limit less the OPT record's room */
+	uint16_t an, ns;
+	uint32_t ttl; /* of address records */
+	/* libknot's compression hint (knot_compr_t.suffix): where the last
+	 * name worth pointing into starts, and its labels. */
+	size_t suffix_pos;
+	unsigned suffix_labels;
+	/* The query. */
+	size_t question_end;
+	uint16_t qtype, qclass;
+	unsigned qlabels;
+	bool edns;
+	uint16_t payload;
+	const uint8_t *ecs; /* the client subnet option's data, or NULL */
+	uint16_t ecs_len;
+	struct pc_host_name *name; /* the question's, split (not zeroed with the rest) */
+};
+
+/* libknot's knot_tolower: ASCII letters only. */
+static uint8_t ascii_lower(uint8_t ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? (uint8_t)(ch - 'A' + 'a') : ch;
+}
+
+static uint16_t get16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* The query, if it has the one shape handled here. */
+static bool direct_parse(struct direct *d)
+{
+	const uint8_t *w = d->query->wire;
+	size_t len = d->query->len;
+	if (len < KNOT_WIRE_HEADER_SIZE + 5 || knot_wire_get_opcode(w) != KNOT_OPCODE_QUERY ||
+	    knot_wire_get_qdcount(w) != 1 || knot_wire_get_ancount(w) != 0 ||
+	    knot_wire_get_nscount(w) != 0 || knot_wire_get_arcount(w) > 1)
+		return false;
+	size_t name_len;
+	if (!pc_host_name_from_wire(w + KNOT_WIRE_HEADER_SIZE, len - KNOT_WIRE_HEADER_SIZE, d->name,
+	                            &name_len))
+		return false;
+	size_t at = KNOT_WIRE_HEADER_SIZE + name_len;
+	if (len - at < 4)
+		return false;
+	d->qlabels = (unsigned)d->name->n;
+	d->qtype = get16(w + at);
+	d->qclass = get16(w + at + 2);
+	at += 4;
+	d->question_end = at;
+	if (knot_wire_get_arcount(w) == 0)
+		return at == len;
+	/* The OPT record: root owner, version 0, options filling its rdata. */
+	if (len - at < 11 || w[at] != 0 || get16(w + at + 1) != KNOT_RRTYPE_OPT || w[at + 6] != 0)
+		return false;
+	d->edns = true;
+	d->payload = get16(w + at + 3);
+	/* libknot's parser calls an OPT asking for less than 512 malformed
+	 * (a FORMERR): its path's to answer. */
+	if (d->payload < KNOT_WIRE_MIN_PKTSIZE)
+		return false;
+	size_t rdlen = get16(w + at + 9);
+	at += 11;
+	if (len - at != rdlen)
+		return false;
+	while (at < len) {
+		if (len - at < 4)
+			return false;
+		uint16_t code = get16(w + at), olen = get16(w + at + 2);
+		at += 4;
+		if (olen > len - at || code != KNOT_EDNS_OPTION_CLIENT_SUBNET || d->ecs != NULL)
+			return false;
+		d->ecs = w + at;
+		d->ecs_len = olen;
+		at += olen;
+	}
+	return d->ecs == NULL || ecs_valid(d->ecs, d->ecs_len);
+}
+
+/* knot_compr_put_dname (libknot/packet/compr.c) for an uncompressed name:
+ * the same bytes, and the same hint for the next name. Returns the bytes
+ * written at d->out + pos, 0 when they would pass max. */
+static size_t direct_name(struct direct *d, const uint8_t *name, size_t pos, size_t max)
+{
+	uint8_t *dst = d->out + pos;
+	unsigned name_labels = 0;
+	for (const uint8_t *p = name; *p != 0; p += *p + 1)
+		name_labels++;
+	if (name_labels == 0) {
+		if (max < 1)
+			return 0;
+		dst[0] = 0;
+		return 1;
+	}
+	const uint8_t *wire = d->out;
+	const uint8_t *suffix = wire + d->suffix_pos;
+	unsigned suffix_labels = d->suffix_labels;
+#define NEXT_SUFFIX(s)                                                                             \
+	do {                                                                                       \
+		(s) += *(s) + 1;                                                                   \
+		while (((s)[0] & 0xc0) == 0xc0)                                                    \
+			(s) = wire + (((s)[0] & 0x3f) << 8 | (s)[1]);                              \
+	} while (0)
+	while (suffix_labels > name_labels) {
+		NEXT_SUFFIX(suffix);
+		suffix_labels--;
+	}
+	size_t written = 0;
+	unsigned labels = name_labels;
+	while (labels > suffix_labels) {
+		if (written + *name + 1u > max)
+			return 0;
+		memcpy(dst + written, name, *name + 1u);
+		written += *name + 1u;
+		name += *name + 1;
+		labels--;
+	}
+	const uint8_t *match_begin = name, *compr_ptr = suffix;
+	while (name[0] != 0) {
+		const uint8_t *next_name = name + name[0] + 1, *next_suffix = suffix;
+		NEXT_SUFFIX(next_suffix);
+		bool match = name[0] == suffix[0];
+		for (uint8_t i = 0; match && i < name[0]; i++)
+			match = ascii_lower(name[1 + i]) == ascii_lower(suffix[1 + i]);
+		if (!match) {
+			size_t mismatch = (size_t)(name - match_begin) + name[0] + 1u;
+			if (written + mismatch > max)
+				return 0;
+			memcpy(dst + written, match_begin, mismatch);
+			written += mismatch;
+			match_begin = next_name;
+			compr_ptr = next_suffix;
+		}
+		name = next_name;
+		suffix = next_suffix;
+	}
+#undef NEXT_SUFFIX
+	if (match_begin == name) {
+		if (written + 1 > max)
+			return 0;
+		dst[written++] = 0;
+	} else {
+		if (written + 2 > max)
+			return 0;
+		knot_wire_put_pointer(dst + written, (uint16_t)(compr_ptr - wire));
+		written += 2;
+	}
+	if (written > 2 && pos + written < KNOT_WIRE_PTR_MAX) {
+		d->suffix_pos = pos;
+		d->suffix_labels = name_labels;
+	}
+	return written;
+}
+
+static size_t room(const struct direct *d)
+{
+	return d->limit > d->size ? d->limit - d->size : 0;
+}
+
+/* TYPE, CLASS IN, TTL and RDLENGTH after an owner at d->size + at. */
+static void direct_rr_fields(struct direct *d, size_t at, uint16_t type, uint32_t ttl,
+                             uint16_t rdlen)
+{
+	uint8_t *p = d->out + d->size + at;
+	put16(p, type);
+	put16(p + 2, KNOT_CLASS_IN);
+	knot_wire_write_u32(p + 4, ttl);
+	put16(p + 8, rdlen);
+}
+
+/* One A or AAAA record owned by the question name (a pointer to it). */
+static bool direct_address(void *arg, const pc_addr *addr)
+{
+	struct direct *d = arg;
+	uint16_t rdlen = addr->family == PC_AF_INET ? 4 : 16;
+	if (room(d) < 12u + rdlen) {
+		knot_wire_set_tc(d->out);
+		d->res->truncated = true;
+		return false;
+	}
+	knot_wire_put_pointer(d->out + d->size, KNOT_WIRE_HEADER_SIZE);
+	direct_rr_fields(d, 2, d->qtype, d->ttl, rdlen);
+	memcpy(d->out + d->size + 12, addr->bytes, rdlen);
+	d->size += 12u + rdlen;
+	d->an++;
+	return true;
+}
+
+static void direct_truncated(struct direct *d)
+{
+	knot_wire_set_tc(d->out);
+	d->res->truncated = true;
+}
+
+/* The zone's SOA, owned by the apex (a suffix of the question name). */
+static void direct_soa(struct direct *d, const pc_dns_zones *zones, uint32_t zone, bool authority)
+{
+	const struct zone_soa *soa = &zones->soa[zone];
+	if (!authority && d->qlabels == soa->labels && soa->apex_rr_len > 0) {
+		if (room(d) < soa->apex_rr_len)
+			return direct_truncated(d);
+		memcpy(d->out + d->size, soa->apex_rr, soa->apex_rr_len);
+		d->size += soa->apex_rr_len;
+		d->an++;
+		return;
+	}
+	const uint8_t *owner = d->out + KNOT_WIRE_HEADER_SIZE;
+	for (unsigned i = soa->labels; i < d->qlabels; i++)
+		owner += *owner + 1;
+	size_t at = d->size, max = room(d);
+	size_t used = direct_name(d, owner, at, max);
+	if (used == 0 || max - used < 10)
+		return direct_truncated(d);
+	size_t fields = used;
+	used += 10;
+	size_t n = direct_name(d, soa->rdata, at + used, max - used);
+	if (n == 0)
+		return direct_truncated(d);
+	used += n;
+	n = direct_name(d, soa->rdata + soa->mname_len, at + used, max - used);
+	if (n == 0 || max - used - n < 20)
+		return direct_truncated(d);
+	used += n;
+	memcpy(d->out + at + used, soa->rdata + soa->len - 20, 20);
+	used += 20;
+	direct_rr_fields(d, fields, KNOT_RRTYPE_SOA, soa_ttl(d->query->dns, authority),
+	                 (uint16_t)(used - fields - 10));
+	d->size += used;
+	if (authority)
+		d->ns++;
+	else
+		d->an++;
+}
+
+static void apex_rr_make(pc_dns_zones *zones, uint32_t zone, const struct pc_dns_params *dns)
+{
+	struct zone_soa *soa = &zones->soa[zone];
+	const struct pc_cdn *cdn = &zones->model->cdns[zone];
+	uint8_t wire[KNOT_WIRE_HEADER_SIZE + KNOT_DNAME_MAXLEN + 4 + sizeof(soa->apex_rr)];
+	memset(wire, 0, KNOT_WIRE_HEADER_SIZE);
+	size_t name_len =
+	    plain_wire("", cdn->domain, wire + KNOT_WIRE_HEADER_SIZE, KNOT_DNAME_MAXLEN);
+	if (name_len == 0)
+		return; /* left to direct_soa */
+	struct pc_dns_query query = {.dns = dns};
+	struct pc_dns_result res;
+	struct direct d = {.query = &query, .res = &res, .out = wire, .qlabels = soa->labels};
+	d.size = KNOT_WIRE_HEADER_SIZE + name_len + 4;
+	d.limit = sizeof(wire);
+	d.suffix_pos = KNOT_WIRE_HEADER_SIZE;
+	d.suffix_labels = soa->labels;
+	size_t start = d.size;
+	direct_soa(&d, zones, zone, false);
+	if (d.an == 1 && d.size - start <= sizeof(soa->apex_rr)) {
+		memcpy(soa->apex_rr, wire + start, d.size - start);
+		soa->apex_rr_len = (uint16_t)(d.size - start);
+	}
+}
+
+static void direct_nodata(struct direct *d, const pc_dns_zones *zones, uint32_t zone)
+{
+	d->res->cls = PC_DNS_NODATA;
+	direct_soa(d, zones, zone, true);
+}
+
+/* Answers a query of the shape above into out; false (nothing decided,
+ * nothing written that counts) for the libknot path. */
+static bool direct_answer(const pc_dns_zones *zones, const struct pc_answer_ctx *answer,
+                          const struct pc_dns_query *query, uint8_t *out, size_t out_size,
+                          struct pc_dns_result *res, size_t *out_len)
+{
+	struct pc_host_name qname;
+	struct direct d = {.query = query, .res = res, .out = out, .name = &qname};
+	if (answer->hosts == NULL || !direct_parse(&d) || d.qclass != KNOT_CLASS_IN)
+		return false;
+	const pc_model *model = answer->model;
+	pc_name name;
+	uint32_t zone;
+	size_t codepoint_len;
+	bool apex = false;
+	if (pc_hosts_split_parse(answer->hosts, d.name, true, &name, &zone, &codepoint_len) ==
+	    PC_OK) {
+		if ((d.qtype != KNOT_RRTYPE_A && d.qtype != KNOT_RRTYPE_AAAA) ||
+		    !pc_name_signature_ok(model, &name))
+			return false;
+	} else {
+		if (zone == PC_NONE || codepoint_len != 0 || d.qtype != KNOT_RRTYPE_SOA)
+			return false;
+		apex = true;
+	}
+	if (!pc_model_node_serves(model, answer->node, zone) || zones->soa[zone].len == 0)
+		return false;
+
+	/* From here on the query is answered here: knot_pkt_init_response's
+	 * header, then the flags pc_dns_answer sets. */
+	const struct pc_dns_params *dns = query->dns;
+	size_t limit = KNOT_WIRE_MIN_PKTSIZE;
+	if (query->tcp) {
+		limit = QUERY_MAX;
+	} else if (d.edns) {
+		limit = d.payload < dns->edns_payload ? d.payload : dns->edns_payload;
+		if (limit < KNOT_WIRE_MIN_PKTSIZE)
+			limit = KNOT_WIRE_MIN_PKTSIZE;
+	}
+	if (limit > out_size)
+		limit = out_size;
+	memcpy(out, query->wire, d.question_end);
+	knot_wire_clear_tc(out);
+	knot_wire_clear_ad(out);
+	knot_wire_clear_ra(out);
+	response_flags(out);
+	knot_wire_set_aa(out);
+	d.size = d.question_end;
+	d.suffix_pos = KNOT_WIRE_HEADER_SIZE;
+	d.suffix_labels = d.qlabels;
+	size_t opt_size = d.edns ? 11u + (d.ecs != NULL ? 4u + d.ecs_len : 0u) : 0u;
+	d.limit = limit - opt_size;
+	res->question_end = d.question_end;
+	res->ecs = d.ecs != NULL;
+
+	if (apex) {
+		res->cls = PC_DNS_APEX;
+		direct_soa(&d, zones, zone, false);
+	} else {
+		const struct pc_service *service = &model->services[name.service];
+		d.ttl = service->dns_ttl != PC_NONE ? service->dns_ttl : model->cdns[zone].dns_ttl;
+		pc_addr client, *ecs_client = NULL;
+		if (d.ecs != NULL && d.ecs[2] > 0) {
+			memset(&client, 0, sizeof(client));
+			client.family =
+			    get16(d.ecs) == KNOT_ADDR_FAMILY_IPV4 ? PC_AF_INET : PC_AF_INET6;
+			memcpy(client.bytes, d.ecs + 4, (d.ecs[2] + 7u) / 8u);
+			ecs_client = &client;
+		}
+		uint8_t mode = PC_DNS_MODE_SERVER;
+		int rc = decide_codepoint(answer, dns, &name, d.qtype, ecs_client, res, &mode);
+		if (rc == PC_ENOSERVER) {
+			direct_nodata(&d, zones, zone);
+		} else if (rc != PC_OK) {
+			res->cls = PC_DNS_SERVFAIL;
+			knot_wire_set_rcode(out, KNOT_RCODE_SERVFAIL);
+		} else {
+			res->cls = PC_DNS_ANSWER;
+			answer_addresses(model, &res->decision, mode, name.service,
+			                 d.qtype == KNOT_RRTYPE_A ? PC_AF_INET : PC_AF_INET6,
+			                 direct_address, &d);
+			if (d.an == 0 && !res->truncated)
+				direct_nodata(&d, zones, zone);
+		}
+	}
+
+	if (d.edns) {
+		/* knot_edns_init's OPT: our payload, version 0, no flags; the
+		 * client subnet echoed with the decision's scope (RFC 7871 §7.2.1). */
+		uint8_t *opt = out + d.size;
+		opt[0] = 0;
+		put16(opt + 1, KNOT_RRTYPE_OPT);
+		put16(opt + 3, dns->edns_payload);
+		knot_wire_write_u32(opt + 5, 0);
+		put16(opt + 9, (uint16_t)(opt_size - 11));
+		if (d.ecs != NULL) {
+			put16(opt + 11, KNOT_EDNS_OPTION_CLIENT_SUBNET);
+			put16(opt + 13, d.ecs_len);
+			memcpy(opt + 15, d.ecs, d.ecs_len);
+			opt[15 + 3] = res->decided ? (uint8_t)res->decision.client_scope : 0;
+		}
+		d.size += opt_size;
+	}
+	knot_wire_set_ancount(out, d.an);
+	knot_wire_set_nscount(out, d.ns);
+	knot_wire_set_arcount(out, d.edns ? 1 : 0);
+	res->rcode = knot_wire_get_rcode(out);
+	res->truncated = knot_wire_get_tc(out);
+	*out_len = d.size;
+	return true;
+}
+
 size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *answer,
                      const struct pc_dns_query *query, uint8_t *out, size_t out_size,
                      struct pc_dns_result *res)
@@ -566,6 +1088,10 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *answer
 	/* Too short for a header, or a response (reflection fodder): silence. */
 	if (pc_dns_ignored(query->wire, query->len) || out_size < KNOT_WIRE_MIN_PKTSIZE)
 		return 0;
+	size_t direct_len;
+	if (query->zones != NULL &&
+	    direct_answer(query->zones, answer, query, out, out_size, res, &direct_len))
+		return direct_len;
 	scratch->used = 0;
 	memcpy(scratch->query_copy, query->wire, query->len);
 

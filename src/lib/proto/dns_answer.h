@@ -7,7 +7,9 @@
  * daemon wraps it, the fuzz target and unit tests call it directly.
  *
  * Wire format is libknot's (Knot DNS): parsing with its compression-loop and
- * bounds checks, writing with name compression and TC handling. */
+ * bounds checks, writing with name compression and TC handling — except for
+ * the common queries, which a direct writer answers without it when the
+ * generation's pc_dns_zones is given (below), with the same bytes. */
 #ifndef PC_LIB_DNS_ANSWER_H
 #define PC_LIB_DNS_ANSWER_H
 
@@ -25,6 +27,17 @@
 typedef struct pc_dns_scratch pc_dns_scratch;
 int pc_dns_scratch_new(pc_dns_scratch **out);
 void pc_dns_scratch_free(pc_dns_scratch *scratch); /* NULL is fine */
+
+/* What a generation's answers share, built once per config generation
+ * (the DNS role's generation state): every zone's SOA rdata. With it and
+ * the generation's host table (ctx->hosts) pc_dns_answer writes the common
+ * queries — a codepoint's A or AAAA, a zone's SOA, with or without EDNS
+ * and a client subnet — straight to the wire, byte for byte what the
+ * libknot path writes, and leaves every other query to that path. It
+ * keeps pointers to model and dns, which must outlive it. */
+typedef struct pc_dns_zones pc_dns_zones;
+int pc_dns_zones_new(const pc_model *model, const struct pc_dns_params *dns, pc_dns_zones **out);
+void pc_dns_zones_free(pc_dns_zones *zones); /* NULL is fine */
 
 /* What happened to a query, for counters and logs. */
 enum pc_dns_class {
@@ -52,6 +65,7 @@ struct pc_dns_query {
 	size_t len;
 	bool tcp;                        /* no 512/EDNS size limit, no TC */
 	const struct pc_dns_params *dns; /* the DNS role's settings (pc_dns_settings) */
+	const pc_dns_zones *zones;       /* NULL (or no ctx->hosts): all through libknot */
 };
 
 struct pc_dns_result {

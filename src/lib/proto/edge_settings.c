@@ -6,6 +6,7 @@
 #include "lib/proto/edge_settings.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -14,6 +15,7 @@
 #include "lib/model/config_reader.h"
 #include "lib/model/netmap.h"
 #include "lib/proto/icp_settings.h"
+#include "lib/proto/overlay_lsdb.h"
 
 int pc_hostport_parse(const char *text, struct pc_hostport *out)
 {
@@ -69,6 +71,38 @@ static const char *origin_check(const void *field)
 	if (eq == NULL || !host_ok(text, (size_t)(eq - text)) ||
 	    pc_hostport_parse(eq + 1, &at) != 0)
 		return "not HOST=ADDRESS:PORT";
+	return NULL;
+}
+
+static bool name_ok(const char *text, size_t len)
+{
+	if (len == 0 || len > 63)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (text[i] <= ' ' || text[i] == '=' || (unsigned char)text[i] >= 0x7f)
+			return false;
+	return true;
+}
+
+/* NODE=ADDRESS:PORT */
+static const char *tree_check(const void *field)
+{
+	const char *text = *(const char *const *)field;
+	const char *eq = strchr(text, '=');
+	struct pc_hostport at;
+	if (eq == NULL || !name_ok(text, (size_t)(eq - text)) ||
+	    pc_hostport_parse(eq + 1, &at) != 0)
+		return "not NODE=ADDRESS:PORT";
+	return NULL;
+}
+
+/* PROVIDER=NODE; the provider is checked against the model by verify. */
+static const char *injection_check(const void *field)
+{
+	const char *text = *(const char *const *)field;
+	const char *eq = strchr(text, '=');
+	if (eq == NULL || !name_ok(text, (size_t)(eq - text)) || !name_ok(eq + 1, strlen(eq + 1)))
+		return "not PROVIDER=NODE";
 	return NULL;
 }
 
@@ -153,6 +187,16 @@ static const struct pc_item edge_items[] = {
 	PC_TEXTS("origins", pc_edge_params, origins_text,
 	         "where each origin host of a provider is fetched from, as HOST=ADDRESS:PORT",
 	         .check = origin_check, .type_doc = "list of HOST=ADDRESS:PORT"),
+	PC_TEXTS("injection", pc_edge_params, injection_text,
+	         "each provider's injection points on the overlay, the roots of its cache-miss "
+	         "tree, as PROVIDER=NODE (a node's name or a router id), in order: a miss goes "
+	         "to the next hop toward the first one routed (docs/edge.md, \"The cache-miss "
+	         "tree\")",
+	         .check = injection_check, .type_doc = "list of PROVIDER=NODE"),
+	PC_TEXTS("tree", pc_edge_params, tree_text,
+	         "the edges of this node's overlay neighbours, as NODE=ADDRESS:PORT: where a miss "
+	         "whose next hop is that router is fetched from",
+	         .check = tree_check, .type_doc = "list of NODE=ADDRESS:PORT"),
 	PC_TEXTS("directories", pc_edge_params, directories_text,
 	         "directory services (the directory role) asked how a directory name is served, "
 	         "as ADDRESS:PORT, tried in order",
@@ -202,6 +246,54 @@ static const struct pc_item edge_items[] = {
 };
 // clang-format on
 
+static uint32_t provider_index(const pc_model *m, const char *name, size_t len)
+{
+	for (uint32_t i = 0; i < m->n_providers; i++)
+		if (strlen(m->providers[i].name) == len &&
+		    strncmp(m->providers[i].name, name, len) == 0)
+			return i;
+	return PC_NONE;
+}
+
+/* NODE as edge.injection and edge.tree write it: a node of the model
+ * (its router id, as the overlay derives it), or a router id in decimal,
+ * as overlay.neighbours takes them; 0 when it is neither. */
+static uint32_t router_of(const pc_model *m, const char *text, size_t len)
+{
+	for (uint32_t i = 0; i < m->n_nodes; i++)
+		if (m->nodes[i].name != NULL && strlen(m->nodes[i].name) == len &&
+		    strncmp(m->nodes[i].name, text, len) == 0)
+			return pc_overlay_router_id(m->nodes[i].name);
+	uint64_t id;
+	if (pc__parse_u64(text, len, &id) && id > 0 && id <= UINT32_MAX)
+		return (uint32_t)id;
+	return 0;
+}
+
+static void edge_verify(void *settings, const struct pc_section_env *env)
+{
+	const struct pc_edge_params *p = settings;
+	for (uint32_t i = 0; i < p->injection_text.count; i++) {
+		const char *text = p->injection_text.items[i];
+		const char *eq = strchr(text, '=');
+		if (eq == NULL)
+			continue; /* the item's check said so */
+		if (provider_index(env->model, text, (size_t)(eq - text)) == PC_NONE)
+			pc_section_error(env, 0, 0, "edge.injection: %.*s is not a provider",
+			                 (int)(eq - text), text);
+		if (router_of(env->model, eq + 1, strlen(eq + 1)) == 0)
+			pc_section_error(
+			    env, 0, 0, "edge.injection: %.60s is no node and no router id", eq + 1);
+	}
+	for (uint32_t i = 0; i < p->tree_text.count; i++) {
+		const char *text = p->tree_text.items[i];
+		const char *eq = strchr(text, '=');
+		if (eq != NULL && router_of(env->model, text, (size_t)(eq - text)) == 0)
+			pc_section_error(env, 0, 0, "edge.tree: %.*s is no node and no router id",
+			                 (int)(eq - text < 60 ? eq - text : 60), text);
+	}
+}
+
 static const char *edge_check(const void *settings)
 {
 	const struct pc_edge_params *p = settings;
@@ -243,6 +335,24 @@ static int edge_finish(void *settings, const struct pc_section_env *env)
 	p->n_parents = p->parents_text.count;
 	p->n_origins = p->origins_text.count;
 	p->n_directories = p->directories_text.count;
+	p->n_tree = p->tree_text.count;
+	p->n_injections = p->injection_text.count;
+	p->tree = pc_arena_alloc(env->arena, (p->n_tree + 1) * sizeof(*p->tree));
+	p->injections = pc_arena_alloc(env->arena, (p->n_injections + 1) * sizeof(*p->injections));
+	if (p->tree == NULL || p->injections == NULL)
+		return PC_ENOMEM;
+	for (uint32_t i = 0; i < p->n_tree; i++) { /* checked and verified */
+		const char *text = p->tree_text.items[i];
+		const char *eq = strchr(text, '=');
+		p->tree[i].router = router_of(env->model, text, (size_t)(eq - text));
+		pc_hostport_parse(eq + 1, &p->tree[i].at);
+	}
+	for (uint32_t i = 0; i < p->n_injections; i++) { /* checked, and verified */
+		const char *text = p->injection_text.items[i];
+		const char *eq = strchr(text, '=');
+		p->injections[i].provider = provider_index(env->model, text, (size_t)(eq - text));
+		p->injections[i].router = router_of(env->model, eq + 1, strlen(eq + 1));
+	}
 	p->directories =
 	    pc_arena_alloc(env->arena, (p->n_directories + 1) * sizeof(*p->directories));
 	if (p->directories == NULL)
@@ -272,7 +382,7 @@ static int edge_finish(void *settings, const struct pc_section_env *env)
 
 const struct pc_section pc_edge_section =
     PC_SETTINGS("edge", pc_edge_params, edge_items, false, "the edge server role of this node",
-                .check = edge_check, .finish = edge_finish);
+                .check = edge_check, .verify = edge_verify, .finish = edge_finish);
 
 const struct pc_edge_params *pc_edge_settings(const pc_config *config)
 {
@@ -286,5 +396,13 @@ const struct pc_edge_origin *pc_edge_origin_find(const struct pc_edge_params *pa
 		if (strlen(params->origins[i].host) == len &&
 		    strncasecmp(params->origins[i].host, host, len) == 0)
 			return &params->origins[i];
+	return NULL;
+}
+
+const struct pc_hostport *pc_edge_tree_find(const struct pc_edge_params *params, uint32_t router)
+{
+	for (uint32_t i = 0; i < params->n_tree; i++)
+		if (params->tree[i].router == router)
+			return &params->tree[i].at;
 	return NULL;
 }

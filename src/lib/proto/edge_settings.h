@@ -26,6 +26,20 @@ struct pc_edge_origin {
 	struct pc_hostport at;
 };
 
+/* A router of the overlay and its node's edge (tree): where a miss whose
+ * next hop is that router goes (docs/edge.md, "The cache-miss tree"). */
+struct pc_edge_tree_edge {
+	uint32_t router; /* pc_overlay_router_id of the node named */
+	struct pc_hostport at;
+};
+
+/* A provider's injection point (injection): a router its content enters
+ * the overlay at, the root of its cache-miss tree. */
+struct pc_edge_injection {
+	uint32_t provider; /* index in the model */
+	uint32_t router;
+};
+
 struct pc_edge_params {
 	bool enabled;
 	struct pc_addr_list listen; /* required when enabled: the servers' addresses this node is */
@@ -35,6 +49,11 @@ struct pc_edge_params {
 	uint32_t n_parents;
 	struct pc_edge_origin *origins;
 	uint32_t n_origins;
+	struct pc_text_list tree_text, injection_text; /* as written */
+	struct pc_edge_tree_edge *tree;
+	uint32_t n_tree;
+	struct pc_edge_injection *injections; /* in the order written */
+	uint32_t n_injections;
 	struct pc_hostport *directories; /* directory services, in order */
 	uint32_t n_directories;
 	uint32_t memory_mb, max_object_mb, disk_mb;
@@ -75,5 +94,8 @@ bool pc_edge_control_allowed(const struct pc_edge_params *params, const pc_addr 
 /* The origin entry of host (case-insensitive), or NULL. */
 const struct pc_edge_origin *pc_edge_origin_find(const struct pc_edge_params *params,
                                                  const char *host, size_t len);
+
+/* The edge of router in tree, or NULL. */
+const struct pc_hostport *pc_edge_tree_find(const struct pc_edge_params *params, uint32_t router);
 
 #endif

@@ -112,15 +112,20 @@ void pc_live_seg_pending(const pc_live_seg *s, const uint8_t **data, size_t *len
 		*len = s->cand && s->cand_open ? s->cand_off : s->len;
 }
 
+/* Room for need bytes; false past segment_max and the slack (the buffer
+ * never grows beyond them). */
 static bool reserve(pc_live_seg *s, size_t need)
 {
 	if (need <= s->cap)
 		return true;
+	size_t max = s->params.segment_max + CARRY_SLACK;
+	if (need > max)
+		return false;
 	size_t cap = s->cap ? s->cap : BUF_FIRST;
 	while (cap < need)
 		cap *= 2;
-	if (cap > s->params.segment_max + CARRY_SLACK)
-		cap = s->params.segment_max + CARRY_SLACK;
+	if (cap > max)
+		cap = max;
 	uint8_t *p = realloc(s->buf, cap);
 	if (p == NULL)
 		return false;
@@ -158,12 +163,17 @@ static void open_at(pc_live_seg *s, size_t off, bool random_access)
 		s->out_cc[0] = s->cand_cc[0];
 		s->out_cc[1] = s->cand_cc[1];
 	}
-	/* room was reserved when the packets came: head + rest fits
-	 * segment_max or the segment fails at the next packet */
+	/* The packets kept came within segment_max and the slack, but the
+	 * PAT and PMT put in front may pass them (a random-access point
+	 * known late, after a full buffer): that segment is dropped. */
 	if (!reserve(s, head + rest)) {
 		s->len = 0;
 		s->open = false;
 		s->cand = false;
+		s->stats.oversize++;
+		if (!s->discontinuity)
+			s->stats.discontinuities++;
+		s->discontinuity = true;
 		return;
 	}
 	memmove(s->buf + head, s->buf + off, rest);

@@ -278,6 +278,15 @@ int pc_ovchan_join(pc_ovchan *t, const pc_lsdb *lsdb, const char *name, uint32_t
 	}
 	uint32_t i = find(t, name);
 	struct channel *ch = i == UINT32_MAX ? NULL : t->channels[i];
+	if (source == self && (ch == NULL || ch->source == self) && last_seq != PC_OVCHAN_FRESH &&
+	    epoch > t->params.epoch && epoch < UINT64_MAX) {
+		/* A joiner holds a stream of ours newer than ours: we restarted
+		 * with a clock behind our last start. Ours goes past it, or the
+		 * tree would take nothing we send as newer than what it has
+		 * (STALE at every relay, and this joiner "ahead" here). */
+		t->params.epoch = epoch + 1;
+		t->stats.epochs_raised++;
+	}
 	bool created = false;
 	if (ch == NULL) {
 		uint32_t up =

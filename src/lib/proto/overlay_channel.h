@@ -41,7 +41,10 @@ struct pc_ovchan_params {
 	size_t window_bytes;      /* payload bytes kept per channel; 0: 4 MiB */
 	uint32_t prune_hold_ms;   /* a channel nobody wants lives this long; 0: 2000 */
 	uint32_t join_refresh_ms; /* JOINs are repeated this often; 0: 10000 */
-	uint64_t epoch; /* of the channels this router is the source of (unix ms at start) */
+	/* Of the channels this router is the source of (unix ms at start);
+	 * raised past a newer one a RESUME joiner holds of our stream (a
+	 * clock that stepped back between two runs). */
+	uint64_t epoch;
 };
 
 /* A downstream not heard for this many refresh intervals is dropped. */
@@ -110,6 +113,7 @@ struct pc_ovchan_stats {
 	uint64_t joins_expired; /* downstreams dropped, not heard for PC_OVCHAN_REFRESH_MISSES */
 	uint64_t new_epochs;    /* channels that went over to a restarted source's stream */
 	uint64_t stale_epochs;  /* blocks of an older epoch, dropped */
+	uint64_t epochs_raised; /* our epoch put past a joiner's newer one of our stream */
 };
 
 int pc_ovchan_new(const struct pc_ovchan_params *params, pc_ovchan **out);

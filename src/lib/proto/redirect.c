@@ -51,17 +51,9 @@ static enum pc_redirect_outcome url_outcome(const pc_model *model, uint32_t node
 enum pc_redirect_outcome pc_redirect_check(const struct pc_answer_ctx *ctx, const char *url,
                                            size_t url_len, pc_url *out)
 {
-	return pc_redirect_check_hosts(ctx, NULL, url, url_len, out);
-}
-
-enum pc_redirect_outcome pc_redirect_check_hosts(const struct pc_answer_ctx *ctx,
-                                                 const pc_redirect_hosts *hosts, const char *url,
-                                                 size_t url_len, pc_url *out)
-{
 	const pc_model *model = ctx->model;
 	uint32_t node = ctx->node;
-	int rc = pc__url_parse_with(model, url, url_len,
-	                            hosts != NULL ? pc_redirect_hosts_find : NULL, hosts, out);
+	int rc = pc__url_parse_hosts(model, ctx->hosts, url, url_len, out);
 	if (rc != PC_OK)
 		return url_outcome(model, node, out, rc);
 	if (!pc_model_node_serves(model, node, out->name.cdn))

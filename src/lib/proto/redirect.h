@@ -23,7 +23,6 @@
 
 #include "lib/model/model.h"
 #include "lib/naming/naming.h"
-#include "lib/proto/redirect_hosts.h"
 #include "lib/policy/answer.h"
 #include "lib/policy/policy.h"
 
@@ -62,17 +61,10 @@ struct pc_redirect_target {
 void pc_redirect_prefs_init(struct pc_redirect_prefs *prefs);
 
 /* Step 1: parses url (absolute) into *out and checks that ctx->node may
- * answer it (only ctx->model and ctx->node are read). Returns an outcome;
- * on PC_REDIRECT_OK, *out is valid. */
+ * answer it (only ctx->model, ctx->hosts and ctx->node are read). Returns
+ * an outcome; on PC_REDIRECT_OK, *out is valid. */
 enum pc_redirect_outcome pc_redirect_check(const struct pc_answer_ctx *ctx, const char *url,
                                            size_t url_len, pc_url *out);
-
-/* pc_redirect_check with the URL's host looked up in hosts first
- * (lib/proto/redirect_hosts.h; NULL: always the name walk). The outcome
- * and *out are the same either way. */
-enum pc_redirect_outcome pc_redirect_check_hosts(const struct pc_answer_ctx *ctx,
-                                                 const pc_redirect_hosts *hosts, const char *url,
-                                                 size_t url_len, pc_url *out);
 
 /* Step 2: the object decision (pc_answer_decide, one answer) for a checked
  * URL; prefs may be NULL (none). The server's address is of the wanted

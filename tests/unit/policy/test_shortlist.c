@@ -75,7 +75,9 @@ static pc_model *random_model(void)
 	/* Costs at scale 1 (fig. 20's links) or 10: the relative band must
 	 * mean the same at both. The band is a % of the best score, sometimes
 	 * wider than load_weight. */
-	uint32_t scale = below(2) ? 1 : 10;
+	/* Scale 5000: path costs past 65 535, which the reach rows store
+	 * saturated (PC_REACH_FAR) and the scan reads exactly. */
+	uint32_t scale = below(4) == 0 ? 5000 : below(2) ? 1 : 10;
 	m->params.affinity_band = below(3) == 0 ? below(300) : below(30);
 	m->params.load_weight = below(4) == 0 ? 0 : below(100) * scale;
 	m->params.spill_max_cost = below(3) == 0 ? 0 : below(60) * scale;
@@ -182,6 +184,9 @@ static pc_model *random_model(void)
 		               .bytes = {10, (uint8_t)(i >> 8), (uint8_t)i, 0}},
 		    .prefix_len = 24,
 		    .as = below(N_ASES)};
+	/* An AS out of range (the model API allows it, a config does not):
+	 * such networks rank last, apart (pc_model_client_locate). */
+	m->client_nets[below(N_NETS)].as = PC_NONE;
 	m->n_client_nets = N_NETS;
 
 	m->nodes = alloc(a, 1, sizeof(*m->nodes));
@@ -226,6 +231,27 @@ static void assert_same_both_ways(const pc_model *model, pc_live *live, const pc
 	}
 }
 
+/* pc_model_client_locate finds every network, and its AS, as reading
+ * the network would (the AS comes from the rank tables instead). */
+static void assert_locates_every_net(const pc_model *m)
+{
+	for (uint32_t n = 0; n < m->n_client_nets; n++) {
+		const struct pc_client_net *net = &m->client_nets[n];
+		pc_addr addr = net->prefix;
+		uint32_t found = PC_NONE, as = PC_NONE;
+		unsigned len = 0;
+		assert_true(pc_model_client_locate(m, &addr, &found, &as, &len));
+		assert_int_equal(found, n);
+		assert_int_equal(as, net->as);
+		assert_int_equal(len, net->prefix_len);
+		assert_int_equal(pc_model_client_net(m, &addr, NULL), n);
+	}
+	pc_addr nowhere = {.family = PC_AF_INET, .bytes = {192, 0, 2, 1}};
+	uint32_t found = 7, as = 7;
+	assert_false(pc_model_client_locate(m, &nowhere, &found, &as, NULL));
+	assert_int_equal(pc_model_client_net(m, &nowhere, NULL), PC_NONE);
+}
+
 static pc_request random_request(const pc_model *m, char *object)
 {
 	pc_request req;
@@ -263,6 +289,7 @@ static void test_random_federations(void **state)
 	for (uint32_t seed = 1; seed <= 40; seed++) {
 		rng_state = seed * 0x51ed2701ULL;
 		pc_model *m = random_model();
+		assert_locates_every_net(m);
 		pc_live *live;
 		assert_int_equal(pc_live_new(m, &live), PC_OK);
 		for (uint32_t g = 0; g < m->n_agreements; g++)
@@ -312,6 +339,7 @@ static void test_default_federation(void **state)
 {
 	struct world *w = *state;
 	const pc_model *m = w->model;
+	assert_locates_every_net(m);
 	for (uint32_t round = 0; round < 3; round++) {
 		for (uint32_t s = 0; s < m->n_servers; s++)
 			pc_live_set_load(w->live, s, round * m->servers[s].capacity * 9 / 20);
@@ -354,9 +382,10 @@ static void test_measured_as(void **state)
 			uint64_t seen = 0;
 			for (uint32_t r = 0; r < m->cdns[c].n_farms; r++) {
 				if (r > 0)
-					assert_true(reach[r - 1].cost <= reach[r].cost);
+					assert_true(pc_reach_cost(m, a, c, &reach[r - 1]) <=
+					            pc_reach_cost(m, a, c, &reach[r]));
 				assert_int_equal(
-				    reach[r].cost,
+				    pc_reach_cost(m, a, c, &reach[r]),
 				    pc_model_path_cost(
 				        m, a,
 				        m->cdns[c]

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "fixture.h"
+#include "lib/naming/hosts.h"
 #include "lib/proto/cdsr.h"
 #include "lib/proto/cdsr_answer.h"
 #include "lib/naming/codepoint_crypto.h"
@@ -940,12 +941,15 @@ static void test_spec_example(void **state)
  * every request size from too small to roomy (so that hints are cut at
  * each place), for plain hosts in any case, with a port, with a service
  * label, from a PEER and a PRIMARY client, is the same with
- * pc_cdsr_prebuilt as without (each with its own live state). */
+ * pc_cdsr_prebuilt and the generation's host table (ctx->hosts) as without
+ * (each with its own live state). */
 static void test_prebuilt_changes_nothing(void **state)
 {
 	struct env *env = env_of(state);
 	pc_cdsr_prebuilt *prebuilt = NULL;
 	assert_int_equal(pc_cdsr_prebuilt_new(env->model, &prebuilt), PC_OK);
+	pc_hosts *hosts = NULL;
+	assert_int_equal(pc_hosts_new(env->model, &hosts), PC_OK);
 	pc_live *live_built = NULL, *live_walk = NULL; /* fresh, alike */
 	assert_int_equal(pc_live_new(env->model, &live_built), PC_OK);
 	assert_int_equal(pc_live_new(env->model, &live_walk), PC_OK);
@@ -969,6 +973,7 @@ static void test_prebuilt_changes_nothing(void **state)
 			for (size_t c = 0; c < 2; c++) {
 				struct pc_answer_ctx ctx = {.model = env->model,
 				                            .live = live_built,
+				                            .hosts = hosts,
 				                            .node = env->model->self_node,
 				                            .source = addr(clients[c]),
 				                            .now_ms = NOW_MS};
@@ -978,6 +983,7 @@ static void test_prebuilt_changes_nothing(void **state)
 				size_t n =
 				    pc_cdsr_answer(&ctx, &query, built, sizeof(built), &res_built);
 				ctx.live = live_walk;
+				ctx.hosts = NULL;
 				query.prebuilt = NULL;
 				assert_int_equal(pc_cdsr_answer(&ctx, &query, walked,
 				                                sizeof(walked), &res_walked),
@@ -998,6 +1004,7 @@ static void test_prebuilt_changes_nothing(void **state)
 	pc_live_free(live_built);
 	pc_live_free(live_walk);
 	pc_cdsr_prebuilt_free(prebuilt);
+	pc_hosts_free(hosts);
 }
 
 int main(void)

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -13,6 +14,7 @@
 
 #include "fixture.h"
 #include "lib/model/config.h"
+#include "lib/naming/hosts.h"
 #include "lib/proto/dns_answer.h"
 
 struct env {
@@ -407,6 +409,104 @@ static void test_slip_without_deciding(void **state)
 	assert_int_equal(pc_dns_slip(&query, env->out, 1232), 0);
 }
 
+/* Inserts text after the line of yaml where after is first found; the
+ * result is malloc'ed. */
+static char *yaml_insert(const char *yaml, const char *after, const char *text)
+{
+	const char *at = strstr(yaml, after);
+	assert_non_null(at);
+	at = strchr(at + strlen(after), '\n') + 1;
+	size_t head = (size_t)(at - yaml), len = strlen(yaml) + strlen(text) + 1;
+	char *out = malloc(len);
+	assert_non_null(out);
+	memcpy(out, yaml, head);
+	strcpy(out + head, text);
+	strcat(out, at);
+	return out;
+}
+
+/* The direct writer (with pc_dns_zones) against the libknot path, query by
+ * query, where compression has more to do than in the default zone: name
+ * servers in and out of the zone, the hostmaster elsewhere, a negative TTL.
+ * Each path has its own live state; the bytes and results must agree. */
+static void test_direct_writer_matches_libknot(void **state)
+{
+	struct env *env = *state;
+	char *with_ns = yaml_insert(pc_default_config_yaml, "    domain: cdn.acme.net",
+	                            "    dns: {ns: [b.ns.cdn.acme.net, ns.example.org]}\n");
+	char *yaml = yaml_insert(with_ns, "\ndns:", "  negative_ttl: 60\n");
+	free(with_ns);
+	pc_model *model = fixture_load_text(yaml);
+	free(yaml);
+	const struct pc_dns_params *dns = pc_dns_settings(fixture_config(model));
+	pc_live *live_knot = NULL, *live_direct = NULL;
+	pc_dns_zones *zones = NULL;
+	assert_int_equal(pc_live_new(model, &live_knot), 0);
+	assert_int_equal(pc_live_new(model, &live_direct), 0);
+	assert_int_equal(pc_dns_zones_new(model, dns, &zones), 0);
+	pc_hosts *hosts = NULL;
+	assert_int_equal(pc_hosts_new(model, &hosts), 0);
+	static const struct {
+		const char *name;
+		uint16_t qtype;
+		bool edns;
+		const char *ecs;
+		uint8_t ecs_len;
+	} queries[] = {
+	    {"ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, true, "127.2.0.0", 24},
+	    {"ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, false, NULL, 0},
+	    {"AD102.Web.ABC.cdn.acme.NET", KNOT_RRTYPE_AAAA, true, "127.2.0.0", 24},
+	    {"x.y.web.abc.cdn.acme.net", KNOT_RRTYPE_AAAA, false, NULL, 0},
+	    {"ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_AAAA, true, "2001:db8:200::", 48},
+	    {"chan4.abc.tv.cdn.acme.net", KNOT_RRTYPE_A, true, "127.5.0.0", 16},
+	    {"abc.cdn.acme.net", KNOT_RRTYPE_A, true, NULL, 0},
+	    {"cdn.acme.net", KNOT_RRTYPE_SOA, true, NULL, 0},
+	    {"CDN.acme.net", KNOT_RRTYPE_SOA, false, NULL, 0},
+	    {"cdn.acme.net", KNOT_RRTYPE_SOA, true, "127.2.0.0", 24},
+	    /* The libknot path's (a name server's name, a TXT). */
+	    {"b.ns.cdn.acme.net", KNOT_RRTYPE_A, true, NULL, 0},
+	    {"ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_TXT, true, NULL, 0},
+	};
+	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
+		for (int tcp = 0; tcp < 2; tcp++) {
+			make_query(env, queries[i].name, queries[i].qtype, queries[i].edns,
+			           queries[i].ecs, queries[i].ecs_len);
+			struct pc_answer_ctx ctx = {
+			    .model = model, .node = model->self_node, .now_ms = 1764000000000ULL};
+			assert_int_equal(pc_addr_parse("127.2.0.10", &ctx.source), 0);
+			struct pc_dns_query query = {
+			    .wire = env->query, .len = env->query_len, .tcp = tcp, .dns = dns};
+			static uint8_t knot_out[65535], direct_out[65535];
+			struct pc_dns_result knot_res, direct_res;
+			ctx.live = live_knot;
+			size_t knot_len = pc_dns_answer(env->scratch, &ctx, &query, knot_out,
+			                                tcp ? sizeof(knot_out) : 1232, &knot_res);
+			ctx.live = live_direct;
+			ctx.hosts = hosts;
+			query.zones = zones;
+			/* The scratch is the libknot path's only: without one, a
+			 * query that should go direct and did not would crash. */
+			bool go_direct = i < 10;
+			size_t direct_len =
+			    pc_dns_answer(go_direct ? NULL : env->scratch, &ctx, &query, direct_out,
+			                  tcp ? sizeof(direct_out) : 1232, &direct_res);
+			assert_true(knot_len > 0);
+			assert_int_equal(direct_len, knot_len);
+			assert_memory_equal(direct_out, knot_out, knot_len);
+			assert_int_equal(direct_res.cls, knot_res.cls);
+			assert_int_equal(direct_res.rcode, knot_res.rcode);
+			assert_int_equal(direct_res.decided, knot_res.decided);
+			assert_int_equal(direct_res.ecs, knot_res.ecs);
+			assert_int_equal(direct_res.question_end, knot_res.question_end);
+		}
+	}
+	pc_dns_zones_free(zones);
+	pc_hosts_free(hosts);
+	pc_live_free(live_direct);
+	pc_live_free(live_knot);
+	fixture_free(model);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +521,7 @@ int main(void)
 	    cmocka_unit_test(test_truncation_and_slip),
 	    cmocka_unit_test(test_z_and_cd_bits),
 	    cmocka_unit_test(test_slip_without_deciding),
+	    cmocka_unit_test(test_direct_writer_matches_libknot),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -440,6 +440,105 @@ static void test_segments_decode(void **state)
 	free(f.data);
 }
 
+/* ---- a stream made here: a held candidate that fills the buffer ---- */
+
+static uint32_t crc32_mpeg(const uint8_t *p, size_t len)
+{
+	uint32_t crc = 0xffffffffu;
+	for (size_t i = 0; i < len; i++) {
+		crc ^= (uint32_t)p[i] << 24;
+		for (int b = 0; b < 8; b++)
+			crc = (crc & 0x80000000u) ? (crc << 1) ^ 0x04c11db7u : crc << 1;
+	}
+	return crc;
+}
+
+/* One packet of pid with payload (the rest stuffed with 0xff). */
+static void ts_packet(uint8_t *pkt, uint16_t pid, bool unit_start, uint8_t *cc,
+                      const uint8_t *payload, size_t len)
+{
+	memset(pkt, 0xff, PC_TS_PACKET);
+	pkt[0] = PC_TS_SYNC;
+	pkt[1] = (uint8_t)((unit_start ? 0x40 : 0) | pid >> 8);
+	pkt[2] = (uint8_t)pid;
+	pkt[3] = (uint8_t)(0x10 | (*cc)++ % 16);
+	memcpy(pkt + 4, payload, len);
+}
+
+/* A PSI section after a pointer field, its length and CRC filled in. */
+static void psi_packet(uint8_t *pkt, uint16_t pid, uint8_t *cc, const uint8_t *body, size_t len)
+{
+	uint8_t sec[64] = {0};
+	memcpy(sec + 1, body, len);
+	sec[1 + 1] = (uint8_t)(0xb0 | (len + 4 - 3) >> 8);
+	sec[1 + 2] = (uint8_t)(len + 4 - 3);
+	uint32_t crc = crc32_mpeg(sec + 1, len);
+	for (int i = 0; i < 4; i++)
+		sec[1 + len + i] = (uint8_t)(crc >> (24 - 8 * i));
+	ts_packet(pkt, pid, true, cc, sec, 1 + len + 4);
+}
+
+/* A video PES whose random-access picture shows only in a later packet
+ * (its first packet holds an access unit delimiter), the audio packets
+ * that follow filling the buffer almost to segment_max and its slack: a
+ * segment opened there, with a PAT and PMT put in front, would not fit.
+ * It is dropped (counted oversize, the next one after a discontinuity),
+ * not written past the buffer; no segment was open, so no number spent. */
+static void test_late_random_access_full_buffer(void **state)
+{
+	(void)state;
+	enum { SEGMENT_MAX = 4 * PC_TS_PACKET, SLACK = 64 * 1024 + 16 * PC_TS_PACKET };
+	size_t n = (SEGMENT_MAX + SLACK) / PC_TS_PACKET + 2;
+	uint8_t *ts = calloc(n, PC_TS_PACKET);
+	assert_non_null(ts);
+	uint8_t cc[3] = {0};
+	static const uint8_t pat[] = {0x00, 0, 0, 0x00, 0x01, 0xc1, 0, 0, 0x00, 0x01, 0xe1, 0x00};
+	static const uint8_t pmt[] = {0x02, 0,    0,    0x00, 0x01, 0xc1, 0,    0, 0xe1,
+	                              0x01, 0xf0, 0,    0x1b, 0xe1, 0x01, 0xf0, 0, /* H.264 */
+	                              0x0f, 0xe1, 0x02, 0xf0, 0};                  /* AAC */
+	static const uint8_t pes[] = {0, 0, 1, 0xe0, 0, 0, 0x80, 0x80, 5,   0x21, 0,
+	                              1, 0, 1, 0,    0, 0, 1,    0x09, 0xf0}; /* PTS 0; an AUD */
+	static const uint8_t idr[] = {0, 0, 0, 1, 0x65};
+	static const uint8_t audio[] = {0x12, 0x34};
+	size_t k = 0;
+	psi_packet(ts + k++ * PC_TS_PACKET, 0x000, &cc[0], pat, sizeof(pat));
+	psi_packet(ts + k++ * PC_TS_PACKET, 0x100, &cc[1], pmt, sizeof(pmt));
+	uint8_t video_cc = 0, audio_cc = 0;
+	ts_packet(ts + k++ * PC_TS_PACKET, 0x101, true, &video_cc, pes, sizeof(pes));
+	/* the buffer's last packet is the one that tells */
+	size_t last = 2 + (SEGMENT_MAX + SLACK) / PC_TS_PACKET - 1;
+	while (k < n) {
+		if (k == last)
+			ts_packet(ts + k++ * PC_TS_PACKET, 0x101, false, &video_cc, idr,
+			          sizeof(idr));
+		else
+			ts_packet(ts + k++ * PC_TS_PACKET, 0x102, false, &audio_cc, audio,
+			          sizeof(audio));
+	}
+	struct pc_live_seg_params p = one_second;
+	p.segment_max = SEGMENT_MAX;
+	p.first_seq = 7;
+	pc_live_seg *s = pc_live_seg_new(&p);
+	assert_non_null(s);
+	for (size_t off = 0; off < n * PC_TS_PACKET;) {
+		size_t used;
+		struct pc_live_segment out;
+		int rc = pc_live_seg_feed(s, ts + off, n * PC_TS_PACKET - off, &used, &out);
+		assert_int_equal(rc, 0);
+		off += used;
+	}
+	assert_int_equal(pc_live_seg_stats(s)->oversize, 1);
+	assert_int_equal(pc_live_seg_stats(s)->segments, 0);
+	const uint8_t *pend;
+	size_t pend_len;
+	uint64_t seq;
+	pc_live_seg_pending(s, &pend, &pend_len, &seq);
+	assert_int_equal(pend_len, 0);
+	assert_int_equal(seq, 7);
+	pc_live_seg_free(s);
+	free(ts);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -455,6 +554,7 @@ int main(void)
 	    cmocka_unit_test(test_segments_decode),
 	    cmocka_unit_test(test_bad_pat_not_reinserted),
 	    cmocka_unit_test(test_late_random_access),
+	    cmocka_unit_test(test_late_random_access_full_buffer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -840,6 +840,42 @@ static void test_restarted_source_starts_at_one(void **state)
 	pc_lsdb_free(db);
 }
 
+/* A source restarted with a clock behind its last start: its children
+ * resume with the old, higher epoch. Their JOIN raises the source's
+ * epoch past it (counted), so its blocks are newer than anything the
+ * tree holds and reach the child, from the next block on. */
+static void test_source_epoch_raised_past_a_joiner(void **state)
+{
+	(void)state;
+	pc_lsdb *db = star(1);
+	pc_ovchan *t = table_refreshing(1, 1000); /* the source, epoch EP */
+	struct pc_ovchan_joined j;
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 2, EP + 100, 900, 0, &j), 0);
+	assert_int_equal(pc_ovchan_stats(t)->epochs_raised, 1);
+	uint8_t b = 1;
+	struct pc_ovchan_forward fw;
+	assert_int_equal(pc_ovchan_data(t, CH, 1, 0, 1, &b, 1, 0, &fw), 0);
+	assert_int_equal(fw.verdict, PC_OVCHAN_FORWARD);
+	assert_int_equal(fw.epoch, EP + 101);
+	assert_int_equal(fw.n_to, 1);
+	assert_int_equal(fw.to[0], 2);
+	/* its refresh, in the old epoch, moves nothing more */
+	assert_int_equal(pc_ovchan_join(t, db, CH, 1, 2, EP + 100, 900, 0, &j), 0);
+	assert_int_equal(pc_ovchan_stats(t)->epochs_raised, 1);
+	assert_int_equal(pc_ovchan_data(t, CH, 1, 0, 2, &b, 1, 0, &fw), 0);
+	assert_int_equal(fw.epoch, EP + 101);
+	assert_int_equal(fw.n_to, 1);
+	/* a relay (not the source) takes no epoch from its joiners */
+	pc_lsdb *relay_db = star(2);
+	pc_ovchan *relay = table_refreshing(2, 1000);
+	assert_int_equal(pc_ovchan_join(relay, relay_db, CH, 1, 3, EP + 500, 900, 0, &j), 0);
+	assert_int_equal(pc_ovchan_stats(relay)->epochs_raised, 0);
+	pc_ovchan_free(relay);
+	pc_lsdb_free(relay_db);
+	pc_ovchan_free(t);
+	pc_lsdb_free(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -858,6 +894,7 @@ int main(void)
 	    cmocka_unit_test(test_silent_child_expires),
 	    cmocka_unit_test(test_new_epoch_replaces_the_stream),
 	    cmocka_unit_test(test_restarted_source_starts_at_one),
+	    cmocka_unit_test(test_source_epoch_raised_past_a_joiner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,525 @@
+/* hosts: see hosts.h. One open-addressing table holds four kinds of key:
+ * a CDN domain (hashed label by label from the right, so every suffix of a
+ * name has its hash after one pass), a provider label, a service label,
+ * and a whole plain URL host ("<customer>.<domain>", "<service>.<customer>.
+ * <domain>", hashed eight bytes at a time, with the name the walk gave for
+ * it at build time). Keys are stored lower case and compared with memcmp
+ * after a hash match. */
+#include "lib/naming/hosts.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lib/base/ascii.h"
+#include "lib/base/err.h"
+
+#define LABEL_MAX  63
+#define LABELS_MAX (PC_NAME_MAX / 2 + 1)
+
+enum kind { K_ZONE = 1, K_PROVIDER, K_SERVICE, K_HOST };
+
+/* Seeds per kind, so a label that is both a provider and a one-label
+ * domain gives two different hashes. */
+static const uint64_t seeds[] = {
+    [K_ZONE] = 0xcbf29ce484222325u,
+    [K_PROVIDER] = 0x84222325cbf29ce4u,
+    [K_SERVICE] = 0x9ce484222325cbf2u,
+    [K_HOST] = 0x2325cbf29ce48422u,
+};
+
+struct entry {
+	uint64_t hash;
+	const char *key; /* lower case; NULL: an empty slot */
+	uint32_t value;  /* CDN, provider or service index; a host's into names */
+	uint16_t len;
+	uint8_t kind;
+	uint8_t depth; /* a domain's labels */
+};
+
+struct host_name {
+	uint32_t cdn, provider, service;
+};
+
+struct pc_hosts {
+	const pc_model *model;
+	struct entry *slots;
+	size_t mask;
+	unsigned max_depth;      /* labels of the longest domain */
+	char *keys;              /* every label and domain key, lower case, one block */
+	char *host_keys;         /* every host key, one block */
+	struct host_name *names; /* of the K_HOST entries */
+	uint32_t n_names;
+};
+
+/* FNV-1a over one lower-case label, then its length: "ab.c" and "a.bc"
+ * fold differently. */
+static uint64_t fold(uint64_t h, const char *label, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)label[i];
+		h *= 0x100000001b3u;
+	}
+	h ^= len;
+	return h * 0x100000001b3u;
+}
+
+static size_t slot_of(const struct pc_hosts *hosts, uint64_t hash)
+{
+	return (size_t)(hash ^ hash >> 29) & hosts->mask;
+}
+
+static const struct entry *probe(const struct pc_hosts *hosts, enum kind kind, uint64_t hash,
+                                 const char *key, size_t len)
+{
+	for (size_t i = slot_of(hosts, hash);; i = (i + 1) & hosts->mask) {
+		const struct entry *e = &hosts->slots[i];
+		if (e->key == NULL)
+			return NULL;
+		if (e->hash == hash && e->kind == kind && e->len == len &&
+		    memcmp(e->key, key, len) == 0)
+			return e;
+	}
+}
+
+/* The hash of a lower-case domain as lookups compute it: labels folded
+ * from the right. Returns the hash; *depth gets the label count. */
+static uint64_t domain_hash(const char *text, size_t len, unsigned *depth)
+{
+	uint64_t h = seeds[K_ZONE];
+	size_t end = len;
+	*depth = 0;
+	for (size_t i = len; i-- > 0;) {
+		if (text[i] == '.') {
+			h = fold(h, text + i + 1, end - i - 1);
+			end = i;
+			++*depth;
+		}
+	}
+	++*depth;
+	return fold(h, text, end);
+}
+
+/* A host's hash, eight bytes at a time, lowering it into lower (len
+ * bytes written; the tail read without reading past len). */
+static uint64_t host_hash(const char *host, size_t len, char *lower)
+{
+	uint64_t h = seeds[K_HOST], w;
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&w, host + i, 8);
+		w = pc_ascii_lower8(w);
+		memcpy(lower + i, &w, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15u;
+		h ^= h >> 32;
+	}
+	if (i < len) {
+		w = 0;
+		memcpy(&w, host + i, len - i);
+		w = pc_ascii_lower8(w);
+		memcpy(lower + i, &w, len - i);
+		h = (h ^ w) * 0x9e3779b97f4a7c15u;
+		h ^= h >> 32;
+	}
+	return h ^ len;
+}
+
+static void put(struct pc_hosts *hosts, enum kind kind, uint64_t hash, const char *key, size_t len,
+                uint32_t value, unsigned depth)
+{
+	if (probe(hosts, kind, hash, key, len) != NULL)
+		return; /* the model's maps refuse duplicates; keep the first */
+	size_t i = slot_of(hosts, hash);
+	while (hosts->slots[i].key != NULL)
+		i = (i + 1) & hosts->mask;
+	hosts->slots[i] =
+	    (struct entry){hash, key, value, (uint16_t)len, (uint8_t)kind, (uint8_t)depth};
+}
+
+/* Copies name lower case into the key block; returns the copy. */
+static const char *keep(char **at, const char *name, size_t len)
+{
+	char *key = *at;
+	for (size_t i = 0; i < len; i++) {
+		char c = name[i];
+		key[i] = c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+	}
+	*at += len;
+	return key;
+}
+
+/* The plain URL hosts of model, "[<service>.]<customer>.<domain>", each
+ * with what pc__name_parse(..., false, ...) gives for it, when that is a
+ * plain name (no object, signature or encryption). host_keys and names
+ * must hold n_hosts(model) entries. */
+static size_t host_bytes(const pc_model *model, size_t *n)
+{
+	size_t bytes = 0;
+	*n = 0;
+	for (uint32_t c = 0; c < model->n_cdns; c++)
+		for (uint32_t p = 0; p < model->n_providers; p++)
+			for (uint32_t s = 0; s <= model->n_services; s++) {
+				size_t len = strlen(model->providers[p].name) + 1 +
+				             model->cdns[c].domain_len;
+				if (s < model->n_services)
+					len += strlen(model->services[s].name) + 1;
+				if (len <= PC_NAME_MAX) {
+					bytes += len;
+					++*n;
+				}
+			}
+	return bytes;
+}
+
+static void put_hosts(struct pc_hosts *hosts)
+{
+	const pc_model *model = hosts->model;
+	char host[PC_NAME_MAX + 8];
+	char *at = hosts->host_keys;
+	for (uint32_t c = 0; c < model->n_cdns; c++) {
+		const struct pc_cdn *cdn = &model->cdns[c];
+		for (uint32_t p = 0; p < model->n_providers; p++) {
+			const char *customer = model->providers[p].name;
+			for (uint32_t s = 0; s <= model->n_services; s++) {
+				const char *service =
+				    s < model->n_services ? model->services[s].name : NULL;
+				int n = service != NULL
+				            ? snprintf(host, sizeof(host), "%s.%s.%.*s", service,
+				                       customer, (int)cdn->domain_len, cdn->domain)
+				            : snprintf(host, sizeof(host), "%s.%.*s", customer,
+				                       (int)cdn->domain_len, cdn->domain);
+				if (n <= 0 || (size_t)n > PC_NAME_MAX)
+					continue;
+				size_t len = (size_t)n;
+				pc_name name;
+				if (pc__name_parse(model, host, len, false, &name) != PC_OK ||
+				    name.object_len != 0 || name.signature != PC_SIG_ABSENT ||
+				    name.encrypted)
+					continue;
+				uint64_t hash = host_hash(host, len, at);
+				if (probe(hosts, K_HOST, hash, at, len) != NULL)
+					continue;
+				hosts->names[hosts->n_names] =
+				    (struct host_name){name.cdn, name.provider, name.service};
+				put(hosts, K_HOST, hash, at, len, hosts->n_names++, 0);
+				at += len;
+			}
+		}
+	}
+}
+
+int pc_hosts_new(const pc_model *model, pc_hosts **out)
+{
+	if (model == NULL || out == NULL)
+		return PC_EINVAL;
+	size_t n_keys = (size_t)model->n_cdns + model->n_providers + model->n_services;
+	size_t key_bytes = 0;
+	for (uint32_t i = 0; i < model->n_cdns; i++)
+		key_bytes += model->cdns[i].domain_len;
+	for (uint32_t i = 0; i < model->n_providers; i++)
+		key_bytes += strlen(model->providers[i].name);
+	for (uint32_t i = 0; i < model->n_services; i++)
+		key_bytes += strlen(model->services[i].name);
+	size_t n_hosts;
+	size_t host_key_bytes = host_bytes(model, &n_hosts);
+	n_keys += n_hosts;
+	size_t n_slots = 16;
+	while (n_slots < 2 * n_keys)
+		n_slots *= 2;
+	pc_hosts *hosts = calloc(1, sizeof(*hosts));
+	if (hosts == NULL)
+		return PC_ENOMEM;
+	hosts->slots = calloc(n_slots, sizeof(*hosts->slots));
+	hosts->keys = malloc(key_bytes + 1);
+	hosts->host_keys = malloc(host_key_bytes + 1);
+	hosts->names = malloc((n_hosts + 1) * sizeof(*hosts->names));
+	if (hosts->slots == NULL || hosts->keys == NULL || hosts->host_keys == NULL ||
+	    hosts->names == NULL) {
+		pc_hosts_free(hosts);
+		return PC_ENOMEM;
+	}
+	hosts->model = model;
+	hosts->mask = n_slots - 1;
+	char *at = hosts->keys;
+	for (uint32_t i = 0; i < model->n_cdns; i++) {
+		const struct pc_cdn *cdn = &model->cdns[i];
+		/* A domain longer than a name can be never matches one. */
+		if (cdn->domain_len == 0 || cdn->domain_len > PC_NAME_MAX)
+			continue;
+		const char *key = keep(&at, cdn->domain, cdn->domain_len);
+		unsigned depth;
+		uint64_t hash = domain_hash(key, cdn->domain_len, &depth);
+		put(hosts, K_ZONE, hash, key, cdn->domain_len, i, depth);
+		if (depth > hosts->max_depth)
+			hosts->max_depth = depth;
+	}
+	for (uint32_t i = 0; i < model->n_providers; i++) {
+		size_t len = strlen(model->providers[i].name);
+		if (len == 0 || len > LABEL_MAX)
+			continue; /* no label matches it */
+		const char *key = keep(&at, model->providers[i].name, len);
+		put(hosts, K_PROVIDER, fold(seeds[K_PROVIDER], key, len), key, len, i, 1);
+	}
+	for (uint32_t i = 0; i < model->n_services; i++) {
+		size_t len = strlen(model->services[i].name);
+		if (len == 0 || len > LABEL_MAX)
+			continue;
+		const char *key = keep(&at, model->services[i].name, len);
+		put(hosts, K_SERVICE, fold(seeds[K_SERVICE], key, len), key, len, i, 1);
+	}
+	put_hosts(hosts);
+	*out = hosts;
+	return PC_OK;
+}
+
+void pc_hosts_free(pc_hosts *hosts)
+{
+	if (hosts == NULL)
+		return;
+	free(hosts->slots);
+	free(hosts->keys);
+	free(hosts->host_keys);
+	free(hosts->names);
+	free(hosts);
+}
+
+/* Plain name bytes lower-cased, '.' kept, anything else 0. */
+static const uint8_t plain_lower[256] = {
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,   0,
+    0,   0,   0,   0,   0,   0,   0,   45,  46,  0,   48,  49,  50,  51,  52,  53,  54,  55,  56,
+    57,  0,   0,   0,   0,   0,   0,   0,   97,  98,  99,  100, 101, 102, 103, 104, 105, 106, 107,
+    108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 0,   0,   0,   0,
+    95,  0,   97,  98,  99,  100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113,
+    114, 115, 116, 117, 118, 119, 120, 121, 122, 0,   0,   0,   0,   0,
+};
+
+/* The same for a wire label's bytes, where '.' is not plain either:
+ * anything else is 0x80, so one OR over a label tells. */
+static const uint8_t label_lower[256] = {
+    128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+    128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+    128, 128, 128, 128, 128, 128, 128, 45,  128, 128, 48,  49,  50,  51,  52,  53,  54,  55,  56,
+    57,  128, 128, 128, 128, 128, 128, 128, 97,  98,  99,  100, 101, 102, 103, 104, 105, 106, 107,
+    108, 109, 110, 111, 112, 113, 114, 115, 116, 117, 118, 119, 120, 121, 122, 128, 128, 128, 128,
+    95,  128, 97,  98,  99,  100, 101, 102, 103, 104, 105, 106, 107, 108, 109, 110, 111, 112, 113,
+    114, 115, 116, 117, 118, 119, 120, 121, 122, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+    128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+    128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+    128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+    128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+    128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+    128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128, 128,
+    128, 128, 128, 128, 128, 128, 128, 128, 128,
+};
+
+typedef struct pc_host_name scan_t;
+
+bool pc_host_name_split(const char *name, size_t len, struct pc_host_name *s)
+{
+	if (len == 0 || len > PC_NAME_MAX)
+		return false;
+	size_t start = 0;
+	s->n = 0;
+	for (size_t i = 0; i < len; i++) {
+		uint8_t c = plain_lower[(unsigned char)name[i]];
+		s->text[i] = (char)c;
+		if (c == '.') {
+			if (i == start || i - start > LABEL_MAX)
+				return false;
+			s->start[s->n] = (uint8_t)start;
+			s->label_len[s->n++] = (uint8_t)(i - start);
+			start = i + 1;
+		} else if (c == 0) {
+			return false;
+		}
+	}
+	if (start == len || len - start > LABEL_MAX)
+		return false;
+	s->start[s->n] = (uint8_t)start;
+	s->label_len[s->n++] = (uint8_t)(len - start);
+	s->text[len] = '\0';
+	s->len = len;
+	return true;
+}
+
+bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name *s,
+                            size_t *wire_len)
+{
+	/* Counters in locals: the byte stores into s->text may alias anything. */
+	uint8_t *text = (uint8_t *)s->text;
+	size_t at = 0, t = 0, labels = 0;
+	uint8_t bad = 0;
+	for (;;) {
+		if (at >= max)
+			return false;
+		uint8_t n = wire[at++];
+		if (n == 0)
+			break;
+		/* A label over 63 (or a pointer), or a name over 255 bytes. */
+		if (n > LABEL_MAX || n > max - at || at + n >= PC_NAME_MAX)
+			return false;
+		text[t] = '.';
+		t += labels > 0;
+		s->start[labels] = (uint8_t)t;
+		s->label_len[labels++] = n;
+		const uint8_t *in = wire + at;
+		for (uint8_t i = 0; i < n; i++) {
+			uint8_t c = label_lower[in[i]];
+			bad |= c;
+			text[t + i] = c;
+		}
+		t += n;
+		at += n;
+	}
+	if (labels == 0 || (bad & 0x80))
+		return false;
+	text[t] = '\0';
+	s->n = labels;
+	s->len = t;
+	*wire_len = at;
+	return true;
+}
+
+/* The longest domain that is a suffix of the scanned name: its entry, or
+ * NULL. */
+static const struct entry *zone_of(const struct pc_hosts *hosts, const scan_t *s)
+{
+	size_t depth = s->n < hosts->max_depth ? s->n : hosts->max_depth;
+	uint64_t hash[LABELS_MAX + 1];
+	uint64_t h = seeds[K_ZONE];
+	for (size_t d = 1; d <= depth; d++) {
+		size_t i = s->n - d;
+		h = fold(h, s->text + s->start[i], s->label_len[i]);
+		hash[d] = h;
+	}
+	for (size_t d = depth; d > 0; d--) {
+		size_t first = s->start[s->n - d];
+		size_t last = s->n - 1;
+		size_t len = s->start[last] + s->label_len[last] - first;
+		const struct entry *e = probe(hosts, K_ZONE, hash[d], s->text + first, len);
+		if (e != NULL)
+			return e;
+	}
+	return NULL;
+}
+
+static uint32_t label_value(const struct pc_hosts *hosts, enum kind kind, const scan_t *s, size_t i)
+{
+	const char *label = s->text + s->start[i];
+	const struct entry *e =
+	    probe(hosts, kind, fold(seeds[kind], label, s->label_len[i]), label, s->label_len[i]);
+	return e != NULL ? e->value : PC_NONE;
+}
+
+static size_t codepoint_bytes(const scan_t *s, const struct entry *zone)
+{
+	return zone->depth == s->n ? 0 : s->start[s->n - zone->depth] - 1u;
+}
+
+uint32_t pc_hosts_zone(const pc_hosts *hosts, const char *name, size_t len, size_t *codepoint_len)
+{
+	scan_t s;
+	if (!pc_host_name_split(name, len, &s))
+		return pc_model_cdn_for_name(hosts->model, name, len, codepoint_len);
+	const struct entry *zone = zone_of(hosts, &s);
+	if (zone == NULL)
+		return PC_NONE;
+	if (codepoint_len != NULL)
+		*codepoint_len = codepoint_bytes(&s, zone);
+	return zone->value;
+}
+
+static bool reserved(const scan_t *s, size_t i)
+{
+	const char *label = s->text + s->start[i];
+	return s->label_len[i] >= 2 && (label[0] == 's' || label[0] == 'e') && label[1] == '-';
+}
+
+int pc_hosts_split_parse(const pc_hosts *hosts, const struct pc_host_name *s, bool need_service,
+                         pc_name *out, uint32_t *zone_out, size_t *codepoint_len)
+{
+	const pc_model *model = hosts->model;
+	const struct entry *zone = zone_of(hosts, s);
+	*zone_out = zone != NULL ? zone->value : PC_NONE;
+	*codepoint_len = zone != NULL ? codepoint_bytes(s, zone) : 0;
+	/* What pc__name_parse finds for a plain name outside every zone, or
+	 * for a zone's own name (no codepoint labels: no customer). */
+	if (zone == NULL) {
+		out->cdn = PC_NONE;
+		return PC_ENOZONE;
+	}
+	if (zone->depth == s->n) {
+		out->cdn = zone->value;
+		return PC_ENOCUSTOMER;
+	}
+	/* The codepoint is labels [0, k). The clear case: the customer is the
+	 * label left of the domain, the service (if any label is left) the one
+	 * left of it, no "s-" or "e-" label. pc__name_parse reads the customer
+	 * as the rightmost provider label and the service as the rightmost
+	 * service label besides it, so both agree there; anything else is
+	 * its to read. */
+	size_t k = s->n - zone->depth;
+	for (size_t i = 0; i < k; i++)
+		if (reserved(s, i))
+			return pc__name_parse(model, s->text, s->len, need_service, out);
+	uint32_t provider = label_value(hosts, K_PROVIDER, s, k - 1);
+	uint32_t service = k >= 2 ? label_value(hosts, K_SERVICE, s, k - 2) : PC_NONE;
+	if (provider == PC_NONE || (k >= 2 && service == PC_NONE))
+		return pc__name_parse(model, s->text, s->len, need_service, out);
+	out->cdn = zone->value;
+	out->provider = provider;
+	out->signature = PC_SIG_ABSENT;
+	out->encrypted = false;
+	size_t object_len = k >= 3 ? s->start[k - 3] + s->label_len[k - 3] : 0u;
+	memcpy(out->object, s->text, object_len);
+	out->object[object_len] = '\0';
+	out->object_len = (uint32_t)object_len;
+	if (service == PC_NONE && need_service) {
+		if (model->default_service == PC_NONE)
+			return PC_ENOSERVICE;
+		service = model->default_service;
+	}
+	out->service = service;
+	return PC_OK;
+}
+
+int pc__hosts_name_parse(const pc_hosts *hosts, const char *name, size_t len, bool need_service,
+                         pc_name *out)
+{
+	if (hosts == NULL || out == NULL || (name == NULL && len > 0))
+		return PC_EINVAL;
+	size_t plain_len = len > 0 && name[len - 1] == '.' ? len - 1 : len;
+	scan_t s;
+	if (!pc_host_name_split(name, plain_len, &s))
+		return pc__name_parse(hosts->model, name, len, need_service, out);
+	uint32_t zone;
+	size_t codepoint_len;
+	return pc_hosts_split_parse(hosts, &s, need_service, out, &zone, &codepoint_len);
+}
+
+int pc_hosts_name_parse(const pc_hosts *hosts, const char *name, size_t len, pc_name *out)
+{
+	return pc__hosts_name_parse(hosts, name, len, true, out);
+}
+
+int pc__hosts_url_name(const pc_hosts *hosts, const char *host, size_t len, pc_name *out)
+{
+	if (hosts != NULL && len > 0 && len <= PC_NAME_MAX && host != NULL && out != NULL) {
+		char lower[PC_NAME_MAX + 1];
+		const struct entry *e =
+		    probe(hosts, K_HOST, host_hash(host, len, lower), lower, len);
+		if (e != NULL) {
+			const struct host_name *name = &hosts->names[e->value];
+			out->cdn = name->cdn;
+			out->provider = name->provider;
+			out->service = name->service;
+			out->signature = PC_SIG_ABSENT;
+			out->encrypted = false;
+			out->object[0] = '\0';
+			out->object_len = 0;
+			return PC_OK;
+		}
+	}
+	return pc__hosts_name_parse(hosts, host, len, false, out);
+}
