@@ -69,6 +69,7 @@ struct live_chan {
 	uint32_t sources[MAX_SOURCES];
 	unsigned n_sources, cur;
 	bool subscribed, ended;
+	bool warned; /* a failed subscription was logged */
 	uint32_t sub_source;
 	uint64_t last_seq; /* the overlay's block number last taken; 0: none since subscribing */
 	struct pc_live_block prev; /* the last block taken (its ts not kept) */
@@ -638,11 +639,19 @@ static void manage(struct live_hub *hub, const struct pc_edge_params *params, ui
 		if (act == ACT_SUBSCRIBE || act == ACT_SWITCH) {
 			snprintf(name, sizeof(name), "%s/%08" PRIx32, stream, new_source);
 			int rc = pcd_overlay_subscribe(hub->node, name, new_source, on_block, hub);
-			if (rc == 0 || rc == -EEXIST)
+			if (rc == 0 || rc == -EEXIST) {
 				live_count(hub, LC_SUBSCRIBES);
-			else
-				pcd_log(PCD_LOG_WARNING, "live-subscribe-failed",
-				        "channel=%s error=%d", name, rc);
+			} else { /* tried again at the next turn; said once */
+				pthread_mutex_lock(&hub->lock);
+				bool said = ch->warned;
+				ch->warned = true;
+				if (ch->used && ch->sub_source == new_source)
+					ch->subscribed = false;
+				pthread_mutex_unlock(&hub->lock);
+				if (!said)
+					pcd_log(PCD_LOG_WARNING, "live-subscribe-failed",
+					        "channel=%s error=%d", name, rc);
+			}
 		}
 	}
 }
