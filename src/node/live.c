@@ -110,6 +110,7 @@ struct live_hub {
 	struct live_hls_stream hls[LIVE_HLS_STREAMS];
 	unsigned hls_next; /* the slot a new stream takes when all are used */
 	_Atomic uint64_t counters[LC__COUNT];
+	_Atomic unsigned chans_used; /* worker 0's wake-ups skip the channels while 0 */
 };
 
 /* ---- small things ---- */
@@ -617,6 +618,7 @@ static void manage(struct live_hub *hub, const struct pc_edge_params *params, ui
 			ch->subscribed = false;
 		} else if (!wanted && ch->players == 0) {
 			chan_clear(ch); /* nobody wants it and nothing comes: forget it */
+			atomic_fetch_sub_explicit(&hub->chans_used, 1, memory_order_relaxed);
 		}
 		char stream[LIVE_CHANNEL_MAX + 1];
 		memcpy(stream, ch->name, sizeof(stream));
@@ -732,6 +734,7 @@ static int chan_slot(struct live_hub *hub, uint32_t provider, const char *channe
 		if (!hub->chans[i].used) {
 			ch = &hub->chans[i];
 			*ch = (struct live_chan){.used = true, .provider = provider};
+			atomic_fetch_add_explicit(&hub->chans_used, 1, memory_order_relaxed);
 			snprintf(ch->name, sizeof(ch->name), "%s", channel);
 			return i;
 		}
@@ -1066,7 +1069,10 @@ void live_woken(struct edge_worker *ew)
 	const struct pc_edge_params *params = edge_params(ew);
 	if (w == 0) {
 		drain_mailbox(hub);
-		manage(hub, params, pcd_mono_ms());
+		/* Every edge wake-up comes here (on-demand objects too): the
+		 * channels only when there are some. */
+		if (atomic_load_explicit(&hub->chans_used, memory_order_relaxed) > 0)
+			manage(hub, params, pcd_mono_ms());
 	}
 	size_t max_unsent = (size_t)params->live_player_buffer_kb << 10;
 	struct live_conn *next;
