@@ -23,6 +23,7 @@
 #include "node/log.h"
 #include "node/net.h"
 #include "node/edge_client.h"
+#include "node/live.h"
 
 extern const struct pcd_role pcd_role_edge;
 
@@ -171,7 +172,9 @@ static int edge_start(struct pcd_room *room)
 	    .disk_path = params->disk_path,
 	    .disk_bytes = (uint64_t)params->disk_mb << 20,
 	};
-	int err = pcd_conn_group_new(&shared->clients);
+	int err = live_hub_new(room->node, shared, &shared->live);
+	if (err == 0)
+		err = pcd_conn_group_new(&shared->clients);
 	if (err == 0)
 		err = pcd_conn_group_new(&shared->upstreams);
 	if (err == 0)
@@ -211,6 +214,7 @@ static void edge_stop(struct pcd_room *room)
 		fclose(shared->access_log);
 	edge_channels_free(shared->channels); /* its objects first: they are the store's */
 	pcd_store_free(shared->store);
+	live_hub_free(shared->live);
 	pcd_conn_group_free(shared->clients);
 	pcd_conn_group_free(shared->upstreams);
 	pthread_mutex_destroy(&shared->log_lock);
@@ -228,6 +232,7 @@ static void on_wake(struct pcd_io *io, struct pcd_worker *worker, uint32_t event
 	(void)eventfd_read(io->fd, &value);
 	edge_clients_woken(ew);
 	edge_channel_woken(ew);
+	live_woken(ew);
 }
 
 static int edge_open(const struct pcd_room *room, struct pcd_worker *worker, void *state)
@@ -267,13 +272,16 @@ static void edge_tick(const struct pcd_room *room, void *state, uint64_t now_ms)
 	pcd_conn_room_tick(room, state, now_ms);
 	edge_fetch_tick(ew, now_ms);
 	edge_channel_tick(ew);
+	live_tick(ew, now_ms);
 }
 
 static void edge_close(const struct pcd_room *room, void *state)
 {
 	struct edge_worker *ew = state;
-	if (ew->shared != NULL && ew->worker != NULL)
+	if (ew->shared != NULL && ew->worker != NULL) {
+		live_close(ew);
 		ew->shared->workers[ew->worker->index] = NULL;
+	}
 	/* Clients first (their fetches detach), then what is left upstream. */
 	if (ew->conn.engine != NULL)
 		pcd_conn_room_close(room, state);
@@ -369,6 +377,8 @@ static void edge_metrics(const struct pcd_room *room, FILE *out)
 			    edge_channel_counter_names[i],
 			    edge_channel_counter(shared->channels, (enum edge_channel_counter)i));
 	}
+	if (shared != NULL)
+		live_metrics(shared->live, out);
 	if (shared != NULL && shared->store != NULL) {
 		struct pcd_store_stats st;
 		pcd_store_stats(shared->store, &st);

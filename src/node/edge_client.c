@@ -31,6 +31,7 @@
 #include "node/log.h"
 #include "node/net.h"
 #include "node/edge_client.h"
+#include "node/live.h"
 
 enum { BODY_IOV = 16, CLIENT_MAX_INPUT = 2 * 1048576 + 65536 };
 
@@ -969,6 +970,9 @@ static void directory_answered(struct edge_client *c)
 	           pc_directory_answer_parse(json, json_len, answer) != 0) {
 		refuse = 502;
 		why = "the directory did not answer";
+	} else if (answer->mode == PC_DIR_CHANNEL && live_directory_play(c, answer->target)) {
+		free(answer); /* a provider's live stream (docs/live.md) */
+		return;
 	} else if (answer->mode != PC_DIR_ORIGIN) {
 		refuse = 501;
 		why = "the name is a channel or a cascaded feed: the overlay serves those";
@@ -1100,9 +1104,20 @@ static int dechunk(struct edge_client *c, const char *in, size_t len, size_t max
 	}
 }
 
+/* While c->live holds the connection: an ingest's body goes to it; a
+ * player's input waits (a client sends nothing while it plays). */
+static size_t live_input_or_hold(struct edge_client *c, const uint8_t *bytes, size_t len)
+{
+	if (c->live != NULL && c->busy && live_is_ingest(c))
+		return live_input(c, bytes, len);
+	return 0;
+}
+
 static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *bytes, size_t len)
 {
 	struct edge_client *c = state;
+	if (c->live != NULL && c->busy)
+		return live_input_or_hold(c, bytes, len);
 	if (c->busy)
 		return 0; /* pipelined: kept until this answer is out */
 	const struct pc_edge_params *params = edge_params(c->ew);
@@ -1166,6 +1181,14 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 	uint64_t body_len = 0;
 	const char *why = NULL;
 	unsigned refuse = judge(head, params, &framing, &body_len, &why);
+	/* A live ingest reads its body as it streams (node/live.h). */
+	if (refuse == 0 && (edge_method_is(head, "POST") || edge_method_is(head, "PUT")) &&
+	    memmem(head->target, head->target_len, "/live/", 6) != NULL &&
+	    edge_client_route(c, &why) == 0 && live_target(c)) {
+		live_ingest_begin(c, framing == PC_HTTP_BODY_CHUNKED, body_len);
+		c->in_input = false;
+		return used;
+	}
 	if (refuse == 0 && framing == PC_HTTP_BODY_LENGTH && body_len > 0) {
 		if (len - used < body_len) { /* the body is not all here yet */
 			c->busy = false;
@@ -1215,6 +1238,8 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 			edge_client_respond(c, 400, "a GET or HEAD with a body");
 		} else if (c->directory) {
 			resolve_directory(c);
+		} else if (live_target(c)) {
+			live_play_begin(c);
 		} else {
 			serve_cached(c);
 		}
@@ -1250,6 +1275,10 @@ static void client_end(struct pcd_conn *conn, void *state, enum pcd_conn_end why
 		c->in_input = false;
 		return;
 	}
+	if (c->busy && c->live != NULL) {
+		live_end(c);
+		return;
+	}
 	if (!c->busy)
 		pcd_conn_set_state(conn, PCD_CONN_CLOSING);
 	/* Busy: the answer streams on; finish closes (the peer sends no more). */
@@ -1281,6 +1310,7 @@ static void client_free(void *state)
 	                      memory_order_relaxed);
 	drop_answer(c);
 	edge_prefill_free(c);
+	live_client_free(c);
 	free(c->req);
 	free(c->req_buf);
 	free(c->body_buf);

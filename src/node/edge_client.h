@@ -44,6 +44,7 @@ struct edge_client {
 	uint64_t bytes_out, head_bytes, started_ms; /* body bytes, head bytes */
 	struct edge_provider_counters *counters;
 	struct edge_prefill *prefill; /* a pre-fill being answered (its own block below) */
+	struct live_conn *live;       /* a live ingest or player (node/live.h) */
 };
 
 /* ---- edge_client.c, for edge_prefill.c and edge.c ---- */

@@ -125,6 +125,7 @@ struct edge_shared {
 	struct edge_worker *workers[PC_MAX_WORKERS]; /* by worker index */
 	FILE *access_log;                            /* NULL: none */
 	struct edge_channels *channels;              /* the pre-fill channel (edge_channel.c) */
+	struct live_hub *live;                       /* live streams (node/live.h) */
 	pthread_mutex_t log_lock;
 };
 

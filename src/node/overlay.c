@@ -1684,6 +1684,21 @@ int pcd_overlay_subscribe(struct pcd_node *node, const char *channel, uint32_t s
 	return 0;
 }
 
+int pcd_overlay_unsubscribe(struct pcd_node *node, const char *channel, uint32_t source)
+{
+	struct ovl *o = of_node(node);
+	if (o == NULL || !o->running)
+		return -ENOENT;
+	for (unsigned i = 0; i < o->n_subs; i++)
+		if (o->subs[i].source == source && strcmp(o->subs[i].channel, channel) == 0) {
+			o->subs[i] = o->subs[--o->n_subs];
+			/* The table PRUNEs upstream once nobody else here wants it. */
+			pc_ovchan_prune(o->chans, channel, o->self, now_mono());
+			return 0;
+		}
+	return -ENOENT;
+}
+
 void pcd_overlay_replica(struct pcd_node *node, uint64_t key, const char *server)
 {
 	struct ovl *o = of_node(node);

@@ -41,6 +41,11 @@ bool pcd_overlay_held(struct pcd_node *node);
 int pcd_overlay_subscribe(struct pcd_node *node, const char *channel, uint32_t source,
                           pcd_overlay_deliver_fn *fn, void *arg);
 
+/* Ends the subscription of fn to channel of source (no callback after
+ * this returns); the branch is pruned once nobody here wants it. Returns
+ * 0 or -ENOENT (not subscribed, or the overlay does not run). */
+int pcd_overlay_unsubscribe(struct pcd_node *node, const char *channel, uint32_t source);
+
 /* The replica and policy groups' mailboxes (overlay_groups.c); any
  * thread, never blocking for long, nothing when the overlay does not run.
  * The node's edge now holds the object of key (pc_live_object_key) on

@@ -13,6 +13,7 @@
  * join the channel of every router of the database that may send them
  * that group. */
 #include "node/overlay_groups.h"
+#include "node/live.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -1162,7 +1163,12 @@ bool ovl_groups_peering_allowed(struct ovl_groups *g, const char *link_cdn, cons
 		return true;
 	for (uint32_t p = 0; p < m->n_providers; p++)
 		if (strcmp(m->providers[p].name, owner) == 0)
-			return true;
+			/* A live stream crosses only between CDNs that may deliver
+			 * it: each side a primary of the provider or covered by an
+			 * agreement with one for live (node/live.h). */
+			return !kind_is(kind, kind_len, "live") ||
+			       (live_delivers(m, p, cdn_index(m, g->cdn)) &&
+			        live_delivers(m, p, cdn_index(m, link_cdn)));
 	return false;
 }
 

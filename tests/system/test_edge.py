@@ -950,9 +950,10 @@ def test_directory_names_resolve_to_origin_urls(daemons, tmp_path, origin):
     # A prefix entry appends the rest of the name.
     r = fetch(e, "/cdn.foo.com/videos/a.mp4")
     assert r.status == 200 and r.body == body_for(FOO, "/v/a.mp4", 1000), r
-    # Unknown names and channels are not served as objects.
+    # Unknown names are 404; a provider's channel is its live stream
+    # (docs/live.md), which foo's agreements do not bring into acme: 403.
     assert fetch(e, "/cdn.foo.com/nothing-here").status == 404
-    assert fetch(e, "/cdn.foo.com/Channel12").status == 501
+    assert fetch(e, "/cdn.foo.com/Channel12").status == 403
     # The answers were asked once each, whatever the number of requests.
     assert metric(e, "peercdn_directory_requests_total") == 4
 

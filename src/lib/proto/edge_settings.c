@@ -137,7 +137,44 @@ static void read_path(struct pc_reader *rd, const struct pc_item *item, void *ta
 	memcpy((char *)target + item->offset, &copy, sizeof(copy));
 }
 
+/* "<provider>=<text>": a provider name and something after it. */
+static const char *provider_pair_check(const void *field)
+{
+	const char *text = *(const char *const *)field;
+	const char *eq = strchr(text, '=');
+	return eq == NULL || eq == text || eq[1] == '\0' ? "not PROVIDER=VALUE" : NULL;
+}
+
 // clang-format off
+static const struct pc_item live_items[] = {
+	PC_BOOL("ingest", pc_edge_params, live_ingest, false,
+	        "accept live streams pushed to /<origin host>/live/<name> (POST MPEG-TS, PUT HLS)"),
+	PC_TEXTS("keys", pc_edge_params, live_keys_text,
+	         "each provider's ingest key, as PROVIDER=KEY: sent as X-Live-Key, ?key=, or "
+	         "signing ?expires=&sig= (docs/live.md); a provider without one cannot ingest",
+	         .check = provider_pair_check, .type_doc = "list of PROVIDER=KEY"),
+	PC_TEXTS("sources", pc_edge_params, live_sources_text,
+	         "each provider's injection points, as PROVIDER=NODE[,NODE...]: players' channels "
+	         "are subscribed from the first, then the next when it ends or goes silent",
+	         .check = provider_pair_check, .type_doc = "list of PROVIDER=NODES"),
+	PC_UINT("ring_kb", pc_edge_params, live_ring_kb, 64, 4194304, 8192, "KiB",
+	        "recent segments kept per channel; the oldest go first"),
+	PC_UINT("player_buffer_kb", pc_edge_params, live_player_buffer_kb, 16, 1048576, 2048,
+	        "KiB", "unsent bytes a progressive player may fall behind before it is shed"),
+	PC_UINT("window", pc_edge_params, live_window, 2, 100, 6, NULL,
+	        "segments a live playlist lists"),
+	PC_MS("ingest_timeout_ms", pc_edge_params, live_ingest_timeout_ms, 100, 3600000, 5000,
+	      "an ingest connection silent this long is closed and its channel ends"),
+	PC_MS("linger_ms", pc_edge_params, live_linger_ms, 0, 3600000, 10000,
+	      "a channel stays subscribed this long after its last player left"),
+	PC_MS("failover_ms", pc_edge_params, live_failover_ms, 100, 3600000, 3000,
+	      "a subscribed source silent this long is left for the next injection point"),
+	PC_MS("segment_ms", pc_edge_params, live_segment_ms, 100, 60000, 1000,
+	      "an ingested stream is cut at the first random access point this long after the "
+	      "segment's start"),
+	PC_END,
+};
+
 static const struct pc_item edge_items[] = {
 	PC_BOOL("enabled", pc_edge_params, enabled, false, "run the role"),
 	PC_ADDRS("listen", pc_edge_params, listen, "addresses the edge server listens on "
@@ -204,6 +241,7 @@ static const struct pc_item edge_items[] = {
 	         "docs/prefill.md); others get 403",
 	         .check = prefix_check, .type_doc = "list of prefixes",
 	         .default_doc = "loopback only (127.0.0.0/8, ::1)"),
+	PC_SECTION("live", live_items, "live streams (docs/live.md)"),
 	PC_END,
 };
 // clang-format on

@@ -72,6 +72,12 @@ struct pc_edge_params {
 	struct pc_text_list control_allow_text;
 	const struct pc_icp_prefix *control_allowed;
 	uint32_t n_control_allowed;
+	/* edge.live (docs/live.md): live ingest and playback. */
+	bool live_ingest;
+	struct pc_text_list live_keys_text;    /* "<provider>=<key>" */
+	struct pc_text_list live_sources_text; /* "<provider>=<node>[,<node>...]" */
+	uint32_t live_ring_kb, live_player_buffer_kb, live_window;
+	uint32_t live_ingest_timeout_ms, live_linger_ms, live_failover_ms, live_segment_ms;
 };
 
 extern const struct pc_section pc_edge_section;
