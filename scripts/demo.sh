@@ -13,17 +13,20 @@
 # runs the federation live: DNS and redirector nodes, one peercdn edge per
 # content server and an origin, and ends in delivery: a client redirected to
 # an edge, the edge's miss then its hit, and a two-level tree where an edge
-# fetches from its parent edge instead of the origin. Last, three content
-# routers (one per CDN) joined by an overlay: an edge server dies, and the
-# DNS of all three CDNs stops naming it within a second (the time printed);
-# then a provider's report summary (`peercdnctl reports`).
+# fetches from its parent edge instead of the origin. Then content routers
+# of the three CDNs joined by an overlay: an edge server dies, and the DNS
+# of all three CDNs stops naming it within a second (the time printed);
+# then a provider's report summary (`peercdnctl reports`). Last, a live
+# stream: ffmpeg pushes it into acme's router, ffprobe plays it at beta's
+# and gamma's, and a relay router dies mid-stream while the players go on.
 #
 #   scripts/demo.sh              install what is missing, build build/, run
 #   scripts/demo.sh --built DIR  run DIR's binaries as they are: no install-deps,
 #                                no build (tests/system/test_demo.py)
 #
 # Every check prints "ok" or "UNEXPECTED"; the demo exits 1 if any is
-# UNEXPECTED. It uses fixed ports (5300, 5301, 7400, 8000, 2554, 9153, 8080) on the
+# UNEXPECTED. The live scene needs ffmpeg and ffprobe (install-deps installs
+# them). It uses fixed ports (5300, 5301, 7400, 8000, 2554, 9153, 8080) on the
 # federation's 127.x addresses, and 127.0.80.1:8081 for the origin. Every
 # process it starts is stopped by PID when it exits, whatever the reason.
 set -eu
@@ -555,14 +558,19 @@ for name in acme-core acme-s1 acme-s2 acme-s4 beta-s1 beta-s2 beta-s5 gamma-s1; 
 		}')"
 done
 
-# Part 6: the overlay (§3.3, claims 5 and 7-10). One content router per CDN
-# (acme-r, beta-r, gamma-r, new nodes on their CDN's backbone) joined by
-# virtual links acme-r - beta-r - gamma-r, the two of them peering links;
-# each also answers DNS on its own address (port 5301) and keeps a store of
-# provider reports. acme-r runs the health role, probing acme-s1 and
+# Part 6: the overlay (§3.3, claims 5 and 7-10). Content routers acme-r,
+# beta-r, gamma-r and a second beta router beta-r2 (new nodes on their CDN's
+# backbone) joined by virtual links: acme-r to both beta routers, both of
+# them to gamma-r (peering links), beta-r to beta-r2. Each also answers DNS
+# on its own address (port 5301) and keeps a store of provider reports; the
+# scene watches the DNS of acme-r, beta-r and gamma-r, one per CDN. beta-r2
+# is part 7's relay. acme-r runs the health role, probing acme-s1 and
 # acme-s2 every 50 ms; its verdicts travel over the overlay as LOAD records
 # into the live state of every router. The routers' configs add an
 # agreement beta-gamma: a channel crosses a peering link only under one.
+# For part 7's live stream of abc (acme's customer), acme-beta covers live
+# too, and an agreement acme-gamma covers live alone: a live channel
+# crosses a peering link only when both its CDNs may deliver it.
 printf '\n##### live: the overlay carries a dead server to the redirectors of all three CDNs\n'
 router_pids=""
 # router NAME CDN AS ADDRESS NEIGHBOUR...: NEIGHBOUR is NAME@ADDRESS@KEY.
@@ -766,19 +774,22 @@ else
 		sleep 0.1
 	done
 	# play NAME URL: a player decoding 12 s of the stream's video, one line
-	# per frame, written as it goes (stdbuf), so the demo can count them.
+	# per frame, written as it goes (stdbuf), so the demo can count them;
+	# its PID in player.
 	play() {
 		stdbuf -oL ffprobe -v error -rw_timeout 10000000 -read_intervals %+12 \
 			-select_streams v -show_frames -show_entries frame=pict_type -of csv=p=0 \
 			"$2" >"$logs/$1.frames" 2>"$logs/$1.err" &
-		pids="$pids $!"
-		eval "player_$1=\$!"
+		player=$!
+		pids="$pids $player"
 	}
 	printf '  a player in beta (HLS) and one in gamma (progressive MPEG-TS):\n'
 	printf '    $ ffprobe -show_frames http://127.2.255.7:8080/www.abc.com/live/news.m3u8\n'
 	printf '    $ ffprobe -show_frames http://127.6.255.7:8080/www.abc.com/live/news.ts\n'
 	play beta http://127.2.255.7:8080/www.abc.com/live/news.m3u8
+	player_beta=$player
 	play gamma http://127.6.255.7:8080/www.abc.com/live/news.ts
+	player_gamma=$player
 	for _ in $(seq 150); do
 		[ "$(frames_of "$logs/beta.frames")" -ge 50 ] &&
 			[ "$(frames_of "$logs/gamma.frames")" -ge 50 ] &&
