@@ -853,4 +853,5 @@ if [ "$failed" -ne 0 ]; then
 	echo "demo: some checks failed (UNEXPECTED above)" >&2
 	exit 1
 fi
-echo "demo: every decision matches claims 1-2 of the patent, and the edges delivered every object"
+echo "demo: every decision matches claims 1-2 of the patent, the edges delivered every object,"
+echo "and the live stream played on at both edges when its relay died"

@@ -83,8 +83,9 @@ def test_demo_scenes_all_ok():
     assert code == 0, out[-4000:]
     assert "UNEXPECTED" not in out, out
     assert not re.search(r"runtime error|ERROR: \w*Sanitizer", out), out
-    assert out.rstrip().endswith("demo: every decision matches claims 1-2 of the patent, "
-                                 "and the edges delivered every object"), out
+    assert out.rstrip().endswith("demo: every decision matches claims 1-2 of the patent, the "
+                                 "edges delivered every object,\nand the live stream played "
+                                 "on at both edges when its relay died"), out
 
     summary = out.split("##### summary of the policy decisions\n", 1)[1].split("\n\n", 1)[0]
     rows = summary.splitlines()[1:]
