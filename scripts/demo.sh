@@ -822,8 +822,9 @@ else
 	gamma_after=$(frames_of "$logs/gamma.frames")
 	around=$(($(content_sent 127.2.255.7 gamma-r) - around_before))
 	received=$(($(live_count 127.6.255.7 blocks_received) - received_before))
-	printf '  frames decoded after the kill: beta %d, gamma %d (%d in all)\n' \
-		$((beta_after - beta_before)) $((gamma_after - gamma_before)) "$gamma_after"
+	printf '  frames decoded after the kill: beta %d, gamma %d (in all: beta %d, gamma %d)\n' \
+		$((beta_after - beta_before)) $((gamma_after - gamma_before)) "$beta_after" "$gamma_after"
+	printf '  (ffmpeg -re encodes in real time: those frames did not exist when the relay died)\n'
 	printf '  gamma-r received %d more blocks, %d of them from beta-r (the new path)\n' \
 		"$received" "$around"
 	expect "$([ $((beta_after - beta_before)) -ge 50 ] &&
