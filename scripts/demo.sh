@@ -13,17 +13,20 @@
 # runs the federation live: DNS and redirector nodes, one peercdn edge per
 # content server and an origin, and ends in delivery: a client redirected to
 # an edge, the edge's miss then its hit, and a two-level tree where an edge
-# fetches from its parent edge instead of the origin. Last, three content
-# routers (one per CDN) joined by an overlay: an edge server dies, and the
-# DNS of all three CDNs stops naming it within a second (the time printed);
-# then a provider's report summary (`peercdnctl reports`).
+# fetches from its parent edge instead of the origin. Then content routers
+# of the three CDNs joined by an overlay: an edge server dies, and the DNS
+# of all three CDNs stops naming it within a second (the time printed);
+# then a provider's report summary (`peercdnctl reports`). Last, a live
+# stream: ffmpeg pushes it into acme's router, ffprobe plays it at beta's
+# and gamma's, and a relay router dies mid-stream while the players go on.
 #
 #   scripts/demo.sh              install what is missing, build build/, run
 #   scripts/demo.sh --built DIR  run DIR's binaries as they are: no install-deps,
 #                                no build (tests/system/test_demo.py)
 #
 # Every check prints "ok" or "UNEXPECTED"; the demo exits 1 if any is
-# UNEXPECTED. It uses fixed ports (5300, 5301, 7400, 8000, 2554, 9153, 8080) on the
+# UNEXPECTED. The live scene needs ffmpeg and ffprobe (install-deps installs
+# them). It uses fixed ports (5300, 5301, 7400, 8000, 2554, 9153, 8080) on the
 # federation's 127.x addresses, and 127.0.80.1:8081 for the origin. Every
 # process it starts is stopped by PID when it exits, whatever the reason.
 set -eu
@@ -555,14 +558,19 @@ for name in acme-core acme-s1 acme-s2 acme-s4 beta-s1 beta-s2 beta-s5 gamma-s1; 
 		}')"
 done
 
-# Part 6: the overlay (§3.3, claims 5 and 7-10). One content router per CDN
-# (acme-r, beta-r, gamma-r, new nodes on their CDN's backbone) joined by
-# virtual links acme-r - beta-r - gamma-r, the two of them peering links;
-# each also answers DNS on its own address (port 5301) and keeps a store of
-# provider reports. acme-r runs the health role, probing acme-s1 and
+# Part 6: the overlay (§3.3, claims 5 and 7-10). Content routers acme-r,
+# beta-r, gamma-r and a second beta router beta-r2 (new nodes on their CDN's
+# backbone) joined by virtual links: acme-r to both beta routers, both of
+# them to gamma-r (peering links), beta-r to beta-r2. Each also answers DNS
+# on its own address (port 5301) and keeps a store of provider reports; the
+# scene watches the DNS of acme-r, beta-r and gamma-r, one per CDN. beta-r2
+# is part 7's relay. acme-r runs the health role, probing acme-s1 and
 # acme-s2 every 50 ms; its verdicts travel over the overlay as LOAD records
 # into the live state of every router. The routers' configs add an
 # agreement beta-gamma: a channel crosses a peering link only under one.
+# For part 7's live stream of abc (acme's customer), acme-beta covers live
+# too, and an agreement acme-gamma covers live alone: a live channel
+# crosses a peering link only when both its CDNs may deliver it.
 printf '\n##### live: the overlay carries a dead server to the redirectors of all three CDNs\n'
 router_pids=""
 # router NAME CDN AS ADDRESS NEIGHBOUR...: NEIGHBOUR is NAME@ADDRESS@KEY.
@@ -572,34 +580,53 @@ router() {
 	conf=$logs/$name.yaml
 	{
 		sed -e '/^dns:/,$d' -e "s/^self: .*/self: $name/" \
-			-e 's/^agreements:$/agreements:\n  - {name: beta-gamma, between: [beta, gamma], services: [web, vod], capacity_rps: 1000}/' \
+			-e 's/^agreements:$/agreements:\n  - {name: beta-gamma, between: [beta, gamma], services: [web, vod], capacity_rps: 1000}\n  - {name: acme-gamma, between: [acme, gamma], services: [live], capacity_rps: 1000}/' \
+			-e 's/^    services: \[web, vod\]$/    services: [web, vod, live]/' \
 			etc/peercdn.yaml
 		printf '  - {name: %s, as: %s, cdns: [%s], addresses: [%s]}\n' acme-r 100 acme 127.1.255.7
 		printf '  - {name: %s, as: %s, cdns: [%s], addresses: [%s]}\n' beta-r 200 beta 127.2.255.7
+		printf '  - {name: %s, as: %s, cdns: [%s], addresses: [%s]}\n' beta-r2 200 beta 127.2.255.8
 		printf '  - {name: %s, as: %s, cdns: [%s], addresses: [%s]}\n\n' gamma-r 600 gamma 127.6.255.7
 		printf 'dns: {enabled: true, listen: [%s], port: 5301}\n' "$addr"
 		printf '%s: {enabled: false}\n' http rtsp cdsr
 		printf 'reports: {enabled: true, path: %s}\n' "$logs/$name.reports"
 		printf 'overlay:\n  enabled: true\n  listen: [%s]\n  neighbours:\n' "$addr"
 		for n in "$@"; do
-			printf '    - {node: %s, address: "%s:7400", key: %s}\n' "${n%%@*}" \
-				"$(echo "$n" | cut -d@ -f2)" "${n##*@}"
+			printf '    - {node: %s, address: "%s:7400", key: %s, cost: %s}\n' "${n%%@*}" \
+				"$(echo "$n" | cut -d@ -f2)" "$(echo "$n" | cut -d@ -f3)" "${n##*@}"
 		done
 		if [ "$name" = acme-r ]; then
 			printf 'health: {enabled: true, mode: tcp, interval_ms: 50, timeout_ms: 100, fall: 2, rise: 2, servers: [acme-s1, acme-s2]}\n'
+		fi
+		# The live scene (part 7): abc's streams enter at acme-r's edge and
+		# are played at beta-r's and gamma-r's; beta-r2 only relays.
+		if [ "$name" != beta-r2 ]; then
+			printf 'edge:\n  enabled: true\n  listen: [%s]\n  port: 8080\n' "$addr"
+			printf '  live: {ingest: %s, keys: ["abc=%s"], sources: [abc=acme-r]}\n' \
+				"$([ "$name" = acme-r ] && echo true || echo false)" "$live_key"
 		fi
 		printf 'control:\n  metrics_port: 9153\n'
 	} >"$conf"
 	"$daemon" -c "$conf" 2>"$logs/$name.log" &
 	pids="$pids $!"
-	router_pids="$router_pids $!"
+	router_pids="$router_pids $name=$!"
 }
-# The links' keys (32 bytes each; these are the demo's, not for production).
+# The links' keys (32 bytes each) and abc's ingest key: the demo's, not for
+# production. A link is NAME@ADDRESS@KEY@COST. beta-r2 is a second beta
+# router, a relay: gamma-r's cheapest path to acme-r goes through it
+# (cost 20, against 30 through beta-r then beta-r2 and 40 through beta-r alone).
 ab=$(printf '%064d' 1)
 bg=$(printf '%064d' 2)
-router acme-r acme 100 127.1.255.7 "beta-r@127.2.255.7@$ab"
-router beta-r beta 200 127.2.255.7 "acme-r@127.1.255.7@$ab" "gamma-r@127.6.255.7@$bg"
-router gamma-r gamma 600 127.6.255.7 "beta-r@127.2.255.7@$bg"
+ab2=$(printf '%064d' 3)
+b2g=$(printf '%064d' 4)
+bb=$(printf '%064d' 5)
+live_key=abc-live-key-of-the-demo
+router acme-r acme 100 127.1.255.7 "beta-r@127.2.255.7@$ab@10" "beta-r2@127.2.255.8@$ab2@10"
+router beta-r beta 200 127.2.255.7 "acme-r@127.1.255.7@$ab@10" "gamma-r@127.6.255.7@$bg@30" \
+	"beta-r2@127.2.255.8@$bb@10"
+router beta-r2 beta 200 127.2.255.8 "acme-r@127.1.255.7@$ab2@10" "gamma-r@127.6.255.7@$b2g@10" \
+	"beta-r@127.2.255.7@$bb@10"
+router gamma-r gamma 600 127.6.255.7 "beta-r@127.2.255.7@$bg@30" "beta-r2@127.2.255.8@$b2g@10"
 routers="acme-r beta-r gamma-r"
 # links_up ADDRESS: the links up at the router on ADDRESS.
 links_up() {
@@ -607,13 +634,18 @@ links_up() {
 		awk 'index($1, "peercdn_overlay_link_up{") == 1 { n += $2 } END { printf "%d\n", n }'
 }
 for _ in $(seq 100); do
-	[ "$(links_up 127.1.255.7)" = 1 ] && [ "$(links_up 127.2.255.7)" = 2 ] &&
-		[ "$(links_up 127.6.255.7)" = 1 ] && break
+	[ "$(links_up 127.1.255.7)" = 2 ] && [ "$(links_up 127.2.255.7)" = 3 ] &&
+		[ "$(links_up 127.2.255.8)" = 3 ] && [ "$(links_up 127.6.255.7)" = 2 ] && break
 	sleep 0.1
 done
 grep -h 'msg=overlay-link-up' "$logs"/*-r.log | sed 's/^.*msg=/  /'
 router_addr() {
-	case $1 in acme-r) echo 127.1.255.7 ;; beta-r) echo 127.2.255.7 ;; *) echo 127.6.255.7 ;; esac
+	case $1 in
+	acme-r) echo 127.1.255.7 ;;
+	beta-r) echo 127.2.255.7 ;;
+	beta-r2) echo 127.2.255.8 ;;
+	*) echo 127.6.255.7 ;;
+	esac
 }
 router_domain() {
 	case $1 in acme-r) echo cdn.acme.net ;; beta-r) echo cdn.beta.net ;; *) echo cdn.gamma.net ;; esac
@@ -694,8 +726,133 @@ for r in beta-r gamma-r; do
 	"$ctl" reports --path "$logs/$r.reports" --provider abc 2>&1 | sed 's/^/      /'
 done
 
+# Part 7: a live stream on the overlay (§3.3, issue 12). An encoder (ffmpeg,
+# a test pattern and a tone) pushes MPEG-TS over a chunked POST into acme-r's
+# edge with abc's ingest key; the stream becomes a channel on the overlay.
+# Two players (ffprobe, decoding frames) ask beta-r's edge for it over HLS
+# and gamma-r's as progressive MPEG-TS: each edge's first request joins its
+# router to the channel. gamma-r's blocks come through the relay beta-r2;
+# it is killed mid-stream, the overlay re-joins gamma-r's subscription
+# through beta-r from the last block it had, and the players go on.
+printf '\n##### live: a live stream pushed into acme, played in beta and gamma, a relay dies\n'
+# live_count ADDRESS EVENT: the edge's peercdn_edge_live_total{event=EVENT}.
+live_count() {
+	curl -s --max-time 5 "http://$1:9153/metrics" | awk -v m="peercdn_edge_live_total{event=\"$2\"}" '
+		$1 == m { n = $2 } END { printf "%d\n", n }'
+}
+# content_sent ADDRESS NEIGHBOUR: channel blocks the router sent that neighbour.
+content_sent() {
+	curl -s --max-time 5 "http://$1:9153/metrics" | awk -v n="neighbour=\"$2\"" '
+		index($1, "peercdn_overlay_blocks_sent_total{") == 1 && index($1, n) &&
+			index($1, "kind=\"content\"") { s += $2 } END { printf "%d\n", s }'
+}
+# frames_of FILE: frames a player decoded so far (one line each).
+frames_of() {
+	n=$(grep -c . "$1" 2>/dev/null) || true
+	echo "${n:-0}"
+}
+if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then
+	printf '  UNEXPECTED: ffmpeg and ffprobe are needed (scripts/install-deps.sh installs them)\n'
+	failed=1
+else
+	stream=http://127.1.255.7:8080/www.abc.com/live/news.ts
+	crlf=$(printf '\r\n.')
+	crlf=${crlf%.}
+	printf '  the encoder pushes 20 s of a test pattern and a tone into acme-r'"'"'s edge:\n'
+	printf '    $ ffmpeg -re -f lavfi -i testsrc -f lavfi -i sine ... -f mpegts \\\n'
+	printf '        -method POST -headers "X-Live-Key: ..." %s\n' "$stream"
+	ffmpeg -nostdin -hide_banner -loglevel error -re \
+		-f lavfi -i testsrc=size=320x240:rate=25:duration=20 \
+		-f lavfi -i sine=frequency=440:sample_rate=48000:duration=20 \
+		-c:v libx264 -preset ultrafast -tune zerolatency -g 25 -b:v 300k -c:a aac -b:a 64k \
+		-f mpegts -headers "X-Live-Key: $live_key$crlf" -method POST "$stream" \
+		>"$logs/ffmpeg.out" 2>&1 &
+	encoder_pid=$!
+	pids="$pids $encoder_pid"
+	for _ in $(seq 100); do
+		[ "$(live_count 127.1.255.7 blocks_published)" -gt 0 ] && break
+		sleep 0.1
+	done
+	# play NAME URL: a player decoding 12 s of the stream's video, one line
+	# per frame, written as it goes (stdbuf), so the demo can count them;
+	# its PID in player.
+	play() {
+		stdbuf -oL ffprobe -v error -rw_timeout 10000000 -read_intervals %+12 \
+			-select_streams v -show_frames -show_entries frame=pict_type -of csv=p=0 \
+			"$2" >"$logs/$1.frames" 2>"$logs/$1.err" &
+		player=$!
+		pids="$pids $player"
+	}
+	printf '  a player in beta (HLS) and one in gamma (progressive MPEG-TS):\n'
+	printf '    $ ffprobe -show_frames http://127.2.255.7:8080/www.abc.com/live/news.m3u8\n'
+	printf '    $ ffprobe -show_frames http://127.6.255.7:8080/www.abc.com/live/news.ts\n'
+	play beta http://127.2.255.7:8080/www.abc.com/live/news.m3u8
+	player_beta=$player
+	play gamma http://127.6.255.7:8080/www.abc.com/live/news.ts
+	player_gamma=$player
+	for _ in $(seq 150); do
+		[ "$(frames_of "$logs/beta.frames")" -ge 50 ] &&
+			[ "$(frames_of "$logs/gamma.frames")" -ge 50 ] &&
+			[ "$(content_sent 127.2.255.8 gamma-r)" -gt 0 ] && break
+		sleep 0.1
+	done
+	beta_before=$(frames_of "$logs/beta.frames")
+	gamma_before=$(frames_of "$logs/gamma.frames")
+	relayed=$(content_sent 127.2.255.8 gamma-r)
+	printf '  frames decoded so far: beta %d, gamma %d; beta-r2 relayed %d blocks to gamma-r\n' \
+		"$beta_before" "$gamma_before" "$relayed"
+	expect "$([ "$beta_before" -ge 50 ] && [ "$gamma_before" -ge 50 ] && [ "$relayed" -gt 0 ] &&
+		echo yes)" "both players decode frames, gamma's through the relay beta-r2"
+	[ "$failed" -eq 0 ] || cat "$logs/ffmpeg.out" "$logs/beta.err" "$logs/gamma.err" >&2
+	received_before=$(live_count 127.6.255.7 blocks_received)
+	around_before=$(content_sent 127.2.255.7 gamma-r)
+	printf '  the relay beta-r2 (127.2.255.8) is killed mid-stream\n'
+	for entry in $router_pids; do
+		if [ "${entry%%=*}" = beta-r2 ]; then
+			kill "${entry#*=}"
+			wait "${entry#*=}" 2>/dev/null || true
+		fi
+	done
+	# Each player has decoded 12 s of stream (300 frames) or ended.
+	for _ in $(seq 200); do
+		kill -0 "$player_beta" 2>/dev/null || kill -0 "$player_gamma" 2>/dev/null || break
+		sleep 0.1
+	done
+	beta_after=$(frames_of "$logs/beta.frames")
+	gamma_after=$(frames_of "$logs/gamma.frames")
+	around=$(($(content_sent 127.2.255.7 gamma-r) - around_before))
+	received=$(($(live_count 127.6.255.7 blocks_received) - received_before))
+	printf '  frames decoded after the kill: beta %d, gamma %d (in all: beta %d, gamma %d)\n' \
+		$((beta_after - beta_before)) $((gamma_after - gamma_before)) "$beta_after" "$gamma_after"
+	printf '  (ffmpeg -re encodes in real time: those frames did not exist when the relay died)\n'
+	printf '  gamma-r received %d more blocks, %d of them from beta-r (the new path)\n' \
+		"$received" "$around"
+	expect "$([ $((beta_after - beta_before)) -ge 50 ] &&
+		[ $((gamma_after - gamma_before)) -ge 50 ] && [ "$around" -gt 0 ] && echo yes)" \
+		"both players went on decoding after the relay died, gamma's through beta-r"
+	echo "  the edges' block counters (peercdn_edge_live_total):"
+	ok_blocks=yes
+	for r in beta-r gamma-r; do
+		addr=$(router_addr "$r")
+		got=$(live_count "$addr" blocks_received)
+		gaps=$(live_count "$addr" block_gaps)
+		printf '    %-7s blocks_received %d, block_gaps %d\n' "$r" "$got" "$gaps"
+		[ "$got" -gt 0 ] && [ "$gaps" -eq 0 ] || ok_blocks=no
+	done
+	# A gap or a repeat would both be a block whose number is not the last
+	# plus one: block_gaps counts either.
+	expect "$ok_blocks" "every block once at both edges: no gap, no duplicate"
+	kill "$encoder_pid" 2>/dev/null || true
+	wait "$encoder_pid" 2>/dev/null || true
+	for p in "$player_beta" "$player_gamma"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+	done
+fi
+
 if [ "$failed" -ne 0 ]; then
 	echo "demo: some checks failed (UNEXPECTED above)" >&2
 	exit 1
 fi
-echo "demo: every decision matches claims 1-2 of the patent, and the edges delivered every object"
+echo "demo: every decision matches claims 1-2 of the patent, the edges delivered every object,"
+echo "and the live stream played on at both edges when its relay died"

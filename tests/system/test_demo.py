@@ -21,7 +21,7 @@ from conftest import BUILD, SOURCE
 # overlay's routers of three CDNs dropping a dead server, and
 # the edges' delivery: a miss then a hit on one edge, then a two-level tree
 # (acme-s1 misses and so does its parent acme-core; acme-s2 misses, its
-# parent hits), each with the origin's request count.
+# parent hits), each with the origin's request count; last, the live scene.
 POLICY_SCENES = 8
 DNS_SCENES = 4
 FETCH_SCENES = 3
@@ -30,6 +30,13 @@ FETCH_SCENES = 3
 OVERLAY_ROUTERS = ["acme-r", "beta-r", "gamma-r"]
 DELIVERY = [("MISS", "acme-core"), ("HIT", "acme-core"), ("MISS", "acme-s1"),
             ("MISS", "acme-s2")]
+# The live scene: ffmpeg pushes a stream into acme-r, ffprobe plays it at
+# beta-r (HLS) and gamma-r (progressive TS, through the relay beta-r2); the
+# relay dies, both players go on, and both edges saw every block once.
+LIVE = ["both players decode frames, gamma's through the relay beta-r2",
+        "both players went on decoding after the relay died, gamma's through beta-r",
+        "every block once at both edges: no gap, no duplicate"]
+LIVE_EDGES = ["beta-r", "gamma-r"]
 
 
 def own_netns():
@@ -76,8 +83,9 @@ def test_demo_scenes_all_ok():
     assert code == 0, out[-4000:]
     assert "UNEXPECTED" not in out, out
     assert not re.search(r"runtime error|ERROR: \w*Sanitizer", out), out
-    assert out.rstrip().endswith("demo: every decision matches claims 1-2 of the patent, "
-                                 "and the edges delivered every object"), out
+    assert out.rstrip().endswith("demo: every decision matches claims 1-2 of the patent, the "
+                                 "edges delivered every object,\nand the live stream played "
+                                 "on at both edges when its relay died"), out
 
     summary = out.split("##### summary of the policy decisions\n", 1)[1].split("\n\n", 1)[0]
     rows = summary.splitlines()[1:]
@@ -111,3 +119,12 @@ def test_demo_scenes_all_ok():
     # the tree: what acme-s2's client got came through acme-core
     assert re.search(r"^ +Via: 1\.1 127\.1\.201\.1:8080 \(peercdn acme-core\), "
                      r"1\.1 127\.1\.200\.2:8080 \(peercdn acme-s2\)$", out, re.M), out
+
+    live = out.split("##### live: a live stream pushed into acme", 1)[1]
+    assert re.findall(r"^ +ok: (.*)$", live, re.M) == LIVE, live
+    after = re.search(r"^  frames decoded after the kill: beta (\d+), gamma (\d+) ", live, re.M)
+    assert after and int(after[1]) > 0 and int(after[2]) > 0, live
+    blocks = re.findall(r"^ +([\w-]+) +blocks_received (\d+), block_gaps (\d+)$", live, re.M)
+    assert [b[0] for b in blocks] == LIVE_EDGES, live
+    assert all(int(got) > 0 and gaps == "0" for _, got, gaps in blocks), live
+    print("live: frames after the relay died: beta %s, gamma %s" % (after[1], after[2]))
