@@ -95,8 +95,12 @@ def live(d, event):
 
 
 def sent_bytes(d):
-    return sum(v for k, v in d.metrics().items()
-               if k.startswith("peercdn_overlay_bytes_total{") and 'direction="sent"' in k)
+    """Overlay bytes d sent, per neighbour and in all."""
+    per = {}
+    for k, v in d.metrics().items():
+        if k.startswith("peercdn_overlay_bytes_total{") and 'direction="sent"' in k:
+            per[re.search(r'neighbour="([^"]*)"', k).group(1)] = v
+    return per, sum(per.values())
 
 
 def edge_addr(d):
@@ -396,9 +400,11 @@ def main():
             time.sleep(2)  # the tree settles: every subscription is on
             got0 = {rd.name: live(routers[rd.name], "blocks_received") for rd in readers}
             idle0 = {n: live(routers[n], "blocks_received") for n in others}
-            s0, i0, t0 = sent_bytes(inj), pusher.bytes, time.monotonic()
+            (n0, s0), i0, t0 = sent_bytes(inj), pusher.bytes, time.monotonic()
             time.sleep(FANOUT_SECS)
-            s1, i1, t1 = sent_bytes(inj), pusher.bytes, time.monotonic()
+            (n1, s1), i1, t1 = sent_bytes(inj), pusher.bytes, time.monotonic()
+            links = ", ".join(f"{n} {(n1[n] - n0.get(n, 0)) / (t1 - t0) / 1000:.1f}"
+                              for n in sorted(n1))
             for rd in readers:
                 got = live(routers[rd.name], "blocks_received") - got0[rd.name]
                 check(got > 0, f"fanout {count}: {rd.name} received no block")
@@ -408,7 +414,7 @@ def main():
             rate, ing = (s1 - s0) / (t1 - t0), (i1 - i0) / (t1 - t0)
             say(f"fanout {count} edge(s) {','.join(r.name for r in readers)}: injection point sends"
                 f" {rate / 1000:.1f} kB/s on its links for {ing / 1000:.1f} kB/s ingested"
-                f" ({rate / ing:.2f} x)")
+                f" ({rate / ing:.2f} x; kB/s per neighbour: {links})")
             result(f"fanout_{count}", f"{rate / ing:.3f}")
         for rd in readers:
             rd.stop()
@@ -518,7 +524,14 @@ def main():
             wait_until(lambda: rd.bytes > 0, f"kill: {rd.name} plays")
         for rd in readers:
             rd.max_gap = 0.0
+        relay = routers["beta-n2"]
+        (r0, _), i0 = sent_bytes(relay), pusher.bytes
         time.sleep(3)
+        (r1, _), i1 = sent_bytes(relay), pusher.bytes
+        relayed = r1.get("beta-n3", 0) - r0.get("beta-n3", 0)
+        check(relayed >= (i1 - i0) / 2,
+              f"kill: beta-n2 sent beta-n3 {relayed:.0f} bytes for {i1 - i0} ingested: not on the path")
+        say(f"kill: beta-n2 relays the stream to beta-n3 ({relayed / 3000:.1f} kB/s)")
         gaps0 = {d.name: live(d, "block_gaps") for d in (beta, gamma)}
         before = {rd.name: rd.max_gap for rd in readers}
         for rd in readers:
