@@ -32,7 +32,7 @@
 #           progressive players and exactly the segment GETs the players
 #           made; nginx served at least a segment a player.
 #   kill    progressive players at beta-n3 and gamma-n2; beta-n2, the relay
-#           on their path, stopped by PID: the longest silence each player
+#           on their path, killed by PID (SIGKILL): the longest silence each player
 #           sees after it, TS continuity errors in what it received, the
 #           edge's block_gaps. Target: no continuity error, no block gap.
 #

@@ -14,7 +14,7 @@ serves), then four phases:
            beta-n3; then PLAYERS HLS players at nginx serving the same
            stream's HLS files from disk; CPU-seconds of the server
   kill     progressive players at beta-n3 and gamma-n2 while the relay
-           beta-n2 is killed by PID: the longest silence they see, TS
+           beta-n2 is killed (SIGKILL) by PID: the longest silence they see, TS
            continuity errors, and the edges' block_gaps
 
 Each phase checks that it measured what it says (the mix) and exits 1
@@ -537,8 +537,9 @@ def main():
         for rd in readers:
             rd.max_gap = 0.0
         t_kill = time.monotonic()
-        routers["beta-n2"].stop()
-        say(f"kill: beta-n2 stopped (pid {routers['beta-n2'].proc.pid}); longest silence"
+        relay.proc.kill()  # SIGKILL: it dies, no goodbye
+        relay.proc.wait(timeout=10)
+        say(f"kill: beta-n2 killed (SIGKILL, pid {relay.proc.pid}); longest silence"
             f" in the 3 s before it: {', '.join(f'{n} {g * 1000:.0f} ms' for n, g in before.items())}")
         b0 = {rd.name: rd.bytes for rd in readers}
         time.sleep(max(SECS / 2, 5))
