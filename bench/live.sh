@@ -46,6 +46,7 @@
 #   PLAYERS [50]       players per load run
 #   PHASE_SECS [20]    length of each load run and of the delay phase
 #   FANOUT_SECS [10]   the window of each fan-out measurement
+#   KILL_SIGNAL [KILL] how the relay dies: KILL, or TERM (a clean stop)
 #   BUILD [build-bench], KEEP [0], ALLOW_DIRTY [0]  as in bench/lib.sh
 #
 # Ratio (above 1.0: peercdn better): hls_cpu = nginx / peercdnd CPU per HLS
@@ -62,7 +63,7 @@ done
 [ -x "$BUILD/src/node/peercdnd" ] || die "$BUILD/src/node/peercdnd not built"
 echo "bench/live: $(nproc) cores; $(nginx -v 2>&1 | cut -d' ' -f3); $(ffmpeg -version | head -1 | cut -d' ' -f1-3)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "players ${PLAYERS:-50}, phase ${PHASE_SECS:-20} s, fan-out window ${FANOUT_SECS:-10} s"
+echo "players ${PLAYERS:-50}, phase ${PHASE_SECS:-20} s, fan-out window ${FANOUT_SECS:-10} s, relay killed by SIG${KILL_SIGNAL:-KILL}"
 
 run_tool "$WORK/run.out" "$PY" bench/live/run.py "$ROOT" "$BUILD" "$WORK" || {
 	cat "$WORK/run.out"
@@ -81,7 +82,7 @@ echo "delay after the POST to the injection point, median ms at 0/1/4/6 hops:" \
 echo "players per core (server CPU per player-second, inverted): peercdn progressive" \
 	"$(r peercdn_ts_players_per_core), peercdn HLS $(r peercdn_hls_players_per_core)," \
 	"nginx HLS $(r nginx_hls_players_per_core); stalls $(r peercdn_ts_stalls)/$(r peercdn_hls_stalls)/$(r nginx_hls_stalls)"
-echo "relay beta-n2 killed: longest silence beta-n3 $(r kill_beta-n3_silence_ms) ms," \
+echo "relay beta-n2 killed (SIG${KILL_SIGNAL:-KILL}): longest silence beta-n3 $(r kill_beta-n3_silence_ms) ms," \
 	"gamma-n2 $(r kill_gamma-n2_silence_ms) ms; TS continuity errors" \
 	"$(r kill_beta-n3_cc_errors)/$(r kill_gamma-n2_cc_errors); block gaps" \
 	"$(r kill_beta-n3_block_gaps)/$(r kill_gamma-n2_block_gaps)"

@@ -14,7 +14,7 @@ serves), then four phases:
            beta-n3; then PLAYERS HLS players at nginx serving the same
            stream's HLS files from disk; CPU-seconds of the server
   kill     progressive players at beta-n3 and gamma-n2 while the relay
-           beta-n2 is killed (SIGKILL) by PID: the longest silence they see, TS
+           beta-n2 is killed (SIGKILL, or SIGTERM) by PID: the longest silence they see, TS
            continuity errors, and the edges' block_gaps
 
 Each phase checks that it measured what it says (the mix) and exits 1
@@ -36,6 +36,9 @@ ROOT, BUILD, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 PLAYERS = int(os.environ.get("PLAYERS", "50"))
 SECS = float(os.environ.get("PHASE_SECS", "20"))
 FANOUT_SECS = float(os.environ.get("FANOUT_SECS", "10"))
+KILL_SIGNAL = os.environ.get("KILL_SIGNAL", "KILL")  # or TERM
+if KILL_SIGNAL not in ("KILL", "TERM"):
+    sys.exit("KILL_SIGNAL: KILL or TERM")
 HZ = os.sysconf("SC_CLK_TCK")
 os.environ["PEERCDN_BUILD_DIR"] = BUILD
 os.environ["PEERCDN_SOURCE_DIR"] = ROOT
@@ -537,9 +540,12 @@ def main():
         for rd in readers:
             rd.max_gap = 0.0
         t_kill = time.monotonic()
-        relay.proc.kill()  # SIGKILL: it dies, no goodbye
-        relay.proc.wait(timeout=10)
-        say(f"kill: beta-n2 killed (SIGKILL, pid {relay.proc.pid}); longest silence"
+        if KILL_SIGNAL == "TERM":
+            relay.stop()  # a clean stop
+        else:
+            relay.proc.kill()  # it dies, no goodbye
+            relay.proc.wait(timeout=10)
+        say(f"kill: beta-n2 killed (SIG{KILL_SIGNAL}, pid {relay.proc.pid}); longest silence"
             f" in the 3 s before it: {', '.join(f'{n} {g * 1000:.0f} ms' for n, g in before.items())}")
         b0 = {rd.name: rd.bytes for rd in readers}
         time.sleep(max(SECS / 2, 5))
