@@ -583,4 +583,7 @@ def main():
                 say(f"stop: {e}"[:500])
 
 
+# bench/lib.sh stops this driver with SIGTERM: exit through main's finally,
+# which stops what it started.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 sys.exit(main())
