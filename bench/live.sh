@@ -20,6 +20,7 @@
 #           medians; per hop = (6-hop median - 1-hop median) / 5. Ingest's
 #           early blocks (8 packets) and the player's socket are in every
 #           figure; the per-hop figure is the overlay's alone.
+#           Mix: every link of the assumed path carries the stream.
 #   load    PLAYERS progressive players for PHASE_SECS at beta-n3, then
 #           PLAYERS HLS players there (playlist every half target duration,
 #           start 3 segments from the end, each segment once), then PLAYERS

@@ -425,7 +425,21 @@ def main():
 
         # -- delay: a packet's POST to its arrival at edges 0, 1, 4, 6 hops away ---------------
         readers = [Reader(routers[n], stamps=True) for n in HOPS]
+        for rd in readers:
+            wait_until(lambda: rd.bytes > 0, f"delay: {rd.name}'s player gets bytes")
+        # The hop counts hold if the stream takes the path they assume: each
+        # of these links must carry it (at least half the bytes ingested).
+        path = [("acme-n1", "acme-n2"), ("acme-n1", "acme-n3"), ("acme-n3", "beta-n1"),
+                ("beta-n1", "beta-n2"), ("beta-n2", "beta-n3"), ("beta-n3", "gamma-n1"),
+                ("gamma-n1", "gamma-n2")]
+        l0, i0 = {a: sent_bytes(routers[a])[0] for a, _ in path}, pusher.bytes
         time.sleep(SECS)
+        l1, i1 = {a: sent_bytes(routers[a])[0] for a, _ in path}, pusher.bytes
+        for a, b in path:
+            carried = l1[a].get(b, 0) - l0[a].get(b, 0)
+            check(carried >= (i1 - i0) / 2,
+                  f"delay: {a} sent {b} {carried:.0f} bytes for {i1 - i0} ingested: the stream"
+                  " does not take the path the hop counts assume")
         for rd in readers:
             rd.stop()
         with pusher.lock:
