@@ -3,7 +3,8 @@
  * reason; a parsed playlist's URIs lie inside the input and pass
  * pc_hls_uri_ok, its sequence numbers follow each other and no EXTINF
  * rounds above the target; and the live playlist written from the parsed
- * segments parses back to the same segments. */
+ * segments parses back to the same segments, and written again under a
+ * URI prefix differs only by the prefix before each listed URI. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,5 +58,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    a->discontinuity != b->discontinuity)
 			abort();
 	}
+	static char pre[sizeof(out) + SEGS * 16];
+	live.uri_prefix = "/h.example/live/";
+	int m = pc_hls_write_live(&live, pre, sizeof(pre));
+	if (m != n + (int)(pl2.n_segments * 16))
+		abort();
+	size_t at = 0;
+	for (int i = 0; i < m; i++)
+		if (i > 0 && pre[i - 1] == '\n' && i + 16 <= m &&
+		    memcmp(pre + i, live.uri_prefix, 16) == 0)
+			i += 15;
+		else if (out[at++] != pre[i])
+			abort();
 	return 0;
 }

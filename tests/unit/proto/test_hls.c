@@ -227,6 +227,22 @@ static void test_write_live(void **state)
 	                            "#EXT-X-DISCONTINUITY-SEQUENCE:7\n"));
 	assert_non_null(strstr(out, "s/44.ts\n#EXT-X-ENDLIST\n"));
 
+	/* absolute URIs under a prefix, as the edge writes them */
+	live.uri_prefix = "/tv.example/live/";
+	n = pc_hls_write_live(&live, out, sizeof(out));
+	assert_true(n > 0);
+	assert_non_null(strstr(out, "#EXTINF:2.000,\n/tv.example/live/s/40.ts\n"));
+	assert_non_null(strstr(out, "#EXTINF:1.960,\n/tv.example/live/s/44.ts\n#EXT-X-ENDLIST\n"));
+	live.uri_prefix = "/";
+	n = pc_hls_write_live(&live, out, sizeof(out));
+	assert_non_null(strstr(out, "\n/s/40.ts\n"));
+	const char *bad[] = {"tv/", "/tv", "//", "/a//", "/../", "/a b/"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		live.uri_prefix = bad[i];
+		assert_int_equal(pc_hls_write_live(&live, out, sizeof(out)), PC_EINVAL);
+	}
+	live.uri_prefix = NULL;
+
 	/* refused */
 	live.n = 0;
 	assert_int_equal(pc_hls_write_live(&live, out, sizeof(out)), PC_EINVAL);
