@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
@@ -21,6 +22,7 @@
 #include "node/edge_client.h"
 #include "node/edge_internal.h"
 #include "node/live.h"
+#include "node/live_cascade.h"
 #include "node/live_internal.h"
 #include "node/log.h"
 #include "node/overlay.h"
@@ -39,7 +41,8 @@ static const char *const counter_names[] = {
     "blocks_queued",  "blocks_shed",     "blocks_published", "blocks_received",  "blocks_skipped",
     "segments",       "players",         "players_shed",     "playlists",        "segment_gets",
     "not_found",      "not_covered",     "subscribes",       "unsubscribes",     "failovers",
-    "block_gaps",     "hls_segments_in", "hls_playlists_in", "hls_missing",
+    "block_gaps",     "hls_segments_in", "hls_playlists_in", "hls_missing",      "cascade_segments",
+    "cascade_failed", "cascade_stalls",
 };
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == LC__COUNT,
                "a name for each live counter");
@@ -112,7 +115,8 @@ struct live_hub {
 	struct live_hls_stream hls[LIVE_HLS_STREAMS];
 	unsigned hls_next; /* the slot a new stream takes when all are used */
 	_Atomic uint64_t counters[LC__COUNT];
-	_Atomic unsigned chans_used; /* worker 0's wake-ups skip the channels while 0 */
+	_Atomic unsigned chans_used;   /* worker 0's wake-ups skip the channels while 0 */
+	struct live_cascade *cascades; /* the feeds this node pulls */
 };
 
 /* ---- small things ---- */
@@ -226,10 +230,17 @@ int live_hub_new(struct pcd_node *node, struct edge_shared *shared, struct live_
 	return 0;
 }
 
+void live_hub_start_cascades(struct live_hub *hub, const struct pc_edge_params *params)
+{
+	if (hub != NULL && hub->cascades == NULL)
+		hub->cascades = live_cascade_start(hub, hub->node, params);
+}
+
 void live_hub_free(struct live_hub *hub)
 {
 	if (hub == NULL)
 		return;
+	live_cascade_stop(hub->cascades); /* they post blocks: first */
 	for (int i = 0; i < MAX_CHANNELS; i++)
 		chan_clear(&hub->chans[i]);
 	for (unsigned i = 0; i < hub->box_n; i++)
@@ -1053,6 +1064,28 @@ bool live_directory_play(struct edge_client *c, const char *channel)
 	bool hls = asked > 5 && memcmp(c->key + asked - 5, ".m3u8", 5) == 0;
 	play(c, provider, name, name_len, hls ? ".m3u8" : ".ts", hls ? 5 : 3);
 	return true;
+}
+
+bool live_directory_cascade(struct edge_client *c, const char *name)
+{
+	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
+	const char *slash = strchr(name, '/');
+	char stream[LIVE_NAME_MAX + 1];
+	if (slash == NULL || !live_cascade_stream(name, strlen(name), stream, sizeof(stream)))
+		return false;
+	/* The provider whose directory host the name is under. */
+	for (uint32_t p = 0; p < m->n_providers; p++)
+		for (uint32_t h = 0; h < m->providers[p].n_directory_hosts; h++) {
+			const char *host = m->providers[p].directory_hosts[h];
+			if (strlen(host) == (size_t)(slash - name) &&
+			    strncasecmp(host, name, (size_t)(slash - name)) == 0) {
+				char channel[LIVE_CHANNEL_MAX + 1];
+				snprintf(channel, sizeof(channel), "%s/%s", m->providers[p].name,
+				         stream);
+				return live_directory_play(c, channel);
+			}
+		}
+	return false;
 }
 
 bool live_is_ingest(const struct edge_client *c)
