@@ -47,6 +47,7 @@ struct feed {
 	char path[PC_DIR_MAX_TARGET + 1]; /* of the playlist */
 	size_t dir_len;                   /* of path, up to its last '/' included */
 	uint32_t segment_ms;
+	bool failing; /* logged once a run of failures, counted each */
 };
 
 struct live_cascade {
@@ -188,6 +189,9 @@ static void nap(struct feed *f, uint32_t ms)
 static void failed(struct feed *f, const char *what, int err)
 {
 	live_count(f->hub, LC_CASCADE_FAILED);
+	if (f->failing)
+		return;
+	f->failing = true;
 	pcd_log(PCD_LOG_WARNING, "live-cascade-failed", "provider=%s stream=%s what=%s err=\"%s\"",
 	        f->provider, f->stream, what, pc_strerror(err));
 }
@@ -264,6 +268,7 @@ static void *pull(void *arg)
 			nap(f, RETRY_MS);
 			continue;
 		}
+		f->failing = false;
 		size_t first;
 		uint32_t poll_ms;
 		enum pc_hls_follow_state st =

@@ -4,13 +4,16 @@
  * pc_hls_uri_ok, its sequence numbers follow each other and no EXTINF
  * rounds above the target; and the live playlist written from the parsed
  * segments parses back to the same segments, and written again under a
- * URI prefix differs only by the prefix before each listed URI. */
+ * URI prefix differs only by the prefix before each listed URI. The
+ * cascade's follower, given the playlist twice, starts at its newest
+ * segment and then finds nothing new. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/base/err.h"
 #include "lib/proto/hls.h"
+#include "lib/proto/hls_follow.h"
 
 #define SEGS 256
 
@@ -37,6 +40,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (s->duration_ms + 500) / 1000 > pl.target_duration)
 			abort();
 	}
+	struct pc_hls_follow f = {0};
+	size_t from;
+	uint32_t poll;
+	pc_hls_follow_update(&f, &pl, 1000, &from, &poll);
+	if (poll == 0 || (pl.n_segments && from != pl.n_segments - 1) ||
+	    (!pl.n_segments && from != 0))
+		abort();
+	for (size_t i = from; i < pl.n_segments; i++)
+		pc_hls_follow_fetched(&f, segs[i].seq);
+	pc_hls_follow_update(&f, &pl, 1500, &from, &poll);
+	if (from != pl.n_segments || f.skipped || f.restarts)
+		abort();
 	if (pl.n_segments == 0)
 		return 0;
 	struct pc_hls_live live = {.segs = segs,
