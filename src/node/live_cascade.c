@@ -192,8 +192,9 @@ static void failed(struct feed *f, const char *what, int err)
 	if (f->failing)
 		return;
 	f->failing = true;
-	pcd_log(PCD_LOG_WARNING, "live-cascade-failed", "provider=%s stream=%s what=%s err=\"%s\"",
-	        f->provider, f->stream, what, pc_strerror(err));
+	pcd_log(PCD_LOG_WARNING, "live-cascade-failed",
+	        "provider=%s stream=%s what=\"%s\" err=\"%s\"", f->provider, f->stream, what,
+	        pc_strerror(err));
 }
 
 /* Ends the injected stream (its channel sees the end). */
