@@ -174,6 +174,8 @@ static int edge_start(struct pcd_room *room)
 	};
 	int err = live_hub_new(room->node, shared, &shared->live);
 	if (err == 0)
+		live_hub_start_cascades(shared->live, params);
+	if (err == 0)
 		err = pcd_conn_group_new(&shared->clients);
 	if (err == 0)
 		err = pcd_conn_group_new(&shared->upstreams);

@@ -973,6 +973,9 @@ static void directory_answered(struct edge_client *c)
 	} else if (answer->mode == PC_DIR_CHANNEL && live_directory_play(c, answer->target)) {
 		free(answer); /* a provider's live stream (docs/live.md) */
 		return;
+	} else if (answer->mode == PC_DIR_CASCADE && live_directory_cascade(c, answer->name)) {
+		free(answer); /* the injection point pulls the feed into a channel */
+		return;
 	} else if (answer->mode != PC_DIR_ORIGIN) {
 		refuse = 501;
 		why = "the name is a channel or a cascaded feed: the overlay serves those";

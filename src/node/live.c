@@ -8,17 +8,21 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
 #include "lib/base/buf.h"
+#include "lib/base/err.h"
 #include "lib/proto/edge_route.h"
+#include "lib/proto/hls.h"
 #include "lib/proto/http_msg.h"
 #include "lib/proto/live_block.h"
 #include "lib/proto/overlay_lsdb.h"
 #include "node/edge_client.h"
 #include "node/edge_internal.h"
 #include "node/live.h"
+#include "node/live_cascade.h"
 #include "node/live_internal.h"
 #include "node/log.h"
 #include "node/overlay.h"
@@ -37,7 +41,8 @@ static const char *const counter_names[] = {
     "blocks_queued",  "blocks_shed",     "blocks_published", "blocks_received",  "blocks_skipped",
     "segments",       "players",         "players_shed",     "playlists",        "segment_gets",
     "not_found",      "not_covered",     "subscribes",       "unsubscribes",     "failovers",
-    "block_gaps",     "hls_segments_in", "hls_playlists_in", "hls_missing",
+    "block_gaps",     "hls_segments_in", "hls_playlists_in", "hls_missing",      "cascade_segments",
+    "cascade_failed", "cascade_stalls",
 };
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == LC__COUNT,
                "a name for each live counter");
@@ -110,7 +115,8 @@ struct live_hub {
 	struct live_hls_stream hls[LIVE_HLS_STREAMS];
 	unsigned hls_next; /* the slot a new stream takes when all are used */
 	_Atomic uint64_t counters[LC__COUNT];
-	_Atomic unsigned chans_used; /* worker 0's wake-ups skip the channels while 0 */
+	_Atomic unsigned chans_used;   /* worker 0's wake-ups skip the channels while 0 */
+	struct live_cascade *cascades; /* the feeds this node pulls */
 };
 
 /* ---- small things ---- */
@@ -224,10 +230,17 @@ int live_hub_new(struct pcd_node *node, struct edge_shared *shared, struct live_
 	return 0;
 }
 
+void live_hub_start_cascades(struct live_hub *hub, const struct pc_edge_params *params)
+{
+	if (hub != NULL && hub->cascades == NULL)
+		hub->cascades = live_cascade_start(hub, hub->node, params);
+}
+
 void live_hub_free(struct live_hub *hub)
 {
 	if (hub == NULL)
 		return;
+	live_cascade_stop(hub->cascades); /* they post blocks: first */
 	for (int i = 0; i < MAX_CHANNELS; i++)
 		chan_clear(&hub->chans[i]);
 	for (unsigned i = 0; i < hub->box_n; i++)
@@ -742,7 +755,8 @@ static int chan_slot(struct live_hub *hub, uint32_t provider, const char *channe
 }
 
 /* Writes the playlist of ch (at least HLS_MIN_SEGS complete segments)
- * into out; false when there are not enough yet. Lock held. */
+ * into out through lib/proto/hls's writer; false when there are not
+ * enough yet (or memory runs out). Lock held. */
 static bool playlist(struct live_chan *ch, const char *name, size_t name_len, uint32_t window,
                      const char *host, struct pc_buf *out)
 {
@@ -750,35 +764,43 @@ static bool playlist(struct live_chan *ch, const char *name, size_t name_len, ui
 	if (last < ch->first || last - ch->first < HLS_MIN_SEGS)
 		return false;
 	uint64_t from = last - ch->first > window ? last - window : ch->first;
-	uint32_t target = 1;
-	for (uint64_t s = from; s < last; s++) {
-		uint32_t d = (seg_at(ch, s)->duration_ms + 999) / 1000;
-		if (d > target)
-			target = d;
-	}
 	/* RFC 8216 §4.3.3.3: the discontinuities that slid out of the window. */
 	uint64_t dseq = ch->discont_gone;
 	for (uint64_t s = ch->first; s < from; s++)
 		dseq += seg_at(ch, s)->discontinuity;
-	bool ok = pc_buf_printf(out,
-	                        "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:%" PRIu32
-	                        "\n#EXT-X-MEDIA-SEQUENCE:%" PRIu64 "\n",
-	                        target, from);
-	if (ok && dseq > 0)
-		ok = pc_buf_printf(out, "#EXT-X-DISCONTINUITY-SEQUENCE:%" PRIu64 "\n", dseq);
-	for (uint64_t s = from; ok && s < last; s++) {
+	enum { URI_MAX = LIVE_CHANNEL_MAX + 32 }; /* "<name>/<seq>.ts" */
+	struct pc_hls_segment segs[MAX_SEGS];
+	char uris[MAX_SEGS][URI_MAX];
+	size_t n = 0;
+	for (uint64_t s = from; s < last && n < MAX_SEGS; s++, n++) {
 		const struct live_seg *seg = seg_at(ch, s);
-		uint32_t d = seg->duration_ms ? seg->duration_ms : 1000;
-		/* Absolute in the CDN form when the provider has an origin
-		 * host: a playlist reached through a directory name resolves
-		 * them too. */
-		ok = pc_buf_printf(
-		    out, "%s#EXTINF:%" PRIu32 ".%03" PRIu32 ",\n%s%s%s%.*s/%" PRIu64 ".ts\n",
-		    seg->discontinuity ? "#EXT-X-DISCONTINUITY\n" : "", d / 1000, d % 1000,
-		    host ? "/" : "", host ? host : "", host ? "/live/" : "", (int)name_len, name,
-		    s);
+		int len = snprintf(uris[n], URI_MAX, "%.*s/%" PRIu64 ".ts", (int)name_len, name, s);
+		segs[n] = (struct pc_hls_segment){
+		    .uri = uris[n],
+		    .uri_len = len > 0 && len < URI_MAX ? (size_t)len : 0,
+		    .duration_ms = seg->duration_ms ? seg->duration_ms : 1000,
+		    .seq = s,
+		    .discontinuity = seg->discontinuity,
+		};
 	}
-	return ok;
+	/* Absolute in the CDN form when the provider has an origin host: a
+	 * playlist reached through a directory name resolves them too. */
+	char prefix[PC_HLS_URI_MAX + 1] = "";
+	if (host)
+		snprintf(prefix, sizeof(prefix), "/%s/live/", host);
+	struct pc_hls_live live = {
+	    .segs = segs, .n = n, .discontinuity_sequence = dseq, .uri_prefix = prefix};
+	size_t cap = 160 + n * (strlen(prefix) + URI_MAX + 48);
+	if (!pc_buf_reserve(out, cap))
+		return false;
+	int len = pc_hls_write_live(&live, out->data + out->len, cap);
+	if (len < 0) {
+		pcd_log(PCD_LOG_WARNING, "live-playlist-failed", "channel=%s err=%s", ch->name,
+		        pc_strerror(len));
+		return false;
+	}
+	out->len += (size_t)len;
+	return true;
 }
 
 /* Answers a waiting or new playlist request when its channel has enough
@@ -1042,6 +1064,28 @@ bool live_directory_play(struct edge_client *c, const char *channel)
 	bool hls = asked > 5 && memcmp(c->key + asked - 5, ".m3u8", 5) == 0;
 	play(c, provider, name, name_len, hls ? ".m3u8" : ".ts", hls ? 5 : 3);
 	return true;
+}
+
+bool live_directory_cascade(struct edge_client *c, const char *name)
+{
+	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
+	const char *slash = strchr(name, '/');
+	char stream[LIVE_NAME_MAX + 1];
+	if (slash == NULL || !live_cascade_stream(name, strlen(name), stream, sizeof(stream)))
+		return false;
+	/* The provider whose directory host the name is under. */
+	for (uint32_t p = 0; p < m->n_providers; p++)
+		for (uint32_t h = 0; h < m->providers[p].n_directory_hosts; h++) {
+			const char *host = m->providers[p].directory_hosts[h];
+			if (strlen(host) == (size_t)(slash - name) &&
+			    strncasecmp(host, name, (size_t)(slash - name)) == 0) {
+				char channel[LIVE_CHANNEL_MAX + 1];
+				snprintf(channel, sizeof(channel), "%s/%s", m->providers[p].name,
+				         stream);
+				return live_directory_play(c, channel);
+			}
+		}
+	return false;
 }
 
 bool live_is_ingest(const struct edge_client *c)

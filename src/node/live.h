@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "lib/model/model.h"
+#include "lib/proto/edge_settings.h"
 #include "node/node.h"
 
 struct live_hub;
@@ -30,6 +31,8 @@ struct edge_worker;
 struct edge_shared;
 
 int live_hub_new(struct pcd_node *node, struct edge_shared *shared, struct live_hub **out);
+/* Starts the pulls of cascaded feeds this node owes (node/live_cascade.h). */
+void live_hub_start_cascades(struct live_hub *hub, const struct pc_edge_params *params);
 void live_hub_free(struct live_hub *hub); /* NULL is fine; after every worker closed */
 
 /* ---- edge_client.c's hooks; c's head is parsed and routed ---- */
@@ -50,6 +53,10 @@ void live_play_begin(struct edge_client *c);
  * name asked for ends in ".m3u8", else as progressive MPEG-TS. False
  * (nothing done) when channel is not a provider's stream. */
 bool live_directory_play(struct edge_client *c, const char *channel);
+/* A directory `cascade` answer for name ("cdn.abc.com/news.m3u8"): played
+ * as the stream the injection point pulls from the feed (live_cascade.h),
+ * the provider's <name>. False (nothing done) when name is no stream. */
+bool live_directory_cascade(struct edge_client *c, const char *name);
 /* The client closed its side while c->live holds the connection. */
 void live_end(struct edge_client *c);
 /* The connection is going away. */

@@ -197,6 +197,42 @@ static int feed_ts(struct live_hub *hub, struct live_ingest *in, const uint8_t *
 	return 0;
 }
 
+/* ---- a pulled feed ---- */
+
+static pc_live_seg *ts_segmenter(uint32_t segment_ms)
+{
+	/* A forced cut (no key frame) at four times the target. */
+	struct pc_live_seg_params sp = {
+	    .target_ms = segment_ms,
+	    .max_ms = segment_ms * 4,
+	    .segment_max = SEGMENT_MAX,
+	    .first_seq = 1,
+	};
+	return pc_live_seg_new(&sp);
+}
+
+struct live_ingest *live_ingest_pull_new(const char *channel, uint32_t segment_ms)
+{
+	struct live_ingest *in = calloc(1, sizeof(*in));
+	if (in == NULL)
+		return NULL;
+	snprintf(in->channel, sizeof(in->channel), "%s", channel);
+	in->mode = MODE_TS;
+	in->seg = ts_segmenter(segment_ms);
+	if (in->seg == NULL) {
+		free(in);
+		return NULL;
+	}
+	return in;
+}
+
+int live_ingest_pull_feed(struct live_hub *hub, struct live_ingest *in, const uint8_t *data,
+                          size_t len)
+{
+	in->last_rx_ms = pcd_mono_ms();
+	return feed_ts(hub, in, data, len);
+}
+
 /* ---- the request ---- */
 
 /* The value of a query parameter of the target, or NULL. */
@@ -389,14 +425,7 @@ void live_ingest_begin(struct edge_client *c, bool chunked, uint64_t body_len)
 	in->left = body_len;
 	in->last_rx_ms = pcd_mono_ms();
 	if (mode == MODE_TS) {
-		/* A forced cut (no key frame) at four times the target. */
-		struct pc_live_seg_params sp = {
-		    .target_ms = params->live_segment_ms,
-		    .max_ms = params->live_segment_ms * 4,
-		    .segment_max = SEGMENT_MAX,
-		    .first_seq = 1,
-		};
-		in->seg = pc_live_seg_new(&sp);
+		in->seg = ts_segmenter(params->live_segment_ms);
 		if (in->seg == NULL) {
 			in->done = true;
 			live_client_free(c);

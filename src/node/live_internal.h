@@ -42,6 +42,9 @@ enum live_counter {
 	LC_HLS_SEGMENTS_IN,  /* HLS ingest: segments PUT and kept */
 	LC_HLS_PLAYLISTS_IN, /* HLS ingest: playlists PUT and read */
 	LC_HLS_MISSING,      /* a playlist named a segment not PUT (or dropped) */
+	LC_CASCADE_SEGMENTS, /* the cascade: segments pulled and injected */
+	LC_CASCADE_FAILED,   /* a fetch failed, or a playlist or segment was malformed */
+	LC_CASCADE_STALLS,   /* a feed listed nothing new for three target durations */
 	LC__COUNT
 };
 
@@ -96,5 +99,13 @@ void live_ingest_free(struct live_ingest *in);
  * segment and the end of stream are published. */
 void live_ingest_finish(struct live_hub *hub, struct live_ingest *in);
 uint64_t live_ingest_last_rx(const struct live_ingest *in);
+
+/* A pulled feed (live_cascade.c): a TS ingest of channel with no
+ * connection, cut by the same segmenter as a pushed stream. feed returns 0,
+ * or PC_ESYNTAX / PC_ENOTSUP when the bytes are not a stream we take.
+ * live_ingest_finish ends it; live_ingest_free frees it. Any thread. */
+struct live_ingest *live_ingest_pull_new(const char *channel, uint32_t segment_ms);
+int live_ingest_pull_feed(struct live_hub *hub, struct live_ingest *in, const uint8_t *data,
+                          size_t len);
 
 #endif

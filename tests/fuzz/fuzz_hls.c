@@ -3,13 +3,17 @@
  * reason; a parsed playlist's URIs lie inside the input and pass
  * pc_hls_uri_ok, its sequence numbers follow each other and no EXTINF
  * rounds above the target; and the live playlist written from the parsed
- * segments parses back to the same segments. */
+ * segments parses back to the same segments, and written again under a
+ * URI prefix differs only by the prefix before each listed URI. The
+ * cascade's follower, given the playlist twice, starts at its newest
+ * segment and then finds nothing new. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/base/err.h"
 #include "lib/proto/hls.h"
+#include "lib/proto/hls_follow.h"
 
 #define SEGS 256
 
@@ -36,6 +40,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (s->duration_ms + 500) / 1000 > pl.target_duration)
 			abort();
 	}
+	struct pc_hls_follow f = {0};
+	size_t from;
+	uint32_t poll;
+	pc_hls_follow_update(&f, &pl, 1000, &from, &poll);
+	if (poll == 0 || (pl.n_segments && from != pl.n_segments - 1) ||
+	    (!pl.n_segments && from != 0))
+		abort();
+	for (size_t i = from; i < pl.n_segments; i++)
+		pc_hls_follow_fetched(&f, segs[i].seq);
+	pc_hls_follow_update(&f, &pl, 1500, &from, &poll);
+	if (from != pl.n_segments || f.skipped || f.restarts)
+		abort();
 	if (pl.n_segments == 0)
 		return 0;
 	struct pc_hls_live live = {.segs = segs,
@@ -57,5 +73,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    a->discontinuity != b->discontinuity)
 			abort();
 	}
+	static char pre[sizeof(out) + SEGS * 16];
+	live.uri_prefix = "/h.example/live/";
+	int m = pc_hls_write_live(&live, pre, sizeof(pre));
+	if (m != n + (int)(pl2.n_segments * 16))
+		abort();
+	size_t at = 0;
+	for (int i = 0; i < m; i++)
+		if (i > 0 && pre[i - 1] == '\n' && i + 16 <= m &&
+		    memcmp(pre + i, live.uri_prefix, 16) == 0)
+			i += 15;
+		else if (out[at++] != pre[i])
+			abort();
 	return 0;
 }

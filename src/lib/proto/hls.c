@@ -279,9 +279,21 @@ int pc_hls_parse(const char *text, size_t len, struct pc_hls_playlist *pl,
 	return 0;
 }
 
+/* "/", or "/" and a relative URI and "/". */
+static bool prefix_ok(const char *p, size_t n)
+{
+	if (n == 0)
+		return true;
+	if (n > PC_HLS_URI_MAX || p[0] != '/' || p[n - 1] != '/')
+		return false;
+	return n == 1 || pc_hls_uri_ok(p + 1, n - 2);
+}
+
 int pc_hls_write_live(const struct pc_hls_live *live, char *out, size_t cap)
 {
-	if (live->n == 0)
+	const char *prefix = live->uri_prefix ? live->uri_prefix : "";
+	size_t prefix_len = strlen(prefix);
+	if (live->n == 0 || !prefix_ok(prefix, prefix_len))
 		return PC_EINVAL;
 	size_t first = live->window && live->window < live->n ? live->n - live->window : 0;
 	uint64_t disc_seq = live->discontinuity_sequence;
@@ -319,9 +331,10 @@ int pc_hls_write_live(const struct pc_hls_live *live, char *out, size_t cap)
 	}
 	for (size_t i = first; i < live->n; i++) {
 		const struct pc_hls_segment *s = &live->segs[i];
-		n = snprintf(out + at, cap - at, "%s#EXTINF:%u.%03u,\n%.*s\n",
+		n = snprintf(out + at, cap - at, "%s#EXTINF:%u.%03u,\n%s%.*s\n",
 		             s->discontinuity ? "#EXT-X-DISCONTINUITY\n" : "",
-		             s->duration_ms / 1000, s->duration_ms % 1000, (int)s->uri_len, s->uri);
+		             s->duration_ms / 1000, s->duration_ms % 1000, prefix, (int)s->uri_len,
+		             s->uri);
 		if (n < 0 || (size_t)n >= cap - at)
 			return PC_ESPACE;
 		at += (size_t)n;

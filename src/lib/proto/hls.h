@@ -1,6 +1,7 @@
 /* hls: HLS media playlists (RFC 8216): a strict parser for live ingest,
- * where an encoder PUTs its playlist and segments, and the writer of the
- * edge's live sliding-window playlist (docs/live.md).
+ * where an encoder PUTs its playlist and segments (or a cascaded feed is
+ * pulled), and the writer of the edge's live sliding-window playlist
+ * (docs/live.md).
  *
  * The parser takes a media playlist of MPEG-TS segments with the tags
  * EXTM3U, EXT-X-VERSION, EXT-X-TARGETDURATION, EXT-X-MEDIA-SEQUENCE,
@@ -68,15 +69,22 @@ struct pc_hls_live {
 	                                  * stays the same across reloads (§4.3.3.1) */
 	uint64_t discontinuity_sequence; /* of segs[0] (§4.3.3.3) */
 	bool ended;                      /* the stream ended: EXT-X-ENDLIST */
+	/* Written before every listed URI, NULL or "" for none: an absolute
+	 * path ending in '/', as "/<origin host>/live/", for a playlist that a
+	 * player may have reached through another URL (a directory name) and
+	 * so cannot resolve relative URIs against. '/', then URI segments
+	 * each followed by '/'; at most PC_HLS_URI_MAX bytes. */
+	const char *uri_prefix;
 };
 
 /* Writes the playlist (version 3; target duration the ceiling of the
  * longest listed segment in seconds, at least target_min; media sequence
  * of the first listed; discontinuity sequence counting the discontinuities
- * that slid out of the window; EXTINF with three decimals; no ENDLIST while
- * live) to out[0..cap). Returns its length, PC_ESPACE when cap is too
- * small, or PC_EINVAL (no segment, a URI the parser would refuse, a
- * duration over PC_HLS_DURATION_MAX, sequence numbers not consecutive). */
+ * that slid out of the window; EXTINF with three decimals; each URI after
+ * uri_prefix; no ENDLIST while live) to out[0..cap). Returns its length,
+ * PC_ESPACE when cap is too small, or PC_EINVAL (no segment, a URI the
+ * parser would refuse, a malformed uri_prefix, a duration over
+ * PC_HLS_DURATION_MAX, sequence numbers not consecutive). */
 int pc_hls_write_live(const struct pc_hls_live *live, char *out, size_t cap);
 
 #endif

@@ -17,6 +17,7 @@
 #include "lib/base/err.h"
 #include "lib/base/file.h"
 #include "lib/proto/hls.h"
+#include "lib/proto/hls_follow.h"
 
 #define LIVE_DIR PC_FIXTURES_DIR "/live/"
 
@@ -227,6 +228,22 @@ static void test_write_live(void **state)
 	                            "#EXT-X-DISCONTINUITY-SEQUENCE:7\n"));
 	assert_non_null(strstr(out, "s/44.ts\n#EXT-X-ENDLIST\n"));
 
+	/* absolute URIs under a prefix, as the edge writes them */
+	live.uri_prefix = "/tv.example/live/";
+	n = pc_hls_write_live(&live, out, sizeof(out));
+	assert_true(n > 0);
+	assert_non_null(strstr(out, "#EXTINF:2.000,\n/tv.example/live/s/40.ts\n"));
+	assert_non_null(strstr(out, "#EXTINF:1.960,\n/tv.example/live/s/44.ts\n#EXT-X-ENDLIST\n"));
+	live.uri_prefix = "/";
+	n = pc_hls_write_live(&live, out, sizeof(out));
+	assert_non_null(strstr(out, "\n/s/40.ts\n"));
+	const char *bad[] = {"tv/", "/tv", "//", "/a//", "/../", "/a b/"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		live.uri_prefix = bad[i];
+		assert_int_equal(pc_hls_write_live(&live, out, sizeof(out)), PC_EINVAL);
+	}
+	live.uri_prefix = NULL;
+
 	/* refused */
 	live.n = 0;
 	assert_int_equal(pc_hls_write_live(&live, out, sizeof(out)), PC_EINVAL);
@@ -282,12 +299,79 @@ static void test_round_trip(void **state)
 	}
 }
 
+/* A live playlist of n 2 s segments from seq, as a provider's server
+ * serves it. */
+static struct pc_hls_playlist live_pl(uint64_t seq, size_t n, bool endlist)
+{
+	return (struct pc_hls_playlist){.version = 3,
+	                                .target_duration = 2,
+	                                .media_sequence = seq,
+	                                .endlist = endlist,
+	                                .n_segments = n};
+}
+
+/* The cascade's follower: newest first, then each new segment once and in
+ * order, gaps and restarts marked, stalls reported. */
+static void test_follow(void **state)
+{
+	(void)state;
+	struct pc_hls_follow f = {0};
+	size_t first;
+	uint32_t poll;
+	struct pc_hls_playlist pl = live_pl(10, 5, false); /* 10..14 */
+	assert_int_equal(pc_hls_follow_update(&f, &pl, 1000, &first, &poll), PC_HLS_FOLLOW_OK);
+	assert_int_equal(first, 4); /* the newest: 14 */
+	assert_int_equal(poll, 2000);
+	assert_false(pc_hls_follow_fetched(&f, 14));
+
+	/* the same playlist again: nothing new, poll at half the target */
+	assert_int_equal(pc_hls_follow_update(&f, &pl, 2000, &first, &poll), PC_HLS_FOLLOW_OK);
+	assert_int_equal(first, 5);
+	assert_int_equal(poll, 1000);
+
+	/* two more: 15 and 16, in order */
+	pl = live_pl(12, 5, false); /* 12..16 */
+	assert_int_equal(pc_hls_follow_update(&f, &pl, 3000, &first, &poll), PC_HLS_FOLLOW_OK);
+	assert_int_equal(first, 3);
+	assert_false(pc_hls_follow_fetched(&f, 15));
+	/* a reload while 16 is still being fetched lists it again */
+	assert_int_equal(pc_hls_follow_update(&f, &pl, 3100, &first, &poll), PC_HLS_FOLLOW_OK);
+	assert_int_equal(first, 4);
+	assert_false(pc_hls_follow_fetched(&f, 16));
+
+	/* stalled: nothing new for three target durations */
+	assert_int_equal(pc_hls_follow_update(&f, &pl, 8999, &first, &poll), PC_HLS_FOLLOW_OK);
+	assert_int_equal(pc_hls_follow_update(&f, &pl, 9000, &first, &poll), PC_HLS_FOLLOW_STALLED);
+
+	/* we fell behind: 17..19 slid out, 20 follows a gap */
+	pl = live_pl(20, 5, false);
+	assert_int_equal(pc_hls_follow_update(&f, &pl, 9500, &first, &poll), PC_HLS_FOLLOW_OK);
+	assert_int_equal(first, 0);
+	assert_int_equal(f.skipped, 3);
+	assert_true(pc_hls_follow_fetched(&f, 20));
+	assert_false(pc_hls_follow_fetched(&f, 21));
+
+	/* the encoder restarted at 0: its newest, after a gap */
+	pl = live_pl(0, 3, false);
+	assert_int_equal(pc_hls_follow_update(&f, &pl, 10000, &first, &poll), PC_HLS_FOLLOW_OK);
+	assert_int_equal(first, 2);
+	assert_int_equal(f.restarts, 1);
+	assert_true(pc_hls_follow_fetched(&f, 2));
+
+	/* ended: the rest, then ENDED */
+	pl = live_pl(1, 3, true); /* 1..3 */
+	assert_int_equal(pc_hls_follow_update(&f, &pl, 11000, &first, &poll), PC_HLS_FOLLOW_OK);
+	assert_int_equal(first, 2);
+	pc_hls_follow_fetched(&f, 3);
+	assert_int_equal(pc_hls_follow_update(&f, &pl, 12000, &first, &poll), PC_HLS_FOLLOW_ENDED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_ffmpeg_playlist), cmocka_unit_test(test_live_playlist),
 	    cmocka_unit_test(test_refused),         cmocka_unit_test(test_write_live),
-	    cmocka_unit_test(test_round_trip),
+	    cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_follow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,408 @@
+/* live_cascade: see live_cascade.h.
+ *
+ * One thread a feed with blocking sockets and short timeouts: a feed is
+ * one request every target duration, not worth the connection engine's
+ * state machines, and a slow provider server cannot hold up a worker. */
+#include "node/live_cascade.h"
+
+#include <inttypes.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/base/err.h"
+#include "lib/proto/directory_settings.h"
+#include "lib/proto/hls.h"
+#include "lib/proto/hls_follow.h"
+#include "lib/proto/http_msg.h"
+#include "node/live_internal.h"
+#include "node/log.h"
+#include "node/node.h"
+#include "node/overlay.h"
+
+enum {
+	IO_TIMEOUT_MS = 3000,   /* a connect, send or receive */
+	SEGMENT_MAX = 32 << 20, /* bytes of a segment we fetch */
+	PLAYLIST_SEGS = 256,    /* segments of a playlist we take */
+	RETRY_MS = 1000,        /* after a failed fetch or a malformed playlist */
+	MAX_CASCADES = 16,      /* feeds one node pulls */
+};
+
+struct feed {
+	struct live_hub *hub;
+	struct pcd_node *node;
+	pthread_t thread;
+	bool running;
+	atomic_bool stop;
+	char provider[LIVE_CHANNEL_MAX + 1];
+	char stream[LIVE_NAME_MAX + 1];
+	char host[256], port[8];
+	char path[PC_DIR_MAX_TARGET + 1]; /* of the playlist */
+	size_t dir_len;                   /* of path, up to its last '/' included */
+	uint32_t segment_ms;
+	bool failing; /* logged once a run of failures, counted each */
+};
+
+struct live_cascade {
+	struct feed feeds[MAX_CASCADES];
+	unsigned n;
+};
+
+bool live_cascade_stream(const char *name, size_t len, char *out, size_t cap)
+{
+	const char *slash = memchr(name, '/', len);
+	if (slash == NULL)
+		return false;
+	const char *s = slash + 1;
+	size_t n = len - (size_t)(s - name);
+	if (n > 5 && memcmp(s + n - 5, ".m3u8", 5) == 0)
+		n -= 5;
+	else if (n > 3 && memcmp(s + n - 3, ".ts", 3) == 0)
+		n -= 3;
+	if (n == 0 || n > LIVE_NAME_MAX || n >= cap)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!(s[i] == '-' || s[i] == '_' || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return true;
+}
+
+/* ---- a blocking HTTP/1.1 GET ---- */
+
+static int connect_to(const struct feed *f)
+{
+	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	if (getaddrinfo(f->host, f->port, &hints, &res) != 0 || res == NULL)
+		return -1;
+	int fd = -1;
+	for (struct addrinfo *a = res; a != NULL && fd < 0; a = a->ai_next) {
+		fd = socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+		if (fd < 0)
+			continue;
+		struct timeval tv = {.tv_sec = IO_TIMEOUT_MS / 1000,
+		                     .tv_usec = IO_TIMEOUT_MS % 1000 * 1000};
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if (connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+			close(fd);
+			fd = -1;
+		}
+	}
+	freeaddrinfo(res);
+	return fd;
+}
+
+/* GETs path[0..len) into *body (malloc'd, *body_len bytes, at most max).
+ * 0, or PC_EIO (no connection, a timeout, not a 200 with a
+ * Content-Length or close-delimited body), PC_ERANGE (over max). */
+static int http_get(const struct feed *f, const char *path, size_t path_len, size_t max,
+                    uint8_t **body, size_t *body_len)
+{
+	*body = NULL;
+	*body_len = 0;
+	int fd = connect_to(f);
+	if (fd < 0)
+		return PC_EIO;
+	char req[PC_DIR_MAX_TARGET + 512];
+	int n = snprintf(req, sizeof(req),
+	                 "GET %.*s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: peercdn-cascade\r\n"
+	                 "Connection: close\r\n\r\n",
+	                 (int)path_len, path, f->host, f->port);
+	if (n <= 0 || (size_t)n >= sizeof(req) || send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
+		close(fd);
+		return PC_EIO;
+	}
+	size_t cap = 65536, len = 0, limit = max + 16384; /* the head too */
+	uint8_t *buf = malloc(cap);
+	int err = buf != NULL ? 0 : PC_ENOMEM;
+	while (err == 0) {
+		if (len == cap) {
+			if (cap >= limit) {
+				err = PC_ERANGE;
+				break;
+			}
+			cap = cap * 2 < limit ? cap * 2 : limit;
+			uint8_t *p = realloc(buf, cap);
+			if (p == NULL) {
+				err = PC_ENOMEM;
+				break;
+			}
+			buf = p;
+		}
+		ssize_t r = recv(fd, buf + len, cap - len, 0);
+		if (r == 0)
+			break;
+		if (r < 0 || atomic_load(&f->stop))
+			err = PC_EIO;
+		else
+			len += (size_t)r;
+	}
+	close(fd);
+	struct pc_http_head *head = err == 0 ? malloc(sizeof(*head)) : NULL;
+	enum pc_http_framing framing;
+	uint64_t length = 0;
+	if (err == 0 &&
+	    (head == NULL || pc_http_parse_response((const char *)buf, len, len, head) <= 0 ||
+	     head->status != 200 || pc_http_response_framing(head, false, &framing, &length) != 0 ||
+	     (framing != PC_HTTP_BODY_LENGTH && framing != PC_HTTP_BODY_CLOSE)))
+		err = PC_EIO;
+	if (err == 0) {
+		size_t got = len - head->head_len;
+		if (framing == PC_HTTP_BODY_LENGTH && got != length)
+			err = PC_EIO; /* cut short */
+		else if (got > max)
+			err = PC_ERANGE;
+		else {
+			memmove(buf, buf + head->head_len, got);
+			*body = buf;
+			*body_len = got;
+			buf = NULL;
+		}
+	}
+	free(head);
+	free(buf);
+	return err;
+}
+
+/* ---- the pull ---- */
+
+/* Sleeps ms, or less when told to stop. */
+static void nap(struct feed *f, uint32_t ms)
+{
+	for (uint32_t slept = 0; slept < ms && !atomic_load(&f->stop); slept += 50) {
+		struct timespec ts = {0, 50 * 1000000L};
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void failed(struct feed *f, const char *what, int err)
+{
+	live_count(f->hub, LC_CASCADE_FAILED);
+	if (f->failing)
+		return;
+	f->failing = true;
+	pcd_log(PCD_LOG_WARNING, "live-cascade-failed",
+	        "provider=%s stream=%s what=\"%s\" err=\"%s\"", f->provider, f->stream, what,
+	        pc_strerror(err));
+}
+
+/* Ends the injected stream (its channel sees the end). */
+static void end_ingest(struct feed *f, struct live_ingest **in)
+{
+	if (*in == NULL)
+		return;
+	live_ingest_finish(f->hub, *in);
+	live_ingest_free(*in);
+	*in = NULL;
+}
+
+/* One segment's bytes: every packet checked, then the segmenter. */
+static void inject(struct feed *f, struct live_ingest **in, const uint8_t *data, size_t len)
+{
+	bool ok = len > 0 && len % 188 == 0;
+	for (size_t i = 0; ok && i < len; i += 188)
+		ok = data[i] == 0x47;
+	if (!ok) {
+		failed(f, "segment", PC_ESYNTAX);
+		return;
+	}
+	if (*in == NULL) {
+		/* The channel a pushed stream of the same name would have. */
+		char channel[LIVE_CHANNEL_MAX + 1];
+		int n = snprintf(channel, sizeof(channel), "%s/live/%s/%08" PRIx32, f->provider,
+		                 f->stream, pcd_overlay_self(f->node));
+		if (n < 0 || (size_t)n >= sizeof(channel)) {
+			failed(f, "channel name", PC_ERANGE);
+			return;
+		}
+		*in = live_ingest_pull_new(channel, f->segment_ms);
+		if (*in == NULL) {
+			failed(f, "segmenter", PC_ENOMEM);
+			return;
+		}
+		live_count(f->hub, LC_INGEST_STARTED);
+		pcd_log(PCD_LOG_INFO, "live-cascade", "channel=%s", channel);
+	}
+	int err = live_ingest_pull_feed(f->hub, *in, data, len);
+	if (err != 0) {
+		failed(f, "stream", err);
+		end_ingest(f, in);
+		return;
+	}
+	live_count(f->hub, LC_CASCADE_SEGMENTS);
+}
+
+static void *pull(void *arg)
+{
+	struct feed *f = arg;
+	struct pc_hls_segment *segs = calloc(PLAYLIST_SEGS, sizeof(*segs));
+	struct pc_hls_follow follow = {0};
+	struct live_ingest *in = NULL;
+	bool stalled = false;
+	/* The channel is named after this router: wait for the overlay. */
+	while (segs != NULL && !atomic_load(&f->stop) && pcd_overlay_self(f->node) == 0)
+		nap(f, 100);
+	while (segs != NULL && !atomic_load(&f->stop)) {
+		uint8_t *text;
+		size_t text_len;
+		int err =
+		    http_get(f, f->path, strlen(f->path), PC_HLS_PLAYLIST_MAX, &text, &text_len);
+		struct pc_hls_playlist pl;
+		struct pc_hls_fault fault = {0};
+		if (err == 0)
+			err = pc_hls_parse((const char *)text, text_len, &pl, segs, PLAYLIST_SEGS,
+			                   &fault);
+		if (err != 0) {
+			failed(f, fault.why ? fault.why : "playlist", err);
+			free(text);
+			nap(f, RETRY_MS);
+			continue;
+		}
+		f->failing = false;
+		size_t first;
+		uint32_t poll_ms;
+		enum pc_hls_follow_state st =
+		    pc_hls_follow_update(&follow, &pl, pcd_mono_ms(), &first, &poll_ms);
+		if (st == PC_HLS_FOLLOW_STALLED && !stalled) {
+			/* As a stalled encoder: the stream ends, players see it. */
+			stalled = true;
+			live_count(f->hub, LC_CASCADE_STALLS);
+			pcd_log(PCD_LOG_WARNING, "live-cascade-stalled", "provider=%s stream=%s",
+			        f->provider, f->stream);
+			end_ingest(f, &in);
+		}
+		for (size_t i = first; i < pl.n_segments && !atomic_load(&f->stop); i++) {
+			char path[PC_DIR_MAX_TARGET + PC_HLS_URI_MAX + 2];
+			int n = snprintf(path, sizeof(path), "%.*s%.*s", (int)f->dir_len, f->path,
+			                 (int)segs[i].uri_len, segs[i].uri);
+			uint8_t *data = NULL;
+			size_t len = 0;
+			err = n > 0 && (size_t)n < sizeof(path)
+			          ? http_get(f, path, (size_t)n, SEGMENT_MAX, &data, &len)
+			          : PC_ERANGE;
+			if (err == 0) {
+				stalled = false;
+				if (pc_hls_follow_fetched(&follow, segs[i].seq))
+					end_ingest(f, &in); /* a gap: a new stream, cut afresh */
+				inject(f, &in, data, len);
+			} else {
+				failed(f, "segment fetch", err);
+			}
+			free(data);
+			if (err != 0)
+				break; /* the next playlist tries it again, if still listed */
+		}
+		if (pl.endlist && st == PC_HLS_FOLLOW_ENDED)
+			end_ingest(f, &in);
+		free(text);
+		nap(f, poll_ms);
+	}
+	end_ingest(f, &in);
+	free(segs);
+	return NULL;
+}
+
+/* ---- which feeds ---- */
+
+static bool primary_here(const pc_model *m, uint32_t provider)
+{
+	if (m->self_node >= m->n_nodes || provider >= m->n_providers)
+		return false;
+	const struct pc_index_list *prim = &m->providers[provider].primary_cdns;
+	const struct pc_index_list *cdns = &m->nodes[m->self_node].cdns;
+	for (uint32_t i = 0; i < cdns->count; i++)
+		for (uint32_t j = 0; j < prim->count; j++)
+			if (cdns->items[i] == prim->items[j])
+				return true;
+	return false;
+}
+
+/* Fills f from an entry; false (logged) when it is not a feed we pull. */
+static bool feed_of(struct feed *f, const pc_model *m, const struct pc_dir_entry *e)
+{
+	struct pc_dir_url u;
+	if (!live_cascade_stream(e->name, e->name_len, f->stream, sizeof(f->stream)))
+		return false;
+	if (pc_directory_url_split(e->target, strlen(e->target), PC_DIR_SCHEME_HTTP, &u) != 0 ||
+	    u.host_len >= sizeof(f->host) || u.path_len == 0 || u.path_len >= sizeof(f->path)) {
+		pcd_log(PCD_LOG_WARNING, "live-cascade-skipped", "stream=%s why=\"%s\"", f->stream,
+		        "not an http URL with a path (rtsp feeds are not pulled yet)");
+		return false;
+	}
+	snprintf(f->provider, sizeof(f->provider), "%s", m->providers[e->provider].name);
+	memcpy(f->host, u.host, u.host_len);
+	f->host[u.host_len] = '\0';
+	snprintf(f->port, sizeof(f->port), "%u", u.port ? u.port : 80u);
+	memcpy(f->path, u.path, u.path_len);
+	f->path[u.path_len] = '\0';
+	f->dir_len = (size_t)(strrchr(f->path, '/') - f->path) + 1;
+	return true;
+}
+
+struct live_cascade *live_cascade_start(struct live_hub *hub, struct pcd_node *node,
+                                        const struct pc_edge_params *params)
+{
+	struct pcd_generation *gen = pcd_node_generation(node);
+	const struct pc_directory_params *dir = pc_directory_settings(gen->config);
+	if (!params->live_ingest || dir == NULL)
+		return NULL;
+	struct live_cascade *list = NULL;
+	for (uint32_t i = 0; i < dir->n_entries; i++) {
+		const struct pc_dir_entry *e = &dir->entries[i];
+		if (e->mode != PC_DIR_CASCADE || e->prefix ||
+		    !primary_here(gen->model, e->provider))
+			continue;
+		if (list == NULL && (list = calloc(1, sizeof(*list))) == NULL)
+			return NULL;
+		if (list->n == MAX_CASCADES) {
+			pcd_log(PCD_LOG_WARNING, "live-cascade-skipped", "why=\"%s\"",
+			        "more cascade feeds than one node pulls");
+			break;
+		}
+		struct feed *f = &list->feeds[list->n];
+		*f = (struct feed){.hub = hub, .node = node, .segment_ms = params->live_segment_ms};
+		if (!feed_of(f, gen->model, e))
+			continue;
+		/* "news" and "news.m3u8" are one stream: one pull. */
+		bool dup = false;
+		for (unsigned k = 0; k < list->n; k++)
+			dup |= strcmp(list->feeds[k].provider, f->provider) == 0 &&
+			       strcmp(list->feeds[k].stream, f->stream) == 0;
+		if (dup)
+			continue;
+		atomic_init(&f->stop, false);
+		if (pthread_create(&f->thread, NULL, pull, f) != 0) {
+			pcd_log(PCD_LOG_ERROR, "live-cascade-failed", "stream=%s what=thread",
+			        f->stream);
+			continue;
+		}
+		f->running = true;
+		list->n++;
+		pcd_log(PCD_LOG_INFO, "live-cascade-pull", "provider=%s stream=%s", f->provider,
+		        f->stream);
+	}
+	return list;
+}
+
+void live_cascade_stop(struct live_cascade *list)
+{
+	if (list == NULL)
+		return;
+	for (unsigned i = 0; i < list->n; i++)
+		atomic_store(&list->feeds[i].stop, true);
+	for (unsigned i = 0; i < list->n; i++)
+		if (list->feeds[i].running)
+			pthread_join(list->feeds[i].thread, NULL);
+	free(list);
+}
