@@ -1387,10 +1387,10 @@ static void mirror_stats(struct ovl *o)
 		atomic_store_explicit(&o->lsdb_m[i], lv[i], memory_order_relaxed);
 	const struct pc_ovchan_stats *c = pc_ovchan_stats(o->chans);
 	const uint64_t cv[18] = {
-	    c->joins,         c->prunes,     c->blocks_in,      c->blocks_forwarded,
-	    c->blocks_resent, c->duplicates, c->not_upstream,   c->unknown,
-	    c->gaps,          c->overflows,  c->rejected_joins, c->channels_pruned,
-	    c->reroutes,      c->refreshes,  c->joins_expired,  c->new_epochs,
+	    c->joins,         c->prunes,       c->blocks_in,      c->blocks_forwarded,
+	    c->blocks_resent, c->duplicates,   c->not_upstream,   c->unknown,
+	    c->gaps,          c->overflows,    c->rejected_joins, c->channels_pruned,
+	    c->reroutes,      c->refreshes,    c->joins_expired,  c->new_epochs,
 	    c->stale_epochs,  c->epochs_raised};
 	for (unsigned i = 0; i < 18; i++)
 		atomic_store_explicit(&o->chan_m[i], cv[i], memory_order_relaxed);
@@ -2043,10 +2043,10 @@ static void overlay_metrics(const struct pcd_room *room, FILE *out)
 	        (unsigned long long)ld(&o->lsas_flooded), (unsigned long long)ld(&o->lsas_resent),
 	        (unsigned long long)ld(&o->acks_sent));
 	static const char *const chan_names[18] = {
-	    "joins",         "prunes",     "blocks_in",      "blocks_forwarded",
-	    "blocks_resent", "duplicates", "not_upstream",   "unknown",
-	    "gaps",          "overflows",  "rejected_joins", "channels_pruned",
-	    "reroutes",      "refreshes",  "joins_expired",  "new_epochs",
+	    "joins",         "prunes",       "blocks_in",      "blocks_forwarded",
+	    "blocks_resent", "duplicates",   "not_upstream",   "unknown",
+	    "gaps",          "overflows",    "rejected_joins", "channels_pruned",
+	    "reroutes",      "refreshes",    "joins_expired",  "new_epochs",
 	    "stale_epochs",  "epochs_raised"};
 	counter_head(out, "channel_total", "Channel events (overlay_channel).", "counter");
 	for (unsigned i = 0; i < 18; i++)
