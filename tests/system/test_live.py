@@ -12,6 +12,9 @@ player that does not read (shed): each counted, nothing else disturbed.
 Failover: two encoders push the same channel into acme-n1 and acme-n2; the
 first killed, beta-n3's player switches to the second; the first back and
 the second's router killed, the edge moves back on the silence.
+Per-link counters (blocks_sent/received_total): with players joined before
+the encoder, each tree link carries each published block once, the others
+none; foo's channel, ingested at beta-n3, never reaches a gamma router.
 
 Every process is stopped by PID (the daemons fixture; ffmpeg and ffprobe
 here), every wait bounded."""
