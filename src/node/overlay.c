@@ -120,6 +120,9 @@ struct ovl_link {
 	_Atomic uint64_t is_up, ups, downs;
 	_Atomic uint64_t frames_tx, frames_rx, bytes_tx, bytes_rx, blocks_forwarded;
 	_Atomic uint64_t control_blocks_forwarded; /* of the control groups' channels */
+	/* Channel blocks that arrived on the link, before any check: a peer
+	 * CDN's router that received none of a channel was never fed it. */
+	_Atomic uint64_t blocks_received, control_blocks_received;
 	_Atomic uint64_t faults[PC_OVL_FAULT__COUNT];
 	_Atomic uint64_t refused[REFUSED__COUNT];
 	_Atomic uint64_t cuts[CUT__COUNT];
@@ -723,6 +726,10 @@ static void on_data(struct ovl *o, struct ovl_link *link, const struct pc_ovl_da
 {
 	char name[PC_OVL_CHANNEL_MAX + 1];
 	copy_name(name, &d->channel);
+	if (control_channel(name))
+		PCD_BUMP(link->control_blocks_received);
+	else
+		PCD_BUMP(link->blocks_received);
 	if (!channel_allowed(o, link, name)) {
 		PCD_BUMP(link->refused[REFUSED_POLICY]);
 		return;
@@ -1986,6 +1993,18 @@ static void overlay_metrics(const struct pcd_room *room, FILE *out)
 		    o->links[i].node, (unsigned long long)ld(&o->links[i].blocks_forwarded),
 		    o->links[i].node,
 		    (unsigned long long)ld(&o->links[i].control_blocks_forwarded));
+	counter_head(out, "blocks_received_total",
+	             "Channel blocks that arrived on each link: content, or the control groups'.",
+	             "counter");
+	for (unsigned i = 0; i < o->n_links; i++)
+		fprintf(out,
+		        "peercdn_overlay_blocks_received_total{neighbour=\"%s\",kind=\"content\"} "
+		        "%llu\n"
+		        "peercdn_overlay_blocks_received_total{neighbour=\"%s\",kind=\"control\"} "
+		        "%llu\n",
+		        o->links[i].node, (unsigned long long)ld(&o->links[i].blocks_received),
+		        o->links[i].node,
+		        (unsigned long long)ld(&o->links[i].control_blocks_received));
 	counter_head(out, "rejected_total", "Frames refused, per link and reason.", "counter");
 	for (unsigned i = 0; i < o->n_links; i++) {
 		struct ovl_link *l = &o->links[i];

@@ -12,6 +12,9 @@ player that does not read (shed): each counted, nothing else disturbed.
 Failover: two encoders push the same channel into acme-n1 and acme-n2; the
 first killed, beta-n3's player switches to the second; the first back and
 the second's router killed, the edge moves back on the silence.
+Per-link counters (blocks_sent/received_total): with players joined before
+the encoder, each tree link carries each published block once, the others
+none; foo's channel, ingested at beta-n3, never reaches a gamma router.
 
 Every process is stopped by PID (the daemons fixture; ffmpeg and ffprobe
 here), every wait bounded."""
@@ -20,12 +23,13 @@ import hmac
 import shutil
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
 
 from conftest import free_port
-from test_overlay import LINKS, ROUTERS, links_up, router_configs
+from test_overlay import LINKS, ROUTERS, links_up, metric, router_configs
 
 DEADLINE = 20.0  # s: generous; a stream's first segments take a second or two
 KEY = "acme-live-secret"
@@ -90,7 +94,7 @@ def edge_url(d, path):
     return f"http://{e['listen'][0]}:{e['port']}{path}"
 
 
-def push(d, seconds=60, key=KEY):
+def push(d, seconds=60, key=KEY, path=f"/{ABC}/live/news.ts"):
     """ffmpeg -re pushes a testsrc+sine stream to d's edge (killed by PID)."""
     return subprocess.Popen(
         ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-re",
@@ -99,7 +103,7 @@ def push(d, seconds=60, key=KEY):
          "-c:v", "libx264", "-preset", "ultrafast", "-tune", "zerolatency", "-g", "25",
          "-b:v", "300k", "-c:a", "aac", "-b:a", "64k",
          "-f", "mpegts", "-headers", f"X-Live-Key: {key}\r\n", "-method", "POST",
-         edge_url(d, f"/{ABC}/live/news.ts")],
+         edge_url(d, path)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
@@ -205,6 +209,154 @@ def test_live_plays_in_peer_cdns(daemons):
     assert live(ingest, "ingest_started") == 1
     wait_until(lambda: live(ingest, "ingest_ended") == 1, what="the ingest ended")
     assert live(ingest, "blocks_shed") == 0
+
+
+def blocks(d, neighbour, direction):
+    """Content blocks d sent to, or received from, neighbour (per link)."""
+    return metric(d, f"peercdn_overlay_blocks_{direction}_total", neighbour=neighbour,
+                  kind="content")
+
+
+def link_counts(routers):
+    """(sender, receiver) -> (blocks sender sent, blocks receiver received)
+    on every link in both directions."""
+    out = {}
+    for a, b, _ in LINKS:
+        for x, y in ((a, b), (b, a)):
+            out[(x, y)] = (blocks(routers[x], y, "sent"), blocks(routers[y], x, "received"))
+    return out
+
+
+def settled(read, settle=1.0, timeout=DEADLINE):
+    """read()'s value once it has not changed for `settle` seconds (bounded)."""
+    deadline = time.monotonic() + timeout
+    last, since = read(), time.monotonic()
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = read()
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= settle:
+            return now
+    raise AssertionError(f"never settled: {last}")
+
+
+class Player:
+    """A progressive MPEG-TS player that reads everything its edge sends
+    until the stream ends or it is closed (so it is never shed)."""
+
+    def __init__(self, d, path):
+        e = d.config["edge"]
+        self.sock = socket.create_connection((e["listen"][0], e["port"]), timeout=10)
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: e\r\n\r\n".encode())
+        self.received = 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self):
+        self.sock.settimeout(1.0)
+        while not self.done.is_set():
+            try:
+                chunk = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            self.received += len(chunk)
+
+    def close(self):
+        self.done.set()
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+# abc's channel from acme-n1 to beta-n3 and gamma-n2 (test_overlay's costs:
+# through beta-n2, not the direct beta-n1 - beta-n3 link).
+TREE = [("acme-n1", "acme-n3"), ("acme-n3", "beta-n1"), ("beta-n1", "beta-n2"),
+        ("beta-n2", "beta-n3"), ("beta-n3", "gamma-n1"), ("gamma-n1", "gamma-n2")]
+
+
+def test_live_each_block_once_per_link(daemons):
+    """Issue 12 item 6: with players at beta-n3 and gamma-n2 joined before
+    the encoder starts, every link of the delivery tree carries each block
+    the source published exactly once (sent on the link = received by the
+    neighbour = published), and every other link (acme-n2's, the direct
+    beta-n1 - beta-n3 link, every link upstream) carries none."""
+    routers = start(daemons, live_configs())
+    ingest, beta, gamma = routers["acme-n1"], routers["beta-n3"], routers["gamma-n2"]
+    assert all(v == (0, 0) for v in link_counts(routers).values())
+    joins = {n: (lambda d=routers[n]: metric(d, "peercdn_overlay_channel_total", event="joins"))
+             for n in ("acme-n1", "beta-n3", "gamma-n1")}
+    before = {n: settled(read) for n, read in joins.items()}
+    players = [Player(beta, f"/{ABC}/live/news.ts"), Player(gamma, f"/{ABC}/live/news.ts")]
+    encoder = None
+    try:
+        # The tree is joined up to the source (acme-n1 took a JOIN from
+        # acme-n3), and gamma's branch onto it at beta-n3.
+        for n, read in joins.items():
+            wait_until(lambda: read() > before[n], what=f"{n} took the channel's JOIN")
+        encoder = push(ingest, seconds=8)
+        assert encoder.wait(timeout=60) == 0, encoder.stderr.read()
+        wait_until(lambda: live(ingest, "ingest_ended") == 1, what="the ingest ended")
+        published = live(ingest, "blocks_published")
+        assert published > 0 and live(ingest, "blocks_shed") == 0
+        counts = settled(lambda: link_counts(routers))
+    finally:
+        if encoder is not None:
+            stop(encoder)
+        for p in players:
+            p.close()
+    assert all(p.received > 0 for p in players)
+    for link, (sent, received) in counts.items():
+        want = published if link in TREE else 0
+        assert (sent, received) == (want, want), (link, sent, received, published)
+    for d in (beta, gamma):
+        assert live(d, "blocks_received") == published and live(d, "block_gaps") == 0, d.name
+
+
+def test_live_not_covered_never_enters_peer_cdn(daemons):
+    """Issue 12 item 6: foo's live channel, ingested in its primary CDN
+    (beta-n3, gamma's peering neighbour), is asked for at a gamma edge; the
+    beta-gamma agreement does not cover live, so the edge answers 403 and
+    no gamma router receives a single block (per-link counters of content
+    blocks arrived, counted before any check), while the channel runs."""
+    configs = live_configs()
+    for cfg in configs.values():
+        if "edge" in cfg:
+            cfg["edge"]["live"]["keys"].append(f"foo={KEY}")
+            cfg["edge"]["live"]["sources"].append("foo=beta-n3")
+    configs["beta-n3"]["edge"]["live"]["ingest"] = True
+    routers = start(daemons, configs)
+    beta, gamma = routers["beta-n3"], routers["gamma-n2"]
+    foo = "/www.foo.com/live/x.ts"
+    encoder = push(beta, path=foo)
+    try:
+        wait_until(lambda: live(beta, "blocks_published") > 0, what="foo's blocks published")
+        got, err = frames(edge_url(beta, foo))  # the channel plays in beta
+        assert len(got) >= 25, err
+        for path in (foo, "/www.foo.com/live/x.m3u8"):
+            raw = request(gamma, f"GET {path} HTTP/1.1\r\nHost: e\r\n"
+                                 "Connection: close\r\n\r\n".encode())
+            assert status(raw) == 403, raw
+        assert live(gamma, "not_covered") == 2
+        # Let the channel run on for 100 more blocks: none of them reaches
+        # gamma, on any link.
+        mark = live(beta, "blocks_published")
+        wait_until(lambda: live(beta, "blocks_published") >= mark + 100, what="foo runs on")
+        assert encoder.poll() is None
+    finally:
+        stop(encoder)
+    for n in ("gamma-n1", "gamma-n2"):
+        for a, b, _ in LINKS:
+            if n in (a, b):
+                other = b if n == a else a
+                assert blocks(routers[n], other, "received") == 0, (n, other)
+    assert blocks(beta, "gamma-n1", "sent") == 0
+    assert live(gamma, "blocks_received") == 0 and live(gamma, "subscribes") == 0
+    assert live(beta, "ingest_started") == 1 and live(beta, "blocks_shed") == 0
 
 
 def test_live_refusals(daemons):
