@@ -12,45 +12,10 @@
 #include <cmocka.h>
 
 #include "lib/base/err.h"
-#include "lib/base/file.h"
+#include "doc_example.h"
 #include "lib/proto/live_block.h"
 
 #define DOC_PATH PC_FIXTURES_DIR "/../../docs/live.md"
-
-/* Reads the hex bytes of the code block after the marker line
- * "<!-- example: NAME -->" in docs/live.md. */
-static size_t doc_example(const char *name, uint8_t *out, size_t out_size)
-{
-	char *doc = NULL;
-	size_t doc_len = 0;
-	assert_int_equal(pc_file_read(DOC_PATH, &doc, &doc_len), 0);
-	char marker[64];
-	snprintf(marker, sizeof(marker), "<!-- example: %s -->", name);
-	const char *at = strstr(doc, marker);
-	assert_non_null(at);
-	at = strstr(at, "```");
-	assert_non_null(at);
-	at = strchr(at, '\n');
-	assert_non_null(at);
-	const char *end = strstr(at, "```");
-	assert_non_null(end);
-	size_t n = 0;
-	for (const char *p = at; p < end;) {
-		if (p[0] == ' ' || p[0] == '\n') {
-			p++;
-			continue;
-		}
-		char hex[3] = {p[0], p[1], 0};
-		char *stop;
-		unsigned long v = strtoul(hex, &stop, 16);
-		assert_ptr_equal(stop, hex + 2);
-		assert_true(n < out_size);
-		out[n++] = (uint8_t)v;
-		p += 2;
-	}
-	free(doc);
-	return n;
-}
 
 /* The PAT packet of the docs' examples (ffmpeg's, program 1, PMT 0x1000). */
 static void pat_packet(uint8_t pkt[188])
@@ -65,7 +30,7 @@ static void pat_packet(uint8_t pkt[188])
 static void check_doc(const char *name, const struct pc_live_block *want)
 {
 	uint8_t doc[512], out[512];
-	size_t len = doc_example(name, doc, sizeof(doc));
+	size_t len = doc_example(DOC_PATH, name, doc, sizeof(doc));
 	struct pc_live_block b;
 	assert_int_equal(pc_live_block_decode(doc, len, &b), 0);
 	assert_int_equal(b.flags, want->flags);

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "lib/base/err.h"
-#include "lib/base/file.h"
+#include "doc_example.h"
 #include "lib/proto/overlay_msg.h"
 
 #define DOC_PATH PC_FIXTURES_DIR "/../../docs/overlay.md"
@@ -86,41 +86,6 @@ static void handshake(struct pc_ovl_link *a, struct pc_ovl_link *b)
 
 /* ---- the docs' examples ---- */
 
-/* Reads the hex bytes of the code block after the marker line
- * "<!-- example: NAME -->" in docs/overlay.md. */
-static size_t doc_example(const char *name, uint8_t *out, size_t out_size)
-{
-	char *doc = NULL;
-	size_t doc_len = 0;
-	assert_int_equal(pc_file_read(DOC_PATH, &doc, &doc_len), 0);
-	char marker[64];
-	snprintf(marker, sizeof(marker), "<!-- example: %s -->", name);
-	const char *at = strstr(doc, marker);
-	assert_non_null(at);
-	at = strstr(at, "```");
-	assert_non_null(at);
-	at = strchr(at, '\n');
-	assert_non_null(at);
-	const char *end = strstr(at, "```");
-	assert_non_null(end);
-	size_t n = 0;
-	for (const char *p = at; p < end;) {
-		if (p[0] == ' ' || p[0] == '\n') {
-			p++;
-			continue;
-		}
-		char hex[3] = {p[0], p[1], 0};
-		char *stop;
-		unsigned long v = strtoul(hex, &stop, 16);
-		assert_ptr_equal(stop, hex + 2);
-		assert_true(n < out_size);
-		out[n++] = (uint8_t)v;
-		p += 2;
-	}
-	free(doc);
-	return n;
-}
-
 static void test_doc_examples(void **state)
 {
 	(void)state;
@@ -131,7 +96,7 @@ static void test_doc_examples(void **state)
 
 	struct pc_ovl_msg m = hello_msg(), r;
 	int n = pc_ovl_link_write(&a, &m, f, sizeof(f));
-	size_t want_len = doc_example("hello", want, sizeof(want));
+	size_t want_len = doc_example(DOC_PATH, "hello", want, sizeof(want));
 	assert_int_equal(n, want_len);
 	assert_memory_equal(f, want, want_len);
 	assert_int_equal(pc_ovl_link_read(&b, want, want_len, &r), PC_OK);
@@ -143,7 +108,7 @@ static void test_doc_examples(void **state)
 	assert_int_equal(pc_ovl_link_read(&a, f, (size_t)n, &r), PC_OK);
 
 	/* the session key the document shows */
-	want_len = doc_example("send-key", want, sizeof(want));
+	want_len = doc_example(DOC_PATH, "send-key", want, sizeof(want));
 	assert_int_equal(want_len, PC_OVL_KEY_LEN);
 	assert_memory_equal(a.send_key, want, PC_OVL_KEY_LEN);
 
@@ -155,7 +120,7 @@ static void test_doc_examples(void **state)
 	d.u.data.payload = (const uint8_t *)"hello";
 	d.u.data.payload_len = 5;
 	n = pc_ovl_link_write(&a, &d, f, sizeof(f));
-	want_len = doc_example("data", want, sizeof(want));
+	want_len = doc_example(DOC_PATH, "data", want, sizeof(want));
 	assert_int_equal(n, want_len);
 	assert_memory_equal(f, want, want_len);
 	assert_int_equal(pc_ovl_link_read(&b, want, want_len, &r), PC_OK);
