@@ -198,6 +198,11 @@ static const char *overlay_check(const void *settings)
 	const struct pc_overlay_params *p = settings;
 	if (p->dead_ms <= p->heartbeat_ms)
 		return "dead_ms must be longer than heartbeat_ms";
+	/* A held router reads no JOIN refreshes for up to twice slow_link_ms;
+	 * its children must not be dropped as silent meanwhile. */
+	if (2ULL * p->slow_link_ms >= 3ULL * p->join_refresh_ms)
+		return "2 x slow_link_ms must be shorter than 3 x join_refresh_ms (a held "
+		       "router reads no JOIN refreshes)";
 	return NULL;
 }
 
