@@ -42,7 +42,8 @@ static const char *const counter_names[] = {
     "segments",       "players",         "players_shed",     "playlists",        "segment_gets",
     "not_found",      "not_covered",     "subscribes",       "unsubscribes",     "failovers",
     "block_gaps",     "hls_segments_in", "hls_playlists_in", "hls_missing",      "cascade_segments",
-    "cascade_failed", "cascade_stalls",
+    "cascade_failed", "cascade_stalls",  "cascade_started",  "cascade_stopped",  "cascade_refused",
+    "cascade_full",
 };
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == LC__COUNT,
                "a name for each live counter");
@@ -232,8 +233,9 @@ int live_hub_new(struct pcd_node *node, struct edge_shared *shared, struct live_
 
 void live_hub_start_cascades(struct live_hub *hub, const struct pc_edge_params *params)
 {
+	(void)params; /* the pulls start as their streams are watched (live_tick) */
 	if (hub != NULL && hub->cascades == NULL)
-		hub->cascades = live_cascade_start(hub, hub->node, params);
+		hub->cascades = live_cascade_new(hub, hub->node);
 }
 
 void live_hub_free(struct live_hub *hub)
@@ -1160,6 +1162,7 @@ void live_tick(struct edge_worker *ew, uint64_t now_ms)
 		pthread_mutex_unlock(&hub->lock);
 		drain_mailbox(hub);
 		manage(hub, params, now_ms);
+		live_cascade_tick(hub->cascades, ew, params, now_ms);
 	}
 	struct live_conn *next;
 	for (struct live_conn *lc = hub->conns[w]; lc != NULL; lc = next) {

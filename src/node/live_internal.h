@@ -45,6 +45,10 @@ enum live_counter {
 	LC_CASCADE_SEGMENTS, /* the cascade: segments pulled and injected */
 	LC_CASCADE_FAILED,   /* a fetch failed, or a playlist or segment was malformed */
 	LC_CASCADE_STALLS,   /* a feed listed nothing new for three target durations */
+	LC_CASCADE_STARTED,  /* a feed's pull started: a watched stream answered `cascade` */
+	LC_CASCADE_STOPPED,  /* and ended: unwatched, no longer `cascade`, or its URL changed */
+	LC_CASCADE_REFUSED,  /* a watched stream the directory does not answer `cascade` for */
+	LC_CASCADE_FULL,     /* a feed or watched stream over what one node pulls */
 	LC__COUNT
 };
 
