@@ -968,20 +968,25 @@ static unsigned directory_read(struct pcd_object *object, char *json, size_t cap
 }
 
 enum edge_dir_state edge_directory_ask(struct edge_worker *ew, uint32_t provider, const char *name,
-                                       struct pc_dir_answer *out)
+                                       struct pcd_object **pending, struct pc_dir_answer *out)
 {
+	struct pcd_object *object = *pending;
 	const char *slash = strchr(name, '/');
-	if (edge_params(ew)->n_directories == 0 || slash == NULL)
-		return EDGE_DIR_FAILED;
-	unsigned why = 0;
-	struct pcd_object *object = directory_object(
-	    ew, name, strlen(name), (size_t)(slash - name),
-	    &ew->providers[provider < EDGE_MAX_PROVIDERS ? provider : EDGE_MAX_PROVIDERS], &why);
-	if (object == NULL)
-		return EDGE_DIR_FAILED;
+	if (object == NULL) {
+		unsigned why = 0;
+		if (edge_params(ew)->n_directories == 0 || slash == NULL)
+			return EDGE_DIR_FAILED;
+		object = directory_object(
+		    ew, name, strlen(name), (size_t)(slash - name),
+		    &ew->providers[provider < EDGE_MAX_PROVIDERS ? provider : EDGE_MAX_PROVIDERS],
+		    &why);
+		if (object == NULL)
+			return EDGE_DIR_FAILED;
+	}
+	*pending = NULL;
 	if (pcd_object_state(object) == PCD_OBJECT_FILLING) {
-		pcd_object_unref(object);
-		return EDGE_DIR_ASKING; /* the fill goes on without us: ask again later */
+		*pending = object; /* held: read when whole, however short its TTL */
+		return EDGE_DIR_ASKING;
 	}
 	char json[16384];
 	size_t json_len = 0;

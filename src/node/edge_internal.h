@@ -244,9 +244,12 @@ enum edge_dir_state {
 /* The answer of edge.directories for name ("<directory host>/<path>"),
  * through the same store and TTL as a player's request for it: a fresh
  * answer held is used, else one question goes out (counted as provider's)
- * and a later call takes its answer. Any worker's thread, never blocking. */
+ * and ASKING is returned with the answer's object in *pending (a
+ * reference, the caller's; NULL at first): the next call with it reads
+ * that answer once whole, however short its TTL. Any worker's thread,
+ * never blocking. */
 enum edge_dir_state edge_directory_ask(struct edge_worker *ew, uint32_t provider, const char *name,
-                                       struct pc_dir_answer *out);
+                                       struct pcd_object **pending, struct pc_dir_answer *out);
 
 /* ---- edge_channel.c: pre-fill down a provider's channel ---- */
 

@@ -1199,6 +1199,7 @@ void live_close(struct edge_worker *ew)
 		}
 	}
 	drain_mailbox(hub);
+	live_cascade_close(hub->cascades);
 }
 
 void live_metrics(struct live_hub *hub, FILE *out)

@@ -39,6 +39,7 @@ enum {
 	MAX_CASCADES = 16,      /* feeds one node pulls at once */
 	MAX_WATCHED = 64,       /* watched channels a node asks the directory about */
 	MAX_STOPPING = 32,      /* feeds told to stop whose thread has not ended yet */
+	MAX_ASKED = 12,         /* names asked for a stream: 3 forms on 4 directory hosts */
 	CHECK_MS = 900,         /* a pulled feed's directory answer is read again (each tick) */
 	REFUSED_MS = 10000,     /* a name not answered `cascade` is asked again (a 404's TTL) */
 };
@@ -72,6 +73,9 @@ struct watched {
 	uint64_t unwatched_ms; /* since when nobody subscribes; 0 while watched */
 	uint64_t check_ms;     /* the directory is asked (again) from then */
 	struct feed *feed;     /* its pull, or NULL */
+	/* Answers of edge.directories still coming, by name asked
+	 * (edge_directory_ask's pending). */
+	struct pcd_object *asked[MAX_ASKED];
 };
 
 struct live_cascade {
@@ -455,13 +459,13 @@ static void feed_start(struct live_cascade *lc, struct watched *w, const pc_mode
 /* What the directory says of provider's stream: the names
  * "<directory host>/<stream>.m3u8", "<host>/<stream>", "<host>/<stream>.ts"
  * asked in that order, the first `cascade` answer's feed into url. The
- * directory is this node's own entries when its config has a directory
- * section, else edge.directories through the edge's cache of answers, as
+ * directory is this node's own entries when its config holds some (the
+ * directory section's), else edge.directories through the edge's cache of answers, as
  * for a player's request: the URL never comes from anything else. */
 enum verdict { V_ASKING, V_CASCADE, V_NOT, V_FAILED };
 
 static enum verdict ask(struct edge_worker *ew, const pc_model *m,
-                        const struct pc_directory_params *dir, const struct watched *w, char *url,
+                        const struct pc_directory_params *dir, struct watched *w, char *url,
                         size_t cap)
 {
 	static const char *const suffixes[] = {".m3u8", "", ".ts"};
@@ -471,8 +475,11 @@ static enum verdict ask(struct edge_worker *ew, const pc_model *m,
 	if (dir == NULL && answer == NULL)
 		return V_FAILED;
 	enum verdict v = V_NOT;
+	unsigned slot = 0;
 	for (uint32_t h = 0; h < p->n_directory_hosts && v == V_NOT; h++)
-		for (size_t k = 0; k < sizeof(suffixes) / sizeof(suffixes[0]) && v == V_NOT; k++) {
+		for (size_t k = 0;
+		     k < sizeof(suffixes) / sizeof(suffixes[0]) && v == V_NOT && slot < MAX_ASKED;
+		     k++, slot++) {
 			char name[PC_DIR_MAX_NAME + 1];
 			int len = snprintf(name, sizeof(name), "%s/%s%s", p->directory_hosts[h],
 			                   w->stream, suffixes[k]);
@@ -490,7 +497,8 @@ static enum verdict ask(struct edge_worker *ew, const pc_model *m,
 				}
 				continue;
 			}
-			switch (edge_directory_ask(ew, w->provider, name, answer)) {
+			switch (
+			    edge_directory_ask(ew, w->provider, name, &w->asked[slot], answer)) {
 			case EDGE_DIR_ASKING:
 				asking = true; /* an earlier name's answer comes first */
 				break;
@@ -513,6 +521,13 @@ static enum verdict ask(struct edge_worker *ew, const pc_model *m,
 	if (v == V_NOT && failing)
 		return V_FAILED;
 	return v;
+}
+
+static void watched_clear(struct watched *w)
+{
+	for (unsigned i = 0; i < MAX_ASKED; i++)
+		pcd_object_unref(w->asked[i]);
+	*w = (struct watched){0};
 }
 
 /* pcd_overlay_own_wanted's: a subscribed channel of ours,
@@ -596,6 +611,8 @@ void live_cascade_tick(struct live_cascade *lc, struct edge_worker *ew,
 		pcd_overlay_own_wanted(lc->node, on_wanted, lc);
 	lc->full_said = lc->overflow;
 	const struct pc_directory_params *dir = pc_directory_settings(gen->config);
+	if (dir != NULL && dir->n_entries == 0)
+		dir = NULL; /* holds no entries: edge.directories answers */
 	for (unsigned i = 0; i < MAX_WATCHED; i++) {
 		struct watched *w = &lc->watched[i];
 		if (!w->used)
@@ -605,7 +622,7 @@ void live_cascade_tick(struct live_cascade *lc, struct edge_worker *ew,
 				w->unwatched_ms = now;
 			if (w->feed == NULL || now - w->unwatched_ms >= params->live_linger_ms) {
 				feed_stop(lc, w);
-				*w = (struct watched){0};
+				watched_clear(w);
 			}
 			continue;
 		}
@@ -647,6 +664,15 @@ void live_cascade_tick(struct live_cascade *lc, struct edge_worker *ew,
 			break;
 		}
 	}
+}
+
+void live_cascade_close(struct live_cascade *lc)
+{
+	for (unsigned i = 0; lc != NULL && i < MAX_WATCHED; i++)
+		for (unsigned k = 0; k < MAX_ASKED; k++) {
+			pcd_object_unref(lc->watched[i].asked[k]);
+			lc->watched[i].asked[k] = NULL;
+		}
 }
 
 void live_cascade_stop(struct live_cascade *lc)

@@ -39,6 +39,9 @@ struct live_cascade *live_cascade_new(struct live_hub *hub, struct pcd_node *nod
  * NULL is fine. */
 void live_cascade_tick(struct live_cascade *lc, struct edge_worker *ew,
                        const struct pc_edge_params *params, uint64_t now_ms);
+/* Worker 0 closes: lets go of the directory's answers it holds (they are
+ * the edge's store's). The pulls go on until live_cascade_stop. */
+void live_cascade_close(struct live_cascade *lc);
 /* Stops every pull (each ends its channel), waits for their threads and
  * frees lc; NULL is fine. */
 void live_cascade_stop(struct live_cascade *lc);
