@@ -419,7 +419,9 @@ static void feed_stop(struct live_cascade *lc, struct watched *w)
 		lc->stopping[lc->n_stopping++] = f;
 }
 
-static void feed_start(struct live_cascade *lc, struct watched *w, const pc_model *m,
+/* Starts w's pull of url; false when url is not a feed we pull (refused,
+ * counted once a run). */
+static bool feed_start(struct live_cascade *lc, struct watched *w, const pc_model *m,
                        const struct pc_edge_params *params, const char *url)
 {
 	if (lc->n_feeds == MAX_CASCADES) {
@@ -429,31 +431,34 @@ static void feed_start(struct live_cascade *lc, struct watched *w, const pc_mode
 			pcd_log(PCD_LOG_WARNING, "live-cascade-skipped", "stream=%s why=\"%s\"",
 			        w->stream, "more cascade feeds than one node pulls");
 		}
-		return;
+		return true;
 	}
 	w->full = false;
 	struct feed *f = calloc(1, sizeof(*f));
 	if (f == NULL)
-		return;
+		return true;
 	*f = (struct feed){.hub = lc->hub, .node = lc->node, .segment_ms = params->live_segment_ms};
 	atomic_init(&f->stop, false);
 	atomic_init(&f->done, false);
 	if (!feed_of(f, m->providers[w->provider].name, w->stream, url)) {
 		free(f);
-		live_count(lc->hub, LC_CASCADE_REFUSED);
-		return;
+		if (!w->refused)
+			live_count(lc->hub, LC_CASCADE_REFUSED);
+		w->refused = true;
+		return false;
 	}
 	if (pthread_create(&f->thread, NULL, run, f) != 0) {
 		pcd_log(PCD_LOG_ERROR, "live-cascade-failed", "stream=%s what=thread", f->stream);
 		live_count(lc->hub, LC_CASCADE_FAILED);
 		free(f);
-		return;
+		return true;
 	}
 	w->feed = f;
 	lc->n_feeds++;
 	live_count(lc->hub, LC_CASCADE_STARTED);
 	pcd_log(PCD_LOG_INFO, "live-cascade-pull", "provider=%s stream=%s feed=%s", f->provider,
 	        f->stream, f->url);
+	return true;
 }
 
 /* What the directory says of provider's stream: the names
@@ -656,11 +661,13 @@ void live_cascade_tick(struct live_cascade *lc, struct edge_worker *ew,
 			}
 			break;
 		case V_CASCADE:
-			w->failing = w->refused = false;
+			w->failing = false;
 			if (w->feed != NULL && strcmp(w->feed->url, url) != 0)
 				feed_stop(lc, w); /* the feed moved: pull the new one */
-			if (w->feed == NULL)
-				feed_start(lc, w, gen->model, params, url);
+			if (w->feed != NULL || feed_start(lc, w, gen->model, params, url))
+				w->refused = false;
+			else
+				w->check_ms = now + REFUSED_MS; /* not a feed we pull (rtsp) */
 			break;
 		}
 	}
