@@ -101,6 +101,11 @@ struct live_hls_stream {
 	uint64_t next; /* media sequence number */
 };
 
+struct live_push {
+	char channel[LIVE_CHANNEL_MAX + 1];
+	uint64_t ms; /* mono: its last block */
+};
+
 struct live_hub {
 	struct pcd_node *node;
 	struct edge_shared *shared;
@@ -118,6 +123,7 @@ struct live_hub {
 	_Atomic uint64_t counters[LC__COUNT];
 	_Atomic unsigned chans_used;   /* worker 0's wake-ups skip the channels while 0 */
 	struct live_cascade *cascades; /* the feeds this node pulls */
+	struct live_push pushes[LIVE_PUSHES];
 };
 
 /* ---- small things ---- */
@@ -377,6 +383,37 @@ void live_hls_set_next(struct live_hub *hub, const char *channel, uint64_t next)
 	pthread_mutex_lock(&hub->lock);
 	hls_stream(hub, channel)->next = next;
 	pthread_mutex_unlock(&hub->lock);
+}
+
+/* ---- encoders' streams, for the cascade ---- */
+
+void live_note_pushed(struct live_hub *hub, const char *channel)
+{
+	pthread_mutex_lock(&hub->lock);
+	struct live_push *slot = &hub->pushes[0];
+	for (unsigned i = 0; i < LIVE_PUSHES; i++) {
+		struct live_push *p = &hub->pushes[i];
+		if (strcmp(p->channel, channel) == 0) {
+			slot = p;
+			break;
+		}
+		if (p->ms < slot->ms)
+			slot = p; /* the one pushed to longest ago goes */
+	}
+	snprintf(slot->channel, sizeof(slot->channel), "%s", channel);
+	slot->ms = pcd_mono_ms();
+	pthread_mutex_unlock(&hub->lock);
+}
+
+bool live_pushed_since(struct live_hub *hub, const char *channel, uint64_t since_ms)
+{
+	bool pushed = false;
+	pthread_mutex_lock(&hub->lock);
+	for (unsigned i = 0; i < LIVE_PUSHES && !pushed; i++)
+		pushed = hub->pushes[i].ms >= since_ms && hub->pushes[i].ms != 0 &&
+		         strcmp(hub->pushes[i].channel, channel) == 0;
+	pthread_mutex_unlock(&hub->lock);
+	return pushed;
 }
 
 /* ---- the mailbox: any worker to worker 0 ---- */

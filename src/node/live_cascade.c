@@ -42,6 +42,7 @@ enum {
 	MAX_ASKED = 12,         /* names asked for a stream: 3 forms on 4 directory hosts */
 	CHECK_MS = 900,         /* a pulled feed's directory answer is read again (each tick) */
 	REFUSED_MS = 10000,     /* a name not answered `cascade` is asked again (a 404's TTL) */
+	PUSHED_MS = 3000,       /* an encoder's block this recent: its stream, not the feed */
 };
 
 struct feed {
@@ -68,6 +69,7 @@ struct watched {
 	bool refused; /* counted and logged once a run of refusals */
 	bool full;    /* the same, for a feed over MAX_CASCADES */
 	bool failing; /* the directory could not be asked: logged once a run */
+	bool pushed;  /* an encoder pushes the stream: logged once a run */
 	uint32_t provider;
 	char stream[LIVE_NAME_MAX + 1];
 	uint64_t unwatched_ms; /* since when nobody subscribes; 0 while watched */
@@ -632,6 +634,19 @@ void live_cascade_tick(struct live_cascade *lc, struct edge_worker *ew,
 			continue;
 		}
 		w->unwatched_ms = 0;
+		char channel[LIVE_CHANNEL_MAX + 1];
+		snprintf(channel, sizeof(channel), "%s/live/%s/%08" PRIx32,
+		         gen->model->providers[w->provider].name, w->stream, lc->self);
+		if (live_pushed_since(lc->hub, channel, now > PUSHED_MS ? now - PUSHED_MS : 0)) {
+			/* An encoder pushes it here: its stream is the channel's,
+			 * and the feed waits until it has been quiet a while. */
+			feed_stop(lc, w);
+			if (!w->pushed)
+				pcd_log(PCD_LOG_INFO, "live-cascade-pushed", "channel=%s", channel);
+			w->pushed = true;
+			continue;
+		}
+		w->pushed = false;
 		if (now < w->check_ms)
 			continue;
 		w->check_ms = now + CHECK_MS;

@@ -96,6 +96,14 @@ uint8_t *live_hls_take(struct live_hub *hub, const char *key, size_t *len);
 uint64_t live_hls_next(struct live_hub *hub, const char *channel);
 void live_hls_set_next(struct live_hub *hub, const char *channel, uint64_t next);
 
+/* Encoders' streams (live_ingest.c notes each block it posts of one):
+ * a cascade does not pull a feed into a channel an encoder pushes to
+ * (live_cascade.c asks whether one did since since_ms). The last
+ * LIVE_PUSHES channels are kept. Any thread. */
+enum { LIVE_PUSHES = 16 };
+void live_note_pushed(struct live_hub *hub, const char *channel);
+bool live_pushed_since(struct live_hub *hub, const char *channel, uint64_t since_ms);
+
 /* live_ingest.c, for live.c */
 struct live_ingest;
 void live_ingest_free(struct live_ingest *in);

@@ -17,7 +17,9 @@ and progressive MPEG-TS.
   player; a player arrives, the feed is pulled and played; the player
   leaves, the pull stops (the server's count stops growing); a stream the
   directory does not answer `cascade` for is refused, counted, nothing
-  fetched.
+  fetched; an encoder pushing the same stream into acme-n1 takes the
+  channel (the pull stops and comes back when the encoder goes); SIGTERM
+  while pulling stops cleanly.
 
 Every process is stopped by PID (the daemons fixture; ffmpeg here), the
 HTTP server is shut down, every wait bounded."""
@@ -33,8 +35,8 @@ import time
 import pytest
 
 from conftest import free_port
-from test_live import (EDGES, edge_url, frames, live, live_configs, pytestmark,  # noqa: F401
-                       start, stop, wait_until)
+from test_live import (ABC, EDGES, edge_url, frames, live, live_configs, push,  # noqa: F401
+                       pytestmark, start, stop, wait_until)
 
 PROVIDER = "127.0.0.1"
 QUIET = 3.0  # s: how long "nothing happens" is watched for
@@ -279,7 +281,36 @@ def test_cascade_with_directory_elsewhere_pulls_only_while_watched(daemons, tmp_
         # A new player starts it again.
         plays(beta, "/cdn.abc.com/tv")
         assert live(inject, "cascade_started") == 2
+
+        def pulling():
+            return live(inject, "cascade_started") - live(inject, "cascade_stopped")
+
+        # An encoder pushes the same stream into acme-n1 while the feed is
+        # pulled: the encoder's stream is the channel's, the pull stops and
+        # the player goes on with the pushed stream; the encoder gone, the
+        # pull comes back.
+        with watching(beta, "/cdn.abc.com/tv") as got:
+            wait_until(lambda: pulling() == 1, what="pulled for the player")
+            started = live(inject, "cascade_started")
+            pusher = push(inject, seconds=60, path=f"/{ABC}/live/tv.ts")
+            try:
+                wait_until(lambda: pulling() == 0, what="the pull yields to the encoder")
+                inject.wait_log("msg=live-cascade-pushed")
+                seen = got[0]
+                wait_until(lambda: got[0] > seen + 50_000, what="the pushed stream played")
+                quiet(server.requests, "fetched while an encoder pushes")
+            finally:
+                stop(pusher)
+            wait_until(lambda: pulling() == 1 and live(inject, "cascade_started") > started,
+                       what="the pull back after the encoder")
+            seen = got[0]
+            wait_until(lambda: got[0] > seen + 50_000, what="the feed played again")
         assert live(inject, "cascade_full") == 0
+        # SIGTERM while a feed is pulled: every thread stopped, a clean
+        # exit (the daemons fixture checks the code and the sanitizers).
+        with watching(beta, "/cdn.abc.com/tv"):
+            wait_until(lambda: pulling() == 1, what="pulled for the player")
+            assert inject.stop() == 0
     finally:
         stop(encoder)
         server.close()
