@@ -8,7 +8,8 @@ stream would be; beta-n3's edge plays it (ffprobe decodes frames) over HLS
 and progressive MPEG-TS.
 
 - The directory on the injection point itself (acme-n1 holds the entries):
-  nothing fetched before a player; played; a malformed feed and one that
+  nothing fetched before a player; played at acme-n1 itself and at
+  beta-n3; a malformed feed and one that
   stops changing counted (cascade_failed, cascade_stalls) while watched;
   SIGHUP with the feed's URL changed moves the pull to the new server, and a
   bad reload keeps the old config and the pull.
@@ -196,6 +197,11 @@ def test_cascade_pulls_and_plays(daemons, tmp_path):
         # Nobody watches: nothing is fetched.
         quiet(server.requests, "fetched with nobody watching")
         assert server.requests() == 0 and live(inject, "cascade_started") == 0
+        # A player at the injection point itself watches too (its router's
+        # own subscription), in the CDN form of the stream's URL.
+        with watching(inject, f"/{ABC}/live/tv.ts") as got:
+            wait_until(lambda: got[0] > 50_000, what="played at the injection point")
+        assert live(inject, "cascade_started") == 1
         for path in ("/cdn.abc.com/tv.m3u8", "/cdn.abc.com/tv"):
             plays(beta, path)
         assert live(inject, "cascade_started") >= 1 and live(inject, "cascade_segments") >= 2
