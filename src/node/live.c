@@ -42,7 +42,8 @@ static const char *const counter_names[] = {
     "segments",       "players",         "players_shed",     "playlists",        "segment_gets",
     "not_found",      "not_covered",     "subscribes",       "unsubscribes",     "failovers",
     "block_gaps",     "hls_segments_in", "hls_playlists_in", "hls_missing",      "cascade_segments",
-    "cascade_failed", "cascade_stalls",
+    "cascade_failed", "cascade_stalls",  "cascade_started",  "cascade_stopped",  "cascade_refused",
+    "cascade_full",
 };
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == LC__COUNT,
                "a name for each live counter");
@@ -100,6 +101,11 @@ struct live_hls_stream {
 	uint64_t next; /* media sequence number */
 };
 
+struct live_push {
+	char channel[LIVE_CHANNEL_MAX + 1];
+	uint64_t ms; /* mono: its last block */
+};
+
 struct live_hub {
 	struct pcd_node *node;
 	struct edge_shared *shared;
@@ -117,6 +123,7 @@ struct live_hub {
 	_Atomic uint64_t counters[LC__COUNT];
 	_Atomic unsigned chans_used;   /* worker 0's wake-ups skip the channels while 0 */
 	struct live_cascade *cascades; /* the feeds this node pulls */
+	struct live_push pushes[LIVE_PUSHES];
 };
 
 /* ---- small things ---- */
@@ -232,8 +239,9 @@ int live_hub_new(struct pcd_node *node, struct edge_shared *shared, struct live_
 
 void live_hub_start_cascades(struct live_hub *hub, const struct pc_edge_params *params)
 {
+	(void)params; /* the pulls start as their streams are watched (live_tick) */
 	if (hub != NULL && hub->cascades == NULL)
-		hub->cascades = live_cascade_start(hub, hub->node, params);
+		hub->cascades = live_cascade_new(hub, hub->node);
 }
 
 void live_hub_free(struct live_hub *hub)
@@ -375,6 +383,37 @@ void live_hls_set_next(struct live_hub *hub, const char *channel, uint64_t next)
 	pthread_mutex_lock(&hub->lock);
 	hls_stream(hub, channel)->next = next;
 	pthread_mutex_unlock(&hub->lock);
+}
+
+/* ---- encoders' streams, for the cascade ---- */
+
+void live_note_pushed(struct live_hub *hub, const char *channel)
+{
+	pthread_mutex_lock(&hub->lock);
+	struct live_push *slot = &hub->pushes[0];
+	for (unsigned i = 0; i < LIVE_PUSHES; i++) {
+		struct live_push *p = &hub->pushes[i];
+		if (strcmp(p->channel, channel) == 0) {
+			slot = p;
+			break;
+		}
+		if (p->ms < slot->ms)
+			slot = p; /* the one pushed to longest ago goes */
+	}
+	snprintf(slot->channel, sizeof(slot->channel), "%s", channel);
+	slot->ms = pcd_mono_ms();
+	pthread_mutex_unlock(&hub->lock);
+}
+
+bool live_pushed_since(struct live_hub *hub, const char *channel, uint64_t since_ms)
+{
+	bool pushed = false;
+	pthread_mutex_lock(&hub->lock);
+	for (unsigned i = 0; i < LIVE_PUSHES && !pushed; i++)
+		pushed = hub->pushes[i].ms >= since_ms && hub->pushes[i].ms != 0 &&
+		         strcmp(hub->pushes[i].channel, channel) == 0;
+	pthread_mutex_unlock(&hub->lock);
+	return pushed;
 }
 
 /* ---- the mailbox: any worker to worker 0 ---- */
@@ -1160,6 +1199,7 @@ void live_tick(struct edge_worker *ew, uint64_t now_ms)
 		pthread_mutex_unlock(&hub->lock);
 		drain_mailbox(hub);
 		manage(hub, params, now_ms);
+		live_cascade_tick(hub->cascades, ew, params, now_ms);
 	}
 	struct live_conn *next;
 	for (struct live_conn *lc = hub->conns[w]; lc != NULL; lc = next) {
@@ -1196,6 +1236,7 @@ void live_close(struct edge_worker *ew)
 		}
 	}
 	drain_mailbox(hub);
+	live_cascade_close(hub->cascades);
 }
 
 void live_metrics(struct live_hub *hub, FILE *out)

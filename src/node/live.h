@@ -31,7 +31,8 @@ struct edge_worker;
 struct edge_shared;
 
 int live_hub_new(struct pcd_node *node, struct edge_shared *shared, struct live_hub **out);
-/* Starts the pulls of cascaded feeds this node owes (node/live_cascade.h). */
+/* Makes the table of cascaded feeds this node pulls while they are
+ * watched (node/live_cascade.h). */
 void live_hub_start_cascades(struct live_hub *hub, const struct pc_edge_params *params);
 void live_hub_free(struct live_hub *hub); /* NULL is fine; after every worker closed */
 

@@ -1706,6 +1706,14 @@ int pcd_overlay_unsubscribe(struct pcd_node *node, const char *channel, uint32_t
 	return -ENOENT;
 }
 
+void pcd_overlay_own_wanted(struct pcd_node *node, void (*fn)(void *arg, const char *channel),
+                            void *arg)
+{
+	struct ovl *o = of_node(node);
+	if (o != NULL && o->running)
+		pc_ovchan_own_wanted(o->chans, fn, arg);
+}
+
 void pcd_overlay_replica(struct pcd_node *node, uint64_t key, const char *server)
 {
 	struct ovl *o = of_node(node);

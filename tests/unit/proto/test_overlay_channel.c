@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -876,10 +877,49 @@ static void test_source_epoch_raised_past_a_joiner(void **state)
 	pc_lsdb_free(db);
 }
 
+static void add_name(void *arg, const char *name)
+{
+	struct events *ev = arg;
+	assert_true(ev->n < 8);
+	snprintf(ev->names[ev->n++], sizeof(ev->names[0]), "%s", name);
+}
+
+/* An injection point's channels that are wanted: its own with a
+ * downstream or the local subscriber, published on or not; not another
+ * source's, not one whose last joiner left. */
+static void test_own_wanted(void **state)
+{
+	(void)state;
+	pc_lsdb *db = star(1);
+	pc_ovchan *t = table_new(1, 0, 0);
+	struct pc_ovchan_joined j;
+	struct events ev = {0};
+	assert_int_equal(pc_ovchan_own_wanted(t, add_name, &ev), 0);
+	assert_int_equal(pc_ovchan_join(t, db, "abc/live/tv/1", 1, 3, EP, PC_OVCHAN_FRESH, 0, &j),
+	                 0);
+	assert_int_equal(pc_ovchan_join(t, db, "abc/live/a/1", 1, 1, EP, PC_OVCHAN_FRESH, 0, &j),
+	                 0);
+	assert_int_equal(pc_ovchan_join(t, db, "abc/live/b/2", 2, 3, EP, PC_OVCHAN_FRESH, 0, &j),
+	                 0);
+	assert_int_equal(pc_ovchan_own_wanted(t, add_name, &ev), 2);
+	assert_int_equal(ev.n, 2);
+	assert_true(strcmp(ev.names[0], "abc/live/tv/1") == 0 ||
+	            strcmp(ev.names[1], "abc/live/tv/1") == 0);
+	assert_true(strcmp(ev.names[0], "abc/live/a/1") == 0 ||
+	            strcmp(ev.names[1], "abc/live/a/1") == 0);
+	assert_int_equal(pc_ovchan_prune(t, "abc/live/tv/1", 3, 10), 0);
+	ev.n = 0;
+	assert_int_equal(pc_ovchan_own_wanted(t, add_name, &ev), 1);
+	assert_string_equal(ev.names[0], "abc/live/a/1");
+	pc_ovchan_free(t);
+	pc_lsdb_free(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_join_forward_prune),
+	    cmocka_unit_test(test_own_wanted),
 	    cmocka_unit_test(test_rejoin_within_hold_keeps_channel),
 	    cmocka_unit_test(test_drops_duplicates_and_strangers),
 	    cmocka_unit_test(test_downstream_bound),
