@@ -175,6 +175,12 @@ uint32_t pc_ovchan_refresh(pc_ovchan *table, uint64_t now_ms, pc_ovchan_emit *em
 int pc_ovchan_status(const pc_ovchan *table, const char *name, uint64_t *last_seq,
                      uint32_t *upstream, uint32_t *n_downstream);
 
+/* How many downstream neighbours this router feeds a channel of another
+ * source: (channel, neighbour) pairs. A router that is leaving the
+ * overlay waits for this to reach 0 (its children moved to other
+ * parents); the channels it is the source of do not count. */
+uint32_t pc_ovchan_relaying(const pc_ovchan *table);
+
 const struct pc_ovchan_stats *pc_ovchan_stats(const pc_ovchan *table);
 
 #endif
