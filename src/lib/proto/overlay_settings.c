@@ -190,7 +190,7 @@ static const struct pc_item overlay_items[] = {
 	      "a JOIN is repeated this often; a child silent for 3 of these is pruned"),
 	PC_MS("stop_grace_ms", pc_overlay_params, stop_grace_ms, 0, 60000, 1000,
 	      "on SIGTERM, the router says GOODBYE and forwards at most this long while its "
-	      "children move; 0: it stops at once"),
+	      "children move; 0: it stops at once (docs/overlay.md, \"GOODBYE\")"),
 	PC_SECTION("test", test_items, "a numbered test stream (docs/overlay.md, \"The role\")"),
 	PC_END,
 };
