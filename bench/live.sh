@@ -81,19 +81,24 @@ r() { awk -v n="$1" '$1 == "result" && $2 == n { print $3 }' "$WORK/run.out"; }
 
 echo
 echo "summary"
-echo "fan-out: injection point's overlay bytes sent per byte ingested, 1/2/4 edges:" \
-	"$(r fanout_1) / $(r fanout_2) / $(r fanout_4)"
-echo "delay after the POST to the injection point, median ms at 0/1/4/6 hops:" \
-	"$(r delay_0hop_ms) / $(r delay_1hop_ms) / $(r delay_4hop_ms) / $(r delay_6hop_ms);" \
-	"per overlay hop $(r delay_per_hop_ms) ms"
-echo "players per core (server CPU per player-second, inverted): peercdn progressive" \
-	"$(r peercdn_ts_players_per_core), peercdn HLS $(r peercdn_hls_players_per_core)," \
-	"nginx HLS $(r nginx_hls_players_per_core); stalls $(r peercdn_ts_stalls)/$(r peercdn_hls_stalls)/$(r nginx_hls_stalls)"
+[ -z "$(r fanout_1)" ] ||
+	echo "fan-out: injection point's overlay bytes sent per byte ingested, 1/2/4 edges:" \
+		"$(r fanout_1) / $(r fanout_2) / $(r fanout_4)"
+[ -z "$(r delay_per_hop_ms)" ] ||
+	echo "delay after the POST to the injection point, median ms at 0/1/4/6 hops:" \
+		"$(r delay_0hop_ms) / $(r delay_1hop_ms) / $(r delay_4hop_ms) / $(r delay_6hop_ms);" \
+		"per overlay hop $(r delay_per_hop_ms) ms"
+[ -z "$(r peercdn_ts_stalls)" ] ||
+	echo "players per core (server CPU per player-second, inverted): peercdn progressive" \
+		"$(r peercdn_ts_players_per_core), peercdn HLS $(r peercdn_hls_players_per_core)," \
+		"nginx HLS $(r nginx_hls_players_per_core); stalls $(r peercdn_ts_stalls)/$(r peercdn_hls_stalls)/$(r nginx_hls_stalls)"
 for tag in term kill; do
 	[ -n "$(r "${tag}_relay_exit_ms")" ] || continue
 	echo "relay beta-n2 $([ $tag = term ] && echo "stopped (SIGTERM, its GOODBYE)" || echo "killed (SIGKILL)"):" \
 		"longest silence beta-n3 $(r "${tag}_beta-n3_silence_ms") ms," \
-		"gamma-n2 $(r "${tag}_gamma-n2_silence_ms") ms; TS continuity errors" \
+		"gamma-n2 $(r "${tag}_gamma-n2_silence_ms") ms (in the second after the signal" \
+		"$(r "${tag}_beta-n3_silence_at_stop_ms") / $(r "${tag}_gamma-n2_silence_at_stop_ms") ms);" \
+		"TS continuity errors" \
 		"$(r "${tag}_beta-n3_cc_errors")/$(r "${tag}_gamma-n2_cc_errors"); block gaps" \
 		"$(r "${tag}_beta-n3_block_gaps")/$(r "${tag}_gamma-n2_block_gaps");" \
 		"the relay gone $(r "${tag}_relay_exit_ms") ms after the signal"
@@ -103,4 +108,5 @@ if [ -n "$(r fanout_4)" ]; then
 	[ "$grow" = 0 ] || die "the injection point's bytes grew with the edges: $(r fanout_1) -> $(r fanout_4)"
 fi
 bench_provenance
-echo "ratio hls_cpu $(r players_per_core_ratio)"
+ratio=$(r players_per_core_ratio)
+echo "ratio hls_cpu ${ratio:-n/a}"

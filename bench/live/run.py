@@ -193,6 +193,7 @@ class Reader:
         self.arrived = {}
         self.bytes, self.cc_errors, self.max_gap, self.status = 0, 0, 0.0, None
         self.gap_at = 0.0
+        self.reads = []  # when each read returned bytes (monotonic s)
         self.stopped = False
         self.sock = socket.create_connection(edge_addr(d), timeout=30)
         self.sock.sendall(f"GET /{ABC}/live/news.ts HTTP/1.1\r\nHost: e\r\n\r\n".encode())
@@ -210,6 +211,7 @@ class Reader:
                 if last is not None and now - last > self.max_gap:
                     self.max_gap, self.gap_at = now - last, last
                 last = now
+                self.reads.append(now)
                 buf += data
                 if head:
                     end = buf.find(b"\r\n\r\n")
@@ -234,6 +236,12 @@ class Reader:
                 buf = buf[n:]
         except OSError:
             return
+
+    def silence_over(self, lo, hi):
+        """The longest interval between two reads that overlaps [lo, hi]:
+        the silence a player saw around an event at lo."""
+        reads = self.reads
+        return max((b - a for a, b in zip(reads, reads[1:]) if b > lo and a < hi), default=0.0)
 
     def stop(self):
         self.stopped = True
@@ -648,10 +656,16 @@ def kill_phase(routers, pusher, beta, sig):
             rd.stop()
             check(rd.bytes > b0[rd.name], f"{tag}: {rd.name}'s player got nothing after the kill")
             gaps = live(routers[rd.name], "block_gaps") - gaps0[rd.name]
+            # The silence the stop itself caused: the longest interval that
+            # overlaps the second after the signal (the rest is the stream's
+            # own rhythm, which the longest silence over the phase includes).
+            at_stop = rd.silence_over(t_kill, t_kill + 1.0)
             say(f"{tag} {rd.name}: longest silence after the kill {rd.max_gap * 1000:.0f} ms"
-                f" (from {(rd.gap_at - t_kill) * 1000:+.0f} ms of the kill), TS continuity errors {rd.cc_errors},"
+                f" (from {(rd.gap_at - t_kill) * 1000:+.0f} ms of the kill), in the second after"
+                f" it {at_stop * 1000:.0f} ms, TS continuity errors {rd.cc_errors},"
                 f" block_gaps {gaps:.0f}, {rd.bytes - b0[rd.name]} bytes after the kill")
             result(f"{tag}_{rd.name}_silence_ms", f"{rd.max_gap * 1000:.0f}")
+            result(f"{tag}_{rd.name}_silence_at_stop_ms", f"{at_stop * 1000:.0f}")
             result(f"{tag}_{rd.name}_cc_errors", rd.cc_errors)
             result(f"{tag}_{rd.name}_block_gaps", f"{gaps:.0f}")
         readers = []
