@@ -75,6 +75,7 @@ struct live_chan {
 	uint32_t sources[MAX_SOURCES];
 	unsigned n_sources, cur;
 	bool subscribed, ended;
+	bool routed; /* the overlay had a route to sub_source since we subscribed */
 	bool warned; /* a failed subscription was logged */
 	uint32_t sub_source;
 	uint64_t last_seq; /* the overlay's block number last taken; 0: none since subscribing */
@@ -624,15 +625,30 @@ static unsigned sources_of(const struct pc_edge_params *params, const pc_model *
 
 enum action { ACT_NONE, ACT_SUBSCRIBE, ACT_SWITCH, ACT_LEAVE };
 
+/* Whether the overlay lost its route to the channel's injection point
+ * since it had one (its router said GOODBYE, or died with no way around):
+ * its stream cannot come, so no need to wait for failover_ms. */
+static bool source_lost(struct live_hub *hub, struct live_chan *ch)
+{
+	struct pcd_overlay_hop hop;
+	int rc = pcd_overlay_route_to(hub->node, ch->sub_source, &hop);
+	bool routed = rc == 0 || rc == -EEXIST;
+	bool lost = ch->routed && !routed;
+	ch->routed = routed;
+	return lost;
+}
+
 /* Keeps each channel subscribed while it is wanted, from its current
- * injection point, and moves to the next one when that one ends or goes
- * silent for failover_ms (docs/live.md, "Failover"). */
+ * injection point, and moves to the next one when that one ends, goes
+ * silent for failover_ms, or the overlay has no route to it any more
+ * (docs/live.md, "Failover"). */
 static void manage(struct live_hub *hub, const struct pc_edge_params *params, uint64_t now)
 {
 	const pc_model *m = pcd_node_generation(hub->node)->model;
 	for (int i = 0; i < MAX_CHANNELS; i++) {
 		enum action act = ACT_NONE;
 		uint32_t old_source = 0, new_source = 0;
+		const char *why = "";
 		pthread_mutex_lock(&hub->lock);
 		struct live_chan *ch = &hub->chans[i];
 		if (!ch->used) {
@@ -642,6 +658,7 @@ static void manage(struct live_hub *hub, const struct pc_edge_params *params, ui
 		bool wanted = ch->players > 0 || now - ch->wanted_ms < hub->linger_ms;
 		if (ch->n_sources == 0 && ch->provider < m->n_providers)
 			ch->n_sources = sources_of(params, m, ch->provider, ch->sources);
+		bool lost = ch->subscribed && source_lost(hub, ch);
 		if (wanted && !ch->subscribed && ch->n_sources > 0) {
 			act = ACT_SUBSCRIBE;
 			new_source = ch->sources[ch->cur % ch->n_sources];
@@ -651,9 +668,12 @@ static void manage(struct live_hub *hub, const struct pc_edge_params *params, ui
 			ch->has_prev = false;
 			ch->last_block_ms = now;
 			ch->ended = false;
+			ch->routed = false;
 		} else if (wanted && ch->subscribed && ch->n_sources > 1 &&
-		           (ch->ended || now - ch->last_block_ms > hub->failover_ms)) {
+		           (ch->ended || lost || now - ch->last_block_ms > hub->failover_ms)) {
 			act = ACT_SWITCH;
+			why = ch->ended ? "ended" : lost ? "unrouted" : "silent";
+			ch->routed = false;
 			old_source = ch->sub_source;
 			ch->cur = (ch->cur + 1) % ch->n_sources;
 			new_source = ch->sources[ch->cur];
@@ -687,8 +707,8 @@ static void manage(struct live_hub *hub, const struct pc_edge_params *params, ui
 		if (act == ACT_SWITCH) {
 			live_count(hub, LC_FAILOVERS);
 			pcd_log(PCD_LOG_INFO, "live-failover",
-			        "channel=%s from=%" PRIu32 " to=%" PRIu32, name, old_source,
-			        new_source);
+			        "channel=%s from=%" PRIu32 " to=%" PRIu32 " why=%s", name,
+			        old_source, new_source, why);
 		}
 		if (act == ACT_SUBSCRIBE || act == ACT_SWITCH) {
 			snprintf(name, sizeof(name), "%s/%08" PRIx32, stream, new_source);

@@ -73,6 +73,25 @@ int pcd_rooms_open(struct pcd_node *node, struct pcd_worker *worker)
 	return 0;
 }
 
+void pcd_rooms_leave(struct pcd_node *node)
+{
+	for (size_t r = 0; pcd_roles[r] != NULL; r++) {
+		const struct pcd_room *room = &node->rooms[r];
+		if (room->started && room->role->leave != NULL)
+			room->role->leave(room);
+	}
+}
+
+bool pcd_rooms_left(struct pcd_node *node)
+{
+	for (size_t r = 0; pcd_roles[r] != NULL; r++) {
+		const struct pcd_room *room = &node->rooms[r];
+		if (room->started && room->role->left != NULL && !room->role->left(room))
+			return false;
+	}
+	return true;
+}
+
 void pcd_rooms_close(struct pcd_node *node, struct pcd_worker *worker)
 {
 	for (size_t r = 0; pcd_roles[r] != NULL; r++) {

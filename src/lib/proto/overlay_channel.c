@@ -589,6 +589,19 @@ uint32_t pc_ovchan_own_wanted(const pc_ovchan *t, pc_ovchan_name_fn *fn, void *a
 	return n;
 }
 
+uint32_t pc_ovchan_relaying(const pc_ovchan *t)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < t->n_channels; i++) {
+		const struct channel *ch = t->channels[i];
+		if (ch->source == t->params.self)
+			continue;
+		for (uint32_t k = 0; k < ch->n_down; k++)
+			n += ch->down[k].neighbour != t->params.self;
+	}
+	return n;
+}
+
 const struct pc_ovchan_stats *pc_ovchan_stats(const pc_ovchan *t)
 {
 	return &t->stats;

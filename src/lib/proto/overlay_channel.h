@@ -183,6 +183,12 @@ int pc_ovchan_status(const pc_ovchan *table, const char *name, uint64_t *last_se
 typedef void pc_ovchan_name_fn(void *arg, const char *name);
 uint32_t pc_ovchan_own_wanted(const pc_ovchan *table, pc_ovchan_name_fn *fn, void *arg);
 
+/* How many downstream neighbours this router feeds a channel of another
+ * source: (channel, neighbour) pairs. A router that is leaving the
+ * overlay waits for this to reach 0 (its children moved to other
+ * parents); the channels it is the source of do not count. */
+uint32_t pc_ovchan_relaying(const pc_ovchan *table);
+
 const struct pc_ovchan_stats *pc_ovchan_stats(const pc_ovchan *table);
 
 #endif

@@ -188,6 +188,9 @@ static const struct pc_item overlay_items[] = {
 	      "LOAD records are published at least this often (and at every change)"),
 	PC_MS("join_refresh_ms", pc_overlay_params, join_refresh_ms, 50, 600000, 10000,
 	      "a JOIN is repeated this often; a child silent for 3 of these is pruned"),
+	PC_MS("stop_grace_ms", pc_overlay_params, stop_grace_ms, 0, 60000, 1000,
+	      "on SIGTERM, the router says GOODBYE and forwards at most this long while its "
+	      "children move; 0: it stops at once (docs/overlay.md, \"GOODBYE\")"),
 	PC_SECTION("test", test_items, "a numbered test stream (docs/overlay.md, \"The role\")"),
 	PC_END,
 };
