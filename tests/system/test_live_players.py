@@ -23,6 +23,7 @@ import json
 import os
 import pathlib
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -200,12 +201,21 @@ def test_hlsjs_plays_in_chromium(daemons):
         # before the browser's loader starts its clock.
         code, _, raw = ask(beta, "GET", f"/{ABC}/live/news.m3u8")
         assert code == 200, raw[:300]
-        proc = subprocess.run(
-            ["node", str(BROWSER_DIR / "play.js"), "10", servers[0].page(src),
+        # Until 5 s played (a deadline of 30 s), in a session of its own:
+        # on a timeout the browser goes with node.
+        proc = subprocess.Popen(
+            ["node", str(BROWSER_DIR / "play.js"), "5", "30", servers[0].page(src),
              servers[1].page(src)],
-            capture_output=True, text=True, timeout=50, cwd=BROWSER_DIR)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        allowed, denied = json.loads(proc.stdout)["pages"]
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=BROWSER_DIR,
+            start_new_session=True)
+        try:
+            out, err = proc.communicate(timeout=50)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate(timeout=10)
+            raise
+        assert proc.returncode == 0, err[-3000:]
+        allowed, denied = json.loads(out)["pages"]
     finally:
         stop(encoder)
         for s in servers:
@@ -215,7 +225,7 @@ def test_hlsjs_plays_in_chromium(daemons):
     assert report["supported"] and report["fatal"] is None, (report, allowed["console"])
     seconds, decoded = played(allowed)
     print(f"hls.js played {seconds:.2f} s, {decoded} frames decoded")
-    assert seconds >= 4.0 and decoded >= 75, (seconds, decoded, allowed)
+    assert seconds >= 5.0 and decoded >= 100, (seconds, decoded, allowed)
     assert all(s["mediaError"] is None for s in allowed["samples"])
     assert live(beta, "playlists") >= 2 and live(beta, "segment_gets") >= 3
     # The page beta-n3 does not list: the browser keeps the playlist from
@@ -262,9 +272,10 @@ def test_vlc_plays_hls_and_ts(daemons):
         assert code == 200, raw[:300]
         players = [vlc(edge_url(beta, f"/{ABC}/live/news.{kind}"), work / f"{kind}.ts", 8, work)
                    for kind in ("m3u8", "ts")]
+        deadline = time.monotonic() + 40
         for p in players:
             try:
-                p.wait(timeout=40)
+                p.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 pass  # judged by what it wrote; killed below
         results = {kind: (decoded_frames(work / f"{kind}.ts", "v"),
