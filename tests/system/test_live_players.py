@@ -16,12 +16,14 @@ acme-n1.
   error.
 - VLC (it refuses to run as root: run as nobody with setpriv) plays
   beta-n3's HLS playlist and progressive TS, transcoding what it decoded
-  to files whose frames ffprobe counts.
+  to files whose frames ffprobe counts; ffplay (SDL's dummy drivers) plays
+  both too, its showinfo filter logging each frame it decoded.
 
 Every process is stopped by PID, every wait bounded."""
 import json
 import os
 import pathlib
+import re
 import shutil
 import signal
 import socket
@@ -40,6 +42,7 @@ BROWSER_DIR = SOURCE / "tests" / "browser"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 PAGE = "127.9.2.1"  # the origin beta-n3 lets read abc's streams
 OTHER_PAGE = "127.9.2.2"  # an origin it does not
+KINDS = ("m3u8", "ts")  # HLS, progressive MPEG-TS
 
 pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None or
                                 shutil.which("ffprobe") is None,
@@ -249,6 +252,17 @@ def vlc(url, out, seconds, home):
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
+def ffplay(url, log):
+    """ffplay with SDL's dummy video and audio drivers plays url until it
+    is stopped (its -t does not end a live stream), after probing 1 s of it
+    rather than 5; showinfo logs each frame it decoded into log."""
+    with open(log, "w") as err:
+        return subprocess.Popen(
+            ["ffplay", "-hide_banner", "-analyzeduration", "1000000", "-vf", "showinfo", url],
+            stdout=subprocess.DEVNULL, stderr=err,
+            env=dict(os.environ, SDL_VIDEODRIVER="dummy", SDL_AUDIODRIVER="dummy"))
+
+
 def decoded_frames(path, stream):
     proc = subprocess.run(
         ["ffprobe", "-v", "error", "-count_frames", "-select_streams", stream,
@@ -258,7 +272,7 @@ def decoded_frames(path, stream):
     return (streams[0]["codec_name"], int(streams[0]["nb_read_frames"])) if streams else (None, 0)
 
 
-def test_vlc_plays_hls_and_ts(daemons):
+def test_vlc_and_ffplay_play_hls_and_ts(daemons):
     if shutil.which("cvlc") is None or shutil.which("setpriv") is None:
         pytest.skip("VLC: cvlc or setpriv not installed (scripts/install-deps.sh installs vlc-bin)")
     routers = start(daemons, live_configs())
@@ -271,26 +285,34 @@ def test_vlc_plays_hls_and_ts(daemons):
         wait_until(lambda: live(ingest, "blocks_published") > 0, what="blocks published")
         code, _, raw = ask(beta, "GET", f"/{ABC}/live/news.m3u8")
         assert code == 200, raw[:300]
-        players = [vlc(edge_url(beta, f"/{ABC}/live/news.{kind}"), work / f"{kind}.ts", 8, work)
-                   for kind in ("m3u8", "ts")]
+        urls = [edge_url(beta, f"/{ABC}/live/news.{kind}") for kind in KINDS]
+        players = [vlc(url, work / f"{kind}.ts", 8, work) for url, kind in zip(urls, KINDS)]
+        players += [ffplay(url, work / f"ffplay-{kind}.log") for url, kind in zip(urls, KINDS)]
         deadline = time.monotonic() + 40
-        for p in players:
+        for p in players[:2]:
             try:
                 p.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 pass  # judged by what it wrote; killed below
+        for p in players:
+            stop(p)  # ffplay after as long as VLC played
         results = {kind: (decoded_frames(work / f"{kind}.ts", "v"),
                           decoded_frames(work / f"{kind}.ts", "a"))
-                   for kind in ("m3u8", "ts")}
-        errors = [p.stderr.read() if p.poll() is not None else "still running" for p in players]
+                   for kind in KINDS}
+        logs = [p.stderr.read() for p in players[:2]]
+        logs += [(work / f"ffplay-{kind}.log").read_text(errors="replace") for kind in KINDS]
     finally:
         for p in players:
             stop(p)
         stop(encoder)
         shutil.rmtree(work, ignore_errors=True)
     print(f"VLC decoded: {results}")
-    for (kind, ((vcodec, vframes), (acodec, aframes))), err in zip(results.items(), errors):
+    for (kind, ((vcodec, vframes), (acodec, aframes))), err in zip(results.items(), logs):
         # 25 frames a second: 8 s of playing less VLC's start-up.
         assert vcodec == "mpeg2video" and vframes >= 75, (kind, vframes, err[-2000:])
         assert acodec == "mp2" and aframes >= 50, (kind, aframes, err[-2000:])
-    assert live(beta, "players") >= 1 and live(beta, "segment_gets") >= 2
+    shown = [len(re.findall(r"Parsed_showinfo.*\bn: *\d+ ", log)) for log in logs[2:]]
+    print(f"ffplay decoded: {dict(zip(KINDS, shown))}")
+    for kind, n, log in zip(KINDS, shown, logs[2:]):
+        assert n >= 50, (kind, n, log[-2000:])  # 2 s of 25 frames a second
+    assert live(beta, "players") >= 2 and live(beta, "segment_gets") >= 2
