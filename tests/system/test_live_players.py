@@ -19,7 +19,8 @@ acme-n1.
   to files whose frames ffprobe counts; ffplay (SDL's dummy drivers) plays
   both too, its showinfo filter logging each frame it decoded.
 
-Every process is stopped by PID, every wait bounded."""
+Every process is stopped by PID (node and its browser, on a timeout, as
+the process group node leads), every wait bounded."""
 import json
 import os
 import pathlib
