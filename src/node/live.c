@@ -1070,6 +1070,8 @@ void live_play_begin(struct edge_client *c)
 	uint32_t provider = (uint32_t)(c->counters - c->ew->providers);
 	const char *name;
 	size_t name_len;
+	if (provider < m->n_providers)
+		set_cors(c, provider); /* a page's player reads the 404 too */
 	if (hub == NULL || provider >= m->n_providers ||
 	    !stream_name(c->path, c->path_len, &name, &name_len)) {
 		live_count(hub, LC_NOT_FOUND);
