@@ -199,6 +199,11 @@ void edge_client_finish(struct edge_client *c)
 		pcd_conn_resume(c->conn);
 }
 
+bool edge_client_cors(const struct edge_client *c, struct pc_buf *out)
+{
+	return !c->cors || pc_cors_write(out, c->cors_allow, c->origin, c->origin_len);
+}
+
 /* Output appended outside the input callback goes out now; c may be freed. */
 void edge_client_kick(struct edge_client *c)
 {
@@ -240,10 +245,12 @@ void edge_client_respond(struct edge_client *c, unsigned status, const char *why
 	    out,
 	    "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: peercdn\r\n"
 	    "Content-Type: text/plain\r\nCache-Control: no-store\r\n"
-	    "Content-Length: %d\r\n%s%s\r\n",
+	    "Content-Length: %d\r\n%s%s",
 	    status, pc_http_reason(status), date, body_len,
 	    status == 405 ? "Allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n" : "",
 	    c->keep_alive ? "" : "Connection: close\r\n");
+	/* A live refusal a page's player can read (a 404 it may retry). */
+	ok = ok && edge_client_cors(c, out) && pc_buf_append(out, "\r\n", 2);
 	c->head_bytes += out->len - before;
 	if (ok && !no_body)
 		ok = pc_buf_append(out, body, (size_t)body_len);
@@ -1200,6 +1207,7 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 	c->head_only = false;
 	c->body = NULL;
 	c->body_len = 0;
+	c->cors = false;
 	c->in_input = true;
 	int r = pc_http_parse_request(in, len, params->max_header_bytes, head);
 	if (r == 0) {
@@ -1305,6 +1313,8 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 		} else {
 			serve_cached(c);
 		}
+	} else if (edge_method_is(head, "OPTIONS") && (c->directory || live_target(c))) {
+		live_preflight(c); /* a page's player asks whether it may read them */
 	} else if (c->directory) {
 		edge_client_respond(c, 405, "a directory name is only read");
 	} else {

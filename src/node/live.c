@@ -14,6 +14,7 @@
 
 #include "lib/base/buf.h"
 #include "lib/base/err.h"
+#include "lib/proto/cors.h"
 #include "lib/proto/edge_route.h"
 #include "lib/proto/hls.h"
 #include "lib/proto/http_msg.h"
@@ -773,9 +774,11 @@ static void player_head(struct edge_client *c, unsigned status, const char *type
 		c->keep_alive = false;
 	pc_buf_printf(out,
 	              "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: peercdn\r\nContent-Type: %s\r\n"
-	              "Cache-Control: no-cache\r\n%s%s\r\n",
+	              "Cache-Control: no-cache\r\n%s%s",
 	              status, pc_http_reason(status), date, type, len_field,
 	              c->keep_alive ? "" : "Connection: close\r\n");
+	edge_client_cors(c, out);
+	pc_buf_append(out, "\r\n", 2);
 	c->head_bytes += out->len - before;
 	c->status = status;
 	c->result = EDGE_HIT;
@@ -987,6 +990,50 @@ static void begin_stream(struct edge_client *c, uint32_t provider, const char *c
 	feed(lc, (size_t)sndbuf);
 }
 
+/* The answer's CORS fields (lib/proto/cors.h): provider's policy for the
+ * request's Origin. Browsers' players (hls.js) read the edge's playlists
+ * and segments from pages of other origins. */
+static void set_cors(struct edge_client *c, uint32_t provider)
+{
+	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
+	const struct pc_http_field *origin = pc_http_field_find(c->req, "origin", 0);
+	c->origin = origin != NULL ? origin->value : NULL;
+	c->origin_len = origin != NULL ? origin->value_len : 0;
+	c->cors_allow = pc_cors_allow(&edge_params(c->ew)->live_cors_text,
+	                              m->providers[provider].name, c->origin, c->origin_len);
+	c->cors = true;
+}
+
+void live_preflight(struct edge_client *c)
+{
+	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
+	uint32_t provider = (uint32_t)(c->counters - c->ew->providers);
+	if (provider >= m->n_providers || provider >= EDGE_MAX_PROVIDERS) {
+		/* providers past EDGE_MAX_PROVIDERS share counters: which one? */
+		edge_client_respond(c, 404, "not a live stream");
+		return;
+	}
+	set_cors(c, provider);
+	char date[PC_HTTP_DATE_SIZE];
+	pc_http_date_format((int64_t)(pcd_now_ms() / 1000), date);
+	struct pc_buf *out = pcd_conn_out(c->conn);
+	size_t before = out->len;
+	bool ok = pc_buf_printf(out,
+	                        "HTTP/1.1 204 No Content\r\nDate: %s\r\nServer: peercdn\r\n"
+	                        "Allow: GET, HEAD, OPTIONS\r\n%s",
+	                        date, c->keep_alive ? "" : "Connection: close\r\n") &&
+	          pc_cors_write_preflight(out, c->cors_allow, c->origin, c->origin_len) &&
+	          pc_buf_append(out, "\r\n", 2);
+	c->head_bytes += out->len - before;
+	c->status = 204;
+	c->result = EDGE_HIT;
+	if (!ok) {
+		edge_client_abort(c);
+		return;
+	}
+	edge_client_finish(c);
+}
+
 /* A live request of provider's stream name: rest is what follows the
  * name (".ts", ".m3u8", "/<n>.ts"). */
 static void play(struct edge_client *c, uint32_t provider, const char *name, size_t name_len,
@@ -994,6 +1041,7 @@ static void play(struct edge_client *c, uint32_t provider, const char *name, siz
 {
 	struct live_hub *hub = live_hub_of(c);
 	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
+	set_cors(c, provider);
 	bool covered = false;
 	if (m->self_node < m->n_nodes) {
 		const struct pc_index_list *cdns = &m->nodes[m->self_node].cdns;
@@ -1081,6 +1129,8 @@ void live_play_begin(struct edge_client *c)
 	uint32_t provider = (uint32_t)(c->counters - c->ew->providers);
 	const char *name;
 	size_t name_len;
+	if (provider < m->n_providers)
+		set_cors(c, provider); /* a page's player reads the 404 too */
 	if (hub == NULL || provider >= m->n_providers ||
 	    !stream_name(c->path, c->path_len, &name, &name_len)) {
 		live_count(hub, LC_NOT_FOUND);
