@@ -123,7 +123,8 @@ static int dechunk(uint8_t *body, size_t len, size_t max, size_t *out_len)
 			return PC_ESYNTAX;
 		if (data_len > max - out)
 			return PC_ERANGE;
-		memmove(body + out, data, data_len);
+		if (data_len > 0) /* data may be NULL then */
+			memmove(body + out, data, data_len);
 		out += data_len;
 		in += used;
 		if (r == 1) {

@@ -31,6 +31,7 @@ static _Thread_local char last_line[LIVE_RTSP_WHY_MAX];
 struct pull {
 	const atomic_bool *stop;
 	int64_t deadline_us; /* av_gettime_relative() */
+	bool timed_out;      /* the deadline interrupted a call */
 	const struct live_rtsp_sink *sink;
 	uint8_t partial[TS_PACKET]; /* a packet split across two writes */
 	size_t partial_len;
@@ -88,8 +89,11 @@ static void libav_init(void)
 
 static int interrupted(void *arg)
 {
-	const struct pull *p = arg;
-	return atomic_load(p->stop) || av_gettime_relative() > p->deadline_us;
+	struct pull *p = arg;
+	if (atomic_load(p->stop))
+		return 1;
+	p->timed_out = av_gettime_relative() > p->deadline_us;
+	return p->timed_out;
 }
 
 static void arm(struct pull *p)
@@ -125,11 +129,13 @@ static int write_ts(void *arg, uint8_t *buf, int size)
 	return size;
 }
 
-static void say(char *why, const char *stage, int averr)
+static void say(const struct pull *p, char *why, const char *stage, int averr)
 {
 	char text[AV_ERROR_MAX_STRING_SIZE], all[512];
 	av_strerror(averr, text, sizeof(text));
-	if (last_line[0] != '\0')
+	if (p->timed_out)
+		snprintf(all, sizeof(all), "%s: silent for %d ms", stage, LIVE_RTSP_TIMEOUT_MS);
+	else if (last_line[0] != '\0')
 		snprintf(all, sizeof(all), "%s: %s (%s)", stage, text, last_line);
 	else
 		snprintf(all, sizeof(all), "%s: %s", stage, text);
@@ -156,13 +162,13 @@ static int open_input(const char *url, struct pull *p, AVFormatContext **in, cha
 	int r = avformat_open_input(in, url, NULL, &opts); /* frees *in on failure */
 	av_dict_free(&opts);
 	if (r < 0) {
-		say(why, "rtsp session", r);
+		say(p, why, "rtsp session", r);
 		return PC_EIO;
 	}
 	arm(p);
 	r = avformat_find_stream_info(*in, NULL);
 	if (r < 0) {
-		say(why, "probing the streams", r);
+		say(p, why, "probing the streams", r);
 		return PC_EIO;
 	}
 	return 0;
@@ -208,7 +214,7 @@ static int open_output(AVFormatContext *in, struct pull *p, AVFormatContext **ou
 	(*out)->flush_packets = 1;
 	r = avformat_write_header(*out, NULL);
 	if (r < 0) {
-		say(why, "a stream the MPEG-TS muxer does not take", r);
+		say(p, why, "a stream the MPEG-TS muxer does not take", r);
 		return PC_ENOTSUP;
 	}
 	return 0;
@@ -229,7 +235,7 @@ static int copy(AVFormatContext *in, AVFormatContext *out, struct pull *p, const
 		int r = av_read_frame(in, pkt);
 		if (r < 0) {
 			if (!atomic_load(p->stop)) {
-				say(why, r == AVERROR_EOF ? "the session ended" : "reading", r);
+				say(p, why, r == AVERROR_EOF ? "the session ended" : "reading", r);
 				err = PC_EIO;
 			}
 			break;
@@ -270,7 +276,7 @@ static int copy(AVFormatContext *in, AVFormatContext *out, struct pull *p, const
 		r = av_write_frame(out, pkt);
 		av_packet_unref(pkt);
 		if (r < 0) {
-			say(why, "muxing", r);
+			say(p, why, "muxing", r);
 			err = PC_EIO;
 		}
 	}
