@@ -241,7 +241,7 @@ static int copy(AVFormatContext *in, AVFormatContext *out, struct pull *p, const
 			break;
 		}
 		int o = (unsigned)pkt->stream_index < in->nb_streams ? map[pkt->stream_index] : -1;
-		if (o < 0 || (pkt->dts == AV_NOPTS_VALUE && pkt->pts == AV_NOPTS_VALUE)) {
+		if (o < 0) {
 			av_packet_unref(pkt);
 			continue;
 		}
@@ -259,6 +259,14 @@ static int copy(AVFormatContext *in, AVFormatContext *out, struct pull *p, const
 		av_packet_rescale_ts(pkt, is->time_base, out->streams[o]->time_base);
 		if (pkt->dts == AV_NOPTS_VALUE)
 			pkt->dts = pkt->pts;
+		/* libav's RTP depacketiser can hand over a stream's first packet
+		 * (often its first key frame) before it has a timestamp; its
+		 * streams start at 0, so that is where it goes rather than
+		 * dropping a group of pictures. */
+		if (pkt->dts == AV_NOPTS_VALUE)
+			pkt->dts = last_dts[o] != AV_NOPTS_VALUE ? last_dts[o] + 1 : 0;
+		if (pkt->pts == AV_NOPTS_VALUE)
+			pkt->pts = pkt->dts;
 		/* RTP timestamps can step back when the first RTCP sender report
 		 * syncs the streams; the muxer refuses that, so nudge as ffmpeg
 		 * does. */
@@ -268,7 +276,7 @@ static int copy(AVFormatContext *in, AVFormatContext *out, struct pull *p, const
 			if (pkt->pts != AV_NOPTS_VALUE)
 				pkt->pts += shift;
 		}
-		if (pkt->pts != AV_NOPTS_VALUE && pkt->pts < pkt->dts)
+		if (pkt->pts < pkt->dts)
 			pkt->pts = pkt->dts;
 		last_dts[o] = pkt->dts;
 		pkt->stream_index = o;
