@@ -7,8 +7,10 @@ directory, plays them (ffprobe decodes frames).
 
 - RTSP: played over HLS and progressive TS with both streams; a server that
   answers garbage and one that never answers are counted as failed
-  (cascade_failed) and disturb nothing; the server killed mid-stream is a
-  stall (cascade_stalls) and the channel's stream ends; the pull is tried
+  (cascade_failed) and disturb nothing; the server falling silent
+  mid-stream (SIGSTOP) is a stall (cascade_stalls) and the channel's
+  stream ends, and when it wakes the feed is pulled again as a new
+  stream; the server killed mid-stream is a stall too; the pull is tried
   again; SIGTERM while a pull waits on the silent server stops the node
   cleanly.
 - Chunked: playlists and segments in uneven chunks with extensions and a
@@ -22,7 +24,9 @@ every wait bounded."""
 import contextlib
 import functools
 import http.server
+import os
 import pathlib
+import signal
 import socket
 import subprocess
 import sys
@@ -191,13 +195,26 @@ def test_cascade_rtsp(daemons):
             assert 'stream=junk what="rtsp session' in inject.log(), inject.log()[-3000:]
             assert live(inject, "cascade_stalls") == 0
             plays(beta, "/cdn.abc.com/tv.m3u8")
+            # the provider's server falls silent mid-stream (stopped): after
+            # 3 s a stall, the stream ends; it wakes up: pulled again, a new
+            # stream on the channel
+            ended, started = live(inject, "ingest_ended"), live(inject, "ingest_started")
+            os.kill(server.pid, signal.SIGSTOP)
+            try:
+                wait_until(lambda: live(inject, "cascade_stalls") >= 1, what="the silence a stall")
+                wait_until(lambda: live(inject, "ingest_ended") > ended, what="the stream ended")
+                assert 'stream=tv why="reading: silent for 3000 ms"' in inject.log()
+            finally:
+                os.kill(server.pid, signal.SIGCONT)
+            wait_until(lambda: live(inject, "ingest_started") > started, what="pulled again")
+            plays(beta, "/cdn.abc.com/tv.m3u8")
             # the provider's server vanishes mid-stream: a stall, the
             # stream ends
             ended = live(inject, "ingest_ended")
             stop(server)
-            wait_until(lambda: live(inject, "cascade_stalls") >= 1, what="the stall counted")
+            wait_until(lambda: live(inject, "cascade_stalls") >= 2, what="the stall counted")
             wait_until(lambda: live(inject, "ingest_ended") > ended, what="the stream ended")
-            assert "live-cascade-stalled" in inject.log()
+            assert 'stream=tv why="the session ended' in inject.log()
         # ...and, watched again, its pull is tried again (and fails) while
         # the daemons run
         with watching(beta, "/cdn.abc.com/tv"):
