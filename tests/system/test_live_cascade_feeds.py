@@ -152,7 +152,7 @@ def media_server(port):
             break
     if not line.startswith("ready"):
         stop(proc)
-        pytest.skip(f"the GStreamer RTSP server did not start: {line!r}")
+        pytest.fail(f"the GStreamer RTSP server did not start: {line!r}")
     return proc
 
 
