@@ -8,10 +8,10 @@ set -eu
 PACKAGES="
 build-essential binutils meson ninja-build pkg-config clang clang-format libclang-rt-14-dev
 libyaml-dev libsodium-dev libcmocka-dev libknot-dev libbpf-dev liburcu-dev libhttp-parser-dev libcurl4-openssl-dev
-libjansson-dev
+libjansson-dev libavformat-dev libavcodec-dev libavutil-dev
 python3 python3-pytest python3-dnspython python3-yaml python3-cryptography dnsutils knot-dnsutils iproute2 procps curl
 util-linux squid ffmpeg python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base
-gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly
+gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly gstreamer1.0-libav
 chromium vlc-bin vlc-plugin-base
 "
 # The browser test's npm packages (hls.js, playwright-core), pinned by

@@ -27,6 +27,7 @@
 #include "lib/proto/http_msg.h"
 #include "node/edge_internal.h"
 #include "node/live_internal.h"
+#include "node/live_rtsp.h"
 #include "node/log.h"
 #include "node/node.h"
 #include "node/overlay.h"
@@ -57,6 +58,7 @@ struct feed {
 	char host[256], port[8];
 	char path[PC_DIR_MAX_TARGET + 1]; /* of the playlist */
 	size_t dir_len;                   /* of path, up to its last '/' included */
+	bool rtsp;                        /* an rtsp:// feed: url, pulled by live_rtsp */
 	uint32_t segment_ms;
 	bool failing; /* logged once a run of failures, counted each */
 };
@@ -138,9 +140,40 @@ static int connect_to(const struct feed *f)
 	return fd;
 }
 
+/* Decodes a chunked body[0..len) in place (the decoded bytes never
+ * overtake the coded ones) into body[0..*out_len): 0, PC_ESYNTAX for a
+ * malformed chunk, PC_EIO when it is cut short, PC_ERANGE over max. */
+static int dechunk(uint8_t *body, size_t len, size_t max, size_t *out_len)
+{
+	struct pc_http_chunked chunked;
+	pc_http_chunked_init(&chunked);
+	size_t in = 0, out = 0;
+	for (;;) {
+		size_t used, data_len;
+		const char *data;
+		int r = pc_http_chunked_feed(&chunked, (const char *)body + in, len - in, &used,
+		                             &data, &data_len);
+		if (r < 0)
+			return PC_ESYNTAX;
+		if (data_len > max - out)
+			return PC_ERANGE;
+		if (data_len > 0) /* data may be NULL then */
+			memmove(body + out, data, data_len);
+		out += data_len;
+		in += used;
+		if (r == 1) {
+			*out_len = out;
+			return 0;
+		}
+		if (used == 0)
+			return PC_EIO; /* needs more, and the connection has closed */
+	}
+}
+
 /* GETs path[0..len) into *body (malloc'd, *body_len bytes, at most max).
  * 0, or PC_EIO (no connection, a timeout, not a 200 with a
- * Content-Length or close-delimited body), PC_ERANGE (over max). */
+ * Content-Length, chunked or close-delimited body), PC_ESYNTAX (a
+ * malformed chunk), PC_ERANGE (over max). */
 static int http_get(const struct feed *f, const char *path, size_t path_len, size_t max,
                     uint8_t **body, size_t *body_len)
 {
@@ -158,7 +191,8 @@ static int http_get(const struct feed *f, const char *path, size_t path_len, siz
 		close(fd);
 		return PC_EIO;
 	}
-	size_t cap = 65536, len = 0, limit = max + 16384; /* the head too */
+	/* The head too, and chunked framing: hex sizes and CRLFs. */
+	size_t cap = 65536, len = 0, limit = max + max / 8 + 16384;
 	uint8_t *buf = malloc(cap);
 	int err = buf != NULL ? 0 : PC_ENOMEM;
 	while (err == 0) {
@@ -190,15 +224,18 @@ static int http_get(const struct feed *f, const char *path, size_t path_len, siz
 	if (err == 0 &&
 	    (head == NULL || pc_http_parse_response((const char *)buf, len, len, head) <= 0 ||
 	     head->status != 200 || pc_http_response_framing(head, false, &framing, &length) != 0 ||
-	     (framing != PC_HTTP_BODY_LENGTH && framing != PC_HTTP_BODY_CLOSE)))
+	     (framing != PC_HTTP_BODY_LENGTH && framing != PC_HTTP_BODY_CLOSE &&
+	      framing != PC_HTTP_BODY_CHUNKED)))
 		err = PC_EIO;
 	if (err == 0) {
 		size_t got = len - head->head_len;
-		if (framing == PC_HTTP_BODY_LENGTH && got != length)
+		if (framing == PC_HTTP_BODY_CHUNKED)
+			err = dechunk(buf + head->head_len, got, max, &got);
+		else if (framing == PC_HTTP_BODY_LENGTH && got != length)
 			err = PC_EIO; /* cut short */
 		else if (got > max)
 			err = PC_ERANGE;
-		else {
+		if (err == 0) {
 			memmove(buf, buf + head->head_len, got);
 			*body = buf;
 			*body_len = got;
@@ -242,15 +279,16 @@ static void end_ingest(struct feed *f, struct live_ingest **in)
 	*in = NULL;
 }
 
-/* One segment's bytes: every packet checked, then the segmenter. */
-static void inject(struct feed *f, struct live_ingest **in, const uint8_t *data, size_t len)
+/* TS bytes: every packet checked, then the segmenter; false when they
+ * were not taken (counted and logged). */
+static bool inject_ts(struct feed *f, struct live_ingest **in, const uint8_t *data, size_t len)
 {
 	bool ok = len > 0 && len % 188 == 0;
 	for (size_t i = 0; ok && i < len; i += 188)
 		ok = data[i] == 0x47;
 	if (!ok) {
 		failed(f, "segment", PC_ESYNTAX);
-		return;
+		return false;
 	}
 	if (*in == NULL) {
 		/* The channel a pushed stream of the same name would have. */
@@ -259,12 +297,12 @@ static void inject(struct feed *f, struct live_ingest **in, const uint8_t *data,
 		                 f->stream, pcd_overlay_self(f->node));
 		if (n < 0 || (size_t)n >= sizeof(channel)) {
 			failed(f, "channel name", PC_ERANGE);
-			return;
+			return false;
 		}
 		*in = live_ingest_pull_new(channel, f->segment_ms);
 		if (*in == NULL) {
 			failed(f, "segmenter", PC_ENOMEM);
-			return;
+			return false;
 		}
 		live_count(f->hub, LC_INGEST_STARTED);
 		pcd_log(PCD_LOG_INFO, "live-cascade", "channel=%s", channel);
@@ -273,14 +311,76 @@ static void inject(struct feed *f, struct live_ingest **in, const uint8_t *data,
 	if (err != 0) {
 		failed(f, "stream", err);
 		end_ingest(f, in);
-		return;
+		return false;
 	}
-	live_count(f->hub, LC_CASCADE_SEGMENTS);
+	return true;
+}
+
+/* One HLS segment's bytes. */
+static void inject(struct feed *f, struct live_ingest **in, const uint8_t *data, size_t len)
+{
+	if (inject_ts(f, in, data, len))
+		live_count(f->hub, LC_CASCADE_SEGMENTS);
+}
+
+/* ---- an rtsp:// feed: sessions of live_rtsp ---- */
+
+struct rtsp_run {
+	struct feed *f;
+	struct live_ingest *in;
+	bool delivered; /* a key frame this session */
+};
+
+static void rtsp_ts(void *ctx, const uint8_t *data, size_t len)
+{
+	struct rtsp_run *run = ctx;
+	inject_ts(run->f, &run->in, data, len);
+}
+
+/* cascade_segments counts an RTSP feed's groups of pictures. */
+static void rtsp_keyframe(void *ctx)
+{
+	struct rtsp_run *run = ctx;
+	run->delivered = true;
+	run->f->failing = false;
+	live_count(run->f->hub, LC_CASCADE_SEGMENTS);
+}
+
+/* One session at a time, each tried again after a second: one that
+ * delivered and then ended (the server went away, or fell silent) is a
+ * stalled feed and its stream ends, as for a stalled encoder; one that
+ * delivered nothing is a failure. */
+static void *pull_rtsp(struct feed *f)
+{
+	struct rtsp_run run = {.f = f};
+	const struct live_rtsp_sink sink = {.ctx = &run, .ts = rtsp_ts, .keyframe = rtsp_keyframe};
+	while (!atomic_load(&f->stop) && pcd_overlay_self(f->node) == 0)
+		nap(f, 100);
+	while (!atomic_load(&f->stop)) {
+		char why[LIVE_RTSP_WHY_MAX];
+		run.delivered = false;
+		int err = live_rtsp_pull(f->url, &f->stop, &sink, why);
+		if (atomic_load(&f->stop))
+			break;
+		if (run.delivered) {
+			live_count(f->hub, LC_CASCADE_STALLS);
+			pcd_log(PCD_LOG_WARNING, "live-cascade-stalled",
+			        "provider=%s stream=%s why=\"%s\"", f->provider, f->stream, why);
+		} else {
+			failed(f, why, err);
+		}
+		end_ingest(f, &run.in);
+		nap(f, RETRY_MS);
+	}
+	end_ingest(f, &run.in);
+	return NULL;
 }
 
 static void *pull(void *arg)
 {
 	struct feed *f = arg;
+	if (f->rtsp)
+		return pull_rtsp(f);
 	struct pc_hls_segment *segs = calloc(PLAYLIST_SEGS, sizeof(*segs));
 	struct pc_hls_follow follow = {0};
 	struct live_ingest *in = NULL;
@@ -369,14 +469,18 @@ static bool feed_of(struct feed *f, const char *provider, const char *stream, co
 {
 	struct pc_dir_url u;
 	snprintf(f->stream, sizeof(f->stream), "%s", stream);
+	snprintf(f->provider, sizeof(f->provider), "%s", provider);
+	snprintf(f->url, sizeof(f->url), "%s", url);
+	if (pc_directory_url_split(url, strlen(url), PC_DIR_SCHEME_RTSP, &u) == 0) {
+		f->rtsp = true;
+		return true;
+	}
 	if (pc_directory_url_split(url, strlen(url), PC_DIR_SCHEME_HTTP, &u) != 0 ||
 	    u.host_len >= sizeof(f->host) || u.path_len == 0 || u.path_len >= sizeof(f->path)) {
 		pcd_log(PCD_LOG_WARNING, "live-cascade-skipped", "stream=%s why=\"%s\"", f->stream,
-		        "not an http URL with a path (rtsp feeds are not pulled yet)");
+		        "not an rtsp URL, nor an http URL with a path");
 		return false;
 	}
-	snprintf(f->provider, sizeof(f->provider), "%s", provider);
-	snprintf(f->url, sizeof(f->url), "%s", url);
 	memcpy(f->host, u.host, u.host_len);
 	f->host[u.host_len] = '\0';
 	snprintf(f->port, sizeof(f->port), "%u", u.port ? u.port : 80u);
@@ -682,7 +786,7 @@ void live_cascade_tick(struct live_cascade *lc, struct edge_worker *ew,
 			if (w->feed != NULL || feed_start(lc, w, gen->model, params, url))
 				w->refused = false;
 			else
-				w->check_ms = now + REFUSED_MS; /* not a feed we pull (rtsp) */
+				w->check_ms = now + REFUSED_MS; /* neither http nor rtsp */
 			break;
 		}
 	}
