@@ -154,9 +154,10 @@ static int send_batch(int fd, struct mmsghdr *msgs, unsigned n)
 	return (int)syscall(SYS_sendmmsg, fd, msgs, n, MSG_DONTWAIT);
 }
 
-/* The receive headers are set up once; the kernel then changes only
- * msg_namelen, msg_flags and msg_len, and answer_batch resets msg_namelen
- * for the entries it filled. */
+/* The headers are set up once. The kernel then changes only msg_namelen,
+ * msg_flags and msg_len of the receive headers, and answer_batch resets
+ * msg_namelen for the entries it filled; of a send header it sets only the
+ * address and the answer's length. */
 static void batch_init(struct pcd_udp_batch *b)
 {
 	for (int i = 0; i < PCD_UDP_BATCH; i++) {
@@ -167,6 +168,9 @@ static void batch_init(struct pcd_udp_batch *b)
 		    .msg_iov = &b->in_iov[i],
 		    .msg_iovlen = 1,
 		};
+		b->out_iov[i] = (struct iovec){b->out[i], 0};
+		b->out_msgs[i].msg_hdr =
+		    (struct msghdr){.msg_iov = &b->out_iov[i], .msg_iovlen = 1};
 	}
 }
 
@@ -189,13 +193,9 @@ static void answer_batch(int fd, struct pcd_udp_batch *b, int n, struct pcd_gene
 		                    b->out[n_out], PCD_UDP_MAX);
 		if (len == 0)
 			continue;
-		b->out_iov[n_out] = (struct iovec){b->out[n_out], len};
-		b->out_msgs[n_out].msg_hdr = (struct msghdr){
-		    .msg_name = &b->from[i],
-		    .msg_namelen = b->in_msgs[i].msg_hdr.msg_namelen,
-		    .msg_iov = &b->out_iov[n_out],
-		    .msg_iovlen = 1,
-		};
+		b->out_iov[n_out].iov_len = len;
+		b->out_msgs[n_out].msg_hdr.msg_name = &b->from[i];
+		b->out_msgs[n_out].msg_hdr.msg_namelen = b->in_msgs[i].msg_hdr.msg_namelen;
 		n_out++;
 	}
 	for (int sent = 0; sent < n_out;) {
@@ -240,7 +240,7 @@ static void *serve_thread(void *arg)
 	for (;;) {
 		rcu_thread_offline();
 		int n = recv_batch(t->fd, b->in_msgs, PCD_UDP_BATCH, MSG_WAITFORONE);
-		int err = errno;
+		int err = n < 0 ? errno : 0;
 		rcu_thread_online();
 		if (atomic_load_explicit(&t->stop, memory_order_relaxed))
 			break;
