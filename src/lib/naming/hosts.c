@@ -346,49 +346,38 @@ bool pc_host_name_split(const char *name, size_t len, struct pc_host_name *s)
 bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name *s,
                             size_t *wire_len)
 {
-	/* The text is the wire bytes after the first length byte, each later
-	 * length byte becoming the dot before its label: text[k] is
-	 * wire[k + 1]. So the labels are walked first (their lengths only),
-	 * then the bytes are lowered in one flat loop, then the dots put in:
-	 * no loop per label. A byte not plain counts 1 in bad (label_lower's
-	 * 0x80); the length bytes inside the text are counted too, by the
-	 * walk in length_bad, and must be all there is. */
-	size_t at = 0, labels = 0;
-	unsigned length_bad = 0;
+	/* Counters in locals: the byte stores into s->text may alias anything. */
+	uint8_t *text = (uint8_t *)s->text;
+	size_t at = 0, t = 0, labels = 0;
+	uint8_t bad = 0;
 	for (;;) {
 		if (at >= max)
 			return false;
-		uint8_t n = wire[at];
+		uint8_t n = wire[at++];
 		if (n == 0)
 			break;
 		/* A label over 63 (or a pointer), or a name over 255 bytes. */
-		if (n > LABEL_MAX || n >= max - at || at + n + 1 >= PC_NAME_MAX)
+		if (n > LABEL_MAX || n > max - at || at + n >= PC_NAME_MAX)
 			return false;
-		s->start[labels] = (uint8_t)at;
+		text[t] = '.';
+		t += labels > 0;
+		s->start[labels] = (uint8_t)t;
 		s->label_len[labels++] = n;
-		length_bad += label_lower[n] >> 7;
-		at += n + 1u;
+		const uint8_t *in = wire + at;
+		for (uint8_t i = 0; i < n; i++) {
+			uint8_t c = label_lower[in[i]];
+			bad |= c;
+			text[t + i] = c;
+		}
+		t += n;
+		at += n;
 	}
-	if (labels == 0)
+	if (labels == 0 || (bad & 0x80))
 		return false;
-	length_bad -= label_lower[wire[0]] >> 7; /* the first is not in the text */
-	uint8_t *text = (uint8_t *)s->text;
-	unsigned bad = 0;
-	size_t len = at - 1;
-#pragma GCC unroll 4
-	for (size_t k = 0; k < len; k++) {
-		uint8_t c = label_lower[wire[k + 1]];
-		bad += c >> 7;
-		text[k] = c;
-	}
-	if (bad != length_bad)
-		return false;
-	for (size_t i = 1; i < labels; i++)
-		text[s->start[i] - 1] = '.';
-	text[len] = '\0';
+	text[t] = '\0';
 	s->n = labels;
-	s->len = len;
-	*wire_len = at + 1;
+	s->len = t;
+	*wire_len = at;
 	return true;
 }
 
