@@ -1,4 +1,11 @@
 /* udp: the UDP roles' sockets and their request/answer loop; see udp.h. */
+
+/* liburcu's inline fast paths (its README allows them to LGPL- and
+ * GPL-compatible code; peercdn is MIT): a socket's thread goes offline
+ * and online once per wake-up, and the library's calls reach their
+ * thread-local state through __tls_get_addr (~45 instructions a wake-up
+ * against ~8 inline). */
+#define _LGPL_SOURCE
 #include "node/udp.h"
 
 #include <errno.h>
@@ -254,7 +261,7 @@ static void *serve_thread(void *arg)
 			}
 			continue;
 		}
-		struct pcd_generation *gen = pcd_node_generation(t->node);
+		struct pcd_generation *gen = rcu_dereference(t->node->generation);
 		if (t->prepare != NULL)
 			t->prepare(t->lane.call, gen);
 		answer_batch(t->fd, b, n, gen, t->answer, t->lane.call, t->lane.received,
