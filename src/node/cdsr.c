@@ -35,11 +35,13 @@ struct cdsr_generation {
 
 /* What a thread answering datagrams (a UDP socket's, or the worker for
  * XDP) counts into, and what a batch needs of its generation, looked up
- * once per batch. */
+ * once per batch (prepare): the answer context too, of which an answer
+ * sets only the client and the time. */
 struct udp_call {
 	struct cdsr_worker *cw;
 	struct counters *counters;
 	const struct cdsr_generation *state;
+	struct pc_answer_ctx actx;
 };
 
 struct cdsr_worker {
@@ -54,7 +56,7 @@ struct cdsr_worker {
 static size_t answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, size_t len,
                      const pc_addr *source, uint64_t now_ms, uint8_t *out, size_t out_size)
 {
-	const struct udp_call *call = ctx;
+	struct udp_call *call = ctx;
 	struct counters *counters = call->counters;
 	/* The limit comes before the answer: a flood must not cost decisions. */
 	switch (pc_rrl_check(call->state->rrl, source, now_ms)) {
@@ -74,10 +76,12 @@ static size_t answer(void *ctx, struct pcd_generation *gen, const uint8_t *in, s
 		PCD_BUMP(counters->misc[C_RATE_DROPPED]);
 		return 0;
 	}
-	struct pc_answer_ctx actx = pcd_answer_ctx(call->cw->room->node, gen, source, now_ms);
+	(void)gen; /* the batch's, in call->actx */
+	call->actx.source = *source;
+	call->actx.now_ms = now_ms;
 	struct pc_cdsr_query query = {.wire = in, .len = len, .prebuilt = call->state->prebuilt};
 	struct pc_cdsr_result res;
-	size_t n = pc_cdsr_answer(&actx, &query, out, out_size, &res);
+	size_t n = pc_cdsr_answer(&call->actx, &query, out, out_size, &res);
 	PCD_BUMP(counters->by_status[res.status < PC_CDSR__STATUS_COUNT ? res.status
 	                                                                : PC_CDSR__STATUS_COUNT]);
 	if (res.decided && res.decision.branch < 4)
@@ -89,6 +93,7 @@ static void prepare(void *ctx, struct pcd_generation *gen)
 {
 	struct udp_call *call = ctx;
 	call->state = pcd_room_generation_state(call->cw->room, gen);
+	call->actx = pcd_answer_ctx(call->cw->room->node, gen, &(pc_addr){.family = PC_AF_NONE}, 0);
 }
 
 /* The same answers to the frames of an AF_XDP socket (node/xdp.h). */
@@ -97,7 +102,8 @@ static void xdp_event(struct pcd_io *io, struct pcd_worker *worker, uint32_t eve
 	(void)events;
 	struct cdsr_worker *cw = ((struct pcd_xdp_socket *)io)->ctx;
 	struct pcd_generation *gen = pcd_node_generation(worker->node);
-	struct udp_call call = {cw, &cw->counters[0], pcd_room_generation_state(cw->room, gen)};
+	struct udp_call call = {.cw = cw, .counters = &cw->counters[0]};
+	prepare(&call, gen);
 	pcd_xdp_serve(io, gen, answer, &call, &cw->counters[0].xdp);
 }
 

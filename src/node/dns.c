@@ -54,13 +54,15 @@ struct dns_generation {
 
 /* What a thread answering datagrams (a UDP socket's, or the worker for
  * XDP) has of its own, and what a batch needs of its generation, looked
- * up once per batch. */
+ * up once per batch (udp_prepare): the answer context too, of which an
+ * answer sets only the client and the time. */
 struct udp_call {
 	struct dns_worker *dw;
 	struct counters *counters;
 	pc_dns_scratch *scratch;
 	const struct pc_dns_params *dns;
 	const struct dns_generation *state;
+	struct pc_answer_ctx actx;
 };
 
 struct dns_worker {
@@ -111,9 +113,11 @@ static size_t udp_answer(void *ctx, struct pcd_generation *gen, const uint8_t *i
 		PCD_BUMP(call->counters->misc[C_RRL_DROP]);
 		return 0;
 	}
-	struct pc_answer_ctx actx = pcd_answer_ctx(call->dw->room->node, gen, source, now_ms);
+	(void)gen; /* the batch's, in call->actx */
+	call->actx.source = *source;
+	call->actx.now_ms = now_ms;
 	struct pc_dns_result res;
-	size_t answer_len = pc_dns_answer(call->scratch, &actx, &query, out, out_size, &res);
+	size_t answer_len = pc_dns_answer(call->scratch, &call->actx, &query, out, out_size, &res);
 	count_result(call->counters, &res);
 	return answer_len;
 }
@@ -123,6 +127,7 @@ static void udp_prepare(void *ctx, struct pcd_generation *gen)
 	struct udp_call *call = ctx;
 	call->dns = pcd_room_settings(call->dw->room, gen);
 	call->state = pcd_room_generation_state(call->dw->room, gen);
+	call->actx = pcd_answer_ctx(call->dw->room->node, gen, &(pc_addr){.family = PC_AF_NONE}, 0);
 }
 
 /* The same answers to the frames of an AF_XDP socket (node/xdp.h). */

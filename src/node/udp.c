@@ -181,10 +181,14 @@ static void batch_init(struct pcd_udp_batch *b)
 	}
 }
 
-/* Answers the n datagrams received into b and sends the answers. */
-static void answer_batch(int fd, struct pcd_udp_batch *b, int n, struct pcd_generation *gen,
-                         pcd_udp_answer_fn answer, void *ctx, _Atomic uint64_t *received,
-                         _Atomic uint64_t *oversize)
+/* Answers the n datagrams received into b and sends the answers. Inline:
+ * a call with eight arguments and its saved registers cost ~25
+ * instructions a wake-up. */
+static inline __attribute__((always_inline)) void answer_batch(int fd, struct pcd_udp_batch *b,
+                                                               int n, struct pcd_generation *gen,
+                                                               pcd_udp_answer_fn answer, void *ctx,
+                                                               _Atomic uint64_t *received,
+                                                               _Atomic uint64_t *oversize)
 {
 	uint64_t now_ms = pcd_now_ms();
 	int n_out = 0;
