@@ -90,6 +90,12 @@ struct pcd_role {
 	 * worker->role_state[slot] from before open until after close (role.c
 	 * allocates and frees it; the metrics read counters in it). */
 	size_t state_size;
+	/* Counters written by more than one thread of a worker (the threads
+	 * of its UDP sockets, node/udp.h, besides the worker) are kept in
+	 * copies, one per writer, counter_stride bytes apart from the offset
+	 * the metrics name: the sums read them all. 0: one copy. */
+	unsigned counter_copies;
+	size_t counter_stride;
 	/* Opens the role's sockets for one worker and registers them. Returns
 	 * 0 or -errno; close runs even when open failed halfway. */
 	int (*open)(const struct pcd_room *room, struct pcd_worker *worker, void *state);
