@@ -764,7 +764,7 @@ else
 	ffmpeg -nostdin -hide_banner -loglevel error -re \
 		-f lavfi -i testsrc=size=320x240:rate=25:duration=20 \
 		-f lavfi -i sine=frequency=440:sample_rate=48000:duration=20 \
-		-c:v libx264 -preset ultrafast -tune zerolatency -g 25 -b:v 300k -c:a aac -b:a 64k \
+		-c:v libx264 -pix_fmt yuv420p -preset ultrafast -tune zerolatency -g 25 -b:v 300k -c:a aac -b:a 64k \
 		-f mpegts -headers "X-Live-Key: $live_key$crlf" -method POST "$stream" \
 		>"$logs/ffmpeg.out" 2>&1 &
 	encoder_pid=$!

@@ -50,7 +50,7 @@ def provider_feed(root, seconds=150):
         ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-re",
          "-f", "lavfi", "-i", f"testsrc=size=320x240:rate=25:duration={seconds}",
          "-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}",
-         "-c:v", "libx264", "-preset", "ultrafast", "-g", "25", "-b:v", "300k",
+         "-c:v", "libx264", "-pix_fmt", "yuv420p", "-preset", "ultrafast", "-g", "25", "-b:v", "300k",
          "-c:a", "aac", "-b:a", "64k", "-f", "hls", "-hls_time", "1", "-hls_list_size", "5",
          "-hls_flags", "delete_segments+temp_file", str(root / "tv" / "index.m3u8")],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
