@@ -36,6 +36,11 @@
 #           on their path, killed by PID (SIGKILL): the longest silence each player
 #           sees after it, TS continuity errors in what it received, the
 #           edge's block_gaps. Target: no continuity error, no block gap.
+#           KILL_SIGNAL=TERM stops it cleanly instead (its GOODBYE,
+#           docs/overlay.md), and KILL_SIGNAL=both does both: SIGTERM, then
+#           beta-n2 started again and the stream back through it, then
+#           SIGKILL (results term_* and kill_*, and how long the relay took
+#           to go).
 #
 # The load generator is Python asyncio on the same 2 cores: with many
 # players it, not the server, may be the limit; its figures are CPU-seconds
@@ -47,7 +52,8 @@
 #   PLAYERS [50]       players per load run
 #   PHASE_SECS [20]    length of each load run and of the delay phase
 #   FANOUT_SECS [10]   the window of each fan-out measurement
-#   KILL_SIGNAL [KILL] how the relay dies: KILL, or TERM (a clean stop)
+#   KILL_SIGNAL [KILL] how the relay dies: KILL, TERM (a clean stop), or both
+#   PHASES [fanout,delay,load,kill]  the phases to run (a comma list)
 #   BUILD [build-bench], KEEP [0], ALLOW_DIRTY [0]  as in bench/lib.sh
 #
 # Ratio (above 1.0: peercdn better): hls_cpu = nginx / peercdnd CPU per HLS
@@ -64,7 +70,7 @@ done
 [ -x "$BUILD/src/node/peercdnd" ] || die "$BUILD/src/node/peercdnd not built"
 echo "bench/live: $(nproc) cores; $(nginx -v 2>&1 | cut -d' ' -f3); $(ffmpeg -version | head -1 | cut -d' ' -f1-3)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "players ${PLAYERS:-50}, phase ${PHASE_SECS:-20} s, fan-out window ${FANOUT_SECS:-10} s, relay killed by SIG${KILL_SIGNAL:-KILL}"
+echo "players ${PLAYERS:-50}, phase ${PHASE_SECS:-20} s, fan-out window ${FANOUT_SECS:-10} s, relay killed by SIG${KILL_SIGNAL:-KILL}, phases ${PHASES:-fanout,delay,load,kill}"
 
 run_tool "$WORK/run.out" "$PY" bench/live/run.py "$ROOT" "$BUILD" "$WORK" || {
 	cat "$WORK/run.out"
@@ -75,19 +81,32 @@ r() { awk -v n="$1" '$1 == "result" && $2 == n { print $3 }' "$WORK/run.out"; }
 
 echo
 echo "summary"
-echo "fan-out: injection point's overlay bytes sent per byte ingested, 1/2/4 edges:" \
-	"$(r fanout_1) / $(r fanout_2) / $(r fanout_4)"
-echo "delay after the POST to the injection point, median ms at 0/1/4/6 hops:" \
-	"$(r delay_0hop_ms) / $(r delay_1hop_ms) / $(r delay_4hop_ms) / $(r delay_6hop_ms);" \
-	"per overlay hop $(r delay_per_hop_ms) ms"
-echo "players per core (server CPU per player-second, inverted): peercdn progressive" \
-	"$(r peercdn_ts_players_per_core), peercdn HLS $(r peercdn_hls_players_per_core)," \
-	"nginx HLS $(r nginx_hls_players_per_core); stalls $(r peercdn_ts_stalls)/$(r peercdn_hls_stalls)/$(r nginx_hls_stalls)"
-echo "relay beta-n2 killed (SIG${KILL_SIGNAL:-KILL}): longest silence beta-n3 $(r kill_beta-n3_silence_ms) ms," \
-	"gamma-n2 $(r kill_gamma-n2_silence_ms) ms; TS continuity errors" \
-	"$(r kill_beta-n3_cc_errors)/$(r kill_gamma-n2_cc_errors); block gaps" \
-	"$(r kill_beta-n3_block_gaps)/$(r kill_gamma-n2_block_gaps)"
-grow=$(awk -v a="$(r fanout_1)" -v b="$(r fanout_4)" 'BEGIN { print (b > a * 1.25) ? 1 : 0 }')
-[ "$grow" = 0 ] || die "the injection point's bytes grew with the edges: $(r fanout_1) -> $(r fanout_4)"
+[ -z "$(r fanout_1)" ] ||
+	echo "fan-out: injection point's overlay bytes sent per byte ingested, 1/2/4 edges:" \
+		"$(r fanout_1) / $(r fanout_2) / $(r fanout_4)"
+[ -z "$(r delay_per_hop_ms)" ] ||
+	echo "delay after the POST to the injection point, median ms at 0/1/4/6 hops:" \
+		"$(r delay_0hop_ms) / $(r delay_1hop_ms) / $(r delay_4hop_ms) / $(r delay_6hop_ms);" \
+		"per overlay hop $(r delay_per_hop_ms) ms"
+[ -z "$(r peercdn_ts_stalls)" ] ||
+	echo "players per core (server CPU per player-second, inverted): peercdn progressive" \
+		"$(r peercdn_ts_players_per_core), peercdn HLS $(r peercdn_hls_players_per_core)," \
+		"nginx HLS $(r nginx_hls_players_per_core); stalls $(r peercdn_ts_stalls)/$(r peercdn_hls_stalls)/$(r nginx_hls_stalls)"
+for tag in term kill; do
+	[ -n "$(r "${tag}_relay_exit_ms")" ] || continue
+	echo "relay beta-n2 $([ $tag = term ] && echo "stopped (SIGTERM, its GOODBYE)" || echo "killed (SIGKILL)"):" \
+		"longest silence beta-n3 $(r "${tag}_beta-n3_silence_ms") ms," \
+		"gamma-n2 $(r "${tag}_gamma-n2_silence_ms") ms (in the second after the signal" \
+		"$(r "${tag}_beta-n3_silence_at_stop_ms") / $(r "${tag}_gamma-n2_silence_at_stop_ms") ms);" \
+		"TS continuity errors" \
+		"$(r "${tag}_beta-n3_cc_errors")/$(r "${tag}_gamma-n2_cc_errors"); block gaps" \
+		"$(r "${tag}_beta-n3_block_gaps")/$(r "${tag}_gamma-n2_block_gaps");" \
+		"the relay gone $(r "${tag}_relay_exit_ms") ms after the signal"
+done
+if [ -n "$(r fanout_4)" ]; then
+	grow=$(awk -v a="$(r fanout_1)" -v b="$(r fanout_4)" 'BEGIN { print (b > a * 1.25) ? 1 : 0 }')
+	[ "$grow" = 0 ] || die "the injection point's bytes grew with the edges: $(r fanout_1) -> $(r fanout_4)"
+fi
 bench_provenance
-echo "ratio hls_cpu $(r players_per_core_ratio)"
+ratio=$(r players_per_core_ratio)
+echo "ratio hls_cpu ${ratio:-n/a}"

@@ -15,7 +15,12 @@ serves), then four phases:
            stream's HLS files from disk; CPU-seconds of the server
   kill     progressive players at beta-n3 and gamma-n2 while the relay
            beta-n2 is killed (SIGKILL, or SIGTERM) by PID: the longest silence they see, TS
-           continuity errors, and the edges' block_gaps
+           continuity errors, and the edges' block_gaps. KILL_SIGNAL=both: a
+           clean stop (SIGTERM: the relay says GOODBYE, docs/overlay.md) first,
+           then beta-n2 is started again, the stream waits to run through it
+           again, and then it is SIGKILLed: the two side by side, results
+           term_* and kill_*. PHASES (a comma list of fanout, delay, load,
+           kill; all by default) runs only some phases.
 
 Each phase checks that it measured what it says (the mix) and exits 1
 otherwise. Lines "result NAME VALUE" are for bench/live.sh. Every process
@@ -36,9 +41,12 @@ ROOT, BUILD, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 PLAYERS = int(os.environ.get("PLAYERS", "50"))
 SECS = float(os.environ.get("PHASE_SECS", "20"))
 FANOUT_SECS = float(os.environ.get("FANOUT_SECS", "10"))
-KILL_SIGNAL = os.environ.get("KILL_SIGNAL", "KILL")  # or TERM
-if KILL_SIGNAL not in ("KILL", "TERM"):
-    sys.exit("KILL_SIGNAL: KILL or TERM")
+KILL_SIGNAL = os.environ.get("KILL_SIGNAL", "KILL")  # or TERM, or both
+if KILL_SIGNAL not in ("KILL", "TERM", "both"):
+    sys.exit("KILL_SIGNAL: KILL, TERM or both")
+PHASES = set(os.environ.get("PHASES", "fanout,delay,load,kill").split(","))
+if not PHASES or PHASES - {"fanout", "delay", "load", "kill"}:
+    sys.exit("PHASES: a comma list of fanout, delay, load, kill")
 HZ = os.sysconf("SC_CLK_TCK")
 os.environ["PEERCDN_BUILD_DIR"] = BUILD
 os.environ["PEERCDN_SOURCE_DIR"] = ROOT
@@ -185,6 +193,7 @@ class Reader:
         self.arrived = {}
         self.bytes, self.cc_errors, self.max_gap, self.status = 0, 0, 0.0, None
         self.gap_at = 0.0
+        self.reads = []  # when each read returned bytes (monotonic s)
         self.stopped = False
         self.sock = socket.create_connection(edge_addr(d), timeout=30)
         self.sock.sendall(f"GET /{ABC}/live/news.ts HTTP/1.1\r\nHost: e\r\n\r\n".encode())
@@ -202,6 +211,7 @@ class Reader:
                 if last is not None and now - last > self.max_gap:
                     self.max_gap, self.gap_at = now - last, last
                 last = now
+                self.reads.append(now)
                 buf += data
                 if head:
                     end = buf.find(b"\r\n\r\n")
@@ -226,6 +236,12 @@ class Reader:
                 buf = buf[n:]
         except OSError:
             return
+
+    def silence_over(self, lo, hi):
+        """The longest interval between two reads that overlaps [lo, hi]:
+        the silence a player saw around an event at lo."""
+        reads = self.reads
+        return max((b - a for a, b in zip(reads, reads[1:]) if b > lo and a < hi), default=0.0)
 
     def stop(self):
         self.stopped = True
@@ -395,7 +411,7 @@ def main():
         # -- fanout: 1, 2, 4 edges behind acme-n3 ------------------------------------------
         order = ["beta-n3", "gamma-n2", "beta-n1", "gamma-n1"]
         others = [n for n in routers if "edge" in configs[n] and n not in order and n != "acme-n1"]
-        for count in (1, 2, 4):
+        for count in (1, 2, 4) if "fanout" in PHASES else ():
             while len(readers) < count:
                 readers.append(Reader(routers[order[len(readers)]]))
             for rd in readers:
@@ -424,6 +440,49 @@ def main():
         readers = []
 
         # -- delay: a packet's POST to its arrival at edges 0, 1, 4, 6 hops away ---------------
+        if "delay" in PHASES:
+            delay_phase(routers, pusher)
+
+        # -- load: PLAYERS at beta-n3 (progressive, HLS), then at nginx (HLS) --------------------
+        beta = routers["beta-n3"]
+        if "load" in PHASES:
+            nginx = load_phase(routers, pusher)
+
+        # -- kill: a relay on the path dies under two players ---------------------------------------
+        if "kill" in PHASES:
+            for sig in (("TERM", "KILL") if KILL_SIGNAL == "both" else (KILL_SIGNAL,)):
+                if routers["beta-n2"].proc.poll() is not None:  # stopped by the last round
+                    routers["beta-n2"].start()
+                    wait_until(lambda: links_up(routers["beta-n2"]) == degree["beta-n2"],
+                               "kill: beta-n2's links up again")
+                kill_phase(routers, pusher, beta, sig)
+        return 0
+    except Fail as e:
+        say(f"FAIL: {e}")
+        return 1
+    finally:
+        for rd in readers:
+            rd.stop()
+        if pusher:
+            pusher.stop()
+        if nginx:
+            nginx.send_signal(signal.SIGTERM)
+            try:
+                nginx.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                nginx.kill()
+                nginx.wait(timeout=10)
+        for d in started:
+            try:
+                d.stop()
+            except AssertionError as e:
+                say(f"stop: {e}"[:500])
+
+
+def delay_phase(routers, pusher):
+    """A packet's POST to its arrival at edges 0, 1, 4, 6 hops away."""
+    readers = []
+    try:
         readers = [Reader(routers[n], stamps=True) for n in HOPS]
         for rd in readers:
             wait_until(lambda: rd.bytes > 0, f"delay: {rd.name}'s player gets bytes")
@@ -460,9 +519,18 @@ def main():
         result("delay_per_hop_ms", f"{per_hop:.2f}")
         readers = []
         time.sleep(3)  # acme-n1, acme-n2 linger and leave
+    finally:
+        for rd in readers:
+            rd.stop()
 
-        # -- load: PLAYERS at beta-n3 (progressive, HLS), then at nginx (HLS) --------------------
-        beta = routers["beta-n3"]
+
+def load_phase(routers, pusher):
+    """PLAYERS at beta-n3 (progressive, HLS), then at nginx (HLS). Returns
+    nginx's Popen, for main's finally to stop."""
+    beta = routers["beta-n3"]
+    hls_dir = os.path.join(WORK, "nginx", "hls")
+    readers, nginx = [], None
+    try:
         keep = Reader(beta)  # keeps beta-n3 subscribed between phases
         readers = [keep]
         wait_until(lambda: keep.bytes > 0, "beta-n3 plays")
@@ -533,12 +601,27 @@ def main():
             result("players_per_core_ratio", "n/a")
         keep.stop()
         readers = []
+        return nginx
+    except BaseException:
+        if nginx:
+            nginx.kill()
+            nginx.wait(timeout=10)
+        raise
+    finally:
+        for rd in readers:
+            rd.stop()
 
-        # -- kill: a relay on the path dies under two players ---------------------------------------
+
+def kill_phase(routers, pusher, beta, sig):
+    """A relay on the path dies under two players: by SIGKILL (no goodbye),
+    or a clean stop by SIGTERM (its GOODBYE). Results kill_* or term_*."""
+    tag = "kill" if sig == "KILL" else "term"
+    readers = []
+    try:
         gamma = routers["gamma-n2"]
         readers = [Reader(beta), Reader(gamma)]
         for rd in readers:
-            wait_until(lambda: rd.bytes > 0, f"kill: {rd.name} plays")
+            wait_until(lambda: rd.bytes > 0, f"{tag}: {rd.name} plays")
         for rd in readers:
             rd.max_gap = 0.0
         relay = routers["beta-n2"]
@@ -547,54 +630,48 @@ def main():
         (r1, _), i1 = sent_bytes(relay), pusher.bytes
         relayed = r1.get("beta-n3", 0) - r0.get("beta-n3", 0)
         check(relayed >= (i1 - i0) / 2,
-              f"kill: beta-n2 sent beta-n3 {relayed:.0f} bytes for {i1 - i0} ingested: not on the path")
-        say(f"kill: beta-n2 relays the stream to beta-n3 ({relayed / 3000:.1f} kB/s)")
+              f"{tag}: beta-n2 sent beta-n3 {relayed:.0f} bytes for {i1 - i0} ingested: not on the path")
+        say(f"{tag}: beta-n2 relays the stream to beta-n3 ({relayed / 3000:.1f} kB/s)")
         gaps0 = {d.name: live(d, "block_gaps") for d in (beta, gamma)}
         before = {rd.name: rd.max_gap for rd in readers}
         for rd in readers:
             rd.max_gap = 0.0
         t_kill = time.monotonic()
-        if KILL_SIGNAL == "TERM":
-            relay.stop()  # a clean stop
+        if sig == "TERM":
+            relay.stop()  # a clean stop: GOODBYE, then at most overlay.stop_grace_ms
         else:
             relay.proc.kill()  # it dies, no goodbye
             relay.proc.wait(timeout=10)
-        say(f"kill: beta-n2 killed (SIG{KILL_SIGNAL}, pid {relay.proc.pid}); longest silence"
-            f" in the 3 s before it: {', '.join(f'{n} {g * 1000:.0f} ms' for n, g in before.items())}")
+            relay._log.close()
+        exited_ms = (time.monotonic() - t_kill) * 1000
+        left = re.search(r"msg=overlay-left reason=(\S+) ms=(\d+)", relay.log())
+        say(f"{tag}: beta-n2 killed (SIG{sig}, pid {relay.proc.pid}), gone {exited_ms:.0f} ms later"
+            + (f" (overlay-left {left.group(1)} after {left.group(2)} ms)" if left and sig == "TERM" else "")
+            + f"; longest silence in the 3 s before it:"
+            f" {', '.join(f'{n} {g * 1000:.0f} ms' for n, g in before.items())}")
+        result(f"{tag}_relay_exit_ms", f"{exited_ms:.0f}")
         b0 = {rd.name: rd.bytes for rd in readers}
         time.sleep(max(SECS / 2, 5))
         for rd in readers:
             rd.stop()
-            check(rd.bytes > b0[rd.name], f"kill: {rd.name}'s player got nothing after the kill")
+            check(rd.bytes > b0[rd.name], f"{tag}: {rd.name}'s player got nothing after the kill")
             gaps = live(routers[rd.name], "block_gaps") - gaps0[rd.name]
-            say(f"kill {rd.name}: longest silence after the kill {rd.max_gap * 1000:.0f} ms"
-                f" (from {(rd.gap_at - t_kill) * 1000:+.0f} ms of the kill), TS continuity errors {rd.cc_errors},"
+            # The silence the stop itself caused: the longest interval that
+            # overlaps the second after the signal (the rest is the stream's
+            # own rhythm, which the longest silence over the phase includes).
+            at_stop = rd.silence_over(t_kill, t_kill + 1.0)
+            say(f"{tag} {rd.name}: longest silence after the kill {rd.max_gap * 1000:.0f} ms"
+                f" (from {(rd.gap_at - t_kill) * 1000:+.0f} ms of the kill), in the second after"
+                f" it {at_stop * 1000:.0f} ms, TS continuity errors {rd.cc_errors},"
                 f" block_gaps {gaps:.0f}, {rd.bytes - b0[rd.name]} bytes after the kill")
-            result(f"kill_{rd.name}_silence_ms", f"{rd.max_gap * 1000:.0f}")
-            result(f"kill_{rd.name}_cc_errors", rd.cc_errors)
-            result(f"kill_{rd.name}_block_gaps", f"{gaps:.0f}")
+            result(f"{tag}_{rd.name}_silence_ms", f"{rd.max_gap * 1000:.0f}")
+            result(f"{tag}_{rd.name}_silence_at_stop_ms", f"{at_stop * 1000:.0f}")
+            result(f"{tag}_{rd.name}_cc_errors", rd.cc_errors)
+            result(f"{tag}_{rd.name}_block_gaps", f"{gaps:.0f}")
         readers = []
-        return 0
-    except Fail as e:
-        say(f"FAIL: {e}")
-        return 1
     finally:
         for rd in readers:
             rd.stop()
-        if pusher:
-            pusher.stop()
-        if nginx:
-            nginx.send_signal(signal.SIGTERM)
-            try:
-                nginx.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                nginx.kill()
-                nginx.wait(timeout=10)
-        for d in started:
-            try:
-                d.stop()
-            except AssertionError as e:
-                say(f"stop: {e}"[:500])
 
 
 # bench/lib.sh stops this driver with SIGTERM: exit through main's finally,

@@ -199,6 +199,11 @@ void edge_client_finish(struct edge_client *c)
 		pcd_conn_resume(c->conn);
 }
 
+bool edge_client_cors(const struct edge_client *c, struct pc_buf *out)
+{
+	return !c->cors || pc_cors_write(out, c->cors_allow, c->origin, c->origin_len);
+}
+
 /* Output appended outside the input callback goes out now; c may be freed. */
 void edge_client_kick(struct edge_client *c)
 {
@@ -240,10 +245,12 @@ void edge_client_respond(struct edge_client *c, unsigned status, const char *why
 	    out,
 	    "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: peercdn\r\n"
 	    "Content-Type: text/plain\r\nCache-Control: no-store\r\n"
-	    "Content-Length: %d\r\n%s%s\r\n",
+	    "Content-Length: %d\r\n%s%s",
 	    status, pc_http_reason(status), date, body_len,
 	    status == 405 ? "Allow: GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS\r\n" : "",
 	    c->keep_alive ? "" : "Connection: close\r\n");
+	/* A live refusal a page's player can read (a 404 it may retry). */
+	ok = ok && edge_client_cors(c, out) && pc_buf_append(out, "\r\n", 2);
 	c->head_bytes += out->len - before;
 	if (ok && !no_body)
 		ok = pc_buf_append(out, body, (size_t)body_len);
@@ -861,30 +868,24 @@ static void serve_cached(struct edge_client *c)
 
 /* ---- directory names (docs/directory.md) ---- */
 
-/* A directory name ("cdn.foo.com/Channel12"): the directory's answer,
- * kept in the store like any response for as long as its Cache-Control
- * says (the answer's TTL), fetched once per node however many ask. */
-static void resolve_directory(struct edge_client *c)
+/* The store's object of the directory's answer for name (its host
+ * host_len bytes), asked now through edge.directories when none is held
+ * or the one held is past its TTL: a reference, or NULL (*why says: 414
+ * or 503). Shared by a player's request and the injection point's
+ * question (edge_directory_ask). */
+static struct pcd_object *directory_object(struct edge_worker *ew, const char *name,
+                                           size_t name_len, size_t host_len,
+                                           struct edge_provider_counters *counters, unsigned *why)
 {
-	struct edge_worker *ew = c->ew;
 	const struct pc_edge_params *params = edge_params(ew);
-	if (params->n_directories == 0) {
-		edge_client_respond(c, 502, "no directory is configured (edge.directories)");
-		return;
-	}
-	size_t name_len = c->key_len;
-	const char *query = memchr(c->key, '?', name_len);
-	if (query != NULL)
-		name_len = (size_t)(query - c->key); /* a query is the origin's, not the name's */
 	char dkey[EDGE_KEY_MAX + 8];
-	int dkey_len = snprintf(dkey, sizeof(dkey), "\001dir/%.*s", (int)name_len, c->key);
+	int dkey_len = snprintf(dkey, sizeof(dkey), "\001dir/%.*s", (int)name_len, name);
 	char path[EDGE_KEY_MAX + 16];
-	int path_len =
-	    snprintf(path, sizeof(path), PC_DIR_API_PREFIX "%.*s", (int)name_len, c->key);
+	int path_len = snprintf(path, sizeof(path), PC_DIR_API_PREFIX "%.*s", (int)name_len, name);
 	if (dkey_len < 0 || (size_t)dkey_len >= sizeof(dkey) || path_len < 0 ||
 	    (size_t)path_len >= sizeof(path)) {
-		edge_client_respond(c, 414, "the name is too long");
-		return;
+		*why = 414;
+		return NULL;
 	}
 	struct pcd_object *object = pcd_store_lookup(ew->shared->store, dkey, (size_t)dkey_len);
 	if (object != NULL && pcd_object_state(object) == PCD_OBJECT_COMPLETE) {
@@ -905,29 +906,104 @@ static void resolve_directory(struct edge_client *c)
 	if (object == NULL)
 		object = pcd_store_begin(ew->shared->store, dkey, (size_t)dkey_len, &created);
 	if (object == NULL) {
-		edge_client_respond(c, 503, "out of memory");
-		return;
+		*why = 503;
+		return NULL;
 	}
 	if (created) {
 		struct pc_http_head get = {.method = "GET", .method_len = 3};
 		struct edge_fetch_request req = {
 		    .key = dkey,
 		    .key_len = (size_t)dkey_len,
-		    .host = c->key,
-		    .host_len = c->host_len,
+		    .host = name,
+		    .host_len = host_len,
 		    .path = path,
 		    .path_len = (size_t)path_len,
 		    .client_head = &get,
 		    .shared = true,
-		    .counters = c->counters,
+		    .counters = counters,
 		    .upstreams = params->directories,
 		    .n_upstreams = params->n_directories,
 		};
 		edge_fetch_start(ew, &req, object, NULL, NULL, false);
 	}
+	return object;
+}
+
+/* A directory name ("cdn.foo.com/Channel12"): the directory's answer,
+ * kept in the store like any response for as long as its Cache-Control
+ * says (the answer's TTL), fetched once per node however many ask. */
+static void resolve_directory(struct edge_client *c)
+{
+	if (edge_params(c->ew)->n_directories == 0) {
+		edge_client_respond(c, 502, "no directory is configured (edge.directories)");
+		return;
+	}
+	size_t name_len = c->key_len;
+	const char *query = memchr(c->key, '?', name_len);
+	if (query != NULL)
+		name_len = (size_t)(query - c->key); /* a query is the origin's, not the name's */
+	unsigned why = 0;
+	struct pcd_object *object =
+	    directory_object(c->ew, c->key, name_len, c->host_len, c->counters, &why);
+	if (object == NULL) {
+		edge_client_respond(c, why, why == 414 ? "the name is too long" : "out of memory");
+		return;
+	}
 	c->object = object;
 	c->resolving = true;
 	directory_answered(c);
+}
+
+/* The status of a whole answer object (0 when it failed), and a 200's
+ * body into json (at most cap bytes). */
+static unsigned directory_read(struct pcd_object *object, char *json, size_t cap, size_t *json_len)
+{
+	enum pcd_object_state st = pcd_object_state(object);
+	struct pcd_head *head = st == PCD_OBJECT_COMPLETE ? pcd_object_head(object) : NULL;
+	size_t meta_len;
+	const struct edge_meta *meta = head ? pcd_head_meta(head, &meta_len) : NULL;
+	unsigned status = meta != NULL && meta_len >= sizeof(*meta) ? meta->entry.status : 0;
+	pcd_head_unref(head);
+	*json_len = 0;
+	struct iovec iov[8];
+	int n = status == 200 ? pcd_object_body(object, 0, iov, 8) : 0;
+	for (int i = 0; i < n && *json_len + iov[i].iov_len <= cap; i++) {
+		memcpy(json + *json_len, iov[i].iov_base, iov[i].iov_len);
+		*json_len += iov[i].iov_len;
+	}
+	return status;
+}
+
+enum edge_dir_state edge_directory_ask(struct edge_worker *ew, uint32_t provider, const char *name,
+                                       struct pcd_object **pending, struct pc_dir_answer *out)
+{
+	struct pcd_object *object = *pending;
+	const char *slash = strchr(name, '/');
+	if (object == NULL) {
+		unsigned why = 0;
+		if (edge_params(ew)->n_directories == 0 || slash == NULL)
+			return EDGE_DIR_FAILED;
+		object = directory_object(
+		    ew, name, strlen(name), (size_t)(slash - name),
+		    &ew->providers[provider < EDGE_MAX_PROVIDERS ? provider : EDGE_MAX_PROVIDERS],
+		    &why);
+		if (object == NULL)
+			return EDGE_DIR_FAILED;
+	}
+	*pending = NULL;
+	if (pcd_object_state(object) == PCD_OBJECT_FILLING) {
+		*pending = object; /* held: read when whole, however short its TTL */
+		return EDGE_DIR_ASKING;
+	}
+	char json[16384];
+	size_t json_len = 0;
+	unsigned status = directory_read(object, json, sizeof(json), &json_len);
+	pcd_object_unref(object);
+	if (status == 404)
+		return EDGE_DIR_NO_NAME;
+	if (status != 200 || pc_directory_answer_parse(json, json_len, out) != 0)
+		return EDGE_DIR_FAILED;
+	return EDGE_DIR_ANSWERED;
 }
 
 /* The directory's answer, once whole: the request goes on as one for the
@@ -944,19 +1020,9 @@ static void directory_answered(struct edge_client *c)
 		unwait(c);
 		st = pcd_object_state(c->object);
 	}
-	struct pcd_head *head = st == PCD_OBJECT_COMPLETE ? pcd_object_head(c->object) : NULL;
-	size_t meta_len;
-	const struct edge_meta *meta = head ? pcd_head_meta(head, &meta_len) : NULL;
-	unsigned status = meta != NULL && meta_len >= sizeof(*meta) ? meta->entry.status : 0;
-	pcd_head_unref(head);
 	char json[16384];
 	size_t json_len = 0;
-	struct iovec iov[8];
-	int n = status == 200 ? pcd_object_body(c->object, 0, iov, 8) : 0;
-	for (int i = 0; i < n && json_len + iov[i].iov_len <= sizeof(json); i++) {
-		memcpy(json + json_len, iov[i].iov_base, iov[i].iov_len);
-		json_len += iov[i].iov_len;
-	}
+	unsigned status = directory_read(c->object, json, sizeof(json), &json_len);
 	c->resolving = false;
 	drop_answer(c);
 	struct pc_dir_answer *answer = malloc(sizeof(*answer));
@@ -1141,6 +1207,7 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 	c->head_only = false;
 	c->body = NULL;
 	c->body_len = 0;
+	c->cors = false;
 	c->in_input = true;
 	int r = pc_http_parse_request(in, len, params->max_header_bytes, head);
 	if (r == 0) {
@@ -1246,6 +1313,8 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 		} else {
 			serve_cached(c);
 		}
+	} else if (edge_method_is(head, "OPTIONS") && (c->directory || live_target(c))) {
+		live_preflight(c); /* a page's player asks whether it may read them */
 	} else if (c->directory) {
 		edge_client_respond(c, 405, "a directory name is only read");
 	} else {

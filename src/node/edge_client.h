@@ -4,6 +4,7 @@
 #ifndef PC_NODE_EDGE_CLIENT_H
 #define PC_NODE_EDGE_CLIENT_H
 
+#include "lib/proto/cors.h"
 #include "node/edge_internal.h"
 
 struct edge_prefill;
@@ -45,6 +46,13 @@ struct edge_client {
 	struct edge_provider_counters *counters;
 	struct edge_prefill *prefill; /* a pre-fill being answered (its own block below) */
 	struct live_conn *live;       /* a live ingest or player (node/live.h) */
+	/* The answer's CORS fields (lib/proto/cors.h), when cors is set: the
+	 * live answers' (node/live.c), errors included. origin is the
+	 * request's Origin field, in req_buf. */
+	bool cors;
+	enum pc_cors_allow cors_allow;
+	const char *origin;
+	size_t origin_len;
 };
 
 /* ---- edge_client.c, for edge_prefill.c and edge.c ---- */
@@ -56,6 +64,9 @@ void edge_client_respond(struct edge_client *c, unsigned status, const char *why
 void edge_client_finish(struct edge_client *c);
 /* Cuts the response short with a reset. */
 void edge_client_abort(struct edge_client *c);
+/* Appends the answer's CORS fields to out when c->cors is set; false
+ * when memory runs out. */
+bool edge_client_cors(const struct edge_client *c, struct pc_buf *out);
 /* Output appended outside the input callback goes out now. */
 void edge_client_kick(struct edge_client *c);
 /* Where the request goes, into c->key (route in edge_client.c). Returns 0

@@ -232,6 +232,25 @@ void edge_fetch_close_all(struct edge_worker *ew);
 /* The upstream engine's protocol. */
 extern const struct pcd_conn_proto edge_upstream_proto;
 
+/* ---- edge_client.c: the directory's answers, for the live cascade ---- */
+
+struct pc_dir_answer;
+enum edge_dir_state {
+	EDGE_DIR_ASKING,   /* asked, no answer yet: ask again later */
+	EDGE_DIR_ANSWERED, /* *out holds the answer */
+	EDGE_DIR_NO_NAME,  /* the directory has no such name (404) */
+	EDGE_DIR_FAILED,   /* no directory configured, unreachable, or a bad answer */
+};
+/* The answer of edge.directories for name ("<directory host>/<path>"),
+ * through the same store and TTL as a player's request for it: a fresh
+ * answer held is used, else one question goes out (counted as provider's)
+ * and ASKING is returned with the answer's object in *pending (a
+ * reference, the caller's; NULL at first): the next call with it reads
+ * that answer once whole, however short its TTL. Any worker's thread,
+ * never blocking. */
+enum edge_dir_state edge_directory_ask(struct edge_worker *ew, uint32_t provider, const char *name,
+                                       struct pcd_object **pending, struct pc_dir_answer *out);
+
 /* ---- edge_channel.c: pre-fill down a provider's channel ---- */
 
 int edge_channels_new(struct edge_shared *shared, struct edge_channels **out);

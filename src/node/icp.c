@@ -169,7 +169,8 @@ static int icp_open(const struct pcd_room *room, struct pcd_worker *worker, void
 	uint16_t port;
 	unsigned n = listen_addresses(room, pcd_node_generation(room->node), addrs,
 	                              PCD_UDP_MAX_LISTEN, &port);
-	struct pcd_udp_listen how = {room, worker, udp_event, iw, NULL};
+	struct pcd_udp_listen how = {
+	    .room = room, .worker = worker, .on_event = udp_event, .ctx = iw};
 	return n > 0 ? pcd_udp_listen_all(&iw->sockets, &how, addrs, n, port) : -EINVAL;
 }
 

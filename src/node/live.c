@@ -14,6 +14,7 @@
 
 #include "lib/base/buf.h"
 #include "lib/base/err.h"
+#include "lib/proto/cors.h"
 #include "lib/proto/edge_route.h"
 #include "lib/proto/hls.h"
 #include "lib/proto/http_msg.h"
@@ -42,7 +43,8 @@ static const char *const counter_names[] = {
     "segments",       "players",         "players_shed",     "playlists",        "segment_gets",
     "not_found",      "not_covered",     "subscribes",       "unsubscribes",     "failovers",
     "block_gaps",     "hls_segments_in", "hls_playlists_in", "hls_missing",      "cascade_segments",
-    "cascade_failed", "cascade_stalls",
+    "cascade_failed", "cascade_stalls",  "cascade_started",  "cascade_stopped",  "cascade_refused",
+    "cascade_full",
 };
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == LC__COUNT,
                "a name for each live counter");
@@ -74,6 +76,7 @@ struct live_chan {
 	uint32_t sources[MAX_SOURCES];
 	unsigned n_sources, cur;
 	bool subscribed, ended;
+	bool routed; /* the overlay had a route to sub_source since we subscribed */
 	bool warned; /* a failed subscription was logged */
 	uint32_t sub_source;
 	uint64_t last_seq; /* the overlay's block number last taken; 0: none since subscribing */
@@ -100,6 +103,11 @@ struct live_hls_stream {
 	uint64_t next; /* media sequence number */
 };
 
+struct live_push {
+	char channel[LIVE_CHANNEL_MAX + 1];
+	uint64_t ms; /* mono: its last block */
+};
+
 struct live_hub {
 	struct pcd_node *node;
 	struct edge_shared *shared;
@@ -117,6 +125,7 @@ struct live_hub {
 	_Atomic uint64_t counters[LC__COUNT];
 	_Atomic unsigned chans_used;   /* worker 0's wake-ups skip the channels while 0 */
 	struct live_cascade *cascades; /* the feeds this node pulls */
+	struct live_push pushes[LIVE_PUSHES];
 };
 
 /* ---- small things ---- */
@@ -232,8 +241,9 @@ int live_hub_new(struct pcd_node *node, struct edge_shared *shared, struct live_
 
 void live_hub_start_cascades(struct live_hub *hub, const struct pc_edge_params *params)
 {
+	(void)params; /* the pulls start as their streams are watched (live_tick) */
 	if (hub != NULL && hub->cascades == NULL)
-		hub->cascades = live_cascade_start(hub, hub->node, params);
+		hub->cascades = live_cascade_new(hub, hub->node);
 }
 
 void live_hub_free(struct live_hub *hub)
@@ -375,6 +385,37 @@ void live_hls_set_next(struct live_hub *hub, const char *channel, uint64_t next)
 	pthread_mutex_lock(&hub->lock);
 	hls_stream(hub, channel)->next = next;
 	pthread_mutex_unlock(&hub->lock);
+}
+
+/* ---- encoders' streams, for the cascade ---- */
+
+void live_note_pushed(struct live_hub *hub, const char *channel)
+{
+	pthread_mutex_lock(&hub->lock);
+	struct live_push *slot = &hub->pushes[0];
+	for (unsigned i = 0; i < LIVE_PUSHES; i++) {
+		struct live_push *p = &hub->pushes[i];
+		if (strcmp(p->channel, channel) == 0) {
+			slot = p;
+			break;
+		}
+		if (p->ms < slot->ms)
+			slot = p; /* the one pushed to longest ago goes */
+	}
+	snprintf(slot->channel, sizeof(slot->channel), "%s", channel);
+	slot->ms = pcd_mono_ms();
+	pthread_mutex_unlock(&hub->lock);
+}
+
+bool live_pushed_since(struct live_hub *hub, const char *channel, uint64_t since_ms)
+{
+	bool pushed = false;
+	pthread_mutex_lock(&hub->lock);
+	for (unsigned i = 0; i < LIVE_PUSHES && !pushed; i++)
+		pushed = hub->pushes[i].ms >= since_ms && hub->pushes[i].ms != 0 &&
+		         strcmp(hub->pushes[i].channel, channel) == 0;
+	pthread_mutex_unlock(&hub->lock);
+	return pushed;
 }
 
 /* ---- the mailbox: any worker to worker 0 ---- */
@@ -585,15 +626,30 @@ static unsigned sources_of(const struct pc_edge_params *params, const pc_model *
 
 enum action { ACT_NONE, ACT_SUBSCRIBE, ACT_SWITCH, ACT_LEAVE };
 
+/* Whether the overlay lost its route to the channel's injection point
+ * since it had one (its router said GOODBYE, or died with no way around):
+ * its stream cannot come, so no need to wait for failover_ms. */
+static bool source_lost(struct live_hub *hub, struct live_chan *ch)
+{
+	struct pcd_overlay_hop hop;
+	int rc = pcd_overlay_route_to(hub->node, ch->sub_source, &hop);
+	bool routed = rc == 0 || rc == -EEXIST;
+	bool lost = ch->routed && !routed;
+	ch->routed = routed;
+	return lost;
+}
+
 /* Keeps each channel subscribed while it is wanted, from its current
- * injection point, and moves to the next one when that one ends or goes
- * silent for failover_ms (docs/live.md, "Failover"). */
+ * injection point, and moves to the next one when that one ends, goes
+ * silent for failover_ms, or the overlay has no route to it any more
+ * (docs/live.md, "Failover"). */
 static void manage(struct live_hub *hub, const struct pc_edge_params *params, uint64_t now)
 {
 	const pc_model *m = pcd_node_generation(hub->node)->model;
 	for (int i = 0; i < MAX_CHANNELS; i++) {
 		enum action act = ACT_NONE;
 		uint32_t old_source = 0, new_source = 0;
+		const char *why = "";
 		pthread_mutex_lock(&hub->lock);
 		struct live_chan *ch = &hub->chans[i];
 		if (!ch->used) {
@@ -603,6 +659,7 @@ static void manage(struct live_hub *hub, const struct pc_edge_params *params, ui
 		bool wanted = ch->players > 0 || now - ch->wanted_ms < hub->linger_ms;
 		if (ch->n_sources == 0 && ch->provider < m->n_providers)
 			ch->n_sources = sources_of(params, m, ch->provider, ch->sources);
+		bool lost = ch->subscribed && source_lost(hub, ch);
 		if (wanted && !ch->subscribed && ch->n_sources > 0) {
 			act = ACT_SUBSCRIBE;
 			new_source = ch->sources[ch->cur % ch->n_sources];
@@ -612,9 +669,12 @@ static void manage(struct live_hub *hub, const struct pc_edge_params *params, ui
 			ch->has_prev = false;
 			ch->last_block_ms = now;
 			ch->ended = false;
+			ch->routed = false;
 		} else if (wanted && ch->subscribed && ch->n_sources > 1 &&
-		           (ch->ended || now - ch->last_block_ms > hub->failover_ms)) {
+		           (ch->ended || lost || now - ch->last_block_ms > hub->failover_ms)) {
 			act = ACT_SWITCH;
+			why = ch->ended ? "ended" : lost ? "unrouted" : "silent";
+			ch->routed = false;
 			old_source = ch->sub_source;
 			ch->cur = (ch->cur + 1) % ch->n_sources;
 			new_source = ch->sources[ch->cur];
@@ -648,8 +708,8 @@ static void manage(struct live_hub *hub, const struct pc_edge_params *params, ui
 		if (act == ACT_SWITCH) {
 			live_count(hub, LC_FAILOVERS);
 			pcd_log(PCD_LOG_INFO, "live-failover",
-			        "channel=%s from=%" PRIu32 " to=%" PRIu32, name, old_source,
-			        new_source);
+			        "channel=%s from=%" PRIu32 " to=%" PRIu32 " why=%s", name,
+			        old_source, new_source, why);
 		}
 		if (act == ACT_SUBSCRIBE || act == ACT_SWITCH) {
 			snprintf(name, sizeof(name), "%s/%08" PRIx32, stream, new_source);
@@ -714,9 +774,11 @@ static void player_head(struct edge_client *c, unsigned status, const char *type
 		c->keep_alive = false;
 	pc_buf_printf(out,
 	              "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: peercdn\r\nContent-Type: %s\r\n"
-	              "Cache-Control: no-cache\r\n%s%s\r\n",
+	              "Cache-Control: no-cache\r\n%s%s",
 	              status, pc_http_reason(status), date, type, len_field,
 	              c->keep_alive ? "" : "Connection: close\r\n");
+	edge_client_cors(c, out);
+	pc_buf_append(out, "\r\n", 2);
 	c->head_bytes += out->len - before;
 	c->status = status;
 	c->result = EDGE_HIT;
@@ -928,6 +990,50 @@ static void begin_stream(struct edge_client *c, uint32_t provider, const char *c
 	feed(lc, (size_t)sndbuf);
 }
 
+/* The answer's CORS fields (lib/proto/cors.h): provider's policy for the
+ * request's Origin. Browsers' players (hls.js) read the edge's playlists
+ * and segments from pages of other origins. */
+static void set_cors(struct edge_client *c, uint32_t provider)
+{
+	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
+	const struct pc_http_field *origin = pc_http_field_find(c->req, "origin", 0);
+	c->origin = origin != NULL ? origin->value : NULL;
+	c->origin_len = origin != NULL ? origin->value_len : 0;
+	c->cors_allow = pc_cors_allow(&edge_params(c->ew)->live_cors_text,
+	                              m->providers[provider].name, c->origin, c->origin_len);
+	c->cors = true;
+}
+
+void live_preflight(struct edge_client *c)
+{
+	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
+	uint32_t provider = (uint32_t)(c->counters - c->ew->providers);
+	if (provider >= m->n_providers || provider >= EDGE_MAX_PROVIDERS) {
+		/* providers past EDGE_MAX_PROVIDERS share counters: which one? */
+		edge_client_respond(c, 404, "not a live stream");
+		return;
+	}
+	set_cors(c, provider);
+	char date[PC_HTTP_DATE_SIZE];
+	pc_http_date_format((int64_t)(pcd_now_ms() / 1000), date);
+	struct pc_buf *out = pcd_conn_out(c->conn);
+	size_t before = out->len;
+	bool ok = pc_buf_printf(out,
+	                        "HTTP/1.1 204 No Content\r\nDate: %s\r\nServer: peercdn\r\n"
+	                        "Allow: GET, HEAD, OPTIONS\r\n%s",
+	                        date, c->keep_alive ? "" : "Connection: close\r\n") &&
+	          pc_cors_write_preflight(out, c->cors_allow, c->origin, c->origin_len) &&
+	          pc_buf_append(out, "\r\n", 2);
+	c->head_bytes += out->len - before;
+	c->status = 204;
+	c->result = EDGE_HIT;
+	if (!ok) {
+		edge_client_abort(c);
+		return;
+	}
+	edge_client_finish(c);
+}
+
 /* A live request of provider's stream name: rest is what follows the
  * name (".ts", ".m3u8", "/<n>.ts"). */
 static void play(struct edge_client *c, uint32_t provider, const char *name, size_t name_len,
@@ -935,6 +1041,7 @@ static void play(struct edge_client *c, uint32_t provider, const char *name, siz
 {
 	struct live_hub *hub = live_hub_of(c);
 	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
+	set_cors(c, provider);
 	bool covered = false;
 	if (m->self_node < m->n_nodes) {
 		const struct pc_index_list *cdns = &m->nodes[m->self_node].cdns;
@@ -1022,6 +1129,8 @@ void live_play_begin(struct edge_client *c)
 	uint32_t provider = (uint32_t)(c->counters - c->ew->providers);
 	const char *name;
 	size_t name_len;
+	if (provider < m->n_providers)
+		set_cors(c, provider); /* a page's player reads the 404 too */
 	if (hub == NULL || provider >= m->n_providers ||
 	    !stream_name(c->path, c->path_len, &name, &name_len)) {
 		live_count(hub, LC_NOT_FOUND);
@@ -1160,6 +1269,7 @@ void live_tick(struct edge_worker *ew, uint64_t now_ms)
 		pthread_mutex_unlock(&hub->lock);
 		drain_mailbox(hub);
 		manage(hub, params, now_ms);
+		live_cascade_tick(hub->cascades, ew, params, now_ms);
 	}
 	struct live_conn *next;
 	for (struct live_conn *lc = hub->conns[w]; lc != NULL; lc = next) {
@@ -1196,6 +1306,7 @@ void live_close(struct edge_worker *ew)
 		}
 	}
 	drain_mailbox(hub);
+	live_cascade_close(hub->cascades);
 }
 
 void live_metrics(struct live_hub *hub, FILE *out)

@@ -31,7 +31,8 @@ struct edge_worker;
 struct edge_shared;
 
 int live_hub_new(struct pcd_node *node, struct edge_shared *shared, struct live_hub **out);
-/* Starts the pulls of cascaded feeds this node owes (node/live_cascade.h). */
+/* Makes the table of cascaded feeds this node pulls while they are
+ * watched (node/live_cascade.h). */
 void live_hub_start_cascades(struct live_hub *hub, const struct pc_edge_params *params);
 void live_hub_free(struct live_hub *hub); /* NULL is fine; after every worker closed */
 
@@ -48,6 +49,10 @@ bool live_is_ingest(const struct edge_client *c);
 size_t live_input(struct edge_client *c, const uint8_t *in, size_t len);
 /* A GET or HEAD of a live path: a stream, a playlist or a segment. */
 void live_play_begin(struct edge_client *c);
+/* An OPTIONS request of a live path or a directory name (which may
+ * answer a live stream): a CORS preflight, answered 204 with the
+ * provider's policy (edge.live.cors_origins) and no channel touched. */
+void live_preflight(struct edge_client *c);
 /* The directory answered a name c asked for with channel ("<provider>/
  * <name>"): served as that provider's live stream <name>, as HLS when the
  * name asked for ends in ".m3u8", else as progressive MPEG-TS. False

@@ -2,7 +2,9 @@
  *
  * One thread a feed with blocking sockets and short timeouts: a feed is
  * one request every target duration, not worth the connection engine's
- * state machines, and a slow provider server cannot hold up a worker. */
+ * state machines, and a slow provider server cannot hold up a worker.
+ * The lifecycle (which feeds, started and stopped when) is worker 0's, at
+ * its tick, below the feed's body ("which feeds, and when"). */
 #include "node/live_cascade.h"
 
 #include <inttypes.h>
@@ -18,11 +20,14 @@
 #include <unistd.h>
 
 #include "lib/base/err.h"
+#include "lib/proto/directory.h"
 #include "lib/proto/directory_settings.h"
 #include "lib/proto/hls.h"
 #include "lib/proto/hls_follow.h"
 #include "lib/proto/http_msg.h"
+#include "node/edge_internal.h"
 #include "node/live_internal.h"
+#include "node/live_rtsp.h"
 #include "node/log.h"
 #include "node/node.h"
 #include "node/overlay.h"
@@ -32,27 +37,59 @@ enum {
 	SEGMENT_MAX = 32 << 20, /* bytes of a segment we fetch */
 	PLAYLIST_SEGS = 256,    /* segments of a playlist we take */
 	RETRY_MS = 1000,        /* after a failed fetch or a malformed playlist */
-	MAX_CASCADES = 16,      /* feeds one node pulls */
+	MAX_CASCADES = 16,      /* feeds one node pulls at once */
+	MAX_WATCHED = 64,       /* watched channels a node asks the directory about */
+	MAX_STOPPING = 32,      /* feeds told to stop whose thread has not ended yet */
+	MAX_ASKED = 12,         /* names asked for a stream: 3 forms on 4 directory hosts */
+	CHECK_MS = 900,         /* a pulled feed's directory answer is read again (each tick) */
+	REFUSED_MS = 10000,     /* a name not answered `cascade` is asked again (a 404's TTL) */
+	PUSHED_MS = 3000,       /* an encoder's block this recent: its stream, not the feed */
 };
 
 struct feed {
 	struct live_hub *hub;
 	struct pcd_node *node;
 	pthread_t thread;
-	bool running;
 	atomic_bool stop;
+	atomic_bool done;                /* the thread has ended: joining it will not wait */
+	char url[PC_DIR_MAX_TARGET + 1]; /* the directory's answer, to see it change */
 	char provider[LIVE_CHANNEL_MAX + 1];
 	char stream[LIVE_NAME_MAX + 1];
 	char host[256], port[8];
 	char path[PC_DIR_MAX_TARGET + 1]; /* of the playlist */
 	size_t dir_len;                   /* of path, up to its last '/' included */
+	bool rtsp;                        /* an rtsp:// feed: url, pulled by live_rtsp */
 	uint32_t segment_ms;
 	bool failing; /* logged once a run of failures, counted each */
 };
 
+/* A stream of ours that somebody on the overlay subscribes to: the
+ * directory is asked about it, and its feed pulled while the directory
+ * answers `cascade` and somebody watches. */
+struct watched {
+	bool used, seen;
+	bool refused; /* counted and logged once a run of refusals */
+	bool full;    /* the same, for a feed over MAX_CASCADES */
+	bool failing; /* the directory could not be asked: logged once a run */
+	bool pushed;  /* an encoder pushes the stream: logged once a run */
+	uint32_t provider;
+	char stream[LIVE_NAME_MAX + 1];
+	uint64_t unwatched_ms; /* since when nobody subscribes; 0 while watched */
+	uint64_t check_ms;     /* the directory is asked (again) from then */
+	struct feed *feed;     /* its pull, or NULL */
+	/* Answers of edge.directories still coming, by name asked
+	 * (edge_directory_ask's pending). */
+	struct pcd_object *asked[MAX_ASKED];
+};
+
 struct live_cascade {
-	struct feed feeds[MAX_CASCADES];
-	unsigned n;
+	struct live_hub *hub;
+	struct pcd_node *node;
+	struct watched watched[MAX_WATCHED];
+	struct feed *stopping[MAX_STOPPING];
+	unsigned n_stopping, n_feeds;
+	uint32_t self;            /* the router id the channels name, during a tick */
+	bool overflow, full_said; /* more watched streams than MAX_WATCHED: this tick, said */
 };
 
 bool live_cascade_stream(const char *name, size_t len, char *out, size_t cap)
@@ -103,9 +140,40 @@ static int connect_to(const struct feed *f)
 	return fd;
 }
 
+/* Decodes a chunked body[0..len) in place (the decoded bytes never
+ * overtake the coded ones) into body[0..*out_len): 0, PC_ESYNTAX for a
+ * malformed chunk, PC_EIO when it is cut short, PC_ERANGE over max. */
+static int dechunk(uint8_t *body, size_t len, size_t max, size_t *out_len)
+{
+	struct pc_http_chunked chunked;
+	pc_http_chunked_init(&chunked);
+	size_t in = 0, out = 0;
+	for (;;) {
+		size_t used, data_len;
+		const char *data;
+		int r = pc_http_chunked_feed(&chunked, (const char *)body + in, len - in, &used,
+		                             &data, &data_len);
+		if (r < 0)
+			return PC_ESYNTAX;
+		if (data_len > max - out)
+			return PC_ERANGE;
+		if (data_len > 0) /* data may be NULL then */
+			memmove(body + out, data, data_len);
+		out += data_len;
+		in += used;
+		if (r == 1) {
+			*out_len = out;
+			return 0;
+		}
+		if (used == 0)
+			return PC_EIO; /* needs more, and the connection has closed */
+	}
+}
+
 /* GETs path[0..len) into *body (malloc'd, *body_len bytes, at most max).
  * 0, or PC_EIO (no connection, a timeout, not a 200 with a
- * Content-Length or close-delimited body), PC_ERANGE (over max). */
+ * Content-Length, chunked or close-delimited body), PC_ESYNTAX (a
+ * malformed chunk), PC_ERANGE (over max). */
 static int http_get(const struct feed *f, const char *path, size_t path_len, size_t max,
                     uint8_t **body, size_t *body_len)
 {
@@ -123,7 +191,8 @@ static int http_get(const struct feed *f, const char *path, size_t path_len, siz
 		close(fd);
 		return PC_EIO;
 	}
-	size_t cap = 65536, len = 0, limit = max + 16384; /* the head too */
+	/* The head too, and chunked framing: hex sizes and CRLFs. */
+	size_t cap = 65536, len = 0, limit = max + max / 8 + 16384;
 	uint8_t *buf = malloc(cap);
 	int err = buf != NULL ? 0 : PC_ENOMEM;
 	while (err == 0) {
@@ -155,15 +224,18 @@ static int http_get(const struct feed *f, const char *path, size_t path_len, siz
 	if (err == 0 &&
 	    (head == NULL || pc_http_parse_response((const char *)buf, len, len, head) <= 0 ||
 	     head->status != 200 || pc_http_response_framing(head, false, &framing, &length) != 0 ||
-	     (framing != PC_HTTP_BODY_LENGTH && framing != PC_HTTP_BODY_CLOSE)))
+	     (framing != PC_HTTP_BODY_LENGTH && framing != PC_HTTP_BODY_CLOSE &&
+	      framing != PC_HTTP_BODY_CHUNKED)))
 		err = PC_EIO;
 	if (err == 0) {
 		size_t got = len - head->head_len;
-		if (framing == PC_HTTP_BODY_LENGTH && got != length)
+		if (framing == PC_HTTP_BODY_CHUNKED)
+			err = dechunk(buf + head->head_len, got, max, &got);
+		else if (framing == PC_HTTP_BODY_LENGTH && got != length)
 			err = PC_EIO; /* cut short */
 		else if (got > max)
 			err = PC_ERANGE;
-		else {
+		if (err == 0) {
 			memmove(buf, buf + head->head_len, got);
 			*body = buf;
 			*body_len = got;
@@ -207,15 +279,16 @@ static void end_ingest(struct feed *f, struct live_ingest **in)
 	*in = NULL;
 }
 
-/* One segment's bytes: every packet checked, then the segmenter. */
-static void inject(struct feed *f, struct live_ingest **in, const uint8_t *data, size_t len)
+/* TS bytes: every packet checked, then the segmenter; false when they
+ * were not taken (counted and logged). */
+static bool inject_ts(struct feed *f, struct live_ingest **in, const uint8_t *data, size_t len)
 {
 	bool ok = len > 0 && len % 188 == 0;
 	for (size_t i = 0; ok && i < len; i += 188)
 		ok = data[i] == 0x47;
 	if (!ok) {
 		failed(f, "segment", PC_ESYNTAX);
-		return;
+		return false;
 	}
 	if (*in == NULL) {
 		/* The channel a pushed stream of the same name would have. */
@@ -224,12 +297,12 @@ static void inject(struct feed *f, struct live_ingest **in, const uint8_t *data,
 		                 f->stream, pcd_overlay_self(f->node));
 		if (n < 0 || (size_t)n >= sizeof(channel)) {
 			failed(f, "channel name", PC_ERANGE);
-			return;
+			return false;
 		}
 		*in = live_ingest_pull_new(channel, f->segment_ms);
 		if (*in == NULL) {
 			failed(f, "segmenter", PC_ENOMEM);
-			return;
+			return false;
 		}
 		live_count(f->hub, LC_INGEST_STARTED);
 		pcd_log(PCD_LOG_INFO, "live-cascade", "channel=%s", channel);
@@ -238,14 +311,76 @@ static void inject(struct feed *f, struct live_ingest **in, const uint8_t *data,
 	if (err != 0) {
 		failed(f, "stream", err);
 		end_ingest(f, in);
-		return;
+		return false;
 	}
-	live_count(f->hub, LC_CASCADE_SEGMENTS);
+	return true;
+}
+
+/* One HLS segment's bytes. */
+static void inject(struct feed *f, struct live_ingest **in, const uint8_t *data, size_t len)
+{
+	if (inject_ts(f, in, data, len))
+		live_count(f->hub, LC_CASCADE_SEGMENTS);
+}
+
+/* ---- an rtsp:// feed: sessions of live_rtsp ---- */
+
+struct rtsp_run {
+	struct feed *f;
+	struct live_ingest *in;
+	bool delivered; /* a key frame this session */
+};
+
+static void rtsp_ts(void *ctx, const uint8_t *data, size_t len)
+{
+	struct rtsp_run *run = ctx;
+	inject_ts(run->f, &run->in, data, len);
+}
+
+/* cascade_segments counts an RTSP feed's groups of pictures. */
+static void rtsp_keyframe(void *ctx)
+{
+	struct rtsp_run *run = ctx;
+	run->delivered = true;
+	run->f->failing = false;
+	live_count(run->f->hub, LC_CASCADE_SEGMENTS);
+}
+
+/* One session at a time, each tried again after a second: one that
+ * delivered and then ended (the server went away, or fell silent) is a
+ * stalled feed and its stream ends, as for a stalled encoder; one that
+ * delivered nothing is a failure. */
+static void *pull_rtsp(struct feed *f)
+{
+	struct rtsp_run run = {.f = f};
+	const struct live_rtsp_sink sink = {.ctx = &run, .ts = rtsp_ts, .keyframe = rtsp_keyframe};
+	while (!atomic_load(&f->stop) && pcd_overlay_self(f->node) == 0)
+		nap(f, 100);
+	while (!atomic_load(&f->stop)) {
+		char why[LIVE_RTSP_WHY_MAX];
+		run.delivered = false;
+		int err = live_rtsp_pull(f->url, &f->stop, &sink, why);
+		if (atomic_load(&f->stop))
+			break;
+		if (run.delivered) {
+			live_count(f->hub, LC_CASCADE_STALLS);
+			pcd_log(PCD_LOG_WARNING, "live-cascade-stalled",
+			        "provider=%s stream=%s why=\"%s\"", f->provider, f->stream, why);
+		} else {
+			failed(f, why, err);
+		}
+		end_ingest(f, &run.in);
+		nap(f, RETRY_MS);
+	}
+	end_ingest(f, &run.in);
+	return NULL;
 }
 
 static void *pull(void *arg)
 {
 	struct feed *f = arg;
+	if (f->rtsp)
+		return pull_rtsp(f);
 	struct pc_hls_segment *segs = calloc(PLAYLIST_SEGS, sizeof(*segs));
 	struct pc_hls_follow follow = {0};
 	struct live_ingest *in = NULL;
@@ -313,7 +448,7 @@ static void *pull(void *arg)
 	return NULL;
 }
 
-/* ---- which feeds ---- */
+/* ---- which feeds, and when ---- */
 
 static bool primary_here(const pc_model *m, uint32_t provider)
 {
@@ -328,19 +463,24 @@ static bool primary_here(const pc_model *m, uint32_t provider)
 	return false;
 }
 
-/* Fills f from an entry; false (logged) when it is not a feed we pull. */
-static bool feed_of(struct feed *f, const pc_model *m, const struct pc_dir_entry *e)
+/* Fills f from a `cascade` answer's feed URL; false (logged) when it is
+ * not a feed we pull. */
+static bool feed_of(struct feed *f, const char *provider, const char *stream, const char *url)
 {
 	struct pc_dir_url u;
-	if (!live_cascade_stream(e->name, e->name_len, f->stream, sizeof(f->stream)))
-		return false;
-	if (pc_directory_url_split(e->target, strlen(e->target), PC_DIR_SCHEME_HTTP, &u) != 0 ||
+	snprintf(f->stream, sizeof(f->stream), "%s", stream);
+	snprintf(f->provider, sizeof(f->provider), "%s", provider);
+	snprintf(f->url, sizeof(f->url), "%s", url);
+	if (pc_directory_url_split(url, strlen(url), PC_DIR_SCHEME_RTSP, &u) == 0) {
+		f->rtsp = true;
+		return true;
+	}
+	if (pc_directory_url_split(url, strlen(url), PC_DIR_SCHEME_HTTP, &u) != 0 ||
 	    u.host_len >= sizeof(f->host) || u.path_len == 0 || u.path_len >= sizeof(f->path)) {
 		pcd_log(PCD_LOG_WARNING, "live-cascade-skipped", "stream=%s why=\"%s\"", f->stream,
-		        "not an http URL with a path (rtsp feeds are not pulled yet)");
+		        "not an rtsp URL, nor an http URL with a path");
 		return false;
 	}
-	snprintf(f->provider, sizeof(f->provider), "%s", m->providers[e->provider].name);
 	memcpy(f->host, u.host, u.host_len);
 	f->host[u.host_len] = '\0';
 	snprintf(f->port, sizeof(f->port), "%u", u.port ? u.port : 80u);
@@ -350,59 +490,328 @@ static bool feed_of(struct feed *f, const pc_model *m, const struct pc_dir_entry
 	return true;
 }
 
-struct live_cascade *live_cascade_start(struct live_hub *hub, struct pcd_node *node,
-                                        const struct pc_edge_params *params)
+static void *run(void *arg)
 {
-	struct pcd_generation *gen = pcd_node_generation(node);
-	const struct pc_directory_params *dir = pc_directory_settings(gen->config);
-	if (!params->live_ingest || dir == NULL)
-		return NULL;
-	struct live_cascade *list = NULL;
-	for (uint32_t i = 0; i < dir->n_entries; i++) {
-		const struct pc_dir_entry *e = &dir->entries[i];
-		if (e->mode != PC_DIR_CASCADE || e->prefix ||
-		    !primary_here(gen->model, e->provider))
-			continue;
-		if (list == NULL && (list = calloc(1, sizeof(*list))) == NULL)
-			return NULL;
-		if (list->n == MAX_CASCADES) {
-			pcd_log(PCD_LOG_WARNING, "live-cascade-skipped", "why=\"%s\"",
-			        "more cascade feeds than one node pulls");
-			break;
-		}
-		struct feed *f = &list->feeds[list->n];
-		*f = (struct feed){.hub = hub, .node = node, .segment_ms = params->live_segment_ms};
-		if (!feed_of(f, gen->model, e))
-			continue;
-		/* "news" and "news.m3u8" are one stream: one pull. */
-		bool dup = false;
-		for (unsigned k = 0; k < list->n; k++)
-			dup |= strcmp(list->feeds[k].provider, f->provider) == 0 &&
-			       strcmp(list->feeds[k].stream, f->stream) == 0;
-		if (dup)
-			continue;
-		atomic_init(&f->stop, false);
-		if (pthread_create(&f->thread, NULL, pull, f) != 0) {
-			pcd_log(PCD_LOG_ERROR, "live-cascade-failed", "stream=%s what=thread",
-			        f->stream);
-			continue;
-		}
-		f->running = true;
-		list->n++;
-		pcd_log(PCD_LOG_INFO, "live-cascade-pull", "provider=%s stream=%s", f->provider,
-		        f->stream);
-	}
-	return list;
+	struct feed *f = arg;
+	pull(f);
+	atomic_store(&f->done, true);
+	return NULL;
 }
 
-void live_cascade_stop(struct live_cascade *list)
+/* Reaps a stopped feed: its thread has ended, or is waited for. */
+static void feed_join(struct live_cascade *lc, struct feed *f)
 {
-	if (list == NULL)
+	pthread_join(f->thread, NULL);
+	live_count(lc->hub, LC_CASCADE_STOPPED);
+	pcd_log(PCD_LOG_INFO, "live-cascade-stopped", "provider=%s stream=%s", f->provider,
+	        f->stream);
+	free(f);
+}
+
+/* Tells w's feed to stop; the tick reaps its thread once it has ended
+ * (a fetch in progress ends within IO_TIMEOUT_MS), so worker 0 never
+ * waits on a provider's server. The stream ends on its channel. */
+static void feed_stop(struct live_cascade *lc, struct watched *w)
+{
+	struct feed *f = w->feed;
+	if (f == NULL)
 		return;
-	for (unsigned i = 0; i < list->n; i++)
-		atomic_store(&list->feeds[i].stop, true);
-	for (unsigned i = 0; i < list->n; i++)
-		if (list->feeds[i].running)
-			pthread_join(list->feeds[i].thread, NULL);
-	free(list);
+	w->feed = NULL;
+	lc->n_feeds--;
+	atomic_store(&f->stop, true);
+	if (lc->n_stopping == MAX_STOPPING)
+		feed_join(lc, f); /* cannot happen unless threads hang: wait then */
+	else
+		lc->stopping[lc->n_stopping++] = f;
+}
+
+/* Starts w's pull of url; false when url is not a feed we pull (refused,
+ * counted once a run). */
+static bool feed_start(struct live_cascade *lc, struct watched *w, const pc_model *m,
+                       const struct pc_edge_params *params, const char *url)
+{
+	if (lc->n_feeds == MAX_CASCADES) {
+		if (!w->full) {
+			w->full = true;
+			live_count(lc->hub, LC_CASCADE_FULL);
+			pcd_log(PCD_LOG_WARNING, "live-cascade-skipped", "stream=%s why=\"%s\"",
+			        w->stream, "more cascade feeds than one node pulls");
+		}
+		return true;
+	}
+	w->full = false;
+	struct feed *f = calloc(1, sizeof(*f));
+	if (f == NULL)
+		return true;
+	*f = (struct feed){.hub = lc->hub, .node = lc->node, .segment_ms = params->live_segment_ms};
+	atomic_init(&f->stop, false);
+	atomic_init(&f->done, false);
+	if (!feed_of(f, m->providers[w->provider].name, w->stream, url)) {
+		free(f);
+		if (!w->refused)
+			live_count(lc->hub, LC_CASCADE_REFUSED);
+		w->refused = true;
+		return false;
+	}
+	if (pthread_create(&f->thread, NULL, run, f) != 0) {
+		pcd_log(PCD_LOG_ERROR, "live-cascade-failed", "stream=%s what=thread", f->stream);
+		live_count(lc->hub, LC_CASCADE_FAILED);
+		free(f);
+		return true;
+	}
+	w->feed = f;
+	lc->n_feeds++;
+	live_count(lc->hub, LC_CASCADE_STARTED);
+	pcd_log(PCD_LOG_INFO, "live-cascade-pull", "provider=%s stream=%s feed=%s", f->provider,
+	        f->stream, f->url);
+	return true;
+}
+
+/* What the directory says of provider's stream: the names
+ * "<directory host>/<stream>.m3u8", "<host>/<stream>", "<host>/<stream>.ts"
+ * asked in that order, the first `cascade` answer's feed into url. The
+ * directory is this node's own entries when its config holds some (the
+ * directory section's), else edge.directories through the edge's cache of answers, as
+ * for a player's request: the URL never comes from anything else. */
+enum verdict { V_ASKING, V_CASCADE, V_NOT, V_FAILED };
+
+static enum verdict ask(struct edge_worker *ew, const pc_model *m,
+                        const struct pc_directory_params *dir, struct watched *w, char *url,
+                        size_t cap)
+{
+	static const char *const suffixes[] = {".m3u8", "", ".ts"};
+	const struct pc_provider *p = &m->providers[w->provider];
+	bool asking = false, failing = false;
+	struct pc_dir_answer *answer = dir == NULL ? malloc(sizeof(*answer)) : NULL;
+	if (dir == NULL && answer == NULL)
+		return V_FAILED;
+	enum verdict v = V_NOT;
+	unsigned slot = 0;
+	for (uint32_t h = 0; h < p->n_directory_hosts && v == V_NOT; h++)
+		for (size_t k = 0;
+		     k < sizeof(suffixes) / sizeof(suffixes[0]) && v == V_NOT && slot < MAX_ASKED;
+		     k++, slot++) {
+			char name[PC_DIR_MAX_NAME + 1];
+			int len = snprintf(name, sizeof(name), "%s/%s%s", p->directory_hosts[h],
+			                   w->stream, suffixes[k]);
+			if (len < 0 || (size_t)len >= sizeof(name) ||
+			    !pc_directory_name_ok(name, (size_t)len))
+				continue;
+			if (dir != NULL) {
+				size_t rest = 0;
+				const struct pc_dir_entry *e =
+				    pc_directory_find(dir, name, (size_t)len, &rest);
+				if (e != NULL && e->mode == PC_DIR_CASCADE) {
+					int n = snprintf(url, cap, "%s%.*s", e->target, (int)rest,
+					                 name + len - rest);
+					v = n > 0 && (size_t)n < cap ? V_CASCADE : V_NOT;
+				}
+				continue;
+			}
+			switch (
+			    edge_directory_ask(ew, w->provider, name, &w->asked[slot], answer)) {
+			case EDGE_DIR_ASKING:
+				asking = true; /* an earlier name's answer comes first */
+				break;
+			case EDGE_DIR_ANSWERED:
+				if (answer->mode == PC_DIR_CASCADE && !asking &&
+				    (size_t)snprintf(url, cap, "%s", answer->target) < cap)
+					v = V_CASCADE;
+				break;
+			case EDGE_DIR_FAILED:
+				failing = true;
+				break;
+			case EDGE_DIR_NO_NAME:
+			default:
+				break;
+			}
+		}
+	free(answer);
+	if (v == V_NOT && asking)
+		return V_ASKING;
+	if (v == V_NOT && failing)
+		return V_FAILED;
+	return v;
+}
+
+static void watched_clear(struct watched *w)
+{
+	for (unsigned i = 0; i < MAX_ASKED; i++)
+		pcd_object_unref(w->asked[i]);
+	*w = (struct watched){0};
+}
+
+/* pcd_overlay_own_wanted's: a subscribed channel of ours,
+ * "<provider>/live/<stream>/<our router id>", is a stream watched. */
+static void on_wanted(void *arg, const char *channel)
+{
+	struct live_cascade *lc = arg;
+	const pc_model *m = pcd_node_generation(lc->node)->model;
+	const char *live = strstr(channel, "/live/");
+	const char *last = strrchr(channel, '/');
+	char self[16];
+	snprintf(self, sizeof(self), "/%08" PRIx32, lc->self);
+	if (live == NULL || last == NULL || last <= live + 6 || strcmp(last, self) != 0)
+		return;
+	char stream[LIVE_NAME_MAX + 1];
+	char name[LIVE_NAME_MAX + 8];
+	int n = snprintf(name, sizeof(name), "x/%.*s", (int)(last - live - 6), live + 6);
+	if (n < 0 || (size_t)n >= sizeof(name) ||
+	    !live_cascade_stream(name, (size_t)n, stream, sizeof(stream)) ||
+	    strcmp(stream, name + 2) != 0)
+		return; /* not a stream's name: no pushed stream has it either */
+	uint32_t provider = PC_NONE;
+	for (uint32_t p = 0; p < m->n_providers && provider == PC_NONE; p++)
+		if (strlen(m->providers[p].name) == (size_t)(live - channel) &&
+		    memcmp(m->providers[p].name, channel, (size_t)(live - channel)) == 0)
+			provider = p;
+	if (provider == PC_NONE || !primary_here(m, provider))
+		return;
+	struct watched *free_slot = NULL;
+	for (unsigned i = 0; i < MAX_WATCHED; i++) {
+		struct watched *w = &lc->watched[i];
+		if (w->used && w->provider == provider && strcmp(w->stream, stream) == 0) {
+			w->seen = true;
+			return;
+		}
+		if (!w->used && free_slot == NULL)
+			free_slot = w;
+	}
+	if (free_slot == NULL) {
+		if (!lc->full_said && !lc->overflow) {
+			pcd_log(PCD_LOG_WARNING, "live-cascade-skipped", "stream=%s why=\"%s\"",
+			        stream,
+			        "more watched streams than the node asks its directory about");
+			live_count(lc->hub, LC_CASCADE_FULL);
+		}
+		lc->overflow = true;
+		return;
+	}
+	*free_slot = (struct watched){.used = true, .seen = true, .provider = provider};
+	snprintf(free_slot->stream, sizeof(free_slot->stream), "%s", stream);
+}
+
+struct live_cascade *live_cascade_new(struct live_hub *hub, struct pcd_node *node)
+{
+	struct live_cascade *lc = calloc(1, sizeof(*lc));
+	if (lc != NULL) {
+		lc->hub = hub;
+		lc->node = node;
+	}
+	return lc;
+}
+
+void live_cascade_tick(struct live_cascade *lc, struct edge_worker *ew,
+                       const struct pc_edge_params *params, uint64_t now)
+{
+	if (lc == NULL)
+		return;
+	for (unsigned i = 0; i < lc->n_stopping;)
+		if (atomic_load(&lc->stopping[i]->done)) {
+			feed_join(lc, lc->stopping[i]);
+			lc->stopping[i] = lc->stopping[--lc->n_stopping];
+		} else {
+			i++;
+		}
+	struct pcd_generation *gen = pcd_node_generation(lc->node);
+	for (unsigned i = 0; i < MAX_WATCHED; i++)
+		lc->watched[i].seen = false;
+	lc->self = pcd_overlay_self(lc->node);
+	lc->overflow = false;
+	if (params->live_ingest && lc->self != 0)
+		pcd_overlay_own_wanted(lc->node, on_wanted, lc);
+	lc->full_said = lc->overflow;
+	const struct pc_directory_params *dir = pc_directory_settings(gen->config);
+	if (dir != NULL && dir->n_entries == 0)
+		dir = NULL; /* holds no entries: edge.directories answers */
+	for (unsigned i = 0; i < MAX_WATCHED; i++) {
+		struct watched *w = &lc->watched[i];
+		if (!w->used)
+			continue;
+		if (!w->seen) { /* nobody subscribes: the pull lingers, then stops */
+			if (w->unwatched_ms == 0)
+				w->unwatched_ms = now;
+			if (w->feed == NULL || now - w->unwatched_ms >= params->live_linger_ms) {
+				feed_stop(lc, w);
+				watched_clear(w);
+			}
+			continue;
+		}
+		w->unwatched_ms = 0;
+		char channel[LIVE_CHANNEL_MAX + 1];
+		snprintf(channel, sizeof(channel), "%s/live/%s/%08" PRIx32,
+		         gen->model->providers[w->provider].name, w->stream, lc->self);
+		if (live_pushed_since(lc->hub, channel, now > PUSHED_MS ? now - PUSHED_MS : 0)) {
+			/* An encoder pushes it here: its stream is the channel's,
+			 * and the feed waits until it has been quiet a while. */
+			feed_stop(lc, w);
+			if (!w->pushed)
+				pcd_log(PCD_LOG_INFO, "live-cascade-pushed", "channel=%s", channel);
+			w->pushed = true;
+			continue;
+		}
+		w->pushed = false;
+		if (now < w->check_ms)
+			continue;
+		w->check_ms = now + CHECK_MS;
+		char url[PC_DIR_MAX_TARGET + 1];
+		switch (ask(ew, gen->model, dir, w, url, sizeof(url))) {
+		case V_ASKING:
+			w->check_ms = 0; /* its answer is read at the next tick */
+			break;
+		case V_FAILED: /* a pull goes on while its directory cannot be asked */
+			if (!w->failing)
+				pcd_log(PCD_LOG_WARNING, "live-cascade-no-directory",
+				        "provider=%s stream=%s",
+				        gen->model->providers[w->provider].name, w->stream);
+			w->failing = true;
+			break;
+		case V_NOT: /* a reload took the entry away, or it never was one */
+			w->failing = false;
+			feed_stop(lc, w);
+			w->check_ms = now + REFUSED_MS;
+			if (!w->refused) {
+				w->refused = true;
+				live_count(lc->hub, LC_CASCADE_REFUSED);
+				pcd_log(PCD_LOG_INFO, "live-cascade-refused",
+				        "provider=%s stream=%s why=\"%s\"",
+				        gen->model->providers[w->provider].name, w->stream,
+				        "the directory does not answer cascade for it");
+			}
+			break;
+		case V_CASCADE:
+			w->failing = false;
+			if (w->feed != NULL && strcmp(w->feed->url, url) != 0)
+				feed_stop(lc, w); /* the feed moved: pull the new one */
+			if (w->feed != NULL || feed_start(lc, w, gen->model, params, url))
+				w->refused = false;
+			else
+				w->check_ms = now + REFUSED_MS; /* neither http nor rtsp */
+			break;
+		}
+	}
+}
+
+void live_cascade_close(struct live_cascade *lc)
+{
+	for (unsigned i = 0; lc != NULL && i < MAX_WATCHED; i++)
+		for (unsigned k = 0; k < MAX_ASKED; k++) {
+			pcd_object_unref(lc->watched[i].asked[k]);
+			lc->watched[i].asked[k] = NULL;
+		}
+}
+
+void live_cascade_stop(struct live_cascade *lc)
+{
+	if (lc == NULL)
+		return;
+	for (unsigned i = 0; i < MAX_WATCHED; i++)
+		if (lc->watched[i].feed != NULL)
+			atomic_store(&lc->watched[i].feed->stop, true);
+	for (unsigned i = 0; i < lc->n_stopping; i++)
+		feed_join(lc, lc->stopping[i]);
+	for (unsigned i = 0; i < MAX_WATCHED; i++)
+		if (lc->watched[i].feed != NULL)
+			feed_join(lc, lc->watched[i].feed);
+	free(lc);
 }

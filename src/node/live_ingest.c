@@ -62,6 +62,7 @@ struct live_ingest {
 	uint16_t index;    /* its next block's index */
 	uint64_t next_seq; /* the segment after the last one closed */
 	uint64_t bytes, last_rx_ms;
+	bool pulled; /* a cascaded feed's (live_ingest_pull_new), not an encoder's */
 	uint8_t block[PC_LIVE_BLOCK_MAX];
 };
 
@@ -108,6 +109,8 @@ static void send_blocks(struct live_hub *hub, struct live_ingest *in, uint64_t s
 			live_post_block(hub, in->channel, in->block, (size_t)w);
 		else
 			live_count(hub, LC_BLOCKS_SHED);
+		if (!in->pulled)
+			live_note_pushed(hub, in->channel); /* a cascade of the name yields */
 		(*index)++;
 		off += n;
 	}
@@ -218,6 +221,7 @@ struct live_ingest *live_ingest_pull_new(const char *channel, uint32_t segment_m
 		return NULL;
 	snprintf(in->channel, sizeof(in->channel), "%s", channel);
 	in->mode = MODE_TS;
+	in->pulled = true;
 	in->seg = ts_segmenter(segment_ms);
 	if (in->seg == NULL) {
 		free(in);

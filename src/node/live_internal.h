@@ -45,6 +45,10 @@ enum live_counter {
 	LC_CASCADE_SEGMENTS, /* the cascade: segments pulled and injected */
 	LC_CASCADE_FAILED,   /* a fetch failed, or a playlist or segment was malformed */
 	LC_CASCADE_STALLS,   /* a feed listed nothing new for three target durations */
+	LC_CASCADE_STARTED,  /* a feed's pull started: a watched stream answered `cascade` */
+	LC_CASCADE_STOPPED,  /* and ended: unwatched, no longer `cascade`, or its URL changed */
+	LC_CASCADE_REFUSED,  /* a watched stream the directory does not answer `cascade` for */
+	LC_CASCADE_FULL,     /* a feed or watched stream over what one node pulls */
 	LC__COUNT
 };
 
@@ -91,6 +95,14 @@ uint8_t *live_hls_take(struct live_hub *hub, const char *key, size_t *len);
  * (0 for a channel not seen), and setting it. */
 uint64_t live_hls_next(struct live_hub *hub, const char *channel);
 void live_hls_set_next(struct live_hub *hub, const char *channel, uint64_t next);
+
+/* Encoders' streams (live_ingest.c notes each block it posts of one):
+ * a cascade does not pull a feed into a channel an encoder pushes to
+ * (live_cascade.c asks whether one did since since_ms). The last
+ * LIVE_PUSHES channels are kept. Any thread. */
+enum { LIVE_PUSHES = 16 };
+void live_note_pushed(struct live_hub *hub, const char *channel);
+bool live_pushed_since(struct live_hub *hub, const char *channel, uint64_t since_ms);
 
 /* live_ingest.c, for live.c */
 struct live_ingest;

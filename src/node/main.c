@@ -1,14 +1,16 @@
 /* peercdnd: the peercdn node daemon. Loads a config generation, opens the
  * sockets of every enabled role on every worker and the control socket,
  * and then only waits for signals: SIGHUP reloads (a bad file is rejected
- * and the old generation keeps serving), SIGTERM and SIGINT stop. See
- * peercdnd(8). */
+ * and the old generation keeps serving), SIGTERM and SIGINT stop — after
+ * the roles' goodbyes (the overlay's GOODBYE and its grace; a second
+ * SIGTERM or SIGINT cuts them short). See peercdnd(8). */
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -88,6 +90,23 @@ static void shutdown_node(struct pcd_node *node, pthread_t *threads, unsigned st
 		pcd_worker_release(&node->workers[w]);
 	}
 	pcd_rooms_stop(node);
+}
+
+/* A clean stop's first part, while every worker still serves: the roles
+ * say goodbye (role.h, leave), each within its own bound; a second
+ * SIGTERM or SIGINT stops at once. */
+static void say_goodbye(struct pcd_node *node, const sigset_t *signals)
+{
+	pcd_rooms_leave(node);
+	while (!pcd_rooms_left(node)) {
+		struct timespec poll = {.tv_nsec = 5 * 1000000L};
+		int sig = sigtimedwait(signals, NULL, &poll);
+		if (sig == SIGTERM || sig == SIGINT) {
+			pcd_log(PCD_LOG_INFO, "stopping-now", "signal=%s",
+			        sig == SIGTERM ? "TERM" : "INT");
+			return;
+		}
+	}
 }
 
 /* "dns, cdsr, http, rtsp": the roles a config may enable. */
@@ -225,6 +244,7 @@ int main(int argc, char **argv)
 		} else if (sig == SIGTERM || sig == SIGINT) {
 			pcd_log(PCD_LOG_INFO, "stopping", "signal=%s",
 			        sig == SIGTERM ? "TERM" : "INT");
+			say_goodbye(&node, &signals);
 			status = 0;
 			break;
 		}

@@ -82,9 +82,10 @@ static const char *const refusal_names[REFUSED__COUNT] = {
 enum cut {
 	CUT_SLOW,     /* full for longer than slow_link_ms */
 	CUT_OVERFLOW, /* unsent bytes past OUT_MAX */
+	CUT_GOODBYE,  /* the peer said GOODBYE: out of our routes at once, open until it closes */
 	CUT__COUNT,
 };
-static const char *const cut_names[CUT__COUNT] = {"slow", "overflow"};
+static const char *const cut_names[CUT__COUNT] = {"slow", "overflow", "goodbye"};
 
 struct ovl;
 struct ovl_sess;
@@ -113,6 +114,10 @@ struct ovl_link {
 	uint64_t view_hash;  /* a peering link: the border view our LSA last showed it */
 	bool full;           /* unsent above LINK_HIGH, not yet back to LINK_LOW */
 	bool peer_held;      /* its last HEARTBEAT said it stopped reading us (F_HELD) */
+	/* Its GOODBYE came: not in our LSA any more, still read and fed until
+	 * it closes, or until leaving_until (its grace and our dead interval). */
+	bool leaving;
+	uint64_t leaving_until;
 	uint64_t full_since;
 	struct pending pending[PENDING_MAX];
 	unsigned n_pending;
@@ -196,6 +201,13 @@ struct ovl {
 	/* The route view other threads read (RCU); the generation it was made for. */
 	struct ovl_view *view;
 	uint64_t view_gen;
+	/* Our own goodbye (docs/overlay.md, "GOODBYE"): asked by the main
+	 * thread (leave_asked, its clock in leave_asked_at), done on worker 0
+	 * (leaving from the GOODBYEs to `gone`, at leave_until at the latest). */
+	_Atomic bool leave_asked, gone;
+	_Atomic uint64_t leave_asked_at, leave_grace_ms;
+	bool leaving;
+	uint64_t leave_at, leave_until;
 	/* Test stream. */
 	uint64_t test_at, test_time; /* test_time: the last bench LOAD record's */
 	uint32_t test_left;          /* blocks of this interval's burst not yet published */
@@ -218,6 +230,7 @@ static void view_publish(struct ovl *o, uint64_t gen_number);
 static void view_retire(struct ovl *o);
 static void close_sess(struct ovl_sess *sess, const char *why);
 static void test_publish(struct ovl *o);
+static bool route(struct ovl *o, uint64_t now);
 
 static uint64_t now_mono(void)
 {
@@ -475,7 +488,7 @@ static void originate(struct ovl *o, uint64_t now)
 	struct pc_lsa_link links[PC_OVERLAY_MAX_NEIGHBOURS];
 	uint16_t n = 0;
 	for (unsigned i = 0; i < o->n_links && n < PC_OVERLAY_MAX_NEIGHBOURS; i++)
-		if (o->links[i].up)
+		if (o->links[i].up && !o->links[i].leaving)
 			links[n++] = (struct pc_lsa_link){o->links[i].peer, o->links[i].cost};
 	struct pc_lsa own;
 	if (pc_lsdb_originate(o->lsdb, links, n, now, &own) == 0)
@@ -751,6 +764,7 @@ static void on_data(struct ovl *o, struct ovl_link *link, const struct pc_ovl_da
 static void link_up(struct ovl *o, struct ovl_link *link, uint64_t now)
 {
 	link->up = true;
+	link->leaving = false;
 	link->backoff_ms = BACKOFF_MIN_MS;
 	link->n_pending = 0;
 	link->resend_at = 0;
@@ -786,6 +800,7 @@ static void link_down(struct ovl *o, struct ovl_link *link, const char *why)
 	}
 	link_free(link); /* after: a session being freed is not resumed or paused */
 	link->peer_held = false;
+	link->leaving = false;
 	if (link->dials)
 		link->next_dial =
 		    now_mono() + link->backoff_ms * (80 + randombytes_uniform(41)) / 100;
@@ -949,6 +964,28 @@ static struct ovl_link *match_link(struct ovl *o, struct ovl_sess *sess, const u
 	return link;
 }
 
+/* The neighbour is stopping (docs/overlay.md, "GOODBYE"): our LSA drops
+ * the link and SPF runs now, so every channel it fed us re-joins through
+ * another parent and PRUNEs it while it still forwards. The link stays
+ * open: the PRUNEs go over it, and it may still have children we feed. */
+static void on_goodbye(struct ovl *o, struct ovl_link *link, const struct pc_ovl_goodbye *g,
+                       uint64_t now)
+{
+	if (link->leaving)
+		return;
+	uint32_t grace = g->grace_ms < 60000 ? g->grace_ms : 60000;
+	link->leaving = true;
+	link->leaving_until = now + grace + o->dead_ms;
+	PCD_BUMP(link->cuts[CUT_GOODBYE]);
+	pcd_log(PCD_LOG_INFO, "overlay-link-goodbye", "neighbour=%s id=%u grace_ms=%u", link->node,
+	        link->peer, g->grace_ms);
+	o->own_dirty = true;
+	uint64_t reroutes = pc_ovchan_stats(o->chans)->reroutes;
+	route(o, now);
+	pcd_log(PCD_LOG_INFO, "overlay-rerouted", "around=%s channels=%llu", link->node,
+	        (unsigned long long)(pc_ovchan_stats(o->chans)->reroutes - reroutes));
+}
+
 static void count_fault(struct ovl *o, struct ovl_link *link, unsigned fault)
 {
 	if (link == NULL) {
@@ -980,6 +1017,9 @@ static void dispatch(struct ovl *o, struct ovl_link *link, const struct pc_ovl_m
 		break;
 	case PC_OVL_HEARTBEAT:
 		link->peer_held = (msg->flags & PC_OVL_F_HELD) != 0;
+		break;
+	case PC_OVL_GOODBYE:
+		on_goodbye(o, link, &msg->u.goodbye, now);
 		break;
 	default: /* HELLO: its arrival is all it says */
 		break;
@@ -1453,6 +1493,57 @@ static void check_views(struct ovl *o, uint64_t now)
 	}
 }
 
+/* Our LSA when a link changed, then SPF and what follows from it: the
+ * channels re-joined, the route view, the borders' views, the load
+ * subscriptions. Whether SPF ran. Not while we leave: our neighbours no
+ * longer list us, so SPF would find us cut off and prune every upstream
+ * we still forward from. */
+static bool route(struct ovl *o, uint64_t now)
+{
+	if (o->own_dirty)
+		originate(o, now);
+	if (o->leaving || !pc_lsdb_dirty(o->lsdb) || pc_lsdb_spf(o->lsdb) != 0)
+		return false;
+	pc_ovchan_reroute(o->chans, o->lsdb, now, on_reroute, o);
+	copy_routes(o, now);
+	view_publish(o, pcd_node_generation(o->room->node)->number);
+	check_views(o, now);
+	subscribe_loads(o, now);
+	return true;
+}
+
+/* Our own goodbye (docs/overlay.md, "GOODBYE"), once the main thread
+ * asked: GOODBYE on every up link, then forwarding as before until no
+ * child of another source's channel is left here, or the grace is over;
+ * then `gone`, which the main thread waits for before it stops us. */
+static void leave_tick(struct ovl *o, const struct pc_overlay_params *p, uint64_t now)
+{
+	if (!atomic_load(&o->leave_asked) || atomic_load(&o->gone))
+		return;
+	if (!o->leaving) {
+		o->leaving = true;
+		o->leave_at = now;
+		o->leave_until = now + p->stop_grace_ms;
+		atomic_store(&o->leave_grace_ms, p->stop_grace_ms);
+		unsigned said = 0;
+		for (unsigned i = 0; i < o->n_links; i++) {
+			struct pc_ovl_msg bye = {.type = PC_OVL_GOODBYE,
+			                         .u.goodbye.grace_ms = p->stop_grace_ms};
+			if (o->links[i].up && send_msg(&o->links[i], &bye))
+				said++;
+		}
+		pcd_log(PCD_LOG_INFO, "overlay-leaving", "neighbours=%u children=%u grace_ms=%u",
+		        said, pc_ovchan_relaying(o->chans), p->stop_grace_ms);
+	}
+	uint32_t children = pc_ovchan_relaying(o->chans);
+	if (children > 0 && now < o->leave_until)
+		return;
+	pcd_log(PCD_LOG_INFO, "overlay-left", "reason=%s ms=%llu children=%u",
+	        children == 0 ? "children-moved" : "grace", (unsigned long long)(now - o->leave_at),
+	        children);
+	atomic_store(&o->gone, true);
+}
+
 static void service(struct ovl *o, uint64_t now)
 {
 	const struct pcd_generation *gen = pcd_node_generation(o->room->node);
@@ -1473,6 +1564,10 @@ static void service(struct ovl *o, uint64_t now)
 			close_sess(sess, link->up ? "dead" : "hello-timeout");
 			continue;
 		}
+		if (sess != NULL && link->leaving && now > link->leaving_until) {
+			close_sess(sess, "goodbye-timeout"); /* it said it would go */
+			continue;
+		}
 		/* Full for too long: cut, so that the rest of the tree moves on;
 		 * its subtree re-joins and resumes through the windows. A peer
 		 * that says it is held by a link of its own gets twice as long:
@@ -1489,7 +1584,7 @@ static void service(struct ovl *o, uint64_t now)
 		}
 		if (link->full)
 			link->full_since += gap;
-		if (sess == NULL && link->dials && now >= link->next_dial)
+		if (sess == NULL && link->dials && now >= link->next_dial && !o->leaving)
 			dial(o, link, now);
 		if (link->up && now >= link->last_tx + o->heartbeat_ms) {
 			struct pc_ovl_msg hb = {.type = PC_OVL_HEARTBEAT,
@@ -1511,22 +1606,14 @@ static void service(struct ovl *o, uint64_t now)
 		pc_ovchan_tick(o->chans, now, on_pruned, o);
 		subscribe_loads(o, now);
 	}
-	if (o->own_dirty)
-		originate(o, now);
-	bool spf = pc_lsdb_dirty(o->lsdb) && pc_lsdb_spf(o->lsdb) == 0;
-	if (spf) {
-		pc_ovchan_reroute(o->chans, o->lsdb, now, on_reroute, o);
-		copy_routes(o, now);
-		view_publish(o, gen->number);
-		check_views(o, now);
-		subscribe_loads(o, now);
-	}
+	bool spf = route(o, now);
 	if (!spf && gen->number != o->view_gen)
 		view_publish(o, gen->number); /* edge.tree may have changed */
 	pc_ovchan_refresh(o->chans, now, on_refresh, o);
 	publish_load(o, now);
 	groups_tick(o, now, second || spf);
 	test_stream(o, p, now);
+	leave_tick(o, p, now);
 	pcd_conn_tick(o->engine, now);
 	mirror_stats(o);
 }
@@ -1706,6 +1793,14 @@ int pcd_overlay_unsubscribe(struct pcd_node *node, const char *channel, uint32_t
 	return -ENOENT;
 }
 
+void pcd_overlay_own_wanted(struct pcd_node *node, void (*fn)(void *arg, const char *channel),
+                            void *arg)
+{
+	struct ovl *o = of_node(node);
+	if (o != NULL && o->running)
+		pc_ovchan_own_wanted(o->chans, fn, arg);
+}
+
 void pcd_overlay_replica(struct pcd_node *node, uint64_t key, const char *server)
 {
 	struct ovl *o = of_node(node);
@@ -1728,6 +1823,32 @@ void pcd_overlay_drain(struct pcd_node *node, const char *server, bool drained)
 }
 
 /* ---- the room ---- */
+
+/* SIGTERM (main.c, before the workers stop): worker 0 says goodbye at its
+ * next tick (leave_tick). */
+static void overlay_leave(const struct pcd_room *room)
+{
+	struct ovl *o = room->shared;
+	if (o == NULL || !o->running)
+		return;
+	const struct pc_overlay_params *p =
+	    pcd_room_settings(room, pcd_node_generation(room->node));
+	atomic_store(&o->leave_grace_ms, p->stop_grace_ms);
+	atomic_store(&o->leave_asked_at, pcd_mono_ms());
+	atomic_store(&o->leave_asked, true);
+}
+
+/* Whether we may stop: worker 0 said it is gone, or it has not in the
+ * grace and a few ticks more (it is stuck: the stop must not be). */
+static bool overlay_left(const struct pcd_room *room)
+{
+	struct ovl *o = room->shared;
+	if (o == NULL || !o->running || !atomic_load(&o->leave_asked) || atomic_load(&o->gone))
+		return true;
+	uint64_t bound =
+	    atomic_load(&o->leave_asked_at) + atomic_load(&o->leave_grace_ms) + 10 * TICK_MS;
+	return pcd_mono_ms() > bound;
+}
 
 static const struct pcd_room *overlay_room(struct pcd_node *node)
 {
@@ -2021,7 +2142,8 @@ static void overlay_metrics(const struct pcd_room *room, FILE *out)
 	}
 	counter_head(out, "link_cuts_total",
 	             "Links we cut though the peer was not silent: full for longer than "
-	             "slow_link_ms, or past the overflow bound.",
+	             "slow_link_ms, past the overflow bound, or taken out of our routes by the "
+	             "peer's GOODBYE.",
 	             "counter");
 	for (unsigned i = 0; i < o->n_links; i++)
 		for (unsigned c = 0; c < CUT__COUNT; c++)
@@ -2043,6 +2165,12 @@ static void overlay_metrics(const struct pcd_room *room, FILE *out)
 	        (unsigned long long)ld(&o->holds));
 	counter_head(out, "reading_held", "Whether reading is held now.", "gauge");
 	fprintf(out, "peercdn_overlay_reading_held %llu\n", (unsigned long long)ld(&o->held));
+	counter_head(out, "leaving",
+	             "Whether this router is stopping: it said GOODBYE and forwards until its "
+	             "children have moved.",
+	             "gauge");
+	fprintf(out, "peercdn_overlay_leaving %d\n",
+	        atomic_load(&o->leave_asked) && !atomic_load(&o->gone));
 	counter_head(out, "unknown_peers_total",
 	             "Accepted connections whose first frame named no configured neighbour.",
 	             "counter");
@@ -2111,5 +2239,7 @@ const struct pcd_role pcd_role_overlay = {
     .state_size = sizeof(struct overlay_worker),
     .open = overlay_open,
     .close = overlay_close,
+    .leave = overlay_leave,
+    .left = overlay_left,
     .metrics = overlay_metrics,
 };

@@ -46,6 +46,14 @@ int pcd_overlay_subscribe(struct pcd_node *node, const char *channel, uint32_t s
  * 0 or -ENOENT (not subscribed, or the overlay does not run). */
 int pcd_overlay_unsubscribe(struct pcd_node *node, const char *channel, uint32_t source);
 
+/* Calls fn(arg, channel) for each channel this router is the source of
+ * that has subscribers (a neighbour's JOIN reached it, or a local
+ * subscription), published on or not yet: how an injection point learns
+ * which of its streams are watched. Worker 0; none when the overlay does
+ * not run. */
+void pcd_overlay_own_wanted(struct pcd_node *node, void (*fn)(void *arg, const char *channel),
+                            void *arg);
+
 /* The replica and policy groups' mailboxes (overlay_groups.c); any
  * thread, never blocking for long, nothing when the overlay does not run.
  * The node's edge now holds the object of key (pc_live_object_key) on

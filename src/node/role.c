@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "lib/policy/policy.h"
 #include "node/log.h"
@@ -63,14 +64,37 @@ int pcd_rooms_open(struct pcd_node *node, struct pcd_worker *worker)
 		const struct pcd_room *room = &node->rooms[r];
 		if (!room->started)
 			continue;
-		worker->role_state[r] = calloc(1, room->role->state_size);
+		/* Cache-line aligned: a state may keep a copy of its counters
+		 * per thread (counter_copies), each on lines of its own. */
+		size_t size = (room->role->state_size + 63) & ~(size_t)63;
+		worker->role_state[r] = aligned_alloc(64, size);
 		if (worker->role_state[r] == NULL)
 			return -ENOMEM;
+		memset(worker->role_state[r], 0, size);
 		int err = room->role->open(room, worker, worker->role_state[r]);
 		if (err != 0)
 			return err;
 	}
 	return 0;
+}
+
+void pcd_rooms_leave(struct pcd_node *node)
+{
+	for (size_t r = 0; pcd_roles[r] != NULL; r++) {
+		const struct pcd_room *room = &node->rooms[r];
+		if (room->started && room->role->leave != NULL)
+			room->role->leave(room);
+	}
+}
+
+bool pcd_rooms_left(struct pcd_node *node)
+{
+	for (size_t r = 0; pcd_roles[r] != NULL; r++) {
+		const struct pcd_room *room = &node->rooms[r];
+		if (room->started && room->role->left != NULL && !room->role->left(room))
+			return false;
+	}
+	return true;
 }
 
 void pcd_rooms_close(struct pcd_node *node, struct pcd_worker *worker)
@@ -149,9 +173,14 @@ uint64_t pcd_role_counter_sum(const struct pcd_room *room, size_t offset)
 	uint64_t total = 0;
 	for (unsigned w = 0; w < node->n_workers; w++) {
 		const char *state = node->workers[w].role_state[room->slot];
-		if (state != NULL)
-			total += atomic_load_explicit((const _Atomic uint64_t *)(state + offset),
-			                              memory_order_relaxed);
+		if (state == NULL)
+			continue;
+		unsigned copies = room->role->counter_copies ? room->role->counter_copies : 1;
+		for (unsigned c = 0; c < copies; c++)
+			total += atomic_load_explicit(
+			    (const _Atomic uint64_t *)(state + offset +
+			                               c * room->role->counter_stride),
+			    memory_order_relaxed);
 	}
 	return total;
 }

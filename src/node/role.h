@@ -9,6 +9,8 @@
  *   start(room)                    once, before any worker opens;
  *   open(room, worker, state)      per worker, on the main thread;
  *   tick(room, state, now)         on the worker's thread, about once a second;
+ *   leave(room), left(room)        on a clean stop (SIGTERM), before the
+ *                                  workers stop: say goodbye, and be done;
  *   close(room, state)             per worker, after the workers stopped;
  *   stop(room)                     once, after every close;
  *   generation_new/free            per config generation: at start and with
@@ -88,6 +90,12 @@ struct pcd_role {
 	 * worker->role_state[slot] from before open until after close (role.c
 	 * allocates and frees it; the metrics read counters in it). */
 	size_t state_size;
+	/* Counters written by more than one thread of a worker (the threads
+	 * of its UDP sockets, node/udp.h, besides the worker) are kept in
+	 * copies, one per writer, counter_stride bytes apart from the offset
+	 * the metrics name: the sums read them all. 0: one copy. */
+	unsigned counter_copies;
+	size_t counter_stride;
 	/* Opens the role's sockets for one worker and registers them. Returns
 	 * 0 or -errno; close runs even when open failed halfway. */
 	int (*open)(const struct pcd_room *room, struct pcd_worker *worker, void *state);
@@ -96,6 +104,13 @@ struct pcd_role {
 	void (*tick)(const struct pcd_room *room, void *state, uint64_t now_ms);
 	/* Closes what open opened and frees what it allocated. */
 	void (*close)(const struct pcd_room *room, void *state);
+	/* A clean stop (SIGTERM, SIGINT), while the workers still run: leave
+	 * starts the role's goodbye (on the main thread: its workers take it
+	 * up), and main.c polls left until it says the role may stop. Each
+	 * role bounds its own goodbye (the overlay: GOODBYE to its neighbours,
+	 * then at most overlay.stop_grace_ms). NULL: nothing to say. */
+	void (*leave)(const struct pcd_room *room);
+	bool (*left)(const struct pcd_room *room);
 	/* Writes the role's Prometheus metrics, summed over workers (on the
 	 * metrics thread, as an RCU reader). NULL: none. */
 	void (*metrics)(const struct pcd_room *room, FILE *out);
@@ -116,6 +131,9 @@ unsigned pcd_roles_check_host(const pc_config *config, const char *source, FILE 
 int pcd_rooms_start(struct pcd_node *node);
 /* open of every enabled role on worker; 0 or the first failure. */
 int pcd_rooms_open(struct pcd_node *node, struct pcd_worker *worker);
+/* leave of every started role; then whether every one has left. */
+void pcd_rooms_leave(struct pcd_node *node);
+bool pcd_rooms_left(struct pcd_node *node);
 /* close of every role that has state on worker. */
 void pcd_rooms_close(struct pcd_node *node, struct pcd_worker *worker);
 /* stop of every started role. */

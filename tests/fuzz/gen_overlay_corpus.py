@@ -115,6 +115,8 @@ def seeds():
     yield "prune_last_seq", frame(6, join(last=22))  # found by libFuzzer: PRUNE keeps its bytes
     yield "data", frame(7, data())
     yield "data_end", frame(7, data(b"", block=9), flags=2)
+    yield "goodbye", frame(8, struct.pack("!I", 1000), seq=2)
+    yield "goodbye_options", frame(8, struct.pack("!I", 0) + option(0x42, b"later"))
     yield "data_load", frame(7, data(load() + load(b"isp200-s3", 0)))
     yield "data_policy", frame(7, data(policy(), channel=b"acme/policy"))
     yield "data_replica", frame(7, data(replica() + replica(1), channel=b"acme/replica"))
@@ -139,6 +141,7 @@ def seeds():
     yield "length_more", frame(5, join(), length=len(join()) + 1)
     yield "length_absurd", frame(5, join(), length=0xffffffff)
     yield "body_short", frame(5, join()[:-2])
+    yield "goodbye_short", frame(8, b"\0\0")
     yield "sender_zero", frame(5, join(), sender=0)
     yield "bad_channel", frame(5, join(channel=b"abc//live"))
     yield "bad_channel_dots", frame(5, join(channel=b"abc/../x"))

@@ -20,6 +20,7 @@ Every process is stopped by PID (the daemons fixture; ffmpeg and ffprobe
 here), every wait bounded."""
 import hashlib
 import hmac
+import re
 import shutil
 import socket
 import subprocess
@@ -482,6 +483,10 @@ def test_live_failover_to_second_injection_point(daemons):
                 assert chunk, "the stream ended"
             assert live(beta, "failovers") >= 2, "no failover on silence"
             assert beta.metrics()[source] == primary
+            # Its router said GOODBYE: the overlay routed around it and the
+            # edge moved on the lost route, not after failover_ms of silence.
+            assert re.search(r"msg=live-failover channel=\S+ from=\d+ to=\d+ why=unrouted",
+                             beta.log()), beta.log()[-3000:]
             while got_bytes < 100_000 and time.monotonic() < deadline:
                 chunk = s.recv(65536)
                 assert chunk, "the stream ended"

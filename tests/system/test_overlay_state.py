@@ -34,7 +34,7 @@ def routers(daemons):
     configs, ports = router_configs(free_port())
     del configs["acme-n1"]["health"]
     for cfg in configs.values():
-        cfg["overlay"]["join_refresh_ms"] = REFRESH_MS
+        cfg["overlay"].update({"join_refresh_ms": REFRESH_MS, "slow_link_ms": 400})
     configs["beta-n2"]["overlay"]["neighbours"].append(
         {"node": str(FAKE_ID), "address": "127.0.0.1:9", "key": FAKE_KEY, "cost": 10})
     return {name: daemons(cfg, name=name, node=name) for name, cfg in configs.items()}, ports

@@ -4,6 +4,7 @@ misbehaving clients (request smuggling attempts, oversized heads, slow
 clients, garbage datagrams) and, for HTTP, a layer-4 balancer speaking
 PROXY v2. Every bad input must get its error or be dropped and counted,
 and the daemon must keep answering. Every network wait is bounded."""
+import pathlib
 import socket
 import struct
 import sys
@@ -301,6 +302,31 @@ def cdsr_exchange(port, datagram, source="127.1.0.10", timeout=1.0):
             return sock.recv(2048)
         except socket.timeout:
             return None
+
+
+def test_cdsr_sockets_each_have_a_thread_and_one_count(node):
+    """Each worker's CDSR socket (two workers here) is served by a thread
+    of its own blocked in recvmmsg; each thread counts into its own copy of
+    the role's counters, and /metrics adds them up: every answer counted
+    once, whichever socket the kernel gave its request to."""
+    tasks = pathlib.Path(f"/proc/{node.proc.pid}/task").iterdir()
+    threads = [t for t in tasks if (t / "comm").read_text().strip() == "udp-cdsr"]
+    assert len(threads) == 2, threads
+    port = node.config["cdsr"]["port"]
+    request = cdsr.request("http://abc.cdn.acme.net/www.abc.com/x", pad_to=512)
+    before = node.metrics()
+    sent = 40  # from as many source ports: SO_REUSEPORT spreads them
+    for i in range(sent):
+        answer = cdsr_exchange(port, request, source=f"127.1.0.{10 + i % 4}")
+        assert answer is not None and answer[14] == 0, answer
+    after = node.metrics()
+
+    def delta(key):
+        return after.get(key, 0) - before.get(key, 0)
+    assert delta("peercdn_cdsr_requests_total") == sent
+    assert delta('peercdn_cdsr_responses_total{status="ok"}') == sent
+    assert sum(delta(f'peercdn_cdsr_decisions_total{{branch="{b}"}}')
+               for b in ("PRIMARY", "PEER", "OUTSIDE")) == sent
 
 
 def test_cdsr_answers_on_the_http_address(node):

@@ -43,6 +43,7 @@ struct decide {
 	pc_trace *trace;
 	const struct pc_grade *grade;
 	const struct pc_index_list *primaries;   /* the provider's primary CDNs */
+	uint64_t primary_bits;                   /* those below 64, as bits: is_primary */
 	const struct pc_index_list *client_cdns; /* the client AS's CDNs, or NULL */
 	uint32_t max_answers;
 	uint32_t preferred_tried; /* CDN tried for the client's preference, or PC_NONE */
@@ -608,9 +609,11 @@ static bool client_in(const struct decide *d, uint32_t cdn)
 	return d->client_cdns != NULL && list_holds(d->client_cdns, cdn);
 }
 
+/* Asked several times per CDN a decision looks at: a bit test for the
+ * first 64 CDNs (most federations), the list beyond. */
 static bool is_primary(const struct decide *d, uint32_t cdn)
 {
-	return list_holds(d->primaries, cdn);
+	return cdn < 64 ? d->primary_bits >> cdn & 1 : list_holds(d->primaries, cdn);
 }
 
 static uint32_t other_party(const struct pc_agreement *agreement, uint32_t cdn)
@@ -930,6 +933,9 @@ int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req
 	};
 	/* Two pools: OUTSIDE compares CDNs and keeps the better. */
 	struct pool pools[2];
+	for (uint32_t i = 0; i < provider->primary_cdns.count; i++)
+		if (provider->primary_cdns.items[i] < 64)
+			d.primary_bits |= 1ULL << provider->primary_cdns.items[i];
 
 	locate_client(&d);
 	for (uint32_t i = 0; i < provider->primary_cdns.count; i++)

@@ -14,6 +14,7 @@
 #include "lib/base/err.h"
 #include "lib/model/config_reader.h"
 #include "lib/model/netmap.h"
+#include "lib/proto/cors.h"
 #include "lib/proto/icp_settings.h"
 #include "lib/proto/overlay_lsdb.h"
 
@@ -145,6 +146,11 @@ static const char *provider_pair_check(const void *field)
 	return eq == NULL || eq == text || eq[1] == '\0' ? "not PROVIDER=VALUE" : NULL;
 }
 
+static const char *cors_check(const void *field)
+{
+	return pc_cors_check(*(const char *const *)field);
+}
+
 // clang-format off
 static const struct pc_item live_items[] = {
 	PC_BOOL("ingest", pc_edge_params, live_ingest, false,
@@ -157,6 +163,11 @@ static const struct pc_item live_items[] = {
 	         "each provider's injection points, as PROVIDER=NODE[,NODE...]: players' channels "
 	         "are subscribed from the first, then the next when it ends or goes silent",
 	         .check = provider_pair_check, .type_doc = "list of PROVIDER=NODES"),
+	PC_TEXTS("cors_origins", pc_edge_params, live_cors_text,
+	         "the pages that may read a provider's live streams, as PROVIDER=ORIGIN[,ORIGIN...] "
+	         "(scheme://host[:port], or *): Access-Control-Allow-Origin; a provider without "
+	         "one is readable from any page (*)",
+	         .check = cors_check, .type_doc = "list of PROVIDER=ORIGINS"),
 	PC_UINT("ring_kb", pc_edge_params, live_ring_kb, 64, 4194304, 8192, "KiB",
 	        "recent segments kept per channel; the oldest go first"),
 	PC_UINT("player_buffer_kb", pc_edge_params, live_player_buffer_kb, 16, 1048576, 2048,

@@ -576,6 +576,32 @@ int pc_ovchan_status(const pc_ovchan *t, const char *name, uint64_t *last_seq, u
 	return PC_OK;
 }
 
+uint32_t pc_ovchan_own_wanted(const pc_ovchan *t, pc_ovchan_name_fn *fn, void *arg)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < t->n_channels; i++) {
+		const struct channel *ch = t->channels[i];
+		if (ch->source != t->params.self || ch->n_down == 0)
+			continue;
+		fn(arg, ch->name);
+		n++;
+	}
+	return n;
+}
+
+uint32_t pc_ovchan_relaying(const pc_ovchan *t)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < t->n_channels; i++) {
+		const struct channel *ch = t->channels[i];
+		if (ch->source == t->params.self)
+			continue;
+		for (uint32_t k = 0; k < ch->n_down; k++)
+			n += ch->down[k].neighbour != t->params.self;
+	}
+	return n;
+}
+
 const struct pc_ovchan_stats *pc_ovchan_stats(const pc_ovchan *t)
 {
 	return &t->stats;

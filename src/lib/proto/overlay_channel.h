@@ -175,6 +175,20 @@ uint32_t pc_ovchan_refresh(pc_ovchan *table, uint64_t now_ms, pc_ovchan_emit *em
 int pc_ovchan_status(const pc_ovchan *table, const char *name, uint64_t *last_seq,
                      uint32_t *upstream, uint32_t *n_downstream);
 
+/* Calls fn(arg, name) for each channel this router is the source of
+ * that somebody wants: a downstream neighbour or the local subscriber
+ * joined it, whether or not a block was published yet. Returns how many.
+ * An injection point learns so which of its streams are watched (the
+ * cascade pulls a feed only while its channel is, docs/live.md). */
+typedef void pc_ovchan_name_fn(void *arg, const char *name);
+uint32_t pc_ovchan_own_wanted(const pc_ovchan *table, pc_ovchan_name_fn *fn, void *arg);
+
+/* How many downstream neighbours this router feeds a channel of another
+ * source: (channel, neighbour) pairs. A router that is leaving the
+ * overlay waits for this to reach 0 (its children moved to other
+ * parents); the channels it is the source of do not count. */
+uint32_t pc_ovchan_relaying(const pc_ovchan *table);
+
 const struct pc_ovchan_stats *pc_ovchan_stats(const pc_ovchan *table);
 
 #endif

@@ -25,7 +25,7 @@ const char *pc_ovl_type_name(unsigned type)
 	    [PC_OVL_HELLO] = "hello", [PC_OVL_HEARTBEAT] = "heartbeat",
 	    [PC_OVL_LSA] = "lsa",     [PC_OVL_LSA_ACK] = "lsa_ack",
 	    [PC_OVL_JOIN] = "join",   [PC_OVL_PRUNE] = "prune",
-	    [PC_OVL_DATA] = "data",
+	    [PC_OVL_DATA] = "data",   [PC_OVL_GOODBYE] = "goodbye",
 	};
 	return type > 0 && type < PC_OVL_TYPE__COUNT ? names[type] : "unknown";
 }
@@ -379,6 +379,9 @@ static void write_body(const struct pc_ovl_msg *m, struct writer *w)
 		w_be(w, m->u.data.payload_len, 4);
 		w_bytes(w, m->u.data.payload, m->u.data.payload_len);
 		break;
+	case PC_OVL_GOODBYE:
+		w_be(w, m->u.goodbye.grace_ms, 4);
+		break;
 	default:
 		break;
 	}
@@ -581,6 +584,9 @@ static int decode_body(struct reader *r, struct pc_ovl_msg *out)
 			return fail(&out->fault, PC_OVL_FAULT_FIELD, PC_ERANGE);
 		break;
 	}
+	case PC_OVL_GOODBYE:
+		out->u.goodbye.grace_ms = (uint32_t)r_be(r, 4);
+		break;
 	default:
 		return fail(&out->fault, PC_OVL_FAULT_TYPE, PC_ENOTSUP);
 	}

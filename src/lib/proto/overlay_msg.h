@@ -1,7 +1,7 @@
 /* overlay_msg: the wire format of the overlay's virtual links (patent §3.3,
  * claims 5 and 7-10; docs/overlay.md): frames with a fixed header, a body
  * and a MAC under a per-link, per-session key; the link messages (HELLO,
- * HEARTBEAT, LSA, LSA_ACK, JOIN, PRUNE, DATA) and the control records that
+ * HEARTBEAT, LSA, LSA_ACK, JOIN, PRUNE, DATA, GOODBYE) and the control records that
  * DATA blocks of control channels carry (LOAD, POLICY, REPLICA, RESOURCE,
  * REPORT, DRAIN).
  *
@@ -54,6 +54,7 @@ enum pc_ovl_type {
 	PC_OVL_JOIN = 5,
 	PC_OVL_PRUNE = 6,
 	PC_OVL_DATA = 7,
+	PC_OVL_GOODBYE = 8,
 	PC_OVL_TYPE__COUNT,
 };
 
@@ -174,6 +175,13 @@ struct pc_ovl_data {
 	uint64_t epoch;
 };
 
+/* The sender is stopping (docs/overlay.md, "GOODBYE"): route around it
+ * now; it goes on forwarding what it was sent for at most grace_ms, until
+ * its children have moved, and then closes the link. */
+struct pc_ovl_goodbye {
+	uint32_t grace_ms;
+};
+
 /* A frame. Decoding fills it with views into the frame; a sender fills it
  * to encode one (sender and seq are the link's: pc_ovl_link_write sets
  * them). */
@@ -189,6 +197,7 @@ struct pc_ovl_msg {
 		struct pc_ovl_lsa_ack ack;
 		struct pc_ovl_join join; /* JOIN and PRUNE */
 		struct pc_ovl_data data;
+		struct pc_ovl_goodbye goodbye;
 	} u;
 	/* Set by decoding only. */
 	uint16_t unknown_options; /* non-critical options skipped */

@@ -188,6 +188,9 @@ static const struct pc_item overlay_items[] = {
 	      "LOAD records are published at least this often (and at every change)"),
 	PC_MS("join_refresh_ms", pc_overlay_params, join_refresh_ms, 50, 600000, 10000,
 	      "a JOIN is repeated this often; a child silent for 3 of these is pruned"),
+	PC_MS("stop_grace_ms", pc_overlay_params, stop_grace_ms, 0, 60000, 1000,
+	      "on SIGTERM, the router says GOODBYE and forwards at most this long while its "
+	      "children move; 0: it stops at once (docs/overlay.md, \"GOODBYE\")"),
 	PC_SECTION("test", test_items, "a numbered test stream (docs/overlay.md, \"The role\")"),
 	PC_END,
 };
@@ -198,6 +201,11 @@ static const char *overlay_check(const void *settings)
 	const struct pc_overlay_params *p = settings;
 	if (p->dead_ms <= p->heartbeat_ms)
 		return "dead_ms must be longer than heartbeat_ms";
+	/* A held router reads no JOIN refreshes for up to twice slow_link_ms;
+	 * its children must not be dropped as silent meanwhile. */
+	if (2ULL * p->slow_link_ms >= 3ULL * p->join_refresh_ms)
+		return "2 x slow_link_ms must be shorter than 3 x join_refresh_ms (a held "
+		       "router reads no JOIN refreshes)";
 	return NULL;
 }
 

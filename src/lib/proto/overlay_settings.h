@@ -40,6 +40,9 @@ struct pc_overlay_params {
 	uint32_t slow_link_ms;  /* a link full this long is cut (docs/overlay.md, "Flow control") */
 	uint32_t load_every_ms; /* LOAD records are published at least this often */
 	uint32_t join_refresh_ms; /* JOINs are repeated this often (soft state) */
+	/* A clean stop (SIGTERM): GOODBYE, then forwarding for at most this
+	 * long while the children move (docs/overlay.md, "GOODBYE"). */
+	uint32_t stop_grace_ms;
 	/* Test hook: publish a numbered block on this channel every interval
 	 * (NULL: none), and log the blocks of subscribed test channels. */
 	const char *test_channel;

@@ -234,6 +234,16 @@ static void test_unknown_key(void **state)
 	             "unknown key \"capcity\"|server \"acme-core\"|expected one of: name, cdn");
 }
 
+/* A hold (up to 2 x slow_link_ms) must end before a child is pruned as
+ * silent (3 x join_refresh_ms). */
+static void test_overlay_hold_bound(void **state)
+{
+	(void)state;
+	expect_error("control:",
+	             "overlay:\n  slow_link_ms: 20000\n  join_refresh_ms: 10000\ncontrol:", "193:3",
+	             "slow_link_ms|join_refresh_ms");
+}
+
 static void test_unknown_cdn(void **state)
 {
 	(void)state;
@@ -451,6 +461,7 @@ int main(void)
 	    cmocka_unit_test(test_minimal_and_case),
 	    cmocka_unit_test(test_tables_fit),
 	    cmocka_unit_test(test_unknown_key),
+	    cmocka_unit_test(test_overlay_hold_bound),
 	    cmocka_unit_test(test_unknown_cdn),
 	    cmocka_unit_test(test_host_bits),
 	    cmocka_unit_test(test_duplicate_prefix),

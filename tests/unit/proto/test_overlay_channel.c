@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -616,6 +617,60 @@ static void test_router_dies_mid_stream(void **state)
 	free(s);
 }
 
+/* Router `leaver` says GOODBYE: every other router routes around it (its
+ * database without the leaver's links, which stay up and carry what is
+ * in flight), and reroutes; the leaver keeps its table as it is. */
+static void sim_goodbye(struct sim *s, uint32_t leaver)
+{
+	uint32_t others[SIM_MAX], n_others = 0;
+	struct edge kept[16];
+	uint32_t n_kept = 0;
+	for (uint32_t i = 0; i < s->n; i++)
+		if (s->ids[i] != leaver)
+			others[n_others++] = s->ids[i];
+	for (uint32_t k = 0; k < s->n_edges; k++)
+		if (s->edges[k].a != leaver && s->edges[k].b != leaver)
+			kept[n_kept++] = s->edges[k];
+	for (uint32_t i = 0; i < s->n; i++) {
+		if (s->ids[i] == leaver)
+			continue;
+		pc_lsdb_free(s->db[i]);
+		s->db[i] = db_of(s->ids[i], others, n_others, kept, n_kept);
+		s->emitting = i;
+		pc_ovchan_reroute(s->t[i], s->db[i], s->now, sim_emit, s);
+	}
+}
+
+static void test_router_leaves_mid_stream(void **state)
+{
+	(void)state;
+	struct sim *s = calloc(1, sizeof(*s));
+	assert_non_null(s);
+	sim_init(s, sim_ids, 6, sim_edges, 6);
+	sim_subscribe(s, 40, 10);
+	sim_subscribe(s, 60, 10);
+	sim_publish(s, 10, 1, 10, true);
+	pc_ovchan *leaver = s->t[sim_index(s, 20)];
+	assert_int_equal(pc_ovchan_relaying(leaver), 1);                 /* 40 */
+	assert_int_equal(pc_ovchan_relaying(s->t[sim_index(s, 10)]), 0); /* its own channel */
+	/* 11..15 are on their way to 20 when it says goodbye: it still
+	 * forwards them, 40 has moved to 30 and takes them from there. */
+	sim_publish(s, 10, 11, 15, false);
+	s->now = 500;
+	sim_goodbye(s, 20);
+	sim_run(s, 10);
+	assert_int_equal(pc_ovchan_relaying(leaver), 0); /* 40 pruned it: 20 may stop */
+	sim_publish(s, 10, 16, BLOCKS, true);
+	static const uint32_t subs[] = {40, 60};
+	sim_check(s, subs, 2);
+	assert_int_equal(link_blocks(s, 20, 40), 15); /* 11..15 arrived after the move: dropped */
+	assert_int_equal(link_blocks(s, 30, 40), BLOCKS - 10);
+	assert_int_equal(pc_ovchan_stats(s->t[sim_index(s, 40)])->not_upstream, 5);
+	assert_int_equal(pc_ovchan_stats(s->t[sim_index(s, 40)])->gaps, 0);
+	sim_free(s);
+	free(s);
+}
+
 static void test_link_cut_mid_stream(void **state)
 {
 	(void)state;
@@ -876,10 +931,49 @@ static void test_source_epoch_raised_past_a_joiner(void **state)
 	pc_lsdb_free(db);
 }
 
+static void add_name(void *arg, const char *name)
+{
+	struct events *ev = arg;
+	assert_true(ev->n < 8);
+	snprintf(ev->names[ev->n++], sizeof(ev->names[0]), "%s", name);
+}
+
+/* An injection point's channels that are wanted: its own with a
+ * downstream or the local subscriber, published on or not; not another
+ * source's, not one whose last joiner left. */
+static void test_own_wanted(void **state)
+{
+	(void)state;
+	pc_lsdb *db = star(1);
+	pc_ovchan *t = table_new(1, 0, 0);
+	struct pc_ovchan_joined j;
+	struct events ev = {0};
+	assert_int_equal(pc_ovchan_own_wanted(t, add_name, &ev), 0);
+	assert_int_equal(pc_ovchan_join(t, db, "abc/live/tv/1", 1, 3, EP, PC_OVCHAN_FRESH, 0, &j),
+	                 0);
+	assert_int_equal(pc_ovchan_join(t, db, "abc/live/a/1", 1, 1, EP, PC_OVCHAN_FRESH, 0, &j),
+	                 0);
+	assert_int_equal(pc_ovchan_join(t, db, "abc/live/b/2", 2, 3, EP, PC_OVCHAN_FRESH, 0, &j),
+	                 0);
+	assert_int_equal(pc_ovchan_own_wanted(t, add_name, &ev), 2);
+	assert_int_equal(ev.n, 2);
+	assert_true(strcmp(ev.names[0], "abc/live/tv/1") == 0 ||
+	            strcmp(ev.names[1], "abc/live/tv/1") == 0);
+	assert_true(strcmp(ev.names[0], "abc/live/a/1") == 0 ||
+	            strcmp(ev.names[1], "abc/live/a/1") == 0);
+	assert_int_equal(pc_ovchan_prune(t, "abc/live/tv/1", 3, 10), 0);
+	ev.n = 0;
+	assert_int_equal(pc_ovchan_own_wanted(t, add_name, &ev), 1);
+	assert_string_equal(ev.names[0], "abc/live/a/1");
+	pc_ovchan_free(t);
+	pc_lsdb_free(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_join_forward_prune),
+	    cmocka_unit_test(test_own_wanted),
 	    cmocka_unit_test(test_rejoin_within_hold_keeps_channel),
 	    cmocka_unit_test(test_drops_duplicates_and_strangers),
 	    cmocka_unit_test(test_downstream_bound),
@@ -889,6 +983,7 @@ int main(void)
 	    cmocka_unit_test(test_source_window_and_local),
 	    cmocka_unit_test(test_reroute),
 	    cmocka_unit_test(test_router_dies_mid_stream),
+	    cmocka_unit_test(test_router_leaves_mid_stream),
 	    cmocka_unit_test(test_link_cut_mid_stream),
 	    cmocka_unit_test(test_refresh_is_due_every_interval),
 	    cmocka_unit_test(test_silent_child_expires),

@@ -130,6 +130,18 @@ static void test_doc_examples(void **state)
 	assert_int_equal(r.u.data.epoch, 1764000000000);
 	assert_int_equal(r.u.data.payload_len, 5);
 	assert_memory_equal(r.u.data.payload, "hello", 5);
+
+	/* router 1 stops: its GOODBYE, seq 2, a grace of 1000 ms */
+	struct pc_ovl_msg g = {.type = PC_OVL_GOODBYE, .u.goodbye.grace_ms = 1000};
+	n = pc_ovl_link_write(&a, &g, f, sizeof(f));
+	want_len = doc_example(DOC_PATH, "goodbye", want, sizeof(want));
+	assert_int_equal(n, want_len);
+	assert_memory_equal(f, want, want_len);
+	assert_int_equal(pc_ovl_link_read(&b, want, want_len, &r), PC_OK);
+	assert_int_equal(r.type, PC_OVL_GOODBYE);
+	assert_int_equal(r.seq, 2);
+	assert_int_equal(r.u.goodbye.grace_ms, 1000);
+	assert_string_equal(pc_ovl_type_name(PC_OVL_GOODBYE), "goodbye");
 }
 
 /* ---- round trips ---- */
@@ -248,6 +260,19 @@ static void test_round_trip_frames(void **state)
 	m.u.data.payload_len = 0;
 	round_trip(&m, f, sizeof(f), &r);
 	assert_int_equal(r.u.data.payload_len, 0);
+
+	m = (struct pc_ovl_msg){.type = PC_OVL_GOODBYE, .u.goodbye.grace_ms = 0xfffffffeu};
+	round_trip(&m, f, sizeof(f), &r);
+	assert_int_equal(r.u.goodbye.grace_ms, 0xfffffffeu);
+	/* a GOODBYE cut short is malformed: its body is one field */
+	uint8_t cut[PC_OVL_FRAME_MIN + 4];
+	m.sender = 7;
+	m.seq = 9;
+	int len = pc_ovl_encode(&m, cut, sizeof(cut));
+	assert_int_equal(len, (int)sizeof(cut));
+	cut[PC_OVL_OFF_LENGTH + 3] = 2;
+	assert_int_equal(pc_ovl_decode(cut, PC_OVL_FRAME_MIN + 2, &r), PC_ESYNTAX);
+	assert_int_equal(r.fault, PC_OVL_FAULT_SHORT);
 }
 
 static void test_encode_refuses(void **state)

@@ -1,0 +1,299 @@
+"""The cascade's feed formats (issue 12 item 1, docs/live.md "The
+cascade"): a provider's RTSP server (GStreamer's, media_server.py, sending
+H.264 and AAC over RTP) and a provider's HTTP server that answers chunked.
+acme-n1 holds the directory whose `cascade` entries name the feeds, pulls
+them and injects them as a pushed stream; beta-n3's edge, asking acme-n1's
+directory, plays them (ffprobe decodes frames).
+
+- RTSP: played over HLS and progressive TS with both streams; a server that
+  answers garbage and one that never answers are counted as failed
+  (cascade_failed) and disturb nothing; the server falling silent
+  mid-stream (SIGSTOP) is a stall (cascade_stalls) and the channel's
+  stream ends, and when it wakes the feed is pulled again as a new
+  stream; the server killed mid-stream is a stall too; the pull is tried
+  again; SIGTERM while a pull waits on the silent server stops the node
+  cleanly.
+- Chunked: playlists and segments in uneven chunks with extensions and a
+  trailer are pulled and played; a malformed chunk is a failed fetch.
+
+Each feed is watched by a player while it is expected to be pulled, so the
+tests hold whether the injection point pulls from start-up or only while
+somebody watches. Every process is stopped by PID (the daemons fixture,
+ffmpeg and the RTSP server here), the servers in this process are closed,
+every wait bounded."""
+import contextlib
+import functools
+import http.server
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import free_port
+from test_live import (EDGES, edge_url, frames, live, live_configs, pytestmark,  # noqa: F401
+                       start, stop, wait_until)
+from test_live_cascade import provider_feed
+
+PROVIDER = "127.0.0.1"
+
+
+@contextlib.contextmanager
+def watching(d, path):
+    """A progressive player at d's edge, read on a thread until the block
+    ends (or the edge closes it)."""
+    e = d.config["edge"]
+    s = socket.create_connection((e["listen"][0], e["port"]), timeout=10)
+    s.settimeout(0.5)
+    s.sendall(f"GET {path} HTTP/1.1\r\nHost: e\r\n\r\n".encode())
+    done = threading.Event()
+
+    def reader():
+        while not done.is_set():
+            try:
+                if not s.recv(65536):
+                    return
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    try:
+        yield
+    finally:
+        done.set()
+        t.join(timeout=10)
+        s.close()
+
+
+def plays(d, path):
+    got, err = [], ""
+    for _ in range(3):  # bounded: the first request joins the channel
+        got, err = frames(edge_url(d, path))
+        if "I" in got:
+            break
+    assert "I" in got, (path, err)
+
+
+def directory_configs(entries):
+    """test_live's routers; acme-n1 holds the directory with entries, which
+    beta-n3's edge asks."""
+    configs = live_configs()
+    for name in EDGES:
+        # A pull started by a player's arrival: no failover meanwhile.
+        configs[name]["edge"]["live"]["failover_ms"] = 10000
+    dport = free_port(EDGES["acme-n1"])
+    configs["acme-n1"]["directory"] = {
+        "enabled": True, "listen": [EDGES["acme-n1"]], "port": dport, "entries": entries}
+    configs["beta-n3"]["edge"]["directories"] = [f"{EDGES['acme-n1']}:{dport}"]
+    return configs
+
+
+class Misbehaving:
+    """Two RTSP servers that are not: one answers every connection with
+    garbage and closes it, one accepts and never answers. Threads in this
+    process; close() stops them."""
+
+    def __init__(self):
+        self.garbage = socket.create_server((PROVIDER, 0))
+        self.silent = socket.create_server((PROVIDER, 0))
+        self.held = []
+        self.closing = threading.Event()
+        self.threads = [threading.Thread(target=self._serve, args=(s,), daemon=True)
+                        for s in (self.garbage, self.silent)]
+        for t in self.threads:
+            t.start()
+
+    def url(self, server, path):
+        return f"rtsp://{PROVIDER}:{server.getsockname()[1]}{path}"
+
+    def _serve(self, server):
+        server.settimeout(0.2)
+        while not self.closing.is_set():
+            try:
+                conn, _ = server.accept()
+            except (socket.timeout, OSError):
+                continue
+            if server is self.silent:
+                self.held.append(conn)  # read nothing, answer nothing
+                continue
+            with conn:
+                try:
+                    conn.sendall(b"SPAM/9.9 \x00\xff not rtsp at all\r\n\r\n" * 4)
+                except OSError:
+                    pass
+
+    def close(self):
+        self.closing.set()
+        for t in self.threads:
+            t.join(timeout=5)
+        for s in [self.garbage, self.silent] + self.held:
+            s.close()
+
+
+def media_server(port):
+    """GStreamer's RTSP server with H.264 and AAC on /tv, killed by PID."""
+    proc = subprocess.Popen(
+        [sys.executable, str(pathlib.Path(__file__).parent / "media_server.py"),
+         "--address", PROVIDER, "--port", str(port), "--mount", "/tv", "--audio"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    line = ""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not line.startswith("ready"):
+        line = proc.stdout.readline()
+        if not line and proc.poll() is not None:
+            break
+    if not line.startswith("ready"):
+        stop(proc)
+        pytest.fail(f"the GStreamer RTSP server did not start: {line!r}")
+    return proc
+
+
+def codecs(url, timeout=30):
+    proc = subprocess.run(
+        ["ffprobe", "-v", "error", "-rw_timeout", "10000000", "-show_entries",
+         "stream=codec_name", "-of", "csv=p=0", url],
+        capture_output=True, text=True, timeout=timeout)
+    return set(proc.stdout.split()), proc.stderr
+
+
+def test_cascade_rtsp(daemons):
+    port = free_port(PROVIDER)
+    server = media_server(port)
+    bad = Misbehaving()
+    try:
+        feed = f"rtsp://{PROVIDER}:{port}/tv"
+        configs = directory_configs([
+            {"name": "cdn.abc.com/tv", "cascade": feed},
+            {"name": "cdn.abc.com/tv.m3u8", "cascade": feed},
+            {"name": "cdn.abc.com/junk", "cascade": bad.url(bad.garbage, "/junk")},
+            {"name": "cdn.abc.com/mute", "cascade": bad.url(bad.silent, "/mute")}])
+        routers = start(daemons, configs)
+        inject, beta = routers["acme-n1"], routers["beta-n3"]
+        with watching(beta, "/cdn.abc.com/tv"):
+            wait_until(lambda: live(inject, "cascade_segments") >= 2,
+                       what="the rtsp feed pulled")
+            for path in ("/cdn.abc.com/tv.m3u8", "/cdn.abc.com/tv"):
+                plays(beta, path)
+            # both streams copied, not just the picture
+            names, err = codecs(edge_url(beta, "/cdn.abc.com/tv"))
+            assert {"h264", "aac"} <= names, (names, err)
+            # garbage and silence: failures counted (the silent one after
+            # its 3 s timeout), retried, nothing injected from them
+            with watching(beta, "/cdn.abc.com/junk"), watching(beta, "/cdn.abc.com/mute"):
+                wait_until(lambda: 'stream=mute what="rtsp session: silent' in inject.log(),
+                           what="the silent server's failure logged")
+                wait_until(lambda: live(inject, "cascade_failed") >= 3,
+                           what="the bad feeds counted")
+            assert 'stream=junk what="rtsp session' in inject.log(), inject.log()[-3000:]
+            assert live(inject, "cascade_stalls") == 0
+            plays(beta, "/cdn.abc.com/tv.m3u8")
+            # the provider's server falls silent mid-stream (stopped): after
+            # 3 s a stall, the stream ends; it wakes up: pulled again, a new
+            # stream on the channel
+            ended, started = live(inject, "ingest_ended"), live(inject, "ingest_started")
+            os.kill(server.pid, signal.SIGSTOP)
+            try:
+                wait_until(lambda: live(inject, "cascade_stalls") >= 1, what="the silence a stall")
+                wait_until(lambda: live(inject, "ingest_ended") > ended, what="the stream ended")
+                assert 'stream=tv why="reading: silent for 3000 ms"' in inject.log()
+            finally:
+                os.kill(server.pid, signal.SIGCONT)
+            wait_until(lambda: live(inject, "ingest_started") > started, what="pulled again")
+            plays(beta, "/cdn.abc.com/tv.m3u8")
+            # the provider's server vanishes mid-stream: a stall, the
+            # stream ends
+            ended = live(inject, "ingest_ended")
+            stop(server)
+            wait_until(lambda: live(inject, "cascade_stalls") >= 2, what="the stall counted")
+            wait_until(lambda: live(inject, "ingest_ended") > ended, what="the stream ended")
+            assert 'stream=tv why="the session ended' in inject.log()
+        # ...and, watched again, its pull is tried again (and fails) while
+        # the daemons run
+        with watching(beta, "/cdn.abc.com/tv"):
+            failed = live(inject, "cascade_failed")
+            wait_until(lambda: live(inject, "cascade_failed") > failed, what="the pull retried")
+        assert inject.proc.poll() is None and beta.proc.poll() is None
+        # SIGTERM while a pull waits on the silent server: the node exits
+        # cleanly (Daemon.stop fails the test on a timeout or a bad code)
+        with watching(beta, "/cdn.abc.com/mute"):
+            held = len(bad.held)
+            wait_until(lambda: len(bad.held) > held, what="a pull waiting on the silent server")
+            assert inject.stop() == 0, inject.log()[-3000:]
+    finally:
+        stop(server)
+        bad.close()
+
+
+class ChunkedHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves files with Transfer-Encoding: chunked in uneven chunks (as
+    nginx or a CDN origin may), and /broken/ with a malformed chunk."""
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):
+        broken = self.path.startswith("/broken/")
+        try:
+            body = b"" if broken else pathlib.Path(self.translate_path(self.path)).read_bytes()
+        except OSError:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        if broken:
+            self.wfile.write(b"8\r\n#EXTM3U\nzz\r\nnot a size\r\n0\r\n\r\n")
+            return
+        sizes, off = [1, 7, 188, 4096, 1000], 0
+        while off < len(body):
+            piece = body[off:off + sizes[off % len(sizes)]]
+            self.wfile.write(b"%x;ext=1\r\n" % len(piece) + piece + b"\r\n")
+            off += len(piece)
+        self.wfile.write(b"0\r\nX-Trailer: 1\r\n\r\n")
+
+
+def test_cascade_chunked(daemons, tmp_path):
+    root = tmp_path / "provider"
+    root.mkdir()
+    handler = functools.partial(ChunkedHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer((PROVIDER, 0), handler)
+    server.daemon_threads = True
+    url = f"http://{PROVIDER}:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    encoder = provider_feed(root)
+    try:
+        configs = directory_configs([
+            {"name": "cdn.abc.com/tv.m3u8", "cascade": f"{url}/tv/index.m3u8"},
+            {"name": "cdn.abc.com/tv", "cascade": f"{url}/tv/index.m3u8"},
+            {"name": "cdn.abc.com/broken", "cascade": f"{url}/broken/index.m3u8"}])
+        routers = start(daemons, configs)
+        inject, beta = routers["acme-n1"], routers["beta-n3"]
+        with watching(beta, "/cdn.abc.com/tv"):
+            wait_until(lambda: live(inject, "cascade_segments") >= 2,
+                       what="the chunked feed pulled")
+            plays(beta, "/cdn.abc.com/tv.m3u8")
+        with watching(beta, "/cdn.abc.com/broken"):
+            wait_until(lambda: live(inject, "cascade_failed") >= 2,
+                       what="the malformed chunk counted")
+        # the decoder's refusal (a parse error would name its fault)
+        assert 'stream=broken what="playlist" err="malformed input"' in inject.log(), \
+            inject.log()[-3000:]
+        assert inject.proc.poll() is None and beta.proc.poll() is None
+    finally:
+        stop(encoder)
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
