@@ -14,6 +14,8 @@
 #   PARTS ["dns cdsr"] dns: peercdnd's DNS, knotd and gdnsd (SOA, policy);
 #                     cdsr: peercdnd's CDSR and gdnsd's policy answer
 #   KEEP [0]          1: keep the temp dir (configs, logs, generator outputs)
+#   PEERCDND [build-bench/src/node/peercdnd]  the peercdnd binary measured (a
+#                     "before" build, run against the same anchors)
 #
 # Network: namespaces pcxb-s<PID> (servers, 198.18.0.1/24 on veth xbs<PID>)
 # and pcxb-c<PID> (generators, 198.18.0.2/24 on xbc<PID>), no route out; both
@@ -51,6 +53,25 @@
 #   cpu/answer  utime+stime of the server process (all threads) from
 #               /proc/PID/stat before and after a QPS run, divided by the
 #               NOERROR (or OK) answers, in microseconds; median of RUNS.
+#   sys/answer  server-side CPU: the server's utime+stime plus the softirq
+#               and irq time /proc/stat counts on every CPU but the server's
+#               own, per expected answer; median of RUNS. Why: on a veth pair
+#               the frames a sender transmits are received (veth's NAPI poll
+#               or the backlog: the XDP program and the copy into the
+#               server's UMEM, or IP, UDP and the socket queue for gdnsd) in
+#               the NET_RX softirq of the *sender's* CPU, which this kernel
+#               (tick accounting, no CONFIG_IRQ_TIME_ACCOUNTING) charges to
+#               whatever task was running there, the generator, and to that
+#               CPU's softirq column in /proc/stat. The server's CPU's own
+#               softirq is the generator's receive of the answers, already in
+#               the server's stime, and alike for every server.
+#   per run, also: /proc/stat's per-CPU user, system, softirq and idle ticks,
+#               the generator's CPU time (this shell's reaped children), and
+#               "busy-gen": all CPUs' busy ticks minus the generator's time,
+#               per answer. With tick accounting the generator's time holds
+#               the server's receive path, so busy-gen leaves it out again,
+#               and it holds every neighbour's work: printed as a check, not
+#               used for a ratio.
 #   replies/s   kxdpgun at SAT_QPS: its "total replies" pps; median of RUNS.
 #               kxdpgun's own CPU (CPU 1) is the limit here, so this bounds
 #               the servers from below more than it ranks them. CDSR:
@@ -61,7 +82,8 @@
 # the sender's CPU (BENCH-NOTES.md): the figures are relative.
 # The last line is `ratio xdp_policy_vs_knot_static VALUE` (PARTS=cdsr:
 # `ratio cdsr_xdp_sat_vs_gdnsd_socket VALUE`); ratios are anchor
-# CPU per answer / peercdnd's (above 1.0: peercdnd cheaper).
+# CPU per answer / peercdnd's (above 1.0: peercdnd cheaper), each also as
+# `..._sys` from sys/answer.
 
 # Per-server results live in variables named by eval.
 # shellcheck disable=SC2154
@@ -74,6 +96,8 @@ SECS=${SECS:-5}
 QPS=${QPS:-100000}
 SAT_QPS=${SAT_QPS:-2000000}
 EXPECT=127.2.200.1
+SRV_CPU=0 # taskset for the servers
+GEN_CPU=1 # for the generators
 SERVER_IP=198.18.0.1
 CLIENT_IP=198.18.0.2
 NS_S=pcxb-s$$
@@ -104,7 +128,7 @@ command -v knotd >/dev/null || PATH=$PATH:/usr/sbin
 for t in gdnsd knotd kxdpgun dig ip taskset; do
 	command -v "$t" >/dev/null || die "$t not found"
 done
-PEERCDND=$BUILD/src/node/peercdnd
+PEERCDND=${PEERCDND:-$BUILD/src/node/peercdnd}
 CDSRGUN=$BUILD/bench/cdsrgun
 PARTS=${PARTS:-dns cdsr}
 part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -155,7 +179,7 @@ check_dns() { # name
 # kxdpgun from the client namespace on CPU 1; sets RV to "noerror replies_pps
 # sent replies".
 gun() { # out-file kind qps
-	run_tool "$1" ip netns exec "$NS_C" kxdpgun -F 1 -t "$SECS" -Q "$3" -i "$WORK/$2.q" "$SERVER_IP" ||
+	run_tool "$1" ip netns exec "$NS_C" kxdpgun -F $GEN_CPU -t "$SECS" -Q "$3" -i "$WORK/$2.q" "$SERVER_IP" ||
 		die "kxdpgun failed: $(tail -3 "$1")"
 	sent=$(awk '/^total queries:/ { print $3 }' "$1")
 	replies=$(awk '/^total replies:/ { print $3 }' "$1")
@@ -170,7 +194,7 @@ gun() { # out-file kind qps
 # cdsrgun from the client namespace on CPU 1; sets RV to "ok answered sent
 # answers_per_s" and checks the mix (every OK answer PEER 127.2.200.1).
 cdsr_gun() { # out-file qps secs
-	run_tool "$1" ip netns exec "$NS_C" taskset -c 1 "$CDSRGUN" -i "$DEV_C" -s "$CLIENT_IP" \
+	run_tool "$1" ip netns exec "$NS_C" taskset -c $GEN_CPU "$CDSRGUN" -i "$DEV_C" -s "$CLIENT_IP" \
 		-d "$SERVER_IP" -m "$DST_MAC" -p 2554 -P 512 -t "$3" -Q "$2" "$CDSR_URL" ||
 		die "cdsrgun failed: $(tail -3 "$1")"
 	xdp_off_client # its program would take dig's answers too
@@ -188,27 +212,85 @@ enough() { # label good answered
 		die "$1: only $2 of $3 answers were the expected one"
 }
 
-us_per() { # ticks-before ticks-after answers -> "us user sys"
+# The kernel's view at one instant, into variable $1: "SU SS GEN|cpuN user
+# nice system idle iowait irq softirq steal|...", SU and SS the utime and
+# stime ticks of process $2, GEN this shell's reaped children's (cutime+cstime:
+# the generator, the one child reaped during a run). Builtins only, so the
+# snapshot itself reaps nothing.
+kernel_snap() { # var pid
+	local line f srv gen cpus="" name rest
+	read -r line </proc/"$2"/stat
+	# shellcheck disable=SC2206 # word splitting wanted
+	f=(${line##*) })
+	srv="${f[11]} ${f[12]}" # utime, stime: fields 14, 15 (f[0] is field 3)
+	read -r line </proc/$$/stat
+	# shellcheck disable=SC2206
+	f=(${line##*) })
+	gen=$((f[13] + f[14])) # cutime, cstime: fields 16, 17
+	while read -r name rest; do
+		case $name in cpu[0-9]*) cpus="$cpus|$name $rest" ;; esac
+	done </proc/stat
+	printf -v "$1" '%s' "$srv $gen$cpus"
+}
+
+# One run's CPU per answer from two snapshots: "cpu user system sys
+# busy-gen<TAB>detail", us per answer; detail lists the ticks per CPU and
+# the generator's. cpu: the server process; sys: the server plus softirq and
+# irq on every CPU but SRV_CPU (see the header); busy-gen: all CPUs'
+# user+nice+system+irq+softirq minus the generator's time.
+run_cost() { # snap-before snap-after answers
+	awk -v a="$1" -v b="$2" -v n="$3" -v hz="$HZ" -v srv_cpu="cpu$SRV_CPU" '
+	function split_snap(s, t, k,   parts, i, w, c) {
+		k = split(s, parts, "|")
+		split(parts[1], w, " ")
+		t["su"] = w[1]; t["ss"] = w[2]; t["gen"] = w[3]
+		for (i = 2; i <= k; i++) {
+			split(parts[i], w, " ")
+			c = w[1]; cpus[c] = 1
+			t[c, "user"] = w[2] + w[3]; t[c, "sys"] = w[4]; t[c, "idle"] = w[5] + w[6]
+			t[c, "irq"] = w[7] + w[8]
+		}
+	}
+	BEGIN {
+		split_snap(a, x); split_snap(b, y)
+		su = y["su"] - x["su"]; ss = y["ss"] - x["ss"]; srv = su + ss
+		gen = y["gen"] - x["gen"]
+		other = 0; busy = 0; detail = ""
+		for (c in cpus) {
+			du = y[c, "user"] - x[c, "user"]; ds = y[c, "sys"] - x[c, "sys"]
+			di = y[c, "irq"] - x[c, "irq"]; dl = y[c, "idle"] - x[c, "idle"]
+			busy += du + ds + di
+			if (c != srv_cpu) other += di
+			detail = detail sprintf(" %s user %d sys %d softirq %d idle %d;", c, du, ds, di, dl)
+		}
+		us = 1e6 / hz / n
+		printf "%.2f %.2f %.2f %.2f %.2f\t%s generator %d ticks", srv * us, su * us, ss * us,
+			(srv + other) * us, (busy - gen) * us, detail, gen
+	}'
+}
+
+# Prints one run's costs and adds them to cr (cpu) and yr (sys).
+report_cost() { # label snap-before snap-after answers
+	cost=$(run_cost "$2" "$3" "$4")
 	# shellcheck disable=SC2086
-	set -- $1 $2 "$3"
-	awk -v u="$(($3 - $1))" -v s="$(($4 - $2))" -v n="$5" -v hz="$HZ" \
-		'BEGIN { printf "%.2f %.2f %.2f", (u + s) / hz * 1e6 / n, u / hz * 1e6 / n, s / hz * 1e6 / n }'
+	set -- "$1" ${cost%%$'\t'*} "${cost#*$'\t'}"
+	echo "$1; us/answer: cpu $2 (user $3 sys $4), sys $5, busy-gen $6"
+	echo "    ticks:$7"
+	cr="$cr $2" yr="$yr $5"
 }
 
 # RUNS fixed-rate runs and RUNS saturating runs of kxdpgun; sets
 # <srv>_<kind>_cpu and <srv>_<kind>_sat.
 measure_gun() { # srv pid kind
-	srv=$1 pid=$2 kind=$3 cr="" sr=""
+	srv=$1 pid=$2 kind=$3 cr="" yr="" sr=""
 	for i in $(seq 1 "$RUNS"); do
-		t0=$(cpu_ticks "$pid")
+		kernel_snap k0 "$pid"
 		gun "$WORK/$srv.$kind.cpu$i" "$kind" "$QPS"
-		t1=$(cpu_ticks "$pid")
+		kernel_snap k1 "$pid"
 		# shellcheck disable=SC2086
 		set -- $RV
 		enough "$srv $kind" "$1" "$4"
-		cost=$(us_per "$t0" "$t1" "$1")
-		echo "$srv $kind at $QPS qps run $i: $1 NOERROR of $4 answers, $3 sent; cpu/answer us (total user sys): $cost"
-		cr="$cr ${cost%% *}"
+		report_cost "$srv $kind at $QPS qps run $i: $1 NOERROR of $4 answers, $3 sent" "$k0" "$k1" "$1"
 	done
 	for i in $(seq 1 "$RUNS"); do
 		gun "$WORK/$srv.$kind.sat$i" "$kind" "$SAT_QPS"
@@ -219,23 +301,23 @@ measure_gun() { # srv pid kind
 		sr="$sr $2"
 	done
 	# shellcheck disable=SC2086
-	eval "${srv}_${kind}_cpu=$(median $cr) ${srv}_${kind}_sat=$(median $sr)"
+	eval "${srv}_${kind}_cpu=$(median $cr) ${srv}_${kind}_sys=$(median $yr)"
+	# shellcheck disable=SC2086
+	eval "${srv}_${kind}_sat=$(median $sr) ${srv}_${kind}_runs=\"$cr\" ${srv}_${kind}_sysruns=\"$yr\""
 }
 
 # RUNS cdsrgun runs at QPS and RUNS at saturation; sets <srv>_cdsr_cpu and
 # <srv>_cdsr_sat.
 measure_cdsr() { # srv pid
-	srv=$1 pid=$2 cr="" sr=""
+	srv=$1 pid=$2 cr="" yr="" sr=""
 	for i in $(seq 1 "$RUNS"); do
-		t0=$(cpu_ticks "$pid")
+		kernel_snap k0 "$pid"
 		cdsr_gun "$WORK/$srv.cdsr.cpu$i" "$QPS" "$SECS"
-		t1=$(cpu_ticks "$pid")
+		kernel_snap k1 "$pid"
 		# shellcheck disable=SC2086
 		set -- $RV
 		enough "$srv cdsr" "$1" "$2"
-		cost=$(us_per "$t0" "$t1" "$1")
-		echo "$srv cdsr at $QPS qps run $i: $1 ok of $2 answers, $3 sent; cpu/answer us (total user sys): $cost"
-		cr="$cr ${cost%% *}"
+		report_cost "$srv cdsr at $QPS qps run $i: $1 ok of $2 answers, $3 sent" "$k0" "$k1" "$1"
 	done
 	for i in $(seq 1 "$RUNS"); do
 		cdsr_gun "$WORK/$srv.cdsr.sat$i" 0 "$SECS"
@@ -246,7 +328,9 @@ measure_cdsr() { # srv pid
 		sr="$sr $4"
 	done
 	# shellcheck disable=SC2086
-	eval "${srv}_cdsr_cpu=$(median $cr) ${srv}_cdsr_sat=$(median $sr)"
+	eval "${srv}_cdsr_cpu=$(median $cr) ${srv}_cdsr_sys=$(median $yr)"
+	# shellcheck disable=SC2086
+	eval "${srv}_cdsr_sat=$(median $sr) ${srv}_cdsr_runs=\"$cr\" ${srv}_cdsr_sysruns=\"$yr\""
 }
 
 xdp_off() { ip -n "$NS_S" link set dev "$DEV_S" xdp off 2>/dev/null || true; }
@@ -276,7 +360,7 @@ start_server() { # name log command... -> SRV_PID (in PIDS)
 	shift 2
 	echo "$name: $*"
 	# ip netns exec and taskset exec the server: $! is its PID.
-	ip netns exec "$NS_S" taskset -c 0 "$@" >"$log" 2>&1 &
+	ip netns exec "$NS_S" taskset -c $SRV_CPU "$@" >"$log" 2>&1 &
 	SRV_PID=$!
 	PIDS="$PIDS $SRV_PID"
 }
@@ -284,7 +368,13 @@ start_server() { # name log command... -> SRV_PID (in PIDS)
 echo "bench/xdp: $(nproc) cores; servers on CPU 0, generators on CPU 1; veth $DEV_S/$DEV_C" \
 	"($SERVER_IP/$CLIENT_IP); kxdpgun $(kxdpgun -V 2>&1 | awk '{ print $NF; exit }'), knotd" \
 	"$(knotd -V 2>&1 | awk '{ print $NF; exit }'), gdnsd $(gdnsd -V 2>&1 | awk '/version/ { print $NF; exit }')"
-echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg); peercdnd: $PEERCDND"
+# What the CPUs' softirq columns hold with no load offered: the floor under
+# the sys figure's "softirq elsewhere" (timers, RCU, the neighbours' traffic).
+kernel_snap k0 $$
+sleep "$SECS"
+kernel_snap k1 $$
+echo "idle ${SECS}s, ticks:$(run_cost "$k0" "$k1" 1 | cut -f2)"
 
 if part dns; then
 # ---- peercdnd, DNS over XDP ------------------------------------------------------------
@@ -369,27 +459,35 @@ echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # ---- summary --------------------------------------------------------------------------
 echo
-echo "summary (cpu/answer: median of $RUNS x ${SECS}s runs at $QPS qps offered, server" \
-	"utime+stime per expected answer, us; replies/s: median kxdpgun replies pps at $SAT_QPS offered)"
-printf '%-15s %-15s %12s %12s\n' server query cpu/answer replies/s
+echo "summary (median of $RUNS x ${SECS}s runs at $QPS qps offered, us per expected answer:"
+echo "  cpu: the server process's utime+stime; sys: cpu + softirq and irq on the CPUs but"
+echo "  the server's (the receive path veth runs in the sender's softirq); replies/s: median"
+echo "  kxdpgun replies pps at $SAT_QPS offered, cdsrgun answers/s at saturation)"
+printf '%-15s %-7s %10s %10s %12s  %s\n' server query cpu sys replies/s "runs (cpu; sys)"
+row() { # srv kind
+	eval "c=\${${1}_${2}_cpu:-} y=\${${1}_${2}_sys:-} s=\${${1}_${2}_sat:-}"
+	eval "cr=\${${1}_${2}_runs:-} yr=\${${1}_${2}_sysruns:-}"
+	if [ -n "$c" ]; then
+		printf '%-15s %-7s %10s %10s %12s  %s\n' "$1" "$2" "$c" "$y" "$s" "${cr# };${yr}"
+	fi
+}
 for srv in peercdnd_xdp knotd_xdp gdnsd_socket; do
-	for kind in soa policy; do
-		eval "c=\${${srv}_${kind}_cpu:-} s=\${${srv}_${kind}_sat:-}"
-		if [ -n "$c" ]; then printf '%-15s %-15s %12s %12s\n' "$srv" "$kind" "$c" "$s"; fi
-	done
+	for kind in soa policy; do row "$srv" "$kind"; done
 done
-if part cdsr; then
-	printf '%-15s %-15s %12s %12s\n' peercdnd_cdsr cdsr "$peercdnd_cdsr_cdsr_cpu" \
-		"$peercdnd_cdsr_cdsr_sat"
-fi
+if part cdsr; then row peercdnd_cdsr cdsr; fi
 echo
-echo "ratios are the anchor's cpu/answer / peercdnd's (above 1.0: peercdnd cheaper);"
-echo "*_sat ratios are peercdnd's answers/s / the anchor's replies/s"
+echo "ratios are the anchor's cpu/answer / peercdnd's (above 1.0: peercdnd cheaper), _sys"
+echo "from sys/answer; *_sat ratios are peercdnd's answers/s / the anchor's replies/s"
+bench_provenance
 if part cdsr; then
+	echo "ratio cdsr_xdp_vs_gdnsd_socket_sys $(ratio "$gdnsd_socket_policy_sys" "$peercdnd_cdsr_cdsr_sys")"
 	echo "ratio cdsr_xdp_vs_gdnsd_socket $(ratio "$gdnsd_socket_policy_cpu" "$peercdnd_cdsr_cdsr_cpu")"
 	echo "ratio cdsr_xdp_sat_vs_gdnsd_socket $(ratio "$peercdnd_cdsr_cdsr_sat" "$gdnsd_socket_policy_sat")"
 fi
 part dns || exit 0
+echo "ratio xdp_soa_vs_knot_xdp_sys $(ratio "$knotd_xdp_soa_sys" "$peercdnd_xdp_soa_sys")"
+echo "ratio xdp_policy_vs_gdnsd_socket_sys $(ratio "$gdnsd_socket_policy_sys" "$peercdnd_xdp_policy_sys")"
+echo "ratio xdp_policy_vs_knot_static_sys $(ratio "$knotd_xdp_policy_sys" "$peercdnd_xdp_policy_sys")"
 echo "ratio xdp_soa_vs_knot_xdp $(ratio "$knotd_xdp_soa_cpu" "$peercdnd_xdp_soa_cpu")"
 echo "ratio xdp_policy_vs_gdnsd_socket $(ratio "$gdnsd_socket_policy_cpu" "$peercdnd_xdp_policy_cpu")"
 echo "ratio xdp_policy_vs_knot_static $(ratio "$knotd_xdp_policy_cpu" "$peercdnd_xdp_policy_cpu")"
