@@ -383,25 +383,29 @@ bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name
 	uint8_t *text = (uint8_t *)s->text;
 	size_t at = 0, t = 0, labels = 0;
 	uint8_t bad = 0;
+	/* A label must end before lim: the next length byte has to be there,
+	 * and a name is at most 255 bytes in wire form. */
+	size_t lim = max < PC_NAME_MAX ? max : PC_NAME_MAX;
+	if (max == 0)
+		return false;
 	for (;;) {
-		if (at >= max)
-			return false;
-		uint8_t n = wire[at++];
+		size_t n = wire[at++];
 		if (n == 0)
 			break;
-		/* A label over 63 (or a pointer), or a name over 255 bytes. */
-		if (n > LABEL_MAX || n > max - at || at + n >= PC_NAME_MAX)
+		/* A label over 63 (or a pointer), or one past lim. */
+		if (n > LABEL_MAX || at + n >= lim)
 			return false;
 		text[t] = '.';
 		t += labels > 0;
 		s->start[labels] = (uint8_t)t;
-		s->label_len[labels++] = n;
-		const uint8_t *in = wire + at;
-		for (uint8_t i = 0; i < n; i++) {
-			uint8_t c = label_lower[in[i]];
+		s->label_len[labels++] = (uint8_t)n;
+		const uint8_t *in = wire + at, *end = in + n;
+		uint8_t *out = text + t;
+		do {
+			uint8_t c = label_lower[*in++];
 			bad |= c;
-			text[t + i] = c;
-		}
+			*out++ = c;
+		} while (in != end);
 		t += n;
 		at += n;
 	}
