@@ -102,8 +102,9 @@ static bool same_key(const char *a, const char *b, size_t len)
 	return ((x ^ y) & ~(uint64_t)0 >> (64 - 8 * (len - i))) == 0;
 }
 
-static const struct entry *probe(const struct pc_hosts *hosts, enum kind kind, uint64_t hash,
-                                 const char *key, size_t len)
+/* Inline in every look-up: it is most of one, and a call costs a tenth. */
+static inline __attribute__((always_inline)) const struct entry *
+probe(const struct pc_hosts *hosts, enum kind kind, uint64_t hash, const char *key, size_t len)
 {
 	for (size_t i = slot_of(hosts, hash);; i = (i + 1) & hosts->mask) {
 		const struct entry *e = &hosts->slots[i];
