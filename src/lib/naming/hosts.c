@@ -420,8 +420,10 @@ bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name
 }
 
 /* The longest domain that is a suffix of the scanned name: its entry, or
- * NULL. */
-static const struct entry *zone_of(const struct pc_hosts *hosts, const scan_t *s)
+ * NULL. Inline, as label_value below: with probe inline in them gcc made
+ * both calls, ~15 instructions each per DNS answer. */
+static inline __attribute__((always_inline)) const struct entry *
+zone_of(const struct pc_hosts *hosts, const scan_t *s)
 {
 	size_t depth = s->n < hosts->max_depth ? s->n : hosts->max_depth;
 	uint64_t hash[LABELS_MAX + 1];
@@ -442,7 +444,8 @@ static const struct entry *zone_of(const struct pc_hosts *hosts, const scan_t *s
 	return NULL;
 }
 
-static uint32_t label_value(const struct pc_hosts *hosts, enum kind kind, const scan_t *s, size_t i)
+static inline __attribute__((always_inline)) uint32_t
+label_value(const struct pc_hosts *hosts, enum kind kind, const scan_t *s, size_t i)
 {
 	const char *label = s->text + s->start[i];
 	const struct entry *e =
