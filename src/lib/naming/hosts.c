@@ -136,7 +136,8 @@ static uint64_t domain_hash(const char *text, size_t len, unsigned *depth)
 
 /* A host's hash, eight bytes at a time, lowering it into lower (len
  * bytes written; the tail read without reading past len). */
-static uint64_t host_hash(const char *host, size_t len, char *lower)
+static inline __attribute__((always_inline)) uint64_t host_hash(const char *host, size_t len,
+                                                                char *lower)
 {
 	uint64_t h = seeds[K_HOST], w;
 	size_t i = 0;
