@@ -397,8 +397,6 @@ bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name
 		/* A label over 63 (or a pointer), or one past lim. */
 		if (n > LABEL_MAX || at + n >= lim)
 			return false;
-		text[t] = '.';
-		t += labels > 0;
 		s->start[labels] = (uint8_t)t;
 		s->label_len[labels++] = (uint8_t)n;
 		const uint8_t *in = wire + at, *end = in + n;
@@ -408,12 +406,13 @@ bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name
 			bad |= c;
 			*out++ = c;
 		} while (in != end);
-		t += n;
+		*out = '.'; /* the last one becomes the terminator */
+		t += n + 1;
 		at += n;
 	}
 	if (labels == 0 || (bad & 0x80))
 		return false;
-	text[t] = '\0';
+	text[--t] = '\0';
 	s->n = labels;
 	s->len = t;
 	*wire_len = at;
