@@ -36,7 +36,9 @@ void pc_hosts_free(pc_hosts *hosts); /* NULL is fine */
  * lower-cased once for the look-ups below. */
 #define PC_HOST_LABELS_MAX (PC_NAME_MAX / 2 + 1)
 struct pc_host_name {
-	char text[PC_NAME_MAX + 1]; /* lower case, dots between labels, NUL-terminated */
+	/* lower case, dots between labels, NUL-terminated; 7 bytes of slack
+	 * so that a label can be read a whole word at a time */
+	char text[PC_NAME_MAX + 8];
 	size_t len;
 	size_t n; /* labels */
 	uint8_t start[PC_HOST_LABELS_MAX], label_len[PC_HOST_LABELS_MAX];

@@ -360,8 +360,10 @@ static uint8_t answer_mode(const pc_model *model, uint32_t cdn, uint32_t service
 static bool sends_to_servers(const struct pc_answer_ctx *ctx, const pc_request *req,
                              const pc_decision *decision, void *arg)
 {
-	(void)arg;
-	return answer_mode(ctx->model, decision->cdn, req->service) == PC_DNS_MODE_SERVER;
+	uint8_t mode = answer_mode(ctx->model, decision->cdn, req->service);
+	if (arg != NULL)
+		*(uint8_t *)arg = mode; /* decide_codepoint's, not looked up twice */
+	return mode == PC_DNS_MODE_SERVER;
 }
 
 /* The object decision for a codepoint's A or AAAA query (its signature
@@ -387,7 +389,8 @@ static int decide_codepoint(const struct pc_answer_ctx *answer, const struct pc_
 	req.max_answers = dns->max_answers;
 
 	pc_decision *decision = &res->decision;
-	int rc = pc_answer_decide(answer, &req, decision, sends_to_servers, NULL);
+	uint8_t sent_mode = PC_DNS_MODE_INHERIT; /* none yet: sends_to_servers sets it */
+	int rc = pc_answer_decide(answer, &req, decision, sends_to_servers, &sent_mode);
 	if (rc == PC_ENOSERVER) {
 		/* None with an address of this family: a redirector answer does
 		 * not care, a server answer is NODATA when servers of the other
@@ -402,7 +405,8 @@ static int decide_codepoint(const struct pc_answer_ctx *answer, const struct pc_
 	}
 	if (rc != PC_OK)
 		return rc == PC_ENOSERVER ? PC_EINVAL : rc;
-	*mode = answer_mode(model, decision->cdn, name->service);
+	*mode = sent_mode != PC_DNS_MODE_INHERIT ? sent_mode
+	                                         : answer_mode(model, decision->cdn, name->service);
 	res->decided = true;
 	return PC_OK;
 }
@@ -883,7 +887,11 @@ static bool direct_address(void *arg, const pc_addr *addr)
 	}
 	knot_wire_put_pointer(d->out + d->size, KNOT_WIRE_HEADER_SIZE);
 	direct_rr_fields(d, 2, d->qtype, d->ttl, rdlen);
-	memcpy(d->out + d->size + 12, addr->bytes, rdlen);
+	/* Constant lengths: two moves, not a call. */
+	if (rdlen == 4)
+		memcpy(d->out + d->size + 12, addr->bytes, 4);
+	else
+		memcpy(d->out + d->size + 12, addr->bytes, 16);
 	d->size += 12u + rdlen;
 	d->an++;
 	return true;
