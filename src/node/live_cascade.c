@@ -792,9 +792,33 @@ void live_cascade_tick(struct live_cascade *lc, struct edge_worker *ew,
 	}
 }
 
+/* Every feed told to stop first, so that they wind down together, then
+ * each waited for. */
+static void feeds_end(struct live_cascade *lc)
+{
+	for (unsigned i = 0; i < MAX_WATCHED; i++)
+		if (lc->watched[i].feed != NULL)
+			atomic_store(&lc->watched[i].feed->stop, true);
+	for (unsigned i = 0; i < lc->n_stopping; i++)
+		feed_join(lc, lc->stopping[i]);
+	lc->n_stopping = 0;
+	for (unsigned i = 0; i < MAX_WATCHED; i++)
+		if (lc->watched[i].feed != NULL) {
+			feed_join(lc, lc->watched[i].feed);
+			lc->watched[i].feed = NULL;
+		}
+	lc->n_feeds = 0;
+}
+
 void live_cascade_close(struct live_cascade *lc)
 {
-	for (unsigned i = 0; lc != NULL && i < MAX_WATCHED; i++)
+	if (lc == NULL)
+		return;
+	/* A feed posts its blocks to worker 0 and wakes it through its
+	 * eventfd (live_post_block): none may run once worker 0 has closed
+	 * that and freed its state. */
+	feeds_end(lc);
+	for (unsigned i = 0; i < MAX_WATCHED; i++)
 		for (unsigned k = 0; k < MAX_ASKED; k++) {
 			pcd_object_unref(lc->watched[i].asked[k]);
 			lc->watched[i].asked[k] = NULL;
@@ -805,13 +829,6 @@ void live_cascade_stop(struct live_cascade *lc)
 {
 	if (lc == NULL)
 		return;
-	for (unsigned i = 0; i < MAX_WATCHED; i++)
-		if (lc->watched[i].feed != NULL)
-			atomic_store(&lc->watched[i].feed->stop, true);
-	for (unsigned i = 0; i < lc->n_stopping; i++)
-		feed_join(lc, lc->stopping[i]);
-	for (unsigned i = 0; i < MAX_WATCHED; i++)
-		if (lc->watched[i].feed != NULL)
-			feed_join(lc, lc->watched[i].feed);
+	feeds_end(lc); /* none left unless worker 0 never opened */
 	free(lc);
 }
