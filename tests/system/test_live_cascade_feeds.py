@@ -36,9 +36,9 @@ import time
 import pytest
 
 from conftest import free_port
-from test_live import (EDGES, edge_url, frames, live, live_configs, pytestmark,  # noqa: F401
+from test_live import (EDGES, edge_url, live, live_configs, pytestmark,  # noqa: F401
                        start, stop, wait_until)
-from test_live_cascade import provider_feed
+from test_live_cascade import plays, provider_feed
 
 PROVIDER = "127.0.0.1"
 
@@ -71,15 +71,6 @@ def watching(d, path):
         done.set()
         t.join(timeout=10)
         s.close()
-
-
-def plays(d, path):
-    got, err = [], ""
-    for _ in range(3):  # bounded: the first request joins the channel
-        got, err = frames(edge_url(d, path))
-        if "I" in got:
-            break
-    assert "I" in got, (path, err)
 
 
 def directory_configs(entries):
