@@ -90,6 +90,7 @@ struct live_cascade {
 	struct feed *stopping[MAX_STOPPING];
 	unsigned n_stopping, n_feeds;
 	uint64_t gen_number;      /* the generation the watched streams' provider indices are of */
+	const pc_model *model;    /* the tick's generation's, during a tick */
 	uint32_t self;            /* the router id the channels name, during a tick */
 	bool overflow, full_said; /* more watched streams than MAX_WATCHED: this tick, said */
 };
@@ -648,7 +649,7 @@ static void watched_clear(struct watched *w)
 static void on_wanted(void *arg, const char *channel)
 {
 	struct live_cascade *lc = arg;
-	const pc_model *m = pcd_node_generation(lc->node)->model;
+	const pc_model *m = lc->model; /* the one renumber used */
 	const char *live = strstr(channel, "/live/");
 	const char *last = strrchr(channel, '/');
 	char self[16];
@@ -746,6 +747,7 @@ void live_cascade_tick(struct live_cascade *lc, struct edge_worker *ew,
 	}
 	for (unsigned i = 0; i < MAX_WATCHED; i++)
 		lc->watched[i].seen = false;
+	lc->model = gen->model;
 	lc->self = pcd_overlay_self(lc->node);
 	lc->overflow = false;
 	if (params->live_ingest && lc->self != 0)
