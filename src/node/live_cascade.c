@@ -68,11 +68,12 @@ struct feed {
  * answers `cascade` and somebody watches. */
 struct watched {
 	bool used, seen;
-	bool refused; /* counted and logged once a run of refusals */
-	bool full;    /* the same, for a feed over MAX_CASCADES */
-	bool failing; /* the directory could not be asked: logged once a run */
-	bool pushed;  /* an encoder pushes the stream: logged once a run */
-	uint32_t provider;
+	bool refused;      /* counted and logged once a run of refusals */
+	bool full;         /* the same, for a feed over MAX_CASCADES */
+	bool failing;      /* the directory could not be asked: logged once a run */
+	bool pushed;       /* an encoder pushes the stream: logged once a run */
+	uint32_t provider; /* its index in the generation of lc->gen_number */
+	char provider_name[LIVE_CHANNEL_MAX + 1];
 	char stream[LIVE_NAME_MAX + 1];
 	uint64_t unwatched_ms; /* since when nobody subscribes; 0 while watched */
 	uint64_t check_ms;     /* the directory is asked (again) from then */
@@ -88,6 +89,8 @@ struct live_cascade {
 	struct watched watched[MAX_WATCHED];
 	struct feed *stopping[MAX_STOPPING];
 	unsigned n_stopping, n_feeds;
+	uint64_t gen_number;      /* the generation the watched streams' provider indices are of */
+	const pc_model *model;    /* the tick's generation's, during a tick */
 	uint32_t self;            /* the router id the channels name, during a tick */
 	bool overflow, full_said; /* more watched streams than MAX_WATCHED: this tick, said */
 };
@@ -646,7 +649,7 @@ static void watched_clear(struct watched *w)
 static void on_wanted(void *arg, const char *channel)
 {
 	struct live_cascade *lc = arg;
-	const pc_model *m = pcd_node_generation(lc->node)->model;
+	const pc_model *m = lc->model; /* the one renumber used */
 	const char *live = strstr(channel, "/live/");
 	const char *last = strrchr(channel, '/');
 	char self[16];
@@ -688,7 +691,31 @@ static void on_wanted(void *arg, const char *channel)
 		return;
 	}
 	*free_slot = (struct watched){.used = true, .seen = true, .provider = provider};
+	snprintf(free_slot->provider_name, sizeof(free_slot->provider_name), "%s",
+	         m->providers[provider].name);
 	snprintf(free_slot->stream, sizeof(free_slot->stream), "%s", stream);
+}
+
+/* A reload may number the providers differently: each watched stream's
+ * index is found again by its provider's name, so that the stream stays
+ * the one entry it is (one pull into its channel, not a second beside
+ * the first while that lingers); a provider gone ends its pull. */
+static void renumber(struct live_cascade *lc, const pc_model *m)
+{
+	for (unsigned i = 0; i < MAX_WATCHED; i++) {
+		struct watched *w = &lc->watched[i];
+		if (!w->used)
+			continue;
+		uint32_t p = 0;
+		while (p < m->n_providers && strcmp(m->providers[p].name, w->provider_name) != 0)
+			p++;
+		if (p < m->n_providers) {
+			w->provider = p;
+		} else {
+			feed_stop(lc, w);
+			watched_clear(w);
+		}
+	}
 }
 
 struct live_cascade *live_cascade_new(struct live_hub *hub, struct pcd_node *node)
@@ -714,8 +741,13 @@ void live_cascade_tick(struct live_cascade *lc, struct edge_worker *ew,
 			i++;
 		}
 	struct pcd_generation *gen = pcd_node_generation(lc->node);
+	if (gen->number != lc->gen_number) {
+		renumber(lc, gen->model);
+		lc->gen_number = gen->number;
+	}
 	for (unsigned i = 0; i < MAX_WATCHED; i++)
 		lc->watched[i].seen = false;
+	lc->model = gen->model;
 	lc->self = pcd_overlay_self(lc->node);
 	lc->overflow = false;
 	if (params->live_ingest && lc->self != 0)
@@ -792,9 +824,33 @@ void live_cascade_tick(struct live_cascade *lc, struct edge_worker *ew,
 	}
 }
 
+/* Every feed told to stop first, so that they wind down together, then
+ * each waited for. */
+static void feeds_end(struct live_cascade *lc)
+{
+	for (unsigned i = 0; i < MAX_WATCHED; i++)
+		if (lc->watched[i].feed != NULL)
+			atomic_store(&lc->watched[i].feed->stop, true);
+	for (unsigned i = 0; i < lc->n_stopping; i++)
+		feed_join(lc, lc->stopping[i]);
+	lc->n_stopping = 0;
+	for (unsigned i = 0; i < MAX_WATCHED; i++)
+		if (lc->watched[i].feed != NULL) {
+			feed_join(lc, lc->watched[i].feed);
+			lc->watched[i].feed = NULL;
+		}
+	lc->n_feeds = 0;
+}
+
 void live_cascade_close(struct live_cascade *lc)
 {
-	for (unsigned i = 0; lc != NULL && i < MAX_WATCHED; i++)
+	if (lc == NULL)
+		return;
+	/* A feed posts its blocks to worker 0 and wakes it through its
+	 * eventfd (live_post_block): none may run once worker 0 has closed
+	 * that and freed its state. */
+	feeds_end(lc);
+	for (unsigned i = 0; i < MAX_WATCHED; i++)
 		for (unsigned k = 0; k < MAX_ASKED; k++) {
 			pcd_object_unref(lc->watched[i].asked[k]);
 			lc->watched[i].asked[k] = NULL;
@@ -805,13 +861,6 @@ void live_cascade_stop(struct live_cascade *lc)
 {
 	if (lc == NULL)
 		return;
-	for (unsigned i = 0; i < MAX_WATCHED; i++)
-		if (lc->watched[i].feed != NULL)
-			atomic_store(&lc->watched[i].feed->stop, true);
-	for (unsigned i = 0; i < lc->n_stopping; i++)
-		feed_join(lc, lc->stopping[i]);
-	for (unsigned i = 0; i < MAX_WATCHED; i++)
-		if (lc->watched[i].feed != NULL)
-			feed_join(lc, lc->watched[i].feed);
+	feeds_end(lc); /* none left unless worker 0 never opened */
 	free(lc);
 }

@@ -39,11 +39,13 @@ struct live_cascade *live_cascade_new(struct live_hub *hub, struct pcd_node *nod
  * NULL is fine. */
 void live_cascade_tick(struct live_cascade *lc, struct edge_worker *ew,
                        const struct pc_edge_params *params, uint64_t now_ms);
-/* Worker 0 closes: lets go of the directory's answers it holds (they are
- * the edge's store's). The pulls go on until live_cascade_stop. */
+/* Worker 0 closes (live_close, before its eventfd closes and its state
+ * is freed): stops every pull and waits for its thread (each ends its
+ * channel; a fetch in progress ends within its I/O timeout), and lets go
+ * of the directory's answers it holds (they are the edge's store's). */
 void live_cascade_close(struct live_cascade *lc);
-/* Stops every pull (each ends its channel), waits for their threads and
- * frees lc; NULL is fine. */
+/* Stops every pull still going (none after live_cascade_close), waits for
+ * their threads and frees lc; NULL is fine. */
 void live_cascade_stop(struct live_cascade *lc);
 
 #endif

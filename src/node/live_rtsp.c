@@ -222,7 +222,7 @@ static int open_output(AVFormatContext *in, struct pull *p, AVFormatContext **ou
 
 /* Copies packets until a stop, the end, a silence or an error. */
 static int copy(AVFormatContext *in, AVFormatContext *out, struct pull *p, const int *map,
-                bool has_video, char *why)
+                unsigned n_map, bool has_video, char *why)
 {
 	AVPacket *pkt = av_packet_alloc();
 	int64_t *last_dts = av_malloc_array(out->nb_streams, sizeof(*last_dts));
@@ -240,7 +240,9 @@ static int copy(AVFormatContext *in, AVFormatContext *out, struct pull *p, const
 			}
 			break;
 		}
-		int o = (unsigned)pkt->stream_index < in->nb_streams ? map[pkt->stream_index] : -1;
+		/* map covers the streams open_output saw: a demuxer may add
+		 * streams later (AVFMTCTX_NOHEADER), and those are not copied. */
+		int o = (unsigned)pkt->stream_index < n_map ? map[pkt->stream_index] : -1;
 		if (o < 0) {
 			av_packet_unref(pkt);
 			continue;
@@ -300,16 +302,20 @@ int live_rtsp_pull(const char *url, const atomic_bool *stop, const struct live_r
 	struct pull p = {.stop = stop, .sink = sink};
 	AVFormatContext *in = NULL, *out = NULL;
 	int *map = NULL;
+	unsigned n_map = 0; /* in's streams when map was made */
 	bool has_video = false;
 	last_line[0] = '\0';
 	snprintf(why, LIVE_RTSP_WHY_MAX, "out of memory");
 	int err = open_input(url, &p, &in, why);
-	if (err == 0 && (map = av_malloc_array(in->nb_streams + 1, sizeof(*map))) == NULL)
-		err = PC_ENOMEM;
+	if (err == 0) {
+		n_map = in->nb_streams;
+		map = av_malloc_array(n_map + 1, sizeof(*map));
+		err = map != NULL ? 0 : PC_ENOMEM;
+	}
 	if (err == 0)
 		err = open_output(in, &p, &out, map, &has_video, why);
 	if (err == 0)
-		err = copy(in, out, &p, map, has_video, why);
+		err = copy(in, out, &p, map, n_map, has_video, why);
 	if (atomic_load(stop))
 		err = 0;
 	/* No trailer: what the muxer still holds belongs to a stream that has

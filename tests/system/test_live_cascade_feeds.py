@@ -36,9 +36,9 @@ import time
 import pytest
 
 from conftest import free_port
-from test_live import (EDGES, edge_url, frames, live, live_configs, pytestmark,  # noqa: F401
+from test_live import (EDGES, edge_url, live, live_configs, pytestmark,  # noqa: F401
                        start, stop, wait_until)
-from test_live_cascade import provider_feed
+from test_live_cascade import FeedServer, plays, provider_feed
 
 PROVIDER = "127.0.0.1"
 
@@ -71,15 +71,6 @@ def watching(d, path):
         done.set()
         t.join(timeout=10)
         s.close()
-
-
-def plays(d, path):
-    got, err = [], ""
-    for _ in range(3):  # bounded: the first request joins the channel
-        got, err = frames(edge_url(d, path))
-        if "I" in got:
-            break
-    assert "I" in got, (path, err)
 
 
 def directory_configs(entries):
@@ -297,3 +288,38 @@ def test_cascade_chunked(daemons, tmp_path):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+def test_cascade_reload_renumbering_providers_keeps_one_pull(daemons, tmp_path):
+    """A SIGHUP at the injection point that lists the providers in another
+    order (abc no longer first: other indices in the new generation) is no
+    change for a stream it pulls: the same pull goes on, none is started
+    beside it into the same channel, none is stopped (the stream's end
+    would reach its players)."""
+    root = tmp_path / "provider"
+    root.mkdir()
+    server = FeedServer(root)
+    encoder = provider_feed(root)
+    try:
+        feed = f"{server.url}/tv/index.m3u8"
+        routers = start(daemons, directory_configs([
+            {"name": "cdn.abc.com/tv", "cascade": feed},
+            {"name": "cdn.abc.com/tv.m3u8", "cascade": feed}]))
+        inject, beta = routers["acme-n1"], routers["beta-n3"]
+        with watching(beta, "/cdn.abc.com/tv"):
+            wait_until(lambda: live(inject, "cascade_segments") >= 2, what="pulled for the player")
+            providers = inject.config["providers"]
+            assert providers[0]["name"] == "abc" and len(providers) > 1
+            providers.append(providers.pop(0))
+            inject.write_config()
+            inject.signal(signal.SIGHUP)
+            inject.wait_log("msg=reloaded")
+            # Past a tick and the linger (2 s) of a second entry's first pull.
+            segments = live(inject, "cascade_segments")
+            wait_until(lambda: live(inject, "cascade_segments") >= segments + 5, timeout=30,
+                       what="the pull goes on after the reload")
+            assert (live(inject, "cascade_started"), live(inject, "cascade_stopped")) == (1, 0)
+        plays(beta, "/cdn.abc.com/tv.m3u8")
+    finally:
+        stop(encoder)
+        server.close()
