@@ -186,10 +186,11 @@ static int http_get(const struct feed *f, const char *path, size_t path_len, siz
 	if (fd < 0)
 		return PC_EIO;
 	char req[PC_DIR_MAX_TARGET + 512];
+	bool v6 = strchr(f->host, ':') != NULL; /* an IPv6 literal: bracketed (RFC 9110 §7.2) */
 	int n = snprintf(req, sizeof(req),
-	                 "GET %.*s HTTP/1.1\r\nHost: %s:%s\r\nUser-Agent: peercdn-cascade\r\n"
+	                 "GET %.*s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: peercdn-cascade\r\n"
 	                 "Connection: close\r\n\r\n",
-	                 (int)path_len, path, f->host, f->port);
+	                 (int)path_len, path, v6 ? "[" : "", f->host, v6 ? "]" : "", f->port);
 	if (n <= 0 || (size_t)n >= sizeof(req) || send(fd, req, (size_t)n, MSG_NOSIGNAL) != n) {
 		close(fd);
 		return PC_EIO;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -257,11 +258,14 @@ static void *serve_thread(void *arg)
 			break;
 		if (n <= 0) {
 			/* The receive timeout (EAGAIN) only looks at stop; an
-			 * error that is not passing is said once. */
-			if (n < 0 && err != EAGAIN && err != EINTR && !told) {
-				pcd_log(PCD_LOG_ERROR, "udp-receive-failed", "error=\"%s\"",
-				        strerror(err));
+			 * error that is not passing is said once, and paced so
+			 * that one that persists cannot spin a core. */
+			if (n < 0 && err != EAGAIN && err != EINTR) {
+				if (!told)
+					pcd_log(PCD_LOG_ERROR, "udp-receive-failed", "error=\"%s\"",
+					        strerror(err));
 				told = true;
+				nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
 			}
 			continue;
 		}

@@ -36,7 +36,7 @@ static const struct pc_item dns_items[] = {
 	PC_UINT("port",                pc_dns_params, port,          1,   UINT16_MAX, 53,   NULL,
 	        ""),
 	PC_UINT("workers",             pc_dns_params, workers,       0,   1024,       0,    NULL,
-	        "threads; 0 = one per core"),
+	        "worker threads, and as many UDP threads per DNS and CDSR listen address; 0 = one per core"),
 	/* DNS flag day 2020: no IP fragmentation. */
 	PC_UINT("edns_payload",        pc_dns_params, edns_payload,  512, UINT16_MAX, 1232, NULL,
 	        "advertised EDNS payload, also our UDP limit"),
