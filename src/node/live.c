@@ -49,8 +49,18 @@ static const char *const counter_names[] = {
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == LC__COUNT,
                "a name for each live counter");
 
+/* A segment's bytes, shared with the connections sending them whole
+ * (pcd_conn_out_ref): the ring holds one reference, each such send one
+ * more; whoever drops the last frees it. Only a complete segment is
+ * shared: the open one grows by realloc. */
+struct live_bytes {
+	_Atomic unsigned refs;
+	uint8_t data[];
+};
+
 struct live_seg {
-	uint8_t *data;
+	struct live_bytes *mem;
+	uint8_t *data; /* mem->data, or NULL */
 	size_t len, cap;
 	uint32_t duration_ms;
 	bool complete, discontinuity;
@@ -76,6 +86,14 @@ struct live_chan {
 	uint32_t sources[MAX_SOURCES];
 	unsigned n_sources, cur;
 	bool subscribed, ended;
+	/* The playlist as last written: every request until the ring changes
+	 * (ring_gen) gets these bytes, rendered once (for its window and
+	 * host). */
+	uint64_t ring_gen;
+	struct pc_buf playlist;
+	uint64_t playlist_gen; /* ring_gen it was written at; 0: none */
+	uint32_t playlist_window;
+	char playlist_host[PC_HLS_URI_MAX + 1];
 	bool routed; /* the overlay had a route to sub_source since we subscribed */
 	bool warned; /* a failed subscription was logged */
 	uint32_t sub_source;
@@ -181,20 +199,29 @@ static struct live_seg *seg_at(struct live_chan *ch, uint64_t seq)
 	return &ch->segs[seq % MAX_SEGS];
 }
 
+static void bytes_release(void *arg)
+{
+	struct live_bytes *mem = arg;
+	if (mem != NULL && atomic_fetch_sub_explicit(&mem->refs, 1, memory_order_acq_rel) == 1)
+		free(mem);
+}
+
 static void drop_oldest(struct live_chan *ch)
 {
 	struct live_seg *s = seg_at(ch, ch->first);
 	ch->discont_gone += s->discontinuity;
 	ch->bytes -= s->len;
-	free(s->data);
+	bytes_release(s->mem);
 	*s = (struct live_seg){0};
 	ch->first++;
+	ch->ring_gen++;
 }
 
 static void chan_clear(struct live_chan *ch)
 {
 	while (ch->first < ch->next)
 		drop_oldest(ch);
+	pc_buf_free(&ch->playlist);
 	*ch = (struct live_chan){0};
 }
 
@@ -473,10 +500,13 @@ static bool seg_append(struct live_seg *s, const uint8_t *data, size_t len)
 		size_t cap = s->cap ? s->cap * 2 : 65536;
 		while (cap < s->len + len)
 			cap *= 2;
-		uint8_t *p = realloc(s->data, cap);
-		if (p == NULL)
+		struct live_bytes *mem = realloc(s->mem, sizeof(*mem) + cap);
+		if (mem == NULL)
 			return false;
-		s->data = p;
+		if (s->mem == NULL)
+			atomic_init(&mem->refs, 1); /* the ring's */
+		s->mem = mem;
+		s->data = mem->data;
 		s->cap = cap;
 	}
 	memcpy(s->data + s->len, data, len);
@@ -493,6 +523,7 @@ static void seg_close(struct live_hub *hub, struct live_chan *ch, uint32_t durat
 	s->complete = true;
 	s->duration_ms = duration_ms;
 	ch->open = false;
+	ch->ring_gen++;
 	live_count(hub, LC_SEGMENTS);
 }
 
@@ -505,6 +536,7 @@ static void seg_open(struct live_chan *ch, bool discontinuity)
 	*s = (struct live_seg){.discontinuity = discontinuity || ch->discont};
 	ch->discont = false;
 	ch->open = true;
+	ch->ring_gen++;
 }
 
 /* One block of a channel into its ring (lib/proto/live_block: what to do
@@ -881,7 +913,23 @@ static bool make_playlist(struct edge_client *c, int slot, const char *name, siz
 	    ch->provider < m->n_providers && m->providers[ch->provider].n_origin_hosts
 	        ? m->providers[ch->provider].origin_hosts[0]
 	        : NULL;
-	bool ready = playlist(ch, name, name_len, edge_params(c->ew)->live_window, host, text);
+	uint32_t window = edge_params(c->ew)->live_window;
+	bool cached = ch->playlist.len > 0 && ch->playlist_gen == ch->ring_gen &&
+	              ch->playlist_window == window &&
+	              strcmp(ch->playlist_host, host != NULL ? host : "") == 0;
+	if (!cached) {
+		ch->playlist.len = 0;
+		cached = playlist(ch, name, name_len, window, host, &ch->playlist);
+		if (cached) {
+			ch->playlist_gen = ch->ring_gen;
+			ch->playlist_window = window;
+			snprintf(ch->playlist_host, sizeof(ch->playlist_host), "%s",
+			         host != NULL ? host : "");
+		} else {
+			ch->playlist.len = 0;
+		}
+	}
+	bool ready = cached && pc_buf_append(text, ch->playlist.data, ch->playlist.len);
 	pthread_mutex_unlock(&hub->lock);
 	return ready;
 }
@@ -1098,7 +1146,9 @@ static void play(struct edge_client *c, uint32_t provider, const char *name, siz
 		ok = rest[i] >= '0' && rest[i] <= '9' && seq < UINT64_MAX / 10;
 		seq = seq * 10 + (uint64_t)(rest[i] - '0');
 	}
-	uint8_t *copy = NULL;
+	bool found = false;
+	struct live_bytes *mem = NULL;
+	const uint8_t *data = NULL;
 	size_t len = 0;
 	if (ok) {
 		pthread_mutex_lock(&hub->lock);
@@ -1106,20 +1156,33 @@ static void play(struct edge_client *c, uint32_t provider, const char *name, siz
 		if (ch != NULL && seq >= ch->first && seq < ch->next && seg_at(ch, seq)->complete) {
 			const struct live_seg *s = seg_at(ch, seq);
 			ch->wanted_ms = pcd_mono_ms();
-			copy = malloc(s->len ? s->len : 1);
-			if (copy != NULL)
-				memcpy(copy, s->data, len = s->len);
+			found = true;
+			/* Sent from the ring (a complete segment never moves); our
+			 * reference keeps it past its drop from the ring. */
+			mem = s->mem;
+			data = s->data;
+			len = s->len;
+			if (mem != NULL)
+				atomic_fetch_add_explicit(&mem->refs, 1, memory_order_relaxed);
 		}
 		pthread_mutex_unlock(&hub->lock);
 	}
-	if (copy == NULL) {
+	if (!found) {
 		live_count(hub, LC_NOT_FOUND);
 		edge_client_respond(c, 404, "no such live segment (any more)");
 		return;
 	}
 	live_count(hub, LC_SEGMENT_GETS);
-	answer_body(c, "video/mp2t", copy, len);
-	free(copy);
+	player_head(c, 200, "video/mp2t", len, false);
+	if (c->head_only) {
+		bytes_release(mem);
+	} else if (pcd_conn_out_ref(c->conn, data, len, bytes_release, mem) != 0) {
+		edge_client_abort(c); /* released */
+		return;
+	} else {
+		c->bytes_out += len;
+	}
+	edge_client_finish(c);
 }
 
 void live_play_begin(struct edge_client *c)
