@@ -141,7 +141,11 @@ struct live_hub {
 	struct live_hls_stream hls[LIVE_HLS_STREAMS];
 	unsigned hls_next; /* the slot a new stream takes when all are used */
 	_Atomic uint64_t counters[LC__COUNT];
-	_Atomic unsigned chans_used;   /* worker 0's wake-ups skip the channels while 0 */
+	_Atomic unsigned chans_used; /* worker 0's wake-ups skip the channels while 0 */
+	/* A player joined, or a stream ended: worker 0's next wake-up looks
+	 * at the channels (manage) rather than its next tick. Its other
+	 * wake-ups (a block for its own players, each ~40 ms) do not. */
+	_Atomic bool manage_asked;
 	struct live_cascade *cascades; /* the feeds this node pulls */
 	struct live_push pushes[LIVE_PUSHES];
 };
@@ -172,6 +176,13 @@ static void wake_mask(struct live_hub *hub, uint64_t mask)
 		mask &= mask - 1;
 		wake_worker(hub, w);
 	}
+}
+
+/* Worker 0 looks at the channels at its next wake-up, now. */
+static void ask_manage(struct live_hub *hub)
+{
+	atomic_store_explicit(&hub->manage_asked, true, memory_order_release);
+	wake_worker(hub, 0);
 }
 
 static struct live_chan *find_chan(struct live_hub *hub, const char *name)
@@ -610,9 +621,11 @@ static void on_block(void *arg, const char *channel, uint32_t source, uint64_t s
 {
 	struct live_hub *hub = arg;
 	uint64_t mask = 0;
+	bool ended = false;
 	pthread_mutex_lock(&hub->lock);
 	struct live_chan *ch = chan_of_overlay(hub, channel);
 	if (ch != NULL && ch->subscribed && ch->sub_source == source) {
+		bool was_ended = ch->ended;
 		live_count(hub, LC_BLOCKS_RECEIVED);
 		/* The overlay promises each block once, in order, across
 		 * reroutes: anything else is counted (tests assert none). */
@@ -622,8 +635,11 @@ static void on_block(void *arg, const char *channel, uint32_t source, uint64_t s
 		ch->last_block_ms = pcd_mono_ms();
 		take_block(hub, ch, payload, len);
 		mask = ch->worker_mask;
+		ended = ch->ended && !was_ended;
 	}
 	pthread_mutex_unlock(&hub->lock);
+	if (ended)
+		ask_manage(hub); /* the next injection point now, not at the tick */
 	wake_mask(hub, mask);
 }
 
@@ -1023,7 +1039,7 @@ static void begin_stream(struct edge_client *c, uint32_t provider, const char *c
 		return;
 	}
 	live_count(hub, LC_PLAYERS);
-	wake_worker(hub, 0); /* subscribe now, not at the next tick */
+	ask_manage(hub); /* subscribe now, not at the next tick */
 	player_head(c, 200, "video/mp2t", 0, true);
 	if (c->head_only) {
 		edge_client_finish(c);
@@ -1135,7 +1151,7 @@ static void play(struct edge_client *c, uint32_t provider, const char *name, siz
 		lc->deadline_ms = pcd_mono_ms() + HLS_WAIT_MS;
 		memcpy(lc->stream, name, name_len);
 		lc->stream[name_len] = '\0';
-		wake_worker(hub, 0);
+		ask_manage(hub);
 		return;
 	}
 	/* "<name>/<seq>.ts": a segment from the ring. */
@@ -1285,9 +1301,11 @@ void live_woken(struct edge_worker *ew)
 	const struct pc_edge_params *params = edge_params(ew);
 	if (w == 0) {
 		drain_mailbox(hub);
-		/* Every edge wake-up comes here (on-demand objects too): the
-		 * channels only when there are some. */
-		if (atomic_load_explicit(&hub->chans_used, memory_order_relaxed) > 0)
+		/* Every edge wake-up comes here (on-demand objects and every
+		 * block too): the channels only when asked; the tick looks at
+		 * them every second anyway (silence, lost routes, lingering). */
+		if (atomic_exchange_explicit(&hub->manage_asked, false, memory_order_acq_rel) &&
+		    atomic_load_explicit(&hub->chans_used, memory_order_relaxed) > 0)
 			manage(hub, params, pcd_mono_ms());
 	}
 	size_t max_unsent = (size_t)params->live_player_buffer_kb << 10;
