@@ -971,19 +971,36 @@ static bool try_playlist(struct edge_client *c, int slot, const char *name, size
 }
 
 /* Copies what the player has not had yet into its output; sheds it when
- * it does not keep up. Returns false when it was shed (c may be gone). */
-static bool feed(struct live_conn *lc, size_t max_unsent)
+ * it does not keep up. With flush_ms, new bytes wait until the first of
+ * them has waited that long, or its segment is complete: a write (and
+ * the kernel's work for it) per flush_ms rather than per block, which is
+ * most of a progressive player's cost. *sent: bytes queued. Returns false
+ * when it was shed (c may be gone). */
+static bool feed(struct live_conn *lc, size_t max_unsent, uint32_t flush_ms, uint64_t now_ms,
+                 size_t *queued)
 {
 	struct edge_client *c = lc->c;
 	struct live_hub *hub = lc->hub;
 	struct pc_buf *out = pcd_conn_out(c->conn);
 	bool shed = false;
 	size_t sent = 0;
+	*queued = 0;
 	pthread_mutex_lock(&hub->lock);
 	struct live_chan *ch = &hub->chans[lc->chan];
-	if (lc->seg < ch->first) {
+	bool hold = false;
+	if (flush_ms > 0 && lc->seg >= ch->first && lc->seg < ch->next &&
+	    !seg_at(ch, lc->seg)->complete && seg_at(ch, lc->seg)->len > lc->off) {
+		/* Something new, its segment still open: hold it for a while. */
+		if (lc->held_since_ms == 0)
+			lc->held_since_ms = now_ms;
+		hold = now_ms - lc->held_since_ms < flush_ms;
+	}
+	if (hold) {
+		/* held: the next wake-up (a block, or the tick) looks again */
+	} else if (lc->seg < ch->first) {
 		shed = true; /* its position left the ring */
 	} else {
+		lc->held_since_ms = 0;
 		while (lc->seg < ch->next) {
 			const struct live_seg *s = seg_at(ch, lc->seg);
 			size_t n = s->len - lc->off;
@@ -1005,6 +1022,7 @@ static bool feed(struct live_conn *lc, size_t max_unsent)
 	}
 	pthread_mutex_unlock(&hub->lock);
 	c->bytes_out += sent;
+	*queued = sent;
 	if (shed) {
 		live_count(hub, LC_PLAYERS_SHED);
 		pcd_log(PCD_LOG_INFO, "live-player-shed", "channel=%s", ch->name);
@@ -1051,7 +1069,8 @@ static void begin_stream(struct edge_client *c, uint32_t provider, const char *c
 	 * times player_buffer_kb (Linux doubles the value given). */
 	int sndbuf = (int)edge_params(c->ew)->live_player_buffer_kb << 10;
 	setsockopt(pcd_conn_fd(c->conn), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	feed(lc, (size_t)sndbuf);
+	size_t queued;
+	feed(lc, (size_t)sndbuf, 0, 0, &queued);
 }
 
 /* The answer's CORS fields (lib/proto/cors.h): provider's policy for the
@@ -1309,12 +1328,15 @@ void live_woken(struct edge_worker *ew)
 			manage(hub, params, pcd_mono_ms());
 	}
 	size_t max_unsent = (size_t)params->live_player_buffer_kb << 10;
+	uint64_t now = params->live_player_flush_ms > 0 ? pcd_mono_ms() : 0;
 	struct live_conn *next;
 	for (struct live_conn *lc = hub->conns[w]; lc != NULL; lc = next) {
 		next = lc->next;
 		struct edge_client *c = lc->c;
 		if (lc->kind == LIVE_TS) {
-			if (feed(lc, max_unsent))
+			size_t queued;
+			if (feed(lc, max_unsent, params->live_player_flush_ms, now, &queued) &&
+			    queued > 0)
 				edge_client_kick(c);
 		} else if (lc->kind == LIVE_HLS_WAIT) {
 			/* Still registered while it asks: the channel cannot be
@@ -1361,6 +1383,14 @@ void live_tick(struct edge_worker *ew, uint64_t now_ms)
 			pcd_log(PCD_LOG_INFO, "live-ingest-timeout", "after_ms=%" PRIu32,
 			        params->live_ingest_timeout_ms);
 			edge_client_abort(lc->c); /* its free ends the stream */
+		} else if (lc->kind == LIVE_TS && lc->held_since_ms != 0) {
+			/* Held (player_flush_ms) and no block since: the stream
+			 * paused; what was held goes now. */
+			size_t queued;
+			if (feed(lc, (size_t)params->live_player_buffer_kb << 10, 0, now_ms,
+			         &queued) &&
+			    queued > 0)
+				edge_client_kick(lc->c);
 		} else if (lc->kind == LIVE_HLS_WAIT && now_ms > lc->deadline_ms) {
 			struct edge_client *c = lc->c;
 			player_leave(lc);
