@@ -52,6 +52,8 @@
 #   PLAYERS [50]       players per load run
 #   PHASE_SECS [20]    length of each load run and of the delay phase
 #   FANOUT_SECS [10]   the window of each fan-out measurement
+#   FLUSH_MS [0]       every edge's edge.live.player_flush_ms (progressive
+#                      players' writes coalesced that long; 0: per block)
 #   KILL_SIGNAL [KILL] how the relay dies: KILL, TERM (a clean stop), or both
 #   PHASES [fanout,delay,load,kill]  the phases to run (a comma list)
 #   BUILD [build-bench], KEEP [0], ALLOW_DIRTY [0]  as in bench/lib.sh
@@ -70,7 +72,7 @@ done
 [ -x "$BUILD/src/node/peercdnd" ] || die "$BUILD/src/node/peercdnd not built"
 echo "bench/live: $(nproc) cores; $(nginx -v 2>&1 | cut -d' ' -f3); $(ffmpeg -version | head -1 | cut -d' ' -f1-3)"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "players ${PLAYERS:-50}, phase ${PHASE_SECS:-20} s, fan-out window ${FANOUT_SECS:-10} s, relay killed by SIG${KILL_SIGNAL:-KILL}, phases ${PHASES:-fanout,delay,load,kill}"
+echo "players ${PLAYERS:-50}, player_flush_ms ${FLUSH_MS:-0}, phase ${PHASE_SECS:-20} s, fan-out window ${FANOUT_SECS:-10} s, relay killed by SIG${KILL_SIGNAL:-KILL}, phases ${PHASES:-fanout,delay,load,kill}"
 
 run_tool "$WORK/run.out" "$PY" bench/live/run.py "$ROOT" "$BUILD" "$WORK" || {
 	cat "$WORK/run.out"

@@ -41,6 +41,7 @@ ROOT, BUILD, WORK = sys.argv[1], sys.argv[2], sys.argv[3]
 PLAYERS = int(os.environ.get("PLAYERS", "50"))
 SECS = float(os.environ.get("PHASE_SECS", "20"))
 FANOUT_SECS = float(os.environ.get("FANOUT_SECS", "10"))
+FLUSH_MS = int(os.environ.get("FLUSH_MS", "0"))  # every edge's edge.live.player_flush_ms
 KILL_SIGNAL = os.environ.get("KILL_SIGNAL", "KILL")  # or TERM, or both
 if KILL_SIGNAL not in ("KILL", "TERM", "both"):
     sys.exit("KILL_SIGNAL: KILL, TERM or both")
@@ -389,6 +390,7 @@ def main():
         if "edge" in cfg:
             cfg["edge"]["access_log"] = ""
             cfg["edge"]["live"]["player_buffer_kb"] = 1024
+            cfg["edge"]["live"]["player_flush_ms"] = FLUSH_MS
     routers, started = {}, []
     nginx = pusher = None
     readers = []

@@ -49,8 +49,18 @@ static const char *const counter_names[] = {
 _Static_assert(sizeof(counter_names) / sizeof(counter_names[0]) == LC__COUNT,
                "a name for each live counter");
 
+/* A segment's bytes, shared with the connections sending them whole
+ * (pcd_conn_out_ref): the ring holds one reference, each such send one
+ * more; whoever drops the last frees it. Only a complete segment is
+ * shared: the open one grows by realloc. */
+struct live_bytes {
+	_Atomic unsigned refs;
+	uint8_t data[];
+};
+
 struct live_seg {
-	uint8_t *data;
+	struct live_bytes *mem;
+	uint8_t *data; /* mem->data, or NULL */
 	size_t len, cap;
 	uint32_t duration_ms;
 	bool complete, discontinuity;
@@ -76,6 +86,14 @@ struct live_chan {
 	uint32_t sources[MAX_SOURCES];
 	unsigned n_sources, cur;
 	bool subscribed, ended;
+	/* The playlist as last written: every request until the ring changes
+	 * (ring_gen) gets these bytes, rendered once (for its window and
+	 * host). */
+	uint64_t ring_gen;
+	struct pc_buf playlist;
+	uint64_t playlist_gen; /* ring_gen it was written at; 0: none */
+	uint32_t playlist_window;
+	char playlist_host[PC_HLS_URI_MAX + 1];
 	bool routed; /* the overlay had a route to sub_source since we subscribed */
 	bool warned; /* a failed subscription was logged */
 	uint32_t sub_source;
@@ -123,7 +141,11 @@ struct live_hub {
 	struct live_hls_stream hls[LIVE_HLS_STREAMS];
 	unsigned hls_next; /* the slot a new stream takes when all are used */
 	_Atomic uint64_t counters[LC__COUNT];
-	_Atomic unsigned chans_used;   /* worker 0's wake-ups skip the channels while 0 */
+	_Atomic unsigned chans_used; /* worker 0's wake-ups skip the channels while 0 */
+	/* A player joined, or a stream ended: worker 0's next wake-up looks
+	 * at the channels (manage) rather than its next tick. Its other
+	 * wake-ups (a block for its own players, each ~40 ms) do not. */
+	_Atomic bool manage_asked;
 	struct live_cascade *cascades; /* the feeds this node pulls */
 	struct live_push pushes[LIVE_PUSHES];
 };
@@ -156,6 +178,13 @@ static void wake_mask(struct live_hub *hub, uint64_t mask)
 	}
 }
 
+/* Worker 0 looks at the channels at its next wake-up, now. */
+static void ask_manage(struct live_hub *hub)
+{
+	atomic_store_explicit(&hub->manage_asked, true, memory_order_release);
+	wake_worker(hub, 0);
+}
+
 static struct live_chan *find_chan(struct live_hub *hub, const char *name)
 {
 	for (int i = 0; i < MAX_CHANNELS; i++)
@@ -181,20 +210,29 @@ static struct live_seg *seg_at(struct live_chan *ch, uint64_t seq)
 	return &ch->segs[seq % MAX_SEGS];
 }
 
+static void bytes_release(void *arg)
+{
+	struct live_bytes *mem = arg;
+	if (mem != NULL && atomic_fetch_sub_explicit(&mem->refs, 1, memory_order_acq_rel) == 1)
+		free(mem);
+}
+
 static void drop_oldest(struct live_chan *ch)
 {
 	struct live_seg *s = seg_at(ch, ch->first);
 	ch->discont_gone += s->discontinuity;
 	ch->bytes -= s->len;
-	free(s->data);
+	bytes_release(s->mem);
 	*s = (struct live_seg){0};
 	ch->first++;
+	ch->ring_gen++;
 }
 
 static void chan_clear(struct live_chan *ch)
 {
 	while (ch->first < ch->next)
 		drop_oldest(ch);
+	pc_buf_free(&ch->playlist);
 	*ch = (struct live_chan){0};
 }
 
@@ -473,10 +511,13 @@ static bool seg_append(struct live_seg *s, const uint8_t *data, size_t len)
 		size_t cap = s->cap ? s->cap * 2 : 65536;
 		while (cap < s->len + len)
 			cap *= 2;
-		uint8_t *p = realloc(s->data, cap);
-		if (p == NULL)
+		struct live_bytes *mem = realloc(s->mem, sizeof(*mem) + cap);
+		if (mem == NULL)
 			return false;
-		s->data = p;
+		if (s->mem == NULL)
+			atomic_init(&mem->refs, 1); /* the ring's */
+		s->mem = mem;
+		s->data = mem->data;
 		s->cap = cap;
 	}
 	memcpy(s->data + s->len, data, len);
@@ -493,6 +534,7 @@ static void seg_close(struct live_hub *hub, struct live_chan *ch, uint32_t durat
 	s->complete = true;
 	s->duration_ms = duration_ms;
 	ch->open = false;
+	ch->ring_gen++;
 	live_count(hub, LC_SEGMENTS);
 }
 
@@ -505,6 +547,7 @@ static void seg_open(struct live_chan *ch, bool discontinuity)
 	*s = (struct live_seg){.discontinuity = discontinuity || ch->discont};
 	ch->discont = false;
 	ch->open = true;
+	ch->ring_gen++;
 }
 
 /* One block of a channel into its ring (lib/proto/live_block: what to do
@@ -578,9 +621,11 @@ static void on_block(void *arg, const char *channel, uint32_t source, uint64_t s
 {
 	struct live_hub *hub = arg;
 	uint64_t mask = 0;
+	bool ended = false;
 	pthread_mutex_lock(&hub->lock);
 	struct live_chan *ch = chan_of_overlay(hub, channel);
 	if (ch != NULL && ch->subscribed && ch->sub_source == source) {
+		bool was_ended = ch->ended;
 		live_count(hub, LC_BLOCKS_RECEIVED);
 		/* The overlay promises each block once, in order, across
 		 * reroutes: anything else is counted (tests assert none). */
@@ -590,8 +635,11 @@ static void on_block(void *arg, const char *channel, uint32_t source, uint64_t s
 		ch->last_block_ms = pcd_mono_ms();
 		take_block(hub, ch, payload, len);
 		mask = ch->worker_mask;
+		ended = ch->ended && !was_ended;
 	}
 	pthread_mutex_unlock(&hub->lock);
+	if (ended)
+		ask_manage(hub); /* the next injection point now, not at the tick */
 	wake_mask(hub, mask);
 }
 
@@ -881,7 +929,23 @@ static bool make_playlist(struct edge_client *c, int slot, const char *name, siz
 	    ch->provider < m->n_providers && m->providers[ch->provider].n_origin_hosts
 	        ? m->providers[ch->provider].origin_hosts[0]
 	        : NULL;
-	bool ready = playlist(ch, name, name_len, edge_params(c->ew)->live_window, host, text);
+	uint32_t window = edge_params(c->ew)->live_window;
+	bool cached = ch->playlist.len > 0 && ch->playlist_gen == ch->ring_gen &&
+	              ch->playlist_window == window &&
+	              strcmp(ch->playlist_host, host != NULL ? host : "") == 0;
+	if (!cached) {
+		ch->playlist.len = 0;
+		cached = playlist(ch, name, name_len, window, host, &ch->playlist);
+		if (cached) {
+			ch->playlist_gen = ch->ring_gen;
+			ch->playlist_window = window;
+			snprintf(ch->playlist_host, sizeof(ch->playlist_host), "%s",
+			         host != NULL ? host : "");
+		} else {
+			ch->playlist.len = 0;
+		}
+	}
+	bool ready = cached && pc_buf_append(text, ch->playlist.data, ch->playlist.len);
 	pthread_mutex_unlock(&hub->lock);
 	return ready;
 }
@@ -907,19 +971,36 @@ static bool try_playlist(struct edge_client *c, int slot, const char *name, size
 }
 
 /* Copies what the player has not had yet into its output; sheds it when
- * it does not keep up. Returns false when it was shed (c may be gone). */
-static bool feed(struct live_conn *lc, size_t max_unsent)
+ * it does not keep up. With flush_ms, new bytes wait until the first of
+ * them has waited that long, or its segment is complete: a write (and
+ * the kernel's work for it) per flush_ms rather than per block, which is
+ * most of a progressive player's cost. *sent: bytes queued. Returns false
+ * when it was shed (c may be gone). */
+static bool feed(struct live_conn *lc, size_t max_unsent, uint32_t flush_ms, uint64_t now_ms,
+                 size_t *queued)
 {
 	struct edge_client *c = lc->c;
 	struct live_hub *hub = lc->hub;
 	struct pc_buf *out = pcd_conn_out(c->conn);
 	bool shed = false;
 	size_t sent = 0;
+	*queued = 0;
 	pthread_mutex_lock(&hub->lock);
 	struct live_chan *ch = &hub->chans[lc->chan];
-	if (lc->seg < ch->first) {
+	bool hold = false;
+	if (flush_ms > 0 && lc->seg >= ch->first && lc->seg < ch->next &&
+	    !seg_at(ch, lc->seg)->complete && seg_at(ch, lc->seg)->len > lc->off) {
+		/* Something new, its segment still open: hold it for a while. */
+		if (lc->held_since_ms == 0)
+			lc->held_since_ms = now_ms;
+		hold = now_ms - lc->held_since_ms < flush_ms;
+	}
+	if (hold) {
+		/* held: the next wake-up (a block, or the tick) looks again */
+	} else if (lc->seg < ch->first) {
 		shed = true; /* its position left the ring */
 	} else {
+		lc->held_since_ms = 0;
 		while (lc->seg < ch->next) {
 			const struct live_seg *s = seg_at(ch, lc->seg);
 			size_t n = s->len - lc->off;
@@ -941,6 +1022,7 @@ static bool feed(struct live_conn *lc, size_t max_unsent)
 	}
 	pthread_mutex_unlock(&hub->lock);
 	c->bytes_out += sent;
+	*queued = sent;
 	if (shed) {
 		live_count(hub, LC_PLAYERS_SHED);
 		pcd_log(PCD_LOG_INFO, "live-player-shed", "channel=%s", ch->name);
@@ -975,7 +1057,7 @@ static void begin_stream(struct edge_client *c, uint32_t provider, const char *c
 		return;
 	}
 	live_count(hub, LC_PLAYERS);
-	wake_worker(hub, 0); /* subscribe now, not at the next tick */
+	ask_manage(hub); /* subscribe now, not at the next tick */
 	player_head(c, 200, "video/mp2t", 0, true);
 	if (c->head_only) {
 		edge_client_finish(c);
@@ -987,7 +1069,8 @@ static void begin_stream(struct edge_client *c, uint32_t provider, const char *c
 	 * times player_buffer_kb (Linux doubles the value given). */
 	int sndbuf = (int)edge_params(c->ew)->live_player_buffer_kb << 10;
 	setsockopt(pcd_conn_fd(c->conn), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
-	feed(lc, (size_t)sndbuf);
+	size_t queued;
+	feed(lc, (size_t)sndbuf, 0, 0, &queued);
 }
 
 /* The answer's CORS fields (lib/proto/cors.h): provider's policy for the
@@ -1087,7 +1170,7 @@ static void play(struct edge_client *c, uint32_t provider, const char *name, siz
 		lc->deadline_ms = pcd_mono_ms() + HLS_WAIT_MS;
 		memcpy(lc->stream, name, name_len);
 		lc->stream[name_len] = '\0';
-		wake_worker(hub, 0);
+		ask_manage(hub);
 		return;
 	}
 	/* "<name>/<seq>.ts": a segment from the ring. */
@@ -1098,7 +1181,9 @@ static void play(struct edge_client *c, uint32_t provider, const char *name, siz
 		ok = rest[i] >= '0' && rest[i] <= '9' && seq < UINT64_MAX / 10;
 		seq = seq * 10 + (uint64_t)(rest[i] - '0');
 	}
-	uint8_t *copy = NULL;
+	bool found = false;
+	struct live_bytes *mem = NULL;
+	const uint8_t *data = NULL;
 	size_t len = 0;
 	if (ok) {
 		pthread_mutex_lock(&hub->lock);
@@ -1106,20 +1191,33 @@ static void play(struct edge_client *c, uint32_t provider, const char *name, siz
 		if (ch != NULL && seq >= ch->first && seq < ch->next && seg_at(ch, seq)->complete) {
 			const struct live_seg *s = seg_at(ch, seq);
 			ch->wanted_ms = pcd_mono_ms();
-			copy = malloc(s->len ? s->len : 1);
-			if (copy != NULL)
-				memcpy(copy, s->data, len = s->len);
+			found = true;
+			/* Sent from the ring (a complete segment never moves); our
+			 * reference keeps it past its drop from the ring. */
+			mem = s->mem;
+			data = s->data;
+			len = s->len;
+			if (mem != NULL)
+				atomic_fetch_add_explicit(&mem->refs, 1, memory_order_relaxed);
 		}
 		pthread_mutex_unlock(&hub->lock);
 	}
-	if (copy == NULL) {
+	if (!found) {
 		live_count(hub, LC_NOT_FOUND);
 		edge_client_respond(c, 404, "no such live segment (any more)");
 		return;
 	}
 	live_count(hub, LC_SEGMENT_GETS);
-	answer_body(c, "video/mp2t", copy, len);
-	free(copy);
+	player_head(c, 200, "video/mp2t", len, false);
+	if (c->head_only) {
+		bytes_release(mem);
+	} else if (pcd_conn_out_ref(c->conn, data, len, bytes_release, mem) != 0) {
+		edge_client_abort(c); /* released */
+		return;
+	} else {
+		c->bytes_out += len;
+	}
+	edge_client_finish(c);
 }
 
 void live_play_begin(struct edge_client *c)
@@ -1222,18 +1320,23 @@ void live_woken(struct edge_worker *ew)
 	const struct pc_edge_params *params = edge_params(ew);
 	if (w == 0) {
 		drain_mailbox(hub);
-		/* Every edge wake-up comes here (on-demand objects too): the
-		 * channels only when there are some. */
-		if (atomic_load_explicit(&hub->chans_used, memory_order_relaxed) > 0)
+		/* Every edge wake-up comes here (on-demand objects and every
+		 * block too): the channels only when asked; the tick looks at
+		 * them every second anyway (silence, lost routes, lingering). */
+		if (atomic_exchange_explicit(&hub->manage_asked, false, memory_order_acq_rel) &&
+		    atomic_load_explicit(&hub->chans_used, memory_order_relaxed) > 0)
 			manage(hub, params, pcd_mono_ms());
 	}
 	size_t max_unsent = (size_t)params->live_player_buffer_kb << 10;
+	uint64_t now = params->live_player_flush_ms > 0 ? pcd_mono_ms() : 0;
 	struct live_conn *next;
 	for (struct live_conn *lc = hub->conns[w]; lc != NULL; lc = next) {
 		next = lc->next;
 		struct edge_client *c = lc->c;
 		if (lc->kind == LIVE_TS) {
-			if (feed(lc, max_unsent))
+			size_t queued;
+			if (feed(lc, max_unsent, params->live_player_flush_ms, now, &queued) &&
+			    queued > 0)
 				edge_client_kick(c);
 		} else if (lc->kind == LIVE_HLS_WAIT) {
 			/* Still registered while it asks: the channel cannot be
@@ -1280,6 +1383,14 @@ void live_tick(struct edge_worker *ew, uint64_t now_ms)
 			pcd_log(PCD_LOG_INFO, "live-ingest-timeout", "after_ms=%" PRIu32,
 			        params->live_ingest_timeout_ms);
 			edge_client_abort(lc->c); /* its free ends the stream */
+		} else if (lc->kind == LIVE_TS && lc->held_since_ms != 0) {
+			/* Held (player_flush_ms) and no block since: the stream
+			 * paused; what was held goes now. */
+			size_t queued;
+			if (feed(lc, (size_t)params->live_player_buffer_kb << 10, 0, now_ms,
+			         &queued) &&
+			    queued > 0)
+				edge_client_kick(lc->c);
 		} else if (lc->kind == LIVE_HLS_WAIT && now_ms > lc->deadline_ms) {
 			struct edge_client *c = lc->c;
 			player_leave(lc);

@@ -69,6 +69,7 @@ struct live_conn {
 	uint64_t seg;                   /* players: the segment being sent */
 	size_t off;                     /* and the bytes of it sent */
 	uint64_t deadline_ms;           /* HLS_WAIT: 504 after this */
+	uint64_t held_since_ms;         /* TS: bytes held back since (player_flush_ms); 0: none */
 	char stream[LIVE_NAME_MAX + 1]; /* HLS_WAIT: the stream's name */
 	struct live_ingest *in;         /* INGEST */
 };

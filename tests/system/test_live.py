@@ -72,6 +72,10 @@ def live_configs(ingest_timeout_ms=2000):
                      "sources": ["abc=acme-n1,acme-n2"], "ingest_timeout_ms": ingest_timeout_ms,
                      "player_buffer_kb": 64, "linger_ms": 2000, "failover_ms": 2000},
         }
+        if name.startswith("gamma"):
+            # gamma's progressive players get coalesced writes (each up to
+            # 200 ms late); the others each block as it comes: both decode.
+            configs[name]["edge"]["live"]["player_flush_ms"] = 200
     # beta-n3 runs a directory: abc's indirect names answer the channel.
     port = free_port(EDGES["beta-n3"])
     configs["beta-n3"]["directory"] = {

@@ -172,6 +172,9 @@ static const struct pc_item live_items[] = {
 	        "recent segments kept per channel; the oldest go first"),
 	PC_UINT("player_buffer_kb", pc_edge_params, live_player_buffer_kb, 16, 1048576, 2048,
 	        "KiB", "unsent bytes a progressive player may fall behind before it is shed"),
+	PC_MS("player_flush_ms", pc_edge_params, live_player_flush_ms, 0, 1000, 0,
+	      "a progressive player's bytes wait up to this long to go in one write (0: each "
+	      "block as it arrives); a segment's end goes at once"),
 	PC_UINT("window", pc_edge_params, live_window, 2, 100, 6, NULL,
 	        "segments a live playlist lists"),
 	PC_MS("ingest_timeout_ms", pc_edge_params, live_ingest_timeout_ms, 100, 3600000, 5000,

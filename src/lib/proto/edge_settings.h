@@ -78,6 +78,7 @@ struct pc_edge_params {
 	struct pc_text_list live_sources_text; /* "<provider>=<node>[,<node>...]" */
 	struct pc_text_list live_cors_text;    /* "<provider>=<origin>[,<origin>...]" */
 	uint32_t live_ring_kb, live_player_buffer_kb, live_window;
+	uint32_t live_player_flush_ms; /* progressive players' writes coalesce this long */
 	uint32_t live_ingest_timeout_ms, live_linger_ms, live_failover_ms, live_segment_ms;
 };
 
