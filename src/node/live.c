@@ -808,7 +808,9 @@ static bool stream_name(const char *p, size_t len, const char **name, size_t *na
 	return n > 0 && n <= LIVE_NAME_MAX;
 }
 
-static void player_head(struct edge_client *c, unsigned status, const char *type, size_t length,
+/* The answer's head; false (nothing of it left in the output) when the
+ * output could not take it: the caller aborts the connection. */
+static bool player_head(struct edge_client *c, unsigned status, const char *type, size_t length,
                         bool close)
 {
 	char date[PC_HTTP_DATE_SIZE];
@@ -820,22 +822,29 @@ static void player_head(struct edge_client *c, unsigned status, const char *type
 		snprintf(len_field, sizeof(len_field), "Content-Length: %zu\r\n", length);
 	else
 		c->keep_alive = false;
-	pc_buf_printf(out,
-	              "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: peercdn\r\nContent-Type: %s\r\n"
-	              "Cache-Control: no-cache\r\n%s%s",
-	              status, pc_http_reason(status), date, type, len_field,
-	              c->keep_alive ? "" : "Connection: close\r\n");
-	edge_client_cors(c, out);
-	pc_buf_append(out, "\r\n", 2);
+	bool ok = pc_buf_printf(out,
+	                        "HTTP/1.1 %u %s\r\nDate: %s\r\nServer: peercdn\r\nContent-Type: "
+	                        "%s\r\nCache-Control: no-cache\r\n%s%s",
+	                        status, pc_http_reason(status), date, type, len_field,
+	                        c->keep_alive ? "" : "Connection: close\r\n") &&
+	          edge_client_cors(c, out) && pc_buf_append(out, "\r\n", 2);
+	if (!ok) {
+		out->len = before;
+		return false;
+	}
 	c->head_bytes += out->len - before;
 	c->status = status;
 	c->result = EDGE_HIT;
 	c->head_sent = true;
+	return true;
 }
 
 static void answer_body(struct edge_client *c, const char *type, const void *body, size_t len)
 {
-	player_head(c, 200, type, len, false);
+	if (!player_head(c, 200, type, len, false)) {
+		edge_client_abort(c);
+		return;
+	}
 	if (!c->head_only) {
 		if (!pc_buf_append(pcd_conn_out(c->conn), body, len)) {
 			edge_client_abort(c);
@@ -1058,7 +1067,10 @@ static void begin_stream(struct edge_client *c, uint32_t provider, const char *c
 	}
 	live_count(hub, LC_PLAYERS);
 	ask_manage(hub); /* subscribe now, not at the next tick */
-	player_head(c, 200, "video/mp2t", 0, true);
+	if (!player_head(c, 200, "video/mp2t", 0, true)) {
+		edge_client_abort(c); /* the player goes with the connection */
+		return;
+	}
 	if (c->head_only) {
 		edge_client_finish(c);
 		return;
@@ -1208,7 +1220,11 @@ static void play(struct edge_client *c, uint32_t provider, const char *name, siz
 		return;
 	}
 	live_count(hub, LC_SEGMENT_GETS);
-	player_head(c, 200, "video/mp2t", len, false);
+	if (!player_head(c, 200, "video/mp2t", len, false)) {
+		bytes_release(mem);
+		edge_client_abort(c);
+		return;
+	}
 	if (c->head_only) {
 		bytes_release(mem);
 	} else if (pcd_conn_out_ref(c->conn, data, len, bytes_release, mem) != 0) {
