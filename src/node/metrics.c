@@ -5,8 +5,10 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -95,6 +97,7 @@ static void serve_one(struct pcd_node *node, int fd)
 struct metrics_server {
 	struct pcd_node *node;
 	int fd;
+	int wake; /* an eventfd: a stop need not wait for a poll's timeout */
 	pthread_t thread;
 };
 
@@ -104,8 +107,9 @@ static void *metrics_main(void *arg)
 	rcu_register_thread();
 	rcu_thread_offline();
 	while (!atomic_load(&server->node->stopping)) {
-		struct pollfd p = {.fd = server->fd, .events = POLLIN};
-		if (poll(&p, 1, 200) <= 0)
+		struct pollfd p[2] = {{.fd = server->fd, .events = POLLIN},
+		                      {.fd = server->wake, .events = POLLIN}};
+		if (poll(p, 2, 1000) <= 0 || !(p[0].revents & POLLIN))
 			continue;
 		int fd = accept4(server->fd, NULL, NULL, SOCK_CLOEXEC);
 		if (fd < 0)
@@ -150,7 +154,10 @@ int pcd_metrics_start(struct pcd_node *node, struct metrics_server **out)
 	}
 	server->node = node;
 	server->fd = fd;
-	if (pthread_create(&server->thread, NULL, metrics_main, server) != 0) {
+	server->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (server->wake < 0 || pthread_create(&server->thread, NULL, metrics_main, server) != 0) {
+		if (server->wake >= 0)
+			close(server->wake);
 		close(fd);
 		free(server);
 		return -EAGAIN;
@@ -171,7 +178,11 @@ void pcd_metrics_stop(struct metrics_server *server)
 {
 	if (server == NULL)
 		return;
+	uint64_t one = 1;
+	ssize_t sent = write(server->wake, &one, sizeof(one)); /* or the poll's timeout */
+	(void)sent;
 	pthread_join(server->thread, NULL);
+	close(server->wake);
 	close(server->fd);
 	free(server);
 }
