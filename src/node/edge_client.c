@@ -199,6 +199,13 @@ void edge_client_finish(struct edge_client *c)
 		pcd_conn_resume(c->conn);
 }
 
+void edge_client_set_provider(struct edge_client *c, uint32_t provider)
+{
+	c->provider = provider;
+	c->counters =
+	    &c->ew->providers[provider < EDGE_MAX_PROVIDERS ? provider : EDGE_MAX_PROVIDERS];
+}
+
 bool edge_client_cors(const struct edge_client *c, struct pc_buf *out)
 {
 	return !c->cors || pc_cors_write(out, c->cors_allow, c->origin, c->origin_len);
@@ -617,8 +624,7 @@ static unsigned set_key(struct edge_client *c, const struct pc_edge_route *r, co
 	c->host_len = r->host_len;
 	c->path = key + r->host_len;
 	c->path_len = c->key_len - r->host_len;
-	c->counters =
-	    &c->ew->providers[r->provider < EDGE_MAX_PROVIDERS ? r->provider : EDGE_MAX_PROVIDERS];
+	edge_client_set_provider(c, r->provider);
 	return 0;
 }
 
@@ -1202,6 +1208,7 @@ static size_t client_input(struct pcd_conn *conn, void *state, const uint8_t *by
 	c->bytes_out = c->head_bytes = 0;
 	c->result = EDGE_ERROR;
 	c->counters = NULL;
+	c->provider = PC_NONE;
 	c->key_len = 0;
 	c->keep_alive = false;
 	c->head_only = false;
@@ -1362,6 +1369,7 @@ static void *client_open(struct pcd_conn *conn, void *ctx)
 	struct edge_client *c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return NULL;
+	c->provider = PC_NONE;
 	c->stored = malloc(sizeof(*c->stored));
 	if (c->stored == NULL) {
 		free(c);

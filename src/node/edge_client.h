@@ -44,6 +44,7 @@ struct edge_client {
 	unsigned status;
 	uint64_t bytes_out, head_bytes, started_ms; /* body bytes, head bytes */
 	struct edge_provider_counters *counters;
+	uint32_t provider; /* the request's provider (model index), PC_NONE before routing */
 	struct edge_prefill *prefill; /* a pre-fill being answered (its own block below) */
 	struct live_conn *live;       /* a live ingest or player (node/live.h) */
 	/* The answer's CORS fields (lib/proto/cors.h), when cors is set: the
@@ -67,6 +68,9 @@ void edge_client_abort(struct edge_client *c);
 /* Appends the answer's CORS fields to out when c->cors is set; false
  * when memory runs out. */
 bool edge_client_cors(const struct edge_client *c, struct pc_buf *out);
+/* The request is provider's: its index, and its counters (providers past
+ * EDGE_MAX_PROVIDERS share the last slot's counters, never the index). */
+void edge_client_set_provider(struct edge_client *c, uint32_t provider);
 /* Output appended outside the input callback goes out now. */
 void edge_client_kick(struct edge_client *c);
 /* Where the request goes, into c->key (route in edge_client.c). Returns 0

@@ -198,7 +198,7 @@ static bool prefill_start(struct edge_client *c, struct prefill_item *item)
 		return true;
 	}
 	item->key_len = c->key_len;
-	item->provider = (uint32_t)(c->counters - ew->providers);
+	item->provider = c->provider;
 	if (job->channel && !edge_channel_root(ew, item->provider)) {
 		pc_buf_free(&get);
 		item->status = 409; /* sent from anywhere else, no edge would listen */
@@ -332,6 +332,7 @@ static void prefill_answer(struct edge_client *c)
 	c->result = EDGE_PASS;
 	c->key_len = 0; /* the log's u-uri: the URLs are in the body */
 	c->counters = NULL;
+	c->provider = PC_NONE;
 	edge_prefill_free(c);
 	if (!ok) {
 		edge_client_abort(c);

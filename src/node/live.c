@@ -1102,9 +1102,8 @@ static void set_cors(struct edge_client *c, uint32_t provider)
 void live_preflight(struct edge_client *c)
 {
 	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
-	uint32_t provider = (uint32_t)(c->counters - c->ew->providers);
-	if (provider >= m->n_providers || provider >= EDGE_MAX_PROVIDERS) {
-		/* providers past EDGE_MAX_PROVIDERS share counters: which one? */
+	uint32_t provider = c->provider;
+	if (provider >= m->n_providers) {
 		edge_client_respond(c, 404, "not a live stream");
 		return;
 	}
@@ -1240,7 +1239,7 @@ void live_play_begin(struct edge_client *c)
 {
 	struct live_hub *hub = live_hub_of(c);
 	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
-	uint32_t provider = (uint32_t)(c->counters - c->ew->providers);
+	uint32_t provider = c->provider;
 	const char *name;
 	size_t name_len;
 	if (provider < m->n_providers)
@@ -1279,8 +1278,7 @@ bool live_directory_play(struct edge_client *c, const char *channel)
 		ok++;
 	if (provider == PC_NONE || ok != name_len || name_len == 0 || name_len > LIVE_NAME_MAX)
 		return false; /* a CDN's channel, or not a stream's name */
-	c->counters =
-	    &c->ew->providers[provider < EDGE_MAX_PROVIDERS ? provider : EDGE_MAX_PROVIDERS];
+	edge_client_set_provider(c, provider);
 	/* The name the player asked for says the form. */
 	const char *q = memchr(c->key, '?', c->key_len);
 	size_t asked = q != NULL ? (size_t)(q - c->key) : c->key_len;

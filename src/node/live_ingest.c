@@ -367,7 +367,7 @@ void live_ingest_begin(struct edge_client *c, bool chunked, uint64_t body_len)
 	struct live_hub *hub = live_hub_of(c);
 	const struct pc_edge_params *params = edge_params(c->ew);
 	const pc_model *m = pcd_node_generation(c->ew->room->node)->model;
-	uint32_t provider = (uint32_t)(c->counters - c->ew->providers);
+	uint32_t provider = c->provider;
 	const char *name;
 	size_t name_len;
 	if (hub == NULL || !params->live_ingest || provider >= m->n_providers) {

@@ -499,3 +499,27 @@ def test_live_failover_to_second_injection_point(daemons):
     finally:
         for enc in encoders:
             stop(enc)
+
+
+def test_live_provider_past_the_64th(daemons):
+    """The edge keeps per-provider counters for 64 providers (the rest share
+    a slot); a live request of the 75th must still be that provider's: its
+    key, its CORS policy, its stream."""
+    configs = live_configs()
+    cfg = configs["acme-n1"]
+    dummies = [{"name": f"p{i}", "primary": ["acme"], "grade": "bronze",
+                "origins": [f"www.p{i}.example"]} for i in range(70)]
+    cfg["providers"] = dummies + cfg["providers"]
+    ingest = daemons(cfg, name="acme-n1", node="acme-n1")
+    # The right key passes (an empty stream is then 400, not 403).
+    raw = request(ingest, (f"POST /{ABC}/live/news.ts HTTP/1.1\r\nHost: e\r\n"
+                           f"X-Live-Key: {KEY}\r\nContent-Length: 0\r\n"
+                           "Connection: close\r\n\r\n").encode())
+    assert status(raw) == 400, raw
+    assert live(ingest, "ingest_forbidden") == 0 and live(ingest, "ingest_started") == 1
+    # A preflight is abc's, answered.
+    raw = request(ingest, (f"OPTIONS /{ABC}/live/news.m3u8 HTTP/1.1\r\nHost: e\r\n"
+                           "Origin: http://page.example\r\n"
+                           "Access-Control-Request-Method: GET\r\n"
+                           "Connection: close\r\n\r\n").encode())
+    assert status(raw) == 204, raw
