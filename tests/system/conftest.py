@@ -43,19 +43,29 @@ def ctl():
     return run
 
 
+_GIVEN_PORTS = set()
+
+
 def free_port(host="127.0.0.1"):
     """A port free for both UDP and TCP on host, an IPv4 or IPv6 address
-    (bounded number of tries)."""
+    (bounded number of tries), and never one given before in this run: a
+    config names its ports before any daemon binds them, and the kernel
+    hands a port it just freed out again, so two roles of one test could
+    otherwise get the same port (a metrics scrape once reached an HTTP
+    redirector that way)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     for _ in range(100):
         with socket.socket(family, socket.SOCK_STREAM) as tcp:
             tcp.bind((host, 0))
             port = tcp.getsockname()[1]
+            if port in _GIVEN_PORTS:
+                continue
             try:
                 with socket.socket(family, socket.SOCK_DGRAM) as udp:
                     udp.bind((host, port))
             except OSError:
                 continue
+            _GIVEN_PORTS.add(port)
             return port
     raise RuntimeError("no free port")
 
