@@ -587,15 +587,23 @@ static const uint32_t sim_ids[] = {10, 20, 30, 40, 50, 60};
 static const struct edge sim_edges[] = {{10, 20, 1}, {20, 40, 1}, {10, 30, 2},
                                         {30, 40, 2}, {30, 50, 1}, {40, 60, 1}};
 
-static void test_router_dies_mid_stream(void **state)
+/* The figure above with 40 and 60 subscribed to 10's channel and its
+ * blocks 1..10 delivered. */
+static struct sim *sim_streaming(void)
 {
-	(void)state;
 	struct sim *s = calloc(1, sizeof(*s));
 	assert_non_null(s);
 	sim_init(s, sim_ids, 6, sim_edges, 6);
 	sim_subscribe(s, 40, 10);
 	sim_subscribe(s, 60, 10);
 	sim_publish(s, 10, 1, 10, true);
+	return s;
+}
+
+static void test_router_dies_mid_stream(void **state)
+{
+	(void)state;
+	struct sim *s = sim_streaming();
 	/* 11..15 leave the source toward 20, which dies with them. */
 	sim_publish(s, 10, 11, 15, false);
 	s->dead[sim_index(s, 20)] = true;
@@ -644,12 +652,7 @@ static void sim_goodbye(struct sim *s, uint32_t leaver)
 static void test_router_leaves_mid_stream(void **state)
 {
 	(void)state;
-	struct sim *s = calloc(1, sizeof(*s));
-	assert_non_null(s);
-	sim_init(s, sim_ids, 6, sim_edges, 6);
-	sim_subscribe(s, 40, 10);
-	sim_subscribe(s, 60, 10);
-	sim_publish(s, 10, 1, 10, true);
+	struct sim *s = sim_streaming();
 	pc_ovchan *leaver = s->t[sim_index(s, 20)];
 	assert_int_equal(pc_ovchan_relaying(leaver), 1);                 /* 40 */
 	assert_int_equal(pc_ovchan_relaying(s->t[sim_index(s, 10)]), 0); /* its own channel */
