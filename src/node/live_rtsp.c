@@ -157,6 +157,10 @@ static int open_input(const char *url, struct pull *p, AVFormatContext **in, cha
 	/* The socket I/O timeout: "stimeout" until libavformat 59 renamed it. */
 	av_dict_set(&opts, LIBAVFORMAT_VERSION_MAJOR >= 59 ? "timeout" : "stimeout", timeout, 0);
 	av_dict_set(&opts, "allowed_media_types", "video+audio", 0);
+	/* A feed is RTSP interleaved on its TCP connection: nothing the server
+	 * says (a redirect, an SDP naming other transports) may make the
+	 * daemon open a file, an HTTP URL or another protocol. */
+	av_dict_set(&opts, "protocol_whitelist", "rtsp,tcp", 0);
 	av_dict_set_int(&opts, "analyzeduration", ANALYZE_US, 0);
 	arm(p);
 	int r = avformat_open_input(in, url, NULL, &opts); /* frees *in on failure */
