@@ -83,9 +83,10 @@
 #              of a core that rate took (on a shared machine the rate follows
 #              the share the neighbours leave), udpperf's lost and the host's
 #              UDP RcvbufErrors (gdnsd's kernel-default receive buffer holds
-#              ~160 of these 512-byte requests and drops the rest; peercdnd's
-#              4 MB holds all UDP_SOCKS x UDP_DEPTH, so its queue and latency
-#              are longer at the same rate: bench/RESULTS.md, session 17);
+#              ~200 of its queries and drops the rest; peercdnd's 4 MB, where
+#              net.core.rmem_max allows it, holds all UDP_SOCKS x UDP_DEPTH,
+#              so its queue and latency are longer at the same rate:
+#              bench/RESULTS.md, session 17);
 #   cpu/answer udpperf --rate CPU_QPS -d CPU_SECS; utime+stime of the server
 #              (all threads) from /proc/PID/stat before and after, divided by
 #              the answers received; median of RUNS (user and sys apart).
