@@ -83,7 +83,7 @@
 #              of a core that rate took (on a shared machine the rate follows
 #              the share the neighbours leave), udpperf's lost and the host's
 #              UDP RcvbufErrors (gdnsd's kernel-default receive buffer holds
-#              ~200 of its queries and drops the rest; peercdnd's 4 MB, where
+#              a few hundred of its queries, drops the rest; peercdnd's 4 MB, where
 #              net.core.rmem_max allows it, holds all UDP_SOCKS x UDP_DEPTH,
 #              so its queue and latency are longer at the same rate:
 #              bench/RESULTS.md, session 17);
