@@ -182,15 +182,25 @@ print("%.0f %.0f %d" % (pct(50), pct(99), len(lat)))
 EOF
 }
 
-# One saturating run; sets RV to its queries/s.
-sat_run() { # server port kind run
-	out="$WORK/$1.$3.sat$4"
+# One saturating run; sets RV to its queries/s. Beside it, the server's
+# CPU us per completed query in the run and the share of a core that rate
+# took (qps x us): at saturation qps = share / cost, and on a shared
+# machine the share is what the neighbours and dnsperf leave the server.
+sat_run() { # server pid port kind run
+	out="$WORK/$1.$4.sat$5"
 	d0=$(sample "$1")
-	perf_run "$out" "$2" "$3" -c 8 -q 500 -l "$SAT_SECS" ||
+	t0=$(cpu_ticks "$2")
+	perf_run "$out" "$3" "$4" -c 8 -q 500 -l "$SAT_SECS" ||
 		die "dnsperf failed: $(tail -3 "$out")"
+	t1=$(cpu_ticks "$2")
 	RV=$(stat_of "$out" "Queries per second")
-	echo "$1 $3 qps run $4: $RV (lost $(stat_of "$out" "Queries lost"))"
-	after_run "$1" "$3" "$out" "$d0"
+	# shellcheck disable=SC2086
+	set -- "$1" "$2" "$3" "$4" "$5" $t0 $t1
+	us=$(awk -v t=$(($8 - $6 + $9 - $7)) -v n="$(stat_of "$out" "Queries completed")" -v hz="$HZ" \
+		'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+	echo "$1 $4 qps run $5: $RV (lost $(stat_of "$out" "Queries lost"); server $us us/query," \
+		"$(awk -v r="$RV" -v u="$us" 'BEGIN { printf "%.0f", r * u / 1e4 }') % of a core)"
+	after_run "$1" "$4" "$out" "$d0"
 }
 
 # One verbose latency run; sets RV to "p50 p99 n".
@@ -273,8 +283,8 @@ for kind in policy soa; do
 	for srv in peercdnd gdnsd; do eval "${srv}_${kind}_qruns='' ${srv}_${kind}_cruns=''"; done
 	for i in $(seq 1 "$RUNS"); do
 		for srv in peercdnd gdnsd; do
-			eval "port=\$${srv}_port"
-			sat_run "$srv" "$port" "$kind" "$i"
+			eval "port=\$${srv}_port pid=\$${srv}_pid"
+			sat_run "$srv" "$pid" "$port" "$kind" "$i"
 			eval "${srv}_${kind}_qruns=\"\$${srv}_${kind}_qruns $RV\""
 		done
 	done

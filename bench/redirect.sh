@@ -79,6 +79,14 @@
 #   Before measuring, each must answer the client's request OK (CDSR status ok,
 #   DNS 127.2.200.1). Measurements, runs alternating peercdnd/gdnsd:
 #   answers/s  udpperf -s UDP_SOCKS -q UDP_DEPTH -d SAT_SECS, median of RUNS;
+#              beside each run the server's CPU us per answer in it, the share
+#              of a core that rate took (on a shared machine the rate follows
+#              the share the neighbours leave), udpperf's lost and the host's
+#              UDP RcvbufErrors (gdnsd's kernel-default receive buffer holds
+#              a few hundred of its queries, drops the rest; peercdnd's 4 MB, where
+#              net.core.rmem_max allows it, holds all UDP_SOCKS x UDP_DEPTH,
+#              so its queue and latency are longer at the same rate:
+#              bench/RESULTS.md, session 17);
 #   cpu/answer udpperf --rate CPU_QPS -d CPU_SECS; utime+stime of the server
 #              (all threads) from /proc/PID/stat before and after, divided by
 #              the answers received; median of RUNS (user and sys apart).
@@ -307,18 +315,36 @@ val() { # file key [field] -> value
 	awk -v k="$2" -v f="${3:-2}" '$1 == k { print $f; exit }' "$1"
 }
 
-# One saturating run; sets RV to answers/s, LV to "p50/p99".
-udp_sat() { # name port reqfile run
-	out="$WORK/udp.$1.sat$4"
+# The host's UDP receive-buffer drops so far (/proc/net/snmp Udp
+# RcvbufErrors: every socket of the network namespace, the neighbours' too).
+rcvbuf_errors() { awk '$1 == "Udp:" && $2 ~ /^[0-9]/ { print $6 }' /proc/net/snmp; }
+
+# One saturating run; sets RV to answers/s, LV to "p50/p99", PV to the
+# server's CPU us per answer in the run and SV to the share of one core
+# (%) that answering at RV took (RV x PV). At saturation answers/s = share / cost per answer: on a
+# shared machine the share is what the neighbours leave the server, so a
+# rate is read beside it. A socket whose buffer is full drops (udpperf's
+# lost, RcvbufErrors), and a request lost holds its udpperf slot for the
+# 1 s timeout: fewer are then queued, which lowers the latency.
+udp_sat() { # name pid port reqfile run
+	out="$WORK/udp.$1.sat$5"
 	if [ "$1" = peercdnd ]; then d0=$(decisions "$METRICS" cdsr); fi
+	e0=$(rcvbuf_errors) t0=$(cpu_ticks "$2")
 	# shellcheck disable=SC2086
-	run_tool "$out" $GEN_PIN "$UDPPERF" -f "$3" -b "$CLIENT" -s "$UDP_SOCKS" -q "$UDP_DEPTH" \
-		-d "$SAT_SECS" "$(addr_of "$1")" "$2" || die "udpperf failed: $(tail -3 "$out")"
+	run_tool "$out" $GEN_PIN "$UDPPERF" -f "$4" -b "$CLIENT" -s "$UDP_SOCKS" -q "$UDP_DEPTH" \
+		-d "$SAT_SECS" "$(addr_of "$1")" "$3" || die "udpperf failed: $(tail -3 "$out")"
+	t1=$(cpu_ticks "$2") e1=$(rcvbuf_errors)
 	RV=$(val "$out" answers_per_s)
 	LV="$(val "$out" latency_us 3)/$(val "$out" latency_us 7)"
-	echo "$1 qps run $4: $RV answers/s (sent $(val "$out" sent), lost $(val "$out" lost)," \
-		"p50/p99 $LV us, $(grep -E '^(status|rcode) ' "$out" | tr '\n' ' ')udpperf cpu $(val "$out" self_cpu_s 3)+$(val "$out" self_cpu_s 5) s)"
-	udp_mix "$1" "$out" "sat run $4" "${d0:-}"
+	# shellcheck disable=SC2086
+	set -- "$1" "$2" "$3" "$4" "$5" $t0 $t1
+	ticks=$(($8 - $6 + $9 - $7))
+	PV=$(per_unit_us "$ticks" "$(val "$out" answered)")
+	SV=$(awk -v r="$RV" -v p="$PV" 'BEGIN { printf "%.0f", r * p / 1e4 }')
+	echo "$1 qps run $5: $RV answers/s (sent $(val "$out" sent), lost $(val "$out" lost)," \
+		"RcvbufErrors +$((e1 - e0)), p50/p99 $LV us, server cpu $SV % of a core, $(f2 "$PV") us/answer," \
+		"$(grep -E '^(status|rcode) ' "$out" | tr '\n' ' ')udpperf cpu $(val "$out" self_cpu_s 3)+$(val "$out" self_cpu_s 5) s)"
+	udp_mix "$1" "$out" "sat run $5" "${d0:-}"
 }
 
 # Every answer of a run of the stated branch and server (udpperf's tally),
@@ -433,12 +459,12 @@ check_udp gdnsd "$g_pid" "$g_port" "$WORK/dns.req" ||
 	die "gdnsd did not answer: $(tail -5 "$WORK/gdnsd.log")"
 [ "$(cat "/proc/$g_pid/comm")" = gdnsd ] || die "pid $g_pid is not gdnsd"
 
-pq="" gq="" pl="" gl=""
+pq="" gq="" pl="" gl="" ps="" gs="" pp="" gp=""
 for i in $(seq 1 "$RUNS"); do
-	udp_sat peercdnd "$c_port" "$WORK/cdsr.req" "$i"
-	pq="$pq $RV" pl="$pl $LV"
-	udp_sat gdnsd "$g_port" "$WORK/dns.req" "$i"
-	gq="$gq $RV" gl="$gl $LV"
+	udp_sat peercdnd "$c_pid" "$c_port" "$WORK/cdsr.req" "$i"
+	pq="$pq $RV" pl="$pl $LV" ps="$ps $SV" pp="$pp $PV"
+	udp_sat gdnsd "$g_pid" "$g_port" "$WORK/dns.req" "$i"
+	gq="$gq $RV" gl="$gl $LV" gs="$gs $SV" gp="$gp $PV"
 done
 pc="" gc="" pfl="" gfl=""
 for i in $(seq 1 "$RUNS"); do
@@ -484,6 +510,8 @@ echo "every run (per s; cpu us/unit):"
 	fi
 	printf '  udp      peercdnd %s; cpu %s\n' "$(runs %.0f $pq)" "$(runs %.2f $pc)"
 	printf '  udp      gdnsd    %s; cpu %s\n' "$(runs %.0f $gq)" "$(runs %.2f $gc)"
+	printf '  udp sat  peercdnd server cpu %s %% of a core; %s us/answer\n' "$(runs %.0f $ps)" "$(runs %.2f $pp)"
+	printf '  udp sat  gdnsd    server cpu %s %% of a core; %s us/answer\n' "$(runs %.0f $gs)" "$(runs %.2f $gp)"
 }
 echo
 echo "mix http: peercdnd $HTTP_BRANCH 100 % of $HTTP_DECIDED decisions over every run (wrk's 127.0.0.1" \

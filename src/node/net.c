@@ -83,6 +83,16 @@ fail:;
 	return -err;
 }
 
+int pcd_net_omit_pmtu(int fd, int family)
+{
+	int omit = family == PC_AF_INET ? IP_PMTUDISC_OMIT : IPV6_PMTUDISC_OMIT;
+	if (setsockopt(fd, family == PC_AF_INET ? IPPROTO_IP : IPPROTO_IPV6,
+	               family == PC_AF_INET ? IP_MTU_DISCOVER : IPV6_MTU_DISCOVER, &omit,
+	               sizeof(omit)) != 0)
+		return -errno;
+	return 0;
+}
+
 const char *pcd_net_format(const pc_addr *addr, uint16_t port, char *buf, size_t size)
 {
 	char text[64];

@@ -13,6 +13,14 @@ void pcd_addr_from_sockaddr(const struct sockaddr_storage *sa, pc_addr *out, uin
 /* A non-blocking SO_REUSEPORT socket (SOCK_DGRAM or SOCK_STREAM) bound to
  * addr:port, listening when a stream. Returns the fd or -errno. */
 int pcd_net_bind(int type, const pc_addr *addr, uint16_t port);
+/* For a UDP socket that answers requests (DNS, CDSR): its datagrams leave
+ * at the interface's MTU, without DF, whatever path MTU an ICMP "too big"
+ * claims (IP_PMTUDISC_OMIT, as gdnsd, Knot and BIND set it; see
+ * draft-ietf-dnsop-avoid-fragmentation): a forged ICMP could otherwise make
+ * the kernel fragment the answers to a victim, the first step of a
+ * fragment-injection attack. family is PC_AF_INET or PC_AF_INET6, the
+ * socket's. Returns 0 or -errno. */
+int pcd_net_omit_pmtu(int fd, int family);
 /* "127.0.0.1:53" / "[::1]:53" */
 const char *pcd_net_format(const pc_addr *addr, uint16_t port, char *buf, size_t size);
 

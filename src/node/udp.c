@@ -87,6 +87,9 @@ static int listen_one(struct pcd_udp_sockets *socks, const struct pcd_udp_listen
 		if (sock->io.fd < 0)
 			return sock->io.fd;
 		socks->n++;
+		/* An answering socket (DNS, CDSR) ignores ICMP path-MTU claims
+		 * (net.h); a kernel without the option keeps its default. */
+		(void)pcd_net_omit_pmtu(sock->io.fd, addr->family);
 		err = start_thread(sock, how, index);
 	} else {
 		err = pcd_worker_listen(how->worker, &sock->io, SOCK_DGRAM, addr, port);

@@ -260,6 +260,34 @@ def test_ipv6_transport(daemons):
     assert branch(d, "PRIMARY") == 2 and branch(d, "PEER") == 1
 
 
+def test_answers_leave_without_df(daemons):
+    """An answer is sent at the interface's MTU without DF, whatever path MTU
+    an ICMP claimed (IP_PMTUDISC_OMIT on the answering sockets, as gdnsd,
+    Knot and BIND): seen on the wire with a packet socket on lo."""
+    d = daemons(dns_config())
+    try:
+        sniff = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM, socket.htons(0x0800))
+    except PermissionError:
+        pytest.skip("a packet socket on lo needs CAP_NET_RAW")
+    with sniff:
+        sniff.bind(("lo", 0))
+        sniff.settimeout(TIMEOUT)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as client:
+            client.bind(("127.0.0.1", 0))
+            client.settimeout(TIMEOUT)
+            client.sendto(make_query(ABC).to_wire(), ("127.0.0.1", d.dns_port))
+            client.recvfrom(4096)
+            want = (d.dns_port, client.getsockname()[1])
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:  # other tests' loopback traffic is passed over
+            ip = sniff.recv(65536)
+            ihl = (ip[0] & 0x0F) * 4
+            if ip[9] == socket.IPPROTO_UDP and struct.unpack("!HH", ip[ihl:ihl + 4]) == want:
+                assert struct.unpack("!H", ip[6:8])[0] & 0x4000 == 0, "the answer has DF set"
+                return
+        pytest.fail("the answer was not seen on lo")
+
+
 # --- TTL, AA, negative answers, REFUSED, apex -------------------------------
 
 def test_ttl_default_zero_per_cdn_and_per_service(daemons):
