@@ -114,11 +114,13 @@ static bool scan_masks(struct scan *sc, bool *percent)
 	              query = _mm_set1_epi8('?'), hash = _mm_set1_epi8('#'),
 	              at = _mm_set1_epi8('@');
 	unsigned refused = 0, escapes = 0;
-	size_t len = sc->len;
-	for (size_t i = 0; i < len; i += 16) {
+	size_t len = sc->len, i = 0;
+	uint64_t word = 0; /* the delimiters of bytes [i & ~63, i) */
+	for (;;) {
 		/* The last block is the URL's last 16 bytes, those before i
 		 * dropped: nothing is read past the end. */
-		unsigned drop = i + 16 <= len ? 0 : (unsigned)(16 - (len - i));
+		bool last = i + 16 >= len;
+		unsigned drop = last ? (unsigned)(i + 16 - len) : 0;
 		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(sc->s + i - drop));
 		/* Refused: below '!' or above '~' (signed: bytes >= 0x80 are
 		 * negative), '"', '<' '>' and '\\' '^' (with bit 1 set, one
@@ -136,11 +138,16 @@ static bool scan_masks(struct scan *sc, bool *percent)
 		d = _mm_or_si128(d, _mm_cmpeq_epi8(v, query));
 		d = _mm_or_si128(d, _mm_cmpeq_epi8(v, hash));
 		d = _mm_or_si128(d, _mm_cmpeq_epi8(v, at));
-		uint64_t m = (uint64_t)((unsigned)_mm_movemask_epi8(d) >> drop) << (i % 64);
-		if (i % 64 == 0)
-			sc->delimiters[i / 64] = m;
-		else
-			sc->delimiters[i / 64] |= m;
+		word |= (uint64_t)((unsigned)_mm_movemask_epi8(d) >> drop) << (i % 64);
+		if (last) {
+			sc->delimiters[i / 64] = word;
+			break;
+		}
+		i += 16;
+		if (i % 64 == 0) {
+			sc->delimiters[i / 64 - 1] = word;
+			word = 0;
+		}
 	}
 	*percent = escapes != 0;
 	return refused == 0;

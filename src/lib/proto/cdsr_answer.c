@@ -274,11 +274,7 @@ static void add_hints(const pc_model *model, const pc_cdsr_prebuilt *prebuilt, c
 	 * first and copied from there. The authority, port included, is
 	 * everything up to the '/' before the content host (pc_url_parse
 	 * found both). */
-	const char *scheme = pc_redirect_scheme_text(url->scheme); /* "http" */
-	size_t scheme_len = strlen(scheme);
 	size_t authority_len = (size_t)(url->content_host - 1 - url->host);
-	size_t stem_len = scheme_len + 3 + authority_len + 1;
-	const char *stem = NULL;
 	/* Written at once when they were built at load and all fit, within
 	 * the hint list's limits as one by one. */
 	const struct hint_block *block = find_block(prebuilt, url, authority_len);
@@ -289,6 +285,10 @@ static void add_hints(const pc_model *model, const pc_cdsr_prebuilt *prebuilt, c
 		h->text += block->text;
 		return;
 	}
+	const char *scheme = pc_redirect_scheme_text(url->scheme); /* "http" */
+	size_t scheme_len = strlen(scheme);
+	size_t stem_len = scheme_len + 3 + authority_len + 1;
+	const char *stem = NULL;
 	uint32_t n_hosts = provider->n_origin_hosts + provider->n_directory_hosts;
 	for (uint32_t i = 0; i < n_hosts; i++) {
 		const char *host = provider_host(provider, i);

@@ -117,7 +117,8 @@ enum pc_redirect_outcome pc_redirect_decide(const struct pc_answer_ctx *ctx,
 	if (prefs != NULL) {
 		req.preferred_cdn = prefs->preferred_cdn;
 		req.n_avoid = prefs->n_avoid < PC_MAX_AVOID ? prefs->n_avoid : PC_MAX_AVOID;
-		memcpy(req.avoid, prefs->avoid, req.n_avoid * sizeof(req.avoid[0]));
+		if (req.n_avoid > 0) /* seldom: no call for nothing */
+			memcpy(req.avoid, prefs->avoid, req.n_avoid * sizeof(req.avoid[0]));
 		req.family = prefs->family;
 	}
 	out->address = NULL;
