@@ -15,7 +15,10 @@
 #include "lib/base/base32.h"
 #include "lib/model/config.h"
 #include "lib/base/err.h"
+#include "lib/naming/hosts.h"
 #include "lib/naming/naming.h"
+
+static pc_hosts *hosts; /* the model's host table, for pc__url_parse_hosts */
 
 static int group_setup(void **state)
 {
@@ -23,34 +26,41 @@ static int group_setup(void **state)
 		return -1;
 	pc_model *model = fixture_load_text(pc_default_config_yaml);
 	*state = model;
-	return model == NULL ? -1 : 0;
+	return model == NULL || pc_hosts_new(model, &hosts) != PC_OK ? -1 : 0;
 }
 
 static int group_teardown(void **state)
 {
+	pc_hosts_free(hosts);
 	fixture_free(*state);
 	return 0;
 }
 
-/* pc_url_parse, checked against the byte-at-a-time reference: the same
- * code and, when it is PC_OK, the same URL. */
+static bool same_url(const pc_url *a, const pc_url *b)
+{
+	return a->scheme == b->scheme && a->port == b->port && a->form == b->form &&
+	       a->host == b->host && a->host_len == b->host_len &&
+	       a->content_host == b->content_host && a->content_host_len == b->content_host_len &&
+	       a->path == b->path && a->path_len == b->path_len && a->query == b->query &&
+	       a->query_len == b->query_len && a->name.cdn == b->name.cdn &&
+	       a->name.provider == b->name.provider && a->name.service == b->name.service &&
+	       a->name.object_len == b->name.object_len &&
+	       strcmp(a->name.object, b->name.object) == 0;
+}
+
+/* pc_url_parse, checked against the byte-at-a-time reference and against
+ * the parse with the host table (the redirectors'): the same code and,
+ * when it is PC_OK, the same URL. */
 static int parse_len(const pc_model *model, const char *text, size_t len, pc_url *out)
 {
-	pc_url ref;
+	pc_url ref, with_hosts;
 	int rc = pc_url_parse(model, text, len, out);
 	int want = pc__url_parse_reference(model, text, len, &ref);
-	if (rc != want)
-		fail_msg("\"%.*s\": %d, the reference %d", (int)len, text, rc, want);
-	if (rc == PC_OK &&
-	    (out->scheme != ref.scheme || out->port != ref.port || out->form != ref.form ||
-	     out->host != ref.host || out->host_len != ref.host_len ||
-	     out->content_host != ref.content_host ||
-	     out->content_host_len != ref.content_host_len || out->path != ref.path ||
-	     out->path_len != ref.path_len || out->query != ref.query ||
-	     out->query_len != ref.query_len || out->name.cdn != ref.name.cdn ||
-	     out->name.provider != ref.name.provider || out->name.service != ref.name.service ||
-	     out->name.object_len != ref.name.object_len ||
-	     strcmp(out->name.object, ref.name.object) != 0))
+	int rc_hosts = pc__url_parse_hosts(model, hosts, text, len, &with_hosts);
+	if (rc != want || rc_hosts != want)
+		fail_msg("\"%.*s\": %d, with the host table %d, the reference %d", (int)len, text,
+		         rc, rc_hosts, want);
+	if (rc == PC_OK && (!same_url(out, &ref) || !same_url(&with_hosts, &ref)))
 		fail_msg("\"%.*s\": parsed unlike the reference", (int)len, text);
 	return rc;
 }
