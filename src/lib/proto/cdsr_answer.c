@@ -116,15 +116,17 @@ static bool equal_lower(const char *text, const char *lower, size_t len)
 		}
 		return true;
 	}
+	/* Lowered only when not equal as it is: hosts are nearly always in
+	 * lower case already. */
 	for (size_t i = 0; i + 8 <= len; i += 8) {
 		memcpy(&x, text + i, 8);
 		memcpy(&y, lower + i, 8);
-		if (pc_ascii_lower8(x) != y)
+		if (x != y && pc_ascii_lower8(x) != y)
 			return false;
 	}
 	memcpy(&x, text + len - 8, 8);
 	memcpy(&y, lower + len - 8, 8);
-	return pc_ascii_lower8(x) == y;
+	return x == y || pc_ascii_lower8(x) == y;
 }
 
 /* The prefix hints of one plain host and scheme, as options in wire form:
