@@ -448,12 +448,21 @@ uint8_t *pc_cdsr_ok_option(struct pc_cdsr_ok_writer *w, uint16_t type, size_t le
 	return p + 4;
 }
 
-bool pc_cdsr_ok_options(struct pc_cdsr_ok_writer *w, const uint8_t *options, size_t len)
+uint8_t *pc_cdsr_ok_reserve(struct pc_cdsr_ok_writer *w, size_t len)
 {
 	if (w->too_small || w->truncated || len > w->room - w->used)
-		return false;
-	memcpy(w->out + w->used, options, len);
+		return NULL;
+	uint8_t *p = w->out + w->used;
 	w->used += len;
+	return p;
+}
+
+bool pc_cdsr_ok_options(struct pc_cdsr_ok_writer *w, const uint8_t *options, size_t len)
+{
+	uint8_t *p = pc_cdsr_ok_reserve(w, len);
+	if (p == NULL)
+		return false;
+	memcpy(p, options, len);
 	return true;
 }
 
