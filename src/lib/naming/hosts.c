@@ -10,9 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "lib/base/ascii.h"
 #include "lib/base/err.h"
@@ -381,8 +378,8 @@ bool pc_host_name_split(const char *name, size_t len, struct pc_host_name *s)
 	return true;
 }
 
-bool pc__host_name_from_wire_reference(const uint8_t *wire, size_t max, struct pc_host_name *s,
-                                       size_t *wire_len)
+bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name *s,
+                            size_t *wire_len)
 {
 	/* Counters in locals: the byte stores into s->text may alias anything. */
 	uint8_t *text = (uint8_t *)s->text;
@@ -421,89 +418,6 @@ bool pc__host_name_from_wire_reference(const uint8_t *wire, size_t max, struct p
 	*wire_len = at;
 	return true;
 }
-
-#if defined(__SSE2__)
-/* A DNS answer's question name (issue 9): the labels are walked for their
- * bounds first, then the name's bytes lowered sixteen at a time into the
- * text, the dots written over the length bytes, and the text checked
- * sixteen at a time: letters, digits, '-', '_' and exactly the dots that
- * separate labels (a '.' inside a label is not plain). The byte-at-a-time
- * loop (the reference) costs about seven instructions a byte and twenty a
- * label; this, three a byte. Names under 16 bytes take the reference. */
-bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name *s,
-                            size_t *wire_len)
-{
-	size_t lim = max < PC_NAME_MAX ? max : PC_NAME_MAX;
-	if (max == 0)
-		return false;
-	size_t at = 0, labels = 0;
-	for (;;) {
-		size_t n = wire[at++];
-		if (n == 0)
-			break;
-		if (n > LABEL_MAX || at + n >= lim)
-			return false;
-		s->start[labels] = (uint8_t)(at - 1);
-		s->label_len[labels++] = (uint8_t)n;
-		at += n;
-	}
-	size_t len = at - 2; /* text: the bytes after the first length, less the root */
-	if (labels == 0 || len < 16)
-		return pc__host_name_from_wire_reference(wire, max, s, wire_len);
-	uint8_t *text = (uint8_t *)s->text;
-	const __m128i before_a = _mm_set1_epi8('A' - 1), after_z = _mm_set1_epi8('Z' + 1),
-	              case_bit = _mm_set1_epi8(0x20);
-	/* The last block is the last 16 bytes, overlapping the one before:
-	 * nothing is read past the name, nor written past the text. */
-	for (size_t i = 0;; i += 16) {
-		size_t from = i + 16 <= len ? i : len - 16;
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(wire + 1 + from));
-		__m128i upper =
-		    _mm_and_si128(_mm_cmpgt_epi8(v, before_a), _mm_cmplt_epi8(v, after_z));
-		v = _mm_add_epi8(v, _mm_and_si128(upper, case_bit));
-		_mm_storeu_si128((__m128i *)(void *)(text + from), v);
-		if (from + 16 >= len)
-			break;
-	}
-	for (size_t k = 1; k < labels; k++)
-		text[s->start[k] - 1] = '.';
-	text[len] = '\0';
-	const __m128i before_la = _mm_set1_epi8('a' - 1), after_lz = _mm_set1_epi8('z' + 1),
-	              before_0 = _mm_set1_epi8('0' - 1), after_9 = _mm_set1_epi8('9' + 1),
-	              dash = _mm_set1_epi8('-'), under = _mm_set1_epi8('_'),
-	              dot = _mm_set1_epi8('.');
-	unsigned bad = 0, dots = 0;
-	for (size_t i = 0;; i += 16) {
-		bool last = i + 16 >= len;
-		unsigned drop = last ? (unsigned)(i + 16 - len) : 0;
-		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(text + i - drop));
-		__m128i is_dot = _mm_cmpeq_epi8(v, dot);
-		__m128i ok = _mm_or_si128(
-		    _mm_and_si128(_mm_cmpgt_epi8(v, before_la), _mm_cmplt_epi8(v, after_lz)),
-		    _mm_and_si128(_mm_cmpgt_epi8(v, before_0), _mm_cmplt_epi8(v, after_9)));
-		ok = _mm_or_si128(ok,
-		                  _mm_or_si128(_mm_cmpeq_epi8(v, dash), _mm_cmpeq_epi8(v, under)));
-		ok = _mm_or_si128(ok, is_dot);
-		bad |= ((unsigned)_mm_movemask_epi8(ok) ^ 0xffffu) >> drop;
-		for (unsigned m = (unsigned)_mm_movemask_epi8(is_dot) >> drop; m != 0; m &= m - 1)
-			dots++;
-		if (last)
-			break;
-	}
-	if (bad != 0 || dots != labels - 1)
-		return false;
-	s->n = labels;
-	s->len = len;
-	*wire_len = at;
-	return true;
-}
-#else
-bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name *s,
-                            size_t *wire_len)
-{
-	return pc__host_name_from_wire_reference(wire, max, s, wire_len);
-}
-#endif
 
 /* The longest domain that is a suffix of the scanned name: its entry, or
  * NULL. Inline, as label_value below: with probe inline in them gcc made

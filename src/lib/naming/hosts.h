@@ -54,11 +54,6 @@ bool pc_host_name_split(const char *name, size_t len, struct pc_host_name *out);
 bool pc_host_name_from_wire(const uint8_t *wire, size_t max, struct pc_host_name *out,
                             size_t *wire_len);
 
-/* Library-internal: the same a byte at a time, as on a machine without
- * SSE2; for the tests to compare against. */
-bool pc__host_name_from_wire_reference(const uint8_t *wire, size_t max, struct pc_host_name *out,
-                                       size_t *wire_len);
-
 /* pc__name_parse(model, name->text, ...) on a split name, also giving what
  * pc_model_cdn_for_name gives for it whatever the result: *zone (PC_NONE:
  * none) and *codepoint_len. */

@@ -47,24 +47,6 @@ static int group_setup(void **state)
 	(void)state;
 }
 
-/* pc_host_name_from_wire, checked against the byte-at-a-time reference:
- * the same answer and, when true, the same split. */
-static bool from_wire(const uint8_t *wire, size_t max, struct pc_host_name *out, size_t *wire_len)
-{
-	struct pc_host_name ref;
-	size_t ref_len = 0;
-	bool got = pc_host_name_from_wire(wire, max, out, wire_len);
-	bool want = pc__host_name_from_wire_reference(wire, max, &ref, &ref_len);
-	if (got != want)
-		fail_msg("a wire name of %zu bytes at most: %d, the reference %d", max, got, want);
-	if (got && (*wire_len != ref_len || out->len != ref.len || out->n != ref.n ||
-	            strcmp(out->text, ref.text) != 0 || memcmp(out->start, ref.start, ref.n) != 0 ||
-	            memcmp(out->label_len, ref.label_len, ref.n) != 0))
-		fail_msg("wire name \"%s\": split unlike the reference \"%s\"", out->text,
-		         ref.text);
-	return got;
-}
-
 static void check_name(const pc_model *model, const pc_hosts *hosts, const char *name, size_t len,
                        unsigned *ok)
 {
@@ -89,7 +71,7 @@ static void check_name(const pc_model *model, const pc_hosts *hosts, const char 
 	}
 	wire[at++] = 0;
 	struct pc_host_name split;
-	if (wire_ok && from_wire(wire, at, &split, &wire_len)) {
+	if (wire_ok && pc_host_name_from_wire(wire, at, &split, &wire_len)) {
 		assert_int_equal(wire_len, at);
 		uint32_t zone;
 		size_t cp;
@@ -229,50 +211,12 @@ static void test_examples(void **state)
 	fixture_free(model);
 }
 
-/* The vector read of a wire name against the reference: every byte value
- * at every place of a name over 16 bytes (length bytes included), the
- * name cut at every length, and labels of every length to 63. */
-static void test_wire_name_matches_reference(void **state)
-{
-	(void)state;
-	static const uint8_t base[] = "\5ad102\3web\3abc\3cdn\4ACME\3net";
-	uint8_t wire[300];
-	struct pc_host_name split;
-	size_t wire_len;
-	size_t n = sizeof(base); /* the root's 0 included */
-	unsigned accepted = 0;
-	for (size_t at = 0; at < n; at++) {
-		for (unsigned byte = 0; byte < 256; byte++) {
-			memcpy(wire, base, n);
-			wire[at] = (uint8_t)byte;
-			memset(wire + n, 0, sizeof(wire) - n);
-			for (size_t max = n - 2; max <= n + 2; max++)
-				accepted += from_wire(wire, max, &split, &wire_len);
-		}
-	}
-	for (size_t label = 1; label <= 70; label++) {
-		for (size_t count = 1; count <= 6; count++) {
-			size_t w = 0;
-			for (size_t c = 0; c < count && w + label + 2 < sizeof(wire); c++) {
-				wire[w++] = (uint8_t)label;
-				memset(wire + w, "aZ9-_"[c % 5], label);
-				w += label;
-			}
-			wire[w++] = 0;
-			for (size_t max = w > 20 ? w - 20 : 0; max <= w + 1; max++)
-				accepted += from_wire(wire, max, &split, &wire_len);
-		}
-	}
-	assert_true(accepted > 1000); /* both answers were compared */
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_examples),
 	    cmocka_unit_test(test_default_federation),
 	    cmocka_unit_test(test_nested_domains),
-	    cmocka_unit_test(test_wire_name_matches_reference),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
