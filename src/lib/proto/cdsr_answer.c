@@ -154,6 +154,7 @@ struct pc_cdsr_prebuilt {
 	uint32_t n_cdns, n_providers;
 	struct hint_block *blocks; /* [(cdn * n_providers + provider) * N_SCHEMES + scheme - 1] */
 	struct domain_option *domains; /* [cdn] */
+	pc_request blank;              /* pc_request_init's, for pc_redirect_decide_blank */
 };
 
 static const char *provider_host(const struct pc_provider *provider, uint32_t i)
@@ -216,6 +217,7 @@ int pc_cdsr_prebuilt_new(const pc_model *model, pc_cdsr_prebuilt **out)
 	pc_cdsr_prebuilt *pb = calloc(1, sizeof(*pb));
 	if (pb == NULL)
 		return PC_ENOMEM;
+	pc_request_init(&pb->blank);
 	pb->n_cdns = model->n_cdns;
 	pb->n_providers = model->n_providers;
 	size_t n_blocks = (size_t)model->n_cdns * model->n_providers * N_SCHEMES;
@@ -403,7 +405,9 @@ size_t pc_cdsr_answer(const struct pc_answer_ctx *ctx, const struct pc_cdsr_quer
 	pc_redirect_prefs_init(&prefs);
 	apply_preferences(model, &req, &prefs);
 	struct pc_redirect_target target;
-	outcome = pc_redirect_decide(ctx, &prefs, &url, &target);
+	outcome = query->prebuilt != NULL ? pc_redirect_decide_blank(ctx, &query->prebuilt->blank,
+	                                                             &prefs, &url, &target)
+	                                  : pc_redirect_decide(ctx, &prefs, &url, &target);
 	if (outcome != PC_REDIRECT_OK)
 		return error(&req, outcome_status(outcome), out, out_size, res);
 	res->decided = true;
