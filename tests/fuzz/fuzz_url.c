@@ -1,6 +1,7 @@
 /* libFuzzer target: pc_url_parse over the embedded default federation.
  * Besides not crashing or reading past the input: every span of a parsed
- * URL lies inside the input, and the object is the content host and path. */
+ * URL lies inside the input, the object is the content host and path, and
+ * the byte-at-a-time reference parse gives the same. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,9 +39,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (model == NULL)
 		setup();
-	pc_url u;
-	if (pc_url_parse(model, (const char *)data, size, &u) != PC_OK)
+	pc_url u, ref;
+	int rc = pc_url_parse(model, (const char *)data, size, &u);
+	/* The vector scan and the byte-at-a-time one agree. */
+	if (rc != pc__url_parse_reference(model, (const char *)data, size, &ref))
+		abort();
+	if (rc != PC_OK)
 		return 0;
+	if (u.host != ref.host || u.host_len != ref.host_len ||
+	    u.content_host != ref.content_host || u.content_host_len != ref.content_host_len ||
+	    u.path != ref.path || u.path_len != ref.path_len || u.query != ref.query ||
+	    u.query_len != ref.query_len || u.port != ref.port || u.scheme != ref.scheme ||
+	    u.form != ref.form || u.name.service != ref.name.service ||
+	    strcmp(u.name.object, ref.name.object) != 0)
+		abort();
 	check_span(data, size, u.host, u.host_len);
 	check_span(data, size, u.content_host, u.content_host_len);
 	check_span(data, size, u.path, u.path_len);

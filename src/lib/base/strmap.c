@@ -17,16 +17,34 @@ struct pc_strmap {
 	size_t mask, count, capacity;
 };
 
+/* Bytes lowered by a look-up rather than a compare and a move: the hash
+ * runs over every answer's object (the affinity key), five instructions a
+ * byte instead of eleven. */
+/* clang-format off */
+#define L4(c) (c), (c) + 1, (c) + 2, (c) + 3
+#define L16(c) L4(c), L4((c) + 4), L4((c) + 8), L4((c) + 12)
+static const unsigned char lower[256] = {
+    L16(0x00), L16(0x10), L16(0x20), L16(0x30),
+    '@', L4('a'), L4('e'), L4('i'), L4('m'), L4('q'), L4('u'), 'y', 'z', L4(0x5b), 0x5f,
+    L16(0x60), L16(0x70), L16(0x80), L16(0x90), L16(0xa0), L16(0xb0), L16(0xc0), L16(0xd0),
+    L16(0xe0), L16(0xf0),
+};
+#undef L16
+#undef L4
+/* clang-format on */
+
 uint64_t pc_hash_ci(const char *key, size_t len)
 {
+	const uint64_t prime = 1099511628211ULL;
+	const unsigned char *p = (const unsigned char *)key;
 	uint64_t h = 14695981039346656037ULL;
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)key[i];
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
-		h ^= c;
-		h *= 1099511628211ULL;
+	size_t i = 0;
+	for (; i + 2 <= len; i += 2) {
+		h = (h ^ lower[p[i]]) * prime;
+		h = (h ^ lower[p[i + 1]]) * prime;
 	}
+	if (i < len)
+		h = (h ^ lower[p[i]]) * prime;
 	return h;
 }
 

@@ -40,6 +40,11 @@ struct entry {
 
 struct host_name {
 	uint32_t cdn, provider, service;
+	/* "<service>.<customer>.<domain>" read as just that — the service
+	 * and customer labels it was built from, under the CDN it was built
+	 * for — and that domain's labels: a DNS name with one label more
+	 * (the object) can take its answer (pc_hosts_split_parse). 0: no. */
+	uint8_t clear_depth;
 };
 
 struct pc_hosts {
@@ -234,8 +239,15 @@ static void put_hosts(struct pc_hosts *hosts)
 				uint64_t hash = host_hash(host, len, at);
 				if (probe(hosts, K_HOST, hash, at, len) != NULL)
 					continue;
-				hosts->names[hosts->n_names] =
-				    (struct host_name){name.cdn, name.provider, name.service};
+				unsigned depth = 0;
+				if (service != NULL && name.cdn == c && name.provider == p &&
+				    name.service == s) {
+					depth = 1;
+					for (size_t i = 0; i < cdn->domain_len; i++)
+						depth += cdn->domain[i] == '.';
+				}
+				hosts->names[hosts->n_names] = (struct host_name){
+				    name.cdn, name.provider, name.service, (uint8_t)depth};
 				put(hosts, K_HOST, hash, at, len, hosts->n_names++, 0);
 				at += len;
 			}
@@ -477,9 +489,48 @@ static bool reserved(const scan_t *s, size_t i)
 	return s->label_len[i] >= 2 && (label[0] == 's' || label[0] == 'e') && label[1] == '-';
 }
 
+/* A DNS answer's usual name, "<object>.<service>.<customer>.<domain>": the
+ * name less its first label is a host of the table, read as the labels it
+ * was built from, so one probe of it tells the zone, customer and service
+ * that the zone's and the labels' probes would (four or five folds and
+ * probes, most of a DNS answer's name look-up). Only when no domain has
+ * as many labels as the name (every zone the walk could find is then a
+ * suffix of the rest too) and no label of the codepoint is an "s-" or
+ * "e-" one. False: the walk's to answer. */
+static bool object_host(const pc_hosts *hosts, const struct pc_host_name *s, pc_name *out,
+                        uint32_t *zone_out, size_t *codepoint_len)
+{
+	if (s->n < 4 || hosts->max_depth >= s->n || hosts->n_names == 0)
+		return false;
+	size_t first = s->start[1], len = s->len - first;
+	char lower[PC_NAME_MAX + FOLD_SLACK];
+	const struct entry *e =
+	    probe(hosts, K_HOST, host_hash(s->text + first, len, lower), lower, len);
+	if (e == NULL)
+		return false;
+	const struct host_name *name = &hosts->names[e->value];
+	if (name->clear_depth == 0 || name->clear_depth + 3u != s->n || reserved(s, 0) ||
+	    reserved(s, 1) || reserved(s, 2))
+		return false;
+	*zone_out = name->cdn;
+	*codepoint_len = s->start[3] - 1u;
+	out->cdn = name->cdn;
+	out->provider = name->provider;
+	out->service = name->service;
+	out->signature = PC_SIG_ABSENT;
+	out->encrypted = false;
+	size_t object_len = s->label_len[0];
+	memcpy(out->object, s->text, object_len);
+	out->object[object_len] = '\0';
+	out->object_len = (uint32_t)object_len;
+	return true;
+}
+
 int pc_hosts_split_parse(const pc_hosts *hosts, const struct pc_host_name *s, bool need_service,
                          pc_name *out, uint32_t *zone_out, size_t *codepoint_len)
 {
+	if (object_host(hosts, s, out, zone_out, codepoint_len))
+		return PC_OK;
 	const pc_model *model = hosts->model;
 	const struct entry *zone = zone_of(hosts, s);
 	*zone_out = zone != NULL ? zone->value : PC_NONE;

@@ -115,6 +115,10 @@ struct pc_hosts;
 int pc__url_parse_hosts(const pc_model *model, const struct pc_hosts *hosts, const char *url,
                         size_t len, pc_url *out);
 
+/* Library-internal: pc_url_parse reading the URL a byte at a time, as on
+ * a machine without SSE2; for the tests to compare the two against. */
+int pc__url_parse_reference(const pc_model *model, const char *url, size_t len, pc_url *out);
+
 /* Name generation for providers (the CLI's `peercdnctl name`). Builds
  * "<object>.<service>.<customer>.<domain>", optionally encrypting the
  * object and service labels into "e-" labels (needs the provider's

@@ -215,8 +215,26 @@ int pc_cdsr_request_parse(const uint8_t *wire, size_t len, struct pc_cdsr_reques
 		return PC_EINVAL;
 	out->len = len;
 	struct reader r = {wire, len};
-	if (!get_prefix(&r, &out->version, &out->flags, &out->nonce) ||
-	    (out->flags & PC_CDSR_F_RESPONSE))
+	uint16_t url_len, opts_len;
+	const uint8_t *url, *opts;
+	if (len >= PC_CDSR_REQUEST_MIN) {
+		/* The fixed part, prefix and url_len, at its offsets under one
+		 * bounds check: what the cursor reads, in the same order. */
+		uint32_t magic;
+		uint64_t nonce;
+		memcpy(&magic, wire, 4);
+		if (__builtin_bswap32(magic) != PC_CDSR_MAGIC)
+			return PC_ESYNTAX;
+		out->version = wire[PC_CDSR_OFF_VERSION];
+		out->flags = wire[PC_CDSR_OFF_FLAGS];
+		memcpy(&nonce, wire + PC_CDSR_OFF_NONCE, 8);
+		out->nonce = __builtin_bswap64(nonce);
+		r.p += 16;
+		r.left -= 16;
+	} else if (!get_prefix(&r, &out->version, &out->flags, &out->nonce)) {
+		return PC_ESYNTAX;
+	}
+	if (out->flags & PC_CDSR_F_RESPONSE)
 		return PC_ESYNTAX;
 	out->header_ok = true;
 	if (out->version != PC_CDSR_VERSION)
@@ -224,9 +242,11 @@ int pc_cdsr_request_parse(const uint8_t *wire, size_t len, struct pc_cdsr_reques
 	if (len > PC_CDSR_REQUEST_MAX)
 		return PC_ERANGE;
 
-	uint16_t url_len, opts_len;
-	const uint8_t *url, *opts;
-	if (!get_u16(&r, &url_len) || !get_span(&r, url_len, &url))
+	if (len >= PC_CDSR_REQUEST_MIN)
+		url_len = (uint16_t)(wire[14] << 8 | wire[15]);
+	else if (!get_u16(&r, &url_len))
+		return PC_ESYNTAX;
+	if (!get_span(&r, url_len, &url))
 		return PC_ESYNTAX;
 	if (url_len == 0)
 		return PC_ESYNTAX;
@@ -327,16 +347,24 @@ int pc_cdsr_request_write(const struct pc_cdsr_request *req, size_t pad_to, uint
 
 /* Responses. */
 
+/* Big-endian stores, each one swap and one store rather than a store
+ * per byte: an answer writes a dozen of them. */
 static void be16(uint8_t *p, uint16_t v)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	v = __builtin_bswap16(v);
+	memcpy(p, &v, 2);
 }
 
 static void be32(uint8_t *p, uint32_t v)
 {
-	be16(p, (uint16_t)(v >> 16));
-	be16(p + 2, (uint16_t)v);
+	v = __builtin_bswap32(v);
+	memcpy(p, &v, 4);
+}
+
+static void be64(uint8_t *p, uint64_t v)
+{
+	v = __builtin_bswap64(v);
+	memcpy(p, &v, 8);
 }
 
 /* The caller has checked that PC_CDSR_HEADER_LEN bytes fit. */
@@ -345,8 +373,7 @@ static void header_at(uint8_t *out, uint8_t version, uint64_t nonce, uint8_t sta
 	be32(out, PC_CDSR_MAGIC);
 	out[PC_CDSR_OFF_VERSION] = version;
 	out[PC_CDSR_OFF_FLAGS] = PC_CDSR_F_RESPONSE;
-	be32(out + PC_CDSR_OFF_NONCE, (uint32_t)(nonce >> 32));
-	be32(out + PC_CDSR_OFF_NONCE + 4, (uint32_t)nonce);
+	be64(out + PC_CDSR_OFF_NONCE, nonce);
 	out[PC_CDSR_OFF_STATUS] = status;
 	out[PC_CDSR_OFF_MAXVERSION] = PC_CDSR_VERSION;
 }
@@ -392,7 +419,10 @@ int pc_cdsr_ok_begin(struct pc_cdsr_ok_writer *w, const struct pc_cdsr_response 
 	body[10] = resp->scheme;
 	body[11] = resp->server.family;
 	be16(body + 12, resp->port);
-	memcpy(body + 14, resp->server.bytes, alen);
+	if (alen == 4) /* a constant length: two moves, not a call */
+		memcpy(body + 14, resp->server.bytes, 4);
+	else
+		memcpy(body + 14, resp->server.bytes, 16);
 	w->opts_at = fixed - 2;
 	w->used = fixed;
 	if (reuse == PC_CDSR_REUSE_PREFIX) {
@@ -418,12 +448,21 @@ uint8_t *pc_cdsr_ok_option(struct pc_cdsr_ok_writer *w, uint16_t type, size_t le
 	return p + 4;
 }
 
-bool pc_cdsr_ok_options(struct pc_cdsr_ok_writer *w, const uint8_t *options, size_t len)
+uint8_t *pc_cdsr_ok_reserve(struct pc_cdsr_ok_writer *w, size_t len)
 {
 	if (w->too_small || w->truncated || len > w->room - w->used)
-		return false;
-	memcpy(w->out + w->used, options, len);
+		return NULL;
+	uint8_t *p = w->out + w->used;
 	w->used += len;
+	return p;
+}
+
+bool pc_cdsr_ok_options(struct pc_cdsr_ok_writer *w, const uint8_t *options, size_t len)
+{
+	uint8_t *p = pc_cdsr_ok_reserve(w, len);
+	if (p == NULL)
+		return false;
+	memcpy(p, options, len);
 	return true;
 }
 

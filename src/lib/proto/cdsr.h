@@ -213,6 +213,11 @@ uint8_t *pc_cdsr_ok_option(struct pc_cdsr_ok_writer *w, uint16_t type, size_t le
  * them one by one, keeping those that fit) or an option was refused. */
 bool pc_cdsr_ok_options(struct pc_cdsr_ok_writer *w, const uint8_t *options, size_t len);
 
+/* pc_cdsr_ok_options for a caller that writes the len bytes of options in
+ * wire form itself: where they go, or NULL, with nothing reserved, when
+ * they do not all fit. */
+uint8_t *pc_cdsr_ok_reserve(struct pc_cdsr_ok_writer *w, size_t len);
+
 /* Writes opts_len and the TRUNCATED flag; returns the response's length. */
 size_t pc_cdsr_ok_end(struct pc_cdsr_ok_writer *w);
 

@@ -116,15 +116,17 @@ static bool equal_lower(const char *text, const char *lower, size_t len)
 		}
 		return true;
 	}
+	/* Lowered only when not equal as it is: hosts are nearly always in
+	 * lower case already. */
 	for (size_t i = 0; i + 8 <= len; i += 8) {
 		memcpy(&x, text + i, 8);
 		memcpy(&y, lower + i, 8);
-		if (pc_ascii_lower8(x) != y)
+		if (x != y && pc_ascii_lower8(x) != y)
 			return false;
 	}
 	memcpy(&x, text + len - 8, 8);
 	memcpy(&y, lower + len - 8, 8);
-	return pc_ascii_lower8(x) == y;
+	return x == y || pc_ascii_lower8(x) == y;
 }
 
 /* The prefix hints of one plain host and scheme, as options in wire form:
@@ -140,10 +142,19 @@ struct hint_block {
 
 #define N_SCHEMES 3 /* PC_CDSR_SCHEME_HTTP .. PC_CDSR_SCHEME_RTSP */
 
+/* A CDN's domain hint as an option in wire form. */
+struct domain_option {
+	const uint8_t *bytes; /* NULL: none (a domain no hint list holds) */
+	size_t len;           /* bytes, option header included */
+	size_t text;          /* the domain's length */
+};
+
 struct pc_cdsr_prebuilt {
 	pc_arena *arena; /* hosts and options of the blocks */
 	uint32_t n_cdns, n_providers;
 	struct hint_block *blocks; /* [(cdn * n_providers + provider) * N_SCHEMES + scheme - 1] */
+	struct domain_option *domains; /* [cdn] */
+	pc_request blank;              /* pc_request_init's, for pc_redirect_decide_blank */
 };
 
 static const char *provider_host(const struct pc_provider *provider, uint32_t i)
@@ -206,12 +217,32 @@ int pc_cdsr_prebuilt_new(const pc_model *model, pc_cdsr_prebuilt **out)
 	pc_cdsr_prebuilt *pb = calloc(1, sizeof(*pb));
 	if (pb == NULL)
 		return PC_ENOMEM;
+	pc_request_init(&pb->blank);
 	pb->n_cdns = model->n_cdns;
 	pb->n_providers = model->n_providers;
 	size_t n_blocks = (size_t)model->n_cdns * model->n_providers * N_SCHEMES;
 	pb->blocks = calloc(n_blocks > 0 ? n_blocks : 1, sizeof(*pb->blocks));
+	pb->domains = calloc(model->n_cdns > 0 ? model->n_cdns : 1, sizeof(*pb->domains));
 	pb->arena = pc_arena_new();
-	int rc = pb->blocks != NULL && pb->arena != NULL ? PC_OK : PC_ENOMEM;
+	int rc = pb->blocks != NULL && pb->domains != NULL && pb->arena != NULL ? PC_OK : PC_ENOMEM;
+	for (uint32_t c = 0; rc == PC_OK && c < model->n_cdns; c++) {
+		const struct pc_cdn *cdn = &model->cdns[c];
+		/* what hint_space takes first in an empty list */
+		if (cdn->domain_len == 0 || cdn->domain_len > UINT16_MAX ||
+		    cdn->domain_len > PC_CDSR_REQUEST_MAX)
+			continue;
+		uint8_t *o = pc_arena_alloc(pb->arena, 4 + cdn->domain_len);
+		if (o == NULL) {
+			rc = PC_ENOMEM;
+			break;
+		}
+		o[0] = 0;
+		o[1] = PC_CDSR_OPT_HINT_DOMAIN;
+		o[2] = (uint8_t)(cdn->domain_len >> 8);
+		o[3] = (uint8_t)cdn->domain_len;
+		memcpy(o + 4, cdn->domain, cdn->domain_len);
+		pb->domains[c] = (struct domain_option){o, 4 + cdn->domain_len, cdn->domain_len};
+	}
 	static const enum pc_scheme schemes[N_SCHEMES] = {PC_SCHEME_HTTP, PC_SCHEME_HTTPS,
 	                                                  PC_SCHEME_RTSP};
 	for (uint32_t c = 0; rc == PC_OK && c < model->n_cdns; c++) {
@@ -238,6 +269,7 @@ void pc_cdsr_prebuilt_free(pc_cdsr_prebuilt *prebuilt)
 		return;
 	pc_arena_free(prebuilt->arena);
 	free(prebuilt->blocks);
+	free(prebuilt->domains);
 	free(prebuilt);
 }
 
@@ -260,28 +292,55 @@ static const struct hint_block *find_block(const pc_cdsr_prebuilt *pb, const pc_
 /* Predictive hints (§4.4): the domains whose hosts this CDSR system
  * serves, then the URL prefixes of the provider's origins and directories
  * under the URL's own host, in lower case. */
+/* Every hint at once from what was built at load, when all of them fit:
+ * the same bytes as one by one. False, with nothing written, otherwise. */
+static bool add_prebuilt(const pc_cdsr_prebuilt *prebuilt, const struct hint_block *block,
+                         uint32_t own, uint32_t serving, struct hints *h)
+{
+	const struct domain_option *d1 = &prebuilt->domains[own];
+	const struct domain_option *d2 = &prebuilt->domains[serving];
+	if (d1->bytes == NULL || d2->bytes == NULL)
+		return false;
+	bool two = serving != own;
+	size_t n = 1 + two + block->n;
+	size_t text = d1->text + (two ? d2->text : 0) + block->text;
+	if (h->n + n > PC_CDSR_MAX_HINTS || text > PC_CDSR_REQUEST_MAX - h->text)
+		return false;
+	uint8_t *p = pc_cdsr_ok_reserve(h->w, d1->len + (two ? d2->len : 0) + block->len);
+	if (p == NULL)
+		return false;
+	memcpy(p, d1->bytes, d1->len);
+	p += d1->len;
+	if (two) {
+		memcpy(p, d2->bytes, d2->len);
+		p += d2->len;
+	}
+	memcpy(p, block->options, block->len);
+	h->n += n;
+	h->text += text;
+	return true;
+}
+
 static void add_hints(const pc_model *model, const pc_cdsr_prebuilt *prebuilt, const pc_url *url,
                       const pc_decision *decision, struct hints *h)
 {
+	/* "http://abc.cdn.acme.net" [":8080"] "/" host "/": the stem before
+	 * the host is the same in every prefix, lower-cased once into the
+	 * first and copied from there. The authority, port included, is
+	 * everything up to the '/' before the content host (pc_url_parse
+	 * found both). */
+	size_t authority_len = (size_t)(url->content_host - 1 - url->host);
+	const struct hint_block *block = find_block(prebuilt, url, authority_len);
+	if (block != NULL && add_prebuilt(prebuilt, block, url->name.cdn, decision->cdn, h))
+		return;
 	const struct pc_cdn *own = &model->cdns[url->name.cdn];
 	const struct pc_cdn *serving = &model->cdns[decision->cdn];
 	add_domain(h, own);
 	if (serving != own)
 		add_domain(h, serving);
 	const struct pc_provider *provider = &model->providers[url->name.provider];
-	/* "http://abc.cdn.acme.net" [":8080"] "/" host "/": the stem before
-	 * the host is the same in every prefix, lower-cased once into the
-	 * first and copied from there. The authority, port included, is
-	 * everything up to the '/' before the content host (pc_url_parse
-	 * found both). */
-	const char *scheme = pc_redirect_scheme_text(url->scheme); /* "http" */
-	size_t scheme_len = strlen(scheme);
-	size_t authority_len = (size_t)(url->content_host - 1 - url->host);
-	size_t stem_len = scheme_len + 3 + authority_len + 1;
-	const char *stem = NULL;
 	/* Written at once when they were built at load and all fit, within
 	 * the hint list's limits as one by one. */
-	const struct hint_block *block = find_block(prebuilt, url, authority_len);
 	if (block != NULL && h->n + block->n <= PC_CDSR_MAX_HINTS &&
 	    h->text + block->text <= PC_CDSR_REQUEST_MAX &&
 	    pc_cdsr_ok_options(h->w, block->options, block->len)) {
@@ -289,6 +348,10 @@ static void add_hints(const pc_model *model, const pc_cdsr_prebuilt *prebuilt, c
 		h->text += block->text;
 		return;
 	}
+	const char *scheme = pc_redirect_scheme_text(url->scheme); /* "http" */
+	size_t scheme_len = strlen(scheme);
+	size_t stem_len = scheme_len + 3 + authority_len + 1;
+	const char *stem = NULL;
 	uint32_t n_hosts = provider->n_origin_hosts + provider->n_directory_hosts;
 	for (uint32_t i = 0; i < n_hosts; i++) {
 		const char *host = provider_host(provider, i);
@@ -342,7 +405,9 @@ size_t pc_cdsr_answer(const struct pc_answer_ctx *ctx, const struct pc_cdsr_quer
 	pc_redirect_prefs_init(&prefs);
 	apply_preferences(model, &req, &prefs);
 	struct pc_redirect_target target;
-	outcome = pc_redirect_decide(ctx, &prefs, &url, &target);
+	outcome = query->prebuilt != NULL ? pc_redirect_decide_blank(ctx, &query->prebuilt->blank,
+	                                                             &prefs, &url, &target)
+	                                  : pc_redirect_decide(ctx, &prefs, &url, &target);
 	if (outcome != PC_REDIRECT_OK)
 		return error(&req, outcome_status(outcome), out, out_size, res);
 	res->decided = true;

@@ -103,12 +103,35 @@ static bool sends_to_server(const struct pc_answer_ctx *ctx, const pc_request *r
 	return target->address != NULL;
 }
 
+static enum pc_redirect_outcome decide(const struct pc_answer_ctx *ctx, pc_request req,
+                                       const struct pc_redirect_prefs *prefs, const pc_url *url,
+                                       struct pc_redirect_target *out);
+
 enum pc_redirect_outcome pc_redirect_decide(const struct pc_answer_ctx *ctx,
                                             const struct pc_redirect_prefs *prefs,
                                             const pc_url *url, struct pc_redirect_target *out)
 {
 	pc_request req;
 	pc_answer_request_init(ctx, &req);
+	return decide(ctx, req, prefs, url, out);
+}
+
+enum pc_redirect_outcome pc_redirect_decide_blank(const struct pc_answer_ctx *ctx,
+                                                  const pc_request *blank,
+                                                  const struct pc_redirect_prefs *prefs,
+                                                  const pc_url *url, struct pc_redirect_target *out)
+{
+	pc_request req = *blank; /* a copy, not a memset and a loop per answer */
+	req.client = ctx->source;
+	req.node = ctx->node;
+	req.now_ms = ctx->now_ms;
+	return decide(ctx, req, prefs, url, out);
+}
+
+static inline __attribute__((always_inline)) enum pc_redirect_outcome
+decide(const struct pc_answer_ctx *ctx, pc_request req, const struct pc_redirect_prefs *prefs,
+       const pc_url *url, struct pc_redirect_target *out)
+{
 	req.provider = url->name.provider;
 	req.service = url->name.service;
 	req.object = url->name.object;
@@ -117,7 +140,8 @@ enum pc_redirect_outcome pc_redirect_decide(const struct pc_answer_ctx *ctx,
 	if (prefs != NULL) {
 		req.preferred_cdn = prefs->preferred_cdn;
 		req.n_avoid = prefs->n_avoid < PC_MAX_AVOID ? prefs->n_avoid : PC_MAX_AVOID;
-		memcpy(req.avoid, prefs->avoid, req.n_avoid * sizeof(req.avoid[0]));
+		if (req.n_avoid > 0) /* seldom: no call for nothing */
+			memcpy(req.avoid, prefs->avoid, req.n_avoid * sizeof(req.avoid[0]));
 		req.family = prefs->family;
 	}
 	out->address = NULL;

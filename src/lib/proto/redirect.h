@@ -74,6 +74,15 @@ enum pc_redirect_outcome pc_redirect_decide(const struct pc_answer_ctx *ctx,
                                             const struct pc_redirect_prefs *prefs,
                                             const pc_url *url, struct pc_redirect_target *out);
 
+/* The same from blank, a request pc_request_init made once (per config
+ * generation, say) instead of per call: what pc_answer_request_init adds
+ * (the client, the node, the time) is taken from ctx. */
+enum pc_redirect_outcome pc_redirect_decide_blank(const struct pc_answer_ctx *ctx,
+                                                  const pc_request *blank,
+                                                  const struct pc_redirect_prefs *prefs,
+                                                  const pc_url *url,
+                                                  struct pc_redirect_target *out);
+
 /* What a TCP redirector (HTTP, RTSP) needs to answer requests on one
  * connection: the answer context, and a callback that sees every response
  * (for counters and logs). */

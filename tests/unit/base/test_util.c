@@ -94,6 +94,30 @@ static void test_strmap_case_and_duplicates(void **state)
 	pc_arena_free(arena);
 }
 
+/* pc_hash_ci is FNV-1a over the bytes with 'A'..'Z' lowered and nothing
+ * else changed: its value is on the wire (the overlay's replica messages)
+ * and must not move with how it is computed. Every byte value, at odd and
+ * even places. */
+static void test_hash_ci_value(void **state)
+{
+	(void)state;
+	char key[4];
+	for (unsigned byte = 0; byte < 256; byte++) {
+		for (size_t len = 1; len <= sizeof(key); len++) {
+			memset(key, 'x', sizeof(key));
+			key[len - 1] = (char)byte;
+			uint64_t want = 14695981039346656037ULL;
+			for (size_t i = 0; i < len; i++) {
+				unsigned char c = (unsigned char)key[i];
+				want = (want ^ (c >= 'A' && c <= 'Z' ? c + 32u : c)) *
+				       1099511628211ULL;
+			}
+			assert_int_equal(pc_hash_ci(key, len), want);
+		}
+	}
+	assert_int_equal(pc_hash_ci("", 0), 14695981039346656037ULL);
+}
+
 static void test_strmap_many(void **state)
 {
 	(void)state;
@@ -186,6 +210,7 @@ int main(void)
 	    cmocka_unit_test(test_arena_alignment_and_zeroing),
 	    cmocka_unit_test(test_strmap_case_and_duplicates),
 	    cmocka_unit_test(test_strmap_many),
+	    cmocka_unit_test(test_hash_ci_value),
 	    cmocka_unit_test(test_base32_vectors),
 	    cmocka_unit_test(test_base32_errors),
 	    cmocka_unit_test(test_base32_round_trip_all_lengths),

@@ -207,6 +207,28 @@ static void test_examples(void **state)
 	assert_int_equal(cp, 0);
 	text = "cdn.acme.org";
 	assert_int_equal(pc_hosts_zone(hosts, text, strlen(text), &cp), PC_NONE);
+	/* A DNS answer's usual name, in one probe of its host (no domain of
+	 * seven labels here): what the walk gives. */
+	pc_model *dflt = fixture_load_text(pc_default_config_yaml);
+	pc_hosts *dflt_hosts = NULL;
+	assert_int_equal(pc_hosts_new(dflt, &dflt_hosts), PC_OK);
+	struct pc_host_name split;
+	uint32_t zone;
+	text = "AD102.web.abc.cdn.acme.net";
+	assert_true(pc_host_name_split(text, strlen(text), &split));
+	assert_int_equal(pc_hosts_split_parse(dflt_hosts, &split, true, &name, &zone, &cp), PC_OK);
+	assert_int_equal(name.cdn, pc_model_cdn(dflt, "acme"));
+	assert_int_equal(zone, name.cdn);
+	assert_int_equal(cp, strlen("ad102.web.abc"));
+	assert_int_equal(name.provider, pc_model_provider(dflt, "abc"));
+	assert_int_equal(name.service, pc_model_service(dflt, "web"));
+	assert_string_equal(name.object, "ad102");
+	assert_int_equal(name.object_len, 5);
+	unsigned ok = 0;
+	check_name(dflt, dflt_hosts, text, strlen(text), &ok);
+	assert_int_equal(ok, 2);
+	pc_hosts_free(dflt_hosts);
+	fixture_free(dflt);
 	pc_hosts_free(hosts);
 	fixture_free(model);
 }

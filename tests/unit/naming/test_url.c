@@ -15,7 +15,10 @@
 #include "lib/base/base32.h"
 #include "lib/model/config.h"
 #include "lib/base/err.h"
+#include "lib/naming/hosts.h"
 #include "lib/naming/naming.h"
+
+static pc_hosts *hosts; /* the model's host table, for pc__url_parse_hosts */
 
 static int group_setup(void **state)
 {
@@ -23,18 +26,48 @@ static int group_setup(void **state)
 		return -1;
 	pc_model *model = fixture_load_text(pc_default_config_yaml);
 	*state = model;
-	return model == NULL ? -1 : 0;
+	return model == NULL || pc_hosts_new(model, &hosts) != PC_OK ? -1 : 0;
 }
 
 static int group_teardown(void **state)
 {
+	pc_hosts_free(hosts);
 	fixture_free(*state);
 	return 0;
 }
 
+static bool same_url(const pc_url *a, const pc_url *b)
+{
+	return a->scheme == b->scheme && a->port == b->port && a->form == b->form &&
+	       a->host == b->host && a->host_len == b->host_len &&
+	       a->content_host == b->content_host && a->content_host_len == b->content_host_len &&
+	       a->path == b->path && a->path_len == b->path_len && a->query == b->query &&
+	       a->query_len == b->query_len && a->name.cdn == b->name.cdn &&
+	       a->name.provider == b->name.provider && a->name.service == b->name.service &&
+	       a->name.object_len == b->name.object_len &&
+	       strcmp(a->name.object, b->name.object) == 0;
+}
+
+/* pc_url_parse, checked against the byte-at-a-time reference and against
+ * the parse with the host table (the redirectors'): the same code and,
+ * when it is PC_OK, the same URL. */
+static int parse_len(const pc_model *model, const char *text, size_t len, pc_url *out)
+{
+	pc_url ref, with_hosts;
+	int rc = pc_url_parse(model, text, len, out);
+	int want = pc__url_parse_reference(model, text, len, &ref);
+	int rc_hosts = pc__url_parse_hosts(model, hosts, text, len, &with_hosts);
+	if (rc != want || rc_hosts != want)
+		fail_msg("\"%.*s\": %d, with the host table %d, the reference %d", (int)len, text,
+		         rc, rc_hosts, want);
+	if (rc == PC_OK && (!same_url(out, &ref) || !same_url(&with_hosts, &ref)))
+		fail_msg("\"%.*s\": parsed unlike the reference", (int)len, text);
+	return rc;
+}
+
 static int parse(const pc_model *model, const char *text, pc_url *out)
 {
-	return pc_url_parse(model, text, strlen(text), out);
+	return parse_len(model, text, strlen(text), out);
 }
 
 static void assert_span(const char *at, uint32_t len, const char *want)
@@ -339,7 +372,7 @@ static void test_malformed(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		pc_url u;
 		size_t len = bad[i].len ? bad[i].len : strlen(bad[i].text);
-		int rc = pc_url_parse(model, bad[i].text, len, &u);
+		int rc = parse_len(model, bad[i].text, len, &u);
 		if (rc != bad[i].want)
 			fail_msg("\"%s\": %d, want %d", bad[i].text, rc, bad[i].want);
 	}
@@ -390,6 +423,47 @@ static void test_reads_only_len(void **state)
 	assert_int_equal(pc_url_parse(model, NULL, 0, &u), PC_ESYNTAX);
 }
 
+/* The vector scan (16 bytes at a time, masks of 64 bits) against the
+ * byte-at-a-time reference: URLs of every length from 16 to 300 with
+ * their delimiters on both sides of every block and word boundary, and
+ * every byte value at every place of a few of them. */
+static void test_vector_scan_matches_reference(void **state)
+{
+	const pc_model *model = *state;
+	pc_url u;
+	static const char *const shapes[] = {
+	    "http://foo.cdn.beta.net/www.foo.com/%s",
+	    "http://foo.cdn.beta.net/www.foo.com/%s?q=1#f",
+	    "http://foo.cdn.beta.net:8080/www.foo.com/a/%s/b?%s#%s",
+	    "rtsp://foo.cdn.beta.net/cdn.foo.com/%s:%s@x",
+	    "http://foo.cdn.beta.net/www.foo.com/%s%%41%s",
+	    "HTTPS://FOO.cdn.beta.net/WWW.FOO.COM/%s/./%s",
+	    "http://foo.cdn.beta.net/%s/www.foo.com/",
+	};
+	static char fill[320], url[1024];
+	for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
+		for (size_t n = 0; n < 300; n++) {
+			memset(fill, 'a' + (int)(n % 26), n);
+			fill[n] = '\0';
+			int len =
+			    snprintf(url, sizeof(url), shapes[s], fill, fill + n / 2, fill + n / 3);
+			assert_true(len > 0 && (size_t)len < sizeof(url));
+			parse_len(model, url, (size_t)len, &u);
+			parse_len(model, url, (size_t)len - n % 17, &u); /* cut anywhere */
+		}
+	}
+	const char *base = "http://foo.cdn.beta.net/www.foo.com/path/to/an/object.mp4?x=1#frag";
+	size_t base_len = strlen(base);
+	for (size_t at = 0; at < base_len; at++) {
+		for (unsigned byte = 0; byte < 256; byte++) {
+			memcpy(url, base, base_len);
+			url[at] = (char)byte;
+			parse_len(model, url, base_len, &u);
+			parse_len(model, url + 1, base_len - 1, &u);
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +479,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_lengths),
 	    cmocka_unit_test(test_reads_only_len),
+	    cmocka_unit_test(test_vector_scan_matches_reference),
 	};
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
