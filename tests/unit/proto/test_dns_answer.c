@@ -368,6 +368,49 @@ static void test_z_and_cd_bits(void **state)
 	assert_false(knot_wire_get_cd(env->out));
 }
 
+/* RFC 6891 §6.1.1 and §7, RFC 3225 §3 (RFC 8906 §8.1.4, §8.2.8): a query
+ * with an OPT gets one back, with DO copied, errors included; a NOTIMP
+ * echoes neither CD nor RD. */
+static void test_edns_in_every_answer(void **state)
+{
+	struct env *env = *state;
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, true, NULL, 0);
+	env->query[env->query_len - 11 + 7] |= 0x80; /* DO */
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_ANSWER);
+	assert_true(knot_pkt_has_edns(env->resp) && knot_edns_do(env->resp->opt_rr));
+	/* Without DO, none. */
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, true, NULL, 0);
+	ask(env, "127.1.0.1", false);
+	assert_true(knot_pkt_has_edns(env->resp) && !knot_edns_do(env->resp->opt_rr));
+	/* dig +edns +dnssec +opcode=15 +rec: NOTIMP, OPT with DO, no RD. */
+	make_query(env, "cdn.acme.net", KNOT_RRTYPE_SOA, true, NULL, 0);
+	env->query[env->query_len - 11 + 7] |= 0x80;
+	knot_wire_set_opcode(env->query, 15);
+	knot_wire_set_rd(env->query);
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_NOTIMP);
+	assert_false(knot_wire_get_rd(env->out));
+	assert_int_equal(knot_wire_get_arcount(env->out), 1);
+	assert_true(knot_pkt_has_edns(env->resp) && knot_edns_do(env->resp->opt_rr));
+	assert_int_equal(knot_edns_get_version(env->resp->opt_rr), 0);
+	/* No question, an OPT (a cookie-only query, RFC 7873 §5.4, which we
+	 * do not implement): FORMERR with an OPT. */
+	make_query(env, "cdn.acme.net", KNOT_RRTYPE_SOA, true, NULL, 0);
+	memmove(env->query + KNOT_WIRE_HEADER_SIZE, env->query + env->query_len - 11, 11);
+	env->query_len = KNOT_WIRE_HEADER_SIZE + 11;
+	knot_wire_set_qdcount(env->query, 0);
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_FORMERR);
+	assert_true(knot_pkt_has_edns(env->resp));
+	/* A question cut short: no OPT can be trusted, none sent. */
+	make_query(env, "cdn.acme.net", KNOT_RRTYPE_SOA, true, NULL, 0);
+	env->query_len -= 3;
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_FORMERR);
+	assert_int_equal(knot_wire_get_arcount(env->out), 0);
+}
+
 /* The RRL slip made from the query alone: TC, the question, no records,
  * no decision (the agreement window does not move). */
 static void test_slip_without_deciding(void **state)
@@ -520,6 +563,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_truncation_and_slip),
 	    cmocka_unit_test(test_z_and_cd_bits),
+	    cmocka_unit_test(test_edns_in_every_answer),
 	    cmocka_unit_test(test_slip_without_deciding),
 	    cmocka_unit_test(test_direct_writer_matches_libknot),
 	};
