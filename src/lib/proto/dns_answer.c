@@ -1131,26 +1131,28 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *answer
 
 	struct ctx c = {
 	    .scratch = scratch, .answer = answer, .model = model, .query = query, .res = res};
+	bool notimp = knot_wire_get_opcode(query->wire) != KNOT_OPCODE_QUERY;
+	if (notimp || knot_wire_get_qdcount(query->wire) != 1) {
+		/* Parsed only for an OPT record to answer with. */
+		const knot_pkt_t *with_opt = NULL;
+		if (knot_wire_get_arcount(query->wire) > 0) {
+			c.q = knot_pkt_new(scratch->query_copy, (uint16_t)query->len, &scratch->mm);
+			if (c.q != NULL && knot_pkt_parse(c.q, 0) == KNOT_EOK)
+				with_opt = c.q;
+		}
+		res->cls = notimp ? PC_DNS_NOTIMP : PC_DNS_FORMERR;
+		return header_only_opt(query, with_opt, out,
+		                       header_only(query, out, KNOT_WIRE_HEADER_SIZE,
+		                                   notimp ? KNOT_RCODE_NOTIMPL : KNOT_RCODE_FORMERR,
+		                                   res));
+	}
 	c.q = knot_pkt_new(scratch->query_copy, (uint16_t)query->len, &scratch->mm);
 	if (c.q == NULL)
 		return 0;
-	/* Parsed before the header-only errors too, for their OPT record. */
-	int parsed = knot_pkt_parse(c.q, 0);
-	const knot_pkt_t *with_opt = parsed == KNOT_EOK ? c.q : NULL;
-	if (knot_wire_get_opcode(query->wire) != KNOT_OPCODE_QUERY) {
-		res->cls = PC_DNS_NOTIMP;
-		return header_only_opt(
-		    query, with_opt, out,
-		    header_only(query, out, KNOT_WIRE_HEADER_SIZE, KNOT_RCODE_NOTIMPL, res));
-	}
-	if (knot_wire_get_qdcount(query->wire) != 1) {
-		res->cls = PC_DNS_FORMERR;
-		return header_only_opt(
-		    query, with_opt, out,
-		    header_only(query, out, KNOT_WIRE_HEADER_SIZE, KNOT_RCODE_FORMERR, res));
-	}
 	/* Only the additional section may carry records in a query (EDNS);
 	 * a query with answer or authority records is malformed for us. */
+	int parsed = knot_pkt_parse(c.q, 0);
+	const knot_pkt_t *with_opt = parsed == KNOT_EOK ? c.q : NULL;
 	size_t question_end = KNOT_WIRE_HEADER_SIZE;
 	if (c.q->qname_size > 0)
 		question_end += knot_pkt_question_size(c.q);
