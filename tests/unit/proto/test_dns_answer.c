@@ -511,9 +511,21 @@ static void test_direct_writer_matches_libknot(void **state)
 	    {"ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_TXT, true, NULL, 0},
 	};
 	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
-		for (int tcp = 0; tcp < 2; tcp++) {
+		/* UDP, TCP, and each again with DO set when there is an OPT. */
+		for (int run = 0; run < 4; run++) {
+			int tcp = run & 1;
+			bool dnssec_ok = run >= 2;
+			if (dnssec_ok && !queries[i].edns)
+				continue;
 			make_query(env, queries[i].name, queries[i].qtype, queries[i].edns,
 			           queries[i].ecs, queries[i].ecs_len);
+			if (dnssec_ok) {
+				int name_len =
+				    knot_dname_wire_check(env->query + KNOT_WIRE_HEADER_SIZE,
+				                          env->query + env->query_len, NULL);
+				assert_true(name_len > 0);
+				env->query[KNOT_WIRE_HEADER_SIZE + name_len + 4 + 7] |= 0x80;
+			}
 			struct pc_answer_ctx ctx = {
 			    .model = model, .node = model->self_node, .now_ms = 1764000000000ULL};
 			assert_int_equal(pc_addr_parse("127.2.0.10", &ctx.source), 0);
@@ -541,6 +553,13 @@ static void test_direct_writer_matches_libknot(void **state)
 			assert_int_equal(direct_res.decided, knot_res.decided);
 			assert_int_equal(direct_res.ecs, knot_res.ecs);
 			assert_int_equal(direct_res.question_end, knot_res.question_end);
+			if (dnssec_ok) {
+				knot_pkt_t *resp =
+				    knot_pkt_new(direct_out, (uint16_t)direct_len, NULL);
+				assert_int_equal(knot_pkt_parse(resp, 0), KNOT_EOK);
+				assert_true(knot_pkt_has_edns(resp) && knot_edns_do(resp->opt_rr));
+				knot_pkt_free(resp);
+			}
 		}
 	}
 	pc_dns_zones_free(zones);
