@@ -41,6 +41,10 @@ no recipe of its own in RFC 8906 section 8):
              genreport COMM: the queries BIND 9.11 and dig 9.11 send
   TYPE tests 8.1.2   every type genreport's -t asks (A ... TYPE1000)
 
+Also here, beyond genreport: RFC 8906 8.2.5 (version negotiation with
+unknown EDNS flags, which this genreport has no test of), RFC 3225 DO
+copying and RFC 6891's OPT in NOTIMP and FORMERR answers.
+
 Not here: genreport's dnswkk (TSIG with its all-zero "well-known key": no
 RFC defines it, and the daemon implements no TSIG) and icmp (ping).
 
@@ -416,3 +420,13 @@ def test_opt_in_error_answers(server):
     r = parse(exchange(server.dns_port, header + cookie, False))
     assert r["rcode"] == FORMERR and r["opt"] is not None and r["opt"]["ttl"] == 0, r
     assert r["opts"] == [], r  # no server cookie: we implement none
+
+
+@pytest.mark.parametrize("qname,want", [(ZONE, SOA), (POLICY_NAME, A)])
+def test_edns1_unknown_flags(server, qname, want):
+    """RFC 8906 8.2.5, EDNS version negotiation with unknown EDNS flags,
+    which this genreport has no test of: BADVERS, an OPT of version 0, the
+    unknown flag not copied (MBZ), no SOA, no AA."""
+    tags, r = run(server, t(4096, version=1, flags=0x0080), qname, want)
+    assert not tags, f"{','.join(tags)}: {r}"
+    assert r["rcode"] == BADVERS and not r["aa"] and r["opt"]["ttl"] & 0xFFFFFF == 0, r
