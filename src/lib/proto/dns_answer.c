@@ -87,13 +87,17 @@ struct ctx {
 
 /* The flags every response gets from its query's: RFC 1035 §4.1.1, Z is
  * zero in every response; RFC 4035 §3.2.2, CD is copied only into
- * responses to QUERY (for another opcode it means nothing). */
+ * responses to QUERY (for another opcode it means nothing), and so is RD
+ * (what recursion would an unknown opcode desire? ISC's compliance
+ * matrix, ednscomp's "opcodeflg", counts an echoed RD as a failure). */
 static void response_flags(uint8_t *out)
 {
 	knot_wire_set_qr(out);
 	knot_wire_clear_z(out);
-	if (knot_wire_get_opcode(out) != KNOT_OPCODE_QUERY)
+	if (knot_wire_get_opcode(out) != KNOT_OPCODE_QUERY) {
 		knot_wire_clear_cd(out);
+		knot_wire_clear_rd(out);
+	}
 }
 
 /* A response with only the header (and the question when it parsed): for
@@ -116,6 +120,26 @@ static size_t header_only(const struct pc_dns_query *query, uint8_t *out, size_t
 	res->rcode = rcode;
 	res->question_end = question_end;
 	return question_end;
+}
+
+/* RFC 6891 §6.1.1 and §7: a query with an OPT record gets one back, an
+ * error's too, unless the OPT itself is what could not be parsed: our
+ * payload, version 0, DO copied (RFC 3225 §3), no options. Appended to a
+ * header_only response of len bytes when the query (parsed by libknot,
+ * q; NULL when it did not parse) had one. Returns the new length. */
+static size_t header_only_opt(const struct pc_dns_query *query, const knot_pkt_t *q, uint8_t *out,
+                              size_t len)
+{
+	if (q == NULL || !knot_pkt_has_edns(q))
+		return len;
+	uint8_t *opt = out + len;
+	opt[0] = 0;
+	knot_wire_write_u16(opt + 1, KNOT_RRTYPE_OPT);
+	knot_wire_write_u16(opt + 3, query->dns->edns_payload);
+	knot_wire_write_u32(opt + 5, knot_edns_do(q->opt_rr) ? KNOT_EDNS_DO_MASK : 0);
+	knot_wire_write_u16(opt + 9, 0);
+	knot_wire_set_arcount(out, 1);
+	return len + 11;
 }
 
 static int put_record(struct ctx *c, const knot_dname_t *owner, uint16_t type, uint32_t ttl,
@@ -711,6 +735,7 @@ struct direct {
 	uint16_t qtype, qclass;
 	unsigned qlabels;
 	bool edns;
+	bool dnssec_ok; /* the OPT's DO bit */
 	uint16_t payload;
 	const uint8_t *ecs; /* the client subnet option's data, or NULL */
 	uint16_t ecs_len;
@@ -761,6 +786,7 @@ static bool direct_parse(struct direct *d)
 	if (len - at < 11 || w[at] != 0 || get16(w + at + 1) != KNOT_RRTYPE_OPT || w[at + 6] != 0)
 		return false;
 	d->edns = true;
+	d->dnssec_ok = (w[at + 7] & 0x80) != 0;
 	d->payload = get16(w + at + 3);
 	/* libknot's parser calls an OPT asking for less than 512 malformed
 	 * (a FORMERR): its path's to answer. */
@@ -1061,13 +1087,13 @@ static bool direct_answer(const pc_dns_zones *zones, const struct pc_answer_ctx 
 	}
 
 	if (d.edns) {
-		/* knot_edns_init's OPT: our payload, version 0, no flags; the
+		/* knot_edns_init's OPT: our payload, version 0, DO copied; the
 		 * client subnet echoed with the decision's scope (RFC 7871 §7.2.1). */
 		uint8_t *opt = out + d.size;
 		opt[0] = 0;
 		put16(opt + 1, KNOT_RRTYPE_OPT);
 		put16(opt + 3, dns->edns_payload);
-		knot_wire_write_u32(opt + 5, 0);
+		knot_wire_write_u32(opt + 5, d.dnssec_ok ? KNOT_EDNS_DO_MASK : 0);
 		put16(opt + 9, (uint16_t)(opt_size - 11));
 		if (d.ecs != NULL) {
 			put16(opt + 11, KNOT_EDNS_OPTION_CLIENT_SUBNET);
@@ -1105,13 +1131,20 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *answer
 
 	struct ctx c = {
 	    .scratch = scratch, .answer = answer, .model = model, .query = query, .res = res};
-	if (knot_wire_get_opcode(query->wire) != KNOT_OPCODE_QUERY) {
-		res->cls = PC_DNS_NOTIMP;
-		return header_only(query, out, KNOT_WIRE_HEADER_SIZE, KNOT_RCODE_NOTIMPL, res);
-	}
-	if (knot_wire_get_qdcount(query->wire) != 1) {
-		res->cls = PC_DNS_FORMERR;
-		return header_only(query, out, KNOT_WIRE_HEADER_SIZE, KNOT_RCODE_FORMERR, res);
+	bool notimp = knot_wire_get_opcode(query->wire) != KNOT_OPCODE_QUERY;
+	if (notimp || knot_wire_get_qdcount(query->wire) != 1) {
+		/* Parsed only for an OPT record to answer with. */
+		const knot_pkt_t *with_opt = NULL;
+		if (knot_wire_get_arcount(query->wire) > 0) {
+			c.q = knot_pkt_new(scratch->query_copy, (uint16_t)query->len, &scratch->mm);
+			if (c.q != NULL && knot_pkt_parse(c.q, 0) == KNOT_EOK)
+				with_opt = c.q;
+		}
+		res->cls = notimp ? PC_DNS_NOTIMP : PC_DNS_FORMERR;
+		return header_only_opt(query, with_opt, out,
+		                       header_only(query, out, KNOT_WIRE_HEADER_SIZE,
+		                                   notimp ? KNOT_RCODE_NOTIMPL : KNOT_RCODE_FORMERR,
+		                                   res));
 	}
 	c.q = knot_pkt_new(scratch->query_copy, (uint16_t)query->len, &scratch->mm);
 	if (c.q == NULL)
@@ -1119,13 +1152,16 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *answer
 	/* Only the additional section may carry records in a query (EDNS);
 	 * a query with answer or authority records is malformed for us. */
 	int parsed = knot_pkt_parse(c.q, 0);
+	const knot_pkt_t *with_opt = parsed == KNOT_EOK ? c.q : NULL;
 	size_t question_end = KNOT_WIRE_HEADER_SIZE;
 	if (c.q->qname_size > 0)
 		question_end += knot_pkt_question_size(c.q);
 	if (parsed != KNOT_EOK || c.q->sections[KNOT_ANSWER].count != 0 ||
 	    c.q->sections[KNOT_AUTHORITY].count != 0) {
 		res->cls = PC_DNS_FORMERR;
-		return header_only(query, out, question_end, KNOT_RCODE_FORMERR, res);
+		return header_only_opt(
+		    query, with_opt, out,
+		    header_only(query, out, question_end, KNOT_RCODE_FORMERR, res));
 	}
 	c.edns = knot_pkt_has_edns(c.q);
 
@@ -1142,6 +1178,8 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *answer
 		if (knot_edns_init(&c.opt, query->dns->edns_payload, 0, 0, &scratch->mm) !=
 		    KNOT_EOK)
 			return 0;
+		if (knot_edns_do(c.q->opt_rr))
+			knot_edns_set_do(&c.opt); /* RFC 3225 §3: copied */
 		if (knot_edns_get_version(c.q->opt_rr) != KNOT_EDNS_VERSION) {
 			res->cls = PC_DNS_BADVERS;
 			ext_rcode = KNOT_RCODE_BADVERS >> 4;
@@ -1154,8 +1192,10 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *answer
 				    knot_edns_client_subnet_parse(&c.ecs, raw, raw_len) !=
 				        KNOT_EOK) {
 					res->cls = PC_DNS_FORMERR;
-					return header_only(query, out, question_end,
-					                   KNOT_RCODE_FORMERR, res);
+					return header_only_opt(query, c.q, out,
+					                       header_only(query, out, question_end,
+					                                   KNOT_RCODE_FORMERR,
+					                                   res));
 				}
 				res->ecs = true;
 				uint8_t data[4 + KNOT_EDNS_CLIENT_SUBNET_ADDRESS_MAXLEN];

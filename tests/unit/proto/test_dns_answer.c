@@ -368,6 +368,49 @@ static void test_z_and_cd_bits(void **state)
 	assert_false(knot_wire_get_cd(env->out));
 }
 
+/* RFC 6891 §6.1.1 and §7, RFC 3225 §3 (RFC 8906 §8.1.4, §8.2.8): a query
+ * with an OPT gets one back, with DO copied, errors included; a NOTIMP
+ * echoes neither CD nor RD. */
+static void test_edns_in_every_answer(void **state)
+{
+	struct env *env = *state;
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, true, NULL, 0);
+	env->query[env->query_len - 11 + 7] |= 0x80; /* DO */
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_ANSWER);
+	assert_true(knot_pkt_has_edns(env->resp) && knot_edns_do(env->resp->opt_rr));
+	/* Without DO, none. */
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, true, NULL, 0);
+	ask(env, "127.1.0.1", false);
+	assert_true(knot_pkt_has_edns(env->resp) && !knot_edns_do(env->resp->opt_rr));
+	/* dig +edns +dnssec +opcode=15 +rec: NOTIMP, OPT with DO, no RD. */
+	make_query(env, "cdn.acme.net", KNOT_RRTYPE_SOA, true, NULL, 0);
+	env->query[env->query_len - 11 + 7] |= 0x80;
+	knot_wire_set_opcode(env->query, 15);
+	knot_wire_set_rd(env->query);
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_NOTIMP);
+	assert_false(knot_wire_get_rd(env->out));
+	assert_int_equal(knot_wire_get_arcount(env->out), 1);
+	assert_true(knot_pkt_has_edns(env->resp) && knot_edns_do(env->resp->opt_rr));
+	assert_int_equal(knot_edns_get_version(env->resp->opt_rr), 0);
+	/* No question, an OPT (a cookie-only query, RFC 7873 §5.4, which we
+	 * do not implement): FORMERR with an OPT. */
+	make_query(env, "cdn.acme.net", KNOT_RRTYPE_SOA, true, NULL, 0);
+	memmove(env->query + KNOT_WIRE_HEADER_SIZE, env->query + env->query_len - 11, 11);
+	env->query_len = KNOT_WIRE_HEADER_SIZE + 11;
+	knot_wire_set_qdcount(env->query, 0);
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_FORMERR);
+	assert_true(knot_pkt_has_edns(env->resp));
+	/* A question cut short: no OPT can be trusted, none sent. */
+	make_query(env, "cdn.acme.net", KNOT_RRTYPE_SOA, true, NULL, 0);
+	env->query_len -= 3;
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_FORMERR);
+	assert_int_equal(knot_wire_get_arcount(env->out), 0);
+}
+
 /* The RRL slip made from the query alone: TC, the question, no records,
  * no decision (the agreement window does not move). */
 static void test_slip_without_deciding(void **state)
@@ -468,9 +511,21 @@ static void test_direct_writer_matches_libknot(void **state)
 	    {"ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_TXT, true, NULL, 0},
 	};
 	for (size_t i = 0; i < sizeof(queries) / sizeof(queries[0]); i++) {
-		for (int tcp = 0; tcp < 2; tcp++) {
+		/* UDP, TCP, and each again with DO set when there is an OPT. */
+		for (int run = 0; run < 4; run++) {
+			int tcp = run & 1;
+			bool dnssec_ok = run >= 2;
+			if (dnssec_ok && !queries[i].edns)
+				continue;
 			make_query(env, queries[i].name, queries[i].qtype, queries[i].edns,
 			           queries[i].ecs, queries[i].ecs_len);
+			if (dnssec_ok) {
+				int name_len =
+				    knot_dname_wire_check(env->query + KNOT_WIRE_HEADER_SIZE,
+				                          env->query + env->query_len, NULL);
+				assert_true(name_len > 0);
+				env->query[KNOT_WIRE_HEADER_SIZE + name_len + 4 + 7] |= 0x80;
+			}
 			struct pc_answer_ctx ctx = {
 			    .model = model, .node = model->self_node, .now_ms = 1764000000000ULL};
 			assert_int_equal(pc_addr_parse("127.2.0.10", &ctx.source), 0);
@@ -498,6 +553,13 @@ static void test_direct_writer_matches_libknot(void **state)
 			assert_int_equal(direct_res.decided, knot_res.decided);
 			assert_int_equal(direct_res.ecs, knot_res.ecs);
 			assert_int_equal(direct_res.question_end, knot_res.question_end);
+			if (dnssec_ok) {
+				knot_pkt_t *resp =
+				    knot_pkt_new(direct_out, (uint16_t)direct_len, NULL);
+				assert_int_equal(knot_pkt_parse(resp, 0), KNOT_EOK);
+				assert_true(knot_pkt_has_edns(resp) && knot_edns_do(resp->opt_rr));
+				knot_pkt_free(resp);
+			}
 		}
 	}
 	pc_dns_zones_free(zones);
@@ -520,6 +582,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_truncation_and_slip),
 	    cmocka_unit_test(test_z_and_cd_bits),
+	    cmocka_unit_test(test_edns_in_every_answer),
 	    cmocka_unit_test(test_slip_without_deciding),
 	    cmocka_unit_test(test_direct_writer_matches_libknot),
 	};
