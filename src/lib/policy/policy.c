@@ -326,7 +326,7 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 		return 0; /* no client AS: nothing is reachable, nothing near is full */
 	/* pc_model_reach, without the call */
 	const struct pc_reach *reach =
-	    &model->reach[(size_t)client_as * model->n_farm_cells + cdn->farm_base];
+	    &model->reach[(size_t)client_as * model->n_reach_cells + cdn->reach_base];
 	/* Locals, so that the stores into the pool cannot make the compiler
 	 * read them again per server. */
 	const struct pc_live_server *states = pc_live_servers(d->live);
@@ -875,11 +875,11 @@ static void prefetch_reach(const struct decide *d)
 	uint32_t as = d->out->client_as;
 	if (as >= model->n_ases || model->reach == NULL)
 		return;
-	const struct pc_reach *row = &model->reach[(size_t)as * model->n_farm_cells];
+	const struct pc_reach *row = &model->reach[(size_t)as * model->n_reach_cells];
 	for (uint32_t i = 0; i < d->primaries->count; i++)
-		__builtin_prefetch(&row[model->cdns[d->primaries->items[i]].farm_base]);
+		__builtin_prefetch(&row[model->cdns[d->primaries->items[i]].reach_base]);
 	for (uint32_t i = 0; d->client_cdns != NULL && i < d->client_cdns->count; i++)
-		__builtin_prefetch(&row[model->cdns[d->client_cdns->items[i]].farm_base]);
+		__builtin_prefetch(&row[model->cdns[d->client_cdns->items[i]].reach_base]);
 }
 
 static bool valid(const pc_model *model, pc_live *live, const pc_request *req)
