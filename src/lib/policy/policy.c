@@ -191,14 +191,17 @@ static enum pc_prune_reason static_reason(const struct decide *d,
  * only paths in (limit, limit + spill_max_cost] and traces only what it
  * adds, since everything else was traced by the first pass. Returns how
  * many servers within the limit were pruned for load alone. */
-static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill);
+static inline __attribute__((always_inline)) uint32_t collect_near(struct decide *d,
+                                                                   struct pool *pool, bool spill);
 
 static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 {
 	/* Untraced, the shortlist finds the same answer (issue 9); the trace
 	 * lists every server with its reason, so it takes the full scan. */
 	if (d->trace == NULL && !pc_live_as_measured(d->live, d->out->client_as))
-		return collect_near(d, pool, spill);
+		/* Two copies, each with spill a constant: the first pass's
+		 * scan tests nothing of the spill pass's. */
+		return spill ? collect_near(d, pool, true) : collect_near(d, pool, false);
 	const pc_model *model = d->model;
 	const struct pc_cdn *cdn = &model->cdns[pool->cdn];
 	uint64_t limit = path_limit(d);
@@ -316,7 +319,8 @@ static uint64_t penalty_cut(uint64_t bound, uint64_t cost, uint64_t load_weight)
  * server it rules out is never read; avoided and health are tested per
  * server left. Keep the rules here in step with collect's:
  * test_shortlist and bench/decide compare the two. */
-static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
+static inline __attribute__((always_inline)) uint32_t collect_near(struct decide *d,
+                                                                   struct pool *pool, bool spill)
 {
 	const pc_model *model = d->model;
 	const pc_request *req = d->req;
