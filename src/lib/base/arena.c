@@ -72,10 +72,7 @@ void *pc_arena_alloc(pc_arena *arena, size_t size)
 		size_t want = size > ARENA_CHUNK ? size : ARENA_CHUNK;
 		if (want > SIZE_MAX - sizeof(struct chunk))
 			return NULL;
-		/* A big one-off is a table: on huge pages (pc_table_alloc). */
-		struct chunk *fresh = want >= HUGE_PAGE
-		                          ? pc_table_alloc(sizeof(struct chunk) + want)
-		                          : malloc(sizeof(struct chunk) + want);
+		struct chunk *fresh = malloc(sizeof(struct chunk) + want);
 		if (fresh == NULL)
 			return NULL;
 		fresh->size = want;
@@ -95,6 +92,27 @@ void *pc_arena_alloc(pc_arena *arena, size_t size)
 	c->used += size;
 	memset(p, 0, size);
 	return p;
+}
+
+void *pc_arena_alloc_table(pc_arena *arena, size_t size)
+{
+	if (size < HUGE_PAGE)
+		return pc_arena_alloc(arena, size);
+	if (size > SIZE_MAX - HUGE_PAGE - sizeof(struct chunk))
+		return NULL;
+	struct chunk *fresh = pc_table_alloc(sizeof(struct chunk) + size);
+	if (fresh == NULL)
+		return NULL;
+	fresh->size = fresh->used = size;
+	arena->total += sizeof(struct chunk) + size;
+	/* Full from the start: behind the head, which keeps being filled. */
+	struct chunk *c = arena->head;
+	fresh->next = c != NULL ? c->next : NULL;
+	if (c != NULL)
+		c->next = fresh;
+	else
+		arena->head = fresh;
+	return fresh->data;
 }
 
 char *pc_arena_strndup(pc_arena *arena, const char *text, size_t len)

@@ -122,9 +122,10 @@ int pc_model_reach_build(pc_model *model)
 	}
 	model->n_reach_cells = at + (LINE - at % LINE) % LINE;
 	size_t cells = (size_t)model->n_ases * model->n_reach_cells;
-	/* +64 and rounded up: the arena aligns to 16 bytes only. */
-	uintptr_t raw = (uintptr_t)pc_arena_alloc(model->arena, ((cells ? cells : 1) + LINE) *
-	                                                            sizeof(*model->reach));
+	/* +64 and rounded up: the arena aligns to 16 bytes only. Read at
+	 * random by every decision: on huge pages (pc_arena_alloc_table). */
+	uintptr_t raw = (uintptr_t)pc_arena_alloc_table(model->arena, ((cells ? cells : 1) + LINE) *
+	                                                                  sizeof(*model->reach));
 	if (raw == 0)
 		return PC_ENOMEM;
 	model->reach = (struct pc_reach *)((raw + 63) & ~(uintptr_t)63);
