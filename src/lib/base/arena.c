@@ -6,8 +6,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
 
-enum { ARENA_CHUNK = 64 * 1024 };
+enum { ARENA_CHUNK = 64 * 1024, HUGE_PAGE = 2 * 1024 * 1024 };
 
 struct chunk {
 	struct chunk *next;
@@ -19,6 +22,26 @@ struct pc_arena {
 	struct chunk *head;
 	size_t total;
 };
+
+void *pc_table_alloc(size_t size)
+{
+	if (size < HUGE_PAGE)
+		return calloc(1, size ? size : 1);
+	if (size > SIZE_MAX - HUGE_PAGE)
+		return NULL;
+	/* Whole huge pages, so the table shares none with other data. */
+	size = (size + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+	void *p = aligned_alloc(HUGE_PAGE, size);
+	if (p == NULL)
+		return NULL;
+#ifdef MADV_HUGEPAGE
+	/* Before the first touch: THP in "madvise" mode faults huge pages
+	 * in only where asked. A refusal changes nothing but speed. */
+	(void)madvise(p, size, MADV_HUGEPAGE);
+#endif
+	memset(p, 0, size);
+	return p;
+}
 
 pc_arena *pc_arena_new(void)
 {
@@ -69,6 +92,27 @@ void *pc_arena_alloc(pc_arena *arena, size_t size)
 	c->used += size;
 	memset(p, 0, size);
 	return p;
+}
+
+void *pc_arena_alloc_table(pc_arena *arena, size_t size)
+{
+	if (size < HUGE_PAGE)
+		return pc_arena_alloc(arena, size);
+	if (size > SIZE_MAX - HUGE_PAGE - sizeof(struct chunk))
+		return NULL;
+	struct chunk *fresh = pc_table_alloc(sizeof(struct chunk) + size);
+	if (fresh == NULL)
+		return NULL;
+	fresh->size = fresh->used = size;
+	arena->total += sizeof(struct chunk) + size;
+	/* Full from the start: behind the head, which keeps being filled. */
+	struct chunk *c = arena->head;
+	fresh->next = c != NULL ? c->next : NULL;
+	if (c != NULL)
+		c->next = fresh;
+	else
+		arena->head = fresh;
+	return fresh->data;
 }
 
 char *pc_arena_strndup(pc_arena *arena, const char *text, size_t len)

@@ -268,7 +268,8 @@ static int build_ranks(pc_model *model)
 {
 	uint32_t n = model->n_client_nets, n_ases = model->n_ases;
 	uint32_t n_blocks = (n >> RANK_BLOCK_SHIFT) + 1;
-	model->net_of_rank = pc_arena_alloc(model->arena, (n ? n : 1) * sizeof(uint32_t));
+	/* Read at random by every decision: on huge pages. */
+	model->net_of_rank = pc_arena_alloc_table(model->arena, (n ? n : 1) * sizeof(uint32_t));
 	model->rank_first = pc_arena_alloc(model->arena, ((size_t)n_ases + 2) * sizeof(uint32_t));
 	model->rank_block_as =
 	    pc_arena_alloc(model->arena, ((size_t)n_blocks + 1) * sizeof(uint32_t));

@@ -70,6 +70,7 @@ struct pc_cdn {
 	uint32_t *farm_as;             /* AS index of each farm (ASes holding its servers) */
 	uint32_t n_farms;
 	uint32_t farm_base;   /* this CDN's first column in model->farm_costs rows */
+	uint32_t reach_base;  /* its first column in model->reach rows */
 	uint32_t *farm_first; /* [n_farms + 1]: each farm's first member; the last is the count */
 	uint32_t member_base; /* slot of members[0]: CDNs' members numbered one after another */
 	struct pc_index_list agreements; /* agreement indexes it is party to */
@@ -235,9 +236,14 @@ typedef struct pc_model {
 	uint32_t *farm_costs;
 	/* The shortlist (reach.c): for every AS and CDN, the CDN's farms in
 	 * ascending static path cost from that AS (ties: farm order),
-	 * unreachable ones last, laid out like farm_costs: [as * n_farm_cells
-	 * + cdn farm_base + rank]. A decision reads a CDN's nearest farms
-	 * first and stops at the first that cannot change its answer. */
+	 * unreachable ones last: [as * n_reach_cells + cdn reach_base +
+	 * rank]. A decision reads a CDN's nearest farms first and stops at
+	 * the first that cannot change its answer. Rows are 64-byte aligned
+	 * and a CDN of at most 16 farms never crosses a line (its row starts
+	 * on the next line when it would), so reading it is one miss: the
+	 * table grows by the padding (1 600 cells a row instead of 1 100 in
+	 * bench/decide). */
+	uint32_t n_reach_cells;
 	struct pc_reach *reach;
 	/* [n_servers]: each server's slot, cdn member_base + its index in
 	 * the CDN's members. The live state keeps servers in slot order, so

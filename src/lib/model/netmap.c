@@ -8,16 +8,24 @@
  * growable pool per family and are addressed by index, so growing the pool
  * never leaves a dangling pointer. Memory is about 2 KiB per distinct /16
  * (or /24) that holds longer prefixes; clustered tables (real ones) are
- * cheap, a table of scattered long IPv6 prefixes is the costly case. */
+ * cheap, a table of scattered long IPv6 prefixes is the costly case.
+ *
+ * When IPv4 prefixes longer than /16 fall in most /16s (a full table, or
+ * bench/decide's 900 000 scattered /24s), the IPv4 root is indexed by the
+ * first 24 bits instead (DIR-24-8): 64 MiB, about what the chunks of the
+ * first level would take, and a /24 look-up is one load instead of two
+ * dependent ones. Big tables sit on huge pages (pc_table_alloc): a
+ * look-up then costs no page walk. */
 #include "lib/model/netmap.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/base/arena.h"
 #include "lib/base/err.h"
 #include "lib/base/hex.h"
 
-enum { ROOT_BITS = 16, CHUNK_BITS = 8, CHUNK_SIZE = 1 << CHUNK_BITS };
+enum { ROOT_BITS = 16, CHUNK_BITS = 8, CHUNK_SIZE = 1 << CHUNK_BITS, FLAT_BITS = 24 };
 
 /* One 32-bit word per entry, so a full IPv4 table of /24s stays near 64 MiB:
  * 0 is empty; bit 31 set is a chunk (its pool index below); otherwise a
@@ -32,9 +40,10 @@ typedef uint32_t entry;
 #define LEAF(value, len) ((uint32_t)((len) + 1) << VALUE_BITS | (value))
 
 struct trie {
-	unsigned bits; /* 32 or 128 */
-	entry *root;   /* 1 << ROOT_BITS */
-	entry *pool;   /* chunks of CHUNK_SIZE */
+	unsigned bits;      /* 32 or 128 */
+	unsigned root_bits; /* ROOT_BITS, or FLAT_BITS for a dense IPv4 table */
+	entry *root;        /* 1 << root_bits */
+	entry *pool;        /* chunks of CHUNK_SIZE */
 	uint32_t n_chunks, cap_chunks;
 	size_t count;
 };
@@ -142,10 +151,10 @@ int pc_netmap_builder_add(pc_netmap_builder *builder, int family, const uint8_t 
 
 static unsigned bits_at(const uint8_t *addr, unsigned offset, unsigned width)
 {
-	/* offset is a multiple of 8 here, width 8 or 16 */
-	unsigned v = addr[offset / 8];
-	if (width == 16)
-		v = v << 8 | addr[offset / 8 + 1];
+	/* offset is a multiple of 8 here, width 8, 16 or 24 */
+	unsigned v = 0;
+	for (unsigned i = 0; i < width / 8; i++)
+		v = v << 8 | addr[offset / 8 + i];
 	return v;
 }
 
@@ -185,7 +194,7 @@ static int trie_insert(struct trie *t, const struct prefix *p)
 	entry leaf = LEAF(p->value, p->len);
 	/* table == NULL means the root; otherwise a chunk index. */
 	uint32_t chunk = UINT32_MAX;
-	unsigned offset = 0, width = ROOT_BITS;
+	unsigned offset = 0, width = t->root_bits;
 	for (;;) {
 		entry *table = chunk == UINT32_MAX ? t->root : &t->pool[(size_t)chunk * CHUNK_SIZE];
 		unsigned index = bits_at(p->addr, offset, width);
@@ -220,6 +229,27 @@ static void trie_free(struct trie *t)
 	free(t->pool);
 }
 
+/* The width of the IPv4 root: FLAT_BITS once it costs at most twice
+ * what the first level's chunks would (a chunk per /16 holding a longer
+ * prefix: 1 KiB each, against 64 MiB for the flat root). */
+static unsigned v4_root_bits(const pc_netmap_builder *builder)
+{
+	uint64_t *seen = calloc((1u << ROOT_BITS) / 64, sizeof(uint64_t));
+	if (seen == NULL)
+		return ROOT_BITS; /* only a hint: the narrow root works too */
+	uint32_t dense = 0;
+	for (size_t i = 0; i < builder->count; i++) {
+		const struct prefix *p = &builder->items[i];
+		if (p->family != PC_AF_INET || p->len <= ROOT_BITS)
+			continue;
+		uint32_t slash16 = (uint32_t)p->addr[0] << 8 | p->addr[1];
+		dense += !(seen[slash16 / 64] >> slash16 % 64 & 1);
+		seen[slash16 / 64] |= 1ULL << slash16 % 64;
+	}
+	free(seen);
+	return dense >= 1u << (ROOT_BITS - 1) ? FLAT_BITS : ROOT_BITS;
+}
+
 void pc_netmap_free(pc_netmap *map)
 {
 	if (map == NULL)
@@ -236,8 +266,10 @@ int pc_netmap_build(const pc_netmap_builder *builder, pc_netmap **out)
 		return PC_ENOMEM;
 	map->v4.bits = 32;
 	map->v6.bits = 128;
-	map->v4.root = calloc((size_t)1 << ROOT_BITS, sizeof(entry));
-	map->v6.root = calloc((size_t)1 << ROOT_BITS, sizeof(entry));
+	map->v4.root_bits = v4_root_bits(builder);
+	map->v6.root_bits = ROOT_BITS;
+	map->v4.root = pc_table_alloc(((size_t)1 << map->v4.root_bits) * sizeof(entry));
+	map->v6.root = pc_table_alloc(((size_t)1 << ROOT_BITS) * sizeof(entry));
 	/* Shortest first: a counting sort by length keeps it linear. */
 	size_t starts[130] = {0};
 	uint32_t *order = malloc((builder->count ? builder->count : 1) * sizeof(uint32_t));
@@ -283,6 +315,12 @@ bool pc_netmap_lookup4(const pc_netmap *map, const uint8_t addr[4], uint32_t *va
                        unsigned *matched_len)
 {
 	const struct trie *t = &map->v4;
+	if (t->root_bits == FLAT_BITS) {
+		entry e = t->root[(uint32_t)addr[0] << 16 | addr[1] << 8 | addr[2]];
+		if (IS_CHUNK(e))
+			e = t->pool[(size_t)CHUNK_OF(e) * CHUNK_SIZE + addr[3]];
+		return found(e, value, matched_len);
+	}
 	entry e = t->root[addr[0] << 8 | addr[1]];
 	if (IS_CHUNK(e)) {
 		e = t->pool[(size_t)CHUNK_OF(e) * CHUNK_SIZE + addr[2]];
@@ -309,8 +347,9 @@ size_t pc_netmap_count(const pc_netmap *map, int family)
 
 size_t pc_netmap_memory(const pc_netmap *map)
 {
-	size_t root = ((size_t)1 << ROOT_BITS) * sizeof(entry);
-	return sizeof(*map) + 2 * root +
+	size_t roots =
+	    (((size_t)1 << map->v4.root_bits) + ((size_t)1 << ROOT_BITS)) * sizeof(entry);
+	return sizeof(*map) + roots +
 	       ((size_t)map->v4.cap_chunks + map->v6.cap_chunks) * CHUNK_SIZE * sizeof(entry);
 }
 

@@ -7,6 +7,7 @@
  * falls back to the full scan for a client AS that has any. Inside a farm
  * the scan reads only the servers the request's service, grade and family
  * allow, from bit sets over slots made here too. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "lib/base/err.h"
@@ -108,10 +109,26 @@ int pc_model_reach_build(pc_model *model)
 		rc = build_slot_sets(model);
 	if (rc != PC_OK)
 		return rc;
-	size_t cells = (size_t)model->n_ases * model->n_farm_cells;
-	model->reach = pc_arena_alloc(model->arena, (cells ? cells : 1) * sizeof(*model->reach));
-	if (model->reach == NULL)
+	/* The layout: a row of at most a line's worth of farms starts on the
+	 * next line when it would cross one; longer rows start on a line. */
+	enum { LINE = 64 / sizeof(struct pc_reach) };
+	uint32_t at = 0;
+	for (uint32_t c = 0; c < model->n_cdns; c++) {
+		uint32_t n = model->cdns[c].n_farms;
+		if (at % LINE != 0 && (n > LINE || at % LINE + n > LINE))
+			at += LINE - at % LINE;
+		model->cdns[c].reach_base = at;
+		at += n;
+	}
+	model->n_reach_cells = at + (LINE - at % LINE) % LINE;
+	size_t cells = (size_t)model->n_ases * model->n_reach_cells;
+	/* +64 and rounded up: the arena aligns to 16 bytes only. Read at
+	 * random by every decision: on huge pages (pc_arena_alloc_table). */
+	uintptr_t raw = (uintptr_t)pc_arena_alloc_table(model->arena, ((cells ? cells : 1) + LINE) *
+	                                                                  sizeof(*model->reach));
+	if (raw == 0)
 		return PC_ENOMEM;
+	model->reach = (struct pc_reach *)((raw + 63) & ~(uintptr_t)63);
 	uint32_t max_farms = 1;
 	for (uint32_t c = 0; c < model->n_cdns; c++)
 		if (model->cdns[c].n_farms > max_farms)
@@ -127,7 +144,8 @@ int pc_model_reach_build(pc_model *model)
 			for (uint32_t f = 0; f < cdn->n_farms; f++)
 				keys[f] = (uint64_t)costs[f] << 32 | f;
 			sort_keys(keys, cdn->n_farms);
-			struct pc_reach *out = &model->reach[row + cdn->farm_base];
+			struct pc_reach *out =
+			    &model->reach[(size_t)a * model->n_reach_cells + cdn->reach_base];
 			for (uint32_t f = 0; f < cdn->n_farms; f++) {
 				uint64_t cost = keys[f] >> 32;
 				out[f] = (struct pc_reach){
@@ -144,5 +162,5 @@ const struct pc_reach *pc_model_reach(const pc_model *model, uint32_t as, uint32
 {
 	if (as >= model->n_ases || cdn >= model->n_cdns || model->reach == NULL)
 		return NULL;
-	return &model->reach[(size_t)as * model->n_farm_cells + model->cdns[cdn].farm_base];
+	return &model->reach[(size_t)as * model->n_reach_cells + model->cdns[cdn].reach_base];
 }

@@ -191,14 +191,17 @@ static enum pc_prune_reason static_reason(const struct decide *d,
  * only paths in (limit, limit + spill_max_cost] and traces only what it
  * adds, since everything else was traced by the first pass. Returns how
  * many servers within the limit were pruned for load alone. */
-static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill);
+static inline __attribute__((always_inline)) uint32_t collect_near(struct decide *d,
+                                                                   struct pool *pool, bool spill);
 
 static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 {
 	/* Untraced, the shortlist finds the same answer (issue 9); the trace
 	 * lists every server with its reason, so it takes the full scan. */
 	if (d->trace == NULL && !pc_live_as_measured(d->live, d->out->client_as))
-		return collect_near(d, pool, spill);
+		/* Two copies, each with spill a constant: the first pass's
+		 * scan tests nothing of the spill pass's. */
+		return spill ? collect_near(d, pool, true) : collect_near(d, pool, false);
 	const pc_model *model = d->model;
 	const struct pc_cdn *cdn = &model->cdns[pool->cdn];
 	uint64_t limit = path_limit(d);
@@ -316,7 +319,8 @@ static uint64_t penalty_cut(uint64_t bound, uint64_t cost, uint64_t load_weight)
  * server it rules out is never read; avoided and health are tested per
  * server left. Keep the rules here in step with collect's:
  * test_shortlist and bench/decide compare the two. */
-static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
+static inline __attribute__((always_inline)) uint32_t collect_near(struct decide *d,
+                                                                   struct pool *pool, bool spill)
 {
 	const pc_model *model = d->model;
 	const pc_request *req = d->req;
@@ -326,7 +330,7 @@ static uint32_t collect_near(struct decide *d, struct pool *pool, bool spill)
 		return 0; /* no client AS: nothing is reachable, nothing near is full */
 	/* pc_model_reach, without the call */
 	const struct pc_reach *reach =
-	    &model->reach[(size_t)client_as * model->n_farm_cells + cdn->farm_base];
+	    &model->reach[(size_t)client_as * model->n_reach_cells + cdn->reach_base];
 	/* Locals, so that the stores into the pool cannot make the compiler
 	 * read them again per server. */
 	const struct pc_live_server *states = pc_live_servers(d->live);
@@ -875,11 +879,11 @@ static void prefetch_reach(const struct decide *d)
 	uint32_t as = d->out->client_as;
 	if (as >= model->n_ases || model->reach == NULL)
 		return;
-	const struct pc_reach *row = &model->reach[(size_t)as * model->n_farm_cells];
+	const struct pc_reach *row = &model->reach[(size_t)as * model->n_reach_cells];
 	for (uint32_t i = 0; i < d->primaries->count; i++)
-		__builtin_prefetch(&row[model->cdns[d->primaries->items[i]].farm_base]);
+		__builtin_prefetch(&row[model->cdns[d->primaries->items[i]].reach_base]);
 	for (uint32_t i = 0; d->client_cdns != NULL && i < d->client_cdns->count; i++)
-		__builtin_prefetch(&row[model->cdns[d->client_cdns->items[i]].farm_base]);
+		__builtin_prefetch(&row[model->cdns[d->client_cdns->items[i]].reach_base]);
 }
 
 static bool valid(const pc_model *model, pc_live *live, const pc_request *req)

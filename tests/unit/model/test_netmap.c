@@ -185,9 +185,20 @@ static bool naive(const uint8_t (*prefixes)[4], const unsigned *lens, size_t n,
 	return hit;
 }
 
-static void test_random_against_naive(void **state)
+/* A /17 in most /16s outside 10/8 (with spread), enough for the flat
+ * IPv4 table of netmap.c: value SPREAD + the /16. None nests with the
+ * clustered prefixes of 10/8 except those shorter than /8, so it wins
+ * wherever it covers the address. */
+enum { SPREAD = 1u << 20 };
+
+static bool spread_covers(uint32_t a)
 {
-	(void)state;
+	uint32_t slash16 = a >> 16;
+	return slash16 % 5 != 0 && slash16 >> 8 != 10 && !(a >> 15 & 1);
+}
+
+static void random_against_naive(bool spread)
+{
 	enum { N = 3000, LOOKUPS = 20000 };
 	static uint8_t prefixes[N][4];
 	static unsigned lens[N];
@@ -209,18 +220,34 @@ static void test_random_against_naive(void **state)
 		memcpy(prefixes[n], bytes, 4);
 		lens[n++] = len;
 	}
+	for (uint32_t i = 0; spread && i < 1u << 16; i++) {
+		if (!spread_covers(i << 16))
+			continue;
+		uint8_t bytes[4] = {(uint8_t)(i >> 8), (uint8_t)i, 0, 0};
+		assert_int_equal(pc_netmap_builder_add(b, PC_AF_INET, bytes, 17, SPREAD + i),
+		                 PC_OK);
+	}
 	pc_netmap *map;
 	assert_int_equal(pc_netmap_build(b, &map), PC_OK);
 	pc_netmap_builder_free(b);
+	/* The flat table (64 MiB) is in use exactly when spread. */
+	assert_int_equal(pc_netmap_memory(map) >= (size_t)64 << 20, spread);
 	for (int i = 0; i < LOOKUPS; i++) {
 		uint8_t addr[4] = {10, (uint8_t)rand(), (uint8_t)rand(), (uint8_t)rand()};
-		if (i % 10 == 0)
+		if (i % (spread ? 2 : 10) == 0)
 			addr[0] = (uint8_t)rand();
+		uint32_t a = (uint32_t)addr[0] << 24 | addr[1] << 16 | addr[2] << 8 | addr[3];
 		size_t best = 0;
 		uint32_t value;
 		unsigned len;
 		bool want = naive(prefixes, lens, n, addr, &best);
 		bool got = pc_netmap_lookup4(map, addr, &value, &len);
+		if (spread && spread_covers(a)) {
+			assert_true(got);
+			assert_int_equal(value, SPREAD + (a >> 16));
+			assert_int_equal(len, 17);
+			continue;
+		}
 		assert_int_equal(got, want);
 		if (want) {
 			assert_int_equal(value, best);
@@ -230,6 +257,19 @@ static void test_random_against_naive(void **state)
 	pc_netmap_free(map);
 }
 
+static void test_random_against_naive(void **state)
+{
+	(void)state;
+	random_against_naive(false);
+}
+
+/* The same over the flat table, its second level renumbered. */
+static void test_flat_against_naive(void **state)
+{
+	(void)state;
+	random_against_naive(true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -237,6 +277,7 @@ int main(void)
 	    cmocka_unit_test(test_default_route_and_errors),
 	    cmocka_unit_test(test_parse),
 	    cmocka_unit_test(test_random_against_naive),
+	    cmocka_unit_test(test_flat_against_naive),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -283,6 +283,24 @@ static pc_request random_request(const pc_model *m, char *object)
 	return req;
 }
 
+/* The reach rows' layout: apart, inside the AS's row, which starts on a
+ * line, and a row of at most 16 farms within one line. */
+static void assert_reach_layout(const pc_model *m)
+{
+	assert_int_equal((uintptr_t)m->reach % 64, 0);
+	assert_int_equal(m->n_reach_cells % 16, 0);
+	for (uint32_t c = 0; c < m->n_cdns; c++) {
+		uint32_t base = m->cdns[c].reach_base, n = m->cdns[c].n_farms;
+		assert_true(base + n <= m->n_reach_cells);
+		if (c > 0)
+			assert_true(base >= m->cdns[c - 1].reach_base + m->cdns[c - 1].n_farms);
+		if (n > 0 && n <= 16)
+			assert_int_equal(base / 16, (base + n - 1) / 16);
+		else if (n > 16)
+			assert_int_equal(base % 16, 0);
+	}
+}
+
 static void test_random_federations(void **state)
 {
 	(void)state;
@@ -290,6 +308,7 @@ static void test_random_federations(void **state)
 		rng_state = seed * 0x51ed2701ULL;
 		pc_model *m = random_model();
 		assert_locates_every_net(m);
+		assert_reach_layout(m);
 		pc_live *live;
 		assert_int_equal(pc_live_new(m, &live), PC_OK);
 		for (uint32_t g = 0; g < m->n_agreements; g++)
