@@ -1321,12 +1321,3 @@ size_t pc_dns_slip(const struct pc_dns_query *query, uint8_t *out, size_t out_si
 	           ? append_opt(query, opt == SLIP_OPT_DO, out, len)
 	           : len;
 }
-
-size_t pc_dns_truncate(uint8_t *response, const struct pc_dns_result *res)
-{
-	knot_wire_set_tc(response);
-	knot_wire_set_ancount(response, 0);
-	knot_wire_set_nscount(response, 0);
-	knot_wire_set_arcount(response, 0);
-	return res->question_end;
-}

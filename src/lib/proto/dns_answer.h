@@ -75,7 +75,7 @@ struct pc_dns_result {
 	bool ecs;       /* the query carried a client subnet that was used */
 	bool decided;   /* decision below is valid */
 	pc_decision decision;
-	size_t question_end; /* header + question bytes, for pc_dns_truncate */
+	size_t question_end; /* header + question bytes */
 };
 
 /* Answers query in ctx into out (out_size at least 512; 65535 covers
@@ -109,10 +109,5 @@ bool pc_dns_ignored(const uint8_t *wire, size_t len);
  * QUERY, no AA). out_size at least 512.
  * Returns the length, or 0 when the message is pc_dns_ignored. */
 size_t pc_dns_slip(const struct pc_dns_query *query, uint8_t *out, size_t out_size);
-
-/* Cuts a response made by pc_dns_answer to its header and question with TC
- * set and no records: the "slip" answer of response rate limiting, which
- * sends a legitimate client to TCP. Returns the new length. */
-size_t pc_dns_truncate(uint8_t *response, const struct pc_dns_result *res);
 
 #endif

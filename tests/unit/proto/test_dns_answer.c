@@ -280,17 +280,6 @@ static void test_malformed(void **state)
 	assert_int_equal(env->res.cls, PC_DNS_FORMERR);
 }
 
-static void test_truncation_and_slip(void **state)
-{
-	struct env *env = *state;
-	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, false, NULL, 0);
-	ask(env, "127.1.0.1", false);
-	size_t len = pc_dns_truncate(env->out, &env->res);
-	assert_int_equal(len, env->query_len);
-	assert_true(knot_wire_get_tc(env->out));
-	assert_int_equal(knot_wire_get_ancount(env->out), 0);
-}
-
 /* RFC 1035 §4.1.1: Z is zero in every response. RFC 4035 §3.2.2: CD is
  * copied into responses to QUERY only; other opcodes (NOTIMP) do not echo
  * it. Every response path, each asked with Z and CD set. */
@@ -679,7 +668,6 @@ int main(void)
 	    cmocka_unit_test(test_case_preserved),
 	    cmocka_unit_test(test_signature_required),
 	    cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_truncation_and_slip),
 	    cmocka_unit_test(test_z_and_cd_bits),
 	    cmocka_unit_test(test_edns_in_every_answer),
 	    cmocka_unit_test(test_slip_without_deciding),
