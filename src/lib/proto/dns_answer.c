@@ -1268,14 +1268,16 @@ static enum slip_opt slip_opt(const uint8_t *wire, size_t len, size_t at)
 	unsigned records = before + knot_wire_get_arcount(wire);
 	enum slip_opt found = SLIP_NO_OPT;
 	for (unsigned i = 0; i < records; i++) {
-		int n = knot_dname_wire_check(p, end, wire);
+		/* An OPT's root owner without a call. */
+		int n = p < end && *p == 0 ? 1 : knot_dname_wire_check(p, end, wire);
 		if (n <= 0 || end - p < n + 10)
 			return SLIP_MALFORMED;
 		uint16_t rdlen = get16(p + n + 8);
 		if (end - p - n - 10 < rdlen)
 			return SLIP_MALFORMED;
 		if (get16(p + n) == KNOT_RRTYPE_OPT) {
-			if (i < before || found != SLIP_NO_OPT || knot_dname_labels(p, wire) != 0)
+			if (i < before || found != SLIP_NO_OPT ||
+			    (*p != 0 && knot_dname_labels(p, wire) != 0))
 				return SLIP_MALFORMED;
 			found = p[n + 6] & 0x80 ? SLIP_OPT_DO : SLIP_OPT;
 		}
