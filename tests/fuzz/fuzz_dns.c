@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libknot/libknot.h>
 #include <sodium.h>
 
 #include "lib/model/config.h"
@@ -96,5 +97,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (slip > 0 && (slip < 12 || slip > query.len || memcmp(out, query.wire, 2) != 0 ||
 	                 !(out[2] & 0x80) || (out[3] & 0x40)))
 		abort();
+	/* And a client can read it (a question compressed into the header,
+	 * echoed, could not be). */
+	if (slip > 0) {
+		knot_pkt_t *parsed = knot_pkt_new(out, (uint16_t)slip, NULL);
+		if (parsed == NULL || knot_pkt_parse(parsed, 0) != KNOT_EOK)
+			abort();
+		knot_pkt_free(parsed);
+	}
 	return 0;
 }

@@ -927,6 +927,8 @@ MALFORMED_EXPECT = {
     "trailing_garbage": FORMERR,
     "answer_in_query": FORMERR,
     "two_opt": FORMERR,
+    "question_compressed": FORMERR,
+    "opt_owner_not_root": FORMERR,
     "ecs_bad_family": FORMERR,
     "ecs_source_too_long": FORMERR,
     "ecs_nonzero_scope": FORMERR,

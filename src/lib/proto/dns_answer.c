@@ -1291,19 +1291,21 @@ size_t pc_dns_slip(const struct pc_dns_query *query, uint8_t *out, size_t out_si
 	struct pc_dns_result res;
 	if (pc_dns_ignored(query->wire, query->len) || out_size < KNOT_WIRE_MIN_PKTSIZE)
 		return 0;
-	/* The OPT of a NOTIMP or a question-count FORMERR as pc_dns_answer's:
-	 * after the questions, which it parses whatever their count. */
+	/* The question, and the OPT of a NOTIMP or a question-count FORMERR,
+	 * as pc_dns_answer's libknot parse reads them: one question at most,
+	 * its name uncompressed. */
 	const uint8_t *end = query->wire + query->len;
+	unsigned qdcount = knot_wire_get_qdcount(query->wire);
 	size_t at = KNOT_WIRE_HEADER_SIZE;
-	bool questions_ok = true;
-	for (unsigned i = knot_wire_get_qdcount(query->wire); i > 0 && questions_ok; i--) {
-		int n = knot_dname_wire_check(query->wire + at, end, query->wire);
+	bool questions_ok = qdcount <= 1;
+	if (qdcount == 1) {
+		int n = knot_dname_wire_check(query->wire + at, end, NULL);
 		questions_ok = n > 0 && query->len - at >= (size_t)n + 4;
 		at += questions_ok ? (size_t)n + 4 : 0;
 	}
 	enum slip_opt opt = questions_ok ? slip_opt(query->wire, query->len, at) : SLIP_MALFORMED;
-	bool header_only_rcode = knot_wire_get_opcode(query->wire) != KNOT_OPCODE_QUERY ||
-	                         knot_wire_get_qdcount(query->wire) != 1;
+	bool header_only_rcode =
+	    knot_wire_get_opcode(query->wire) != KNOT_OPCODE_QUERY || qdcount != 1;
 	size_t len;
 	if (header_only_rcode || !questions_ok) {
 		uint8_t rcode = knot_wire_get_opcode(query->wire) != KNOT_OPCODE_QUERY

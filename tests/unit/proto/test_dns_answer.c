@@ -482,25 +482,44 @@ static void test_slip_carries_opt(void **state)
 	assert_true(knot_wire_get_tc(env->out));
 	assert_false(knot_pkt_has_edns(r));
 	knot_pkt_free(r);
-	/* NOTIMP with DO and FORMERR for no question: what pc_dns_answer
-	 * sends. */
-	for (int i = 0; i < 2; i++) {
+	/* What pc_dns_answer sends, byte for byte, where that is header-only
+	 * anyway: NOTIMP with DO and the FORMERR of no question (each with an
+	 * OPT back); NOTIMP with two questions and a QUERY whose question
+	 * name is compressed (into the header: libknot parses no compressed
+	 * QNAME), whose OPT is not read (none back). */
+	for (int i = 0; i < 4; i++) {
 		make_query(env, "cdn.acme.net", KNOT_RRTYPE_SOA, true, NULL, 0);
 		env->query[env->query_len - 11 + 7] |= 0x80;
-		if (i == 0) {
+		if (i == 0 || i == 2)
 			knot_wire_set_opcode(env->query, 15);
-		} else {
+		if (i == 1) {
 			memmove(env->query + KNOT_WIRE_HEADER_SIZE,
 			        env->query + env->query_len - 11, 11);
 			env->query_len = KNOT_WIRE_HEADER_SIZE + 11;
 			knot_wire_set_qdcount(env->query, 0);
 		}
-		ask(env, "127.1.0.1", false);
+		if (i == 2)
+			knot_wire_set_qdcount(env->query, 2);
+		if (i == 3) {
+			/* The name a pointer to the id's first byte, 0: the root. */
+			static const uint8_t pointer[] = {0xc0, 0, 0, 1, 0, 1};
+			knot_wire_set_id(env->query, 0x0042);
+			memmove(env->query + KNOT_WIRE_HEADER_SIZE + sizeof(pointer),
+			        env->query + env->query_len - 11, 11);
+			memcpy(env->query + KNOT_WIRE_HEADER_SIZE, pointer, sizeof(pointer));
+			env->query_len = KNOT_WIRE_HEADER_SIZE + sizeof(pointer) + 11;
+		}
+		struct pc_answer_ctx ctx = {
+		    .model = env->model, .live = env->live, .node = env->model->self_node};
+		pc_addr_parse("127.1.0.1", &ctx.source);
+		struct pc_dns_query query = {.wire = env->query, .len = env->query_len, .dns = dns};
 		uint8_t answered[512];
-		size_t answered_len = env->out_len;
-		memcpy(answered, env->out, answered_len);
+		size_t answered_len = pc_dns_answer(env->scratch, &ctx, &query, answered,
+		                                    sizeof(answered), &env->res);
+		assert_int_equal(env->res.cls, i == 0 || i == 2 ? PC_DNS_NOTIMP : PC_DNS_FORMERR);
 		r = slip(env, env->query, env->query_len, &len);
-		assert_true(knot_pkt_has_edns(r) && knot_edns_do(r->opt_rr));
+		assert_int_equal(knot_pkt_has_edns(r), i < 2);
+		assert_true(i >= 2 || knot_edns_do(r->opt_rr));
 		assert_false(knot_wire_get_tc(env->out));
 		knot_pkt_free(r);
 		assert_int_equal(len, answered_len);
