@@ -105,8 +105,11 @@ bool pc_dns_ignored(const uint8_t *wire, size_t len);
  * gets that answer, OPT included (NOTIMP for an opcode other than QUERY,
  * FORMERR for a question count other than 1, a question that does not
  * parse, records whose names or lengths do not, trailing bytes, or a bad
- * OPT). Flags as pc_dns_answer sets them (Z clear, CD and RD only for
- * QUERY, no AA). out_size at least 512.
+ * OPT). The slip does not look into rdata, which libknot's parse does: a
+ * NOTIMP or FORMERR to a query with an OPT and a record whose rdata
+ * libknot refuses carries an OPT that pc_dns_answer's would not, and such
+ * a QUERY slips with TC rather than FORMERR. Flags as pc_dns_answer sets
+ * them (Z clear, CD and RD only for QUERY, no AA). out_size at least 512.
  * Returns the length, or 0 when the message is pc_dns_ignored. */
 size_t pc_dns_slip(const struct pc_dns_query *query, uint8_t *out, size_t out_size);
 
