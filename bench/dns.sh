@@ -196,8 +196,7 @@ sat_run() { # server pid port kind run
 	RV=$(stat_of "$out" "Queries per second")
 	# shellcheck disable=SC2086
 	set -- "$1" "$2" "$3" "$4" "$5" $t0 $t1
-	us=$(awk -v t=$(($8 - $6 + $9 - $7)) -v n="$(stat_of "$out" "Queries completed")" -v hz="$HZ" \
-		'BEGIN { printf "%.2f", t / hz * 1e6 / n }')
+	us=$(printf '%.2f' "$(per_unit_us $(($8 - $6 + $9 - $7)) "$(stat_of "$out" "Queries completed")")")
 	echo "$1 $4 qps run $5: $RV (lost $(stat_of "$out" "Queries lost"); server $us us/query," \
 		"$(awk -v r="$RV" -v u="$us" 'BEGIN { printf "%.0f", r * u / 1e4 }') % of a core)"
 	after_run "$1" "$4" "$out" "$d0"

@@ -75,7 +75,6 @@ PEERCDND=$BUILD/src/node/peercdnd
 SRV_PIN="" GEN_PIN=""
 if [ "$PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then SRV_PIN="taskset -c 0" GEN_PIN="taskset -c 1"; fi
 f2() { printf '%.2f' "$1"; }
-per_unit_us() { awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.6f", t / hz * 1e6 / n }'; }
 metric() { # metrics-url name [label-filter]: the sum of the series
 	curl -s -m 5 "$1" | awk -v n="$2" -v f="${3:-}" \
 		'$1 == n || index($1, n "{") == 1 { if (f == "" || index($1, f)) s += $2 } END { printf "%d", s }'

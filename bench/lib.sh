@@ -132,6 +132,11 @@ sys.exit("no free port")
 EOF
 }
 
+# Clock ticks over a count of units -> microseconds per unit, unrounded.
+per_unit_us() { # ticks count
+	awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.6f", t / hz * 1e6 / n }'
+}
+
 # "utime stime" (clock ticks) of a process, all threads, plus its children
 # (nginx's workers) when $2 is "tree".
 cpu_ticks() {

@@ -147,9 +147,6 @@ median_index() {
 		fi
 	done
 }
-per_unit_us() { # ticks count -> microseconds per unit, unrounded
-	awk -v t="$1" -v n="$2" -v hz="$HZ" 'BEGIN { printf "%.6f", t / hz * 1e6 / n }'
-}
 f2() { printf '%.2f' "$1"; }
 
 # taskset prefixes: servers on CPU 0, load generators on CPU 1 (with 1 worker).

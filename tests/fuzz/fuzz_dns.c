@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libknot/libknot.h>
 #include <sodium.h>
 
 #include "lib/model/config.h"
@@ -90,11 +91,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	/* The RRL slip, made from the same bytes without deciding: at most the
-	 * header and question, the same id, QR and TC or a header-only error,
-	 * Z clear (RFC 1035 4.1.1). */
+	 * header, question and an OPT (no longer than the query's own), the
+	 * same id, QR and TC or a header-only error, Z clear (RFC 1035 4.1.1). */
 	size_t slip = pc_dns_slip(&query, out, 1232);
 	if (slip > 0 && (slip < 12 || slip > query.len || memcmp(out, query.wire, 2) != 0 ||
 	                 !(out[2] & 0x80) || (out[3] & 0x40)))
 		abort();
+	/* And a client can read it (a question compressed into the header,
+	 * echoed, could not be). */
+	if (slip > 0) {
+		knot_pkt_t *parsed = knot_pkt_new(out, (uint16_t)slip, NULL);
+		if (parsed == NULL || knot_pkt_parse(parsed, 0) != KNOT_EOK)
+			abort();
+		knot_pkt_free(parsed);
+	}
 	return 0;
 }

@@ -46,6 +46,10 @@ MALFORMED = {
     "answer_in_query": header(an=1) + qname(b"cdn", b"acme", b"net") + b"\0\1\0\1"
     + b"\xc0\x0c\0\1\0\1\0\0\0\0\0\4\1\2\3\4",
     "two_opt": None,
+    # The question's name a pointer back to the id's first byte, 0 (the
+    # root): libknot parses no compressed QNAME, and the RRL slip echoed it.
+    "question_compressed": header(qid=0x0034) + b"\xc0\x00\0\1\0\1",
+    "opt_owner_not_root": None,  # RFC 6891 6.1.2: the root name only
     "ecs_bad_family": None,
     "ecs_source_too_long": None,
     "ecs_nonzero_scope": None,
@@ -71,6 +75,8 @@ def main(out_dir):
     plain = query("ad102.web.abc.cdn.acme.net", edns=None)
     MALFORMED["bad_edns_version"] = with_opt(plain, version=1)
     MALFORMED["two_opt"] = with_opt(plain, count=2)
+    opt = with_opt(plain)
+    MALFORMED["opt_owner_not_root"] = opt[:len(plain)] + b"\1a" + opt[len(plain):]
     MALFORMED["ecs_bad_family"] = with_opt(plain, ecs_opt(3, 8, 0, b"\x7f"))
     MALFORMED["ecs_source_too_long"] = with_opt(plain, ecs_opt(1, 40, 0, b"\x7f\x02\0\0\0"))
     MALFORMED["ecs_nonzero_scope"] = with_opt(plain, ecs_opt(1, 24, 8, b"\x7f\x02\0"))

@@ -873,10 +873,12 @@ def test_rrl_before_the_decision(daemons):
     """Response rate limiting comes before the policy decision, as in the
     CDSR role: a flood that RRL drops or slips spends no peering-agreement
     capacity and no decision. Slipped answers are TC with the question, made
-    from the query alone; packets dropped anyway (too short, QR set) cost
+    from the query alone, and the OPT record of the query's (RFC 6891 §7, as
+    BIND's slip: DO copied); packets dropped anyway (too short, QR set) cost
     no RRL token."""
     d = daemons(dns_config(rrl={"rate": 5, "slip": 2}))
     q = make_query(ABC, ecs=("127.2.0.0", 24))  # PEER in beta, under acme-beta
+    q.want_dnssec(True)
     full = tc_only = 0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         for _ in range(60):
@@ -891,6 +893,7 @@ def test_rrl_before_the_decision(daemons):
                 assert not r.answer and not r.authority and not r.additional, r
                 assert r.question[0].name == dns.name.from_text(ABC), r
                 assert r.rcode() == dns.rcode.NOERROR, r
+                assert r.edns == 0 and r.ednsflags & dns.flags.DO, r
                 tc_only += 1
             else:
                 assert addresses(r) == ["127.2.200.1"], r
@@ -924,6 +927,8 @@ MALFORMED_EXPECT = {
     "trailing_garbage": FORMERR,
     "answer_in_query": FORMERR,
     "two_opt": FORMERR,
+    "question_compressed": FORMERR,
+    "opt_owner_not_root": FORMERR,
     "ecs_bad_family": FORMERR,
     "ecs_source_too_long": FORMERR,
     "ecs_nonzero_scope": FORMERR,

@@ -489,6 +489,21 @@ static bool reserved(const scan_t *s, size_t i)
 	return s->label_len[i] >= 2 && (label[0] == 's' || label[0] == 'e') && label[1] == '-';
 }
 
+/* The name a host of the table reads as, with object (object_len bytes)
+ * in front: what both of its probes answer. */
+static inline __attribute__((always_inline)) void
+name_of_host(const struct host_name *name, const char *object, size_t object_len, pc_name *out)
+{
+	out->cdn = name->cdn;
+	out->provider = name->provider;
+	out->service = name->service;
+	out->signature = PC_SIG_ABSENT;
+	out->encrypted = false;
+	memcpy(out->object, object, object_len);
+	out->object[object_len] = '\0';
+	out->object_len = (uint32_t)object_len;
+}
+
 /* A DNS answer's usual name, "<object>.<service>.<customer>.<domain>": the
  * name less its first label is a host of the table, read as the labels it
  * was built from, so one probe of it tells the zone, customer and service
@@ -514,15 +529,7 @@ static bool object_host(const pc_hosts *hosts, const struct pc_host_name *s, pc_
 		return false;
 	*zone_out = name->cdn;
 	*codepoint_len = s->start[3] - 1u;
-	out->cdn = name->cdn;
-	out->provider = name->provider;
-	out->service = name->service;
-	out->signature = PC_SIG_ABSENT;
-	out->encrypted = false;
-	size_t object_len = s->label_len[0];
-	memcpy(out->object, s->text, object_len);
-	out->object[object_len] = '\0';
-	out->object_len = (uint32_t)object_len;
+	name_of_host(name, s->text, s->label_len[0], out);
 	return true;
 }
 
@@ -602,14 +609,7 @@ int pc__hosts_url_name(const pc_hosts *hosts, const char *host, size_t len, pc_n
 		const struct entry *e =
 		    probe(hosts, K_HOST, host_hash(host, len, lower), lower, len);
 		if (e != NULL) {
-			const struct host_name *name = &hosts->names[e->value];
-			out->cdn = name->cdn;
-			out->provider = name->provider;
-			out->service = name->service;
-			out->signature = PC_SIG_ABSENT;
-			out->encrypted = false;
-			out->object[0] = '\0';
-			out->object_len = 0;
+			name_of_host(&hosts->names[e->value], "", 0, out);
 			return PC_OK;
 		}
 	}

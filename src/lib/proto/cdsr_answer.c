@@ -289,9 +289,6 @@ static const struct hint_block *find_block(const pc_cdsr_prebuilt *pb, const pc_
 	return b;
 }
 
-/* Predictive hints (§4.4): the domains whose hosts this CDSR system
- * serves, then the URL prefixes of the provider's origins and directories
- * under the URL's own host, in lower case. */
 /* Every hint at once from what was built at load, when all of them fit:
  * the same bytes as one by one. False, with nothing written, otherwise. */
 static bool add_prebuilt(const pc_cdsr_prebuilt *prebuilt, const struct hint_block *block,
@@ -321,6 +318,9 @@ static bool add_prebuilt(const pc_cdsr_prebuilt *prebuilt, const struct hint_blo
 	return true;
 }
 
+/* Predictive hints (§4.4): the domains whose hosts this CDSR system
+ * serves, then the URL prefixes of the provider's origins and directories
+ * under the URL's own host, in lower case. */
 static void add_hints(const pc_model *model, const pc_cdsr_prebuilt *prebuilt, const pc_url *url,
                       const pc_decision *decision, struct hints *h)
 {

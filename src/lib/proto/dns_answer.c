@@ -125,21 +125,34 @@ static size_t header_only(const struct pc_dns_query *query, uint8_t *out, size_t
 /* RFC 6891 §6.1.1 and §7: a query with an OPT record gets one back, an
  * error's too, unless the OPT itself is what could not be parsed: our
  * payload, version 0, DO copied (RFC 3225 §3), no options. Appended to a
- * header_only response of len bytes when the query (parsed by libknot,
- * q; NULL when it did not parse) had one. Returns the new length. */
-static size_t header_only_opt(const struct pc_dns_query *query, const knot_pkt_t *q, uint8_t *out,
-                              size_t len)
+ * header_only response of len bytes; returns the new length. */
+static size_t append_opt(const struct pc_dns_query *query, bool dnssec_ok, uint8_t *out, size_t len)
 {
-	if (q == NULL || !knot_pkt_has_edns(q))
-		return len;
 	uint8_t *opt = out + len;
 	opt[0] = 0;
 	knot_wire_write_u16(opt + 1, KNOT_RRTYPE_OPT);
 	knot_wire_write_u16(opt + 3, query->dns->edns_payload);
-	knot_wire_write_u32(opt + 5, knot_edns_do(q->opt_rr) ? KNOT_EDNS_DO_MASK : 0);
+	knot_wire_write_u32(opt + 5, dnssec_ok ? KNOT_EDNS_DO_MASK : 0);
 	knot_wire_write_u16(opt + 9, 0);
 	knot_wire_set_arcount(out, 1);
 	return len + 11;
+}
+
+/* RFC 6891 §6.1.2: an OPT's owner MUST be the root name, which libknot's
+ * parser does not check (BIND answers FORMERR, as we do). */
+static bool opt_owner_bad(const knot_pkt_t *q)
+{
+	return q->opt_rr != NULL && q->opt_rr->owner[0] != 0;
+}
+
+/* append_opt when the query (parsed by libknot, q; NULL when it did not
+ * parse) had a good OPT record. */
+static size_t header_only_opt(const struct pc_dns_query *query, const knot_pkt_t *q, uint8_t *out,
+                              size_t len)
+{
+	if (q == NULL || !knot_pkt_has_edns(q) || opt_owner_bad(q))
+		return len;
+	return append_opt(query, knot_edns_do(q->opt_rr), out, len);
 }
 
 static int put_record(struct ctx *c, const knot_dname_t *owner, uint16_t type, uint32_t ttl,
@@ -1157,7 +1170,7 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *answer
 	if (c.q->qname_size > 0)
 		question_end += knot_pkt_question_size(c.q);
 	if (parsed != KNOT_EOK || c.q->sections[KNOT_ANSWER].count != 0 ||
-	    c.q->sections[KNOT_AUTHORITY].count != 0) {
+	    c.q->sections[KNOT_AUTHORITY].count != 0 || opt_owner_bad(c.q)) {
 		res->cls = PC_DNS_FORMERR;
 		return header_only_opt(
 		    query, with_opt, out,
@@ -1239,33 +1252,76 @@ bool pc_dns_ignored(const uint8_t *wire, size_t len)
 	return len < KNOT_WIRE_HEADER_SIZE || len > QUERY_MAX || knot_wire_get_qr(wire);
 }
 
+/* The query's OPT record found by walking its sections from at (the end
+ * of its questions), names bounds- and loop-checked by libknot, without
+ * its parse: SLIP_NO_OPT, SLIP_OPT or SLIP_OPT_DO, or SLIP_MALFORMED for
+ * records whose names or lengths do not parse, trailing bytes, or an OPT
+ * that libknot's parse or opt_owner_bad refuses (out of the additional
+ * section, a second one, an owner other than the root). Rdata is not
+ * looked into. */
+enum slip_opt { SLIP_MALFORMED, SLIP_NO_OPT, SLIP_OPT, SLIP_OPT_DO };
+
+static enum slip_opt slip_opt(const uint8_t *wire, size_t len, size_t at)
+{
+	const uint8_t *p = wire + at, *end = wire + len;
+	unsigned before = knot_wire_get_ancount(wire) + knot_wire_get_nscount(wire);
+	unsigned records = before + knot_wire_get_arcount(wire);
+	enum slip_opt found = SLIP_NO_OPT;
+	for (unsigned i = 0; i < records; i++) {
+		/* An OPT's root owner without a call. */
+		int n = p < end && *p == 0 ? 1 : knot_dname_wire_check(p, end, wire);
+		if (n <= 0 || end - p < n + 10)
+			return SLIP_MALFORMED;
+		uint16_t rdlen = get16(p + n + 8);
+		if (end - p - n - 10 < rdlen)
+			return SLIP_MALFORMED;
+		if (get16(p + n) == KNOT_RRTYPE_OPT) {
+			if (i < before || found != SLIP_NO_OPT ||
+			    (*p != 0 && knot_dname_labels(p, wire) != 0))
+				return SLIP_MALFORMED;
+			found = p[n + 6] & 0x80 ? SLIP_OPT_DO : SLIP_OPT;
+		}
+		p += n + 10 + rdlen;
+	}
+	return p == end ? found : SLIP_MALFORMED; /* trailing bytes: libknot's FORMERR */
+}
+
 size_t pc_dns_slip(const struct pc_dns_query *query, uint8_t *out, size_t out_size)
 {
 	struct pc_dns_result res;
 	if (pc_dns_ignored(query->wire, query->len) || out_size < KNOT_WIRE_MIN_PKTSIZE)
 		return 0;
-	if (knot_wire_get_opcode(query->wire) != KNOT_OPCODE_QUERY)
-		return header_only(query, out, KNOT_WIRE_HEADER_SIZE, KNOT_RCODE_NOTIMPL, &res);
-	if (knot_wire_get_qdcount(query->wire) != 1)
-		return header_only(query, out, KNOT_WIRE_HEADER_SIZE, KNOT_RCODE_FORMERR, &res);
-	/* The question is a name (bounds and compression checked by libknot),
-	 * then type and class. */
-	const uint8_t *name = query->wire + KNOT_WIRE_HEADER_SIZE;
+	/* The question, and the OPT of a NOTIMP or a question-count FORMERR,
+	 * as pc_dns_answer's libknot parse reads them: one question at most,
+	 * its name uncompressed. */
 	const uint8_t *end = query->wire + query->len;
-	int name_len = knot_dname_wire_check(name, end, query->wire);
-	if (name_len <= 0 || end - name < name_len + 2 * (int)sizeof(uint16_t))
-		return header_only(query, out, KNOT_WIRE_HEADER_SIZE, KNOT_RCODE_FORMERR, &res);
-	size_t question_end = KNOT_WIRE_HEADER_SIZE + (size_t)name_len + 2 * sizeof(uint16_t);
-	size_t len = header_only(query, out, question_end, KNOT_RCODE_NOERROR, &res);
-	knot_wire_set_tc(out);
-	return len;
-}
-
-size_t pc_dns_truncate(uint8_t *response, const struct pc_dns_result *res)
-{
-	knot_wire_set_tc(response);
-	knot_wire_set_ancount(response, 0);
-	knot_wire_set_nscount(response, 0);
-	knot_wire_set_arcount(response, 0);
-	return res->question_end;
+	unsigned qdcount = knot_wire_get_qdcount(query->wire);
+	size_t at = KNOT_WIRE_HEADER_SIZE;
+	bool questions_ok = qdcount <= 1;
+	if (qdcount == 1) {
+		int n = knot_dname_wire_check(query->wire + at, end, NULL);
+		questions_ok = n > 0 && query->len - at >= (size_t)n + 4;
+		at += questions_ok ? (size_t)n + 4 : 0;
+	}
+	enum slip_opt opt = questions_ok ? slip_opt(query->wire, query->len, at) : SLIP_MALFORMED;
+	bool header_only_rcode =
+	    knot_wire_get_opcode(query->wire) != KNOT_OPCODE_QUERY || qdcount != 1;
+	size_t len;
+	if (header_only_rcode || !questions_ok) {
+		uint8_t rcode = knot_wire_get_opcode(query->wire) != KNOT_OPCODE_QUERY
+		                    ? KNOT_RCODE_NOTIMPL
+		                    : KNOT_RCODE_FORMERR;
+		len = header_only(query, out, KNOT_WIRE_HEADER_SIZE, rcode, &res);
+	} else {
+		/* at is the question's end: a name, then type and class. */
+		len = header_only(query, out, at,
+		                  opt == SLIP_MALFORMED ? KNOT_RCODE_FORMERR : KNOT_RCODE_NOERROR,
+		                  &res);
+		if (opt != SLIP_MALFORMED)
+			knot_wire_set_tc(out);
+	}
+	/* RFC 6891 §7: a truncated answer keeps its OPT (BIND's slip does). */
+	return opt == SLIP_OPT || opt == SLIP_OPT_DO
+	           ? append_opt(query, opt == SLIP_OPT_DO, out, len)
+	           : len;
 }

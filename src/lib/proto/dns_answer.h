@@ -75,7 +75,7 @@ struct pc_dns_result {
 	bool ecs;       /* the query carried a client subnet that was used */
 	bool decided;   /* decision below is valid */
 	pc_decision decision;
-	size_t question_end; /* header + question bytes, for pc_dns_truncate */
+	size_t question_end; /* header + question bytes */
 };
 
 /* Answers query in ctx into out (out_size at least 512; 65535 covers
@@ -99,17 +99,18 @@ bool pc_dns_ignored(const uint8_t *wire, size_t len);
 /* The "slip" answer of response rate limiting made from the query alone,
  * without a decision or a zone look-up, so a flood spends nothing of the
  * policy's (agreement capacity, affinity memory): the header and question
- * with TC set and no records, which sends a legitimate client to TCP. A
- * query pc_dns_answer would answer header-only anyway gets that answer
- * (NOTIMP for an opcode other than QUERY, FORMERR for a question count
- * other than 1 or a question that does not parse). Flags as pc_dns_answer
- * sets them (Z clear, CD only for QUERY, no AA). out_size at least 512.
+ * with TC set and no records but an OPT when the query had one (RFC 6891
+ * §7, as BIND's slip: our payload, DO copied), which sends a legitimate
+ * client to TCP. A query pc_dns_answer would answer header-only anyway
+ * gets that answer, OPT included (NOTIMP for an opcode other than QUERY,
+ * FORMERR for a question count other than 1, a question that does not
+ * parse, records whose names or lengths do not, trailing bytes, or a bad
+ * OPT). The slip does not look into rdata, which libknot's parse does: a
+ * NOTIMP or FORMERR to a query with an OPT and a record whose rdata
+ * libknot refuses carries an OPT that pc_dns_answer's would not, and such
+ * a QUERY slips with TC rather than FORMERR. Flags as pc_dns_answer sets
+ * them (Z clear, CD and RD only for QUERY, no AA). out_size at least 512.
  * Returns the length, or 0 when the message is pc_dns_ignored. */
 size_t pc_dns_slip(const struct pc_dns_query *query, uint8_t *out, size_t out_size);
-
-/* Cuts a response made by pc_dns_answer to its header and question with TC
- * set and no records: the "slip" answer of response rate limiting, which
- * sends a legitimate client to TCP. Returns the new length. */
-size_t pc_dns_truncate(uint8_t *response, const struct pc_dns_result *res);
 
 #endif

@@ -404,6 +404,14 @@ static void test_lengths(void **state)
 	url[PC_URL_MAX] = '\0';
 	assert_int_equal(parse(model, url, &u), PC_OK);
 	assert_int_equal(u.query_len, PC_URL_MAX - head_len - 1);
+	/* A fragment in the last byte and in the last block: the vector
+	 * scan's last mask word, at the end of its array. */
+	for (size_t back = 1; back <= 17; back++) {
+		url[PC_URL_MAX - back] = '#';
+		assert_int_equal(parse(model, url, &u), PC_OK);
+		assert_int_equal(u.query_len, PC_URL_MAX - head_len - 1 - back);
+		url[PC_URL_MAX - back] = 'q';
+	}
 	strcat(url, "q");
 	assert_int_equal(parse(model, url, &u), PC_ERANGE);
 }

@@ -280,17 +280,6 @@ static void test_malformed(void **state)
 	assert_int_equal(env->res.cls, PC_DNS_FORMERR);
 }
 
-static void test_truncation_and_slip(void **state)
-{
-	struct env *env = *state;
-	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, false, NULL, 0);
-	ask(env, "127.1.0.1", false);
-	size_t len = pc_dns_truncate(env->out, &env->res);
-	assert_int_equal(len, env->query_len);
-	assert_true(knot_wire_get_tc(env->out));
-	assert_int_equal(knot_wire_get_ancount(env->out), 0);
-}
-
 /* RFC 1035 §4.1.1: Z is zero in every response. RFC 4035 §3.2.2: CD is
  * copied into responses to QUERY only; other opcodes (NOTIMP) do not echo
  * it. Every response path, each asked with Z and CD set. */
@@ -425,19 +414,19 @@ static void test_slip_without_deciding(void **state)
 	assert_int_equal(pc_live_agreement_total(env->live, 0), before);
 	knot_pkt_t *q = knot_pkt_new(env->query, (uint16_t)env->query_len, NULL);
 	assert_int_equal(knot_pkt_parse(q, 0), KNOT_EOK);
-	assert_int_equal(len, KNOT_WIRE_HEADER_SIZE + knot_pkt_question_size(q));
+	size_t question_end = KNOT_WIRE_HEADER_SIZE + knot_pkt_question_size(q);
 	knot_pkt_free(q);
+	assert_int_equal(len, question_end + 11); /* and an OPT, without the subnet */
 	assert_memory_equal(env->out + KNOT_WIRE_HEADER_SIZE, env->query + KNOT_WIRE_HEADER_SIZE,
-	                    len - KNOT_WIRE_HEADER_SIZE);
+	                    question_end - KNOT_WIRE_HEADER_SIZE);
 	assert_true(knot_wire_get_qr(env->out));
 	assert_true(knot_wire_get_tc(env->out));
 	assert_false(knot_wire_get_aa(env->out));
 	assert_int_equal(knot_wire_get_id(env->out), 0x4242);
 	assert_int_equal(knot_wire_get_rcode(env->out), KNOT_RCODE_NOERROR);
 	assert_int_equal(knot_wire_get_qdcount(env->out), 1);
-	assert_int_equal(knot_wire_get_ancount(env->out) + knot_wire_get_nscount(env->out) +
-	                     knot_wire_get_arcount(env->out),
-	                 0);
+	assert_int_equal(knot_wire_get_ancount(env->out) + knot_wire_get_nscount(env->out), 0);
+	assert_int_equal(knot_wire_get_arcount(env->out), 1);
 	/* A question cut short: header-only FORMERR. */
 	query.len = KNOT_WIRE_HEADER_SIZE + 5;
 	assert_int_equal(pc_dns_slip(&query, env->out, 1232), KNOT_WIRE_HEADER_SIZE);
@@ -450,6 +439,124 @@ static void test_slip_without_deciding(void **state)
 	query.len = env->query_len;
 	knot_wire_set_qr(env->query);
 	assert_int_equal(pc_dns_slip(&query, env->out, 1232), 0);
+}
+
+/* pc_dns_slip's answer to wire, parsed by libknot (the caller frees it). */
+static knot_pkt_t *slip(struct env *env, const uint8_t *wire, size_t len, size_t *out_len)
+{
+	struct pc_dns_query query = {
+	    .wire = wire, .len = len, .dns = pc_dns_settings(fixture_config(env->model))};
+	*out_len = pc_dns_slip(&query, env->out, 1232);
+	assert_true(*out_len >= KNOT_WIRE_HEADER_SIZE);
+	knot_pkt_t *r = knot_pkt_new(env->out, (uint16_t)*out_len, NULL);
+	assert_non_null(r);
+	assert_int_equal(knot_pkt_parse(r, 0), KNOT_EOK);
+	assert_true(knot_wire_get_qr(env->out));
+	return r;
+}
+
+/* RFC 6891 §7: the RRL slip (TC) keeps the query's OPT, as BIND's does:
+ * our payload, version 0, DO copied; none without one. Its NOTIMP and
+ * FORMERR carry one as pc_dns_answer's do, byte for byte. */
+static void test_slip_carries_opt(void **state)
+{
+	struct env *env = *state;
+	const struct pc_dns_params *dns = pc_dns_settings(fixture_config(env->model));
+	size_t len;
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, true, NULL, 0);
+	env->query[env->query_len - 11 + 7] |= 0x80; /* DO */
+	knot_pkt_t *r = slip(env, env->query, env->query_len, &len);
+	assert_true(knot_wire_get_tc(env->out));
+	assert_int_equal(len, env->query_len);
+	assert_true(knot_pkt_has_edns(r));
+	assert_true(knot_edns_do(r->opt_rr));
+	assert_int_equal(knot_edns_get_version(r->opt_rr), 0);
+	assert_int_equal(knot_edns_get_payload(r->opt_rr), dns->edns_payload);
+	knot_pkt_free(r);
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, true, NULL, 0);
+	r = slip(env, env->query, env->query_len, &len);
+	assert_true(knot_pkt_has_edns(r) && !knot_edns_do(r->opt_rr));
+	knot_pkt_free(r);
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, false, NULL, 0);
+	r = slip(env, env->query, env->query_len, &len);
+	assert_true(knot_wire_get_tc(env->out));
+	assert_false(knot_pkt_has_edns(r));
+	knot_pkt_free(r);
+	/* What pc_dns_answer sends, byte for byte, where that is header-only
+	 * anyway: NOTIMP with DO and the FORMERR of no question (each with an
+	 * OPT back); NOTIMP with two questions and a QUERY whose question
+	 * name is compressed (into the header: libknot parses no compressed
+	 * QNAME), whose OPT is not read (none back). */
+	for (int i = 0; i < 4; i++) {
+		make_query(env, "cdn.acme.net", KNOT_RRTYPE_SOA, true, NULL, 0);
+		env->query[env->query_len - 11 + 7] |= 0x80;
+		if (i == 0 || i == 2)
+			knot_wire_set_opcode(env->query, 15);
+		if (i == 1) {
+			memmove(env->query + KNOT_WIRE_HEADER_SIZE,
+			        env->query + env->query_len - 11, 11);
+			env->query_len = KNOT_WIRE_HEADER_SIZE + 11;
+			knot_wire_set_qdcount(env->query, 0);
+		}
+		if (i == 2)
+			knot_wire_set_qdcount(env->query, 2);
+		if (i == 3) {
+			/* The name a pointer to the id's first byte, 0: the root. */
+			static const uint8_t pointer[] = {0xc0, 0, 0, 1, 0, 1};
+			knot_wire_set_id(env->query, 0x0042);
+			memmove(env->query + KNOT_WIRE_HEADER_SIZE + sizeof(pointer),
+			        env->query + env->query_len - 11, 11);
+			memcpy(env->query + KNOT_WIRE_HEADER_SIZE, pointer, sizeof(pointer));
+			env->query_len = KNOT_WIRE_HEADER_SIZE + sizeof(pointer) + 11;
+		}
+		struct pc_answer_ctx ctx = {
+		    .model = env->model, .live = env->live, .node = env->model->self_node};
+		pc_addr_parse("127.1.0.1", &ctx.source);
+		struct pc_dns_query query = {.wire = env->query, .len = env->query_len, .dns = dns};
+		uint8_t answered[512];
+		size_t answered_len = pc_dns_answer(env->scratch, &ctx, &query, answered,
+		                                    sizeof(answered), &env->res);
+		assert_int_equal(env->res.cls, i == 0 || i == 2 ? PC_DNS_NOTIMP : PC_DNS_FORMERR);
+		r = slip(env, env->query, env->query_len, &len);
+		assert_int_equal(knot_pkt_has_edns(r), i < 2);
+		assert_true(i >= 2 || knot_edns_do(r->opt_rr));
+		assert_false(knot_wire_get_tc(env->out));
+		knot_pkt_free(r);
+		assert_int_equal(len, answered_len);
+		assert_memory_equal(env->out, answered, len);
+	}
+}
+
+/* RFC 6891 §6.1.2: an OPT whose owner is not the root name is malformed:
+ * FORMERR (as BIND; libknot's parser takes it), with no OPT back, from
+ * pc_dns_answer and the slip alike. */
+static void test_opt_owner_not_root(void **state)
+{
+	struct env *env = *state;
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, true, NULL, 0);
+	/* The OPT's owner "." becomes "a." */
+	uint8_t wire[600];
+	size_t opt_at = env->query_len - 11;
+	memcpy(wire, env->query, opt_at);
+	wire[opt_at] = 1;
+	wire[opt_at + 1] = 'a';
+	memcpy(wire + opt_at + 2, env->query + opt_at, 11);
+	size_t wire_len = env->query_len + 2;
+	memcpy(env->query, wire, wire_len);
+	env->query_len = wire_len;
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_FORMERR);
+	assert_int_equal(knot_wire_get_rcode(env->out), KNOT_RCODE_FORMERR);
+	assert_int_equal(knot_wire_get_arcount(env->out), 0);
+	size_t len;
+	knot_pkt_t *r = slip(env, wire, wire_len, &len);
+	assert_int_equal(knot_wire_get_rcode(env->out), KNOT_RCODE_FORMERR);
+	assert_int_equal(knot_wire_get_arcount(env->out), 0);
+	knot_pkt_free(r);
+	/* The same OPT with its root owner: an answer. */
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, true, NULL, 0);
+	ask(env, "127.1.0.1", false);
+	assert_int_equal(env->res.cls, PC_DNS_ANSWER);
 }
 
 /* Inserts text after the line of yaml where after is first found; the
@@ -580,10 +687,11 @@ int main(void)
 	    cmocka_unit_test(test_case_preserved),
 	    cmocka_unit_test(test_signature_required),
 	    cmocka_unit_test(test_malformed),
-	    cmocka_unit_test(test_truncation_and_slip),
 	    cmocka_unit_test(test_z_and_cd_bits),
 	    cmocka_unit_test(test_edns_in_every_answer),
 	    cmocka_unit_test(test_slip_without_deciding),
+	    cmocka_unit_test(test_slip_carries_opt),
+	    cmocka_unit_test(test_opt_owner_not_root),
 	    cmocka_unit_test(test_direct_writer_matches_libknot),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
