@@ -196,7 +196,9 @@ sat_run() { # server pid port kind run
 	RV=$(stat_of "$out" "Queries per second")
 	# shellcheck disable=SC2086
 	set -- "$1" "$2" "$3" "$4" "$5" $t0 $t1
-	us=$(printf '%.2f' "$(per_unit_us $(($8 - $6 + $9 - $7)) "$(stat_of "$out" "Queries completed")")")
+	done_n=$(stat_of "$out" "Queries completed")
+	[ "${done_n:-0}" -gt 0 ] || die "$1 $4 run $5: no query completed ($(tail -3 "$out"))"
+	us=$(printf '%.2f' "$(per_unit_us $(($8 - $6 + $9 - $7)) "$done_n")")
 	echo "$1 $4 qps run $5: $RV (lost $(stat_of "$out" "Queries lost"); server $us us/query," \
 		"$(awk -v r="$RV" -v u="$us" 'BEGIN { printf "%.0f", r * u / 1e4 }') % of a core)"
 	after_run "$1" "$4" "$out" "$d0"

@@ -31,7 +31,8 @@ BENCH=dns_compliance
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-GENREPORT=${GENREPORT:-/work/DNS-Compliance-Testing}
+GENREPORT=${GENREPORT:-}
+[ -n "$GENREPORT" ] || die "set GENREPORT to a checkout of ISC's DNS-Compliance-Testing with genreport built (docs/dependencies.md)"
 BUILD=${BUILD:-build-bench}
 PEERCDND=${PEERCDND:-}
 

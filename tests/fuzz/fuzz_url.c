@@ -50,7 +50,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    u.content_host != ref.content_host || u.content_host_len != ref.content_host_len ||
 	    u.path != ref.path || u.path_len != ref.path_len || u.query != ref.query ||
 	    u.query_len != ref.query_len || u.port != ref.port || u.scheme != ref.scheme ||
-	    u.form != ref.form || u.name.service != ref.name.service ||
+	    u.form != ref.form || u.name.cdn != ref.name.cdn ||
+	    u.name.provider != ref.name.provider || u.name.service != ref.name.service ||
 	    strcmp(u.name.object, ref.name.object) != 0)
 		abort();
 	check_span(data, size, u.host, u.host_len);
