@@ -316,8 +316,8 @@ static uint64_t penalty_cut(uint64_t bound, uint64_t cost, uint64_t load_weight)
  * servers leave no mark without a trace, so static_reason's list comes
  * in two parts: what the model alone decides (service, the grade's tier,
  * family) is the AND of three words of bit sets made at load, so a
- * server it rules out is never read; avoided and health are tested per
- * server left. Keep the rules here in step with collect's:
+ * server it rules out is never read; avoided servers are cleared from
+ * the set too, and health is tested per server left. Keep the rules here in step with collect's:
  * test_shortlist and bench/decide compare the two. */
 static inline __attribute__((always_inline)) uint32_t collect_near(struct decide *d,
                                                                    struct pool *pool, bool spill)
@@ -334,14 +334,14 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 	/* Locals, so that the stores into the pool cannot make the compiler
 	 * read them again per server. */
 	const struct pc_live_server *states = pc_live_servers(d->live);
-	const uint32_t *capacities = model->slot_capacity;
+	const struct pc_slot_limits *limits = model->slot_limits;
 	const struct pc_slot_pick *picks = model->slot_pick;
 	const uint32_t *farm_first = cdn->farm_first;
 	uint32_t base = cdn->member_base, n_farms = cdn->n_farms;
 	uint64_t limit = path_limit(d);
 	uint64_t spill_limit = limit + model->params.spill_max_cost;
-	uint64_t watermark =
-	    d->relax >= PC_PASS_RELAX_LOAD ? 100 : model->params.high_watermark_pct;
+	/* the watermark in force: full_load[1] is the capacity (100 %) */
+	uint32_t relaxed = d->relax >= PC_PASS_RELAX_LOAD;
 	uint64_t load_weight = model->params.load_weight;
 	uint64_t pct = model->params.affinity_band;
 	uint64_t near_band = load_weight * pct / 100; /* answer's band at the best's distance */
@@ -355,6 +355,13 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 	        ? NULL
 	        : model->family_slots + (req->family == PC_AF_INET ? 0 : words);
 	uint32_t want = d->max_answers, n_top = 0, near_load = 0, n_avoid = req->n_avoid;
+	/* avoided, as slots: cleared from each word's set, so the servers
+	 * left need no test (server_slot is one-to-one) */
+	uint32_t avoid_slots[PC_MAX_AVOID];
+	for (uint32_t i = 0; i < n_avoid; i++)
+		avoid_slots[i] = req->avoid[i] < model->n_servers
+		                     ? model->server_slot[req->avoid[i]]
+		                     : UINT32_MAX;
 	uint64_t top[PC_MAX_ANSWERS]; /* the want lowest scores so far, ascending */
 	/* A score above bound is never picked: max(top[want - 1],
 	 * band_top(top[0])) once want scores are in, none before. */
@@ -380,16 +387,17 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 				left &= ~0ULL << (lo % 64);
 			if (w == last / 64)
 				left &= ~0ULL >> (63 - last % 64);
+			for (uint32_t i = 0; i < n_avoid; i++)
+				if (avoid_slots[i] / 64 == w)
+					left &= ~(1ULL << avoid_slots[i] % 64);
 			for (; left != 0; left &= left - 1) {
 				uint32_t slot = w * 64 + (uint32_t)__builtin_ctzll(left);
 				if (atomic_load_explicit(&states[slot].health,
-				                         memory_order_relaxed) != PC_HEALTH_UP ||
-				    (n_avoid != 0 && avoided(req, picks[slot].server)))
+				                         memory_order_relaxed) != PC_HEALTH_UP)
 					continue;
 				uint64_t load =
 				    atomic_load_explicit(&states[slot].load, memory_order_relaxed);
-				uint64_t capacity = capacities[slot];
-				if (load * 100 >= capacity * watermark) {
+				if (load >= limits[slot].full_load[relaxed]) {
 					near_load += !spill;
 					/* Farms come nearest first: the first is the nearest. */
 					if (!spill && cost < pool->full_cost)
@@ -397,6 +405,7 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 					continue;
 				}
 				/* score > bound, without dividing (penalty_cut) */
+				uint64_t capacity = limits[slot].full_load[1];
 				if (load_weight * load >= cut * capacity)
 					continue;
 				uint64_t score = cost + load_weight * load / capacity;
