@@ -70,6 +70,10 @@ int pc_live_new(const pc_model *model, pc_live **out)
 	for (uint32_t s = 0; s < model->n_servers; s++) {
 		atomic_init(&live->servers[s].load, 0);
 		atomic_init(&live->servers[s].health, PC_HEALTH_UP);
+		if (model->slot_limits != NULL) {
+			live->servers[s].full_load[0] = model->slot_limits[s].full_load[0];
+			live->servers[s].full_load[1] = model->slot_limits[s].full_load[1];
+		}
 	}
 	for (uint32_t a = 0; a < model->n_agreements; a++) {
 		atomic_init(&live->agreements[a].window, 0);

@@ -49,6 +49,9 @@ bool pc_live_health_change(pc_live *live, uint32_t server, enum pc_health from, 
 struct pc_live_server {
 	_Atomic uint32_t load;   /* load units */
 	_Atomic uint32_t health; /* enum pc_health */
+	/* The model's pc_slot_limits, copied by pc_live_new: the scan reads
+	 * one 16-byte record a server, four to a line. */
+	uint32_t full_load[2];
 };
 const struct pc_live_server *pc_live_servers(const pc_live *live);
 

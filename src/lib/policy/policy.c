@@ -334,7 +334,6 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 	/* Locals, so that the stores into the pool cannot make the compiler
 	 * read them again per server. */
 	const struct pc_live_server *states = pc_live_servers(d->live);
-	const struct pc_slot_limits *limits = model->slot_limits;
 	const struct pc_slot_pick *picks = model->slot_pick;
 	const uint32_t *farm_first = cdn->farm_first;
 	uint32_t base = cdn->member_base, n_farms = cdn->n_farms;
@@ -397,7 +396,7 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 					continue;
 				uint64_t load =
 				    atomic_load_explicit(&states[slot].load, memory_order_relaxed);
-				if (load >= limits[slot].full_load[relaxed]) {
+				if (load >= states[slot].full_load[relaxed]) {
 					near_load += !spill;
 					/* Farms come nearest first: the first is the nearest. */
 					if (!spill && cost < pool->full_cost)
@@ -405,7 +404,7 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 					continue;
 				}
 				/* score > bound, without dividing (penalty_cut) */
-				uint64_t capacity = limits[slot].full_load[1];
+				uint64_t capacity = states[slot].full_load[1];
 				if (load_weight * load >= cut * capacity)
 					continue;
 				uint64_t score = cost + load_weight * load / capacity;
