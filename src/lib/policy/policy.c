@@ -148,6 +148,32 @@ static inline void pool_add(struct pool *pool, struct candidate c)
 	}
 }
 
+/* pool_add for the shortlist scan: the fields stored one by one, as the
+ * candidate built whole went through the stack. in_band is answer's to
+ * set. */
+static inline void pool_push(struct pool *pool, uint32_t server, uint32_t cost, uint32_t score,
+                             uint64_t name_hash)
+{
+	uint32_t n = pool->count;
+	if (n >= MAX_CANDIDATES) {
+		pool_replace_worst(pool, (struct candidate){.server = server,
+		                                            .cost = cost,
+		                                            .score = score,
+		                                            .name_hash = name_hash});
+		return;
+	}
+	struct candidate *c = &pool->items[n];
+	c->server = server;
+	c->cost = cost;
+	c->score = score;
+	c->taken = false;
+	c->name_hash = name_hash;
+	c->rank = 0;
+	if (n == 0 || better(c, &pool->items[pool->best]))
+		pool->best = n;
+	pool->count = n + 1;
+}
+
 static const struct candidate *pool_best(const struct pool *pool)
 {
 	return pool->count > 0 ? &pool->items[pool->best] : NULL;
@@ -411,10 +437,8 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 				if (score >= PC_COST_INFINITE)
 					score = PC_COST_INFINITE - 1;
 				const struct pc_slot_pick *pick = &picks[slot];
-				pool_add(pool, (struct candidate){.server = pick->server,
-				                                  .cost = (uint32_t)cost,
-				                                  .score = (uint32_t)score,
-				                                  .name_hash = pick->name_hash});
+				pool_push(pool, pick->server, (uint32_t)cost, (uint32_t)score,
+				          pick->name_hash);
 				if (n_top == want && score >= top[want - 1])
 					continue;
 				uint32_t at = n_top < want ? n_top++ : want - 1;
