@@ -417,12 +417,13 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 					left &= ~(1ULL << avoid_slots[i] % 64);
 			for (; left != 0; left &= left - 1) {
 				uint32_t slot = w * 64 + (uint32_t)__builtin_ctzll(left);
-				if (atomic_load_explicit(&states[slot].health,
-				                         memory_order_relaxed) != PC_HEALTH_UP)
-					continue;
-				uint64_t load =
-				    atomic_load_explicit(&states[slot].load, memory_order_relaxed);
-				if (load >= states[slot].full_load[relaxed]) {
+				/* up and below the watermark: one compare (live.h) */
+				uint64_t state =
+				    atomic_load_explicit(&states[slot].state, memory_order_relaxed);
+				uint64_t load = (uint32_t)state;
+				if (state >= states[slot].full_load[relaxed]) {
+					if (state >> 32 != PC_HEALTH_UP)
+						continue;
 					near_load += !spill;
 					/* Farms come nearest first: the first is the nearest. */
 					if (!spill && cost < pool->full_cost)
