@@ -48,6 +48,11 @@ struct decide {
 	uint32_t max_answers;
 	uint32_t preferred_tried; /* CDN tried for the client's preference, or PC_NONE */
 	uint32_t relax;           /* 0, or the enum pc_pass RELAX_* in force (OUTSIDE only) */
+	/* OUTSIDE's best score so far (try_rival), UINT64_MAX when none: the
+	 * shortlist scan stops at a farm farther than it, and says so in
+	 * rival_cut. */
+	uint64_t rival;
+	bool rival_cut;
 };
 
 /* The grade's distance limit, lifted by the relaxation of OUTSIDE. */
@@ -380,6 +385,7 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 	        ? NULL
 	        : model->family_slots + (req->family == PC_AF_INET ? 0 : words);
 	uint32_t want = d->max_answers, n_top = 0, near_load = 0, n_avoid = req->n_avoid;
+	uint64_t rival = d->rival;
 	/* avoided, as slots: cleared from each word's set, so the servers
 	 * left need no test (server_slot is one-to-one) */
 	uint32_t avoid_slots[PC_MAX_AVOID];
@@ -401,6 +407,10 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 			continue; /* the first pass had these */
 		if (cost > bound)
 			break;
+		if (cost > rival) {
+			d->rival_cut = true;
+			break;
+		}
 		uint64_t cut = penalty_cut(bound, cost, load_weight);
 		uint32_t farm = reach[r].farm;
 		uint32_t lo = base + farm_first[farm], last = base + farm_first[farm + 1] - 1;
@@ -734,6 +744,28 @@ static void keep_better(struct pool **best, struct pool **spare, bool *found)
 	*found = true;
 }
 
+/* try_cdn for OUTSIDE's CDN cdn when another CDN's pool (best) was found:
+ * cdn can only win with a pool that did not spill and a best server that
+ * is better() than best's, so of a score at most best's, in a farm at most
+ * that far. The shortlist scan stops at a farm farther than that (rival);
+ * a pool cut so is right whenever it loses (its best would have been worse
+ * than best's anyway, and a spilled pool loses), and is scanned again
+ * whole when it may win, since its answer takes the farther servers too
+ * (more answers, the affinity band). */
+static bool try_rival(struct decide *d, uint32_t cdn, struct pool *pool, const struct pool *best,
+                      bool found)
+{
+	d->rival = found && !best->spilled ? pool_best(best)->score : UINT64_MAX;
+	d->rival_cut = false;
+	bool ok = try_cdn(d, PC_BRANCH_OUTSIDE, cdn, pool);
+	if (ok && d->rival_cut && !pool->spilled && pool_best(pool)->score <= d->rival) {
+		d->rival = UINT64_MAX;
+		ok = try_cdn(d, PC_BRANCH_OUTSIDE, cdn, pool);
+	}
+	d->rival = UINT64_MAX;
+	return ok;
+}
+
 /* A content exchange (the patent's last section) has no servers: its
  * providers are carried by the CDNs it has agreements with. Each partner
  * whose agreement covers the service and has capacity this second (PEER's
@@ -761,7 +793,7 @@ static void try_exchange(struct decide *d, uint32_t exchange, struct pool **best
 			continue;
 		}
 		struct pool *pool = *found ? *spare : *best;
-		if (!try_cdn(d, PC_BRANCH_OUTSIDE, partner, pool))
+		if (!try_rival(d, partner, pool, *best, *found))
 			continue;
 		pool->agreement = g;
 		keep_better(best, spare, found);
@@ -785,7 +817,7 @@ static bool try_outside(struct decide *d, struct pool *best, struct pool *spare)
 			continue;
 		}
 		struct pool *pool = found ? spare : best;
-		if (!try_cdn(d, PC_BRANCH_OUTSIDE, cdn, pool))
+		if (!try_rival(d, cdn, pool, best, found))
 			continue;
 		keep_better(&best, &spare, &found);
 	}
@@ -967,6 +999,7 @@ int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req
 	    .primaries = &provider->primary_cdns,
 	    .max_answers = req->max_answers == 0 ? 1 : req->max_answers,
 	    .preferred_tried = PC_NONE,
+	    .rival = UINT64_MAX,
 	};
 	/* Two pools: OUTSIDE compares CDNs and keeps the better. */
 	struct pool pools[2];
