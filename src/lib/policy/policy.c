@@ -804,23 +804,57 @@ static void try_exchange(struct decide *d, uint32_t exchange, struct pool **best
  * tried already, the one whose best server scores lowest. An exchange's
  * partner serving is counted against its agreement (and fails, like PEER,
  * when another thread took the last of the capacity meanwhile). */
+static void try_outside_cdn(struct decide *d, uint32_t cdn, struct pool **best, struct pool **spare,
+                            bool *found)
+{
+	if (client_in(d, cdn) || cdn == d->preferred_tried)
+		return;
+	if (d->model->cdns[cdn].exchange) {
+		try_exchange(d, cdn, best, spare, found);
+		return;
+	}
+	struct pool *pool = *found ? *spare : *best;
+	if (try_rival(d, cdn, pool, *best, *found))
+		keep_better(best, spare, found);
+}
+
+/* Untraced, OUTSIDE tries first the primary CDN with the nearest farm (a
+ * score can be no lower than its farm's cost), so that try_rival cuts the
+ * others soonest. The winner does not depend on the order: better() is a
+ * strict order on servers, and a spilled pool loses to any other. Traced,
+ * the CDNs are listed in the provider's order. Returns the list index to
+ * try first, or PC_NONE for the provider's order. */
+static uint32_t nearest_primary(const struct decide *d, const struct pc_index_list *primaries)
+{
+	const pc_model *model = d->model;
+	uint32_t as = d->out->client_as;
+	if (d->trace != NULL || primaries->count < 2 || as >= model->n_ases || model->reach == NULL)
+		return PC_NONE;
+	const struct pc_reach *row = &model->reach[(size_t)as * model->n_reach_cells];
+	uint32_t first = PC_NONE, nearest = UINT32_MAX;
+	for (uint32_t i = 0; i < primaries->count; i++) {
+		const struct pc_cdn *cdn = &model->cdns[primaries->items[i]];
+		if (cdn->n_farms == 0 || cdn->exchange)
+			continue;
+		if (row[cdn->reach_base].cost < nearest) {
+			nearest = row[cdn->reach_base].cost;
+			first = i;
+		}
+	}
+	return first;
+}
+
 static bool try_outside(struct decide *d, struct pool *best, struct pool *spare)
 {
 	const struct pc_provider *provider = &d->model->providers[d->req->provider];
+	const struct pc_index_list *primaries = &provider->primary_cdns;
 	bool found = false;
-	for (uint32_t i = 0; i < provider->primary_cdns.count; i++) {
-		uint32_t cdn = provider->primary_cdns.items[i];
-		if (client_in(d, cdn) || cdn == d->preferred_tried)
-			continue;
-		if (d->model->cdns[cdn].exchange) {
-			try_exchange(d, cdn, &best, &spare, &found);
-			continue;
-		}
-		struct pool *pool = found ? spare : best;
-		if (!try_rival(d, cdn, pool, best, found))
-			continue;
-		keep_better(&best, &spare, &found);
-	}
+	uint32_t first = nearest_primary(d, primaries);
+	if (first != PC_NONE)
+		try_outside_cdn(d, primaries->items[first], &best, &spare, &found);
+	for (uint32_t i = 0; i < primaries->count; i++)
+		if (i != first)
+			try_outside_cdn(d, primaries->items[i], &best, &spare, &found);
 	if (!found)
 		return false;
 	if (best->agreement != PC_NONE) {
