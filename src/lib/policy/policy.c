@@ -821,9 +821,12 @@ static void try_outside_cdn(struct decide *d, uint32_t cdn, struct pool **best, 
 /* Untraced, OUTSIDE tries first the primary CDN with the nearest farm (a
  * score can be no lower than its farm's cost), so that try_rival cuts the
  * others soonest. The winner does not depend on the order: better() is a
- * strict order on servers, and a spilled pool loses to any other. Traced,
- * the CDNs are listed in the provider's order. Returns the list index to
- * try first, or PC_NONE for the provider's order. */
+ * strict order on servers, and a spilled pool loses to any other; but
+ * an exchange's partner can be a primary CDN too, the same servers under
+ * an agreement or none, and then the first tried wins the tie: with an
+ * exchange among the primaries the order stays. Traced, the CDNs are
+ * listed in the provider's order. Returns the list index to try first,
+ * or PC_NONE for the provider's order. */
 static uint32_t nearest_primary(const struct decide *d, const struct pc_index_list *primaries)
 {
 	const pc_model *model = d->model;
@@ -834,7 +837,9 @@ static uint32_t nearest_primary(const struct decide *d, const struct pc_index_li
 	uint32_t first = PC_NONE, nearest = UINT32_MAX;
 	for (uint32_t i = 0; i < primaries->count; i++) {
 		const struct pc_cdn *cdn = &model->cdns[primaries->items[i]];
-		if (cdn->n_farms == 0 || cdn->exchange)
+		if (cdn->exchange)
+			return PC_NONE; /* see below */
+		if (cdn->n_farms == 0)
 			continue;
 		if (row[cdn->reach_base].cost < nearest) {
 			nearest = row[cdn->reach_base].cost;
