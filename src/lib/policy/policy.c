@@ -362,6 +362,13 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 	/* pc_model_reach, without the call */
 	const struct pc_reach *reach =
 	    &model->reach[(size_t)client_as * model->n_reach_cells + cdn->reach_base];
+	/* Every farm farther than OUTSIDE's rival (try_rival): the loop below
+	 * would stop at the first, so the set-up is not worth making. A
+	 * saturated cell (PC_REACH_FAR) is a lower bound of the cost. */
+	if (cdn->n_farms > 0 && reach[0].cost > d->rival) {
+		d->rival_cut = true;
+		return 0;
+	}
 	/* Locals, so that the stores into the pool cannot make the compiler
 	 * read them again per server. */
 	const struct pc_live_server *states = pc_live_servers(d->live);
