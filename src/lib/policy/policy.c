@@ -365,7 +365,7 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 	/* Every farm farther than OUTSIDE's rival (try_rival): the loop below
 	 * would stop at the first, so the set-up is not worth making. A
 	 * saturated cell (PC_REACH_FAR) is a lower bound of the cost. */
-	if (cdn->n_farms > 0 && reach[0].cost > d->rival) {
+	if (d->rival != UINT64_MAX && cdn->n_farms > 0 && reach[0].cost > d->rival) {
 		d->rival_cut = true;
 		return 0;
 	}
