@@ -45,6 +45,14 @@ struct pc_live {
 	_Atomic uint64_t *replicas;
 };
 
+/* A load and a health in one word (struct pc_live_server.state). The
+ * writers below change one half and keep the other, by compare-and-swap:
+ * load reports and health checks are rare next to decisions. */
+static uint64_t state_word(uint32_t load, enum pc_health health)
+{
+	return (uint64_t)health << 32 | load;
+}
+
 int pc_live_new(const pc_model *model, pc_live **out)
 {
 	if (model == NULL || out == NULL)
@@ -68,8 +76,11 @@ int pc_live_new(const pc_model *model, pc_live **out)
 		return PC_ENOMEM;
 	}
 	for (uint32_t s = 0; s < model->n_servers; s++) {
-		atomic_init(&live->servers[s].load, 0);
-		atomic_init(&live->servers[s].health, PC_HEALTH_UP);
+		atomic_init(&live->servers[s].state, state_word(0, PC_HEALTH_UP));
+		if (model->slot_limits != NULL) {
+			live->servers[s].full_load[0] = model->slot_limits[s].full_load[0];
+			live->servers[s].full_load[1] = model->slot_limits[s].full_load[1];
+		}
 	}
 	for (uint32_t a = 0; a < model->n_agreements; a++) {
 		atomic_init(&live->agreements[a].window, 0);
@@ -119,36 +130,55 @@ const struct pc_live_server *pc_live_servers(const pc_live *live)
 	return live->servers;
 }
 
+static _Atomic uint64_t *state_of(const pc_live *live, uint32_t server)
+{
+	return &live->servers[live->model->server_slot[server]].state;
+}
+
 void pc_live_set_load(pc_live *live, uint32_t server, uint32_t load)
 {
-	if (server < live->model->n_servers)
-		atomic_store_explicit(&live->servers[live->model->server_slot[server]].load, load,
-		                      memory_order_relaxed);
+	if (server >= live->model->n_servers)
+		return;
+	_Atomic uint64_t *state = state_of(live, server);
+	uint64_t old = atomic_load_explicit(state, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(state, &old,
+	                                              (old & ~(uint64_t)UINT32_MAX) | load,
+	                                              memory_order_relaxed, memory_order_relaxed))
+		;
 }
 
 uint32_t pc_live_load(const pc_live *live, uint32_t server)
 {
 	if (server >= live->model->n_servers)
 		return 0;
-	return atomic_load_explicit(&live->servers[live->model->server_slot[server]].load,
-	                            memory_order_relaxed);
+	return (uint32_t)atomic_load_explicit(state_of(live, server), memory_order_relaxed);
 }
 
 void pc_live_set_health(pc_live *live, uint32_t server, enum pc_health health)
 {
-	if (server < live->model->n_servers)
-		atomic_store_explicit(&live->servers[live->model->server_slot[server]].health,
-		                      (uint32_t)health, memory_order_relaxed);
+	if (server >= live->model->n_servers)
+		return;
+	_Atomic uint64_t *state = state_of(live, server);
+	uint64_t old = atomic_load_explicit(state, memory_order_relaxed);
+	while (!atomic_compare_exchange_weak_explicit(state, &old,
+	                                              state_word((uint32_t)old, health),
+	                                              memory_order_relaxed, memory_order_relaxed))
+		;
 }
 
 bool pc_live_health_change(pc_live *live, uint32_t server, enum pc_health from, enum pc_health to)
 {
 	if (server >= live->model->n_servers)
 		return false;
-	uint32_t expected = (uint32_t)from;
-	return atomic_compare_exchange_strong_explicit(
-	    &live->servers[live->model->server_slot[server]].health, &expected, (uint32_t)to,
-	    memory_order_relaxed, memory_order_relaxed);
+	_Atomic uint64_t *state = state_of(live, server);
+	uint64_t old = atomic_load_explicit(state, memory_order_relaxed);
+	/* Retried only when the load moved meanwhile: the health decides. */
+	while (old >> 32 == (uint64_t)from)
+		if (atomic_compare_exchange_weak_explicit(
+		        state, &old, state_word((uint32_t)old, to), memory_order_relaxed,
+		        memory_order_relaxed))
+			return true;
+	return false;
 }
 
 enum pc_health pc_live_health(const pc_live *live, uint32_t server)
@@ -156,8 +186,8 @@ enum pc_health pc_live_health(const pc_live *live, uint32_t server)
 	/* An unknown server is never a candidate: call it down. */
 	if (server >= live->model->n_servers)
 		return PC_HEALTH_DOWN;
-	return (enum pc_health)atomic_load_explicit(
-	    &live->servers[live->model->server_slot[server]].health, memory_order_relaxed);
+	return (enum pc_health)(
+	    atomic_load_explicit(state_of(live, server), memory_order_relaxed) >> 32);
 }
 
 /* After the cost itself was stored: a reader that sees the flag sees the
@@ -519,8 +549,8 @@ uint64_t pc_live_cdn_load(const pc_live *live, uint32_t cdn)
 	const struct pc_cdn *c = &live->model->cdns[cdn];
 	uint64_t sum = 0;
 	for (uint32_t i = 0; i < c->servers.count; i++)
-		sum += atomic_load_explicit(&live->servers[c->member_base + i].load,
-		                            memory_order_relaxed);
+		sum += (uint32_t)atomic_load_explicit(&live->servers[c->member_base + i].state,
+		                                      memory_order_relaxed);
 	return sum;
 }
 

@@ -47,8 +47,13 @@ bool pc_live_health_change(pc_live *live, uint32_t server, enum pc_health from, 
  * scan to read with relaxed atomic loads. Everyone else uses the
  * functions above, by server index. */
 struct pc_live_server {
-	_Atomic uint32_t load;   /* load units */
-	_Atomic uint32_t health; /* enum pc_health */
+	/* The load (load units) in the low 32 bits, the enum pc_health in
+	 * the high 32: since PC_HEALTH_UP is 0, state < n holds exactly when
+	 * the server is up with a load below n, one compare for the scan. */
+	_Atomic uint64_t state;
+	/* The model's pc_slot_limits, copied by pc_live_new: the scan reads
+	 * one 16-byte record a server, four to a line. */
+	uint32_t full_load[2];
 };
 const struct pc_live_server *pc_live_servers(const pc_live *live);
 

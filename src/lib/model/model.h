@@ -253,14 +253,23 @@ typedef struct pc_model {
 	 * slots a word, n_slot_words words a set: the servers that offer
 	 * each service, that have a tier each grade allows, that have an
 	 * address of each family (IPv4, IPv6). A decision ANDs three words
-	 * and reads only the servers left, and of those only their capacity
-	 * (slot_capacity, [n_servers] in slot order) and live state until
+	 * and reads only the servers left, and of those only their live
+	 * state and limits (one 16-byte record, pc_live_servers) until
 	 * one becomes a candidate (slot_pick, 16 bytes a slot). */
 	uint32_t n_slot_words;
 	uint64_t *service_slots; /* [n_services * n_slot_words] */
 	uint64_t *grade_slots;   /* [n_grades * n_slot_words] */
 	uint64_t *family_slots;  /* [2 * n_slot_words]: IPv4, then IPv6 */
-	uint32_t *slot_capacity;
+	/* full_load[1] is the capacity; full_load[0] the least load at or
+	 * past params.high_watermark_pct of it (load * 100 >= capacity *
+	 * pct), computed when the rows are built, so the scan compares one
+	 * word per server instead of multiplying: full_load[relaxed] is the
+	 * watermark in force (OUTSIDE's load relaxation prunes at 100 %).
+	 * pc_live_new copies them next to each server's load and health
+	 * (struct pc_live_server), which is where the scan reads them. */
+	struct pc_slot_limits {
+		uint32_t full_load[2];
+	} * slot_limits;
 	struct pc_slot_pick { /* [n_servers]: what a candidate carries */
 		uint64_t name_hash;
 		uint32_t server, unused;

@@ -70,12 +70,12 @@ static int build_slot_sets(pc_model *model)
 	model->service_slots = slot_sets(model, model->n_services);
 	model->grade_slots = slot_sets(model, model->n_grades);
 	model->family_slots = slot_sets(model, 2);
-	model->slot_capacity = pc_arena_alloc(
-	    model->arena, (model->n_servers ? model->n_servers : 1) * sizeof(uint32_t));
+	model->slot_limits = pc_arena_alloc(
+	    model->arena, (model->n_servers ? model->n_servers : 1) * sizeof(*model->slot_limits));
 	model->slot_pick = pc_arena_alloc(model->arena, (model->n_servers ? model->n_servers : 1) *
 	                                                    sizeof(*model->slot_pick));
 	if (model->service_slots == NULL || model->grade_slots == NULL ||
-	    model->family_slots == NULL || model->slot_capacity == NULL || model->slot_pick == NULL)
+	    model->family_slots == NULL || model->slot_limits == NULL || model->slot_pick == NULL)
 		return PC_ENOMEM;
 	uint32_t words = model->n_slot_words;
 	for (uint32_t c = 0; c < model->n_cdns; c++) {
@@ -84,7 +84,14 @@ static int build_slot_sets(pc_model *model)
 			const struct pc_cdn_member *member = &cdn->members[i];
 			uint32_t slot = cdn->member_base + i, w = slot / 64;
 			uint64_t bit = 1ULL << (slot % 64);
-			model->slot_capacity[slot] = member->capacity;
+			/* the least load with load * 100 >= capacity * pct */
+			uint64_t at_pct =
+			    ((uint64_t)member->capacity * model->params.high_watermark_pct + 99) /
+			    100;
+			if (at_pct > UINT32_MAX) /* a watermark past 100 % (never from config) */
+				at_pct = UINT32_MAX;
+			model->slot_limits[slot] = (struct pc_slot_limits){
+			    .full_load = {(uint32_t)at_pct, member->capacity}};
 			model->slot_pick[slot] = (struct pc_slot_pick){
 			    .name_hash = member->name_hash, .server = member->server};
 			for (uint32_t s = 0; s < model->n_services && s < PC_MAX_SERVICES; s++)

@@ -48,6 +48,11 @@ struct decide {
 	uint32_t max_answers;
 	uint32_t preferred_tried; /* CDN tried for the client's preference, or PC_NONE */
 	uint32_t relax;           /* 0, or the enum pc_pass RELAX_* in force (OUTSIDE only) */
+	/* OUTSIDE's best score so far (try_rival), UINT64_MAX when none: the
+	 * shortlist scan stops at a farm farther than it, and says so in
+	 * rival_cut. */
+	uint64_t rival;
+	bool rival_cut;
 };
 
 /* The grade's distance limit, lifted by the relaxation of OUTSIDE. */
@@ -146,6 +151,32 @@ static inline void pool_add(struct pool *pool, struct candidate c)
 	} else {
 		pool_replace_worst(pool, c);
 	}
+}
+
+/* pool_add for the shortlist scan: the fields stored one by one, as the
+ * candidate built whole went through the stack. in_band is answer's to
+ * set. */
+static inline void pool_push(struct pool *pool, uint32_t server, uint32_t cost, uint32_t score,
+                             uint64_t name_hash)
+{
+	uint32_t n = pool->count;
+	if (n >= MAX_CANDIDATES) {
+		pool_replace_worst(pool, (struct candidate){.server = server,
+		                                            .cost = cost,
+		                                            .score = score,
+		                                            .name_hash = name_hash});
+		return;
+	}
+	struct candidate *c = &pool->items[n];
+	c->server = server;
+	c->cost = cost;
+	c->score = score;
+	c->taken = false;
+	c->name_hash = name_hash;
+	c->rank = 0;
+	if (n == 0 || better(c, &pool->items[pool->best]))
+		pool->best = n;
+	pool->count = n + 1;
 }
 
 static const struct candidate *pool_best(const struct pool *pool)
@@ -316,8 +347,8 @@ static uint64_t penalty_cut(uint64_t bound, uint64_t cost, uint64_t load_weight)
  * servers leave no mark without a trace, so static_reason's list comes
  * in two parts: what the model alone decides (service, the grade's tier,
  * family) is the AND of three words of bit sets made at load, so a
- * server it rules out is never read; avoided and health are tested per
- * server left. Keep the rules here in step with collect's:
+ * server it rules out is never read; avoided servers are cleared from
+ * the set too, and health is tested per server left. Keep the rules here in step with collect's:
  * test_shortlist and bench/decide compare the two. */
 static inline __attribute__((always_inline)) uint32_t collect_near(struct decide *d,
                                                                    struct pool *pool, bool spill)
@@ -331,17 +362,23 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 	/* pc_model_reach, without the call */
 	const struct pc_reach *reach =
 	    &model->reach[(size_t)client_as * model->n_reach_cells + cdn->reach_base];
+	/* Every farm farther than OUTSIDE's rival (try_rival): the loop below
+	 * would stop at the first, so the set-up is not worth making. A
+	 * saturated cell (PC_REACH_FAR) is a lower bound of the cost. */
+	if (d->rival != UINT64_MAX && cdn->n_farms > 0 && reach[0].cost > d->rival) {
+		d->rival_cut = true;
+		return 0;
+	}
 	/* Locals, so that the stores into the pool cannot make the compiler
 	 * read them again per server. */
 	const struct pc_live_server *states = pc_live_servers(d->live);
-	const uint32_t *capacities = model->slot_capacity;
 	const struct pc_slot_pick *picks = model->slot_pick;
 	const uint32_t *farm_first = cdn->farm_first;
 	uint32_t base = cdn->member_base, n_farms = cdn->n_farms;
 	uint64_t limit = path_limit(d);
 	uint64_t spill_limit = limit + model->params.spill_max_cost;
-	uint64_t watermark =
-	    d->relax >= PC_PASS_RELAX_LOAD ? 100 : model->params.high_watermark_pct;
+	/* the watermark in force: full_load[1] is the capacity (100 %) */
+	uint32_t relaxed = d->relax >= PC_PASS_RELAX_LOAD;
 	uint64_t load_weight = model->params.load_weight;
 	uint64_t pct = model->params.affinity_band;
 	uint64_t near_band = load_weight * pct / 100; /* answer's band at the best's distance */
@@ -355,6 +392,14 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 	        ? NULL
 	        : model->family_slots + (req->family == PC_AF_INET ? 0 : words);
 	uint32_t want = d->max_answers, n_top = 0, near_load = 0, n_avoid = req->n_avoid;
+	uint64_t rival = d->rival;
+	/* avoided, as slots: cleared from each word's set, so the servers
+	 * left need no test (server_slot is one-to-one) */
+	uint32_t avoid_slots[PC_MAX_AVOID];
+	for (uint32_t i = 0; i < n_avoid; i++)
+		avoid_slots[i] = req->avoid[i] < model->n_servers
+		                     ? model->server_slot[req->avoid[i]]
+		                     : UINT32_MAX;
 	uint64_t top[PC_MAX_ANSWERS]; /* the want lowest scores so far, ascending */
 	/* A score above bound is never picked: max(top[want - 1],
 	 * band_top(top[0])) once want scores are in, none before. */
@@ -369,6 +414,10 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 			continue; /* the first pass had these */
 		if (cost > bound)
 			break;
+		if (cost > rival) {
+			d->rival_cut = true;
+			break;
+		}
 		uint64_t cut = penalty_cut(bound, cost, load_weight);
 		uint32_t farm = reach[r].farm;
 		uint32_t lo = base + farm_first[farm], last = base + farm_first[farm + 1] - 1;
@@ -380,16 +429,18 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 				left &= ~0ULL << (lo % 64);
 			if (w == last / 64)
 				left &= ~0ULL >> (63 - last % 64);
+			for (uint32_t i = 0; i < n_avoid; i++)
+				if (avoid_slots[i] / 64 == w)
+					left &= ~(1ULL << avoid_slots[i] % 64);
 			for (; left != 0; left &= left - 1) {
 				uint32_t slot = w * 64 + (uint32_t)__builtin_ctzll(left);
-				if (atomic_load_explicit(&states[slot].health,
-				                         memory_order_relaxed) != PC_HEALTH_UP ||
-				    (n_avoid != 0 && avoided(req, picks[slot].server)))
-					continue;
-				uint64_t load =
-				    atomic_load_explicit(&states[slot].load, memory_order_relaxed);
-				uint64_t capacity = capacities[slot];
-				if (load * 100 >= capacity * watermark) {
+				/* up and below the watermark: one compare (live.h) */
+				uint64_t state =
+				    atomic_load_explicit(&states[slot].state, memory_order_relaxed);
+				uint64_t load = (uint32_t)state;
+				if (state >= states[slot].full_load[relaxed]) {
+					if (state >> 32 != PC_HEALTH_UP)
+						continue;
 					near_load += !spill;
 					/* Farms come nearest first: the first is the nearest. */
 					if (!spill && cost < pool->full_cost)
@@ -397,16 +448,15 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 					continue;
 				}
 				/* score > bound, without dividing (penalty_cut) */
+				uint64_t capacity = states[slot].full_load[1];
 				if (load_weight * load >= cut * capacity)
 					continue;
 				uint64_t score = cost + load_weight * load / capacity;
 				if (score >= PC_COST_INFINITE)
 					score = PC_COST_INFINITE - 1;
 				const struct pc_slot_pick *pick = &picks[slot];
-				pool_add(pool, (struct candidate){.server = pick->server,
-				                                  .cost = (uint32_t)cost,
-				                                  .score = (uint32_t)score,
-				                                  .name_hash = pick->name_hash});
+				pool_push(pool, pick->server, (uint32_t)cost, (uint32_t)score,
+				          pick->name_hash);
 				if (n_top == want && score >= top[want - 1])
 					continue;
 				uint32_t at = n_top < want ? n_top++ : want - 1;
@@ -701,6 +751,28 @@ static void keep_better(struct pool **best, struct pool **spare, bool *found)
 	*found = true;
 }
 
+/* try_cdn for OUTSIDE's CDN cdn when another CDN's pool (best) was found:
+ * cdn can only win with a pool that did not spill and a best server that
+ * is better() than best's, so of a score at most best's, in a farm at most
+ * that far. The shortlist scan stops at a farm farther than that (rival);
+ * a pool cut so is right whenever it loses (its best would have been worse
+ * than best's anyway, and a spilled pool loses), and is scanned again
+ * whole when it may win, since its answer takes the farther servers too
+ * (more answers, the affinity band). */
+static bool try_rival(struct decide *d, uint32_t cdn, struct pool *pool, const struct pool *best,
+                      bool found)
+{
+	d->rival = found && !best->spilled ? pool_best(best)->score : UINT64_MAX;
+	d->rival_cut = false;
+	bool ok = try_cdn(d, PC_BRANCH_OUTSIDE, cdn, pool);
+	if (ok && d->rival_cut && !pool->spilled && pool_best(pool)->score <= d->rival) {
+		d->rival = UINT64_MAX;
+		ok = try_cdn(d, PC_BRANCH_OUTSIDE, cdn, pool);
+	}
+	d->rival = UINT64_MAX;
+	return ok;
+}
+
 /* A content exchange (the patent's last section) has no servers: its
  * providers are carried by the CDNs it has agreements with. Each partner
  * whose agreement covers the service and has capacity this second (PEER's
@@ -728,7 +800,7 @@ static void try_exchange(struct decide *d, uint32_t exchange, struct pool **best
 			continue;
 		}
 		struct pool *pool = *found ? *spare : *best;
-		if (!try_cdn(d, PC_BRANCH_OUTSIDE, partner, pool))
+		if (!try_rival(d, partner, pool, *best, *found))
 			continue;
 		pool->agreement = g;
 		keep_better(best, spare, found);
@@ -739,23 +811,62 @@ static void try_exchange(struct decide *d, uint32_t exchange, struct pool **best
  * tried already, the one whose best server scores lowest. An exchange's
  * partner serving is counted against its agreement (and fails, like PEER,
  * when another thread took the last of the capacity meanwhile). */
+static void try_outside_cdn(struct decide *d, uint32_t cdn, struct pool **best, struct pool **spare,
+                            bool *found)
+{
+	if (client_in(d, cdn) || cdn == d->preferred_tried)
+		return;
+	if (d->model->cdns[cdn].exchange) {
+		try_exchange(d, cdn, best, spare, found);
+		return;
+	}
+	struct pool *pool = *found ? *spare : *best;
+	if (try_rival(d, cdn, pool, *best, *found))
+		keep_better(best, spare, found);
+}
+
+/* Untraced, OUTSIDE tries first the primary CDN with the nearest farm (a
+ * score can be no lower than its farm's cost), so that try_rival cuts the
+ * others soonest. The winner does not depend on the order: better() is a
+ * strict order on servers, and a spilled pool loses to any other; but
+ * an exchange's partner can be a primary CDN too, the same servers under
+ * an agreement or none, and then the first tried wins the tie: with an
+ * exchange among the primaries the order stays. Traced, the CDNs are
+ * listed in the provider's order. Returns the list index to try first,
+ * or PC_NONE for the provider's order. */
+static uint32_t nearest_primary(const struct decide *d, const struct pc_index_list *primaries)
+{
+	const pc_model *model = d->model;
+	uint32_t as = d->out->client_as;
+	if (d->trace != NULL || primaries->count < 2 || as >= model->n_ases || model->reach == NULL)
+		return PC_NONE;
+	const struct pc_reach *row = &model->reach[(size_t)as * model->n_reach_cells];
+	uint32_t first = PC_NONE, nearest = UINT32_MAX;
+	for (uint32_t i = 0; i < primaries->count; i++) {
+		const struct pc_cdn *cdn = &model->cdns[primaries->items[i]];
+		if (cdn->exchange)
+			return PC_NONE; /* see below */
+		if (cdn->n_farms == 0)
+			continue;
+		if (row[cdn->reach_base].cost < nearest) {
+			nearest = row[cdn->reach_base].cost;
+			first = i;
+		}
+	}
+	return first;
+}
+
 static bool try_outside(struct decide *d, struct pool *best, struct pool *spare)
 {
 	const struct pc_provider *provider = &d->model->providers[d->req->provider];
+	const struct pc_index_list *primaries = &provider->primary_cdns;
 	bool found = false;
-	for (uint32_t i = 0; i < provider->primary_cdns.count; i++) {
-		uint32_t cdn = provider->primary_cdns.items[i];
-		if (client_in(d, cdn) || cdn == d->preferred_tried)
-			continue;
-		if (d->model->cdns[cdn].exchange) {
-			try_exchange(d, cdn, &best, &spare, &found);
-			continue;
-		}
-		struct pool *pool = found ? spare : best;
-		if (!try_cdn(d, PC_BRANCH_OUTSIDE, cdn, pool))
-			continue;
-		keep_better(&best, &spare, &found);
-	}
+	uint32_t first = nearest_primary(d, primaries);
+	if (first != PC_NONE)
+		try_outside_cdn(d, primaries->items[first], &best, &spare, &found);
+	for (uint32_t i = 0; i < primaries->count; i++)
+		if (i != first)
+			try_outside_cdn(d, primaries->items[i], &best, &spare, &found);
 	if (!found)
 		return false;
 	if (best->agreement != PC_NONE) {
@@ -934,6 +1045,7 @@ int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req
 	    .primaries = &provider->primary_cdns,
 	    .max_answers = req->max_answers == 0 ? 1 : req->max_answers,
 	    .preferred_tried = PC_NONE,
+	    .rival = UINT64_MAX,
 	};
 	/* Two pools: OUTSIDE compares CDNs and keeps the better. */
 	struct pool pools[2];

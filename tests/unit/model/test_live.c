@@ -5,6 +5,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,35 @@ static void test_load_and_health(void **state)
 	assert_true(pc_live_health_change(w->live, s, PC_HEALTH_DOWN, PC_HEALTH_UP));
 	assert_int_equal(pc_live_health(w->live, s), PC_HEALTH_UP);
 	assert_false(pc_live_health_change(w->live, 9999, PC_HEALTH_DOWN, PC_HEALTH_UP));
+}
+
+/* Load and health share one word (live.h): a write of one keeps the
+ * other, and the scan's record holds the full loads of the model's
+ * watermark and capacity. */
+static void test_load_and_health_one_word(void **state)
+{
+	struct world *w = *state;
+	uint32_t s = world_server(w, "acme-s1");
+	pc_live_set_load(w->live, s, 4000000000u);
+	pc_live_set_health(w->live, s, PC_HEALTH_DRAINING);
+	pc_live_set_load(w->live, s, 321);
+	assert_int_equal(pc_live_health(w->live, s), PC_HEALTH_DRAINING);
+	assert_true(pc_live_health_change(w->live, s, PC_HEALTH_DRAINING, PC_HEALTH_UP));
+	assert_int_equal(pc_live_load(w->live, s), 321);
+	assert_false(pc_live_health_change(w->live, s, PC_HEALTH_DOWN, PC_HEALTH_UP));
+	assert_int_equal(pc_live_load(w->live, s), 321);
+	const struct pc_live_server *record = &pc_live_servers(w->live)[w->model->server_slot[s]];
+	uint64_t capacity = w->model->servers[s].capacity;
+	uint64_t pct = w->model->params.high_watermark_pct;
+	assert_int_equal(record->full_load[1], capacity);
+	assert_int_equal(record->full_load[0], (capacity * pct + 99) / 100);
+	/* up and below the watermark: one compare */
+	assert_true(atomic_load(&record->state) < record->full_load[0]);
+	pc_live_set_health(w->live, s, PC_HEALTH_DOWN);
+	assert_false(atomic_load(&record->state) < record->full_load[1]);
+	pc_live_set_health(w->live, s, PC_HEALTH_UP);
+	pc_live_set_load(w->live, s, record->full_load[0]);
+	assert_false(atomic_load(&record->state) < record->full_load[0]);
 }
 
 static void test_path_cost_override(void **state)
@@ -221,6 +251,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_load_and_health, world_setup, world_teardown),
+	    cmocka_unit_test_setup_teardown(test_load_and_health_one_word, world_setup,
+	                                    world_teardown),
 	    cmocka_unit_test_setup_teardown(test_path_cost_override, world_setup, world_teardown),
 	    cmocka_unit_test_setup_teardown(test_agreement_window, world_setup, world_teardown),
 	    cmocka_unit_test_setup_teardown(test_agreement_concurrent_cap, world_setup,
