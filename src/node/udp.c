@@ -40,16 +40,16 @@ struct pcd_udp_thread {
 
 static void *serve_thread(void *arg);
 
-/* A socket's thread blocks in recvmmsg: the socket is made blocking, with
- * a receive timeout that bounds how long a stop can go unseen should
- * shutdown(2) not wake it. */
+/* A socket's thread blocks in recvmmsg: the socket is made blocking, and
+ * has no receive timeout. A stop wakes it with shutdown(2)
+ * (pcd_udp_close_all); a timeout would only add a kernel timer armed and
+ * cancelled at every wake-up (schedule_timeout), and a wake-up a second
+ * while idle. */
 static int start_thread(struct pcd_udp_socket *sock, const struct pcd_udp_listen *how,
                         unsigned index)
 {
 	int flags = fcntl(sock->io.fd, F_GETFL);
-	struct timeval timeout = {.tv_sec = 1};
-	if (flags < 0 || fcntl(sock->io.fd, F_SETFL, flags & ~O_NONBLOCK) != 0 ||
-	    setsockopt(sock->io.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout)) != 0)
+	if (flags < 0 || fcntl(sock->io.fd, F_SETFL, flags & ~O_NONBLOCK) != 0)
 		return -errno;
 	struct pcd_udp_thread *t = calloc(1, sizeof(*t));
 	if (t == NULL)
@@ -260,9 +260,8 @@ static void *serve_thread(void *arg)
 		if (atomic_load_explicit(&t->stop, memory_order_relaxed))
 			break;
 		if (n <= 0) {
-			/* The receive timeout (EAGAIN) only looks at stop; an
-			 * error that is not passing is said once, and paced so
-			 * that one that persists cannot spin a core. */
+			/* An error that is not passing is said once, and paced
+			 * so that one that persists cannot spin a core. */
 			if (n < 0 && err != EAGAIN && err != EINTR) {
 				if (!told)
 					pcd_log(PCD_LOG_ERROR, "udp-receive-failed", "error=\"%s\"",

@@ -76,8 +76,8 @@ struct pcd_udp_listen {
  * pcd_udp_close_all. Returns 0 or -errno. */
 int pcd_udp_listen_all(struct pcd_udp_sockets *socks, const struct pcd_udp_listen *how,
                        const pc_addr *addrs, unsigned n, uint16_t port);
-/* Stops the sockets' threads (woken by shutdown(2) at once, else by their
- * 1 s receive timeout), waits for them and closes the sockets. On the
+/* Stops the sockets' threads (woken by shutdown(2) at once), waits for
+ * them and closes the sockets. On the
  * main thread, not as an RCU reader; the lanes must live until then. */
 void pcd_udp_close_all(struct pcd_udp_sockets *socks);
 
