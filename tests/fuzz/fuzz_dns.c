@@ -103,7 +103,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		knot_pkt_t *parsed = knot_pkt_new(out, (uint16_t)slip, NULL);
 		if (parsed == NULL || knot_pkt_parse(parsed, 0) != KNOT_EOK)
 			abort();
+		/* An OPT only where the answer has one: the slip reads the
+		 * query's OPT as the answer's parse does, and reflects none
+		 * that parse refuses. */
+		bool slip_opt = knot_pkt_has_edns(parsed);
 		knot_pkt_free(parsed);
+		if (slip_opt && knot_len > 0) {
+			knot_pkt_t *answer = knot_pkt_new(knot_out, (uint16_t)knot_len, NULL);
+			if (answer == NULL || knot_pkt_parse(answer, 0) != KNOT_EOK ||
+			    !knot_pkt_has_edns(answer))
+				abort();
+			knot_pkt_free(answer);
+		}
 	}
 	return 0;
 }

@@ -53,6 +53,14 @@ MALFORMED = {
     "ecs_bad_family": None,
     "ecs_source_too_long": None,
     "ecs_nonzero_scope": None,
+    # RFC 6891 6.1.3: BADVERS before NOTIMP and a question-count or
+    # answer-record FORMERR (as BIND 9 and Knot); an OPT whose options
+    # overrun its rdata makes the query malformed (and the RRL slip must
+    # not reflect it).
+    "notimp_edns1": None,
+    "qdcount_0_edns1": None,
+    "answer_in_query_edns1": None,
+    "opt_option_cut": None,
 }
 
 
@@ -80,6 +88,11 @@ def main(out_dir):
     MALFORMED["ecs_bad_family"] = with_opt(plain, ecs_opt(3, 8, 0, b"\x7f"))
     MALFORMED["ecs_source_too_long"] = with_opt(plain, ecs_opt(1, 40, 0, b"\x7f\x02\0\0\0"))
     MALFORMED["ecs_nonzero_scope"] = with_opt(plain, ecs_opt(1, 24, 8, b"\x7f\x02\0"))
+    notify = header(flags=0x7800) + qname(b"cdn", b"acme", b"net") + b"\0\6\0\1"
+    MALFORMED["notimp_edns1"] = with_opt(notify, version=1)
+    MALFORMED["qdcount_0_edns1"] = with_opt(header(qd=0), version=1)
+    MALFORMED["answer_in_query_edns1"] = with_opt(MALFORMED["answer_in_query"], version=1)
+    MALFORMED["opt_option_cut"] = with_opt(plain, b"\0\x08\0")
     MALFORMED["ecs_host_bits"] = with_opt(plain, ecs_opt(1, 20, 0, b"\x7f\x02\x0f"))
     good = {
         "a_abc": query("ad102.web.abc.cdn.acme.net"),

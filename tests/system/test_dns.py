@@ -933,6 +933,10 @@ MALFORMED_EXPECT = {
     "ecs_source_too_long": FORMERR,
     "ecs_nonzero_scope": FORMERR,
     "ecs_host_bits": FORMERR,
+    "notimp_edns1": dns.rcode.BADVERS,
+    "qdcount_0_edns1": dns.rcode.BADVERS,
+    "answer_in_query_edns1": dns.rcode.BADVERS,
+    "opt_option_cut": FORMERR,
 }
 OUTCOME_OF = {None: "dropped", FORMERR: "formerr", dns.rcode.BADVERS: "badvers",
               NOTIMP: "notimp"}

@@ -430,3 +430,29 @@ def test_edns1_unknown_flags(server, qname, want):
     tags, r = run(server, t(4096, version=1, flags=0x0080), qname, want)
     assert not tags, f"{','.join(tags)}: {r}"
     assert r["rcode"] == BADVERS and not r["aa"] and r["opt"]["ttl"] & 0xFFFFFF == 0, r
+
+
+def dig(server, *args):
+    """dig's header line (status, opcode) and OPT pseudosection lines for one
+    query to the server; no retries, no EDNS version negotiation."""
+    import subprocess
+    out = subprocess.run(["dig", "@127.0.0.1", "-p", str(server.dns_port), "+norec",
+                          "+time=3", "+tries=1", "+noednsneg", *args],
+                         capture_output=True, text=True, timeout=30).stdout
+    return out
+
+
+@pytest.mark.parametrize("transport", ["+notcp", "+tcp"])
+def test_badvers_before_notimp_and_formerr(server, transport):
+    """RFC 6891 6.1.3: a query of EDNS version 1 is answered BADVERS with
+    our version, 0, also when its opcode is unknown (BIND 9 and Knot check
+    the version first) and when it has no question; with version 0 the
+    unknown opcode is NOTIMP and the missing question FORMERR, as before."""
+    out = dig(server, transport, "+edns=1", "+opcode=15", ZONE, "SOA")
+    assert "status: BADVERS" in out and "EDNS: version: 0" in out, out
+    out = dig(server, transport, "+edns=1", "+header-only", ZONE)
+    assert "status: BADVERS" in out and "EDNS: version: 0" in out, out
+    out = dig(server, transport, "+edns=0", "+opcode=15", ZONE, "SOA")
+    assert "status: NOTIMP" in out and "EDNS: version: 0" in out, out
+    out = dig(server, transport, "+edns=0", "+header-only", ZONE)
+    assert "status: FORMERR" in out and "EDNS: version: 0" in out, out

@@ -124,15 +124,18 @@ static size_t header_only(const struct pc_dns_query *query, uint8_t *out, size_t
 
 /* RFC 6891 §6.1.1 and §7: a query with an OPT record gets one back, an
  * error's too, unless the OPT itself is what could not be parsed: our
- * payload, version 0, DO copied (RFC 3225 §3), no options. Appended to a
- * header_only response of len bytes; returns the new length. */
-static size_t append_opt(const struct pc_dns_query *query, bool dnssec_ok, uint8_t *out, size_t len)
+ * payload, version 0, DO copied (RFC 3225 §3), no options; ext_rcode the
+ * upper 8 bits of the RCODE (§6.1.3). Appended to a header_only response
+ * of len bytes; returns the new length. */
+static size_t append_opt(const struct pc_dns_query *query, bool dnssec_ok, uint8_t ext_rcode,
+                         uint8_t *out, size_t len)
 {
 	uint8_t *opt = out + len;
 	opt[0] = 0;
 	knot_wire_write_u16(opt + 1, KNOT_RRTYPE_OPT);
 	knot_wire_write_u16(opt + 3, query->dns->edns_payload);
-	knot_wire_write_u32(opt + 5, dnssec_ok ? KNOT_EDNS_DO_MASK : 0);
+	knot_wire_write_u32(opt + 5,
+	                    (uint32_t)ext_rcode << 24 | (dnssec_ok ? KNOT_EDNS_DO_MASK : 0));
 	knot_wire_write_u16(opt + 9, 0);
 	knot_wire_set_arcount(out, 1);
 	return len + 11;
@@ -152,7 +155,31 @@ static size_t header_only_opt(const struct pc_dns_query *query, const knot_pkt_t
 {
 	if (q == NULL || !knot_pkt_has_edns(q) || opt_owner_bad(q))
 		return len;
-	return append_opt(query, knot_edns_do(q->opt_rr), out, len);
+	return append_opt(query, knot_edns_do(q->opt_rr), 0, out, len);
+}
+
+/* RFC 6891 §6.1.3: a query (parsed, q, or NULL) whose good OPT asks for a
+ * version we do not implement is answered BADVERS. As in BIND 9
+ * (ns__client_request: process_opt before the class and opcode checks)
+ * and Knot (prepare_answer: the version before the question), that comes
+ * before an unknown opcode's NOTIMP and before the FORMERR of a query
+ * with no question or with answer or authority records; only a query
+ * that does not parse (its OPT unreadable) is a FORMERR first. */
+static bool bad_version(const knot_pkt_t *q)
+{
+	return q != NULL && knot_pkt_has_edns(q) && !opt_owner_bad(q) &&
+	       knot_edns_get_version(q->opt_rr) != KNOT_EDNS_VERSION;
+}
+
+/* BADVERS (16) as a header_only response up to question_end: the low
+ * 4 bits (0) in the header, the upper 8 in our OPT, of version 0. */
+static size_t header_only_badvers(const struct pc_dns_query *query, bool dnssec_ok, uint8_t *out,
+                                  size_t question_end, struct pc_dns_result *res)
+{
+	size_t len = header_only(query, out, question_end, KNOT_RCODE_NOERROR, res);
+	res->cls = PC_DNS_BADVERS;
+	res->rcode = KNOT_RCODE_BADVERS;
+	return append_opt(query, dnssec_ok, KNOT_RCODE_BADVERS >> 4, out, len);
 }
 
 static int put_record(struct ctx *c, const knot_dname_t *owner, uint16_t type, uint32_t ttl,
@@ -1153,6 +1180,12 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *answer
 			if (c.q != NULL && knot_pkt_parse(c.q, 0) == KNOT_EOK)
 				with_opt = c.q;
 		}
+		if (bad_version(with_opt))
+			return header_only_badvers(
+			    query, knot_edns_do(with_opt->opt_rr), out,
+			    KNOT_WIRE_HEADER_SIZE +
+			        (with_opt->qname_size > 0 ? knot_pkt_question_size(with_opt) : 0),
+			    res);
 		res->cls = notimp ? PC_DNS_NOTIMP : PC_DNS_FORMERR;
 		return header_only_opt(query, with_opt, out,
 		                       header_only(query, out, KNOT_WIRE_HEADER_SIZE,
@@ -1169,8 +1202,9 @@ size_t pc_dns_answer(pc_dns_scratch *scratch, const struct pc_answer_ctx *answer
 	size_t question_end = KNOT_WIRE_HEADER_SIZE;
 	if (c.q->qname_size > 0)
 		question_end += knot_pkt_question_size(c.q);
-	if (parsed != KNOT_EOK || c.q->sections[KNOT_ANSWER].count != 0 ||
-	    c.q->sections[KNOT_AUTHORITY].count != 0 || opt_owner_bad(c.q)) {
+	if (parsed != KNOT_EOK || opt_owner_bad(c.q) ||
+	    ((c.q->sections[KNOT_ANSWER].count != 0 || c.q->sections[KNOT_AUTHORITY].count != 0) &&
+	     !bad_version(c.q))) {
 		res->cls = PC_DNS_FORMERR;
 		return header_only_opt(
 		    query, with_opt, out,
@@ -1254,36 +1288,73 @@ bool pc_dns_ignored(const uint8_t *wire, size_t len)
 
 /* The query's OPT record found by walking its sections from at (the end
  * of its questions), names bounds- and loop-checked by libknot, without
- * its parse: SLIP_NO_OPT, SLIP_OPT or SLIP_OPT_DO, or SLIP_MALFORMED for
- * records whose names or lengths do not parse, trailing bytes, or an OPT
- * that libknot's parse or opt_owner_bad refuses (out of the additional
- * section, a second one, an owner other than the root). Rdata is not
- * looked into. */
-enum slip_opt { SLIP_MALFORMED, SLIP_NO_OPT, SLIP_OPT, SLIP_OPT_DO };
+ * its parse, but refusing what that parse or pc_dns_answer refuses:
+ * records whose names or lengths do not parse, trailing bytes, an OPT out
+ * of the additional section, a second one, an owner other than the root
+ * (opt_owner_bad), a payload under 512 (libknot 3.2's parse refuses it,
+ * see direct_parse) or options that do not fill its rdata exactly
+ * (knot_edns_get_options); ecs_bad when the last client subnet (the one
+ * knot_pkt_edns_option finds) is one ecs_valid refuses. A TSIG is refused too: libknot checks its
+ * rdata, which is not read here, and no well-formed query to this role needs one. */
+struct slip_opt {
+	bool malformed, present, dnssec_ok, ecs_bad, records; /* records: answer or authority */
+	uint8_t version;
+};
 
-static enum slip_opt slip_opt(const uint8_t *wire, size_t len, size_t at)
+/* Whether the options fill the rdata exactly; *ecs_bad when the last
+ * client subnet is one pc_dns_answer answers FORMERR. */
+static bool slip_opt_rdata_ok(const uint8_t *p, uint16_t rdlen, bool *ecs_bad)
 {
+	const uint8_t *ecs = NULL;
+	uint16_t ecs_len = 0;
+	for (uint16_t at = 0; at < rdlen;) {
+		if (rdlen - at < 4)
+			return false;
+		uint16_t code = get16(p + at), olen = get16(p + at + 2);
+		at += 4;
+		if (olen > rdlen - at)
+			return false;
+		if (code == KNOT_EDNS_OPTION_CLIENT_SUBNET) {
+			ecs = p + at;
+			ecs_len = olen;
+		}
+		at += olen;
+	}
+	knot_edns_client_subnet_t parsed;
+	*ecs_bad =
+	    ecs != NULL && (!ecs_valid(ecs, ecs_len) ||
+	                    knot_edns_client_subnet_parse(&parsed, ecs, ecs_len) != KNOT_EOK);
+	return true;
+}
+
+static struct slip_opt slip_opt(const uint8_t *wire, size_t len, size_t at)
+{
+	const struct slip_opt malformed = {.malformed = true};
 	const uint8_t *p = wire + at, *end = wire + len;
 	unsigned before = knot_wire_get_ancount(wire) + knot_wire_get_nscount(wire);
 	unsigned records = before + knot_wire_get_arcount(wire);
-	enum slip_opt found = SLIP_NO_OPT;
+	struct slip_opt found = {.records = before > 0};
 	for (unsigned i = 0; i < records; i++) {
 		/* An OPT's root owner without a call. */
 		int n = p < end && *p == 0 ? 1 : knot_dname_wire_check(p, end, wire);
 		if (n <= 0 || end - p < n + 10)
-			return SLIP_MALFORMED;
-		uint16_t rdlen = get16(p + n + 8);
-		if (end - p - n - 10 < rdlen)
-			return SLIP_MALFORMED;
-		if (get16(p + n) == KNOT_RRTYPE_OPT) {
-			if (i < before || found != SLIP_NO_OPT ||
-			    (*p != 0 && knot_dname_labels(p, wire) != 0))
-				return SLIP_MALFORMED;
-			found = p[n + 6] & 0x80 ? SLIP_OPT_DO : SLIP_OPT;
+			return malformed;
+		uint16_t type = get16(p + n), rdlen = get16(p + n + 8);
+		if (end - p - n - 10 < rdlen || type == KNOT_RRTYPE_TSIG)
+			return malformed;
+		if (type == KNOT_RRTYPE_OPT) {
+			if (i < before || found.present ||
+			    (*p != 0 && knot_dname_labels(p, wire) != 0) ||
+			    get16(p + n + 2) < KNOT_WIRE_MIN_PKTSIZE ||
+			    !slip_opt_rdata_ok(p + n + 10, rdlen, &found.ecs_bad))
+				return malformed;
+			found.present = true;
+			found.version = p[n + 5];
+			found.dnssec_ok = (p[n + 6] & 0x80) != 0;
 		}
 		p += n + 10 + rdlen;
 	}
-	return p == end ? found : SLIP_MALFORMED; /* trailing bytes: libknot's FORMERR */
+	return p == end ? found : malformed; /* trailing bytes: libknot's FORMERR */
 }
 
 size_t pc_dns_slip(const struct pc_dns_query *query, uint8_t *out, size_t out_size)
@@ -1303,7 +1374,12 @@ size_t pc_dns_slip(const struct pc_dns_query *query, uint8_t *out, size_t out_si
 		questions_ok = n > 0 && query->len - at >= (size_t)n + 4;
 		at += questions_ok ? (size_t)n + 4 : 0;
 	}
-	enum slip_opt opt = questions_ok ? slip_opt(query->wire, query->len, at) : SLIP_MALFORMED;
+	struct slip_opt opt = questions_ok ? slip_opt(query->wire, query->len, at)
+	                                   : (struct slip_opt){.malformed = true};
+	/* pc_dns_answer's order: what does not parse, BADVERS, then NOTIMP
+	 * and the FORMERR of a question count. */
+	if (opt.present && opt.version != KNOT_EDNS_VERSION)
+		return header_only_badvers(query, opt.dnssec_ok, out, at, &res);
 	bool header_only_rcode =
 	    knot_wire_get_opcode(query->wire) != KNOT_OPCODE_QUERY || qdcount != 1;
 	size_t len;
@@ -1313,15 +1389,16 @@ size_t pc_dns_slip(const struct pc_dns_query *query, uint8_t *out, size_t out_si
 		                    : KNOT_RCODE_FORMERR;
 		len = header_only(query, out, KNOT_WIRE_HEADER_SIZE, rcode, &res);
 	} else {
-		/* at is the question's end: a name, then type and class. */
-		len = header_only(query, out, at,
-		                  opt == SLIP_MALFORMED ? KNOT_RCODE_FORMERR : KNOT_RCODE_NOERROR,
+		/* at is the question's end: a name, then type and class. A
+		 * malformed client subnet (RFC 7871 §7.1.2) and answer or
+		 * authority records are the FORMERR pc_dns_answer sends, with
+		 * the OPT. */
+		bool formerr = opt.malformed || opt.records || opt.ecs_bad;
+		len = header_only(query, out, at, formerr ? KNOT_RCODE_FORMERR : KNOT_RCODE_NOERROR,
 		                  &res);
-		if (opt != SLIP_MALFORMED)
+		if (!formerr)
 			knot_wire_set_tc(out);
 	}
 	/* RFC 6891 §7: a truncated answer keeps its OPT (BIND's slip does). */
-	return opt == SLIP_OPT || opt == SLIP_OPT_DO
-	           ? append_opt(query, opt == SLIP_OPT_DO, out, len)
-	           : len;
+	return opt.present ? append_opt(query, opt.dnssec_ok, 0, out, len) : len;
 }

@@ -559,6 +559,138 @@ static void test_opt_owner_not_root(void **state)
 	assert_int_equal(env->res.cls, PC_DNS_ANSWER);
 }
 
+/* Appends rdata to the query's OPT, its last record (make_query's). */
+static void opt_rdata(struct env *env, const uint8_t *rdata, uint16_t len)
+{
+	size_t opt_at = env->query_len - 11;
+	knot_wire_write_u16(env->query + opt_at + 9, len);
+	memcpy(env->query + env->query_len, rdata, len);
+	env->query_len += len;
+}
+
+/* pc_dns_answer's and pc_dns_slip's answers to env's query: the same
+ * bytes (each checked to parse), and the answer's result in env->res. */
+static size_t answer_and_slip_alike(struct env *env)
+{
+	ask(env, "127.1.0.1", false);
+	size_t len;
+	uint8_t answered[1232];
+	assert_true(env->out_len <= sizeof(answered));
+	memcpy(answered, env->out, env->out_len);
+	size_t answered_len = env->out_len;
+	knot_pkt_t *r = slip(env, env->query, env->query_len, &len);
+	knot_pkt_free(r);
+	assert_int_equal(len, answered_len);
+	assert_memory_equal(env->out, answered, len);
+	return len;
+}
+
+/* RFC 6891 §6.1.3: an OPT of a version we do not implement is answered
+ * BADVERS (16: 0 in the header, 1 in the OPT's TTL) with our version,
+ * 0, before an unknown opcode's NOTIMP and before the FORMERR of a query
+ * with no question or with answer records, as BIND 9 and Knot order
+ * them; a query that does not parse stays a FORMERR. The slip alike. */
+static void test_badvers_before_notimp_and_formerr(void **state)
+{
+	struct env *env = *state;
+	for (int i = 0; i < 5; i++) {
+		make_query(env, "cdn.acme.net", KNOT_RRTYPE_SOA, true, NULL, 0);
+		size_t opt_at = env->query_len - 11;
+		env->query[opt_at + 6] = 1;    /* version 1 */
+		env->query[opt_at + 7] = 0x80; /* DO */
+		if (i == 0)                    /* dig +edns=1 +noednsneg +opcode=15 */
+			knot_wire_set_opcode(env->query, 15);
+		if (i == 1) { /* no question */
+			memmove(env->query + KNOT_WIRE_HEADER_SIZE, env->query + opt_at, 11);
+			env->query_len = KNOT_WIRE_HEADER_SIZE + 11;
+			knot_wire_set_qdcount(env->query, 0);
+		}
+		if (i == 2) { /* the OPT in the answer section, where it is no OPT */
+			knot_wire_set_ancount(env->query, 1);
+			knot_wire_set_arcount(env->query, 0);
+		}
+		if (i == 3) { /* an A record in the answer section, then the OPT */
+			static const uint8_t a[] = {0, 0, 1, 0, 1, 0, 0, 0, 0, 0, 4, 127, 0, 0, 1};
+			memmove(env->query + opt_at + sizeof(a), env->query + opt_at, 11);
+			memcpy(env->query + opt_at, a, sizeof(a));
+			env->query_len += sizeof(a);
+			knot_wire_set_ancount(env->query, 1);
+		}
+		if (i == 4) /* trailing bytes: does not parse */
+			env->query[env->query_len++] = 0xff;
+		answer_and_slip_alike(env);
+		if (i == 2 || i == 4) {
+			/* The OPT is not one (i == 2: FORMERR for an answer record,
+			 * as before), or cannot be read: FORMERR, no OPT. */
+			assert_int_equal(env->res.cls, PC_DNS_FORMERR);
+			assert_int_equal(knot_wire_get_rcode(env->out), KNOT_RCODE_FORMERR);
+			assert_false(knot_pkt_has_edns(env->resp));
+			continue;
+		}
+		assert_int_equal(env->res.cls, PC_DNS_BADVERS);
+		assert_int_equal(env->res.rcode, KNOT_RCODE_BADVERS);
+		assert_int_equal(knot_wire_get_rcode(env->out), 0);
+		assert_false(knot_wire_get_aa(env->out));
+		assert_int_equal(knot_wire_get_ancount(env->out), 0);
+		assert_true(knot_pkt_has_edns(env->resp));
+		assert_int_equal(knot_edns_get_ext_rcode(env->resp->opt_rr),
+		                 KNOT_RCODE_BADVERS >> 4);
+		assert_int_equal(knot_edns_get_version(env->resp->opt_rr), 0);
+		assert_true(knot_edns_do(env->resp->opt_rr));
+		assert_int_equal(knot_wire_get_qdcount(env->out), i == 1 ? 0 : 1);
+	}
+	/* Version 0, unknown opcode: NOTIMP still. */
+	make_query(env, "cdn.acme.net", KNOT_RRTYPE_SOA, true, NULL, 0);
+	knot_wire_set_opcode(env->query, 15);
+	answer_and_slip_alike(env);
+	assert_int_equal(env->res.cls, PC_DNS_NOTIMP);
+}
+
+/* The RRL slip reads the query's OPT as pc_dns_answer's parse does:
+ * options that do not fill its rdata make the query malformed (FORMERR,
+ * no OPT reflected), a malformed client subnet is the FORMERR with an OPT
+ * (RFC 7871 §7.1.2), and good options give TC with an OPT; the same
+ * bytes from both, and nothing of the options ever copied. */
+static void test_slip_checks_opt_rdata(void **state)
+{
+	struct env *env = *state;
+	static const struct {
+		uint8_t rdata[16];
+		uint16_t len;
+		uint8_t rcode;
+		bool opt;
+	} cases[] = {
+	    {{0, 8, 0}, 3, KNOT_RCODE_FORMERR, false},                       /* a cut header */
+	    {{0, 100, 0, 9, 1, 2}, 6, KNOT_RCODE_FORMERR, false},            /* past the rdata */
+	    {{0, 8, 0, 4, 0, 1, 33, 0}, 8, KNOT_RCODE_FORMERR, true},        /* prefix 33 */
+	    {{0, 8, 0, 6, 0, 1, 8, 0, 10, 0}, 10, KNOT_RCODE_FORMERR, true}, /* address too long */
+	    {{0, 100, 0, 2, 1, 2}, 6, KNOT_RCODE_NOERROR, true},             /* unknown, fine */
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, true, NULL, 0);
+		opt_rdata(env, cases[i].rdata, cases[i].len);
+		if (cases[i].rcode == KNOT_RCODE_NOERROR) {
+			/* An answer, and a slip that is TC with an empty OPT. */
+			ask(env, "127.1.0.1", false);
+			assert_int_equal(env->res.cls, PC_DNS_ANSWER);
+			size_t len;
+			knot_pkt_t *r = slip(env, env->query, env->query_len, &len);
+			assert_true(knot_wire_get_tc(env->out));
+			assert_true(knot_pkt_has_edns(r));
+			assert_int_equal(knot_edns_get_options(r->opt_rr, &r->edns_opts, NULL),
+			                 KNOT_EOK);
+			assert_int_equal(r->opt_rr->rrs.rdata->len, 0);
+			knot_pkt_free(r);
+			continue;
+		}
+		answer_and_slip_alike(env);
+		assert_int_equal(env->res.cls, PC_DNS_FORMERR);
+		assert_int_equal(knot_wire_get_rcode(env->out), cases[i].rcode);
+		assert_false(knot_wire_get_tc(env->out));
+		assert_int_equal(knot_pkt_has_edns(env->resp), cases[i].opt);
+	}
+}
+
 /* Inserts text after the line of yaml where after is first found; the
  * result is malloc'ed. */
 static char *yaml_insert(const char *yaml, const char *after, const char *text)
@@ -692,6 +824,8 @@ int main(void)
 	    cmocka_unit_test(test_slip_without_deciding),
 	    cmocka_unit_test(test_slip_carries_opt),
 	    cmocka_unit_test(test_opt_owner_not_root),
+	    cmocka_unit_test(test_badvers_before_notimp_and_formerr),
+	    cmocka_unit_test(test_slip_checks_opt_rdata),
 	    cmocka_unit_test(test_direct_writer_matches_libknot),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
