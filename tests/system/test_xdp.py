@@ -240,6 +240,13 @@ def test_garbage_over_xdp_is_dropped_or_formerr_and_counted(net, start):
     assert status == "NOERROR" and records[0].split()[-1] in ACME_EDGE
     assert d.proc.poll() is None
     assert d.metrics()["peercdn_dns_xdp_answers_total"] >= 1
+    # RFC 6891 6.1.3 over XDP as over the sockets (one answer function):
+    # EDNS version 1 with an unknown opcode is BADVERS, not NOTIMP.
+    before = d.metrics()["peercdn_dns_xdp_answers_total"]
+    status, _ = dig(net, SERVER_A, 53, "cdn.acme.net", "SOA", "+edns=1", "+noednsneg",
+                    "+opcode=15")
+    assert status == "BADVERS"
+    assert d.metrics()["peercdn_dns_xdp_answers_total"] == before + 1
 
 
 BURST = """
