@@ -88,23 +88,35 @@ static size_t slot_of(const struct pc_hosts *hosts, uint64_t hash)
 	return (size_t)(hash ^ hash >> 29) & hosts->mask;
 }
 
-/* memcmp(a, b, len) == 0 a word at a time, with no call: both must be
- * readable up to the next multiple of eight past len (FOLD_SLACK). */
+/* Whether the w-byte words at a and b are equal (w: 1, 2, 4 or 8). */
+static inline bool same_word(const char *a, const char *b, size_t w)
+{
+	uint64_t x = 0, y = 0;
+	memcpy(&x, a, w);
+	memcpy(&y, b, w);
+	return x == y;
+}
+
+/* memcmp(a, b, len) == 0 a word at a time, with no call, reading only the
+ * len bytes of each: a look-up key ends in bytes nobody wrote (a stack
+ * buffer's or a split name's slack), and a word read past it and masked,
+ * though it compared the same, handed indeterminate bytes to the compare.
+ * The tail is an overlapping last word instead (or two smaller ones). */
 static bool same_key(const char *a, const char *b, size_t len)
 {
-	uint64_t x, y;
 	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&x, a + i, 8);
-		memcpy(&y, b + i, 8);
-		if (x != y)
+	for (; i + 8 <= len; i += 8)
+		if (!same_word(a + i, b + i, 8))
 			return false;
-	}
 	if (i == len)
 		return true;
-	memcpy(&x, a + i, 8);
-	memcpy(&y, b + i, 8);
-	return ((x ^ y) & ~(uint64_t)0 >> (64 - 8 * (len - i))) == 0;
+	if (len >= 8)
+		return same_word(a + len - 8, b + len - 8, 8);
+	if (len >= 4)
+		return same_word(a, b, 4) && same_word(a + len - 4, b + len - 4, 4);
+	if (len >= 2)
+		return same_word(a, b, 2) && same_word(a + len - 2, b + len - 2, 2);
+	return a[0] == b[0];
 }
 
 /* Inline in every look-up: it is most of one, and a call costs a tenth. */

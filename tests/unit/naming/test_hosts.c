@@ -233,12 +233,98 @@ static void test_examples(void **state)
 	fixture_free(model);
 }
 
+/* Providers whose names end a word at every offset (1 to 17 bytes). */
+static const char lengths_yaml[] = "version: 1\n"
+                                   "services:\n"
+                                   "  - name: web\n"
+                                   "grades:\n"
+                                   "  - {name: gold, tiers: [edge]}\n"
+                                   "tiers: [edge]\n"
+                                   "ases:\n"
+                                   "  - {asn: 100}\n"
+                                   "cdns:\n"
+                                   "  - {name: acme, domain: cdn.acme.net, backbone: [100]}\n"
+                                   "providers:\n"
+                                   "  - {name: a, primary: [acme], grade: gold}\n"
+                                   "  - {name: ab, primary: [acme], grade: gold}\n"
+                                   "  - {name: abc, primary: [acme], grade: gold}\n"
+                                   "  - {name: abcde, primary: [acme], grade: gold}\n"
+                                   "  - {name: abcdefg, primary: [acme], grade: gold}\n"
+                                   "  - {name: abcdefgh, primary: [acme], grade: gold}\n"
+                                   "  - {name: abcdefghi, primary: [acme], grade: gold}\n"
+                                   "  - {name: abcdefghijklmnop, primary: [acme], grade: gold}\n"
+                                   "  - {name: abcdefghijklmnopq, primary: [acme], grade: gold}\n";
+
+/* The look-ups compare a key's bytes only: the slack past a split name
+ * (and the stack copy a host is lower-cased into) is never read as part
+ * of it. Each name split into a buffer poisoned with 0xAA and one with
+ * 0x55 resolves alike, to its provider; a name one byte off in any
+ * position of its provider label resolves to no provider of that name. */
+static void test_keys_compared_by_their_bytes_only(void **state)
+{
+	(void)state;
+	pc_model *model = fixture_load_text(lengths_yaml);
+	pc_hosts *hosts = NULL;
+	assert_int_equal(pc_hosts_new(model, &hosts), PC_OK);
+	static const char *const providers[] = {"a",
+	                                        "ab",
+	                                        "abc",
+	                                        "abcde",
+	                                        "abcdefg",
+	                                        "abcdefgh",
+	                                        "abcdefghi",
+	                                        "abcdefghijklmnop",
+	                                        "abcdefghijklmnopq"};
+	for (size_t p = 0; p < sizeof(providers) / sizeof(providers[0]); p++) {
+		size_t plen = strlen(providers[p]);
+		for (size_t off = 0; off <= plen; off++) {
+			/* off == plen: the name itself; else its byte off is 'z'. */
+			char label[32], text[96];
+			memcpy(label, providers[p], plen + 1);
+			if (off < plen)
+				label[off] = 'z';
+			int n = snprintf(text, sizeof(text), "obj.web.%s.cdn.acme.net", label);
+			pc_name names[2];
+			int rcs[2];
+			for (int k = 0; k < 2; k++) {
+				struct pc_host_name split;
+				memset(&split, k == 0 ? 0xAA : 0x55, sizeof(split));
+				assert_true(pc_host_name_split(text, (size_t)n, &split));
+				uint32_t zone;
+				size_t cp;
+				rcs[k] = pc_hosts_split_parse(hosts, &split, true, &names[k], &zone,
+				                              &cp);
+				assert_int_equal(zone, pc_model_cdn(model, "acme"));
+			}
+			assert_int_equal(rcs[0], rcs[1]);
+			uint32_t want = pc_model_provider(model, providers[p]);
+			if (off == plen) {
+				assert_int_equal(rcs[0], PC_OK);
+				assert_int_equal(names[0].provider, want);
+				assert_int_equal(names[1].provider, want);
+				assert_string_equal(names[0].object, "obj");
+			} else {
+				assert_true(rcs[0] != PC_OK || names[0].provider != want);
+				assert_true(rcs[1] != PC_OK || names[1].provider != want);
+			}
+			/* The host alone, through the URL look-up's stack copy. */
+			pc_name host;
+			int rc = pc__hosts_url_name(hosts, text + 4, (size_t)n - 4, &host);
+			assert_true(off == plen ? rc == PC_OK && host.provider == want
+			                        : rc != PC_OK || host.provider != want);
+		}
+	}
+	pc_hosts_free(hosts);
+	fixture_free(model);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_examples),
 	    cmocka_unit_test(test_default_federation),
 	    cmocka_unit_test(test_nested_domains),
+	    cmocka_unit_test(test_keys_compared_by_their_bytes_only),
 	};
 	return cmocka_run_group_tests(tests, group_setup, NULL);
 }
