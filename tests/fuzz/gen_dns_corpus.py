@@ -88,7 +88,7 @@ def main(out_dir):
     MALFORMED["ecs_bad_family"] = with_opt(plain, ecs_opt(3, 8, 0, b"\x7f"))
     MALFORMED["ecs_source_too_long"] = with_opt(plain, ecs_opt(1, 40, 0, b"\x7f\x02\0\0\0"))
     MALFORMED["ecs_nonzero_scope"] = with_opt(plain, ecs_opt(1, 24, 8, b"\x7f\x02\0"))
-    notify = header(flags=0x7800) + qname(b"cdn", b"acme", b"net") + b"\0\6\0\1"
+    notify = header(flags=0x2000) + qname(b"cdn", b"acme", b"net") + b"\0\6\0\1"
     MALFORMED["notimp_edns1"] = with_opt(notify, version=1)
     MALFORMED["qdcount_0_edns1"] = with_opt(header(qd=0), version=1)
     MALFORMED["answer_in_query_edns1"] = with_opt(MALFORMED["answer_in_query"], version=1)
