@@ -261,8 +261,9 @@ static void *serve_thread(void *arg)
 			break;
 		if (n <= 0) {
 			/* An error that is not passing is said once, and paced
-			 * so that one that persists cannot spin a core. */
-			if (n < 0 && err != EAGAIN && err != EINTR) {
+			 * so that one that persists cannot spin a core. (No
+			 * EAGAIN: the socket blocks, with no receive timeout.) */
+			if (n < 0 && err != EINTR) {
 				if (!told)
 					pcd_log(PCD_LOG_ERROR, "udp-receive-failed", "error=\"%s\"",
 					        strerror(err));
