@@ -223,6 +223,103 @@ def test_cascade_rtsp(daemons):
         bad.close()
 
 
+class Redirecting:
+    """An RTSP server that answers every request "302" to an rtsps:// URL
+    (which libavformat would open over TLS) on a second listener, which
+    records every connection made to it. Threads in this process; close()
+    stops them."""
+
+    def __init__(self):
+        self.server = socket.create_server((PROVIDER, 0))
+        self.target = socket.create_server((PROVIDER, 0))
+        self.target_hits = []
+        self.answered = 0
+        self.closing = threading.Event()
+        self.threads = [threading.Thread(target=f, daemon=True)
+                        for f in (self._serve, self._record)]
+        for t in self.threads:
+            t.start()
+
+    def url(self, path):
+        return f"rtsp://{PROVIDER}:{self.server.getsockname()[1]}{path}"
+
+    def _serve(self):
+        self.server.settimeout(0.2)
+        location = f"rtsps://{PROVIDER}:{self.target.getsockname()[1]}/moved"
+        while not self.closing.is_set():
+            try:
+                conn, _ = self.server.accept()
+            except (socket.timeout, OSError):
+                continue
+            with conn:
+                conn.settimeout(3)
+                try:
+                    request = b""
+                    while b"\r\n\r\n" not in request:
+                        chunk = conn.recv(4096)
+                        if not chunk:
+                            break
+                        request += chunk
+                    cseq = b"1"
+                    for line in request.split(b"\r\n"):
+                        if line.lower().startswith(b"cseq:"):
+                            cseq = line.split(b":", 1)[1].strip()
+                    conn.sendall(b"RTSP/1.0 302 Moved\r\nCSeq: " + cseq +
+                                 f"\r\nLocation: {location}\r\n\r\n".encode())
+                    self.answered += 1
+                    conn.recv(1)  # the client closes, or the 3 s end it
+                except OSError:
+                    pass
+
+    def _record(self):
+        self.target.settimeout(0.2)
+        while not self.closing.is_set():
+            try:
+                conn, _ = self.target.accept()
+            except (socket.timeout, OSError):
+                continue
+            with conn:
+                conn.settimeout(1)
+                try:
+                    self.target_hits.append(conn.recv(16))
+                except OSError as e:
+                    self.target_hits.append(repr(e))
+
+    def close(self):
+        self.closing.set()
+        for t in self.threads:
+            t.join(timeout=5)
+        self.server.close()
+        self.target.close()
+
+
+def test_cascade_rtsp_redirect_to_another_protocol_refused(daemons):
+    """The feed's input accepts the rtsp and tcp protocols only (a8db324):
+    a server that redirects the session to rtsps:// (TLS, which libavformat
+    follows unasked) makes the pull fail, counted and logged, and nothing
+    connects to the redirect's target. Without the whitelist libavformat
+    opens it and sends a TLS ClientHello there."""
+    moved = Redirecting()
+    try:
+        configs = directory_configs([{"name": "cdn.abc.com/moved", "cascade": moved.url("/m")}])
+        routers = start(daemons, configs)
+        inject, beta = routers["acme-n1"], routers["beta-n3"]
+        with watching(beta, "/cdn.abc.com/moved"):
+            wait_until(lambda: moved.answered >= 2 or moved.target_hits,
+                       what="the pull redirected, twice")
+            assert moved.target_hits == [], moved.target_hits  # b"\x16\x03...": TLS
+            wait_until(lambda: live(inject, "cascade_failed") >= 2,
+                       what="the redirected pull failed, twice")
+        log = inject.log()
+        assert 'stream=moved what="rtsp session' in log, log[-3000:]
+        assert "whitelist" in log, log[-3000:]
+        assert moved.target_hits == [], moved.target_hits
+        assert live(inject, "ingest_started") == 0
+        assert inject.proc.poll() is None
+    finally:
+        moved.close()
+
+
 class ChunkedHandler(http.server.SimpleHTTPRequestHandler):
     """Serves files with Transfer-Encoding: chunked in uneven chunks (as
     nginx or a CDN origin may), and /broken/ with a malformed chunk."""
