@@ -60,7 +60,8 @@ struct feed {
 	size_t dir_len;                   /* of path, up to its last '/' included */
 	bool rtsp;                        /* an rtsp:// feed: url, pulled by live_rtsp */
 	uint32_t segment_ms;
-	bool failing; /* logged once a run of failures, counted each */
+	bool failing;          /* logged once a run of failures, counted each */
+	struct lookup *lookup; /* the feed's host name being resolved, or NULL */
 };
 
 /* A stream of ours that somebody on the overlay subscribes to: the
@@ -119,11 +120,79 @@ bool live_cascade_stream(const char *name, size_t len, char *out, size_t cap)
 
 /* ---- a blocking HTTP/1.1 GET ---- */
 
-static int connect_to(const struct feed *f)
+/* The feed's host name resolved on glibc's own thread (getaddrinfo_a): a
+ * resolver that never answers holds getaddrinfo for glibc's timeouts
+ * (5 s a try, two tries a server by default), and worker 0 joins a feed's
+ * thread when it stops it and at the node's stop. A look-up is waited for
+ * IO_TIMEOUT_MS, or until the stop; one still running is waited on again
+ * by the next attempt rather than started anew, and is left to glibc at
+ * the feed's end (its memory then leaked: glibc's thread writes into it). */
+struct lookup {
+	struct gaicb cb;
+	struct addrinfo hints;
+	char host[256], port[8];
+};
+
+static void lookup_end(struct feed *f)
 {
-	struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+	struct lookup *l = f->lookup;
+	if (l == NULL)
+		return;
+	f->lookup = NULL;
+	int r = gai_cancel(&l->cb);
+	if (r == EAI_NOTCANCELED)
+		return;
+	if (r == EAI_ALLDONE && l->cb.ar_result != NULL)
+		freeaddrinfo(l->cb.ar_result);
+	free(l);
+}
+
+/* *res for the feed's host and port (the caller frees it): 0, or -1. */
+static int resolve(struct feed *f, struct addrinfo **res)
+{
+	if (f->lookup == NULL) {
+		struct lookup *l = calloc(1, sizeof(*l));
+		if (l == NULL)
+			return -1;
+		l->hints = (struct addrinfo){.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+		memcpy(l->host, f->host, sizeof(l->host));
+		memcpy(l->port, f->port, sizeof(l->port));
+		l->cb = (struct gaicb){
+		    .ar_name = l->host, .ar_service = l->port, .ar_request = &l->hints};
+		struct gaicb *list[1] = {&l->cb};
+		if (getaddrinfo_a(GAI_NOWAIT, list, 1, NULL) != 0) {
+			free(l);
+			return -1;
+		}
+		f->lookup = l;
+	}
+	const struct gaicb *const wait[1] = {&f->lookup->cb};
+	uint64_t deadline = pcd_mono_ms() + IO_TIMEOUT_MS;
+	for (;;) {
+		int r = gai_error(&f->lookup->cb);
+		if (r != EAI_INPROGRESS) {
+			*res = f->lookup->cb.ar_result;
+			free(f->lookup);
+			f->lookup = NULL;
+			if (r == 0 && *res != NULL)
+				return 0;
+			if (*res != NULL)
+				freeaddrinfo(*res);
+			return -1;
+		}
+		uint64_t now = pcd_mono_ms();
+		if (atomic_load(&f->stop) || now >= deadline)
+			return -1; /* still running: the next attempt waits on it */
+		/* Short waits, to see the stop. */
+		uint64_t ms = deadline - now < 100 ? deadline - now : 100;
+		gai_suspend(wait, 1, &(struct timespec){.tv_nsec = (long)ms * 1000000L});
+	}
+}
+
+static int connect_to(struct feed *f)
+{
 	struct addrinfo *res = NULL;
-	if (getaddrinfo(f->host, f->port, &hints, &res) != 0 || res == NULL)
+	if (resolve(f, &res) != 0)
 		return -1;
 	int fd = -1;
 	for (struct addrinfo *a = res; a != NULL && fd < 0; a = a->ai_next) {
@@ -177,8 +246,8 @@ static int dechunk(uint8_t *body, size_t len, size_t max, size_t *out_len)
  * 0, or PC_EIO (no connection, a timeout, not a 200 with a
  * Content-Length, chunked or close-delimited body), PC_ESYNTAX (a
  * malformed chunk), PC_ERANGE (over max). */
-static int http_get(const struct feed *f, const char *path, size_t path_len, size_t max,
-                    uint8_t **body, size_t *body_len)
+static int http_get(struct feed *f, const char *path, size_t path_len, size_t max, uint8_t **body,
+                    size_t *body_len)
 {
 	*body = NULL;
 	*body_len = 0;
@@ -498,6 +567,7 @@ static void *run(void *arg)
 {
 	struct feed *f = arg;
 	pull(f);
+	lookup_end(f);
 	atomic_store(&f->done, true);
 	return NULL;
 }

@@ -35,6 +35,7 @@ import time
 
 import pytest
 
+import conftest
 from conftest import free_port
 from test_live import (EDGES, edge_url, live, live_configs, pytestmark,  # noqa: F401
                        start, stop, wait_until)
@@ -318,6 +319,82 @@ def test_cascade_rtsp_redirect_to_another_protocol_refused(daemons):
         assert inject.proc.poll() is None
     finally:
         moved.close()
+
+
+RESOLVER = "127.77.0.53"  # a name server that reads queries and never answers
+
+
+@pytest.fixture
+def hung_resolver(tmp_path, monkeypatch):
+    """acme-n1 started in a mount namespace of its own (`unshare -m`, root
+    only) whose /etc/resolv.conf names RESOLVER, a UDP socket here that
+    records each query's name and never answers: the daemon's getaddrinfo
+    for any name waits out glibc's timeouts (15 s, twice). Yields the list
+    of names asked."""
+    probe = subprocess.run(["unshare", "-m", "true"], capture_output=True, timeout=30)
+    if probe.returncode != 0:
+        pytest.skip(f"unshare -m refused (needs root): {probe.stderr.decode().strip()}")
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text(f"nameserver {RESOLVER}\noptions timeout:15 attempts:2\n")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((RESOLVER, 53))
+    sock.settimeout(0.2)
+    asked = []
+    closing = threading.Event()
+
+    def read():
+        while not closing.is_set():
+            try:
+                query = sock.recv(4096)
+            except (socket.timeout, OSError):
+                continue
+            labels, at = [], 12
+            while at < len(query) and query[at] != 0:
+                labels.append(query[at + 1:at + 1 + query[at]].decode("ascii", "replace"))
+                at += 1 + query[at]
+            asked.append(".".join(labels))
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    plain = conftest.Daemon.command
+
+    def command(self):
+        args = plain(self)
+        if self.name != "acme-n1":
+            return args
+        return ["unshare", "-m", "sh", "-c",
+                f'mount --bind {resolv} /etc/resolv.conf && exec "$0" "$@"', *args]
+
+    monkeypatch.setattr(conftest.Daemon, "command", command)
+    try:
+        yield asked
+    finally:
+        closing.set()
+        thread.join(timeout=5)
+        sock.close()
+
+
+def test_cascade_feed_name_that_never_resolves(daemons, hung_resolver):
+    """A feed whose host name the resolver never answers: each attempt is
+    given up on after the feed's 3 s I/O timeout (counted as a failed
+    fetch, logged) instead of glibc's 30 s, and the node stops at once on
+    SIGTERM while a look-up hangs (worker 0 joins the feed's thread)."""
+    configs = directory_configs([{"name": "cdn.abc.com/hang",
+                                  "cascade": "http://feed.hang.test:8080/hang/live.m3u8"}])
+    routers = start(daemons, configs)
+    inject, beta = routers["acme-n1"], routers["beta-n3"]
+    with watching(beta, "/cdn.abc.com/hang"):
+        wait_until(lambda: any(n.startswith("feed.hang.test") for n in hung_resolver),
+                   what="the feed's name asked")
+        wait_until(lambda: live(inject, "cascade_failed") >= 1, timeout=10,
+                   what="the look-up given up on (not after glibc's 30 s)")
+        assert 'stream=hang what="playlist' in inject.log(), inject.log()[-3000:]
+        # tried again, the same look-up still hanging: given up on again
+        wait_until(lambda: live(inject, "cascade_failed") >= 2, timeout=10,
+                   what="the second attempt given up on")
+        started = time.monotonic()
+        assert inject.stop(timeout=10) == 0, inject.log()[-3000:]
+        assert time.monotonic() - started < 8
 
 
 class ChunkedHandler(http.server.SimpleHTTPRequestHandler):
