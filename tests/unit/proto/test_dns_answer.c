@@ -689,6 +689,16 @@ static void test_slip_checks_opt_rdata(void **state)
 		assert_false(knot_wire_get_tc(env->out));
 		assert_int_equal(knot_pkt_has_edns(env->resp), cases[i].opt);
 	}
+	/* A TSIG after the OPT, its rdata empty (malformed for libknot): the
+	 * FORMERR without an OPT from both. */
+	make_query(env, "ad102.web.abc.cdn.acme.net", KNOT_RRTYPE_A, true, NULL, 0);
+	static const uint8_t tsig[] = {0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 0};
+	memcpy(env->query + env->query_len, tsig, sizeof(tsig));
+	env->query_len += sizeof(tsig);
+	knot_wire_set_arcount(env->query, 2);
+	answer_and_slip_alike(env);
+	assert_int_equal(env->res.cls, PC_DNS_FORMERR);
+	assert_false(knot_pkt_has_edns(env->resp));
 }
 
 /* Inserts text after the line of yaml where after is first found; the
