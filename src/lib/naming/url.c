@@ -395,13 +395,22 @@ static int parse(const pc_model *model, const struct pc_hosts *hosts, const char
 	size_t ch_end = find_any(&sc, ch_start, D_SLASH | D_QUERY | D_FRAGMENT);
 	size_t ch_len = ch_end - ch_start;
 	const struct pc_provider *p = &model->providers[out->name.provider];
-	if (ch_len > 0 && in_list(p->origin_hosts, p->n_origin_hosts, url + ch_start, ch_len))
+	const char *lowered = NULL; /* the content host lower case, when known */
+	if (hosts != NULL) {        /* the lists with their lengths, built at load */
+		lowered = ch_len > 0 ? pc__hosts_content_host(hosts, out->name.provider,
+		                                              url + ch_start, ch_len, &out->form)
+		                     : NULL;
+		if (lowered == NULL)
+			return PC_ENOORIGIN;
+	} else if (ch_len > 0 &&
+	           in_list(p->origin_hosts, p->n_origin_hosts, url + ch_start, ch_len)) {
 		out->form = PC_URL_ORIGIN;
-	else if (ch_len > 0 &&
-	         in_list(p->directory_hosts, p->n_directory_hosts, url + ch_start, ch_len))
+	} else if (ch_len > 0 &&
+	           in_list(p->directory_hosts, p->n_directory_hosts, url + ch_start, ch_len)) {
 		out->form = PC_URL_DIRECTORY;
-	else
+	} else {
 		return PC_ENOORIGIN;
+	}
 	out->content_host = url + ch_start;
 	out->content_host_len = (uint32_t)ch_len;
 
@@ -422,9 +431,12 @@ static int parse(const pc_model *model, const struct pc_hosts *hosts, const char
 		return PC_ERANGE;
 	/* Content host and path are one span of the URL: copied at once,
 	 * then the host lowered where it lies (in place: a word is read
-	 * before it is written). */
+	 * before it is written), or copied again as configured. */
 	copy_span(out->name.object, out->content_host, ch_len + out->path_len);
-	pc_ascii_copy_lower(out->name.object, out->name.object, ch_len);
+	if (lowered != NULL && ch_len >= 8) /* over the host as it came */
+		copy_span(out->name.object, lowered, ch_len);
+	else
+		pc_ascii_copy_lower(out->name.object, out->name.object, ch_len);
 	out->name.object_len = (uint32_t)(ch_len + out->path_len);
 	out->name.object[out->name.object_len] = '\0';
 	return PC_OK;
