@@ -167,10 +167,21 @@ static inline __attribute__((always_inline)) uint64_t host_hash(const char *host
 		h ^= h >> 32;
 	}
 	if (i < len) {
-		w = 0;
-		memcpy(&w, host + i, len - i);
-		w = pc_ascii_lower8(w);
-		memcpy(lower + i, &w, len - i);
+		if (len >= 8) {
+			/* The last eight bytes, lowered over what is written
+			 * (lowering is idempotent), shifted down to the tail's:
+			 * the same word as the zero-padded copy below, with no
+			 * variable-length copy (two calls). */
+			memcpy(&w, host + len - 8, 8);
+			w = pc_ascii_lower8(w);
+			memcpy(lower + len - 8, &w, 8);
+			w >>= 8 * (8 - (len - i));
+		} else {
+			w = 0;
+			memcpy(&w, host + i, len - i);
+			w = pc_ascii_lower8(w);
+			memcpy(lower + i, &w, len - i);
+		}
 		h = (h ^ w) * 0x9e3779b97f4a7c15u;
 		h ^= h >> 32;
 	}
