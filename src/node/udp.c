@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -197,20 +198,31 @@ static inline __attribute__((always_inline)) void answer_batch(int fd, struct pc
 	uint64_t now_ms = pcd_now_ms();
 	int n_out = 0;
 	for (int i = 0; i < n; i++) {
+		/* The receive header is made ready for the next batch here,
+		 * not in a loop of its own: the answer's header has the
+		 * address length. */
+		socklen_t namelen = b->in_msgs[i].msg_hdr.msg_namelen;
+		b->in_msgs[i].msg_hdr.msg_namelen = sizeof(b->from[i]);
 		PCD_BUMP(*received);
 		if (b->in_msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
 			PCD_BUMP(*oversize);
 			continue;
 		}
 		pc_addr source;
-		pcd_addr_from_sockaddr(&b->from[i], &source, NULL);
+		if (b->from[i].ss_family == AF_INET) { /* most clients: no call */
+			const struct sockaddr_in *sin = (const struct sockaddr_in *)&b->from[i];
+			source = (pc_addr){.family = PC_AF_INET};
+			memcpy(source.bytes, &sin->sin_addr, 4);
+		} else {
+			pcd_addr_from_sockaddr(&b->from[i], &source, NULL);
+		}
 		size_t len = answer(ctx, gen, b->in[i], b->in_msgs[i].msg_len, &source, now_ms,
 		                    b->out[n_out], PCD_UDP_MAX);
 		if (len == 0)
 			continue;
 		b->out_iov[n_out].iov_len = len;
 		b->out_msgs[n_out].msg_hdr.msg_name = &b->from[i];
-		b->out_msgs[n_out].msg_hdr.msg_namelen = b->in_msgs[i].msg_hdr.msg_namelen;
+		b->out_msgs[n_out].msg_hdr.msg_namelen = namelen;
 		n_out++;
 	}
 	for (int sent = 0; sent < n_out;) {
@@ -219,8 +231,6 @@ static inline __attribute__((always_inline)) void answer_batch(int fd, struct pc
 			break; /* a full socket buffer drops answers, as the kernel would */
 		sent += k;
 	}
-	for (int i = 0; i < n; i++)
-		b->in_msgs[i].msg_hdr.msg_namelen = sizeof(b->from[i]);
 }
 
 void pcd_udp_serve(int fd, struct pcd_udp_batch *b, struct pcd_generation *gen,

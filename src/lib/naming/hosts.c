@@ -20,6 +20,12 @@
 
 enum kind { K_ZONE = 1, K_PROVIDER, K_SERVICE, K_HOST };
 
+struct content_host {
+	const char *text; /* lower case, FOLD_SLACK readable bytes past len */
+	uint32_t len;
+	uint32_t form; /* enum pc_url_form */
+};
+
 /* Seeds per kind, so a label that is both a provider and a one-label
  * domain gives two different hashes. */
 static const uint64_t seeds[] = {
@@ -56,6 +62,13 @@ struct pc_hosts {
 	char *host_keys;         /* every host key, one block */
 	struct host_name *names; /* of the K_HOST entries */
 	uint32_t n_names;
+	/* Every provider's content hosts, origins then directories, lower
+	 * case with their lengths (a URL's first path segment is compared
+	 * with them): those of provider p are [content_first[p],
+	 * content_first[p + 1]). */
+	struct content_host *content;
+	uint32_t *content_first;
+	char *content_text;
 };
 
 /* One lower-case label folded in eight bytes at a time, then its length:
@@ -166,10 +179,21 @@ static inline __attribute__((always_inline)) uint64_t host_hash(const char *host
 		h ^= h >> 32;
 	}
 	if (i < len) {
-		w = 0;
-		memcpy(&w, host + i, len - i);
-		w = pc_ascii_lower8(w);
-		memcpy(lower + i, &w, len - i);
+		if (len >= 8) {
+			/* The last eight bytes, lowered over what is written
+			 * (lowering is idempotent), shifted down to the tail's:
+			 * the same word as the zero-padded copy below, with no
+			 * variable-length copy (two calls). */
+			memcpy(&w, host + len - 8, 8);
+			w = pc_ascii_lower8(w);
+			memcpy(lower + len - 8, &w, 8);
+			w >>= 8 * (8 - (len - i));
+		} else {
+			w = 0;
+			memcpy(&w, host + i, len - i);
+			w = pc_ascii_lower8(w);
+			memcpy(lower + i, &w, len - i);
+		}
 		h = (h ^ w) * 0x9e3779b97f4a7c15u;
 		h ^= h >> 32;
 	}
@@ -267,6 +291,44 @@ static void put_hosts(struct pc_hosts *hosts)
 	}
 }
 
+static int put_content_hosts(struct pc_hosts *hosts)
+{
+	const pc_model *model = hosts->model;
+	size_t n = 0, bytes = 0;
+	for (uint32_t p = 0; p < model->n_providers; p++) {
+		const struct pc_provider *provider = &model->providers[p];
+		n += provider->n_origin_hosts + provider->n_directory_hosts;
+		for (uint32_t i = 0; i < provider->n_origin_hosts; i++)
+			bytes += strlen(provider->origin_hosts[i]);
+		for (uint32_t i = 0; i < provider->n_directory_hosts; i++)
+			bytes += strlen(provider->directory_hosts[i]);
+	}
+	hosts->content = malloc((n + 1) * sizeof(*hosts->content));
+	hosts->content_first = malloc(((size_t)model->n_providers + 1) * sizeof(uint32_t));
+	hosts->content_text = calloc(1, bytes + FOLD_SLACK);
+	if (hosts->content == NULL || hosts->content_first == NULL || hosts->content_text == NULL)
+		return PC_ENOMEM;
+	char *at = hosts->content_text;
+	uint32_t k = 0;
+	for (uint32_t p = 0; p < model->n_providers; p++) {
+		const struct pc_provider *provider = &model->providers[p];
+		hosts->content_first[p] = k;
+		uint32_t n_hosts = provider->n_origin_hosts + provider->n_directory_hosts;
+		for (uint32_t i = 0; i < n_hosts; i++) {
+			bool origin = i < provider->n_origin_hosts;
+			const char *host =
+			    origin ? provider->origin_hosts[i]
+			           : provider->directory_hosts[i - provider->n_origin_hosts];
+			size_t len = strlen(host);
+			hosts->content[k++] =
+			    (struct content_host){keep(&at, host, len), (uint32_t)len,
+			                          origin ? PC_URL_ORIGIN : PC_URL_DIRECTORY};
+		}
+	}
+	hosts->content_first[model->n_providers] = k;
+	return PC_OK;
+}
+
 int pc_hosts_new(const pc_model *model, pc_hosts **out)
 {
 	if (model == NULL || out == NULL)
@@ -327,6 +389,10 @@ int pc_hosts_new(const pc_model *model, pc_hosts **out)
 		put(hosts, K_SERVICE, fold(seeds[K_SERVICE], key, len), key, len, i, 1);
 	}
 	put_hosts(hosts);
+	if (put_content_hosts(hosts) != PC_OK) {
+		pc_hosts_free(hosts);
+		return PC_ENOMEM;
+	}
 	*out = hosts;
 	return PC_OK;
 }
@@ -339,6 +405,9 @@ void pc_hosts_free(pc_hosts *hosts)
 	free(hosts->keys);
 	free(hosts->host_keys);
 	free(hosts->names);
+	free(hosts->content);
+	free(hosts->content_first);
+	free(hosts->content_text);
 	free(hosts);
 }
 
@@ -626,4 +695,46 @@ int pc__hosts_url_name(const pc_hosts *hosts, const char *host, size_t len, pc_n
 		}
 	}
 	return pc__hosts_name_parse(hosts, host, len, false, out);
+}
+
+/* Whether text (len bytes, any case) lowered is lower, a content host
+ * (readable FOLD_SLACK bytes past len); nothing past text + len is read.
+ * Lowered only when not equal as it is: URLs nearly always spell hosts in
+ * lower case. */
+static bool same_lowered(const char *text, const char *lower, size_t len)
+{
+	uint64_t x, y;
+	if (len < 8) {
+		for (size_t i = 0; i < len; i++) {
+			char c = text[i];
+			if ((c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c) != lower[i])
+				return false;
+		}
+		return true;
+	}
+	for (size_t i = 0; i + 8 <= len; i += 8) {
+		memcpy(&x, text + i, 8);
+		memcpy(&y, lower + i, 8);
+		if (x != y && pc_ascii_lower8(x) != y)
+			return false;
+	}
+	memcpy(&x, text + len - 8, 8);
+	memcpy(&y, lower + len - 8, 8);
+	return x == y || pc_ascii_lower8(x) == y;
+}
+
+const char *pc__hosts_content_host(const pc_hosts *hosts, uint32_t provider, const char *host,
+                                   size_t len, enum pc_url_form *form)
+{
+	if (provider >= hosts->model->n_providers)
+		return NULL;
+	for (uint32_t i = hosts->content_first[provider]; i < hosts->content_first[provider + 1];
+	     i++) {
+		const struct content_host *c = &hosts->content[i];
+		if (c->len == len && same_lowered(host, c->text, len)) {
+			*form = (enum pc_url_form)c->form;
+			return c->text;
+		}
+	}
+	return NULL;
 }

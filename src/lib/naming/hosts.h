@@ -76,4 +76,13 @@ int pc__hosts_name_parse(const pc_hosts *hosts, const char *name, size_t len, bo
  * probe of the whole host, anything else as pc__hosts_name_parse. */
 int pc__hosts_url_name(const pc_hosts *hosts, const char *host, size_t len, pc_name *out);
 
+/* Library-internal: a URL's first path segment, host (len bytes, any
+ * case), among provider's content hosts: the host as configured, lower
+ * case (len bytes, and at least 8 readable), with *form PC_URL_ORIGIN when
+ * it is one of the provider's origin hosts, else PC_URL_DIRECTORY when one
+ * of its directory hosts (compared as strncasecmp would); NULL when
+ * neither. */
+const char *pc__hosts_content_host(const pc_hosts *hosts, uint32_t provider, const char *host,
+                                   size_t len, enum pc_url_form *form);
+
 #endif

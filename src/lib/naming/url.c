@@ -206,8 +206,17 @@ static inline size_t find_any(const struct scan *sc, size_t from, unsigned delim
 	}
 	if (from >= len)
 		return from;
+	uint64_t m;
+	if (len <= 64) { /* most URLs: one word, no word arithmetic */
+		for (m = sc->delimiters[0] & (~(uint64_t)0 << from); m != 0; m &= m - 1) {
+			size_t at = (size_t)__builtin_ctzll(m);
+			if (byte_class[(unsigned char)sc->s[at]] & delimiters)
+				return at;
+		}
+		return len;
+	}
 	size_t w = from / 64, words = (len + 63) / 64;
-	uint64_t m = sc->delimiters[w] & (~(uint64_t)0 << (from % 64));
+	m = sc->delimiters[w] & (~(uint64_t)0 << (from % 64));
 	for (;;) {
 		for (; m != 0; m &= m - 1) {
 			size_t at = w * 64 + (size_t)__builtin_ctzll(m);
@@ -218,6 +227,25 @@ static inline size_t find_any(const struct scan *sc, size_t from, unsigned delim
 			return len;
 		m = sc->delimiters[w];
 	}
+}
+
+/* memcpy of a short span, inline: eight bytes at a time and the tail as
+ * the last eight, overlapping (a call to memcpy costs more than the copy
+ * of an object's few dozen bytes). Nothing past len is read. */
+static inline void copy_span(char *to, const char *from, size_t len)
+{
+	uint64_t x;
+	if (len < 8) {
+		for (size_t i = 0; i < len; i++)
+			to[i] = from[i];
+		return;
+	}
+	for (size_t i = 0; i + 8 <= len; i += 8) {
+		memcpy(&x, from + i, 8);
+		memcpy(to + i, &x, 8);
+	}
+	memcpy(&x, from + len - 8, 8);
+	memcpy(to + len - 8, &x, 8);
 }
 
 static bool in_list(const char **list, uint32_t n, const char *s, size_t len)
@@ -367,13 +395,22 @@ static int parse(const pc_model *model, const struct pc_hosts *hosts, const char
 	size_t ch_end = find_any(&sc, ch_start, D_SLASH | D_QUERY | D_FRAGMENT);
 	size_t ch_len = ch_end - ch_start;
 	const struct pc_provider *p = &model->providers[out->name.provider];
-	if (ch_len > 0 && in_list(p->origin_hosts, p->n_origin_hosts, url + ch_start, ch_len))
+	const char *lowered = NULL; /* the content host lower case, when known */
+	if (hosts != NULL) {        /* the lists with their lengths, built at load */
+		lowered = ch_len > 0 ? pc__hosts_content_host(hosts, out->name.provider,
+		                                              url + ch_start, ch_len, &out->form)
+		                     : NULL;
+		if (lowered == NULL)
+			return PC_ENOORIGIN;
+	} else if (ch_len > 0 &&
+	           in_list(p->origin_hosts, p->n_origin_hosts, url + ch_start, ch_len)) {
 		out->form = PC_URL_ORIGIN;
-	else if (ch_len > 0 &&
-	         in_list(p->directory_hosts, p->n_directory_hosts, url + ch_start, ch_len))
+	} else if (ch_len > 0 &&
+	           in_list(p->directory_hosts, p->n_directory_hosts, url + ch_start, ch_len)) {
 		out->form = PC_URL_DIRECTORY;
-	else
+	} else {
 		return PC_ENOORIGIN;
+	}
 	out->content_host = url + ch_start;
 	out->content_host_len = (uint32_t)ch_len;
 
@@ -392,8 +429,14 @@ static int parse(const pc_model *model, const struct pc_hosts *hosts, const char
 	 * paths are case-sensitive). */
 	if (ch_len + out->path_len > PC_NAME_MAX)
 		return PC_ERANGE;
-	pc_ascii_copy_lower(out->name.object, out->content_host, ch_len);
-	memcpy(out->name.object + ch_len, out->path, out->path_len);
+	/* Content host and path are one span of the URL: copied at once,
+	 * then the host lowered where it lies (in place: a word is read
+	 * before it is written), or copied again as configured. */
+	copy_span(out->name.object, out->content_host, ch_len + out->path_len);
+	if (lowered != NULL && ch_len >= 8) /* over the host as it came */
+		copy_span(out->name.object, lowered, ch_len);
+	else
+		pc_ascii_copy_lower(out->name.object, out->name.object, ch_len);
 	out->name.object_len = (uint32_t)(ch_len + out->path_len);
 	out->name.object[out->name.object_len] = '\0';
 	return PC_OK;

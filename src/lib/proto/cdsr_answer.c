@@ -401,8 +401,8 @@ size_t pc_cdsr_answer(const struct pc_answer_ctx *ctx, const struct pc_cdsr_quer
 	if (req.len < smallest || out_size < smallest)
 		return error(&req, PC_CDSR_TOO_SMALL, out, out_size, res);
 
-	struct pc_redirect_prefs prefs;
-	pc_redirect_prefs_init(&prefs);
+	/* pc_redirect_prefs_init's values, with no call */
+	struct pc_redirect_prefs prefs = {.preferred_cdn = PC_NONE};
 	apply_preferences(model, &req, &prefs);
 	struct pc_redirect_target target;
 	outcome = query->prebuilt != NULL ? pc_redirect_decide_blank(ctx, &query->prebuilt->blank,
