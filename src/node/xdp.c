@@ -255,17 +255,6 @@ static uint32_t answer_batch(struct pcd_xdp_socket *xs, knot_xdp_msg_t *in, uint
 	return sent;
 }
 
-/* Transmits what is queued on the TX ring. In copy mode (veth, generic
- * drivers) the sendto is the transmit and moves at most 32 frames (the
- * kernel's TX_BATCH_SIZE), answering EAGAIN while more wait, which
- * libknot passes on as KNOT_EAGAIN: kick again, boundedly (a full
- * completion ring also says EAGAIN, and the next wake-up reclaims it). */
-static void kick(struct pcd_xdp_socket *xs)
-{
-	for (int i = 0; i < MAX_ROUNDS && knot_xdp_send_finish(xs->sock) == KNOT_EAGAIN; i++)
-		;
-}
-
 void pcd_xdp_serve(struct pcd_io *io, struct pcd_generation *gen, pcd_udp_answer_fn answer,
                    void *call, struct pcd_xdp_counters *counters)
 {
@@ -276,42 +265,23 @@ void pcd_xdp_serve(struct pcd_io *io, struct pcd_generation *gen, pcd_udp_answer
 	 * while batches are full), so frames that arrived while a batch was
 	 * answered cost no epoll wake-up of their own (about half of them at
 	 * 100 k/s from kxdpgun, bench/RESULTS.md); MAX_ROUNDS bounds what one
-	 * socket holds the worker for. The kick waits for a batch's worth of
-	 * answers or an empty receive ring, whichever comes first: frames
-	 * already waiting in the ring are answered before the sendto that
-	 * would otherwise come between them and their answers (on veth that
-	 * sendto also runs the peer's receive), and one sendto then carries
-	 * the answers of several small batches. Nothing waits for frames
-	 * still to come. */
+	 * socket holds the worker for. The kick stays per batch: in copy mode
+	 * (veth, generic drivers) one sendto transmits at most 32 frames
+	 * (the kernel's TX_BATCH_SIZE), so a kick per wake-up would leave the
+	 * rest in the ring until the next one. */
 	knot_xdp_send_prepare(xs->sock);
 	uint64_t now_ms = pcd_now_ms();
-	uint32_t sent = 0, unkicked = 0;
-	for (int round = 0; round < MAX_ROUNDS;) {
+	uint32_t sent = 0;
+	for (int round = 0; round < MAX_ROUNDS; round++) {
 		uint32_t n = 0;
-		if (knot_xdp_recv(xs->sock, in, BATCH, &n, NULL) != KNOT_EOK)
+		if (knot_xdp_recv(xs->sock, in, BATCH, &n, NULL) != KNOT_EOK || n == 0)
 			break;
-		if (n == 0) {
-			if (unkicked == 0)
-				break;
-			/* On veth the kick runs the peer's receive, during
-			 * which the peer sends more: look again before
-			 * sleeping. */
-			kick(xs);
-			unkicked = 0;
-			continue;
-		}
-		round++;
 		uint32_t queued = answer_batch(xs, in, n, gen, answer, call, now_ms, counters);
-		knot_xdp_recv_finish(xs->sock, in, n); /* the frames back to the fill ring */
+		if (queued > 0)
+			(void)knot_xdp_send_finish(xs->sock);
 		sent += queued;
-		unkicked += queued;
-		if (unkicked >= BATCH) {
-			kick(xs);
-			unkicked = 0;
-		}
+		knot_xdp_recv_finish(xs->sock, in, n); /* the frames back to the fill ring */
 	}
-	if (unkicked > 0)
-		kick(xs);
 	add(&counters->n[PCD_XDP_ANSWERED], sent);
 }
 
