@@ -12,7 +12,9 @@
  *   cdsrgun -i IFACE -s SRC_IP -d DST_IP -m DST_MAC [-p PORT] [-t SECS]
  *           [-Q QPS] [-P PAD] [-H] [-b BATCH] URL
  *
- * -Q 0 saturates: every free frame is sent. Prints "key value" lines
+ * Requests go in bursts of -b (10) with a sleep between, as kxdpgun sends
+ * them (see the loop), so a server sees the same load shape from both.
+ * -Q 0 saturates: bursts back to back, as frames free up. Prints "key value" lines
  * (sent, answered, lost, answers_per_s, status NAME N, mix BRANCH SERVER
  * N, as bench/udpperf does) and exits 1 when nothing was answered. Needs
  * CAP_NET_ADMIN and CAP_NET_RAW (AF_XDP, the XDP program). */
@@ -169,7 +171,7 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	const char *iface = NULL, *src = NULL, *dst = NULL, *dst_mac_text = NULL;
-	unsigned port = PC_CDSR_PORT, batch = 16;
+	unsigned port = PC_CDSR_PORT, batch = 10; /* kxdpgun's default burst */
 	double secs = 5, qps = 100000;
 	size_t pad = PC_CDSR_PAD_MIN;
 	bool hints = false;
@@ -270,44 +272,42 @@ int main(int argc, char **argv)
 	uint32_t next_port = LOCAL_PORT_MIN;
 	uint64_t now = start;
 	while (!stop && (now = now_ns()) < end && t.sent + batch < t.seen_bits) {
-		/* Paced: no more sent than the rate allows by now. */
-		uint64_t due =
-		    qps > 0 ? (uint64_t)((double)(now - start) / 1e9 * qps) + 1 : UINT64_MAX;
-		if (t.sent < due) {
-			knot_xdp_send_prepare(xsk);
-			uint32_t n = 0;
-			uint64_t want = due - t.sent < batch ? due - t.sent : batch;
-			for (; n < want; n++) {
-				if (knot_xdp_send_alloc(xsk, 0, &out[n]) != KNOT_EOK)
-					break;
-				knot_xdp_msg_t *m = &out[n];
-				memcpy(&m->ip_from, &local, sizeof(local));
-				memcpy(&m->ip_to, &target, sizeof(target));
-				((struct sockaddr_in *)&m->ip_from)->sin_port =
-				    htons((uint16_t)next_port);
-				next_port = next_port == 65535 ? LOCAL_PORT_MIN : next_port + 1;
-				memcpy(m->eth_from, local_mac, 6);
-				memcpy(m->eth_to, target_mac, 6);
-				uint64_t nonce = t.sent + n;
-				for (int k = 0; k < 8; k++)
-					request[PC_CDSR_OFF_NONCE + k] =
-					    (uint8_t)(nonce >> (56 - 8 * k));
-				memcpy(m->payload.iov_base, request, (size_t)req_len);
-				m->payload.iov_len = (size_t)req_len;
-			}
-			uint32_t sent = 0;
-			if (n > 0 && knot_xdp_send(xsk, out, n, &sent) != KNOT_EOK)
-				t.send_fail += n;
-			else
-				t.sent += sent;
-			(void)knot_xdp_send_finish(xsk);
+		/* kxdpgun's shape (knot 3.2's src/utils/kxdpgun/main.c): every
+		 * turn sends one burst of `batch` requests (its --batch, 10 by
+		 * default), drains the answers, then sleeps for as long as it is
+		 * ahead of the rate. So a server sees bursts of `batch` at the
+		 * rate / batch per second, not requests one by one as they fall
+		 * due: the same wake-ups per answer as under kxdpgun. */
+		knot_xdp_send_prepare(xsk);
+		uint32_t n = 0;
+		for (; n < batch; n++) {
+			if (knot_xdp_send_alloc(xsk, 0, &out[n]) != KNOT_EOK)
+				break;
+			knot_xdp_msg_t *m = &out[n];
+			memcpy(&m->ip_from, &local, sizeof(local));
+			memcpy(&m->ip_to, &target, sizeof(target));
+			((struct sockaddr_in *)&m->ip_from)->sin_port = htons((uint16_t)next_port);
+			next_port = next_port == 65535 ? LOCAL_PORT_MIN : next_port + 1;
+			memcpy(m->eth_from, local_mac, 6);
+			memcpy(m->eth_to, target_mac, 6);
+			uint64_t nonce = t.sent + n;
+			for (int k = 0; k < 8; k++)
+				request[PC_CDSR_OFF_NONCE + k] = (uint8_t)(nonce >> (56 - 8 * k));
+			memcpy(m->payload.iov_base, request, (size_t)req_len);
+			m->payload.iov_len = (size_t)req_len;
 		}
+		uint32_t sent = 0;
+		if (n > 0 && knot_xdp_send(xsk, out, n, &sent) != KNOT_EOK)
+			t.send_fail += n;
+		else
+			t.sent += sent;
+		(void)knot_xdp_send_finish(xsk);
 		drain(xsk, &pfd, &t, true);
-		if (qps > 0 && t.sent >= due) {
-			uint64_t next = start + (uint64_t)((double)(t.sent) / qps * 1e9);
+		if (qps > 0) {
+			uint64_t due = start + (uint64_t)((double)t.sent / qps * 1e9);
 			uint64_t n2 = now_ns();
-			if (next > n2 + 20000)
-				usleep((useconds_t)((next - n2) / 1000));
+			if (due > n2)
+				usleep((useconds_t)((due - n2) / 1000));
 		}
 	}
 	uint64_t sent_end = now_ns();

@@ -16,6 +16,11 @@
 #   KEEP [0]          1: keep the temp dir (configs, logs, generator outputs)
 #   PEERCDND [build-bench/src/node/peercdnd]  the peercdnd binary measured (a
 #                     "before" build, run against the same anchors)
+#   CDSRGUN [build-bench/bench/cdsrgun]  the CDSR generator (a "before" build)
+#   COUNTS [0]        1: `perf stat -p` the server over each fixed-rate run and
+#                     print its context switches and system calls per answer
+#                     (counts, not times: they do not move with the
+#                     neighbours' load; the tracepoints add a little CPU)
 #
 # Network: namespaces pcxb-s<PID> (servers, 198.18.0.1/24 on veth xbs<PID>)
 # and pcxb-c<PID> (generators, 198.18.0.2/24 on xbc<PID>), no route out; both
@@ -41,7 +46,9 @@
 # "ad102.web.abc.cdn.acme.net. A" (peercdnd: a policy decision; knotd: a
 # static record; gdnsd: its geoip plugin); cdsr: a CDSR request for
 # http://abc.cdn.acme.net/www.abc.com/x (padded to 512 bytes, family 4), sent
-# by bench/cdsrgun over AF_XDP, whose answer must be status OK, branch PEER,
+# by bench/cdsrgun over AF_XDP in kxdpgun's load shape (bursts of 10, one
+# per 100 us at 100 k/s, a sleep whenever it is ahead of the rate: knot 3.2's
+# kxdpgun loop), whose answer must be status OK, branch PEER,
 # server 127.2.200.1. Before each server's runs dig checks NOERROR and
 # 127.2.200.1 (or a short cdsrgun run checks the CDSR answer); every run
 # checks the answers' rcodes (kxdpgun "responded NOERROR", cdsrgun "status
@@ -129,7 +136,8 @@ for t in gdnsd knotd kxdpgun dig ip taskset; do
 	command -v "$t" >/dev/null || die "$t not found"
 done
 PEERCDND=${PEERCDND:-$BUILD/src/node/peercdnd}
-CDSRGUN=$BUILD/bench/cdsrgun
+CDSRGUN=${CDSRGUN:-$BUILD/bench/cdsrgun}
+COUNTS=${COUNTS:-0}
 PARTS=${PARTS:-dns cdsr}
 part() { case " $PARTS " in *" $1 "*) return 0 ;; esac; return 1; }
 [ -x "$PEERCDND" ] || die "$PEERCDND not built"
@@ -202,6 +210,30 @@ cdsr_gun() { # out-file qps secs
 	RV="$(awk '$1 == "status" && $2 == "ok" { n = $3 } END { print n + 0 }' "$1")"
 	RV="$RV $(awk '$1 == "answered" { print $2 }' "$1") $(awk '$1 == "sent" { print $2 }' "$1")"
 	RV="$RV $(awk '$1 == "answers_per_s" { printf "%.0f", $2 }' "$1")"
+}
+
+# perf stat on the server over one run (COUNTS=1): the server's sleeps
+# (context switches) and its waiting and sending calls, per answer.
+COUNT_EVENTS=context-switches,syscalls:sys_enter_sendto,syscalls:sys_enter_epoll_pwait
+COUNT_EVENTS=$COUNT_EVENTS,syscalls:sys_enter_ppoll,syscalls:sys_enter_poll
+COUNT_EVENTS=$COUNT_EVENTS,syscalls:sys_enter_recvmmsg,syscalls:sys_enter_sendmmsg
+counts_start() { # pid out-file
+	[ "$COUNTS" = 1 ] || return 0
+	perf stat -x, -e "$COUNT_EVENTS" -p "$1" -o "$2" &
+	PERF_PID=$!
+	PIDS="$PIDS $PERF_PID"
+}
+counts_stop() { # out-file answers label
+	[ "$COUNTS" = 1 ] || return 0
+	kill -INT "$PERF_PID" 2>/dev/null || true
+	wait "$PERF_PID" 2>/dev/null || true
+	PIDS=$(echo "$PIDS" | tr ' ' '\n' | grep -vx "$PERF_PID" | tr '\n' ' ' || true)
+	awk -F, -v n="$2" -v label="$3" '
+	$3 ~ /^(context-switches|syscalls:)/ && $1 ~ /^[0-9]+$/ {
+		name = $3; sub(/^syscalls:sys_enter_/, "", name)
+		line = line sprintf(" %s %d (%.4f)", name, $1, $1 / n)
+	}
+	END { printf "counts %s per %d answers:%s\n", label, n, line }' "$1"
 }
 
 # What is measured must be what was asked: fails unless there were answers
@@ -284,11 +316,13 @@ report_cost() { # label snap-before snap-after answers
 measure_gun() { # srv pid kind
 	srv=$1 pid=$2 kind=$3 cr="" yr="" sr=""
 	for i in $(seq 1 "$RUNS"); do
+		counts_start "$pid" "$WORK/$srv.$kind.counts$i"
 		kernel_snap k0 "$pid"
 		gun "$WORK/$srv.$kind.cpu$i" "$kind" "$QPS"
 		kernel_snap k1 "$pid"
 		# shellcheck disable=SC2086
 		set -- $RV
+		counts_stop "$WORK/$srv.$kind.counts$i" "$1" "$srv $kind run $i"
 		enough "$srv $kind" "$1" "$4"
 		report_cost "$srv $kind at $QPS qps run $i: $1 NOERROR of $4 answers, $3 sent" "$k0" "$k1" "$1"
 	done
@@ -311,11 +345,13 @@ measure_gun() { # srv pid kind
 measure_cdsr() { # srv pid
 	srv=$1 pid=$2 cr="" yr="" sr=""
 	for i in $(seq 1 "$RUNS"); do
+		counts_start "$pid" "$WORK/$srv.cdsr.counts$i"
 		kernel_snap k0 "$pid"
 		cdsr_gun "$WORK/$srv.cdsr.cpu$i" "$QPS" "$SECS"
 		kernel_snap k1 "$pid"
 		# shellcheck disable=SC2086
 		set -- $RV
+		counts_stop "$WORK/$srv.cdsr.counts$i" "$1" "$srv cdsr run $i"
 		enough "$srv cdsr" "$1" "$2"
 		report_cost "$srv cdsr at $QPS qps run $i: $1 ok of $2 answers, $3 sent" "$k0" "$k1" "$1"
 	done
