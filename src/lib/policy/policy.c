@@ -229,7 +229,8 @@ static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 {
 	/* Untraced, the shortlist finds the same answer (issue 9); the trace
 	 * lists every server with its reason, so it takes the full scan. */
-	if (d->trace == NULL && !pc_live_as_measured(d->live, d->out->client_as))
+	if (d->trace == NULL && d->model->filter_slots != NULL &&
+	    !pc_live_as_measured(d->live, d->out->client_as))
 		/* Two copies, each with spill a constant: the first pass's
 		 * scan tests nothing of the spill pass's. */
 		return spill ? collect_near(d, pool, true) : collect_near(d, pool, false);
@@ -346,8 +347,8 @@ static uint64_t penalty_cut(uint64_t bound, uint64_t cost, uint64_t load_weight)
  * note of a grade without a distance limit comes out the same. Pruned
  * servers leave no mark without a trace, so static_reason's list comes
  * in two parts: what the model alone decides (service, the grade's tier,
- * family) is the AND of three words of bit sets made at load, so a
- * server it rules out is never read; avoided servers are cleared from
+ * family) is one word of a bit set made at load, so a server it rules
+ * out is never read; avoided servers are cleared from
  * the set too, and health is tested per server left. Keep the rules here in step with collect's:
  * test_shortlist and bench/decide compare the two. */
 static inline __attribute__((always_inline)) uint32_t collect_near(struct decide *d,
@@ -382,15 +383,15 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 	uint64_t load_weight = model->params.load_weight;
 	uint64_t pct = model->params.affinity_band;
 	uint64_t near_band = load_weight * pct / 100; /* answer's band at the best's distance */
-	/* static_reason's service, tier and family, as bit sets over slots
-	 * (pc_model.service_slots); avoided and health are read per server. */
+	/* static_reason's service, tier and family, as one bit set over slots
+	 * (pc_model.filter_slots); avoided and health are read per server. */
 	size_t words = model->n_slot_words;
-	const uint64_t *service_set = model->service_slots + req->service * words;
-	const uint64_t *grade_set = model->grade_slots + (size_t)(d->grade - model->grades) * words;
-	const uint64_t *family_set =
-	    req->family == PC_AF_NONE
-	        ? NULL
-	        : model->family_slots + (req->family == PC_AF_INET ? 0 : words);
+	size_t set =
+	    ((size_t)req->service * model->n_grades + (size_t)(d->grade - model->grades)) * 3 +
+	    (req->family == PC_AF_NONE   ? 0
+	     : req->family == PC_AF_INET ? 1
+	                                 : 2);
+	const uint64_t *filter = model->filter_slots + set * words;
 	uint32_t want = d->max_answers, n_top = 0, near_load = 0, n_avoid = req->n_avoid;
 	uint64_t rival = d->rival;
 	/* avoided, as slots: cleared from each word's set, so the servers
@@ -422,9 +423,7 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 		uint32_t farm = reach[r].farm;
 		uint32_t lo = base + farm_first[farm], last = base + farm_first[farm + 1] - 1;
 		for (uint32_t w = lo / 64; w <= last / 64; w++) {
-			uint64_t left = service_set[w] & grade_set[w];
-			if (family_set != NULL)
-				left &= family_set[w];
+			uint64_t left = filter[w];
 			if (w == lo / 64)
 				left &= ~0ULL << (lo % 64);
 			if (w == last / 64)
