@@ -691,7 +691,11 @@ static bool try_peer(struct decide *d, uint32_t cdn, struct pool *pool)
 	const struct pc_index_list *list = &model->cdns[cdn].agreements;
 	const uint32_t *partners = model->cdns[cdn].partners; /* other_party of each */
 	uint32_t service = d->req->service;
-	bool with_primary = false, open = false;
+	bool with_primary = false, open_far = false;
+	/* The open agreements of the first 64 of the list, as bits: the take
+	 * below tries those without asking for their windows again (the
+	 * answer is the same: nothing between writes them). */
+	uint64_t open = 0;
 	for (uint32_t i = 0; i < list->count; i++)
 		with_primary |= is_primary(d, partners[i]);
 	if (!with_primary)
@@ -707,11 +711,13 @@ static bool try_peer(struct decide *d, uint32_t cdn, struct pool *pool)
 		} else if (window_full(d, g)) {
 			trace_add(d, PC_TRACE_AGREEMENT, g, 0, 0);
 			flag(d, PC_DF_AGREEMENT_FULL);
+		} else if (i < 64) {
+			open |= 1ULL << i;
 		} else {
-			open = true;
+			open_far = true;
 		}
 	}
-	if (!open)
+	if (open == 0 && !open_far)
 		return false;
 	if (!try_cdn(d, PC_BRANCH_NONE, cdn, pool)) {
 		branch_failed(d);
@@ -719,8 +725,10 @@ static bool try_peer(struct decide *d, uint32_t cdn, struct pool *pool)
 	}
 	for (uint32_t i = 0; i < list->count; i++) {
 		uint32_t g = list->items[i];
-		if (!is_primary(d, partners[i]) ||
-		    !(model->agreements[g].service_mask >> service & 1) || window_full(d, g))
+		if (i < 64 ? !(open >> i & 1)
+		           : !is_primary(d, partners[i]) ||
+		                 !(model->agreements[g].service_mask >> service & 1) ||
+		                 window_full(d, g))
 			continue; /* full ones were traced above */
 		if (pc_live_agreement_try_take(d->live, g, d->req->now_ms)) {
 			trace_add(d, PC_TRACE_AGREEMENT, g, 1, 0);
