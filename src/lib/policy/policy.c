@@ -325,12 +325,20 @@ static uint64_t band_top(uint64_t best, uint64_t pct, uint64_t near_band)
  * penalty is at least bound - cost + 1 (bound >= cost, or the farm would
  * have been cut), never when bound is at or past the clamp. The penalty
  * is below load_weight, so a cut of load_weight + 1 never holds: it
- * stands for "no cut" and caps the product. */
-static uint64_t penalty_cut(uint64_t bound, uint64_t cost, uint64_t load_weight)
+ * stands for "no cut" and caps the product. The scan keeps bound as
+ * cut_from(bound), so the cut of each farm is a subtraction and a
+ * minimum. */
+#define NO_CUT (UINT64_C(1) << 62) /* past any cost + load_weight + 1 */
+
+static uint64_t cut_from(uint64_t bound)
 {
-	if (bound >= PC_COST_INFINITE - 1 || bound - cost + 1 > load_weight + 1)
-		return load_weight + 1;
-	return bound - cost + 1;
+	return bound >= PC_COST_INFINITE - 1 ? NO_CUT : bound + 1;
+}
+
+static uint64_t penalty_cut(uint64_t from, uint64_t cost, uint64_t no_cut)
+{
+	uint64_t cut = from - cost;
+	return cut < no_cut ? cut : no_cut;
 }
 
 /* The shortlist scan (issue 9): collect's pass for a client AS without
@@ -403,8 +411,9 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 		                     : UINT32_MAX;
 	uint64_t top[PC_MAX_ANSWERS]; /* the want lowest scores so far, ascending */
 	/* A score above bound is never picked: max(top[want - 1],
-	 * band_top(top[0])) once want scores are in, none before. */
-	uint64_t bound = UINT64_MAX;
+	 * band_top(top[0])) once want scores are in, none before; kept as
+	 * from = cut_from(bound). */
+	uint64_t from = NO_CUT, no_cut = load_weight + 1;
 	for (uint32_t r = 0; r < n_farms; r++) {
 		uint64_t cost = reach[r].cost;
 		if (cost == PC_REACH_FAR) /* far or unreachable: the exact cost */
@@ -413,20 +422,18 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 			break;
 		if (spill && cost <= limit)
 			continue; /* the first pass had these */
-		if (cost > bound)
+		if (cost >= from) /* cost > bound */
 			break;
 		if (cost > rival) {
 			d->rival_cut = true;
 			break;
 		}
-		uint64_t cut = penalty_cut(bound, cost, load_weight);
+		uint64_t cut = penalty_cut(from, cost, no_cut);
 		uint32_t farm = reach[r].farm;
 		uint32_t lo = base + farm_first[farm], last = base + farm_first[farm + 1] - 1;
-		for (uint32_t w = lo / 64; w <= last / 64; w++) {
-			uint64_t left = filter[w];
-			if (w == lo / 64)
-				left &= ~0ULL << (lo % 64);
-			if (w == last / 64)
+		uint32_t w = lo / 64, w_last = last / 64;
+		for (uint64_t left = filter[w] & ~0ULL << (lo % 64);; left = filter[++w]) {
+			if (w == w_last)
 				left &= ~0ULL >> (63 - last % 64);
 			for (uint32_t i = 0; i < n_avoid; i++)
 				if (avoid_slots[i] / 64 == w)
@@ -463,12 +470,15 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 					top[at] = top[at - 1];
 				top[at] = score;
 				if (n_top == want) {
-					bound = band_top(top[0], pct, near_band);
+					uint64_t bound = band_top(top[0], pct, near_band);
 					if (bound < top[want - 1])
 						bound = top[want - 1];
-					cut = penalty_cut(bound, cost, load_weight);
+					from = cut_from(bound);
+					cut = penalty_cut(from, cost, no_cut);
 				}
 			}
+			if (w == w_last)
+				break;
 		}
 	}
 	return near_load;
