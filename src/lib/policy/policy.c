@@ -53,6 +53,11 @@ struct decide {
 	 * rival_cut. */
 	uint64_t rival;
 	bool rival_cut;
+	/* Found once per decision for every scan: whether the shortlist
+	 * applies (collect), and the static filter's set for the request's
+	 * service, grade and family (collect_near). */
+	bool shortlist;
+	const uint64_t *filter;
 };
 
 /* The grade's distance limit, lifted by the relaxation of OUTSIDE. */
@@ -227,10 +232,8 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 
 static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
 {
-	/* Untraced, the shortlist finds the same answer (issue 9); the trace
-	 * lists every server with its reason, so it takes the full scan. */
-	if (d->trace == NULL && d->model->filter_slots != NULL &&
-	    !pc_live_as_measured(d->live, d->out->client_as))
+	/* d->shortlist: see pc_policy_decide. */
+	if (d->shortlist)
 		/* Two copies, each with spill a constant: the first pass's
 		 * scan tests nothing of the spill pass's. */
 		return spill ? collect_near(d, pool, true) : collect_near(d, pool, false);
@@ -393,13 +396,7 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 	uint64_t near_band = load_weight * pct / 100; /* answer's band at the best's distance */
 	/* static_reason's service, tier and family, as one bit set over slots
 	 * (pc_model.filter_slots); avoided and health are read per server. */
-	size_t words = model->n_slot_words;
-	size_t set =
-	    ((size_t)req->service * model->n_grades + (size_t)(d->grade - model->grades)) * 3 +
-	    (req->family == PC_AF_NONE   ? 0
-	     : req->family == PC_AF_INET ? 1
-	                                 : 2);
-	const uint64_t *filter = model->filter_slots + set * words;
+	const uint64_t *filter = d->filter;
 	uint32_t want = d->max_answers, n_top = 0, near_load = 0, n_avoid = req->n_avoid;
 	uint64_t rival = d->rival;
 	/* avoided, as slots: cleared from each word's set, so the servers
@@ -1071,6 +1068,18 @@ int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req
 			d.primary_bits |= 1ULL << provider->primary_cdns.items[i];
 
 	locate_client(&d);
+	/* Untraced, the shortlist finds the same answer (issue 9); the trace
+	 * lists every server with its reason, so it takes the full scan, as
+	 * does a client AS with measured costs (the reach rows are static). */
+	d.shortlist = trace == NULL && model->filter_slots != NULL &&
+	              !pc_live_as_measured(live, out->client_as);
+	if (d.shortlist) {
+		size_t set = ((size_t)req->service * model->n_grades + provider->grade) * 3 +
+		             (req->family == PC_AF_NONE   ? 0
+		              : req->family == PC_AF_INET ? 1
+		                                          : 2);
+		d.filter = model->filter_slots + set * model->n_slot_words;
+	}
 	for (uint32_t i = 0; i < provider->primary_cdns.count; i++)
 		trace_add(&d, PC_TRACE_PRIMARY_CDN, provider->primary_cdns.items[i], 0, 0);
 	prefetch_reach(&d);
