@@ -566,10 +566,34 @@ static void branch_failed(struct decide *d)
  * nearer, within affinity_band % of load_weight (a load that much higher).
  * A farther server never joins a best of score 0: nobody is sent past
  * their nearest server by the hash. */
+/* answer's first pick: the path cost, the spill and the winner. */
+static void answer_first(struct decide *d, const struct pool *pool, const struct candidate *pick)
+{
+	d->out->path_cost = pick->cost;
+	/* Without a distance limit there is no spill pass: a full nearer
+	 * server losing to a farther farm is the spill. */
+	if (pool->spilled || (path_limit(d) == PC_COST_INFINITE && pick->cost > pool->full_cost)) {
+		flag(d, PC_DF_SPILL);
+		trace_add(d, PC_TRACE_SPILL, pick->server, pick->cost, 0);
+	}
+	trace_add(d, PC_TRACE_WINNER, pick->server, pick->score, 0);
+}
+
 static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 {
 	const pc_model *model = d->model;
 	pc_decision *out = d->out;
+	out->branch = branch;
+	out->cdn = pool->cdn;
+	if (pool->count == 1) {
+		/* One candidate (a CDSR decision's PEER on a single server):
+		 * the answer whatever the band, and alone in it, so no
+		 * affinity. */
+		out->n_servers = 1;
+		out->servers[0] = pool->items[0].server;
+		answer_first(d, pool, &pool->items[0]);
+		return;
+	}
 	const struct candidate *best = pool_best(pool);
 	uint64_t pct = model->params.affinity_band;
 	uint64_t farther = (uint64_t)best->score * pct / 100;
@@ -607,8 +631,6 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 				c->rank |= UINT64_C(1) << 62;
 		}
 	}
-	out->branch = branch;
-	out->cdn = pool->cdn;
 	out->n_servers = 0;
 	while (out->n_servers < d->max_answers) {
 		struct candidate *pick = NULL;
@@ -636,15 +658,7 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 			break;
 		pick->taken = true;
 		if (out->n_servers == 0) {
-			out->path_cost = pick->cost;
-			/* Without a distance limit there is no spill pass: a full
-			 * nearer server losing to a farther farm is the spill. */
-			if (pool->spilled ||
-			    (path_limit(d) == PC_COST_INFINITE && pick->cost > pool->full_cost)) {
-				flag(d, PC_DF_SPILL);
-				trace_add(d, PC_TRACE_SPILL, pick->server, pick->cost, 0);
-			}
-			trace_add(d, PC_TRACE_WINNER, pick->server, pick->score, 0);
+			answer_first(d, pool, pick);
 			if (affinity && pick->rank >> 63)
 				flag(d, PC_DF_REPLICA);
 		}
