@@ -227,16 +227,9 @@ static enum pc_prune_reason static_reason(const struct decide *d,
  * only paths in (limit, limit + spill_max_cost] and traces only what it
  * adds, since everything else was traced by the first pass. Returns how
  * many servers within the limit were pruned for load alone. */
-static inline __attribute__((always_inline)) uint32_t collect_near(struct decide *d,
-                                                                   struct pool *pool, bool spill);
-
-static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
+/* The full scan: traced, or a client AS with measured costs. */
+static uint32_t collect_all(struct decide *d, struct pool *pool, bool spill)
 {
-	/* d->shortlist: see pc_policy_decide. */
-	if (d->shortlist)
-		/* Two copies, each with spill a constant: the first pass's
-		 * scan tests nothing of the spill pass's. */
-		return spill ? collect_near(d, pool, true) : collect_near(d, pool, false);
 	const pc_model *model = d->model;
 	const struct pc_cdn *cdn = &model->cdns[pool->cdn];
 	uint64_t limit = path_limit(d);
@@ -479,6 +472,26 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 		}
 	}
 	return near_load;
+}
+
+/* The shortlist's two passes, each a function with spill a constant: the
+ * first pass's scan tests nothing of the spill pass's. */
+static __attribute__((noinline)) uint32_t collect_first(struct decide *d, struct pool *pool)
+{
+	return collect_near(d, pool, false);
+}
+
+static __attribute__((noinline)) uint32_t collect_spill(struct decide *d, struct pool *pool)
+{
+	return collect_near(d, pool, true);
+}
+
+/* d->shortlist: see pc_policy_decide. */
+static inline uint32_t collect(struct decide *d, struct pool *pool, bool spill)
+{
+	if (d->shortlist)
+		return spill ? collect_spill(d, pool) : collect_first(d, pool);
+	return collect_all(d, pool, spill);
 }
 
 /* Claim 9: a CDN that serves here only under an agreement (not a primary
