@@ -580,7 +580,8 @@ static void branch_failed(struct decide *d)
  * A farther server never joins a best of score 0: nobody is sent past
  * their nearest server by the hash. */
 /* answer's first pick: the path cost, the spill and the winner. */
-static void answer_first(struct decide *d, const struct pool *pool, const struct candidate *pick)
+static inline __attribute__((always_inline)) void
+answer_first(struct decide *d, const struct pool *pool, const struct candidate *pick)
 {
 	d->out->path_cost = pick->cost;
 	/* Without a distance limit there is no spill pass: a full nearer
@@ -598,16 +599,17 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 	pc_decision *out = d->out;
 	out->branch = branch;
 	out->cdn = pool->cdn;
-	if (pool->count == 1) {
-		/* One candidate (a CDSR decision's PEER on a single server):
-		 * the answer whatever the band, and alone in it, so no
-		 * affinity. */
+	const struct candidate *best = pool_best(pool);
+	/* One candidate (a CDSR decision's PEER on a single server), or one
+	 * answer without an object: without affinity the pick loop below
+	 * takes the best first (it is in the band, and better() than every
+	 * other member). */
+	if (pool->count == 1 || (d->max_answers == 1 && d->req->object == NULL)) {
 		out->n_servers = 1;
-		out->servers[0] = pool->items[0].server;
-		answer_first(d, pool, &pool->items[0]);
+		out->servers[0] = best->server;
+		answer_first(d, pool, best);
 		return;
 	}
-	const struct candidate *best = pool_best(pool);
 	uint64_t pct = model->params.affinity_band;
 	uint64_t farther = (uint64_t)best->score * pct / 100;
 	uint64_t near = (uint64_t)model->params.load_weight * pct / 100;
@@ -621,6 +623,12 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 		in_band += c->in_band;
 	}
 	bool affinity = d->req->object != NULL && in_band > 1;
+	if (!affinity && d->max_answers == 1) {
+		out->n_servers = 1;
+		out->servers[0] = best->server;
+		answer_first(d, pool, best);
+		return;
+	}
 	if (affinity) {
 		uint64_t object = pc_live_object_key(d->req->object, d->req->object_len);
 		uint32_t holders[PC_REPLICA_WAYS];
