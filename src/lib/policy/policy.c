@@ -160,7 +160,8 @@ static inline void pool_add(struct pool *pool, struct candidate c)
 
 /* pool_add for the shortlist scan: the fields stored one by one, as the
  * candidate built whole went through the stack. in_band is answer's to
- * set. */
+ * set, and rank too: it reads the rank of band members only, which it
+ * has set. */
 static inline void pool_push(struct pool *pool, uint32_t server, uint32_t cost, uint32_t score,
                              uint64_t name_hash)
 {
@@ -178,7 +179,6 @@ static inline void pool_push(struct pool *pool, uint32_t server, uint32_t cost, 
 	c->score = score;
 	c->taken = false;
 	c->name_hash = name_hash;
-	c->rank = 0;
 	if (n == 0 || better(c, &pool->items[pool->best]))
 		pool->best = n;
 	pool->count = n + 1;
