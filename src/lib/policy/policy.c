@@ -460,8 +460,9 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 					top[at] = top[at - 1];
 				top[at] = score;
 				if (n_top == want) {
+					/* band_top(x) >= x: one answer needs no max */
 					uint64_t bound = band_top(top[0], pct, near_band);
-					if (bound < top[want - 1])
+					if (want > 1 && bound < top[want - 1])
 						bound = top[want - 1];
 					from = cut_from(bound);
 					cut = penalty_cut(from, cost, no_cut);
