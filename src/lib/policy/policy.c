@@ -1104,9 +1104,14 @@ int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req
 			d.primary_bits |= 1ULL << provider->primary_cdns.items[i];
 
 	locate_client(&d);
+	for (uint32_t i = 0; i < provider->primary_cdns.count; i++)
+		trace_add(&d, PC_TRACE_PRIMARY_CDN, provider->primary_cdns.items[i], 0, 0);
+	prefetch_reach(&d);
 	/* Untraced, the shortlist finds the same answer (issue 9); the trace
 	 * lists every server with its reason, so it takes the full scan, as
-	 * does a client AS with measured costs (the reach rows are static). */
+	 * does a client AS with measured costs (the reach rows are static).
+	 * After the prefetch: a cache-cold decision is 100 ns slower when
+	 * this comes between the client's AS and the prefetch of its rows. */
 	d.shortlist = trace == NULL && model->filter_slots != NULL &&
 	              !pc_live_as_measured(live, out->client_as);
 	if (d.shortlist) {
@@ -1116,9 +1121,6 @@ int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req
 		                                          : 2);
 		d.filter = model->filter_slots + set * model->n_slot_words;
 	}
-	for (uint32_t i = 0; i < provider->primary_cdns.count; i++)
-		trace_add(&d, PC_TRACE_PRIMARY_CDN, provider->primary_cdns.items[i], 0, 0);
-	prefetch_reach(&d);
 
 	if (try_preferred(&d, &pools[0]))
 		return PC_OK;
