@@ -250,16 +250,17 @@ typedef struct pc_model {
 	 * the states of one farm's servers lie together. */
 	uint32_t *server_slot;
 	/* The shortlist's static filter (reach.c): bit sets over slots, 64
-	 * slots a word, n_slot_words words a set: the servers that offer
-	 * each service, that have a tier each grade allows, that have an
-	 * address of each family (IPv4, IPv6). A decision ANDs three words
-	 * and reads only the servers left, and of those only their live
-	 * state and limits (one 16-byte record, pc_live_servers) until
-	 * one becomes a candidate (slot_pick, 16 bytes a slot). */
+	 * slots a word, n_slot_words words a set: for each service, grade
+	 * and family (none, IPv4, IPv6), the servers that offer the service,
+	 * have a tier the grade allows and an address of the family, at
+	 * [((service * n_grades + grade) * 3 + family) * n_slot_words]. A
+	 * decision reads one word and only the servers left, and of those
+	 * only their live state and limits (one 16-byte record,
+	 * pc_live_servers) until one becomes a candidate (slot_pick, 16 bytes
+	 * a slot). NULL when the sets would pass 32 MiB: decisions then take
+	 * the full scan. */
 	uint32_t n_slot_words;
-	uint64_t *service_slots; /* [n_services * n_slot_words] */
-	uint64_t *grade_slots;   /* [n_grades * n_slot_words] */
-	uint64_t *family_slots;  /* [2 * n_slot_words]: IPv4, then IPv6 */
+	uint64_t *filter_slots;
 	/* full_load[1] is the capacity; full_load[0] the least load at or
 	 * past params.high_watermark_pct of it (load * 100 >= capacity *
 	 * pct), computed when the rows are built, so the scan compares one

@@ -56,28 +56,35 @@ static int build_farm_first(pc_model *model)
 	return PC_OK;
 }
 
-static uint64_t *slot_sets(pc_model *model, uint32_t n_sets)
-{
-	size_t words = (size_t)n_sets * model->n_slot_words;
-	return pc_arena_alloc(model->arena, (words ? words : 1) * sizeof(uint64_t));
-}
+/* The combined sets past this many words (32 MiB) are not built: the
+ * decision then takes the full scan (policy.c collect), which reads the
+ * members themselves. */
+#define FILTER_MAX_WORDS ((size_t)1 << 22)
 
-/* The static filter (pc_model.service_slots and the others): what
- * static_reason in policy.c decides from the model alone, per slot. */
+/* The static filter (pc_model.filter_slots): what static_reason in
+ * policy.c decides from the model alone, per slot, one set for each
+ * (service, grade, family) a request can name, so the scan reads one word
+ * where it ANDed three. */
 static int build_slot_sets(pc_model *model)
 {
 	model->n_slot_words = (model->n_servers + 63) / 64;
-	model->service_slots = slot_sets(model, model->n_services);
-	model->grade_slots = slot_sets(model, model->n_grades);
-	model->family_slots = slot_sets(model, 2);
 	model->slot_limits = pc_arena_alloc(
 	    model->arena, (model->n_servers ? model->n_servers : 1) * sizeof(*model->slot_limits));
 	model->slot_pick = pc_arena_alloc(model->arena, (model->n_servers ? model->n_servers : 1) *
 	                                                    sizeof(*model->slot_pick));
-	if (model->service_slots == NULL || model->grade_slots == NULL ||
-	    model->family_slots == NULL || model->slot_limits == NULL || model->slot_pick == NULL)
+	if (model->slot_limits == NULL || model->slot_pick == NULL)
 		return PC_ENOMEM;
 	uint32_t words = model->n_slot_words;
+	uint32_t n_services =
+	    model->n_services < PC_MAX_SERVICES ? model->n_services : PC_MAX_SERVICES;
+	size_t n_words = (size_t)n_services * model->n_grades * 3 * words;
+	model->filter_slots = NULL;
+	if (n_words > 0 && n_words <= FILTER_MAX_WORDS) {
+		model->filter_slots = pc_arena_alloc(model->arena, n_words * sizeof(uint64_t));
+		if (model->filter_slots == NULL)
+			return PC_ENOMEM;
+	}
+	uint64_t *filter = model->filter_slots;
 	for (uint32_t c = 0; c < model->n_cdns; c++) {
 		const struct pc_cdn *cdn = &model->cdns[c];
 		for (uint32_t i = 0; i < cdn->servers.count; i++) {
@@ -94,16 +101,21 @@ static int build_slot_sets(pc_model *model)
 			    .full_load = {(uint32_t)at_pct, member->capacity}};
 			model->slot_pick[slot] = (struct pc_slot_pick){
 			    .name_hash = member->name_hash, .server = member->server};
-			for (uint32_t s = 0; s < model->n_services && s < PC_MAX_SERVICES; s++)
-				if (member->service_mask >> s & 1)
-					model->service_slots[(size_t)s * words + w] |= bit;
-			for (uint32_t g = 0; g < model->n_grades; g++)
-				if (member->tier < PC_MAX_TIERS &&
-				    model->grades[g].tier_mask >> member->tier & 1)
-					model->grade_slots[(size_t)g * words + w] |= bit;
-			for (uint32_t f = 0; f < 2; f++)
-				if (member->families >> f & 1)
-					model->family_slots[(size_t)f * words + w] |= bit;
+			for (uint32_t s = 0; filter != NULL && s < n_services; s++) {
+				if (!(member->service_mask >> s & 1))
+					continue;
+				for (uint32_t g = 0; g < model->n_grades; g++) {
+					if (member->tier >= PC_MAX_TIERS ||
+					    !(model->grades[g].tier_mask >> member->tier & 1))
+						continue;
+					size_t set = ((size_t)s * model->n_grades + g) * 3;
+					/* PC_AF_NONE, then IPv4 and IPv6 */
+					filter[set * words + w] |= bit;
+					for (uint32_t f = 0; f < 2; f++)
+						if (member->families >> f & 1)
+							filter[(set + 1 + f) * words + w] |= bit;
+				}
+			}
 		}
 	}
 	return PC_OK;

@@ -53,6 +53,11 @@ struct decide {
 	 * rival_cut. */
 	uint64_t rival;
 	bool rival_cut;
+	/* Found once per decision for every scan: whether the shortlist
+	 * applies (collect), and the static filter's set for the request's
+	 * service, grade and family (collect_near). */
+	bool shortlist;
+	const uint64_t *filter;
 };
 
 /* The grade's distance limit, lifted by the relaxation of OUTSIDE. */
@@ -155,7 +160,8 @@ static inline void pool_add(struct pool *pool, struct candidate c)
 
 /* pool_add for the shortlist scan: the fields stored one by one, as the
  * candidate built whole went through the stack. in_band is answer's to
- * set. */
+ * set, and rank too: it reads the rank of band members only, which it
+ * has set. */
 static inline void pool_push(struct pool *pool, uint32_t server, uint32_t cost, uint32_t score,
                              uint64_t name_hash)
 {
@@ -173,7 +179,6 @@ static inline void pool_push(struct pool *pool, uint32_t server, uint32_t cost, 
 	c->score = score;
 	c->taken = false;
 	c->name_hash = name_hash;
-	c->rank = 0;
 	if (n == 0 || better(c, &pool->items[pool->best]))
 		pool->best = n;
 	pool->count = n + 1;
@@ -222,17 +227,9 @@ static enum pc_prune_reason static_reason(const struct decide *d,
  * only paths in (limit, limit + spill_max_cost] and traces only what it
  * adds, since everything else was traced by the first pass. Returns how
  * many servers within the limit were pruned for load alone. */
-static inline __attribute__((always_inline)) uint32_t collect_near(struct decide *d,
-                                                                   struct pool *pool, bool spill);
-
-static uint32_t collect(struct decide *d, struct pool *pool, bool spill)
+/* The full scan: traced, or a client AS with measured costs. */
+static uint32_t collect_all(struct decide *d, struct pool *pool, bool spill)
 {
-	/* Untraced, the shortlist finds the same answer (issue 9); the trace
-	 * lists every server with its reason, so it takes the full scan. */
-	if (d->trace == NULL && !pc_live_as_measured(d->live, d->out->client_as))
-		/* Two copies, each with spill a constant: the first pass's
-		 * scan tests nothing of the spill pass's. */
-		return spill ? collect_near(d, pool, true) : collect_near(d, pool, false);
 	const pc_model *model = d->model;
 	const struct pc_cdn *cdn = &model->cdns[pool->cdn];
 	uint64_t limit = path_limit(d);
@@ -324,12 +321,20 @@ static uint64_t band_top(uint64_t best, uint64_t pct, uint64_t near_band)
  * penalty is at least bound - cost + 1 (bound >= cost, or the farm would
  * have been cut), never when bound is at or past the clamp. The penalty
  * is below load_weight, so a cut of load_weight + 1 never holds: it
- * stands for "no cut" and caps the product. */
-static uint64_t penalty_cut(uint64_t bound, uint64_t cost, uint64_t load_weight)
+ * stands for "no cut" and caps the product. The scan keeps bound as
+ * cut_from(bound), so the cut of each farm is a subtraction and a
+ * minimum. */
+#define NO_CUT (UINT64_C(1) << 62) /* past any cost + load_weight + 1 */
+
+static uint64_t cut_from(uint64_t bound)
 {
-	if (bound >= PC_COST_INFINITE - 1 || bound - cost + 1 > load_weight + 1)
-		return load_weight + 1;
-	return bound - cost + 1;
+	return bound >= PC_COST_INFINITE - 1 ? NO_CUT : bound + 1;
+}
+
+static uint64_t penalty_cut(uint64_t from, uint64_t cost, uint64_t no_cut)
+{
+	uint64_t cut = from - cost;
+	return cut < no_cut ? cut : no_cut;
 }
 
 /* The shortlist scan (issue 9): collect's pass for a client AS without
@@ -346,8 +351,8 @@ static uint64_t penalty_cut(uint64_t bound, uint64_t cost, uint64_t load_weight)
  * note of a grade without a distance limit comes out the same. Pruned
  * servers leave no mark without a trace, so static_reason's list comes
  * in two parts: what the model alone decides (service, the grade's tier,
- * family) is the AND of three words of bit sets made at load, so a
- * server it rules out is never read; avoided servers are cleared from
+ * family) is one word of a bit set made at load, so a server it rules
+ * out is never read; avoided servers are cleared from
  * the set too, and health is tested per server left. Keep the rules here in step with collect's:
  * test_shortlist and bench/decide compare the two. */
 static inline __attribute__((always_inline)) uint32_t collect_near(struct decide *d,
@@ -382,15 +387,9 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 	uint64_t load_weight = model->params.load_weight;
 	uint64_t pct = model->params.affinity_band;
 	uint64_t near_band = load_weight * pct / 100; /* answer's band at the best's distance */
-	/* static_reason's service, tier and family, as bit sets over slots
-	 * (pc_model.service_slots); avoided and health are read per server. */
-	size_t words = model->n_slot_words;
-	const uint64_t *service_set = model->service_slots + req->service * words;
-	const uint64_t *grade_set = model->grade_slots + (size_t)(d->grade - model->grades) * words;
-	const uint64_t *family_set =
-	    req->family == PC_AF_NONE
-	        ? NULL
-	        : model->family_slots + (req->family == PC_AF_INET ? 0 : words);
+	/* static_reason's service, tier and family, as one bit set over slots
+	 * (pc_model.filter_slots); avoided and health are read per server. */
+	const uint64_t *filter = d->filter;
 	uint32_t want = d->max_answers, n_top = 0, near_load = 0, n_avoid = req->n_avoid;
 	uint64_t rival = d->rival;
 	/* avoided, as slots: cleared from each word's set, so the servers
@@ -402,8 +401,9 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 		                     : UINT32_MAX;
 	uint64_t top[PC_MAX_ANSWERS]; /* the want lowest scores so far, ascending */
 	/* A score above bound is never picked: max(top[want - 1],
-	 * band_top(top[0])) once want scores are in, none before. */
-	uint64_t bound = UINT64_MAX;
+	 * band_top(top[0])) once want scores are in, none before; kept as
+	 * from = cut_from(bound). */
+	uint64_t from = NO_CUT, no_cut = load_weight + 1;
 	for (uint32_t r = 0; r < n_farms; r++) {
 		uint64_t cost = reach[r].cost;
 		if (cost == PC_REACH_FAR) /* far or unreachable: the exact cost */
@@ -412,22 +412,18 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 			break;
 		if (spill && cost <= limit)
 			continue; /* the first pass had these */
-		if (cost > bound)
+		if (cost >= from) /* cost > bound */
 			break;
 		if (cost > rival) {
 			d->rival_cut = true;
 			break;
 		}
-		uint64_t cut = penalty_cut(bound, cost, load_weight);
+		uint64_t cut = penalty_cut(from, cost, no_cut);
 		uint32_t farm = reach[r].farm;
 		uint32_t lo = base + farm_first[farm], last = base + farm_first[farm + 1] - 1;
-		for (uint32_t w = lo / 64; w <= last / 64; w++) {
-			uint64_t left = service_set[w] & grade_set[w];
-			if (family_set != NULL)
-				left &= family_set[w];
-			if (w == lo / 64)
-				left &= ~0ULL << (lo % 64);
-			if (w == last / 64)
+		uint32_t w = lo / 64, w_last = last / 64;
+		for (uint64_t left = filter[w] & ~0ULL << (lo % 64);; left = filter[++w]) {
+			if (w == w_last)
 				left &= ~0ULL >> (63 - last % 64);
 			for (uint32_t i = 0; i < n_avoid; i++)
 				if (avoid_slots[i] / 64 == w)
@@ -464,15 +460,39 @@ static inline __attribute__((always_inline)) uint32_t collect_near(struct decide
 					top[at] = top[at - 1];
 				top[at] = score;
 				if (n_top == want) {
-					bound = band_top(top[0], pct, near_band);
-					if (bound < top[want - 1])
+					/* band_top(x) >= x: one answer needs no max */
+					uint64_t bound = band_top(top[0], pct, near_band);
+					if (want > 1 && bound < top[want - 1])
 						bound = top[want - 1];
-					cut = penalty_cut(bound, cost, load_weight);
+					from = cut_from(bound);
+					cut = penalty_cut(from, cost, no_cut);
 				}
 			}
+			if (w == w_last)
+				break;
 		}
 	}
 	return near_load;
+}
+
+/* The shortlist's two passes, each a function with spill a constant: the
+ * first pass's scan tests nothing of the spill pass's. */
+static __attribute__((noinline)) uint32_t collect_first(struct decide *d, struct pool *pool)
+{
+	return collect_near(d, pool, false);
+}
+
+static __attribute__((noinline)) uint32_t collect_spill(struct decide *d, struct pool *pool)
+{
+	return collect_near(d, pool, true);
+}
+
+/* d->shortlist: see pc_policy_decide. */
+static inline uint32_t collect(struct decide *d, struct pool *pool, bool spill)
+{
+	if (d->shortlist)
+		return spill ? collect_spill(d, pool) : collect_first(d, pool);
+	return collect_all(d, pool, spill);
 }
 
 /* Claim 9: a CDN that serves here only under an agreement (not a primary
@@ -560,11 +580,37 @@ static void branch_failed(struct decide *d)
  * nearer, within affinity_band % of load_weight (a load that much higher).
  * A farther server never joins a best of score 0: nobody is sent past
  * their nearest server by the hash. */
+/* answer's first pick: the path cost, the spill and the winner. */
+static inline __attribute__((always_inline)) void
+answer_first(struct decide *d, const struct pool *pool, const struct candidate *pick)
+{
+	d->out->path_cost = pick->cost;
+	/* Without a distance limit there is no spill pass: a full nearer
+	 * server losing to a farther farm is the spill. */
+	if (pool->spilled || (path_limit(d) == PC_COST_INFINITE && pick->cost > pool->full_cost)) {
+		flag(d, PC_DF_SPILL);
+		trace_add(d, PC_TRACE_SPILL, pick->server, pick->cost, 0);
+	}
+	trace_add(d, PC_TRACE_WINNER, pick->server, pick->score, 0);
+}
+
 static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 {
 	const pc_model *model = d->model;
 	pc_decision *out = d->out;
+	out->branch = branch;
+	out->cdn = pool->cdn;
 	const struct candidate *best = pool_best(pool);
+	/* One candidate (a CDSR decision's PEER on a single server), or one
+	 * answer without an object: without affinity the pick loop below
+	 * takes the best first (it is in the band, and better() than every
+	 * other member). */
+	if (pool->count == 1 || (d->max_answers == 1 && d->req->object == NULL)) {
+		out->n_servers = 1;
+		out->servers[0] = best->server;
+		answer_first(d, pool, best);
+		return;
+	}
 	uint64_t pct = model->params.affinity_band;
 	uint64_t farther = (uint64_t)best->score * pct / 100;
 	uint64_t near = (uint64_t)model->params.load_weight * pct / 100;
@@ -578,6 +624,12 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 		in_band += c->in_band;
 	}
 	bool affinity = d->req->object != NULL && in_band > 1;
+	if (!affinity && d->max_answers == 1) {
+		out->n_servers = 1;
+		out->servers[0] = best->server;
+		answer_first(d, pool, best);
+		return;
+	}
 	if (affinity) {
 		uint64_t object = pc_live_object_key(d->req->object, d->req->object_len);
 		uint32_t holders[PC_REPLICA_WAYS];
@@ -601,8 +653,6 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 				c->rank |= UINT64_C(1) << 62;
 		}
 	}
-	out->branch = branch;
-	out->cdn = pool->cdn;
 	out->n_servers = 0;
 	while (out->n_servers < d->max_answers) {
 		struct candidate *pick = NULL;
@@ -630,15 +680,7 @@ static void answer(struct decide *d, enum pc_branch branch, struct pool *pool)
 			break;
 		pick->taken = true;
 		if (out->n_servers == 0) {
-			out->path_cost = pick->cost;
-			/* Without a distance limit there is no spill pass: a full
-			 * nearer server losing to a farther farm is the spill. */
-			if (pool->spilled ||
-			    (path_limit(d) == PC_COST_INFINITE && pick->cost > pool->full_cost)) {
-				flag(d, PC_DF_SPILL);
-				trace_add(d, PC_TRACE_SPILL, pick->server, pick->cost, 0);
-			}
-			trace_add(d, PC_TRACE_WINNER, pick->server, pick->score, 0);
+			answer_first(d, pool, pick);
 			if (affinity && pick->rank >> 63)
 				flag(d, PC_DF_REPLICA);
 		}
@@ -692,7 +734,11 @@ static bool try_peer(struct decide *d, uint32_t cdn, struct pool *pool)
 	const struct pc_index_list *list = &model->cdns[cdn].agreements;
 	const uint32_t *partners = model->cdns[cdn].partners; /* other_party of each */
 	uint32_t service = d->req->service;
-	bool with_primary = false, open = false;
+	bool with_primary = false, open_far = false;
+	/* The open agreements of the first 64 of the list, as bits: the take
+	 * below tries those without asking for their windows again (the
+	 * answer is the same: nothing between writes them). */
+	uint64_t open = 0;
 	for (uint32_t i = 0; i < list->count; i++)
 		with_primary |= is_primary(d, partners[i]);
 	if (!with_primary)
@@ -708,11 +754,13 @@ static bool try_peer(struct decide *d, uint32_t cdn, struct pool *pool)
 		} else if (window_full(d, g)) {
 			trace_add(d, PC_TRACE_AGREEMENT, g, 0, 0);
 			flag(d, PC_DF_AGREEMENT_FULL);
+		} else if (i < 64) {
+			open |= 1ULL << i;
 		} else {
-			open = true;
+			open_far = true;
 		}
 	}
-	if (!open)
+	if (open == 0 && !open_far)
 		return false;
 	if (!try_cdn(d, PC_BRANCH_NONE, cdn, pool)) {
 		branch_failed(d);
@@ -720,8 +768,10 @@ static bool try_peer(struct decide *d, uint32_t cdn, struct pool *pool)
 	}
 	for (uint32_t i = 0; i < list->count; i++) {
 		uint32_t g = list->items[i];
-		if (!is_primary(d, partners[i]) ||
-		    !(model->agreements[g].service_mask >> service & 1) || window_full(d, g))
+		if (i < 64 ? !(open >> i & 1)
+		           : !is_primary(d, partners[i]) ||
+		                 !(model->agreements[g].service_mask >> service & 1) ||
+		                 window_full(d, g))
 			continue; /* full ones were traced above */
 		if (pc_live_agreement_try_take(d->live, g, d->req->now_ms)) {
 			trace_add(d, PC_TRACE_AGREEMENT, g, 1, 0);
@@ -1057,6 +1107,20 @@ int pc_policy_decide(const pc_model *model, pc_live *live, const pc_request *req
 	for (uint32_t i = 0; i < provider->primary_cdns.count; i++)
 		trace_add(&d, PC_TRACE_PRIMARY_CDN, provider->primary_cdns.items[i], 0, 0);
 	prefetch_reach(&d);
+	/* Untraced, the shortlist finds the same answer (issue 9); the trace
+	 * lists every server with its reason, so it takes the full scan, as
+	 * does a client AS with measured costs (the reach rows are static).
+	 * After the prefetch: a cache-cold decision is 100 ns slower when
+	 * this comes between the client's AS and the prefetch of its rows. */
+	d.shortlist = trace == NULL && model->filter_slots != NULL &&
+	              !pc_live_as_measured(live, out->client_as);
+	if (d.shortlist) {
+		size_t set = ((size_t)req->service * model->n_grades + provider->grade) * 3 +
+		             (req->family == PC_AF_NONE   ? 0
+		              : req->family == PC_AF_INET ? 1
+		                                          : 2);
+		d.filter = model->filter_slots + set * model->n_slot_words;
+	}
 
 	if (try_preferred(&d, &pools[0]))
 		return PC_OK;
