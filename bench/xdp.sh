@@ -184,10 +184,28 @@ check_dns() { # name
 	echo "check $1: policy -> $got NOERROR, soa NOERROR ok"
 }
 
+# A generator's AF_XDP socket is released by the kernel after the process
+# exits (deferred), so the next generator's bind may find the queue busy:
+# that start is retried, a bounded number of times. Returns the tool's
+# status otherwise.
+run_gen() { # out-file command...
+	local try
+	for try in 1 2 3 4 5; do
+		if run_tool "$@"; then
+			grep -q 'resource is busy' "$1" || return 0
+		else
+			grep -q 'resource is busy' "$1" || return 1
+		fi
+		[ "$try" -lt 5 ] || return 1
+		echo "generator: the XDP queue is still busy (try $try), again in 1 s"
+		sleep 1
+	done
+}
+
 # kxdpgun from the client namespace on CPU 1; sets RV to "noerror replies_pps
 # sent replies".
 gun() { # out-file kind qps
-	run_tool "$1" ip netns exec "$NS_C" kxdpgun -F $GEN_CPU -t "$SECS" -Q "$3" -i "$WORK/$2.q" "$SERVER_IP" ||
+	run_gen "$1" ip netns exec "$NS_C" kxdpgun -F $GEN_CPU -t "$SECS" -Q "$3" -i "$WORK/$2.q" "$SERVER_IP" ||
 		die "kxdpgun failed: $(tail -3 "$1")"
 	sent=$(awk '/^total queries:/ { print $3 }' "$1")
 	replies=$(awk '/^total replies:/ { print $3 }' "$1")
@@ -202,7 +220,7 @@ gun() { # out-file kind qps
 # cdsrgun from the client namespace on CPU 1; sets RV to "ok answered sent
 # answers_per_s" and checks the mix (every OK answer PEER 127.2.200.1).
 cdsr_gun() { # out-file qps secs
-	run_tool "$1" ip netns exec "$NS_C" taskset -c $GEN_CPU "$CDSRGUN" -i "$DEV_C" -s "$CLIENT_IP" \
+	run_gen "$1" ip netns exec "$NS_C" taskset -c $GEN_CPU "$CDSRGUN" -i "$DEV_C" -s "$CLIENT_IP" \
 		-d "$SERVER_IP" -m "$DST_MAC" -p 2554 -P 512 -t "$3" -Q "$2" "$CDSR_URL" ||
 		die "cdsrgun failed: $(tail -3 "$1")"
 	xdp_off_client # its program would take dig's answers too
