@@ -497,6 +497,11 @@ if part cdsr; then
 	start_server peercdnd-cdsr "$WORK/peercdnd-cdsr.log" "$PEERCDND" -c "$WORK/peercdn-cdsr.yaml" -n acme-n1
 	p=$SRV_PID
 	wait_dns "$p" || die "peercdnd did not answer: $(tail -5 "$WORK/peercdnd-cdsr.log")"
+	# The CDSR room may open its XDP socket after the DNS role answers.
+	for _ in $(seq 100); do
+		grep -q 'msg=xdp-\(listening role=cdsr\|unavailable\)' "$WORK/peercdnd-cdsr.log" && break
+		sleep 0.1
+	done
 	grep -q 'msg=xdp-listening role=cdsr' "$WORK/peercdnd-cdsr.log" ||
 		die "peercdnd has no CDSR XDP: $(grep xdp "$WORK/peercdnd-cdsr.log")"
 	# The sample: a short run at 100/s, every answer OK, PEER, 127.2.200.1.
