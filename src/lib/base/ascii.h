@@ -4,6 +4,7 @@
 #ifndef PC_LIB_ASCII_H
 #define PC_LIB_ASCII_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -42,6 +43,31 @@ static inline void pc_ascii_copy_lower(char *to, const char *from, size_t len)
 		x = pc_ascii_lower8(x);
 		memcpy(to + len - 8, &x, 8);
 	}
+}
+
+/* Whether text (len bytes, any case) lowered equals lower (already lower
+ * case); nothing past len is read. A word is lowered only when it is not
+ * equal as it is: hosts are nearly always spelt in lower case. */
+static inline bool pc_ascii_equal_lower(const char *text, const char *lower, size_t len)
+{
+	uint64_t x, y;
+	if (len < 8) {
+		for (size_t i = 0; i < len; i++) {
+			char c = text[i];
+			if ((c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c) != lower[i])
+				return false;
+		}
+		return true;
+	}
+	for (size_t i = 0; i + 8 <= len; i += 8) {
+		memcpy(&x, text + i, 8);
+		memcpy(&y, lower + i, 8);
+		if (x != y && pc_ascii_lower8(x) != y)
+			return false;
+	}
+	memcpy(&x, text + len - 8, 8);
+	memcpy(&y, lower + len - 8, 8);
+	return x == y || pc_ascii_lower8(x) == y;
 }
 
 #endif

@@ -697,32 +697,6 @@ int pc__hosts_url_name(const pc_hosts *hosts, const char *host, size_t len, pc_n
 	return pc__hosts_name_parse(hosts, host, len, false, out);
 }
 
-/* Whether text (len bytes, any case) lowered is lower, a content host
- * (readable FOLD_SLACK bytes past len); nothing past text + len is read.
- * Lowered only when not equal as it is: URLs nearly always spell hosts in
- * lower case. */
-static bool same_lowered(const char *text, const char *lower, size_t len)
-{
-	uint64_t x, y;
-	if (len < 8) {
-		for (size_t i = 0; i < len; i++) {
-			char c = text[i];
-			if ((c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c) != lower[i])
-				return false;
-		}
-		return true;
-	}
-	for (size_t i = 0; i + 8 <= len; i += 8) {
-		memcpy(&x, text + i, 8);
-		memcpy(&y, lower + i, 8);
-		if (x != y && pc_ascii_lower8(x) != y)
-			return false;
-	}
-	memcpy(&x, text + len - 8, 8);
-	memcpy(&y, lower + len - 8, 8);
-	return x == y || pc_ascii_lower8(x) == y;
-}
-
 const char *pc__hosts_content_host(const pc_hosts *hosts, uint32_t provider, const char *host,
                                    size_t len, enum pc_url_form *form)
 {
@@ -731,7 +705,7 @@ const char *pc__hosts_content_host(const pc_hosts *hosts, uint32_t provider, con
 	for (uint32_t i = hosts->content_first[provider]; i < hosts->content_first[provider + 1];
 	     i++) {
 		const struct content_host *c = &hosts->content[i];
-		if (c->len == len && same_lowered(host, c->text, len)) {
+		if (c->len == len && pc_ascii_equal_lower(host, c->text, len)) {
 			*form = (enum pc_url_form)c->form;
 			return c->text;
 		}

@@ -104,31 +104,6 @@ static void add_domain(struct hints *h, const struct pc_cdn *cdn)
 		memcpy(p, cdn->domain, cdn->domain_len);
 }
 
-/* Whether text, lowered, is lower (already lower case). */
-static bool equal_lower(const char *text, const char *lower, size_t len)
-{
-	uint64_t x, y;
-	if (len < 8) {
-		for (size_t i = 0; i < len; i++) {
-			char c = text[i];
-			if ((c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c) != lower[i])
-				return false;
-		}
-		return true;
-	}
-	/* Lowered only when not equal as it is: hosts are nearly always in
-	 * lower case already. */
-	for (size_t i = 0; i + 8 <= len; i += 8) {
-		memcpy(&x, text + i, 8);
-		memcpy(&y, lower + i, 8);
-		if (x != y && pc_ascii_lower8(x) != y)
-			return false;
-	}
-	memcpy(&x, text + len - 8, 8);
-	memcpy(&y, lower + len - 8, 8);
-	return x == y || pc_ascii_lower8(x) == y;
-}
-
 /* The prefix hints of one plain host and scheme, as options in wire form:
  * what add_hints writes one by one for a URL whose authority is host. */
 struct hint_block {
@@ -284,7 +259,7 @@ static const struct hint_block *find_block(const pc_cdsr_prebuilt *pb, const pc_
 	    &pb->blocks[((size_t)url->name.cdn * pb->n_providers + url->name.provider) * N_SCHEMES +
 	                wire_scheme(url->scheme) - 1];
 	if (b->host == NULL || b->host_len != authority_len ||
-	    !equal_lower(url->host, b->host, authority_len))
+	    !pc_ascii_equal_lower(url->host, b->host, authority_len))
 		return NULL;
 	return b;
 }

@@ -1,4 +1,5 @@
-/* Unit tests of the small utilities: error strings, arena, strmap, base32. */
+/* Unit tests of the small utilities: error strings, arena, strmap, base32,
+ * ascii. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,6 +10,7 @@
 #include <cmocka.h>
 
 #include "lib/base/arena.h"
+#include "lib/base/ascii.h"
 #include "lib/base/base32.h"
 #include "lib/base/err.h"
 #include "lib/base/strmap.h"
@@ -202,6 +204,37 @@ static void test_base32_round_trip_all_lengths(void **state)
 	}
 }
 
+static char lower_byte(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* The word-at-a-time lowering and compare against a byte loop, for every
+ * byte value at every place of every length up to 40 (the short loop, the
+ * whole words and the overlapping tail). */
+static void test_ascii_every_byte_every_place(void **state)
+{
+	(void)state;
+	char text[40], want[40], got[40];
+	for (size_t len = 1; len <= sizeof(text); len++) {
+		for (size_t at = 0; at < len; at++) {
+			for (int b = 0; b < 256; b++) {
+				for (size_t i = 0; i < len; i++)
+					text[i] = (char)("Ab.-9zZ"[i % 7]);
+				text[at] = (char)b;
+				for (size_t i = 0; i < len; i++)
+					want[i] = lower_byte(text[i]);
+				pc_ascii_copy_lower(got, text, len);
+				assert_memory_equal(got, want, len);
+				assert_true(pc_ascii_equal_lower(text, want, len));
+				/* One byte off anywhere is told apart. */
+				want[at] = (char)(want[at] ^ 0x01);
+				assert_false(pc_ascii_equal_lower(text, want, len));
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -214,6 +247,7 @@ int main(void)
 	    cmocka_unit_test(test_base32_vectors),
 	    cmocka_unit_test(test_base32_errors),
 	    cmocka_unit_test(test_base32_round_trip_all_lengths),
+	    cmocka_unit_test(test_ascii_every_byte_every_place),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
