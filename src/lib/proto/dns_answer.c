@@ -1295,7 +1295,8 @@ bool pc_dns_ignored(const uint8_t *wire, size_t len)
  * see direct_parse) or options that do not fill its rdata exactly
  * (knot_edns_get_options); ecs_bad when the last client subnet (the one
  * knot_pkt_edns_option finds) is one ecs_valid refuses. A TSIG is refused too: libknot checks its
- * rdata, which is not read here, and no well-formed query to this role needs one. */
+ * rdata, which is not read here, and no well-formed query to this role needs one. Other
+ * records' rdata is not read either, so beside them the OPT is not reflected. */
 struct slip_opt {
 	bool malformed, present, dnssec_ok, ecs_bad, records; /* records: answer or authority */
 	uint8_t version;
@@ -1334,6 +1335,7 @@ static struct slip_opt slip_opt(const uint8_t *wire, size_t len, size_t at)
 	unsigned before = knot_wire_get_ancount(wire) + knot_wire_get_nscount(wire);
 	unsigned records = before + knot_wire_get_arcount(wire);
 	struct slip_opt found = {.records = before > 0};
+	bool unread = false; /* a record whose rdata libknot's parse would check */
 	for (unsigned i = 0; i < records; i++) {
 		/* An OPT's root owner without a call. */
 		int n = p < end && *p == 0 ? 1 : knot_dname_wire_check(p, end, wire);
@@ -1351,10 +1353,19 @@ static struct slip_opt slip_opt(const uint8_t *wire, size_t len, size_t at)
 			found.present = true;
 			found.version = p[n + 5];
 			found.dnssec_ok = (p[n + 6] & 0x80) != 0;
+		} else {
+			unread = true;
 		}
 		p += n + 10 + rdlen;
 	}
-	return p == end ? found : malformed; /* trailing bytes: libknot's FORMERR */
+	if (p != end)
+		return malformed; /* trailing bytes: libknot's FORMERR */
+	/* Beside other records the OPT is not reflected (nor BADVERS
+	 * answered): their rdata is not read here, and if libknot refuses
+	 * it pc_dns_answer sends a FORMERR without one. */
+	if (unread)
+		found.present = false;
+	return found;
 }
 
 size_t pc_dns_slip(const struct pc_dns_query *query, uint8_t *out, size_t out_size)
