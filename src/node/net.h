@@ -4,12 +4,43 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "lib/model/model.h"
 
 socklen_t pcd_sockaddr_from_addr(const pc_addr *addr, uint16_t port, struct sockaddr_storage *out);
-void pcd_addr_from_sockaddr(const struct sockaddr_storage *sa, pc_addr *out, uint16_t *port);
+/* The address (and port, when asked) of a socket address; zeros for a
+ * family that is neither. Inline: the UDP roles call it for every
+ * datagram. */
+static inline void pcd_addr_from_sockaddr(const struct sockaddr_storage *sa, pc_addr *out,
+                                          uint16_t *port)
+{
+	memset(out, 0, sizeof(*out));
+	if (port != NULL)
+		*port = 0;
+	if (sa->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
+		out->family = PC_AF_INET;
+		memcpy(out->bytes, &sin->sin_addr, 4);
+		if (port != NULL)
+			*port = ntohs(sin->sin_port);
+	} else if (sa->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+		/* A v4-mapped source is an IPv4 client for the policy. */
+		if (IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr)) {
+			out->family = PC_AF_INET;
+			memcpy(out->bytes, sin6->sin6_addr.s6_addr + 12, 4);
+		} else {
+			out->family = PC_AF_INET6;
+			memcpy(out->bytes, &sin6->sin6_addr, 16);
+		}
+		if (port != NULL)
+			*port = ntohs(sin6->sin6_port);
+	}
+}
+
 /* A non-blocking SO_REUSEPORT socket (SOCK_DGRAM or SOCK_STREAM) bound to
  * addr:port, listening when a stream. Returns the fd or -errno. */
 int pcd_net_bind(int type, const pc_addr *addr, uint16_t port);

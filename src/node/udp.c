@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <netinet/in.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -209,13 +208,7 @@ static inline __attribute__((always_inline)) void answer_batch(int fd, struct pc
 			continue;
 		}
 		pc_addr source;
-		if (b->from[i].ss_family == AF_INET) { /* most clients: no call */
-			const struct sockaddr_in *sin = (const struct sockaddr_in *)&b->from[i];
-			source = (pc_addr){.family = PC_AF_INET};
-			memcpy(source.bytes, &sin->sin_addr, 4);
-		} else {
-			pcd_addr_from_sockaddr(&b->from[i], &source, NULL);
-		}
+		pcd_addr_from_sockaddr(&b->from[i], &source, NULL);
 		size_t len = answer(ctx, gen, b->in[i], b->in_msgs[i].msg_len, &source, now_ms,
 		                    b->out[n_out], PCD_UDP_MAX);
 		if (len == 0)
