@@ -1402,8 +1402,9 @@ size_t pc_dns_slip(const struct pc_dns_query *query, uint8_t *out, size_t out_si
 	} else {
 		/* at is the question's end: a name, then type and class. A
 		 * malformed client subnet (RFC 7871 §7.1.2) and answer or
-		 * authority records are the FORMERR pc_dns_answer sends, with
-		 * the OPT. */
+		 * authority records are the FORMERR pc_dns_answer sends (with
+		 * the OPT for the former; beside records, slip_opt reflects
+		 * none). */
 		bool formerr = opt.malformed || opt.records || opt.ecs_bad;
 		len = header_only(query, out, at, formerr ? KNOT_RCODE_FORMERR : KNOT_RCODE_NOERROR,
 		                  &res);
